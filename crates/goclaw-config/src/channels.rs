@@ -1,0 +1,234 @@
+//! The `channels` section: messaging platforms the gateway connects to.
+//! Every channel shares the access keys (`allow_from`, `dm_policy`,
+//! `group_policy`, `require_mention`, `history_limit`); credentials differ.
+//! Channel instances stored in the database win over these.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+use crate::gateway::ChatBehaviorConfig;
+
+/// Messaging channels.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ChannelsConfig {
+    /// Telegram bot.
+    pub telegram: TelegramConfig,
+    /// Discord bot.
+    pub discord: DiscordConfig,
+    /// Slack app (Socket Mode).
+    pub slack: SlackConfig,
+    /// WhatsApp through a bridge.
+    pub whatsapp: WhatsAppConfig,
+    /// Zalo Official Account bot.
+    pub zalo: ZaloConfig,
+    /// Zalo personal account.
+    pub zalo_personal: ZaloPersonalConfig,
+    /// Feishu / Lark bot.
+    pub feishu: FeishuConfig,
+    /// Compaction of group history collected while the bot was not mentioned.
+    pub pending_compaction: PendingCompactionConfig,
+}
+
+/// Who may start a direct conversation with the bot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Unknown senders get a pairing code an operator must approve.
+    #[default]
+    Pairing,
+    /// Only senders in `allow_from`.
+    Allowlist,
+    /// Anyone.
+    Open,
+    /// Nobody.
+    Disabled,
+}
+
+/// Who may use the bot in groups.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupPolicy {
+    /// Any group member.
+    #[default]
+    Open,
+    /// Only senders in `allow_from`.
+    Allowlist,
+    /// The bot ignores groups.
+    Disabled,
+}
+
+/// Defines a channel struct with the shared access keys plus its own fields.
+macro_rules! channel_config {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            defaults: ($dm:expr, $mention:expr, $history:expr),
+            $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty = $default:expr, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+        #[serde(default)]
+        pub struct $name {
+            /// Start this channel. Setting its token in the environment
+            /// turns it on.
+            pub enabled: bool,
+            $( $(#[$field_meta])* pub $field: $ty, )*
+            /// Sender IDs allowed to talk to the bot (strings or numbers).
+            #[serde(deserialize_with = "crate::flex::string_list")]
+            pub allow_from: Vec<String>,
+            /// Who may start a direct conversation.
+            pub dm_policy: DmPolicy,
+            /// Who may use the bot in groups.
+            pub group_policy: GroupPolicy,
+            /// In groups, answer only when mentioned.
+            pub require_mention: bool,
+            /// Group messages kept as context for the next mention.
+            pub history_limit: u32,
+            /// Override of `gateway.block_reply` for this channel.
+            pub block_reply: Option<bool>,
+            /// Override of `gateway.chat_behavior` for this channel.
+            pub chat_behavior: Option<ChatBehaviorConfig>,
+            /// Agent that answers voice messages on this channel.
+            pub voice_agent_id: Option<String>,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    enabled: false,
+                    $( $field: $default, )*
+                    allow_from: Vec::new(),
+                    dm_policy: $dm,
+                    group_policy: GroupPolicy::Open,
+                    require_mention: $mention,
+                    history_limit: $history,
+                    block_reply: None,
+                    chat_behavior: None,
+                    voice_agent_id: None,
+                }
+            }
+        }
+    };
+}
+
+channel_config! {
+    /// Telegram bot.
+    pub struct TelegramConfig {
+        defaults: (DmPolicy::Pairing, true, 50),
+        /// Bot token from BotFather (`GOCLAW_TELEGRAM_TOKEN`).
+        pub token: Option<Secret> = None,
+        /// Per-group and per-topic overrides keyed by chat ID or `*`.
+        pub groups: BTreeMap<String, serde_json::Value> = BTreeMap::new(),
+    }
+}
+
+channel_config! {
+    /// Discord bot.
+    pub struct DiscordConfig {
+        defaults: (DmPolicy::Open, true, 50),
+        /// Bot token (`GOCLAW_DISCORD_TOKEN`).
+        pub token: Option<Secret> = None,
+    }
+}
+
+channel_config! {
+    /// Slack app in Socket Mode.
+    pub struct SlackConfig {
+        defaults: (DmPolicy::Pairing, true, 50),
+        /// Bot token `xoxb-...` (`GOCLAW_SLACK_BOT_TOKEN`).
+        pub bot_token: Option<Secret> = None,
+        /// App-level token `xapp-...` (`GOCLAW_SLACK_APP_TOKEN`).
+        pub app_token: Option<Secret> = None,
+        /// User token `xoxp-...` (`GOCLAW_SLACK_USER_TOKEN`).
+        pub user_token: Option<Secret> = None,
+    }
+}
+
+channel_config! {
+    /// WhatsApp through an external bridge.
+    pub struct WhatsAppConfig {
+        defaults: (DmPolicy::Pairing, false, 200),
+        /// WebSocket URL of the bridge (`GOCLAW_WHATSAPP_BRIDGE_URL`).
+        pub bridge_url: Option<String> = None,
+    }
+}
+
+channel_config! {
+    /// Zalo Official Account bot.
+    pub struct ZaloConfig {
+        defaults: (DmPolicy::Pairing, true, 50),
+        /// Bot token (`GOCLAW_ZALO_TOKEN`).
+        pub token: Option<Secret> = None,
+        /// Secret that signs webhook calls.
+        pub webhook_secret: Option<Secret> = None,
+    }
+}
+
+channel_config! {
+    /// Zalo personal account.
+    pub struct ZaloPersonalConfig {
+        defaults: (DmPolicy::Pairing, true, 50),
+    }
+}
+
+channel_config! {
+    /// Feishu / Lark bot.
+    pub struct FeishuConfig {
+        defaults: (DmPolicy::Pairing, true, 50),
+        /// App ID (`GOCLAW_LARK_APP_ID`).
+        pub app_id: Option<Secret> = None,
+        /// App secret (`GOCLAW_LARK_APP_SECRET`).
+        pub app_secret: Option<Secret> = None,
+        /// Event encryption key (`GOCLAW_LARK_ENCRYPT_KEY`).
+        pub encrypt_key: Option<Secret> = None,
+        /// Event verification token (`GOCLAW_LARK_VERIFICATION_TOKEN`).
+        pub verification_token: Option<Secret> = None,
+        /// How events arrive.
+        pub connection_mode: FeishuConnectionMode = FeishuConnectionMode::Websocket,
+    }
+}
+
+/// How Feishu delivers events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FeishuConnectionMode {
+    /// Long-lived WebSocket opened by the gateway.
+    #[default]
+    Websocket,
+    /// HTTP callbacks to `/feishu/events`.
+    Webhook,
+}
+
+/// Compaction of pending group history.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct PendingCompactionConfig {
+    /// Pending messages that trigger compaction.
+    pub threshold: u32,
+    /// Messages kept verbatim.
+    pub keep_recent: u32,
+    /// Maximum tokens of the summary.
+    pub max_tokens: u32,
+    /// Provider used for the summary; empty uses the agent default.
+    pub provider: Option<String>,
+    /// Model used for the summary; empty uses the agent default.
+    pub model: Option<String>,
+}
+
+impl Default for PendingCompactionConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 200,
+            keep_recent: 40,
+            max_tokens: 4096,
+            provider: None,
+            model: None,
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The `gateway` section: where the gateway listens, who may talk to it, and
+//! the message-level limits (rate limit, size cap, debounce, quotas).
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// Listener, authentication and message limits of the gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// Address the HTTP/WebSocket listener binds to. Defaults to loopback;
+    /// set `0.0.0.0` (and a token) to accept remote clients.
+    pub host: String,
+    /// TCP port of the listener; 0 picks a free port.
+    pub port: u16,
+    /// Shared bearer token for WebSocket and HTTP clients. Prefer
+    /// `GOCLAW_GATEWAY_TOKEN` over writing it here.
+    pub token: Option<Secret>,
+    /// Identifier of this gateway instance, used in multi-gateway setups.
+    pub gateway_id: Option<String>,
+    /// Host path of the workspace volume, for sandbox mounts when the gateway
+    /// itself runs in a container.
+    pub workspace_host_root: Option<String>,
+    /// User IDs with owner-level access; keep this list minimal.
+    #[serde(deserialize_with = "crate::flex::string_list")]
+    pub owner_ids: Vec<String>,
+    /// Allowed WebSocket `Origin` values; empty allows every origin.
+    pub allowed_origins: Vec<String>,
+    /// Maximum user message size in characters before truncation.
+    pub max_message_chars: u32,
+    /// Requests per minute per user; 0 disables rate limiting.
+    pub rate_limit_rpm: u32,
+    /// What to do when a prompt-injection pattern is detected in input.
+    pub injection_action: InjectionAction,
+    /// Window in milliseconds for merging rapid consecutive messages from the
+    /// same sender into one turn; 0 disables debouncing.
+    pub inbound_debounce_ms: u64,
+    /// Token/request quotas per window.
+    pub quota: QuotaConfig,
+    /// Send intermediate assistant text as separate replies.
+    pub block_reply: bool,
+    /// Chat-style reply behaviour for channels.
+    pub chat_behavior: ChatBehaviorConfig,
+    /// Show tool-status updates ("running web_fetch…") to users.
+    pub tool_status: bool,
+    /// How often, in seconds, team tasks are checked for recovery.
+    pub task_recovery_interval_sec: u64,
+    /// Provider used for background work (summaries, titles); empty uses the
+    /// agent default.
+    pub background_provider: Option<String>,
+    /// Model used for background work; empty uses the agent default.
+    pub background_model: Option<String>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 18790,
+            token: None,
+            gateway_id: None,
+            workspace_host_root: None,
+            owner_ids: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_message_chars: 32000,
+            rate_limit_rpm: 20,
+            injection_action: InjectionAction::default(),
+            inbound_debounce_ms: 1000,
+            quota: QuotaConfig::default(),
+            block_reply: false,
+            chat_behavior: ChatBehaviorConfig::default(),
+            tool_status: true,
+            task_recovery_interval_sec: 300,
+            background_provider: None,
+            background_model: None,
+        }
+    }
+}
+
+/// Response to a detected prompt-injection attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InjectionAction {
+    /// Log the detection at info level and continue.
+    Log,
+    /// Log a `security.injection_detected` warning and continue.
+    #[default]
+    Warn,
+    /// Reject the message.
+    Block,
+    /// Do not scan input.
+    Off,
+}
+
+/// Usage quotas. The most specific match wins: groups, then channels, then
+/// providers, then `default`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct QuotaConfig {
+    /// Enforce quotas.
+    pub enabled: bool,
+    /// Quota applied when nothing more specific matches.
+    pub default: QuotaWindow,
+    /// Quotas per provider name.
+    pub providers: BTreeMap<String, QuotaWindow>,
+    /// Quotas per channel name.
+    pub channels: BTreeMap<String, QuotaWindow>,
+    /// Quotas per group, keyed like `group:telegram:<chat id>`.
+    pub groups: BTreeMap<String, QuotaWindow>,
+}
+
+/// Request limits per time window; 0 means unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct QuotaWindow {
+    /// Maximum requests per hour.
+    pub hour: u32,
+    /// Maximum requests per day.
+    pub day: u32,
+    /// Maximum requests per week.
+    pub week: u32,
+}
+
+/// Chat-style reply behaviour (all off by default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ChatBehaviorConfig {
+    /// Turn the chat behaviours on.
+    pub enabled: bool,
+    /// Send intermediate replies while the agent is still working.
+    pub intermediate_replies: bool,
+    /// Send a short acknowledgement before a long run.
+    pub quick_ack: bool,
+    /// Split long final answers into several messages.
+    pub final_split: bool,
+}

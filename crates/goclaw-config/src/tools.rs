@@ -1,0 +1,290 @@
+//! The `tools` section: which tools agents may call, shell execution
+//! approval, web fetch and browser limits, and MCP servers.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::SensitiveMap;
+
+/// Global tool policy and tool settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ToolsConfig {
+    /// Base tool set; unset means every tool.
+    pub profile: Option<ToolProfile>,
+    /// Tools (names or `group:x`) allowed on top of the profile.
+    pub allow: Vec<String>,
+    /// Tools (names or `group:x`) always refused.
+    pub deny: Vec<String>,
+    /// Tools added to the allow list without replacing it.
+    #[serde(rename = "alsoAllow")]
+    pub also_allow: Vec<String>,
+    /// Policy overrides per LLM provider.
+    #[serde(rename = "byProvider")]
+    pub by_provider: BTreeMap<String, ToolPolicy>,
+    /// Dangerous shell command groups to deny (`true`) or allow (`false`).
+    #[serde(rename = "shellDenyGroups")]
+    pub shell_deny_groups: BTreeMap<String, bool>,
+    /// Keywords that let a command pass the shell deny groups.
+    #[serde(rename = "commandKeywordAllowlist")]
+    pub command_keyword_allowlist: Vec<String>,
+    /// Approval of shell commands.
+    #[serde(rename = "execApproval", alias = "exec_approval")]
+    pub exec_approval: ExecApprovalConfig,
+    /// Domain policy of the `web_fetch` tool.
+    pub web_fetch: WebFetchConfig,
+    /// Headless browser tool.
+    pub browser: BrowserConfig,
+    /// Tool executions per hour per session; 0 disables the limit.
+    pub rate_limit_per_hour: u32,
+    /// Remove credentials from tool output before the model sees it.
+    pub scrub_credentials: bool,
+    /// MCP servers whose tools are offered to agents, keyed by name.
+    pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// Document (PDF, office) text extraction.
+    pub document_parser: DocumentParserConfig,
+}
+
+impl Default for ToolsConfig {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            also_allow: Vec::new(),
+            by_provider: BTreeMap::new(),
+            shell_deny_groups: BTreeMap::new(),
+            command_keyword_allowlist: Vec::new(),
+            exec_approval: ExecApprovalConfig::default(),
+            web_fetch: WebFetchConfig::default(),
+            browser: BrowserConfig::default(),
+            rate_limit_per_hour: 150,
+            scrub_credentials: true,
+            mcp_servers: BTreeMap::new(),
+            document_parser: DocumentParserConfig::default(),
+        }
+    }
+}
+
+/// Base tool sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolProfile {
+    /// Only the essentials.
+    Minimal,
+    /// File, shell and search tools.
+    Coding,
+    /// Messaging tools.
+    Messaging,
+    /// Every tool.
+    Full,
+}
+
+/// A tool policy at one level (per provider or per agent).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ToolPolicy {
+    /// Base tool set.
+    pub profile: Option<ToolProfile>,
+    /// Tools allowed on top of the profile.
+    pub allow: Vec<String>,
+    /// Tools always refused.
+    pub deny: Vec<String>,
+    /// Tools added to the allow list.
+    #[serde(rename = "alsoAllow")]
+    pub also_allow: Vec<String>,
+    /// Overrides per LLM provider.
+    #[serde(rename = "byProvider")]
+    pub by_provider: BTreeMap<String, ToolPolicy>,
+    /// Random wait before each tool call.
+    pub wait: Option<WaitConfig>,
+    /// Prefix added to tool names sent to the model.
+    #[serde(rename = "toolCallPrefix")]
+    pub tool_call_prefix: Option<String>,
+}
+
+/// Bounds of a random wait, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct WaitConfig {
+    /// Shortest wait.
+    pub min_ms: u64,
+    /// Longest wait.
+    pub max_ms: u64,
+}
+
+/// Shell command approval.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ExecApprovalConfig {
+    /// Which commands may run.
+    pub security: ExecSecurity,
+    /// When to ask a human before running a command.
+    pub ask: ExecAsk,
+    /// Command globs allowed in `allowlist` mode.
+    pub allowlist: Vec<String>,
+}
+
+/// Which shell commands may run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecSecurity {
+    /// No shell commands.
+    Deny,
+    /// Only commands matching `allowlist`.
+    Allowlist,
+    /// Any command except the dangerous patterns.
+    #[default]
+    Full,
+}
+
+/// When shell commands need human approval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecAsk {
+    /// Never ask.
+    #[default]
+    Off,
+    /// Ask when a command is not on the allowlist.
+    OnMiss,
+    /// Ask for every command.
+    Always,
+}
+
+/// Domain policy of `web_fetch`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct WebFetchConfig {
+    /// Whether any domain may be fetched.
+    pub policy: WebFetchPolicy,
+    /// Domains fetchable in `allowlist` mode (`*.x.com` matches subdomains).
+    pub allowed_domains: Vec<String>,
+    /// Domains never fetched, in every mode.
+    pub blocked_domains: Vec<String>,
+}
+
+/// Web fetch domain policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebFetchPolicy {
+    /// Any domain not blocked.
+    #[default]
+    AllowAll,
+    /// Only `allowed_domains`.
+    Allowlist,
+}
+
+/// Headless browser tool.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct BrowserConfig {
+    /// Offer the browser tool.
+    pub enabled: bool,
+    /// Run the browser without a window.
+    pub headless: bool,
+    /// CDP URL of a remote browser instead of a local one.
+    pub remote_url: Option<String>,
+    /// Timeout of one browser action, in milliseconds.
+    pub action_timeout_ms: u64,
+    /// Close the browser after this many idle milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Maximum open pages.
+    pub max_pages: u32,
+    /// Share cookies between pages of a session.
+    pub cookie_sync_enabled: bool,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            headless: true,
+            remote_url: None,
+            action_timeout_ms: 30_000,
+            idle_timeout_ms: 600_000,
+            max_pages: 5,
+            cookie_sync_enabled: true,
+        }
+    }
+}
+
+/// One MCP server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct McpServerConfig {
+    /// How to reach the server.
+    pub transport: McpTransport,
+    /// Program to start (`stdio`).
+    pub command: Option<String>,
+    /// Arguments of the program (`stdio`).
+    pub args: Vec<String>,
+    /// Environment of the program (`stdio`).
+    pub env: SensitiveMap,
+    /// Server URL (`sse`, `streamable-http`).
+    pub url: Option<String>,
+    /// HTTP headers sent to the server.
+    pub headers: SensitiveMap,
+    /// Connect to this server.
+    pub enabled: bool,
+    /// Prefix added to this server's tool names.
+    pub tool_prefix: Option<String>,
+    /// Timeout of one tool call, in seconds.
+    pub timeout_sec: u64,
+}
+
+impl Default for McpServerConfig {
+    fn default() -> Self {
+        Self {
+            transport: McpTransport::default(),
+            command: None,
+            args: Vec::new(),
+            env: SensitiveMap::default(),
+            url: None,
+            headers: SensitiveMap::default(),
+            enabled: true,
+            tool_prefix: None,
+            timeout_sec: 60,
+        }
+    }
+}
+
+/// MCP transport.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpTransport {
+    /// A child process speaking over stdin/stdout.
+    #[default]
+    Stdio,
+    /// Server-sent events over HTTP.
+    Sse,
+    /// Streamable HTTP.
+    StreamableHttp,
+}
+
+/// Document text extraction.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct DocumentParserConfig {
+    /// Try local extraction before sending a document to the model.
+    pub local_first: bool,
+    /// Maximum pages extracted.
+    pub max_pages: u32,
+    /// Extraction timeout, in seconds.
+    pub timeout_sec: u64,
+    /// Minimum extracted text length for local extraction to count.
+    pub min_text_len: u32,
+}
+
+impl Default for DocumentParserConfig {
+    fn default() -> Self {
+        Self {
+            local_first: false,
+            max_pages: 200,
+            timeout_sec: 30,
+            min_text_len: 16,
+        }
+    }
+}

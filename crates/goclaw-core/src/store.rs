@@ -1,0 +1,107 @@
+//! The storage traits: one `Store` per gateway, split into sub-stores by table family.
+//!
+//! Implementations live in `goclaw-store` (SQLite and PostgreSQL) and must behave identically;
+//! the shared test suite there runs every case on both backends.
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Agent, AgentKey, Message, NewAgent, NewMessage, Session, SessionId, SessionKey, Tenant,
+    TenantId,
+};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl StoreBackend {
+    /// Lowercase name, as `GOCLAW_STORAGE_BACKEND` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreBackend::Sqlite => "sqlite",
+            StoreBackend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A record with the same unique key already exists.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A stored value could not be turned back into a domain value.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Everything the gateway persists, reached through one handle.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The engine behind this store.
+    fn backend(&self) -> StoreBackend;
+    /// Checks that the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+    fn tenants(&self) -> &dyn TenantStore;
+    fn agents(&self) -> &dyn AgentStore;
+    fn sessions(&self) -> &dyn SessionStore;
+    fn messages(&self) -> &dyn MessageStore;
+}
+
+/// Tenants; the master tenant exists in every migrated database.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    async fn get(&self, id: TenantId) -> Result<Tenant, StoreError>;
+    async fn get_by_slug(&self, slug: &str) -> Result<Tenant, StoreError>;
+    async fn list(&self) -> Result<Vec<Tenant>, StoreError>;
+}
+
+/// Agent definitions, unique by `(tenant, agent_key)`.
+#[async_trait]
+pub trait AgentStore: Send + Sync {
+    /// Creates an agent; `Conflict` when the key is taken in that tenant.
+    async fn create(&self, agent: NewAgent) -> Result<Agent, StoreError>;
+    async fn get_by_key(&self, tenant: TenantId, key: &AgentKey) -> Result<Agent, StoreError>;
+    /// Agents of a tenant ordered by key.
+    async fn list(&self, tenant: TenantId) -> Result<Vec<Agent>, StoreError>;
+}
+
+/// Sessions, unique by `(tenant, session_key)`.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Returns the session with this key, creating it with the given owner, agent and channel
+    /// when it does not exist yet. Safe to call concurrently for the same key.
+    async fn get_or_create(
+        &self,
+        tenant: TenantId,
+        key: &SessionKey,
+        agent: Option<&Agent>,
+        user_id: &str,
+        channel: &str,
+    ) -> Result<Session, StoreError>;
+    async fn get(&self, tenant: TenantId, key: &SessionKey) -> Result<Session, StoreError>;
+}
+
+/// The append-only transcript of each session.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Appends a message, giving it the next `seq` of its session. Concurrent appends to one
+    /// session never share or skip a `seq`.
+    async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError>;
+    /// Messages with `seq > after_seq`, in order, at most `limit`.
+    async fn list(
+        &self,
+        session: SessionId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+}

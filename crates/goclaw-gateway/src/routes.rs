@@ -1,0 +1,86 @@
+//! HTTP routes of the skeleton: liveness, readiness, the service index, and JSON 404s.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use goclaw_core::{PROTOCOL_VERSION, Store};
+use serde_json::json;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Version string reported by the gateway.
+    pub version: String,
+}
+
+/// All routes of the gateway.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", any(health))
+        .route("/ready", get(ready))
+        .route("/", get(index))
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Logs every request at debug level once it has been answered.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(
+        method = %method,
+        uri = %uri,
+        status = response.status().as_u16(),
+        took_us = started.elapsed().as_micros() as u64,
+        "http request"
+    );
+    response
+}
+
+/// Liveness: the process is up and serving. Never touches the database.
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "protocol": PROTOCOL_VERSION }))
+}
+
+/// Readiness: 200 only when the database answers.
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({ "status": "ready", "database": state.store.backend().as_str() }))
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "error": "database unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn index(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "service": "goclaw",
+        "status": "ok",
+        "protocol": PROTOCOL_VERSION,
+        "version": state.version,
+        "endpoints": ["/health", "/ready"],
+    }))
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/v1/") || uri.path() == "/v1" {
+        let body = json!({ "error": { "code": "NOT_FOUND", "message": format!("no route for {}", uri.path()) } });
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    }
+    (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response()
+}

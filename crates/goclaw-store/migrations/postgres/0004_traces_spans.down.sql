@@ -1,0 +1,2 @@
+DROP TABLE spans;
+DROP TABLE traces;

@@ -1,0 +1,3 @@
+DROP TABLE agent_context_files;
+DROP TABLE agents;
+DROP TABLE tenants;

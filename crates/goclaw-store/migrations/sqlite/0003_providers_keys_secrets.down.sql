@@ -1,0 +1,3 @@
+DROP TABLE config_secrets;
+DROP TABLE api_keys;
+DROP TABLE llm_providers;

@@ -1,0 +1,25 @@
+//! SQLite and PostgreSQL implementations of the `goclaw-core` store traits.
+//!
+//! This is the only crate of the gateway that contains SQL. It opens a database from
+//! [`StoreOptions`] ([`open`]), hands out the [`goclaw_core::Store`] behind it, and owns the
+//! versioned schema of both engines ([`Migrator`]): the same migration numbers and names
+//! describe the same logical schema on SQLite and on PostgreSQL, and every behaviour the traits
+//! promise is tested on both. It must not depend on providers, channels or the gateway.
+//!
+//! SQLite runs with sqlite-vec and FTS5 available on every connection; PostgreSQL must be 15 or
+//! newer with the pgvector extension available.
+
+mod error;
+mod migrate;
+mod open;
+mod options;
+mod postgres;
+mod sqlite;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use error::{BackupError, OpenError};
+pub use migrate::{MigrateError, MigrationInfo, Migrator, SchemaState, SchemaStatus, migrations};
+pub use open::{OpenedStore, ServerInfo, backup_sqlite, open};
+pub use options::{PostgresOptions, SqliteOptions, StoreOptions};

@@ -1,0 +1,71 @@
+//! The migrations compiled into the binary, one list per engine.
+//!
+//! Both lists are generated from the single table below, so the two engines cannot disagree
+//! about which versions exist or what they are called; each entry embeds
+//! `migrations/{sqlite,postgres}/NNNN_name.{up,down}.sql`.
+
+use goclaw_core::StoreBackend;
+
+/// One embedded migration of one engine.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) up: &'static str,
+    pub(crate) down: &'static str,
+}
+
+macro_rules! embed {
+    ($($version:literal $number:literal $name:literal),* $(,)?) => {
+        const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            up: include_str!(concat!("../../migrations/sqlite/", $number, "_", $name, ".up.sql")),
+            down: include_str!(concat!(
+                "../../migrations/sqlite/", $number, "_", $name, ".down.sql"
+            )),
+        }),*];
+        const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            up: include_str!(concat!(
+                "../../migrations/postgres/", $number, "_", $name, ".up.sql"
+            )),
+            down: include_str!(concat!(
+                "../../migrations/postgres/", $number, "_", $name, ".down.sql"
+            )),
+        }),*];
+    };
+}
+
+embed! {
+    1 "0001" "tenants_agents",
+    2 "0002" "sessions_messages",
+    3 "0003" "providers_keys_secrets",
+    4 "0004" "traces_spans",
+}
+
+/// The migrations of `backend`, in ascending version order.
+pub(crate) fn for_backend(backend: StoreBackend) -> &'static [Migration] {
+    match backend {
+        StoreBackend::Sqlite => SQLITE,
+        StoreBackend::Postgres => POSTGRES,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_ascend_from_one_without_gaps() {
+        for backend in [StoreBackend::Sqlite, StoreBackend::Postgres] {
+            for (index, migration) in for_backend(backend).iter().enumerate() {
+                let expected = i64::try_from(index + 1).expect("few migrations");
+                assert_eq!(migration.version, expected, "{}", migration.name);
+                assert!(!migration.up.trim().is_empty(), "{} up", migration.name);
+                assert!(!migration.down.trim().is_empty(), "{} down", migration.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Opening a database: the entry point of the crate, and the handle it returns.
+//!
+//! [`open`] connects (checking that the engine has what the gateway needs: sqlite-vec and FTS5,
+//! or PostgreSQL 15+ with pgvector) but never migrates; the caller decides what to do with the
+//! [`Migrator`]'s status first.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use goclaw_core::{Store, StoreBackend, StoreError};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::error::{BackupError, OpenError, store_error};
+use crate::migrate::Migrator;
+use crate::options::StoreOptions;
+use crate::{postgres, sqlite};
+
+/// Opens the database described by `options`.
+///
+/// The schema is left as it is: check [`Migrator::status`] and run [`Migrator::up`] as the
+/// situation calls for.
+pub async fn open(options: &StoreOptions) -> Result<OpenedStore, OpenError> {
+    let pool = match options {
+        StoreOptions::Sqlite(sqlite) => Pool::Sqlite(sqlite::connect(sqlite).await?),
+        StoreOptions::Postgres(pg) => Pool::Postgres(postgres::connect(pg).await?),
+    };
+    Ok(OpenedStore::from_pool(pool))
+}
+
+/// An open database: the store the gateway uses, and the migrator for its schema.
+///
+/// Cloning is cheap and shares the connection pool.
+#[derive(Clone)]
+pub struct OpenedStore {
+    pool: Pool,
+    store: Arc<dyn Store>,
+}
+
+impl fmt::Debug for OpenedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedStore")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Versions of the database engine and its extensions, for diagnostics (`goclaw doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub backend: StoreBackend,
+    /// `sqlite_version()`, or PostgreSQL's `server_version`.
+    pub version: String,
+    /// `vec_version()` on SQLite; the installed `vector` extension's version on PostgreSQL
+    /// (`None` until the first migration has created it).
+    pub vector_version: Option<String>,
+}
+
+impl OpenedStore {
+    pub(crate) fn from_pool(pool: Pool) -> Self {
+        let store: Arc<dyn Store> = match &pool {
+            Pool::Sqlite(p) => Arc::new(sqlite::SqliteStore::new(p.clone())),
+            Pool::Postgres(p) => Arc::new(postgres::PostgresStore::new(p.clone())),
+        };
+        Self { pool, store }
+    }
+
+    /// The engine behind this database.
+    pub fn backend(&self) -> StoreBackend {
+        self.pool.backend()
+    }
+
+    /// The store implementing every `goclaw-core` storage trait.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// The migrator for this database's schema.
+    pub fn migrator(&self) -> Migrator {
+        Migrator::new(self.pool.clone())
+    }
+
+    /// Engine and extension versions.
+    pub async fn server_info(&self) -> Result<ServerInfo, StoreError> {
+        let (version, vector_version) = match &self.pool {
+            Pool::Sqlite(p) => sqlite::server_versions(p).await,
+            Pool::Postgres(p) => postgres::server_versions(p).await,
+        }
+        .map_err(|e| store_error(e, "server version"))?;
+        Ok(ServerInfo {
+            backend: self.backend(),
+            version,
+            vector_version,
+        })
+    }
+
+    /// Closes every pooled connection, waiting for borrowed ones to come back.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+}
+
+/// Writes a consistent copy of a SQLite database to `dest` while it stays in use
+/// (`VACUUM INTO`). `dest` must not exist; its parent directories are created.
+pub async fn backup_sqlite(store: &OpenedStore, dest: &Path) -> Result<(), BackupError> {
+    let Pool::Sqlite(pool) = &store.pool else {
+        return Err(BackupError::NotSqlite);
+    };
+    if dest.exists() {
+        return Err(BackupError::DestinationExists(dest.to_owned()));
+    }
+    let Some(dest_text) = dest.to_str() else {
+        return Err(BackupError::NonUtf8Path(dest.to_owned()));
+    };
+    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|source| BackupError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+    }
+    sqlx::query("VACUUM INTO ?")
+        .bind(dest_text)
+        .execute(pool)
+        .await
+        .map_err(|source| BackupError::Vacuum {
+            path: dest.to_owned(),
+            source,
+        })?;
+    Ok(())
+}
+
+/// The connection pool of one engine.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Pool {
+    pub(crate) fn backend(&self) -> StoreBackend {
+        match self {
+            Pool::Sqlite(_) => StoreBackend::Sqlite,
+            Pool::Postgres(_) => StoreBackend::Postgres,
+        }
+    }
+}

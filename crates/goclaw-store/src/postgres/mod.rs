@@ -1,0 +1,60 @@
+//! The PostgreSQL store: one pool, and one module per table family implementing the sub-store
+//! traits on [`PostgresStore`]. Ids are native `UUID`s, times `TIMESTAMPTZ`, JSON `JSONB`.
+
+mod agents;
+mod messages;
+mod pool;
+mod sessions;
+mod tenants;
+
+use async_trait::async_trait;
+use goclaw_core::{
+    AgentStore, MessageStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
+};
+use sqlx::PgPool;
+
+use crate::error::store_error;
+
+pub(crate) use pool::{connect, server_versions};
+
+/// The store on a PostgreSQL pool.
+pub(crate) struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> StoreBackend {
+        StoreBackend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "database"))?;
+        Ok(())
+    }
+
+    fn tenants(&self) -> &dyn TenantStore {
+        self
+    }
+
+    fn agents(&self) -> &dyn AgentStore {
+        self
+    }
+
+    fn sessions(&self) -> &dyn SessionStore {
+        self
+    }
+
+    fn messages(&self) -> &dyn MessageStore {
+        self
+    }
+}

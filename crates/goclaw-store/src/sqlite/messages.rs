@@ -1,0 +1,104 @@
+//! Session transcripts on SQLite.
+//!
+//! `append` runs in one `BEGIN IMMEDIATE` transaction: it takes SQLite's write lock up front,
+//! bumps `sessions.message_count` and inserts the message with the new count as its `seq`, so
+//! concurrent appends queue on the lock instead of racing for a `seq`.
+
+use async_trait::async_trait;
+use goclaw_core::{Message, MessageId, MessageStore, NewMessage, Role, SessionId, StoreError};
+
+use super::{NOW, SqliteStore, json_text, parse_id, parse_json, parse_time};
+use crate::error::{corrupt, store_error};
+
+const COLUMNS: &str = "id, session_id, seq, role, content, tool_calls, tool_call_id, created_at";
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    session_id: String,
+    seq: i64,
+    role: String,
+    content: String,
+    tool_calls: Option<String>,
+    tool_call_id: Option<String>,
+    created_at: String,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
+        Ok(Message {
+            id: parse_id("messages", &row.id)?,
+            session_id: parse_id("messages", &row.session_id)?,
+            seq: row.seq,
+            role: Role::parse(&row.role).map_err(|e| corrupt("messages", e))?,
+            content: row.content,
+            tool_calls: parse_json("messages", row.tool_calls.as_deref())?,
+            tool_call_id: row.tool_call_id,
+            created_at: parse_time("messages", &row.created_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
+        let db_error = |e| store_error(e, "message");
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let bump = format!(
+            "UPDATE sessions SET message_count = message_count + 1, updated_at = {NOW} \
+             WHERE id = ? RETURNING message_count, tenant_id"
+        );
+        let (seq, tenant_id): (i64, String) = sqlx::query_as(&bump)
+            .bind(session.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .ok_or(StoreError::NotFound("session"))?;
+        let insert = format!(
+            "INSERT INTO messages \
+             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
+        );
+        let row: MessageRow = sqlx::query_as(&insert)
+            .bind(MessageId::generate().to_string())
+            .bind(tenant_id)
+            .bind(session.to_string())
+            .bind(seq)
+            .bind(message.role.as_str())
+            .bind(&message.content)
+            .bind(json_text(&message.tool_calls))
+            .bind(&message.tool_call_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        row.try_into()
+    }
+
+    async fn list(
+        &self,
+        session: SessionId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        );
+        sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(session.to_string())
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "message"))?
+            .into_iter()
+            .map(Message::try_from)
+            .collect()
+    }
+}

@@ -1,0 +1,123 @@
+//! Opening the SQLite pool: file creation, per-connection pragmas, and the extensions the
+//! gateway relies on (sqlite-vec for vector search, FTS5 for full-text search).
+//!
+//! sqlite-vec is compiled into the binary and registered once per process as an automatic
+//! extension, so every connection SQLite opens afterwards has it.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+
+use crate::error::OpenError;
+use crate::options::SqliteOptions;
+
+/// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Opens (creating if missing) the SQLite database and checks its extensions.
+pub(crate) async fn connect(options: &SqliteOptions) -> Result<SqlitePool, OpenError> {
+    let path = options.path.as_path();
+    register_sqlite_vec()?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|source| OpenError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+    }
+    let connect_options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .pragma("cache_size", "-8000");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(BUSY_TIMEOUT)
+        .connect_with(connect_options)
+        .await
+        .map_err(|e| OpenError::Sqlite {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let mut conn = pool.acquire().await.map_err(|e| OpenError::Sqlite {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    check_extensions(&mut conn, path).await?;
+    Ok(pool)
+}
+
+/// `sqlite_version()` and `vec_version()`.
+pub(crate) async fn server_versions(
+    pool: &SqlitePool,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    let (sqlite, vec): (String, String) = sqlx::query_as("SELECT sqlite_version(), vec_version()")
+        .fetch_one(pool)
+        .await?;
+    Ok((sqlite, Some(vec)))
+}
+
+/// Fails unless sqlite-vec answers and an FTS5 table can be created on this connection.
+async fn check_extensions(conn: &mut SqliteConnection, path: &Path) -> Result<(), OpenError> {
+    sqlx::query_scalar::<_, String>("SELECT vec_version()")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| OpenError::VecUnavailable {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let fts5_unavailable = |e: sqlx::Error| OpenError::Fts5Unavailable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    sqlx::query("CREATE VIRTUAL TABLE temp.goclaw_fts5_probe USING fts5(body)")
+        .execute(&mut *conn)
+        .await
+        .map_err(fts5_unavailable)?;
+    sqlx::query("DROP TABLE temp.goclaw_fts5_probe")
+        .execute(&mut *conn)
+        .await
+        .map_err(fts5_unavailable)?;
+    conn.ping().await.map_err(|e| OpenError::Sqlite {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Registers sqlite-vec for every SQLite connection opened from now on, once per process.
+fn register_sqlite_vec() -> Result<(), OpenError> {
+    static REGISTERED: OnceLock<i32> = OnceLock::new();
+    let code = *REGISTERED.get_or_init(auto_extension_sqlite_vec);
+    if code == libsqlite3_sys::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(OpenError::VecRegistration { code })
+    }
+}
+
+#[allow(unsafe_code)]
+fn auto_extension_sqlite_vec() -> i32 {
+    type EntryPoint = unsafe extern "C" fn(
+        *mut libsqlite3_sys::sqlite3,
+        *mut *mut std::os::raw::c_char,
+        *const libsqlite3_sys::sqlite3_api_routines,
+    ) -> std::os::raw::c_int;
+    // SAFETY: `sqlite3_vec_init` is sqlite-vec's extension entry point, a C function with
+    // exactly the `EntryPoint` signature (the `sqlite-vec` crate declares it without
+    // parameters only for brevity), so the transmute changes the declared type, not the ABI.
+    // It is compiled with SQLITE_CORE and linked against the same SQLite library sqlx uses, and
+    // `sqlite3_auto_extension` is thread-safe and only stores the pointer, which stays valid for
+    // the life of the process.
+    unsafe {
+        let entry: EntryPoint =
+            std::mem::transmute::<*const (), EntryPoint>(sqlite_vec::sqlite3_vec_init as *const ());
+        libsqlite3_sys::sqlite3_auto_extension(Some(entry))
+    }
+}

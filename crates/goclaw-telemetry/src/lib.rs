@@ -1,0 +1,15 @@
+//! Logging for the gateway: JSON lines (or human text) on stdout, with every configured secret
+//! replaced by `***` before a byte leaves the process.
+//!
+//! Masking happens at the writer, after formatting, so it covers messages, fields, error chains
+//! and anything a dependency logs — not only the fields we remember to mark as secret. This crate
+//! knows nothing about the gateway, its configuration or its wire formats.
+#![forbid(unsafe_code)]
+
+mod logging;
+mod mask;
+
+pub use logging::{
+    LogFormat, LogSettings, LoggingError, init_logging, init_logging_stderr, subscriber,
+};
+pub use mask::{MASK, MaskingMakeWriter, SecretMask};

@@ -1,0 +1,171 @@
+//! Test harness for goclaw: [`spawn_app`] starts the real [`goclaw::Application`] on
+//! `127.0.0.1:0` with a fresh database — a temporary SQLite file or a PostgreSQL database created
+//! for the test and dropped after it — and returns a [`TestApp`] to talk to it over real HTTP.
+//!
+//! [`app_test!`] writes an application test once and runs it on both backends. PostgreSQL comes
+//! from `GOCLAW_TEST_POSTGRES_DSN`; without it the PostgreSQL variant prints one `skipped:` line,
+//! or fails when `CI=true`.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+
+use goclaw_config::{Environment, LoadedConfig};
+pub use goclaw_core::StoreBackend;
+use goclaw_store::StoreOptions;
+pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running application and everything it needs to stay alive.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    /// Holds the data directory (workspaces, SQLite file) until the test ends.
+    pub data_dir: TempDir,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<anyhow_like::Result>>,
+}
+
+mod anyhow_like {
+    //! The server task's result, kept as text so the harness needs no error crate.
+    pub type Result = std::result::Result<(), String>;
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// Signals shutdown and waits for the server to stop, returning its result.
+    pub async fn stop(mut self) -> Result<(), String> {
+        self.shutdown.cancel();
+        match self.server.take() {
+            Some(handle) => handle.await.map_err(|e| e.to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Extra environment variables for a spawned application, on top of what the harness sets.
+pub type ExtraEnv<'a> = &'a [(&'a str, &'a str)];
+
+/// Starts the application on `backend` with a fresh, migrated database. `None` when the
+/// backend is PostgreSQL and no test server is configured.
+pub async fn spawn_app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Like [`spawn_app`], with extra `GOCLAW_*` variables (which win over the harness's own).
+pub async fn spawn_app_with(backend: StoreBackend, extra: ExtraEnv<'_>) -> Option<TestApp> {
+    let db = TestDatabase::migrated(backend).await?;
+    let data_dir = tempfile::Builder::new()
+        .prefix("goclaw-app-")
+        .tempdir()
+        .expect("creating a temporary data directory");
+    let loaded = test_config(&db, &data_dir, extra);
+    let app = goclaw::Application::build(&loaded)
+        .await
+        .unwrap_or_else(|e| panic!("building the application: {}", goclaw::one_line(&e)));
+    let addr = app.local_addr();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            app.run_until(shutdown)
+                .await
+                .map_err(|e| goclaw::one_line(&e))
+        }
+    });
+    Some(TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        db,
+        data_dir,
+        shutdown,
+        server: Some(server),
+    })
+}
+
+/// The configuration a test application runs with: loopback, a random port, its own data
+/// directory, the test database, and no config file.
+pub fn test_config(db: &TestDatabase, data_dir: &TempDir, extra: ExtraEnv<'_>) -> LoadedConfig {
+    let dir = data_dir.path().to_string_lossy().into_owned();
+    let mut vars: Vec<(String, String)> = vec![
+        ("HOME".into(), dir.clone()),
+        ("GOCLAW_HOST".into(), "127.0.0.1".into()),
+        ("GOCLAW_PORT".into(), "0".into()),
+        ("GOCLAW_DATA_DIR".into(), dir.clone()),
+        ("GOCLAW_WORKSPACE".into(), format!("{dir}/workspace")),
+        ("GOCLAW_CONFIG".into(), format!("{dir}/config.json")),
+    ];
+    match db.options() {
+        StoreOptions::Sqlite(sqlite) => {
+            vars.push(("GOCLAW_STORAGE_BACKEND".into(), "sqlite".into()));
+            vars.push((
+                "GOCLAW_SQLITE_PATH".into(),
+                sqlite.path.to_string_lossy().into_owned(),
+            ));
+        }
+        StoreOptions::Postgres(pg) => {
+            vars.push(("GOCLAW_STORAGE_BACKEND".into(), "postgres".into()));
+            vars.push(("GOCLAW_POSTGRES_DSN".into(), pg.expose_dsn().to_owned()));
+        }
+    }
+    for (key, value) in extra {
+        vars.retain(|(k, _)| k != key);
+        vars.push(((*key).to_owned(), (*value).to_owned()));
+    }
+    let env = Environment::from_pairs(vars);
+    goclaw_config::load(None, &env).expect("loading the test configuration")
+}
+
+/// Writes an application test once and runs it on SQLite and on PostgreSQL:
+///
+/// ```ignore
+/// app_test!(health_answers, |app: TestApp| async move {
+///     assert_eq!(app.get("/health").await.status(), 200);
+/// });
+/// ```
+#[macro_export]
+macro_rules! app_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::spawn_app($crate::StoreBackend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::spawn_app($crate::StoreBackend::Postgres).await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,85 @@
+//! Command-line interface: the commands and flags `goclaw` accepts, as clap derives them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Self-hosted, multi-tenant AI agent gateway. Without a command, runs the gateway.
+#[derive(Debug, Parser)]
+#[command(name = "goclaw", version, disable_version_flag = true)]
+pub struct Cli {
+    /// Path of config.json (default: $GOCLAW_CONFIG, then ./config.json).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Log at debug level.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Gateway URL for client commands (default: $GOCLAW_SERVER, then the configured host:port).
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Gateway token for client commands (default: $GOCLAW_GATEWAY_TOKEN).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the same as running goclaw without a command).
+    Serve,
+    /// Print the version and protocol.
+    Version,
+    /// Show or apply pending database schema migrations.
+    Upgrade(UpgradeArgs),
+    /// Low-level schema migration control.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Only print the schema status; change nothing.
+    #[arg(long)]
+    pub status: bool,
+    /// List the migrations that would be applied; change nothing.
+    #[arg(long, conflicts_with = "status")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the most recent migrations.
+    Down {
+        /// How many migrations to revert.
+        #[arg(short = 'n', long = "steps", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        steps: u32,
+    },
+    /// Print the schema version and whether it is dirty.
+    Version,
+    /// Set the recorded schema version and clear the dirty flag (recovery after a failed
+    /// migration; the schema itself is not changed).
+    Force {
+        /// The version the schema actually is at.
+        version: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (file, environment and defaults), secrets masked.
+    Show,
+    /// Print the path of the config file in use.
+    Path,
+    /// Check the config file and environment; exit non-zero on an error.
+    Validate,
+}

@@ -1,0 +1,35 @@
+//! Command dispatch: loads configuration once and runs the chosen command.
+
+mod config;
+mod migrate;
+mod serve;
+mod upgrade;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use goclaw_config::{Environment, LoadedConfig};
+
+use crate::cli::{Cli, Command};
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env = Environment::from_process();
+    match cli.command {
+        None | Some(Command::Serve) => serve::run(load(&cli, &env)?, cli.verbose).await,
+        Some(Command::Version) => {
+            println!("{}", crate::version_line());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Upgrade(ref args)) => {
+            upgrade::run(&load(&cli, &env)?, args, cli.verbose).await
+        }
+        Some(Command::Migrate(ref command)) => {
+            migrate::run(&load(&cli, &env)?, command, cli.verbose).await
+        }
+        Some(Command::Config(ref command)) => config::run(cli.config.as_deref(), &env, command),
+    }
+}
+
+fn load(cli: &Cli, env: &Environment) -> anyhow::Result<LoadedConfig> {
+    goclaw_config::load(cli.config.as_deref(), env).context("invalid configuration")
+}
