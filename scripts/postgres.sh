@@ -17,6 +17,10 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$1"; else sudo -u postgres sh -c "$1"; fi
+}
+
 apt_updated=0
 apt_install() {
   if [ "$apt_updated" -eq 0 ]; then
@@ -34,8 +38,14 @@ fi
 ext_dir="$("$PG_BIN/pg_config" --sharedir)/extension"
 if [ ! -f "$ext_dir/vector.control" ]; then
   log "building pgvector from Debian's source package"
-  if ! grep -rqs "trixie" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo "deb-src http://deb.debian.org/debian trixie main" | as_root tee /etc/apt/sources.list.d/goclaw-trixie-src.list >/dev/null
+  if [ ! -f /etc/apt/sources.list.d/goclaw-trixie-src.list ]; then
+    # The machine's own Debian mirror, as its apt sources name it.
+    mirror="$(grep -rhE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)"
+    if [ -z "$mirror" ]; then
+      mirror="$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)"
+    fi
+    [ -n "$mirror" ] || { log "no Debian mirror found in /etc/apt sources"; exit 1; }
+    echo "deb-src $mirror trixie main" | as_root tee /etc/apt/sources.list.d/goclaw-trixie-src.list >/dev/null
     apt_updated=0
   fi
   apt_install dpkg-dev build-essential postgresql-server-dev-15
@@ -58,10 +68,10 @@ if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
     as_root rm -rf "$PGDATA_DIR"
     as_root install -d -o postgres -g postgres "$PGDATA_DIR"
-    su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDATA_DIR' --auth=trust -U postgres >/dev/null"
+    as_postgres "$PG_BIN/initdb -D '$PGDATA_DIR' --auth=trust -U postgres >/dev/null"
   fi
   log "starting PostgreSQL on 127.0.0.1:$PORT"
-  su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA_DIR' -l '$PGDATA_DIR/server.log' -w -o \"-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off\" start >/dev/null"
+  as_postgres "$PG_BIN/pg_ctl -D '$PGDATA_DIR' -l '$PGDATA_DIR/server.log' -w -o \"-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off\" start >/dev/null"
 fi
 
 echo "postgres://postgres@127.0.0.1:$PORT/postgres"

@@ -139,7 +139,7 @@ pub fn test_config(db: &TestDatabase, data_dir: &TempDir, extra: ExtraEnv<'_>) -
 
 /// Writes an application test once and runs it on SQLite and on PostgreSQL:
 ///
-/// ```ignore
+/// ```text
 /// app_test!(health_answers, |app: TestApp| async move {
 ///     assert_eq!(app.get("/health").await.status(), 200);
 /// });

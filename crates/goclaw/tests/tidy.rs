@@ -1,0 +1,156 @@
+//! Repository rules checked by the test suite rather than by reviewers: every source file
+//! opens with a `//!` doc, files stay small, tests are never switched off, and the crate
+//! boundaries of ARCHITECTURE.md hold.
+
+use std::path::{Path, PathBuf};
+
+const MAX_LINES: usize = 800;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/goclaw sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join("crates"), &mut files);
+    assert!(files.len() > 10, "found the workspace sources");
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+            (path, text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_source_file_starts_with_a_module_doc() {
+    let missing: Vec<_> = sources()
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! doc: {missing:#?}"
+    );
+}
+
+#[test]
+fn files_stay_small() {
+    let long: Vec<_> = sources()
+        .into_iter()
+        .filter(|(_, text)| text.lines().count() > MAX_LINES)
+        .map(|(path, text)| (path, text.lines().count()))
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:#?}");
+}
+
+#[test]
+fn no_test_is_switched_off() {
+    let banned = [concat!("#[", "ignore"), concat!("#[", "should_panic")];
+    let offenders: Vec<_> = sources()
+        .into_iter()
+        .filter(|(_, text)| banned.iter().any(|b| text.contains(b)))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "ignored or should_panic tests: {offenders:#?}"
+    );
+}
+
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = workspace_root()
+        .join("crates")
+        .join(krate)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("crate manifest");
+    let mut in_deps = false;
+    let mut deps = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if !in_deps {
+            continue;
+        }
+        if let Some(name) = line.split(['=', '.', ' ']).next().filter(|n| !n.is_empty()) {
+            deps.push(name.to_owned());
+        }
+    }
+    deps
+}
+
+fn check_forbidden(krate: &str, forbidden: &[&str]) {
+    let deps = dependencies(krate);
+    assert!(!deps.is_empty(), "{krate} has dependencies to check");
+    for name in forbidden {
+        assert!(
+            !deps.iter().any(|d| d == name),
+            "{krate} must not depend on {name} (see ARCHITECTURE.md)"
+        );
+    }
+}
+
+#[test]
+fn crate_boundaries_hold() {
+    check_forbidden(
+        "goclaw-core",
+        &["axum", "sqlx", "reqwest", "tokio", "goclaw-config"],
+    );
+    check_forbidden(
+        "goclaw-config",
+        &["axum", "sqlx", "reqwest", "goclaw-store"],
+    );
+    check_forbidden("goclaw-gateway", &["sqlx", "goclaw-store", "goclaw-config"]);
+    check_forbidden("goclaw-telemetry", &["axum", "sqlx", "goclaw-gateway"]);
+    check_forbidden(
+        "goclaw-store",
+        &["axum", "reqwest", "goclaw-gateway", "goclaw-config"],
+    );
+}
+
+#[test]
+fn only_the_store_speaks_sql() {
+    let sql_markers = [
+        "sqlx::query",
+        "CREATE TABLE",
+        "INSERT INTO",
+        "SELECT * FROM",
+    ];
+    let offenders: Vec<_> = sources()
+        .into_iter()
+        .filter(|(path, _)| {
+            let p = path.to_string_lossy();
+            !p.contains("/crates/goclaw-store/") && !p.ends_with("tidy.rs")
+        })
+        .filter(|(_, text)| sql_markers.iter().any(|m| text.contains(m)))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "SQL outside goclaw-store: {offenders:#?}"
+    );
+}
