@@ -154,3 +154,50 @@ fn only_the_store_speaks_sql() {
         "SQL outside goclaw-store: {offenders:#?}"
     );
 }
+
+/// Crates that call into C and so may not forbid `unsafe` outright.
+const FFI_CRATES: &[&str] = &["goclaw-store"];
+
+#[test]
+fn crates_forbid_unsafe_code_unless_they_need_ffi() {
+    let crates_dir = workspace_root().join("crates");
+    let entries = std::fs::read_dir(&crates_dir).expect("crates directory");
+    let mut missing = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if FFI_CRATES.contains(&name.as_str()) {
+            continue;
+        }
+        let lib = entry.path().join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap_or_default();
+        if !text.contains("#![forbid(unsafe_code)]") {
+            missing.push(lib);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "crate roots without #![forbid(unsafe_code)]: {missing:#?}"
+    );
+}
+
+#[test]
+fn every_unsafe_block_explains_itself() {
+    let mut unexplained = Vec::new();
+    for (path, text) in sources() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if !code.contains(concat!("unsafe", " {")) && !code.contains(concat!("unsafe", " fn")) {
+                continue;
+            }
+            let window = &lines[i.saturating_sub(6)..i];
+            if !window.iter().any(|l| l.contains("SAFETY:")) {
+                unexplained.push(format!("{}:{}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "unsafe without a // SAFETY: note: {unexplained:#?}"
+    );
+}
