@@ -211,6 +211,20 @@ pub struct Agent {
     /// Model name; empty means `agents.defaults.model`.
     pub model: String,
     pub is_default: bool,
+    /// `open` (context files per user) or `predefined` (shared context files).
+    pub agent_type: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    /// Context window in tokens; 0 means `agents.defaults.context_window`.
+    pub context_window: i64,
+    /// Maximum LLM iterations per run; 0 means `agents.defaults.max_tool_iterations`.
+    pub max_tool_iterations: i64,
+    /// Workspace directory; empty means derived from `agents.defaults.workspace`.
+    pub workspace: String,
+    pub restrict_to_workspace: bool,
+    /// Settings without a column of their own (e.g. `max_tokens`, `temperature`,
+    /// `model_fallback`, `inbound_debounce_ms`), as a JSON object.
+    pub other_config: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -224,6 +238,58 @@ pub struct NewAgent {
     pub provider: String,
     pub model: String,
     pub is_default: bool,
+    pub agent_type: String,
+    pub context_window: i64,
+    pub max_tool_iterations: i64,
+    pub workspace: String,
+    pub restrict_to_workspace: bool,
+    pub other_config: serde_json::Value,
+}
+
+impl NewAgent {
+    /// An `open`, active agent with every optional setting left to the defaults.
+    pub fn new(tenant_id: TenantId, agent_key: AgentKey, display_name: impl Into<String>) -> Self {
+        Self {
+            tenant_id,
+            agent_key,
+            display_name: display_name.into(),
+            provider: String::new(),
+            model: String::new(),
+            is_default: false,
+            agent_type: "open".to_owned(),
+            context_window: 0,
+            max_tool_iterations: 0,
+            workspace: String::new(),
+            restrict_to_workspace: true,
+            other_config: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+}
+
+/// A partial update of an agent; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentPatch {
+    pub display_name: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub is_default: Option<bool>,
+    pub agent_type: Option<String>,
+    pub status: Option<String>,
+    pub context_window: Option<i64>,
+    pub max_tool_iterations: Option<i64>,
+    pub workspace: Option<String>,
+    pub restrict_to_workspace: Option<bool>,
+    /// Keys merged into `other_config` (a `null` value removes the key).
+    pub other_config: Option<serde_json::Value>,
+}
+
+/// A context file of an agent (AGENTS.md, SOUL.md, ...), shared by all its users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextFile {
+    pub agent_id: AgentId,
+    pub file_name: String,
+    pub content: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A conversation between one user and one agent.
@@ -235,12 +301,42 @@ pub struct Session {
     pub agent_id: Option<AgentId>,
     pub user_id: String,
     pub channel: String,
-    /// Compacted summary of the older part of the history, if any.
+    pub label: String,
+    /// Model override for this session; empty means the agent's.
+    pub model: String,
+    /// Compacted summary of the messages before `context_start_seq`, if any.
     pub summary: Option<String>,
+    /// The first `seq` the model still sees; older messages are represented by `summary`.
+    /// 1 (or 0) means the whole transcript.
+    pub context_start_seq: i64,
     /// How many messages the session holds; the next message gets `message_count + 1` as `seq`.
     pub message_count: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub compaction_count: i64,
+    pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionFilter {
+    pub agent_id: Option<AgentId>,
+    /// Only sessions of this user.
+    pub user_id: Option<String>,
+    pub channel: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A partial update of a session; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionPatch {
+    pub label: Option<String>,
+    pub model: Option<String>,
+    /// Keys merged into `metadata` (a `null` value removes the key).
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// Who wrote a message.
@@ -290,6 +386,9 @@ pub struct Message {
     pub tool_calls: serde_json::Value,
     /// For a tool message: the call it answers.
     pub tool_call_id: Option<String>,
+    /// Everything else the runtime keeps with a message (thinking, `is_error`, run id, usage,
+    /// sender), as a JSON object.
+    pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 
@@ -300,6 +399,7 @@ pub struct NewMessage {
     pub content: String,
     pub tool_calls: serde_json::Value,
     pub tool_call_id: Option<String>,
+    pub metadata: serde_json::Value,
 }
 
 impl NewMessage {
@@ -310,6 +410,7 @@ impl NewMessage {
             content: content.into(),
             tool_calls: serde_json::Value::Null,
             tool_call_id: None,
+            metadata: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
 }

@@ -7,15 +7,24 @@
 #![forbid(unsafe_code)]
 
 pub mod domain;
+pub mod llm;
 pub mod store;
+pub mod tool;
 
 pub use domain::{
-    Agent, AgentId, AgentKey, MASTER_TENANT_ID, MASTER_TENANT_SLUG, Message, MessageId, NewAgent,
-    NewMessage, ParseError, Role, Session, SessionId, SessionKey, Tenant, TenantId,
+    Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,
+    Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
+    SessionKey, SessionPatch, Tenant, TenantId,
+};
+pub use llm::{
+    ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
+    ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
 };
 pub use store::{
-    AgentStore, MessageStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
+    AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
+    TenantStore,
 };
+pub use tool::{Tool, ToolContext, ToolOutput};
 
 /// The WebSocket/HTTP protocol version this gateway speaks.
 pub const PROTOCOL_VERSION: u32 = 3;

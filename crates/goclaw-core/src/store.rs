@@ -6,9 +6,10 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    Agent, AgentKey, Message, NewAgent, NewMessage, Session, SessionId, SessionKey, Tenant,
-    TenantId,
+    Agent, AgentId, AgentKey, AgentPatch, ContextFile, Message, NewAgent, NewMessage, Session,
+    SessionFilter, SessionId, SessionKey, SessionPatch, Tenant, TenantId,
 };
+use crate::llm::Usage;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,7 @@ pub trait Store: Send + Sync {
     fn agents(&self) -> &dyn AgentStore;
     fn sessions(&self) -> &dyn SessionStore;
     fn messages(&self) -> &dyn MessageStore;
+    fn context_files(&self) -> &dyn ContextFileStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.
@@ -71,8 +73,20 @@ pub trait AgentStore: Send + Sync {
     /// Creates an agent; `Conflict` when the key is taken in that tenant.
     async fn create(&self, agent: NewAgent) -> Result<Agent, StoreError>;
     async fn get_by_key(&self, tenant: TenantId, key: &AgentKey) -> Result<Agent, StoreError>;
-    /// Agents of a tenant ordered by key.
+    /// Agents of a tenant ordered by key (soft-deleted ones excluded).
     async fn list(&self, tenant: TenantId) -> Result<Vec<Agent>, StoreError>;
+    /// The tenant's default agent (`is_default`), if any.
+    async fn get_default(&self, tenant: TenantId) -> Result<Option<Agent>, StoreError>;
+    /// Applies a partial update and returns the result. Setting `is_default` to true clears
+    /// it on the tenant's other agents.
+    async fn update(
+        &self,
+        tenant: TenantId,
+        key: &AgentKey,
+        patch: AgentPatch,
+    ) -> Result<Agent, StoreError>;
+    /// Soft-deletes an agent; its key becomes free again.
+    async fn delete(&self, tenant: TenantId, key: &AgentKey) -> Result<(), StoreError>;
 }
 
 /// Sessions, unique by `(tenant, session_key)`.
@@ -89,6 +103,49 @@ pub trait SessionStore: Send + Sync {
         channel: &str,
     ) -> Result<Session, StoreError>;
     async fn get(&self, tenant: TenantId, key: &SessionKey) -> Result<Session, StoreError>;
+    /// Sessions matching `filter`, most recently updated first, and how many match in all.
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &SessionFilter,
+    ) -> Result<(Vec<Session>, u64), StoreError>;
+    async fn patch(
+        &self,
+        tenant: TenantId,
+        key: &SessionKey,
+        patch: SessionPatch,
+    ) -> Result<Session, StoreError>;
+    /// Deletes a session and its transcript.
+    async fn delete(&self, tenant: TenantId, key: &SessionKey) -> Result<(), StoreError>;
+    /// Empties a session: its messages are deleted, the summary cleared, counters reset.
+    async fn reset(&self, tenant: TenantId, key: &SessionKey) -> Result<(), StoreError>;
+    /// Records a compaction: `summary` stands for every message before `context_start_seq`;
+    /// increments `compaction_count`. The transcript itself is kept.
+    async fn compact(
+        &self,
+        session: SessionId,
+        summary: &str,
+        context_start_seq: i64,
+    ) -> Result<(), StoreError>;
+    /// Adds a run's token usage to the session's totals.
+    async fn add_usage(&self, session: SessionId, usage: &Usage) -> Result<(), StoreError>;
+}
+
+/// Context files of agents (AGENTS.md, SOUL.md, IDENTITY.md, USER.md, TOOLS.md, ...).
+#[async_trait]
+pub trait ContextFileStore: Send + Sync {
+    /// Files of an agent ordered by name.
+    async fn list(&self, agent: AgentId) -> Result<Vec<ContextFile>, StoreError>;
+    async fn get(&self, agent: AgentId, file_name: &str)
+    -> Result<Option<ContextFile>, StoreError>;
+    /// Creates or replaces a file.
+    async fn set(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        file_name: &str,
+        content: &str,
+    ) -> Result<ContextFile, StoreError>;
 }
 
 /// The append-only transcript of each session.

@@ -1,0 +1,55 @@
+//! The `Tool` trait: something an agent can call, with the context of the run that calls it.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use crate::domain::{SessionKey, TenantId};
+use crate::llm::ToolDefinition;
+
+/// Who is calling a tool, and where.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub tenant_id: TenantId,
+    pub agent_key: String,
+    pub session_key: SessionKey,
+    pub user_id: String,
+    /// The agent's workspace directory for this user.
+    pub workspace: PathBuf,
+}
+
+/// What a tool call produced, as shown to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    pub content: String,
+    pub is_error: bool,
+}
+
+impl ToolOutput {
+    /// A successful result.
+    pub fn ok(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: false,
+        }
+    }
+
+    /// A failed call; the model sees the message and may try again.
+    pub fn error(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: true,
+        }
+    }
+}
+
+/// A tool agents can call.
+#[async_trait]
+pub trait Tool: Send + Sync {
+    /// Name, description and argument schema, as offered to the model.
+    fn definition(&self) -> ToolDefinition;
+
+    /// Runs the tool. Errors are results (`ToolOutput::error`), not panics or `Err`s: the model
+    /// decides what to do about them.
+    async fn call(&self, ctx: &ToolContext, arguments: serde_json::Value) -> ToolOutput;
+}
