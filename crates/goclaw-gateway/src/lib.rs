@@ -1,14 +1,21 @@
-//! The gateway's network face: binding the listener, the HTTP routes, and graceful shutdown.
+//! The gateway's network face: binding the listener, authentication, WebSocket protocol v3,
+//! the HTTP API, and graceful shutdown.
 //!
 //! Only this crate knows the HTTP/WebSocket wire format. It reaches storage through the
-//! `goclaw_core::Store` trait and never touches SQL; it knows nothing about configuration files
-//! either — the binary hands it a ready `GatewaySettings`.
+//! `goclaw_core::Store` trait and agents through the `goclaw_agent::Runtime`, and never touches
+//! SQL; it knows nothing about configuration files either — the binary hands it ready
+//! settings.
 #![forbid(unsafe_code)]
 
+mod agents;
+pub mod auth;
 mod bind;
+mod http;
 mod routes;
 mod server;
+mod ws;
 
+pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
 pub use routes::{AppState, router};
 pub use server::{Gateway, GatewayError, GatewaySettings};

@@ -1,6 +1,8 @@
-//! HTTP routes of the skeleton: liveness, readiness, the service index, and JSON 404s.
+//! The router: liveness, readiness, the service index, `/ws`, the `/v1` API, and JSON 404s;
+//! and the state every handler shares.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
@@ -10,11 +12,21 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use goclaw_core::{PROTOCOL_VERSION, Store};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthSettings;
+use crate::ws::ClientRegistry;
 
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub runtime: goclaw_agent::Runtime,
+    pub auth: Arc<AuthSettings>,
+    pub clients: ClientRegistry,
+    /// Cancelled when the gateway shuts down; long-lived connections watch it.
+    pub shutdown: CancellationToken,
+    pub started: Instant,
     /// Version string reported by the gateway.
     pub version: String,
 }
@@ -25,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", any(health))
         .route("/ready", get(ready))
         .route("/", get(index))
+        .route("/ws", get(crate::ws::ws_handler))
+        .merge(crate::http::router())
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -73,7 +87,7 @@ async fn index(State(state): State<AppState>) -> Json<serde_json::Value> {
         "status": "ok",
         "protocol": PROTOCOL_VERSION,
         "version": state.version,
-        "endpoints": ["/health", "/ready"],
+        "endpoints": ["/health", "/ready", "/ws", "/v1/chat/completions", "/v1/agents"],
     }))
 }
 

@@ -75,7 +75,7 @@ impl Gateway {
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish for at most
     /// the drain timeout.
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), GatewayError> {
-        let app = router(self.state);
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let graceful = {
             let shutdown = shutdown.clone();
             async move { shutdown.cancelled().await }

@@ -13,6 +13,7 @@ mod error;
 mod migrate;
 mod open;
 mod options;
+mod patch;
 mod postgres;
 mod sqlite;
 

@@ -1,5 +1,6 @@
-//! The store traits on both engines: tenants, agents, sessions and message transcripts,
-//! including the concurrency promises of `get_or_create` and `append`.
+//! The store traits on both engines: tenants, agent creation, session creation and message
+//! transcripts, including the concurrency promises of `get_or_create` and `append`. Agent and
+//! session maintenance have files of their own (`agents.rs`, `sessions.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,14 +20,10 @@ fn session_key(raw: &str) -> SessionKey {
 }
 
 fn new_agent(key: &str) -> NewAgent {
-    NewAgent {
-        tenant_id: MASTER_TENANT_ID,
-        agent_key: agent_key(key),
-        display_name: format!("Agent {key}"),
-        provider: "anthropic".to_owned(),
-        model: "claude-sonnet-4".to_owned(),
-        is_default: false,
-    }
+    let mut agent = NewAgent::new(MASTER_TENANT_ID, agent_key(key), format!("Agent {key}"));
+    agent.provider = "anthropic".to_owned();
+    agent.model = "claude-sonnet-4".to_owned();
+    agent
 }
 
 /// A session in the master tenant with no agent.
@@ -160,6 +157,11 @@ store_test!(get_or_create_returns_one_session_per_key, |store: Arc<
     );
     assert_eq!(created.message_count, 0);
     assert_eq!(created.summary, None);
+    assert_eq!((created.label.as_str(), created.model.as_str()), ("", ""));
+    assert_eq!(created.context_start_seq, 0);
+    assert_eq!((created.input_tokens, created.output_tokens), (0, 0));
+    assert_eq!(created.compaction_count, 0);
+    assert_eq!(created.metadata, serde_json::json!({}));
 
     let again = sessions
         .get_or_create(MASTER_TENANT_ID, &key, None, "bob", "telegram")
@@ -239,12 +241,14 @@ store_test!(
             content: String::new(),
             tool_calls: calls.clone(),
             tool_call_id: None,
+            metadata: serde_json::json!({}),
         };
         let tool = NewMessage {
             role: Role::Tool,
             content: "file contents".to_owned(),
             tool_calls: serde_json::Value::Null,
             tool_call_id: Some("call_1".to_owned()),
+            metadata: serde_json::json!({"is_error": false}),
         };
         let messages = store.messages();
         let first = messages.append(id, assistant).await.expect("assistant");
@@ -255,6 +259,37 @@ store_test!(
         assert_eq!(listed, vec![first, second]);
         assert_eq!(listed[1].role, Role::Tool);
         assert_eq!(listed[1].tool_call_id.as_deref(), Some("call_1"));
+        assert_eq!(listed[1].metadata, serde_json::json!({"is_error": false}));
+    }
+);
+
+store_test!(
+    messages_round_trip_metadata,
+    |store: Arc<dyn Store>| async move {
+        let id = session(store.as_ref(), "agent:default:metadata").await;
+        let metadata = serde_json::json!({
+            "thinking": "Let me see.",
+            "run_id": "run-1",
+            "usage": {"input_tokens": 12, "output_tokens": 34},
+            "sender": {"id": "42", "name": "Alice"},
+        });
+        let mut with_metadata = NewMessage::text(Role::Assistant, "Hi!");
+        with_metadata.metadata = metadata.clone();
+        let mut without = NewMessage::text(Role::User, "plain");
+        without.metadata = serde_json::Value::Null;
+        let messages = store.messages();
+        let first = messages.append(id, with_metadata).await.expect("append");
+        let second = messages.append(id, without).await.expect("append");
+        assert_eq!(first.metadata, metadata);
+        assert_eq!(second.metadata, serde_json::json!({}));
+        let listed = messages.list(id, 0, 10).await.expect("list");
+        assert_eq!(listed, vec![first, second]);
+
+        let mut bad = NewMessage::text(Role::User, "bad");
+        bad.metadata = serde_json::json!(["not", "an", "object"]);
+        let refused = messages.append(id, bad).await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(messages.list(id, 0, 10).await.expect("list").len(), 2);
     }
 );
 

@@ -7,21 +7,27 @@
 //! or fails when `CI=true`.
 #![forbid(unsafe_code)]
 
+mod ws;
+
 use std::net::SocketAddr;
 
 use goclaw_config::{Environment, LoadedConfig};
 pub use goclaw_core::StoreBackend;
+pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+pub use ws::WsClient;
 
 /// A running application and everything it needs to stay alive.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: TestDatabase,
+    /// The fake LLM the app's `anthropic` and `openai` providers point at.
+    pub llm: FakeLlm,
     /// Holds the data directory (workspaces, SQLite file) until the test ends.
     pub data_dir: TempDir,
     shutdown: CancellationToken,
@@ -37,6 +43,21 @@ impl TestApp {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// `ws://127.0.0.1:<port>/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Opens a WebSocket and sends `connect` as `user_id` (no token: the test app listens on
+    /// loopback without one, so callers are operators).
+    pub async fn ws_connect(&self, user_id: &str) -> WsClient {
+        let mut client = WsClient::open(&self.ws_url()).await;
+        client
+            .call_ok("connect", serde_json::json!({ "user_id": user_id }))
+            .await;
+        client
     }
 
     /// GET `path`.
@@ -75,12 +96,32 @@ pub async fn spawn_app(backend: StoreBackend) -> Option<TestApp> {
 
 /// Like [`spawn_app`], with extra `GOCLAW_*` variables (which win over the harness's own).
 pub async fn spawn_app_with(backend: StoreBackend, extra: ExtraEnv<'_>) -> Option<TestApp> {
+    spawn_app_with_config(backend, "{}", extra).await
+}
+
+/// Like [`spawn_app_with`], with `config_json5` as the app's `config.json`.
+pub async fn spawn_app_with_config(
+    backend: StoreBackend,
+    config_json5: &str,
+    extra: ExtraEnv<'_>,
+) -> Option<TestApp> {
     let db = TestDatabase::migrated(backend).await?;
     let data_dir = tempfile::Builder::new()
         .prefix("goclaw-app-")
         .tempdir()
         .expect("creating a temporary data directory");
-    let loaded = test_config(&db, &data_dir, extra);
+    std::fs::write(data_dir.path().join("config.json"), config_json5)
+        .expect("writing the test config.json");
+    let llm = FakeLlm::start().await;
+    let base = llm.base_url();
+    let mut env: Vec<(&str, &str)> = vec![
+        ("GOCLAW_ANTHROPIC_API_KEY", "test-anthropic-key"),
+        ("GOCLAW_ANTHROPIC_BASE_URL", &base),
+        ("GOCLAW_OPENAI_API_KEY", "test-openai-key"),
+        ("GOCLAW_OPENAI_BASE_URL", &base),
+    ];
+    env.extend_from_slice(extra);
+    let loaded = test_config(&db, &data_dir, &env);
     let app = goclaw::Application::build(&loaded)
         .await
         .unwrap_or_else(|e| panic!("building the application: {}", goclaw::one_line(&e)));
@@ -98,6 +139,7 @@ pub async fn spawn_app_with(backend: StoreBackend, extra: ExtraEnv<'_>) -> Optio
         addr,
         client: reqwest::Client::new(),
         db,
+        llm,
         data_dir,
         shutdown,
         server: Some(server),

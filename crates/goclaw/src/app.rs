@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use goclaw_agent::{Runtime, RuntimeDeps, RuntimeLimits, ToolRegistry};
 use goclaw_config::LoadedConfig;
-use goclaw_core::Store;
-use goclaw_gateway::{AppState, Gateway, GatewaySettings, check_bind_security};
+use goclaw_core::{MASTER_TENANT_ID, Store};
+use goclaw_gateway::{AppState, AuthSettings, Gateway, GatewaySettings, check_bind_security};
+use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +23,8 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Application {
     gateway: Gateway,
     opened: OpenedStore,
+    runtime: Runtime,
+    shutdown: CancellationToken,
     addr: SocketAddr,
 }
 
@@ -37,8 +41,19 @@ impl Application {
         )?;
         let opened = database::open(&loaded.runtime).await?;
         database::prepare_for_serve(&opened, &loaded.runtime).await?;
+        let runtime = build_runtime(loaded, opened.store());
+        runtime
+            .ensure_default_agent(MASTER_TENANT_ID)
+            .await
+            .context("cannot create the default agent")?;
+        let shutdown = CancellationToken::new();
         let state = AppState {
             store: opened.store(),
+            runtime: runtime.clone(),
+            auth: Arc::new(auth_settings(loaded)),
+            clients: Default::default(),
+            shutdown: shutdown.clone(),
+            started: std::time::Instant::now(),
             version: crate::VERSION.to_owned(),
         };
         let gateway = Gateway::bind(&settings, state).await?;
@@ -48,8 +63,15 @@ impl Application {
         Ok(Self {
             gateway,
             opened,
+            runtime,
+            shutdown,
             addr,
         })
+    }
+
+    /// The agent runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
     }
 
     /// The address the gateway listens on.
@@ -67,11 +89,59 @@ impl Application {
         self.opened.store()
     }
 
-    /// Serves until `shutdown` is cancelled, drains, then closes the database pool.
+    /// Serves until `shutdown` is cancelled; then refuses new runs, lets running ones finish
+    /// within the runtime's grace period, drains connections, and closes the database pool.
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let result = self.gateway.serve(shutdown).await;
+        let connections = self.shutdown.clone();
+        let runtime = self.runtime.clone();
+        let stopping = tokio::spawn(async move {
+            shutdown.cancelled().await;
+            connections.cancel();
+            runtime.shutdown().await;
+        });
+        let result = self.gateway.serve(self.shutdown.clone()).await;
+        if !stopping.is_finished() {
+            // The server stopped on its own: stop the runtime too.
+            self.shutdown.cancel();
+            self.runtime.shutdown().await;
+        }
+        let _ = stopping.await;
         self.opened.close().await;
         result.context("gateway stopped with an error")
+    }
+}
+
+fn build_runtime(loaded: &LoadedConfig, store: Arc<dyn Store>) -> Runtime {
+    let config = &loaded.config;
+    let providers = ProviderRegistry::from_config(&config.providers);
+    if providers.is_empty() {
+        tracing::warn!(
+            "no LLM provider configured: set e.g. GOCLAW_ANTHROPIC_API_KEY or GOCLAW_OPENAI_API_KEY"
+        );
+    } else {
+        tracing::info!(providers = ?providers.names(), "LLM providers configured");
+    }
+    let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
+    Runtime::new(RuntimeDeps::new(
+        store,
+        Arc::new(providers),
+        ToolRegistry::with_builtins(),
+        config.agents.defaults.clone(),
+        limits,
+    ))
+}
+
+fn auth_settings(loaded: &LoadedConfig) -> AuthSettings {
+    let gateway = &loaded.config.gateway;
+    let token = gateway
+        .token
+        .as_ref()
+        .map(|t| t.expose().to_owned())
+        .filter(|t| !t.is_empty());
+    AuthSettings {
+        allow_no_auth: token.is_none(),
+        token,
+        owner_ids: gateway.owner_ids.clone(),
     }
 }
 

@@ -42,6 +42,28 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Talk to agents through a running gateway.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Chat with an agent over WebSocket; interactive unless -m is given.
+    Chat(ChatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Agent to talk to.
+    #[arg(short = 'n', long = "name", default_value = "default")]
+    pub agent: String,
+    /// Send this one message, print the answer and exit.
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Session key to continue (default: a new session).
+    #[arg(short, long)]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -261,11 +261,9 @@ async fn sqlite_is_backed_up_then_upgraded_at_start() {
         .args(&["upgrade", "--status"])
         .run()
         .await;
-    assert!(
-        out.stdout.contains("UPGRADE NEEDED (2 -> "),
-        "{}",
-        out.stdout
-    );
+    let required = goclaw_store::migrations(goclaw_core::StoreBackend::Sqlite).len();
+    let expected = format!("UPGRADE NEEDED ({} -> {required})", required - 2);
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
 
     let server = Goclaw::new(home.path())
         .env("GOCLAW_PORT", "0")
@@ -335,4 +333,30 @@ async fn unknown_command_fails() {
     let out = Goclaw::new(home.path()).args(&["frobnicate"]).run().await;
     assert!(!out.success);
     assert_eq!(out.code, Some(2));
+}
+
+#[tokio::test]
+async fn agent_chat_prints_a_streamed_answer() {
+    let llm = goclaw_testkit::FakeLlm::start().await;
+    llm.push(goclaw_testkit::Reply::text_in_chunks(
+        "Hello from the fake model",
+        3,
+    ));
+    let home = home();
+    let server = Goclaw::new(home.path())
+        .env("GOCLAW_PORT", "0")
+        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
+        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
+        .start()
+        .await
+        .expect("gateway starts");
+    let out = Goclaw::new(home.path())
+        .args(&["agent", "chat", "-m", "hello", "--server", &server.url("")])
+        .run()
+        .await;
+    assert!(out.success, "{out:?}");
+    assert_eq!(out.stdout.trim(), "Hello from the fake model");
+    assert_eq!(llm.request_count(), 1);
+    let (code, _, _) = server.terminate().await;
+    assert_eq!(code, Some(0));
 }

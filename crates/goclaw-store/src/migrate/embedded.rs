@@ -43,6 +43,7 @@ embed! {
     2 "0002" "sessions_messages",
     3 "0003" "providers_keys_secrets",
     4 "0004" "traces_spans",
+    5 "0005" "runtime_fields",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -11,8 +11,10 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use crate::error::{corrupt, store_error};
+use crate::patch::object_or_empty;
 
-const COLUMNS: &str = "id, session_id, seq, role, content, tool_calls, tool_call_id, created_at";
+const COLUMNS: &str =
+    "id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, created_at";
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -23,6 +25,7 @@ struct MessageRow {
     content: String,
     tool_calls: Option<serde_json::Value>,
     tool_call_id: Option<String>,
+    metadata: serde_json::Value,
     created_at: DateTime<Utc>,
 }
 
@@ -38,6 +41,7 @@ impl TryFrom<MessageRow> for Message {
             content: row.content,
             tool_calls: row.tool_calls.unwrap_or(serde_json::Value::Null),
             tool_call_id: row.tool_call_id,
+            metadata: row.metadata,
             created_at: row.created_at,
         })
     }
@@ -47,6 +51,7 @@ impl TryFrom<MessageRow> for Message {
 impl MessageStore for PostgresStore {
     async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
         let db_error = |e| store_error(e, "message");
+        let metadata = object_or_empty("metadata", message.metadata)?;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let (seq, tenant_id): (i64, Uuid) = sqlx::query_as(
             "UPDATE sessions SET message_count = message_count + 1, updated_at = now() \
@@ -60,8 +65,8 @@ impl MessageStore for PostgresStore {
         let tool_calls = (!message.tool_calls.is_null()).then_some(&message.tool_calls);
         let row: MessageRow = sqlx::query_as(&format!(
             "INSERT INTO messages \
-             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
         ))
         .bind(MessageId::generate().as_uuid())
         .bind(tenant_id)
@@ -71,6 +76,7 @@ impl MessageStore for PostgresStore {
         .bind(&message.content)
         .bind(tool_calls)
         .bind(&message.tool_call_id)
+        .bind(&metadata)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;

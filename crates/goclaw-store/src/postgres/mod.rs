@@ -2,6 +2,7 @@
 //! traits on [`PostgresStore`]. Ids are native `UUID`s, times `TIMESTAMPTZ`, JSON `JSONB`.
 
 mod agents;
+mod context_files;
 mod messages;
 mod pool;
 mod sessions;
@@ -9,7 +10,8 @@ mod tenants;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, MessageStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
+    AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
+    TenantStore,
 };
 use sqlx::PgPool;
 
@@ -55,6 +57,10 @@ impl Store for PostgresStore {
     }
 
     fn messages(&self) -> &dyn MessageStore {
+        self
+    }
+
+    fn context_files(&self) -> &dyn ContextFileStore {
         self
     }
 }

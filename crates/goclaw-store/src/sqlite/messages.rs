@@ -9,8 +9,10 @@ use goclaw_core::{Message, MessageId, MessageStore, NewMessage, Role, SessionId,
 
 use super::{NOW, SqliteStore, json_text, parse_id, parse_json, parse_time};
 use crate::error::{corrupt, store_error};
+use crate::patch::object_or_empty;
 
-const COLUMNS: &str = "id, session_id, seq, role, content, tool_calls, tool_call_id, created_at";
+const COLUMNS: &str =
+    "id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, created_at";
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -21,6 +23,7 @@ struct MessageRow {
     content: String,
     tool_calls: Option<String>,
     tool_call_id: Option<String>,
+    metadata: String,
     created_at: String,
 }
 
@@ -36,6 +39,7 @@ impl TryFrom<MessageRow> for Message {
             content: row.content,
             tool_calls: parse_json("messages", row.tool_calls.as_deref())?,
             tool_call_id: row.tool_call_id,
+            metadata: parse_json("messages", Some(&row.metadata))?,
             created_at: parse_time("messages", &row.created_at)?,
         })
     }
@@ -45,6 +49,7 @@ impl TryFrom<MessageRow> for Message {
 impl MessageStore for SqliteStore {
     async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
         let db_error = |e| store_error(e, "message");
+        let metadata = object_or_empty("metadata", message.metadata)?;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -62,8 +67,9 @@ impl MessageStore for SqliteStore {
             .ok_or(StoreError::NotFound("session"))?;
         let insert = format!(
             "INSERT INTO messages \
-             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
+             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, \
+              created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
         );
         let row: MessageRow = sqlx::query_as(&insert)
             .bind(MessageId::generate().to_string())
@@ -74,6 +80,7 @@ impl MessageStore for SqliteStore {
             .bind(&message.content)
             .bind(json_text(&message.tool_calls))
             .bind(&message.tool_call_id)
+            .bind(metadata.to_string())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;

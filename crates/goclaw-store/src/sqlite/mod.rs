@@ -6,6 +6,7 @@
 //! sorts chronologically as text), booleans are 0/1 and JSON is text.
 
 mod agents;
+mod context_files;
 mod messages;
 mod pool;
 mod sessions;
@@ -16,7 +17,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use goclaw_core::{
-    AgentStore, MessageStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
+    AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
+    TenantStore,
 };
 use sqlx::SqlitePool;
 
@@ -65,6 +67,10 @@ impl Store for SqliteStore {
     }
 
     fn messages(&self) -> &dyn MessageStore {
+        self
+    }
+
+    fn context_files(&self) -> &dyn ContextFileStore {
         self
     }
 }

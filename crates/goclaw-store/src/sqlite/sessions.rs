@@ -1,13 +1,26 @@
 //! Sessions on SQLite.
+//!
+//! Every write that reads before it writes (`patch`) or touches both sessions and messages
+//! (`delete`, `reset`) runs in one `BEGIN IMMEDIATE` transaction, so it cannot interleave with
+//! an `append`.
 
 use async_trait::async_trait;
-use goclaw_core::{Agent, Session, SessionId, SessionKey, SessionStore, StoreError, TenantId};
+use goclaw_core::{
+    Agent, Session, SessionFilter, SessionId, SessionKey, SessionPatch, SessionStore, StoreError,
+    TenantId, Usage,
+};
+use sqlx::{QueryBuilder, Sqlite};
 
-use super::{NOW, SqliteStore, parse_id, parse_time};
+use super::{NOW, SqliteStore, parse_id, parse_json, parse_time};
 use crate::error::{corrupt, store_error, store_error_with_parent};
+use crate::patch::{apply_session_patch, tokens};
 
-const COLUMNS: &str = "id, tenant_id, session_key, agent_id, user_id, channel, summary, \
-                       message_count, created_at, updated_at";
+const COLUMNS: &str = "id, tenant_id, session_key, agent_id, user_id, channel, label, model, \
+                       summary, context_start_seq, message_count, input_tokens, output_tokens, \
+                       compaction_count, metadata, created_at, updated_at";
+
+/// Page size when a filter asks for 0.
+const DEFAULT_LIMIT: u32 = 20;
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -17,8 +30,15 @@ struct SessionRow {
     agent_id: Option<String>,
     user_id: String,
     channel: String,
+    label: String,
+    model: String,
     summary: Option<String>,
+    context_start_seq: i64,
     message_count: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    compaction_count: i64,
+    metadata: String,
     created_at: String,
     updated_at: String,
 }
@@ -38,8 +58,15 @@ impl TryFrom<SessionRow> for Session {
                 .transpose()?,
             user_id: row.user_id,
             channel: row.channel,
+            label: row.label,
+            model: row.model,
             summary: row.summary,
+            context_start_seq: row.context_start_seq,
             message_count: row.message_count,
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            compaction_count: row.compaction_count,
+            metadata: parse_json("sessions", Some(&row.metadata))?,
             created_at: parse_time("sessions", &row.created_at)?,
             updated_at: parse_time("sessions", &row.updated_at)?,
         })
@@ -88,4 +115,189 @@ impl SessionStore for SqliteStore {
             .map_err(|e| store_error(e, "session"))?
             .try_into()
     }
+
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &SessionFilter,
+    ) -> Result<(Vec<Session>, u64), StoreError> {
+        let db_error = |e| store_error(e, "session");
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM sessions");
+        push_filter(&mut count, tenant, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+
+        let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM sessions"));
+        push_filter(&mut page, tenant, filter);
+        let limit = if filter.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            filter.limit
+        };
+        page.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(" OFFSET ")
+            .push_bind(i64::from(filter.offset));
+        let sessions = page
+            .build_query_as::<SessionRow>()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(Session::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((sessions, u64::try_from(total).unwrap_or_default()))
+    }
+
+    async fn patch(
+        &self,
+        tenant: TenantId,
+        key: &SessionKey,
+        patch: SessionPatch,
+    ) -> Result<Session, StoreError> {
+        let db_error = |e| store_error(e, "session");
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let select =
+            format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = ? AND session_key = ?");
+        let mut session: Session = sqlx::query_as::<_, SessionRow>(&select)
+            .bind(tenant.to_string())
+            .bind(key.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .try_into()?;
+        apply_session_patch(&mut session, patch)?;
+        let update = format!(
+            "UPDATE sessions SET label = ?, model = ?, metadata = ?, updated_at = {NOW} \
+             WHERE id = ? RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query_as::<_, SessionRow>(&update)
+            .bind(&session.label)
+            .bind(&session.model)
+            .bind(session.metadata.to_string())
+            .bind(session.id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        row.try_into()
+    }
+
+    async fn delete(&self, tenant: TenantId, key: &SessionKey) -> Result<(), StoreError> {
+        let db_error = |e| store_error(e, "session");
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let id: String = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE tenant_id = ? AND session_key = ? RETURNING id",
+        )
+        .bind(tenant.to_string())
+        .bind(key.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .ok_or(StoreError::NotFound("session"))?;
+        // The foreign key cascades too; deleting explicitly does not depend on the pragma.
+        sqlx::query("DELETE FROM messages WHERE session_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn reset(&self, tenant: TenantId, key: &SessionKey) -> Result<(), StoreError> {
+        let db_error = |e| store_error(e, "session");
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let sql = format!(
+            "UPDATE sessions SET summary = NULL, context_start_seq = 0, message_count = 0, \
+             input_tokens = 0, output_tokens = 0, compaction_count = 0, updated_at = {NOW} \
+             WHERE tenant_id = ? AND session_key = ? RETURNING id"
+        );
+        let id: String = sqlx::query_scalar(&sql)
+            .bind(tenant.to_string())
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .ok_or(StoreError::NotFound("session"))?;
+        sqlx::query("DELETE FROM messages WHERE session_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn compact(
+        &self,
+        session: SessionId,
+        summary: &str,
+        context_start_seq: i64,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE sessions SET summary = ?, context_start_seq = ?, \
+             compaction_count = compaction_count + 1, updated_at = {NOW} WHERE id = ?"
+        );
+        let done = sqlx::query(&sql)
+            .bind(summary)
+            .bind(context_start_seq)
+            .bind(session.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "session"))?;
+        found(done.rows_affected())
+    }
+
+    async fn add_usage(&self, session: SessionId, usage: &Usage) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE sessions SET input_tokens = input_tokens + ?, \
+             output_tokens = output_tokens + ?, updated_at = {NOW} WHERE id = ?"
+        );
+        let done = sqlx::query(&sql)
+            .bind(tokens(usage.input_tokens))
+            .bind(tokens(usage.output_tokens))
+            .bind(session.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "session"))?;
+        found(done.rows_affected())
+    }
+}
+
+/// Appends the `WHERE` clause of `filter` in `tenant`.
+fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, filter: &SessionFilter) {
+    query
+        .push(" WHERE tenant_id = ")
+        .push_bind(tenant.to_string());
+    if let Some(agent) = filter.agent_id {
+        query.push(" AND agent_id = ").push_bind(agent.to_string());
+    }
+    if let Some(user) = &filter.user_id {
+        query.push(" AND user_id = ").push_bind(user.clone());
+    }
+    if let Some(channel) = &filter.channel {
+        query.push(" AND channel = ").push_bind(channel.clone());
+    }
+}
+
+/// `NotFound` unless an update touched a session.
+fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound("session"));
+    }
+    Ok(())
 }

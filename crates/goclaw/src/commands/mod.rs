@@ -1,5 +1,6 @@
 //! Command dispatch: loads configuration once and runs the chosen command.
 
+mod agent;
 mod config;
 mod migrate;
 mod serve;
@@ -27,6 +28,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             migrate::run(&load(&cli, &env)?, command, cli.verbose).await
         }
         Some(Command::Config(ref command)) => config::run(cli.config.as_deref(), &env, command),
+        Some(Command::Agent(crate::cli::AgentCommand::Chat(ref args))) => {
+            let loaded = load(&cli, &env)?;
+            agent::chat(&cli, &env, &loaded, args).await
+        }
     }
 }
 

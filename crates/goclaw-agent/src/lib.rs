@@ -1,0 +1,54 @@
+//! The agent runtime of the goclaw gateway: it turns user messages into agent runs and runs
+//! them — context → history → prompt → think → act → observe → finalize — with compaction of
+//! long histories, scheduling lanes and per-session queues.
+//!
+//! Every run is admitted the same way: the message is stored first, joins its session's
+//! pending run (one run per session executes at a time; messages arriving meanwhile are
+//! answered together by the next one), waits out the debounce, and takes a permit of its lane.
+//! There is no other way to start a run.
+//!
+//! Model calls go through `goclaw-providers` (retries, fallback across candidates, token
+//! counting); storage through the `Store` traits; tools through the `Tool` trait.
+//!
+//! **Architecture Invariant:** this crate knows no wire format of the gateway. It never
+//! depends on axum, sqlx or `goclaw-gateway`; its events are Rust values the gateway
+//! translates into frames.
+#![forbid(unsafe_code)]
+
+mod compaction;
+mod datetime;
+mod error;
+mod events;
+mod history;
+mod model;
+mod prompt;
+mod run;
+mod runtime;
+mod sanitize;
+mod scheduler;
+mod settings;
+mod tokens;
+mod tools;
+mod truncate;
+mod types;
+mod worker;
+
+pub use datetime::DateTimeTool;
+pub use error::RuntimeError;
+pub use events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunId, TOOL_RESULT_EVENT_CHARS};
+pub use goclaw_providers::RetryPolicy;
+pub use history::{INTERRUPTED_TOOL_RESULT, SUMMARY_ACK, SUMMARY_PREFIX};
+pub use model::{ModelCandidate, ProviderLookup, call_model, resolve_candidates};
+pub use prompt::CONTEXT_FILE_ORDER;
+pub use runtime::{
+    DEFAULT_AGENT_KEY, QUEUE_FULL_REASON, Runtime, RuntimeDeps, SHUTTING_DOWN_REASON,
+};
+pub use sanitize::{SILENT_REPLY, is_silent, sanitize_output};
+pub use scheduler::{Lane, LaneStats};
+pub use tokens::{CharEstimateCounter, ModelTokenCounter, TokenCounter};
+pub use tools::ToolRegistry;
+pub use truncate::{TruncatedMessage, truncate_message};
+pub use types::{
+    AbortOutcome, ChatInput, CompactOutcome, RunOutcome, RunPhase, RuntimeLimits, SessionRunStatus,
+    Submission,
+};

@@ -1,0 +1,572 @@
+//! One run of the agent loop: context → history → prompt → think → act → observe → finalize.
+//!
+//! A run resolves its agent, model candidates, system prompt and history, then alternates
+//! model calls and tool calls until the model answers without calling a tool (or a limit is
+//! reached), storing each assistant and tool message as it happens and streaming events all
+//! the way. Only the session worker starts runs.
+
+use std::sync::Arc;
+
+use goclaw_core::{
+    Agent, AgentKey, ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, Message,
+    NewMessage, ProviderError, Role, Session, StoreError, StreamDelta, SystemPart, ToolCall,
+    ToolContext, ToolDefinition, ToolOutput, Usage,
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::compaction::{self, CompactionJob, Trigger};
+use crate::error::RuntimeError;
+use crate::events::{AgentEventKind, RunEmitter, RunId, TOOL_RESULT_EVENT_CHARS, clip_chars};
+use crate::history::{self, CurrentRun, HistoryView};
+use crate::model::{ModelCandidate, call_model, resolve_candidates};
+use crate::prompt::{PromptInput, build_system_prompt};
+use crate::runtime::Services;
+use crate::sanitize::{SILENT_REPLY, is_silent, sanitize_output};
+use crate::scheduler::{ProgressHandle, SessionRef};
+use crate::settings::RunSettings;
+use crate::types::{RunOutcome, RunPhase};
+
+/// What a run is asked to do.
+pub(crate) struct RunPlan {
+    pub session: SessionRef,
+    pub run_id: RunId,
+    pub agent_key: AgentKey,
+    /// Sender and channel of the last message the run answers.
+    pub user_id: String,
+    pub channel: String,
+    /// Seqs of the user messages the run answers.
+    pub seqs: Vec<i64>,
+    /// Their text, joined, for the `RunStarted` event.
+    pub text: String,
+    pub cancel: CancellationToken,
+    pub progress: ProgressHandle,
+}
+
+/// How a run ended, and what it resolved on the way (for a compaction afterwards).
+pub(crate) struct RunReport {
+    pub outcome: RunOutcome,
+    pub resolved: Option<(Agent, Vec<ModelCandidate>)>,
+}
+
+/// Executes one run to its end.
+pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport {
+    let emitter = RunEmitter::new(
+        services.events.clone(),
+        plan.session.tenant,
+        plan.agent_key.to_string(),
+        plan.session.key.clone(),
+        plan.run_id,
+        plan.user_id.clone(),
+        plan.channel.clone(),
+    );
+    emitter.emit(AgentEventKind::RunStarted {
+        message: plan.text.clone(),
+    });
+    tracing::info!(
+        session_key = %plan.session.key,
+        agent = %plan.agent_key,
+        run_id = %plan.run_id,
+        messages = plan.seqs.len(),
+        "run started"
+    );
+    let prepared = match prepare(&services, &plan).await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let outcome = fail(&emitter, &plan, error.to_string());
+            return RunReport {
+                outcome,
+                resolved: None,
+            };
+        }
+    };
+    let mut run = Run {
+        services: &services,
+        plan: &plan,
+        emitter: &emitter,
+        usage: Usage::default(),
+        prepared,
+    };
+    let outcome = run.drive().await;
+    RunReport {
+        outcome,
+        resolved: Some((run.prepared.agent, run.prepared.candidates)),
+    }
+}
+
+/// Everything resolved before the first model call.
+struct Prepared {
+    agent: Agent,
+    session: Session,
+    candidates: Vec<ModelCandidate>,
+    settings: RunSettings,
+    system: Vec<SystemPart>,
+    tools: Vec<ToolDefinition>,
+    messages: Vec<ChatMessage>,
+}
+
+async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, RuntimeError> {
+    plan.progress.set(RunPhase::Preparing, None, 0);
+    let store = services.store.as_ref();
+    let tenant = plan.session.tenant;
+    let agent = match store.agents().get_by_key(tenant, &plan.agent_key).await {
+        Ok(agent) => agent,
+        Err(StoreError::NotFound(_)) => {
+            return Err(RuntimeError::AgentNotFound(plan.agent_key.to_string()));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let session = store.sessions().get(tenant, &plan.session.key).await?;
+    let candidates = resolve_candidates(
+        &agent,
+        Some(&session),
+        &services.defaults,
+        services.providers.as_ref(),
+    )?;
+    let settings = RunSettings::resolve(&agent, &services.defaults);
+    let files = store.context_files().list(agent.id).await?;
+    let tools = services.tools.definitions();
+    let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+    let system = build_system_prompt(&PromptInput {
+        agent: &agent,
+        workspace: &settings.workspace,
+        tool_names: &tool_names,
+        files: &files,
+        now: chrono::Utc::now(),
+        max_chars_per_file: services.defaults.bootstrap_max_chars as usize,
+        max_chars_total: services.defaults.bootstrap_total_max_chars as usize,
+    });
+    let messages = load_history(services, &session, plan).await?;
+    Ok(Prepared {
+        agent,
+        session,
+        candidates,
+        settings,
+        system,
+        tools,
+        messages,
+    })
+}
+
+async fn load_history(
+    services: &Services,
+    session: &Session,
+    plan: &RunPlan,
+) -> Result<Vec<ChatMessage>, StoreError> {
+    let stored = history::load_window(services.store.as_ref(), session, &plan.seqs).await?;
+    let run_id = plan.run_id.to_string();
+    Ok(history::build(
+        &stored,
+        &HistoryView {
+            summary: session.summary.as_deref(),
+            context_start_seq: session.context_start_seq,
+            current: Some(CurrentRun {
+                run_id: &run_id,
+                seqs: &plan.seqs,
+            }),
+        },
+    ))
+}
+
+/// Ends a run that failed before or during the loop.
+fn fail(emitter: &RunEmitter, plan: &RunPlan, error: String) -> RunOutcome {
+    tracing::warn!(
+        session_key = %plan.session.key,
+        agent = %plan.agent_key,
+        run_id = %plan.run_id,
+        error = %error,
+        "run failed"
+    );
+    emitter.emit(AgentEventKind::RunFailed {
+        error: error.clone(),
+    });
+    RunOutcome::Failed {
+        run_id: plan.run_id,
+        error,
+    }
+}
+
+/// What one model call produced.
+enum Think {
+    Answer(ChatResponse),
+    /// Aborted; the text streamed so far.
+    Cancelled(String),
+    Error(ProviderError),
+}
+
+struct Run<'a> {
+    services: &'a Services,
+    plan: &'a RunPlan,
+    emitter: &'a RunEmitter,
+    usage: Usage,
+    prepared: Prepared,
+}
+
+impl Run<'_> {
+    async fn drive(&mut self) -> RunOutcome {
+        match self.think_and_act().await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.record_usage().await;
+                fail(self.emitter, self.plan, error.to_string())
+            }
+        }
+    }
+
+    async fn think_and_act(&mut self) -> Result<RunOutcome, RuntimeError> {
+        let max_iterations = self.prepared.settings.max_iterations;
+        let max_tool_calls = self.prepared.settings.max_tool_calls as usize;
+        let mut tool_calls_made = 0usize;
+        let mut limit_reached = false;
+        let mut compacted_for_overflow = false;
+        let mut iteration = 0u32;
+        let (answer, thinking) = loop {
+            if iteration >= max_iterations {
+                tracing::warn!(
+                    session_key = %self.plan.session.key,
+                    agent = %self.plan.agent_key,
+                    run_id = %self.plan.run_id,
+                    max_iterations,
+                    "run stopped at the iteration limit"
+                );
+                let note = format!(
+                    "I stopped after {max_iterations} tool iterations without reaching a final \
+                     answer. Ask me to continue if you want me to keep going."
+                );
+                break (note, None);
+            }
+            iteration += 1;
+            self.plan.progress.set(RunPhase::Thinking, None, iteration);
+            let response = match self.think().await {
+                Think::Answer(response) => response,
+                Think::Cancelled(partial) => return Ok(self.cancelled(partial).await),
+                Think::Error(ProviderError::ContextOverflow(reason)) if !compacted_for_overflow => {
+                    compacted_for_overflow = true;
+                    iteration -= 1;
+                    self.recover_from_overflow(&reason).await?;
+                    continue;
+                }
+                Think::Error(error) => return Err(error.into()),
+            };
+            self.usage.add(&response.usage);
+            let text = response.text();
+            let thinking = thinking_of(&response);
+            let calls = response.tool_calls();
+            if calls.is_empty() || limit_reached {
+                break (text, thinking);
+            }
+            self.store_message(
+                Role::Assistant,
+                text,
+                serde_json::to_value(&calls).unwrap_or(Value::Null),
+                None,
+                json!({ "thinking": thinking }),
+            )
+            .await?;
+            self.prepared.messages.push(ChatMessage {
+                role: ChatRole::Assistant,
+                parts: response.parts,
+            });
+            let mut results = Vec::with_capacity(calls.len());
+            for call in calls {
+                let output = if max_tool_calls > 0 && tool_calls_made >= max_tool_calls {
+                    limit_reached = true;
+                    ToolOutput::error(format!(
+                        "Tool call limit reached ({max_tool_calls} calls in this run). No more \
+                         tools will run: answer the user now with what you have."
+                    ))
+                } else {
+                    tool_calls_made += 1;
+                    self.plan
+                        .progress
+                        .set(RunPhase::Acting, Some(&call.name), iteration);
+                    match self.act(&call).await {
+                        Some(output) => output,
+                        None => return Ok(self.cancelled(String::new()).await),
+                    }
+                };
+                results.push(self.observe(&call, output).await?);
+            }
+            self.prepared.messages.push(ChatMessage {
+                role: ChatRole::Tool,
+                parts: results,
+            });
+        };
+        self.finalize(answer, thinking).await
+    }
+
+    /// One model call, streaming deltas as events.
+    async fn think(&mut self) -> Think {
+        let prepared = &self.prepared;
+        let request = ChatRequest {
+            model: prepared
+                .candidates
+                .first()
+                .map(|c| c.model.clone())
+                .unwrap_or_default(),
+            system: prepared.system.clone(),
+            messages: prepared.messages.clone(),
+            tools: prepared.tools.clone(),
+            max_tokens: prepared.settings.max_tokens,
+            temperature: Some(prepared.settings.temperature),
+            thinking_budget: None,
+        };
+        let mut partial = String::new();
+        let emitter = self.emitter;
+        let result = {
+            let mut sink = |delta: StreamDelta| match delta {
+                StreamDelta::Text(content) => {
+                    partial.push_str(&content);
+                    emitter.emit(AgentEventKind::Chunk { content });
+                }
+                StreamDelta::Thinking(content) => {
+                    emitter.emit(AgentEventKind::Thinking { content });
+                }
+                StreamDelta::ToolCallStarted { .. } => {}
+            };
+            tokio::select! {
+                biased;
+                _ = self.plan.cancel.cancelled() => None,
+                result = call_model(&prepared.candidates, &request, &mut sink, &self.services.retry) => Some(result),
+            }
+        };
+        match result {
+            None => Think::Cancelled(partial),
+            Some(Ok(response)) => Think::Answer(response),
+            Some(Err(error)) => Think::Error(error),
+        }
+    }
+
+    /// Runs one tool call; `None` when the run was aborted meanwhile.
+    async fn act(&self, call: &ToolCall) -> Option<ToolOutput> {
+        self.emitter.emit(AgentEventKind::ToolCall {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+        });
+        let Some(tool) = self.services.tools.get(&call.name) else {
+            return Some(ToolOutput::error(format!(
+                "Unknown tool {:?}. Available tools: {}.",
+                call.name,
+                self.services.tools.names().join(", ")
+            )));
+        };
+        let context = ToolContext {
+            tenant_id: self.plan.session.tenant,
+            agent_key: self.plan.agent_key.to_string(),
+            session_key: self.plan.session.key.clone(),
+            user_id: self.plan.user_id.clone(),
+            workspace: self.prepared.settings.workspace.clone(),
+        };
+        tokio::select! {
+            biased;
+            _ = self.plan.cancel.cancelled() => None,
+            output = tool.call(&context, call.arguments.clone()) => Some(output),
+        }
+    }
+
+    /// Reports and stores a tool result; returns it as a part for the next model call.
+    async fn observe(
+        &self,
+        call: &ToolCall,
+        output: ToolOutput,
+    ) -> Result<ContentPart, RuntimeError> {
+        self.emitter.emit(AgentEventKind::ToolResult {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+            result: clip_chars(&output.content, TOOL_RESULT_EVENT_CHARS),
+            is_error: output.is_error,
+        });
+        self.store_message(
+            Role::Tool,
+            output.content.clone(),
+            Value::Null,
+            Some(call.id.clone()),
+            json!({ "is_error": output.is_error, "tool_name": call.name }),
+        )
+        .await?;
+        Ok(ContentPart::ToolResult {
+            call_id: call.id.clone(),
+            content: output.content,
+            is_error: output.is_error,
+        })
+    }
+
+    /// The provider said the prompt is too long: compact the session once and reload.
+    async fn recover_from_overflow(&mut self, reason: &str) -> Result<(), RuntimeError> {
+        tracing::warn!(
+            session_key = %self.plan.session.key,
+            agent = %self.plan.agent_key,
+            run_id = %self.plan.run_id,
+            error = %reason,
+            "context window exceeded; compacting and retrying once"
+        );
+        self.plan.progress.set(RunPhase::Compacting, None, 0);
+        let store = self.services.store.as_ref();
+        let session = store
+            .sessions()
+            .get(self.plan.session.tenant, &self.plan.session.key)
+            .await?;
+        let run_id = self.plan.run_id.to_string();
+        let outcome = compaction::compact(
+            self.services,
+            CompactionJob {
+                agent: &self.prepared.agent,
+                session: &session,
+                candidates: &self.prepared.candidates,
+                keep_last: 0,
+                trigger: Trigger::Force,
+                current: Some(CurrentRun {
+                    run_id: &run_id,
+                    seqs: &self.plan.seqs,
+                }),
+            },
+        )
+        .await?;
+        if !outcome.compacted {
+            return Err(ProviderError::ContextOverflow(reason.to_owned()).into());
+        }
+        let session = store
+            .sessions()
+            .get(self.plan.session.tenant, &self.plan.session.key)
+            .await?;
+        self.prepared.messages = load_history(self.services, &session, self.plan).await?;
+        self.prepared.session = session;
+        Ok(())
+    }
+
+    async fn finalize(
+        &mut self,
+        answer: String,
+        thinking: Option<String>,
+    ) -> Result<RunOutcome, RuntimeError> {
+        self.plan.progress.set(RunPhase::Finalizing, None, 0);
+        let sanitized = sanitize_output(&answer);
+        let silent = is_silent(&sanitized);
+        let stored = if silent {
+            SILENT_REPLY.to_owned()
+        } else if sanitized.is_empty() {
+            "...".to_owned()
+        } else {
+            sanitized
+        };
+        self.store_message(
+            Role::Assistant,
+            stored.clone(),
+            Value::Null,
+            None,
+            json!({ "thinking": thinking, "silent": silent, "usage": self.usage }),
+        )
+        .await?;
+        self.record_usage().await;
+        let content = if silent { String::new() } else { stored };
+        self.emitter.emit(AgentEventKind::RunCompleted {
+            content: content.clone(),
+            thinking: thinking.clone(),
+            usage: self.usage,
+        });
+        tracing::info!(
+            session_key = %self.plan.session.key,
+            agent = %self.plan.agent_key,
+            run_id = %self.plan.run_id,
+            input_tokens = self.usage.input_tokens,
+            output_tokens = self.usage.output_tokens,
+            silent,
+            "run completed"
+        );
+        Ok(RunOutcome::Completed {
+            run_id: self.plan.run_id,
+            content,
+            thinking,
+            usage: self.usage,
+            silent,
+        })
+    }
+
+    /// Ends an aborted run: the partial answer is kept (marked cancelled) with the user's
+    /// message.
+    async fn cancelled(&mut self, partial: String) -> RunOutcome {
+        let stored = self
+            .store_message(
+                Role::Assistant,
+                partial.clone(),
+                Value::Null,
+                None,
+                json!({ "cancelled": true }),
+            )
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!(run_id = %self.plan.run_id, error = %error, "storing a cancelled answer failed");
+        }
+        self.record_usage().await;
+        self.emitter.emit(AgentEventKind::RunCancelled);
+        tracing::info!(
+            session_key = %self.plan.session.key,
+            agent = %self.plan.agent_key,
+            run_id = %self.plan.run_id,
+            "run cancelled"
+        );
+        RunOutcome::Cancelled {
+            run_id: self.plan.run_id,
+            partial,
+        }
+    }
+
+    async fn record_usage(&self) {
+        if self.usage == Usage::default() {
+            return;
+        }
+        let session = self.prepared.session.id;
+        if let Err(error) = self
+            .services
+            .store
+            .sessions()
+            .add_usage(session, &self.usage)
+            .await
+        {
+            tracing::warn!(run_id = %self.plan.run_id, error = %error, "recording usage failed");
+        }
+    }
+
+    /// Stores a message of this run, tagged with the run and the messages it answers.
+    async fn store_message(
+        &self,
+        role: Role,
+        content: String,
+        tool_calls: Value,
+        tool_call_id: Option<String>,
+        extra: Value,
+    ) -> Result<Message, RuntimeError> {
+        let mut metadata = history::run_metadata(&self.plan.run_id.to_string(), &self.plan.seqs);
+        if let (Some(target), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
+            target.extend(extra.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+        let message = NewMessage {
+            role,
+            content,
+            tool_calls,
+            tool_call_id,
+            metadata,
+        };
+        Ok(self
+            .services
+            .store
+            .messages()
+            .append(self.prepared.session.id, message)
+            .await?)
+    }
+}
+
+/// The reasoning parts of a response, joined.
+fn thinking_of(response: &ChatResponse) -> Option<String> {
+    let text: Vec<&str> = response
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            ContentPart::Thinking { text, .. } if !text.is_empty() => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n"))
+}

@@ -1,0 +1,164 @@
+//! The effective settings of one agent: its own values where it has them (columns, or keys of
+//! `other_config`), `agents.defaults` otherwise.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use goclaw_config::AgentDefaults;
+use goclaw_core::Agent;
+
+/// Settings a run uses, resolved once when it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RunSettings {
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// Maximum LLM round-trips.
+    pub max_iterations: u32,
+    /// Maximum tool calls; 0 means unlimited.
+    pub max_tool_calls: u32,
+    pub context_window: u32,
+    pub workspace: PathBuf,
+}
+
+impl RunSettings {
+    pub(crate) fn resolve(agent: &Agent, defaults: &AgentDefaults) -> Self {
+        let max_tokens = other_u64(agent, "max_tokens")
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|v| *v > 0)
+            .unwrap_or(defaults.max_tokens);
+        let temperature = other_f64(agent, "temperature").unwrap_or(defaults.temperature) as f32;
+        let max_iterations = u32::try_from(agent.max_tool_iterations)
+            .ok()
+            .filter(|v| *v > 0)
+            .unwrap_or(defaults.max_tool_iterations)
+            .max(1);
+        let max_tool_calls = other_u64(agent, "max_tool_calls")
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(defaults.max_tool_calls);
+        let context_window = u32::try_from(agent.context_window)
+            .ok()
+            .filter(|v| *v > 0)
+            .unwrap_or(defaults.context_window);
+        let workspace = if agent.workspace.trim().is_empty() {
+            defaults.workspace.join(agent.agent_key.as_str())
+        } else {
+            PathBuf::from(&agent.workspace)
+        };
+        Self {
+            max_tokens,
+            temperature,
+            max_iterations,
+            max_tool_calls,
+            context_window,
+            workspace,
+        }
+    }
+}
+
+/// The agent's `other_config.inbound_debounce_ms`, else the gateway-wide value.
+pub(crate) fn debounce(agent: &Agent, global_ms: u64) -> Duration {
+    Duration::from_millis(other_u64(agent, "inbound_debounce_ms").unwrap_or(global_ms))
+}
+
+fn other_u64(agent: &Agent, key: &str) -> Option<u64> {
+    let value = agent.other_config.get(key)?;
+    value
+        .as_u64()
+        .or_else(|| value.as_f64().filter(|v| *v >= 0.0).map(|v| v as u64))
+}
+
+fn other_f64(agent: &Agent, key: &str) -> Option<f64> {
+    agent.other_config.get(key)?.as_f64()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::Utc;
+    use goclaw_core::{AgentId, AgentKey, MASTER_TENANT_ID};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// An agent `a` with the given column overrides and `other_config`.
+    pub(crate) fn agent(iterations: i64, window: i64, other: Value) -> Agent {
+        Agent {
+            id: AgentId::generate(),
+            tenant_id: MASTER_TENANT_ID,
+            agent_key: AgentKey::parse("a").expect("key"),
+            display_name: "A".into(),
+            provider: String::new(),
+            model: String::new(),
+            is_default: false,
+            agent_type: "open".into(),
+            status: "active".into(),
+            context_window: window,
+            max_tool_iterations: iterations,
+            workspace: String::new(),
+            restrict_to_workspace: true,
+            other_config: other,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn check(agent: Agent, expected: (u32, f32, u32, u32, u32)) {
+        let s = RunSettings::resolve(&agent, &AgentDefaults::default());
+        assert_eq!(
+            (
+                s.max_tokens,
+                s.temperature,
+                s.max_iterations,
+                s.max_tool_calls,
+                s.context_window
+            ),
+            expected,
+            "{:?}",
+            agent.other_config
+        );
+    }
+
+    #[test]
+    fn settings_fall_back_to_defaults() {
+        check(agent(0, 0, json!({})), (8192, 0.7, 30, 25, 200_000));
+        check(agent(5, 1000, json!({})), (8192, 0.7, 5, 25, 1000));
+        check(agent(-1, -1, json!({})), (8192, 0.7, 30, 25, 200_000));
+        check(
+            agent(
+                0,
+                0,
+                json!({"max_tokens": 100, "temperature": 0.2, "max_tool_calls": 3}),
+            ),
+            (100, 0.2, 30, 3, 200_000),
+        );
+        check(
+            agent(0, 0, json!({"max_tokens": 0})),
+            (8192, 0.7, 30, 25, 200_000),
+        );
+        check(
+            agent(0, 0, json!({"max_tokens": "x"})),
+            (8192, 0.7, 30, 25, 200_000),
+        );
+    }
+
+    #[test]
+    fn debounce_prefers_the_agent() {
+        assert_eq!(
+            debounce(&agent(0, 0, json!({})), 800),
+            Duration::from_millis(800)
+        );
+        assert_eq!(
+            debounce(&agent(0, 0, json!({"inbound_debounce_ms": 0})), 800),
+            Duration::ZERO
+        );
+        assert_eq!(
+            debounce(&agent(0, 0, json!({"inbound_debounce_ms": 250})), 0),
+            Duration::from_millis(250)
+        );
+    }
+
+    #[test]
+    fn workspace_defaults_under_the_root() {
+        let s = RunSettings::resolve(&agent(0, 0, json!({})), &AgentDefaults::default());
+        assert_eq!(s.workspace, PathBuf::from("~/.goclaw/workspace/a"));
+    }
+}

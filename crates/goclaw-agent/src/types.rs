@@ -1,0 +1,181 @@
+//! The values that cross the runtime's public API: what a caller submits, what it gets back,
+//! and what it can ask about a session.
+
+use std::time::Duration;
+
+use goclaw_config::{GatewayConfig, LaneLimits};
+use goclaw_core::{AgentKey, Message, SessionKey, TenantId, Usage};
+use tokio::sync::oneshot;
+
+use crate::events::RunId;
+use crate::scheduler::Lane;
+
+/// Limits of the runtime that are not per agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeLimits {
+    /// Longest inbound message in bytes before it is cut (`gateway.max_message_chars`).
+    pub max_message_chars: usize,
+    /// Silence, in milliseconds, a session waits for more messages before it runs
+    /// (`gateway.inbound_debounce_ms`; an agent's `other_config.inbound_debounce_ms` wins).
+    pub inbound_debounce_ms: u64,
+    /// Most user messages one queued run may hold; more drop the oldest.
+    pub session_queue_cap: usize,
+    /// Concurrent runs per lane.
+    pub lanes: LaneLimits,
+    /// How long `shutdown` lets running runs finish before cancelling them.
+    pub shutdown_grace: Duration,
+}
+
+impl RuntimeLimits {
+    /// The limits a gateway configuration asks for.
+    pub fn from_config(gateway: &GatewayConfig, lanes: LaneLimits) -> Self {
+        Self {
+            max_message_chars: gateway.max_message_chars as usize,
+            inbound_debounce_ms: gateway.inbound_debounce_ms,
+            lanes,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for RuntimeLimits {
+    fn default() -> Self {
+        let gateway = GatewayConfig::default();
+        Self {
+            max_message_chars: gateway.max_message_chars as usize,
+            inbound_debounce_ms: gateway.inbound_debounce_ms,
+            session_queue_cap: 10,
+            lanes: LaneLimits::default(),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A user message for an agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatInput {
+    pub tenant_id: TenantId,
+    pub agent_key: AgentKey,
+    pub session_key: SessionKey,
+    pub user_id: String,
+    /// Where the message came from (`ws`, `http`, `telegram`, ...).
+    pub channel: String,
+    pub message: String,
+    pub lane: Lane,
+}
+
+/// A message accepted by the runtime: it is stored, and a run that answers it is scheduled.
+#[derive(Debug)]
+pub struct Submission {
+    /// The run that will answer the message (shared with the other messages it answers).
+    pub run_id: RunId,
+    pub session_key: SessionKey,
+    /// The message as stored (after truncation).
+    pub user_message: Message,
+    /// Resolves when the run ends, or when the message is dropped from the queue.
+    pub outcome: oneshot::Receiver<RunOutcome>,
+}
+
+/// How a run ended, as seen by each message it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// The run answered. `content` is empty when the agent chose not to reply (`silent`).
+    Completed {
+        run_id: RunId,
+        content: String,
+        thinking: Option<String>,
+        usage: Usage,
+        silent: bool,
+    },
+    Failed {
+        run_id: RunId,
+        error: String,
+    },
+    /// Aborted; `partial` is the answer text streamed before the abort.
+    Cancelled {
+        run_id: RunId,
+        partial: String,
+    },
+    /// The message never reached a run (queue overflow, shutdown).
+    Dropped {
+        reason: String,
+    },
+}
+
+impl RunOutcome {
+    /// The run this outcome belongs to, if the message reached one.
+    pub fn run_id(&self) -> Option<RunId> {
+        match self {
+            RunOutcome::Completed { run_id, .. }
+            | RunOutcome::Failed { run_id, .. }
+            | RunOutcome::Cancelled { run_id, .. } => Some(*run_id),
+            RunOutcome::Dropped { .. } => None,
+        }
+    }
+}
+
+/// What `abort` did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AbortOutcome {
+    /// Whether there was anything to abort.
+    pub aborted: bool,
+    /// The running and queued runs that were cancelled.
+    pub run_ids: Vec<RunId>,
+}
+
+/// Where a running run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPhase {
+    /// Loading the agent, context files and history.
+    Preparing,
+    /// Waiting for the model.
+    Thinking,
+    /// Running a tool.
+    Acting,
+    /// Storing the answer.
+    Finalizing,
+    /// Summarizing old history.
+    Compacting,
+}
+
+impl RunPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunPhase::Preparing => "preparing",
+            RunPhase::Thinking => "thinking",
+            RunPhase::Acting => "acting",
+            RunPhase::Finalizing => "finalizing",
+            RunPhase::Compacting => "compacting",
+        }
+    }
+}
+
+/// A session's run state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionRunStatus {
+    pub is_running: bool,
+    pub run_id: Option<RunId>,
+    pub phase: Option<RunPhase>,
+    /// The tool being run, in the `Acting` phase.
+    pub tool: Option<String>,
+    /// The current LLM round-trip, from 1.
+    pub iteration: u32,
+    /// User messages waiting for the next run.
+    pub queued_messages: usize,
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompactOutcome {
+    /// Whether a summary was written (false when there was too little history).
+    pub compacted: bool,
+    /// Messages the summary now stands for.
+    pub summarized_messages: usize,
+    /// Messages still seen verbatim.
+    pub kept_messages: usize,
+    /// The new compaction pointer.
+    pub context_start_seq: i64,
+    /// Estimated tokens of the history before and after.
+    pub tokens_before: usize,
+    pub tokens_after: usize,
+}

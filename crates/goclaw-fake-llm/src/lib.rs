@@ -1,0 +1,23 @@
+//! A fake LLM for tests: a real HTTP server on loopback that speaks both the Anthropic Messages
+//! API (`POST /v1/messages`) and the OpenAI Chat Completions API (`POST /v1/chat/completions`),
+//! streamed or not, answering from a per-test script of replies and recording every request.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use goclaw_fake_llm::{FakeLlm, Reply};
+//! let fake = FakeLlm::start().await;
+//! fake.push(Reply::rate_limited(2));
+//! fake.push(Reply::text("hello there"));
+//! // point a client at fake.base_url(), then inspect fake.requests()
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod anthropic;
+mod frame;
+mod openai;
+mod reply;
+mod server;
+
+pub use reply::{FakeToolCall, Finish, Reply};
+pub use server::{FakeLlm, RecordedRequest};

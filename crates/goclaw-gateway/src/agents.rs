@@ -1,0 +1,231 @@
+//! Agent fields as clients send them (WebSocket `agents.create|update` and `/v1/agents`), and
+//! the rules for turning them into store records.
+
+use goclaw_core::{AgentKey, AgentPatch, NewAgent};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Context files an agent can have, in the order the runtime loads them.
+pub const CONTEXT_FILES: &[&str] = &[
+    "AGENTS.md",
+    "SOUL.md",
+    "TOOLS.md",
+    "IDENTITY.md",
+    "USER.md",
+    "BOOTSTRAP.md",
+    "CAPABILITIES.md",
+    "MEMORY.md",
+    "HEARTBEAT.md",
+];
+
+/// Agent fields accepted on create and update; all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AgentFields {
+    #[serde(alias = "agentId", alias = "agent_key", alias = "key")]
+    pub id: Option<String>,
+    #[serde(alias = "displayName", alias = "display_name")]
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    #[serde(alias = "agentType")]
+    pub agent_type: Option<String>,
+    pub status: Option<String>,
+    #[serde(alias = "isDefault")]
+    pub is_default: Option<bool>,
+    #[serde(alias = "contextWindow")]
+    pub context_window: Option<i64>,
+    #[serde(alias = "maxToolIterations")]
+    pub max_tool_iterations: Option<i64>,
+    pub workspace: Option<String>,
+    #[serde(alias = "restrictToWorkspace")]
+    pub restrict_to_workspace: Option<bool>,
+    #[serde(alias = "maxTokens")]
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    #[serde(alias = "otherConfig")]
+    pub other_config: Option<Map<String, Value>>,
+}
+
+/// The key of a new agent: `id` when given, else derived from `name` (lowercased, other
+/// characters turned into `-`).
+pub fn key_for_new_agent(fields: &AgentFields) -> Result<AgentKey, String> {
+    if let Some(id) = fields.id.as_deref().filter(|i| !i.is_empty()) {
+        return AgentKey::parse(id).map_err(|e| e.to_string());
+    }
+    let name = fields.name.as_deref().unwrap_or_default();
+    let mut derived: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    derived = derived.trim_matches('-').chars().take(64).collect();
+    if derived.is_empty() {
+        return Err("agent id or name is required".to_owned());
+    }
+    AgentKey::parse(&derived).map_err(|e| e.to_string())
+}
+
+fn check_choice(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), String> {
+    match value {
+        Some(v) if !allowed.contains(&v) => {
+            Err(format!("{field} must be one of {}", allowed.join(", ")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check(fields: &AgentFields) -> Result<(), String> {
+    check_choice(
+        "agent_type",
+        fields.agent_type.as_deref(),
+        &["open", "predefined"],
+    )?;
+    check_choice("status", fields.status.as_deref(), &["active", "inactive"])?;
+    if fields.context_window.is_some_and(|w| w < 0) {
+        return Err("context_window must not be negative".to_owned());
+    }
+    if fields
+        .max_tool_iterations
+        .is_some_and(|n| !(0..=500).contains(&n))
+    {
+        return Err("max_tool_iterations must be between 0 and 500".to_owned());
+    }
+    if fields
+        .temperature
+        .is_some_and(|t| !(0.0..=2.0).contains(&t))
+    {
+        return Err("temperature must be between 0 and 2".to_owned());
+    }
+    Ok(())
+}
+
+/// Settings kept in `other_config`.
+fn other_config(fields: &AgentFields) -> Option<Value> {
+    let mut map = fields.other_config.clone().unwrap_or_default();
+    if let Some(max_tokens) = fields.max_tokens {
+        map.insert("max_tokens".to_owned(), Value::from(max_tokens));
+    }
+    if let Some(temperature) = fields.temperature {
+        map.insert("temperature".to_owned(), Value::from(temperature));
+    }
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
+/// Fills a new agent from the fields given.
+pub fn apply_to_new(agent: &mut NewAgent, fields: &AgentFields) -> Result<(), String> {
+    check(fields)?;
+    if agent.display_name.is_empty() {
+        agent.display_name = agent.agent_key.to_string();
+    }
+    if let Some(v) = &fields.provider {
+        agent.provider.clone_from(v);
+    }
+    if let Some(v) = &fields.model {
+        agent.model.clone_from(v);
+    }
+    if let Some(v) = &fields.agent_type {
+        agent.agent_type.clone_from(v);
+    }
+    if let Some(v) = fields.is_default {
+        agent.is_default = v;
+    }
+    if let Some(v) = fields.context_window {
+        agent.context_window = v;
+    }
+    if let Some(v) = fields.max_tool_iterations {
+        agent.max_tool_iterations = v;
+    }
+    if let Some(v) = &fields.workspace {
+        agent.workspace.clone_from(v);
+    }
+    if let Some(v) = fields.restrict_to_workspace {
+        agent.restrict_to_workspace = v;
+    }
+    if let Some(v) = other_config(fields) {
+        agent.other_config = v;
+    }
+    Ok(())
+}
+
+/// A patch from the fields given.
+pub fn patch_from(fields: &AgentFields) -> Result<AgentPatch, String> {
+    check(fields)?;
+    Ok(AgentPatch {
+        display_name: fields.name.clone(),
+        provider: fields.provider.clone(),
+        model: fields.model.clone(),
+        is_default: fields.is_default,
+        agent_type: fields.agent_type.clone(),
+        status: fields.status.clone(),
+        context_window: fields.context_window,
+        max_tool_iterations: fields.max_tool_iterations,
+        workspace: fields.workspace.clone(),
+        restrict_to_workspace: fields.restrict_to_workspace,
+        other_config: other_config(fields),
+    })
+}
+
+/// Context file names are plain `NAME.md` files: no paths.
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name.ends_with(".md")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid context file name {name:?}: use a plain NAME.md"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: Option<&str>, name: Option<&str>) -> Result<String, String> {
+        let fields = AgentFields {
+            id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            ..Default::default()
+        };
+        key_for_new_agent(&fields).map(|k| k.to_string())
+    }
+
+    #[test]
+    fn keys_for_new_agents() {
+        assert_eq!(key(Some("coder"), Some("Whatever")), Ok("coder".to_owned()));
+        assert_eq!(
+            key(None, Some("Code Reviewer")),
+            Ok("code-reviewer".to_owned())
+        );
+        assert_eq!(
+            key(None, Some("  Ünïcode bot ")),
+            Ok("n-code-bot".to_owned())
+        );
+        assert!(key(None, None).is_err());
+        assert!(key(None, Some("!!!")).is_err());
+        assert!(key(Some("Bad Key"), None).is_err());
+    }
+
+    #[test]
+    fn file_names() {
+        for ok in ["AGENTS.md", "SOUL.md", "my-notes_1.md"] {
+            assert!(check_file_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../x.md", "a/b.md", ".hidden.md", "notes.txt", "x\0.md"] {
+            assert!(check_file_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Authenticating HTTP requests: `Authorization: Bearer <gateway token>` and
+//! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use crate::auth::{Principal, Role};
+use crate::routes::AppState;
+
+/// The caller of an HTTP request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// Refuses the request unless the caller has at least `role`.
+    pub fn require(&self, role: Role, what: &str) -> Result<(), ApiError> {
+        if self.0.role >= role {
+            return Ok(());
+        }
+        tracing::warn!(route = what, role = %self.0.role, needed = %role, "security.permission_denied");
+        Err(ApiError::forbidden(format!(
+            "permission denied: {what} requires {role} role"
+        )))
+    }
+}
+
+/// The user id a request names, if any (ignored when longer than 255 characters).
+pub fn header_user_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-goclaw-user-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 255)
+        .map(str::to_owned)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user_id = header_user_id(&parts.headers).unwrap_or_else(|| "system".to_owned());
+        let token = bearer(&parts.headers).unwrap_or_default();
+        let auth = &state.auth;
+        if auth.token.as_deref().is_none_or(str::is_empty) {
+            if !auth.allow_no_auth {
+                return Err(ApiError::unauthorized());
+            }
+            // Without a configured token the gateway only listens where that is allowed; the
+            // local caller administers it.
+            let mut principal = auth
+                .authenticate("", &user_id)
+                .map_err(|_| ApiError::unauthorized())?;
+            principal.role = Role::Admin;
+            return Ok(Caller(principal));
+        }
+        match auth.authenticate(token, &user_id) {
+            Ok(principal) => Ok(Caller(principal)),
+            Err(_) => {
+                tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
+                Err(ApiError::unauthorized())
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! `POST /v1/chat/completions`: OpenAI-compatible chat with an agent, streamed token by token
+//! over SSE (ending with `data: [DONE]`) or answered whole.
+//!
+//! The agent comes from `model: "goclaw:<agent>"` (or `agent:<agent>`), else the
+//! `X-GoClaw-Agent-Id` header, else `default`. The session comes from `X-GoClaw-Session-Key`,
+//! else `user` (one session per user and agent), else a fresh session per call. Only the last
+//! user message of `messages` is sent: the gateway keeps the history itself.
+
+use std::convert::Infallible;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+use goclaw_agent::{AgentEvent, AgentEventKind, ChatInput, Lane, RunOutcome, RuntimeError};
+use goclaw_core::{AgentKey, SessionKey, Usage};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::auth::{Caller, header_user_id};
+use super::error::ApiError;
+use crate::auth::Role;
+use crate::routes::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct CompletionRequest {
+    #[serde(default)]
+    model: String,
+    messages: Vec<RequestMessage>,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestMessage {
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+impl RequestMessage {
+    /// Text of a message whose content is a string or an array of text parts.
+    fn text(&self) -> String {
+        match &self.content {
+            Value::String(s) => s.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Which agent a request is for.
+fn agent_for(model: &str, headers: &HeaderMap) -> Result<AgentKey, ApiError> {
+    let from_model = model
+        .strip_prefix("goclaw:")
+        .or_else(|| model.strip_prefix("agent:"))
+        .filter(|k| !k.is_empty());
+    let from_header = headers
+        .get("x-goclaw-agent-id")
+        .or_else(|| headers.get("x-goclaw-agent"))
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
+    let raw = from_model.or(from_header).unwrap_or("default");
+    AgentKey::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+fn session_for(
+    agent: &AgentKey,
+    user: &str,
+    explicit_user: bool,
+    headers: &HeaderMap,
+) -> Result<SessionKey, ApiError> {
+    let raw = match headers
+        .get("x-goclaw-session-key")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(key) if !key.is_empty() => key.to_owned(),
+        _ if explicit_user => format!("agent:{agent}:http:{user}"),
+        _ => format!(
+            "agent:{agent}:http-{user}-{}",
+            &Uuid::new_v4().simple().to_string()[..8]
+        ),
+    };
+    SessionKey::parse(&raw).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(request): Json<CompletionRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator, "/v1/chat/completions")?;
+    let message = request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(RequestMessage::text)
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("messages must contain a user message"))?;
+    let agent = agent_for(&request.model, &headers)?;
+    let explicit_user = request.user.as_deref().filter(|u| !u.is_empty());
+    let user_id = header_user_id(&headers)
+        .or_else(|| explicit_user.map(str::to_owned))
+        .unwrap_or_else(|| caller.0.user_id.clone());
+    let session_key = session_for(&agent, &user_id, explicit_user.is_some(), &headers)?;
+    let model_name = if request.model.is_empty() {
+        format!("goclaw:{agent}")
+    } else {
+        request.model.clone()
+    };
+
+    let events = state.runtime.subscribe();
+    let input = ChatInput {
+        tenant_id: caller.0.tenant_id,
+        agent_key: agent,
+        session_key,
+        user_id,
+        channel: "http".to_owned(),
+        message,
+        lane: Lane::Main,
+    };
+    let submission = state.runtime.submit(input).await.map_err(runtime_error)?;
+    let completion_id = format!("chatcmpl-{}", &Uuid::new_v4().simple().to_string()[..12]);
+
+    if request.stream {
+        let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+        let frames = stream_frames(
+            events,
+            submission.run_id,
+            completion_id,
+            model_name,
+            include_usage,
+        );
+        return Ok(Sse::new(frames).into_response());
+    }
+    let outcome = submission.outcome.await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "gateway is shutting down",
+        )
+    })?;
+    match outcome {
+        RunOutcome::Completed { content, usage, .. } => Ok(Json(json!({
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": now_secs(),
+            "model": model_name,
+            "choices": [{
+                "index": 0,
+                "message": { "role": "assistant", "content": content },
+                "finish_reason": "stop",
+            }],
+            "usage": openai_usage(&usage),
+        }))
+        .into_response()),
+        RunOutcome::Cancelled { .. } => Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "run was cancelled",
+        )),
+        RunOutcome::Failed { error, .. } => {
+            Err(ApiError::new(axum::http::StatusCode::BAD_GATEWAY, error))
+        }
+        RunOutcome::Dropped { reason } => Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            reason,
+        )),
+    }
+}
+
+fn runtime_error(error: RuntimeError) -> ApiError {
+    match error {
+        RuntimeError::AgentNotFound(agent) => {
+            ApiError::not_found(format!("agent {agent} not found"))
+        }
+        RuntimeError::Store(e) => e.into(),
+        other => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            other.to_string(),
+        ),
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn openai_usage(usage: &Usage) -> Value {
+    json!({
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": { "cached_tokens": usage.cache_read_tokens },
+    })
+}
+
+/// What the SSE stream does next.
+enum Step {
+    Open(broadcast::Receiver<AgentEvent>),
+    Done,
+}
+
+/// The SSE frames of one run: a role chunk, a chunk per text delta, the final chunk, usage when
+/// asked for, then `[DONE]`.
+fn stream_frames(
+    events: broadcast::Receiver<AgentEvent>,
+    run_id: goclaw_agent::RunId,
+    id: String,
+    model: String,
+    include_usage: bool,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let chunk = move |delta: Value, finish: Option<&str>| {
+        json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": now_secs(),
+            "model": model,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+        })
+    };
+    let first = Event::default()
+        .data(chunk(json!({ "role": "assistant", "content": "" }), None).to_string());
+    let rest = stream::unfold(Step::Open(events), move |step| {
+        let chunk = chunk.clone();
+        async move {
+            let Step::Open(mut events) = step else {
+                return None;
+            };
+            loop {
+                let event = match events.recv().await {
+                    Ok(event) if event.run_id == run_id => event,
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Some((
+                            vec![error_event("the gateway stopped"), done()],
+                            Step::Done,
+                        ));
+                    }
+                };
+                match event.kind {
+                    AgentEventKind::Chunk { content } => {
+                        let frame = Event::default()
+                            .data(chunk(json!({ "content": content }), None).to_string());
+                        return Some((vec![frame], Step::Open(events)));
+                    }
+                    AgentEventKind::RunCompleted { usage, .. } => {
+                        let mut frames =
+                            vec![Event::default().data(chunk(json!({}), Some("stop")).to_string())];
+                        if include_usage {
+                            let mut last = chunk(json!({}), None);
+                            last["choices"] = json!([]);
+                            last["usage"] = openai_usage(&usage);
+                            frames.push(Event::default().data(last.to_string()));
+                        }
+                        frames.push(done());
+                        return Some((frames, Step::Done));
+                    }
+                    AgentEventKind::RunFailed { error } => {
+                        return Some((vec![error_event(&error), done()], Step::Done));
+                    }
+                    AgentEventKind::RunCancelled => {
+                        let frame =
+                            Event::default().data(chunk(json!({}), Some("stop")).to_string());
+                        return Some((vec![frame, done()], Step::Done));
+                    }
+                    _ => continue,
+                }
+            }
+        }
+    })
+    .flat_map(stream::iter);
+    stream::once(async move { first }).chain(rest).map(Ok)
+}
+
+fn done() -> Event {
+    Event::default().data("[DONE]")
+}
+
+fn error_event(message: &str) -> Event {
+    Event::default().data(
+        json!({ "error": { "message": message, "type": "server_error", "code": "INTERNAL" } })
+            .to_string(),
+    )
+}

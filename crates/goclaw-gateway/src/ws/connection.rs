@@ -1,0 +1,210 @@
+//! One WebSocket connection: a reader loop that dispatches requests in order, a writer task fed
+//! by a bounded queue, pings, a read deadline, and forwarding of the agent events this client
+//! may see.
+//!
+//! A client that cannot keep up (its outbound queue is full) is disconnected with a close reason
+//! rather than silently losing frames.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::clients::ClientInfo;
+use super::frames::{self, ErrorShape, MAX_FRAME_BYTES};
+use super::methods::{self, Connection, Reply};
+use super::wire;
+use crate::routes::AppState;
+
+/// Frames waiting to be written to one client.
+const OUTBOUND_QUEUE: usize = 256;
+/// How often the gateway pings.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// How long the gateway waits for any frame (or pong) before closing.
+const READ_DEADLINE: Duration = Duration::from_secs(60);
+/// How long one write may take.
+const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Close code for "policy violation": used for a client too slow to keep up.
+const CLOSE_POLICY: u16 = 1008;
+/// Close code for "going away": used on shutdown.
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// `GET /ws`.
+pub async fn ws_handler(
+    State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| run(socket, state, remote))
+}
+
+/// The sending half handed to handlers: pushes frames without ever blocking the reader.
+#[derive(Clone)]
+pub struct Outbound {
+    frames: mpsc::Sender<Message>,
+    overflow: mpsc::Sender<()>,
+}
+
+impl Outbound {
+    /// Queues a frame; when the queue is full the connection is closed as too slow.
+    pub fn send(&self, frame: &Value) {
+        let text = Message::Text(Utf8Bytes::from(frame.to_string()));
+        if self.frames.try_send(text).is_err() {
+            let _ = self.overflow.try_send(());
+        }
+    }
+}
+
+async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
+    let id = Uuid::now_v7();
+    let (mut sink, mut stream) = socket.split();
+    let (frames_tx, mut frames_rx) = mpsc::channel::<Message>(OUTBOUND_QUEUE);
+    let (overflow_tx, mut overflow_rx) = mpsc::channel::<()>(1);
+    let (close_tx, mut close_rx) = oneshot::channel::<(u16, &'static str)>();
+    let outbound = Outbound {
+        frames: frames_tx,
+        overflow: overflow_tx,
+    };
+
+    let writer = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                close = &mut close_rx => {
+                    if let Ok((code, reason)) = close {
+                        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+                        let _ = tokio::time::timeout(WRITE_DEADLINE, sink.send(Message::Close(Some(frame)))).await;
+                    }
+                    break;
+                }
+                message = frames_rx.recv() => {
+                    let Some(message) = message else { break };
+                    match tokio::time::timeout(WRITE_DEADLINE, sink.send(message)).await {
+                        Ok(Ok(())) => {}
+                        _ => break,
+                    }
+                }
+            }
+        }
+    });
+
+    let mut conn = Connection::new(id, remote, state.clone(), outbound.clone());
+    let mut events: Option<broadcast::Receiver<goclaw_agent::AgentEvent>> = None;
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut deadline = tokio::time::Instant::now() + READ_DEADLINE;
+    let shutdown = state.shutdown.clone();
+
+    let close: Option<(u16, &'static str)> = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => {
+                outbound.send(&frames::event("shutdown", serde_json::json!({})));
+                break Some((CLOSE_GOING_AWAY, "gateway shutting down"));
+            }
+            _ = overflow_rx.recv() => {
+                tracing::warn!(client = %id, "websocket client too slow; disconnecting");
+                break Some((CLOSE_POLICY, "slow consumer: outbound queue full"));
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                break Some((CLOSE_POLICY, "read deadline exceeded"));
+            }
+            _ = ping.tick() => {
+                let _ = outbound.frames.try_send(Message::Ping(Default::default()));
+            }
+            event = recv_event(&mut events) => {
+                match event {
+                    Ok(event) => {
+                        if let Some(frame) = wire::agent_event_frame(&event, conn.principal()) {
+                            outbound.send(&frame);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(client = %id, missed, "websocket client fell behind the event stream; disconnecting");
+                        break Some((CLOSE_POLICY, "slow consumer: events dropped"));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => events = None,
+                }
+            }
+            incoming = stream.next() => {
+                let Some(Ok(message)) = incoming else { break None };
+                deadline = tokio::time::Instant::now() + READ_DEADLINE;
+                match message {
+                    Message::Text(text) => {
+                        let was_authenticated = conn.principal().is_some();
+                        handle_text(&mut conn, text.as_str()).await;
+                        if !was_authenticated && conn.principal().is_some() {
+                            events = Some(state.runtime.subscribe());
+                        }
+                    }
+                    Message::Binary(_) => {
+                        outbound.send(&frames::response("", Err(ErrorShape::invalid("binary frames are not supported"))));
+                    }
+                    Message::Close(_) => break None,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+        }
+    };
+
+    if let Some(reason) = close {
+        let _ = close_tx.send(reason);
+    } else {
+        drop(close_tx);
+    }
+    drop(outbound);
+    drop(conn);
+    state.clients.remove(id);
+    let _ = tokio::time::timeout(WRITE_DEADLINE, writer).await;
+}
+
+async fn recv_event(
+    events: &mut Option<broadcast::Receiver<goclaw_agent::AgentEvent>>,
+) -> Result<goclaw_agent::AgentEvent, broadcast::error::RecvError> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn handle_text(conn: &mut Connection, text: &str) {
+    let request = match frames::parse_request(text) {
+        Ok(request) => request,
+        Err(error) => {
+            conn.outbound.send(&frames::response("", Err(error)));
+            return;
+        }
+    };
+    let id = request.id.clone();
+    match methods::dispatch(conn, request).await {
+        Reply::Now(result) => conn.outbound.send(&frames::response(&id, result)),
+        Reply::Later(pending) => {
+            let outbound = conn.outbound.clone();
+            tokio::spawn(async move {
+                let result = pending.await;
+                outbound.send(&frames::response(&id, result));
+            });
+        }
+    }
+    if let Some(principal) = conn.principal() {
+        conn.state.clients.upsert(
+            conn.id,
+            ClientInfo {
+                id: conn.id.to_string(),
+                remote_addr: conn.remote.to_string(),
+                user_id: principal.user_id.clone(),
+                role: principal.role.as_str().to_owned(),
+                connected_at: conn.connected_at,
+            },
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! `agents.*`: listing, creating, updating and deleting agents, and their context files.
+
+use goclaw_core::{AgentKey, AgentPatch, NewAgent};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::params::{agent_key, parse};
+use super::sessions::store_error;
+use crate::agents::{self as shared, AgentFields};
+use crate::ws::frames::ErrorShape;
+use crate::ws::wire;
+
+pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
+    let agents = ctx
+        .state
+        .store
+        .agents()
+        .list(ctx.principal.tenant_id)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let running = ctx.state.runtime.running_agents(ctx.principal.tenant_id);
+    let agents: Vec<Value> = agents
+        .iter()
+        .map(|a| {
+            let mut value = wire::agent(a);
+            value["isRunning"] = Value::Bool(running.contains(a.agent_key.as_str()));
+            value
+        })
+        .collect();
+    Ok(json!({ "agents": agents }))
+}
+
+pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let fields: AgentFields = parse(params)?;
+    let key = shared::key_for_new_agent(&fields).map_err(ErrorShape::invalid)?;
+    let mut agent = NewAgent::new(
+        ctx.principal.tenant_id,
+        key,
+        fields.name.clone().unwrap_or_default(),
+    );
+    shared::apply_to_new(&mut agent, &fields).map_err(ErrorShape::invalid)?;
+    let created = ctx
+        .state
+        .store
+        .agents()
+        .create(agent)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({
+        "ok": true,
+        "agentId": created.agent_key.to_string(),
+        "name": created.display_name,
+        "workspace": created.workspace,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentRef {
+    agent_id: String,
+}
+
+fn agent_ref(params: &Value) -> Result<AgentKey, ErrorShape> {
+    let reference: AgentRef = parse(params.clone())?;
+    agent_key(&reference.agent_id)
+}
+
+pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let key = agent_ref(&params)?;
+    let fields: AgentFields = parse(params)?;
+    let patch: AgentPatch = shared::patch_from(&fields).map_err(ErrorShape::invalid)?;
+    let updated = ctx
+        .state
+        .store
+        .agents()
+        .update(ctx.principal.tenant_id, &key, patch)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({ "ok": true, "agentId": updated.agent_key.to_string() }))
+}
+
+pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let key = agent_ref(&params)?;
+    ctx.state
+        .store
+        .agents()
+        .delete(ctx.principal.tenant_id, &key)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({ "ok": true, "agentId": key.to_string(), "removedBindings": 0 }))
+}
+
+pub async fn files_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let key = agent_ref(&params)?;
+    let agent = ctx
+        .state
+        .store
+        .agents()
+        .get_by_key(ctx.principal.tenant_id, &key)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let stored = ctx
+        .state
+        .store
+        .context_files()
+        .list(agent.id)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let mut files: Vec<Value> = shared::CONTEXT_FILES
+        .iter()
+        .map(|name| match stored.iter().find(|f| f.file_name == *name) {
+            Some(file) => json!({ "name": name, "missing": false, "size": file.content.len() }),
+            None => json!({ "name": name, "missing": true, "size": 0 }),
+        })
+        .collect();
+    for file in stored
+        .iter()
+        .filter(|f| !shared::CONTEXT_FILES.contains(&f.file_name.as_str()))
+    {
+        files.push(json!({ "name": file.file_name, "missing": false, "size": file.content.len() }));
+    }
+    Ok(json!({ "agentId": key.to_string(), "files": files }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileParams {
+    agent_id: String,
+    name: String,
+    content: Option<String>,
+}
+
+pub async fn files_get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: FileParams = parse(params)?;
+    let key = agent_key(&params.agent_id)?;
+    shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
+    let agent = ctx
+        .state
+        .store
+        .agents()
+        .get_by_key(ctx.principal.tenant_id, &key)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let file = ctx
+        .state
+        .store
+        .context_files()
+        .get(agent.id, &params.name)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let file = match file {
+        Some(f) => {
+            json!({ "name": f.file_name, "missing": false, "size": f.content.len(), "content": f.content })
+        }
+        None => json!({ "name": params.name, "missing": true, "size": 0, "content": "" }),
+    };
+    Ok(json!({ "agentId": key.to_string(), "file": file }))
+}
+
+pub async fn files_set(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: FileParams = parse(params)?;
+    let key = agent_key(&params.agent_id)?;
+    shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
+    let content = params
+        .content
+        .ok_or_else(|| ErrorShape::invalid("content is required"))?;
+    let agent = ctx
+        .state
+        .store
+        .agents()
+        .get_by_key(ctx.principal.tenant_id, &key)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let file = ctx
+        .state
+        .store
+        .context_files()
+        .set(ctx.principal.tenant_id, agent.id, &params.name, &content)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({
+        "agentId": key.to_string(),
+        "file": { "name": file.file_name, "missing": false, "size": file.content.len() },
+        "propagated": false,
+    }))
+}

@@ -1,0 +1,203 @@
+//! `chat.*`: sending a message to an agent (answered when the run ends, with `agent` events
+//! streaming meanwhile), history, abort, inject and run status.
+
+use goclaw_agent::{ChatInput, Lane, RunOutcome, RuntimeError};
+use goclaw_core::{NewMessage, Role as MessageRole};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::params::{parse, resolve_agent, session_key};
+use super::sessions::{owned_session, store_error};
+use super::{Ctx, Reply};
+use crate::ws::frames::{ErrorCode, ErrorShape};
+use crate::ws::wire;
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SendParams {
+    message: String,
+    agent_id: Option<String>,
+    session_key: Option<String>,
+}
+
+/// Submits a message; the reply comes when the run ends.
+pub async fn send(ctx: &Ctx<'_>, params: Value) -> Reply {
+    match submit(ctx, params).await {
+        Ok(reply) => reply,
+        Err(error) => Reply::Now(Err(error)),
+    }
+}
+
+async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
+    let params: SendParams = parse(params)?;
+    if ctx.principal.user_id.is_empty() {
+        return Err(ErrorShape::invalid("user_id is required"));
+    }
+    if params.message.trim().is_empty() {
+        return Err(ErrorShape::invalid("message is required"));
+    }
+    let agent = resolve_agent(params.agent_id.as_deref(), params.session_key.as_deref())?;
+    let key = match params.session_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(raw) => {
+            let key = session_key(raw)?;
+            match ctx
+                .state
+                .store
+                .sessions()
+                .get(ctx.principal.tenant_id, &key)
+                .await
+            {
+                Ok(session)
+                    if !ctx.principal.sees_all() && session.user_id != ctx.principal.user_id =>
+                {
+                    return Err(ErrorShape::unauthorized(
+                        "permission denied: not your session",
+                    ));
+                }
+                _ => key,
+            }
+        }
+        None => session_key(&format!("agent:{agent}:ws:direct:{}", Uuid::new_v4()))?,
+    };
+    let input = ChatInput {
+        tenant_id: ctx.principal.tenant_id,
+        agent_key: agent,
+        session_key: key,
+        user_id: ctx.principal.user_id.clone(),
+        channel: "ws".to_owned(),
+        message: params.message,
+        lane: Lane::Main,
+    };
+    let submission = ctx
+        .state
+        .runtime
+        .submit(input)
+        .await
+        .map_err(|e| runtime_error(&e))?;
+    let session_key = submission.session_key.to_string();
+    Ok(Reply::Later(Box::pin(async move {
+        let outcome = submission.outcome.await.map_err(|_| {
+            ErrorShape::new(
+                ErrorCode::Unavailable,
+                "gateway is shutting down, please retry shortly",
+            )
+        })?;
+        outcome_payload(outcome, &session_key)
+    })))
+}
+
+/// The reply to `chat.send` for a finished run.
+fn outcome_payload(outcome: RunOutcome, session_key: &str) -> Result<Value, ErrorShape> {
+    match outcome {
+        RunOutcome::Completed {
+            run_id,
+            content,
+            thinking,
+            usage,
+            ..
+        } => {
+            let mut payload = json!({
+                "runId": run_id.to_string(),
+                "sessionKey": session_key,
+                "content": content,
+                "usage": wire::usage(&usage),
+            });
+            if let Some(thinking) = thinking.filter(|t| !t.is_empty()) {
+                payload["thinking"] = Value::String(thinking);
+            }
+            Ok(payload)
+        }
+        RunOutcome::Cancelled { run_id, .. } => {
+            Ok(json!({ "runId": run_id.to_string(), "sessionKey": session_key, "cancelled": true }))
+        }
+        RunOutcome::Failed { error, .. } => Err(ErrorShape::internal(error)),
+        RunOutcome::Dropped { reason } => {
+            Err(ErrorShape::new(ErrorCode::ResourceExhausted, reason))
+        }
+    }
+}
+
+/// A runtime refusal as a protocol error.
+pub fn runtime_error(error: &RuntimeError) -> ErrorShape {
+    match error {
+        RuntimeError::AgentNotFound(agent) => {
+            ErrorShape::not_found(format!("agent {agent} not found"))
+        }
+        RuntimeError::Store(e) => store_error(e),
+        other => ErrorShape::new(ErrorCode::Unavailable, other.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionParams {
+    session_key: String,
+}
+
+pub async fn history(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: SessionParams = parse(params)?;
+    let key = session_key(&params.session_key)?;
+    let session = owned_session(ctx, &key).await?;
+    let messages = ctx
+        .state
+        .store
+        .messages()
+        .list(session.id, 0, 10_000)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({ "sessionKey": key.to_string(), "messages": wire::visible_messages(&messages) }))
+}
+
+pub async fn abort(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: SessionParams = parse(params)?;
+    let key = session_key(&params.session_key)?;
+    owned_session(ctx, &key).await?;
+    let outcome = ctx.state.runtime.abort(ctx.principal.tenant_id, &key).await;
+    Ok(json!({
+        "ok": true,
+        "aborted": outcome.aborted,
+        "runIds": outcome.run_ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InjectParams {
+    session_key: String,
+    message: String,
+    label: Option<String>,
+}
+
+/// Appends an assistant message to a session's transcript.
+pub async fn inject(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: InjectParams = parse(params)?;
+    let key = session_key(&params.session_key)?;
+    let session = owned_session(ctx, &key).await?;
+    let label: Option<String> = params.label.map(|l| l.chars().take(100).collect());
+    let content = match label.as_deref().filter(|l| !l.is_empty()) {
+        Some(label) => format!("[{label}]\n\n{}", params.message),
+        None => params.message,
+    };
+    let mut message = NewMessage::text(MessageRole::Assistant, content);
+    message.metadata = json!({ "injected": true });
+    let stored = ctx
+        .state
+        .store
+        .messages()
+        .append(session.id, message)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(json!({ "ok": true, "messageId": stored.id.to_string() }))
+}
+
+pub async fn session_status(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: SessionParams = parse(params)?;
+    let key = session_key(&params.session_key)?;
+    owned_session(ctx, &key).await?;
+    let status = ctx
+        .state
+        .runtime
+        .session_status(ctx.principal.tenant_id, &key);
+    Ok(wire::session_status(&status))
+}

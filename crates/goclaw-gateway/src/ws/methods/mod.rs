@@ -1,0 +1,166 @@
+//! Method dispatch: `connect` first, then each method checked against the least role it needs
+//! (one table; anything not in it is refused) and handed to its handler.
+
+mod agents;
+mod chat;
+mod params;
+mod sessions;
+mod system;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::connection::Outbound;
+use super::frames::{ErrorShape, RequestFrame};
+use crate::auth::{Principal, Role};
+use crate::routes::AppState;
+
+/// A handler's answer: now, or once a slow operation (a chat run) finishes.
+pub enum Reply {
+    Now(Result<Value, ErrorShape>),
+    Later(Pin<Box<dyn Future<Output = Result<Value, ErrorShape>> + Send>>),
+}
+
+impl From<Result<Value, ErrorShape>> for Reply {
+    fn from(result: Result<Value, ErrorShape>) -> Self {
+        Reply::Now(result)
+    }
+}
+
+/// The state of one connection that handlers see.
+pub struct Connection {
+    pub id: Uuid,
+    pub remote: SocketAddr,
+    pub connected_at: DateTime<Utc>,
+    pub state: AppState,
+    pub outbound: Outbound,
+    principal: Option<Principal>,
+}
+
+impl Connection {
+    pub fn new(id: Uuid, remote: SocketAddr, state: AppState, outbound: Outbound) -> Self {
+        Self {
+            id,
+            remote,
+            connected_at: Utc::now(),
+            state,
+            outbound,
+            principal: None,
+        }
+    }
+
+    /// The authenticated caller, once `connect` succeeded.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+}
+
+/// The least role each method needs. A method missing here does not exist.
+pub fn min_role(method: &str) -> Option<Role> {
+    use Role::*;
+    let role = match method {
+        "health" | "status" => Viewer,
+        "chat.send" | "chat.abort" | "chat.inject" => Operator,
+        "chat.history" | "chat.session.status" => Viewer,
+        "sessions.list" | "sessions.preview" => Viewer,
+        "sessions.patch" | "sessions.delete" | "sessions.reset" | "sessions.compact" => Operator,
+        "agents.list" | "agents.files.list" | "agents.files.get" => Viewer,
+        "agents.files.set" => Operator,
+        "agents.create" | "agents.update" | "agents.delete" => Admin,
+        _ => return None,
+    };
+    Some(role)
+}
+
+/// Routes one request.
+pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
+    if request.method == "connect" {
+        return system::connect(conn, request.params).into();
+    }
+    let Some(principal) = conn.principal.clone() else {
+        return Reply::Now(Err(ErrorShape::unauthorized(
+            "first request must be 'connect'",
+        )));
+    };
+    let Some(needed) = min_role(&request.method) else {
+        return Reply::Now(Err(ErrorShape::invalid(format!(
+            "unknown method: {}",
+            request.method
+        ))));
+    };
+    if principal.role < needed {
+        tracing::warn!(
+            method = %request.method,
+            role = %principal.role,
+            needed = %needed,
+            user_id = %principal.user_id,
+            "security.permission_denied"
+        );
+        return Reply::Now(Err(ErrorShape::unauthorized(format!(
+            "permission denied: {} requires {} role",
+            request.method, needed
+        ))));
+    }
+    let ctx = Ctx {
+        state: &conn.state,
+        principal: &principal,
+        conn_id: conn.id,
+    };
+    let params = request.params;
+    match request.method.as_str() {
+        "health" => system::health(&ctx).await.into(),
+        "status" => system::status(&ctx).await.into(),
+        "chat.send" => chat::send(&ctx, params).await,
+        "chat.history" => chat::history(&ctx, params).await.into(),
+        "chat.abort" => chat::abort(&ctx, params).await.into(),
+        "chat.inject" => chat::inject(&ctx, params).await.into(),
+        "chat.session.status" => chat::session_status(&ctx, params).await.into(),
+        "sessions.list" => sessions::list(&ctx, params).await.into(),
+        "sessions.preview" => sessions::preview(&ctx, params).await.into(),
+        "sessions.patch" => sessions::patch(&ctx, params).await.into(),
+        "sessions.delete" => sessions::delete(&ctx, params).await.into(),
+        "sessions.reset" => sessions::reset(&ctx, params).await.into(),
+        "sessions.compact" => sessions::compact(&ctx, params).await.into(),
+        "agents.list" => agents::list(&ctx).await.into(),
+        "agents.create" => agents::create(&ctx, params).await.into(),
+        "agents.update" => agents::update(&ctx, params).await.into(),
+        "agents.delete" => agents::delete(&ctx, params).await.into(),
+        "agents.files.list" => agents::files_list(&ctx, params).await.into(),
+        "agents.files.get" => agents::files_get(&ctx, params).await.into(),
+        "agents.files.set" => agents::files_set(&ctx, params).await.into(),
+        other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
+    }
+}
+
+/// What a handler may use.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub principal: &'a Principal,
+    pub conn_id: Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_methods_are_denied() {
+        assert_eq!(min_role("config.apply"), None);
+        assert_eq!(min_role("chat.sendx"), None);
+        assert_eq!(min_role(""), None);
+    }
+
+    #[test]
+    fn roles_follow_goclaw() {
+        assert_eq!(min_role("chat.send"), Some(Role::Operator));
+        assert_eq!(min_role("chat.history"), Some(Role::Viewer));
+        assert_eq!(min_role("agents.create"), Some(Role::Admin));
+        assert_eq!(min_role("agents.files.set"), Some(Role::Operator));
+        assert_eq!(min_role("sessions.delete"), Some(Role::Operator));
+    }
+}

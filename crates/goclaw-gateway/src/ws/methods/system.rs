@@ -1,0 +1,91 @@
+//! `connect`, `health` and `status`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::params::parse;
+use super::{Connection, Ctx};
+use crate::auth::Role;
+use crate::ws::frames::ErrorShape;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConnectParams {
+    token: String,
+    user_id: String,
+}
+
+/// Authenticates the connection.
+pub fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
+    let params: ConnectParams = parse(params)?;
+    let user_id = params.user_id.chars().take(255).collect::<String>();
+    let principal = conn
+        .state
+        .auth
+        .authenticate(&params.token, &user_id)
+        .map_err(|e| {
+            tracing::warn!(remote = %conn.remote, user_id = %user_id, "security.ws_connect_rejected");
+            ErrorShape::unauthorized(e.to_string())
+        })?;
+    let payload = json!({
+        "protocol": goclaw_core::PROTOCOL_VERSION,
+        "role": principal.role.as_str(),
+        "user_id": principal.user_id,
+        "tenant_id": principal.tenant_id.to_string(),
+        "is_owner": principal.role == Role::Owner,
+        "is_master_scope": true,
+        "edition": "standard",
+        "server": { "name": "goclaw", "version": conn.state.version },
+    });
+    conn.principal = Some(principal);
+    Ok(payload)
+}
+
+/// Gateway health as a client sees it.
+pub async fn health(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
+    let database = match ctx.state.store.ping().await {
+        Ok(()) => "ok",
+        Err(_) => "error",
+    };
+    let clients = if ctx.principal.sees_all() {
+        serde_json::to_value(ctx.state.clients.list()).unwrap_or_default()
+    } else {
+        json!([])
+    };
+    Ok(json!({
+        "status": "ok",
+        "version": ctx.state.version,
+        "uptime": ctx.state.started.elapsed().as_millis() as u64,
+        "mode": "managed",
+        "database": database,
+        "tools": ctx.state.runtime.tool_count(),
+        "clients": clients,
+        "currentId": ctx.conn_id.to_string(),
+    }))
+}
+
+/// Counts of agents, clients and sessions.
+pub async fn status(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
+    let store = &ctx.state.store;
+    let tenant = ctx.principal.tenant_id;
+    let agents = store
+        .agents()
+        .list(tenant)
+        .await
+        .map_err(|e| super::sessions::store_error(&e))?;
+    let filter = goclaw_core::SessionFilter {
+        limit: 1,
+        ..Default::default()
+    };
+    let (_, sessions) = store
+        .sessions()
+        .list(tenant, &filter)
+        .await
+        .map_err(|e| super::sessions::store_error(&e))?;
+    Ok(json!({
+        "agents": agents.iter().map(|a| a.agent_key.to_string()).collect::<Vec<_>>(),
+        "agentTotal": agents.len(),
+        "clients": ctx.state.clients.len(),
+        "sessions": sessions,
+    }))
+}

@@ -1,0 +1,11 @@
+//! WebSocket protocol v3 on `/ws`: the upgrade, one task per connection, and the methods.
+
+mod clients;
+mod connection;
+pub mod frames;
+mod methods;
+mod wire;
+
+pub use clients::ClientRegistry;
+pub use connection::ws_handler;
+pub use wire::agent as wire_agent;
