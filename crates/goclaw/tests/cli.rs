@@ -360,3 +360,32 @@ async fn agent_chat_prints_a_streamed_answer() {
     let (code, _, _) = server.terminate().await;
     assert_eq!(code, Some(0));
 }
+
+#[tokio::test]
+async fn interactive_agent_chat_keeps_one_session() {
+    let llm = goclaw_testkit::FakeLlm::start().await;
+    llm.push(goclaw_testkit::Reply::text("first reply"));
+    llm.push(goclaw_testkit::Reply::text("second reply"));
+    let home = home();
+    let server = Goclaw::new(home.path())
+        .env("GOCLAW_PORT", "0")
+        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
+        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
+        .start()
+        .await
+        .expect("gateway starts");
+    let out = Goclaw::new(home.path())
+        .env("GOCLAW_SERVER", server.url(""))
+        .args(&["agent", "chat"])
+        .run_with_stdin("hello\nand again\n/quit\n")
+        .await;
+    assert!(out.success, "{out:?}");
+    assert!(out.stdout.contains("first reply"), "{}", out.stdout);
+    assert!(out.stdout.contains("second reply"), "{}", out.stdout);
+    // The second turn continued the first session: the model saw the first exchange.
+    let requests = llm.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].body.to_string().contains("first reply"));
+    let (code, _, _) = server.terminate().await;
+    assert_eq!(code, Some(0));
+}

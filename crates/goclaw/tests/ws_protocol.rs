@@ -15,7 +15,9 @@ async fn token_roles(backend: StoreBackend) {
         return;
     };
     let mut anonymous = WsClient::open(&app.ws_url()).await;
-    let res = anonymous.call("connect", json!({ "user_id": "mallory" })).await;
+    let res = anonymous
+        .call("connect", json!({ "user_id": "mallory" }))
+        .await;
     assert_eq!(res["error"]["code"], "UNAUTHORIZED", "{res}");
     let res = anonymous
         .call("connect", json!({ "user_id": "mallory", "token": "wrong" }))
@@ -35,17 +37,28 @@ async fn token_roles(backend: StoreBackend) {
         .await;
     assert_eq!(connected["role"], "admin");
     let created = admin
-        .call_ok("agents.create", json!({ "name": "Writer", "model": "claude-x" }))
+        .call_ok(
+            "agents.create",
+            json!({ "name": "Writer", "model": "claude-x" }),
+        )
         .await;
     assert_eq!(created["agentId"], "writer");
     admin
-        .call_ok("agents.update", json!({ "agentId": "writer", "status": "inactive" }))
+        .call_ok(
+            "agents.update",
+            json!({ "agentId": "writer", "status": "inactive" }),
+        )
         .await;
     let res = admin
-        .call("agents.update", json!({ "agentId": "writer", "status": "sleeping" }))
+        .call(
+            "agents.update",
+            json!({ "agentId": "writer", "status": "sleeping" }),
+        )
         .await;
     assert_eq!(res["error"]["code"], "INVALID_REQUEST", "{res}");
-    let res = admin.call("agents.create", json!({ "name": "Writer" })).await;
+    let res = admin
+        .call("agents.create", json!({ "name": "Writer" }))
+        .await;
     assert_eq!(res["error"]["code"], "ALREADY_EXISTS", "{res}");
     admin
         .call_ok("agents.delete", json!({ "agentId": "writer" }))
@@ -62,21 +75,24 @@ async fn token_roles_postgres() {
     token_roles(StoreBackend::Postgres).await;
 }
 
-app_test!(oversized_frames_close_the_connection, |app: TestApp| async move {
-    let mut ws = app.ws_connect("big").await;
-    let huge = json!({ "type": "req", "id": "x", "method": "health", "params": { "pad": "a".repeat(600 * 1024) } });
-    ws.send_raw(&huge.to_string()).await;
-    let mut closed = false;
-    for _ in 0..10 {
-        if ws.next_frame().await.is_none() {
-            closed = true;
-            break;
+app_test!(
+    oversized_frames_close_the_connection,
+    |app: TestApp| async move {
+        let mut ws = app.ws_connect("big").await;
+        let huge = json!({ "type": "req", "id": "x", "method": "health", "params": { "pad": "a".repeat(600 * 1024) } });
+        ws.send_raw(&huge.to_string()).await;
+        let mut closed = false;
+        for _ in 0..10 {
+            if ws.next_frame().await.is_none() {
+                closed = true;
+                break;
+            }
         }
+        assert!(closed, "a frame over 512 KiB closes the connection");
+        // The gateway itself is fine.
+        assert_eq!(app.get("/health").await.status(), 200);
     }
-    assert!(closed, "a frame over 512 KiB closes the connection");
-    // The gateway itself is fine.
-    assert_eq!(app.get("/health").await.status(), 200);
-});
+);
 
 app_test!(inject_and_session_status, |app: TestApp| async move {
     app.llm.push(Reply::text("first"));
@@ -84,15 +100,25 @@ app_test!(inject_and_session_status, |app: TestApp| async move {
     let sent = ws.call_ok("chat.send", json!({ "message": "hi" })).await;
     let key = sent["sessionKey"].clone();
     let injected = ws
-        .call_ok("chat.inject", json!({ "sessionKey": key, "message": "note from ops", "label": "ops" }))
+        .call_ok(
+            "chat.inject",
+            json!({ "sessionKey": key, "message": "note from ops", "label": "ops" }),
+        )
         .await;
     assert!(injected["messageId"].is_string());
-    let history = ws.call_ok("chat.history", json!({ "sessionKey": key })).await;
-    let last = history["messages"].as_array().and_then(|m| m.last().cloned()).expect("messages");
+    let history = ws
+        .call_ok("chat.history", json!({ "sessionKey": key }))
+        .await;
+    let last = history["messages"]
+        .as_array()
+        .and_then(|m| m.last().cloned())
+        .expect("messages");
     assert_eq!(last["role"], "assistant");
     assert_eq!(last["content"], "[ops]\n\nnote from ops");
 
-    let status = ws.call_ok("chat.session.status", json!({ "sessionKey": key })).await;
+    let status = ws
+        .call_ok("chat.session.status", json!({ "sessionKey": key }))
+        .await;
     assert_eq!(status["isRunning"], false);
     assert!(status["activity"].is_null());
 

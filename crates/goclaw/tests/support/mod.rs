@@ -68,6 +68,32 @@ impl Goclaw {
         }
     }
 
+    /// Runs to completion with `input` on standard input.
+    pub async fn run_with_stdin(mut self, input: &str) -> Finished {
+        use tokio::io::AsyncWriteExt;
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("goclaw executable starts");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .expect("write stdin");
+        drop(stdin);
+        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("goclaw finished within 60 s")
+            .expect("goclaw executable runs");
+        Finished {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Starts the gateway and waits until it logs `gateway listening`, or until it exits.
     pub async fn start(mut self) -> Result<Server, Finished> {
         self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
