@@ -5,18 +5,9 @@ use goclaw_core::{AgentKey, AgentPatch, NewAgent};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Context files an agent can have, in the order the runtime loads them.
-pub const CONTEXT_FILES: &[&str] = &[
-    "AGENTS.md",
-    "SOUL.md",
-    "TOOLS.md",
-    "IDENTITY.md",
-    "USER.md",
-    "BOOTSTRAP.md",
-    "CAPABILITIES.md",
-    "MEMORY.md",
-    "HEARTBEAT.md",
-];
+/// Context files every agent is shown to have (present or missing), in the runtime's load
+/// order.
+pub use goclaw_agent::CONTEXT_FILE_ORDER as CONTEXT_FILES;
 
 /// Agent fields accepted on create and update; all optional.
 #[derive(Debug, Default, Deserialize)]

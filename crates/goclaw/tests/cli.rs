@@ -337,19 +337,12 @@ async fn unknown_command_fails() {
 
 #[tokio::test]
 async fn agent_chat_prints_a_streamed_answer() {
-    let llm = goclaw_testkit::FakeLlm::start().await;
+    let home = home();
+    let (llm, server) = start_with_fake_llm(home.path()).await;
     llm.push(goclaw_testkit::Reply::text_in_chunks(
         "Hello from the fake model",
         3,
     ));
-    let home = home();
-    let server = Goclaw::new(home.path())
-        .env("GOCLAW_PORT", "0")
-        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
-        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
-        .start()
-        .await
-        .expect("gateway starts");
     let out = Goclaw::new(home.path())
         .args(&["agent", "chat", "-m", "hello", "--server", &server.url("")])
         .run()
@@ -363,17 +356,10 @@ async fn agent_chat_prints_a_streamed_answer() {
 
 #[tokio::test]
 async fn interactive_agent_chat_keeps_one_session() {
-    let llm = goclaw_testkit::FakeLlm::start().await;
+    let home = home();
+    let (llm, server) = start_with_fake_llm(home.path()).await;
     llm.push(goclaw_testkit::Reply::text("first reply"));
     llm.push(goclaw_testkit::Reply::text("second reply"));
-    let home = home();
-    let server = Goclaw::new(home.path())
-        .env("GOCLAW_PORT", "0")
-        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
-        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
-        .start()
-        .await
-        .expect("gateway starts");
     let out = Goclaw::new(home.path())
         .env("GOCLAW_SERVER", server.url(""))
         .args(&["agent", "chat"])
@@ -388,4 +374,17 @@ async fn interactive_agent_chat_keeps_one_session() {
     assert!(requests[1].body.to_string().contains("first reply"));
     let (code, _, _) = server.terminate().await;
     assert_eq!(code, Some(0));
+}
+
+/// A fake LLM and a gateway whose `anthropic` provider points at it.
+async fn start_with_fake_llm(home: &std::path::Path) -> (goclaw_testkit::FakeLlm, support::Server) {
+    let llm = goclaw_testkit::FakeLlm::start().await;
+    let server = Goclaw::new(home)
+        .env("GOCLAW_PORT", "0")
+        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
+        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
+        .start()
+        .await
+        .expect("gateway starts");
+    (llm, server)
 }

@@ -11,6 +11,16 @@ use crate::agents::{self as shared, AgentFields};
 use crate::ws::frames::ErrorShape;
 use crate::ws::wire;
 
+/// The caller's tenant's agent with this key.
+async fn agent_by_key(ctx: &Ctx<'_>, key: &AgentKey) -> Result<goclaw_core::Agent, ErrorShape> {
+    ctx.state
+        .store
+        .agents()
+        .get_by_key(ctx.principal.tenant_id, key)
+        .await
+        .map_err(|e| store_error(&e))
+}
+
 pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     let agents = ctx
         .state
@@ -93,13 +103,7 @@ pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
 
 pub async fn files_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let key = agent_ref(&params)?;
-    let agent = ctx
-        .state
-        .store
-        .agents()
-        .get_by_key(ctx.principal.tenant_id, &key)
-        .await
-        .map_err(|e| store_error(&e))?;
+    let agent = agent_by_key(ctx, &key).await?;
     let stored = ctx
         .state
         .store
@@ -135,13 +139,7 @@ pub async fn files_get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
     let params: FileParams = parse(params)?;
     let key = agent_key(&params.agent_id)?;
     shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
-    let agent = ctx
-        .state
-        .store
-        .agents()
-        .get_by_key(ctx.principal.tenant_id, &key)
-        .await
-        .map_err(|e| store_error(&e))?;
+    let agent = agent_by_key(ctx, &key).await?;
     let file = ctx
         .state
         .store
@@ -165,13 +163,7 @@ pub async fn files_set(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
     let content = params
         .content
         .ok_or_else(|| ErrorShape::invalid("content is required"))?;
-    let agent = ctx
-        .state
-        .store
-        .agents()
-        .get_by_key(ctx.principal.tenant_id, &key)
-        .await
-        .map_err(|e| store_error(&e))?;
+    let agent = agent_by_key(ctx, &key).await?;
     let file = ctx
         .state
         .store

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::params::{parse, resolve_agent, session_key};
-use super::sessions::{owned_session, store_error};
+use super::sessions::{owned_session, store_error, visible_transcript};
 use super::{Ctx, Reply};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 use crate::ws::wire;
@@ -139,14 +139,8 @@ pub async fn history(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
     let params: SessionParams = parse(params)?;
     let key = session_key(&params.session_key)?;
     let session = owned_session(ctx, &key).await?;
-    let messages = ctx
-        .state
-        .store
-        .messages()
-        .list(session.id, 0, 10_000)
-        .await
-        .map_err(|e| store_error(&e))?;
-    Ok(json!({ "sessionKey": key.to_string(), "messages": wire::visible_messages(&messages) }))
+    let messages = visible_transcript(ctx, &session).await?;
+    Ok(json!({ "sessionKey": key.to_string(), "messages": messages }))
 }
 
 pub async fn abort(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {

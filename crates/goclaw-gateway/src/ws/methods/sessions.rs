@@ -41,6 +41,24 @@ pub async fn owned_session(ctx: &Ctx<'_>, key: &SessionKey) -> Result<Session, E
     Ok(session)
 }
 
+/// Longest transcript a history call returns.
+const HISTORY_LIMIT: u32 = 10_000;
+
+/// The messages of a session a client is shown, oldest first.
+pub async fn visible_transcript(
+    ctx: &Ctx<'_>,
+    session: &Session,
+) -> Result<Vec<Value>, ErrorShape> {
+    let messages = ctx
+        .state
+        .store
+        .messages()
+        .list(session.id, 0, HISTORY_LIMIT)
+        .await
+        .map_err(|e| store_error(&e))?;
+    Ok(wire::visible_messages(&messages))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ListParams {
@@ -99,16 +117,9 @@ pub async fn preview(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
     let params: KeyParams = parse(params)?;
     let key = session_key(&params.key)?;
     let session = owned_session(ctx, &key).await?;
-    let messages = ctx
-        .state
-        .store
-        .messages()
-        .list(session.id, 0, 10_000)
-        .await
-        .map_err(|e| store_error(&e))?;
     Ok(json!({
         "key": key.to_string(),
-        "messages": wire::visible_messages(&messages),
+        "messages": visible_transcript(ctx, &session).await?,
         "summary": session.summary,
     }))
 }
