@@ -309,7 +309,7 @@ impl Run<'_> {
             tools: prepared.tools.clone(),
             max_tokens: prepared.settings.max_tokens,
             temperature: Some(prepared.settings.temperature),
-            thinking_budget: None,
+            thinking_budget: prepared.settings.thinking_budget,
         };
         let mut partial = String::new();
         let emitter = self.emitter;

@@ -18,6 +18,9 @@ pub(crate) struct RunSettings {
     pub max_tool_calls: u32,
     pub context_window: u32,
     pub workspace: PathBuf,
+    /// Extended thinking budget in tokens, from `other_config.thinking_level` (`low` 4096,
+    /// `medium` 10000, `high` 32000) or an explicit `other_config.thinking_budget`.
+    pub thinking_budget: Option<u32>,
 }
 
 impl RunSettings {
@@ -51,7 +54,21 @@ impl RunSettings {
             max_tool_calls,
             context_window,
             workspace,
+            thinking_budget: thinking_budget(agent),
         }
+    }
+}
+
+/// The thinking budget an agent asks for, if any.
+fn thinking_budget(agent: &Agent) -> Option<u32> {
+    if let Some(budget) = other_u64(agent, "thinking_budget").and_then(|v| u32::try_from(v).ok()) {
+        return (budget > 0).then_some(budget);
+    }
+    match agent.other_config.get("thinking_level")?.as_str()? {
+        "low" => Some(4096),
+        "medium" => Some(10_000),
+        "high" => Some(32_000),
+        _ => None,
     }
 }
 
@@ -160,5 +177,26 @@ pub(crate) mod tests {
     fn workspace_defaults_under_the_root() {
         let s = RunSettings::resolve(&agent(0, 0, json!({})), &AgentDefaults::default());
         assert_eq!(s.workspace, PathBuf::from("~/.goclaw/workspace/a"));
+    }
+
+    #[test]
+    fn thinking_budget_from_level_or_number() {
+        let check = |other: Value, expected: Option<u32>| {
+            assert_eq!(
+                thinking_budget(&agent(0, 0, other.clone())),
+                expected,
+                "{other}"
+            );
+        };
+        check(json!({}), None);
+        check(json!({"thinking_level": "low"}), Some(4096));
+        check(json!({"thinking_level": "medium"}), Some(10_000));
+        check(json!({"thinking_level": "high"}), Some(32_000));
+        check(json!({"thinking_level": "off"}), None);
+        check(json!({"thinking_budget": 2048}), Some(2048));
+        check(
+            json!({"thinking_budget": 0, "thinking_level": "high"}),
+            None,
+        );
     }
 }

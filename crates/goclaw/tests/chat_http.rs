@@ -191,3 +191,34 @@ app_test!(
         assert_eq!(result["object"], "chat.completion");
     }
 );
+
+app_test!(
+    agent_thinking_level_reaches_the_provider,
+    |app: TestApp| async move {
+        let updated = app
+            .client
+            .put(app.url("/v1/agents/default"))
+            .json(&json!({ "other_config": { "thinking_level": "low" } }))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(updated.status(), 200);
+        app.llm
+            .push(Reply::text_with_thinking("let me think", "done"));
+        let response = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .json(&json!({ "model": "goclaw:default", "messages": [{ "role": "user", "content": "think" }], "user": "tess" }))
+        .send()
+        .await
+        .expect("POST");
+        assert_eq!(response.status(), 200);
+        let request = app.llm.requests().pop().expect("one LLM call");
+        assert_eq!(
+            request.body["thinking"]["type"], "enabled",
+            "{}",
+            request.body
+        );
+        assert_eq!(request.body["thinking"]["budget_tokens"], 4096);
+    }
+);
