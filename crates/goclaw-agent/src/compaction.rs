@@ -129,8 +129,8 @@ pub(crate) async fn compact(
 }
 
 /// Where to split `ordered` (conversation order) into summarized and kept messages: the latest
-/// split that keeps at least `keep_last` messages (and any unanswered user messages at the
-/// end), does not start the kept part with a tool result (which would separate it from its
+/// split that keeps at least `keep_last` messages plus any unanswered user messages at the
+/// end, does not start the kept part with a tool result (which would separate it from its
 /// call), and leaves every summarized message with a lower seq than every kept one (so one
 /// pointer can mark the boundary). `None` when no such split exists.
 pub(crate) fn choose_cut(ordered: &[&Message], keep_last: usize) -> Option<usize> {
@@ -140,7 +140,9 @@ pub(crate) fn choose_cut(ordered: &[&Message], keep_last: usize) -> Option<usize
         .rev()
         .take_while(|m| m.role == Role::User)
         .count();
-    let keep = keep_last.max(trailing_users).max(1);
+    // Waiting user messages are kept on top of the `keep_last` messages of the conversation
+    // so far, so a message arriving while a compaction runs does not change what it keeps.
+    let keep = (keep_last + trailing_users).max(1);
     if len <= keep {
         return None;
     }
@@ -302,6 +304,9 @@ mod tests {
             (6, 'u'),
             (7, 'u'),
         ];
-        check(&waiting, 1, Some(4));
+        check(&waiting, 1, Some(3));
+        // A message arriving just after a run does not let that run's compaction cut deeper.
+        let arriving = [(1, 'u'), (2, 'a'), (3, 'u'), (4, 'a'), (5, 'u')];
+        check(&arriving, 4, None);
     }
 }

@@ -29,6 +29,10 @@ pub enum RuntimeError {
     /// Storage failed.
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
+    /// The prompt-injection guard refused the message (`gateway.injection_action: block`);
+    /// nothing was stored and no run started.
+    #[error("message blocked: potential prompt injection detected ({})", detectors.join(", "))]
+    InjectionBlocked { detectors: Vec<String> },
 }
 
 impl RuntimeError {

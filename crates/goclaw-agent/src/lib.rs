@@ -20,6 +20,7 @@ mod datetime;
 mod error;
 mod events;
 mod history;
+mod injection;
 mod model;
 mod prompt;
 mod run;
@@ -38,6 +39,7 @@ pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;
 pub use history::{INTERRUPTED_TOOL_RESULT, SUMMARY_ACK, SUMMARY_PREFIX};
+pub use injection::{INJECTION_DETECTORS, detect_injection, normalize_for_scan};
 pub use model::{ModelCandidate, ProviderLookup, call_model, resolve_candidates};
 pub use prompt::CONTEXT_FILE_ORDER;
 pub use runtime::{

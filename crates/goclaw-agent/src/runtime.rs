@@ -20,6 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::compaction::{self, CompactionJob, Trigger};
 use crate::error::RuntimeError;
 use crate::events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunEmitter};
+use crate::injection;
 use crate::model::{ProviderLookup, resolve_candidates};
 use crate::scheduler::{LaneScheduler, LaneStats, QueuedMessage, SessionQueues, SessionRef};
 use crate::settings::debounce;
@@ -165,8 +166,9 @@ impl Runtime {
         }
     }
 
-    /// Accepts a user message: cuts it to `max_message_chars`, stores it in its session
-    /// (created if needed), and queues it for a run. Returns before the run executes.
+    /// Accepts a user message: cuts it to `max_message_chars`, runs the prompt-injection guard
+    /// (which may refuse it), stores it in its session (created if needed), and queues it for a
+    /// run. Returns before the run executes.
     pub async fn submit(&self, input: ChatInput) -> Result<Submission, RuntimeError> {
         if !self.is_accepting() {
             return Err(RuntimeError::ShuttingDown);
@@ -183,6 +185,8 @@ impl Runtime {
                 "security.message_truncated"
             );
         }
+        // Before anything is stored: a blocked message leaves no session and no message behind.
+        injection::guard(services.limits.injection_action, &truncated.text, &input)?;
         let store = services.store.as_ref();
         let agent = match store
             .agents()

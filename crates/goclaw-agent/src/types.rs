@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use goclaw_config::{GatewayConfig, LaneLimits};
+use goclaw_config::{GatewayConfig, InjectionAction, LaneLimits};
 use goclaw_core::{AgentKey, Message, SessionKey, TenantId, Usage};
 use tokio::sync::oneshot;
 
@@ -24,6 +24,9 @@ pub struct RuntimeLimits {
     pub lanes: LaneLimits,
     /// How long `shutdown` lets running runs finish before cancelling them.
     pub shutdown_grace: Duration,
+    /// What the prompt-injection guard does with a suspicious message
+    /// (`gateway.injection_action`).
+    pub injection_action: InjectionAction,
 }
 
 impl RuntimeLimits {
@@ -33,6 +36,7 @@ impl RuntimeLimits {
             max_message_chars: gateway.max_message_chars as usize,
             inbound_debounce_ms: gateway.inbound_debounce_ms,
             lanes,
+            injection_action: gateway.injection_action,
             ..Self::default()
         }
     }
@@ -47,6 +51,7 @@ impl Default for RuntimeLimits {
             session_queue_cap: 10,
             lanes: LaneLimits::default(),
             shutdown_grace: Duration::from_secs(5),
+            injection_action: gateway.injection_action,
         }
     }
 }

@@ -6,11 +6,15 @@
 //! and the gateway talks to them only through these traits.
 #![forbid(unsafe_code)]
 
+pub mod api_keys;
 pub mod domain;
 pub mod llm;
+pub mod providers;
+pub mod secrets;
 pub mod store;
 pub mod tool;
 
+pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use domain::{
     Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
@@ -20,6 +24,10 @@ pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
 };
+pub use providers::{
+    LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,
+};
+pub use secrets::{EncryptedValue, SecretRef, SecretStore};
 pub use store::{
     AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
     TenantStore,

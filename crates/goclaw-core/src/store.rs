@@ -57,6 +57,9 @@ pub trait Store: Send + Sync {
     fn sessions(&self) -> &dyn SessionStore;
     fn messages(&self) -> &dyn MessageStore;
     fn context_files(&self) -> &dyn ContextFileStore;
+    fn llm_providers(&self) -> &dyn crate::providers::LlmProviderStore;
+    fn secrets(&self) -> &dyn crate::secrets::SecretStore;
+    fn api_keys(&self) -> &dyn crate::api_keys::ApiKeyStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -42,6 +42,9 @@ pub struct Principal {
     /// The caller's user id; may be empty for anonymous operators.
     pub user_id: String,
     pub tenant_id: TenantId,
+    /// The scopes of the API key the caller authenticated with; `None` when it is not a key
+    /// (gateway token, no-auth fallback), which only its role limits.
+    pub scopes: Option<Vec<crate::scopes::Scope>>,
 }
 
 impl Principal {
@@ -90,12 +93,20 @@ impl AuthSettings {
         self.owner_ids.iter().any(|o| o == user_id)
     }
 
+    /// Whether `token` is the configured gateway token.
+    pub fn is_gateway_token(&self, token: &str) -> bool {
+        self.token
+            .as_deref()
+            .is_some_and(|t| !t.is_empty() && constant_time_eq(token, t))
+    }
+
     /// Resolves the caller presenting `token` (possibly empty) as `user_id`.
     pub fn authenticate(&self, token: &str, user_id: &str) -> Result<Principal, AuthError> {
         let principal = |role| Principal {
             role,
             user_id: user_id.to_owned(),
             tenant_id: MASTER_TENANT_ID,
+            scopes: None,
         };
         match self.token.as_deref().filter(|t| !t.is_empty()) {
             Some(expected) => {

@@ -8,14 +8,20 @@
 #![forbid(unsafe_code)]
 
 mod agents;
+mod api_keys;
 pub mod auth;
 mod bind;
 mod http;
+pub mod origins;
+mod providers;
+pub mod ratelimit;
 mod routes;
+pub mod scopes;
 mod server;
 mod ws;
 
 pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
+pub use providers::StoredProviders;
 pub use routes::{AppState, router};
 pub use server::{Gateway, GatewayError, GatewaySettings};

@@ -15,6 +15,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthSettings;
+use crate::origins::OriginPolicy;
+use crate::ratelimit::RateLimiter;
 use crate::ws::ClientRegistry;
 
 /// Shared state of every handler.
@@ -29,6 +31,15 @@ pub struct AppState {
     pub started: Instant,
     /// Version string reported by the gateway.
     pub version: String,
+    /// Encrypts provider API keys before they are stored; `None` without
+    /// `GOCLAW_ENCRYPTION_KEY`, and then no key is accepted.
+    pub secrets: Option<Arc<goclaw_crypto::SecretBox>>,
+    /// Told when stored providers change, so runs use the change at once.
+    pub stored_providers: Option<Arc<dyn crate::providers::StoredProviders>>,
+    /// Browser origins allowed on `/ws` and by CORS (`gateway.allowed_origins`).
+    pub origins: OriginPolicy,
+    /// Per-user budget of chat messages (`gateway.rate_limit_rpm`).
+    pub rate_limiter: RateLimiter,
 }
 
 /// All routes of the gateway.
@@ -37,9 +48,16 @@ pub fn router(state: AppState) -> Router {
         .route("/health", any(health))
         .route("/ready", get(ready))
         .route("/", get(index))
-        .route("/ws", get(crate::ws::ws_handler))
+        .route(
+            "/ws",
+            get(crate::ws::ws_handler).route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::origins::guard_ws,
+            )),
+        )
         .merge(crate::http::router())
         .fallback(not_found)
+        .layer(state.origins.cors_layer())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -9,12 +9,15 @@ use anyhow::Context;
 use goclaw_agent::{Runtime, RuntimeDeps, RuntimeLimits, ToolRegistry};
 use goclaw_config::LoadedConfig;
 use goclaw_core::{MASTER_TENANT_ID, Store};
+use goclaw_gateway::origins::OriginPolicy;
+use goclaw_gateway::ratelimit::RateLimiter;
 use goclaw_gateway::{AppState, AuthSettings, Gateway, GatewaySettings, check_bind_security};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use tokio_util::sync::CancellationToken;
 
 use crate::database;
+use crate::provider_catalog::ProviderCatalog;
 
 /// How long in-flight requests may run after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,7 +44,13 @@ impl Application {
         )?;
         let opened = database::open(&loaded.runtime).await?;
         database::prepare_for_serve(&opened, &loaded.runtime).await?;
-        let runtime = build_runtime(loaded, opened.store());
+        let secrets = crate::secrets::check_encryption_key(
+            opened.store().as_ref(),
+            loaded.runtime.encryption_key.as_ref(),
+        )
+        .await?;
+        let catalog = provider_catalog(loaded, opened.store(), secrets.clone()).await?;
+        let runtime = build_runtime(loaded, opened.store(), catalog.clone());
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
@@ -55,6 +64,10 @@ impl Application {
             shutdown: shutdown.clone(),
             started: std::time::Instant::now(),
             version: crate::VERSION.to_owned(),
+            secrets,
+            stored_providers: Some(catalog),
+            origins: origin_policy(loaded),
+            rate_limiter: RateLimiter::new(loaded.config.gateway.rate_limit_rpm),
         };
         let gateway = Gateway::bind(&settings, state).await?;
         let addr = gateway
@@ -111,20 +124,39 @@ impl Application {
     }
 }
 
-fn build_runtime(loaded: &LoadedConfig, store: Arc<dyn Store>) -> Runtime {
-    let config = &loaded.config;
-    let providers = ProviderRegistry::from_config(&config.providers);
-    if providers.is_empty() {
+/// The providers runs can call: those stored in the database over those configured.
+async fn provider_catalog(
+    loaded: &LoadedConfig,
+    store: Arc<dyn Store>,
+    secrets: Option<Arc<goclaw_crypto::SecretBox>>,
+) -> anyhow::Result<Arc<ProviderCatalog>> {
+    let configured = ProviderRegistry::from_config(&loaded.config.providers);
+    let catalog = Arc::new(ProviderCatalog::new(store, secrets, configured));
+    catalog
+        .reload()
+        .await
+        .context("cannot load the LLM providers stored in the database")?;
+    let names = catalog.names();
+    if names.is_empty() {
         tracing::warn!(
             "no LLM provider configured: set e.g. GOCLAW_ANTHROPIC_API_KEY or GOCLAW_OPENAI_API_KEY"
         );
     } else {
-        tracing::info!(providers = ?providers.names(), "LLM providers configured");
+        tracing::info!(providers = ?names, stored = ?catalog.stored_names(), "LLM providers configured");
     }
+    Ok(catalog)
+}
+
+fn build_runtime(
+    loaded: &LoadedConfig,
+    store: Arc<dyn Store>,
+    providers: Arc<ProviderCatalog>,
+) -> Runtime {
+    let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     Runtime::new(RuntimeDeps::new(
         store,
-        Arc::new(providers),
+        providers,
         ToolRegistry::with_builtins(),
         config.agents.defaults.clone(),
         limits,
@@ -143,6 +175,13 @@ fn auth_settings(loaded: &LoadedConfig) -> AuthSettings {
         token,
         owner_ids: gateway.owner_ids.clone(),
     }
+}
+
+/// `gateway.allowed_origins`, warning at start-up when it leaves every origin open.
+fn origin_policy(loaded: &LoadedConfig) -> OriginPolicy {
+    let policy = OriginPolicy::new(&loaded.config.gateway.allowed_origins);
+    policy.warn_if_open();
+    policy
 }
 
 fn gateway_settings(loaded: &LoadedConfig) -> GatewaySettings {

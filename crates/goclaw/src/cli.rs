@@ -45,6 +45,53 @@ pub enum Command {
     /// Talk to agents through a running gateway.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Manage the secrets stored encrypted in the database.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Manage API keys through a running gateway.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List API keys (never their secrets).
+    List {
+        /// Print the keys as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an API key and print it; it is shown only this once.
+    Create(KeyCreateArgs),
+    /// Revoke an API key; it stops working at once.
+    Revoke {
+        /// Id of the key (see `goclaw keys list`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// A name telling what the key is for (at most 100 characters).
+    #[arg(long)]
+    pub name: String,
+    /// Comma-separated scopes: operator.admin, operator.read, operator.write,
+    /// operator.approvals, operator.pairing, operator.provision.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scopes: Vec<String>,
+    /// Lifetime: seconds, or a number with s, m, h or d (e.g. 30d). Default: never expires.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+    /// The user every request made with the key acts as.
+    #[arg(long)]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-encrypt every stored secret from GOCLAW_ENCRYPTION_KEY to GOCLAW_NEW_ENCRYPTION_KEY
+    /// (stop the gateway first).
+    RotateKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,8 @@ pub mod cli;
 mod commands;
 pub mod database;
 mod logging;
+pub mod provider_catalog;
+pub mod secrets;
 
 use std::process::ExitCode;
 

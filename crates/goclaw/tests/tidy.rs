@@ -127,6 +127,16 @@ fn crate_boundaries_hold() {
     check_forbidden("goclaw-gateway", &["sqlx", "goclaw-store", "goclaw-config"]);
     check_forbidden("goclaw-telemetry", &["axum", "sqlx", "goclaw-gateway"]);
     check_forbidden(
+        "goclaw-crypto",
+        &[
+            "goclaw-core",
+            "goclaw-store",
+            "goclaw-config",
+            "sqlx",
+            "tokio",
+        ],
+    );
+    check_forbidden(
         "goclaw-store",
         &["axum", "reqwest", "goclaw-gateway", "goclaw-config"],
     );

@@ -1,5 +1,6 @@
 //! Authenticating HTTP requests: `Authorization: Bearer <gateway token>` and
-//! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured.
+//! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured. A bearer API key
+//! (`goclaw_…`) is checked by `api_keys.rs`.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -51,6 +52,10 @@ impl FromRequestParts<AppState> for Caller {
         let user_id = header_user_id(&parts.headers).unwrap_or_else(|| "system".to_owned());
         let token = bearer(&parts.headers).unwrap_or_default();
         let auth = &state.auth;
+        if crate::api_keys::looks_like_key(token) && !auth.is_gateway_token(token) {
+            let named = header_user_id(&parts.headers);
+            return super::api_keys::key_caller(parts, state, token, named.as_deref()).await;
+        }
         if auth.token.as_deref().is_none_or(str::is_empty) {
             if !auth.allow_no_auth {
                 return Err(ApiError::unauthorized());

@@ -7,13 +7,14 @@
 //! user message of `messages` is sent: the gateway keeps the history itself.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures_util::stream::{self, Stream, StreamExt};
 use goclaw_agent::{AgentEvent, AgentEventKind, ChatInput, Lane, RunOutcome, RuntimeError};
 use goclaw_core::{AgentKey, SessionKey, Usage};
@@ -25,6 +26,7 @@ use uuid::Uuid;
 use super::auth::{Caller, header_user_id};
 use super::error::ApiError;
 use crate::auth::Role;
+use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +108,7 @@ fn session_for(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Json(request): Json<CompletionRequest>,
 ) -> Result<Response, ApiError> {
@@ -120,15 +123,30 @@ pub async fn create(
         .ok_or_else(|| ApiError::bad_request("messages must contain a user message"))?;
     let agent = agent_for(&request.model, &headers)?;
     let explicit_user = request.user.as_deref().filter(|u| !u.is_empty());
-    let user_id = header_user_id(&headers)
-        .or_else(|| explicit_user.map(str::to_owned))
-        .unwrap_or_else(|| caller.0.user_id.clone());
+    // An API key's user was settled when it authenticated: a key bound to an owner acts as it.
+    let user_id = match caller.0.scopes {
+        Some(_) => caller.0.user_id.clone(),
+        None => header_user_id(&headers)
+            .or_else(|| explicit_user.map(str::to_owned))
+            .unwrap_or_else(|| caller.0.user_id.clone()),
+    };
     let session_key = session_for(&agent, &user_id, explicit_user.is_some(), &headers)?;
     let model_name = if request.model.is_empty() {
         format!("goclaw:{agent}")
     } else {
         request.model.clone()
     };
+
+    let remote = connect.map(|Extension(ConnectInfo(addr))| addr);
+    let key = http_key(caller.0.tenant_id, Some(&user_id), &headers, remote);
+    let shown_remote = remote.map(|a| a.to_string()).unwrap_or_default();
+    state
+        .rate_limiter
+        .admit(&key, &user_id, &shown_remote, "/v1/chat/completions")
+        .map_err(|wait| {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
+                .with_retry_after(wait)
+        })?;
 
     let events = state.runtime.subscribe();
     let input = ChatInput {
@@ -194,6 +212,7 @@ fn runtime_error(error: RuntimeError) -> ApiError {
             ApiError::not_found(format!("agent {agent} not found"))
         }
         RuntimeError::Store(e) => e.into(),
+        RuntimeError::InjectionBlocked { .. } => ApiError::bad_request(error.to_string()),
         other => ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             other.to_string(),

@@ -2,8 +2,10 @@
 //! hidden. Bodies follow OpenAI's error shape (`{"error":{"message","type","code"}}`), which
 //! OpenAI clients parse, with GoClaw's protocol codes in `code`.
 
+use std::time::Duration;
+
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use goclaw_core::StoreError;
 use serde_json::json;
@@ -13,6 +15,8 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Sent as `Retry-After` (whole seconds, rounded up).
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -20,7 +24,14 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -65,7 +76,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (kind, code) = self.kind();
         let body = json!({ "error": { "message": self.message, "type": kind, "code": code } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            let secs = crate::ratelimit::retry_after_secs(wait);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -1,12 +1,14 @@
 //! HTTP API under `/v1`: OpenAI-compatible chat completions and agent management.
 
 mod agents;
+mod api_keys;
 mod auth;
 mod chat_completions;
 mod error;
+mod providers;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::routes::AppState;
 
@@ -19,4 +21,17 @@ pub fn router() -> Router<AppState> {
             "/v1/agents/{id}",
             get(agents::get).put(agents::update).delete(agents::delete),
         )
+        .route(
+            "/v1/providers",
+            get(providers::list).post(providers::create),
+        )
+        .route(
+            "/v1/providers/{id}",
+            get(providers::get)
+                .put(providers::update)
+                .delete(providers::delete),
+        )
+        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/v1/api-keys/{id}", delete(api_keys::revoke))
+        .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
 }

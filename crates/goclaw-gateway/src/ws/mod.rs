@@ -8,4 +8,6 @@ mod wire;
 
 pub use clients::ClientRegistry;
 pub use connection::ws_handler;
+#[cfg(test)]
+pub(crate) use methods::METHODS;
 pub use wire::agent as wire_agent;

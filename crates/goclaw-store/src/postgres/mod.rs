@@ -2,9 +2,12 @@
 //! traits on [`PostgresStore`]. Ids are native `UUID`s, times `TIMESTAMPTZ`, JSON `JSONB`.
 
 mod agents;
+mod api_keys;
 mod context_files;
 mod messages;
 mod pool;
+mod providers;
+mod secrets;
 mod sessions;
 mod tenants;
 
@@ -61,6 +64,18 @@ impl Store for PostgresStore {
     }
 
     fn context_files(&self) -> &dyn ContextFileStore {
+        self
+    }
+
+    fn llm_providers(&self) -> &dyn goclaw_core::LlmProviderStore {
+        self
+    }
+
+    fn secrets(&self) -> &dyn goclaw_core::SecretStore {
+        self
+    }
+
+    fn api_keys(&self) -> &dyn goclaw_core::ApiKeyStore {
         self
     }
 }

@@ -6,9 +6,12 @@
 //! sorts chronologically as text), booleans are 0/1 and JSON is text.
 
 mod agents;
+mod api_keys;
 mod context_files;
 mod messages;
 mod pool;
+mod providers;
+mod secrets;
 mod sessions;
 mod tenants;
 
@@ -71,6 +74,18 @@ impl Store for SqliteStore {
     }
 
     fn context_files(&self) -> &dyn ContextFileStore {
+        self
+    }
+
+    fn llm_providers(&self) -> &dyn goclaw_core::LlmProviderStore {
+        self
+    }
+
+    fn secrets(&self) -> &dyn goclaw_core::SecretStore {
+        self
+    }
+
+    fn api_keys(&self) -> &dyn goclaw_core::ApiKeyStore {
         self
     }
 }

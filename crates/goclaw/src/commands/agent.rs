@@ -35,6 +35,23 @@ pub fn server_url(cli: &Cli, env: &Environment, loaded: &LoadedConfig) -> String
     format!("http://{host}:{}", gateway.port)
 }
 
+/// The credential client commands present: `--token`, `GOCLAW_GATEWAY_TOKEN`, else the
+/// configured gateway token (empty when none).
+pub fn token(cli: &Cli, env: &Environment, loaded: &LoadedConfig) -> String {
+    cli.token
+        .clone()
+        .or_else(|| env.get("GOCLAW_GATEWAY_TOKEN").map(str::to_owned))
+        .or_else(|| {
+            loaded
+                .config
+                .gateway
+                .token
+                .as_ref()
+                .map(|t| t.expose().to_owned())
+        })
+        .unwrap_or_default()
+}
+
 /// The WebSocket URL of a gateway base URL.
 pub fn ws_url(server: &str) -> anyhow::Result<String> {
     let server = server.trim_end_matches('/');
@@ -61,19 +78,7 @@ pub async fn chat(
     args: &ChatArgs,
 ) -> anyhow::Result<ExitCode> {
     let url = ws_url(&server_url(cli, env, loaded))?;
-    let token = cli
-        .token
-        .clone()
-        .or_else(|| env.get("GOCLAW_GATEWAY_TOKEN").map(str::to_owned))
-        .or_else(|| {
-            loaded
-                .config
-                .gateway
-                .token
-                .as_ref()
-                .map(|t| t.expose().to_owned())
-        })
-        .unwrap_or_default();
+    let token = token(cli, env, loaded);
     let user_id = env.get("GOCLAW_USER_ID").unwrap_or("system").to_owned();
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
         .await

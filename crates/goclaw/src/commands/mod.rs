@@ -2,7 +2,9 @@
 
 mod agent;
 mod config;
+mod keys;
 mod migrate;
+mod secrets;
 mod serve;
 mod upgrade;
 
@@ -31,6 +33,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Agent(crate::cli::AgentCommand::Chat(ref args))) => {
             let loaded = load(&cli, &env)?;
             agent::chat(&cli, &env, &loaded, args).await
+        }
+        Some(Command::Secrets(crate::cli::SecretsCommand::RotateKey)) => {
+            secrets::rotate_key(&load(&cli, &env)?, &env, cli.verbose).await
+        }
+        Some(Command::Keys(ref command)) => {
+            keys::run(&cli, &env, &load(&cli, &env)?, command).await
         }
     }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::params::{parse, resolve_agent, session_key};
 use super::sessions::{owned_session, store_error, visible_transcript};
 use super::{Ctx, Reply};
+use crate::ratelimit::{RATE_LIMITED_MESSAGE, millis_ceil, user_key};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 use crate::ws::wire;
 
@@ -60,6 +61,7 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         }
         None => session_key(&format!("agent:{agent}:ws:direct:{}", Uuid::new_v4()))?,
     };
+    admit(ctx)?;
     let input = ChatInput {
         tenant_id: ctx.principal.tenant_id,
         agent_key: agent,
@@ -85,6 +87,26 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         })?;
         outcome_payload(outcome, &session_key)
     })))
+}
+
+/// Takes a token of the caller's `gateway.rate_limit_rpm` budget (keyed by user, else by
+/// connection). A refusal is `RESOURCE_EXHAUSTED` with `retryAfterMs` — GoClaw answers
+/// `INVALID_REQUEST`; the dedicated code lets clients tell "wait" from "fix your request".
+fn admit(ctx: &Ctx<'_>) -> Result<(), ErrorShape> {
+    let principal = ctx.principal;
+    let key = if principal.user_id.is_empty() {
+        format!("conn:{}", ctx.conn_id)
+    } else {
+        user_key(principal.tenant_id, &principal.user_id)
+    };
+    let remote = ctx.remote.to_string();
+    ctx.state
+        .rate_limiter
+        .admit(&key, &principal.user_id, &remote, "chat.send")
+        .map_err(|wait| ErrorShape {
+            retry_after_ms: Some(millis_ceil(wait)),
+            ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
+        })
 }
 
 /// The reply to `chat.send` for a finished run.
@@ -125,6 +147,7 @@ pub fn runtime_error(error: &RuntimeError) -> ErrorShape {
             ErrorShape::not_found(format!("agent {agent} not found"))
         }
         RuntimeError::Store(e) => store_error(e),
+        RuntimeError::InjectionBlocked { .. } => ErrorShape::invalid(error.to_string()),
         other => ErrorShape::new(ErrorCode::Unavailable, other.to_string()),
     }
 }

@@ -2,8 +2,10 @@
 //! (one table; anything not in it is refused) and handed to its handler.
 
 mod agents;
+mod api_keys;
 mod chat;
 mod params;
+mod providers;
 mod sessions;
 mod system;
 
@@ -40,6 +42,8 @@ pub struct Connection {
     pub state: AppState,
     pub outbound: Outbound,
     principal: Option<Principal>,
+    /// SHA-256 of the API key the connection authenticated with, re-checked on every request.
+    api_key_hash: Option<String>,
 }
 
 impl Connection {
@@ -51,6 +55,7 @@ impl Connection {
             state,
             outbound,
             principal: None,
+            api_key_hash: None,
         }
     }
 
@@ -60,27 +65,49 @@ impl Connection {
     }
 }
 
-/// The least role each method needs. A method missing here does not exist.
+/// The least role of each method. A method missing here does not exist.
+pub const METHODS: &[(&str, Role)] = &[
+    ("health", Role::Viewer),
+    ("status", Role::Viewer),
+    ("chat.send", Role::Operator),
+    ("chat.abort", Role::Operator),
+    ("chat.inject", Role::Operator),
+    ("chat.history", Role::Viewer),
+    ("chat.session.status", Role::Viewer),
+    ("sessions.list", Role::Viewer),
+    ("sessions.preview", Role::Viewer),
+    ("sessions.patch", Role::Operator),
+    ("sessions.delete", Role::Operator),
+    ("sessions.reset", Role::Operator),
+    ("sessions.compact", Role::Operator),
+    ("agents.list", Role::Viewer),
+    ("agents.files.list", Role::Viewer),
+    ("agents.files.get", Role::Viewer),
+    ("agents.files.set", Role::Operator),
+    ("agents.create", Role::Admin),
+    ("agents.update", Role::Admin),
+    ("agents.delete", Role::Admin),
+    ("providers.list", Role::Admin),
+    ("providers.create", Role::Admin),
+    ("providers.update", Role::Admin),
+    ("providers.delete", Role::Admin),
+    ("api_keys.list", Role::Admin),
+    ("api_keys.create", Role::Admin),
+    ("api_keys.revoke", Role::Admin),
+];
+
+/// The least role `method` needs; `None` for a method that does not exist.
 pub fn min_role(method: &str) -> Option<Role> {
-    use Role::*;
-    let role = match method {
-        "health" | "status" => Viewer,
-        "chat.send" | "chat.abort" | "chat.inject" => Operator,
-        "chat.history" | "chat.session.status" => Viewer,
-        "sessions.list" | "sessions.preview" => Viewer,
-        "sessions.patch" | "sessions.delete" | "sessions.reset" | "sessions.compact" => Operator,
-        "agents.list" | "agents.files.list" | "agents.files.get" => Viewer,
-        "agents.files.set" => Operator,
-        "agents.create" | "agents.update" | "agents.delete" => Admin,
-        _ => return None,
-    };
-    Some(role)
+    METHODS
+        .iter()
+        .find(|(name, _)| *name == method)
+        .map(|(_, role)| *role)
 }
 
 /// Routes one request.
 pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
     if request.method == "connect" {
-        return system::connect(conn, request.params).into();
+        return system::connect(conn, request.params).await.into();
     }
     let Some(principal) = conn.principal.clone() else {
         return Reply::Now(Err(ErrorShape::unauthorized(
@@ -93,6 +120,9 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
             request.method
         ))));
     };
+    if let Err(refusal) = api_keys::guard(conn, &principal, &request.method).await {
+        return Reply::Now(Err(refusal));
+    }
     if principal.role < needed {
         tracing::warn!(
             method = %request.method,
@@ -110,6 +140,7 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         state: &conn.state,
         principal: &principal,
         conn_id: conn.id,
+        remote: conn.remote,
     };
     let params = request.params;
     match request.method.as_str() {
@@ -133,6 +164,13 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "agents.files.list" => agents::files_list(&ctx, params).await.into(),
         "agents.files.get" => agents::files_get(&ctx, params).await.into(),
         "agents.files.set" => agents::files_set(&ctx, params).await.into(),
+        "providers.list" => providers::list(&ctx).await.into(),
+        "providers.create" => providers::create(&ctx, params).await.into(),
+        "providers.update" => providers::update(&ctx, params).await.into(),
+        "providers.delete" => providers::delete(&ctx, params).await.into(),
+        "api_keys.list" => api_keys::list(&ctx).await.into(),
+        "api_keys.create" => api_keys::create(&ctx, params).await.into(),
+        "api_keys.revoke" => api_keys::revoke(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }
@@ -142,6 +180,8 @@ pub struct Ctx<'a> {
     pub state: &'a AppState,
     pub principal: &'a Principal,
     pub conn_id: Uuid,
+    /// The peer address, for security logs.
+    pub remote: SocketAddr,
 }
 
 #[cfg(test)]

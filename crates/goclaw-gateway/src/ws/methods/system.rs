@@ -15,18 +15,25 @@ struct ConnectParams {
     user_id: String,
 }
 
-/// Authenticates the connection.
-pub fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
+/// Authenticates the connection: the gateway token, an API key, or the no-auth fallback.
+pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
     let params: ConnectParams = parse(params)?;
     let user_id = params.user_id.chars().take(255).collect::<String>();
-    let principal = conn
-        .state
-        .auth
-        .authenticate(&params.token, &user_id)
-        .map_err(|e| {
-            tracing::warn!(remote = %conn.remote, user_id = %user_id, "security.ws_connect_rejected");
-            ErrorShape::unauthorized(e.to_string())
-        })?;
+    let (principal, key_hash) = if crate::api_keys::looks_like_key(&params.token)
+        && !conn.state.auth.is_gateway_token(&params.token)
+    {
+        super::api_keys::login(conn, &params.token, &user_id).await?
+    } else {
+        let principal = conn
+            .state
+            .auth
+            .authenticate(&params.token, &user_id)
+            .map_err(|e| {
+                tracing::warn!(remote = %conn.remote, user_id = %user_id, "security.ws_connect_rejected");
+                ErrorShape::unauthorized(e.to_string())
+            })?;
+        (principal, None)
+    };
     let payload = json!({
         "protocol": goclaw_core::PROTOCOL_VERSION,
         "role": principal.role.as_str(),
@@ -38,6 +45,7 @@ pub fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape
         "server": { "name": "goclaw", "version": conn.state.version },
     });
     conn.principal = Some(principal);
+    conn.api_key_hash = key_hash;
     Ok(payload)
 }
 

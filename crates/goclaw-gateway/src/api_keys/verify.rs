@@ -1,0 +1,142 @@
+//! Turning a presented API key into a principal, and re-checking it on later requests.
+//!
+//! There is no cache: every request looks the key up by its hash, so a revoked or expired key
+//! is refused from the very next request on. Last use is recorded in the background.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use goclaw_core::{ApiKey, MASTER_TENANT_ID, Store, StoreError};
+
+use crate::auth::Principal;
+use crate::scopes::role_for;
+
+/// Why a presented key was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRejection {
+    #[error("unknown api key")]
+    Unknown,
+    #[error("api key revoked")]
+    Revoked,
+    #[error("api key expired")]
+    Expired,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl KeyRejection {
+    fn reason(&self) -> &'static str {
+        match self {
+            KeyRejection::Unknown => "unknown",
+            KeyRejection::Revoked => "revoked",
+            KeyRejection::Expired => "expired",
+            KeyRejection::Store(_) => "store_error",
+        }
+    }
+}
+
+/// A successful key login: who the caller is, and the hash to re-check the key by.
+#[derive(Debug, Clone)]
+pub struct KeyLogin {
+    pub principal: Principal,
+    pub key_hash: String,
+}
+
+/// Where a request came from, for log lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The WebSocket method or `HTTP-METHOD /path`.
+    pub method: &'a str,
+    pub remote: &'a str,
+}
+
+/// Authenticates `token` as an API key. `requested_user` is the user id the caller asked for
+/// (empty when none); a key bound to an owner acts as that owner whatever was asked.
+pub async fn authenticate(
+    store: &Arc<dyn Store>,
+    token: &str,
+    requested_user: &str,
+    origin: Origin<'_>,
+) -> Result<KeyLogin, KeyRejection> {
+    let key_hash = super::hash(token);
+    let key = valid_key(store, &key_hash, requested_user, origin).await?;
+    let user_id = match key.owner_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(owner) => {
+            if !requested_user.is_empty() && requested_user != owner {
+                tracing::warn!(
+                    key_id = %key.id,
+                    user_id = %owner,
+                    requested_user_id = %requested_user,
+                    method = origin.method,
+                    remote = origin.remote,
+                    "security.api_key_owner_override"
+                );
+            }
+            owner.to_owned()
+        }
+        None => requested_user.to_owned(),
+    };
+    let principal = Principal {
+        role: role_for(&key.scopes),
+        user_id,
+        tenant_id: key.tenant_id.unwrap_or(MASTER_TENANT_ID),
+        scopes: Some(key.scopes),
+    };
+    Ok(KeyLogin {
+        principal,
+        key_hash,
+    })
+}
+
+/// Re-checks a key a connection authenticated with earlier.
+pub async fn recheck(
+    store: &Arc<dyn Store>,
+    key_hash: &str,
+    user_id: &str,
+    origin: Origin<'_>,
+) -> Result<(), KeyRejection> {
+    valid_key(store, key_hash, user_id, origin).await.map(drop)
+}
+
+/// The key with this hash if it is valid now (its last use recorded), else why not (logged).
+async fn valid_key(
+    store: &Arc<dyn Store>,
+    key_hash: &str,
+    user_id: &str,
+    origin: Origin<'_>,
+) -> Result<ApiKey, KeyRejection> {
+    let now = Utc::now();
+    let verdict = match store.api_keys().find_by_hash(key_hash).await {
+        Ok(Some(key)) if key.revoked => Err((KeyRejection::Revoked, Some(key.id))),
+        Ok(Some(key)) if !key.is_valid_at(now) => Err((KeyRejection::Expired, Some(key.id))),
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err((KeyRejection::Unknown, None)),
+        Err(error) => Err((KeyRejection::Store(error), None)),
+    };
+    match verdict {
+        Ok(key) => {
+            let store = Arc::clone(store);
+            let id = key.id;
+            tokio::spawn(async move {
+                if let Err(error) = store.api_keys().touch(id, now).await {
+                    tracing::debug!(key_id = %id, error = %error, "recording api key use failed");
+                }
+            });
+            Ok(key)
+        }
+        Err((rejection, key_id)) => {
+            if let KeyRejection::Store(error) = &rejection {
+                tracing::error!(error = %error, "api key lookup failed");
+            }
+            tracing::warn!(
+                reason = rejection.reason(),
+                key_id = key_id.map(|id| id.to_string()).unwrap_or_default(),
+                user_id = %user_id,
+                method = origin.method,
+                remote = origin.remote,
+                "security.api_key_rejected"
+            );
+            Err(rejection)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `/v1/api-keys` (admin): list, create (201, the key shown once), and revoke by
+//! `POST /v1/api-keys/{id}/revoke` or `DELETE /v1/api-keys/{id}`. Also authenticating an HTTP
+//! request that presents an API key, and holding it to the key's scopes for its route.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, MatchedPath, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde_json::Value;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::api_keys::manage::{self, CreateParams, ManageError};
+use crate::api_keys::verify::{self, KeyRejection, Origin};
+use crate::auth::Role;
+use crate::routes::AppState;
+use crate::scopes::route_access;
+
+const ROUTE: &str = "/v1/api-keys";
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Admin, ROUTE)?;
+    let keys = manage::list(state.store.as_ref(), &caller.0)
+        .await
+        .map_err(error)?;
+    Ok(Json(keys))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(params): Json<CreateParams>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Role::Admin, ROUTE)?;
+    let created = manage::create(state.store.as_ref(), &caller.0, params)
+        .await
+        .map_err(error)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Admin, ROUTE)?;
+    let revoked = manage::revoke(state.store.as_ref(), &caller.0, &id)
+        .await
+        .map_err(error)?;
+    Ok(Json(revoked))
+}
+
+fn error(error: ManageError) -> ApiError {
+    match error {
+        ManageError::Invalid(message) => ApiError::bad_request(message),
+        ManageError::Forbidden(message) => ApiError::forbidden(message),
+        ManageError::NotFound => ApiError::not_found("api key not found"),
+        ManageError::Store(error) => error.into(),
+    }
+}
+
+/// The caller of a request presenting API key `token`, if the key is valid and its scopes
+/// allow this route. `user_id` is the `X-GoClaw-User-Id` the request named, if any.
+pub async fn key_caller(
+    parts: &Parts,
+    state: &AppState,
+    token: &str,
+    user_id: Option<&str>,
+) -> Result<Caller, ApiError> {
+    let remote = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.to_string())
+        .unwrap_or_default();
+    let path = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| parts.uri.path().to_owned());
+    let method = format!("{} {path}", parts.method);
+    let origin = Origin {
+        method: &method,
+        remote: &remote,
+    };
+    let login = verify::authenticate(&state.store, token, user_id.unwrap_or_default(), origin)
+        .await
+        .map_err(|rejection| match rejection {
+            KeyRejection::Store(error) => ApiError::internal(error),
+            _ => ApiError::unauthorized(),
+        })?;
+    let mut principal = login.principal;
+    if principal.user_id.is_empty() {
+        "system".clone_into(&mut principal.user_id);
+    }
+    let scopes = principal.scopes.as_deref().unwrap_or_default();
+    match route_access(parts.method.as_str(), &path) {
+        Some(access) if access.allows(scopes) => Ok(Caller(principal)),
+        access => {
+            tracing::warn!(
+                method = %method,
+                user_id = %principal.user_id,
+                remote = %remote,
+                "security.api_key_scope_denied"
+            );
+            let needed = access.map(|a| a.needed().as_str()).unwrap_or("a scope");
+            Err(ApiError::forbidden(format!(
+                "permission denied: {method} requires {needed} scope"
+            )))
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! LLM providers stored in the database, shared by the `providers.*` WebSocket methods and the
+//! `/v1/providers` routes: the request fields, their validation, the encryption of the API key
+//! before it is stored, and the wire shape, which shows the key only masked.
+//!
+//! A key is never stored in plaintext: without `GOCLAW_ENCRYPTION_KEY` (no [`SecretBox`] in
+//! the state) a request carrying one is refused.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use goclaw_core::{LlmProvider, LlmProviderPatch, NewLlmProvider, ProviderName, TenantId};
+use goclaw_crypto::{SecretBox, mask_secret};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The runtime's view of the stored providers, told to re-read them after every change so the
+/// next run already uses it.
+pub trait StoredProviders: Send + Sync {
+    fn reload(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// Tells the runtime (when the state has a [`StoredProviders`]) that the stored providers
+/// changed.
+pub async fn changed(stored: Option<&Arc<dyn StoredProviders>>) {
+    if let Some(stored) = stored {
+        stored.reload().await;
+    }
+}
+
+/// Fields a create or update request may carry. `api_key` is the plaintext key; an empty one
+/// on update removes the stored key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFields {
+    pub name: Option<String>,
+    #[serde(alias = "providerType")]
+    pub provider_type: Option<String>,
+    #[serde(alias = "apiBase")]
+    pub api_base: Option<String>,
+    #[serde(alias = "apiKey")]
+    pub api_key: Option<String>,
+    pub enabled: Option<bool>,
+    pub settings: Option<Value>,
+}
+
+/// Why a provider request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderInputError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "cannot store a provider API key: GOCLAW_ENCRYPTION_KEY is not set (keys are only \
+         stored encrypted); set it (e.g. `openssl rand -hex 32`), back it up and restart the \
+         gateway"
+    )]
+    NoEncryptionKey,
+}
+
+/// Parses a provider name from a path or a param.
+pub fn provider_name(raw: &str) -> Result<ProviderName, ProviderInputError> {
+    ProviderName::parse(raw).map_err(|e| ProviderInputError::Invalid(e.to_string()))
+}
+
+/// The record to create from `fields`: a name is required, the type defaults to
+/// `openai_compat`, the key is encrypted.
+pub fn new_provider(
+    tenant: TenantId,
+    fields: ProviderFields,
+    secrets: Option<&SecretBox>,
+) -> Result<NewLlmProvider, ProviderInputError> {
+    let raw_name = fields
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ProviderInputError::Invalid("name is required".to_owned()))?;
+    let mut provider = NewLlmProvider::new(tenant, provider_name(raw_name)?);
+    let patch = patch_from(
+        ProviderFields {
+            name: None,
+            ..fields
+        },
+        secrets,
+    )?;
+    if let Some(provider_type) = patch.provider_type {
+        provider.provider_type = provider_type;
+    }
+    if let Some(api_base) = patch.api_base {
+        provider.api_base = api_base;
+    }
+    if let Some(key) = patch.api_key_ciphertext {
+        provider.api_key_ciphertext = key;
+    }
+    if let Some(enabled) = patch.enabled {
+        provider.enabled = enabled;
+    }
+    if let Some(settings) = patch.settings {
+        provider.settings = settings;
+    }
+    Ok(provider)
+}
+
+/// The partial update `fields` describe; `name`, when present, must be `current` (renaming is
+/// not supported).
+pub fn update_patch(
+    current: &ProviderName,
+    fields: ProviderFields,
+    secrets: Option<&SecretBox>,
+) -> Result<LlmProviderPatch, ProviderInputError> {
+    if fields
+        .name
+        .as_deref()
+        .is_some_and(|name| name != current.as_str())
+    {
+        return Err(ProviderInputError::Invalid(
+            "a provider cannot be renamed; create a new one and delete this one".to_owned(),
+        ));
+    }
+    patch_from(fields, secrets)
+}
+
+fn patch_from(
+    fields: ProviderFields,
+    secrets: Option<&SecretBox>,
+) -> Result<LlmProviderPatch, ProviderInputError> {
+    let invalid = |message: &str| ProviderInputError::Invalid(message.to_owned());
+    if let Some(provider_type) = fields.provider_type.as_deref() {
+        let valid = !provider_type.is_empty()
+            && provider_type.len() <= 50
+            && provider_type
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(invalid(
+                "provider_type must be 1-50 lowercase letters, digits or '_' \
+                 (e.g. openai_compat, anthropic_native, openrouter)",
+            ));
+        }
+    }
+    let api_base = fields.api_base.map(|b| b.trim().to_owned());
+    let is_url = |b: &str| b.starts_with("http://") || b.starts_with("https://");
+    if api_base
+        .as_deref()
+        .is_some_and(|b| !b.is_empty() && !is_url(b))
+    {
+        return Err(invalid("api_base must be an http:// or https:// URL"));
+    }
+    if fields
+        .settings
+        .as_ref()
+        .is_some_and(|s| !(s.is_object() || s.is_null()))
+    {
+        return Err(invalid("settings must be a JSON object"));
+    }
+    let api_key_ciphertext = match fields.api_key.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(String::new()),
+        Some(key) => Some(
+            secrets
+                .ok_or(ProviderInputError::NoEncryptionKey)?
+                .encrypt(key),
+        ),
+    };
+    Ok(LlmProviderPatch {
+        provider_type: fields.provider_type,
+        api_base,
+        api_key_ciphertext,
+        enabled: fields.enabled,
+        settings: fields.settings,
+    })
+}
+
+/// A provider as clients see it: the key only as `has_api_key` and a masked form
+/// (`abcd****wxyz`, or `****` when it cannot be decrypted here).
+pub fn wire(provider: &LlmProvider, secrets: Option<&SecretBox>) -> Value {
+    let stored = provider.api_key_ciphertext.as_str();
+    let masked = if stored.is_empty() {
+        String::new()
+    } else {
+        secrets
+            .and_then(|b| b.decrypt(stored).ok())
+            .map_or_else(|| "****".to_owned(), |key| mask_secret(&key))
+    };
+    json!({
+        "id": provider.id.to_string(),
+        "name": provider.name.as_str(),
+        "provider_type": provider.provider_type,
+        "api_base": provider.api_base,
+        "api_key": masked,
+        "has_api_key": !stored.is_empty(),
+        "enabled": provider.enabled,
+        "settings": provider.settings,
+        "created_at": provider.created_at.to_rfc3339(),
+        "updated_at": provider.updated_at.to_rfc3339(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use goclaw_core::MASTER_TENANT_ID;
+    use goclaw_crypto::EncryptionKey;
+
+    use super::*;
+
+    fn secret_box() -> SecretBox {
+        SecretBox::new(&EncryptionKey::generate())
+    }
+
+    fn fields(value: Value) -> ProviderFields {
+        serde_json::from_value(value).expect("fields")
+    }
+
+    fn check_refused(value: Value, secrets: Option<&SecretBox>, expected: &str) {
+        let error = new_provider(MASTER_TENANT_ID, fields(value.clone()), secrets)
+            .err()
+            .unwrap_or_else(|| panic!("{value} should be refused"));
+        assert!(error.to_string().contains(expected), "{value}: {error}");
+    }
+
+    #[test]
+    fn keys_are_encrypted_before_storing() {
+        let b = secret_box();
+        let new = new_provider(
+            MASTER_TENANT_ID,
+            fields(json!({"name": "p", "api_key": "sk-plain-secret", "providerType": "groq"})),
+            Some(&b),
+        )
+        .expect("valid");
+        assert!(new.api_key_ciphertext.starts_with("aes-gcm:"));
+        assert_eq!(
+            b.decrypt(&new.api_key_ciphertext).as_deref(),
+            Ok("sk-plain-secret")
+        );
+        assert_eq!(new.provider_type, "groq");
+    }
+
+    #[test]
+    fn invalid_requests_are_refused() {
+        let b = secret_box();
+        check_refused(json!({}), Some(&b), "name is required");
+        check_refused(json!({"name": "a b"}), Some(&b), "provider name");
+        check_refused(
+            json!({"name": "p", "provider_type": "Open AI"}),
+            Some(&b),
+            "provider_type",
+        );
+        check_refused(
+            json!({"name": "p", "api_base": "ftp://x"}),
+            Some(&b),
+            "api_base",
+        );
+        check_refused(json!({"name": "p", "settings": [1]}), Some(&b), "settings");
+        check_refused(
+            json!({"name": "p", "api_key": "sk"}),
+            None,
+            "GOCLAW_ENCRYPTION_KEY",
+        );
+        assert!(new_provider(MASTER_TENANT_ID, fields(json!({"name": "p"})), None).is_ok());
+    }
+
+    #[test]
+    fn updates_cannot_rename_and_may_clear_the_key() {
+        let name = provider_name("p").expect("valid");
+        assert!(update_patch(&name, fields(json!({"name": "q"})), None).is_err());
+        let patch = update_patch(&name, fields(json!({"name": "p", "api_key": ""})), None)
+            .expect("clearing needs no key");
+        assert_eq!(patch.api_key_ciphertext.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn wire_shows_the_key_masked_only() {
+        let b = secret_box();
+        let new = new_provider(
+            MASTER_TENANT_ID,
+            fields(json!({"name": "p", "api_key": "sk-ant-0123456789-wxyz"})),
+            Some(&b),
+        )
+        .expect("valid");
+        let provider = LlmProvider {
+            id: uuid::Uuid::nil(),
+            tenant_id: MASTER_TENANT_ID,
+            name: new.name,
+            provider_type: new.provider_type,
+            api_base: new.api_base,
+            api_key_ciphertext: new.api_key_ciphertext,
+            enabled: true,
+            settings: json!({}),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let shown = wire(&provider, Some(&b));
+        assert_eq!(shown["api_key"], "sk-a****wxyz");
+        assert_eq!(shown["has_api_key"], true);
+        let text = shown.to_string();
+        assert!(
+            !text.contains("0123456789") && !text.contains("aes-gcm"),
+            "{text}"
+        );
+        assert_eq!(wire(&provider, None)["api_key"], "****");
+    }
+}

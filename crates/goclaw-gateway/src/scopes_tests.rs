@@ -1,0 +1,311 @@
+//! The scope tables against what is actually registered: every WebSocket method of
+//! `ws::methods::METHODS` and every route the router's sources register has exactly one entry,
+//! no entry names something that does not exist, and each scope allows exactly its methods and
+//! routes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+use crate::ws::METHODS;
+
+/// Read methods: allowed to `operator.read`, and so to `operator.write` and `operator.admin`.
+const READ_METHODS: &[&str] = &[
+    "health",
+    "status",
+    "chat.history",
+    "chat.session.status",
+    "sessions.list",
+    "sessions.preview",
+    "agents.list",
+    "agents.files.list",
+    "agents.files.get",
+];
+
+/// Write methods: allowed to `operator.write` and `operator.admin`.
+const WRITE_METHODS: &[&str] = &[
+    "chat.send",
+    "chat.abort",
+    "chat.inject",
+    "sessions.patch",
+    "sessions.delete",
+    "sessions.reset",
+    "sessions.compact",
+    "agents.files.set",
+];
+
+/// Read routes (besides the public ones, which take no credentials).
+const READ_ROUTES: &[&str] = &["GET /v1/agents", "GET /v1/agents/{id}"];
+
+/// Write routes.
+const WRITE_ROUTES: &[&str] = &["POST /v1/chat/completions"];
+
+fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+fn registered_methods() -> BTreeSet<String> {
+    set(METHODS.iter().map(|(name, _)| *name))
+}
+
+fn public_routes() -> BTreeSet<String> {
+    ROUTE_ACCESS
+        .iter()
+        .filter(|(_, _, access)| *access == Access::Public)
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect()
+}
+
+/// What a key holding only `scope` may call, in the table's own terms.
+fn methods_allowed(scope: Scope) -> BTreeSet<String> {
+    let names = METHODS.iter().map(|(name, _)| *name);
+    set(names.filter(|m| method_access(m).is_some_and(|a| a.allows(&[scope]))))
+}
+
+fn routes_allowed(scope: Scope) -> BTreeSet<String> {
+    registered_routes()
+        .into_iter()
+        .filter(|route| {
+            let (method, path) = route.split_once(' ').unwrap_or_default();
+            route_access(method, path).is_some_and(|a| a.allows(&[scope]))
+        })
+        .collect()
+}
+
+/// `(expected methods, expected routes)` of a key holding only `scope`.
+fn expected(scope: Scope) -> (BTreeSet<String>, BTreeSet<String>) {
+    let public = public_routes();
+    match scope {
+        Scope::Read => (
+            set(READ_METHODS.iter().copied()),
+            &public | &set(READ_ROUTES.iter().copied()),
+        ),
+        Scope::Write => (
+            set(READ_METHODS.iter().chain(WRITE_METHODS).copied()),
+            &public | &set(READ_ROUTES.iter().chain(WRITE_ROUTES).copied()),
+        ),
+        Scope::Admin => (registered_methods(), registered_routes()),
+        Scope::Approvals | Scope::Pairing | Scope::Provision => (BTreeSet::new(), public),
+    }
+}
+
+#[test]
+fn each_scope_allows_exactly_its_methods_and_routes() {
+    for scope in Scope::ALL {
+        let (methods, routes) = expected(scope);
+        assert_eq!(methods_allowed(scope), methods, "methods of {scope}");
+        assert_eq!(routes_allowed(scope), routes, "routes of {scope}");
+    }
+}
+
+#[test]
+fn every_registered_method_has_one_scope_entry() {
+    let entries: Vec<&str> = METHOD_ACCESS.iter().map(|(m, _)| *m).collect();
+    let unique = set(entries.iter().copied());
+    assert_eq!(
+        unique.len(),
+        entries.len(),
+        "duplicate entries in METHOD_ACCESS"
+    );
+    let registered = registered_methods();
+    let missing: Vec<_> = registered.difference(&unique).collect();
+    assert!(
+        missing.is_empty(),
+        "methods without a scope entry in scopes.rs METHOD_ACCESS: {missing:?}"
+    );
+    let stale: Vec<_> = unique.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "METHOD_ACCESS names unknown methods: {stale:?}"
+    );
+}
+
+#[test]
+fn every_registered_route_has_one_scope_entry() {
+    let entries: Vec<String> = ROUTE_ACCESS
+        .iter()
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    let unique = set(entries.iter().map(String::as_str));
+    assert_eq!(
+        unique.len(),
+        entries.len(),
+        "duplicate entries in ROUTE_ACCESS"
+    );
+    let registered = registered_routes();
+    let missing: Vec<_> = registered.difference(&unique).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a scope entry in scopes.rs ROUTE_ACCESS: {missing:?}"
+    );
+    let stale: Vec<_> = unique.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "ROUTE_ACCESS names unknown routes: {stale:?}"
+    );
+}
+
+/// A scope that allows a method must also give a role that may call it; otherwise the entry
+/// promises something the role check takes away.
+#[test]
+fn scopes_and_roles_agree() {
+    for (method, role) in METHODS {
+        let access = method_access(method).unwrap_or(Access::Admin);
+        assert!(
+            role_for(&[access.needed()]) >= *role,
+            "{method}: {} gives {} but the method needs {role}",
+            access.needed(),
+            role_for(&[access.needed()]),
+        );
+    }
+}
+
+#[test]
+fn role_follows_the_strongest_scope() {
+    let check = |scopes: &[Scope], role: Role| assert_eq!(role_for(scopes), role, "{scopes:?}");
+    check(&[Scope::Admin], Role::Admin);
+    check(&[Scope::Read, Scope::Admin], Role::Admin);
+    check(&[Scope::Write], Role::Operator);
+    check(&[Scope::Approvals], Role::Operator);
+    check(&[Scope::Pairing], Role::Operator);
+    check(&[Scope::Read], Role::Viewer);
+    check(&[Scope::Provision], Role::Viewer);
+    check(&[], Role::Viewer);
+}
+
+#[test]
+fn unlisted_methods_and_routes_are_refused() {
+    assert_eq!(method_access("config.apply"), None);
+    assert_eq!(method_access("chat.sendx"), None);
+    assert_eq!(route_access("PATCH", "/v1/agents"), None);
+    assert_eq!(route_access("GET", "/v1/unknown"), None);
+    assert_eq!(route_access("GET", "/health"), Some(Access::Public));
+}
+
+/// Every `METHOD /path` the gateway's sources register with `.route("/path", get(..).post(..))`.
+/// axum cannot list a router's routes, so the registrations are read from the sources, which
+/// is where a new route appears.
+fn registered_routes() -> BTreeSet<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect_sources(&src, &mut files);
+    let mut routes = BTreeSet::new();
+    for path in files {
+        if path.ends_with("scopes_tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (method, route) in route_calls(&text) {
+            routes.insert(format!("{method} {route}"));
+        }
+    }
+    assert!(
+        routes.contains("POST /v1/chat/completions"),
+        "found the router's registrations: {routes:?}"
+    );
+    routes
+}
+
+fn collect_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `(METHOD, path)` of each `.route("path", <method router>)` call in `text`.
+fn route_calls(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(".route(") {
+        rest = &rest[at + ".route(".len()..];
+        let args = rest.trim_start();
+        let Some(args) = args.strip_prefix('"') else {
+            continue;
+        };
+        let Some((path, after)) = args.split_once('"') else {
+            break;
+        };
+        for method in method_router_calls(call_body(after)) {
+            found.push((method, path.to_owned()));
+        }
+    }
+    found
+}
+
+/// The text up to the `)` that closes the call whose arguments `text` continues.
+fn call_body(text: &str) -> &str {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return &text[..i],
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    text
+}
+
+/// HTTP methods of `get(..)`, `.post(..)`, `any(..)`, … at the top level of a method router.
+fn method_router_calls(body: &str) -> Vec<String> {
+    const NAMES: [&str; 6] = ["get", "post", "put", "delete", "patch", "any"];
+    let mut methods = Vec::new();
+    let mut depth = 0usize;
+    let bytes = body.as_bytes();
+    for (i, c) in body.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    let word_start = body[..i]
+                        .rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                        .map_or(0, |p| p + 1);
+                    let word = &body[word_start..i];
+                    let qualified = word_start >= 2 && &bytes[word_start - 2..word_start] == b"::";
+                    let is_router_call =
+                        word_start == 0 || !qualified || body[..word_start].ends_with("routing::");
+                    if is_router_call && NAMES.contains(&word) {
+                        methods.push(word.to_ascii_uppercase());
+                    }
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    methods
+}
+
+#[test]
+fn route_registrations_are_read_from_source() {
+    let text = r#"
+        .route("/a", any(x))
+        .route(
+            "/b/{id}",
+            get(m::get).put(m::update).delete(m::delete),
+        )
+        .route("/c", axum::routing::post(handler))
+    "#;
+    let found: Vec<String> = route_calls(text)
+        .into_iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "ANY /a",
+            "GET /b/{id}",
+            "PUT /b/{id}",
+            "DELETE /b/{id}",
+            "POST /c"
+        ]
+    );
+}

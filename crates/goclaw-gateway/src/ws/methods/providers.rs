@@ -1,0 +1,82 @@
+//! `providers.*` (admin): the LLM providers stored in the caller's tenant. API keys go in as
+//! plaintext and are stored encrypted; they come back only masked.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::params::parse;
+use super::sessions::store_error;
+use crate::providers::{self as shared, ProviderFields, ProviderInputError};
+use crate::ws::frames::ErrorShape;
+
+fn input_error(error: ProviderInputError) -> ErrorShape {
+    ErrorShape::invalid(error.to_string())
+}
+
+#[derive(Deserialize)]
+struct ProviderRef {
+    name: String,
+}
+
+fn name_param(params: &Value) -> Result<goclaw_core::ProviderName, ErrorShape> {
+    let reference: ProviderRef = parse(params.clone())?;
+    shared::provider_name(&reference.name).map_err(input_error)
+}
+
+pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
+    let providers = ctx
+        .state
+        .store
+        .llm_providers()
+        .list(ctx.principal.tenant_id)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let secrets = ctx.state.secrets.as_deref();
+    let providers: Vec<Value> = providers.iter().map(|p| shared::wire(p, secrets)).collect();
+    Ok(json!({ "providers": providers }))
+}
+
+pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let fields: ProviderFields = parse(params)?;
+    let secrets = ctx.state.secrets.as_deref();
+    let new =
+        shared::new_provider(ctx.principal.tenant_id, fields, secrets).map_err(input_error)?;
+    let created = ctx
+        .state
+        .store
+        .llm_providers()
+        .create(new)
+        .await
+        .map_err(|e| store_error(&e))?;
+    shared::changed(ctx.state.stored_providers.as_ref()).await;
+    Ok(json!({ "ok": true, "provider": shared::wire(&created, secrets) }))
+}
+
+pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let name = name_param(&params)?;
+    let fields: ProviderFields = parse(params)?;
+    let secrets = ctx.state.secrets.as_deref();
+    let patch = shared::update_patch(&name, fields, secrets).map_err(input_error)?;
+    let updated = ctx
+        .state
+        .store
+        .llm_providers()
+        .update(ctx.principal.tenant_id, &name, patch)
+        .await
+        .map_err(|e| store_error(&e))?;
+    shared::changed(ctx.state.stored_providers.as_ref()).await;
+    Ok(json!({ "ok": true, "provider": shared::wire(&updated, secrets) }))
+}
+
+pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let name = name_param(&params)?;
+    ctx.state
+        .store
+        .llm_providers()
+        .delete(ctx.principal.tenant_id, &name)
+        .await
+        .map_err(|e| store_error(&e))?;
+    shared::changed(ctx.state.stored_providers.as_ref()).await;
+    Ok(json!({ "ok": true, "name": name.as_str() }))
+}

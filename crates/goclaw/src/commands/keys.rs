@@ -1,0 +1,223 @@
+//! `goclaw keys list|create|revoke`: API key management through the HTTP API of a running
+//! gateway. The plaintext of a new key is printed once, by `create`; nothing else ever shows it.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use goclaw_config::{Environment, LoadedConfig};
+use serde_json::{Value, json};
+
+use super::agent::{server_url, token};
+use crate::cli::{Cli, KeyCreateArgs, KeysCommand};
+
+/// How long one request to the gateway may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn run(
+    cli: &Cli,
+    env: &Environment,
+    loaded: &LoadedConfig,
+    command: &KeysCommand,
+) -> anyhow::Result<ExitCode> {
+    let gateway = Gateway {
+        base: server_url(cli, env, loaded)
+            .trim_end_matches('/')
+            .to_owned(),
+        token: token(cli, env, loaded),
+        http: reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .context("cannot build the HTTP client")?,
+    };
+    match command {
+        KeysCommand::List { json } => list(&gateway, *json).await?,
+        KeysCommand::Create(args) => create(&gateway, args).await?,
+        KeysCommand::Revoke { id } => {
+            let path = format!("/v1/api-keys/{}/revoke", id.trim());
+            gateway.call(reqwest::Method::POST, &path, None).await?;
+            println!("API key {} revoked.", id.trim());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(gateway: &Gateway, as_json: bool) -> anyhow::Result<()> {
+    let body = gateway
+        .call(reqwest::Method::GET, "/v1/api-keys", None)
+        .await?;
+    let keys = body["keys"].as_array().cloned().unwrap_or_default();
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&keys)?);
+        return Ok(());
+    }
+    if keys.is_empty() {
+        println!("No API keys.");
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = keys.iter().map(row).collect();
+    let header = ["ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "STATUS"].map(str::to_owned);
+    let widths: Vec<usize> = (0..6)
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in [&header].into_iter().chain(&rows) {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+    Ok(())
+}
+
+fn row(key: &Value) -> [String; 6] {
+    let text = |field: &str| key[field].as_str().unwrap_or_default().to_owned();
+    let scopes: Vec<&str> = key["scopes"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let expires = key["expires_at"].as_str().unwrap_or("never").to_owned();
+    let status = if key["revoked"] == true {
+        "revoked"
+    } else {
+        "active"
+    };
+    [
+        text("id"),
+        text("name"),
+        text("prefix"),
+        scopes.join(","),
+        expires,
+        status.to_owned(),
+    ]
+}
+
+async fn create(gateway: &Gateway, args: &KeyCreateArgs) -> anyhow::Result<()> {
+    let mut body = json!({ "name": args.name, "scopes": args.scopes });
+    if let Some(raw) = &args.expires_in {
+        body["expires_in"] = json!(parse_duration(raw)?);
+    }
+    if let Some(owner) = &args.owner_id {
+        body["owner_id"] = json!(owner);
+    }
+    let created = gateway
+        .call(reqwest::Method::POST, "/v1/api-keys", Some(body))
+        .await?;
+    let field = |name: &str| created[name].as_str().unwrap_or_default().to_owned();
+    let scopes: Vec<&str> = created["scopes"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    println!("id:      {}", field("id"));
+    println!("name:    {}", field("name"));
+    println!("prefix:  {}", field("prefix"));
+    println!("scopes:  {}", scopes.join(","));
+    println!(
+        "expires: {}",
+        created["expires_at"].as_str().unwrap_or("never")
+    );
+    println!("key:     {}", field("key"));
+    println!();
+    println!("Store this key now: it is shown only once.");
+    Ok(())
+}
+
+/// A lifetime given as seconds (`3600`) or with a unit: `90s`, `90m`, `12h`, `30d`.
+pub fn parse_duration(raw: &str) -> anyhow::Result<u64> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("invalid duration {raw:?}: use seconds or a number with s, m, h or d"),
+    };
+    let count: u64 = digits.parse().map_err(|_| {
+        anyhow!("invalid duration {raw:?}: use seconds or a number with s, m, h or d")
+    })?;
+    match count.checked_mul(factor) {
+        Some(0) => bail!("invalid duration {raw:?}: must be longer than 0"),
+        Some(secs) => Ok(secs),
+        None => bail!("invalid duration {raw:?}: too long"),
+    }
+}
+
+/// A running gateway's HTTP API.
+struct Gateway {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Gateway {
+    /// Sends a request as user `system` and returns the JSON body of a 2xx answer.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .header("X-GoClaw-User-Id", "system");
+        if !self.token.is_empty() {
+            request = request.bearer_auth(&self.token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the gateway at {}", self.base))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            let message = body["error"]["message"]
+                .as_str()
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("request failed"));
+            bail!("{method} {path}: {} {message}", status.as_u16());
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: &str, expected: Option<u64>) {
+        assert_eq!(parse_duration(raw).ok(), expected, "{raw:?}");
+    }
+
+    #[test]
+    fn durations() {
+        check("3600", Some(3600));
+        check("90s", Some(90));
+        check("90m", Some(5400));
+        check("12h", Some(43_200));
+        check("30d", Some(2_592_000));
+        check(" 1d ", Some(86_400));
+        check("0", None);
+        check("0d", None);
+        check("d", None);
+        check("", None);
+        check("1w", None);
+        check("-5", None);
+        check("1.5h", None);
+        check("99999999999999999999d", None);
+    }
+}
