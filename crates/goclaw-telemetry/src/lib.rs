@@ -12,4 +12,4 @@ mod mask;
 pub use logging::{
     LogFormat, LogSettings, LoggingError, init_logging, init_logging_stderr, subscriber,
 };
-pub use mask::{MASK, MaskingMakeWriter, SecretMask};
+pub use mask::{MASK, MaskingMakeWriter, SecretMask, global_mask};

@@ -2,7 +2,7 @@
 //! line so none of them appears, in raw or JSON-escaped form.
 
 use std::io::{self, Write};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -12,6 +12,13 @@ pub const MASK: &str = "***";
 /// Values shorter than this are not masked: masking a two-letter "secret" would shred every
 /// log line, and such a value is rejected as weak elsewhere.
 const MIN_SECRET_LEN: usize = 4;
+
+/// The process's mask: what the installed logger hides. Secrets that only become known after
+/// start-up (e.g. provider keys decrypted from the database) are added to it.
+pub fn global_mask() -> SecretMask {
+    static GLOBAL: OnceLock<SecretMask> = OnceLock::new();
+    GLOBAL.get_or_init(SecretMask::default).clone()
+}
 
 /// A shared, updatable set of secret values to hide from log output.
 #[derive(Clone, Default)]
@@ -75,13 +82,15 @@ impl SecretMask {
         self.len() == 0
     }
 
-    /// `text` with every secret replaced by [`MASK`].
+    /// `text` with every secret replaced by [`MASK`]: the configured values, and anything
+    /// shaped like a gateway API key (`goclaw_` + 32 hex), whose values the process only
+    /// sees in requests.
     pub fn apply(&self, text: &str) -> String {
         let needles = match self.needles.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let mut out = text.to_owned();
+        let mut out = mask_api_keys(text);
         for needle in needles.iter() {
             if out.contains(needle.as_str()) {
                 out = out.replace(needle.as_str(), MASK);
@@ -89,6 +98,34 @@ impl SecretMask {
         }
         out
     }
+}
+
+/// Prefix of gateway API keys.
+const API_KEY_PREFIX: &str = "goclaw_";
+/// Hex digits after the prefix.
+const API_KEY_HEX: usize = 32;
+
+/// `text` with every `goclaw_<32 hex>` replaced by `goclaw_***`.
+fn mask_api_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(API_KEY_PREFIX) {
+        let after = &rest[at + API_KEY_PREFIX.len()..];
+        let hex = after
+            .bytes()
+            .take(API_KEY_HEX)
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        out.push_str(&rest[..at + API_KEY_PREFIX.len()]);
+        if hex == API_KEY_HEX {
+            out.push_str(MASK);
+            rest = &after[API_KEY_HEX..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The secret as it appears inside a JSON string literal.
@@ -199,6 +236,22 @@ mod tests {
         check(&["ab"], "ab ab", "ab ab");
         check(&[""], "nothing here", "nothing here");
         check(&["hunter22"], "no secret", "no secret");
+        check(
+            &[],
+            "key=goclaw_0123456789abcdef0123456789abcdef!",
+            "key=goclaw_***!",
+        );
+        check(
+            &[],
+            "goclaw_0123456789abcdef0123456789abcdef0",
+            "goclaw_***0",
+        );
+        check(
+            &[],
+            "goclaw_serve and goclaw_12ab",
+            "goclaw_serve and goclaw_12ab",
+        );
+        check(&[], "héllo goclaw_ünï", "héllo goclaw_ünï");
     }
 
     #[test]

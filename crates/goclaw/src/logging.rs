@@ -15,7 +15,8 @@ pub enum LogRole {
 
 /// Installs the process logger for `loaded`, masking every configured secret.
 pub fn init(loaded: &LoadedConfig, verbose: bool, role: LogRole) -> anyhow::Result<SecretMask> {
-    let mask = SecretMask::new(loaded.secret_values());
+    let mask = goclaw_telemetry::global_mask();
+    mask.extend(loaded.secret_values());
     let level = if verbose {
         "debug".to_owned()
     } else if let Some(level) = loaded.runtime.log_level.clone() {

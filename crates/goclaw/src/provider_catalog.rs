@@ -146,13 +146,18 @@ fn api_key(row: &LlmProvider, secrets: Option<&SecretBox>) -> Result<Option<Stri
         return Ok(Some(legacy_plaintext(row, stored)));
     };
     match secrets.decrypt(stored) {
-        Ok(key) => Ok(Some(key)),
+        Ok(key) => {
+            // Known only now: make sure the logger hides it too.
+            goclaw_telemetry::global_mask().extend([key.as_str()]);
+            Ok(Some(key))
+        }
         Err(CryptoError::NotEncrypted) => Ok(Some(legacy_plaintext(row, stored))),
         Err(error) => Err(error.to_string()),
     }
 }
 
 fn legacy_plaintext(row: &LlmProvider, stored: &str) -> String {
+    goclaw_telemetry::global_mask().extend([stored]);
     tracing::warn!(
         provider = %row.name,
         "stored provider API key is not encrypted; save it again to encrypt it"
