@@ -31,17 +31,16 @@ async fn no_secret_reaches_logs_or_responses() {
         .expect("gateway starts");
     let http = reqwest::Client::new();
     let mut responses = String::new();
-    let call =
-        async |method: reqwest::Method, path: &str, bearer: &str, body: Option<Value>| {
-            let mut request = http.request(method, server.url(path)).bearer_auth(bearer);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response = request.send().await.expect("request");
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap_or_default();
-            (status, text)
-        };
+    let call = async |method: reqwest::Method, path: &str, bearer: &str, body: Option<Value>| {
+        let mut request = http.request(method, server.url(path)).bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, text)
+    };
 
     // An API key, created with the gateway token and used for a chat.
     let (status, created) = call(
