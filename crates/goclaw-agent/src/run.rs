@@ -356,7 +356,11 @@ impl Run<'_> {
             agent_key: self.plan.agent_key.to_string(),
             session_key: self.plan.session.key.clone(),
             user_id: self.plan.user_id.clone(),
+            run_id: self.plan.run_id.to_string(),
+            channel: self.plan.channel.clone(),
             workspace: self.prepared.settings.workspace.clone(),
+            restrict_to_workspace: self.prepared.settings.restrict_to_workspace,
+            allowed_paths: self.prepared.settings.allowed_paths.clone(),
         };
         tokio::select! {
             biased;

@@ -18,6 +18,10 @@ pub(crate) struct RunSettings {
     pub max_tool_calls: u32,
     pub context_window: u32,
     pub workspace: PathBuf,
+    /// Whether tools must stay inside the workspace (the agent's `restrict_to_workspace`).
+    pub restrict_to_workspace: bool,
+    /// `agents.defaults.allowed_paths`.
+    pub allowed_paths: Vec<PathBuf>,
     /// Extended thinking budget in tokens, from `other_config.thinking_level` (`low` 4096,
     /// `medium` 10000, `high` 32000) or an explicit `other_config.thinking_budget`.
     pub thinking_budget: Option<u32>,
@@ -54,6 +58,8 @@ impl RunSettings {
             max_tool_calls,
             context_window,
             workspace,
+            restrict_to_workspace: agent.restrict_to_workspace,
+            allowed_paths: defaults.allowed_paths.iter().map(PathBuf::from).collect(),
             thinking_budget: thinking_budget(agent),
         }
     }

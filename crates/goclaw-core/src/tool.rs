@@ -14,8 +14,16 @@ pub struct ToolContext {
     pub agent_key: String,
     pub session_key: SessionKey,
     pub user_id: String,
+    /// The run calling the tool.
+    pub run_id: String,
+    /// Where the conversation comes from (`ws`, `http`, a channel name).
+    pub channel: String,
     /// The agent's workspace directory for this user.
     pub workspace: PathBuf,
+    /// Whether file and exec tools must stay inside `workspace` (and `allowed_paths`).
+    pub restrict_to_workspace: bool,
+    /// Directories outside the workspace that tools may still use.
+    pub allowed_paths: Vec<PathBuf>,
 }
 
 /// What a tool call produced, as shown to the model.

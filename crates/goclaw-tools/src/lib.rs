@@ -1,0 +1,8 @@
+//! Built-in agent tools and their guards: the workspace guard and file tools, shell execution
+//! with deny groups and approvals, SSRF-safe web fetching and search, tool policies, the tool
+//! rate limit and credential scrubbing of tool output.
+//!
+//! **Architecture Invariant:** tools reach the outside world only through clients whose base
+//! URLs are configurable, and never through the gateway; nothing here knows a wire format of
+//! the gateway.
+#![forbid(unsafe_code)]
