@@ -48,7 +48,7 @@ pub use runtime::{
 pub use sanitize::{SILENT_REPLY, is_silent, sanitize_output};
 pub use scheduler::{Lane, LaneStats};
 pub use tokens::{CharEstimateCounter, ModelTokenCounter, TokenCounter};
-pub use tools::ToolRegistry;
+pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};
 pub use types::{
     AbortOutcome, ChatInput, CompactOutcome, RunOutcome, RunPhase, RuntimeLimits, SessionRunStatus,

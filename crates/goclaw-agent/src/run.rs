@@ -125,7 +125,7 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
     )?;
     let settings = RunSettings::resolve(&agent, &services.defaults);
     let files = store.context_files().list(agent.id).await?;
-    let tools = services.tools.definitions();
+    let tools = services.tools.definitions_for(&agent);
     let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
     let system = build_system_prompt(&PromptInput {
         agent: &agent,
@@ -344,11 +344,21 @@ impl Run<'_> {
             name: call.name.clone(),
             arguments: call.arguments.clone(),
         });
-        let Some(tool) = self.services.tools.get(&call.name) else {
+        let Some(tool) = self
+            .services
+            .tools
+            .get_for(&self.prepared.agent, &call.name)
+        else {
+            let offered: Vec<&str> = self
+                .prepared
+                .tools
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
             return Some(ToolOutput::error(format!(
                 "Unknown tool {:?}. Available tools: {}.",
                 call.name,
-                self.services.tools.names().join(", ")
+                offered.join(", ")
             )));
         };
         let context = ToolContext {

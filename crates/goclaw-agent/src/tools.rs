@@ -5,14 +5,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use goclaw_core::{Tool, ToolDefinition};
+use goclaw_core::{Agent, Tool, ToolDefinition};
 
 use crate::datetime::DateTimeTool;
+
+/// Whether an agent may see and call a tool (by its registered name): the tool policy.
+pub type ToolFilter = Arc<dyn Fn(&Agent, &str) -> bool + Send + Sync>;
 
 /// Tools by name.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
     tools: BTreeMap<String, Arc<dyn Tool>>,
+    /// Other names tools answer to; never offered to the model.
+    aliases: BTreeMap<String, String>,
+    filter: Option<ToolFilter>,
 }
 
 impl std::fmt::Debug for ToolRegistry {
@@ -44,6 +50,47 @@ impl ToolRegistry {
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
         self.tools.get(name).cloned()
+    }
+
+    /// Lets `alias` call the tool registered as `tool`.
+    pub fn register_alias(&mut self, alias: &str, tool: &str) {
+        self.aliases.insert(alias.to_owned(), tool.to_owned());
+    }
+
+    /// Restricts what each agent sees and may call to the tools `filter` allows.
+    pub fn set_filter(&mut self, filter: ToolFilter) {
+        self.filter = Some(filter);
+    }
+
+    /// Replaces every registered tool with `wrap(tool)` (e.g. to put guards around them).
+    pub fn wrap_all(&mut self, wrap: impl Fn(Arc<dyn Tool>) -> Arc<dyn Tool>) {
+        for tool in self.tools.values_mut() {
+            *tool = wrap(tool.clone());
+        }
+    }
+
+    fn allows(&self, agent: &Agent, name: &str) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|filter| filter(agent, name))
+    }
+
+    /// The tool `agent` calls `name` (directly or by an alias), if it may use it.
+    pub fn get_for(&self, agent: &Agent, name: &str) -> Option<Arc<dyn Tool>> {
+        let name = self.aliases.get(name).map_or(name, String::as_str);
+        if !self.allows(agent, name) {
+            return None;
+        }
+        self.get(name)
+    }
+
+    /// Definitions of the tools `agent` may use, sorted by name.
+    pub fn definitions_for(&self, agent: &Agent) -> Vec<ToolDefinition> {
+        self.tools
+            .iter()
+            .filter(|(name, _)| self.allows(agent, name))
+            .map(|(_, tool)| tool.definition())
+            .collect()
     }
 
     /// Definitions of every tool, sorted by name.
@@ -100,5 +147,26 @@ mod tests {
         assert!(registry.get("missing").is_none());
         assert!(registry.register(Arc::new(Named("alpha"))).is_some());
         assert_eq!(registry.len(), 3);
+    }
+
+    #[test]
+    fn the_filter_hides_tools_and_aliases_resolve() {
+        let mut registry = ToolRegistry::with_builtins();
+        registry.register(Arc::new(Named("alpha")));
+        registry.register(Arc::new(Named("secret")));
+        registry.register_alias("Alpha", "alpha");
+        registry.register_alias("Secret", "secret");
+        registry.set_filter(Arc::new(|_agent: &Agent, name: &str| name != "secret"));
+        let agent = crate::settings::tests::agent(0, 0, serde_json::json!({}));
+        let names: Vec<_> = registry
+            .definitions_for(&agent)
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, ["alpha", "datetime"]);
+        assert!(registry.get_for(&agent, "Alpha").is_some());
+        assert!(registry.get_for(&agent, "secret").is_none());
+        assert!(registry.get_for(&agent, "Secret").is_none());
+        assert!(registry.get_for(&agent, "missing").is_none());
     }
 }

@@ -91,6 +91,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("GOCLAW_SANDBOX_TIMEOUT_SEC", "`agents.defaults.sandbox.timeout_sec` (positive integer)", "`300`"),
     var("GOCLAW_SANDBOX_NETWORK", "`agents.defaults.sandbox.network_enabled` (boolean)", "`false`"),
     var("GOCLAW_BROWSER_REMOTE_URL", "`tools.browser.remote_url`; enables the browser tool", ""),
+    var("GOCLAW_BRAVE_API_KEY", "Brave Search API key of the `web_search` tool (environment only); enables the tool", ""),
+    var("GOCLAW_WEB_SEARCH_BASE_URL", "base URL of the Brave Search API used by `web_search` (environment only)", "`https://api.search.brave.com`"),
     var("GOCLAW_TELEMETRY_ENABLED", "`telemetry.enabled` (boolean)", "`false`"),
     var("GOCLAW_TELEMETRY_ENDPOINT", "`telemetry.endpoint`", ""),
     var("GOCLAW_TELEMETRY_PROTOCOL", "`telemetry.protocol` (`grpc`, `http`)", "`grpc`"),

@@ -126,6 +126,9 @@ pub struct ExecApprovalConfig {
     pub ask: ExecAsk,
     /// Command globs allowed in `allowlist` mode.
     pub allowlist: Vec<String>,
+    /// Milliseconds an approval request waits for an operator before it is denied; 0 means
+    /// two minutes.
+    pub timeout_ms: u64,
 }
 
 /// Which shell commands may run.

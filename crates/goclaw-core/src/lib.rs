@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod domain;
+pub mod exec_approvals;
 pub mod llm;
 pub mod providers;
 pub mod secrets;
@@ -20,6 +21,7 @@ pub use domain::{
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
     SessionKey, SessionPatch, Tenant, TenantId,
 };
+pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,

@@ -60,6 +60,7 @@ pub trait Store: Send + Sync {
     fn llm_providers(&self) -> &dyn crate::providers::LlmProviderStore;
     fn secrets(&self) -> &dyn crate::secrets::SecretStore;
     fn api_keys(&self) -> &dyn crate::api_keys::ApiKeyStore;
+    fn exec_approvals(&self) -> &dyn crate::exec_approvals::ExecApprovalStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

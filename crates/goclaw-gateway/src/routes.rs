@@ -40,6 +40,8 @@ pub struct AppState {
     pub origins: OriginPolicy,
     /// Per-user budget of chat messages (`gateway.rate_limit_rpm`).
     pub rate_limiter: RateLimiter,
+    /// Pending exec approvals, pushed to operators; `None` when exec never asks.
+    pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
 }
 
 /// All routes of the gateway.

@@ -82,6 +82,9 @@ pub const METHOD_ACCESS: &[(&str, Access)] = &[
     ("providers.create", Access::Admin),
     ("providers.update", Access::Admin),
     ("providers.delete", Access::Admin),
+    ("exec.approval.list", Access::Approvals),
+    ("exec.approval.approve", Access::Approvals),
+    ("exec.approval.deny", Access::Approvals),
 ];
 
 /// The access each HTTP route needs, by method and path pattern as the router spells it.

@@ -85,7 +85,15 @@ fn expected(scope: Scope) -> (BTreeSet<String>, BTreeSet<String>) {
             &public | &set(READ_ROUTES.iter().chain(WRITE_ROUTES).copied()),
         ),
         Scope::Admin => (registered_methods(), registered_routes()),
-        Scope::Approvals | Scope::Pairing | Scope::Provision => (BTreeSet::new(), public),
+        Scope::Approvals => (
+            set([
+                "exec.approval.list",
+                "exec.approval.approve",
+                "exec.approval.deny",
+            ]),
+            public,
+        ),
+        Scope::Pairing | Scope::Provision => (BTreeSet::new(), public),
     }
 }
 

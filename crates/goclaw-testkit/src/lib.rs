@@ -69,6 +69,35 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// Stops the application and starts a new one on the same database, data directory
+    /// (`config.json` included) and fake LLM, as a process restart would.
+    pub async fn restart(&mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let stopped = server.await.map_err(|e| e.to_string()).and_then(|r| r);
+            stopped.unwrap_or_else(|e| panic!("stopping the application: {e}"));
+        }
+        let base = self.llm.base_url();
+        let env: Vec<(&str, &str)> = vec![
+            ("GOCLAW_ANTHROPIC_API_KEY", "test-anthropic-key"),
+            ("GOCLAW_ANTHROPIC_BASE_URL", &base),
+            ("GOCLAW_OPENAI_API_KEY", "test-openai-key"),
+            ("GOCLAW_OPENAI_BASE_URL", &base),
+        ];
+        let loaded = test_config(&self.db, &self.data_dir, &env);
+        let app = goclaw::Application::build(&loaded)
+            .await
+            .unwrap_or_else(|e| panic!("rebuilding the application: {}", goclaw::one_line(&e)));
+        self.addr = app.local_addr();
+        self.shutdown = CancellationToken::new();
+        let shutdown = self.shutdown.clone();
+        self.server = Some(tokio::spawn(async move {
+            app.run_until(shutdown)
+                .await
+                .map_err(|e| goclaw::one_line(&e))
+        }));
+    }
+
     /// Signals shutdown and waits for the server to stop, returning its result.
     pub async fn stop(mut self) -> Result<(), String> {
         self.shutdown.cancel();

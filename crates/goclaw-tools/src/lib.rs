@@ -6,3 +6,13 @@
 //! URLs are configurable, and never through the gateway; nothing here knows a wire format of
 //! the gateway.
 #![forbid(unsafe_code)]
+pub mod exec;
+pub mod files;
+pub mod injection;
+pub mod policy;
+pub mod ratelimit;
+pub mod registry;
+pub mod scrub;
+pub mod sessions;
+pub mod web;
+pub mod workspace;

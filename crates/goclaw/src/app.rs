@@ -50,7 +50,15 @@ impl Application {
         )
         .await?;
         let catalog = provider_catalog(loaded, opened.store(), secrets.clone()).await?;
-        let runtime = build_runtime(loaded, opened.store(), catalog.clone());
+        let approvals = goclaw_tools::exec::ApprovalBroker::with_store(
+            approval_timeout(loaded),
+            opened.store(),
+        );
+        let reloaded = approvals.reload().await;
+        if reloaded > 0 {
+            tracing::info!(pending = reloaded, "reloaded pending exec approvals");
+        }
+        let runtime = build_runtime(loaded, opened.store(), catalog.clone(), &approvals);
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
@@ -68,6 +76,7 @@ impl Application {
             stored_providers: Some(catalog),
             origins: origin_policy(loaded),
             rate_limiter: RateLimiter::new(loaded.config.gateway.rate_limit_rpm),
+            approvals: Some(approvals),
         };
         let gateway = Gateway::bind(&settings, state).await?;
         let addr = gateway
@@ -151,16 +160,57 @@ fn build_runtime(
     loaded: &LoadedConfig,
     store: Arc<dyn Store>,
     providers: Arc<ProviderCatalog>,
+    approvals: &goclaw_tools::exec::ApprovalBroker,
 ) -> Runtime {
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
+    let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals);
+    let tools = tool_registry(&config.tools, &store, exec);
     Runtime::new(RuntimeDeps::new(
         store,
         providers,
-        ToolRegistry::with_builtins(),
+        tools,
         config.agents.defaults.clone(),
         limits,
     ))
+}
+
+/// The tools agents are offered, each behind the tool policy, the rate limit and the
+/// credential scrubbing.
+fn tool_registry(
+    config: &goclaw_config::ToolsConfig,
+    store: &Arc<dyn Store>,
+    exec: Arc<dyn goclaw_core::Tool>,
+) -> ToolRegistry {
+    let mut tools = ToolRegistry::with_builtins();
+    tools.register(exec);
+    for alias in goclaw_tools::exec::EXEC_TOOL_ALIASES {
+        tools.register_alias(alias, "exec");
+    }
+    for tool in goclaw_tools::registry::builtin_file_tools() {
+        tools.register(tool);
+    }
+    for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {
+        tools.register_alias(alias, tool);
+    }
+    let env = goclaw_config::Environment::from_process();
+    for tool in goclaw_tools::web::web_tools(&config.web_fetch, &env) {
+        tools.register(tool);
+    }
+    for tool in goclaw_tools::sessions::session_tools(store.clone(), None) {
+        tools.register(tool);
+    }
+    let guards = goclaw_tools::registry::ToolGuards::new(config);
+    tools.wrap_all(|tool| guards.guard(tool));
+    tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
+    tools
+}
+
+fn approval_timeout(loaded: &LoadedConfig) -> Duration {
+    match loaded.config.tools.exec_approval.timeout_ms {
+        0 => goclaw_tools::exec::approval::DEFAULT_APPROVAL_TIMEOUT,
+        ms => Duration::from_millis(ms),
+    }
 }
 
 fn auth_settings(loaded: &LoadedConfig) -> AuthSettings {

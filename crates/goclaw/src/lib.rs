@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 mod commands;
 pub mod database;
+mod exec;
 mod logging;
 pub mod provider_catalog;
 pub mod secrets;

@@ -140,6 +140,24 @@ fn crate_boundaries_hold() {
         "goclaw-store",
         &["axum", "reqwest", "goclaw-gateway", "goclaw-config"],
     );
+    check_forbidden(
+        "goclaw-providers",
+        &["axum", "sqlx", "goclaw-gateway", "goclaw-store"],
+    );
+    check_forbidden(
+        "goclaw-agent",
+        &["axum", "sqlx", "reqwest", "goclaw-gateway", "goclaw-store"],
+    );
+    check_forbidden(
+        "goclaw-tools",
+        &[
+            "axum",
+            "sqlx",
+            "goclaw-gateway",
+            "goclaw-store",
+            "goclaw-agent",
+        ],
+    );
 }
 
 #[test]

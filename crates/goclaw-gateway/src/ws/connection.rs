@@ -12,6 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
+use goclaw_tools::exec::ApprovalEvent;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
@@ -100,6 +101,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
 
     let mut conn = Connection::new(id, remote, state.clone(), outbound.clone());
     let mut events: Option<broadcast::Receiver<goclaw_agent::AgentEvent>> = None;
+    let mut approvals: Option<broadcast::Receiver<ApprovalEvent>> = None;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -135,6 +137,19 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                     Err(broadcast::error::RecvError::Closed) => events = None,
                 }
             }
+            event = recv_event(&mut approvals) => {
+                match event {
+                    Ok(event) => {
+                        if let Some(frame) = methods::approvals::event_frame(&event, conn.principal()) {
+                            outbound.send(&frame);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(client = %id, missed, "websocket client fell behind the approval events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => approvals = None,
+                }
+            }
             incoming = stream.next() => {
                 let Some(Ok(message)) = incoming else { break None };
                 deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -144,6 +159,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                         handle_text(&mut conn, text.as_str()).await;
                         if !was_authenticated && conn.principal().is_some() {
                             events = Some(state.runtime.subscribe());
+                            approvals = state.approvals.as_ref().map(|b| b.subscribe());
                         }
                     }
                     Message::Binary(_) => {
@@ -167,9 +183,9 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let _ = tokio::time::timeout(WRITE_DEADLINE, writer).await;
 }
 
-async fn recv_event(
-    events: &mut Option<broadcast::Receiver<goclaw_agent::AgentEvent>>,
-) -> Result<goclaw_agent::AgentEvent, broadcast::error::RecvError> {
+async fn recv_event<T: Clone>(
+    events: &mut Option<broadcast::Receiver<T>>,
+) -> Result<T, broadcast::error::RecvError> {
     match events {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -44,6 +44,7 @@ embed! {
     3 "0003" "providers_keys_secrets",
     4 "0004" "traces_spans",
     5 "0005" "runtime_fields",
+    6 "0006" "exec_approvals",
 }
 
 /// The migrations of `backend`, in ascending version order.

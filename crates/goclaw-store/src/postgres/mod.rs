@@ -4,6 +4,7 @@
 mod agents;
 mod api_keys;
 mod context_files;
+mod exec_approvals;
 mod messages;
 mod pool;
 mod providers;
@@ -76,6 +77,10 @@ impl Store for PostgresStore {
     }
 
     fn api_keys(&self) -> &dyn goclaw_core::ApiKeyStore {
+        self
+    }
+
+    fn exec_approvals(&self) -> &dyn goclaw_core::ExecApprovalStore {
         self
     }
 }

@@ -8,6 +8,7 @@
 mod agents;
 mod api_keys;
 mod context_files;
+mod exec_approvals;
 mod messages;
 mod pool;
 mod providers;
@@ -86,6 +87,10 @@ impl Store for SqliteStore {
     }
 
     fn api_keys(&self) -> &dyn goclaw_core::ApiKeyStore {
+        self
+    }
+
+    fn exec_approvals(&self) -> &dyn goclaw_core::ExecApprovalStore {
         self
     }
 }

@@ -3,6 +3,7 @@
 
 mod agents;
 mod api_keys;
+pub mod approvals;
 mod chat;
 mod params;
 mod providers;
@@ -94,6 +95,9 @@ pub const METHODS: &[(&str, Role)] = &[
     ("api_keys.list", Role::Admin),
     ("api_keys.create", Role::Admin),
     ("api_keys.revoke", Role::Admin),
+    ("exec.approval.list", Role::Viewer),
+    ("exec.approval.approve", Role::Operator),
+    ("exec.approval.deny", Role::Operator),
 ];
 
 /// The least role `method` needs; `None` for a method that does not exist.
@@ -171,6 +175,9 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "api_keys.list" => api_keys::list(&ctx).await.into(),
         "api_keys.create" => api_keys::create(&ctx, params).await.into(),
         "api_keys.revoke" => api_keys::revoke(&ctx, params).await.into(),
+        "exec.approval.list" => approvals::list(&ctx).await.into(),
+        "exec.approval.approve" => approvals::resolve(&ctx, params, true).await.into(),
+        "exec.approval.deny" => approvals::resolve(&ctx, params, false).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }

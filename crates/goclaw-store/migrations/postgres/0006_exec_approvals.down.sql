@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS exec_allowlist;
+DROP TABLE IF EXISTS exec_approvals;

@@ -1,0 +1,103 @@
+//! The exec guard: what happens to a command line before anything runs — NUL rejection,
+//! Unicode normalization, parsing into simple commands, and the deny groups.
+
+use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+
+use super::deny::{self, DenyGroups};
+use super::parse::{self, ParseError, SimpleCommand};
+
+/// A command line that passed the guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screened {
+    /// The normalized command line, the one that runs.
+    pub command: String,
+    /// Every simple command it runs.
+    pub commands: Vec<SimpleCommand>,
+}
+
+impl Screened {
+    /// The distinct programs the line runs, in order of appearance.
+    pub fn binaries(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for cmd in &self.commands {
+            let program = cmd.program();
+            if !program.is_empty() && !out.iter().any(|b| b == program) {
+                out.push(program.to_owned());
+            }
+        }
+        out
+    }
+}
+
+/// Why the guard refused a command line.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("command contains a NUL byte")]
+    Nul,
+    #[error("command is empty")]
+    Empty,
+    #[error("command cannot be parsed: {0}")]
+    Parse(#[from] ParseError),
+    #[error("command denied by the {group} group: {reason}")]
+    Denied { group: &'static str, reason: String },
+}
+
+impl Refusal {
+    /// The deny group that refused the command, if one did.
+    pub fn group(&self) -> Option<&'static str> {
+        match self {
+            Refusal::Denied { group, .. } => Some(group),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the guard over `command`.
+pub fn screen(command: &str, groups: &DenyGroups) -> Result<Screened, Refusal> {
+    if command.contains('\0') {
+        return Err(Refusal::Nul);
+    }
+    let command = normalize(command);
+    if command.trim().is_empty() {
+        return Err(Refusal::Empty);
+    }
+    let commands = parse::parse(&command)?;
+    if let Some(denial) = deny::check(&command, &commands, groups) {
+        return Err(Refusal::Denied {
+            group: denial.group,
+            reason: denial.reason,
+        });
+    }
+    Ok(Screened { command, commands })
+}
+
+/// NFKC with zero-width and BOM characters removed, so look-alikes cannot hide a program name.
+pub fn normalize(command: &str) -> String {
+    command
+        .nfkc()
+        .filter(|c| !matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_nul_and_hidden_characters() {
+        let groups = DenyGroups::default();
+        assert_eq!(screen("ls\0", &groups), Err(Refusal::Nul));
+        let hidden = screen("r\u{200B}m -rf /", &groups).expect_err("denied");
+        assert_eq!(hidden.group(), Some("destructive_ops"));
+        let wide = screen("\u{FF52}\u{FF4D} -rf /", &groups).expect_err("denied");
+        assert_eq!(wide.group(), Some("destructive_ops"));
+    }
+
+    #[test]
+    fn lists_binaries() {
+        let screened =
+            screen("git status && ls | grep x && ls", &DenyGroups::default()).expect("allowed");
+        assert_eq!(screened.binaries(), vec!["git", "ls", "grep"]);
+    }
+}

@@ -1,0 +1,229 @@
+//! Tool policy: profiles, groups, deny over allow, `alsoAllow`, per-provider and per-agent
+//! overrides, and the guards (rate limit, scrubbing) around a tool.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use goclaw_config::{ToolPolicy, ToolProfile, ToolsConfig};
+use goclaw_core::{MASTER_TENANT_ID, SessionKey, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_tools::policy::{agent_policy, filter_tools, is_allowed};
+use goclaw_tools::ratelimit::{ManualClock, ToolRateLimiter};
+use goclaw_tools::registry::ToolGuards;
+use serde_json::json;
+
+const TOOLS: &[&str] = &[
+    "datetime",
+    "edit",
+    "exec",
+    "list_files",
+    "mcp_x__y",
+    "message",
+    "read_file",
+    "session_status",
+    "sessions_list",
+    "spawn",
+    "wait",
+    "web_fetch",
+    "write_file",
+];
+
+fn names() -> Vec<String> {
+    TOOLS.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn list(specs: &[&str]) -> Vec<String> {
+    specs.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The tools allowed under `global` and `agent` (with provider `anthropic`).
+fn check(global: &ToolsConfig, agent: Option<&ToolPolicy>, expected: &[&str]) {
+    assert_eq!(
+        filter_tools(global, agent, "anthropic", &names()),
+        list(expected)
+    );
+}
+
+fn profile(p: ToolProfile) -> ToolsConfig {
+    ToolsConfig {
+        profile: Some(p),
+        ..ToolsConfig::default()
+    }
+}
+
+#[test]
+fn profiles() {
+    check(&ToolsConfig::default(), None, TOOLS);
+    check(&profile(ToolProfile::Full), None, TOOLS);
+    check(&profile(ToolProfile::Minimal), None, &["session_status"]);
+    let coding = [
+        "edit",
+        "exec",
+        "list_files",
+        "read_file",
+        "session_status",
+        "sessions_list",
+        "spawn",
+        "wait",
+        "web_fetch",
+        "write_file",
+    ];
+    check(&profile(ToolProfile::Coding), None, &coding);
+    let messaging = ["message", "sessions_list", "wait", "web_fetch"];
+    check(&profile(ToolProfile::Messaging), None, &messaging);
+}
+
+#[test]
+fn groups_allow_deny_and_also_allow() {
+    let allow_fs = ToolsConfig {
+        allow: list(&["group:fs", "datetime"]),
+        ..ToolsConfig::default()
+    };
+    check(
+        &allow_fs,
+        None,
+        &["datetime", "edit", "list_files", "read_file", "write_file"],
+    );
+    let deny_wins = ToolsConfig {
+        allow: list(&["group:fs"]),
+        deny: list(&["write_file", "Edit"]),
+        also_allow: list(&["exec", "write_file"]),
+        ..ToolsConfig::default()
+    };
+    check(&deny_wins, None, &["exec", "list_files", "read_file"]);
+    let goclaw = ToolsConfig {
+        allow: list(&["group:goclaw"]),
+        deny: list(&["group:runtime", "sessions_*"]),
+        ..ToolsConfig::default()
+    };
+    let natives = [
+        "datetime",
+        "edit",
+        "list_files",
+        "message",
+        "read_file",
+        "session_status",
+        "spawn",
+        "web_fetch",
+        "write_file",
+    ];
+    check(&goclaw, None, &natives);
+    let also = ToolsConfig {
+        profile: Some(ToolProfile::Minimal),
+        also_allow: list(&["datetime", "Read"]),
+        ..ToolsConfig::default()
+    };
+    check(&also, None, &["datetime", "read_file", "session_status"]);
+}
+
+#[test]
+fn agent_and_provider_overrides() {
+    let global = profile(ToolProfile::Coding);
+    let agent =
+        agent_policy(&json!({"tools": {"deny": ["group:runtime"], "alsoAllow": ["message"]}}));
+    check(
+        &global,
+        agent.as_ref(),
+        &[
+            "edit",
+            "list_files",
+            "message",
+            "read_file",
+            "session_status",
+            "sessions_list",
+            "spawn",
+            "web_fetch",
+            "write_file",
+        ],
+    );
+    let minimal_agent = agent_policy(&json!({"tools": {"profile": "minimal"}}));
+    check(&global, minimal_agent.as_ref(), &["session_status"]);
+    let broken = agent_policy(&json!({"tools": {"deny": "not-a-list"}}));
+    check(&global, broken.as_ref(), &[]);
+    assert!(agent_policy(&json!({})).is_none());
+
+    let mut by_provider = ToolsConfig::default();
+    by_provider.by_provider.insert(
+        "anthropic".into(),
+        ToolPolicy {
+            deny: list(&["exec"]),
+            ..ToolPolicy::default()
+        },
+    );
+    assert!(!is_allowed(&by_provider, None, "anthropic", "exec"));
+    assert!(is_allowed(&by_provider, None, "openai", "exec"));
+    assert!(
+        !is_allowed(&by_provider, None, "anthropic", "Bash"),
+        "aliases follow their tool"
+    );
+}
+
+struct Echo;
+
+#[async_trait]
+impl Tool for Echo {
+    fn definition(&self) -> ToolDefinition {
+        ToolDefinition {
+            name: "echo".into(),
+            description: String::new(),
+            parameters: json!({"type": "object"}),
+        }
+    }
+
+    async fn call(&self, _ctx: &ToolContext, arguments: serde_json::Value) -> ToolOutput {
+        ToolOutput::ok(arguments["text"].as_str().unwrap_or_default())
+    }
+}
+
+fn context(session: &str) -> ToolContext {
+    ToolContext {
+        tenant_id: MASTER_TENANT_ID,
+        agent_key: "default".into(),
+        session_key: SessionKey::parse(session).expect("session key"),
+        user_id: "u".into(),
+        run_id: "r".into(),
+        channel: "test".into(),
+        workspace: std::env::temp_dir(),
+        restrict_to_workspace: true,
+        allowed_paths: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn guarded_tools_are_rate_limited_and_scrubbed() {
+    let clock = Arc::new(ManualClock::default());
+    let config = ToolsConfig::default();
+    let guards = ToolGuards::with_limiter(&config, ToolRateLimiter::with_clock(150, clock.clone()));
+    let tool = guards.guard(Arc::new(Echo));
+    let ctx = context("agent:default:s1");
+    let secret = json!({"text": "key=sk-abcdefghijklmnopqrstuvwxyz0123"});
+    assert_eq!(tool.call(&ctx, secret).await.content, "key=[REDACTED]");
+    for _ in 1..150 {
+        assert!(!tool.call(&ctx, json!({"text": "x"})).await.is_error);
+    }
+    let refused = tool.call(&ctx, json!({"text": "x"})).await;
+    assert!(refused.is_error);
+    assert_eq!(
+        refused.content,
+        "tool rate limit exceeded: 150 actions/hour for session agent:default:s1"
+    );
+    assert!(
+        !tool
+            .call(&context("agent:default:s2"), json!({}))
+            .await
+            .is_error
+    );
+    clock.advance(Duration::from_secs(3600));
+    assert!(
+        !tool.call(&ctx, json!({"text": "x"})).await.is_error,
+        "window slid"
+    );
+
+    let plain = ToolsConfig {
+        scrub_credentials: false,
+        ..ToolsConfig::default()
+    };
+    let raw = ToolGuards::new(&plain).guard(Arc::new(Echo));
+    let out = raw.call(&ctx, json!({"text": "password=x"})).await;
+    assert_eq!(out.content, "password=x");
+}
