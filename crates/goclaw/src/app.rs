@@ -165,14 +165,17 @@ fn build_runtime(
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals);
-    let tools = tool_registry(&config.tools, &store, exec);
-    Runtime::new(RuntimeDeps::new(
+    let messenger = crate::messenger::RuntimeMessenger::new();
+    let tools = tool_registry(&config.tools, &store, exec, messenger.clone());
+    let runtime = Runtime::new(RuntimeDeps::new(
         store,
         providers,
         tools,
         config.agents.defaults.clone(),
         limits,
-    ))
+    ));
+    messenger.bind(runtime.clone());
+    runtime
 }
 
 /// The tools agents are offered, each behind the tool policy, the rate limit and the
@@ -181,6 +184,7 @@ fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
+    messenger: Arc<crate::messenger::RuntimeMessenger>,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
@@ -197,7 +201,7 @@ fn tool_registry(
     for tool in goclaw_tools::web::web_tools(&config.web_fetch, &env) {
         tools.register(tool);
     }
-    for tool in goclaw_tools::sessions::session_tools(store.clone(), None) {
+    for tool in goclaw_tools::sessions::session_tools(store.clone(), Some(messenger)) {
         tools.register(tool);
     }
     let guards = goclaw_tools::registry::ToolGuards::new(config);

@@ -11,6 +11,7 @@ mod commands;
 pub mod database;
 mod exec;
 mod logging;
+mod messenger;
 pub mod provider_catalog;
 pub mod secrets;
 

@@ -29,7 +29,11 @@ app_test!(
             .await;
         assert_eq!(payload["content"], "Your list says: buy milk.");
 
-        let written = app.data_dir.path().join("workspace/default/notes/todo.txt");
+        // `default` is an open agent: each user has a workspace of their own under it.
+        let written = app
+            .data_dir
+            .path()
+            .join("workspace/default/carol/notes/todo.txt");
         assert_eq!(
             std::fs::read_to_string(&written).expect("file in the workspace"),
             "buy milk"
