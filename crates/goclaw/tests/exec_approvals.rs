@@ -14,6 +14,24 @@ async fn app(config: &str) -> TestApp {
 }
 
 /// Waits for the event `name` (or takes it from those already collected).
+/// Scripts the model to run `echo hi` and then answer `answer`, connects an operator and the
+/// user `alice`, and sends the message that starts the run; returns both clients and the
+/// `chat.send` request id.
+async fn ask_to_echo(app: &TestApp, answer: &str) -> (WsClient, WsClient, String) {
+    app.llm.push(Reply::tool_call(
+        "c1",
+        "exec",
+        json!({"command": "echo hi"}),
+    ));
+    app.llm.push(Reply::text(answer));
+    let operator = app.ws_connect("op").await;
+    let mut user = app.ws_connect("alice").await;
+    let id = user
+        .request("chat.send", json!({"message": "say hi"}))
+        .await;
+    (operator, user, id)
+}
+
 async fn wait_event(ws: &mut WsClient, name: &str) -> Value {
     loop {
         if let Some(pos) = ws.events.iter().position(|e| e["event"] == name) {
@@ -52,17 +70,7 @@ async fn write_read_then_exec_in_one_turn() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approve_once_runs_the_command() {
     let app = app(ASK_ALWAYS).await;
-    app.llm.push(Reply::tool_call(
-        "c1",
-        "exec",
-        json!({"command": "echo hi"}),
-    ));
-    app.llm.push(Reply::text("ran it"));
-    let mut operator = app.ws_connect("op").await;
-    let mut user = app.ws_connect("alice").await;
-    let id = user
-        .request("chat.send", json!({"message": "say hi"}))
-        .await;
+    let (mut operator, mut user, id) = ask_to_echo(&app, "ran it").await;
 
     let request = wait_event(&mut operator, "exec.approval.requested").await;
     assert_eq!(request["command"], "echo hi");
@@ -136,17 +144,7 @@ async fn approve_always_skips_the_next_prompt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deny_reaches_the_model() {
     let app = app(ASK_ALWAYS).await;
-    app.llm.push(Reply::tool_call(
-        "c1",
-        "exec",
-        json!({"command": "echo hi"}),
-    ));
-    app.llm.push(Reply::text("ok, not running it"));
-    let mut operator = app.ws_connect("op").await;
-    let mut user = app.ws_connect("alice").await;
-    let id = user
-        .request("chat.send", json!({"message": "say hi"}))
-        .await;
+    let (mut operator, mut user, id) = ask_to_echo(&app, "ok, not running it").await;
     let request = wait_event(&mut operator, "exec.approval.requested").await;
     let denied = operator
         .call_ok("exec.approval.deny", json!({"id": request["id"]}))
@@ -162,17 +160,7 @@ async fn deny_reaches_the_model() {
 async fn unanswered_requests_are_denied() {
     let config = r#"{ tools: { execApproval: { ask: "always", timeout_ms: 300 } } }"#;
     let app = app(config).await;
-    app.llm.push(Reply::tool_call(
-        "c1",
-        "exec",
-        json!({"command": "echo hi"}),
-    ));
-    app.llm.push(Reply::text("timed out"));
-    let mut operator = app.ws_connect("op").await;
-    let mut user = app.ws_connect("alice").await;
-    let id = user
-        .request("chat.send", json!({"message": "say hi"}))
-        .await;
+    let (mut operator, mut user, id) = ask_to_echo(&app, "timed out").await;
     let resolved = wait_event(&mut operator, "exec.approval.resolved").await;
     assert_eq!(resolved["decision"], "deny");
     let reply = user.response(&id).await;
