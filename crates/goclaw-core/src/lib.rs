@@ -11,6 +11,7 @@ pub mod domain;
 pub mod exec_approvals;
 pub mod llm;
 pub mod providers;
+pub mod sandbox;
 pub mod secrets;
 pub mod store;
 pub mod tool;
@@ -28,6 +29,10 @@ pub use llm::{
 };
 pub use providers::{
     LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,
+};
+pub use sandbox::{
+    PruneReason, PruneReport, SANDBOX_WORKDIR, Sandbox, SandboxError, SandboxExec, SandboxInfo,
+    SandboxOutput,
 };
 pub use secrets::{EncryptedValue, SecretRef, SecretStore};
 pub use store::{
