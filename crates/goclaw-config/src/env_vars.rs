@@ -90,6 +90,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("GOCLAW_SANDBOX_CPUS", "`agents.defaults.sandbox.cpus` (positive number)", "`1.0`"),
     var("GOCLAW_SANDBOX_TIMEOUT_SEC", "`agents.defaults.sandbox.timeout_sec` (positive integer)", "`300`"),
     var("GOCLAW_SANDBOX_NETWORK", "`agents.defaults.sandbox.network_enabled` (boolean)", "`false`"),
+    var("GOCLAW_SANDBOX_INIT", "path of the goclaw executable native sandboxes run as their init (environment only)", "the running executable"),
+    var("DOCKER_HOST", "Docker Engine API endpoint of the Docker sandbox backend (environment only)", "`unix:///var/run/docker.sock`"),
     var("GOCLAW_BROWSER_REMOTE_URL", "`tools.browser.remote_url`; enables the browser tool", ""),
     var("GOCLAW_BRAVE_API_KEY", "Brave Search API key of the `web_search` tool (environment only); enables the tool", ""),
     var("GOCLAW_WEB_SEARCH_BASE_URL", "base URL of the Brave Search API used by `web_search` (environment only)", "`https://api.search.brave.com`"),

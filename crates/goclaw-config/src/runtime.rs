@@ -31,6 +31,12 @@ pub struct RuntimeSettings {
     pub lanes: LaneLimits,
     /// Tailscale auth key (`GOCLAW_TSNET_AUTH_KEY`).
     pub tailscale_auth_key: Option<Secret>,
+    /// Docker Engine API endpoint for the Docker sandbox backend (`DOCKER_HOST`; default the
+    /// local socket).
+    pub docker_host: Option<String>,
+    /// The goclaw executable native sandboxes run as their init (`GOCLAW_SANDBOX_INIT`;
+    /// default the running executable).
+    pub sandbox_init: Option<PathBuf>,
 }
 
 /// Storage backend and its connection settings.
@@ -113,6 +119,11 @@ impl RuntimeSettings {
             log_format: env.choice("GOCLAW_LOG_FORMAT")?.unwrap_or_default(),
             lanes: lanes(env)?,
             tailscale_auth_key: env.get("GOCLAW_TSNET_AUTH_KEY").map(Secret::new),
+            docker_host: env.get("DOCKER_HOST").filter(|h| !h.is_empty()).map(str::to_owned),
+            sandbox_init: env
+                .get("GOCLAW_SANDBOX_INIT")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
         })
     }
 }

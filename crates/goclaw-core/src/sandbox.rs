@@ -124,6 +124,11 @@ pub trait Sandbox: Send + Sync + std::fmt::Debug {
     /// Backend name: `docker` or `native`.
     fn backend(&self) -> &'static str;
 
+    /// One line on what this backend enforces here (for `goclaw doctor`).
+    fn describe(&self) -> String {
+        self.backend().to_owned()
+    }
+
     /// Runs one command, creating the sandbox for `request.key` first when needed.
     async fn exec(&self, request: SandboxExec) -> Result<SandboxOutput, SandboxError>;
 

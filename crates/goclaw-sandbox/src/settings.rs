@@ -24,8 +24,9 @@ pub enum WorkspaceMount {
     ReadWrite,
 }
 
-/// Limits and layout shared by all backends.
-#[derive(Debug, Clone)]
+/// Limits and layout shared by all backends. Its `Debug` shows the names of `env`, never
+/// their values.
+#[derive(Clone)]
 pub struct SandboxSettings {
     pub backend: BackendChoice,
     /// Container image (Docker backend).
@@ -59,6 +60,29 @@ pub struct SandboxSettings {
     /// The program that finishes setting up a native sandbox from inside it, with the
     /// arguments that come before its own (`goclaw sandbox-init` ⇒ `[exe, "sandbox-init"]`).
     pub init_command: Vec<String>,
+}
+
+impl std::fmt::Debug for SandboxSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SandboxSettings")
+            .field("backend", &self.backend)
+            .field("image", &self.image)
+            .field("workspace", &self.workspace)
+            .field("memory_mb", &self.memory_mb)
+            .field("cpus", &self.cpus)
+            .field("timeout", &self.timeout)
+            .field("network_enabled", &self.network_enabled)
+            .field("read_only_root", &self.read_only_root)
+            .field("setup_command", &self.setup_command.is_some())
+            .field("env", &env)
+            .field("user", &self.user)
+            .field("pids_limit", &self.pids_limit)
+            .field("idle_hours", &self.idle_hours)
+            .field("max_age_days", &self.max_age_days)
+            .field("state_dir", &self.state_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SandboxSettings {

@@ -62,12 +62,12 @@ fn definition(name: &str, description: &str, parameters: Value) -> ToolDefinitio
 pub struct ReadFileTool;
 
 #[derive(Deserialize)]
-struct ReadArgs {
-    path: String,
+pub(crate) struct ReadArgs {
+    pub(crate) path: String,
     #[serde(default)]
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
     #[serde(default)]
-    limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
 }
 
 #[async_trait]
@@ -116,13 +116,18 @@ fn read_text(path: &Path, args: &ReadArgs) -> Result<String, String> {
     fs::File::open(path)
         .and_then(|mut file| file.read_to_end(&mut bytes))
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text_of(&bytes, &path.display().to_string(), args)
+}
+
+/// The text `read_file` returns for a file's bytes: refused when binary, the lines asked for,
+/// capped at [`READ_MAX_CHARS`].
+pub(crate) fn text_of(bytes: &[u8], shown: &str, args: &ReadArgs) -> Result<String, String> {
     if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
         return Err(format!(
-            "{} looks like a binary file; read_file only reads text",
-            path.display()
+            "{shown} looks like a binary file; read_file only reads text"
         ));
     }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = String::from_utf8_lossy(bytes);
     let offset = usize::try_from(args.offset.unwrap_or(0)).unwrap_or(usize::MAX);
     let selected = if args.offset.is_some() || args.limit.is_some() {
         let limit = args
@@ -156,11 +161,11 @@ fn cap_chars(text: String, max: usize) -> String {
 pub struct WriteFileTool;
 
 #[derive(Deserialize)]
-struct WriteArgs {
-    path: String,
-    content: String,
+pub(crate) struct WriteArgs {
+    pub(crate) path: String,
+    pub(crate) content: String,
     #[serde(default)]
-    append: bool,
+    pub(crate) append: bool,
 }
 
 #[async_trait]
@@ -219,12 +224,12 @@ impl Tool for WriteFileTool {
 pub struct EditTool;
 
 #[derive(Deserialize)]
-struct EditArgs {
-    path: String,
-    old_string: String,
-    new_string: String,
+pub(crate) struct EditArgs {
+    pub(crate) path: String,
+    pub(crate) old_string: String,
+    pub(crate) new_string: String,
     #[serde(default)]
-    replace_all: bool,
+    pub(crate) replace_all: bool,
 }
 
 #[async_trait]
@@ -256,9 +261,6 @@ impl Tool for EditTool {
             let path = guard
                 .resolve(&args.path, Access::Write)
                 .map_err(|e| e.to_string())?;
-            if args.old_string.is_empty() {
-                return Err("old_string must not be empty".into());
-            }
             let meta =
                 fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", args.path))?;
             if meta.len() > MAX_FILE_BYTES {
@@ -266,17 +268,7 @@ impl Tool for EditTool {
             }
             let text =
                 fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", args.path))?;
-            let count = text.matches(&args.old_string).count();
-            if count == 0 {
-                return Err(format!("old_string not found in {}", args.path));
-            }
-            if count > 1 && !args.replace_all {
-                return Err(format!(
-                    "old_string occurs {count} times in {}; make it unique or set replace_all",
-                    args.path
-                ));
-            }
-            let updated = text.replace(&args.old_string, &args.new_string);
+            let (updated, count) = replace_in(&text, &args)?;
             fs::write(&path, updated).map_err(|e| format!("cannot write {}: {e}", args.path))?;
             Ok(format!("Replaced {count} occurrence(s) in {}", args.path))
         })
@@ -284,13 +276,31 @@ impl Tool for EditTool {
     }
 }
 
+/// `text` with `old_string` replaced as `edit` asks, and how many times it occurred.
+pub(crate) fn replace_in(text: &str, args: &EditArgs) -> Result<(String, usize), String> {
+    if args.old_string.is_empty() {
+        return Err("old_string must not be empty".into());
+    }
+    let count = text.matches(&args.old_string).count();
+    if count == 0 {
+        return Err(format!("old_string not found in {}", args.path));
+    }
+    if count > 1 && !args.replace_all {
+        return Err(format!(
+            "old_string occurs {count} times in {}; make it unique or set replace_all",
+            args.path
+        ));
+    }
+    Ok((text.replace(&args.old_string, &args.new_string), count))
+}
+
 /// Lists one directory level of the workspace.
 pub struct ListFilesTool;
 
 #[derive(Deserialize)]
-struct ListArgs {
+pub(crate) struct ListArgs {
     #[serde(default)]
-    path: Option<String>,
+    pub(crate) path: Option<String>,
 }
 
 #[async_trait]

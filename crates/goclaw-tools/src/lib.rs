@@ -12,6 +12,7 @@ pub mod injection;
 pub mod policy;
 pub mod ratelimit;
 pub mod registry;
+pub mod sandbox;
 pub mod scrub;
 pub mod sessions;
 pub mod web;

@@ -14,6 +14,7 @@ use goclaw_gateway::ratelimit::RateLimiter;
 use goclaw_gateway::{AppState, AuthSettings, Gateway, GatewaySettings, check_bind_security};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
+use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
 use tokio_util::sync::CancellationToken;
 
 use crate::database;
@@ -29,6 +30,7 @@ pub struct Application {
     runtime: Runtime,
     shutdown: CancellationToken,
     addr: SocketAddr,
+    pruner: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -58,7 +60,15 @@ impl Application {
         if reloaded > 0 {
             tracing::info!(pending = reloaded, "reloaded pending exec approvals");
         }
-        let runtime = build_runtime(loaded, opened.store(), catalog.clone(), &approvals);
+        let sandbox = crate::sandbox::SandboxSetup::start(loaded).await;
+        let pruner = sandbox.spawn_pruner(loaded);
+        let runtime = build_runtime(
+            loaded,
+            opened.store(),
+            catalog.clone(),
+            &approvals,
+            sandbox.router.clone(),
+        );
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
@@ -88,6 +98,7 @@ impl Application {
             runtime,
             shutdown,
             addr,
+            pruner,
         })
     }
 
@@ -128,6 +139,9 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        if let Some(pruner) = &self.pruner {
+            pruner.abort();
+        }
         self.opened.close().await;
         result.context("gateway stopped with an error")
     }
@@ -161,12 +175,13 @@ fn build_runtime(
     store: Arc<dyn Store>,
     providers: Arc<ProviderCatalog>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
+    sandbox: Arc<SandboxRouter>,
 ) -> Runtime {
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
-    let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals);
+    let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
-    let tools = tool_registry(&config.tools, &store, exec, messenger.clone());
+    let tools = tool_registry(&config.tools, &store, exec, messenger.clone(), &sandbox);
     let runtime = Runtime::new(RuntimeDeps::new(
         store,
         providers,
@@ -185,6 +200,7 @@ fn tool_registry(
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
     messenger: Arc<crate::messenger::RuntimeMessenger>,
+    sandbox: &Arc<SandboxRouter>,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
@@ -192,7 +208,12 @@ fn tool_registry(
         tools.register_alias(alias, "exec");
     }
     for tool in goclaw_tools::registry::builtin_file_tools() {
-        tools.register(tool);
+        let routed = SandboxedFileTool::wrap(tool.clone(), sandbox.clone())
+            .filter(|_| sandbox.any_sandboxed());
+        match routed {
+            Some(routed) => tools.register(Arc::new(routed)),
+            None => tools.register(tool),
+        };
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {
         tools.register_alias(alias, tool);

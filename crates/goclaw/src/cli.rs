@@ -51,6 +51,8 @@ pub enum Command {
     /// Manage API keys through a running gateway.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check this installation and report what is in use and why.
+    Doctor,
 }
 
 #[derive(Debug, Subcommand)]

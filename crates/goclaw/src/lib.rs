@@ -13,6 +13,7 @@ mod exec;
 mod logging;
 mod messenger;
 pub mod provider_catalog;
+pub mod sandbox;
 pub mod secrets;
 
 use std::process::ExitCode;

@@ -5,6 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Inside a native sandbox: finish its set-up and become the command (never returns on
+    // success). Kept out of `--help`: only the gateway itself runs it.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(goclaw::sandbox::INIT_SUBCOMMAND) {
+        let code = goclaw_sandbox::native::init::main(&args[1..]);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = goclaw::cli::Cli::parse();
     match goclaw::run(cli) {
         Ok(code) => code,

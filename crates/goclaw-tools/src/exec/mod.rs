@@ -1,6 +1,7 @@
 //! The `exec` tool (GoClaw aliases `bash`, `Bash`): screens a command line (NUL, normalization,
 //! parsing, deny groups), applies the approval policy — possibly waiting for an operator through
-//! the [`ApprovalBroker`] — and runs it on the host inside the agent's workspace.
+//! the [`ApprovalBroker`] — and runs it on the host inside the agent's workspace, or, for
+//! sandboxed agents, inside their sandbox (see [`crate::sandbox`]).
 
 pub mod approval;
 pub mod deny;
@@ -16,7 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use goclaw_core::{AgentKey, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_core::{
+    AgentKey, SandboxExec, Store, Tool, ToolContext, ToolDefinition, ToolOutput,
+};
+
+use crate::sandbox::{Route, SandboxRouter, sandbox_path};
 use serde_json::{Value, json};
 
 pub use approval::{ApprovalBroker, ApprovalDecision, ApprovalEvent, ApprovalRequest};
@@ -60,6 +65,7 @@ pub struct ExecTool {
     settings: Arc<ExecSettings>,
     store: Option<Arc<dyn Store>>,
     broker: Option<ApprovalBroker>,
+    sandbox: Option<Arc<SandboxRouter>>,
 }
 
 impl std::fmt::Debug for ExecTool {
@@ -83,6 +89,15 @@ impl ExecTool {
             settings: Arc::new(settings),
             store,
             broker,
+            sandbox: None,
+        }
+    }
+
+    /// The same tool, running commands of sandboxed agents in their sandbox.
+    pub fn with_sandbox(self, router: Arc<SandboxRouter>) -> Self {
+        Self {
+            sandbox: Some(router),
+            ..self
         }
     }
 
@@ -209,23 +224,37 @@ impl Tool for ExecTool {
             Ok(cwd) => cwd,
             Err(message) => return ToolOutput::error(message),
         };
+        let route = self
+            .sandbox
+            .as_ref()
+            .map_or(Route::Host, |router| router.route(ctx));
+        let default_timeout = match (&route, &self.sandbox) {
+            (Route::Sandbox { .. }, Some(router)) => router.default_timeout(),
+            _ => self.settings.default_timeout,
+        };
         let timeout = arguments
             .get("timeout")
             .and_then(Value::as_u64)
             .filter(|&s| s > 0)
             .map(Duration::from_secs)
-            .unwrap_or(self.settings.default_timeout)
+            .unwrap_or(default_timeout)
             .min(self.settings.max_timeout);
-        let s = &self.settings;
-        match run::run(
-            &screened.command,
-            &cwd,
-            &ctx.workspace,
-            timeout,
-            s.max_output,
-        )
-        .await
-        {
+        let outcome = match route {
+            Route::Refused(reason) => return ToolOutput::error(reason),
+            Route::Host => run::run(
+                &screened.command,
+                &cwd,
+                &ctx.workspace,
+                timeout,
+                self.settings.max_output,
+            )
+            .await
+            .map_err(|error| format!("cannot start the command: {error}")),
+            Route::Sandbox { sandbox, key } => {
+                in_sandbox(sandbox.as_ref(), key, ctx, &cwd, &screened.command, timeout).await
+            }
+        };
+        match outcome {
             Ok(outcome) if outcome.timed_out => ToolOutput::error(format!(
                 "command timed out after {} s and was killed\n{}",
                 timeout.as_secs(),
@@ -239,9 +268,41 @@ impl Tool for ExecTool {
                     code.map_or("signal".to_owned(), |c| c.to_string())
                 )),
             },
-            Err(error) => ToolOutput::error(format!("cannot start the command: {error}")),
+            Err(message) => ToolOutput::error(message),
         }
     }
+}
+
+/// Runs a screened command line in the sandbox, in the sandbox path of `cwd`.
+async fn in_sandbox(
+    sandbox: &dyn goclaw_core::Sandbox,
+    key: String,
+    ctx: &ToolContext,
+    cwd: &std::path::Path,
+    command: &str,
+    timeout: Duration,
+) -> Result<run::Outcome, String> {
+    let workspace = ctx
+        .workspace
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the workspace: {e}"))?;
+    let mut request = SandboxExec::shell(key, ctx.workspace.clone(), command);
+    request.workdir = Some(sandbox_path(&workspace, cwd)?);
+    request.timeout = timeout;
+    let output = sandbox
+        .exec(request)
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut text = output.combined();
+    if output.truncated {
+        text.push_str("\n[output truncated]");
+    }
+    Ok(run::Outcome {
+        output: text,
+        code: output.exit_code,
+        timed_out: output.timed_out,
+        truncated: output.truncated,
+    })
 }
 
 /// The directory to run in: the workspace, or `dir` inside it when restricted.

@@ -2,6 +2,7 @@
 
 mod agent;
 mod config;
+mod doctor;
 mod keys;
 mod migrate;
 mod secrets;
@@ -37,6 +38,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Secrets(crate::cli::SecretsCommand::RotateKey)) => {
             secrets::rotate_key(&load(&cli, &env)?, &env, cli.verbose).await
         }
+        Some(Command::Doctor) => doctor::run(&load(&cli, &env)?).await,
         Some(Command::Keys(ref command)) => {
             keys::run(&cli, &env, &load(&cli, &env)?, command).await
         }

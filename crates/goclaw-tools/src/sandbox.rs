@@ -1,0 +1,319 @@
+//! Routing sandboxed tools: which agents are sandboxed (`sandbox.mode`), which sandbox a call
+//! belongs to (`sandbox.scope`), and the file tools run through the sandbox.
+//!
+//! `exec` and the file tools (`read_file`, `write_file`, `edit`, `list_files`) are the
+//! sandboxed tools. For a sandboxed agent they run inside the sandbox; when no backend can run,
+//! they are refused with the reason — never run on the host instead.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use goclaw_config::{SandboxConfig, SandboxMode, SandboxScope};
+use goclaw_core::{
+    SANDBOX_WORKDIR, Sandbox, SandboxExec, SandboxOutput, Tool, ToolContext, ToolDefinition,
+    ToolOutput,
+};
+use serde_json::Value;
+
+use crate::files::{self, ListArgs, ReadArgs, WriteArgs};
+use crate::workspace::{Access, DENIED_DIRS, WorkspaceGuard};
+
+/// Agents `non-main` leaves on the host.
+pub const MAIN_AGENT_KEYS: &[&str] = &["main", "default"];
+
+/// Time a file operation in the sandbox may take.
+const FILE_OP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where one tool call runs.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// On the host, as without a sandbox.
+    Host,
+    /// In the sandbox named by the scope key.
+    Sandbox { sandbox: Arc<dyn Sandbox>, key: String },
+    /// Nowhere: the agent is sandboxed but no backend can run.
+    Refused(String),
+}
+
+/// Decides the [`Route`] of every sandboxed tool call.
+#[derive(Debug, Clone)]
+pub struct SandboxRouter {
+    sandbox: Option<Arc<dyn Sandbox>>,
+    unavailable: String,
+    mode: SandboxMode,
+    agent_modes: BTreeMap<String, SandboxMode>,
+    scope: SandboxScope,
+    timeout: Duration,
+}
+
+impl SandboxRouter {
+    /// A router for `config` (the defaults) and per-agent overrides of `mode`. `sandbox` is the
+    /// backend in use; when `None`, `unavailable` says why sandboxed calls are refused.
+    pub fn new(
+        config: &SandboxConfig,
+        agent_overrides: BTreeMap<String, SandboxMode>,
+        sandbox: Option<Arc<dyn Sandbox>>,
+        unavailable: impl Into<String>,
+    ) -> Self {
+        Self {
+            sandbox,
+            unavailable: unavailable.into(),
+            mode: config.mode,
+            agent_modes: agent_overrides,
+            scope: config.scope,
+            timeout: Duration::from_secs(config.timeout_sec.max(1)),
+        }
+    }
+
+    /// Whether any agent can be sandboxed under this configuration.
+    pub fn any_sandboxed(&self) -> bool {
+        self.mode != SandboxMode::Off || self.agent_modes.values().any(|m| *m != SandboxMode::Off)
+    }
+
+    /// Whether `agent_key`'s sandboxed tools run in a sandbox.
+    pub fn is_sandboxed(&self, agent_key: &str) -> bool {
+        match self.agent_modes.get(agent_key).copied().unwrap_or(self.mode) {
+            SandboxMode::Off => false,
+            SandboxMode::All => true,
+            SandboxMode::NonMain => !MAIN_AGENT_KEYS.contains(&agent_key),
+        }
+    }
+
+    /// The scope key of a call: its session, its agent, or the tenant's shared sandbox.
+    pub fn key(&self, ctx: &ToolContext) -> String {
+        let tenant = ctx.tenant_id;
+        match self.scope {
+            SandboxScope::Session => format!("{tenant}/{}", ctx.session_key),
+            SandboxScope::Agent => format!("{tenant}/agent:{}", ctx.agent_key),
+            SandboxScope::Shared => format!("{tenant}/shared"),
+        }
+    }
+
+    /// Where a call of `ctx` runs.
+    pub fn route(&self, ctx: &ToolContext) -> Route {
+        if !self.is_sandboxed(&ctx.agent_key) {
+            return Route::Host;
+        }
+        match &self.sandbox {
+            Some(sandbox) => Route::Sandbox {
+                sandbox: sandbox.clone(),
+                key: self.key(ctx),
+            },
+            None => Route::Refused(format!(
+                "this agent's tools must run in a sandbox and none is available: {}",
+                self.unavailable
+            )),
+        }
+    }
+
+    /// Timeout of sandboxed commands that name none (`sandbox.timeout_sec`).
+    pub fn default_timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+/// A host path inside the workspace, as the sandbox sees it.
+pub fn sandbox_path(workspace: &Path, host: &Path) -> Result<String, String> {
+    let relative = host.strip_prefix(workspace).map_err(|_| {
+        "access denied: only the workspace is visible inside the sandbox".to_owned()
+    })?;
+    let mut path = PathBuf::from(SANDBOX_WORKDIR);
+    path.push(relative);
+    path.into_os_string()
+        .into_string()
+        .map_err(|_| "path is not valid UTF-8".to_owned())
+}
+
+/// Which file tool a [`SandboxedFileTool`] stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOp {
+    Read,
+    Write,
+    Edit,
+    List,
+}
+
+impl FileOp {
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "read_file" => Some(Self::Read),
+            "write_file" => Some(Self::Write),
+            "edit" => Some(Self::Edit),
+            "list_files" => Some(Self::List),
+            _ => None,
+        }
+    }
+}
+
+/// A file tool that runs on the host for agents that are not sandboxed and through the
+/// sandbox for those that are.
+pub struct SandboxedFileTool {
+    host: Arc<dyn Tool>,
+    op: FileOp,
+    router: Arc<SandboxRouter>,
+}
+
+impl SandboxedFileTool {
+    /// `host` behind the router; `None` when `host` is not one of the file tools.
+    pub fn wrap(host: Arc<dyn Tool>, router: Arc<SandboxRouter>) -> Option<Self> {
+        let op = FileOp::of(&host.definition().name)?;
+        Some(Self { host, op, router })
+    }
+}
+
+#[async_trait]
+impl Tool for SandboxedFileTool {
+    fn definition(&self) -> ToolDefinition {
+        self.host.definition()
+    }
+
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> ToolOutput {
+        let (sandbox, key) = match self.router.route(ctx) {
+            Route::Host => return self.host.call(ctx, arguments).await,
+            Route::Refused(reason) => return ToolOutput::error(reason),
+            Route::Sandbox { sandbox, key } => (sandbox, key),
+        };
+        let runner = Runner { sandbox, key, ctx };
+        let result = match self.op {
+            FileOp::Read => read(&runner, arguments).await,
+            FileOp::Write => write(&runner, arguments).await,
+            FileOp::Edit => edit(&runner, arguments).await,
+            FileOp::List => list(&runner, arguments).await,
+        };
+        match result {
+            Ok(content) => ToolOutput::ok(content),
+            Err(message) => ToolOutput::error(message),
+        }
+    }
+}
+
+/// One file tool call's access to its sandbox.
+struct Runner<'a> {
+    sandbox: Arc<dyn Sandbox>,
+    key: String,
+    ctx: &'a ToolContext,
+}
+
+impl Runner<'_> {
+    /// The sandbox path of `requested`, checked by the workspace guard on the host first.
+    fn path(&self, requested: &str, access: Access) -> Result<String, String> {
+        let guard = WorkspaceGuard::new(self.ctx).map_err(|e| e.to_string())?;
+        let host = guard.resolve(requested, access).map_err(|e| e.to_string())?;
+        sandbox_path(guard.workspace(), &host)
+    }
+
+    async fn run(&self, argv: &[&str], stdin: Option<Vec<u8>>) -> Result<SandboxOutput, String> {
+        let request = SandboxExec {
+            key: self.key.clone(),
+            workspace: self.ctx.workspace.clone(),
+            argv: argv.iter().map(|a| (*a).to_owned()).collect(),
+            workdir: None,
+            env: BTreeMap::new(),
+            stdin,
+            timeout: FILE_OP_TIMEOUT,
+        };
+        self.sandbox
+            .exec(request)
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    /// The bytes of a file, read inside the sandbox.
+    async fn read_bytes(&self, path: &str, shown: &str) -> Result<Vec<u8>, String> {
+        let output = self.run(&["cat", "--", path], None).await?;
+        if !output.success() {
+            return Err(failure(&format!("cannot read {shown}"), &output));
+        }
+        if output.truncated {
+            return Err(format!("{shown} is larger than the sandbox output limit"));
+        }
+        Ok(output.stdout)
+    }
+
+    /// Writes (or appends) `content` to a file inside the sandbox, creating its directory.
+    async fn write_bytes(&self, path: &str, shown: &str, content: &[u8], append: bool) -> Result<(), String> {
+        let script = "mkdir -p -- \"$(dirname -- \"$1\")\" && \
+                      if [ \"$2\" = append ]; then cat >> \"$1\"; else cat > \"$1\"; fi";
+        let mode = if append { "append" } else { "replace" };
+        let output = self
+            .run(&["sh", "-c", script, "sh", path, mode], Some(content.to_vec()))
+            .await?;
+        if output.success() {
+            Ok(())
+        } else {
+            Err(failure(&format!("cannot write {shown}"), &output))
+        }
+    }
+}
+
+fn failure(what: &str, output: &SandboxOutput) -> String {
+    let detail = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    if output.timed_out {
+        format!("{what}: timed out in the sandbox")
+    } else if detail.is_empty() {
+        format!("{what} in the sandbox")
+    } else {
+        format!("{what}: {detail}")
+    }
+}
+
+fn parse<T: for<'de> serde::Deserialize<'de>>(arguments: Value) -> Result<T, String> {
+    serde_json::from_value(arguments).map_err(|error| format!("invalid arguments: {error}"))
+}
+
+async fn read(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
+    let args: ReadArgs = parse(arguments)?;
+    let path = runner.path(&args.path, Access::Read)?;
+    let bytes = runner.read_bytes(&path, &args.path).await?;
+    files::text_of(&bytes, &args.path, &args)
+}
+
+async fn write(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
+    let args: WriteArgs = parse(arguments)?;
+    let path = runner.path(&args.path, Access::Write)?;
+    runner
+        .write_bytes(&path, &args.path, args.content.as_bytes(), args.append)
+        .await?;
+    let verb = if args.append { "Appended" } else { "Wrote" };
+    Ok(format!("{verb} {} bytes to {}", args.content.len(), args.path))
+}
+
+async fn edit(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
+    let args: files::EditArgs = parse(arguments)?;
+    let path = runner.path(&args.path, Access::Write)?;
+    let bytes = runner.read_bytes(&path, &args.path).await?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", args.path))?;
+    let (updated, count) = files::replace_in(&text, &args)?;
+    runner
+        .write_bytes(&path, &args.path, updated.as_bytes(), false)
+        .await?;
+    Ok(format!("Replaced {count} occurrence(s) in {}", args.path))
+}
+
+async fn list(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
+    let args: ListArgs = parse(arguments)?;
+    let requested = args.path.unwrap_or_else(|| ".".into());
+    let path = runner.path(&requested, Access::Read)?;
+    let script = "[ -d \"$1\" ] || { echo \"not a directory\" >&2; exit 1; }; \
+                  for f in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do \
+                  [ -e \"$f\" ] || [ -L \"$f\" ] || continue; n=\"${f##*/}\"; \
+                  if [ -d \"$f\" ]; then echo \"$n/\"; else echo \"$n\"; fi; done";
+    let output = runner.run(&["sh", "-c", script, "sh", &path], None).await?;
+    if !output.success() {
+        return Err(failure(&format!("cannot list {requested}"), &output));
+    }
+    let at_root = path == SANDBOX_WORKDIR;
+    let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|name| !(at_root && DENIED_DIRS.contains(&name.trim_end_matches('/'))))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Ok(format!("{requested} is empty"));
+    }
+    Ok(names.join("\n"))
+}

@@ -1,0 +1,143 @@
+//! The sandbox of a running gateway: `agents.defaults.sandbox` turned into backend settings,
+//! the backend chosen (and the reason logged), the router the sandboxed tools consult, and the
+//! pruning loop.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use goclaw_config::{LoadedConfig, SandboxBackend, SandboxConfig, SandboxMode, WorkspaceAccess};
+use goclaw_sandbox::{BackendChoice, Selection, SandboxSettings, SystemClock, WorkspaceMount};
+use goclaw_tools::sandbox::SandboxRouter;
+use tokio::task::JoinHandle;
+
+/// The hidden sub-command the native backend runs inside its sandboxes.
+pub const INIT_SUBCOMMAND: &str = "sandbox-init";
+
+/// The chosen backend and the router built on it.
+#[derive(Debug)]
+pub struct SandboxSetup {
+    pub router: Arc<SandboxRouter>,
+    /// `None` when no agent is sandboxed (`sandbox.mode` is `off` everywhere): no backend was
+    /// probed.
+    pub selection: Option<Selection>,
+}
+
+impl SandboxSetup {
+    /// Chooses the backend when some agent is sandboxed and logs the choice.
+    pub async fn start(loaded: &LoadedConfig) -> Self {
+        let config = &loaded.config.agents.defaults.sandbox;
+        let overrides = agent_modes(loaded);
+        let sandboxed =
+            config.mode != SandboxMode::Off || overrides.values().any(|m| *m != SandboxMode::Off);
+        if !sandboxed {
+            let router = SandboxRouter::new(config, overrides, None, "sandbox.mode is off");
+            return Self {
+                router: Arc::new(router),
+                selection: None,
+            };
+        }
+        let selection = select(loaded).await;
+        match &selection.sandbox {
+            Some(_) => tracing::info!(
+                backend = selection.backend,
+                reason = %selection.reason,
+                "sandbox backend selected"
+            ),
+            None => tracing::warn!(
+                reason = %selection.reason,
+                "no sandbox backend: sandboxed agents' exec and file tools are refused"
+            ),
+        }
+        let router = SandboxRouter::new(
+            config,
+            overrides,
+            selection.sandbox.clone(),
+            selection.reason.clone(),
+        );
+        Self {
+            router: Arc::new(router),
+            selection: Some(selection),
+        }
+    }
+
+    /// Runs the pruner every `prune_interval_min` until the task is aborted.
+    pub fn spawn_pruner(&self, loaded: &LoadedConfig) -> Option<JoinHandle<()>> {
+        let sandbox = self.selection.as_ref()?.sandbox.clone()?;
+        let minutes = loaded.config.agents.defaults.sandbox.prune_interval_min.max(1);
+        let every = Duration::from_secs(u64::from(minutes) * 60);
+        Some(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                match sandbox.prune().await {
+                    Ok(report) if report.removed.is_empty() => {}
+                    Ok(report) => tracing::info!(removed = ?report.removed, "sandboxes pruned"),
+                    Err(error) => tracing::warn!(%error, "sandbox pruning failed"),
+                }
+            }
+        }))
+    }
+}
+
+/// Probes the backend `sandbox.backend` asks for, as the gateway would use it.
+pub async fn select(loaded: &LoadedConfig) -> Selection {
+    let settings = settings(&loaded.config.agents.defaults.sandbox, loaded);
+    goclaw_sandbox::select(settings, Arc::new(SystemClock)).await
+}
+
+/// Per-agent `sandbox.mode` overrides from `agents.list`.
+fn agent_modes(loaded: &LoadedConfig) -> BTreeMap<String, SandboxMode> {
+    loaded
+        .config
+        .agents
+        .list
+        .iter()
+        .filter_map(|(id, spec)| Some((id.clone(), spec.sandbox.as_ref()?.mode)))
+        .collect()
+}
+
+/// Backend settings from the `sandbox` section; native state lives under the data directory.
+pub fn settings(config: &SandboxConfig, loaded: &LoadedConfig) -> SandboxSettings {
+    let init = match &loaded.runtime.sandbox_init {
+        Some(path) => path.to_string_lossy().into_owned(),
+        None => std::env::current_exe()
+            .map(|exe| exe.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "goclaw".to_owned()),
+    };
+    let mut settings = SandboxSettings::new(
+        loaded.config.data_dir.join("sandboxes"),
+        vec![init, INIT_SUBCOMMAND.to_owned()],
+    );
+    settings.backend = match config.backend {
+        SandboxBackend::Auto => BackendChoice::Auto,
+        SandboxBackend::Docker => BackendChoice::Docker,
+        SandboxBackend::Native => BackendChoice::Native,
+        SandboxBackend::None => BackendChoice::None,
+    };
+    settings.image = config.image.clone();
+    settings.workspace = match config.workspace_access {
+        WorkspaceAccess::None => WorkspaceMount::None,
+        WorkspaceAccess::Ro => WorkspaceMount::ReadOnly,
+        WorkspaceAccess::Rw => WorkspaceMount::ReadWrite,
+    };
+    settings.memory_mb = config.memory_mb;
+    settings.cpus = config.cpus;
+    settings.timeout = Duration::from_secs(config.timeout_sec.max(1));
+    settings.network_enabled = config.network_enabled;
+    settings.read_only_root = config.read_only_root;
+    settings.setup_command = config.setup_command.clone().filter(|c| !c.trim().is_empty());
+    settings.env = config
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    settings.user = config.user.clone().filter(|u| !u.trim().is_empty());
+    settings.tmpfs_size_mb = config.tmpfs_size_mb;
+    settings.allow_tmp_exec = config.allow_tmp_exec;
+    settings.max_output_bytes = usize::try_from(config.max_output_bytes).unwrap_or(usize::MAX);
+    settings.docker_host = loaded.runtime.docker_host.clone();
+    settings.idle_hours = config.idle_hours;
+    settings.max_age_days = config.max_age_days;
+    settings
+}

@@ -1,0 +1,141 @@
+//! Sandbox routing in real turns: with `sandbox.mode: "non-main"` a created agent's `exec`
+//! and file tools run inside the native sandbox while the `default` agent's run on the host;
+//! with no backend, sandboxed tools are refused and nothing runs on the host.
+
+use goclaw_testkit::{Reply, StoreBackend, TestApp, spawn_app_with_config};
+use serde_json::json;
+
+/// The goclaw executable, which native sandboxes run as their init.
+const GOCLAW: &str = env!("CARGO_BIN_EXE_goclaw");
+
+/// Whether bubblewrap is installed; under `CI=true` its absence fails the test.
+fn bwrap_available() -> bool {
+    let found = std::process::Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "bubblewrap is required under CI=true: run scripts/sandbox.sh"
+        );
+        eprintln!("skipping: bubblewrap is not installed (scripts/sandbox.sh installs it)");
+    }
+    found
+}
+
+async fn app(sandbox: &str) -> TestApp {
+    let config = format!("{{ agents: {{ defaults: {{ sandbox: {sandbox} }} }} }}");
+    spawn_app_with_config(
+        StoreBackend::Sqlite,
+        &config,
+        &[("GOCLAW_SANDBOX_INIT", GOCLAW)],
+    )
+    .await
+    .expect("SQLite is always available")
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("reading the host name")
+        .trim()
+        .to_owned()
+}
+
+/// Runs one turn of `agent` in which the model calls `tool` with `arguments`, and returns the
+/// tool result as the model saw it (the body of the follow-up request).
+async fn turn(app: &TestApp, agent: &str, tool: &str, arguments: serde_json::Value) -> String {
+    let before = app.llm.requests().len();
+    app.llm.push(Reply::tool_call("c1", tool, arguments));
+    app.llm.push(Reply::text("done"));
+    let mut ws = app.ws_connect("alice").await;
+    let payload = ws
+        .call_ok(
+            "chat.send",
+            json!({ "agentId": agent, "message": "go" }),
+        )
+        .await;
+    assert_eq!(payload["content"], "done", "{payload}");
+    let requests = app.llm.requests();
+    assert_eq!(requests.len(), before + 2);
+    requests[before + 1].body.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_main_agent_runs_exec_in_the_sandbox_and_default_on_the_host() {
+    if !bwrap_available() {
+        return;
+    }
+    let app = app(r#"{ mode: "non-main", backend: "native" }"#).await;
+    let mut ws = app.ws_connect("alice").await;
+    let created = ws
+        .call_ok("agents.create", json!({ "name": "Coder" }))
+        .await;
+    assert_eq!(created["agentId"], "coder");
+
+    let probe = json!({ "command": "echo \"host=$(hostname) cwd=$(pwd)\"" });
+    let sandboxed = turn(&app, "coder", "exec", probe.clone()).await;
+    assert!(
+        sandboxed.contains("host=sandbox cwd=/workspace"),
+        "the coder agent's exec did not run in the sandbox: {sandboxed}"
+    );
+    let on_host = turn(&app, "default", "exec", probe).await;
+    let host = format!("host={} ", host_name());
+    assert!(
+        on_host.contains(&host) && !on_host.contains("cwd=/workspace"),
+        "the default agent's exec did not run on the host: {on_host}"
+    );
+
+    // The file tools go through the same sandbox and reach the (rw) workspace.
+    let wrote = turn(
+        &app,
+        "coder",
+        "write_file",
+        json!({ "path": "notes/a.txt", "content": "from the sandbox" }),
+    )
+    .await;
+    assert!(wrote.contains("Wrote 16 bytes"), "{wrote}");
+    let read = turn(&app, "coder", "exec", json!({ "command": "cat notes/a.txt" })).await;
+    assert!(read.contains("from the sandbox"), "{read}");
+    let listed = turn(&app, "coder", "list_files", json!({ "path": "notes" })).await;
+    assert!(listed.contains("a.txt"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_workspace_refuses_writes_from_sandboxed_tools() {
+    if !bwrap_available() {
+        return;
+    }
+    let app = app(r#"{ mode: "all", backend: "native", workspace_access: "ro" }"#).await;
+    let wrote = turn(
+        &app,
+        "default",
+        "write_file",
+        json!({ "path": "a.txt", "content": "x" }),
+    )
+    .await;
+    assert!(wrote.contains("cannot write a.txt"), "{wrote}");
+    let touched = turn(&app, "default", "exec", json!({ "command": "touch b.txt" })).await;
+    assert!(touched.contains("[exit code"), "{touched}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_backend_sandboxed_tools_are_refused_not_run_on_the_host() {
+    let app = app(r#"{ mode: "all", backend: "none" }"#).await;
+    let marker = app.data_dir.path().join("ran-on-host");
+    let command = format!("touch {}", marker.display());
+    let result = turn(&app, "default", "exec", json!({ "command": command })).await;
+    assert!(
+        result.contains("must run in a sandbox and none is available"),
+        "{result}"
+    );
+    assert!(!marker.exists(), "the command ran on the host");
+    let wrote = turn(
+        &app,
+        "default",
+        "write_file",
+        json!({ "path": "a.txt", "content": "x" }),
+    )
+    .await;
+    assert!(wrote.contains("none is available"), "{wrote}");
+}
