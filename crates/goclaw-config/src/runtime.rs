@@ -119,7 +119,10 @@ impl RuntimeSettings {
             log_format: env.choice("GOCLAW_LOG_FORMAT")?.unwrap_or_default(),
             lanes: lanes(env)?,
             tailscale_auth_key: env.get("GOCLAW_TSNET_AUTH_KEY").map(Secret::new),
-            docker_host: env.get("DOCKER_HOST").filter(|h| !h.is_empty()).map(str::to_owned),
+            docker_host: env
+                .get("DOCKER_HOST")
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned),
             sandbox_init: env
                 .get("GOCLAW_SANDBOX_INIT")
                 .filter(|p| !p.is_empty())

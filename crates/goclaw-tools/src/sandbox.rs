@@ -33,7 +33,10 @@ pub enum Route {
     /// On the host, as without a sandbox.
     Host,
     /// In the sandbox named by the scope key.
-    Sandbox { sandbox: Arc<dyn Sandbox>, key: String },
+    Sandbox {
+        sandbox: Arc<dyn Sandbox>,
+        key: String,
+    },
     /// Nowhere: the agent is sandboxed but no backend can run.
     Refused(String),
 }
@@ -75,7 +78,12 @@ impl SandboxRouter {
 
     /// Whether `agent_key`'s sandboxed tools run in a sandbox.
     pub fn is_sandboxed(&self, agent_key: &str) -> bool {
-        match self.agent_modes.get(agent_key).copied().unwrap_or(self.mode) {
+        match self
+            .agent_modes
+            .get(agent_key)
+            .copied()
+            .unwrap_or(self.mode)
+        {
             SandboxMode::Off => false,
             SandboxMode::All => true,
             SandboxMode::NonMain => !MAIN_AGENT_KEYS.contains(&agent_key),
@@ -121,7 +129,9 @@ pub fn sandbox_path(workspace: &Path, host: &Path) -> Result<String, String> {
         "access denied: only the workspace is visible inside the sandbox".to_owned()
     })?;
     let mut path = PathBuf::from(SANDBOX_WORKDIR);
-    path.push(relative);
+    if !relative.as_os_str().is_empty() {
+        path.push(relative);
+    }
     path.into_os_string()
         .into_string()
         .map_err(|_| "path is not valid UTF-8".to_owned())
@@ -201,7 +211,9 @@ impl Runner<'_> {
     /// The sandbox path of `requested`, checked by the workspace guard on the host first.
     fn path(&self, requested: &str, access: Access) -> Result<String, String> {
         let guard = WorkspaceGuard::new(self.ctx).map_err(|e| e.to_string())?;
-        let host = guard.resolve(requested, access).map_err(|e| e.to_string())?;
+        let host = guard
+            .resolve(requested, access)
+            .map_err(|e| e.to_string())?;
         sandbox_path(guard.workspace(), &host)
     }
 
@@ -234,12 +246,21 @@ impl Runner<'_> {
     }
 
     /// Writes (or appends) `content` to a file inside the sandbox, creating its directory.
-    async fn write_bytes(&self, path: &str, shown: &str, content: &[u8], append: bool) -> Result<(), String> {
+    async fn write_bytes(
+        &self,
+        path: &str,
+        shown: &str,
+        content: &[u8],
+        append: bool,
+    ) -> Result<(), String> {
         let script = "mkdir -p -- \"$(dirname -- \"$1\")\" && \
                       if [ \"$2\" = append ]; then cat >> \"$1\"; else cat > \"$1\"; fi";
         let mode = if append { "append" } else { "replace" };
         let output = self
-            .run(&["sh", "-c", script, "sh", path, mode], Some(content.to_vec()))
+            .run(
+                &["sh", "-c", script, "sh", path, mode],
+                Some(content.to_vec()),
+            )
             .await?;
         if output.success() {
             Ok(())
@@ -278,7 +299,11 @@ async fn write(runner: &Runner<'_>, arguments: Value) -> Result<String, String> 
         .write_bytes(&path, &args.path, args.content.as_bytes(), args.append)
         .await?;
     let verb = if args.append { "Appended" } else { "Wrote" };
-    Ok(format!("{verb} {} bytes to {}", args.content.len(), args.path))
+    Ok(format!(
+        "{verb} {} bytes to {}",
+        args.content.len(),
+        args.path
+    ))
 }
 
 async fn edit(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
@@ -316,4 +341,108 @@ async fn list(runner: &Runner<'_>, arguments: Value) -> Result<String, String> {
         return Ok(format!("{requested} is empty"));
     }
     Ok(names.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use goclaw_core::{MASTER_TENANT_ID, SessionKey};
+
+    fn router(mode: SandboxMode, overrides: &[(&str, SandboxMode)]) -> SandboxRouter {
+        let config = SandboxConfig {
+            mode,
+            ..SandboxConfig::default()
+        };
+        let overrides = overrides
+            .iter()
+            .map(|(id, mode)| ((*id).to_owned(), *mode))
+            .collect();
+        SandboxRouter::new(&config, overrides, None, "no backend in this test")
+    }
+
+    #[test]
+    fn mode_decides_which_agents_are_sandboxed() {
+        use SandboxMode::{All, NonMain, Off};
+        let cases: &[(SandboxMode, &str, bool)] = &[
+            (Off, "default", false),
+            (Off, "coder", false),
+            (NonMain, "default", false),
+            (NonMain, "main", false),
+            (NonMain, "coder", true),
+            (NonMain, "main-helper", true),
+            (All, "default", true),
+            (All, "coder", true),
+        ];
+        for (mode, agent, expected) in cases {
+            assert_eq!(
+                router(*mode, &[]).is_sandboxed(agent),
+                *expected,
+                "{mode:?} {agent}"
+            );
+        }
+        let mixed = router(Off, &[("coder", All), ("default", NonMain)]);
+        assert!(mixed.is_sandboxed("coder"));
+        assert!(!mixed.is_sandboxed("default"));
+        assert!(!mixed.is_sandboxed("writer"));
+        assert!(mixed.any_sandboxed());
+        assert!(!router(Off, &[]).any_sandboxed());
+    }
+
+    #[test]
+    fn sandboxed_agents_without_a_backend_are_refused() {
+        let ctx = context("coder");
+        assert!(
+            matches!(router(SandboxMode::NonMain, &[]).route(&ctx), Route::Refused(r) if r.contains("no backend in this test"))
+        );
+        assert!(matches!(
+            router(SandboxMode::NonMain, &[]).route(&context("default")),
+            Route::Host
+        ));
+    }
+
+    #[test]
+    fn scope_keys_carry_the_tenant() {
+        let ctx = context("coder");
+        let tenant = ctx.tenant_id;
+        let key = |scope| {
+            let config = SandboxConfig {
+                scope,
+                ..SandboxConfig::default()
+            };
+            SandboxRouter::new(&config, BTreeMap::new(), None, "").key(&ctx)
+        };
+        assert_eq!(
+            key(SandboxScope::Session),
+            format!("{tenant}/{}", ctx.session_key)
+        );
+        assert_eq!(key(SandboxScope::Agent), format!("{tenant}/agent:coder"));
+        assert_eq!(key(SandboxScope::Shared), format!("{tenant}/shared"));
+    }
+
+    #[test]
+    fn only_workspace_paths_map_into_the_sandbox() {
+        let ws = Path::new("/data/ws/coder");
+        assert_eq!(sandbox_path(ws, ws).as_deref(), Ok("/workspace"));
+        assert_eq!(
+            sandbox_path(ws, Path::new("/data/ws/coder/a/b.txt")).as_deref(),
+            Ok("/workspace/a/b.txt")
+        );
+        assert!(sandbox_path(ws, Path::new("/data/ws/other/x")).is_err());
+        assert!(sandbox_path(ws, Path::new("/etc/passwd")).is_err());
+    }
+
+    fn context(agent: &str) -> ToolContext {
+        ToolContext {
+            tenant_id: MASTER_TENANT_ID,
+            agent_key: agent.to_owned(),
+            session_key: SessionKey::parse(&format!("agent:{agent}:ws:direct:alice"))
+                .expect("valid session key"),
+            user_id: "alice".to_owned(),
+            run_id: "run-1".to_owned(),
+            channel: "ws".to_owned(),
+            workspace: PathBuf::from("/tmp/ws"),
+            restrict_to_workspace: true,
+            allowed_paths: Vec::new(),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goclaw_config::{LoadedConfig, SandboxBackend, SandboxConfig, SandboxMode, WorkspaceAccess};
-use goclaw_sandbox::{BackendChoice, Selection, SandboxSettings, SystemClock, WorkspaceMount};
+use goclaw_sandbox::{BackendChoice, SandboxSettings, Selection, SystemClock, WorkspaceMount};
 use goclaw_tools::sandbox::SandboxRouter;
 use tokio::task::JoinHandle;
 
@@ -64,7 +64,13 @@ impl SandboxSetup {
     /// Runs the pruner every `prune_interval_min` until the task is aborted.
     pub fn spawn_pruner(&self, loaded: &LoadedConfig) -> Option<JoinHandle<()>> {
         let sandbox = self.selection.as_ref()?.sandbox.clone()?;
-        let minutes = loaded.config.agents.defaults.sandbox.prune_interval_min.max(1);
+        let minutes = loaded
+            .config
+            .agents
+            .defaults
+            .sandbox
+            .prune_interval_min
+            .max(1);
         let every = Duration::from_secs(u64::from(minutes) * 60);
         Some(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
@@ -126,7 +132,10 @@ pub fn settings(config: &SandboxConfig, loaded: &LoadedConfig) -> SandboxSetting
     settings.timeout = Duration::from_secs(config.timeout_sec.max(1));
     settings.network_enabled = config.network_enabled;
     settings.read_only_root = config.read_only_root;
-    settings.setup_command = config.setup_command.clone().filter(|c| !c.trim().is_empty());
+    settings.setup_command = config
+        .setup_command
+        .clone()
+        .filter(|c| !c.trim().is_empty());
     settings.env = config
         .env
         .iter()

@@ -50,10 +50,7 @@ async fn turn(app: &TestApp, agent: &str, tool: &str, arguments: serde_json::Val
     app.llm.push(Reply::text("done"));
     let mut ws = app.ws_connect("alice").await;
     let payload = ws
-        .call_ok(
-            "chat.send",
-            json!({ "agentId": agent, "message": "go" }),
-        )
+        .call_ok("chat.send", json!({ "agentId": agent, "message": "go" }))
         .await;
     assert_eq!(payload["content"], "done", "{payload}");
     let requests = app.llm.requests();
@@ -95,7 +92,13 @@ async fn non_main_agent_runs_exec_in_the_sandbox_and_default_on_the_host() {
     )
     .await;
     assert!(wrote.contains("Wrote 16 bytes"), "{wrote}");
-    let read = turn(&app, "coder", "exec", json!({ "command": "cat notes/a.txt" })).await;
+    let read = turn(
+        &app,
+        "coder",
+        "exec",
+        json!({ "command": "cat notes/a.txt" }),
+    )
+    .await;
     assert!(read.contains("from the sandbox"), "{read}");
     let listed = turn(&app, "coder", "list_files", json!({ "path": "notes" })).await;
     assert!(listed.contains("a.txt"), "{listed}");

@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use goclaw_core::{
-    AgentKey, SandboxExec, Store, Tool, ToolContext, ToolDefinition, ToolOutput,
-};
+use goclaw_core::{AgentKey, SandboxExec, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
 
 use crate::sandbox::{Route, SandboxRouter, sandbox_path};
 use serde_json::{Value, json};

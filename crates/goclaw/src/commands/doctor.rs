@@ -38,12 +38,11 @@ async fn sandbox(loaded: &LoadedConfig) -> bool {
         println!("  agents:   {}", overrides.join(", "));
     }
     let sandboxed = config.mode != SandboxMode::Off
-        || loaded
-            .config
-            .agents
-            .list
-            .values()
-            .any(|spec| spec.sandbox.as_ref().is_some_and(|s| s.mode != SandboxMode::Off));
+        || loaded.config.agents.list.values().any(|spec| {
+            spec.sandbox
+                .as_ref()
+                .is_some_and(|s| s.mode != SandboxMode::Off)
+        });
     if sandboxed && selection.sandbox.is_none() {
         println!(
             "  problem:  sandboxed agents cannot run exec or file tools; install bubblewrap or \
