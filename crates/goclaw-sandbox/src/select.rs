@@ -63,8 +63,7 @@ pub async fn select(settings: SandboxSettings, clock: Arc<dyn Clock>) -> Selecti
             )),
         },
         BackendChoice::Auto => {
-            let docker_error = match DockerSandbox::connect(settings.clone(), clock.clone()).await
-            {
+            let docker_error = match DockerSandbox::connect(settings.clone(), clock.clone()).await {
                 Ok(docker) => {
                     return Selection::with(
                         Arc::new(docker),

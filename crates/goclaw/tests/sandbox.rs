@@ -64,11 +64,15 @@ async fn non_main_agent_runs_exec_in_the_sandbox_and_default_on_the_host() {
         return;
     }
     let app = app(r#"{ mode: "non-main", backend: "native" }"#).await;
-    let mut ws = app.ws_connect("alice").await;
-    let created = ws
-        .call_ok("agents.create", json!({ "name": "Coder" }))
-        .await;
-    assert_eq!(created["agentId"], "coder");
+    // Without a gateway token, loopback HTTP callers are admins.
+    let created = app
+        .client
+        .post(app.url("/v1/agents"))
+        .json(&json!({ "name": "Coder" }))
+        .send()
+        .await
+        .expect("POST /v1/agents");
+    assert!(created.status().is_success(), "{}", created.status());
 
     let probe = json!({ "command": "echo \"host=$(hostname) cwd=$(pwd)\"" });
     let sandboxed = turn(&app, "coder", "exec", probe.clone()).await;
@@ -102,6 +106,26 @@ async fn non_main_agent_runs_exec_in_the_sandbox_and_default_on_the_host() {
     assert!(read.contains("from the sandbox"), "{read}");
     let listed = turn(&app, "coder", "list_files", json!({ "path": "notes" })).await;
     assert!(listed.contains("a.txt"), "{listed}");
+    remove_native_sandboxes(&app).await;
+}
+
+/// Removes the native sandboxes (state and cgroups) the app created; the gateway itself leaves
+/// them to the pruner.
+async fn remove_native_sandboxes(app: &TestApp) {
+    let settings = goclaw_sandbox::SandboxSettings::new(
+        app.data_dir.path().join("sandboxes"),
+        vec![GOCLAW.to_owned(), "sandbox-init".to_owned()],
+    );
+    let native = goclaw_sandbox::native::NativeSandbox::probe(
+        settings,
+        std::sync::Arc::new(goclaw_sandbox::SystemClock),
+    )
+    .await
+    .expect("bubblewrap works");
+    let removed = goclaw_core::Sandbox::remove_all(&native)
+        .await
+        .expect("removing the test's sandboxes");
+    assert!(removed > 0, "the app created no native sandbox");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,6 +144,7 @@ async fn read_only_workspace_refuses_writes_from_sandboxed_tools() {
     assert!(wrote.contains("cannot write a.txt"), "{wrote}");
     let touched = turn(&app, "default", "exec", json!({ "command": "touch b.txt" })).await;
     assert!(touched.contains("[exit code"), "{touched}");
+    remove_native_sandboxes(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,4 +166,53 @@ async fn without_a_backend_sandboxed_tools_are_refused_not_run_on_the_host() {
     )
     .await;
     assert!(wrote.contains("none is available"), "{wrote}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_backend_runs_the_turns_exec_in_a_container() {
+    let (Ok(docker_host), Ok(image)) = (
+        std::env::var("GOCLAW_TEST_DOCKER_HOST"),
+        std::env::var("GOCLAW_TEST_SANDBOX_IMAGE"),
+    ) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "GOCLAW_TEST_DOCKER_HOST and GOCLAW_TEST_SANDBOX_IMAGE are required under CI=true: \
+             run scripts/sandbox.sh"
+        );
+        eprintln!("skipping: no test Docker daemon (scripts/sandbox.sh starts one)");
+        return;
+    };
+    let app = spawn_app_with_config(
+        StoreBackend::Sqlite,
+        r#"{ agents: { defaults: { sandbox: { mode: "all", backend: "docker" } } } }"#,
+        &[
+            ("DOCKER_HOST", &docker_host),
+            ("GOCLAW_SANDBOX_IMAGE", &image),
+        ],
+    )
+    .await
+    .expect("SQLite is always available");
+    let probe = json!({ "command": "echo \"host=$(hostname) cwd=$(pwd)\"; touch /rootfile" });
+    let result = turn(&app, "default", "exec", probe).await;
+    let host = format!("host={} ", host_name());
+    assert!(
+        result.contains("cwd=/workspace") && !result.contains(&host),
+        "exec did not run in a container: {result}"
+    );
+    assert!(result.contains("Read-only file system"), "{result}");
+
+    // The gateway leaves its containers for the pruner; this test removes them.
+    let mut settings =
+        goclaw_sandbox::SandboxSettings::new(app.data_dir.path().join("sandboxes"), Vec::new());
+    settings.docker_host = Some(docker_host);
+    settings.image = image;
+    let docker = goclaw_sandbox::docker::DockerSandbox::connect(
+        settings,
+        std::sync::Arc::new(goclaw_sandbox::SystemClock),
+    )
+    .await
+    .expect("the test daemon answers");
+    goclaw_core::Sandbox::remove_all(&docker)
+        .await
+        .expect("removing the test's containers");
 }
