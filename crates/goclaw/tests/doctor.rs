@@ -93,10 +93,28 @@ async fn docker_is_preferred_when_its_api_answers() {
         eprintln!("skipping: GOCLAW_TEST_DOCKER_HOST is not set");
         return;
     };
+    let image = std::env::var("GOCLAW_TEST_SANDBOX_IMAGE")
+        .expect("scripts/sandbox.sh sets GOCLAW_TEST_SANDBOX_IMAGE with GOCLAW_TEST_DOCKER_HOST");
     let home = home();
     let done = Goclaw::new(home.path())
         .env("GOCLAW_SANDBOX_MODE", "all")
-        .env("DOCKER_HOST", docker_host)
+        .env("GOCLAW_SANDBOX_IMAGE", "goclaw-sandbox:no-such-image")
+        .env("DOCKER_HOST", &docker_host)
+        .args(&["doctor"])
+        .run()
+        .await;
+    assert!(
+        done.stdout
+            .contains("image goclaw-sandbox:no-such-image is not present"),
+        "{}",
+        done.stdout
+    );
+    assert!(!done.stdout.contains("backend:  docker"), "{}", done.stdout);
+
+    let done = Goclaw::new(home.path())
+        .env("GOCLAW_SANDBOX_MODE", "all")
+        .env("GOCLAW_SANDBOX_IMAGE", &image)
+        .env("DOCKER_HOST", &docker_host)
         .args(&["doctor"])
         .run()
         .await;
