@@ -228,7 +228,7 @@ async fn network_is_cut_unless_enabled() {
     let sb = sandbox(&f.settings).await;
     let out = sh(&sb, &f.workspace, &line).await;
     assert!(out.success(), "{}", out.combined());
-    let accepted = tokio::time::timeout(Duration::from_secs(5), accepted)
+    let accepted = tokio::time::timeout(Duration::from_secs(20), accepted)
         .await
         .expect("accept in time")
         .expect("join");
@@ -303,7 +303,7 @@ async fn pids_limit_stops_a_fork_bomb() {
     eprintln!("started {count} sleeps");
     assert!(count > 0);
     assert!(count <= 64, "started {count} processes");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 fn host_processes_with(args: &[&str]) -> usize {
@@ -335,7 +335,7 @@ async fn timeout_kills_every_process() {
     let out = sb.exec(exec).await.expect("exec");
     assert!(out.timed_out);
     assert_eq!(out.exit_code, None);
-    assert!(started.elapsed() < Duration::from_secs(6));
+    assert!(started.elapsed() < Duration::from_secs(60));
     assert_eq!(host_processes_with(&["sleep", "3171"]), 0);
     assert_eq!(host_processes_with(&["sleep", "3172"]), 0);
 }
