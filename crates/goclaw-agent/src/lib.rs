@@ -30,6 +30,7 @@ mod scheduler;
 mod settings;
 mod tokens;
 mod tools;
+mod trace;
 mod truncate;
 mod types;
 mod worker;

@@ -25,6 +25,7 @@ use crate::runtime::Services;
 use crate::sanitize::{SILENT_REPLY, is_silent, sanitize_output};
 use crate::scheduler::{ProgressHandle, SessionRef};
 use crate::settings::RunSettings;
+use crate::trace::{LlmResult, RunTrace, SpanStart};
 use crate::types::{RunOutcome, RunPhase};
 
 /// What a run is asked to do.
@@ -70,10 +71,20 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
         messages = plan.seqs.len(),
         "run started"
     );
+    let mut trace = RunTrace::start(
+        services.traces.clone(),
+        plan.session.tenant,
+        plan.agent_key.as_str(),
+        plan.session.key.as_str(),
+        &plan.run_id.to_string(),
+        &plan.user_id,
+        &plan.channel,
+    );
     let prepared = match prepare(&services, &plan).await {
         Ok(prepared) => prepared,
         Err(error) => {
             let outcome = fail(&emitter, &plan, error.to_string());
+            trace.finish(&outcome, &Usage::default());
             return RunReport {
                 outcome,
                 resolved: None,
@@ -86,8 +97,11 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
         emitter: &emitter,
         usage: Usage::default(),
         prepared,
+        trace,
     };
+    run.trace.set_agent(&run.prepared.agent);
     let outcome = run.drive().await;
+    run.trace.finish(&outcome, &run.usage);
     RunReport {
         outcome,
         resolved: Some((run.prepared.agent, run.prepared.candidates)),
@@ -201,6 +215,7 @@ struct Run<'a> {
     emitter: &'a RunEmitter,
     usage: Usage,
     prepared: Prepared,
+    trace: RunTrace,
 }
 
 impl Run<'_> {
@@ -237,6 +252,7 @@ impl Run<'_> {
                 break (note, None);
             }
             iteration += 1;
+            self.services.metrics.turn();
             self.plan.progress.set(RunPhase::Thinking, None, iteration);
             let response = match self.think().await {
                 Think::Answer(response) => response,
@@ -281,7 +297,10 @@ impl Run<'_> {
                     self.plan
                         .progress
                         .set(RunPhase::Acting, Some(&call.name), iteration);
-                    match self.act(&call).await {
+                    let started = SpanStart::now();
+                    let output = self.act(&call).await;
+                    self.trace.tool_call(started, &call, output.as_ref());
+                    match output {
                         Some(output) => output,
                         None => return Ok(self.cancelled(String::new()).await),
                     }
@@ -314,6 +333,7 @@ impl Run<'_> {
         };
         let mut partial = String::new();
         let emitter = self.emitter;
+        let started = SpanStart::now();
         let result = {
             let mut sink = |delta: StreamDelta| match delta {
                 StreamDelta::Text(content) => {
@@ -331,6 +351,13 @@ impl Run<'_> {
                 result = call_model(&prepared.candidates, &request, &mut sink, &self.services.retry) => Some(result),
             }
         };
+        let traced = match &result {
+            None => LlmResult::Cancelled,
+            Some(Ok(response)) => LlmResult::Answer(response),
+            Some(Err(error)) => LlmResult::Error(error),
+        };
+        self.trace
+            .llm_call(started, &self.prepared.candidates, traced);
         match result {
             None => Think::Cancelled(partial),
             Some(Ok(response)) => Think::Answer(response),

@@ -53,6 +53,10 @@ pub struct RuntimeDeps {
     pub token_counter: Arc<dyn TokenCounter>,
     /// How often a failed model call is repeated before falling back.
     pub retry: RetryPolicy,
+    /// Where runs, turns and lane waits are counted; by default a registry nobody reads.
+    pub metrics: goclaw_telemetry::Metrics,
+    /// Where runs record their traces and spans; none by default.
+    pub traces: Option<goclaw_telemetry::TraceRecorder>,
 }
 
 impl RuntimeDeps {
@@ -72,7 +76,21 @@ impl RuntimeDeps {
             limits,
             token_counter: Arc::new(ModelTokenCounter),
             retry: RetryPolicy::default(),
+            metrics: goclaw_telemetry::Metrics::default(),
+            traces: None,
         }
+    }
+
+    /// Records a trace per run (with its model and tool calls) into `recorder`.
+    pub fn with_trace_recorder(mut self, recorder: goclaw_telemetry::TraceRecorder) -> Self {
+        self.traces = Some(recorder);
+        self
+    }
+
+    /// Records runs, turns and lane waits into `metrics`.
+    pub fn with_metrics(mut self, metrics: goclaw_telemetry::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -86,6 +104,8 @@ pub(crate) struct Services {
     pub token_counter: Arc<dyn TokenCounter>,
     pub retry: RetryPolicy,
     pub events: broadcast::Sender<AgentEvent>,
+    pub metrics: goclaw_telemetry::Metrics,
+    pub traces: Option<goclaw_telemetry::TraceRecorder>,
 }
 
 /// The runtime's shared state.
@@ -123,6 +143,8 @@ impl Runtime {
             token_counter: deps.token_counter,
             retry: deps.retry,
             events,
+            metrics: deps.metrics,
+            traces: deps.traces,
         };
         Self {
             inner: Arc::new(Inner {

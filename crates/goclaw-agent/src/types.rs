@@ -117,6 +117,16 @@ impl RunOutcome {
             RunOutcome::Dropped { .. } => None,
         }
     }
+
+    /// A short stable name of how the run ended: `completed`, `failed`, `cancelled`, `dropped`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            RunOutcome::Completed { .. } => "completed",
+            RunOutcome::Failed { .. } => "failed",
+            RunOutcome::Cancelled { .. } => "cancelled",
+            RunOutcome::Dropped { .. } => "dropped",
+        }
+    }
 }
 
 /// What `abort` did.

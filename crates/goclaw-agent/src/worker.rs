@@ -42,6 +42,7 @@ pub(crate) fn drop_pending(state: &mut SessionState, reason: &str) {
 async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
     while let Some((lane, cancel)) = wait_until_due(inner, entry).await {
         let turn = entry.turn.lock().await;
+        let waiting_since = Instant::now();
         let permit = tokio::select! {
             permit = inner.lanes.acquire(lane) => permit,
             _ = cancel.cancelled() => None,
@@ -50,10 +51,14 @@ async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
         let Some(permit) = permit else {
             continue; // aborted or shutting down: the next wait sees it
         };
+        let metrics = &inner.services.metrics;
+        metrics.lane_wait(lane.as_str(), waiting_since.elapsed());
         let Some((pending, progress)) = take_pending(entry, session.tenant).await else {
             continue;
         };
+        metrics.run_started(lane.as_str());
         let report = execute(inner, session, &pending, progress).await;
+        metrics.run_completed(lane.as_str(), report.outcome.status());
         drop(permit);
         // Not running any more before anyone hears the outcome: a status query or an abort
         // right after it must not find this run.

@@ -42,6 +42,19 @@ impl Environment {
         Self { vars }
     }
 
+    /// This snapshot with `pairs` added, replacing variables of the same
+    /// name (what `goclaw onboard` is about to write to the env file).
+    pub fn with_vars<I, K, V>(&self, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut vars = self.vars.clone();
+        vars.extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
+        Self { vars }
+    }
+
     /// The value of a variable. An empty value counts as unset, as in
     /// GoClaw.
     pub fn get(&self, name: &str) -> Option<&str> {

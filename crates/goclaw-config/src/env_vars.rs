@@ -123,11 +123,15 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("GOCLAW_AUTO_UPGRADE", "run schema migrations at startup when exactly `true`", "`false`"),
     var("GOCLAW_LOG_LEVEL", "log level (`debug`, `info`, `warn`, `error`)", "`info`"),
     var("GOCLAW_LOG_FORMAT", "log line format (`json`, `text`)", "`json`"),
+    var("GOCLAW_LOG_FILE", "write the gateway's log to this file instead of stdout", ""),
+    var("GOCLAW_LOG_MAX_SIZE_MB", "rotate `GOCLAW_LOG_FILE` past this size; `0` leaves rotation to logrotate (`copytruncate`)", "`100`"),
+    var("GOCLAW_LOG_MAX_FILES", "rotated copies of `GOCLAW_LOG_FILE` kept (`.1` … `.N`)", "`5`"),
     var("GOCLAW_LANE_MAIN", "maximum concurrent main agent runs (positive integer)", "`30`"),
     var("GOCLAW_LANE_SUBAGENT", "maximum concurrent subagent runs (positive integer)", "`50`"),
     var("GOCLAW_LANE_DELEGATE", "maximum concurrent delegated/team runs (positive integer)", "`100`"),
     var("GOCLAW_LANE_TEAM", "alias of `GOCLAW_LANE_DELEGATE`, used when that is unset", "`100`"),
     var("GOCLAW_LANE_CRON", "maximum concurrent cron job runs (positive integer)", "`30`"),
+    var("GOCLAW_METRICS_ADDR", "also serve `/metrics` without authentication on this address (e.g. `127.0.0.1:9100`; environment only)", "unset: `/metrics` only on the gateway port, authenticated"),
 ];
 
 #[cfg(test)]

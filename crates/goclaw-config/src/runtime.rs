@@ -27,8 +27,19 @@ pub struct RuntimeSettings {
     pub log_level: Option<String>,
     /// Log line format (`GOCLAW_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// Write the gateway's log to this file instead of stdout (`GOCLAW_LOG_FILE`).
+    pub log_file: Option<PathBuf>,
+    /// Rotate the log file past this many MiB; 0 leaves rotation to logrotate
+    /// (`GOCLAW_LOG_MAX_SIZE_MB`, default 100).
+    pub log_max_size_mb: u32,
+    /// Rotated log files kept (`GOCLAW_LOG_MAX_FILES`, default 5).
+    pub log_max_files: u32,
     /// Concurrency limits of the scheduler lanes.
     pub lanes: LaneLimits,
+    /// A second listener serving only `/metrics`, without authentication
+    /// (`GOCLAW_METRICS_ADDR`, e.g. `127.0.0.1:9100`); `None` serves it only on
+    /// the gateway's port, behind its authentication.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Tailscale auth key (`GOCLAW_TSNET_AUTH_KEY`).
     pub tailscale_auth_key: Option<Secret>,
     /// Docker Engine API endpoint for the Docker sandbox backend (`DOCKER_HOST`; default the
@@ -117,7 +128,24 @@ impl RuntimeSettings {
             auto_upgrade: env.get("GOCLAW_AUTO_UPGRADE") == Some("true"),
             log_level: log_level(env)?,
             log_format: env.choice("GOCLAW_LOG_FORMAT")?.unwrap_or_default(),
+            log_file: env
+                .get("GOCLAW_LOG_FILE")
+                .filter(|p| !p.is_empty())
+                .map(|p| env.expand_home(Path::new(p))),
+            log_max_size_mb: env
+                .parse(
+                    "GOCLAW_LOG_MAX_SIZE_MB",
+                    "a size in MiB (0 disables rotation)",
+                )?
+                .unwrap_or(100),
+            log_max_files: env
+                .parse("GOCLAW_LOG_MAX_FILES", "a number of files")?
+                .unwrap_or(5),
             lanes: lanes(env)?,
+            metrics_addr: env.parse(
+                "GOCLAW_METRICS_ADDR",
+                "a socket address such as 127.0.0.1:9100",
+            )?,
             tailscale_auth_key: env.get("GOCLAW_TSNET_AUTH_KEY").map(Secret::new),
             docker_host: env
                 .get("DOCKER_HOST")

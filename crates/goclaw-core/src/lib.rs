@@ -15,6 +15,7 @@ pub mod sandbox;
 pub mod secrets;
 pub mod store;
 pub mod tool;
+pub mod traces;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use domain::{
@@ -40,6 +41,7 @@ pub use store::{
     TenantStore,
 };
 pub use tool::{Tool, ToolContext, ToolOutput};
+pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
 
 /// The WebSocket/HTTP protocol version this gateway speaks.
 pub const PROTOCOL_VERSION: u32 = 3;

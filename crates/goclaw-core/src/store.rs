@@ -61,6 +61,7 @@ pub trait Store: Send + Sync {
     fn secrets(&self) -> &dyn crate::secrets::SecretStore;
     fn api_keys(&self) -> &dyn crate::api_keys::ApiKeyStore;
     fn exec_approvals(&self) -> &dyn crate::exec_approvals::ExecApprovalStore;
+    fn traces(&self) -> &dyn crate::traces::TraceStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

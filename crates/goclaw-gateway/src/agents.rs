@@ -33,7 +33,7 @@ pub struct AgentFields {
     pub restrict_to_workspace: Option<bool>,
     #[serde(alias = "maxTokens")]
     pub max_tokens: Option<u32>,
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     #[serde(alias = "otherConfig")]
     pub other_config: Option<Map<String, Value>>,
 }
@@ -72,7 +72,22 @@ fn check_choice(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<()
     }
 }
 
+/// Longest `name`, `provider` and `model`, in characters, as the PostgreSQL columns allow.
+pub const MAX_NAME_CHARS: usize = 255;
+pub const MAX_PROVIDER_CHARS: usize = 100;
+pub const MAX_MODEL_CHARS: usize = 255;
+
+fn check_length(field: &str, value: Option<&str>, max: usize) -> Result<(), String> {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(format!("{field} must be at most {max} characters"));
+    }
+    Ok(())
+}
+
 fn check(fields: &AgentFields) -> Result<(), String> {
+    check_length("name", fields.name.as_deref(), MAX_NAME_CHARS)?;
+    check_length("provider", fields.provider.as_deref(), MAX_PROVIDER_CHARS)?;
+    check_length("model", fields.model.as_deref(), MAX_MODEL_CHARS)?;
     check_choice(
         "agent_type",
         fields.agent_type.as_deref(),

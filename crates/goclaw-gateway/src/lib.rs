@@ -22,6 +22,7 @@ mod ws;
 
 pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
+pub use http::{metrics_router, serve_metrics};
 pub use providers::StoredProviders;
 pub use routes::{AppState, router};
 pub use server::{Gateway, GatewayError, GatewaySettings};

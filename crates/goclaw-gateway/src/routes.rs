@@ -42,6 +42,8 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     /// Pending exec approvals, pushed to operators; `None` when exec never asks.
     pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
+    /// The Prometheus registry `/metrics` exposes; handlers record into it.
+    pub metrics: goclaw_telemetry::Metrics,
 }
 
 /// All routes of the gateway.
@@ -59,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::http::router())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::record_http,
+        ))
         .layer(state.origins.cors_layer())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -81,11 +87,30 @@ async fn log_request(request: Request, next: Next) -> Response {
 }
 
 /// Liveness: the process is up and serving. Never touches the database.
+#[utoipa::path(
+    method(get, post, put, delete, patch, trace),
+    path = "/health",
+    tag = "system",
+    operation_id = "health",
+    summary = "Liveness (any method)",
+    security(()),
+    responses((status = 200, description = "The process is up", body = crate::http::schemas::Health))
+)]
 async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "protocol": PROTOCOL_VERSION }))
 }
 
 /// Readiness: 200 only when the database answers.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "system",
+    security(()),
+    responses(
+        (status = 200, description = "The database answers", body = crate::http::schemas::Ready),
+        (status = 503, description = "The database does not answer", body = crate::http::schemas::NotReady),
+    )
+)]
 async fn ready(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => Json(json!({ "status": "ready", "database": state.store.backend().as_str() }))
@@ -101,6 +126,14 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The service index: name, version, protocol and the main endpoints.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "system",
+    security(()),
+    responses((status = 200, description = "The service index", body = crate::http::schemas::ServiceIndex))
+)]
 async fn index(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "service": "goclaw",

@@ -93,6 +93,11 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/ready", Access::Public),
     ("GET", "/", Access::Public),
     ("GET", "/ws", Access::Public),
+    ("GET", "/v1/openapi.json", Access::Public),
+    ("GET", "/docs", Access::Public),
+    ("GET", "/docs/", Access::Public),
+    ("GET", "/docs/{*path}", Access::Public),
+    ("GET", "/metrics", Access::Read),
     ("POST", "/v1/chat/completions", Access::Write),
     ("GET", "/v1/agents", Access::Read),
     ("POST", "/v1/agents", Access::Admin),
@@ -108,6 +113,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/v1/providers/{id}", Access::Admin),
     ("PUT", "/v1/providers/{id}", Access::Admin),
     ("DELETE", "/v1/providers/{id}", Access::Admin),
+    ("GET", "/v1/traces", Access::Read),
+    ("GET", "/v1/traces/{id}", Access::Read),
 ];
 
 /// The access a WebSocket method needs; `None` for a method missing from the table.

@@ -35,7 +35,13 @@ const WRITE_METHODS: &[&str] = &[
 ];
 
 /// Read routes (besides the public ones, which take no credentials).
-const READ_ROUTES: &[&str] = &["GET /v1/agents", "GET /v1/agents/{id}"];
+const READ_ROUTES: &[&str] = &[
+    "GET /v1/agents",
+    "GET /v1/agents/{id}",
+    "GET /metrics",
+    "GET /v1/traces",
+    "GET /v1/traces/{id}",
+];
 
 /// Write routes.
 const WRITE_ROUTES: &[&str] = &["POST /v1/chat/completions"];

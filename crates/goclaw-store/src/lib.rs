@@ -9,6 +9,7 @@
 //! SQLite runs with sqlite-vec and FTS5 available on every connection; PostgreSQL must be 15 or
 //! newer with the pgvector extension available.
 
+pub mod archive;
 mod error;
 mod migrate;
 mod open;

@@ -94,6 +94,19 @@ impl OpenedStore {
         })
     }
 
+    /// PostgreSQL's `max_connections` setting, for sizing the pool against it (`goclaw doctor
+    /// --production`); `None` on SQLite, which has no server.
+    pub async fn max_connections(&self) -> Result<Option<u32>, StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let (value,): (String,) = sqlx::query_as("SHOW max_connections")
+            .fetch_one(pool)
+            .await
+            .map_err(|e| store_error(e, "max_connections"))?;
+        Ok(value.trim().parse().ok())
+    }
+
     /// Closes every pooled connection, waiting for borrowed ones to come back.
     pub async fn close(&self) {
         match &self.pool {
@@ -102,7 +115,6 @@ impl OpenedStore {
         }
     }
 
-    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }

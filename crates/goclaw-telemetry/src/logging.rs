@@ -48,6 +48,14 @@ pub fn init_logging_stderr(settings: &LogSettings) -> Result<(), LoggingError> {
     install(settings, io::stderr)
 }
 
+/// Installs the process-wide logger writing to a (self-rotating) log file.
+pub fn init_logging_file(
+    settings: &LogSettings,
+    file: crate::file::RotatingFile,
+) -> Result<(), LoggingError> {
+    install(settings, file)
+}
+
 /// Builds a subscriber for `settings` writing through `make_writer` (tests capture output with
 /// this).
 pub fn subscriber<W>(

@@ -31,6 +31,11 @@ pub struct Application {
     shutdown: CancellationToken,
     addr: SocketAddr,
     pruner: Option<tokio::task::JoinHandle<()>>,
+    /// The unauthenticated `/metrics` listener (`GOCLAW_METRICS_ADDR`), with its state.
+    metrics_listener: Option<(tokio::net::TcpListener, AppState)>,
+    metrics_addr: Option<SocketAddr>,
+    /// The trace recorder runs write to, and the trace retention pruning.
+    traces: crate::traces::TraceSetup,
 }
 
 impl Application {
@@ -62,18 +67,28 @@ impl Application {
         }
         let sandbox = crate::sandbox::SandboxSetup::start(loaded).await;
         let pruner = sandbox.spawn_pruner(loaded);
+        let metrics = goclaw_telemetry::Metrics::new();
+        let traces = crate::traces::TraceSetup::start(
+            loaded,
+            opened.store(),
+            Some(metrics.trace_spans_dropped()),
+        )
+        .await;
         let runtime = build_runtime(
             loaded,
             opened.store(),
             catalog.clone(),
             &approvals,
             sandbox.router.clone(),
+            &metrics,
+            &traces.recorder,
         );
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
             .context("cannot create the default agent")?;
         let shutdown = CancellationToken::new();
+        crate::metrics::observe_runtime(&runtime, metrics.clone(), shutdown.clone());
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
@@ -87,6 +102,12 @@ impl Application {
             origins: origin_policy(loaded),
             rate_limiter: RateLimiter::new(loaded.config.gateway.rate_limit_rpm),
             approvals: Some(approvals),
+            metrics,
+        };
+        let metrics_listener = bind_metrics(loaded, &state).await?;
+        let metrics_addr = match &metrics_listener {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
         };
         let gateway = Gateway::bind(&settings, state).await?;
         let addr = gateway
@@ -99,7 +120,16 @@ impl Application {
             shutdown,
             addr,
             pruner,
+            metrics_listener,
+            metrics_addr,
+            traces,
         })
+    }
+
+    /// The address of the unauthenticated `/metrics` listener, when `GOCLAW_METRICS_ADDR` is
+    /// set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The agent runtime.
@@ -132,6 +162,13 @@ impl Application {
             connections.cancel();
             runtime.shutdown().await;
         });
+        let metrics_server = self.metrics_listener.map(|(listener, state)| {
+            tokio::spawn(goclaw_gateway::serve_metrics(
+                listener,
+                state,
+                self.shutdown.clone(),
+            ))
+        });
         let result = self.gateway.serve(self.shutdown.clone()).await;
         if !stopping.is_finished() {
             // The server stopped on its own: stop the runtime too.
@@ -139,6 +176,16 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        self.traces.shutdown().await;
+        if let Some(server) = metrics_server {
+            match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
+                Ok(Ok(Err(error))) => {
+                    tracing::warn!(error = %error, "metrics listener stopped with an error")
+                }
+                Ok(_) => {}
+                Err(_) => tracing::warn!("metrics listener did not stop in time"),
+            }
+        }
         if let Some(pruner) = &self.pruner {
             pruner.abort();
         }
@@ -176,19 +223,29 @@ fn build_runtime(
     providers: Arc<ProviderCatalog>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
+    metrics: &goclaw_telemetry::Metrics,
+    traces: &goclaw_telemetry::TraceRecorder,
 ) -> Runtime {
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
     let tools = tool_registry(&config.tools, &store, exec, messenger.clone(), &sandbox);
-    let runtime = Runtime::new(RuntimeDeps::new(
-        store,
+    let providers = Arc::new(crate::metrics::MeteredProviders::new(
         providers,
-        tools,
-        config.agents.defaults.clone(),
-        limits,
+        metrics.clone(),
     ));
+    let runtime = Runtime::new(
+        RuntimeDeps::new(
+            store,
+            providers,
+            tools,
+            config.agents.defaults.clone(),
+            limits,
+        )
+        .with_metrics(metrics.clone())
+        .with_trace_recorder(traces.clone()),
+    );
     messenger.bind(runtime.clone());
     runtime
 }
@@ -229,6 +286,24 @@ fn tool_registry(
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
     tools
+}
+
+/// Binds `GOCLAW_METRICS_ADDR`, if set: `/metrics` without authentication, and nothing else.
+async fn bind_metrics(
+    loaded: &LoadedConfig,
+    state: &AppState,
+) -> anyhow::Result<Option<(tokio::net::TcpListener, AppState)>> {
+    let Some(addr) = loaded.runtime.metrics_addr else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on GOCLAW_METRICS_ADDR {addr}"))?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(addr = %addr, "/metrics is served without authentication on a non-loopback address");
+    }
+    tracing::info!(addr = %addr, "metrics listener bound");
+    Ok(Some((listener, state.clone())))
 }
 
 fn approval_timeout(loaded: &LoadedConfig) -> Duration {

@@ -39,6 +39,10 @@ pub enum Command {
     /// Low-level schema migration control.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Write the whole database to a portable backup file (SQLite or PostgreSQL alike).
+    Backup(BackupArgs),
+    /// Replace the database's contents with a backup file, in one transaction.
+    Restore(RestoreArgs),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -51,8 +55,75 @@ pub enum Command {
     /// Manage API keys through a running gateway.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Read run traces through a running gateway.
+    #[command(subcommand)]
+    Traces(TracesCommand),
     /// Check this installation and report what is in use and why.
-    Doctor,
+    Doctor(DoctorArgs),
+    /// First-time setup: secrets, database, migrations, the default agent and an env file.
+    Onboard(OnboardArgs),
+}
+
+/// `goclaw traces ...`
+#[derive(Debug, Subcommand)]
+pub enum TracesCommand {
+    /// List recent traces, newest first.
+    List {
+        /// Only traces of this agent (key or id).
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only traces of this session key.
+        #[arg(long)]
+        session: Option<String>,
+        /// At most this many (up to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print the traces as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one trace with its spans.
+    Get {
+        /// Id of the trace (see `goclaw traces list`).
+        id: String,
+        /// Print the trace as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print new traces every second until Ctrl-C.
+    Follow,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Audit the deployment against the production checklist (PASS/WARN/FAIL per item).
+    #[arg(long)]
+    pub production: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// Take every answer from flags and the environment; never prompt.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Use this PostgreSQL DSN (default: $GOCLAW_POSTGRES_DSN, else the embedded SQLite database).
+    #[arg(long, value_name = "DSN")]
+    pub postgres_dsn: Option<String>,
+    /// LLM provider whose API key to store in the env file (e.g. anthropic, openai).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// API key of --provider (default: $GOCLAW_<PROVIDER>_API_KEY).
+    #[arg(long, value_name = "KEY", requires = "provider")]
+    pub api_key: Option<String>,
+    /// Address the gateway binds to, written to a new config.json (default 127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// The env file to create or complete.
+    #[arg(long, value_name = "PATH", default_value = ".env.local")]
+    pub env_file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +184,23 @@ pub struct ChatArgs {
     /// Session key to continue (default: a new session).
     #[arg(short, long)]
     pub session: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// File to write (default: goclaw-backup-<UTC timestamp>.jsonl in the current directory, or
+    /// in this directory when it is one). An existing file is never overwritten.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file to restore.
+    pub file: PathBuf,
+    /// Replace the contents of a database that already holds data.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

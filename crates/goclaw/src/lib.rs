@@ -12,9 +12,11 @@ pub mod database;
 mod exec;
 mod logging;
 mod messenger;
+mod metrics;
 pub mod provider_catalog;
 pub mod sandbox;
 pub mod secrets;
+pub mod traces;
 
 use std::process::ExitCode;
 

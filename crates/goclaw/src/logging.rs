@@ -1,8 +1,9 @@
-//! Chooses the logger for a command: the gateway logs JSON to stdout; other commands keep
-//! stdout for their own output and log warnings to stderr.
+//! Chooses the logger for a command: the gateway logs JSON to stdout (or to `GOCLAW_LOG_FILE`,
+//! rotated by size); other commands keep stdout for their own output and log warnings to stderr.
 
+use anyhow::Context;
 use goclaw_config::LoadedConfig;
-use goclaw_telemetry::{LogFormat, LogSettings, SecretMask};
+use goclaw_telemetry::{LogFormat, LogSettings, RotatingFile, Rotation, SecretMask};
 
 /// Where and how much a command logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +36,22 @@ pub fn init(loaded: &LoadedConfig, verbose: bool, role: LogRole) -> anyhow::Resu
         format,
         mask: mask.clone(),
     };
-    match role {
-        LogRole::Server => goclaw_telemetry::init_logging(&settings)?,
-        LogRole::Command => goclaw_telemetry::init_logging_stderr(&settings)?,
+    match (role, &loaded.runtime.log_file) {
+        (LogRole::Server, Some(path)) => {
+            let rotation = Rotation {
+                max_bytes: u64::from(loaded.runtime.log_max_size_mb) * 1024 * 1024,
+                keep: loaded.runtime.log_max_files,
+            };
+            let file = RotatingFile::open(path, rotation).with_context(|| {
+                format!(
+                    "cannot open the log file {} (GOCLAW_LOG_FILE)",
+                    path.display()
+                )
+            })?;
+            goclaw_telemetry::init_logging_file(&settings, file)?;
+        }
+        (LogRole::Server, None) => goclaw_telemetry::init_logging(&settings)?,
+        (LogRole::Command, _) => goclaw_telemetry::init_logging_stderr(&settings)?,
     }
     for warning in &loaded.warnings {
         tracing::warn!(warning = %warning, "config warning");

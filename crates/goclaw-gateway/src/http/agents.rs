@@ -1,13 +1,16 @@
 //! `/v1/agents`: list and read agents (viewer), create, update and delete them (admin).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use goclaw_core::{AgentKey, NewAgent};
 use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::ApiJson;
+use super::path::ApiPath;
+use super::schemas::{self, Agent, AgentCreate, AgentList, ErrorResponse};
 use crate::agents::{self as shared, AgentFields};
 use crate::auth::Role;
 use crate::routes::AppState;
@@ -17,6 +20,19 @@ fn key(raw: &str) -> Result<AgentKey, ApiError> {
     AgentKey::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+/// Lists the agents of the caller's tenant.
+#[utoipa::path(
+    get,
+    path = "/v1/agents",
+    tag = "agents",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The agents", body = AgentList),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Viewer, "/v1/agents")?;
     let agents = state.store.agents().list(caller.0.tenant_id).await?;
@@ -25,10 +41,26 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     ))
 }
 
+/// One agent.
+#[utoipa::path(
+    get,
+    path = "/v1/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "Agent key", pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The agent", body = Agent),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Viewer, "/v1/agents")?;
     let agent = state
@@ -39,10 +71,28 @@ pub async fn get(
     Ok(Json(wire_agent(&agent)))
 }
 
+/// Creates an agent (admin). Its key is `id`, else derived from `name`.
+#[utoipa::path(
+    post,
+    path = "/v1/agents",
+    tag = "agents",
+    request_body(content = AgentCreate, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created agent", body = Agent),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 409, description = "Already exists", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Json(fields): Json<AgentFields>,
+    ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Admin, "/v1/agents")?;
     let agent_key = shared::key_for_new_agent(&fields).map_err(ApiError::bad_request)?;
@@ -56,11 +106,31 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(wire_agent(&created))))
 }
 
+/// Changes the fields given (admin).
+#[utoipa::path(
+    put,
+    path = "/v1/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "Agent key", pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$")),
+    request_body(content = schemas::AgentFields, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated agent", body = Agent),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 409, description = "Already exists", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(fields): Json<AgentFields>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, "/v1/agents")?;
     let patch = shared::patch_from(&fields).map_err(ApiError::bad_request)?;
@@ -72,10 +142,26 @@ pub async fn update(
     Ok(Json(wire_agent(&updated)))
 }
 
+/// Deletes an agent (admin).
+#[utoipa::path(
+    delete,
+    path = "/v1/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "Agent key", pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin, "/v1/agents")?;
     state

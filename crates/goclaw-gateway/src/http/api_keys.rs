@@ -5,13 +5,16 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, MatchedPath, Path, State};
+use axum::extract::{ConnectInfo, MatchedPath, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::Value;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::ApiJson;
+use super::path::ApiPath;
+use super::schemas::{ApiKeyCreate, ApiKeyList, CreatedApiKey, ErrorResponse, RevokedApiKey};
 use crate::api_keys::manage::{self, CreateParams, ManageError};
 use crate::api_keys::verify::{self, KeyRejection, Origin};
 use crate::auth::Role;
@@ -20,6 +23,19 @@ use crate::scopes::route_access;
 
 const ROUTE: &str = "/v1/api-keys";
 
+/// Lists the API keys the caller may see (admin), newest first; never the keys themselves.
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The keys", body = ApiKeyList),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let keys = manage::list(state.store.as_ref(), &caller.0)
@@ -28,10 +44,27 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(keys))
 }
 
+/// Creates an API key (admin); the response is the only time the key is shown.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    request_body(content = ApiKeyCreate, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created key, shown once", body = CreatedApiKey),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Json(params): Json<CreateParams>,
+    ApiJson(params): ApiJson<CreateParams>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let created = manage::create(state.store.as_ref(), &caller.0, params)
@@ -40,16 +73,58 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Revokes an API key (admin); it stops working from the next request on.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys/{id}/revoke",
+    tag = "api-keys",
+    operation_id = "revoke_api_key",
+    params(("id" = uuid::Uuid, Path, description = "API key id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedApiKey),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let revoked = manage::revoke(state.store.as_ref(), &caller.0, &id)
         .await
         .map_err(error)?;
     Ok(Json(revoked))
+}
+
+/// `DELETE /v1/api-keys/{id}`: the same as `POST /v1/api-keys/{id}/revoke`.
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    operation_id = "delete_api_key",
+    params(("id" = uuid::Uuid, Path, description = "API key id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedApiKey),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
+pub async fn delete(
+    state: State<AppState>,
+    caller: Caller,
+    id: ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    revoke(state, caller, id).await
 }
 
 fn error(error: ManageError) -> ApiError {

@@ -27,13 +27,14 @@ impl Caller {
     }
 }
 
-/// The user id a request names, if any (ignored when longer than 255 characters).
+/// The user id a request names, if any (ignored when longer than 255 bytes or holding control
+/// characters, which no user id has).
 pub fn header_user_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-goclaw-user-id")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 255)
+        .filter(|v| !v.is_empty() && v.len() <= 255 && !v.chars().any(char::is_control))
         .map(str::to_owned)
 }
 

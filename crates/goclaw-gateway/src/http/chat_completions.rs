@@ -25,9 +25,14 @@ use uuid::Uuid;
 
 use super::auth::{Caller, header_user_id};
 use super::error::ApiError;
+use super::json::ApiJson;
+use super::schemas::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest, ErrorResponse};
 use crate::auth::Role;
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
+
+/// Longest `user`: its session key (`agent:<agent>:http:<user>`) stays within 500 bytes.
+const MAX_USER_CHARS: usize = 100;
 
 #[derive(Debug, Deserialize)]
 pub struct CompletionRequest {
@@ -79,10 +84,18 @@ fn agent_for(model: &str, headers: &HeaderMap) -> Result<AgentKey, ApiError> {
     let from_header = headers
         .get("x-goclaw-agent-id")
         .or_else(|| headers.get("x-goclaw-agent"))
-        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_str())
+        .transpose()
+        .map_err(|_| ApiError::bad_request("X-GoClaw-Agent-Id must be an agent key"))?
         .filter(|k| !k.is_empty());
-    let raw = from_model.or(from_header).unwrap_or("default");
-    AgentKey::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
+    // A malformed header is refused even when `model` names the agent, so it never goes unnoticed.
+    let parse = |raw: &str| AgentKey::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()));
+    let header_agent = from_header.map(parse).transpose()?;
+    match (from_model, header_agent) {
+        (Some(raw), _) => parse(raw),
+        (None, Some(agent)) => Ok(agent),
+        (None, None) => parse("default"),
+    }
 }
 
 fn session_for(
@@ -105,12 +118,45 @@ fn session_for(
     SessionKey::parse(&raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+/// Chats with an agent, OpenAI-style: the whole answer as JSON, or with `"stream": true` as
+/// server-sent events (`chat.completion.chunk` objects, then `data: [DONE]`).
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    tag = "chat",
+    params(
+        ("X-GoClaw-Agent-Id" = Option<String>, Header, description = "The agent, when `model` does not name one (empty: none)", pattern = r"^([a-z0-9][a-z0-9_-]{0,63})?$"),
+        ("X-GoClaw-User-Id" = Option<String>, Header, description = "The user the caller acts for (gateway token only); ignored when longer than 255 bytes or holding control characters"),
+    ),
+    request_body(content = ChatCompletionRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The answer: JSON, or an SSE stream when `stream` is true",
+            content(
+                (ChatCompletion = "application/json"),
+                (ChatCompletionEvent = "text/event-stream"),
+            )),
+        (status = 400, description = "Invalid input (no user message with text, a bad agent key, a blocked prompt injection)", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "The agent does not exist", body = ErrorResponse),
+        (status = 409, description = "The run was cancelled", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 429, description = "Over the user's `gateway.rate_limit_rpm` budget, or dropped from a full session queue",
+            body = ErrorResponse,
+            headers(("Retry-After" = Option<u64>, description = "Seconds to wait (rate limit only)"))),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+        (status = 502, description = "The LLM provider failed", body = ErrorResponse),
+        (status = 503, description = "The gateway is shutting down or cannot take the run", body = ErrorResponse),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Json(request): Json<CompletionRequest>,
+    ApiJson(request): ApiJson<CompletionRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator, "/v1/chat/completions")?;
     let message = request
@@ -123,6 +169,11 @@ pub async fn create(
         .ok_or_else(|| ApiError::bad_request("messages must contain a user message"))?;
     let agent = agent_for(&request.model, &headers)?;
     let explicit_user = request.user.as_deref().filter(|u| !u.is_empty());
+    if explicit_user.is_some_and(|u| u.chars().count() > MAX_USER_CHARS) {
+        return Err(ApiError::bad_request(format!(
+            "user must be at most {MAX_USER_CHARS} characters"
+        )));
+    }
     // An API key's user was settled when it authenticated: a key bound to an owner acts as it.
     let user_id = match caller.0.scopes {
         Some(_) => caller.0.user_id.clone(),
@@ -144,6 +195,7 @@ pub async fn create(
         .rate_limiter
         .admit(&key, &user_id, &shown_remote, "/v1/chat/completions")
         .map_err(|wait| {
+            state.metrics.rate_limit_hit("/v1/chat/completions");
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
                 .with_retry_after(wait)
         })?;

@@ -58,9 +58,10 @@ impl ApiError {
 
     fn kind(&self) -> (&'static str, &'static str) {
         match self.status {
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-                ("invalid_request_error", "INVALID_REQUEST")
-            }
+            StatusCode::BAD_REQUEST
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request_error", "INVALID_REQUEST"),
             StatusCode::UNAUTHORIZED => ("authentication_error", "UNAUTHORIZED"),
             StatusCode::FORBIDDEN => ("permission_error", "UNAUTHORIZED"),
             StatusCode::NOT_FOUND => ("not_found_error", "NOT_FOUND"),

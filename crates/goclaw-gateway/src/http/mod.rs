@@ -4,12 +4,20 @@ mod agents;
 mod api_keys;
 mod auth;
 mod chat_completions;
+mod docs;
 mod error;
+mod json;
+mod metrics;
+pub(crate) mod openapi;
+mod path;
 mod providers;
+pub(crate) mod schemas;
+mod traces;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
 
+pub use self::metrics::{metrics_router, record_http, serve_metrics};
 use crate::routes::AppState;
 
 /// Routes of the `/v1` API.
@@ -32,6 +40,10 @@ pub fn router() -> Router<AppState> {
                 .delete(providers::delete),
         )
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/v1/api-keys/{id}", delete(api_keys::revoke))
+        .route("/v1/api-keys/{id}", delete(api_keys::delete))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/v1/traces", get(traces::list))
+        .route("/v1/traces/{id}", get(traces::get))
+        .route("/metrics", get(metrics::scrape))
+        .merge(docs::router())
 }

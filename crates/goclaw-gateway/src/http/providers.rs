@@ -2,13 +2,16 @@
 //! in as plaintext and are stored encrypted; responses show them only masked.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use goclaw_core::ProviderName;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::ApiJson;
+use super::path::ApiPath;
+use super::schemas::{ErrorResponse, Provider, ProviderCreate, ProviderList, ProviderUpdate};
 use crate::auth::Role;
 use crate::providers::{self as shared, ProviderFields, ProviderInputError};
 use crate::routes::AppState;
@@ -25,6 +28,19 @@ fn name(raw: &str) -> Result<ProviderName, ApiError> {
     Ok(shared::provider_name(raw)?)
 }
 
+/// Lists the tenant's stored LLM providers (admin); keys only masked.
+#[utoipa::path(
+    get,
+    path = "/v1/providers",
+    tag = "providers",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The providers", body = ProviderList),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let providers = state.store.llm_providers().list(caller.0.tenant_id).await?;
@@ -33,10 +49,26 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(json!({ "providers": providers })))
 }
 
+/// One stored provider (admin).
+#[utoipa::path(
+    get,
+    path = "/v1/providers/{name}",
+    tag = "providers",
+    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The provider", body = Provider),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let provider = state
@@ -47,10 +79,28 @@ pub async fn get(
     Ok(Json(shared::wire(&provider, state.secrets.as_deref())))
 }
 
+/// Stores a provider (admin); its API key is encrypted first.
+#[utoipa::path(
+    post,
+    path = "/v1/providers",
+    tag = "providers",
+    request_body(content = ProviderCreate, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The stored provider", body = Provider),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 409, description = "Already exists", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Json(fields): Json<ProviderFields>,
+    ApiJson(fields): ApiJson<ProviderFields>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let secrets = state.secrets.as_deref();
@@ -60,11 +110,30 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shared::wire(&created, secrets))))
 }
 
+/// Changes a stored provider (admin).
+#[utoipa::path(
+    put,
+    path = "/v1/providers/{name}",
+    tag = "providers",
+    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    request_body(content = ProviderUpdate, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated provider", body = Provider),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(fields): Json<ProviderFields>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(fields): ApiJson<ProviderFields>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     let name = name(&id)?;
@@ -79,10 +148,26 @@ pub async fn update(
     Ok(Json(shared::wire(&updated, secrets)))
 }
 
+/// Deletes a stored provider (admin).
+#[utoipa::path(
+    delete,
+    path = "/v1/providers/{name}",
+    tag = "providers",
+    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
     state

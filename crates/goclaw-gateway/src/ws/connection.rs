@@ -38,6 +38,28 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// `GET /ws`.
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "system",
+    summary = "WebSocket protocol v3",
+    description = "Upgrades to a WebSocket speaking GoClaw's protocol v3: the first frame must be \
+        `connect`, which carries the credentials. Not a JSON endpoint.",
+    params(
+        ("Connection" = String, Header, description = "Must include `upgrade`"),
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The client's handshake key"),
+        ("Origin" = Option<String>, Header, description = "A browser's origin, checked against `gateway.allowed_origins`"),
+    ),
+    security(()),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request", body = String, content_type = "text/plain"),
+        (status = 403, description = "The `Origin` is not in `gateway.allowed_origins`"),
+        (status = 426, description = "The connection cannot be upgraded", body = String, content_type = "text/plain"),
+    )
+)]
 pub async fn ws_handler(
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,

@@ -7,6 +7,7 @@ mod methods;
 mod wire;
 
 pub use clients::ClientRegistry;
+pub(crate) use connection::__path_ws_handler;
 pub use connection::ws_handler;
 #[cfg(test)]
 pub(crate) use methods::METHODS;

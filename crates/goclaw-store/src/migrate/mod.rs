@@ -17,7 +17,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::open::Pool;
 use embedded::Migration;
-use version_table::{SchemaConn, VersionRow, pg_lock, pg_unlock};
+pub(crate) use version_table::{SchemaConn, VersionRow};
+use version_table::{pg_lock, pg_unlock};
 
 /// A migration's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,6 +11,7 @@ mod providers;
 mod secrets;
 mod sessions;
 mod tenants;
+mod traces;
 
 use async_trait::async_trait;
 use goclaw_core::{
@@ -81,6 +82,10 @@ impl Store for PostgresStore {
     }
 
     fn exec_approvals(&self) -> &dyn goclaw_core::ExecApprovalStore {
+        self
+    }
+
+    fn traces(&self) -> &dyn goclaw_core::TraceStore {
         self
     }
 }

@@ -15,6 +15,7 @@ mod providers;
 mod secrets;
 mod sessions;
 mod tenants;
+mod traces;
 
 use std::str::FromStr;
 
@@ -91,6 +92,10 @@ impl Store for SqliteStore {
     }
 
     fn exec_approvals(&self) -> &dyn goclaw_core::ExecApprovalStore {
+        self
+    }
+
+    fn traces(&self) -> &dyn goclaw_core::TraceStore {
         self
     }
 }

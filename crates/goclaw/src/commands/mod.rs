@@ -1,12 +1,15 @@
 //! Command dispatch: loads configuration once and runs the chosen command.
 
 mod agent;
+mod backup;
 mod config;
 mod doctor;
 mod keys;
 mod migrate;
+mod onboard;
 mod secrets;
 mod serve;
+mod traces;
 mod upgrade;
 
 use std::process::ExitCode;
@@ -30,6 +33,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Migrate(ref command)) => {
             migrate::run(&load(&cli, &env)?, command, cli.verbose).await
         }
+        Some(Command::Backup(ref args)) => {
+            backup::backup(&load(&cli, &env)?, args, cli.verbose).await
+        }
+        Some(Command::Restore(ref args)) => {
+            backup::restore(&load(&cli, &env)?, args, cli.verbose).await
+        }
         Some(Command::Config(ref command)) => config::run(cli.config.as_deref(), &env, command),
         Some(Command::Agent(crate::cli::AgentCommand::Chat(ref args))) => {
             let loaded = load(&cli, &env)?;
@@ -38,7 +47,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Secrets(crate::cli::SecretsCommand::RotateKey)) => {
             secrets::rotate_key(&load(&cli, &env)?, &env, cli.verbose).await
         }
-        Some(Command::Doctor) => doctor::run(&load(&cli, &env)?).await,
+        Some(Command::Doctor(ref args)) => doctor::run(cli.config.as_deref(), &env, args).await,
+        Some(Command::Onboard(ref args)) => onboard::run(cli.config.as_deref(), &env, args).await,
+        Some(Command::Traces(ref command)) => {
+            traces::run(&cli, &env, &load(&cli, &env)?, command).await
+        }
         Some(Command::Keys(ref command)) => {
             keys::run(&cli, &env, &load(&cli, &env)?, command).await
         }

@@ -103,9 +103,12 @@ fn admit(ctx: &Ctx<'_>) -> Result<(), ErrorShape> {
     ctx.state
         .rate_limiter
         .admit(&key, &principal.user_id, &remote, "chat.send")
-        .map_err(|wait| ErrorShape {
-            retry_after_ms: Some(millis_ceil(wait)),
-            ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
+        .map_err(|wait| {
+            ctx.state.metrics.rate_limit_hit("chat.send");
+            ErrorShape {
+                retry_after_ms: Some(millis_ceil(wait)),
+                ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
+            }
         })
 }
 

@@ -1,0 +1,108 @@
+//! The OpenAPI 3.1 document of the gateway, generated from the handlers' `#[utoipa::path]`
+//! attributes and the schemas in `schemas.rs`, with the bearer security scheme (the gateway
+//! token or an API key) and one tag per area.
+//!
+//! Every route the router serves appears here: `crates/goclaw/tests/openapi.rs` compares the
+//! document with `scopes::ROUTE_ACCESS` (which has an entry for every registered route) and
+//! runs schemathesis against the live gateway to check that it tells the truth.
+
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{agents, api_keys, chat_completions, docs, metrics, providers, schemas, traces};
+
+/// The document's paths, tags and schemas.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "GoClaw gateway API",
+        description = "HTTP API of the goclaw gateway: OpenAI-compatible chat completions with \
+            agents, and management of agents, LLM providers and API keys.\n\n\
+            Authenticate with `Authorization: Bearer <token>`, where the token is the gateway \
+            token (`GOCLAW_GATEWAY_TOKEN`) or an API key (`goclaw_…`). API keys are held to \
+            their scopes: reads need `operator.read`, chatting `operator.write`, agent \
+            definitions, providers and keys `operator.admin`. With the gateway token, \
+            `X-GoClaw-User-Id` names the user the caller acts for. A gateway listening on \
+            loopback without a token takes requests without credentials.\n\n\
+            Errors have OpenAI's shape, `{\"error\":{\"message\",\"type\",\"code\"}}`. \
+            Strings in request bodies must not contain NUL (U+0000): such a body is refused \
+            with 400.",
+        license(name = "MIT"),
+    ),
+    paths(
+        crate::routes::health,
+        crate::routes::ready,
+        crate::routes::index,
+        crate::ws::ws_handler,
+        metrics::scrape,
+        chat_completions::create,
+        agents::list,
+        agents::create,
+        agents::get,
+        agents::update,
+        agents::delete,
+        providers::list,
+        providers::create,
+        providers::get,
+        providers::update,
+        providers::delete,
+        api_keys::list,
+        api_keys::create,
+        api_keys::revoke,
+        api_keys::delete,
+        traces::list,
+        traces::get,
+        docs::spec,
+        docs::redirect,
+        docs::index,
+        docs::asset,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "chat", description = "OpenAI-compatible chat completions"),
+        (name = "agents", description = "Agent definitions"),
+        (name = "providers", description = "LLM providers stored in the database (admin)"),
+        (name = "api-keys", description = "API keys and their scopes (admin)"),
+        (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
+        (name = "traces", description = "Traces of agent runs and their spans"),
+        (name = "docs", description = "This document and Swagger UI"),
+    )
+)]
+struct ApiDoc;
+
+/// Adds the `bearer` security scheme the operations name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "The gateway token (`GOCLAW_GATEWAY_TOKEN`) or an API key (`goclaw_…`).",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document, `version` as the API version.
+pub fn document(version: &str) -> utoipa::openapi::OpenApi {
+    let mut openapi = ApiDoc::openapi();
+    version.clone_into(&mut openapi.info.version);
+    openapi
+}
+
+/// The document as served: [`document`] with the schemas utoipa cannot express put in place.
+pub fn document_json(version: &str) -> Result<Value, serde_json::Error> {
+    let mut json = serde_json::to_value(document(version))?;
+    if let Some(messages) =
+        json.pointer_mut("/components/schemas/ChatCompletionRequest/properties/messages")
+    {
+        *messages = schemas::chat_messages();
+    }
+    Ok(json)
+}

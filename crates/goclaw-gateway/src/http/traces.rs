@@ -1,0 +1,283 @@
+//! `/v1/traces`: the caller's tenant's run traces, newest first, and one trace with its spans
+//! (viewer). Field names are camelCase; the view types double as the OpenAPI schemas.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use goclaw_core::{AgentId, AgentKey, Span, StoreError, Trace, TraceFilter};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::schemas::ErrorResponse;
+use crate::auth::Role;
+use crate::routes::AppState;
+
+/// Most traces one list returns.
+pub const MAX_TRACE_LIMIT: u32 = 200;
+/// Traces a list returns without `limit`.
+pub const DEFAULT_TRACE_LIMIT: u32 = 50;
+
+/// Query of `GET /v1/traces` (documentation; the handler reads the raw pairs so that a bad
+/// value is answered with the API's error body).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQuery {
+    /// Only traces of this agent: its id or its key.
+    agent_id: Option<String>,
+    /// Only traces of this session.
+    session_key: Option<String>,
+    /// Only traces with this status (`running`, `ok`, `error`, `aborted`).
+    status: Option<String>,
+    /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+}
+
+/// `GET /v1/traces`.
+#[derive(Serialize, ToSchema)]
+pub struct TraceList {
+    pub traces: Vec<TraceView>,
+}
+
+/// One run.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceView {
+    pub id: Uuid,
+    pub parent_trace_id: Option<Uuid>,
+    pub agent_id: Option<Uuid>,
+    pub agent_key: Option<String>,
+    pub session_key: String,
+    pub run_id: String,
+    pub user_id: String,
+    pub channel: String,
+    pub name: String,
+    /// `running`, `ok`, `error` or `aborted`.
+    pub status: String,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub total_cost: f64,
+    pub span_count: i32,
+    pub llm_call_count: i32,
+    pub tool_call_count: i32,
+    pub error: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+/// `GET /v1/traces/{id}`: the run and its spans in start order.
+#[derive(Serialize, ToSchema)]
+pub struct TraceDetail {
+    #[serde(flatten)]
+    pub trace: TraceView,
+    pub spans: Vec<SpanView>,
+}
+
+/// One model call (`llm_call`) or tool call (`tool_call`) of a run.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpanView {
+    pub id: Uuid,
+    pub trace_id: Uuid,
+    pub parent_span_id: Option<Uuid>,
+    pub span_type: String,
+    pub name: String,
+    pub status: String,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub model: String,
+    pub provider: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub tool_name: Option<String>,
+    pub tool_call_id: Option<String>,
+    /// The tool's arguments, at most 500 characters.
+    pub input_preview: Option<String>,
+    /// The tool's result, at most 500 characters.
+    pub output_preview: Option<String>,
+    pub error: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/traces",
+    tag = "traces",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The traces, newest first", body = TraceList),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "The agent filter names no agent", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<TraceList>, ApiError> {
+    caller.require(Role::Viewer, "/v1/traces")?;
+    if query.values().any(|v| v.contains('\0')) {
+        return Err(ApiError::bad_request(
+            "query parameters must not contain NUL characters",
+        ));
+    }
+    let tenant = caller.0.tenant_id;
+    let limit = match query.get("limit").map(|l| l.trim().parse::<u32>()) {
+        None => DEFAULT_TRACE_LIMIT,
+        Some(Ok(limit)) if (1..=MAX_TRACE_LIMIT).contains(&limit) => limit,
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "limit must be an integer from 1 to {MAX_TRACE_LIMIT}"
+            )));
+        }
+    };
+    let agent_id = match query.get("agent_id").map(|a| a.trim()) {
+        None | Some("") => None,
+        Some(raw) => Some(agent_id(&state, tenant, raw).await?),
+    };
+    let filter = TraceFilter {
+        agent_id,
+        session_key: non_empty(query.get("session_key")),
+        status: non_empty(query.get("status")),
+        limit,
+    };
+    let traces = state.store.traces().list(tenant, &filter).await?;
+    Ok(Json(TraceList {
+        traces: traces.iter().map(trace_view).collect(),
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/traces/{id}",
+    tag = "traces",
+    params(("id" = String, Path, description = "Trace id (a UUID)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The trace with its spans", body = TraceDetail),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "No such trace in the caller's tenant", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TraceDetail>, ApiError> {
+    caller.require(Role::Viewer, "/v1/traces")?;
+    let not_found = || ApiError::not_found(format!("trace {id} not found"));
+    let uuid = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
+    let (trace, spans) = state
+        .store
+        .traces()
+        .get(caller.0.tenant_id, uuid)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(TraceDetail {
+        trace: trace_view(&trace),
+        spans: spans.iter().map(span_view).collect(),
+    }))
+}
+
+/// An agent filter given as a UUID or as a key of the caller's tenant.
+async fn agent_id(
+    state: &AppState,
+    tenant: goclaw_core::TenantId,
+    raw: &str,
+) -> Result<AgentId, ApiError> {
+    if let Ok(id) = Uuid::parse_str(raw) {
+        return Ok(AgentId::from_uuid(id));
+    }
+    // Not a valid key either: no agent can have it.
+    let missing = || ApiError::not_found(format!("agent {raw} not found"));
+    let key = AgentKey::parse(raw).map_err(|_| missing())?;
+    match state.store.agents().get_by_key(tenant, &key).await {
+        Ok(agent) => Ok(agent.id),
+        Err(StoreError::NotFound(_)) => Err(missing()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn non_empty(value: Option<&String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty()).cloned()
+}
+
+fn trace_view(trace: &Trace) -> TraceView {
+    TraceView {
+        id: trace.id,
+        parent_trace_id: trace.parent_trace_id,
+        agent_id: trace.agent_id.map(|id| id.as_uuid()),
+        agent_key: trace
+            .metadata
+            .get("agent_key")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        session_key: trace.session_key.clone(),
+        run_id: trace.run_id.clone(),
+        user_id: trace.user_id.clone(),
+        channel: trace.channel.clone(),
+        name: trace.name.clone(),
+        status: trace.status.clone(),
+        start_time: trace.start_time.to_rfc3339(),
+        end_time: trace.end_time.map(|t| t.to_rfc3339()),
+        duration_ms: trace.duration_ms,
+        input_tokens: trace.input_tokens,
+        output_tokens: trace.output_tokens,
+        cache_read_tokens: trace.cache_read_tokens,
+        cache_write_tokens: trace.cache_write_tokens,
+        total_cost: trace.total_cost,
+        span_count: trace.span_count,
+        llm_call_count: trace.llm_call_count,
+        tool_call_count: trace.tool_call_count,
+        error: trace.error.clone(),
+        metadata: trace.metadata.clone(),
+    }
+}
+
+fn span_view(span: &Span) -> SpanView {
+    SpanView {
+        id: span.id,
+        trace_id: span.trace_id,
+        parent_span_id: span.parent_span_id,
+        span_type: span.span_type.clone(),
+        name: span.name.clone(),
+        status: span.status.clone(),
+        start_time: span.start_time.to_rfc3339(),
+        end_time: span.end_time.map(|t| t.to_rfc3339()),
+        duration_ms: span.duration_ms,
+        model: span.model.clone(),
+        provider: span.provider.clone(),
+        input_tokens: span.input_tokens,
+        output_tokens: span.output_tokens,
+        cache_read_tokens: span.cache_read_tokens,
+        cache_write_tokens: span.cache_write_tokens,
+        tool_name: span.tool_name.clone(),
+        tool_call_id: span.tool_call_id.clone(),
+        input_preview: span.input_preview.clone(),
+        output_preview: span.output_preview.clone(),
+        error: span.error.clone(),
+        metadata: span.metadata.clone(),
+    }
+}

@@ -1,0 +1,390 @@
+//! The logical schema a backup archive carries: every table but `schema_migrations`, in
+//! foreign-key order (parents first), each column with the engine-neutral type that decides how
+//! its values are read, written to the archive and restored on either engine.
+//!
+//! SQLite declares only `TEXT`, `INTEGER` and `REAL`, so whether a column holds a boolean, JSON
+//! or a timestamp is written down here rather than read from the database. [`check_live`]
+//! compares this list with the database's actual tables and columns before every backup and
+//! restore, so a migration that adds a table or column without updating this file fails loudly
+//! instead of producing an incomplete backup.
+
+use std::collections::BTreeSet;
+
+use sqlx::{PgConnection, SqliteConnection};
+
+use super::ArchiveError;
+
+/// How a column's values are represented in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// A JSON string.
+    Text,
+    /// A hyphenated UUID, as a JSON string (`UUID` on PostgreSQL, text on SQLite).
+    Uuid,
+    /// A 64-bit integer, as a JSON number.
+    Integer,
+    /// A double, as a JSON number; NaN and the infinities as `{"float":"NaN"}` and so on.
+    Real,
+    /// A JSON boolean (`BOOLEAN` on PostgreSQL, 0/1 on SQLite).
+    Boolean,
+    /// JSON text, as a JSON string holding it verbatim (`JSONB` on PostgreSQL).
+    Json,
+    /// An RFC 3339 UTC timestamp, as a JSON string (`TIMESTAMPTZ` on PostgreSQL).
+    Timestamp,
+    /// A list of strings, as a JSON array (`TEXT[]` on PostgreSQL, JSON text on SQLite).
+    TextList,
+}
+
+impl ColumnType {
+    /// The name written in the archive header.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Uuid => "uuid",
+            ColumnType::Integer => "integer",
+            ColumnType::Real => "real",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Json => "json",
+            ColumnType::Timestamp => "timestamp",
+            ColumnType::TextList => "text_list",
+        }
+    }
+}
+
+/// One column of a [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColumnType,
+}
+
+/// One table of the archive.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    /// The columns rows are read in order of: the primary key, or a unique key.
+    pub order_by: &'static [&'static str],
+}
+
+impl Table {
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+const fn col(name: &'static str, ty: ColumnType) -> Column {
+    Column { name, ty }
+}
+
+use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid};
+
+/// Every table of the schema but `schema_migrations`, parents before children.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "tenants",
+        columns: &[
+            col("id", Uuid),
+            col("slug", Text),
+            col("name", Text),
+            col("status", Text),
+            col("settings", Json),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "agents",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_key", Text),
+            col("display_name", Text),
+            col("provider", Text),
+            col("model", Text),
+            col("is_default", Boolean),
+            col("context_window", Integer),
+            col("max_tool_iterations", Integer),
+            col("workspace", Text),
+            col("restrict_to_workspace", Boolean),
+            col("other_config", Json),
+            col("status", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+            col("deleted_at", Timestamp),
+            col("agent_type", Text),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "agent_context_files",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("file_name", Text),
+            col("content", Text),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("session_key", Text),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("channel", Text),
+            col("summary", Text),
+            col("model", Text),
+            col("provider", Text),
+            col("label", Text),
+            col("input_tokens", Integer),
+            col("output_tokens", Integer),
+            col("compaction_count", Integer),
+            col("message_count", Integer),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+            col("context_start_seq", Integer),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "messages",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("session_id", Uuid),
+            col("seq", Integer),
+            col("role", Text),
+            col("content", Text),
+            col("tool_calls", Json),
+            col("tool_call_id", Text),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "llm_providers",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("name", Text),
+            col("provider_type", Text),
+            col("api_base", Text),
+            col("api_key", Text),
+            col("enabled", Boolean),
+            col("settings", Json),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "api_keys",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("name", Text),
+            col("prefix", Text),
+            col("key_hash", Text),
+            col("scopes", TextList),
+            col("owner_id", Text),
+            col("expires_at", Timestamp),
+            col("last_used_at", Timestamp),
+            col("revoked", Boolean),
+            col("created_by", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "config_secrets",
+        columns: &[
+            col("key", Text),
+            col("tenant_id", Uuid),
+            col("value", Text),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["key", "tenant_id"],
+    },
+    Table {
+        name: "traces",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("parent_trace_id", Uuid),
+            col("agent_id", Uuid),
+            col("session_key", Text),
+            col("run_id", Text),
+            col("user_id", Text),
+            col("channel", Text),
+            col("name", Text),
+            col("status", Text),
+            col("start_time", Timestamp),
+            col("end_time", Timestamp),
+            col("duration_ms", Integer),
+            col("input_tokens", Integer),
+            col("output_tokens", Integer),
+            col("cache_read_tokens", Integer),
+            col("cache_write_tokens", Integer),
+            col("total_cost", Real),
+            col("span_count", Integer),
+            col("llm_call_count", Integer),
+            col("tool_call_count", Integer),
+            col("error", Text),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "spans",
+        columns: &[
+            col("id", Uuid),
+            col("trace_id", Uuid),
+            col("parent_span_id", Uuid),
+            col("span_type", Text),
+            col("name", Text),
+            col("status", Text),
+            col("start_time", Timestamp),
+            col("end_time", Timestamp),
+            col("duration_ms", Integer),
+            col("model", Text),
+            col("provider", Text),
+            col("input_tokens", Integer),
+            col("output_tokens", Integer),
+            col("cache_read_tokens", Integer),
+            col("cache_write_tokens", Integer),
+            col("tool_name", Text),
+            col("tool_call_id", Text),
+            col("input_preview", Text),
+            col("output_preview", Text),
+            col("error", Text),
+            col("metadata", Json),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "exec_approvals",
+        columns: &[
+            col("id", Text),
+            col("tenant_id", Uuid),
+            col("agent_key", Text),
+            col("session_key", Text),
+            col("run_id", Text),
+            col("command", Text),
+            col("status", Text),
+            col("decision", Text),
+            col("created_at", Timestamp),
+            col("resolved_at", Timestamp),
+            col("resolved_by", Text),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "exec_allowlist",
+        columns: &[
+            col("tenant_id", Uuid),
+            col("agent_key", Text),
+            col("binary", Text),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["tenant_id", "agent_key", "binary"],
+    },
+];
+
+/// The table named `name`.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// Quotes an identifier for either engine (`binary` is a keyword on some).
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Tables the archive never carries.
+const SKIPPED: &[&str] = &["schema_migrations"];
+
+/// Fails unless the SQLite database has exactly the tables and columns of [`TABLES`].
+pub async fn check_live_sqlite(conn: &mut SqliteConnection) -> Result<(), ArchiveError> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut live = Vec::new();
+    for table in tables {
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                .bind(&table)
+                .fetch_all(&mut *conn)
+                .await?;
+        live.push((table, columns));
+    }
+    compare(live)
+}
+
+/// Fails unless the PostgreSQL schema has exactly the tables and columns of [`TABLES`].
+pub async fn check_live_postgres(conn: &mut PgConnection) -> Result<(), ArchiveError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text \
+         FROM information_schema.columns c \
+         JOIN information_schema.tables t \
+           ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+         ORDER BY c.table_name, c.ordinal_position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut live: Vec<(String, Vec<String>)> = Vec::new();
+    for (table, column) in rows {
+        match live.last_mut() {
+            Some((name, columns)) if *name == table => columns.push(column),
+            _ => live.push((table, vec![column])),
+        }
+    }
+    compare(live)
+}
+
+fn compare(live: Vec<(String, Vec<String>)>) -> Result<(), ArchiveError> {
+    let mut seen = BTreeSet::new();
+    for (name, columns) in live {
+        if SKIPPED.contains(&name.as_str()) {
+            continue;
+        }
+        let Some(known) = table(&name) else {
+            return Err(ArchiveError::UnknownSchema(format!(
+                "the database has table {name}, which this goclaw's backup format does not know"
+            )));
+        };
+        let live_columns: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
+        let known_columns: BTreeSet<&str> = known.columns.iter().map(|c| c.name).collect();
+        if live_columns != known_columns {
+            let differing: Vec<&str> = live_columns
+                .symmetric_difference(&known_columns)
+                .copied()
+                .collect();
+            return Err(ArchiveError::UnknownSchema(format!(
+                "the columns of table {name} differ from this goclaw's backup format ({})",
+                differing.join(", ")
+            )));
+        }
+        seen.insert(known.name);
+    }
+    if let Some(missing) = TABLES.iter().find(|t| !seen.contains(t.name)) {
+        return Err(ArchiveError::UnknownSchema(format!(
+            "the database has no table {}, which this goclaw's backup format expects",
+            missing.name
+        )));
+    }
+    Ok(())
+}

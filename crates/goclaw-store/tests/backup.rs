@@ -1,0 +1,681 @@
+//! Portable backups on both engines: every table filled, backed up, wiped and restored to the
+//! same contents; SQLite and PostgreSQL restoring each other's backups; and every refusal
+//! (newer format, other schema, damaged file, non-empty database) leaving the database as it was.
+
+use std::path::{Path, PathBuf};
+
+use goclaw_core::{
+    AgentKey, MASTER_TENANT_ID, NewAgent, NewMessage, Role, SessionKey, StoreBackend, Usage,
+};
+use goclaw_store::archive::{self, ArchiveError, NoProgress, RestoreOptions};
+use goclaw_store::database_test;
+use goclaw_store::testing::TestDatabase;
+use serde_json::{Value, json};
+
+const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
+const ACME_AGENT: &str = "0193a5b0-7000-7000-8000-0000000000a2";
+const TRACE: &str = "0193a5b0-7000-7000-8000-0000000000b1";
+const CHILD_TRACE: &str = "0193a5b0-7000-7000-8000-0000000000b2";
+
+/// A value for [`insert`], typed the way the column is.
+enum V<'a> {
+    Text(&'a str),
+    Uuid(&'a str),
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Json(&'a str),
+    Time(&'a str),
+    List(&'a [&'a str]),
+    Null,
+}
+
+/// Inserts one row with raw SQL, independently of the code under test.
+async fn insert(db: &TestDatabase, table: &str, values: &[(&str, V<'_>)]) {
+    let columns: Vec<String> = values.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+    if let Some(pool) = db.sqlite_pool() {
+        let marks: Vec<&str> = values
+            .iter()
+            .map(|(_, v)| if matches!(v, V::Null) { "NULL" } else { "?" })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, value) in values {
+            query = match value {
+                V::Text(s) | V::Uuid(s) | V::Json(s) | V::Time(s) => query.bind(*s),
+                V::Int(i) => query.bind(*i),
+                V::Real(r) => query.bind(*r),
+                V::Bool(b) => query.bind(i64::from(*b)),
+                V::List(l) => query.bind(json!(l).to_string()),
+                V::Null => query,
+            };
+        }
+        query.execute(pool).await.expect(&sql);
+        return;
+    }
+    let pool = db.postgres_pool().expect("a PostgreSQL pool");
+    let mut n = 0;
+    let marks: Vec<String> = values
+        .iter()
+        .map(|(_, v)| {
+            let cast = match v {
+                V::Null => return "NULL".to_owned(),
+                V::Uuid(_) => "::uuid",
+                V::Json(_) => "::jsonb",
+                V::Time(_) => "::timestamptz",
+                _ => "",
+            };
+            n += 1;
+            format!("${n}{cast}")
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        columns.join(", "),
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (_, value) in values {
+        query = match value {
+            V::Text(s) | V::Uuid(s) | V::Json(s) | V::Time(s) => query.bind(*s),
+            V::Int(i) => query.bind(*i),
+            V::Real(r) => query.bind(*r),
+            V::Bool(b) => query.bind(*b),
+            V::List(l) => query.bind(l.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            V::Null => query,
+        };
+    }
+    query.execute(pool).await.expect(&sql);
+}
+
+/// Puts representative rows in every table: the store's own writes where it has them, raw
+/// inserts for the rest; NULLs, unicode, JSON, booleans, reals and integers beyond 2^53.
+async fn fill(db: &TestDatabase) {
+    use V::*;
+    let store = db.store();
+    let key = |k: &str| AgentKey::parse(k).expect("agent key");
+    let mut alpha = NewAgent::new(MASTER_TENANT_ID, key("alpha"), "Alpha ✨");
+    alpha.is_default = true;
+    alpha.other_config = json!({ "temperature": 0.5, "tools": ["exec", "web_fetch"] });
+    let alpha = store.agents().create(alpha).await.expect("alpha");
+    let beta = NewAgent::new(MASTER_TENANT_ID, key("beta"), "Beta");
+    store.agents().create(beta).await.expect("beta");
+    store
+        .agents()
+        .delete(MASTER_TENANT_ID, &key("beta"))
+        .await
+        .expect("soft-delete beta");
+    store
+        .context_files()
+        .set(
+            MASTER_TENANT_ID,
+            alpha.id,
+            "SOUL.md",
+            "# Soul\n\"quoted\" — ünïcode",
+        )
+        .await
+        .expect("context file");
+    let session_key = SessionKey::parse("agent:alpha:ws:direct:u1").expect("session key");
+    let session = store
+        .sessions()
+        .get_or_create(MASTER_TENANT_ID, &session_key, Some(&alpha), "u1", "ws")
+        .await
+        .expect("session");
+    let messages = store.messages();
+    messages
+        .append(
+            session.id,
+            NewMessage::text(Role::User, "héllo 🌍\nline two"),
+        )
+        .await
+        .expect("user message");
+    let mut call = NewMessage::text(Role::Assistant, "");
+    call.tool_calls = json!([{ "id": "c1", "name": "exec", "arguments": { "cmd": "ls" } }]);
+    messages.append(session.id, call).await.expect("tool call");
+    let mut result = NewMessage::text(Role::Tool, "file.txt");
+    result.tool_call_id = Some("c1".to_owned());
+    result.metadata = json!({ "ms": 12 });
+    messages
+        .append(session.id, result)
+        .await
+        .expect("tool result");
+    let usage = Usage {
+        input_tokens: 1200,
+        output_tokens: 34,
+        ..Usage::default()
+    };
+    store
+        .sessions()
+        .add_usage(session.id, &usage)
+        .await
+        .expect("usage");
+
+    let t = "2026-01-02T03:04:05.678Z";
+    insert(
+        db,
+        "tenants",
+        &[
+            ("id", Uuid(ACME)),
+            ("slug", Text("acme")),
+            ("name", Text("Acme, Inc.")),
+            ("settings", Json(r#"{"plan":"pro","limits":{"rpm":60}}"#)),
+            ("created_at", Time(t)),
+            ("updated_at", Time(t)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "agents",
+        &[
+            ("id", Uuid(ACME_AGENT)),
+            ("tenant_id", Uuid(ACME)),
+            ("agent_key", Text("helper")),
+            ("is_default", Bool(false)),
+            ("restrict_to_workspace", Bool(false)),
+            ("context_window", Int(1_000_000)),
+            ("created_at", Time(t)),
+            ("updated_at", Time(t)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "llm_providers",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000c1")),
+            ("tenant_id", Uuid(ACME)),
+            ("name", Text("openrouter")),
+            ("api_base", Text("https://openrouter.ai/api/v1")),
+            ("api_key", Text("aes-gcm:AAAAbase64ciphertext==")),
+            ("enabled", Bool(false)),
+            ("settings", Json(r#"{"headers":{"X-Title":"goclaw"}}"#)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "api_keys",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000d1")),
+            ("tenant_id", Null),
+            ("name", Text("ci")),
+            ("prefix", Text("goclaw_ab")),
+            ("key_hash", Text(&"a".repeat(64))),
+            ("scopes", List(&["operator.admin", "operator.read"])),
+            ("owner_id", Null),
+            ("expires_at", Time("2027-01-01T00:00:00.000Z")),
+            ("revoked", Bool(true)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "api_keys",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000d2")),
+            ("tenant_id", Uuid(ACME)),
+            ("name", Text("bot")),
+            ("prefix", Text("goclaw_cd")),
+            ("key_hash", Text(&"b".repeat(64))),
+            ("scopes", List(&[])),
+            ("owner_id", Text("u1")),
+            ("last_used_at", Time(t)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "config_secrets",
+        &[
+            ("key", Text("telegram.token")),
+            ("tenant_id", Uuid(ACME)),
+            ("value", Text("aes-gcm:c2VjcmV0")),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "traces",
+        &[
+            ("id", Uuid(TRACE)),
+            ("tenant_id", Uuid(ACME)),
+            ("agent_id", Uuid(ACME_AGENT)),
+            ("name", Text("chat")),
+            ("status", Text("ok")),
+            ("start_time", Time(t)),
+            ("end_time", Time("2026-01-02T03:04:06.912Z")),
+            ("duration_ms", Int(1234)),
+            ("input_tokens", Int(9_007_199_254_740_993)),
+            ("total_cost", Real(0.125)),
+            ("metadata", Json(r#"{"k":[1,2.5,null,true]}"#)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "traces",
+        &[
+            ("id", Uuid(CHILD_TRACE)),
+            ("tenant_id", Uuid(ACME)),
+            ("parent_trace_id", Uuid(TRACE)),
+            ("start_time", Time(t)),
+            ("total_cost", Real(-3.0e-7)),
+            ("error", Text("boom")),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "spans",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e1")),
+            ("trace_id", Uuid(TRACE)),
+            ("span_type", Text("llm_call")),
+            ("start_time", Time(t)),
+            ("model", Text("m")),
+            ("input_preview", Text("{\"not\": \"json column\"}")),
+            ("duration_ms", Null),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "exec_approvals",
+        &[
+            ("id", Text("appr-1")),
+            ("tenant_id", Uuid(ACME)),
+            ("agent_key", Text("helper")),
+            ("command", Text("rm -rf /tmp/x")),
+            ("status", Text("denied")),
+            ("decision", Text("deny")),
+            ("resolved_at", Time(t)),
+            ("resolved_by", Text("op")),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "exec_allowlist",
+        &[
+            ("tenant_id", Uuid(ACME)),
+            ("agent_key", Text("helper")),
+            ("binary", Text("git")),
+        ],
+    )
+    .await;
+}
+
+/// Every table but `schema_migrations` with all its rows, as the engine itself renders them
+/// as JSON, ordered by every column (primary key first).
+async fn contents(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    if let Some(pool) = db.sqlite_pool() {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("tables");
+        for table in tables {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY pk DESC, cid")
+                    .bind(&table)
+                    .fetch_all(pool)
+                    .await
+                    .expect("columns");
+            let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+            let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', \"{c}\"")).collect();
+            let sql = format!(
+                "SELECT json_object({}) FROM \"{table}\" ORDER BY {}",
+                pairs.join(", "),
+                quoted.join(", ")
+            );
+            let rows = sqlx::query_scalar(&sql).fetch_all(pool).await.expect(&sql);
+            out.push((table, rows));
+        }
+        return out;
+    }
+    let pool = db.postgres_pool().expect("a PostgreSQL pool");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = \
+         current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' \
+         ORDER BY table_name",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("tables");
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(&table)
+        .fetch_all(pool)
+        .await
+        .expect("columns");
+        let quoted: Vec<String> = columns.iter().map(|c| format!("t.\"{c}\"")).collect();
+        let sql = format!(
+            "SELECT to_jsonb(t)::text FROM \"{table}\" t ORDER BY {}",
+            quoted.join(", ")
+        );
+        let rows = sqlx::query_scalar(&sql).fetch_all(pool).await.expect(&sql);
+        out.push((table, rows));
+    }
+    out
+}
+
+/// Deletes every row (the tenants' cascade takes the rest).
+async fn wipe(db: &TestDatabase) {
+    for sql in ["DELETE FROM api_keys", "DELETE FROM tenants"] {
+        match (db.sqlite_pool(), db.postgres_pool()) {
+            (Some(pool), _) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            (_, Some(pool)) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            _ => unreachable!("one of the pools"),
+        }
+        .expect(sql);
+    }
+}
+
+fn total_rows(contents: &[(String, Vec<String>)]) -> usize {
+    contents.iter().map(|(_, rows)| rows.len()).sum()
+}
+
+async fn backup(db: &TestDatabase, dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    archive::create(db.opened(), &path, &mut NoProgress)
+        .await
+        .expect("backup");
+    path
+}
+
+async fn restore(db: &TestDatabase, path: &Path, replace: bool) -> Result<u64, ArchiveError> {
+    archive::restore(
+        db.opened(),
+        path,
+        RestoreOptions { replace },
+        &mut NoProgress,
+    )
+    .await
+    .map(|summary| summary.total_rows())
+}
+
+async fn migrated(db: TestDatabase) -> TestDatabase {
+    db.migrator().up(|_, _| {}).await.expect("migrate");
+    db
+}
+
+database_test!(
+    round_trip_restores_every_row,
+    |db: TestDatabase| async move {
+        let db = migrated(db).await;
+        fill(&db).await;
+        let before = contents(&db).await;
+        assert!(
+            before.iter().all(|(_, rows)| !rows.is_empty()),
+            "{before:#?}"
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        let path = backup(&db, dir.path(), "b.jsonl").await;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .collect();
+        assert_eq!(names.len(), 1, "only the finished backup is left");
+
+        wipe(&db).await;
+        assert_eq!(total_rows(&contents(&db).await), 0);
+        let restored = restore(&db, &path, false).await.expect("restore");
+        assert_eq!(restored as usize, total_rows(&before));
+        assert_eq!(contents(&db).await, before);
+
+        // A freshly migrated database (it holds the master tenant only) counts as empty.
+        let fresh = migrated(TestDatabase::new(db.backend()).await.expect("db")).await;
+        restore(&fresh, &path, false)
+            .await
+            .expect("restore into fresh");
+        assert_eq!(contents(&fresh).await, before);
+    }
+);
+
+/// More rows than a backup reads per page: a three-column text key with mixed case (so the
+/// engine's collation decides the order) and random UUID keys.
+async fn fill_many(db: &TestDatabase) {
+    let allowlist = "INSERT INTO exec_allowlist (tenant_id, agent_key, \"binary\") \
+                     SELECT {acme}, 'agent' || (i % 7), \
+                     CASE WHEN i % 2 = 0 THEN 'bin' ELSE 'Bin' END || i FROM {n}";
+    let spans = "INSERT INTO spans (id, trace_id, span_type, start_time) \
+                 SELECT {uuid}, {trace}, 'tool_call', {now} FROM {n}";
+    if let Some(pool) = db.sqlite_pool() {
+        let n = "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2345) \
+                 SELECT i FROM n)";
+        let uuid = "lower(hex(randomblob(4))) || '-0000-7000-8000-' || printf('%012x', i)";
+        for sql in [
+            allowlist.replace("{acme}", &format!("'{ACME}'")),
+            spans
+                .replace("{uuid}", uuid)
+                .replace("{trace}", &format!("'{TRACE}'"))
+                .replace("{now}", "'2026-01-01T00:00:00.000Z'"),
+        ] {
+            let sql = sql.replace("{n}", n);
+            sqlx::query(&sql).execute(pool).await.expect(&sql);
+        }
+        return;
+    }
+    let pool = db.postgres_pool().expect("a PostgreSQL pool");
+    for sql in [
+        allowlist.replace("{acme}", &format!("'{ACME}'::uuid")),
+        spans
+            .replace("{uuid}", "gen_random_uuid()")
+            .replace("{trace}", &format!("'{TRACE}'::uuid"))
+            .replace("{now}", "now()"),
+    ] {
+        let sql = sql.replace("{n}", "generate_series(1, 2345) AS i");
+        sqlx::query(&sql).execute(pool).await.expect(&sql);
+    }
+}
+
+database_test!(
+    large_tables_are_read_page_by_page,
+    |db: TestDatabase| async move {
+        let db = migrated(db).await;
+        fill(&db).await;
+        fill_many(&db).await;
+        let before = contents(&db).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = backup(&db, dir.path(), "b.jsonl").await;
+        wipe(&db).await;
+        restore(&db, &path, false).await.expect("restore");
+        assert_eq!(contents(&db).await, before);
+    }
+);
+
+/// Reads an archive's lines as JSON.
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("read backup")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[Value]) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(path, text).expect("write backup");
+}
+
+/// `path` with `edit` applied to its lines, as a new file.
+fn edited(path: &Path, name: &str, edit: impl FnOnce(&mut Vec<Value>)) -> PathBuf {
+    let mut all = lines(path);
+    edit(&mut all);
+    let out = path.with_file_name(name);
+    write_lines(&out, &all);
+    out
+}
+
+database_test!(
+    refusals_leave_the_database_unchanged,
+    |db: TestDatabase| async move {
+        let db = migrated(db).await;
+        fill(&db).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let good = backup(&db, dir.path(), "good.jsonl").await;
+        let before = contents(&db).await;
+
+        let newer = edited(&good, "newer.jsonl", |l| l[0]["version"] = json!(2));
+        let error = restore(&db, &newer, true).await.expect_err("newer format");
+        assert!(
+            matches!(error, ArchiveError::NewerFormat { found: 2 }),
+            "{error}"
+        );
+
+        let schema = edited(&good, "schema.jsonl", |l| {
+            let v = l[0]["schema_version"].as_i64().expect("schema version");
+            l[0]["schema_version"] = json!(v - 1);
+        });
+        let error = restore(&db, &schema, true).await.expect_err("older schema");
+        assert!(
+            matches!(error, ArchiveError::SchemaMismatch { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("goclaw upgrade"), "{error}");
+
+        let tampered = edited(&good, "tampered.jsonl", |l| {
+            let row = l
+                .iter_mut()
+                .find(|l| l["table"] == "config_secrets")
+                .expect("a secret");
+            row["row"]["value"] = json!("aes-gcm:forged");
+        });
+        let error = restore(&db, &tampered, true)
+            .await
+            .expect_err("bad checksum");
+        assert!(error.to_string().contains("SHA-256"), "{error}");
+
+        let cut = edited(&good, "cut.jsonl", |l| {
+            l.pop();
+        });
+        let error = restore(&db, &cut, true).await.expect_err("truncated");
+        assert!(matches!(error, ArchiveError::Damaged(_)), "{error}");
+
+        let miscounted = edited(&good, "miscounted.jsonl", |l| {
+            let last = l.len() - 1;
+            l[last]["rows"]["spans"] = json!(7);
+        });
+        let error = restore(&db, &miscounted, true).await.expect_err("counts");
+        assert!(matches!(error, ArchiveError::Damaged(_)), "{error}");
+
+        let error = restore(&db, &good, false).await.expect_err("not empty");
+        assert!(matches!(error, ArchiveError::NotEmpty { .. }), "{error}");
+
+        assert_eq!(
+            contents(&db).await,
+            before,
+            "every refusal left the rows alone"
+        );
+
+        // The same backup with replacing allowed goes through.
+        restore(&db, &good, true)
+            .await
+            .expect("restore with replace");
+        assert_eq!(contents(&db).await, before);
+    }
+);
+
+database_test!(
+    backup_refuses_an_outdated_schema,
+    |db: TestDatabase| async move {
+        let db = migrated(db).await;
+        db.migrator().down(1, |_, _| {}).await.expect("down");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("b.jsonl");
+        let error = archive::create(db.opened(), &path, &mut NoProgress)
+            .await
+            .expect_err("outdated schema");
+        assert!(
+            matches!(error, ArchiveError::SchemaNotCurrent { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("goclaw upgrade"), "{error}");
+        let left = std::fs::read_dir(dir.path()).expect("ls").count();
+        assert_eq!(left, 0, "nothing written on failure");
+    }
+);
+
+/// Row payloads of an archive with engine differences evened out: timestamps compared as
+/// instants, JSON text compared as JSON.
+fn normalized_rows(path: &Path) -> Vec<Value> {
+    fn normalize(value: &Value) -> Value {
+        let Value::String(text) = value else {
+            return value.clone();
+        };
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+            return json!(at.with_timezone(&chrono::Utc).timestamp_micros());
+        }
+        if text.starts_with(['{', '['])
+            && let Ok(parsed) = serde_json::from_str::<Value>(text)
+        {
+            return parsed;
+        }
+        value.clone()
+    }
+    lines(path)
+        .into_iter()
+        .filter(|l| l.get("table").is_some())
+        .map(|mut l| {
+            if let Some(row) = l["row"].as_object_mut() {
+                for value in row.values_mut() {
+                    *value = normalize(value);
+                }
+            }
+            l
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_restore_each_others_backups() {
+    let Some(pg) = TestDatabase::new(StoreBackend::Postgres).await else {
+        return;
+    };
+    let pg = migrated(pg).await;
+    let sqlite = migrated(TestDatabase::sqlite().await).await;
+    fill(&sqlite).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let from_sqlite = backup(&sqlite, dir.path(), "sqlite.jsonl").await;
+
+    restore(&pg, &from_sqlite, false)
+        .await
+        .expect("SQLite backup into PostgreSQL");
+    let from_pg = backup(&pg, dir.path(), "pg.jsonl").await;
+    assert_eq!(normalized_rows(&from_pg), normalized_rows(&from_sqlite));
+
+    let back = migrated(TestDatabase::sqlite().await).await;
+    restore(&back, &from_pg, false)
+        .await
+        .expect("PostgreSQL backup into SQLite");
+    let pool = back.sqlite_pool().expect("SQLite");
+    let ms = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'";
+    for (table, column) in [("messages", "created_at"), ("traces", "start_time")] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE NOT {column} GLOB {ms}");
+        let odd: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await.expect(&sql);
+        assert_eq!(odd, 0, "{table}.{column} in SQLite's millisecond format");
+    }
+    let again = backup(&back, dir.path(), "again.jsonl").await;
+    assert_eq!(normalized_rows(&again), normalized_rows(&from_sqlite));
+    assert_eq!(lines(&from_pg)[0]["source_backend"], "postgres");
+}
