@@ -132,13 +132,13 @@ impl RunTrace {
         );
         span.tool_name = Some(call.name.clone());
         span.tool_call_id = Some(call.id.clone());
-        span.input_preview = Some(clip_chars(&call.arguments.to_string(), PREVIEW_CHARS));
+        span.input_preview = Some(preview(&call.arguments.to_string()));
         match output {
             Some(output) => {
-                span.output_preview = Some(clip_chars(&output.content, PREVIEW_CHARS));
+                span.output_preview = Some(preview(&output.content));
                 if output.is_error {
                     span.status = "error".to_owned();
-                    span.error = Some(clip_chars(&output.content, PREVIEW_CHARS));
+                    span.error = Some(preview(&output.content));
                 } else {
                     span.status = "ok".to_owned();
                 }
@@ -208,4 +208,31 @@ impl Drop for RunTrace {
 
 fn tokens(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored (and possibly exported) preview of tool input or output: credentials scrubbed, then
+/// cut to [`PREVIEW_CHARS`]. Traces leave the process through OpenTelemetry, so they get the
+/// scrubbing whether or not `tools.scrub_credentials` is on.
+fn preview(text: &str) -> String {
+    clip_chars(&goclaw_tools::scrub::scrub(text), PREVIEW_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_are_scrubbed_and_capped() {
+        let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345";
+        let input = format!("{{\"command\":\"curl -H 'x-api-key: {key}' https://api\"}}");
+        let shown = preview(&input);
+        assert!(!shown.contains(key), "{shown}");
+        assert!(shown.contains("curl"), "{shown}");
+        let long = "x".repeat(PREVIEW_CHARS * 3);
+        assert_eq!(
+            preview(&long).chars().count(),
+            PREVIEW_CHARS + 1,
+            "cut, with an ellipsis"
+        );
+    }
 }
