@@ -2,9 +2,10 @@
 //! PostgreSQL database and on SQLite (env file 0600 with both secrets, no secrets in
 //! config.json, migrated and seeded, idempotent), and `prepare-env.sh` for Docker users.
 //!
-//! The interactive path is not driven here: dialoguer refuses to prompt without a terminal.
-//! Its questions are tested with scripted answers behind the `Prompter` trait
-//! (`src/commands/onboard/prompt.rs`); here we check that it says so instead of hanging.
+//! The interactive path runs in a pseudo-terminal made by util-linux `script`, answering every
+//! question with its default; its questions are also tested with scripted answers behind the
+//! `Prompter` trait (`src/commands/onboard/prompt.rs`). Without a terminal it says so instead of
+//! hanging.
 
 mod support;
 
@@ -343,4 +344,59 @@ fn prepare_env_falls_back_to_urandom_and_keeps_other_lines() {
     assert_eq!(vars["OTHER"], "1");
     assert!(is_hex64(&vars["GOCLAW_ENCRYPTION_KEY"]), "{vars:?}");
     assert_eq!(mode(&file), 0o600);
+}
+
+#[tokio::test]
+async fn interactive_onboard_in_a_terminal_takes_the_defaults() {
+    let home = home();
+    let command = format!("{} onboard", env!("CARGO_BIN_EXE_goclaw"));
+    let mut child = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("GOCLAW_CONFIG", home.path().join("config.json"))
+        .current_dir(home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("util-linux script runs");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        // Enter for every question: SQLite, no provider, loopback.
+        stdin.write_all(b"\n\n\n\n\n\n\n").await.expect("answering");
+    }
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("onboard finishes within 60 s")
+        .expect("waiting for onboard");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.contains("Generated secrets (shown only this once)"),
+        "{shown}"
+    );
+    let env = env_file(&home.path().join(".env.local"));
+    for name in ["GOCLAW_ENCRYPTION_KEY", "GOCLAW_GATEWAY_TOKEN"] {
+        let value = env
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in .env.local"));
+        assert_eq!(value.len(), 64, "{name}");
+        assert!(value.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+    }
+    assert!(
+        home.path().join(".goclaw/data/goclaw.db").exists(),
+        "SQLite database created"
+    );
+    let config = std::fs::read_to_string(home.path().join("config.json")).unwrap_or_default();
+    for value in env.values() {
+        assert!(
+            !config.contains(value.as_str()),
+            "a secret reached config.json"
+        );
+    }
 }
