@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -54,6 +55,11 @@ struct Shared {
     default_reply: Mutex<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
+    /// Whether requests are kept for [`FakeLlm::requests`]; a benchmark turns this off.
+    recording: AtomicBool,
+    /// Requests answered to the end of their body, and the time spent answering them.
+    served: AtomicU64,
+    served_nanos: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +85,9 @@ impl FakeLlm {
             default_reply: Mutex::new(Reply::text("ok")),
             requests: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            recording: AtomicBool::new(true),
+            served: AtomicU64::new(0),
+            served_nanos: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/v1/messages", post(anthropic_handler))
@@ -132,6 +141,21 @@ impl FakeLlm {
     pub fn request_count(&self) -> usize {
         lock(&self.state.requests).len()
     }
+
+    /// Stops (or resumes) keeping requests for [`FakeLlm::requests`], so a long benchmark does
+    /// not grow the fake's memory with every prompt it receives.
+    pub fn set_recording(&self, on: bool) {
+        self.state.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// How many requests the fake answered to the end of their body, and the total time it
+    /// spent on them from the handler's start to the last byte handed to the server (scripted
+    /// delays included). A benchmark subtracts this from client latency.
+    pub fn served(&self) -> (u64, Duration) {
+        let count = self.state.served.load(Ordering::Relaxed);
+        let nanos = self.state.served_nanos.load(Ordering::Relaxed);
+        (count, Duration::from_nanos(nanos))
+    }
 }
 
 impl Drop for FakeLlm {
@@ -177,19 +201,25 @@ async fn not_found(uri: Uri) -> Response {
 }
 
 async fn answer(
-    state: &Shared,
+    state: &Arc<Shared>,
     wire: Wire,
     uri: &Uri,
     headers: &HeaderMap,
     raw: &Bytes,
 ) -> Response {
+    let timer = ServeTimer {
+        started: Instant::now(),
+        state: state.clone(),
+    };
     let body: Value = serde_json::from_slice(raw)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()));
-    lock(&state.requests).push(RecordedRequest {
-        path: uri.path().to_owned(),
-        headers: record_headers(headers),
-        body: body.clone(),
-    });
+    if state.recording.load(Ordering::Relaxed) {
+        lock(&state.requests).push(RecordedRequest {
+            path: uri.path().to_owned(),
+            headers: record_headers(headers),
+            body: body.clone(),
+        });
+    }
     let reply = lock(&state.script)
         .pop_front()
         .unwrap_or_else(|| lock(&state.default_reply).clone());
@@ -216,6 +246,7 @@ async fn answer(
             Wire::Anthropic => anthropic::message_json(output, &model, &format!("msg_fake{n}")),
             Wire::OpenAi => openai::completion_json(output, &model, &format!("chatcmpl-fake{n}")),
         };
+        drop(timer);
         return axum::Json(json).into_response();
     }
     let frames = match wire {
@@ -249,6 +280,7 @@ async fn answer(
         truncate_after: reply.truncate_after,
         error_frame,
         done: false,
+        _timer: timer,
     };
     Response::builder()
         .status(StatusCode::OK)
@@ -267,6 +299,22 @@ struct StreamPlan {
     truncate_after: Option<usize>,
     error_frame: Option<(usize, Frame)>,
     done: bool,
+    /// Counts the reply as served when the stream ends (and the plan is dropped).
+    _timer: ServeTimer,
+}
+
+/// Adds the time from the handler's start to its drop to [`FakeLlm::served`].
+struct ServeTimer {
+    started: Instant,
+    state: Arc<Shared>,
+}
+
+impl Drop for ServeTimer {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.state.served.fetch_add(1, Ordering::Relaxed);
+        self.state.served_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 impl StreamPlan {

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -80,7 +81,14 @@ impl Gateway {
             let shutdown = shutdown.clone();
             async move { shutdown.cancelled().await }
         };
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(graceful);
+        // Replies and streamed events are small writes: send them at once instead of waiting for
+        // the peer's delayed ACK (Nagle), which cost ~40 ms per WebSocket turn.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
         let mut server = std::pin::pin!(server.into_future());
         tokio::select! {
             result = &mut server => return result.map_err(GatewayError::Serve),

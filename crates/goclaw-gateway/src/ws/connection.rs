@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::clients::ClientInfo;
-use super::frames::{self, ErrorShape, MAX_FRAME_BYTES};
+use super::frames::{self, ErrorShape, MAX_FRAME_BYTES, READ_BUFFER_BYTES};
 use super::methods::{self, Connection, Reply};
 use super::wire;
 use crate::routes::AppState;
@@ -68,6 +68,7 @@ pub async fn ws_handler(
     upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| run(socket, state, remote))
 }
 
