@@ -183,6 +183,48 @@ fn only_the_store_speaks_sql() {
     );
 }
 
+/// SQL files outside the store's migrations, each with the reason it may exist.
+const SQL_OUTSIDE_THE_STORE: &[(&str, &str)] = &[(
+    "crates/goclaw-bench/src/floor.sql",
+    "the benchmark's floor program measures the least a turn must do, without the gateway",
+)];
+
+#[test]
+fn sql_files_live_in_the_store_or_are_listed() {
+    fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                sql_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "sql") {
+                out.push(path);
+            }
+        }
+    }
+    let root = workspace_root();
+    let mut files = Vec::new();
+    sql_files(&root.join("crates"), &mut files);
+    let unlisted: Vec<_> = files
+        .iter()
+        .filter_map(|path| path.strip_prefix(&root).ok())
+        .map(|path| path.to_string_lossy().into_owned())
+        .filter(|path| !path.starts_with("crates/goclaw-store/"))
+        .filter(|path| {
+            !SQL_OUTSIDE_THE_STORE
+                .iter()
+                .any(|(listed, _)| listed == path)
+        })
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "SQL files outside goclaw-store, not listed with a reason: {unlisted:#?}"
+    );
+}
+
 /// Crates that call into C and so may not forbid `unsafe` outright.
 const FFI_CRATES: &[&str] = &["goclaw-store"];
 
