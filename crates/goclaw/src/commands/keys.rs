@@ -2,17 +2,13 @@
 //! gateway. The plaintext of a new key is printed once, by `create`; nothing else ever shows it.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use goclaw_config::{Environment, LoadedConfig};
 use serde_json::{Value, json};
 
-use super::agent::{server_url, token};
+use super::client::GatewayClient;
 use crate::cli::{Cli, KeyCreateArgs, KeysCommand};
-
-/// How long one request to the gateway may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(
     cli: &Cli,
@@ -20,32 +16,23 @@ pub async fn run(
     loaded: &LoadedConfig,
     command: &KeysCommand,
 ) -> anyhow::Result<ExitCode> {
-    let gateway = Gateway {
-        base: server_url(cli, env, loaded)
-            .trim_end_matches('/')
-            .to_owned(),
-        token: token(cli, env, loaded),
-        http: reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .context("cannot build the HTTP client")?,
-    };
+    let gateway = GatewayClient::new(cli, env, loaded)?;
     match command {
         KeysCommand::List { json } => list(&gateway, *json).await?,
         KeysCommand::Create(args) => create(&gateway, args).await?,
         KeysCommand::Revoke { id } => {
             let path = format!("/v1/api-keys/{}/revoke", id.trim());
-            gateway.call(reqwest::Method::POST, &path, None).await?;
+            gateway
+                .call(reqwest::Method::POST, &path, &[], None)
+                .await?;
             println!("API key {} revoked.", id.trim());
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn list(gateway: &Gateway, as_json: bool) -> anyhow::Result<()> {
-    let body = gateway
-        .call(reqwest::Method::GET, "/v1/api-keys", None)
-        .await?;
+async fn list(gateway: &GatewayClient, as_json: bool) -> anyhow::Result<()> {
+    let body = gateway.get("/v1/api-keys", &[]).await?;
     let keys = body["keys"].as_array().cloned().unwrap_or_default();
     if as_json {
         println!("{}", serde_json::to_string_pretty(&keys)?);
@@ -99,7 +86,7 @@ fn row(key: &Value) -> [String; 6] {
     ]
 }
 
-async fn create(gateway: &Gateway, args: &KeyCreateArgs) -> anyhow::Result<()> {
+async fn create(gateway: &GatewayClient, args: &KeyCreateArgs) -> anyhow::Result<()> {
     let mut body = json!({ "name": args.name, "scopes": args.scopes });
     if let Some(raw) = &args.expires_in {
         body["expires_in"] = json!(parse_duration(raw)?);
@@ -108,7 +95,7 @@ async fn create(gateway: &Gateway, args: &KeyCreateArgs) -> anyhow::Result<()> {
         body["owner_id"] = json!(owner);
     }
     let created = gateway
-        .call(reqwest::Method::POST, "/v1/api-keys", Some(body))
+        .call(reqwest::Method::POST, "/v1/api-keys", &[], Some(body))
         .await?;
     let field = |name: &str| created[name].as_str().unwrap_or_default().to_owned();
     let scopes: Vec<&str> = created["scopes"]
@@ -150,48 +137,6 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<u64> {
         Some(0) => bail!("invalid duration {raw:?}: must be longer than 0"),
         Some(secs) => Ok(secs),
         None => bail!("invalid duration {raw:?}: too long"),
-    }
-}
-
-/// A running gateway's HTTP API.
-struct Gateway {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Gateway {
-    /// Sends a request as user `system` and returns the JSON body of a 2xx answer.
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self
-            .http
-            .request(method.clone(), &url)
-            .header("X-GoClaw-User-Id", "system");
-        if !self.token.is_empty() {
-            request = request.bearer_auth(&self.token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the gateway at {}", self.base))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let message = body["error"]["message"]
-                .as_str()
-                .unwrap_or_else(|| status.canonical_reason().unwrap_or("request failed"));
-            bail!("{method} {path}: {} {message}", status.as_u16());
-        }
-        Ok(body)
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod agent;
 mod backup;
+mod client;
 mod config;
 mod doctor;
 mod keys;

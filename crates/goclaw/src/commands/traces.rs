@@ -5,15 +5,12 @@ use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
 use goclaw_config::{Environment, LoadedConfig};
 use serde_json::Value;
 
-use super::agent::{server_url, token};
+use super::client::GatewayClient;
 use crate::cli::{Cli, TracesCommand};
 
-/// How long one request to the gateway may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often `follow` asks for new traces.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -23,16 +20,7 @@ pub async fn run(
     loaded: &LoadedConfig,
     command: &TracesCommand,
 ) -> anyhow::Result<ExitCode> {
-    let gateway = Gateway {
-        base: server_url(cli, env, loaded)
-            .trim_end_matches('/')
-            .to_owned(),
-        token: token(cli, env, loaded),
-        http: reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .context("cannot build the HTTP client")?,
-    };
+    let gateway = GatewayClient::new(cli, env, loaded)?;
     match command {
         TracesCommand::List {
             agent,
@@ -73,7 +61,7 @@ pub async fn run(
 }
 
 /// Prints traces as they appear (and again when a running one ends) until Ctrl-C.
-async fn follow(gateway: &Gateway) -> anyhow::Result<()> {
+async fn follow(gateway: &GatewayClient) -> anyhow::Result<()> {
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut first = true;
     loop {
@@ -190,39 +178,5 @@ fn print_trace(trace: &Value) {
             text(span, "status"),
             text(span, "durationMs"),
         );
-    }
-}
-
-struct Gateway {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Gateway {
-    /// GETs `path` as user `system` and returns the JSON body of a 2xx answer.
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .header("X-GoClaw-User-Id", "system");
-        if !self.token.is_empty() {
-            request = request.bearer_auth(&self.token);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the gateway at {}", self.base))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let message = body["error"]["message"]
-                .as_str()
-                .unwrap_or("request failed")
-                .to_owned();
-            return Err(anyhow!("GET {path}: {status}: {message}"));
-        }
-        Ok(body)
     }
 }
