@@ -8,6 +8,7 @@ use goclaw_config::{Environment, LoadedConfig};
 use serde_json::{Value, json};
 
 use super::client::GatewayClient;
+use super::table::print_table;
 use crate::cli::{Cli, KeyCreateArgs, KeysCommand};
 
 pub async fn run(
@@ -43,24 +44,10 @@ async fn list(gateway: &GatewayClient, as_json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let rows: Vec<[String; 6]> = keys.iter().map(row).collect();
-    let header = ["ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "STATUS"].map(str::to_owned);
-    let widths: Vec<usize> = (0..6)
-        .map(|i| {
-            rows.iter()
-                .chain([&header])
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in [&header].into_iter().chain(&rows) {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
-    }
+    print_table(
+        ["ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "STATUS"],
+        &rows,
+    );
     Ok(())
 }
 

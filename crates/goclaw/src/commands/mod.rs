@@ -10,6 +10,7 @@ mod migrate;
 mod onboard;
 mod secrets;
 mod serve;
+mod table;
 mod traces;
 mod upgrade;
 

@@ -9,6 +9,7 @@ use goclaw_config::{Environment, LoadedConfig};
 use serde_json::Value;
 
 use super::client::GatewayClient;
+use super::table::print_table;
 use crate::cli::{Cli, TracesCommand};
 
 /// How often `follow` asks for new traces.
@@ -42,7 +43,7 @@ pub async fn run(
             } else if traces.is_empty() {
                 println!("No traces.");
             } else {
-                print_table(&traces);
+                print_traces(&traces);
             }
         }
         TracesCommand::Get { id, json } => {
@@ -116,29 +117,14 @@ fn row(trace: &Value) -> [String; 7] {
     ]
 }
 
-fn print_table(traces: &[Value]) {
-    let header = [
-        "ID", "STARTED", "AGENT", "SESSION", "STATUS", "DURATION", "TOKENS",
-    ]
-    .map(str::to_owned);
+fn print_traces(traces: &[Value]) {
     let rows: Vec<[String; 7]> = traces.iter().map(row).collect();
-    let widths: Vec<usize> = (0..7)
-        .map(|i| {
-            rows.iter()
-                .chain([&header])
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in [&header].into_iter().chain(&rows) {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
-    }
+    print_table(
+        [
+            "ID", "STARTED", "AGENT", "SESSION", "STATUS", "DURATION", "TOKENS",
+        ],
+        &rows,
+    );
 }
 
 fn print_trace(trace: &Value) {
