@@ -15,6 +15,10 @@ pub enum RuntimeError {
     /// No session with this key exists in the tenant.
     #[error("session {0:?} not found")]
     SessionNotFound(String),
+    /// The session belongs to another user, or its key lies in another user's (or a
+    /// channel's) namespace; only admins may use it.
+    #[error("permission denied: not your session")]
+    SessionNotOwned(String),
     /// The runtime no longer accepts work.
     #[error("gateway is shutting down, please retry shortly")]
     ShuttingDown,

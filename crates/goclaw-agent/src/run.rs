@@ -10,7 +10,7 @@ use std::sync::Arc;
 use goclaw_core::{
     Agent, AgentKey, ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, Message,
     NewMessage, ProviderError, Role, Session, StoreError, StreamDelta, SystemPart, ToolCall,
-    ToolContext, ToolDefinition, ToolOutput, Usage,
+    ToolContext, ToolDefinition, ToolOutput, Trust, Usage,
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,8 @@ pub(crate) struct RunPlan {
     pub agent_key: AgentKey,
     /// Sender and channel of the last message the run answers.
     pub user_id: String,
+    /// The least trust among the senders of the messages the run answers.
+    pub trust: Trust,
     pub channel: String,
     /// Seqs of the user messages the run answers.
     pub seqs: Vec<i64>,
@@ -394,6 +396,7 @@ impl Run<'_> {
             agent_key: self.plan.agent_key.to_string(),
             session_key: self.plan.session.key.clone(),
             user_id: self.plan.user_id.clone(),
+            trust: self.plan.trust,
             run_id: self.plan.run_id.to_string(),
             channel: self.plan.channel.clone(),
             workspace: self.prepared.settings.workspace.clone(),

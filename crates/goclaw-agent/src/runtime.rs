@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use goclaw_config::AgentDefaults;
 use goclaw_core::{
-    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, Role, SessionKey, Store, StoreError,
-    TenantId,
+    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, Role, SessionKey, SessionNamespace, Store,
+    StoreError, TenantId, Trust,
 };
 use goclaw_providers::RetryPolicy;
 use serde_json::json;
@@ -224,16 +224,7 @@ impl Runtime {
         if agent.status == "inactive" {
             return Err(RuntimeError::AgentInactive(input.agent_key.to_string()));
         }
-        let session = store
-            .sessions()
-            .get_or_create(
-                input.tenant_id,
-                &input.session_key,
-                Some(&agent),
-                &input.user_id,
-                &input.channel,
-            )
-            .await?;
+        let session = owned_session(store, &input, &agent).await?;
         let session_ref = SessionRef {
             tenant: input.tenant_id,
             key: input.session_key.clone(),
@@ -253,6 +244,7 @@ impl Runtime {
                 content: stored.content.clone(),
                 agent_key: input.agent_key.clone(),
                 user_id: input.user_id.clone(),
+                trust: input.trust,
                 channel: input.channel.clone(),
                 reply,
             };
@@ -481,4 +473,48 @@ impl Runtime {
     fn is_accepting(&self) -> bool {
         self.inner.accepting.load(Ordering::SeqCst)
     }
+}
+
+/// The session `input` goes to, created if needed — as long as its sender may use it: a session
+/// belongs to the user who created it, and a new key must lie in the sender's own namespace
+/// (see [`SessionNamespace`]). Admins may use any session of their tenant.
+async fn owned_session(
+    store: &dyn Store,
+    input: &ChatInput,
+    agent: &Agent,
+) -> Result<goclaw_core::Session, RuntimeError> {
+    let refuse = |why: &str| {
+        tracing::warn!(
+            session_key = %input.session_key,
+            user_id = %input.user_id,
+            channel = %input.channel,
+            reason = why,
+            "security.session_access_denied"
+        );
+        RuntimeError::SessionNotOwned(input.session_key.to_string())
+    };
+    let admin = input.trust == Trust::Admin;
+    let sessions = store.sessions();
+    match sessions.get(input.tenant_id, &input.session_key).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound(_)) => {
+            if !SessionNamespace::of(&input.session_key).admits(&input.user_id, input.trust) {
+                return Err(refuse("key in another namespace"));
+            }
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let session = sessions
+        .get_or_create(
+            input.tenant_id,
+            &input.session_key,
+            Some(agent),
+            &input.user_id,
+            &input.channel,
+        )
+        .await?;
+    if !admin && session.user_id != input.user_id {
+        return Err(refuse("session of another user"));
+    }
+    Ok(session)
 }

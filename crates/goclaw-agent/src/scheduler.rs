@@ -148,6 +148,7 @@ pub(crate) struct QueuedMessage {
     pub content: String,
     pub agent_key: goclaw_core::AgentKey,
     pub user_id: String,
+    pub trust: goclaw_core::Trust,
     pub channel: String,
     pub reply: oneshot::Sender<RunOutcome>,
 }

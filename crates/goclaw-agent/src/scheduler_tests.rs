@@ -90,6 +90,7 @@ fn queued(seq: i64) -> (QueuedMessage, oneshot::Receiver<RunOutcome>) {
         content: format!("m{seq}"),
         agent_key: AgentKey::parse("a").expect("key"),
         user_id: "u".into(),
+        trust: goclaw_core::Trust::User,
         channel: "ws".into(),
         reply,
     };

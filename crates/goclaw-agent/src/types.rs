@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use goclaw_config::{GatewayConfig, InjectionAction, LaneLimits};
-use goclaw_core::{AgentKey, Message, SessionKey, TenantId, Usage};
+use goclaw_core::{AgentKey, Message, SessionKey, TenantId, Trust, Usage};
 use tokio::sync::oneshot;
 
 use crate::events::RunId;
@@ -63,6 +63,9 @@ pub struct ChatInput {
     pub agent_key: AgentKey,
     pub session_key: SessionKey,
     pub user_id: String,
+    /// How far the gateway trusts the sender: decides whose sessions it may use and whether
+    /// the run's tools may reach the host.
+    pub trust: Trust,
     /// Where the message came from (`ws`, `http`, `telegram`, ...).
     pub channel: String,
     pub message: String,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use goclaw_core::Trust;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -151,6 +152,12 @@ async fn execute(
         run_id: pending.run_id,
         agent_key: last.agent_key.clone(),
         user_id: last.user_id.clone(),
+        trust: pending
+            .messages
+            .iter()
+            .map(|m| m.trust)
+            .min()
+            .unwrap_or(Trust::User),
         channel: last.channel.clone(),
         seqs: pending.messages.iter().map(|m| m.seq).collect(),
         text: pending

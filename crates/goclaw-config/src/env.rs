@@ -7,10 +7,24 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 
 use crate::ConfigError;
+
+/// The process environment as it was when the executable started.
+static PROCESS_SNAPSHOT: OnceLock<Environment> = OnceLock::new();
+
+/// Name endings of the `GOCLAW_*` variables that hold secrets (tokens, keys, passwords, DSNs).
+const SECRET_SUFFIXES: &[&str] = &["_TOKEN", "_KEY", "_SECRET", "_PASSWORD", "_DSN"];
+
+/// Whether the variable `name` holds a secret of the gateway: a `GOCLAW_*` token, key,
+/// secret, password or DSN (`GOCLAW_GATEWAY_TOKEN`, `GOCLAW_ENCRYPTION_KEY`,
+/// `GOCLAW_OPENAI_API_KEY`, `GOCLAW_POSTGRES_DSN`, …).
+pub fn is_secret_variable(name: &str) -> bool {
+    name.starts_with("GOCLAW_") && SECRET_SUFFIXES.iter().any(|suffix| name.ends_with(suffix))
+}
 
 /// A snapshot of environment variables.
 #[derive(Clone, Default)]
@@ -19,9 +33,23 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// Captures the current process environment (variables that are not
-    /// valid UTF-8 are skipped).
+    /// The process environment: the snapshot [`Environment::capture_process`] took, else the
+    /// current one (variables that are not valid UTF-8 are skipped).
     pub fn from_process() -> Self {
+        match PROCESS_SNAPSHOT.get() {
+            Some(snapshot) => snapshot.clone(),
+            None => Self::read_process(),
+        }
+    }
+
+    /// Takes the snapshot every later [`Environment::from_process`] returns, so the executable
+    /// can then take its secrets out of the process environment (where child processes and
+    /// `/proc/<pid>/environ` would show them) without losing them.
+    pub fn capture_process() -> &'static Environment {
+        PROCESS_SNAPSHOT.get_or_init(Self::read_process)
+    }
+
+    fn read_process() -> Self {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
@@ -175,6 +203,29 @@ mod tests {
             .map(|b| b.unwrap_or(false))
             .map_err(|_| ());
         assert_eq!(got, expected, "bool({value:?})");
+    }
+
+    #[test]
+    fn secret_variables_are_the_gateways_tokens_keys_and_dsns() {
+        for secret in [
+            "GOCLAW_GATEWAY_TOKEN",
+            "GOCLAW_ENCRYPTION_KEY",
+            "GOCLAW_OPENAI_API_KEY",
+            "GOCLAW_POSTGRES_DSN",
+            "GOCLAW_LARK_APP_SECRET",
+            "GOCLAW_SLACK_BOT_TOKEN",
+        ] {
+            assert!(is_secret_variable(secret), "{secret}");
+        }
+        for plain in [
+            "GOCLAW_PORT",
+            "GOCLAW_HOST",
+            "GOCLAW_DATA_DIR",
+            "PATH",
+            "API_KEY",
+        ] {
+            assert!(!is_secret_variable(plain), "{plain}");
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub use context::{
     CompactionConfig, ContextPruningConfig, DreamingConfig, HardClearConfig, MemoryConfig,
     MemoryFlushConfig, PruningMode, SoftTrimConfig,
 };
-pub use env::Environment;
+pub use env::{Environment, is_secret_variable};
 pub use env_vars::{ENV_VARS, EnvVar};
 pub use error::{ConfigError, ConfigWarning};
 pub use gateway::{ChatBehaviorConfig, GatewayConfig, InjectionAction, QuotaConfig, QuotaWindow};

@@ -42,6 +42,11 @@ pub struct ToolsConfig {
     pub rate_limit_per_hour: u32,
     /// Remove credentials from tool output before the model sees it.
     pub scrub_credentials: bool,
+    /// Let runs of users who are neither the owner nor an admin use `exec` and the file tools
+    /// on the host (where the agent's sandbox mode leaves them there). Off by default: their
+    /// calls run in the sandbox, or are refused when no sandbox backend is available.
+    /// `goclaw doctor --production` flags it when on.
+    pub host_exec_for_users: bool,
     /// MCP servers whose tools are offered to agents, keyed by name.
     pub mcp_servers: BTreeMap<String, McpServerConfig>,
     /// Document (PDF, office) text extraction.
@@ -63,6 +68,7 @@ impl Default for ToolsConfig {
             browser: BrowserConfig::default(),
             rate_limit_per_hour: 150,
             scrub_credentials: true,
+            host_exec_for_users: false,
             mcp_servers: BTreeMap::new(),
             document_parser: DocumentParserConfig::default(),
         }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_keys;
+pub mod caller;
 pub mod domain;
 pub mod exec_approvals;
 pub mod llm;
@@ -18,6 +19,7 @@ pub mod tool;
 pub mod traces;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
+pub use caller::{SessionNamespace, Trust};
 pub use domain::{
     Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
+use crate::caller::Trust;
 use crate::domain::{SessionKey, TenantId};
 use crate::llm::ToolDefinition;
 
@@ -14,6 +15,9 @@ pub struct ToolContext {
     pub agent_key: String,
     pub session_key: SessionKey,
     pub user_id: String,
+    /// How far the gateway trusts the person the run acts for: decides whether `exec` and the
+    /// file tools may run on the host.
+    pub trust: Trust,
     /// The run calling the tool.
     pub run_id: String,
     /// Where the conversation comes from (`ws`, `http`, a channel name).

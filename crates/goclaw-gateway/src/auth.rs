@@ -52,6 +52,15 @@ impl Principal {
     pub fn sees_all(&self) -> bool {
         self.role >= Role::Admin
     }
+
+    /// How far the runtime trusts runs this caller starts.
+    pub fn trust(&self) -> goclaw_core::Trust {
+        if self.sees_all() {
+            goclaw_core::Trust::Admin
+        } else {
+            goclaw_core::Trust::User
+        }
+    }
 }
 
 /// How callers authenticate.

@@ -187,6 +187,9 @@ pub fn test_config(db: &TestDatabase, data_dir: &TempDir, extra: ExtraEnv<'_>) -
         ("GOCLAW_WORKSPACE".into(), format!("{dir}/workspace")),
         ("GOCLAW_CONFIG".into(), format!("{dir}/config.json")),
     ];
+    if let Some(init) = goclaw_executable() {
+        vars.push(("GOCLAW_SANDBOX_INIT".into(), init));
+    }
     match db.options() {
         StoreOptions::Sqlite(sqlite) => {
             vars.push(("GOCLAW_STORAGE_BACKEND".into(), "sqlite".into()));
@@ -206,6 +209,18 @@ pub fn test_config(db: &TestDatabase, data_dir: &TempDir, extra: ExtraEnv<'_>) -
     }
     let env = Environment::from_pairs(vars);
     goclaw_config::load(None, &env).expect("loading the test configuration")
+}
+
+/// The `goclaw` executable beside the running test binary (`target/<profile>/goclaw` for
+/// `target/<profile>/deps/<test>`), which native sandboxes run as their init: users' tools run
+/// in the sandbox by default, so test applications need a working one, as production does.
+fn goclaw_executable() -> Option<String> {
+    let test = std::env::current_exe().ok()?;
+    let profile_dir = test.parent()?.parent()?;
+    let goclaw = profile_dir.join("goclaw");
+    goclaw
+        .is_file()
+        .then(|| goclaw.to_string_lossy().into_owned())
 }
 
 /// Writes an application test once and runs it on SQLite and on PostgreSQL:

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use goclaw_config::{SandboxConfig, SandboxMode, SandboxScope};
 use goclaw_core::{
     SANDBOX_WORKDIR, Sandbox, SandboxExec, SandboxOutput, Tool, ToolContext, ToolDefinition,
-    ToolOutput,
+    ToolOutput, Trust,
 };
 use serde_json::Value;
 
@@ -23,6 +23,11 @@ use crate::workspace::{Access, DENIED_DIRS, WorkspaceGuard};
 
 /// Agents `non-main` leaves on the host.
 pub const MAIN_AGENT_KEYS: &[&str] = &["main", "default"];
+
+/// Why a user's call is refused when no sandbox can run it.
+pub const USERS_NEED_A_SANDBOX: &str = "exec and file tools run on the host only for the owner \
+    and admins; other users' calls need a sandbox and none is available (an operator may allow \
+    the host with tools.host_exec_for_users, see docs/security.md)";
 
 /// Time a file operation in the sandbox may take.
 const FILE_OP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -50,6 +55,9 @@ pub struct SandboxRouter {
     agent_modes: BTreeMap<String, SandboxMode>,
     scope: SandboxScope,
     timeout: Duration,
+    /// Whether runs of users who are neither the owner nor an admin may use tools on the host
+    /// (`tools.host_exec_for_users`); when not, their calls always go to the sandbox.
+    host_for_users: bool,
 }
 
 impl SandboxRouter {
@@ -68,12 +76,23 @@ impl SandboxRouter {
             agent_modes: agent_overrides,
             scope: config.scope,
             timeout: Duration::from_secs(config.timeout_sec.max(1)),
+            host_for_users: false,
         }
     }
 
-    /// Whether any agent can be sandboxed under this configuration.
+    /// Lets every user's runs use the host where the agent's sandbox mode does
+    /// (`tools.host_exec_for_users`). Without it only the owner's and admins' runs may.
+    pub fn with_host_for_users(mut self, allowed: bool) -> Self {
+        self.host_for_users = allowed;
+        self
+    }
+
+    /// Whether any call can run in a sandbox under this configuration: some agent is
+    /// sandboxed, or users' runs are kept off the host.
     pub fn any_sandboxed(&self) -> bool {
-        self.mode != SandboxMode::Off || self.agent_modes.values().any(|m| *m != SandboxMode::Off)
+        !self.host_for_users
+            || self.mode != SandboxMode::Off
+            || self.agent_modes.values().any(|m| *m != SandboxMode::Off)
     }
 
     /// Whether `agent_key`'s sandboxed tools run in a sandbox.
@@ -102,7 +121,9 @@ impl SandboxRouter {
 
     /// Where a call of `ctx` runs.
     pub fn route(&self, ctx: &ToolContext) -> Route {
-        if !self.is_sandboxed(&ctx.agent_key) {
+        let agent_sandboxed = self.is_sandboxed(&ctx.agent_key);
+        let user_confined = ctx.trust == Trust::User && !self.host_for_users;
+        if !agent_sandboxed && !user_confined {
             return Route::Host;
         }
         match &self.sandbox {
@@ -110,10 +131,11 @@ impl SandboxRouter {
                 sandbox: sandbox.clone(),
                 key: self.key(ctx),
             },
-            None => Route::Refused(format!(
+            None if agent_sandboxed => Route::Refused(format!(
                 "this agent's tools must run in a sandbox and none is available: {}",
                 self.unavailable
             )),
+            None => Route::Refused(format!("{USERS_NEED_A_SANDBOX}: {}", self.unavailable)),
         }
     }
 
@@ -358,6 +380,30 @@ mod tests {
             .map(|(id, mode)| ((*id).to_owned(), *mode))
             .collect();
         SandboxRouter::new(&config, overrides, None, "no backend in this test")
+            .with_host_for_users(true)
+    }
+
+    #[test]
+    fn users_runs_reach_the_host_only_when_the_operator_allows_it() {
+        let strict = SandboxRouter::new(
+            &SandboxConfig::default(),
+            BTreeMap::new(),
+            None,
+            "no backend in this test",
+        );
+        assert!(strict.any_sandboxed());
+        let mut ctx = context("default");
+        ctx.trust = Trust::User;
+        assert!(
+            matches!(strict.route(&ctx), Route::Refused(r) if r.starts_with(USERS_NEED_A_SANDBOX) && r.ends_with("no backend in this test"))
+        );
+        ctx.trust = Trust::Admin;
+        assert!(matches!(strict.route(&ctx), Route::Host));
+
+        let open = strict.with_host_for_users(true);
+        assert!(!open.any_sandboxed());
+        ctx.trust = Trust::User;
+        assert!(matches!(open.route(&ctx), Route::Host));
     }
 
     #[test]
@@ -438,6 +484,7 @@ mod tests {
             session_key: SessionKey::parse(&format!("agent:{agent}:ws:direct:alice"))
                 .expect("valid session key"),
             user_id: "alice".to_owned(),
+            trust: goclaw_core::Trust::Admin,
             run_id: "run-1".to_owned(),
             channel: "ws".to_owned(),
             workspace: PathBuf::from("/tmp/ws"),

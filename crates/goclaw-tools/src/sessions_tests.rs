@@ -83,6 +83,7 @@ fn ctx(user: &str) -> ToolContext {
         agent_key: "helper".to_owned(),
         session_key: SessionKey::parse("agent:helper:ws:a").expect("key"),
         user_id: user.to_owned(),
+        trust: goclaw_core::Trust::Admin,
         run_id: "run-1".to_owned(),
         channel: "ws".to_owned(),
         workspace: PathBuf::from("/nonexistent"),

@@ -84,6 +84,7 @@ impl Tree {
             agent_key: "default".into(),
             session_key: SessionKey::parse("agent:default:test").expect("session key"),
             user_id: "u".into(),
+            trust: goclaw_core::Trust::Admin,
             run_id: "r".into(),
             channel: "test".into(),
             workspace: self.ws(),

@@ -181,6 +181,7 @@ fn context(session: &str) -> ToolContext {
         agent_key: "default".into(),
         session_key: SessionKey::parse(session).expect("session key"),
         user_id: "u".into(),
+        trust: goclaw_core::Trust::Admin,
         run_id: "r".into(),
         channel: "test".into(),
         workspace: std::env::temp_dir(),

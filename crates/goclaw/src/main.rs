@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod environ;
+
 fn main() -> ExitCode {
     // Inside a native sandbox: finish its set-up and become the command (never returns on
     // success). Kept out of `--help`: only the gateway itself runs it.
@@ -13,6 +15,10 @@ fn main() -> ExitCode {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let cli = goclaw::cli::Cli::parse();
+    // Still one thread: keep the environment for configuration, then take the secrets out of
+    // the process so nothing it starts, and nothing reading /proc, finds them there.
+    goclaw_config::Environment::capture_process();
+    environ::remove_secrets(goclaw_config::is_secret_variable);
     match goclaw::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -45,6 +45,7 @@ impl SessionMessenger for RuntimeMessenger {
                 agent_key,
                 session_key: target.clone(),
                 user_id: ctx.user_id.clone(),
+                trust: ctx.trust,
                 channel: ctx.channel.clone(),
                 message: message.to_owned(),
                 lane: Lane::Main,

@@ -18,20 +18,24 @@ pub const INIT_SUBCOMMAND: &str = "sandbox-init";
 #[derive(Debug)]
 pub struct SandboxSetup {
     pub router: Arc<SandboxRouter>,
-    /// `None` when no agent is sandboxed (`sandbox.mode` is `off` everywhere): no backend was
-    /// probed.
+    /// `None` when nothing runs in a sandbox (`sandbox.mode` is `off` everywhere and
+    /// `tools.host_exec_for_users` is on): no backend was probed.
     pub selection: Option<Selection>,
 }
 
 impl SandboxSetup {
-    /// Chooses the backend when some agent is sandboxed and logs the choice.
+    /// Chooses the backend when some call can be sandboxed (some agent is, or users' runs are
+    /// kept off the host) and logs the choice.
     pub async fn start(loaded: &LoadedConfig) -> Self {
         let config = &loaded.config.agents.defaults.sandbox;
         let overrides = agent_modes(loaded);
-        let sandboxed =
-            config.mode != SandboxMode::Off || overrides.values().any(|m| *m != SandboxMode::Off);
+        let host_for_users = loaded.config.tools.host_exec_for_users;
+        let sandboxed = !host_for_users
+            || config.mode != SandboxMode::Off
+            || overrides.values().any(|m| *m != SandboxMode::Off);
         if !sandboxed {
-            let router = SandboxRouter::new(config, overrides, None, "sandbox.mode is off");
+            let router = SandboxRouter::new(config, overrides, None, "sandbox.mode is off")
+                .with_host_for_users(host_for_users);
             return Self {
                 router: Arc::new(router),
                 selection: None,
@@ -46,7 +50,7 @@ impl SandboxSetup {
             ),
             None => tracing::warn!(
                 reason = %selection.reason,
-                "no sandbox backend: sandboxed agents' exec and file tools are refused"
+                "no sandbox backend: sandboxed agents' and non-admin users' exec and file tools are refused"
             ),
         }
         let router = SandboxRouter::new(
@@ -54,7 +58,8 @@ impl SandboxSetup {
             overrides,
             selection.sandbox.clone(),
             selection.reason.clone(),
-        );
+        )
+        .with_host_for_users(host_for_users);
         Self {
             router: Arc::new(router),
             selection: Some(selection),

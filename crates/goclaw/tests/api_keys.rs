@@ -94,7 +94,7 @@ keys_test!(
     |app: TestApp| async move {
         let created = create_key(
             &app,
-            json!({ "name": "monitoring-readonly", "scopes": ["operator.read"] }),
+            json!({ "name": "monitoring-readonly", "scopes": ["operator.read"], "owner_id": "alice" }),
         )
         .await;
         let key = created["key"].as_str().expect("key").to_owned();

@@ -332,6 +332,7 @@ const BAD: &str = r#"{
     rate_limit_per_hour: 0,
     execApproval: { security: "allowlist", allowlist: ["*"] },
     shellDenyGroups: { destructive_ops: false },
+    host_exec_for_users: true,
   },
   providers: { openai: { api_key: "sk-openai-in-the-file-0123456789" } },
   agents: {
@@ -366,6 +367,7 @@ async fn production_audit_passes_the_recommended_setup() {
         "gateway.rate_limit_rpm",
         "tools.rate_limit_per_hour",
         "sandbox.mode",
+        "tools.host_exec_for_users",
         "sandbox.network_enabled",
         "sandbox.read_only_root",
         "gateway.injection_action",
@@ -439,6 +441,11 @@ async fn production_audit_fails_a_bad_config_item_by_item() {
             "FAIL",
             "tools.shellDenyGroups",
             "remove the `false` entries from tools.shellDenyGroups",
+        ),
+        (
+            "FAIL",
+            "tools.host_exec_for_users",
+            "set tools.host_exec_for_users to false (default)",
         ),
         (
             "FAIL",

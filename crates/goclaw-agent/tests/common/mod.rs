@@ -290,6 +290,7 @@ impl Harness {
             agent_key: self.agent.agent_key.clone(),
             session_key: key(session),
             user_id: "alice".to_owned(),
+            trust: goclaw_core::Trust::User,
             channel: "ws".to_owned(),
             message: message.to_owned(),
             lane: Lane::Main,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use goclaw_core::{ApiKey, MASTER_TENANT_ID, Store, StoreError};
+use goclaw_core::{ApiKey, ApiKeyScope, MASTER_TENANT_ID, Store, StoreError};
 
 use crate::auth::Principal;
 use crate::scopes::role_for;
@@ -51,7 +51,7 @@ pub struct Origin<'a> {
 }
 
 /// Authenticates `token` as an API key. `requested_user` is the user id the caller asked for
-/// (empty when none); a key bound to an owner acts as that owner whatever was asked.
+/// (empty when none); see [`acting_user`] for who the caller becomes.
 pub async fn authenticate(
     store: &Arc<dyn Store>,
     token: &str,
@@ -60,22 +60,7 @@ pub async fn authenticate(
 ) -> Result<KeyLogin, KeyRejection> {
     let key_hash = super::hash(token);
     let key = valid_key(store, &key_hash, requested_user, origin).await?;
-    let user_id = match key.owner_id.as_deref().filter(|o| !o.is_empty()) {
-        Some(owner) => {
-            if !requested_user.is_empty() && requested_user != owner {
-                tracing::warn!(
-                    key_id = %key.id,
-                    user_id = %owner,
-                    requested_user_id = %requested_user,
-                    method = origin.method,
-                    remote = origin.remote,
-                    "security.api_key_owner_override"
-                );
-            }
-            owner.to_owned()
-        }
-        None => requested_user.to_owned(),
-    };
+    let user_id = acting_user(&key, requested_user, origin);
     let principal = Principal {
         role: role_for(&key.scopes),
         user_id,
@@ -86,6 +71,48 @@ pub async fn authenticate(
         principal,
         key_hash,
     })
+}
+
+/// The identity a key of its own: the user it is bound to (`--owner-id`), else one fixed for
+/// the key, `apikey-<id>` — never whoever a request names.
+pub fn key_identity(key: &ApiKey) -> String {
+    match key.owner_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(owner) => owner.to_owned(),
+        None => format!("{UNBOUND_KEY_USER_PREFIX}{}", key.id),
+    }
+}
+
+/// What the identity of a key without an owner starts with.
+pub const UNBOUND_KEY_USER_PREFIX: &str = "apikey-";
+
+/// Who a caller presenting `key` acts as: the key's own identity, unless an `operator.admin`
+/// key asks to act for another user, which is allowed and logged as
+/// `security.api_key_owner_override`. Other keys asking for someone else stay themselves.
+fn acting_user(key: &ApiKey, requested_user: &str, origin: Origin<'_>) -> String {
+    let own = key_identity(key);
+    if requested_user.is_empty() || requested_user == own {
+        return own;
+    }
+    if key.scopes.contains(&ApiKeyScope::Admin) {
+        tracing::warn!(
+            key_id = %key.id,
+            user_id = %requested_user,
+            key_user_id = %own,
+            method = origin.method,
+            remote = origin.remote,
+            "security.api_key_owner_override"
+        );
+        return requested_user.to_owned();
+    }
+    tracing::warn!(
+        key_id = %key.id,
+        user_id = %own,
+        requested_user_id = %requested_user,
+        method = origin.method,
+        remote = origin.remote,
+        "security.api_key_user_ignored"
+    );
+    own
 }
 
 /// Re-checks a key a connection authenticated with earlier.

@@ -206,6 +206,7 @@ pub async fn create(
         agent_key: agent,
         session_key,
         user_id,
+        trust: caller.0.trust(),
         channel: "http".to_owned(),
         message,
         lane: Lane::Main,
@@ -265,6 +266,9 @@ fn runtime_error(error: RuntimeError) -> ApiError {
         }
         RuntimeError::Store(e) => e.into(),
         RuntimeError::InjectionBlocked { .. } => ApiError::bad_request(error.to_string()),
+        RuntimeError::SessionNotOwned(_) => {
+            ApiError::new(axum::http::StatusCode::FORBIDDEN, error.to_string())
+        }
         other => ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             other.to_string(),

@@ -14,6 +14,7 @@ fn context(workspace: &std::path::Path) -> ToolContext {
         agent_key: "default".to_owned(),
         session_key: SessionKey::parse("agent:default:test").expect("key"),
         user_id: "u1".to_owned(),
+        trust: goclaw_core::Trust::Admin,
         run_id: "r1".to_owned(),
         channel: "ws".to_owned(),
         workspace: workspace.to_path_buf(),

@@ -39,26 +39,10 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         return Err(ErrorShape::invalid("message is required"));
     }
     let agent = resolve_agent(params.agent_id.as_deref(), params.session_key.as_deref())?;
+    // Whose session it is, and whether a new key lies in the caller's namespace, is the
+    // runtime's decision (`RuntimeError::SessionNotOwned`).
     let key = match params.session_key.as_deref().filter(|k| !k.is_empty()) {
-        Some(raw) => {
-            let key = session_key(raw)?;
-            match ctx
-                .state
-                .store
-                .sessions()
-                .get(ctx.principal.tenant_id, &key)
-                .await
-            {
-                Ok(session)
-                    if !ctx.principal.sees_all() && session.user_id != ctx.principal.user_id =>
-                {
-                    return Err(ErrorShape::unauthorized(
-                        "permission denied: not your session",
-                    ));
-                }
-                _ => key,
-            }
-        }
+        Some(raw) => session_key(raw)?,
         None => session_key(&format!("agent:{agent}:ws:direct:{}", Uuid::new_v4()))?,
     };
     admit(ctx)?;
@@ -67,6 +51,7 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         agent_key: agent,
         session_key: key,
         user_id: ctx.principal.user_id.clone(),
+        trust: ctx.principal.trust(),
         channel: "ws".to_owned(),
         message: params.message,
         lane: Lane::Main,
@@ -151,6 +136,7 @@ pub fn runtime_error(error: &RuntimeError) -> ErrorShape {
         }
         RuntimeError::Store(e) => store_error(e),
         RuntimeError::InjectionBlocked { .. } => ErrorShape::invalid(error.to_string()),
+        RuntimeError::SessionNotOwned(_) => ErrorShape::unauthorized(error.to_string()),
         other => ErrorShape::new(ErrorCode::Unavailable, other.to_string()),
     }
 }

@@ -461,13 +461,34 @@ fn sandbox(state: &ConfigState) -> Section {
     let mode = super::sandbox::mode_name(sandbox.mode);
     let mut checks = vec![
         if sandbox.mode == SandboxMode::Off {
-            Check::warn(S, "sandbox.mode", "off: agents' shell commands run on the host")
+            Check::warn(
+                S,
+                "sandbox.mode",
+                "off: the owner's and admins' shell commands run on the host",
+            )
                 .fix("set agents.defaults.sandbox.mode to \"non-main\" or \"all\" if agents execute code")
         } else {
             Check::ok(S, "sandbox.mode", mode)
         }
         .item("sandbox.mode is set: off, non-main or all"),
     ];
+    checks.push(
+        if config.tools.host_exec_for_users {
+            Check::fail(
+                S,
+                "tools.host_exec_for_users",
+                "true: every user's exec and file tools run on the host as the gateway's user",
+            )
+            .fix("set tools.host_exec_for_users to false (default) so users' tools run in the sandbox")
+        } else {
+            Check::ok(
+                S,
+                "tools.host_exec_for_users",
+                "false: only the owner's and admins' tools may run on the host",
+            )
+        }
+        .item("sandbox.mode is set: off, non-main or all"),
+    );
     let mut networked: Vec<String> = Vec::new();
     if sandbox.network_enabled {
         networked.push("agents.defaults.sandbox".to_owned());
