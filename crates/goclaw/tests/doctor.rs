@@ -61,6 +61,13 @@ async fn unreachable_docker_is_reported_with_the_reason() {
         "{}",
         done.stdout
     );
+    // Without a backend, users' tools have nowhere to run: said, not hidden.
+    assert!(
+        done.stdout
+            .contains("other users' exec and file tools are refused (no sandbox backend)"),
+        "{}",
+        done.stdout
+    );
 }
 
 #[tokio::test]

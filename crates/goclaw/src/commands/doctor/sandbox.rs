@@ -1,6 +1,6 @@
 //! The doctor's sandbox section: the mode, the backend `auto` (or the configured one) resolves
 //! to and why, and what it enforces. Unhealthy when some agent is sandboxed and no backend can
-//! run. Its text keeps the `label: value` lines operators and tests rely on.
+//! run; a warning when only users' tools would need one. Its text keeps the `label: value` lines operators and tests rely on.
 
 use goclaw_config::{LoadedConfig, SandboxMode};
 
@@ -48,12 +48,9 @@ pub async fn section(loaded: &LoadedConfig) -> Section {
         ));
         Check::fail(SECTION, "backend", detail).fix(fix)
     } else if !sandboxed {
-        text.push("  note:     sandbox.mode is off: agents' commands run on the host".to_owned());
-        Check::ok(
-            SECTION,
-            "backend",
-            format!("{detail}; sandbox.mode is off: agents' commands run on the host"),
-        )
+        let (note, check) = off_mode(loaded, selection.sandbox.is_some(), &detail);
+        text.push(format!("  note:     {note}"));
+        check
     } else {
         Check::ok(SECTION, "backend", detail)
     };
@@ -62,6 +59,25 @@ pub async fn section(loaded: &LoadedConfig) -> Section {
         checks: vec![check],
         text,
     }
+}
+
+/// What `sandbox.mode: off` means for whom: the owner's and admins' commands run on the host;
+/// other users' run in the sandbox — or are refused without a backend — unless
+/// `tools.host_exec_for_users` puts them on the host too.
+fn off_mode(loaded: &LoadedConfig, backend: bool, detail: &str) -> (String, Check) {
+    const OFF: &str = "sandbox.mode is off: the owner's and admins' commands run on the host";
+    if loaded.config.tools.host_exec_for_users {
+        let note = format!("{OFF}, and tools.host_exec_for_users puts every user's there too");
+        return (note.clone(), Check::ok(SECTION, "backend", format!("{detail}; {note}")));
+    }
+    if backend {
+        let note = format!("{OFF}; other users' run in the sandbox");
+        return (note.clone(), Check::ok(SECTION, "backend", format!("{detail}; {note}")));
+    }
+    let note = format!("{OFF}; other users' exec and file tools are refused (no sandbox backend)");
+    let check = Check::warn(SECTION, "backend", format!("{detail}; {note}"))
+        .fix("install bubblewrap or start Docker so other users' tools can run in a sandbox");
+    (note, check)
 }
 
 pub fn mode_name(mode: SandboxMode) -> &'static str {
