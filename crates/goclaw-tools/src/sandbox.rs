@@ -17,6 +17,7 @@ use goclaw_core::{
     ToolOutput, Trust,
 };
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::files::{self, ListArgs, ReadArgs, WriteArgs};
 use crate::workspace::{Access, DENIED_DIRS, WorkspaceGuard};
@@ -46,11 +47,18 @@ pub enum Route {
     Refused(String),
 }
 
+/// The backend a router hands sandboxed calls to, or why there is none.
+#[derive(Debug, Clone)]
+struct Backend {
+    sandbox: Option<Arc<dyn Sandbox>>,
+    unavailable: String,
+}
+
 /// Decides the [`Route`] of every sandboxed tool call.
 #[derive(Debug, Clone)]
 pub struct SandboxRouter {
-    sandbox: Option<Arc<dyn Sandbox>>,
-    unavailable: String,
+    /// `None` until the backend has been chosen (see [`SandboxRouter::pending`]).
+    backend: watch::Receiver<Option<Backend>>,
     mode: SandboxMode,
     agent_modes: BTreeMap<String, SandboxMode>,
     scope: SandboxScope,
@@ -58,6 +66,21 @@ pub struct SandboxRouter {
     /// Whether runs of users who are neither the owner nor an admin may use tools on the host
     /// (`tools.host_exec_for_users`); when not, their calls always go to the sandbox.
     host_for_users: bool,
+}
+
+/// Hands a [`SandboxRouter::pending`] router its backend once it has been chosen.
+#[derive(Debug)]
+pub struct BackendChosen(watch::Sender<Option<Backend>>);
+
+impl BackendChosen {
+    /// The backend in use; when `None`, `unavailable` says why sandboxed calls are refused.
+    pub fn set(self, sandbox: Option<Arc<dyn Sandbox>>, unavailable: impl Into<String>) {
+        let backend = Backend {
+            sandbox,
+            unavailable: unavailable.into(),
+        };
+        self.0.send_replace(Some(backend));
+    }
 }
 
 impl SandboxRouter {
@@ -69,15 +92,27 @@ impl SandboxRouter {
         sandbox: Option<Arc<dyn Sandbox>>,
         unavailable: impl Into<String>,
     ) -> Self {
-        Self {
-            sandbox,
-            unavailable: unavailable.into(),
+        let (router, chosen) = Self::pending(config, agent_overrides);
+        chosen.set(sandbox, unavailable);
+        router
+    }
+
+    /// A router whose backend is still being chosen (probing one takes tens of milliseconds,
+    /// which start-up does not wait for): sandboxed calls wait until [`BackendChosen::set`].
+    pub fn pending(
+        config: &SandboxConfig,
+        agent_overrides: BTreeMap<String, SandboxMode>,
+    ) -> (Self, BackendChosen) {
+        let (sender, backend) = watch::channel(None);
+        let router = Self {
+            backend,
             mode: config.mode,
             agent_modes: agent_overrides,
             scope: config.scope,
             timeout: Duration::from_secs(config.timeout_sec.max(1)),
             host_for_users: false,
-        }
+        };
+        (router, BackendChosen(sender))
     }
 
     /// Lets every user's runs use the host where the agent's sandbox mode does
@@ -119,24 +154,34 @@ impl SandboxRouter {
         }
     }
 
-    /// Where a call of `ctx` runs.
-    pub fn route(&self, ctx: &ToolContext) -> Route {
+    /// Where a call of `ctx` runs (waiting for the backend to be chosen if it must).
+    pub async fn route(&self, ctx: &ToolContext) -> Route {
         let agent_sandboxed = self.is_sandboxed(&ctx.agent_key);
         let user_confined = ctx.trust == Trust::User && !self.host_for_users;
         if !agent_sandboxed && !user_confined {
             return Route::Host;
         }
-        match &self.sandbox {
+        let Some(backend) = self.chosen().await else {
+            return Route::Refused("the sandbox is not available: the gateway is stopping".into());
+        };
+        match backend.sandbox {
             Some(sandbox) => Route::Sandbox {
-                sandbox: sandbox.clone(),
+                sandbox,
                 key: self.key(ctx),
             },
             None if agent_sandboxed => Route::Refused(format!(
                 "this agent's tools must run in a sandbox and none is available: {}",
-                self.unavailable
+                backend.unavailable
             )),
-            None => Route::Refused(format!("{USERS_NEED_A_SANDBOX}: {}", self.unavailable)),
+            None => Route::Refused(format!("{USERS_NEED_A_SANDBOX}: {}", backend.unavailable)),
         }
+    }
+
+    /// The chosen backend; `None` if it never will be (its setter was dropped).
+    async fn chosen(&self) -> Option<Backend> {
+        let mut backend = self.backend.clone();
+        let chosen = backend.wait_for(Option::is_some).await.ok()?;
+        chosen.clone()
     }
 
     /// Timeout of sandboxed commands that name none (`sandbox.timeout_sec`).
@@ -203,7 +248,7 @@ impl Tool for SandboxedFileTool {
     }
 
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> ToolOutput {
-        let (sandbox, key) = match self.router.route(ctx) {
+        let (sandbox, key) = match self.router.route(ctx).await {
             Route::Host => return self.host.call(ctx, arguments).await,
             Route::Refused(reason) => return ToolOutput::error(reason),
             Route::Sandbox { sandbox, key } => (sandbox, key),
@@ -383,8 +428,8 @@ mod tests {
             .with_host_for_users(true)
     }
 
-    #[test]
-    fn users_runs_reach_the_host_only_when_the_operator_allows_it() {
+    #[tokio::test]
+    async fn users_runs_reach_the_host_only_when_the_operator_allows_it() {
         let strict = SandboxRouter::new(
             &SandboxConfig::default(),
             BTreeMap::new(),
@@ -395,15 +440,15 @@ mod tests {
         let mut ctx = context("default");
         ctx.trust = Trust::User;
         assert!(
-            matches!(strict.route(&ctx), Route::Refused(r) if r.starts_with(USERS_NEED_A_SANDBOX) && r.ends_with("no backend in this test"))
+            matches!(strict.route(&ctx).await, Route::Refused(r) if r.starts_with(USERS_NEED_A_SANDBOX) && r.ends_with("no backend in this test"))
         );
         ctx.trust = Trust::Admin;
-        assert!(matches!(strict.route(&ctx), Route::Host));
+        assert!(matches!(strict.route(&ctx).await, Route::Host));
 
         let open = strict.with_host_for_users(true);
         assert!(!open.any_sandboxed());
         ctx.trust = Trust::User;
-        assert!(matches!(open.route(&ctx), Route::Host));
+        assert!(matches!(open.route(&ctx).await, Route::Host));
     }
 
     #[test]
@@ -434,14 +479,29 @@ mod tests {
         assert!(!router(Off, &[]).any_sandboxed());
     }
 
-    #[test]
-    fn sandboxed_agents_without_a_backend_are_refused() {
+    #[tokio::test]
+    async fn calls_wait_for_the_backend_being_chosen() {
+        let (router, chosen) = SandboxRouter::pending(&SandboxConfig::default(), BTreeMap::new());
+        let mut ctx = context("default");
+        ctx.trust = Trust::User;
+        let waiting = tokio::spawn(async move { router.route(&ctx).await });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "routed before a backend was chosen");
+        chosen.set(None, "chosen later");
+        let route = waiting.await.expect("routing task");
+        assert!(matches!(route, Route::Refused(r) if r.ends_with("chosen later")));
+    }
+
+    #[tokio::test]
+    async fn sandboxed_agents_without_a_backend_are_refused() {
         let ctx = context("coder");
         assert!(
-            matches!(router(SandboxMode::NonMain, &[]).route(&ctx), Route::Refused(r) if r.contains("no backend in this test"))
+            matches!(router(SandboxMode::NonMain, &[]).route(&ctx).await, Route::Refused(r) if r.contains("no backend in this test"))
         );
         assert!(matches!(
-            router(SandboxMode::NonMain, &[]).route(&context("default")),
+            router(SandboxMode::NonMain, &[])
+                .route(&context("default"))
+                .await,
             Route::Host
         ));
     }

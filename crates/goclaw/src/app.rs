@@ -65,8 +65,8 @@ impl Application {
         if reloaded > 0 {
             tracing::info!(pending = reloaded, "reloaded pending exec approvals");
         }
-        let sandbox = crate::sandbox::SandboxSetup::start(loaded).await;
-        let pruner = sandbox.spawn_pruner(loaded);
+        let sandbox = crate::sandbox::SandboxSetup::start(loaded);
+        let pruner = sandbox.task;
         let metrics = goclaw_telemetry::Metrics::new();
         let traces = crate::traces::TraceSetup::start(
             loaded,

@@ -1,6 +1,6 @@
 //! The sandbox of a running gateway: `agents.defaults.sandbox` turned into backend settings,
-//! the backend chosen (and the reason logged), the router the sandboxed tools consult, and the
-//! pruning loop.
+//! the router the sandboxed tools consult, and the background task that chooses its backend
+//! (and logs the reason) and then prunes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,19 +14,22 @@ use tokio::task::JoinHandle;
 /// The hidden sub-command the native backend runs inside its sandboxes.
 pub const INIT_SUBCOMMAND: &str = "sandbox-init";
 
-/// The chosen backend and the router built on it.
+/// The router the sandboxed tools consult, and the task that chooses its backend and then
+/// prunes idle sandboxes.
 #[derive(Debug)]
 pub struct SandboxSetup {
     pub router: Arc<SandboxRouter>,
-    /// `None` when nothing runs in a sandbox (`sandbox.mode` is `off` everywhere and
-    /// `tools.host_exec_for_users` is on): no backend was probed.
-    pub selection: Option<Selection>,
+    /// Chooses the backend (when some call can be sandboxed) and then runs the pruner; `None`
+    /// when nothing runs in a sandbox (`sandbox.mode` is `off` everywhere and
+    /// `tools.host_exec_for_users` is on): no backend is probed.
+    pub task: Option<JoinHandle<()>>,
 }
 
 impl SandboxSetup {
-    /// Chooses the backend when some call can be sandboxed (some agent is, or users' runs are
-    /// kept off the host) and logs the choice.
-    pub async fn start(loaded: &LoadedConfig) -> Self {
+    /// Builds the router at once and, when some call can be sandboxed (some agent is, or users'
+    /// runs are kept off the host), chooses the backend in the background — probing one takes
+    /// tens of milliseconds that start-up does not wait for; sandboxed calls wait for it.
+    pub fn start(loaded: &LoadedConfig) -> Self {
         let config = &loaded.config.agents.defaults.sandbox;
         let overrides = agent_modes(loaded);
         let host_for_users = loaded.config.tools.host_exec_for_users;
@@ -38,56 +41,61 @@ impl SandboxSetup {
                 .with_host_for_users(host_for_users);
             return Self {
                 router: Arc::new(router),
-                selection: None,
+                task: None,
             };
         }
-        let selection = select(loaded).await;
-        match &selection.sandbox {
-            Some(_) => tracing::info!(
-                backend = selection.backend,
-                reason = %selection.reason,
-                "sandbox backend selected"
-            ),
-            None => tracing::warn!(
-                reason = %selection.reason,
-                "no sandbox backend: sandboxed agents' and non-admin users' exec and file tools are refused"
-            ),
-        }
-        let router = SandboxRouter::new(
-            config,
-            overrides,
-            selection.sandbox.clone(),
-            selection.reason.clone(),
-        )
-        .with_host_for_users(host_for_users);
+        let (router, chosen) = SandboxRouter::pending(config, overrides);
+        let router = router.with_host_for_users(host_for_users);
+        let settings = settings(config, loaded);
+        let every = prune_interval(loaded);
+        let task = tokio::spawn(async move {
+            let selection = goclaw_sandbox::select(settings, Arc::new(SystemClock)).await;
+            match &selection.sandbox {
+                Some(_) => tracing::info!(
+                    backend = selection.backend,
+                    reason = %selection.reason,
+                    "sandbox backend selected"
+                ),
+                None => tracing::warn!(
+                    reason = %selection.reason,
+                    "no sandbox backend: sandboxed agents' and non-admin users' exec and file tools are refused"
+                ),
+            }
+            let sandbox = selection.sandbox.clone();
+            chosen.set(selection.sandbox, selection.reason);
+            if let Some(sandbox) = sandbox {
+                prune_forever(sandbox, every).await;
+            }
+        });
         Self {
             router: Arc::new(router),
-            selection: Some(selection),
+            task: Some(task),
         }
     }
+}
 
-    /// Runs the pruner every `prune_interval_min` until the task is aborted.
-    pub fn spawn_pruner(&self, loaded: &LoadedConfig) -> Option<JoinHandle<()>> {
-        let sandbox = self.selection.as_ref()?.sandbox.clone()?;
-        let minutes = loaded
-            .config
-            .agents
-            .defaults
-            .sandbox
-            .prune_interval_min
-            .max(1);
-        let every = Duration::from_secs(u64::from(minutes) * 60);
-        Some(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                match sandbox.prune().await {
-                    Ok(report) if report.removed.is_empty() => {}
-                    Ok(report) => tracing::info!(removed = ?report.removed, "sandboxes pruned"),
-                    Err(error) => tracing::warn!(%error, "sandbox pruning failed"),
-                }
-            }
-        }))
+/// How often idle and old sandboxes are pruned (`prune_interval_min`).
+fn prune_interval(loaded: &LoadedConfig) -> Duration {
+    let minutes = loaded
+        .config
+        .agents
+        .defaults
+        .sandbox
+        .prune_interval_min
+        .max(1);
+    Duration::from_secs(u64::from(minutes) * 60)
+}
+
+/// Prunes `sandbox` every `every` until the task is aborted.
+async fn prune_forever(sandbox: Arc<dyn goclaw_core::Sandbox>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match sandbox.prune().await {
+            Ok(report) if report.removed.is_empty() => {}
+            Ok(report) => tracing::info!(removed = ?report.removed, "sandboxes pruned"),
+            Err(error) => tracing::warn!(%error, "sandbox pruning failed"),
+        }
     }
 }
 

@@ -24,8 +24,13 @@ fn bwrap_available() -> bool {
     found
 }
 
+/// An app with `sandbox` as its sandbox settings. Users' tools are allowed on the host
+/// (`tools.host_exec_for_users`), so what routes a call here is the agent's `sandbox.mode`
+/// alone (tests/multi_user.rs covers the users' side).
 async fn app(sandbox: &str) -> TestApp {
-    let config = format!("{{ agents: {{ defaults: {{ sandbox: {sandbox} }} }} }}");
+    let config = format!(
+        "{{ tools: {{ host_exec_for_users: true }}, agents: {{ defaults: {{ sandbox: {sandbox} }} }} }}"
+    );
     spawn_app_with_config(
         StoreBackend::Sqlite,
         &config,

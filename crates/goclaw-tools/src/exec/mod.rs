@@ -222,10 +222,10 @@ impl Tool for ExecTool {
             Ok(cwd) => cwd,
             Err(message) => return ToolOutput::error(message),
         };
-        let route = self
-            .sandbox
-            .as_ref()
-            .map_or(Route::Host, |router| router.route(ctx));
+        let route = match &self.sandbox {
+            Some(router) => router.route(ctx).await,
+            None => Route::Host,
+        };
         let default_timeout = match (&route, &self.sandbox) {
             (Route::Sandbox { .. }, Some(router)) => router.default_timeout(),
             _ => self.settings.default_timeout,

@@ -68,11 +68,17 @@ fn off_mode(loaded: &LoadedConfig, backend: bool, detail: &str) -> (String, Chec
     const OFF: &str = "sandbox.mode is off: the owner's and admins' commands run on the host";
     if loaded.config.tools.host_exec_for_users {
         let note = format!("{OFF}, and tools.host_exec_for_users puts every user's there too");
-        return (note.clone(), Check::ok(SECTION, "backend", format!("{detail}; {note}")));
+        return (
+            note.clone(),
+            Check::ok(SECTION, "backend", format!("{detail}; {note}")),
+        );
     }
     if backend {
         let note = format!("{OFF}; other users' run in the sandbox");
-        return (note.clone(), Check::ok(SECTION, "backend", format!("{detail}; {note}")));
+        return (
+            note.clone(),
+            Check::ok(SECTION, "backend", format!("{detail}; {note}")),
+        );
     }
     let note = format!("{OFF}; other users' exec and file tools are refused (no sandbox backend)");
     let check = Check::warn(SECTION, "backend", format!("{detail}; {note}"))
