@@ -61,10 +61,11 @@ pub async fn file_for_user(
     file_name: &str,
 ) -> Result<Option<ContextFile>, StoreError> {
     let files = store.context_files();
-    if !user.is_empty() && is_per_user_file(agent_type, file_name) {
-        if let Some(own) = files.get_for_user(agent_id, user, file_name).await? {
-            return Ok(Some(own));
-        }
+    if !user.is_empty()
+        && is_per_user_file(agent_type, file_name)
+        && let Some(own) = files.get_for_user(agent_id, user, file_name).await?
+    {
+        return Ok(Some(own));
     }
     files.get(agent_id, file_name).await
 }
