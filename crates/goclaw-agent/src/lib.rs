@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod compaction;
+mod context_files;
 mod datetime;
 mod error;
 mod events;
@@ -35,6 +36,10 @@ mod truncate;
 mod types;
 mod worker;
 
+pub use context_files::{
+    OPEN_AGENT_TYPE, PER_USER_FILE, file_for_user, files_for_user, is_per_user_file,
+    merge_user_files,
+};
 pub use datetime::DateTimeTool;
 pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunId, TOOL_RESULT_EVENT_CHARS};

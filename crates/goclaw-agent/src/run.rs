@@ -141,7 +141,7 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
     )?;
     let mut settings = RunSettings::resolve(&agent, &services.defaults);
     settings.workspace = user_workspace(&agent, &settings, tenant, &plan.user_id);
-    let files = store.context_files().list(agent.id).await?;
+    let files = crate::context_files::files_for_user(store, &agent, &plan.user_id).await?;
     let tools = services.tools.definitions_for(&agent);
     let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
     let system = build_system_prompt(&PromptInput {

@@ -337,6 +337,13 @@ impl Runtime {
         }
     }
 
+    /// Longest user message, in bytes, the runtime lets into a prompt uncut
+    /// (`gateway.max_message_chars`, 0 = no limit); the gateway caps other writes into a
+    /// transcript with it.
+    pub fn max_message_chars(&self) -> usize {
+        self.inner.services.limits.max_message_chars
+    }
+
     /// How many tools agents can call.
     pub fn tool_count(&self) -> usize {
         self.inner.services.tools.len()

@@ -283,7 +283,8 @@ pub struct AgentPatch {
     pub other_config: Option<serde_json::Value>,
 }
 
-/// A context file of an agent (AGENTS.md, SOUL.md, ...), shared by all its users.
+/// A context file of an agent (AGENTS.md, SOUL.md, ...): shared by all its users, or one
+/// user's own copy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContextFile {
     pub agent_id: AgentId,

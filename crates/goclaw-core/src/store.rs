@@ -151,6 +151,28 @@ pub trait ContextFileStore: Send + Sync {
         file_name: &str,
         content: &str,
     ) -> Result<ContextFile, StoreError>;
+    /// `user`'s own files of an agent ordered by name (`user_context_files`).
+    async fn list_for_user(
+        &self,
+        agent: AgentId,
+        user: &str,
+    ) -> Result<Vec<ContextFile>, StoreError>;
+    async fn get_for_user(
+        &self,
+        agent: AgentId,
+        user: &str,
+        file_name: &str,
+    ) -> Result<Option<ContextFile>, StoreError>;
+    /// Creates or replaces `user`'s own file; only for a live agent of `tenant`, else
+    /// `NotFound("agent")`.
+    async fn set_for_user(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        user: &str,
+        file_name: &str,
+        content: &str,
+    ) -> Result<ContextFile, StoreError>;
 }
 
 /// The append-only transcript of each session.

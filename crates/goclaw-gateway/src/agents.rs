@@ -1,9 +1,13 @@
-//! Agent fields as clients send them (WebSocket `agents.create|update` and `/v1/agents`), and
-//! the rules for turning them into store records.
+//! Agent fields as clients send them (WebSocket `agents.create|update` and `/v1/agents`), the
+//! rules for turning them into store records, and where a caller's context-file write goes.
 
-use goclaw_core::{AgentKey, AgentPatch, NewAgent};
+use goclaw_core::{Agent, AgentKey, AgentPatch, NewAgent};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::auth::Principal;
+use crate::quotas::{self, MAX_AGENT_CONFIG_BYTES, QuotaRefusal};
+use crate::ws::frames::ErrorShape;
 
 /// Context files every agent is shown to have (present or missing), in the runtime's load
 /// order.
@@ -88,6 +92,11 @@ fn check(fields: &AgentFields) -> Result<(), String> {
     check_length("name", fields.name.as_deref(), MAX_NAME_CHARS)?;
     check_length("provider", fields.provider.as_deref(), MAX_PROVIDER_CHARS)?;
     check_length("model", fields.model.as_deref(), MAX_MODEL_CHARS)?;
+    check_length(
+        "workspace",
+        fields.workspace.as_deref(),
+        MAX_WORKSPACE_CHARS,
+    )?;
     check_choice(
         "agent_type",
         fields.agent_type.as_deref(),
@@ -178,6 +187,86 @@ pub fn patch_from(fields: &AgentFields) -> Result<AgentPatch, String> {
     })
 }
 
+/// Longest `workspace`, in characters.
+pub const MAX_WORKSPACE_CHARS: usize = 1024;
+
+/// Refuses agent fields too large to store: `other_config` over [`MAX_AGENT_CONFIG_BYTES`].
+pub fn check_quotas(principal: &Principal, fields: &AgentFields) -> Result<(), QuotaRefusal> {
+    let config_bytes = fields
+        .other_config
+        .as_ref()
+        .map_or(0, |c| Value::Object(c.clone()).to_string().len());
+    quotas::check_size(
+        principal,
+        "other_config",
+        config_bytes,
+        MAX_AGENT_CONFIG_BYTES,
+        "bytes",
+    )
+}
+
+/// Where a context-file write goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTarget {
+    /// The agent-level file every user's prompt contains (admins only).
+    Shared,
+    /// The caller's own per-user file.
+    Own,
+}
+
+impl FileTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileTarget::Shared => "agent",
+            FileTarget::Own => "user",
+        }
+    }
+}
+
+/// Why a context-file write was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileRefusal {
+    #[error(
+        "permission denied: {file} of agent {agent} is shared by all its users; changing it \
+         requires the admin role"
+    )]
+    SharedFile { agent: String, file: String },
+    #[error("user_id is required to write a per-user context file")]
+    NoUser,
+}
+
+impl FileRefusal {
+    pub fn into_error_shape(self) -> ErrorShape {
+        match self {
+            FileRefusal::SharedFile { .. } => ErrorShape::unauthorized(self.to_string()),
+            FileRefusal::NoUser => ErrorShape::invalid(self.to_string()),
+        }
+    }
+}
+
+/// Where `principal`'s write of `file_name` of `agent` goes: an admin changes the shared file;
+/// anyone else only their own copy of a file the agent keeps per user (every file of an `open`
+/// agent, USER.md of a `predefined` one).
+pub fn file_target(
+    principal: &Principal,
+    agent: &Agent,
+    file_name: &str,
+) -> Result<FileTarget, FileRefusal> {
+    if principal.sees_all() {
+        return Ok(FileTarget::Shared);
+    }
+    if !goclaw_agent::is_per_user_file(&agent.agent_type, file_name) {
+        return Err(FileRefusal::SharedFile {
+            agent: agent.agent_key.to_string(),
+            file: file_name.to_owned(),
+        });
+    }
+    if principal.user_id.is_empty() {
+        return Err(FileRefusal::NoUser);
+    }
+    Ok(FileTarget::Own)
+}
+
 /// Context file names are plain `NAME.md` files: no paths.
 pub fn check_file_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
@@ -199,6 +288,7 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
 
     fn key(id: Option<&str>, name: Option<&str>) -> Result<String, String> {
         let fields = AgentFields {
@@ -223,6 +313,61 @@ mod tests {
         assert!(key(None, None).is_err());
         assert!(key(None, Some("!!!")).is_err());
         assert!(key(Some("Bad Key"), None).is_err());
+    }
+
+    fn check_target(role: Role, user: &str, agent_type: &str, file: &str, expected: &str) {
+        let principal = Principal {
+            role,
+            user_id: user.to_owned(),
+            tenant_id: goclaw_core::MASTER_TENANT_ID,
+            scopes: None,
+        };
+        let mut agent = NewAgent::new(
+            principal.tenant_id,
+            AgentKey::parse("bot").expect("key"),
+            "Bot",
+        );
+        agent.agent_type = agent_type.to_owned();
+        let agent = Agent {
+            id: goclaw_core::AgentId::generate(),
+            tenant_id: agent.tenant_id,
+            agent_key: agent.agent_key,
+            display_name: agent.display_name,
+            provider: agent.provider,
+            model: agent.model,
+            is_default: agent.is_default,
+            agent_type: agent.agent_type,
+            status: "active".to_owned(),
+            context_window: agent.context_window,
+            max_tool_iterations: agent.max_tool_iterations,
+            workspace: agent.workspace,
+            restrict_to_workspace: agent.restrict_to_workspace,
+            other_config: agent.other_config,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let got = match file_target(&principal, &agent, file) {
+            Ok(target) => target.as_str().to_owned(),
+            Err(FileRefusal::SharedFile { .. }) => "denied".to_owned(),
+            Err(FileRefusal::NoUser) => "no-user".to_owned(),
+        };
+        assert_eq!(got, expected, "{role} {user:?} {agent_type} {file}");
+    }
+
+    #[test]
+    fn context_file_targets() {
+        use Role::*;
+        check_target(Owner, "system", "open", "SOUL.md", "agent");
+        check_target(Admin, "ann", "predefined", "SOUL.md", "agent");
+        check_target(Admin, "ann", "open", "USER.md", "agent");
+        check_target(Operator, "alice", "open", "SOUL.md", "user");
+        check_target(Operator, "alice", "open", "AGENTS.md", "user");
+        check_target(Operator, "alice", "predefined", "USER.md", "user");
+        check_target(Operator, "alice", "predefined", "SOUL.md", "denied");
+        check_target(Operator, "alice", "predefined", "AGENTS.md", "denied");
+        check_target(Operator, "alice", "predefined", "NOTES.md", "denied");
+        check_target(Viewer, "vic", "predefined", "IDENTITY.md", "denied");
+        check_target(Operator, "", "open", "SOUL.md", "no-user");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod bind;
 mod http;
 pub mod origins;
 mod providers;
+mod quotas;
 pub mod ratelimit;
 mod routes;
 pub mod scopes;

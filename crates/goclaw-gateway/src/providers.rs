@@ -2,6 +2,9 @@
 //! `/v1/providers` routes: the request fields, their validation, the encryption of the API key
 //! before it is stored, and the wire shape, which shows the key only masked.
 //!
+//! Moving a provider's endpoint (`api_base` or `provider_type`) clears its stored key unless
+//! the same request supplies one: the key was given for the old endpoint.
+//!
 //! A key is never stored in plaintext: without `GOCLAW_ENCRYPTION_KEY` (no [`SecretBox`] in
 //! the state) a request carrying one is refused.
 
@@ -171,6 +174,44 @@ fn patch_from(
     })
 }
 
+/// Whether `patch` sends `current`'s requests somewhere else: another `api_base`, or another
+/// `provider_type` (whose default base URL applies when `api_base` is empty).
+pub fn moves_endpoint(current: &LlmProvider, patch: &LlmProviderPatch) -> bool {
+    let base = |b: &str| b.trim().trim_end_matches('/').to_owned();
+    let base_moves = patch
+        .api_base
+        .as_deref()
+        .is_some_and(|b| base(b) != base(&current.api_base));
+    let type_moves = patch
+        .provider_type
+        .as_deref()
+        .is_some_and(|t| t != current.provider_type);
+    base_moves || type_moves
+}
+
+/// Clears the stored API key when `patch` moves the provider's endpoint without supplying a
+/// key, so whoever may edit a provider cannot have its key sent to a server of their choosing.
+/// Returns whether the key is being cleared.
+pub fn drop_key_if_endpoint_moves(current: &LlmProvider, patch: &mut LlmProviderPatch) -> bool {
+    if patch.api_key_ciphertext.is_some()
+        || current.api_key_ciphertext.is_empty()
+        || !moves_endpoint(current, patch)
+    {
+        return false;
+    }
+    patch.api_key_ciphertext = Some(String::new());
+    true
+}
+
+/// Logs that `user_id` moved `provider`'s endpoint and its stored key was cleared.
+pub fn log_key_cleared(provider: &ProviderName, user_id: &str) {
+    tracing::warn!(
+        provider = %provider.as_str(),
+        user_id = %user_id,
+        "security.provider_key_cleared"
+    );
+}
+
 /// A provider as clients see it: the key only as `has_api_key` and a masked form
 /// (`abcd****wxyz`, or `****` when it cannot be decrypted here).
 pub fn wire(provider: &LlmProvider, secrets: Option<&SecretBox>) -> Value {
@@ -266,6 +307,67 @@ mod tests {
         let patch = update_patch(&name, fields(json!({"name": "p", "api_key": ""})), None)
             .expect("clearing needs no key");
         assert_eq!(patch.api_key_ciphertext.as_deref(), Some(""));
+    }
+
+    fn stored(api_base: &str, provider_type: &str, key: &str) -> LlmProvider {
+        LlmProvider {
+            id: uuid::Uuid::nil(),
+            tenant_id: MASTER_TENANT_ID,
+            name: provider_name("p").expect("valid"),
+            provider_type: provider_type.to_owned(),
+            api_base: api_base.to_owned(),
+            api_key_ciphertext: key.to_owned(),
+            enabled: true,
+            settings: json!({}),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    /// Whether updating a provider at `https://api.example.com/v1` (type `openai_compat`,
+    /// with a stored key) with `change` clears its key.
+    fn check_clears(change: Value, expected: bool) {
+        let current = stored("https://api.example.com/v1", "openai_compat", "aes-gcm:x");
+        let name = provider_name("p").expect("valid");
+        let b = secret_box();
+        let mut patch = update_patch(&name, fields(change.clone()), Some(&b)).expect("valid");
+        let supplied = patch.api_key_ciphertext.clone();
+        let cleared = drop_key_if_endpoint_moves(&current, &mut patch);
+        assert_eq!(cleared, expected, "{change}");
+        if cleared {
+            assert_eq!(patch.api_key_ciphertext.as_deref(), Some(""), "{change}");
+        } else {
+            assert_eq!(patch.api_key_ciphertext, supplied, "{change}");
+        }
+    }
+
+    #[test]
+    fn moving_the_endpoint_clears_the_key() {
+        check_clears(json!({"api_base": "https://evil.example/v1"}), true);
+        check_clears(json!({"api_base": "http://127.0.0.1:9/v1"}), true);
+        check_clears(json!({"api_base": ""}), true);
+        check_clears(json!({"provider_type": "ollama"}), true);
+        check_clears(json!({"api_base": "https://api.example.com/v1"}), false);
+        check_clears(json!({"api_base": " https://api.example.com/v1/ "}), false);
+        check_clears(json!({"provider_type": "openai_compat"}), false);
+        check_clears(json!({"enabled": false}), false);
+        check_clears(json!({"settings": {"x": 1}}), false);
+        check_clears(
+            json!({"api_base": "https://other.example/v1", "api_key": "sk-new"}),
+            false,
+        );
+        check_clears(
+            json!({"api_base": "https://other.example/v1", "api_key": ""}),
+            false,
+        );
+        let keyless = stored("https://api.example.com/v1", "openai_compat", "");
+        let mut patch = update_patch(
+            &provider_name("p").expect("valid"),
+            fields(json!({"api_base": "https://x.example"})),
+            None,
+        )
+        .expect("valid");
+        assert!(!drop_key_if_endpoint_moves(&keyless, &mut patch));
     }
 
     #[test]

@@ -119,6 +119,11 @@ async fn fill(db: &TestDatabase) {
         )
         .await
         .expect("context file");
+    store
+        .context_files()
+        .set_for_user(MASTER_TENANT_ID, alpha.id, "u1", "USER.md", "# Me\nälice")
+        .await
+        .expect("user context file");
     let session_key = SessionKey::parse("agent:alpha:ws:direct:u1").expect("session key");
     let session = store
         .sessions()

@@ -1,4 +1,5 @@
-//! `/v1/agents`: list and read agents (viewer), create, update and delete them (admin).
+//! `/v1/agents`: list and read agents (viewer), create, update and delete them (admin); an
+//! `other_config` over the size cap is refused with 413.
 
 use axum::Json;
 use axum::extract::State;
@@ -13,8 +14,24 @@ use super::path::ApiPath;
 use super::schemas::{self, Agent, AgentCreate, AgentList, ErrorResponse};
 use crate::agents::{self as shared, AgentFields};
 use crate::auth::Role;
+use crate::quotas::QuotaRefusal;
+use crate::ratelimit::RATE_LIMITED_MESSAGE;
 use crate::routes::AppState;
 use crate::ws::wire_agent;
+
+impl From<QuotaRefusal> for ApiError {
+    fn from(refusal: QuotaRefusal) -> Self {
+        match refusal {
+            QuotaRefusal::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, refusal.to_string())
+            }
+            QuotaRefusal::RateLimited { retry_after } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
+                    .with_retry_after(retry_after)
+            }
+        }
+    }
+}
 
 fn key(raw: &str) -> Result<AgentKey, ApiError> {
     AgentKey::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
@@ -84,6 +101,7 @@ pub async fn get(
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 409, description = "Already exists", body = ErrorResponse),
+        (status = 413, description = "`other_config` is over 64 KiB", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
         (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
@@ -95,6 +113,7 @@ pub async fn create(
     ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Admin, "/v1/agents")?;
+    shared::check_quotas(&caller.0, &fields)?;
     let agent_key = shared::key_for_new_agent(&fields).map_err(ApiError::bad_request)?;
     let mut agent = NewAgent::new(
         caller.0.tenant_id,
@@ -121,6 +140,7 @@ pub async fn create(
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 404, description = "Not found", body = ErrorResponse),
         (status = 409, description = "Already exists", body = ErrorResponse),
+        (status = 413, description = "`other_config` is over 64 KiB", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
         (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
@@ -133,6 +153,7 @@ pub async fn update(
     ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, "/v1/agents")?;
+    shared::check_quotas(&caller.0, &fields)?;
     let patch = shared::patch_from(&fields).map_err(ApiError::bad_request)?;
     let updated = state
         .store

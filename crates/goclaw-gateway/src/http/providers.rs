@@ -110,7 +110,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shared::wire(&created, secrets))))
 }
 
-/// Changes a stored provider (admin).
+/// Changes a stored provider (admin). A new `api_base` or `provider_type` without an `api_key`
+/// clears the stored key (`has_api_key` false in the answer): it was given for the old endpoint.
 #[utoipa::path(
     put,
     path = "/v1/providers/{name}",
@@ -138,12 +139,14 @@ pub async fn update(
     caller.require(Role::Admin, ROUTE)?;
     let name = name(&id)?;
     let secrets = state.secrets.as_deref();
-    let patch = shared::update_patch(&name, fields, secrets)?;
-    let updated = state
-        .store
-        .llm_providers()
-        .update(caller.0.tenant_id, &name, patch)
-        .await?;
+    let mut patch = shared::update_patch(&name, fields, secrets)?;
+    let providers = state.store.llm_providers();
+    let current = providers.get(caller.0.tenant_id, &name).await?;
+    let key_cleared = shared::drop_key_if_endpoint_moves(&current, &mut patch);
+    let updated = providers.update(caller.0.tenant_id, &name, patch).await?;
+    if key_cleared {
+        shared::log_key_cleared(&name, &caller.0.user_id);
+    }
     shared::changed(state.stored_providers.as_ref()).await;
     Ok(Json(shared::wire(&updated, secrets)))
 }

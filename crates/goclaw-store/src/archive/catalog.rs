@@ -131,6 +131,20 @@ pub const TABLES: &[Table] = &[
         order_by: &["id"],
     },
     Table {
+        name: "user_context_files",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("file_name", Text),
+            col("content", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
         name: "sessions",
         columns: &[
             col("id", Uuid),

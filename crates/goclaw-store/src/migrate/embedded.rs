@@ -45,6 +45,7 @@ embed! {
     4 "0004" "traces_spans",
     5 "0005" "runtime_fields",
     6 "0006" "exec_approvals",
+    7 "0007" "user_context_files",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -1,4 +1,10 @@
 //! `agents.*`: listing, creating, updating and deleting agents, and their context files.
+//!
+//! Context files reach other users' prompts, so who may change which is decided here: an
+//! admin reads and writes the agent-level (shared) files; anyone else reads what their own
+//! prompt contains (their per-user file, else the shared one) and writes only their per-user
+//! files — every file of an `open` agent, USER.md of a `predefined` one. Writes are capped at
+//! [`MAX_CONTEXT_FILE_BYTES`] and spend the caller's write budget.
 
 use goclaw_core::{AgentKey, AgentPatch, NewAgent};
 use serde::Deserialize;
@@ -7,7 +13,8 @@ use serde_json::{Value, json};
 use super::Ctx;
 use super::params::{agent_key, parse};
 use super::sessions::store_error;
-use crate::agents::{self as shared, AgentFields};
+use crate::agents::{self as shared, AgentFields, FileTarget};
+use crate::quotas::{MAX_CONTEXT_FILE_BYTES, admit_write, check_size};
 use crate::ws::frames::ErrorShape;
 use crate::ws::wire;
 
@@ -43,6 +50,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
 
 pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let fields: AgentFields = parse(params)?;
+    shared::check_quotas(ctx.principal, &fields)?;
     let key = shared::key_for_new_agent(&fields).map_err(ErrorShape::invalid)?;
     let mut agent = NewAgent::new(
         ctx.principal.tenant_id,
@@ -79,6 +87,7 @@ fn agent_ref(params: &Value) -> Result<AgentKey, ErrorShape> {
 pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let key = agent_ref(&params)?;
     let fields: AgentFields = parse(params)?;
+    shared::check_quotas(ctx.principal, &fields)?;
     let patch: AgentPatch = shared::patch_from(&fields).map_err(ErrorShape::invalid)?;
     let updated = ctx
         .state
@@ -101,28 +110,42 @@ pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     Ok(json!({ "ok": true, "agentId": key.to_string(), "removedBindings": 0 }))
 }
 
+/// `(name, size)` of a file as listed.
+fn listed(name: &str, file: Option<&goclaw_core::ContextFile>) -> Value {
+    match file {
+        Some(file) => json!({ "name": name, "missing": false, "size": file.content.len() }),
+        None => json!({ "name": name, "missing": true, "size": 0 }),
+    }
+}
+
+/// The files the caller may see: an admin the agent-level ones, anyone else what their own
+/// prompt contains.
+async fn visible_files(
+    ctx: &Ctx<'_>,
+    agent: &goclaw_core::Agent,
+) -> Result<Vec<goclaw_core::ContextFile>, ErrorShape> {
+    let store = ctx.state.store.as_ref();
+    let files = if ctx.principal.sees_all() {
+        store.context_files().list(agent.id).await
+    } else {
+        goclaw_agent::files_for_user(store, agent, &ctx.principal.user_id).await
+    };
+    files.map_err(|e| store_error(&e))
+}
+
 pub async fn files_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let key = agent_ref(&params)?;
     let agent = agent_by_key(ctx, &key).await?;
-    let stored = ctx
-        .state
-        .store
-        .context_files()
-        .list(agent.id)
-        .await
-        .map_err(|e| store_error(&e))?;
+    let stored = visible_files(ctx, &agent).await?;
     let mut files: Vec<Value> = shared::CONTEXT_FILES
         .iter()
-        .map(|name| match stored.iter().find(|f| f.file_name == *name) {
-            Some(file) => json!({ "name": name, "missing": false, "size": file.content.len() }),
-            None => json!({ "name": name, "missing": true, "size": 0 }),
-        })
+        .map(|name| listed(name, stored.iter().find(|f| f.file_name == *name)))
         .collect();
     for file in stored
         .iter()
         .filter(|f| !shared::CONTEXT_FILES.contains(&f.file_name.as_str()))
     {
-        files.push(json!({ "name": file.file_name, "missing": false, "size": file.content.len() }));
+        files.push(listed(&file.file_name, Some(file)));
     }
     Ok(json!({ "agentId": key.to_string(), "files": files }))
 }
@@ -140,13 +163,20 @@ pub async fn files_get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
     let key = agent_key(&params.agent_id)?;
     shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
     let agent = agent_by_key(ctx, &key).await?;
-    let file = ctx
-        .state
-        .store
-        .context_files()
-        .get(agent.id, &params.name)
+    let store = ctx.state.store.as_ref();
+    let file = if ctx.principal.sees_all() {
+        store.context_files().get(agent.id, &params.name).await
+    } else {
+        goclaw_agent::file_for_user(
+            store,
+            agent.id,
+            &agent.agent_type,
+            &ctx.principal.user_id,
+            &params.name,
+        )
         .await
-        .map_err(|e| store_error(&e))?;
+    }
+    .map_err(|e| store_error(&e))?;
     let file = match file {
         Some(f) => {
             json!({ "name": f.file_name, "missing": false, "size": f.content.len(), "content": f.content })
@@ -163,17 +193,52 @@ pub async fn files_set(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
     let content = params
         .content
         .ok_or_else(|| ErrorShape::invalid("content is required"))?;
+    let principal = ctx.principal;
+    check_size(
+        principal,
+        "content",
+        content.len(),
+        MAX_CONTEXT_FILE_BYTES,
+        "bytes",
+    )?;
     let agent = agent_by_key(ctx, &key).await?;
-    let file = ctx
-        .state
-        .store
-        .context_files()
-        .set(ctx.principal.tenant_id, agent.id, &params.name, &content)
-        .await
-        .map_err(|e| store_error(&e))?;
+    let target = shared::file_target(principal, &agent, &params.name).map_err(|refusal| {
+        tracing::warn!(
+            method = "agents.files.set",
+            role = %principal.role,
+            user_id = %principal.user_id,
+            agent = %key,
+            file = %params.name,
+            "security.permission_denied"
+        );
+        refusal.into_error_shape()
+    })?;
+    admit_write(
+        ctx.state,
+        principal,
+        &format!("conn:{}", ctx.conn_id),
+        &ctx.remote.to_string(),
+        "agents.files.set",
+    )?;
+    let files = ctx.state.store.context_files();
+    let tenant = principal.tenant_id;
+    let file = match target {
+        FileTarget::Shared => files.set(tenant, agent.id, &params.name, &content).await,
+        FileTarget::Own => {
+            files
+                .set_for_user(tenant, agent.id, &principal.user_id, &params.name, &content)
+                .await
+        }
+    }
+    .map_err(|e| store_error(&e))?;
     Ok(json!({
         "agentId": key.to_string(),
-        "file": { "name": file.file_name, "missing": false, "size": file.content.len() },
+        "file": {
+            "name": file.file_name,
+            "missing": false,
+            "size": file.content.len(),
+            "scope": target.as_str(),
+        },
         "propagated": false,
     }))
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::params::{parse, resolve_agent, session_key};
 use super::sessions::{owned_session, store_error, visible_transcript};
 use super::{Ctx, Reply};
+use crate::quotas::{admit_write, check_size};
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, millis_ceil, user_key};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 use crate::ws::wire;
@@ -175,11 +176,27 @@ struct InjectParams {
     label: Option<String>,
 }
 
-/// Appends an assistant message to a session's transcript.
+/// Appends an assistant message to a session's transcript. The message is capped at
+/// `gateway.max_message_chars` (refused, not cut: it is not the user's own words) and spends the
+/// caller's write budget.
 pub async fn inject(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: InjectParams = parse(params)?;
     let key = session_key(&params.session_key)?;
+    check_size(
+        ctx.principal,
+        "message",
+        params.message.len(),
+        ctx.state.runtime.max_message_chars(),
+        "bytes",
+    )?;
     let session = owned_session(ctx, &key).await?;
+    admit_write(
+        ctx.state,
+        ctx.principal,
+        &format!("conn:{}", ctx.conn_id),
+        &ctx.remote.to_string(),
+        "chat.inject",
+    )?;
     let label: Option<String> = params.label.map(|l| l.chars().take(100).collect());
     let content = match label.as_deref().filter(|l| !l.is_empty()) {
         Some(label) => format!("[{label}]\n\n{}", params.message),

@@ -1,5 +1,6 @@
 //! `providers.*` (admin): the LLM providers stored in the caller's tenant. API keys go in as
-//! plaintext and are stored encrypted; they come back only masked.
+//! plaintext and are stored encrypted; they come back only masked. Moving a provider's endpoint
+//! without a new key clears the stored one (`apiKeyCleared` in the answer).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,16 +58,26 @@ pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let name = name_param(&params)?;
     let fields: ProviderFields = parse(params)?;
     let secrets = ctx.state.secrets.as_deref();
-    let patch = shared::update_patch(&name, fields, secrets).map_err(input_error)?;
-    let updated = ctx
-        .state
-        .store
-        .llm_providers()
+    let mut patch = shared::update_patch(&name, fields, secrets).map_err(input_error)?;
+    let providers = ctx.state.store.llm_providers();
+    let current = providers
+        .get(ctx.principal.tenant_id, &name)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let key_cleared = shared::drop_key_if_endpoint_moves(&current, &mut patch);
+    let updated = providers
         .update(ctx.principal.tenant_id, &name, patch)
         .await
         .map_err(|e| store_error(&e))?;
+    if key_cleared {
+        shared::log_key_cleared(&name, &ctx.principal.user_id);
+    }
     shared::changed(ctx.state.stored_providers.as_ref()).await;
-    Ok(json!({ "ok": true, "provider": shared::wire(&updated, secrets) }))
+    Ok(json!({
+        "ok": true,
+        "provider": shared::wire(&updated, secrets),
+        "apiKeyCleared": key_cleared,
+    }))
 }
 
 pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {

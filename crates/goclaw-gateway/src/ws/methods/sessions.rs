@@ -1,5 +1,6 @@
 //! `sessions.*`: listing, previewing, patching, deleting, resetting and compacting sessions.
-//! Non-admin callers only ever see their own sessions.
+//! Non-admin callers only ever see their own sessions. A patch's label and metadata are capped
+//! in size and spend the caller's write budget.
 
 use goclaw_core::{Session, SessionFilter, SessionKey, SessionPatch, StoreError};
 use serde::Deserialize;
@@ -7,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::params::{parse, session_key};
+use crate::quotas::{MAX_SESSION_LABEL_CHARS, MAX_SESSION_METADATA_BYTES, admit_write, check_size};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 use crate::ws::wire;
 
@@ -139,6 +141,29 @@ pub async fn patch(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     if params.metadata.as_ref().is_some_and(|m| !m.is_object()) {
         return Err(ErrorShape::invalid("metadata must be an object"));
     }
+    let label_chars = params.label.as_deref().map_or(0, |l| l.chars().count());
+    check_size(
+        ctx.principal,
+        "label",
+        label_chars,
+        MAX_SESSION_LABEL_CHARS,
+        "characters",
+    )?;
+    let metadata_bytes = params.metadata.as_ref().map_or(0, |m| m.to_string().len());
+    check_size(
+        ctx.principal,
+        "metadata",
+        metadata_bytes,
+        MAX_SESSION_METADATA_BYTES,
+        "bytes",
+    )?;
+    admit_write(
+        ctx.state,
+        ctx.principal,
+        &format!("conn:{}", ctx.conn_id),
+        &ctx.remote.to_string(),
+        "sessions.patch",
+    )?;
     let patch = SessionPatch {
         label: params.label,
         model: params.model,
