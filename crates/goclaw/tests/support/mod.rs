@@ -149,6 +149,11 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The process id of the gateway.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running child has a pid")
+    }
+
     /// Everything the process wrote to stdout so far.
     pub fn stdout(&self) -> String {
         joined(&self.stdout)
