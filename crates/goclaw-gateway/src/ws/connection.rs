@@ -135,6 +135,9 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let connect_deadline = tokio::time::Instant::now() + state.deadlines.ws_connect;
     let shutdown = state.shutdown.clone();
     let mut key: Option<KeyWatch> = None;
+    // Once authenticated, the connect deadline is over for good (even if a later request finds
+    // the key revoked and the connection has to `connect` again).
+    let mut authenticated = false;
 
     let close: Option<(u16, &'static str)> = loop {
         // Checked before anything else is forwarded: no event reaches a revoked key.
@@ -162,7 +165,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
             () = tokio::time::sleep_until(deadline) => {
                 break Some((CLOSE_POLICY, "read deadline exceeded"));
             }
-            () = tokio::time::sleep_until(connect_deadline), if conn.principal().is_none() => {
+            () = tokio::time::sleep_until(connect_deadline), if !authenticated => {
                 tracing::debug!(client = %id, remote = %remote, "websocket did not connect in time");
                 break Some((CLOSE_POLICY, "connect deadline exceeded"));
             }
@@ -204,6 +207,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                         let was_authenticated = conn.principal().is_some();
                         handle_text(&mut conn, text.as_str()).await;
                         if !was_authenticated && conn.principal().is_some() {
+                            authenticated = true;
                             events = Some(state.runtime.subscribe());
                             approvals = state.approvals.as_ref().map(|b| b.subscribe());
                             key = conn.api_key().map(|bound| KeyWatch {
