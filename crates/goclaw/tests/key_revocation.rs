@@ -1,6 +1,7 @@
 //! Revoking or expiring an API key closes the WebSocket connections opened with it at once, with
 //! a close frame saying why, on both backends; connections of other keys keep working and keep
-//! receiving their events.
+//! receiving their events. A revocation this gateway did not see (another replica's) is caught
+//! on the connection's next request.
 
 use std::time::Duration;
 
@@ -94,6 +95,31 @@ revocation_test!(
         let reason = close_reason(&mut dave, Duration::from_secs(10)).await;
         assert_eq!(reason, "api key expired");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+);
+
+revocation_test!(
+    a_key_revoked_by_another_replica_is_refused_on_the_next_request,
+    |app: TestApp| async move {
+        let (id, key) = user_key(&app, "erin", None).await;
+        let mut erin = WsClient::open(&app.ws_url()).await;
+        erin.call_ok("connect", json!({ "token": key })).await;
+        erin.call_ok("agents.list", json!({})).await;
+        // Another replica on the same database revokes it: this one learns on the next request.
+        let id: goclaw_core::ApiKeyId = id.parse().expect("key id");
+        app.db
+            .store()
+            .api_keys()
+            .revoke(id)
+            .await
+            .expect("revoke in the store");
+        let res = erin.call("agents.list", json!({})).await;
+        assert_eq!(res["error"]["code"], "UNAUTHORIZED", "{res}");
+        let res = erin.call("agents.list", json!({})).await;
+        assert_eq!(
+            res["error"]["message"], "first request must be 'connect'",
+            "{res}"
+        );
     }
 );
 
