@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -55,7 +56,33 @@ pub struct GatewayConfig {
     pub background_provider: Option<String>,
     /// Model used for background work; empty uses the agent default.
     pub background_model: Option<String>,
+    /// Most connections (HTTP and WebSocket) the gateway keeps open at once;
+    /// a connection beyond it is answered 503 and closed. 0 disables the cap.
+    pub max_connections: u32,
+    /// Most connections one client address keeps open at once (IPv6 clients
+    /// are counted per /64); 0 disables the cap. Loopback is not exempt.
+    pub max_connections_per_ip: u32,
+    /// Milliseconds a client has to send a complete request head once the
+    /// connection is ready for one (slow-header defence); 0 uses the default.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds an HTTP keep-alive connection may wait for its next
+    /// request before it is closed; 0 uses the default.
+    pub idle_timeout_ms: u64,
+    /// Milliseconds a WebSocket has to authenticate with `connect` before it
+    /// is closed; other frames and pings do not extend it. 0 uses the default.
+    pub ws_connect_timeout_ms: u64,
 }
+
+/// Default of `gateway.max_connections`.
+const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+/// Default of `gateway.max_connections_per_ip`.
+const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 256;
+/// Default of `gateway.header_read_timeout_ms`.
+const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// Default of `gateway.idle_timeout_ms`.
+const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Default of `gateway.ws_connect_timeout_ms`.
+const DEFAULT_WS_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 impl Default for GatewayConfig {
     fn default() -> Self {
@@ -78,8 +105,34 @@ impl Default for GatewayConfig {
             task_recovery_interval_sec: 300,
             background_provider: None,
             background_model: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            ws_connect_timeout_ms: DEFAULT_WS_CONNECT_TIMEOUT_MS,
         }
     }
+}
+
+impl GatewayConfig {
+    /// `header_read_timeout_ms`, its default when 0.
+    pub fn header_read_timeout(&self) -> Duration {
+        millis_or(self.header_read_timeout_ms, DEFAULT_HEADER_READ_TIMEOUT_MS)
+    }
+
+    /// `idle_timeout_ms`, its default when 0.
+    pub fn idle_timeout(&self) -> Duration {
+        millis_or(self.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS)
+    }
+
+    /// `ws_connect_timeout_ms`, its default when 0.
+    pub fn ws_connect_timeout(&self) -> Duration {
+        millis_or(self.ws_connect_timeout_ms, DEFAULT_WS_CONNECT_TIMEOUT_MS)
+    }
+}
+
+fn millis_or(value: u64, default: u64) -> Duration {
+    Duration::from_millis(if value == 0 { default } else { value })
 }
 
 /// Response to a detected prompt-injection attempt.

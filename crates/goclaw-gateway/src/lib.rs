@@ -5,12 +5,14 @@
 //! `goclaw_core::Store` trait and agents through the `goclaw_agent::Runtime`, and never touches
 //! SQL; it knows nothing about configuration files either — the binary hands it ready
 //! settings.
-#![forbid(unsafe_code)]
+//!
+//! `unsafe` is denied everywhere but in `connections/memory.rs` (one allocator call).
 
 mod agents;
 mod api_keys;
 pub mod auth;
 mod bind;
+mod connections;
 mod http;
 pub mod origins;
 mod providers;
@@ -23,6 +25,7 @@ mod ws;
 
 pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
+pub use connections::{ConnectionDeadlines, ConnectionLimits};
 pub use http::{metrics_router, serve_metrics};
 pub use providers::StoredProviders;
 pub use routes::{AppState, router};

@@ -44,6 +44,8 @@ pub struct AppState {
     pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
     /// The Prometheus registry `/metrics` exposes; handlers record into it.
     pub metrics: goclaw_telemetry::Metrics,
+    /// Header, idle and WebSocket `connect` deadlines of every connection.
+    pub deadlines: crate::ConnectionDeadlines,
 }
 
 /// All routes of the gateway.

@@ -11,7 +11,10 @@ use goclaw_config::LoadedConfig;
 use goclaw_core::{MASTER_TENANT_ID, Store};
 use goclaw_gateway::origins::OriginPolicy;
 use goclaw_gateway::ratelimit::RateLimiter;
-use goclaw_gateway::{AppState, AuthSettings, Gateway, GatewaySettings, check_bind_security};
+use goclaw_gateway::{
+    AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
+    check_bind_security,
+};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
@@ -103,6 +106,7 @@ impl Application {
             rate_limiter: RateLimiter::new(loaded.config.gateway.rate_limit_rpm),
             approvals: Some(approvals),
             metrics,
+            deadlines: connection_deadlines(loaded),
         };
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
@@ -342,5 +346,18 @@ fn gateway_settings(loaded: &LoadedConfig) -> GatewaySettings {
         token_configured: gateway.token.as_ref().is_some_and(|t| !t.is_empty()),
         allow_insecure_no_auth: loaded.runtime.allow_insecure_no_auth,
         drain_timeout: DRAIN_TIMEOUT,
+        limits: ConnectionLimits {
+            max_total: gateway.max_connections as usize,
+            max_per_ip: gateway.max_connections_per_ip as usize,
+        },
+    }
+}
+
+fn connection_deadlines(loaded: &LoadedConfig) -> ConnectionDeadlines {
+    let gateway = &loaded.config.gateway;
+    ConnectionDeadlines {
+        header_read: gateway.header_read_timeout(),
+        idle: gateway.idle_timeout(),
+        ws_connect: gateway.ws_connect_timeout(),
     }
 }

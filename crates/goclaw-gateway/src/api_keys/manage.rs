@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Principal, Role};
 use crate::scopes::Scope;
+use crate::ws::ClientRegistry;
 
 /// Longest key name.
 const MAX_NAME_CHARS: usize = 100;
@@ -121,8 +122,14 @@ pub async fn list(store: &dyn Store, caller: &Principal) -> Result<Value, Manage
     Ok(json!({ "keys": keys.iter().map(wire).collect::<Vec<_>>() }))
 }
 
-/// Revokes key `id`; it stops working from the next request on.
-pub async fn revoke(store: &dyn Store, caller: &Principal, id: &str) -> Result<Value, ManageError> {
+/// Revokes key `id`: it stops working from the next request on, and the WebSocket connections
+/// opened with it are closed at once.
+pub async fn revoke(
+    store: &dyn Store,
+    clients: &ClientRegistry,
+    caller: &Principal,
+    id: &str,
+) -> Result<Value, ManageError> {
     let id: ApiKeyId = id
         .trim()
         .parse()
@@ -133,7 +140,8 @@ pub async fn revoke(store: &dyn Store, caller: &Principal, id: &str) -> Result<V
         return Err(ManageError::NotFound);
     }
     store.api_keys().revoke(id).await?;
-    tracing::info!(key_id = %id, user_id = %caller.user_id, "api key revoked");
+    let closed = clients.close_key(id);
+    tracing::info!(key_id = %id, user_id = %caller.user_id, closed_connections = closed, "api key revoked");
     Ok(json!({ "ok": true, "id": id.to_string(), "revoked": true }))
 }
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use goclaw_core::{ApiKey, ApiKeyScope, MASTER_TENANT_ID, Store, StoreError};
+use chrono::{DateTime, Utc};
+use goclaw_core::{ApiKey, ApiKeyId, ApiKeyScope, MASTER_TENANT_ID, Store, StoreError};
 
 use crate::auth::Principal;
 use crate::scopes::role_for;
@@ -35,11 +35,20 @@ impl KeyRejection {
     }
 }
 
-/// A successful key login: who the caller is, and the hash to re-check the key by.
+/// A successful key login: who the caller is, and the key it authenticated with.
 #[derive(Debug, Clone)]
 pub struct KeyLogin {
     pub principal: Principal,
-    pub key_hash: String,
+    pub key: BoundKey,
+}
+
+/// The key a connection authenticated with: its hash to re-check it by, its id to close the
+/// connection by when the key is revoked, and when it expires.
+#[derive(Debug, Clone)]
+pub struct BoundKey {
+    pub hash: String,
+    pub id: ApiKeyId,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Where a request came from, for log lines.
@@ -69,7 +78,11 @@ pub async fn authenticate(
     };
     Ok(KeyLogin {
         principal,
-        key_hash,
+        key: BoundKey {
+            hash: key_hash,
+            id: key.id,
+            expires_at: key.expires_at,
+        },
     })
 }
 

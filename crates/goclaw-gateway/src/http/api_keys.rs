@@ -73,7 +73,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Revokes an API key (admin); it stops working from the next request on.
+/// Revokes an API key (admin); it stops working from the next request on, and WebSocket
+/// connections opened with it are closed at once.
 #[utoipa::path(
     post,
     path = "/v1/api-keys/{id}/revoke",
@@ -96,7 +97,7 @@ pub async fn revoke(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin, ROUTE)?;
-    let revoked = manage::revoke(state.store.as_ref(), &caller.0, &id)
+    let revoked = manage::revoke(state.store.as_ref(), &state.clients, &caller.0, &id)
         .await
         .map_err(error)?;
     Ok(Json(revoked))

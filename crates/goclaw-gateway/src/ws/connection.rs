@@ -1,9 +1,11 @@
 //! One WebSocket connection: a reader loop that dispatches requests in order, a writer task fed
-//! by a bounded queue, pings, a read deadline, and forwarding of the agent events this client
-//! may see.
+//! by a bounded queue, pings, deadlines, and forwarding of the agent events this client may see.
 //!
 //! A client that cannot keep up (its outbound queue is full) is disconnected with a close reason
-//! rather than silently losing frames.
+//! rather than silently losing frames. A socket must authenticate with `connect` within the
+//! connect deadline, which no other frame extends; after that, any frame (or pong) within the
+//! read deadline keeps it open. A connection opened with an API key is closed, with a close
+//! frame saying why, the moment the key is revoked or expires.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,10 +13,12 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use goclaw_tools::exec::ApprovalEvent;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::clients::ClientInfo;
@@ -128,10 +132,28 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut deadline = tokio::time::Instant::now() + READ_DEADLINE;
+    let connect_deadline = tokio::time::Instant::now() + state.deadlines.ws_connect;
     let shutdown = state.shutdown.clone();
+    let mut key: Option<KeyWatch> = None;
+    // Once authenticated, the connect deadline is over for good (even if a later request finds
+    // the key revoked and the connection has to `connect` again).
+    let mut authenticated = false;
 
     let close: Option<(u16, &'static str)> = loop {
+        // Checked before anything else is forwarded: no event reaches a revoked key.
+        if key.as_ref().is_some_and(|k| k.revoked.is_cancelled()) {
+            tracing::info!(client = %id, "closing a websocket whose api key was revoked");
+            break Some((CLOSE_POLICY, "api key revoked"));
+        }
         tokio::select! {
+            () = key_revoked(&key) => {
+                tracing::info!(client = %id, "closing a websocket whose api key was revoked");
+                break Some((CLOSE_POLICY, "api key revoked"));
+            }
+            () = key_expired(&key) => {
+                tracing::info!(client = %id, "closing a websocket whose api key expired");
+                break Some((CLOSE_POLICY, "api key expired"));
+            }
             () = shutdown.cancelled() => {
                 outbound.send(&frames::event("shutdown", serde_json::json!({})));
                 break Some((CLOSE_GOING_AWAY, "gateway shutting down"));
@@ -142,6 +164,10 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
             }
             () = tokio::time::sleep_until(deadline) => {
                 break Some((CLOSE_POLICY, "read deadline exceeded"));
+            }
+            () = tokio::time::sleep_until(connect_deadline), if !authenticated => {
+                tracing::debug!(client = %id, remote = %remote, "websocket did not connect in time");
+                break Some((CLOSE_POLICY, "connect deadline exceeded"));
             }
             _ = ping.tick() => {
                 let _ = outbound.frames.try_send(Message::Ping(Default::default()));
@@ -181,8 +207,13 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                         let was_authenticated = conn.principal().is_some();
                         handle_text(&mut conn, text.as_str()).await;
                         if !was_authenticated && conn.principal().is_some() {
+                            authenticated = true;
                             events = Some(state.runtime.subscribe());
                             approvals = state.approvals.as_ref().map(|b| b.subscribe());
+                            key = conn.api_key().map(|bound| KeyWatch {
+                                revoked: state.clients.bind_key(id, bound.id),
+                                expires_at: bound.expires_at,
+                            });
                         }
                     }
                     Message::Binary(_) => {
@@ -204,6 +235,38 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     drop(conn);
     state.clients.remove(id);
     let _ = tokio::time::timeout(WRITE_DEADLINE, writer).await;
+}
+
+/// What ends a connection opened with an API key: its revocation, or its expiry.
+struct KeyWatch {
+    revoked: CancellationToken,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Longest single wait for an expiry; a later one is waited for in several steps.
+const EXPIRY_STEP: Duration = Duration::from_secs(24 * 3600);
+
+async fn key_revoked(key: &Option<KeyWatch>) {
+    match key {
+        Some(key) => key.revoked.cancelled().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the connection's key expires (never without a key or an expiry).
+async fn key_expired(key: &Option<KeyWatch>) {
+    let Some(expires_at) = key.as_ref().and_then(|k| k.expires_at) else {
+        return std::future::pending().await;
+    };
+    loop {
+        let Ok(left) = (expires_at - Utc::now()).to_std() else {
+            return;
+        };
+        if left.is_zero() {
+            return;
+        }
+        tokio::time::sleep(left.min(EXPIRY_STEP)).await;
+    }
 }
 
 async fn recv_event<T: Clone>(

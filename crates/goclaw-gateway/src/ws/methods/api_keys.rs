@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::params::parse;
 use super::{Connection, Ctx};
 use crate::api_keys::manage::{self, CreateParams, ManageError};
-use crate::api_keys::verify::{self, KeyRejection, Origin};
+use crate::api_keys::verify::{self, BoundKey, KeyRejection, Origin};
 use crate::auth::Principal;
 use crate::scopes::method_access;
 use crate::ws::frames::ErrorShape;
@@ -19,8 +19,10 @@ pub async fn guard(
     principal: &Principal,
     method: &str,
 ) -> Result<(), ErrorShape> {
-    let (Some(key_hash), Some(scopes)) = (conn.api_key_hash.clone(), principal.scopes.as_ref())
-    else {
+    let (Some(key_hash), Some(scopes)) = (
+        conn.api_key.as_ref().map(|k| k.hash.clone()),
+        principal.scopes.as_ref(),
+    ) else {
         return Ok(());
     };
     let remote = conn.remote.to_string();
@@ -35,7 +37,7 @@ pub async fn guard(
         }
         Err(rejection) => {
             conn.principal = None;
-            conn.api_key_hash = None;
+            conn.api_key = None;
             return Err(ErrorShape::unauthorized(format!(
                 "permission denied: {rejection}"
             )));
@@ -78,9 +80,14 @@ struct RevokeParams {
 
 pub async fn revoke(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: RevokeParams = parse(params)?;
-    manage::revoke(ctx.state.store.as_ref(), ctx.principal, &params.id)
-        .await
-        .map_err(error)
+    manage::revoke(
+        ctx.state.store.as_ref(),
+        &ctx.state.clients,
+        ctx.principal,
+        &params.id,
+    )
+    .await
+    .map_err(error)
 }
 
 fn error(error: ManageError) -> ErrorShape {
@@ -92,19 +99,20 @@ fn error(error: ManageError) -> ErrorShape {
     }
 }
 
-/// `connect` with an API key: the principal and the hash to re-check the key by.
+/// `connect` with an API key: the principal and the key, to re-check it by and to close the
+/// connection by when it is revoked.
 pub async fn login(
     conn: &Connection,
     token: &str,
     user_id: &str,
-) -> Result<(Principal, Option<String>), ErrorShape> {
+) -> Result<(Principal, Option<BoundKey>), ErrorShape> {
     let remote = conn.remote.to_string();
     let origin = Origin {
         method: "connect",
         remote: &remote,
     };
     match verify::authenticate(&conn.state.store, token, user_id, origin).await {
-        Ok(login) => Ok((login.principal, Some(login.key_hash))),
+        Ok(login) => Ok((login.principal, Some(login.key))),
         Err(KeyRejection::Store(_)) => Err(ErrorShape::internal("cannot check the api key")),
         Err(rejection) => Err(ErrorShape::unauthorized(format!(
             "permission denied: {rejection}"

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::connection::Outbound;
 use super::frames::{ErrorShape, RequestFrame};
+use crate::api_keys::verify::BoundKey;
 use crate::auth::{Principal, Role};
 use crate::routes::AppState;
 
@@ -43,8 +44,8 @@ pub struct Connection {
     pub state: AppState,
     pub outbound: Outbound,
     principal: Option<Principal>,
-    /// SHA-256 of the API key the connection authenticated with, re-checked on every request.
-    api_key_hash: Option<String>,
+    /// The API key the connection authenticated with, re-checked on every request.
+    api_key: Option<BoundKey>,
 }
 
 impl Connection {
@@ -56,13 +57,18 @@ impl Connection {
             state,
             outbound,
             principal: None,
-            api_key_hash: None,
+            api_key: None,
         }
     }
 
     /// The authenticated caller, once `connect` succeeded.
     pub fn principal(&self) -> Option<&Principal> {
         self.principal.as_ref()
+    }
+
+    /// The API key the connection authenticated with, if it did with one.
+    pub fn api_key(&self) -> Option<&BoundKey> {
+        self.api_key.as_ref()
     }
 }
 

@@ -19,7 +19,7 @@ struct ConnectParams {
 pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
     let params: ConnectParams = parse(params)?;
     let user_id = params.user_id.chars().take(255).collect::<String>();
-    let (principal, key_hash) = if crate::api_keys::looks_like_key(&params.token)
+    let (principal, key) = if crate::api_keys::looks_like_key(&params.token)
         && !conn.state.auth.is_gateway_token(&params.token)
     {
         super::api_keys::login(conn, &params.token, &user_id).await?
@@ -45,7 +45,7 @@ pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, Erro
         "server": { "name": "goclaw", "version": conn.state.version },
     });
     conn.principal = Some(principal);
-    conn.api_key_hash = key_hash;
+    conn.api_key = key;
     Ok(payload)
 }
 
