@@ -6,13 +6,15 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::deny::{self, DenyGroups};
 use super::parse::{self, ParseError, SimpleCommand};
+use super::resolve;
 
 /// A command line that passed the guard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screened {
     /// The normalized command line, the one that runs.
     pub command: String,
-    /// Every simple command it runs.
+    /// Every simple command it runs, as the shell will run it (literal variables substituted,
+    /// wrappers unwrapped, paths resolved).
     pub commands: Vec<SimpleCommand>,
 }
 
@@ -62,7 +64,7 @@ pub fn screen(command: &str, groups: &DenyGroups) -> Result<Screened, Refusal> {
     if command.trim().is_empty() {
         return Err(Refusal::Empty);
     }
-    let commands = parse::parse(&command)?;
+    let commands = resolve::resolve(parse::parse(&command)?)?;
     if let Some(denial) = deny::check(&command, &commands, groups) {
         return Err(Refusal::Denied {
             group: denial.group,

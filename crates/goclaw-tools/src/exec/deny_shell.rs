@@ -1,0 +1,173 @@
+//! Deny rules that judge what the shell will really run, after the resolver substituted
+//! literal variables and resolved paths: a program name only known at run time, code read by
+//! a shell or interpreter from a pipe, sensitive host paths in any spelling (globs, `..`, `cd`),
+//! and network commands aimed at this machine in any address spelling or at a computed host.
+
+use std::net::IpAddr;
+
+use super::parse::{SimpleCommand, is_short_flag_with, unversioned};
+use super::paths;
+use crate::web::ssrf::{blocked_hostname, reaches_this_host};
+
+/// Shells, by their unversioned name.
+pub const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "ash", "fish", "mksh", "yash", "busybox",
+];
+/// Script interpreters, by their unversioned name (`python3.11` is `python`).
+pub const INTERPRETERS: &[&str] = &[
+    "python",
+    "pypy",
+    "perl",
+    "ruby",
+    "node",
+    "nodejs",
+    "php",
+    "lua",
+    "luajit",
+    "deno",
+    "bun",
+    "tclsh",
+    "wish",
+    "Rscript",
+    "osascript",
+    "pwsh",
+    "powershell",
+];
+
+/// Whether `program` is a script interpreter, version suffix or not.
+pub fn is_interpreter(program: &str) -> bool {
+    INTERPRETERS.contains(&unversioned(program)) || INTERPRETERS.contains(&program)
+}
+
+/// Whether `program` is a shell, version suffix or not.
+pub fn is_shell(program: &str) -> bool {
+    SHELLS.contains(&unversioned(program))
+}
+
+/// Host paths no command may name, the deny group each belongs to, and whether the denial
+/// names the path (`access to /etc/shadow`) or not (`environment read`). `*` is any one name.
+const SENSITIVE: &[(&str, &str)] = &[
+    ("env_dump", "/proc/*/environ"),
+    ("env_dump", "/proc/*/task/*/environ"),
+    ("dangerous_paths", "/etc/shadow"),
+    ("dangerous_paths", "/etc/shadow-"),
+    ("dangerous_paths", "/etc/gshadow"),
+    ("dangerous_paths", "/etc/gshadow-"),
+    ("dangerous_paths", "/etc/sudoers"),
+    ("dangerous_paths", "/etc/sudoers.d/*"),
+    ("dangerous_paths", "/etc/master.passwd"),
+    ("container_escape", "/var/run/docker.sock"),
+    ("container_escape", "/run/docker.sock"),
+    ("container_escape", "/proc/*/root"),
+    ("container_escape", "/proc/*/mem"),
+    ("container_escape", "/proc/sys/kernel/*"),
+    ("container_escape", "/sys/kernel/*"),
+    ("env_injection", "/etc/ld.so.preload"),
+];
+
+/// The first sensitive path of `group` that `cmd` may name.
+fn sensitive(cmd: &SimpleCommand, group: &str) -> Option<String> {
+    cmd.paths.iter().find_map(|path| {
+        SENSITIVE
+            .iter()
+            .filter(|(g, _)| *g == group)
+            .find(|(_, target)| paths::may_name(path, target))
+            .map(|_| path.clone())
+    })
+}
+
+pub(super) fn environ_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    sensitive(cmd, "env_dump").map(|_| "environment read".to_owned())
+}
+
+pub(super) fn secret_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    sensitive(cmd, "dangerous_paths").map(|p| format!("access to {p}"))
+}
+
+pub(super) fn host_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    sensitive(cmd, "container_escape").map(|p| format!("host access via {p}"))
+}
+
+pub(super) fn preload_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    sensitive(cmd, "env_injection").map(|p| format!("access to {p}"))
+}
+
+/// A program whose name is computed when the line runs: an unknown variable, a command
+/// substitution, `$'…'` quoting.
+pub(super) fn computed_program(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    let name = cmd.argv.first()?;
+    (name.contains('$') || name.contains('`')).then(|| {
+        format!(
+            "the program name {name} is only known when the command runs; \
+             write the program name literally"
+        )
+    })
+}
+
+/// A shell or interpreter reading its program from a pipe (`… | sh`, `… | python3`).
+pub(super) fn code_from_pipe(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    let p = cmd.program();
+    if cmd.stage == 0 || !(is_shell(p) || is_interpreter(p)) {
+        return None;
+    }
+    let args = cmd.args();
+    let script = args
+        .iter()
+        .find(|a| !a.starts_with('-') || a.as_str() == "-")
+        .map(String::as_str);
+    let from_stdin = matches!(script, None | Some("-" | "/dev/stdin" | "/proc/self/fd/0"))
+        || (is_shell(p) && args.iter().any(|a| is_short_flag_with(a, 's')));
+    from_stdin.then(|| format!("{p} running code read from a pipe"))
+}
+
+/// Programs that open network connections to the hosts in their arguments.
+const NETWORK: &[&str] = &[
+    "curl", "wget", "http", "https", "xh", "aria2c", "lynx", "w3m", "links", "elinks", "ftp",
+    "lftp", "tftp", "ssh", "scp", "sftp", "rsync", "telnet", "git", "httpie", "websocat",
+];
+
+/// A network command aimed at this machine (any spelling of loopback, `0`, link-local) or at a
+/// host computed when the line runs.
+pub(super) fn local_destination(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    let p = cmd.program();
+    if !NETWORK.contains(&p) {
+        return None;
+    }
+    for word in cmd.args() {
+        match destination(word) {
+            Some(Destination::Local) => return Some(format!("{p} to a local address {word}")),
+            Some(Destination::Computed) => {
+                return Some(format!("{p} to an address computed at run time {word}"));
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+enum Destination {
+    Local,
+    Computed,
+}
+
+fn destination(word: &str) -> Option<Destination> {
+    let (host, bare) = match word.split_once("://") {
+        Some((_, rest)) => (rest, false),
+        None if word.starts_with('-') => return None,
+        None => (word, true),
+    };
+    let host = host.split(['/', '?', '#']).next().unwrap_or(host);
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let computed = |s: &str| s.contains('$') || s.contains('`');
+    if (bare && (word.starts_with('$') || word.starts_with('`'))) || (!bare && computed(host)) {
+        return Some(Destination::Computed);
+    }
+    let url = url::Url::parse(&format!("http://{host}/")).ok()?;
+    let local = match url.host()? {
+        url::Host::Ipv4(v4) if bare => v4.is_loopback() || v4.is_link_local(),
+        url::Host::Ipv4(v4) => reaches_this_host(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => reaches_this_host(IpAddr::V6(v6)),
+        url::Host::Domain(name) => blocked_hostname(&name.to_ascii_lowercase()).is_some(),
+    };
+    local.then_some(Destination::Local)
+}

@@ -1,0 +1,271 @@
+//! Expansions the exec guard performs before judging a command: brace expansion of unquoted
+//! words (`{rm,-rf,x}` runs `rm -rf x`), and the shell commands hidden in an awk program
+//! (`system("…")`, `"…" | getline`, `print … | "…"`).
+
+/// More alternatives than this are not expanded further (the words are kept as written).
+const MAX_BRACE_WORDS: usize = 256;
+
+/// The words an unquoted `word` expands to under brace expansion (`a{b,c}d` → `abd acd`).
+pub fn braces(word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    expand_into(word, &mut out);
+    if out.len() > MAX_BRACE_WORDS || out.is_empty() {
+        return vec![word.to_owned()];
+    }
+    out
+}
+
+fn expand_into(word: &str, out: &mut Vec<String>) {
+    if out.len() > MAX_BRACE_WORDS {
+        return;
+    }
+    let Some((open, close, commas)) = first_group(word) else {
+        out.push(word.to_owned());
+        return;
+    };
+    let prefix = &word[..open];
+    let suffix = &word[close + 1..];
+    let mut start = open + 1;
+    for end in commas.into_iter().chain(std::iter::once(close)) {
+        let alternative = &word[start..end];
+        expand_into(&format!("{prefix}{alternative}{suffix}"), out);
+        start = end + 1;
+    }
+}
+
+/// The first `{…}` with a comma at its own level: its braces and the commas' byte offsets.
+fn first_group(word: &str) -> Option<(usize, usize, Vec<usize>)> {
+    let bytes = word.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // `${…}` is a parameter, not a brace group.
+        if bytes[i] == b'{' && (i == 0 || bytes[i - 1] != b'$') {
+            let mut depth = 0;
+            let mut commas = Vec::new();
+            for (j, &b) in bytes.iter().enumerate().skip(i) {
+                match b {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            if !commas.is_empty() {
+                                return Some((i, j, commas));
+                            }
+                            break;
+                        }
+                    }
+                    b',' if depth == 1 => commas.push(j),
+                    _ => {}
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A shell command an awk program runs, or the awk expression that computes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwkCommand {
+    /// Run with its output read by awk (`system`, `getline`).
+    Literal(String),
+    /// Run reading awk's output (`print … | "cmd"`).
+    PipedTo(String),
+    Computed(String),
+}
+
+/// Every command the awk `program` hands to a shell.
+pub fn awk_commands(program: &str) -> Vec<AwkCommand> {
+    let chars: Vec<char> = program.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut last_string: Option<(String, usize)> = None;
+    let mut prev_significant = '\n';
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '"' => {
+                let (text, end) = awk_string(&chars, i + 1);
+                last_string = Some((text, end));
+                i = end;
+                prev_significant = '"';
+                continue;
+            }
+            '/' if "(,~!{;&|\n=".contains(prev_significant) => {
+                i = skip_regex(&chars, i + 1);
+                prev_significant = '/';
+                continue;
+            }
+            '|' if chars.get(i + 1) == Some(&'|') => i += 1,
+            '|' => {
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'&') {
+                    j += 1;
+                }
+                while chars.get(j).is_some_and(|c| c.is_whitespace()) {
+                    j += 1;
+                }
+                let rest: String = chars[j..].iter().collect();
+                if rest.starts_with("getline") {
+                    match &last_string {
+                        Some((text, end)) if chars[*end..i].iter().all(|c| c.is_whitespace()) => {
+                            out.push(AwkCommand::Literal(text.clone()));
+                        }
+                        _ => out.push(AwkCommand::Computed(before_pipe(&chars, i))),
+                    }
+                } else if chars.get(j) == Some(&'"') {
+                    let (text, end) = awk_string(&chars, j + 1);
+                    if next_significant(&chars, end).is_some_and(|c| c != ';' && c != '}') {
+                        out.push(AwkCommand::Computed(rest.trim().to_owned()));
+                    } else {
+                        out.push(AwkCommand::PipedTo(text));
+                    }
+                } else {
+                    out.push(AwkCommand::Computed(rest.trim().to_owned()));
+                }
+            }
+            's' if chars[i..].starts_with(&['s', 'y', 's', 't', 'e', 'm'])
+                && !chars
+                    .get(i.wrapping_sub(1))
+                    .is_some_and(|c| c.is_alphanumeric() || *c == '_') =>
+            {
+                let mut j = i + 6;
+                while chars.get(j).is_some_and(|c| c.is_whitespace()) {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&'(') {
+                    out.push(system_call(&chars, j + 1));
+                }
+            }
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            prev_significant = c;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The argument of `system(` starting at `i`: a lone string literal, or computed.
+fn system_call(chars: &[char], mut i: usize) -> AwkCommand {
+    while chars.get(i).is_some_and(|c| c.is_whitespace()) {
+        i += 1;
+    }
+    let close = |from: usize| {
+        let mut depth = 1;
+        (from..chars.len())
+            .find(|&k| {
+                match chars[k] {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .unwrap_or(chars.len())
+    };
+    if chars.get(i) == Some(&'"') {
+        let (text, end) = awk_string(chars, i + 1);
+        if next_significant(chars, end) == Some(')') {
+            return AwkCommand::Literal(text);
+        }
+    }
+    AwkCommand::Computed(chars[i..close(i)].iter().collect())
+}
+
+fn next_significant(chars: &[char], from: usize) -> Option<char> {
+    chars[from.min(chars.len())..]
+        .iter()
+        .copied()
+        .find(|c| !c.is_whitespace())
+}
+
+fn before_pipe(chars: &[char], pipe: usize) -> String {
+    let start = chars[..pipe]
+        .iter()
+        .rposition(|c| matches!(c, ';' | '{' | '}' | '\n'))
+        .map_or(0, |p| p + 1);
+    chars[start..pipe]
+        .iter()
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// An awk string literal's text (escapes resolved) and the index after its closing quote.
+fn awk_string(chars: &[char], mut i: usize) -> (String, usize) {
+    let mut text = String::new();
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '"' => return (text, i + 1),
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some('n') => text.push('\n'),
+                    Some('t') => text.push('\t'),
+                    Some(&n) => text.push(n),
+                    None => {}
+                }
+                i += 2;
+            }
+            c => {
+                text.push(c);
+                i += 1;
+            }
+        }
+    }
+    (text, i)
+}
+
+fn skip_regex(chars: &[char], mut i: usize) -> usize {
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\\' => i += 2,
+            '/' | '\n' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brace_expansion() {
+        for (word, expected) in [
+            ("{rm,-rf,x}", vec!["rm", "-rf", "x"]),
+            ("a{b,c}d", vec!["abd", "acd"]),
+            ("/etc/{shadow,passwd}", vec!["/etc/shadow", "/etc/passwd"]),
+            ("{a,{b,c}}", vec!["a", "b", "c"]),
+            ("{}", vec!["{}"]),
+            ("{x}", vec!["{x}"]),
+            ("${A,B}", vec!["${A,B}"]),
+        ] {
+            assert_eq!(braces(word), expected, "{word}");
+        }
+    }
+
+    #[test]
+    fn awk_programs() {
+        use AwkCommand::*;
+        for (program, expected) in [
+            (
+                r#"BEGIN{system("rm -rf x")}"#,
+                vec![Literal("rm -rf x".into())],
+            ),
+            (r#"{system($0)}"#, vec![Computed("$0".into())]),
+            (
+                r#"BEGIN{"id" | getline x; print x}"#,
+                vec![Literal("id".into())],
+            ),
+            (r#"{print $1 | "sh"}"#, vec![PipedTo("sh".into())]),
+            (r#"{print | cmd}"#, vec![Computed("cmd}".into())]),
+            (r#"/a|b/ {print $1}"#, vec![]),
+            (r#"{ if (a || b) print $1, $2 }"#, vec![]),
+            (r#"{print "a|b"}"#, vec![]),
+        ] {
+            assert_eq!(awk_commands(program), expected, "{program}");
+        }
+    }
+}

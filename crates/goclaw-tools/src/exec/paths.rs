@@ -1,0 +1,216 @@
+//! Paths as the shell will open them: lexical normalization (`//`, `/./`, `..`), resolution
+//! against a directory entered with `cd` earlier in the line, and matching of sensitive host
+//! paths (`/proc/*/environ`, `/etc/shadow`, …) that treats globs (`*`, `?`, `[…]`) and
+//! unknown variables (`$PPID`) in the word as matching whatever they could expand to.
+
+/// Where relative paths of a command start from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum WorkDir {
+    /// The workspace the command starts in (its location is not known here).
+    #[default]
+    Workspace,
+    /// A directory entered with `cd`: absolute, possibly with unknown (`$…`) segments.
+    Entered(String),
+}
+
+/// The segment standing for a directory whose name is not known before running.
+pub const UNKNOWN_DIR: &str = "$?";
+
+/// The absolute form of `word` opened from `cwd`, if it can leave the workspace; `None` for a
+/// path that stays inside the workspace.
+pub fn resolve(word: &str, cwd: &WorkDir) -> Option<String> {
+    if word.is_empty() {
+        return None;
+    }
+    let word = match word.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{UNKNOWN_DIR}{rest}"),
+        _ => word.to_owned(),
+    };
+    if word.starts_with('/') || word.starts_with('$') {
+        return Some(normalize(&word));
+    }
+    match cwd {
+        WorkDir::Entered(dir) => Some(normalize(&format!("{dir}/{word}"))),
+        WorkDir::Workspace => {
+            let relative = normalize(&format!("/{word}"));
+            // Only a path climbing out of the workspace can reach the host.
+            let climbs = normalize_segments(&word).first().is_some_and(|s| s == "..");
+            climbs.then(|| format!("/{UNKNOWN_DIR}{relative}"))
+        }
+    }
+}
+
+/// `path` without empty and `.` segments, with `..` applied lexically; a `..` after a segment
+/// of unknown length (`$X`) is kept unknown.
+pub fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let segments = normalize_segments(path);
+    let joined = segments.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+fn normalize_segments(path: &str) -> Vec<String> {
+    let absolute = path.starts_with('/');
+    let mut out: Vec<String> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(last) if last.contains('$') => {}
+                Some(last) if last != ".." => {
+                    out.pop();
+                }
+                _ if absolute => {}
+                _ => out.push("..".to_owned()),
+            },
+            s => out.push(s.to_owned()),
+        }
+    }
+    out
+}
+
+/// Whether the (normalized, absolute) `word` may name `sensitive`, a path whose `*` segments
+/// stand for any one name (a process id, `self`).
+pub fn may_name(word: &str, sensitive: &str) -> bool {
+    let word: Vec<&str> = word.split('/').filter(|s| !s.is_empty()).collect();
+    let target: Vec<&str> = sensitive.split('/').filter(|s| !s.is_empty()).collect();
+    // A word that starts with an unknown (`$DIR/x`, `${HOME}/x`) could name anything; it is
+    // judged only when its last name is written out and names the sensitive file itself.
+    let anchored = match (word.first(), word.last(), target.last()) {
+        (Some(first), _, _) if !is_unknown(first) => true,
+        (_, Some(last), Some(t)) => !is_unknown(last) && *t != "*" && glob(last, t),
+        _ => false,
+    };
+    anchored && segments_match(&word, &target)
+}
+
+fn is_unknown(segment: &str) -> bool {
+    segment.contains('$') || segment.contains('`')
+}
+
+fn segments_match(word: &[&str], target: &[&str]) -> bool {
+    match (word.split_first(), target.split_first()) {
+        (None, None) => true,
+        (Some((w, rest)), _) if is_unknown(w) => {
+            // An unknown value may hold slashes (or nothing): it stands for any segments.
+            (0..=target.len()).any(|n| segments_match(rest, &target[n..]))
+        }
+        (Some((w, wrest)), Some((t, trest))) => {
+            (*t == "*" || glob(w, t)) && segments_match(wrest, trest)
+        }
+        _ => false,
+    }
+}
+
+/// Shell pattern matching of one path segment: `*`, `?` and bracket classes.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    glob_at(&p, &t)
+}
+
+fn glob_at(p: &[char], t: &[char]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some(('*', rest)) => (0..=t.len()).any(|n| glob_at(rest, &t[n..])),
+        Some(('?', rest)) => !t.is_empty() && glob_at(rest, &t[1..]),
+        Some(('[', rest)) => match (class_end(rest), t.split_first()) {
+            (Some(end), Some((c, trest))) => {
+                in_class(&rest[..end], *c) && glob_at(&rest[end + 1..], trest)
+            }
+            (None, Some((c, trest))) => *c == '[' && glob_at(rest, trest),
+            (_, None) => false,
+        },
+        Some((c, rest)) => t.first() == Some(c) && glob_at(rest, &t[1..]),
+    }
+}
+
+/// Index of the `]` closing a bracket class whose body starts at `body[0]`.
+fn class_end(body: &[char]) -> Option<usize> {
+    let start = usize::from(matches!(body.first(), Some('!' | '^')));
+    let first_literal = usize::from(body.get(start) == Some(&']'));
+    (start + first_literal..body.len()).find(|&i| body[i] == ']')
+}
+
+fn in_class(body: &[char], c: char) -> bool {
+    let (negated, body) = match body.split_first() {
+        Some(('!' | '^', rest)) => (true, rest),
+        _ => (false, body),
+    };
+    let mut hit = false;
+    let mut i = 0;
+    while let Some(&start) = body.get(i) {
+        if body.get(i + 1) == Some(&'-')
+            && let Some(&end) = body.get(i + 2)
+        {
+            hit |= (start..=end).contains(&c);
+            i += 3;
+        } else {
+            hit |= start == c;
+            i += 1;
+        }
+    }
+    hit != negated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_like_the_kernel() {
+        for (raw, expected) in [
+            ("/etc//shadow", "/etc/shadow"),
+            ("/etc/./shadow", "/etc/shadow"),
+            ("/etc/x/../shadow", "/etc/shadow"),
+            ("/../../etc/shadow", "/etc/shadow"),
+            ("/proc/$X/../environ", "/proc/$X/environ"),
+            ("a/../../b", "../b"),
+        ] {
+            assert_eq!(normalize(raw), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn resolves_against_the_working_directory() {
+        let etc = WorkDir::Entered("/etc".into());
+        assert_eq!(resolve("shadow", &etc).as_deref(), Some("/etc/shadow"));
+        assert_eq!(resolve("./shadow", &etc).as_deref(), Some("/etc/shadow"));
+        assert_eq!(resolve("notes.txt", &WorkDir::Workspace), None);
+        assert_eq!(
+            resolve("../../etc/shadow", &WorkDir::Workspace).as_deref(),
+            Some("/$?/etc/shadow")
+        );
+    }
+
+    #[test]
+    fn globs_and_unknown_segments_may_name_a_sensitive_path() {
+        let environ = "/proc/*/environ";
+        for word in [
+            "/proc/1/environ",
+            "/proc/self/environ",
+            "/proc/*/environ",
+            "/proc/1/envir?n",
+            "/proc/[0-9]/env*",
+            "/pr?c/$PPID/environ",
+            "/$?/environ",
+        ] {
+            assert!(may_name(word, environ), "{word}");
+        }
+        for word in [
+            "/proc/1/status",
+            "/home/x/environ.txt",
+            "$FILE",
+            "/$X",
+            "${HOME}/x",
+        ] {
+            assert!(!may_name(word, environ), "{word}");
+        }
+        assert!(may_name("/etc/[s]hadow", "/etc/shadow"));
+        assert!(!may_name("/etc/[!s]hadow", "/etc/shadow"));
+    }
+}
