@@ -44,8 +44,8 @@ pub fn is_shell(program: &str) -> bool {
     SHELLS.contains(&unversioned(program))
 }
 
-/// Host paths no command may name, the deny group each belongs to, and whether the denial
-/// names the path (`access to /etc/shadow`) or not (`environment read`). `*` is any one name.
+/// Host paths no command may name and the deny group each belongs to. `*` is any one name,
+/// a final `**` anything below.
 const SENSITIVE: &[(&str, &str)] = &[
     ("env_dump", "/proc/*/environ"),
     ("env_dump", "/proc/*/task/*/environ"),
@@ -54,14 +54,21 @@ const SENSITIVE: &[(&str, &str)] = &[
     ("dangerous_paths", "/etc/gshadow"),
     ("dangerous_paths", "/etc/gshadow-"),
     ("dangerous_paths", "/etc/sudoers"),
-    ("dangerous_paths", "/etc/sudoers.d/*"),
+    ("dangerous_paths", "/etc/sudoers.d/**"),
     ("dangerous_paths", "/etc/master.passwd"),
     ("container_escape", "/var/run/docker.sock"),
     ("container_escape", "/run/docker.sock"),
-    ("container_escape", "/proc/*/root"),
+    ("container_escape", "/proc/*/root/**"),
+    ("container_escape", "/proc/*/cwd/**"),
+    ("container_escape", "/proc/*/map_files/**"),
     ("container_escape", "/proc/*/mem"),
-    ("container_escape", "/proc/sys/kernel/*"),
-    ("container_escape", "/sys/kernel/*"),
+    ("container_escape", "/proc/sys/kernel/**"),
+    ("container_escape", "/proc/sys/fs/**"),
+    ("container_escape", "/proc/sys/net/**"),
+    ("container_escape", "/sys/kernel/**"),
+    ("container_escape", "/sys/fs/**"),
+    ("container_escape", "/sys/class/**"),
+    ("container_escape", "/sys/devices/**"),
     ("env_injection", "/etc/ld.so.preload"),
 ];
 

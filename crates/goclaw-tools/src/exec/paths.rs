@@ -74,7 +74,7 @@ fn normalize_segments(path: &str) -> Vec<String> {
 }
 
 /// Whether the (normalized, absolute) `word` may name `sensitive`, a path whose `*` segments
-/// stand for any one name (a process id, `self`).
+/// stand for any one name (a process id, `self`) and whose final `**` for anything below.
 pub fn may_name(word: &str, sensitive: &str) -> bool {
     let word: Vec<&str> = word.split('/').filter(|s| !s.is_empty()).collect();
     let target: Vec<&str> = sensitive.split('/').filter(|s| !s.is_empty()).collect();
@@ -82,7 +82,7 @@ pub fn may_name(word: &str, sensitive: &str) -> bool {
     // judged only when its last name is written out and names the sensitive file itself.
     let anchored = match (word.first(), word.last(), target.last()) {
         (Some(first), _, _) if !is_unknown(first) => true,
-        (_, Some(last), Some(t)) => !is_unknown(last) && *t != "*" && glob(last, t),
+        (_, Some(last), Some(t)) => !is_unknown(last) && *t != "*" && *t != "**" && glob(last, t),
         _ => false,
     };
     anchored && segments_match(&word, &target)
@@ -94,6 +94,7 @@ fn is_unknown(segment: &str) -> bool {
 
 fn segments_match(word: &[&str], target: &[&str]) -> bool {
     match (word.split_first(), target.split_first()) {
+        (_, Some((&"**", _))) => true,
         (None, None) => true,
         (Some((w, rest)), _) if is_unknown(w) => {
             // An unknown value may hold slashes (or nothing): it stands for any segments.
@@ -211,6 +212,9 @@ mod tests {
             assert!(!may_name(word, environ), "{word}");
         }
         assert!(may_name("/etc/[s]hadow", "/etc/shadow"));
+        assert!(may_name("/proc/1/root", "/proc/*/root/**"));
+        assert!(may_name("/proc/1/r?ot/etc/x", "/proc/*/root/**"));
+        assert!(!may_name("/proc/1/rootx", "/proc/*/root/**"));
         assert!(!may_name("/etc/[!s]hadow", "/etc/shadow"));
     }
 }
