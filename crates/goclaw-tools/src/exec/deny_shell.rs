@@ -111,20 +111,36 @@ pub(super) fn computed_program(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Opti
     })
 }
 
-/// A shell or interpreter reading its program from a pipe (`… | sh`, `… | python3`).
+/// A shell or interpreter reading its program from a pipe (`… | sh`, `… | python3`), from
+/// standard input fed with computed text (`bash <<< "$(…)"`), or sourcing standard input.
 pub(super) fn code_from_pipe(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
     let p = cmd.program();
-    if cmd.stage == 0 || !(is_shell(p) || is_interpreter(p)) {
-        return None;
-    }
     let args = cmd.args();
     let script = args
         .iter()
         .find(|a| !a.starts_with('-') || a.as_str() == "-")
         .map(String::as_str);
-    let from_stdin = matches!(script, None | Some("-" | "/dev/stdin" | "/proc/self/fd/0"))
-        || (is_shell(p) && args.iter().any(|a| is_short_flag_with(a, 's')));
-    from_stdin.then(|| format!("{p} running code read from a pipe"))
+    let stdin = |s: Option<&str>| matches!(s, None | Some("-" | "/dev/stdin" | "/proc/self/fd/0"));
+    if matches!(p, "source" | ".") {
+        return (script.is_some() && stdin(script))
+            .then(|| format!("{p} running code read from standard input"));
+    }
+    if !(is_shell(p) || is_interpreter(p)) {
+        return None;
+    }
+    let from_stdin =
+        stdin(script) || (is_shell(p) && args.iter().any(|a| is_short_flag_with(a, 's')));
+    if !from_stdin {
+        return None;
+    }
+    if cmd.stage > 0 {
+        return Some(format!("{p} running code read from a pipe"));
+    }
+    let computed = cmd
+        .redirects
+        .iter()
+        .any(|r| r.contains("$(") || r.contains('`'));
+    computed.then(|| format!("{p} running code computed at run time"))
 }
 
 /// Programs that open network connections to the hosts in their arguments.

@@ -97,6 +97,34 @@ mod tests {
     }
 
     #[test]
+    fn explains_what_it_cannot_judge() {
+        let groups = DenyGroups::default();
+        let computed = screen("$(printf rm) -rf y", &groups).expect_err("denied");
+        assert_eq!(
+            computed.to_string(),
+            "command denied by the code_injection group: the program name $(printf rm) is only \
+             known when the command runs; write the program name literally"
+        );
+        let piped = screen("echo x | python3.11", &groups).expect_err("denied");
+        assert_eq!(
+            piped.to_string(),
+            "command denied by the code_injection group: python3.11 running code read from a pipe"
+        );
+        let local = screen("curl http://0x7f000001/", &groups).expect_err("denied");
+        assert_eq!(
+            local.to_string(),
+            "command denied by the data_exfiltration group: curl to a local address \
+             http://0x7f000001/"
+        );
+    }
+
+    #[test]
+    fn resolved_programs_are_the_binaries() {
+        let screened = screen("X=ls; $X -la", &DenyGroups::default()).expect("allowed");
+        assert_eq!(screened.binaries(), vec!["ls"]);
+    }
+
+    #[test]
     fn lists_binaries() {
         let screened =
             screen("git status && ls | grep x && ls", &DenyGroups::default()).expect("allowed");
