@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::deny_env::{env_dump, env_injection};
 use super::deny_shell::{
     code_from_pipe, computed_program, environ_path, host_path, is_interpreter, is_shell,
-    local_destination, preload_path, secret_path,
+    link_to_sensitive, local_destination, preload_path, secret_path,
 };
 use super::parse::{SimpleCommand, is_short_flag_with};
 
@@ -103,6 +103,7 @@ const RULES: &[(&str, Rule)] = &[
     ("privilege_escalation", privilege_escalation),
     ("dangerous_paths", dangerous_paths),
     ("dangerous_paths", secret_path),
+    ("dangerous_paths", link_to_sensitive),
     ("env_injection", env_injection),
     ("env_injection", preload_path),
     ("container_escape", container_escape),

@@ -95,15 +95,46 @@ pub(super) fn host_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<Stri
     sensitive(cmd, "container_escape").map(|p| format!("host access via {p}"))
 }
 
+/// A symbolic link to `/` or to a directory holding a sensitive path (`ln -s /proc/self p`),
+/// through which a relative path would reach it unjudged.
+pub(super) fn link_to_sensitive(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    let p = cmd.program();
+    let links =
+        p == "ln" || (p == "cp" && (has_flag(cmd, 's') || has_long(cmd, "--symbolic-link")));
+    if !links {
+        return None;
+    }
+    let target = cmd.paths.iter().find(|path| {
+        // `/`, or an unknown directory above the workspace (`ln -s ../../.. r`).
+        path.as_str() == "/"
+            || path.strip_prefix('/') == Some(paths::UNKNOWN_DIR)
+            || SENSITIVE
+                .iter()
+                .any(|(_, t)| paths::may_name(&format!("{path}/{}", paths::UNKNOWN_DIR), t))
+    })?;
+    Some(format!("link to {target}"))
+}
+
+fn has_flag(cmd: &SimpleCommand, flag: char) -> bool {
+    cmd.args().iter().any(|a| is_short_flag_with(a, flag))
+}
+
+fn has_long(cmd: &SimpleCommand, option: &str) -> bool {
+    cmd.args().iter().any(|a| a == option)
+}
+
 pub(super) fn preload_path(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
     sensitive(cmd, "env_injection").map(|p| format!("access to {p}"))
 }
 
 /// A program whose name is computed when the line runs: an unknown variable, a command
-/// substitution, `$'…'` quoting.
+/// substitution, a glob (`/bin/r?`).
 pub(super) fn computed_program(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
     let name = cmd.argv.first()?;
-    (name.contains('$') || name.contains('`')).then(|| {
+    let glob = name.contains('*')
+        || name.contains('?')
+        || (name.contains('[') && name.contains(']') && name != "[[");
+    (name.contains('$') || name.contains('`') || glob).then(|| {
         format!(
             "the program name {name} is only known when the command runs; \
              write the program name literally"
@@ -157,6 +188,14 @@ pub(super) fn local_destination(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Opt
         return None;
     }
     for word in cmd.args() {
+        // `--resolve host:80:127.0.0.1`, `-L 8080:127.0.0.1:18790`: addresses inside a value.
+        let inner = word
+            .split([':', ',', '='])
+            .filter_map(|piece| piece.parse::<IpAddr>().ok())
+            .any(reaches_this_host);
+        if inner {
+            return Some(format!("{p} to a local address {word}"));
+        }
         match destination(word) {
             Some(Destination::Local) => return Some(format!("{p} to a local address {word}")),
             Some(Destination::Computed) => {

@@ -1,6 +1,8 @@
 //! Expansions the exec guard performs before judging a command: brace expansion of unquoted
 //! words (`{rm,-rf,x}` runs `rm -rf x`), and the shell commands hidden in an awk program
-//! (`system("…")`, `"…" | getline`, `print … | "…"`).
+//! (`system("…")`, `"…" | getline`, `print … | "…"`), and ANSI-C quoted strings (`$'\x72m'`).
+
+use super::parse::ParseError;
 
 /// More alternatives than this are not expanded further (the words are kept as written).
 const MAX_BRACE_WORDS: usize = 256;
@@ -62,6 +64,71 @@ fn first_group(word: &str) -> Option<(usize, usize, Vec<usize>)> {
         i += 1;
     }
     None
+}
+
+/// The text of an ANSI-C quoted string (`$'…'`) whose body starts at `i`, and the index after
+/// its closing quote.
+pub fn ansi_c(chars: &[char], mut i: usize) -> Result<(String, usize), ParseError> {
+    let mut bytes = Vec::new();
+    let mut utf8 = [0u8; 4];
+    let digits = |from: usize, radix: u32, max: usize| {
+        let mut value = 0u32;
+        let mut n = 0;
+        while n < max
+            && let Some(d) = chars.get(from + n).and_then(|c| c.to_digit(radix))
+        {
+            value = value * radix + d;
+            n += 1;
+        }
+        (value, n)
+    };
+    loop {
+        let Some(&c) = chars.get(i) else {
+            return Err(ParseError::Unterminated("quote"));
+        };
+        match c {
+            '\'' => return Ok((String::from_utf8_lossy(&bytes).into_owned(), i + 1)),
+            '\\' => {
+                let Some(&e) = chars.get(i + 1) else {
+                    return Err(ParseError::Unterminated("quote"));
+                };
+                i += 2;
+                let simple = match e {
+                    'n' => Some(b'\n'),
+                    't' => Some(b'\t'),
+                    'r' => Some(b'\r'),
+                    'a' => Some(7),
+                    'b' => Some(8),
+                    'e' | 'E' => Some(27),
+                    'f' => Some(12),
+                    'v' => Some(11),
+                    _ => None,
+                };
+                if let Some(b) = simple {
+                    bytes.push(b);
+                } else if e == 'x' {
+                    let (value, n) = digits(i, 16, 2);
+                    bytes.push(value as u8);
+                    i += n;
+                } else if e.is_digit(8) {
+                    let (value, n) = digits(i - 1, 8, 3);
+                    bytes.push(value as u8);
+                    i += n - 1;
+                } else if e == 'u' || e == 'U' {
+                    let (value, n) = digits(i, 16, if e == 'u' { 4 } else { 8 });
+                    let c = char::from_u32(value).unwrap_or('\u{FFFD}');
+                    bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                    i += n;
+                } else {
+                    bytes.extend_from_slice(e.encode_utf8(&mut utf8).as_bytes());
+                }
+            }
+            c => {
+                bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                i += 1;
+            }
+        }
+    }
 }
 
 /// A shell command an awk program runs, or the awk expression that computes it.
@@ -243,6 +310,21 @@ mod tests {
             ("${A,B}", vec!["${A,B}"]),
         ] {
             assert_eq!(braces(word), expected, "{word}");
+        }
+    }
+
+    #[test]
+    fn ansi_c_quoting() {
+        for (body, expected) in [
+            (r"\x72\x6d'", "rm"),
+            (r"\162\155'", "rm"),
+            (r"a\tb\'c'", "a\tb'c"),
+            (r"\u00e9'", "é"),
+            (r"/etc\x2fshadow' x", "/etc/shadow"),
+        ] {
+            let chars: Vec<char> = body.chars().collect();
+            let (text, _) = ansi_c(&chars, 0).expect("terminated");
+            assert_eq!(text, expected, "{body}");
         }
     }
 

@@ -546,6 +546,13 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
                 in_word = true;
                 i = end;
             }
+            '$' if next == Some('\'') => {
+                // ANSI-C quoting: `$'\x72\x6d'` is `rm`.
+                let (text, end) = expand::ansi_c(&chars, i + 2)?;
+                word.push_str(&text);
+                in_word = true;
+                i = end;
+            }
             '$' => {
                 i = dollar(&chars, i, &mut word, nested)?;
                 in_word = true;

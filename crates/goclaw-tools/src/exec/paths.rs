@@ -22,10 +22,23 @@ pub fn resolve(word: &str, cwd: &WorkDir) -> Option<String> {
     if word.is_empty() {
         return None;
     }
-    let word = match word.strip_prefix('~') {
+    let mut word = match word.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{UNKNOWN_DIR}{rest}"),
         _ => word.to_owned(),
     };
+    // Kernel symlinks into `/proc/self`, so that `..` after them goes where the kernel goes.
+    for (link, target) in [
+        ("/dev/fd", "/proc/self/fd"),
+        ("/dev/stdin", "/proc/self/fd/0"),
+        ("/dev/stdout", "/proc/self/fd/1"),
+        ("/dev/stderr", "/proc/self/fd/2"),
+    ] {
+        if let Some(rest) = word.strip_prefix(link)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            word = format!("{target}{rest}");
+        }
+    }
     if word.starts_with('/') || word.starts_with('$') {
         return Some(normalize(&word));
     }
@@ -35,7 +48,7 @@ pub fn resolve(word: &str, cwd: &WorkDir) -> Option<String> {
             let relative = normalize(&format!("/{word}"));
             // Only a path climbing out of the workspace can reach the host.
             let climbs = normalize_segments(&word).first().is_some_and(|s| s == "..");
-            climbs.then(|| format!("/{UNKNOWN_DIR}{relative}"))
+            climbs.then(|| normalize(&format!("/{UNKNOWN_DIR}{relative}")))
         }
     }
 }
@@ -174,6 +187,10 @@ mod tests {
         ] {
             assert_eq!(normalize(raw), expected, "{raw}");
         }
+        assert_eq!(
+            resolve("/dev/fd/../environ", &WorkDir::Workspace).as_deref(),
+            Some("/proc/self/environ")
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The commands of a line as the shell will run them: variables given a literal value earlier in
-//! the line are substituted (`X=rm; $X -rf y` runs `rm`), a command name that became known this
-//! way is unwrapped again (`W=nice; $W rm …`), and every path a command names is normalized and
-//! resolved against the directory a `cd` earlier in the line entered.
+//! the line are substituted (`X=rm; $X -rf y` runs `rm`), and so are aliases; a command name that
+//! became known this way is split (also on a literal `IFS`) and unwrapped again
+//! (`W=nice; $W rm …`), and every path a command names is normalized and resolved against the
+//! directory a `cd` earlier in the line entered.
 
 use std::collections::BTreeMap;
 
@@ -14,17 +15,32 @@ const DECLARERS: &[&str] = &["export", "declare", "typeset", "readonly", "local"
 /// `commands` (as parsed) with literal variables substituted and paths resolved.
 pub fn resolve(commands: Vec<SimpleCommand>) -> Result<Vec<SimpleCommand>, ParseError> {
     let variables = literal_variables(&commands);
+    let aliases = aliases(&commands);
+    let separators: Vec<char> = match variables.get("IFS") {
+        Some(Some(ifs)) => ifs.chars().collect(),
+        _ => Vec::new(),
+    };
     let mut next_pipeline = commands.iter().map(|c| c.pipeline).max().unwrap_or(0) + 1;
     let mut cwd = WorkDir::Workspace;
     let mut out = Vec::with_capacity(commands.len());
     for cmd in commands {
         let original = cmd.argv.first().cloned();
         let mut cmd = substitute(cmd, &variables);
+        if let Some(first) = cmd.argv.first_mut()
+            && let Some(expansion) = aliases.get(first.as_str())
+        {
+            first.clone_from(expansion);
+        }
         let renamed = cmd.argv.first() != original.as_ref();
         if renamed {
             // Word splitting of the substituted name: `X="rm -rf"; $X y`.
             let first = cmd.argv.remove(0);
-            let mut argv: Vec<String> = first.split_whitespace().map(str::to_owned).collect();
+            let split = |c: char| c.is_whitespace() || separators.contains(&c);
+            let mut argv: Vec<String> = first
+                .split(split)
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
             argv.append(&mut cmd.argv);
             cmd.argv = argv;
         }
@@ -79,6 +95,17 @@ fn literal_variables(commands: &[SimpleCommand]) -> BTreeMap<String, Option<Stri
         }
     }
     variables
+}
+
+/// The aliases the line defines (`alias r='rm -rf'`), by name.
+fn aliases(commands: &[SimpleCommand]) -> BTreeMap<String, String> {
+    commands
+        .iter()
+        .filter(|c| c.program() == "alias")
+        .flat_map(|c| c.args().iter())
+        .filter_map(|a| a.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// `cmd` with every `$NAME` / `${NAME}` of a known variable replaced by its value.
@@ -197,6 +224,8 @@ mod tests {
         check("X=ls; X=rm; $X y", &["$X y"]);
         check("read X; $X y", &["read X", "$X y"]);
         check("echo $HOME", &["echo $HOME"]);
+        check("alias r='rm -rf'; r x", &["alias r=rm -rf", "rm -rf x"]);
+        check("IFS=,; X=rm,-rf,y; $X", &["rm -rf y"]);
     }
 
     #[test]
