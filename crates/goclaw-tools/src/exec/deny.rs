@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::deny_env::{env_dump, env_injection};
 use super::deny_shell::{
     code_from_pipe, computed_program, environ_path, host_path, is_interpreter, is_shell,
-    link_to_sensitive, local_destination, preload_path, secret_path,
+    link_to_sensitive, local_destination, preload_path, runs_decoded_file, secret_path,
 };
 use super::parse::{SimpleCommand, is_short_flag_with};
 
@@ -100,6 +100,7 @@ const RULES: &[(&str, Rule)] = &[
     ("code_injection", code_injection),
     ("code_injection", computed_program),
     ("code_injection", code_from_pipe),
+    ("code_injection", runs_decoded_file),
     ("privilege_escalation", privilege_escalation),
     ("dangerous_paths", dangerous_paths),
     ("dangerous_paths", secret_path),

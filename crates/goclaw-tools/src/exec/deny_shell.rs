@@ -115,7 +115,7 @@ pub(super) fn link_to_sensitive(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Opt
     Some(format!("link to {target}"))
 }
 
-fn has_flag(cmd: &SimpleCommand, flag: char) -> bool {
+pub(super) fn has_flag(cmd: &SimpleCommand, flag: char) -> bool {
     cmd.args().iter().any(|a| is_short_flag_with(a, flag))
 }
 
@@ -172,6 +172,75 @@ pub(super) fn code_from_pipe(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option
         .iter()
         .any(|r| r.contains("$(") || r.contains('`'));
     computed.then(|| format!("{p} running code computed at run time"))
+}
+
+/// A decoder: its output is text the line does not show (`base64 -d`, `xxd -r`, `rev`,
+/// `printf '\x…'`, decompressors).
+fn is_decoder(cmd: &SimpleCommand) -> bool {
+    let escapes = |a: &String| a.contains("\\x") || a.contains("\\0") || a.contains("\\u");
+    match cmd.program() {
+        "base64" | "base32" | "basenc" => has_flag(cmd, 'd') || has_long(cmd, "--decode"),
+        "xxd" => has_flag(cmd, 'r'),
+        "rev" | "tr" | "uudecode" | "zcat" | "gunzip" | "xzcat" | "bzcat" | "unxz" => true,
+        "gzip" | "xz" | "bzip2" | "zstd" => has_flag(cmd, 'd'),
+        "openssl" => cmd.args().iter().any(|a| a == "-d" || a == "base64"),
+        "printf" => cmd.args().iter().any(escapes),
+        "echo" => has_flag(cmd, 'e') && cmd.args().iter().any(escapes),
+        _ => false,
+    }
+}
+
+/// The file `cmd` runs as a program or script, if any.
+pub(super) fn executed_file(cmd: &SimpleCommand) -> Option<&str> {
+    let p = cmd.program();
+    let first_operand = || {
+        cmd.args()
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .map(String::as_str)
+    };
+    if is_shell(p) || is_interpreter(p) || matches!(p, "source" | ".") {
+        return first_operand();
+    }
+    cmd.argv.first().map(String::as_str)
+}
+
+/// The files a command writes: redirect targets, `tee` operands, `of=` / `-out` values.
+pub(super) fn written_files(cmd: &SimpleCommand) -> Vec<&str> {
+    let mut files: Vec<&str> = cmd.redirects.iter().map(String::as_str).collect();
+    let args = cmd.args();
+    if cmd.program() == "tee" {
+        files.extend(
+            args.iter()
+                .filter(|a| !a.starts_with('-'))
+                .map(String::as_str),
+        );
+    }
+    files.extend(args.iter().filter_map(|a| a.strip_prefix("of=")));
+    for pair in args.windows(2) {
+        if matches!(pair[0].as_str(), "-out" | "-o" | "--output") {
+            files.push(&pair[1]);
+        }
+    }
+    files
+}
+
+/// Whether two spellings name the same file (`./x.sh` and `x.sh`).
+pub(super) fn same_file(a: &str, b: &str) -> bool {
+    paths::normalize(a) == paths::normalize(b)
+}
+
+/// A shell, interpreter or program running a file that a decoding pipeline wrote earlier in the
+/// same line (`… | base64 -d > x.sh; sh x.sh`).
+pub(super) fn runs_decoded_file(cmd: &SimpleCommand, all: &[SimpleCommand]) -> Option<String> {
+    let file = executed_file(cmd)?;
+    let decoded = all.iter().any(|writer| {
+        written_files(writer).iter().any(|w| same_file(w, file))
+            && all
+                .iter()
+                .any(|other| other.pipeline == writer.pipeline && is_decoder(other))
+    });
+    decoded.then(|| format!("{} running {file}, decoded by the same line", cmd.program()))
 }
 
 /// Programs that open network connections to the hosts in their arguments.

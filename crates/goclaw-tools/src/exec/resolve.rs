@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::deny_shell::{executed_file, is_interpreter, same_file, written_files};
 use super::parse::{self, ParseError, SimpleCommand};
 use super::paths::{self, UNKNOWN_DIR, WorkDir};
 
@@ -57,6 +58,40 @@ pub fn resolve(commands: Vec<SimpleCommand>) -> Result<Vec<SimpleCommand>, Parse
                 cwd = entered(&cmd, &cwd);
             }
             out.push(cmd);
+        }
+    }
+    let scripts = written_scripts(&out)?;
+    out.extend(scripts);
+    Ok(out)
+}
+
+/// The commands of scripts the line writes with `echo` / `printf` and then runs
+/// (`echo 'rm -rf x' > s.sh; sh s.sh`): judged as if they were part of the line.
+fn written_scripts(commands: &[SimpleCommand]) -> Result<Vec<SimpleCommand>, ParseError> {
+    let mut out = Vec::new();
+    for runner in commands {
+        if is_interpreter(runner.program()) {
+            continue;
+        }
+        let Some(file) = executed_file(runner) else {
+            continue;
+        };
+        let writers = commands.iter().filter(|w| {
+            matches!(w.program(), "echo" | "printf")
+                && written_files(w).iter().any(|f| same_file(f, file))
+        });
+        for writer in writers {
+            let text: Vec<&str> = writer
+                .args()
+                .iter()
+                .map(String::as_str)
+                .skip_while(|a| matches!(*a, "-n" | "-e" | "-E" | "-ne" | "-en"))
+                .collect();
+            let script = text.join(" ").replace("\\n", "\n");
+            for mut cmd in parse::parse(&script)? {
+                cmd.paths = named_paths(&cmd, &WorkDir::Workspace);
+                out.push(cmd);
+            }
         }
     }
     Ok(out)
