@@ -290,6 +290,10 @@ fn destination(word: &str) -> Option<Destination> {
     let host = host.split(['/', '?', '#']).next().unwrap_or(host);
     let host = host.rsplit('@').next().unwrap_or(host);
     let computed = |s: &str| s.contains('$') || s.contains('`');
+    // `http :18790/health` is httpie's spelling of localhost.
+    if bare && word.starts_with(':') && word[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(Destination::Local);
+    }
     if (bare && (word.starts_with('$') || word.starts_with('`'))) || (!bare && computed(host)) {
         return Some(Destination::Computed);
     }

@@ -131,6 +131,30 @@ pub fn ansi_c(chars: &[char], mut i: usize) -> Result<(String, usize), ParseErro
     }
 }
 
+/// The files a `find` command line (its arguments) reaches, as one path: the start directory,
+/// any depth below it, and the name pattern (`find /proc -name environ` → `/proc/$?/environ`).
+pub fn find_target(args: &[String]) -> String {
+    let root = args
+        .iter()
+        .take_while(|a| !a.starts_with('-') && !matches!(a.as_str(), "(" | "!"))
+        .next()
+        .map_or(".", String::as_str);
+    let name = args
+        .windows(2)
+        .find(|w| {
+            matches!(
+                w[0].as_str(),
+                "-name" | "-iname" | "-path" | "-wholename" | "-ipath"
+            )
+        })
+        .map(|w| w[1].rsplit('/').next().unwrap_or(&w[1]).to_owned());
+    let root = root.trim_end_matches('/');
+    match name {
+        Some(name) => format!("{root}/{}/{name}", super::paths::UNKNOWN_DIR),
+        None => format!("{root}/{}", super::paths::UNKNOWN_DIR),
+    }
+}
+
 /// A shell command an awk program runs, or the awk expression that computes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwkCommand {
@@ -311,6 +335,17 @@ mod tests {
         ] {
             assert_eq!(braces(word), expected, "{word}");
         }
+    }
+
+    #[test]
+    fn find_targets() {
+        let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            find_target(&args("/proc -name environ")),
+            "/proc/$?/environ"
+        );
+        assert_eq!(find_target(&args(". -type f")), "./$?");
+        assert_eq!(find_target(&args("/ -path */envir*")), "/$?/envir*");
     }
 
     #[test]

@@ -269,6 +269,8 @@ fn unwrap_find(
     out: &mut Vec<SimpleCommand>,
 ) -> Result<(), ParseError> {
     let mut inners = Vec::new();
+    // `{}` stands for each file found.
+    let found = expand::find_target(cmd.args());
     let mut args = cmd.args().iter();
     while let Some(arg) = args.next() {
         if !matches!(arg.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
@@ -277,7 +279,7 @@ fn unwrap_find(
         let argv: Vec<String> = args
             .by_ref()
             .take_while(|a| *a != ";" && *a != "+")
-            .cloned()
+            .map(|a| a.replace("{}", &found))
             .collect();
         inners.push(SimpleCommand {
             argv,

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::deny_shell::{executed_file, is_interpreter, same_file, written_files};
+use super::expand;
 use super::parse::{self, ParseError, SimpleCommand};
 use super::paths::{self, UNKNOWN_DIR, WorkDir};
 
@@ -215,7 +216,8 @@ fn named_paths(cmd: &SimpleCommand, cwd: &WorkDir) -> Vec<String> {
         .iter()
         .chain(&cmd.redirects)
         .chain(cmd.assignments.iter().map(|(_, v)| v));
-    for word in words {
+    let found = (cmd.program() == "find").then(|| expand::find_target(cmd.args()));
+    for word in words.chain(found.as_ref()) {
         let value = word.split_once('=').map(|(_, v)| v);
         let candidates = [(!word.starts_with('-')).then_some(word.as_str()), value];
         for candidate in candidates.into_iter().flatten() {
