@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::deny_env::{env_dump, env_injection};
 use super::deny_shell::{
-    code_from_pipe, computed_program, environ_path, host_path, is_interpreter, is_shell,
-    link_to_sensitive, local_destination, preload_path, runs_decoded_file, secret_path,
+    code_from_pipe, computed_program, decoded_argument, environ_path, host_path, is_interpreter,
+    is_shell, link_to_sensitive, local_destination, preload_path, runs_decoded_file, secret_path,
 };
 use super::parse::{SimpleCommand, is_short_flag_with};
 
@@ -101,6 +101,7 @@ const RULES: &[(&str, Rule)] = &[
     ("code_injection", computed_program),
     ("code_injection", code_from_pipe),
     ("code_injection", runs_decoded_file),
+    ("code_injection", decoded_argument),
     ("privilege_escalation", privilege_escalation),
     ("dangerous_paths", dangerous_paths),
     ("dangerous_paths", secret_path),

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use super::parse::{SimpleCommand, is_short_flag_with, unversioned};
+use super::parse::{self, SimpleCommand, is_short_flag_with, unversioned};
 use super::paths;
 use crate::web::ssrf::{blocked_hostname, reaches_this_host};
 
@@ -241,6 +241,24 @@ pub(super) fn runs_decoded_file(cmd: &SimpleCommand, all: &[SimpleCommand]) -> O
                 .any(|other| other.pipeline == writer.pipeline && is_decoder(other))
     });
     decoded.then(|| format!("{} running {file}, decoded by the same line", cmd.program()))
+}
+
+/// An argument (or redirect, or assigned value) computed by decoding hidden text:
+/// `cat $(echo L3Byb2M… | base64 -d)`.
+pub(super) fn decoded_argument(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
+    let words = cmd
+        .args()
+        .iter()
+        .chain(&cmd.redirects)
+        .chain(cmd.assignments.iter().map(|(_, v)| v));
+    for word in words.filter(|w| w.contains("$(") || w.contains('`')) {
+        let decoded = parse::parse(word).is_ok_and(|inner| inner.iter().any(is_decoder));
+        if decoded {
+            let p = cmd.program();
+            return Some(format!("{p} with an argument decoded at run time: {word}"));
+        }
+    }
+    None
 }
 
 /// Programs that open network connections to the hosts in their arguments.

@@ -199,6 +199,11 @@ fn entered(cmd: &SimpleCommand, cwd: &WorkDir) -> WorkDir {
     let Some(target) = target else {
         return WorkDir::Entered(format!("/{UNKNOWN_DIR}"));
     };
+    entered_dir(target, cwd)
+}
+
+/// The working directory after entering `target` from `cwd`.
+fn entered_dir(target: &str, cwd: &WorkDir) -> WorkDir {
     match paths::resolve(target, cwd) {
         Some(dir) if dir.starts_with('/') => WorkDir::Entered(dir),
         Some(dir) => WorkDir::Entered(format!("/{dir}")),
@@ -217,11 +222,22 @@ fn named_paths(cmd: &SimpleCommand, cwd: &WorkDir) -> Vec<String> {
         .chain(&cmd.redirects)
         .chain(cmd.assignments.iter().map(|(_, v)| v));
     let found = (cmd.program() == "find").then(|| expand::find_target(cmd.args()));
+    // `tar -C DIR`, `git -C DIR`, `make --directory=DIR`: later operands are relative to DIR.
+    let mut cwd = cwd.clone();
+    let mut directory_next = false;
     for word in words.chain(found.as_ref()) {
+        if std::mem::take(&mut directory_next) {
+            cwd = entered_dir(word, &cwd);
+        }
+        if word == "-C" || word == "--directory" {
+            directory_next = true;
+        } else if let Some(dir) = word.strip_prefix("--directory=") {
+            cwd = entered_dir(dir, &cwd);
+        }
         let value = word.split_once('=').map(|(_, v)| v);
         let candidates = [(!word.starts_with('-')).then_some(word.as_str()), value];
         for candidate in candidates.into_iter().flatten() {
-            if let Some(path) = paths::resolve(candidate, cwd)
+            if let Some(path) = paths::resolve(candidate, &cwd)
                 && !out.contains(&path)
             {
                 out.push(path);
