@@ -4,17 +4,20 @@
 
 use super::parse::ParseError;
 
-/// More alternatives than this are not expanded further (the words are kept as written).
+/// A word expanding to more words than this is refused rather than judged unexpanded.
 const MAX_BRACE_WORDS: usize = 256;
 
 /// The words an unquoted `word` expands to under brace expansion (`a{b,c}d` → `abd acd`).
-pub fn braces(word: &str) -> Vec<String> {
+pub fn braces(word: &str) -> Result<Vec<String>, ParseError> {
     let mut out = Vec::new();
     expand_into(word, &mut out);
-    if out.len() > MAX_BRACE_WORDS || out.is_empty() {
-        return vec![word.to_owned()];
+    if out.len() > MAX_BRACE_WORDS {
+        return Err(ParseError::TooManyWords);
     }
-    out
+    if out.is_empty() {
+        out.push(word.to_owned());
+    }
+    Ok(out)
 }
 
 fn expand_into(word: &str, out: &mut Vec<String>) {
@@ -333,8 +336,14 @@ mod tests {
             ("{x}", vec!["{x}"]),
             ("${A,B}", vec!["${A,B}"]),
         ] {
-            assert_eq!(braces(word), expected, "{word}");
+            assert_eq!(
+                braces(word),
+                Ok(expected.iter().map(|s| s.to_string()).collect()),
+                "{word}"
+            );
         }
+        let huge = format!("{{rm,-rf,x}}{}", "{,}".repeat(9));
+        assert_eq!(braces(&huge), Err(ParseError::TooManyWords));
     }
 
     #[test]

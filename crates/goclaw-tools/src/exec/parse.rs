@@ -52,6 +52,8 @@ pub enum ParseError {
     Unterminated(&'static str),
     #[error("command nests too deeply")]
     TooDeep,
+    #[error("brace expansion produces too many words")]
+    TooManyWords,
 }
 
 /// `cmd` and every command it runs through wrappers (`nice`, `env`, `find -exec`, …); payloads
@@ -437,7 +439,7 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
             if in_word {
                 let done = std::mem::take(&mut word);
                 if std::mem::take(&mut brace) {
-                    tokens.extend(expand::braces(&done).into_iter().map(Token::Word));
+                    tokens.extend(expand::braces(&done)?.into_iter().map(Token::Word));
                 } else {
                     tokens.push(Token::Word(done));
                 }
@@ -569,7 +571,7 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
     }
     if in_word {
         if brace {
-            tokens.extend(expand::braces(&word).into_iter().map(Token::Word));
+            tokens.extend(expand::braces(&word)?.into_iter().map(Token::Word));
         } else {
             tokens.push(Token::Word(word));
         }

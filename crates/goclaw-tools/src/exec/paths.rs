@@ -106,41 +106,75 @@ fn is_unknown(segment: &str) -> bool {
 }
 
 fn segments_match(word: &[&str], target: &[&str]) -> bool {
-    match (word.split_first(), target.split_first()) {
-        (_, Some((&"**", _))) => true,
-        (None, None) => true,
-        (Some((w, rest)), _) if is_unknown(w) => {
-            // An unknown value may hold slashes (or nothing): it stands for any segments.
-            (0..=target.len()).any(|n| segments_match(rest, &target[n..]))
+    // matches[i][j]: word[i..] may name target[j..]. Bottom-up, so an attacker's word with many
+    // unknowns costs |word|·|target|², never an exponential search.
+    let (w, t) = (word.len(), target.len());
+    let mut matches = vec![vec![false; t + 1]; w + 1];
+    for i in (0..=w).rev() {
+        for j in (0..=t).rev() {
+            matches[i][j] = if target.get(j) == Some(&"**") {
+                true
+            } else if i == w {
+                j == t
+            } else if is_unknown(word[i]) {
+                // An unknown value may hold slashes (or nothing): it stands for any segments.
+                (j..=t).any(|k| matches[i + 1][k])
+            } else {
+                j < t && (target[j] == "*" || glob(word[i], target[j])) && matches[i + 1][j + 1]
+            };
         }
-        (Some((w, wrest)), Some((t, trest))) => {
-            (*t == "*" || glob(w, t)) && segments_match(wrest, trest)
-        }
-        _ => false,
     }
+    matches[0][0]
+}
+
+/// One element of a segment pattern.
+enum Glob {
+    Any,
+    One,
+    Class(Vec<char>),
+    Char(char),
 }
 
 /// Shell pattern matching of one path segment: `*`, `?` and bracket classes.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    glob_at(&p, &t)
-}
-
-fn glob_at(p: &[char], t: &[char]) -> bool {
-    match p.split_first() {
-        None => t.is_empty(),
-        Some(('*', rest)) => (0..=t.len()).any(|n| glob_at(rest, &t[n..])),
-        Some(('?', rest)) => !t.is_empty() && glob_at(rest, &t[1..]),
-        Some(('[', rest)) => match (class_end(rest), t.split_first()) {
-            (Some(end), Some((c, trest))) => {
-                in_class(&rest[..end], *c) && glob_at(&rest[end + 1..], trest)
-            }
-            (None, Some((c, trest))) => *c == '[' && glob_at(rest, trest),
-            (_, None) => false,
-        },
-        Some((c, rest)) => t.first() == Some(c) && glob_at(rest, &t[1..]),
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        tokens.push(match c {
+            '*' => Glob::Any,
+            '?' => Glob::One,
+            '[' => match class_end(&chars[i..]) {
+                Some(end) => {
+                    let body = chars[i..i + end].to_vec();
+                    i += end + 1;
+                    Glob::Class(body)
+                }
+                None => Glob::Char('['),
+            },
+            c => Glob::Char(c),
+        });
     }
+    let text: Vec<char> = text.chars().collect();
+    // matches[k][j]: tokens[k..] match text[j..], filled bottom-up.
+    let (p, t) = (tokens.len(), text.len());
+    let mut matches = vec![vec![false; t + 1]; p + 1];
+    matches[p][t] = true;
+    for k in (0..p).rev() {
+        for j in (0..=t).rev() {
+            let here = text.get(j);
+            matches[k][j] = match &tokens[k] {
+                Glob::Any => matches[k + 1][j] || (j < t && matches[k][j + 1]),
+                Glob::One => here.is_some() && matches[k + 1][j + 1],
+                Glob::Class(body) => {
+                    here.is_some_and(|c| in_class(body, *c)) && matches[k + 1][j + 1]
+                }
+                Glob::Char(c) => here == Some(c) && matches[k + 1][j + 1],
+            };
+        }
+    }
+    matches[0][0]
 }
 
 /// Index of the `]` closing a bracket class whose body starts at `body[0]`.
@@ -232,6 +266,11 @@ mod tests {
         assert!(may_name("/proc/1/root", "/proc/*/root/**"));
         assert!(may_name("/proc/1/r?ot/etc/x", "/proc/*/root/**"));
         assert!(!may_name("/proc/1/rootx", "/proc/*/root/**"));
+        // Hostile shapes stay cheap.
+        let stars = format!("/proc/1/{}x", "*".repeat(5000));
+        assert!(!may_name(&stars, environ));
+        let unknowns = format!("/proc{}/x", "/$X/y".repeat(2000));
+        assert!(!may_name(&unknowns, environ));
         assert!(!may_name("/etc/[!s]hadow", "/etc/shadow"));
     }
 }
