@@ -414,8 +414,15 @@ impl Run<'_> {
     async fn observe(
         &self,
         call: &ToolCall,
-        output: ToolOutput,
+        mut output: ToolOutput,
     ) -> Result<ContentPart, RuntimeError> {
+        // Every result, guarded tool or not, loses the gateway's own secrets before it is
+        // shown, stored or sent to the model.
+        if let std::borrow::Cow::Owned(clean) =
+            goclaw_tools::known_secrets::known_secrets().scrub(&output.content)
+        {
+            output.content = clean;
+        }
         self.emitter.emit(AgentEventKind::ToolResult {
             id: call.id.clone(),
             name: call.name.clone(),

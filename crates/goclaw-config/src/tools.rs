@@ -40,7 +40,8 @@ pub struct ToolsConfig {
     pub browser: BrowserConfig,
     /// Tool executions per hour per session; 0 disables the limit.
     pub rate_limit_per_hour: u32,
-    /// Remove credentials from tool output before the model sees it.
+    /// Remove credentials from tool output before the model sees it; the gateway's own secrets
+    /// are removed (also base64-, hex- or rev-encoded) even when this is off.
     pub scrub_credentials: bool,
     /// Let runs of users who are neither the owner nor an admin use `exec` and the file tools
     /// on the host (where the agent's sandbox mode leaves them there). Off by default: their

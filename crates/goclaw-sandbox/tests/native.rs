@@ -1,5 +1,6 @@
 //! The native backend against the real kernel: each test fails if its protection is removed.
-//! Skipped (with a note) where bubblewrap is missing, except in CI.
+//! Skipped (with a note) where bubblewrap or a kernel protection (pids cgroup, Landlock) is
+//! missing, except under `CI=true`, where a missing prerequisite fails the test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,13 +16,25 @@ use tempfile::TempDir;
 fn bwrap_available() -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("bwrap").is_file()));
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("bwrap is missing: run scripts/sandbox.sh (installs bubblewrap)");
-        }
-        eprintln!("skipping native sandbox test: bwrap is not installed");
+    prerequisite(
+        found,
+        "bwrap is not installed: run scripts/sandbox.sh (installs bubblewrap)",
+    )
+}
+
+/// Whether a prerequisite of the current test is there; without it the test is skipped with a
+/// note, except under `CI=true`, where it fails: CI must exercise every protection.
+fn prerequisite(available: bool, missing: &str) -> bool {
+    if available {
+        return true;
     }
-    found
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("this test");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test} needs a prerequisite that is missing under CI=true: {missing}");
+    }
+    eprintln!("skipped: {test}: {missing}");
+    false
 }
 
 struct Fixture {
@@ -284,9 +297,11 @@ async fn pids_limit_stops_a_fork_bomb() {
     let mut f = fixture();
     f.settings.pids_limit = 64;
     let sb = sandbox(&f.settings).await;
-    if !sb.cgroup_enforces(Controller::Pids) {
-        // RLIMIT_NPROC does not bind root; only the cgroup enforces it here.
-        eprintln!("skipping pids test: no pids cgroup");
+    // RLIMIT_NPROC does not bind root; only the cgroup enforces it here.
+    if !prerequisite(
+        sb.cgroup_enforces(Controller::Pids),
+        &format!("no writable pids cgroup ({})", sb.describe()),
+    ) {
         return;
     }
     let started = Instant::now();
@@ -368,6 +383,12 @@ async fn seccomp_denies_namespaces_and_mounts() {
     }
     let f = fixture();
     let sb = sandbox(&f.settings).await;
+    if !prerequisite(
+        sb.describe().contains("seccomp filter"),
+        &format!("the kernel offers no seccomp filter ({})", sb.describe()),
+    ) {
+        return;
+    }
     let out = sh(&sb, &f.workspace, "unshare -U true").await;
     assert!(!out.success(), "{}", out.combined());
     assert!(
@@ -386,8 +407,10 @@ async fn landlock_denies_writes_bubblewrap_allows() {
     }
     let f = fixture();
     let sb = sandbox(&f.settings).await;
-    if !sb.describe().contains("Landlock ABI") {
-        eprintln!("skipping Landlock test: no Landlock");
+    if !prerequisite(
+        sb.describe().contains("Landlock ABI"),
+        &format!("the kernel offers no Landlock ({})", sb.describe()),
+    ) {
         return;
     }
     // bubblewrap's /dev is a writable tmpfs; Landlock lets files there be written, not created.

@@ -9,6 +9,7 @@
 pub mod exec;
 pub mod files;
 pub mod injection;
+pub mod known_secrets;
 pub mod policy;
 pub mod ratelimit;
 pub mod registry;

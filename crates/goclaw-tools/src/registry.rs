@@ -9,6 +9,7 @@ use goclaw_config::ToolsConfig;
 use goclaw_core::{Agent, Tool, ToolContext, ToolDefinition, ToolOutput};
 
 use crate::files::{EditTool, ListFilesTool, ReadFileTool, WriteFileTool};
+use crate::known_secrets::known_secrets;
 use crate::policy::{agent_policy, is_allowed};
 use crate::ratelimit::ToolRateLimiter;
 use crate::scrub::scrub;
@@ -78,9 +79,13 @@ impl Tool for GuardedTool {
             return ToolOutput::error(message);
         }
         let mut output = self.inner.call(ctx, arguments).await;
-        if self.guards.scrub_credentials
-            && let std::borrow::Cow::Owned(clean) = scrub(&output.content)
-        {
+        // The gateway's own secrets are always removed; other credentials when configured.
+        let clean = if self.guards.scrub_credentials {
+            scrub(&output.content)
+        } else {
+            known_secrets().scrub(&output.content)
+        };
+        if let std::borrow::Cow::Owned(clean) = clean {
             output.content = clean;
         }
         output

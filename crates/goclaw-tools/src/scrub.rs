@@ -1,6 +1,7 @@
-//! Credential scrubbing of tool output (`tools.scrub_credentials`): API keys of the common
-//! providers, `password=`-style assignments, passwords in connection URLs and long hex strings
-//! are replaced with `[REDACTED]` before the model sees the output.
+//! Credential scrubbing of tool output (`tools.scrub_credentials`): the gateway's own secrets in
+//! any common encoding (see [`crate::known_secrets`]), API keys of the common providers,
+//! `password=`-style assignments, passwords in connection URLs and long hex strings are replaced
+//! with `[REDACTED]` before the model sees the output.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -38,8 +39,17 @@ static ASSIGNMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static DSN: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^:/\s@]+:)([^@\s/]+)(@)").ok());
 
-/// `text` with every credential replaced by [`REDACTED`].
+/// `text` with every credential replaced by [`REDACTED`]: the process's known secrets first,
+/// then the credential patterns.
 pub fn scrub(text: &str) -> Cow<'_, str> {
+    match crate::known_secrets::known_secrets().scrub(text) {
+        Cow::Borrowed(text) => scrub_patterns(text),
+        Cow::Owned(clean) => Cow::Owned(scrub_patterns(&clean).into_owned()),
+    }
+}
+
+/// `text` with every credential-shaped value replaced by [`REDACTED`].
+pub fn scrub_patterns(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     if let Some(dsn) = DSN.as_ref()
         && dsn.is_match(&out)

@@ -228,3 +228,21 @@ async fn guarded_tools_are_rate_limited_and_scrubbed() {
     let out = raw.call(&ctx, json!({"text": "password=x"})).await;
     assert_eq!(out.content, "password=x");
 }
+
+#[tokio::test]
+async fn the_gateways_own_secrets_are_scrubbed_even_with_scrubbing_off() {
+    let secret = "policy-test-gateway-token-5f1c";
+    goclaw_tools::known_secrets::known_secrets().extend([secret]);
+    let encoded = hex::encode(secret);
+    let ctx = context("agent:default:s3");
+    for scrub_credentials in [true, false] {
+        let config = ToolsConfig {
+            scrub_credentials,
+            ..ToolsConfig::default()
+        };
+        let tool = ToolGuards::new(&config).guard(Arc::new(Echo));
+        let text = format!("env dump: {encoded} and {secret}");
+        let out = tool.call(&ctx, json!({ "text": text })).await;
+        assert_eq!(out.content, "env dump: [REDACTED] and [REDACTED]");
+    }
+}

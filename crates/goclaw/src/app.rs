@@ -52,6 +52,8 @@ impl Application {
             settings.token_configured,
             settings.allow_insecure_no_auth,
         )?;
+        // Tool output is scrubbed of the gateway's own secrets, in any common encoding.
+        goclaw_tools::known_secrets::known_secrets().extend(loaded.secret_values());
         let opened = database::open(&loaded.runtime).await?;
         database::prepare_for_serve(&opened, &loaded.runtime).await?;
         let secrets = crate::secrets::check_encryption_key(

@@ -149,6 +149,7 @@ fn api_key(row: &LlmProvider, secrets: Option<&SecretBox>) -> Result<Option<Stri
         Ok(key) => {
             // Known only now: make sure the logger hides it too.
             goclaw_telemetry::global_mask().extend([key.as_str()]);
+            goclaw_tools::known_secrets::known_secrets().extend([key.as_str()]);
             Ok(Some(key))
         }
         Err(CryptoError::NotEncrypted) => Ok(Some(legacy_plaintext(row, stored))),
@@ -158,6 +159,7 @@ fn api_key(row: &LlmProvider, secrets: Option<&SecretBox>) -> Result<Option<Stri
 
 fn legacy_plaintext(row: &LlmProvider, stored: &str) -> String {
     goclaw_telemetry::global_mask().extend([stored]);
+    goclaw_tools::known_secrets::known_secrets().extend([stored]);
     tracing::warn!(
         provider = %row.name,
         "stored provider API key is not encrypted; save it again to encrypt it"

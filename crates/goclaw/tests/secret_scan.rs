@@ -2,10 +2,17 @@
 //! path that handles a secret — token and API-key authentication (good, wrong, revoked), key
 //! creation, provider credentials stored encrypted and used for a real call, WebSocket and HTTP
 //! chat, secrets in request URLs — with debug logging on, and everything it printed, and every
-//! response it gave, is scanned for each secret value.
+//! response it gave, is scanned for each secret value. A tool result that carries the gateway's
+//! secrets base64-, hex- or rev-encoded reaches neither the model, the stored messages, the
+//! trace nor the events.
 
 mod support;
 
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use goclaw_testkit::{FakeLlm, Reply, WsClient};
 use serde_json::{Value, json};
 use support::{Goclaw, home};
@@ -110,6 +117,7 @@ async fn no_secret_reaches_logs_or_responses() {
         "the decrypted key reached the provider"
     );
     responses.push_str(&reply.to_string());
+    encoded_tool_output_is_scrubbed(&llm, &mut ws, &server, home.path()).await;
 
     // Rejections: wrong token, revoked key, secrets in URLs.
     let (status, text) = call(
@@ -176,4 +184,113 @@ async fn no_secret_reaches_logs_or_responses() {
             "secret in an API response: {secret}"
         );
     }
+}
+
+/// The gateway's secrets as a tool might print them: encoded, inside other output.
+fn encoded_secrets() -> Vec<String> {
+    vec![
+        STANDARD.encode(TOKEN),
+        STANDARD.encode(format!("PATH=/bin\nGOCLAW_GATEWAY_TOKEN={TOKEN}\n")),
+        URL_SAFE_NO_PAD.encode(format!("k={ENCRYPTION_KEY}")),
+        hex::encode(ANTHROPIC_KEY),
+        hex::encode_upper(TOKEN),
+        TOKEN.chars().rev().collect(),
+        STANDARD.encode(PROVIDER_KEY),
+    ]
+}
+
+/// The model writes a probe file, the test fills it with encoded secrets, the model reads it:
+/// the result must be scrubbed everywhere it goes.
+async fn encoded_tool_output_is_scrubbed(
+    llm: &FakeLlm,
+    ws: &mut WsClient,
+    server: &support::Server,
+    home: &Path,
+) {
+    llm.push(Reply::tool_call(
+        "call_probe",
+        "write_file",
+        json!({ "path": "probe.txt", "content": "probe" }),
+    ));
+    llm.push(Reply::text("probe written"));
+    ws.call_ok("chat.send", json!({ "message": "write the probe" }))
+        .await;
+    let probe = find_file(home, "probe.txt").expect("the probe file is in a workspace");
+    let encoded = encoded_secrets();
+    std::fs::write(&probe, format!("output:\n{}\nend\n", encoded.join("\n"))).expect("probe");
+    llm.push(Reply::tool_call(
+        "call_read",
+        "read_file",
+        json!({ "path": "probe.txt" }),
+    ));
+    llm.push(Reply::text("probe read"));
+    let reply = ws
+        .call_ok("chat.send", json!({ "message": "read the probe" }))
+        .await;
+    assert_eq!(reply["content"], "probe read");
+
+    let seen_by_model = llm.requests().last().expect("requests").body.to_string();
+    let events: String = ws.events.iter().map(Value::to_string).collect();
+    let history = ws
+        .call_ok("chat.history", json!({ "sessionKey": reply["sessionKey"] }))
+        .await
+        .to_string();
+    let traces = trace_with(server, "call_read").await;
+    for (place, text) in [
+        ("the model request", &seen_by_model),
+        ("the events", &events),
+        ("the stored messages", &history),
+        ("the trace", &traces),
+    ] {
+        assert!(
+            text.contains("[REDACTED]"),
+            "the tool result reached {place}: {text}"
+        );
+        for form in &encoded {
+            assert!(!text.contains(form.as_str()), "{form} in {place}: {text}");
+        }
+    }
+}
+
+/// Every trace (with its spans) once one of them mentions `needle`; the recorder flushes on a
+/// timer, so this polls with a deadline.
+async fn trace_with(server: &support::Server, needle: &str) -> String {
+    let http = reqwest::Client::new();
+    let get = async |path: &str| -> Value {
+        let response = http
+            .get(server.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("JSON")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = get("/v1/traces").await;
+        let mut all = String::new();
+        for trace in list["traces"].as_array().into_iter().flatten() {
+            let id = trace["id"].as_str().unwrap_or_default();
+            all.push_str(&get(&format!("/v1/traces/{id}")).await.to_string());
+        }
+        if all.contains(needle) {
+            return all;
+        }
+        assert!(Instant::now() < deadline, "no trace mentions {needle}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
 }

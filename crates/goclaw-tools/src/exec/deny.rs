@@ -5,6 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::deny_env::{env_dump, env_injection};
+use super::deny_shell::{
+    code_from_pipe, computed_program, decoded_argument, environ_path, host_path, is_interpreter,
+    is_shell, link_to_sensitive, local_destination, preload_path, runs_decoded_file, secret_path,
+};
 use super::parse::{SimpleCommand, is_short_flag_with};
 
 /// Every deny group, in GoClaw's order.
@@ -91,12 +95,21 @@ type Rule = fn(&SimpleCommand, &[SimpleCommand]) -> Option<String>;
 const RULES: &[(&str, Rule)] = &[
     ("destructive_ops", destructive_ops),
     ("data_exfiltration", data_exfiltration),
+    ("data_exfiltration", local_destination),
     ("reverse_shell", reverse_shell),
     ("code_injection", code_injection),
+    ("code_injection", computed_program),
+    ("code_injection", code_from_pipe),
+    ("code_injection", runs_decoded_file),
+    ("code_injection", decoded_argument),
     ("privilege_escalation", privilege_escalation),
     ("dangerous_paths", dangerous_paths),
+    ("dangerous_paths", secret_path),
+    ("dangerous_paths", link_to_sensitive),
     ("env_injection", env_injection),
+    ("env_injection", preload_path),
     ("container_escape", container_escape),
+    ("container_escape", host_path),
     ("crypto_mining", crypto_mining),
     ("filter_bypass", filter_bypass),
     ("network_recon", network_recon),
@@ -104,13 +117,11 @@ const RULES: &[(&str, Rule)] = &[
     ("persistence", persistence),
     ("process_control", process_control),
     ("env_dump", env_dump),
+    ("env_dump", environ_path),
 ];
 
 const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "ash", "fish", "source", ".",
-];
-const INTERPRETERS: &[&str] = &[
-    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "lua", "deno", "bun",
 ];
 
 fn found(condition: bool, reason: impl FnOnce() -> String) -> Option<String> {
@@ -132,13 +143,14 @@ fn has_short(cmd: &SimpleCommand, flag: char) -> bool {
     cmd.args().iter().any(|a| is_short_flag_with(a, flag))
 }
 
-/// Every word of the command: assignments, argv and redirect targets.
+/// Every word of the command: assignments, argv, redirect targets and the resolved paths.
 fn words(cmd: &SimpleCommand) -> impl Iterator<Item = &str> {
     cmd.assignments
         .iter()
         .map(|(_, v)| v.as_str())
         .chain(cmd.argv.iter().map(String::as_str))
         .chain(cmd.redirects.iter().map(String::as_str))
+        .chain(cmd.paths.iter().map(String::as_str))
 }
 
 pub(super) fn any_word(cmd: &SimpleCommand, pred: impl Fn(&str) -> bool) -> Option<String> {
@@ -150,7 +162,9 @@ fn piped_into(cmd: &SimpleCommand, all: &[SimpleCommand], programs: &[&str]) -> 
     all.iter().any(|other| {
         other.pipeline == cmd.pipeline
             && other.stage > cmd.stage
-            && (programs.contains(&other.program()) || INTERPRETERS.contains(&other.program()))
+            && (programs.contains(&other.program())
+                || is_shell(other.program())
+                || is_interpreter(other.program()))
     })
 }
 
@@ -280,7 +294,7 @@ fn reverse_shell(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<String> {
         "telnet" => args.len() >= 2,
         "mkfifo" => true,
         "awk" | "gawk" => args.iter().any(|a| a.contains("/inet/")),
-        p if INTERPRETERS.contains(&p) => inline_code(cmd).is_some_and(|code| {
+        p if is_interpreter(p) => inline_code(cmd).is_some_and(|code| {
             [
                 "socket",
                 "http.client",
@@ -317,7 +331,7 @@ fn code_injection(cmd: &SimpleCommand, all: &[SimpleCommand]) -> Option<String> 
     if p == "eval" {
         return Some("eval of constructed code".to_owned());
     }
-    if INTERPRETERS.contains(&p) && inline_code(cmd).is_some() {
+    if is_interpreter(p) && inline_code(cmd).is_some() {
         return Some(format!("inline {p} code"));
     }
     let decodes = (p == "base64" && (has_short(cmd, 'd') || has_long(cmd, "decode")))

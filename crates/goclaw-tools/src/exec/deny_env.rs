@@ -50,8 +50,8 @@ pub(super) fn env_dump(cmd: &SimpleCommand, _: &[SimpleCommand]) -> Option<Strin
     if hit {
         return Some(format!("environment listing with {p}"));
     }
+    // Paths to a process environment are judged by `deny_shell::environ_path`.
     let marks = [
-        "/environ",
         "GOCLAW_",
         "os.environ",
         "process.env",

@@ -6,13 +6,15 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::deny::{self, DenyGroups};
 use super::parse::{self, ParseError, SimpleCommand};
+use super::resolve;
 
 /// A command line that passed the guard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screened {
     /// The normalized command line, the one that runs.
     pub command: String,
-    /// Every simple command it runs.
+    /// Every simple command it runs, as the shell will run it (literal variables substituted,
+    /// wrappers unwrapped, paths resolved).
     pub commands: Vec<SimpleCommand>,
 }
 
@@ -62,7 +64,7 @@ pub fn screen(command: &str, groups: &DenyGroups) -> Result<Screened, Refusal> {
     if command.trim().is_empty() {
         return Err(Refusal::Empty);
     }
-    let commands = parse::parse(&command)?;
+    let commands = resolve::resolve(parse::parse(&command)?)?;
     if let Some(denial) = deny::check(&command, &commands, groups) {
         return Err(Refusal::Denied {
             group: denial.group,
@@ -92,6 +94,34 @@ mod tests {
         assert_eq!(hidden.group(), Some("destructive_ops"));
         let wide = screen("\u{FF52}\u{FF4D} -rf /", &groups).expect_err("denied");
         assert_eq!(wide.group(), Some("destructive_ops"));
+    }
+
+    #[test]
+    fn explains_what_it_cannot_judge() {
+        let groups = DenyGroups::default();
+        let computed = screen("$(printf rm) -rf y", &groups).expect_err("denied");
+        assert_eq!(
+            computed.to_string(),
+            "command denied by the code_injection group: the program name $(printf rm) is only \
+             known when the command runs; write the program name literally"
+        );
+        let piped = screen("echo x | python3.11", &groups).expect_err("denied");
+        assert_eq!(
+            piped.to_string(),
+            "command denied by the code_injection group: python3.11 running code read from a pipe"
+        );
+        let local = screen("curl http://0x7f000001/", &groups).expect_err("denied");
+        assert_eq!(
+            local.to_string(),
+            "command denied by the data_exfiltration group: curl to a local address \
+             http://0x7f000001/"
+        );
+    }
+
+    #[test]
+    fn resolved_programs_are_the_binaries() {
+        let screened = screen("X=ls; $X -la", &DenyGroups::default()).expect("allowed");
+        assert_eq!(screened.binaries(), vec!["ls"]);
     }
 
     #[test]

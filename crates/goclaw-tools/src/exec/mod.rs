@@ -6,9 +6,13 @@
 pub mod approval;
 pub mod deny;
 mod deny_env;
+mod deny_shell;
+mod expand;
 pub mod guard;
 pub mod parse;
+pub mod paths;
 pub mod policy;
+mod resolve;
 pub mod run;
 
 use std::collections::BTreeMap;

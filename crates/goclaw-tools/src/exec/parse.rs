@@ -3,10 +3,13 @@
 //! substitution, `sh -c` payloads and wrappers such as `env`, `sudo` or `nohup` — so the deny
 //! groups look at every program, not only the first word.
 //!
-//! It does not expand variables or globs: `$X` stays as written. Where the grammar is unclear it
-//! errs towards finding more commands (a here-document body is read as commands), never fewer.
+//! Unquoted words are brace-expanded (`{rm,-rf,x}`); variables and globs stay as written (the
+//! resolver substitutes literal assignments later). Where the grammar is unclear it errs towards
+//! finding more commands (a here-document body is read as commands), never fewer.
 
 use thiserror::Error;
+
+use super::expand::{self, AwkCommand};
 
 /// How deep `sh -c`, substitutions and wrappers may nest before the command is refused.
 const MAX_DEPTH: usize = 8;
@@ -24,6 +27,9 @@ pub struct SimpleCommand {
     pub pipeline: usize,
     /// Its position in that pipeline (0 = reads no pipe).
     pub stage: usize,
+    /// The paths it names, normalized and resolved against the working directory (filled in by
+    /// the resolver; words that stay inside the workspace are left out).
+    pub paths: Vec<String>,
 }
 
 impl SimpleCommand {
@@ -46,6 +52,27 @@ pub enum ParseError {
     Unterminated(&'static str),
     #[error("command nests too deeply")]
     TooDeep,
+    #[error("brace expansion produces too many words")]
+    TooManyWords,
+}
+
+/// `cmd` and every command it runs through wrappers (`nice`, `env`, `find -exec`, …); payloads
+/// are numbered as pipelines from `next_pipeline` on.
+pub fn with_wrapped(
+    cmd: SimpleCommand,
+    next_pipeline: usize,
+) -> Result<Vec<SimpleCommand>, ParseError> {
+    let mut out = Vec::new();
+    let mut pipelines = next_pipeline;
+    unwrap(cmd, 0, &mut pipelines, &mut out)?;
+    Ok(out)
+}
+
+/// A shell or interpreter name without its version suffix (`python3.11` → `python`,
+/// `perl5.36` → `perl`, `node20` → `node`).
+pub fn unversioned(program: &str) -> &str {
+    let trimmed = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    if trimmed.is_empty() { program } else { trimmed }
 }
 
 /// Every simple command `line` would run, wrappers and payloads included.
@@ -136,7 +163,31 @@ fn unwrap(
     }
     let program = cmd.program().to_owned();
     let args = cmd.args().to_vec();
-    let inner_start = match program.as_str() {
+    let payload = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|pos| args.get(pos + 1))
+            .cloned()
+    };
+    let line_payload = match unversioned(&program) {
+        "watch" => {
+            Some(args[skip_options(&args, &["-n", "-d", "--interval"]).min(args.len())..].join(" "))
+        }
+        "env" => payload("-S").or_else(|| payload("--split-string")),
+        "flock" | "script" | "su" | "runuser" => payload("-c").or_else(|| payload("--command")),
+        _ => None,
+    };
+    if let Some(payload) = line_payload {
+        out.push(cmd);
+        *pipelines += 1;
+        return parse_into(&payload, depth + 1, pipelines, out);
+    }
+    match program.as_str() {
+        "find" => return unwrap_find(cmd, depth, pipelines, out),
+        "awk" | "gawk" | "mawk" | "nawk" => return unwrap_awk(cmd, depth, pipelines, out),
+        _ => {}
+    }
+    let inner_start = match unversioned(&program) {
         "sh" | "bash" | "zsh" | "dash" | "ksh" | "ash" | "fish" => {
             if let Some(pos) = args.iter().position(|a| is_short_flag_with(a, 'c'))
                 && let Some(payload) = args.get(pos + 1)
@@ -156,16 +207,28 @@ fn unwrap(
         }
         "env" => Some(skip_env_options(&args)),
         "sudo" | "doas" => Some(skip_options(&args, &["-u", "-g", "-C", "-h", "-p", "-U"])),
-        "nohup" | "exec" | "command" | "builtin" | "time" | "setsid" | "unbuffer" => {
-            Some(skip_options(&args, &[]))
+        "nohup" | "command" | "builtin" | "time" | "setsid" | "unbuffer" | "busybox" | "toybox"
+        | "rlwrap" | "proxychains" | "torsocks" | "chronic" | "ifne" | "firejail" | "catchsegv"
+        | "valgrind" | "systemd-run" | "caffeinate" => Some(skip_options(&args, &[])),
+        "exec" => Some(skip_options(&args, &["-a"])),
+        "strace" | "ltrace" => Some(skip_options(&args, &["-o", "-e", "-p", "-s", "-u", "-E"])),
+        "nice" | "ionice" => Some(skip_options(&args, &["-n", "-c", "-p"])),
+        "chrt" | "taskset" => {
+            // A priority or CPU mask comes before the program.
+            let start = skip_options(&args, &["-c", "--cpu-list"]);
+            let numeric = args.get(start).is_some_and(|a| {
+                a.chars()
+                    .all(|c| c.is_ascii_hexdigit() || matches!(c, 'x' | ',' | '-'))
+            });
+            Some(start + usize::from(numeric))
         }
-        "nice" | "ionice" | "chrt" | "taskset" => Some(skip_options(&args, &["-n", "-c"])),
+        "flock" => Some(skip_options(&args, &["-w", "-E", "--timeout"]) + 1),
         "timeout" => Some(skip_options(&args, &["-s", "-k", "--signal", "--kill-after"]) + 1),
         "xargs" => Some(skip_options(
             &args,
             &["-I", "-n", "-P", "-L", "-d", "-s", "-E", "-a"],
         )),
-        "stdbuf" => Some(skip_options(&args, &[])),
+        "stdbuf" => Some(skip_options(&args, &["-i", "-o", "-e"])),
         _ => None,
     };
     let inner = inner_start.and_then(|start| {
@@ -198,6 +261,96 @@ fn unwrap(
         Some(inner) if !inner.argv.is_empty() => unwrap(inner, depth + 1, pipelines, out),
         _ => Ok(()),
     }
+}
+
+/// `find` and each command its `-exec`, `-execdir`, `-ok` and `-okdir` actions run.
+fn unwrap_find(
+    cmd: SimpleCommand,
+    depth: usize,
+    pipelines: &mut usize,
+    out: &mut Vec<SimpleCommand>,
+) -> Result<(), ParseError> {
+    let mut inners = Vec::new();
+    // `{}` stands for each file found.
+    let found = expand::find_target(cmd.args());
+    let mut args = cmd.args().iter();
+    while let Some(arg) = args.next() {
+        if !matches!(arg.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            continue;
+        }
+        let argv: Vec<String> = args
+            .by_ref()
+            .take_while(|a| *a != ";" && *a != "+")
+            .map(|a| a.replace("{}", &found))
+            .collect();
+        inners.push(SimpleCommand {
+            argv,
+            pipeline: cmd.pipeline,
+            stage: cmd.stage,
+            ..SimpleCommand::default()
+        });
+    }
+    out.push(cmd);
+    for inner in inners.into_iter().filter(|c| !c.argv.is_empty()) {
+        unwrap(inner, depth + 1, pipelines, out)?;
+    }
+    Ok(())
+}
+
+/// `awk` and the shell commands of its program; a command computed at run time becomes a
+/// command whose name is a substitution, which the deny groups refuse.
+fn unwrap_awk(
+    cmd: SimpleCommand,
+    depth: usize,
+    pipelines: &mut usize,
+    out: &mut Vec<SimpleCommand>,
+) -> Result<(), ParseError> {
+    let args = cmd.args();
+    let mut i = 0;
+    let mut program = None;
+    while let Some(arg) = args.get(i) {
+        match arg.as_str() {
+            "-F" | "-v" | "-f" => i += 2,
+            "--" => {
+                program = args.get(i + 1).cloned();
+                break;
+            }
+            a if a.starts_with('-') && a.len() > 1 => i += 1,
+            a => {
+                program = Some(a.to_owned());
+                break;
+            }
+        }
+    }
+    let commands = program
+        .map(|p| expand::awk_commands(&p))
+        .unwrap_or_default();
+    let (pipeline, stage) = (cmd.pipeline, cmd.stage);
+    out.push(cmd);
+    for command in commands {
+        match command {
+            AwkCommand::Literal(line) => {
+                *pipelines += 1;
+                parse_into(&line, depth + 1, pipelines, out)?;
+            }
+            AwkCommand::PipedTo(line) => {
+                *pipelines += 1;
+                let first = out.len();
+                parse_into(&line, depth + 1, pipelines, out)?;
+                // It reads what awk prints, like a later stage of a pipeline.
+                for cmd in out[first..].iter_mut().filter(|c| c.stage == 0) {
+                    cmd.stage = 1;
+                }
+            }
+            AwkCommand::Computed(expr) => out.push(SimpleCommand {
+                argv: vec![format!("$({expr})")],
+                pipeline,
+                stage,
+                ..SimpleCommand::default()
+            }),
+        }
+    }
+    Ok(())
 }
 
 /// Index of the first argument after `env`'s own options.
@@ -278,11 +431,18 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
     let mut tokens = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
+    // Whether the word holds an unquoted `{`, so brace expansion applies.
+    let mut brace = false;
     let mut i = 0;
     macro_rules! flush {
         () => {
             if in_word {
-                tokens.push(Token::Word(std::mem::take(&mut word)));
+                let done = std::mem::take(&mut word);
+                if std::mem::take(&mut brace) {
+                    tokens.extend(expand::braces(&done)?.into_iter().map(Token::Word));
+                } else {
+                    tokens.push(Token::Word(done));
+                }
                 in_word = false;
             }
         };
@@ -390,11 +550,19 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
                 in_word = true;
                 i = end;
             }
+            '$' if next == Some('\'') => {
+                // ANSI-C quoting: `$'\x72\x6d'` is `rm`.
+                let (text, end) = expand::ansi_c(&chars, i + 2)?;
+                word.push_str(&text);
+                in_word = true;
+                i = end;
+            }
             '$' => {
                 i = dollar(&chars, i, &mut word, nested)?;
                 in_word = true;
             }
             _ => {
+                brace |= c == '{';
                 word.push(c);
                 in_word = true;
                 i += 1;
@@ -402,7 +570,11 @@ fn tokenize(line: &str, nested: &mut Vec<String>) -> Result<Vec<Token>, ParseErr
         }
     }
     if in_word {
-        tokens.push(Token::Word(word));
+        if brace {
+            tokens.extend(expand::braces(&word)?.into_iter().map(Token::Word));
+        } else {
+            tokens.push(Token::Word(word));
+        }
     }
     Ok(tokens)
 }

@@ -54,6 +54,24 @@ pub fn blocked_ip(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// Whether `ip` reaches the machine itself or its cloud metadata service: loopback,
+/// unspecified (`0.0.0.0`, `::`) and link-local, also inside IPv4-carrying IPv6 forms. Commands
+/// of the exec tool may reach other private networks; these never.
+pub fn reaches_this_host(ip: IpAddr) -> bool {
+    let v4 = match ip {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => v4,
+            None => {
+                return v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80;
+            }
+        },
+    };
+    v4.is_loopback() || v4.octets()[0] == 0 || v4.is_link_local()
+}
+
 fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
     let [a, b, c, _] = ip.octets();
     let reason = match (a, b, c) {
