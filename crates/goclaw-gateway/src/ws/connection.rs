@@ -22,6 +22,7 @@ use super::frames::{self, ErrorShape, MAX_FRAME_BYTES, READ_BUFFER_BYTES};
 use super::methods::{self, Connection, Reply};
 use super::wire;
 use crate::routes::AppState;
+use crate::scopes::Event;
 
 /// Frames waiting to be written to one client.
 const OUTBOUND_QUEUE: usize = 256;
@@ -106,6 +107,13 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                 biased;
                 close = &mut close_rx => {
                     if let Ok((code, reason)) = close {
+                        // On shutdown the frames already queued (the `shutdown` event last) go
+                        // out before the close; a slow consumer's backlog does not.
+                        while code == CLOSE_GOING_AWAY && let Ok(message) = frames_rx.try_recv() {
+                            if !matches!(tokio::time::timeout(WRITE_DEADLINE, sink.send(message)).await, Ok(Ok(()))) {
+                                break;
+                            }
+                        }
                         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
                         let _ = tokio::time::timeout(WRITE_DEADLINE, sink.send(Message::Close(Some(frame)))).await;
                     }
@@ -133,7 +141,9 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let close: Option<(u16, &'static str)> = loop {
         tokio::select! {
             () = shutdown.cancelled() => {
-                outbound.send(&frames::event("shutdown", serde_json::json!({})));
+                if crate::scopes::may_receive(Event::Shutdown, conn.principal(), None) {
+                    outbound.send(&frames::event(Event::Shutdown, serde_json::json!({})));
+                }
                 break Some((CLOSE_GOING_AWAY, "gateway shutting down"));
             }
             _ = overflow_rx.recv() => {
