@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 pub const TOKEN: &str = "access-matrix-token-5d20c7e1";
 
+/// How long a connection may wait for an event it is due (pings do not count).
+const EVENT_DEADLINE: Duration = Duration::from_secs(15);
 /// How long the recorder may take to store a finished run's trace.
 const TRACE_DEADLINE: Duration = Duration::from_secs(20);
 
@@ -106,8 +108,12 @@ impl Principals {
     pub async fn drain_until_shutdown(mut self) -> Vec<(String, Vec<Value>)> {
         let mut received = Vec::new();
         for (name, ws) in self.sockets() {
+            let deadline = Instant::now() + EVENT_DEADLINE;
             while !ws.events.iter().any(|e| e["event"] == "shutdown") {
-                let Some(frame) = ws.next_frame().await else {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let next = tokio::time::timeout(left, ws.next_frame()).await;
+                let Some(frame) = next.unwrap_or_else(|_| panic!("{name}: no shutdown event"))
+                else {
                     break;
                 };
                 if frame["type"] == "event" {
@@ -174,6 +180,7 @@ pub async fn wait_request(ws: &mut WsClient) -> String {
 }
 
 async fn wait_new_request(ws: &mut WsClient, known: &[&str]) -> String {
+    let deadline = Instant::now() + EVENT_DEADLINE;
     loop {
         let found = ws.events.iter().find_map(|e| {
             let id = e["payload"]["id"].as_str()?;
@@ -182,7 +189,9 @@ async fn wait_new_request(ws: &mut WsClient, known: &[&str]) -> String {
         if let Some(id) = found {
             return id.to_owned();
         }
-        ws.pump().await;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let pumped = tokio::time::timeout(left, ws.pump()).await;
+        pumped.unwrap_or_else(|_| panic!("no approval request within {EVENT_DEADLINE:?}"));
     }
 }
 
