@@ -110,7 +110,8 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                         // On shutdown the frames already queued (the `shutdown` event last) go
                         // out before the close; a slow consumer's backlog does not.
                         while code == CLOSE_GOING_AWAY && let Ok(message) = frames_rx.try_recv() {
-                            if !matches!(tokio::time::timeout(WRITE_DEADLINE, sink.send(message)).await, Ok(Ok(()))) {
+                            let sent = tokio::time::timeout(WRITE_DEADLINE, sink.send(message)).await;
+                            if !matches!(sent, Ok(Ok(()))) {
                                 break;
                             }
                         }

@@ -27,7 +27,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         Some(broker) => broker
             .list(ctx.principal.tenant_id)
             .iter()
-            .filter(|request| visible(ctx.principal, request))
+            .filter(|request| visible("exec.approval.list", ctx.principal, request))
             .map(request_payload)
             .collect(),
         None => Vec::new(),
@@ -47,10 +47,15 @@ pub async fn resolve(ctx: &Ctx<'_>, params: Value, allow: bool) -> Result<Value,
     let Some(broker) = &ctx.state.approvals else {
         return Err(not_found());
     };
+    let method = if allow {
+        "exec.approval.approve"
+    } else {
+        "exec.approval.deny"
+    };
     let pending = broker.list(ctx.principal.tenant_id);
     let mine = pending
         .iter()
-        .any(|request| request.id == params.id && visible(ctx.principal, request));
+        .any(|request| request.id == params.id && visible(method, ctx.principal, request));
     if !mine {
         return Err(not_found());
     }
@@ -66,9 +71,9 @@ pub async fn resolve(ctx: &Ctx<'_>, params: Value, allow: bool) -> Result<Value,
     Ok(json!({ "resolved": true, "decision": decision.as_str() }))
 }
 
-/// Whether `principal` may see `request` under `exec.approval.list`'s filter.
-fn visible(principal: &Principal, request: &ApprovalRequest) -> bool {
-    let filter = scopes::method_rule("exec.approval.list").map_or(Filter::OwnUser, |r| r.filter);
+/// Whether `principal` may see `request` under the filter of `method`'s entry.
+fn visible(method: &str, principal: &Principal, request: &ApprovalRequest) -> bool {
+    let filter = scopes::method_rule(method).map_or(Filter::OwnUser, |r| r.filter);
     filter.admits(principal, owner(request.tenant_id, &request.user_id))
 }
 
