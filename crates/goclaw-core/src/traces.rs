@@ -145,6 +145,8 @@ pub struct TraceFilter {
     pub agent_id: Option<AgentId>,
     pub session_key: Option<String>,
     pub status: Option<String>,
+    /// Only traces of runs of this user.
+    pub user_id: Option<String>,
     /// At most this many; 0 means 50.
     pub limit: u32,
 }

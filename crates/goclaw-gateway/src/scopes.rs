@@ -1,15 +1,20 @@
-//! What an API key's scopes allow: one table for every WebSocket method and one for every HTTP
-//! route, each naming the [`Access`] it needs. Anything not in a table is refused to API keys.
+//! Who may reach what: one table naming, for every WebSocket method, every HTTP route and every
+//! pushed event, the least [`Role`] it needs, the API-key scopes ([`Access`]) that allow it, and
+//! how results are narrowed for callers below admin ([`Filter`]). The method dispatch, the route
+//! guard and the event forwarding all read their decision from here; anything not in the table
+//! is refused.
 //!
 //! Reads (lists, gets, histories, previews, status) need `operator.read`, which `operator.write`
 //! and `operator.admin` imply; chatting and changing sessions or agent files need
 //! `operator.write`; agent definitions, key management and LLM providers (whose reads show
-//! credentials, even masked) need `operator.admin`. Gateway-token
-//! and no-auth callers are not scope-limited: only their role counts.
+//! credentials, even masked) need `operator.admin`; exec approvals need `operator.approvals`
+//! (or `operator.admin`). Gateway-token and no-auth callers are not scope-limited: only their
+//! role counts. Least roles follow GoClaw's allow-lists.
 
 pub use goclaw_core::ApiKeyScope as Scope;
+use goclaw_core::TenantId;
 
-use crate::auth::Role;
+use crate::auth::{Principal, Role};
 
 /// The kind of action a method or route performs, which decides the scopes that allow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,84 +58,253 @@ impl Access {
     }
 }
 
-/// The access each WebSocket method needs (`connect` is the handshake and needs none).
-pub const METHOD_ACCESS: &[(&str, Access)] = &[
-    ("health", Access::Read),
-    ("status", Access::Read),
-    ("chat.send", Access::Write),
-    ("chat.history", Access::Read),
-    ("chat.abort", Access::Write),
-    ("chat.inject", Access::Write),
-    ("chat.session.status", Access::Read),
-    ("sessions.list", Access::Read),
-    ("sessions.preview", Access::Read),
-    ("sessions.patch", Access::Write),
-    ("sessions.delete", Access::Write),
-    ("sessions.reset", Access::Write),
-    ("sessions.compact", Access::Write),
-    ("agents.list", Access::Read),
-    ("agents.files.list", Access::Read),
-    ("agents.files.get", Access::Read),
-    ("agents.files.set", Access::Write),
-    ("agents.create", Access::Admin),
-    ("agents.update", Access::Admin),
-    ("agents.delete", Access::Admin),
-    ("api_keys.list", Access::Admin),
-    ("api_keys.create", Access::Admin),
-    ("api_keys.revoke", Access::Admin),
-    ("providers.list", Access::Admin),
-    ("providers.create", Access::Admin),
-    ("providers.update", Access::Admin),
-    ("providers.delete", Access::Admin),
-    ("exec.approval.list", Access::Approvals),
-    ("exec.approval.approve", Access::Approvals),
-    ("exec.approval.deny", Access::Approvals),
+/// How the results of a method, route or event are narrowed for a caller below admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Nothing to narrow: every caller allowed gets the same answer (public endpoints,
+    /// process-wide figures).
+    None,
+    /// Only what belongs to the caller's tenant.
+    Tenant,
+    /// The caller's tenant, and within it only the caller's own user's data; admins and the
+    /// owner see the whole tenant.
+    OwnUser,
+}
+
+/// Whose data a result or event is: its tenant and the user it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    pub tenant_id: TenantId,
+    /// Empty when the user is unknown; then only admins see it.
+    pub user_id: &'a str,
+}
+
+impl Filter {
+    /// Whether `principal` may see something belonging to `owner`.
+    pub fn admits(self, principal: &Principal, owner: Owner<'_>) -> bool {
+        match self {
+            Filter::None => true,
+            Filter::Tenant => principal.tenant_id == owner.tenant_id,
+            Filter::OwnUser => {
+                principal.tenant_id == owner.tenant_id
+                    && (principal.sees_all()
+                        || (!owner.user_id.is_empty() && principal.user_id == owner.user_id))
+            }
+        }
+    }
+}
+
+/// The entry of one method, route or event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The least role; ignored for [`Access::Public`], which needs no credentials.
+    pub role: Role,
+    pub access: Access,
+    pub filter: Filter,
+}
+
+/// Why a caller was refused by a [`Rule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// The caller's role is below this one.
+    Role(Role),
+    /// The caller's API key holds none of the scopes of this access.
+    Scope(Access),
+}
+
+impl Rule {
+    pub const fn new(role: Role, access: Access, filter: Filter) -> Self {
+        Self {
+            role,
+            access,
+            filter,
+        }
+    }
+
+    /// Whether `principal` passes this rule: role high enough and, for an API key, a scope
+    /// that allows the access.
+    pub fn check(&self, principal: &Principal) -> Result<(), Denial> {
+        if self.access == Access::Public {
+            return Ok(());
+        }
+        if let Some(scopes) = &principal.scopes
+            && !self.access.allows(scopes)
+        {
+            return Err(Denial::Scope(self.access));
+        }
+        if principal.role < self.role {
+            return Err(Denial::Role(self.role));
+        }
+        Ok(())
+    }
+}
+
+/// Every event the gateway pushes; `frames::event` takes one, so an event cannot be sent
+/// without a name here (and a test fails for a name without a table entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Event {
+    Agent,
+    ExecApprovalRequested,
+    ExecApprovalResolved,
+    Shutdown,
+}
+
+impl Event {
+    pub const ALL: [Event; 4] = [
+        Event::Agent,
+        Event::ExecApprovalRequested,
+        Event::ExecApprovalResolved,
+        Event::Shutdown,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Agent => "agent",
+            Event::ExecApprovalRequested => "exec.approval.requested",
+            Event::ExecApprovalResolved => "exec.approval.resolved",
+            Event::Shutdown => "shutdown",
+        }
+    }
+}
+
+const PUBLIC: Rule = Rule::new(Role::Viewer, Access::Public, Filter::None);
+const READ_ALL: Rule = Rule::new(Role::Viewer, Access::Read, Filter::None);
+const READ_TENANT: Rule = Rule::new(Role::Viewer, Access::Read, Filter::Tenant);
+const READ_OWN: Rule = Rule::new(Role::Viewer, Access::Read, Filter::OwnUser);
+const WRITE_TENANT: Rule = Rule::new(Role::Operator, Access::Write, Filter::Tenant);
+const WRITE_OWN: Rule = Rule::new(Role::Operator, Access::Write, Filter::OwnUser);
+const ADMIN: Rule = Rule::new(Role::Admin, Access::Admin, Filter::Tenant);
+const APPROVALS_READ: Rule = Rule::new(Role::Viewer, Access::Approvals, Filter::OwnUser);
+const APPROVALS: Rule = Rule::new(Role::Operator, Access::Approvals, Filter::OwnUser);
+
+/// Every WebSocket method (`connect` is the handshake and needs none). A method missing here
+/// does not exist.
+pub const METHOD_ACCESS: &[(&str, Rule)] = &[
+    ("health", READ_TENANT),
+    ("status", READ_TENANT),
+    ("chat.send", WRITE_OWN),
+    ("chat.history", READ_OWN),
+    ("chat.abort", WRITE_OWN),
+    ("chat.inject", WRITE_OWN),
+    ("chat.session.status", READ_OWN),
+    ("sessions.list", READ_OWN),
+    ("sessions.preview", READ_OWN),
+    ("sessions.patch", WRITE_OWN),
+    ("sessions.delete", WRITE_OWN),
+    ("sessions.reset", WRITE_OWN),
+    ("sessions.compact", WRITE_OWN),
+    ("agents.list", READ_TENANT),
+    ("agents.files.list", READ_TENANT),
+    ("agents.files.get", READ_TENANT),
+    ("agents.files.set", WRITE_TENANT),
+    ("agents.create", ADMIN),
+    ("agents.update", ADMIN),
+    ("agents.delete", ADMIN),
+    ("api_keys.list", ADMIN),
+    ("api_keys.create", ADMIN),
+    ("api_keys.revoke", ADMIN),
+    ("providers.list", ADMIN),
+    ("providers.create", ADMIN),
+    ("providers.update", ADMIN),
+    ("providers.delete", ADMIN),
+    ("exec.approval.list", APPROVALS_READ),
+    ("exec.approval.approve", APPROVALS),
+    ("exec.approval.deny", APPROVALS),
 ];
 
-/// The access each HTTP route needs, by method and path pattern as the router spells it.
-pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
-    ("ANY", "/health", Access::Public),
-    ("GET", "/ready", Access::Public),
-    ("GET", "/", Access::Public),
-    ("GET", "/ws", Access::Public),
-    ("GET", "/v1/openapi.json", Access::Public),
-    ("GET", "/docs", Access::Public),
-    ("GET", "/docs/", Access::Public),
-    ("GET", "/docs/{*path}", Access::Public),
-    ("GET", "/metrics", Access::Read),
-    ("POST", "/v1/chat/completions", Access::Write),
-    ("GET", "/v1/agents", Access::Read),
-    ("POST", "/v1/agents", Access::Admin),
-    ("GET", "/v1/agents/{id}", Access::Read),
-    ("PUT", "/v1/agents/{id}", Access::Admin),
-    ("DELETE", "/v1/agents/{id}", Access::Admin),
-    ("GET", "/v1/api-keys", Access::Admin),
-    ("POST", "/v1/api-keys", Access::Admin),
-    ("POST", "/v1/api-keys/{id}/revoke", Access::Admin),
-    ("DELETE", "/v1/api-keys/{id}", Access::Admin),
-    ("GET", "/v1/providers", Access::Admin),
-    ("POST", "/v1/providers", Access::Admin),
-    ("GET", "/v1/providers/{id}", Access::Admin),
-    ("PUT", "/v1/providers/{id}", Access::Admin),
-    ("DELETE", "/v1/providers/{id}", Access::Admin),
-    ("GET", "/v1/traces", Access::Read),
-    ("GET", "/v1/traces/{id}", Access::Read),
+/// Every HTTP route, by method and path pattern as the router spells it.
+pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
+    ("ANY", "/health", PUBLIC),
+    ("GET", "/ready", PUBLIC),
+    ("GET", "/", PUBLIC),
+    ("GET", "/ws", PUBLIC),
+    ("GET", "/v1/openapi.json", PUBLIC),
+    ("GET", "/docs", PUBLIC),
+    ("GET", "/docs/", PUBLIC),
+    ("GET", "/docs/{*path}", PUBLIC),
+    ("GET", "/metrics", READ_ALL),
+    ("POST", "/v1/chat/completions", WRITE_OWN),
+    ("GET", "/v1/agents", READ_TENANT),
+    ("POST", "/v1/agents", ADMIN),
+    ("GET", "/v1/agents/{id}", READ_TENANT),
+    ("PUT", "/v1/agents/{id}", ADMIN),
+    ("DELETE", "/v1/agents/{id}", ADMIN),
+    ("GET", "/v1/api-keys", ADMIN),
+    ("POST", "/v1/api-keys", ADMIN),
+    ("POST", "/v1/api-keys/{id}/revoke", ADMIN),
+    ("DELETE", "/v1/api-keys/{id}", ADMIN),
+    ("GET", "/v1/providers", ADMIN),
+    ("POST", "/v1/providers", ADMIN),
+    ("GET", "/v1/providers/{id}", ADMIN),
+    ("PUT", "/v1/providers/{id}", ADMIN),
+    ("DELETE", "/v1/providers/{id}", ADMIN),
+    ("GET", "/v1/traces", READ_OWN),
+    ("GET", "/v1/traces/{id}", READ_OWN),
 ];
 
-/// The access a WebSocket method needs; `None` for a method missing from the table.
-pub fn method_access(method: &str) -> Option<Access> {
+/// Every pushed event. `shutdown` reaches every open connection, signed in or not.
+pub const EVENT_ACCESS: &[(Event, Rule)] = &[
+    (Event::Agent, READ_OWN),
+    (Event::ExecApprovalRequested, APPROVALS),
+    (Event::ExecApprovalResolved, APPROVALS),
+    (Event::Shutdown, PUBLIC),
+];
+
+/// The entry of a WebSocket method; `None` for a method that does not exist.
+pub fn method_rule(method: &str) -> Option<Rule> {
     METHOD_ACCESS
         .iter()
         .find(|(m, _)| *m == method)
-        .map(|(_, access)| *access)
+        .map(|(_, rule)| *rule)
+}
+
+/// The entry of an HTTP route; `None` for a route missing from the table.
+pub fn route_rule(method: &str, path: &str) -> Option<Rule> {
+    ROUTE_ACCESS
+        .iter()
+        .find(|(m, p, _)| *p == path && (*m == method || *m == "ANY"))
+        .map(|(_, _, rule)| *rule)
+}
+
+/// The entry of a pushed event; `None` for an event missing from the table.
+pub fn event_rule(event: Event) -> Option<Rule> {
+    EVENT_ACCESS
+        .iter()
+        .find(|(e, _)| *e == event)
+        .map(|(_, rule)| *rule)
+}
+
+/// The access a WebSocket method needs; `None` for a method missing from the table.
+pub fn method_access(method: &str) -> Option<Access> {
+    method_rule(method).map(|rule| rule.access)
 }
 
 /// The access an HTTP route needs; `None` for a route missing from the table.
 pub fn route_access(method: &str, path: &str) -> Option<Access> {
-    ROUTE_ACCESS
-        .iter()
-        .find(|(m, p, _)| *p == path && (*m == method || *m == "ANY"))
-        .map(|(_, _, access)| *access)
+    route_rule(method, path).map(|rule| rule.access)
+}
+
+/// Whether a connection signed in as `principal` (`None` before `connect`) is sent `event`
+/// about data of `owner` (`None` for an event that belongs to nobody, such as `shutdown`).
+pub fn may_receive(event: Event, principal: Option<&Principal>, owner: Option<Owner<'_>>) -> bool {
+    let Some(rule) = event_rule(event) else {
+        return false;
+    };
+    if rule.access == Access::Public {
+        return true;
+    }
+    let Some(principal) = principal else {
+        return false;
+    };
+    if rule.check(principal).is_err() {
+        return false;
+    }
+    match (rule.filter, owner) {
+        (Filter::None, _) => true,
+        (filter, Some(owner)) => filter.admits(principal, owner),
+        (_, None) => false,
+    }
 }
 
 /// The role a key's principal has: `operator.admin` → admin; write, approvals or pairing →

@@ -1,13 +1,14 @@
-//! The scope tables against what is actually registered: every WebSocket method of
-//! `ws::methods::METHODS` and every route the router's sources register has exactly one entry,
-//! no entry names something that does not exist, and each scope allows exactly its methods and
-//! routes.
+//! The access table against what is actually registered: every WebSocket method the dispatch
+//! handles, every route the router's sources register and every event has exactly one entry, no
+//! entry names something that does not exist, each scope allows exactly its methods and routes,
+//! and the filters admit exactly the callers they promise.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use goclaw_core::MASTER_TENANT_ID;
+
 use super::*;
-use crate::ws::METHODS;
 
 /// Read methods: allowed to `operator.read`, and so to `operator.write` and `operator.admin`.
 const READ_METHODS: &[&str] = &[
@@ -50,22 +51,52 @@ fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     items.into_iter().map(str::to_owned).collect()
 }
 
+/// The methods `ws/methods/mod.rs` dispatches: the `"name" =>` arms of its `match` on the
+/// method name (read from the source, where a new method appears).
 fn registered_methods() -> BTreeSet<String> {
-    set(METHODS.iter().map(|(name, _)| *name))
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ws/methods/mod.rs");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let methods = dispatch_arms(&text);
+    assert!(
+        methods.contains("chat.send") && methods.contains("exec.approval.deny"),
+        "found the dispatch arms: {methods:?}"
+    );
+    methods
+}
+
+fn dispatch_arms(text: &str) -> BTreeSet<String> {
+    let Some(start) = text.find("match request.method.as_str() {") else {
+        return BTreeSet::new();
+    };
+    text[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with("other =>"))
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix('"')?;
+            let (name, after) = rest.split_once('"')?;
+            after
+                .trim_start()
+                .starts_with("=>")
+                .then(|| name.to_owned())
+        })
+        .collect()
 }
 
 fn public_routes() -> BTreeSet<String> {
     ROUTE_ACCESS
         .iter()
-        .filter(|(_, _, access)| *access == Access::Public)
+        .filter(|(_, _, rule)| rule.access == Access::Public)
         .map(|(method, path, _)| format!("{method} {path}"))
         .collect()
 }
 
 /// What a key holding only `scope` may call, in the table's own terms.
 fn methods_allowed(scope: Scope) -> BTreeSet<String> {
-    let names = METHODS.iter().map(|(name, _)| *name);
-    set(names.filter(|m| method_access(m).is_some_and(|a| a.allows(&[scope]))))
+    registered_methods()
+        .into_iter()
+        .filter(|m| method_access(m).is_some_and(|a| a.allows(&[scope])))
+        .collect()
 }
 
 fn routes_allowed(scope: Scope) -> BTreeSet<String> {
@@ -163,15 +194,207 @@ fn every_registered_route_has_one_scope_entry() {
 /// promises something the role check takes away.
 #[test]
 fn scopes_and_roles_agree() {
-    for (method, role) in METHODS {
-        let access = method_access(method).unwrap_or(Access::Admin);
+    let methods = METHOD_ACCESS
+        .iter()
+        .map(|(m, rule)| ((*m).to_owned(), *rule));
+    let routes = ROUTE_ACCESS
+        .iter()
+        .map(|(m, p, rule)| (format!("{m} {p}"), *rule));
+    let events = EVENT_ACCESS
+        .iter()
+        .map(|(e, rule)| (e.as_str().to_owned(), *rule));
+    for (name, rule) in methods.chain(routes).chain(events) {
+        if rule.access == Access::Public {
+            assert_eq!(rule.filter, Filter::None, "{name}: public yet filtered");
+            continue;
+        }
+        let needed = rule.access.needed();
         assert!(
-            role_for(&[access.needed()]) >= *role,
-            "{method}: {} gives {} but the method needs {role}",
-            access.needed(),
-            role_for(&[access.needed()]),
+            role_for(&[needed]) >= rule.role,
+            "{name}: {needed} gives {} but the entry needs {}",
+            role_for(&[needed]),
+            rule.role,
         );
     }
+}
+
+/// Read paths that show users' conversations, runs or commands are narrowed to the caller's
+/// own user below admin; a changed entry fails here before any integration test runs.
+#[test]
+fn per_user_data_is_filtered_to_its_user() {
+    let own = [
+        "chat.history",
+        "chat.session.status",
+        "sessions.list",
+        "sessions.preview",
+        "exec.approval.list",
+        "exec.approval.approve",
+        "exec.approval.deny",
+    ];
+    for method in own {
+        let filter = method_rule(method).map(|r| r.filter);
+        assert_eq!(filter, Some(Filter::OwnUser), "{method}");
+    }
+    for (method, path) in [("GET", "/v1/traces"), ("GET", "/v1/traces/{id}")] {
+        let filter = route_rule(method, path).map(|r| r.filter);
+        assert_eq!(filter, Some(Filter::OwnUser), "{method} {path}");
+    }
+    for event in [
+        Event::Agent,
+        Event::ExecApprovalRequested,
+        Event::ExecApprovalResolved,
+    ] {
+        let filter = event_rule(event).map(|r| r.filter);
+        assert_eq!(filter, Some(Filter::OwnUser), "{event:?}");
+    }
+}
+
+#[test]
+fn every_event_has_one_entry() {
+    let entries: Vec<Event> = EVENT_ACCESS.iter().map(|(e, _)| *e).collect();
+    let unique: BTreeSet<Event> = entries.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        entries.len(),
+        "duplicate entries in EVENT_ACCESS"
+    );
+    let all: BTreeSet<Event> = Event::ALL.into_iter().collect();
+    assert_eq!(unique, all, "events without an entry in EVENT_ACCESS");
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scopes.rs"))
+            .unwrap_or_default();
+    let variants = enum_variants(&source, "pub enum Event {");
+    assert_eq!(
+        variants.len(),
+        Event::ALL.len(),
+        "Event::ALL misses one of {variants:?}"
+    );
+}
+
+/// Event frames are built only by `frames::event`, which takes an [`Event`]: no source builds
+/// one by hand.
+#[test]
+fn event_frames_are_built_in_one_place() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect_sources(&src, &mut files);
+    let needle = ["\"type\": \"", "event\""].concat();
+    let by_hand: Vec<_> = files
+        .iter()
+        .filter(|path| !path.ends_with("ws/frames.rs"))
+        .filter(|path| std::fs::read_to_string(path).is_ok_and(|text| text.contains(&needle)))
+        .collect();
+    assert!(
+        by_hand.is_empty(),
+        "event frames built outside frames::event: {by_hand:?}"
+    );
+}
+
+fn enum_variants(text: &str, header: &str) -> Vec<String> {
+    let Some(start) = text.find(header) else {
+        return Vec::new();
+    };
+    text[start + header.len()..]
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with('}'))
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .map(|line| line.trim_end_matches(',').to_owned())
+        .collect()
+}
+
+fn principal(role: Role, user: &str, scopes: Option<&[Scope]>) -> Principal {
+    Principal {
+        role,
+        user_id: user.to_owned(),
+        tenant_id: MASTER_TENANT_ID,
+        scopes: scopes.map(<[Scope]>::to_vec),
+    }
+}
+
+/// One line per case: filter, caller's role and user, owner's tenant (`m` master, `x` another)
+/// and user, and whether the caller sees it.
+#[test]
+fn filters_admit_exactly_their_callers() {
+    let other = TenantId::generate();
+    let cases: &[(Filter, Role, &str, char, &str, bool)] = &[
+        (Filter::None, Role::Viewer, "alice", 'x', "bob", true),
+        (Filter::Tenant, Role::Viewer, "alice", 'm', "bob", true),
+        (Filter::Tenant, Role::Owner, "system", 'x', "bob", false),
+        (Filter::OwnUser, Role::Viewer, "alice", 'm', "alice", true),
+        (Filter::OwnUser, Role::Operator, "alice", 'm', "bob", false),
+        (Filter::OwnUser, Role::Operator, "", 'm', "", false),
+        (
+            Filter::OwnUser,
+            Role::Operator,
+            "alice",
+            'x',
+            "alice",
+            false,
+        ),
+        (Filter::OwnUser, Role::Admin, "root", 'm', "bob", true),
+        (Filter::OwnUser, Role::Admin, "root", 'm', "", true),
+        (Filter::OwnUser, Role::Owner, "system", 'x', "bob", false),
+    ];
+    for &(filter, role, user, tenant, owner_user, expected) in cases {
+        let owner = Owner {
+            tenant_id: if tenant == 'm' {
+                MASTER_TENANT_ID
+            } else {
+                other
+            },
+            user_id: owner_user,
+        };
+        let admitted = filter.admits(&principal(role, user, None), owner);
+        assert_eq!(
+            admitted, expected,
+            "{filter:?} {role} {user:?} -> {tenant} {owner_user:?}"
+        );
+    }
+}
+
+/// One line per case: who receives an approval request of bob's (`Filter::OwnUser`, approvals
+/// scope, operator role): key scopes (`None` = gateway token or no-auth), role, user.
+#[test]
+fn approval_events_reach_only_approvers_of_the_run() {
+    let cases: &[(Option<&[Scope]>, Role, &str, bool)] = &[
+        (Some(&[Scope::Approvals]), Role::Operator, "bob", true),
+        (Some(&[Scope::Approvals]), Role::Operator, "alice", false),
+        (
+            Some(&[Scope::Read, Scope::Write]),
+            Role::Operator,
+            "bob",
+            false,
+        ),
+        (Some(&[Scope::Read]), Role::Viewer, "bob", false),
+        (Some(&[Scope::Admin]), Role::Admin, "root", true),
+        (None, Role::Operator, "bob", true),
+        (None, Role::Operator, "alice", false),
+        (None, Role::Viewer, "bob", false),
+        (None, Role::Owner, "system", true),
+    ];
+    let owner = Owner {
+        tenant_id: MASTER_TENANT_ID,
+        user_id: "bob",
+    };
+    for &(scopes, role, user, expected) in cases {
+        let caller = principal(role, user, scopes);
+        for event in [Event::ExecApprovalRequested, Event::ExecApprovalResolved] {
+            let sent = may_receive(event, Some(&caller), Some(owner));
+            assert_eq!(sent, expected, "{event:?} to {scopes:?} {role} {user}");
+        }
+    }
+    assert!(!may_receive(
+        Event::ExecApprovalRequested,
+        None,
+        Some(owner)
+    ));
+    assert!(!may_receive(
+        Event::Agent,
+        Some(&principal(Role::Admin, "root", None)),
+        None
+    ));
+    assert!(may_receive(Event::Shutdown, None, None));
 }
 
 #[test]

@@ -144,8 +144,11 @@ store_test!(list_filters_and_orders_newest_first, |store: Arc<
         .expect("agent");
     let mut old = finished(trace("s1", 30), "ok");
     old.agent_id = Some(agent.id);
-    let failed = finished(trace("s2", 20), "error");
-    let newest = trace("s1", 10);
+    old.user_id = "alice".to_owned();
+    let mut failed = finished(trace("s2", 20), "error");
+    failed.user_id = "bob".to_owned();
+    let mut newest = trace("s1", 10);
+    newest.user_id = "alice".to_owned();
     traces
         .write_batch(&[old.clone(), failed.clone(), newest.clone()], &[])
         .await
@@ -183,6 +186,22 @@ store_test!(list_filters_and_orders_newest_first, |store: Arc<
         .await
         .expect("list");
     assert_eq!(ids(listed), [old.id]);
+    let user = |user: &str| TraceFilter {
+        user_id: Some(user.to_owned()),
+        ..TraceFilter::default()
+    };
+    let listed = traces.list(MASTER_TENANT_ID, &user("alice")).await;
+    assert_eq!(ids(listed.expect("list")), [newest.id, old.id]);
+    let listed = traces.list(MASTER_TENANT_ID, &user("bob")).await;
+    assert_eq!(ids(listed.expect("list")), [failed.id]);
+    let bobs_session_as_alice = TraceFilter {
+        session_key: Some("s2".to_owned()),
+        ..user("alice")
+    };
+    let listed = traces.list(MASTER_TENANT_ID, &bobs_session_as_alice).await;
+    assert!(listed.expect("list").is_empty());
+    let listed = traces.list(MASTER_TENANT_ID, &user("mallory")).await;
+    assert!(listed.expect("list").is_empty());
     let elsewhere = traces
         .list(TenantId::generate(), &TraceFilter::default())
         .await

@@ -1,6 +1,7 @@
 //! The `exec` tool in real turns over WebSocket: a plain run after file tools, and the approval
-//! flow with `ask: "always"` — the request event reaches operators, approve once, approve
-//! always (no second prompt), deny, and the timeout.
+//! flow with `ask: "always"` — the request event reaches the run's user (an operator on the
+//! loopback no-auth gateway), approve once, approve always (no second prompt), deny, and the
+//! timeout.
 
 use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with_config};
 use serde_json::{Value, json};
@@ -14,9 +15,9 @@ async fn app(config: &str) -> TestApp {
 }
 
 /// Waits for the event `name` (or takes it from those already collected).
-/// Scripts the model to run `echo hi` and then answer `answer`, connects an operator and the
-/// user `alice`, and sends the message that starts the run; returns both clients and the
-/// `chat.send` request id.
+/// Scripts the model to run `echo hi` and then answer `answer`, connects `alice` twice (one
+/// connection approves, the other chats), and sends the message that starts the run; returns
+/// both clients and the `chat.send` request id.
 async fn ask_to_echo(app: &TestApp, answer: &str) -> (WsClient, WsClient, String) {
     app.llm.push(Reply::tool_call(
         "c1",
@@ -24,7 +25,7 @@ async fn ask_to_echo(app: &TestApp, answer: &str) -> (WsClient, WsClient, String
         json!({"command": "echo hi"}),
     ));
     app.llm.push(Reply::text(answer));
-    let operator = app.ws_connect("op").await;
+    let operator = app.ws_connect("alice").await;
     let mut user = app.ws_connect("alice").await;
     let id = user
         .request("chat.send", json!({"message": "say hi"}))
@@ -118,7 +119,7 @@ async fn approve_always_skips_the_next_prompt() {
         json!({"command": "echo second"}),
     ));
     app.llm.push(Reply::text("both ran"));
-    let mut operator = app.ws_connect("op").await;
+    let mut operator = app.ws_connect("alice").await;
     let mut user = app.ws_connect("alice").await;
     let id = user.request("chat.send", json!({"message": "twice"})).await;
     let request = wait_event(&mut operator, "exec.approval.requested").await;
@@ -182,7 +183,7 @@ async fn pending_requests_survive_a_restart() {
         json!({"command": "echo hi"}),
     ));
     // The run is cancelled by the shutdown while its tool call waits; no answer is needed.
-    let mut operator = app.ws_connect("op").await;
+    let mut operator = app.ws_connect("alice").await;
     let mut user = app.ws_connect("alice").await;
     let _ = user
         .request("chat.send", json!({"message": "say hi"}))
@@ -192,7 +193,7 @@ async fn pending_requests_survive_a_restart() {
     drop(operator);
 
     app.restart().await;
-    let mut operator = app.ws_connect("op").await;
+    let mut operator = app.ws_connect("alice").await;
     let listed = operator.call_ok("exec.approval.list", json!({})).await;
     assert_eq!(listed["pending"][0]["id"], request["id"], "{listed}");
     assert_eq!(listed["pending"][0]["command"], "echo hi");

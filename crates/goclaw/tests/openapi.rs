@@ -137,7 +137,7 @@ async fn operations_declare_the_authentication_they_need() {
     assert_eq!(scheme["scheme"], "bearer", "{scheme}");
     let public: BTreeSet<String> = ROUTE_ACCESS
         .iter()
-        .filter(|(_, _, access)| *access == Access::Public)
+        .filter(|(_, _, rule)| rule.access == Access::Public)
         .map(|(_, path, _)| path_shape(path))
         .collect();
     for (route, secured) in documented_operations(&spec) {

@@ -13,7 +13,6 @@ use super::json::ApiJson;
 use super::path::ApiPath;
 use super::schemas::{self, Agent, AgentCreate, AgentList, ErrorResponse};
 use crate::agents::{self as shared, AgentFields};
-use crate::auth::Role;
 use crate::quotas::QuotaRefusal;
 use crate::ratelimit::RATE_LIMITED_MESSAGE;
 use crate::routes::AppState;
@@ -51,7 +50,6 @@ fn key(raw: &str) -> Result<AgentKey, ApiError> {
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Viewer, "/v1/agents")?;
     let agents = state.store.agents().list(caller.0.tenant_id).await?;
     Ok(Json(
         json!({ "agents": agents.iter().map(wire_agent).collect::<Vec<_>>() }),
@@ -79,7 +77,6 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Viewer, "/v1/agents")?;
     let agent = state
         .store
         .agents()
@@ -112,7 +109,6 @@ pub async fn create(
     caller: Caller,
     ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Role::Admin, "/v1/agents")?;
     shared::check_quotas(&caller.0, &fields)?;
     let agent_key = shared::key_for_new_agent(&fields).map_err(ApiError::bad_request)?;
     let mut agent = NewAgent::new(
@@ -152,7 +148,6 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(fields): ApiJson<AgentFields>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Admin, "/v1/agents")?;
     shared::check_quotas(&caller.0, &fields)?;
     let patch = shared::patch_from(&fields).map_err(ApiError::bad_request)?;
     let updated = state
@@ -184,7 +179,6 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Role::Admin, "/v1/agents")?;
     state
         .store
         .agents()

@@ -1,31 +1,21 @@
 //! Authenticating HTTP requests: `Authorization: Bearer <gateway token>` and
 //! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured. A bearer API key
-//! (`goclaw_…`) is checked by `api_keys.rs`.
+//! (`goclaw_…`) is checked by `api_keys.rs`. Then the route guard: the caller must pass the
+//! route's entry in the access table (`scopes::ROUTE_ACCESS`), its least role and, for an API
+//! key, its scopes; a route without an entry is refused.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
 use crate::auth::{Principal, Role};
 use crate::routes::AppState;
+use crate::scopes::{Denial, route_rule};
 
 /// The caller of an HTTP request.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
-
-impl Caller {
-    /// Refuses the request unless the caller has at least `role`.
-    pub fn require(&self, role: Role, what: &str) -> Result<(), ApiError> {
-        if self.0.role >= role {
-            return Ok(());
-        }
-        tracing::warn!(route = what, role = %self.0.role, needed = %role, "security.permission_denied");
-        Err(ApiError::forbidden(format!(
-            "permission denied: {what} requires {role} role"
-        )))
-    }
-}
 
 /// The user id a request names, if any (ignored when longer than 255 bytes or holding control
 /// characters, which no user id has).
@@ -50,31 +40,82 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let user_id = header_user_id(&parts.headers).unwrap_or_else(|| "system".to_owned());
-        let token = bearer(&parts.headers).unwrap_or_default();
-        let auth = &state.auth;
-        if crate::api_keys::looks_like_key(token) && !auth.is_gateway_token(token) {
-            let named = header_user_id(&parts.headers);
-            return super::api_keys::key_caller(parts, state, token, named.as_deref()).await;
+        let caller = authenticate(parts, state).await?;
+        guard(parts, &caller.0)?;
+        Ok(caller)
+    }
+}
+
+/// Holds `principal` to the entry of the route `parts` matched.
+fn guard(parts: &Parts, principal: &Principal) -> Result<(), ApiError> {
+    let path = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| parts.uri.path().to_owned());
+    let method = parts.method.as_str();
+    let Some(rule) = route_rule(method, &path) else {
+        tracing::error!(method, path = %path, "security.permission_denied: route without an access entry");
+        return Err(ApiError::forbidden(format!(
+            "permission denied: {method} {path} is not permitted"
+        )));
+    };
+    match rule.check(principal) {
+        Ok(()) => Ok(()),
+        Err(Denial::Scope(access)) => {
+            tracing::warn!(
+                method,
+                path = %path,
+                user_id = %principal.user_id,
+                "security.api_key_scope_denied"
+            );
+            Err(ApiError::forbidden(format!(
+                "permission denied: {method} {path} requires {} scope",
+                access.needed().as_str()
+            )))
         }
-        if auth.token.as_deref().is_none_or(str::is_empty) {
-            if !auth.allow_no_auth {
-                return Err(ApiError::unauthorized());
-            }
-            // Without a configured token the gateway only listens where that is allowed; the
-            // local caller administers it.
-            let mut principal = auth
-                .authenticate("", &user_id)
-                .map_err(|_| ApiError::unauthorized())?;
-            principal.role = Role::Admin;
-            return Ok(Caller(principal));
+        Err(Denial::Role(role)) => {
+            tracing::warn!(
+                method,
+                path = %path,
+                role = %principal.role,
+                needed = %role,
+                user_id = %principal.user_id,
+                "security.permission_denied"
+            );
+            Err(ApiError::forbidden(format!(
+                "permission denied: {path} requires {role} role"
+            )))
         }
-        match auth.authenticate(token, &user_id) {
-            Ok(principal) => Ok(Caller(principal)),
-            Err(_) => {
-                tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
-                Err(ApiError::unauthorized())
-            }
+    }
+}
+
+/// Who presents the request's credentials.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let user_id = header_user_id(&parts.headers).unwrap_or_else(|| "system".to_owned());
+    let token = bearer(&parts.headers).unwrap_or_default();
+    let auth = &state.auth;
+    if crate::api_keys::looks_like_key(token) && !auth.is_gateway_token(token) {
+        let named = header_user_id(&parts.headers);
+        return super::api_keys::key_caller(parts, state, token, named.as_deref()).await;
+    }
+    if auth.token.as_deref().is_none_or(str::is_empty) {
+        if !auth.allow_no_auth {
+            return Err(ApiError::unauthorized());
+        }
+        // Without a configured token the gateway only listens where that is allowed; the
+        // local caller administers it.
+        let mut principal = auth
+            .authenticate("", &user_id)
+            .map_err(|_| ApiError::unauthorized())?;
+        principal.role = Role::Admin;
+        return Ok(Caller(principal));
+    }
+    match auth.authenticate(token, &user_id) {
+        Ok(principal) => Ok(Caller(principal)),
+        Err(_) => {
+            tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
+            Err(ApiError::unauthorized())
         }
     }
 }

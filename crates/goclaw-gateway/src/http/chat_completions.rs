@@ -27,7 +27,6 @@ use super::auth::{Caller, header_user_id};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::schemas::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest, ErrorResponse};
-use crate::auth::Role;
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
 
@@ -158,7 +157,6 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(request): ApiJson<CompletionRequest>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator, "/v1/chat/completions")?;
     let message = request
         .messages
         .iter()

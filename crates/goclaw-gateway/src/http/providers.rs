@@ -12,11 +12,8 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::path::ApiPath;
 use super::schemas::{ErrorResponse, Provider, ProviderCreate, ProviderList, ProviderUpdate};
-use crate::auth::Role;
 use crate::providers::{self as shared, ProviderFields, ProviderInputError};
 use crate::routes::AppState;
-
-const ROUTE: &str = "/v1/providers";
 
 impl From<ProviderInputError> for ApiError {
     fn from(error: ProviderInputError) -> Self {
@@ -42,7 +39,6 @@ fn name(raw: &str) -> Result<ProviderName, ApiError> {
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Admin, ROUTE)?;
     let providers = state.store.llm_providers().list(caller.0.tenant_id).await?;
     let secrets = state.secrets.as_deref();
     let providers: Vec<Value> = providers.iter().map(|p| shared::wire(p, secrets)).collect();
@@ -70,7 +66,6 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Admin, ROUTE)?;
     let provider = state
         .store
         .llm_providers()
@@ -102,7 +97,6 @@ pub async fn create(
     caller: Caller,
     ApiJson(fields): ApiJson<ProviderFields>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Role::Admin, ROUTE)?;
     let secrets = state.secrets.as_deref();
     let new = shared::new_provider(caller.0.tenant_id, fields, secrets)?;
     let created = state.store.llm_providers().create(new).await?;
@@ -136,7 +130,6 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(fields): ApiJson<ProviderFields>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Admin, ROUTE)?;
     let name = name(&id)?;
     let secrets = state.secrets.as_deref();
     let mut patch = shared::update_patch(&name, fields, secrets)?;
@@ -172,7 +165,6 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Role::Admin, ROUTE)?;
     state
         .store
         .llm_providers()

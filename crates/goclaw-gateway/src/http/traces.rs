@@ -1,5 +1,10 @@
-//! `/v1/traces`: the caller's tenant's run traces, newest first, and one trace with its spans
-//! (viewer). Field names are camelCase; the view types double as the OpenAPI schemas.
+//! `/v1/traces`: run traces, newest first, and one trace with its spans (viewer). Field names
+//! are camelCase; the view types double as the OpenAPI schemas.
+//!
+//! Traces carry prompts' tool inputs and outputs, so both routes follow their `Filter::OwnUser`
+//! entry in the access table: admins and the owner see their tenant's traces, everyone else
+//! only the traces of their own runs. A `session_key` or `user_id` filter naming someone else's
+//! data then simply matches nothing, and someone else's trace is "not found", as a missing one.
 
 use std::collections::HashMap;
 
@@ -14,8 +19,9 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::schemas::ErrorResponse;
-use crate::auth::Role;
+use crate::auth::Principal;
 use crate::routes::AppState;
+use crate::scopes::{Filter, Owner, route_rule};
 
 /// Most traces one list returns.
 pub const MAX_TRACE_LIMIT: u32 = 200;
@@ -34,6 +40,9 @@ pub struct ListQuery {
     session_key: Option<String>,
     /// Only traces with this status (`running`, `ok`, `error`, `aborted`).
     status: Option<String>,
+    /// Only traces of runs of this user. Below admin only the caller's own traces are listed
+    /// whatever this says.
+    user_id: Option<String>,
     /// At most this many (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -134,7 +143,6 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<TraceList>, ApiError> {
-    caller.require(Role::Viewer, "/v1/traces")?;
     if query.values().any(|v| v.contains('\0')) {
         return Err(ApiError::bad_request(
             "query parameters must not contain NUL characters",
@@ -154,15 +162,31 @@ pub async fn list(
         None | Some("") => None,
         Some(raw) => Some(agent_id(&state, tenant, raw).await?),
     };
+    let asked_user = non_empty(query.get("user_id"));
+    let own = caller.0.user_id.clone();
+    let user_id = if sees_tenant(&caller.0) {
+        asked_user
+    } else if asked_user.is_some_and(|asked| asked != own) {
+        // Someone else's traces: nothing, as if they had none.
+        return Ok(Json(TraceList { traces: Vec::new() }));
+    } else {
+        Some(own)
+    };
     let filter = TraceFilter {
         agent_id,
         session_key: non_empty(query.get("session_key")),
         status: non_empty(query.get("status")),
+        user_id,
         limit,
     };
     let traces = state.store.traces().list(tenant, &filter).await?;
+    let caller = &caller.0;
     Ok(Json(TraceList {
-        traces: traces.iter().map(trace_view).collect(),
+        traces: traces
+            .iter()
+            .filter(|trace| visible(caller, trace))
+            .map(trace_view)
+            .collect(),
     }))
 }
 
@@ -176,7 +200,7 @@ pub async fn list(
         (status = 200, description = "The trace with its spans", body = TraceDetail),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
-        (status = 404, description = "No such trace in the caller's tenant", body = ErrorResponse),
+        (status = 404, description = "No such trace among those the caller may see", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
     )
 )]
@@ -186,7 +210,6 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<TraceDetail>, ApiError> {
-    caller.require(Role::Viewer, "/v1/traces")?;
     let not_found = || ApiError::not_found(format!("trace {id} not found"));
     let uuid = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
     let (trace, spans) = state
@@ -194,11 +217,31 @@ pub async fn get(
         .traces()
         .get(caller.0.tenant_id, uuid)
         .await?
+        .filter(|(trace, _)| visible(&caller.0, trace))
         .ok_or_else(not_found)?;
     Ok(Json(TraceDetail {
         trace: trace_view(&trace),
         spans: spans.iter().map(span_view).collect(),
     }))
+}
+
+/// Whether the trace list's filter lets `caller` see the whole tenant (admins and the owner).
+fn sees_tenant(caller: &Principal) -> bool {
+    route_filter() != Filter::OwnUser || caller.sees_all()
+}
+
+/// Whether `caller` may see `trace`, by the routes' filter.
+fn visible(caller: &Principal, trace: &Trace) -> bool {
+    let owner = Owner {
+        tenant_id: trace.tenant_id,
+        user_id: &trace.user_id,
+    };
+    route_filter().admits(caller, owner)
+}
+
+/// The filter of `GET /v1/traces/{id}` (the same as the list's).
+fn route_filter() -> Filter {
+    route_rule("GET", "/v1/traces/{id}").map_or(Filter::OwnUser, |rule| rule.filter)
 }
 
 /// An agent filter given as a UUID or as a key of the caller's tenant.

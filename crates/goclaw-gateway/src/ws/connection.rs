@@ -26,6 +26,7 @@ use super::frames::{self, ErrorShape, MAX_FRAME_BYTES, READ_BUFFER_BYTES};
 use super::methods::{self, Connection, Reply};
 use super::wire;
 use crate::routes::AppState;
+use crate::scopes::Event;
 
 /// Frames waiting to be written to one client.
 const OUTBOUND_QUEUE: usize = 256;
@@ -110,6 +111,14 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                 biased;
                 close = &mut close_rx => {
                     if let Ok((code, reason)) = close {
+                        // On shutdown the frames already queued (the `shutdown` event last) go
+                        // out before the close; a slow consumer's backlog does not.
+                        while code == CLOSE_GOING_AWAY && let Ok(message) = frames_rx.try_recv() {
+                            let sent = tokio::time::timeout(WRITE_DEADLINE, sink.send(message)).await;
+                            if !matches!(sent, Ok(Ok(()))) {
+                                break;
+                            }
+                        }
                         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
                         let _ = tokio::time::timeout(WRITE_DEADLINE, sink.send(Message::Close(Some(frame)))).await;
                     }
@@ -155,7 +164,9 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                 break Some((CLOSE_POLICY, "api key expired"));
             }
             () = shutdown.cancelled() => {
-                outbound.send(&frames::event("shutdown", serde_json::json!({})));
+                if crate::scopes::may_receive(Event::Shutdown, conn.principal(), None) {
+                    outbound.send(&frames::event(Event::Shutdown, serde_json::json!({})));
+                }
                 break Some((CLOSE_GOING_AWAY, "gateway shutting down"));
             }
             _ = overflow_rx.recv() => {

@@ -79,9 +79,10 @@ pub fn response(id: &str, result: Result<Value, ErrorShape>) -> Value {
     }
 }
 
-/// An event frame.
-pub fn event(name: &str, payload: Value) -> Value {
-    serde_json::json!({ "type": "event", "event": name, "payload": payload })
+/// An event frame. Whether a connection may be sent it is decided by the event's entry in
+/// `scopes::EVENT_ACCESS`.
+pub fn event(event: crate::scopes::Event, payload: Value) -> Value {
+    serde_json::json!({ "type": "event", "event": event.as_str(), "payload": payload })
 }
 
 /// Parses a text frame, producing the error GoClaw clients expect for each kind of bad input.

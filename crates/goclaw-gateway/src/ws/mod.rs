@@ -9,6 +9,4 @@ mod wire;
 pub use clients::ClientRegistry;
 pub(crate) use connection::__path_ws_handler;
 pub use connection::ws_handler;
-#[cfg(test)]
-pub(crate) use methods::METHODS;
 pub use wire::agent as wire_agent;

@@ -6,22 +6,21 @@ use goclaw_core::{Agent, Message, Role, Session, Usage};
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
+use crate::scopes::{self, Event, Owner};
 use crate::ws::frames;
 
 /// Longest tool result carried in a `tool.result` event.
 const TOOL_RESULT_PREVIEW: usize = 1000;
 
-/// The `agent` event frame for `event`, if `principal` may see it: same tenant, and either an
-/// admin or the user the run belongs to.
+/// The `agent` event frame for `event`, if a connection signed in as `principal` may be sent it
+/// (the `agent` entry of the access table: same tenant, and an admin or the run's own user).
 pub fn agent_event_frame(event: &AgentEvent, principal: Option<&Principal>) -> Option<Value> {
-    let principal = principal?;
-    if event.tenant_id != principal.tenant_id {
-        return None;
-    }
-    if !principal.sees_all() && event.user_id != principal.user_id {
-        return None;
-    }
-    Some(frames::event("agent", agent_event_payload(event)))
+    let owner = Owner {
+        tenant_id: event.tenant_id,
+        user_id: &event.user_id,
+    };
+    scopes::may_receive(Event::Agent, principal, Some(owner))
+        .then(|| frames::event(Event::Agent, agent_event_payload(event)))
 }
 
 /// The payload of an `agent` event.

@@ -245,13 +245,15 @@ impl TraceStore for PostgresStore {
              AND ($2::uuid IS NULL OR agent_id = $2) \
              AND ($3::text IS NULL OR session_key = $3) \
              AND ($4::text IS NULL OR status = $4) \
-             ORDER BY start_time DESC, id DESC LIMIT $5"
+             AND ($5::text IS NULL OR user_id = $5) \
+             ORDER BY start_time DESC, id DESC LIMIT $6"
         );
         let rows = sqlx::query_as::<_, TraceRow>(&sql)
             .bind(tenant.as_uuid())
             .bind(filter.agent_id.map(|id| id.as_uuid()))
             .bind(&filter.session_key)
             .bind(&filter.status)
+            .bind(&filter.user_id)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await

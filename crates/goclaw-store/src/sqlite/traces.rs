@@ -253,7 +253,7 @@ impl TraceStore for SqliteStore {
         let sql = format!(
             "SELECT {TRACE_COLUMNS} FROM traces WHERE tenant_id = ? \
              AND (? IS NULL OR agent_id = ?) AND (? IS NULL OR session_key = ?) \
-             AND (? IS NULL OR status = ?) \
+             AND (? IS NULL OR status = ?) AND (? IS NULL OR user_id = ?) \
              ORDER BY start_time DESC, id DESC LIMIT ?"
         );
         let agent = filter.agent_id.map(|id| id.to_string());
@@ -265,6 +265,8 @@ impl TraceStore for SqliteStore {
             .bind(&filter.session_key)
             .bind(&filter.status)
             .bind(&filter.status)
+            .bind(&filter.user_id)
+            .bind(&filter.user_id)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use goclaw_core::{NewExecApproval, Store, TenantId};
+use goclaw_core::{NewExecApproval, SessionKey, Store, TenantId};
 use thiserror::Error;
 use tokio::sync::{broadcast, oneshot};
 
@@ -29,6 +29,9 @@ pub struct ApprovalRequest {
     pub agent_key: String,
     pub session_key: String,
     pub run_id: String,
+    /// The user the run belongs to (after a restart, the user of the request's session);
+    /// empty when unknown, and then only admins see the request.
+    pub user_id: String,
     pub command: String,
     /// The programs the command runs; "allow always" remembers these.
     pub binaries: Vec<String>,
@@ -65,6 +68,8 @@ pub enum ApprovalEvent {
     Requested(ApprovalRequest),
     Resolved {
         tenant_id: TenantId,
+        /// The user the run belongs to, as on the request.
+        user_id: String,
         id: String,
         decision: ApprovalDecision,
     },
@@ -146,8 +151,12 @@ impl ApprovalBroker {
                 return 0;
             }
         };
-        let mut state = self.state();
+        let mut users = Vec::with_capacity(rows.len());
         for row in &rows {
+            users.push(session_user(store.as_ref(), row.tenant_id, &row.session_key).await);
+        }
+        let mut state = self.state();
+        for (row, user_id) in rows.iter().zip(users) {
             let command = super::guard::normalize(&row.command);
             let binaries = super::parse::parse(&command)
                 .map(|cmds| {
@@ -167,6 +176,7 @@ impl ApprovalBroker {
                 agent_key: row.agent_key.clone(),
                 session_key: row.session_key.clone(),
                 run_id: row.run_id.clone(),
+                user_id,
                 command: row.command.clone(),
                 binaries,
                 created_at_ms: row.created_at.timestamp_millis(),
@@ -207,6 +217,7 @@ impl ApprovalBroker {
         let (tx, rx) = oneshot::channel();
         let id = request.id.clone();
         let tenant = request.tenant_id;
+        let user_id = request.user_id.clone();
         if let Some(store) = &self.inner.store {
             let stored = store.exec_approvals().create(NewExecApproval {
                 id: id.clone(),
@@ -242,6 +253,7 @@ impl ApprovalBroker {
                         .await;
                     let _ = self.inner.events.send(ApprovalEvent::Resolved {
                         tenant_id: tenant,
+                        user_id,
                         id,
                         decision: ApprovalDecision::Deny,
                     });
@@ -322,6 +334,7 @@ impl ApprovalBroker {
         }
         let _ = self.inner.events.send(ApprovalEvent::Resolved {
             tenant_id: tenant,
+            user_id: request.user_id.clone(),
             id: id.to_owned(),
             decision,
         });
@@ -353,5 +366,20 @@ impl ApprovalBroker {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The user a stored request belongs to: the user of its session (requests are stored without
+/// one); empty when the session is gone.
+async fn session_user(store: &dyn Store, tenant: TenantId, session_key: &str) -> String {
+    let Ok(key) = SessionKey::parse(session_key) else {
+        return String::new();
+    };
+    match store.sessions().get(tenant, &key).await {
+        Ok(session) => session.user_id,
+        Err(error) => {
+            tracing::warn!(%error, session_key, "exec approval reloaded without its user");
+            String::new()
+        }
     }
 }

@@ -162,6 +162,7 @@ impl ExecTool {
                     agent_key: ctx.agent_key.clone(),
                     session_key: ctx.session_key.to_string(),
                     run_id: ctx.run_id.clone(),
+                    user_id: ctx.user_id.clone(),
                     command: screened.command.clone(),
                     binaries,
                     created_at_ms: chrono::Utc::now().timestamp_millis(),

@@ -1,5 +1,6 @@
-//! Method dispatch: `connect` first, then each method checked against the least role it needs
-//! (one table; anything not in it is refused) and handed to its handler.
+//! Method dispatch: `connect` first, then each method checked against its entry in the access
+//! table (`scopes::METHOD_ACCESS`: least role and API-key scopes; anything not in it is refused)
+//! and handed to its handler.
 
 mod agents;
 mod api_keys;
@@ -72,46 +73,10 @@ impl Connection {
     }
 }
 
-/// The least role of each method. A method missing here does not exist.
-pub const METHODS: &[(&str, Role)] = &[
-    ("health", Role::Viewer),
-    ("status", Role::Viewer),
-    ("chat.send", Role::Operator),
-    ("chat.abort", Role::Operator),
-    ("chat.inject", Role::Operator),
-    ("chat.history", Role::Viewer),
-    ("chat.session.status", Role::Viewer),
-    ("sessions.list", Role::Viewer),
-    ("sessions.preview", Role::Viewer),
-    ("sessions.patch", Role::Operator),
-    ("sessions.delete", Role::Operator),
-    ("sessions.reset", Role::Operator),
-    ("sessions.compact", Role::Operator),
-    ("agents.list", Role::Viewer),
-    ("agents.files.list", Role::Viewer),
-    ("agents.files.get", Role::Viewer),
-    ("agents.files.set", Role::Operator),
-    ("agents.create", Role::Admin),
-    ("agents.update", Role::Admin),
-    ("agents.delete", Role::Admin),
-    ("providers.list", Role::Admin),
-    ("providers.create", Role::Admin),
-    ("providers.update", Role::Admin),
-    ("providers.delete", Role::Admin),
-    ("api_keys.list", Role::Admin),
-    ("api_keys.create", Role::Admin),
-    ("api_keys.revoke", Role::Admin),
-    ("exec.approval.list", Role::Viewer),
-    ("exec.approval.approve", Role::Operator),
-    ("exec.approval.deny", Role::Operator),
-];
-
-/// The least role `method` needs; `None` for a method that does not exist.
+/// The least role `method` needs, from its entry in `scopes::METHOD_ACCESS`; `None` for a
+/// method that does not exist.
 pub fn min_role(method: &str) -> Option<Role> {
-    METHODS
-        .iter()
-        .find(|(name, _)| *name == method)
-        .map(|(_, role)| *role)
+    crate::scopes::method_rule(method).map(|rule| rule.role)
 }
 
 /// Routes one request.

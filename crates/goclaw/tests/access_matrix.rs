@@ -1,0 +1,250 @@
+//! Who may reach what, end to end on both backends: with a gateway token configured, the owner,
+//! an admin key, read+write keys bound to alice and bob, a read-only key bound to vera, an
+//! approvals key bound to bob, an unbound read+write key and a caller without credentials are
+//! each tried on every WebSocket method and every HTTP route (one row per method or route), and
+//! the pushed events of real runs are checked against who received them (one row per event).
+//! The rows must cover the gateway's access table exactly. Then the read paths: alice never sees
+//! bob's sessions, history, traces, approvals or agent events, and the other way round.
+
+mod access;
+
+use std::collections::BTreeSet;
+
+use goclaw_gateway::scopes::{EVENT_ACCESS, METHOD_ACCESS, ROUTE_ACCESS};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, spawn_app_with_config};
+use serde_json::json;
+
+use access::{Principals, TOKEN};
+
+const ASK_ALWAYS: &str = r#"{ tools: { execApproval: { security: "full", ask: "always" } } }"#;
+
+/// Everyone allowed by a public entry (`anon` presents no credentials; HTTP only).
+const ANYONE: &str = "owner admin alice bob vera approver unbound anon";
+/// `operator.read` or more, or the gateway token.
+const READERS: &str = "owner admin alice bob vera unbound";
+/// `operator.write` or more, or the gateway token.
+const WRITERS: &str = "owner admin alice bob unbound";
+/// `operator.admin`, or the gateway token.
+const ADMINS: &str = "owner admin";
+/// `operator.approvals` or `operator.admin`, or the gateway token.
+const APPROVERS: &str = "owner admin approver";
+
+/// Who passes the guard of each WebSocket method.
+const METHOD_ROWS: &[(&str, &str)] = &[
+    ("health", READERS),
+    ("status", READERS),
+    ("chat.send", WRITERS),
+    ("chat.history", READERS),
+    ("chat.abort", WRITERS),
+    ("chat.inject", WRITERS),
+    ("chat.session.status", READERS),
+    ("sessions.list", READERS),
+    ("sessions.preview", READERS),
+    ("sessions.patch", WRITERS),
+    ("sessions.delete", WRITERS),
+    ("sessions.reset", WRITERS),
+    ("sessions.compact", WRITERS),
+    ("agents.list", READERS),
+    ("agents.files.list", READERS),
+    ("agents.files.get", READERS),
+    ("agents.files.set", WRITERS),
+    ("agents.create", ADMINS),
+    ("agents.update", ADMINS),
+    ("agents.delete", ADMINS),
+    ("api_keys.list", ADMINS),
+    ("api_keys.create", ADMINS),
+    ("api_keys.revoke", ADMINS),
+    ("providers.list", ADMINS),
+    ("providers.create", ADMINS),
+    ("providers.update", ADMINS),
+    ("providers.delete", ADMINS),
+    ("exec.approval.list", APPROVERS),
+    ("exec.approval.approve", APPROVERS),
+    ("exec.approval.deny", APPROVERS),
+];
+
+/// Who passes the guard of each HTTP route.
+const ROUTE_ROWS: &[(&str, &str, &str)] = &[
+    ("ANY", "/health", ANYONE),
+    ("GET", "/ready", ANYONE),
+    ("GET", "/", ANYONE),
+    ("GET", "/ws", ANYONE),
+    ("GET", "/v1/openapi.json", ANYONE),
+    ("GET", "/docs", ANYONE),
+    ("GET", "/docs/", ANYONE),
+    ("GET", "/docs/{*path}", ANYONE),
+    ("GET", "/metrics", READERS),
+    ("POST", "/v1/chat/completions", WRITERS),
+    ("GET", "/v1/agents", READERS),
+    ("POST", "/v1/agents", ADMINS),
+    ("GET", "/v1/agents/{id}", READERS),
+    ("PUT", "/v1/agents/{id}", ADMINS),
+    ("DELETE", "/v1/agents/{id}", ADMINS),
+    ("GET", "/v1/api-keys", ADMINS),
+    ("POST", "/v1/api-keys", ADMINS),
+    ("POST", "/v1/api-keys/{id}/revoke", ADMINS),
+    ("DELETE", "/v1/api-keys/{id}", ADMINS),
+    ("GET", "/v1/providers", ADMINS),
+    ("POST", "/v1/providers", ADMINS),
+    ("GET", "/v1/providers/{id}", ADMINS),
+    ("PUT", "/v1/providers/{id}", ADMINS),
+    ("DELETE", "/v1/providers/{id}", ADMINS),
+    ("GET", "/v1/traces", READERS),
+    ("GET", "/v1/traces/{id}", READERS),
+];
+
+/// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).
+const EVENT_ROWS: &[(&str, &str)] = &[
+    ("agent", "owner admin bob"),
+    ("exec.approval.requested", "owner admin approver"),
+    ("exec.approval.resolved", "owner admin approver"),
+    ("shutdown", "owner admin alice bob vera approver unbound"),
+];
+
+/// Writes the matrix once and runs it on SQLite and PostgreSQL.
+macro_rules! matrix_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = app(StoreBackend::Sqlite)
+                    .await
+                    .expect("SQLite is available");
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = app(StoreBackend::Postgres).await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+async fn app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with_config(backend, ASK_ALWAYS, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
+}
+
+fn names(list: &str) -> BTreeSet<String> {
+    list.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn rows_cover_the_access_table() {
+    let rows = |it: &mut dyn Iterator<Item = String>| it.collect::<BTreeSet<String>>();
+    let methods = rows(&mut METHOD_ROWS.iter().map(|(m, _)| (*m).to_owned()));
+    let table = rows(&mut METHOD_ACCESS.iter().map(|(m, _)| (*m).to_owned()));
+    assert_eq!(methods, table, "METHOD_ROWS against scopes::METHOD_ACCESS");
+    assert_eq!(methods.len(), METHOD_ROWS.len(), "duplicate method rows");
+    let routes = rows(&mut ROUTE_ROWS.iter().map(|(m, p, _)| format!("{m} {p}")));
+    let table = rows(&mut ROUTE_ACCESS.iter().map(|(m, p, _)| format!("{m} {p}")));
+    assert_eq!(routes, table, "ROUTE_ROWS against scopes::ROUTE_ACCESS");
+    assert_eq!(routes.len(), ROUTE_ROWS.len(), "duplicate route rows");
+    let events = rows(&mut EVENT_ROWS.iter().map(|(e, _)| (*e).to_owned()));
+    let table = rows(&mut EVENT_ACCESS.iter().map(|(e, _)| e.as_str().to_owned()));
+    assert_eq!(events, table, "EVENT_ROWS against scopes::EVENT_ACCESS");
+    assert_eq!(events.len(), EVENT_ROWS.len(), "duplicate event rows");
+}
+
+matrix_test!(every_principal_on_every_entry, |app: TestApp| async move {
+    let mut who = Principals::create(&app).await;
+    let mut wrong = Vec::new();
+
+    for (method, allowed) in METHOD_ROWS {
+        let allowed = names(allowed);
+        for (name, ws) in who.sockets() {
+            let response = ws.call(method, json!({})).await;
+            let passed = !access::ws_refused(&response);
+            if passed != allowed.contains(name) {
+                wrong.push(format!("{name} {method}: passed={passed} {response}"));
+            }
+        }
+    }
+    for (method, path, allowed) in ROUTE_ROWS {
+        let allowed = names(allowed);
+        for name in names(ANYONE) {
+            let (status, body) = who.http(&app, method, &access::concrete(path), &name).await;
+            let passed = !access::http_refused(status, &body);
+            if passed != allowed.contains(&name) {
+                wrong.push(format!("{name} {method} {path}: {status} {body}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unexpected outcomes:\n{}",
+        wrong.join("\n")
+    );
+
+    let runs = access::Runs::play(&app, &mut who).await;
+    access::sessions_stay_with_their_user(&mut who, &runs).await;
+    access::traces_stay_with_their_user(&app, &who, &runs).await;
+
+    app.stop().await.expect("the gateway stops cleanly");
+    let received = who.drain_until_shutdown().await;
+    for (event, allowed) in EVENT_ROWS {
+        let got: BTreeSet<String> = received
+            .iter()
+            .filter(|(_, events)| events.iter().any(|e| runs.of_bob(event, e)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert_eq!(got, names(allowed), "who received {event} of bob's run");
+    }
+    for (name, events) in &received {
+        let alices = events.iter().filter(|e| runs.of_alice(e)).count();
+        let sees_alice = names("owner admin alice").contains(name);
+        assert_eq!(
+            alices > 0,
+            sees_alice,
+            "{name} and alice's events: {events:?}"
+        );
+        let approvals = events.iter().filter(|e| runs.is_alices_approval(e)).count();
+        assert_eq!(
+            approvals > 0,
+            names(ADMINS).contains(name),
+            "{name}: {events:?}"
+        );
+    }
+});
+
+// Bob's approvals key lists, resolves and is sent only the approvals of bob's runs.
+matrix_test!(
+    approvals_key_is_held_to_its_user,
+    |app: TestApp| async move {
+        let mut who = Principals::create(&app).await;
+        app.llm.push(Reply::tool_call(
+            "a1",
+            "exec",
+            json!({"command": "echo alice"}),
+        ));
+        app.llm.push(Reply::text("alice done"));
+        let asked = who
+            .alice
+            .request("chat.send", json!({"message": "run it"}))
+            .await;
+        let id = access::wait_request(&mut who.admin).await;
+
+        let listed = who.approver.call_ok("exec.approval.list", json!({})).await;
+        assert_eq!(
+            listed["pending"],
+            json!([]),
+            "bob's approver lists alice's request"
+        );
+        for method in ["exec.approval.approve", "exec.approval.deny"] {
+            let refused = who.approver.call(method, json!({ "id": id })).await;
+            assert_eq!(refused["error"]["code"], "NOT_FOUND", "{method}: {refused}");
+        }
+        let listed = who.admin.call_ok("exec.approval.list", json!({})).await;
+        assert_eq!(listed["pending"][0]["id"], id.as_str(), "{listed}");
+        who.admin
+            .call_ok("exec.approval.approve", json!({ "id": id }))
+            .await;
+        let done = who.alice.response(&asked).await;
+        assert_eq!(done["payload"]["content"], "alice done", "{done}");
+    }
+);
