@@ -89,12 +89,13 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
             "first request must be 'connect'",
         )));
     };
-    let Some(needed) = min_role(&request.method) else {
+    let Some(rule) = crate::scopes::method_rule(&request.method) else {
         return Reply::Now(Err(ErrorShape::invalid(format!(
             "unknown method: {}",
             request.method
         ))));
     };
+    let needed = rule.role;
     if let Err(refusal) = api_keys::guard(conn, &principal, &request.method).await {
         return Reply::Now(Err(refusal));
     }
@@ -116,6 +117,7 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         principal: &principal,
         conn_id: conn.id,
         remote: conn.remote,
+        filter: rule.filter,
     };
     let params = request.params;
     match request.method.as_str() {
@@ -160,6 +162,27 @@ pub struct Ctx<'a> {
     pub conn_id: Uuid,
     /// The peer address, for security logs.
     pub remote: SocketAddr,
+    /// How the method's results are narrowed for this caller (its entry in the access table).
+    pub filter: crate::scopes::Filter,
+}
+
+impl Ctx<'_> {
+    /// Whether the caller may see something of `user_id` in its tenant, by the method's filter.
+    pub fn may_see_user(&self, user_id: &str) -> bool {
+        let owner = crate::scopes::Owner {
+            tenant_id: self.principal.tenant_id,
+            user_id,
+        };
+        self.filter.admits(self.principal, owner)
+    }
+
+    /// The user a listing is narrowed to: the caller's own, unless the filter lets it see
+    /// the whole tenant.
+    pub fn listing_user(&self) -> Option<String> {
+        let narrowed =
+            self.filter == crate::scopes::Filter::OwnUser && !self.principal.sees_all();
+        narrowed.then(|| self.principal.user_id.clone())
+    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub async fn owned_session(ctx: &Ctx<'_>, key: &SessionKey) -> Result<Session, E
         .get(ctx.principal.tenant_id, key)
         .await
         .map_err(|e| store_error(&e))?;
-    if !ctx.principal.sees_all() && session.user_id != ctx.principal.user_id {
+    if !ctx.may_see_user(&session.user_id) {
         return Err(ErrorShape::unauthorized(
             "permission denied: not your session",
         ));
@@ -90,7 +90,7 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let limit = params.limit.unwrap_or(20).clamp(1, 200);
     let filter = SessionFilter {
         agent_id,
-        user_id: (!ctx.principal.sees_all()).then(|| ctx.principal.user_id.clone()),
+        user_id: ctx.listing_user(),
         channel: params.channel.filter(|c| !c.is_empty()),
         limit,
         offset: params.offset,
