@@ -73,12 +73,6 @@ impl Connection {
     }
 }
 
-/// The least role `method` needs, from its entry in `scopes::METHOD_ACCESS`; `None` for a
-/// method that does not exist.
-pub fn min_role(method: &str) -> Option<Role> {
-    crate::scopes::method_rule(method).map(|rule| rule.role)
-}
-
 /// Routes one request.
 pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
     if request.method == "connect" {
@@ -188,6 +182,11 @@ impl Ctx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The least role `method` needs, from its entry in `scopes::METHOD_ACCESS`.
+    fn min_role(method: &str) -> Option<Role> {
+        crate::scopes::method_rule(method).map(|rule| rule.role)
+    }
 
     #[test]
     fn unlisted_methods_are_denied() {
