@@ -234,11 +234,17 @@ pub(super) fn same_file(a: &str, b: &str) -> bool {
 /// same line (`… | base64 -d > x.sh; sh x.sh`).
 pub(super) fn runs_decoded_file(cmd: &SimpleCommand, all: &[SimpleCommand]) -> Option<String> {
     let file = executed_file(cmd)?;
+    let decoding: Vec<usize> = all
+        .iter()
+        .filter(|c| is_decoder(c))
+        .map(|c| c.pipeline)
+        .collect();
+    if decoding.is_empty() {
+        return None;
+    }
     let decoded = all.iter().any(|writer| {
-        written_files(writer).iter().any(|w| same_file(w, file))
-            && all
-                .iter()
-                .any(|other| other.pipeline == writer.pipeline && is_decoder(other))
+        decoding.contains(&writer.pipeline)
+            && written_files(writer).iter().any(|w| same_file(w, file))
     });
     decoded.then(|| format!("{} running {file}, decoded by the same line", cmd.program()))
 }

@@ -198,7 +198,8 @@ pub fn awk_commands(program: &str) -> Vec<AwkCommand> {
                 while chars.get(j).is_some_and(|c| c.is_whitespace()) {
                     j += 1;
                 }
-                let rest: String = chars[j..].iter().collect();
+                // Only a short excerpt is kept: it names the command in a refusal.
+                let rest: String = chars[j..].iter().take(80).collect();
                 if rest.starts_with("getline") {
                     match &last_string {
                         Some((text, end)) if chars[*end..i].iter().all(|c| c.is_whitespace()) => {
@@ -247,7 +248,7 @@ fn system_call(chars: &[char], mut i: usize) -> AwkCommand {
     }
     let close = |from: usize| {
         let mut depth = 1;
-        (from..chars.len())
+        (from..chars.len().min(from + 80))
             .find(|&k| {
                 match chars[k] {
                     '(' => depth += 1,
@@ -256,7 +257,7 @@ fn system_call(chars: &[char], mut i: usize) -> AwkCommand {
                 }
                 depth == 0
             })
-            .unwrap_or(chars.len())
+            .unwrap_or(chars.len().min(from + 80))
     };
     if chars.get(i) == Some(&'"') {
         let (text, end) = awk_string(chars, i + 1);
@@ -275,10 +276,11 @@ fn next_significant(chars: &[char], from: usize) -> Option<char> {
 }
 
 fn before_pipe(chars: &[char], pipe: usize) -> String {
-    let start = chars[..pipe]
+    let floor = pipe.saturating_sub(80);
+    let start = chars[floor..pipe]
         .iter()
         .rposition(|c| matches!(c, ';' | '{' | '}' | '\n'))
-        .map_or(0, |p| p + 1);
+        .map_or(floor, |p| floor + p + 1);
     chars[start..pipe]
         .iter()
         .collect::<String>()

@@ -32,6 +32,13 @@ impl Screened {
     }
 }
 
+/// Longest command line screened, in bytes: the kernel's limit on one argument (`sh -c …`).
+pub const MAX_COMMAND_BYTES: usize = 128 * 1024;
+
+/// Most simple commands one line may run: each is judged against the others, so the cost of
+/// screening grows with the square of their number.
+pub const MAX_COMMANDS: usize = 1024;
+
 /// Why the guard refused a command line.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum Refusal {
@@ -39,6 +46,10 @@ pub enum Refusal {
     Nul,
     #[error("command is empty")]
     Empty,
+    #[error("command is longer than {MAX_COMMAND_BYTES} bytes")]
+    TooLong,
+    #[error("command runs more than {MAX_COMMANDS} simple commands")]
+    TooManyCommands,
     #[error("command cannot be parsed: {0}")]
     Parse(#[from] ParseError),
     #[error("command denied by the {group} group: {reason}")]
@@ -64,7 +75,14 @@ pub fn screen(command: &str, groups: &DenyGroups) -> Result<Screened, Refusal> {
     if command.trim().is_empty() {
         return Err(Refusal::Empty);
     }
-    let commands = resolve::resolve(parse::parse(&command)?)?;
+    if command.len() > MAX_COMMAND_BYTES {
+        return Err(Refusal::TooLong);
+    }
+    let parsed = parse::parse(&command)?;
+    if parsed.len() > MAX_COMMANDS {
+        return Err(Refusal::TooManyCommands);
+    }
+    let commands = resolve::resolve(parsed)?;
     if let Some(denial) = deny::check(&command, &commands, groups) {
         return Err(Refusal::Denied {
             group: denial.group,
@@ -116,6 +134,15 @@ mod tests {
             "command denied by the data_exfiltration group: curl to a local address \
              http://0x7f000001/"
         );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_screen_quickly() {
+        let groups = DenyGroups::default();
+        let long = "a".repeat(MAX_COMMAND_BYTES + 1);
+        assert_eq!(screen(&long, &groups), Err(Refusal::TooLong));
+        let many = "a;".repeat(MAX_COMMANDS + 1);
+        assert_eq!(screen(&many, &groups), Err(Refusal::TooManyCommands));
     }
 
     #[test]

@@ -69,18 +69,20 @@ pub fn resolve(commands: Vec<SimpleCommand>) -> Result<Vec<SimpleCommand>, Parse
 /// The commands of scripts the line writes with `echo` / `printf` and then runs
 /// (`echo 'rm -rf x' > s.sh; sh s.sh`): judged as if they were part of the line.
 fn written_scripts(commands: &[SimpleCommand]) -> Result<Vec<SimpleCommand>, ParseError> {
+    let executed: Vec<&str> = commands
+        .iter()
+        .filter(|runner| !is_interpreter(runner.program()))
+        .filter_map(executed_file)
+        .collect();
+    // Each script once, however often it runs.
+    let writers = commands.iter().filter(|w| {
+        matches!(w.program(), "echo" | "printf")
+            && written_files(w)
+                .iter()
+                .any(|f| executed.iter().any(|e| same_file(f, e)))
+    });
     let mut out = Vec::new();
-    for runner in commands {
-        if is_interpreter(runner.program()) {
-            continue;
-        }
-        let Some(file) = executed_file(runner) else {
-            continue;
-        };
-        let writers = commands.iter().filter(|w| {
-            matches!(w.program(), "echo" | "printf")
-                && written_files(w).iter().any(|f| same_file(f, file))
-        });
+    {
         for writer in writers {
             let text: Vec<&str> = writer
                 .args()
