@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::connection::Outbound;
 use super::frames::{ErrorShape, RequestFrame};
 use crate::api_keys::verify::BoundKey;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::routes::AppState;
 
 /// A handler's answer: now, or once a slow operation (a chat run) finishes.
@@ -173,15 +173,14 @@ impl Ctx<'_> {
     /// The user a listing is narrowed to: the caller's own, unless the filter lets it see
     /// the whole tenant.
     pub fn listing_user(&self) -> Option<String> {
-        let narrowed =
-            self.filter == crate::scopes::Filter::OwnUser && !self.principal.sees_all();
+        let narrowed = self.filter == crate::scopes::Filter::OwnUser && !self.principal.sees_all();
         narrowed.then(|| self.principal.user_id.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::auth::Role;
 
     /// The least role `method` needs, from its entry in `scopes::METHOD_ACCESS`.
     fn min_role(method: &str) -> Option<Role> {
