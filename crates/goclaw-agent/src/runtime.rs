@@ -502,14 +502,15 @@ async fn owned_session(
     };
     let admin = input.trust == Trust::Admin;
     let sessions = store.sessions();
-    match sessions.get(input.tenant_id, &input.session_key).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound(_)) => {
-            if !SessionNamespace::of(&input.session_key).admits(&input.user_id, input.trust) {
-                return Err(refuse("key in another namespace"));
-            }
-        }
-        Err(error) => return Err(error.into()),
+    if !SessionNamespace::of(&input.session_key).admits(&input.user_id, input.trust) {
+        // Rare: a key in someone else's (or a channel's) namespace is only usable when the
+        // session already exists and is the sender's own.
+        return match sessions.get(input.tenant_id, &input.session_key).await {
+            Ok(session) if session.user_id == input.user_id => Ok(session),
+            Ok(_) => Err(refuse("session of another user")),
+            Err(StoreError::NotFound(_)) => Err(refuse("key in another namespace")),
+            Err(error) => Err(error.into()),
+        };
     }
     let session = sessions
         .get_or_create(
