@@ -230,8 +230,34 @@ fn goclaw_executable() -> Option<String> {
 ///     assert_eq!(app.get("/health").await.status(), 200);
 /// });
 /// ```
+///
+/// With a builder, `app_test!(name, build, body)` runs `body` on the application
+/// `build(backend).await` returns (an `Option<TestApp>`, `None` when PostgreSQL is not
+/// configured), e.g. one with a gateway token or a config file of the test's own.
 #[macro_export]
 macro_rules! app_test {
+    ($name:ident, $build:path, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $build($crate::StoreBackend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $build($crate::StoreBackend::Postgres).await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]

@@ -11,7 +11,7 @@ mod access;
 use std::collections::BTreeSet;
 
 use goclaw_gateway::scopes::{EVENT_ACCESS, METHOD_ACCESS, ROUTE_ACCESS};
-use goclaw_testkit::{Reply, StoreBackend, TestApp, spawn_app_with_config};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, app_test, spawn_app_with_config};
 use serde_json::json;
 
 use access::{Principals, TOKEN};
@@ -101,31 +101,6 @@ const EVENT_ROWS: &[(&str, &str)] = &[
     ("shutdown", "owner admin alice bob vera approver unbound"),
 ];
 
-/// Writes the matrix once and runs it on SQLite and PostgreSQL.
-macro_rules! matrix_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = app(StoreBackend::Sqlite)
-                    .await
-                    .expect("SQLite is available");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = app(StoreBackend::Postgres).await else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
-    };
-}
-
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, ASK_ALWAYS, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
@@ -151,70 +126,75 @@ fn rows_cover_the_access_table() {
     assert_eq!(events.len(), EVENT_ROWS.len(), "duplicate event rows");
 }
 
-matrix_test!(every_principal_on_every_entry, |app: TestApp| async move {
-    let mut who = Principals::create(&app).await;
-    let mut wrong = Vec::new();
+app_test!(
+    every_principal_on_every_entry,
+    app,
+    |app: TestApp| async move {
+        let mut who = Principals::create(&app).await;
+        let mut wrong = Vec::new();
 
-    for (method, allowed) in METHOD_ROWS {
-        let allowed = names(allowed);
-        for (name, ws) in who.sockets() {
-            let response = ws.call(method, json!({})).await;
-            let passed = !access::ws_refused(&response);
-            if passed != allowed.contains(name) {
-                wrong.push(format!("{name} {method}: passed={passed} {response}"));
+        for (method, allowed) in METHOD_ROWS {
+            let allowed = names(allowed);
+            for (name, ws) in who.sockets() {
+                let response = ws.call(method, json!({})).await;
+                let passed = !access::ws_refused(&response);
+                if passed != allowed.contains(name) {
+                    wrong.push(format!("{name} {method}: passed={passed} {response}"));
+                }
             }
         }
-    }
-    for (method, path, allowed) in ROUTE_ROWS {
-        let allowed = names(allowed);
-        for name in names(ANYONE) {
-            let (status, body) = who.http(&app, method, &access::concrete(path), &name).await;
-            let passed = !access::http_refused(status, &body);
-            if passed != allowed.contains(&name) {
-                wrong.push(format!("{name} {method} {path}: {status} {body}"));
+        for (method, path, allowed) in ROUTE_ROWS {
+            let allowed = names(allowed);
+            for name in names(ANYONE) {
+                let (status, body) = who.http(&app, method, &access::concrete(path), &name).await;
+                let passed = !access::http_refused(status, &body);
+                if passed != allowed.contains(&name) {
+                    wrong.push(format!("{name} {method} {path}: {status} {body}"));
+                }
             }
         }
-    }
-    assert!(
-        wrong.is_empty(),
-        "unexpected outcomes:\n{}",
-        wrong.join("\n")
-    );
-
-    let runs = access::Runs::play(&app, &mut who).await;
-    access::sessions_stay_with_their_user(&mut who, &runs).await;
-    access::traces_stay_with_their_user(&app, &who, &runs).await;
-
-    app.stop().await.expect("the gateway stops cleanly");
-    let received = who.drain_until_shutdown().await;
-    for (event, allowed) in EVENT_ROWS {
-        let got: BTreeSet<String> = received
-            .iter()
-            .filter(|(_, events)| events.iter().any(|e| runs.of_bob(event, e)))
-            .map(|(name, _)| name.clone())
-            .collect();
-        assert_eq!(got, names(allowed), "who received {event} of bob's run");
-    }
-    for (name, events) in &received {
-        let alices = events.iter().filter(|e| runs.of_alice(e)).count();
-        let sees_alice = names("owner admin alice").contains(name);
-        assert_eq!(
-            alices > 0,
-            sees_alice,
-            "{name} and alice's events: {events:?}"
+        assert!(
+            wrong.is_empty(),
+            "unexpected outcomes:\n{}",
+            wrong.join("\n")
         );
-        let approvals = events.iter().filter(|e| runs.is_alices_approval(e)).count();
-        assert_eq!(
-            approvals > 0,
-            names(ADMINS).contains(name),
-            "{name}: {events:?}"
-        );
+
+        let runs = access::Runs::play(&app, &mut who).await;
+        access::sessions_stay_with_their_user(&mut who, &runs).await;
+        access::traces_stay_with_their_user(&app, &who, &runs).await;
+
+        app.stop().await.expect("the gateway stops cleanly");
+        let received = who.drain_until_shutdown().await;
+        for (event, allowed) in EVENT_ROWS {
+            let got: BTreeSet<String> = received
+                .iter()
+                .filter(|(_, events)| events.iter().any(|e| runs.of_bob(event, e)))
+                .map(|(name, _)| name.clone())
+                .collect();
+            assert_eq!(got, names(allowed), "who received {event} of bob's run");
+        }
+        for (name, events) in &received {
+            let alices = events.iter().filter(|e| runs.of_alice(e)).count();
+            let sees_alice = names("owner admin alice").contains(name);
+            assert_eq!(
+                alices > 0,
+                sees_alice,
+                "{name} and alice's events: {events:?}"
+            );
+            let approvals = events.iter().filter(|e| runs.is_alices_approval(e)).count();
+            assert_eq!(
+                approvals > 0,
+                names(ADMINS).contains(name),
+                "{name}: {events:?}"
+            );
+        }
     }
-});
+);
 
 // Bob's approvals key lists, resolves and is sent only the approvals of bob's runs.
-matrix_test!(
+app_test!(
     approvals_key_is_held_to_its_user,
+    app,
     |app: TestApp| async move {
         let mut who = Principals::create(&app).await;
         app.llm.push(Reply::tool_call(

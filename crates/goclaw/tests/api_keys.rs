@@ -2,38 +2,13 @@
 //! revocation and expiry taking effect on the very next request, owner binding, and listings
 //! that never show a key.
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "keys-test-token-8f2a61c4";
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
-}
-
-/// Writes an API-key test once and runs it on SQLite and PostgreSQL.
-macro_rules! keys_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = app(StoreBackend::Sqlite)
-                    .await
-                    .expect("SQLite is available");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = app(StoreBackend::Postgres).await else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
-    };
 }
 
 /// A request with `bearer` as its credential.
@@ -89,8 +64,9 @@ fn chat_body() -> Value {
     json!({ "model": "goclaw:default", "messages": [{ "role": "user", "content": "hi" }] })
 }
 
-keys_test!(
+app_test!(
     read_only_key_reads_but_cannot_write,
+    app,
     |app: TestApp| async move {
         let created = create_key(
             &app,
@@ -160,8 +136,9 @@ keys_test!(
     }
 );
 
-keys_test!(
+app_test!(
     write_key_chats_but_cannot_create_agents,
+    app,
     |app: TestApp| async move {
         let (_, key) = key_with(&app, &["operator.write"]).await;
         app.llm.push(Reply::text("over http"));
@@ -202,8 +179,9 @@ keys_test!(
     }
 );
 
-keys_test!(
+app_test!(
     revocation_takes_effect_on_the_next_request,
+    app,
     |app: TestApp| async move {
         let (id, key) = key_with(&app, &["operator.read"]).await;
         let (mut ws, _) = ws_with(&app, &key, "carol").await;
@@ -262,8 +240,9 @@ keys_test!(
     }
 );
 
-keys_test!(
+app_test!(
     expired_and_unknown_keys_are_refused,
+    app,
     |app: TestApp| async move {
         let created = create_key(
             &app,
@@ -295,7 +274,7 @@ keys_test!(
     }
 );
 
-keys_test!(listings_never_show_a_key, |app: TestApp| async move {
+app_test!(listings_never_show_a_key, app, |app: TestApp| async move {
     let (id, key) = key_with(&app, &["operator.read", "operator.write"]).await;
     let (status, listed) = send(&app, reqwest::Method::GET, "/v1/api-keys", TOKEN, None).await;
     assert_eq!(status, 200);
@@ -321,8 +300,9 @@ keys_test!(listings_never_show_a_key, |app: TestApp| async move {
     }
 });
 
-keys_test!(
+app_test!(
     keys_bound_to_an_owner_act_as_it,
+    app,
     |app: TestApp| async move {
         let created = create_key(
             &app,
@@ -338,7 +318,7 @@ keys_test!(
     }
 );
 
-keys_test!(creation_is_validated, |app: TestApp| async move {
+app_test!(creation_is_validated, app, |app: TestApp| async move {
     let post = |body: Value| {
         let app = &app;
         async move {

@@ -3,37 +3,14 @@
 //! their own per-user copy where the agent type keeps one (every file of an `open` agent, USER.md
 //! of a `predefined` one), and nobody else's prompt — nor anybody's read — sees that copy.
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "context-files-token-5e1b7c";
 
-/// Runs `body` on SQLite and PostgreSQL against an app with a gateway token.
-macro_rules! files_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn_app_with(StoreBackend::Sqlite, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)])
-                    .await
-                    .expect("SQLite is available");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) =
-                    spawn_app_with(StoreBackend::Postgres, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)])
-                        .await
-                else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
-    };
+/// An application with a gateway token.
+async fn app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
 
 /// The callers of a test: the owner (gateway token), an admin key, operator keys bound to
@@ -122,8 +99,9 @@ async fn system_prompt(app: &TestApp, ws: &mut WsClient, agent: &str) -> String 
     request.body["system"].to_string()
 }
 
-files_test!(
+app_test!(
     operators_cannot_change_shared_files,
+    app,
     |app: TestApp| async move {
         let mut p = people(&app).await;
         p.owner
@@ -202,8 +180,9 @@ files_test!(
     }
 );
 
-files_test!(
+app_test!(
     open_agents_keep_each_users_files_apart,
+    app,
     |app: TestApp| async move {
         let mut p = people(&app).await;
         let shared = "Shared soul: be helpful.";

@@ -6,48 +6,27 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 const TOKEN: &str = "revocation-test-token-5d1e7b93";
+
+/// An application with a gateway token.
+async fn app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
+}
+
 /// How long a test waits for something that should happen at once.
 const PROMPTLY: Duration = Duration::from_secs(5);
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Writes a revocation test once and runs it on SQLite and PostgreSQL.
-macro_rules! revocation_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn_app_with(StoreBackend::Sqlite, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)])
-                    .await
-                    .expect("SQLite is always available");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) =
-                    spawn_app_with(StoreBackend::Postgres, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)])
-                        .await
-                else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
-    };
-}
-
-revocation_test!(
+app_test!(
     revoking_a_key_closes_its_connections_at_once,
+    app,
     |app: TestApp| async move {
         let (alice_id, alice_key) = user_key(&app, "alice", None).await;
         let (carol_id, carol_key) = user_key(&app, "carol", None).await;
@@ -86,8 +65,9 @@ revocation_test!(
     }
 );
 
-revocation_test!(
+app_test!(
     a_connection_is_closed_when_its_key_expires,
+    app,
     |app: TestApp| async move {
         let (_, key) = user_key(&app, "dave", Some(2)).await;
         let mut dave = connected(&app, &key).await;
@@ -98,8 +78,9 @@ revocation_test!(
     }
 );
 
-revocation_test!(
+app_test!(
     a_key_revoked_by_another_replica_is_refused_on_the_next_request,
+    app,
     |app: TestApp| async move {
         let (id, key) = user_key(&app, "erin", None).await;
         let mut erin = WsClient::open(&app.ws_url()).await;

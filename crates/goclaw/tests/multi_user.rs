@@ -6,7 +6,7 @@
 
 mod support;
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with_config};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with_config};
 use serde_json::{Value, json};
 use support::{Goclaw, home};
 
@@ -52,31 +52,6 @@ async fn app(backend: StoreBackend) -> Option<TestApp> {
         r#"{ gateway: { rate_limit_rpm: 0 }, agents: { defaults: { sandbox: { backend: "native" } } } }"#,
     )
     .await
-}
-
-/// Writes a test once and runs it on SQLite and PostgreSQL.
-macro_rules! users_test {
-    ($name:ident, $app:path, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $app(StoreBackend::Sqlite)
-                    .await
-                    .expect("SQLite is available");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = $app(StoreBackend::Postgres).await else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
-    };
 }
 
 /// Creates a key as the owner; `owner` binds it to a user.
@@ -151,7 +126,7 @@ fn probe(app: &TestApp) -> String {
     )
 }
 
-users_test!(
+app_test!(
     users_exec_runs_in_the_sandbox_and_admins_on_the_host,
     app,
     |app: TestApp| async move {
@@ -195,7 +170,7 @@ async fn app_without_sandbox(backend: StoreBackend) -> Option<TestApp> {
     .await
 }
 
-users_test!(
+app_test!(
     without_a_sandbox_users_tools_are_refused_never_run_on_the_host,
     app_without_sandbox,
     |app: TestApp| async move {
@@ -240,7 +215,7 @@ async fn app_with_host_for_users(backend: StoreBackend) -> Option<TestApp> {
     .await
 }
 
-users_test!(
+app_test!(
     host_tools_for_users_are_an_explicit_opt_in,
     app_with_host_for_users,
     |app: TestApp| async move {
@@ -269,7 +244,7 @@ async fn http_chat(app: &TestApp, bearer: &str, user: &str, session: Option<&str
     request.send().await.expect("POST").status().as_u16()
 }
 
-users_test!(
+app_test!(
     nobody_squats_a_session_another_user_will_be_routed_to,
     app,
     |app: TestApp| async move {
@@ -341,7 +316,7 @@ users_test!(
     }
 );
 
-users_test!(
+app_test!(
     a_key_without_an_owner_is_its_own_identity,
     app,
     |app: TestApp| async move {

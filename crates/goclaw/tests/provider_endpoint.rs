@@ -2,34 +2,12 @@
 //! (not the owner) who points `api_base` at a server of their own receives no key there, over
 //! HTTP and WebSocket alike, unless the same request supplies a new key.
 
-use goclaw_testkit::{FakeLlm, Reply, StoreBackend, TestApp, WsClient, spawn_app_with};
+use goclaw_testkit::{FakeLlm, Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use serde_json::{Value, json};
 
 const KEY: &str = "6a1f0c3e9b2d4a5f8e7c6b5a4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b0";
 const TOKEN: &str = "provider-endpoint-token-3a9c";
 const STORED_KEY: &str = "sk-stored-custom-0123456789";
-
-/// Runs `body` on both backends against an app with the encryption key and a gateway token.
-macro_rules! endpoint_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = app(StoreBackend::Sqlite).await.expect("SQLite app");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = app(StoreBackend::Postgres).await {
-                    ($body)(app).await;
-                }
-            }
-        }
-    };
-}
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with(
@@ -88,8 +66,9 @@ async fn authorization_at(app: &TestApp, server: &FakeLlm) -> Option<String> {
         .map(str::to_owned)
 }
 
-endpoint_test!(
+app_test!(
     moving_api_base_over_http_drops_the_key,
+    app,
     |app: TestApp| async move {
         store_provider(&app).await;
         let expected = format!("Bearer {STORED_KEY}");
@@ -125,8 +104,9 @@ endpoint_test!(
     }
 );
 
-endpoint_test!(
+app_test!(
     moving_api_base_over_websocket_drops_the_key,
+    app,
     |app: TestApp| async move {
         store_provider(&app).await;
         let mut admin = WsClient::open(&app.ws_url()).await;

@@ -4,34 +4,14 @@
 
 use goclaw_core::{MASTER_TENANT_ID, NewLlmProvider, ProviderName};
 use goclaw_crypto::{EncryptionKey, SecretBox};
-use goclaw_testkit::{StoreBackend, TestApp, TestDatabase, WsClient, spawn_app_with, test_config};
+use goclaw_testkit::{
+    StoreBackend, TestApp, TestDatabase, WsClient, app_test, spawn_app_with, test_config,
+};
 use serde_json::{Value, json};
 
 const KEY: &str = "6a1f0c3e9b2d4a5f8e7c6b5a4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b0";
 const OTHER_KEY: &str = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 const TOKEN: &str = "providers-test-token-8c1d";
-
-/// Runs `body` on both backends against an app with the encryption key and a gateway token.
-macro_rules! provider_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = keyed_app(StoreBackend::Sqlite).await.expect("SQLite app");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = keyed_app(StoreBackend::Postgres).await {
-                    ($body)(app).await;
-                }
-            }
-        }
-    };
-}
 
 async fn keyed_app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with(
@@ -73,60 +53,65 @@ async fn stored_key(app: &TestApp, name: &str) -> String {
         .api_key_ciphertext
 }
 
-provider_test!(http_crud_stores_keys_encrypted, |app: TestApp| async move {
-    let body =
-        json!({ "name": "groq-eu", "provider_type": "groq", "api_key": "gsk-0123456789-wxyz" });
-    let (status, created) = send(&app, "POST", "/v1/providers", Some(body)).await;
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(created["api_key"], "gsk-****wxyz");
-    assert_eq!(created["has_api_key"], true);
-    assert!(!created.to_string().contains("0123456789"), "{created}");
-    let stored = stored_key(&app, "groq-eu").await;
-    assert!(stored.starts_with("aes-gcm:"), "stored encrypted");
-    assert_eq!(
-        secret_box(KEY).decrypt(&stored).as_deref(),
-        Ok("gsk-0123456789-wxyz")
-    );
+app_test!(
+    http_crud_stores_keys_encrypted,
+    keyed_app,
+    |app: TestApp| async move {
+        let body =
+            json!({ "name": "groq-eu", "provider_type": "groq", "api_key": "gsk-0123456789-wxyz" });
+        let (status, created) = send(&app, "POST", "/v1/providers", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["api_key"], "gsk-****wxyz");
+        assert_eq!(created["has_api_key"], true);
+        assert!(!created.to_string().contains("0123456789"), "{created}");
+        let stored = stored_key(&app, "groq-eu").await;
+        assert!(stored.starts_with("aes-gcm:"), "stored encrypted");
+        assert_eq!(
+            secret_box(KEY).decrypt(&stored).as_deref(),
+            Ok("gsk-0123456789-wxyz")
+        );
 
-    let (status, again) = send(
-        &app,
-        "POST",
-        "/v1/providers",
-        Some(json!({ "name": "groq-eu" })),
-    )
-    .await;
-    assert_eq!(
-        (status, again["error"]["code"].clone()),
-        (409, json!("ALREADY_EXISTS"))
-    );
+        let (status, again) = send(
+            &app,
+            "POST",
+            "/v1/providers",
+            Some(json!({ "name": "groq-eu" })),
+        )
+        .await;
+        assert_eq!(
+            (status, again["error"]["code"].clone()),
+            (409, json!("ALREADY_EXISTS"))
+        );
 
-    let (status, list) = send(&app, "GET", "/v1/providers", None).await;
-    assert_eq!(status, 200);
-    assert_eq!(list["providers"][0]["name"], "groq-eu");
-    assert!(!list.to_string().contains("0123456789"), "{list}");
+        let (status, list) = send(&app, "GET", "/v1/providers", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(list["providers"][0]["name"], "groq-eu");
+        assert!(!list.to_string().contains("0123456789"), "{list}");
 
-    let update = json!({ "api_key": "gsk-rotated-key-abcd", "enabled": false });
-    let (status, updated) = send(&app, "PUT", "/v1/providers/groq-eu", Some(update)).await;
-    assert_eq!(status, 200, "{updated}");
-    assert_eq!(
-        (updated["api_key"].clone(), updated["enabled"].clone()),
-        (json!("gsk-****abcd"), json!(false))
-    );
-    assert_eq!(updated["provider_type"], "groq");
-    let (status, fetched) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
-    assert_eq!(
-        (status, fetched["api_key"].clone()),
-        (200, json!("gsk-****abcd"))
-    );
+        let update = json!({ "api_key": "gsk-rotated-key-abcd", "enabled": false });
+        let (status, updated) = send(&app, "PUT", "/v1/providers/groq-eu", Some(update)).await;
+        assert_eq!(status, 200, "{updated}");
+        assert_eq!(
+            (updated["api_key"].clone(), updated["enabled"].clone()),
+            (json!("gsk-****abcd"), json!(false))
+        );
+        assert_eq!(updated["provider_type"], "groq");
+        let (status, fetched) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
+        assert_eq!(
+            (status, fetched["api_key"].clone()),
+            (200, json!("gsk-****abcd"))
+        );
 
-    let (status, _) = send(&app, "DELETE", "/v1/providers/groq-eu", None).await;
-    assert_eq!(status, 204);
-    let (status, _) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
-    assert_eq!(status, 404);
-});
+        let (status, _) = send(&app, "DELETE", "/v1/providers/groq-eu", None).await;
+        assert_eq!(status, 204);
+        let (status, _) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
+        assert_eq!(status, 404);
+    }
+);
 
-provider_test!(
+app_test!(
     websocket_methods_are_admin_only,
+    keyed_app,
     |app: TestApp| async move {
         let mut admin = WsClient::open(&app.ws_url()).await;
         admin
@@ -161,39 +146,41 @@ provider_test!(
 
 // The configured `anthropic` provider and a stored one both point at the fake LLM; the
 // stored one's key shows which answered.
-provider_test!(runs_use_stored_providers_first, |app: TestApp| async move {
-    let chat = |app: &TestApp| {
-        let request = app
+app_test!(
+    runs_use_stored_providers_first,
+    keyed_app,
+    |app: TestApp| async move {
+        let chat = |app: &TestApp| {
+            let request = app
             .client
             .post(app.url("/v1/chat/completions"))
             .bearer_auth(TOKEN)
             .json(&json!({ "model": "goclaw:default", "messages": [{ "role": "user", "content": "hi" }] }));
-        async move { request.send().await.expect("POST").status().as_u16() }
-    };
-    let last_key = |app: &TestApp| {
-        let requests = app.llm.requests();
-        let last = requests.last().expect("the fake LLM was called");
-        last.header("x-api-key")
-            .or_else(|| last.header("authorization"))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    assert_eq!(chat(&app).await, 200);
-    assert_eq!(last_key(&app), "test-anthropic-key");
+            async move { request.send().await.expect("POST").status().as_u16() }
+        };
+        let last_key = |app: &TestApp| {
+            let requests = app.llm.requests();
+            let last = requests.last().expect("the fake LLM was called");
+            last.header("x-api-key")
+                .or_else(|| last.header("authorization"))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(chat(&app).await, 200);
+        assert_eq!(last_key(&app), "test-anthropic-key");
 
-    let body = json!({ "name": "anthropic", "provider_type": "anthropic_native", "api_base": app.llm.base_url(), "api_key": "stored-anthropic-key" });
-    let (status, created) = send(&app, "POST", "/v1/providers", Some(body)).await;
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(chat(&app).await, 200);
-    assert_eq!(last_key(&app), "stored-anthropic-key");
+        let body = json!({ "name": "anthropic", "provider_type": "anthropic_native", "api_base": app.llm.base_url(), "api_key": "stored-anthropic-key" });
+        let (status, created) = send(&app, "POST", "/v1/providers", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(chat(&app).await, 200);
+        assert_eq!(last_key(&app), "stored-anthropic-key");
 
-    // An OpenAI-compatible stored provider under a new name, used by an agent.
-    let body =
-        json!({ "name": "custom", "api_base": app.llm.base_url(), "api_key": "stored-custom-key" });
-    assert_eq!(send(&app, "POST", "/v1/providers", Some(body)).await.0, 201);
-    let agent = json!({ "name": "Custom", "provider": "custom", "model": "m-1" });
-    assert_eq!(send(&app, "POST", "/v1/agents", Some(agent)).await.0, 201);
-    let response = app
+        // An OpenAI-compatible stored provider under a new name, used by an agent.
+        let body = json!({ "name": "custom", "api_base": app.llm.base_url(), "api_key": "stored-custom-key" });
+        assert_eq!(send(&app, "POST", "/v1/providers", Some(body)).await.0, 201);
+        let agent = json!({ "name": "Custom", "provider": "custom", "model": "m-1" });
+        assert_eq!(send(&app, "POST", "/v1/agents", Some(agent)).await.0, 201);
+        let response = app
         .client
         .post(app.url("/v1/chat/completions"))
         .bearer_auth(TOKEN)
@@ -203,24 +190,24 @@ provider_test!(runs_use_stored_providers_first, |app: TestApp| async move {
         .send()
         .await
         .expect("POST");
-    assert_eq!(response.status(), 200);
-    assert_eq!(last_key(&app), "Bearer stored-custom-key");
+        assert_eq!(response.status(), 200);
+        assert_eq!(last_key(&app), "Bearer stored-custom-key");
 
-    // Disabled or deleted, the stored provider gives way to the configured one again.
-    let disable = json!({ "enabled": false });
-    assert_eq!(
-        send(&app, "PUT", "/v1/providers/anthropic", Some(disable))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(chat(&app).await, 200);
-    assert_eq!(last_key(&app), "test-anthropic-key");
-    assert_eq!(
-        send(&app, "DELETE", "/v1/providers/custom", None).await.0,
-        204
-    );
-    let response = app
+        // Disabled or deleted, the stored provider gives way to the configured one again.
+        let disable = json!({ "enabled": false });
+        assert_eq!(
+            send(&app, "PUT", "/v1/providers/anthropic", Some(disable))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(chat(&app).await, 200);
+        assert_eq!(last_key(&app), "test-anthropic-key");
+        assert_eq!(
+            send(&app, "DELETE", "/v1/providers/custom", None).await.0,
+            204
+        );
+        let response = app
         .client
         .post(app.url("/v1/chat/completions"))
         .bearer_auth(TOKEN)
@@ -230,8 +217,9 @@ provider_test!(runs_use_stored_providers_first, |app: TestApp| async move {
         .send()
         .await
         .expect("POST");
-    assert_ne!(response.status(), 200, "the deleted provider is gone");
-});
+        assert_ne!(response.status(), 200, "the deleted provider is gone");
+    }
+);
 
 /// Without `GOCLAW_ENCRYPTION_KEY` a provider key is refused, never stored in plaintext.
 async fn keyless_refuses_keys(backend: StoreBackend) {

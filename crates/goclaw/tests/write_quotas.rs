@@ -3,7 +3,7 @@
 //! `chat.inject`, `agents.files.set` and `sessions.patch` share — refused with
 //! `RESOURCE_EXHAUSTED` over WebSocket and 413 over HTTP.
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, spawn_app_with_config};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with_config};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "write-quotas-token-77d0e1";
@@ -12,28 +12,6 @@ const CONFIG: &str =
     "{ gateway: { rate_limit_rpm: 1, max_message_chars: 1000, inbound_debounce_ms: 0 } }";
 const BURST: usize = 5;
 const MAX_CONTEXT_FILE_BYTES: usize = 256 * 1024;
-
-/// Runs `body` on both backends against an app with [`CONFIG`] and a gateway token.
-macro_rules! quota_test {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = app(StoreBackend::Sqlite).await.expect("SQLite app");
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = app(StoreBackend::Postgres).await {
-                    ($body)(app).await;
-                }
-            }
-        }
-    };
-}
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, CONFIG, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
@@ -77,7 +55,7 @@ async fn session(app: &TestApp, ws: &mut WsClient) -> Value {
     sent["sessionKey"].clone()
 }
 
-quota_test!(context_files_are_capped, |app: TestApp| async move {
+app_test!(context_files_are_capped, app, |app: TestApp| async move {
     let mut alice = operator(&app, "alice").await;
     let set =
         |content: String| json!({ "agentId": "default", "name": "SOUL.md", "content": content });
@@ -102,41 +80,46 @@ quota_test!(context_files_are_capped, |app: TestApp| async move {
     assert_eq!(fits["file"]["size"], MAX_CONTEXT_FILE_BYTES);
 });
 
-quota_test!(writes_spend_a_per_user_budget, |app: TestApp| async move {
-    let mut alice = operator(&app, "alice").await;
-    let key = session(&app, &mut alice).await;
-    let file = json!({ "agentId": "default", "name": "USER.md", "content": "me" });
-    let inject = json!({ "sessionKey": key, "message": "note" });
-    let patch = json!({ "key": key, "label": "work" });
-    // The write methods share one budget: a burst, then refusals with a wait.
-    let writes = [
-        ("agents.files.set", &file),
-        ("chat.inject", &inject),
-        ("sessions.patch", &patch),
-        ("agents.files.set", &file),
-        ("chat.inject", &inject),
-    ];
-    assert_eq!(writes.len(), BURST);
-    for (method, params) in writes {
-        alice.call_ok(method, params.clone()).await;
-    }
-    for (method, params) in [
-        ("agents.files.set", &file),
-        ("chat.inject", &inject),
-        ("sessions.patch", &patch),
-    ] {
-        let res = alice.call(method, params.clone()).await;
-        assert_exhausted(&res, true);
-    }
+app_test!(
+    writes_spend_a_per_user_budget,
+    app,
+    |app: TestApp| async move {
+        let mut alice = operator(&app, "alice").await;
+        let key = session(&app, &mut alice).await;
+        let file = json!({ "agentId": "default", "name": "USER.md", "content": "me" });
+        let inject = json!({ "sessionKey": key, "message": "note" });
+        let patch = json!({ "key": key, "label": "work" });
+        // The write methods share one budget: a burst, then refusals with a wait.
+        let writes = [
+            ("agents.files.set", &file),
+            ("chat.inject", &inject),
+            ("sessions.patch", &patch),
+            ("agents.files.set", &file),
+            ("chat.inject", &inject),
+        ];
+        assert_eq!(writes.len(), BURST);
+        for (method, params) in writes {
+            alice.call_ok(method, params.clone()).await;
+        }
+        for (method, params) in [
+            ("agents.files.set", &file),
+            ("chat.inject", &inject),
+            ("sessions.patch", &patch),
+        ] {
+            let res = alice.call(method, params.clone()).await;
+            assert_exhausted(&res, true);
+        }
 
-    // Another user's budget, and alice's chat budget, are untouched.
-    let mut bob = operator(&app, "bob").await;
-    bob.call_ok("agents.files.set", file.clone()).await;
-    session(&app, &mut alice).await;
-});
+        // Another user's budget, and alice's chat budget, are untouched.
+        let mut bob = operator(&app, "bob").await;
+        bob.call_ok("agents.files.set", file.clone()).await;
+        session(&app, &mut alice).await;
+    }
+);
 
-quota_test!(
+app_test!(
     injected_messages_and_session_fields_are_capped,
+    app,
     |app: TestApp| async move {
         let mut alice = operator(&app, "alice").await;
         let key = session(&app, &mut alice).await;
@@ -188,44 +171,48 @@ quota_test!(
     }
 );
 
-quota_test!(agent_configuration_is_capped, |app: TestApp| async move {
-    let big = json!({ "name": "Big", "other_config": { "pad": "c".repeat(64 * 1024) } });
-    let response = app
-        .client
-        .post(app.url("/v1/agents"))
-        .bearer_auth(TOKEN)
-        .json(&big)
-        .send()
-        .await
-        .expect("POST /v1/agents");
-    assert_eq!(response.status(), 413);
-    let body: Value = response.json().await.expect("JSON");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("other_config is too large")),
-        "{body}"
-    );
-    let response = app
-        .client
-        .put(app.url("/v1/agents/default"))
-        .bearer_auth(TOKEN)
-        .json(&big)
-        .send()
-        .await
-        .expect("PUT /v1/agents/default");
-    assert_eq!(response.status(), 413);
+app_test!(
+    agent_configuration_is_capped,
+    app,
+    |app: TestApp| async move {
+        let big = json!({ "name": "Big", "other_config": { "pad": "c".repeat(64 * 1024) } });
+        let response = app
+            .client
+            .post(app.url("/v1/agents"))
+            .bearer_auth(TOKEN)
+            .json(&big)
+            .send()
+            .await
+            .expect("POST /v1/agents");
+        assert_eq!(response.status(), 413);
+        let body: Value = response.json().await.expect("JSON");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("other_config is too large")),
+            "{body}"
+        );
+        let response = app
+            .client
+            .put(app.url("/v1/agents/default"))
+            .bearer_auth(TOKEN)
+            .json(&big)
+            .send()
+            .await
+            .expect("PUT /v1/agents/default");
+        assert_eq!(response.status(), 413);
 
-    let mut owner = WsClient::open(&app.ws_url()).await;
-    owner
-        .call_ok("connect", json!({ "token": TOKEN, "user_id": "system" }))
-        .await;
-    let res = owner.call("agents.create", big.clone()).await;
-    assert_exhausted(&res, false);
-    let mut update = big;
-    update["agentId"] = json!("default");
-    let res = owner.call("agents.update", update).await;
-    assert_exhausted(&res, false);
-    let small = json!({ "name": "Small", "other_config": { "pad": "c" } });
-    owner.call_ok("agents.create", small).await;
-});
+        let mut owner = WsClient::open(&app.ws_url()).await;
+        owner
+            .call_ok("connect", json!({ "token": TOKEN, "user_id": "system" }))
+            .await;
+        let res = owner.call("agents.create", big.clone()).await;
+        assert_exhausted(&res, false);
+        let mut update = big;
+        update["agentId"] = json!("default");
+        let res = owner.call("agents.update", update).await;
+        assert_exhausted(&res, false);
+        let small = json!({ "name": "Small", "other_config": { "pad": "c" } });
+        owner.call_ok("agents.create", small).await;
+    }
+);
