@@ -69,6 +69,24 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// Creates an API key through `POST /v1/api-keys` with `bearer` (the gateway token) from
+    /// `body` (`name`, `scopes`, and `owner_id`, `expires_in` as the test needs); panics unless
+    /// it is created. Returns the key's id and its plaintext.
+    pub async fn create_api_key(&self, bearer: &str, body: serde_json::Value) -> (String, String) {
+        let response = self
+            .client
+            .post(self.url("/v1/api-keys"))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /v1/api-keys");
+        assert_eq!(response.status(), 201, "creating the key {body}");
+        let created: serde_json::Value = response.json().await.expect("the created key as JSON");
+        let field = |name: &str| created[name].as_str().expect(name).to_owned();
+        (field("id"), field("key"))
+    }
+
     /// Stops the application and starts a new one on the same database, data directory
     /// (`config.json` included) and fake LLM, as a process restart would.
     pub async fn restart(&mut self) {

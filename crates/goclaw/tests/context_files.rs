@@ -25,17 +25,12 @@ struct People {
 
 /// Creates a key with `scopes` bound to `owner_id` as the owner, and connects with it.
 async fn connect_with_key(app: &TestApp, owner_id: &str, scopes: &[&str]) -> WsClient {
-    let response = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(TOKEN)
-        .json(&json!({ "name": owner_id, "scopes": scopes, "owner_id": owner_id }))
-        .send()
-        .await
-        .expect("POST /v1/api-keys");
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.expect("JSON");
-    let key = created["key"].as_str().expect("key");
+    let (_, key) = app
+        .create_api_key(
+            TOKEN,
+            json!({ "name": owner_id, "scopes": scopes, "owner_id": owner_id }),
+        )
+        .await;
     let mut ws = WsClient::open(&app.ws_url()).await;
     let connected = ws.call_ok("connect", json!({ "token": key })).await;
     assert_eq!(connected["user_id"], owner_id);

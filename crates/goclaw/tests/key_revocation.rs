@@ -115,20 +115,7 @@ async fn user_key(app: &TestApp, user: &str, expires_in: Option<i64>) -> (String
     if let Some(secs) = expires_in {
         body["expires_in"] = json!(secs);
     }
-    let response = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("create a key");
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.expect("created key");
-    (
-        created["id"].as_str().expect("id").to_owned(),
-        created["key"].as_str().expect("key").to_owned(),
-    )
+    app.create_api_key(TOKEN, body).await
 }
 
 /// A raw WebSocket that sent `connect` with `key` and got its answer.

@@ -60,20 +60,7 @@ async fn key(app: &TestApp, scopes: &[&str], owner: Option<&str>) -> (String, St
     if let Some(owner) = owner {
         body["owner_id"] = json!(owner);
     }
-    let response = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /v1/api-keys");
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.expect("JSON");
-    (
-        created["id"].as_str().expect("id").to_owned(),
-        created["key"].as_str().expect("key").to_owned(),
-    )
+    app.create_api_key(TOKEN, body).await
 }
 
 async fn connect(app: &TestApp, token: &str, user_id: &str) -> (WsClient, Value) {

@@ -19,19 +19,14 @@ async fn app(backend: StoreBackend) -> Option<TestApp> {
 
 /// Connects with an `operator.write` key bound to `user`.
 async fn operator(app: &TestApp, user: &str) -> WsClient {
-    let response = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(TOKEN)
-        .json(&json!({ "name": user, "scopes": ["operator.write"], "owner_id": user }))
-        .send()
-        .await
-        .expect("POST /v1/api-keys");
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.expect("JSON");
-    let mut ws = WsClient::open(&app.ws_url()).await;
-    ws.call_ok("connect", json!({ "token": created["key"] }))
+    let (_, key) = app
+        .create_api_key(
+            TOKEN,
+            json!({ "name": user, "scopes": ["operator.write"], "owner_id": user }),
+        )
         .await;
+    let mut ws = WsClient::open(&app.ws_url()).await;
+    ws.call_ok("connect", json!({ "token": key })).await;
     ws
 }
 

@@ -140,17 +140,7 @@ async fn key(app: &TestApp, scopes: &[&str], owner: Option<&str>) -> String {
     if let Some(owner) = owner {
         body["owner_id"] = json!(owner);
     }
-    let response = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("request sent");
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.expect("json");
-    created["key"].as_str().expect("key").to_owned()
+    app.create_api_key(TOKEN, body).await.1
 }
 
 /// Whether a response is the access guard's refusal (role or scope).
