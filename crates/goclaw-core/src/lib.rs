@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod store;
 pub mod tool;
 pub mod traces;
+pub mod turns;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
@@ -44,6 +45,7 @@ pub use store::{
 };
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
+pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, TurnStore};
 
 /// The WebSocket/HTTP protocol version this gateway speaks.
 pub const PROTOCOL_VERSION: u32 = 3;

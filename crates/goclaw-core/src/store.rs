@@ -62,6 +62,7 @@ pub trait Store: Send + Sync {
     fn api_keys(&self) -> &dyn crate::api_keys::ApiKeyStore;
     fn exec_approvals(&self) -> &dyn crate::exec_approvals::ExecApprovalStore;
     fn traces(&self) -> &dyn crate::traces::TraceStore;
+    fn turns(&self) -> &dyn crate::turns::TurnStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.
