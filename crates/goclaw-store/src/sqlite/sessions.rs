@@ -1,8 +1,8 @@
 //! Sessions on SQLite.
 //!
 //! Every write that reads before it writes (`patch`) or touches both sessions and messages
-//! (`delete`, `reset`, which also delete the messages' turns) runs in one `BEGIN IMMEDIATE` transaction, so it cannot interleave with
-//! an `append`.
+//! (`delete`, `reset`, which also delete the messages' turns) runs in one `BEGIN IMMEDIATE`
+//! transaction, so it cannot interleave with an `append`.
 
 use async_trait::async_trait;
 use goclaw_core::{
