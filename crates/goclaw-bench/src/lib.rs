@@ -9,6 +9,7 @@ pub mod database;
 pub mod floor;
 pub mod idle;
 pub mod load;
+pub mod open_loop;
 pub mod process;
 pub mod report;
 pub mod scenarios;
@@ -39,6 +40,13 @@ pub struct Options {
     /// Soak load in turns per second.
     #[arg(long, default_value_t = 200)]
     pub soak_rate: u64,
+    /// Offered load of the open-loop scenario, in turns per second (64 sessions).
+    #[arg(long, default_value_t = 500)]
+    pub open_rate: u64,
+    /// How long the open-loop scenario offers its load per transport, in seconds (default 5,
+    /// 2 with --quick).
+    #[arg(long)]
+    pub open_secs: Option<u64>,
     /// Stored turns before the second history measurement (default 10000, 2000 with --quick;
     /// the budget is stated at 100000).
     #[arg(long)]
@@ -71,6 +79,8 @@ pub enum BackendChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
     Turns,
+    /// Fixed-rate arrivals (`--open-rate`) over HTTP and WebSocket: overhead below saturation.
+    Open,
     History,
     Start,
     Idle,

@@ -1,6 +1,6 @@
 //! Turn traffic: concurrent sessions that each send chat turns over WebSocket (`chat.send`,
 //! answered when the run ends) or `POST /v1/chat/completions`, until a turn budget or a deadline
-//! runs out; and a fixed-rate open-loop load for the soak. Sessions rotate every
+//! runs out (a closed loop; the open loop is `open_loop.rs`). Sessions rotate every
 //! [`SESSION_TURNS`] turns so a prompt's history stays the same size however long a run lasts.
 
 use std::sync::Arc;
@@ -11,18 +11,17 @@ use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Turns per session before a client moves on to a fresh one.
 pub const SESSION_TURNS: u64 = 20;
 /// How long one turn may take before it counts as an error.
-const TURN_DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const TURN_DEADLINE: Duration = Duration::from_secs(60);
 /// The user message of every turn.
-const MESSAGE: &str = "What is the capital of France? Answer in one word.";
+pub(crate) const MESSAGE: &str = "What is the capital of France? Answer in one word.";
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How a turn reaches the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +67,7 @@ impl Outcome {
         }
     }
 
-    fn record(&mut self, result: Result<Duration>) {
+    pub(crate) fn record(&mut self, result: Result<Duration>) {
         match result {
             Ok(latency) => self.latencies.push(latency),
             Err(error) => {
@@ -128,62 +127,8 @@ pub async fn run_turns(
     Ok(outcome)
 }
 
-/// An open-loop load of `rate` HTTP turns per second for `duration`; ticks that find
-/// `max_in_flight` turns outstanding are counted in `dropped`. `sample` is called every
-/// `sample_every` (and at the start and the end).
-pub async fn run_rate(
-    addr: &str,
-    http: &reqwest::Client,
-    rate: u64,
-    duration: Duration,
-    sample_every: Duration,
-    mut sample: impl FnMut(Duration),
-) -> Result<(Outcome, u64)> {
-    let max_in_flight = 2048;
-    let outcome = Arc::new(Mutex::new(Outcome::default()));
-    let in_flight = Arc::new(AtomicU64::new(0));
-    let url = format!("http://{addr}/v1/chat/completions");
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
-    let mut sampler = tokio::time::interval(sample_every);
-    let began = Instant::now();
-    let (mut n, mut dropped) = (0u64, 0u64);
-    loop {
-        tokio::select! {
-            _ = sampler.tick() => sample(began.elapsed()),
-            _ = ticker.tick() => {
-                if began.elapsed() >= duration {
-                    break;
-                }
-                if in_flight.load(Ordering::Relaxed) >= max_in_flight {
-                    dropped += 1;
-                    continue;
-                }
-                // 256 sessions in rotation, each replaced after SESSION_TURNS turns.
-                let user = format!("soak-{}-{}", n % 256, n / (256 * SESSION_TURNS));
-                n += 1;
-                let client = Client::Http { http: http.clone(), url: url.clone(), user };
-                let (outcome, in_flight) = (outcome.clone(), in_flight.clone());
-                in_flight.fetch_add(1, Ordering::Relaxed);
-                tokio::spawn(async move {
-                    let mut client = client;
-                    let result = client.turn(0).await;
-                    outcome.lock().await.record(result);
-                    in_flight.fetch_sub(1, Ordering::Relaxed);
-                });
-            }
-        }
-    }
-    while in_flight.load(Ordering::Relaxed) > 0 && began.elapsed() < duration + TURN_DEADLINE {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    sample(began.elapsed());
-    let mut outcome = std::mem::take(&mut *outcome.lock().await);
-    outcome.elapsed = began.elapsed();
-    Ok((outcome, dropped))
-}
-
 /// One client of a run.
-enum Client {
+pub(crate) enum Client {
     Ws(Box<WsSession>),
     Http {
         http: reqwest::Client,
@@ -194,7 +139,7 @@ enum Client {
 
 impl Client {
     /// Sends turn number `sent` of this client and waits for its answer.
-    async fn turn(&mut self, sent: u64) -> Result<Duration> {
+    pub(crate) async fn turn(&mut self, sent: u64) -> Result<Duration> {
         let started = Instant::now();
         match self {
             Self::Ws(session) => {
@@ -254,6 +199,11 @@ impl WsSession {
         };
         session.call("connect", json!({ "user_id": user })).await?;
         Ok(session)
+    }
+
+    /// The authenticated connection, for a caller that drives it itself.
+    pub(crate) fn into_socket(self) -> Socket {
+        self.socket
     }
 
     /// One `chat.send` on the current session (a new one when there is none yet).

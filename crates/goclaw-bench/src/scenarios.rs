@@ -1,5 +1,5 @@
 //! The scenarios and their order: per backend, idle memory on a fresh gateway, then turns
-//! (instant and streaming profiles) and the soak on one gateway, cold starts on the database
+//! (instant and streaming profiles), the open loop and the soak on one gateway, cold starts on the database
 //! that left behind, history growth on a fresh one, and the floor program last.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use goclaw_fake_llm::{FakeLlm, Reply};
 
 use crate::database::{Backend, Database, postgres_admin_dsn};
-use crate::load::{Transport, run_rate, run_turns};
+use crate::load::{Transport, run_turns};
+use crate::open_loop::{OpenLoad, OpenOutcome, run_open};
 use crate::process::{Launch, Server, stripped_size};
 use crate::report::{Figure, Report, TurnRow, Verdict, mb, ms, slope};
 use crate::{BackendChoice, Options, Scenario, idle};
@@ -18,6 +19,8 @@ use crate::{BackendChoice, Options, Scenario, idle};
 const SESSIONS: [usize; 4] = [1, 16, 64, 256];
 /// Concurrent sessions of the streaming profile (each turn takes at least 250 ms there).
 const STREAM_SESSIONS: [usize; 2] = [64, 256];
+/// Session slots of the open-loop scenario.
+const OPEN_SESSIONS: usize = 64;
 /// Turns measured before and after the history fill.
 const HISTORY_WINDOW: u64 = 1000;
 
@@ -27,6 +30,8 @@ struct Settings {
     row_deadline: Duration,
     soak: Duration,
     soak_rate: u64,
+    open_rate: u64,
+    open: Duration,
     history_turns: u64,
     idle_clients: usize,
     starts: usize,
@@ -40,6 +45,8 @@ impl Settings {
             row_deadline: Duration::from_secs(options.row_secs.unwrap_or(if q { 2 } else { 6 })),
             soak: Duration::from_secs(options.soak_secs.unwrap_or(if q { 10 } else { 60 })),
             soak_rate: options.soak_rate,
+            open_rate: options.open_rate,
+            open: Duration::from_secs(options.open_secs.unwrap_or(if q { 2 } else { 5 })),
             history_turns: options
                 .history_turns
                 .unwrap_or(if q { 2000 } else { 10_000 }),
@@ -74,6 +81,7 @@ pub async fn run(options: Options, command: String) -> Result<()> {
             Scenario::Binary,
             Scenario::Idle,
             Scenario::Turns,
+            Scenario::Open,
             Scenario::Soak,
             Scenario::Start,
             Scenario::History,
@@ -123,10 +131,12 @@ pub async fn run(options: Options, command: String) -> Result<()> {
         println!("\n== {backend} ==");
         bench.backend(backend).await?;
     }
-    bench.report.note(format!(
-        "history: {} stored turns before the second window (budget stated at 100000; --history-turns N)",
-        bench.settings.history_turns
-    ));
+    if bench.wants(Scenario::History) {
+        bench.report.note(format!(
+            "history: {} stored turns before the second window (budget stated at 100000; --history-turns N)",
+            bench.settings.history_turns
+        ));
+    }
     bench.report.note(format!(
         "whole run took {:.0} s",
         began.elapsed().as_secs_f64()
@@ -146,7 +156,7 @@ impl Bench {
             self.idle(backend).await?;
         }
         let turns_db = self.database(backend, "turns").await?;
-        if self.wants(Scenario::Turns) || self.wants(Scenario::Soak) {
+        if self.wants(Scenario::Turns) || self.wants(Scenario::Open) || self.wants(Scenario::Soak) {
             let server = self.gateway(&turns_db).await?;
             if self.wants(Scenario::Turns) {
                 self.turn_rows(
@@ -156,6 +166,11 @@ impl Bench {
                     &[Transport::Ws, Transport::Http],
                 )
                 .await?;
+            }
+            if self.wants(Scenario::Open) {
+                for transport in [Transport::Http, Transport::Ws] {
+                    self.open(backend, &server, transport).await?;
+                }
             }
             if self.wants(Scenario::Soak) {
                 self.soak(backend, &server).await?;
@@ -184,7 +199,8 @@ impl Bench {
         Database::fresh(backend, self.work.path(), self.admin_dsn.as_deref(), label).await
     }
 
-    /// `goclaw serve` on `db`, rate limit and debounce off, the fake as the Anthropic provider.
+    /// `goclaw serve` on `db`, rate limit, debounce and connection caps off, the fake as the
+    /// Anthropic provider.
     fn gateway_launch(&mut self, db: &Database) -> Result<Launch> {
         self.launches += 1;
         let dir = self.work.path().join(format!("gateway-{}", self.launches));
@@ -192,7 +208,10 @@ impl Bench {
         let config = dir.join("config.json");
         std::fs::write(
             &config,
-            r#"{ "gateway": { "rate_limit_rpm": 0, "inbound_debounce_ms": 0 } }"#,
+            // The connection caps are off: the idle scenario alone holds 10,000 connections
+            // from one address, and an open loop past saturation opens hundreds.
+            r#"{ "gateway": { "rate_limit_rpm": 0, "inbound_debounce_ms": 0,
+                 "max_connections": 0, "max_connections_per_ip": 0 } }"#,
         )?;
         let dir_s = dir.to_string_lossy().into_owned();
         let mut env: Vec<(String, String)> = vec![
@@ -420,6 +439,80 @@ impl Bench {
         db.remove().await
     }
 
+    /// The open loop over one transport: `--open-rate` turns/s for `--open-secs` over 64
+    /// sessions, its row, and the verdict on the p99 overhead budget.
+    async fn open(
+        &mut self,
+        backend: Backend,
+        server: &Server,
+        transport: Transport,
+    ) -> Result<()> {
+        self.fake.set_default(Reply::text("Paris"));
+        let rate = self.settings.open_rate;
+        let load = OpenLoad {
+            transport,
+            rate,
+            duration: self.settings.open,
+            sessions: OPEN_SESSIONS,
+            tag: format!("{backend}-open-{transport}"),
+        };
+        let cpu0 = server.cpu()?;
+        let (calls0, fake0) = self.fake.served();
+        let open = run_open(&server.addr(), &self.http, &load, load.duration, |_| {}).await?;
+        let cpu = server.cpu()?.saturating_sub(cpu0);
+        let (calls1, fake1) = self.fake.served();
+        let calls = calls1 - calls0;
+        let fake_time = (fake1 - fake0) / u32::try_from(calls.max(1)).unwrap_or(u32::MAX);
+        if let Some(error) = &open.outcome.first_error {
+            println!(
+                "note   {}: {} errors, first: {error}",
+                load.tag, open.outcome.errors
+            );
+        }
+        let row = TurnRow::new(
+            &backend.to_string(),
+            "gateway",
+            "open",
+            format!("{transport}@{rate}/s"),
+            OPEN_SESSIONS,
+            &open.outcome,
+            fake_time,
+            calls,
+            Some(cpu),
+        );
+        let met = row.p99 <= Duration::from_millis(5)
+            && row.turns > 0
+            && open.outcome.errors == 0
+            && open.unsent == 0
+            && open.unanswered == 0;
+        self.report.figure(Figure {
+            backend: backend.to_string(),
+            scenario: "open",
+            what: format!(
+                "p99 gateway overhead at {rate} turns/s open loop, {OPEN_SESSIONS} sessions over \
+                 {transport} ({} turns in {:.1} s, {} errors, {} ticks not sent, {} unanswered, \
+                 send lag up to {:.1} ms)",
+                row.turns,
+                load.duration.as_secs_f64(),
+                open.outcome.errors,
+                open.unsent,
+                open.unanswered,
+                ms(open.max_lag),
+            ),
+            value: format!(
+                "{:.2} ms (p50 {:.2}, max {:.1} ms; CPU {:.3} ms/turn)",
+                ms(row.p99),
+                ms(row.p50),
+                ms(row.max),
+                ms(row.cpu_per_turn.unwrap_or_default()),
+            ),
+            budget: "≤ 5 ms at 500 turns/s open loop".into(),
+            verdict: Verdict::of(met),
+        });
+        self.report.row(row);
+        Ok(())
+    }
+
     async fn soak(&mut self, backend: Backend, server: &Server) -> Result<()> {
         self.fake.set_default(Reply::text("Paris"));
         let duration = self.settings.soak;
@@ -432,11 +525,21 @@ impl Bench {
         let pid = server.pid;
         let cpu0 = server.cpu()?;
         let (calls0, fake0) = self.fake.served();
-        let (outcome, dropped) = run_rate(
+        let load = OpenLoad {
+            transport: Transport::Http,
+            rate: self.settings.soak_rate,
+            duration,
+            sessions: 256,
+            tag: format!("{backend}-soak"),
+        };
+        let OpenOutcome {
+            outcome,
+            unsent: dropped,
+            ..
+        } = run_open(
             &server.addr(),
             &self.http,
-            self.settings.soak_rate,
-            duration,
+            &load,
             Duration::from_secs(10),
             |at| {
                 if let Ok(rss) = crate::process::rss_bytes(pid) {
