@@ -90,8 +90,9 @@ pub struct Turn {
     pub updated_at: DateTime<Utc>,
 }
 
-/// How a run (or a message outside any run) ended, for [`TurnStore::finish`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a run (or a message outside any run) ended, for [`TurnStore::finish_run`] and
+/// [`TurnStore::finish_message`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct TurnEnd {
     /// Terminal: never [`TurnStatus::Queued`].
     pub status: TurnStatus,
