@@ -107,7 +107,9 @@ pub struct TurnEnd {
 pub trait TurnStore: Send + Sync {
     /// Appends the user message to its session and records its turn (`queued`) in one
     /// transaction. A turn with the same tenant, user and idempotency key is a
-    /// `StoreError::Conflict`, and then nothing is stored.
+    /// `StoreError::Conflict`, and then nothing is stored. Nothing is stored either when the
+    /// session does not exist or belongs to another tenant than `turn.tenant_id`
+    /// (`NotFound("session")`), or when the key is longer than [`MAX_IDEMPOTENCY_KEY_BYTES`].
     async fn accept(
         &self,
         session: SessionId,
@@ -117,7 +119,8 @@ pub trait TurnStore: Send + Sync {
 
     /// Ends every still-`queued` turn of `run` in `session` with `end`, appending
     /// `end.message` in the same transaction. Returns the appended message. Turns already
-    /// ended keep their status.
+    /// ended keep their status. An `end` of [`TurnStatus::Queued`] is an error, and changes
+    /// nothing.
     async fn finish_run(
         &self,
         session: SessionId,
@@ -127,7 +130,7 @@ pub trait TurnStore: Send + Sync {
 
     /// Ends the still-`queued` turn of one user message (`seq` in `session`) with `end`,
     /// appending `end.message` in the same transaction; used for a message dropped from a
-    /// queue. Returns the appended message.
+    /// queue. Returns the appended message. An `end` of [`TurnStatus::Queued`] is an error.
     async fn finish_message(
         &self,
         session: SessionId,

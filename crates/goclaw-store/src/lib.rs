@@ -17,6 +17,7 @@ mod options;
 mod patch;
 mod postgres;
 mod sqlite;
+mod turn_rules;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use goclaw_core::{
-    AgentKey, MASTER_TENANT_ID, NewAgent, NewMessage, Role, SessionKey, StoreBackend, Usage,
+    AgentKey, MASTER_TENANT_ID, NewAgent, NewMessage, NewTurn, Role, SessionKey, StoreBackend,
+    TurnEnd, TurnStatus, Usage,
 };
 use goclaw_store::archive::{self, ArchiveError, NoProgress, RestoreOptions};
 use goclaw_store::database_test;
@@ -148,6 +149,51 @@ async fn fill(db: &TestDatabase) {
         .append(session.id, result)
         .await
         .expect("tool result");
+    let turns = store.turns();
+    let run = uuid::Uuid::now_v7();
+    let turn = |key: Option<&str>| NewTurn {
+        tenant_id: MASTER_TENANT_ID,
+        run_id: run,
+        user_id: "u1".to_owned(),
+        idempotency_key: key.map(str::to_owned),
+    };
+    let text = |role, content: &str| NewMessage::text(role, content);
+    turns
+        .accept(
+            session.id,
+            text(Role::User, "answered"),
+            turn(Some("req-1")),
+        )
+        .await
+        .expect("answered turn");
+    turns
+        .finish_run(
+            session.id,
+            run,
+            TurnEnd {
+                status: TurnStatus::Completed,
+                error: None,
+                message: Some(text(Role::Assistant, "the answer")),
+            },
+        )
+        .await
+        .expect("finish the run");
+    let (dropped, _) = turns
+        .accept(session.id, text(Role::User, "dropped"), turn(None))
+        .await
+        .expect("dropped turn");
+    turns
+        .finish_message(
+            session.id,
+            dropped.seq,
+            TurnEnd {
+                status: TurnStatus::Dropped,
+                error: Some("session queue full ⏳".to_owned()),
+                message: None,
+            },
+        )
+        .await
+        .expect("drop the message");
     let usage = Usage {
         input_tokens: 1200,
         output_tokens: 34,
@@ -675,7 +721,11 @@ async fn sqlite_and_postgres_restore_each_others_backups() {
         .expect("PostgreSQL backup into SQLite");
     let pool = back.sqlite_pool().expect("SQLite");
     let ms = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'";
-    for (table, column) in [("messages", "created_at"), ("traces", "start_time")] {
+    for (table, column) in [
+        ("messages", "created_at"),
+        ("traces", "start_time"),
+        ("turns", "created_at"),
+    ] {
         let sql = format!("SELECT count(*) FROM {table} WHERE NOT {column} GLOB {ms}");
         let odd: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await.expect(&sql);
         assert_eq!(odd, 0, "{table}.{column} in SQLite's millisecond format");

@@ -77,7 +77,7 @@ async fn backup_then_restore_on_sqlite() {
     // The master tenant and the agent.
     assert_eq!(
         out.stdout.trim(),
-        "backed up 2 rows from 13 tables to b.jsonl"
+        "backed up 2 rows from 14 tables to b.jsonl"
     );
     assert_eq!(out.stderr, "", "no progress bars without a terminal");
     #[cfg(unix)]
@@ -128,7 +128,7 @@ async fn backup_then_restore_on_sqlite() {
     assert!(out.success, "{out:?}");
     assert_eq!(
         out.stdout.trim(),
-        "restored 2 rows into 13 tables from b.jsonl"
+        "restored 2 rows into 14 tables from b.jsonl"
     );
     assert_eq!(agent_keys(dir).await, ["alpha"]);
 }
@@ -160,7 +160,7 @@ async fn postgres_backup_restores_into_sqlite() {
     assert!(out.success, "{out:?}");
     assert_eq!(
         out.stdout.trim(),
-        "backed up 2 rows from 13 tables to pg.jsonl"
+        "backed up 2 rows from 14 tables to pg.jsonl"
     );
     let out = Goclaw::new(dir)
         .env("GOCLAW_POSTGRES_DSN", &dsn)

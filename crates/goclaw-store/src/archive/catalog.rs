@@ -185,6 +185,23 @@ pub const TABLES: &[Table] = &[
         order_by: &["id"],
     },
     Table {
+        name: "turns",
+        columns: &[
+            col("message_id", Uuid),
+            col("tenant_id", Uuid),
+            col("session_id", Uuid),
+            col("seq", Integer),
+            col("run_id", Uuid),
+            col("user_id", Text),
+            col("idempotency_key", Text),
+            col("status", Text),
+            col("error", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["message_id"],
+    },
+    Table {
         name: "llm_providers",
         columns: &[
             col("id", Uuid),

@@ -46,6 +46,7 @@ embed! {
     5 "0005" "runtime_fields",
     6 "0006" "exec_approvals",
     7 "0007" "user_context_files",
+    8 "0008" "turns",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -1,12 +1,15 @@
 //! Session transcripts on PostgreSQL.
 //!
-//! `append` bumps `sessions.message_count` and inserts the message with the new count as its
-//! `seq` in one transaction; the `UPDATE` locks the session row, so concurrent appends to one
-//! session take turns and each sees the count its predecessor committed.
+//! An append is one statement: a data-modifying `WITH` bumps `sessions.message_count` and
+//! inserts the message with the new count as its `seq`. The `UPDATE` locks the session row, so
+//! concurrent appends to one session take turns and each sees the count its predecessor
+//! committed. [`append_on`] runs it on any executor, including a transaction that writes more
+//! rows with the message (turns).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use goclaw_core::{Message, MessageId, MessageStore, NewMessage, Role, SessionId, StoreError};
+use sqlx::{Executor, Postgres};
 use uuid::Uuid;
 
 use super::PostgresStore;
@@ -47,41 +50,68 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
-#[async_trait]
-impl MessageStore for PostgresStore {
-    async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
-        let db_error = |e| store_error(e, "message");
-        let metadata = object_or_empty("metadata", message.metadata)?;
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let (seq, tenant_id): (i64, Uuid) = sqlx::query_as(
-            "UPDATE sessions SET message_count = message_count + 1, updated_at = now() \
-             WHERE id = $1 RETURNING message_count, tenant_id",
-        )
-        .bind(session.as_uuid())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .ok_or(StoreError::NotFound("session"))?;
-        let tool_calls = (!message.tool_calls.is_null()).then_some(&message.tool_calls);
-        let row: MessageRow = sqlx::query_as(&format!(
-            "INSERT INTO messages \
+/// The session a message was appended to, as its row said when `seq` was handed out.
+pub(super) struct AppendedTo {
+    pub(super) tenant_id: Uuid,
+    pub(super) session_key: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AppendedRow {
+    #[sqlx(flatten)]
+    message: MessageRow,
+    tenant_id: Uuid,
+    session_key: String,
+}
+
+/// Appends `message` to `session` in one statement on `executor`; inside a transaction, it
+/// commits with the rest of it.
+pub(super) async fn append_on<'c, E>(
+    executor: E,
+    session: SessionId,
+    message: NewMessage,
+) -> Result<(Message, AppendedTo), StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let metadata = object_or_empty("metadata", message.metadata)?;
+    let tool_calls = (!message.tool_calls.is_null()).then_some(&message.tool_calls);
+    let sql = format!(
+        "WITH bump AS ( \
+             UPDATE sessions SET message_count = message_count + 1, updated_at = now() \
+             WHERE id = $2 RETURNING message_count, tenant_id, session_key \
+         ), appended AS ( \
+             INSERT INTO messages \
              (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
-        ))
+             SELECT $1, bump.tenant_id, $2, bump.message_count, $3, $4, $5, $6, $7 FROM bump \
+             RETURNING {COLUMNS}, tenant_id \
+         ) \
+         SELECT appended.*, bump.session_key FROM appended CROSS JOIN bump"
+    );
+    let row: AppendedRow = sqlx::query_as(&sql)
         .bind(MessageId::generate().as_uuid())
-        .bind(tenant_id)
         .bind(session.as_uuid())
-        .bind(seq)
         .bind(message.role.as_str())
         .bind(&message.content)
         .bind(tool_calls)
         .bind(&message.tool_call_id)
         .bind(&metadata)
-        .fetch_one(&mut *tx)
+        .fetch_optional(executor)
         .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        row.try_into()
+        .map_err(|e| store_error(e, "message"))?
+        .ok_or(StoreError::NotFound("session"))?;
+    let session = AppendedTo {
+        tenant_id: row.tenant_id,
+        session_key: row.session_key,
+    };
+    Ok((row.message.try_into()?, session))
+}
+
+#[async_trait]
+impl MessageStore for PostgresStore {
+    async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
+        let (message, _) = append_on(&self.pool, session, message).await?;
+        Ok(message)
     }
 
     async fn list(

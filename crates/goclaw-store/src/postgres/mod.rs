@@ -12,6 +12,7 @@ mod secrets;
 mod sessions;
 mod tenants;
 mod traces;
+mod turns;
 
 use async_trait::async_trait;
 use goclaw_core::{
@@ -86,6 +87,10 @@ impl Store for PostgresStore {
     }
 
     fn traces(&self) -> &dyn goclaw_core::TraceStore {
+        self
+    }
+
+    fn turns(&self) -> &dyn goclaw_core::TurnStore {
         self
     }
 }

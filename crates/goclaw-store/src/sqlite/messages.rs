@@ -2,10 +2,13 @@
 //!
 //! `append` runs in one `BEGIN IMMEDIATE` transaction: it takes SQLite's write lock up front,
 //! bumps `sessions.message_count` and inserts the message with the new count as its `seq`, so
-//! concurrent appends queue on the lock instead of racing for a `seq`.
+//! concurrent appends queue on the lock instead of racing for a `seq`. [`append_on`] is that
+//! append inside a transaction the caller holds, for the turn stores that write more rows with
+//! the message.
 
 use async_trait::async_trait;
 use goclaw_core::{Message, MessageId, MessageStore, NewMessage, Role, SessionId, StoreError};
+use sqlx::SqliteConnection;
 
 use super::{NOW, SqliteStore, json_text, parse_id, parse_json, parse_time};
 use crate::error::{corrupt, store_error};
@@ -45,47 +48,70 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
+/// The session a message was appended to, as its row said when `seq` was handed out.
+pub(super) struct AppendedTo {
+    pub(super) tenant_id: String,
+    pub(super) session_key: String,
+}
+
+/// Appends `message` to `session` on `conn`, which must be inside a `BEGIN IMMEDIATE`
+/// transaction: the write lock taken up front is what keeps concurrent appends from sharing a
+/// `seq`. Nothing is committed here.
+pub(super) async fn append_on(
+    conn: &mut SqliteConnection,
+    session: SessionId,
+    message: NewMessage,
+) -> Result<(Message, AppendedTo), StoreError> {
+    let db_error = |e| store_error(e, "message");
+    let metadata = object_or_empty("metadata", message.metadata)?;
+    let bump = format!(
+        "UPDATE sessions SET message_count = message_count + 1, updated_at = {NOW} \
+         WHERE id = ? RETURNING message_count, tenant_id, session_key"
+    );
+    let (seq, tenant_id, session_key): (i64, String, String) = sqlx::query_as(&bump)
+        .bind(session.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .ok_or(StoreError::NotFound("session"))?;
+    let insert = format!(
+        "INSERT INTO messages \
+         (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, \
+          created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
+    );
+    let row: MessageRow = sqlx::query_as(&insert)
+        .bind(MessageId::generate().to_string())
+        .bind(&tenant_id)
+        .bind(session.to_string())
+        .bind(seq)
+        .bind(message.role.as_str())
+        .bind(&message.content)
+        .bind(json_text(&message.tool_calls))
+        .bind(&message.tool_call_id)
+        .bind(metadata.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let session = AppendedTo {
+        tenant_id,
+        session_key,
+    };
+    Ok((row.try_into()?, session))
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn append(&self, session: SessionId, message: NewMessage) -> Result<Message, StoreError> {
         let db_error = |e| store_error(e, "message");
-        let metadata = object_or_empty("metadata", message.metadata)?;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
-        let bump = format!(
-            "UPDATE sessions SET message_count = message_count + 1, updated_at = {NOW} \
-             WHERE id = ? RETURNING message_count, tenant_id"
-        );
-        let (seq, tenant_id): (i64, String) = sqlx::query_as(&bump)
-            .bind(session.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?
-            .ok_or(StoreError::NotFound("session"))?;
-        let insert = format!(
-            "INSERT INTO messages \
-             (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, \
-              created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
-        );
-        let row: MessageRow = sqlx::query_as(&insert)
-            .bind(MessageId::generate().to_string())
-            .bind(tenant_id)
-            .bind(session.to_string())
-            .bind(seq)
-            .bind(message.role.as_str())
-            .bind(&message.content)
-            .bind(json_text(&message.tool_calls))
-            .bind(&message.tool_call_id)
-            .bind(metadata.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        let (message, _) = append_on(&mut tx, session, message).await?;
         tx.commit().await.map_err(db_error)?;
-        row.try_into()
+        Ok(message)
     }
 
     async fn list(

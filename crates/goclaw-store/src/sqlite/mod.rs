@@ -16,6 +16,7 @@ mod secrets;
 mod sessions;
 mod tenants;
 mod traces;
+mod turns;
 
 use std::str::FromStr;
 
@@ -96,6 +97,10 @@ impl Store for SqliteStore {
     }
 
     fn traces(&self) -> &dyn goclaw_core::TraceStore {
+        self
+    }
+
+    fn turns(&self) -> &dyn goclaw_core::TurnStore {
         self
     }
 }

@@ -1,15 +1,15 @@
 //! Sessions on SQLite.
 //!
 //! Every write that reads before it writes (`patch`) or touches both sessions and messages
-//! (`delete`, `reset`) runs in one `BEGIN IMMEDIATE` transaction, so it cannot interleave with
-//! an `append`.
+//! (`delete`, `reset`, which also delete the messages' turns) runs in one `BEGIN IMMEDIATE`
+//! transaction, so it cannot interleave with an `append`.
 
 use async_trait::async_trait;
 use goclaw_core::{
     Agent, Session, SessionFilter, SessionId, SessionKey, SessionPatch, SessionStore, StoreError,
     TenantId, Usage,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{NOW, SqliteStore, parse_id, parse_json, parse_time};
 use crate::error::{corrupt, store_error, store_error_with_parent};
@@ -206,12 +206,8 @@ impl SessionStore for SqliteStore {
         .await
         .map_err(db_error)?
         .ok_or(StoreError::NotFound("session"))?;
-        // The foreign key cascades too; deleting explicitly does not depend on the pragma.
-        sqlx::query("DELETE FROM messages WHERE session_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        // The foreign keys cascade too; deleting explicitly does not depend on the pragma.
+        delete_transcript(&mut tx, &id).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -234,11 +230,7 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(db_error)?
             .ok_or(StoreError::NotFound("session"))?;
-        sqlx::query("DELETE FROM messages WHERE session_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        delete_transcript(&mut tx, &id).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -298,6 +290,17 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, filter: &
 fn found(rows_affected: u64) -> Result<(), StoreError> {
     if rows_affected == 0 {
         return Err(StoreError::NotFound("session"));
+    }
+    Ok(())
+}
+
+/// Deletes the messages of session `id` and their turns.
+async fn delete_transcript(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM turns WHERE session_id = ?",
+        "DELETE FROM messages WHERE session_id = ?",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }
     Ok(())
 }
