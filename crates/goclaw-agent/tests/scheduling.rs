@@ -272,7 +272,11 @@ store_test!(
         let h = Harness::with_defaults(store.clone()).await;
         let mut input = h.input("s1", "hi");
         input.agent_key = agent_key("nobody");
-        let error = h.runtime.submit(input).await.expect_err("unknown agent");
+        let error = h
+            .runtime
+            .start_turn(input, goclaw_agent::Detail::Outcome)
+            .await
+            .expect_err("unknown agent");
         assert!(
             matches!(error, RuntimeError::AgentNotFound(ref k) if k == "nobody"),
             "{error}"
@@ -307,7 +311,10 @@ store_test!(
                 reason: SHUTTING_DOWN_REASON.to_owned()
             }
         );
-        let refused = h.runtime.submit(h.input("s1", "third")).await;
+        let refused = h
+            .runtime
+            .start_turn(h.input("s1", "third"), goclaw_agent::Detail::Outcome)
+            .await;
         assert!(matches!(refused, Err(RuntimeError::ShuttingDown)));
         h.provider.release(1);
         assert_eq!(completed(&outcome(running).await), "ok");

@@ -302,10 +302,10 @@ impl Harness {
 
     /// Starts a turn, with a stream carrying only its end.
     pub async fn submit(&self, session: &str, message: &str) -> TurnHandle {
-        self.start(self.input(session, message)).await
+        self.start_turn(self.input(session, message)).await
     }
 
-    pub async fn start(&self, input: ChatInput) -> TurnHandle {
+    pub async fn start_turn(&self, input: ChatInput) -> TurnHandle {
         self.runtime
             .start_turn(input, Detail::Outcome)
             .await
