@@ -37,6 +37,12 @@ pub enum RuntimeError {
     /// nothing was stored and no run started.
     #[error("message blocked: potential prompt injection detected ({})", detectors.join(", "))]
     InjectionBlocked { detectors: Vec<String> },
+    /// The client's idempotency key is empty, too long or holds control characters.
+    #[error(
+        "idempotency key must be 1 to {} bytes without control characters",
+        goclaw_core::MAX_IDEMPOTENCY_KEY_BYTES
+    )]
+    InvalidIdempotencyKey,
 }
 
 impl RuntimeError {

@@ -1,5 +1,5 @@
-//! What the runtime tells the world while it works: run identifiers, the `AgentEvent` stream
-//! every subscriber receives, and the small emitter a run uses to publish into it.
+//! What the runtime tells the world while it works: run identifiers, the `AgentEvent`s of
+//! runs, and the small emitter a run uses to publish them into the [`EventHub`].
 //!
 //! Events are plain Rust values; turning them into the gateway's wire frames is the gateway's
 //! business.
@@ -7,10 +7,12 @@
 use std::fmt;
 
 use goclaw_core::{SessionKey, TenantId, Usage};
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// How many events a slow subscriber may fall behind before it starts losing the oldest.
+use crate::hub::EventHub;
+
+/// How many events a consumer may fall behind before its stream fails
+/// (`gateway.event_buffer` by default).
 pub const EVENT_CAPACITY: usize = 4096;
 
 /// Longest tool result, in characters, carried by a [`AgentEventKind::ToolResult`] event.
@@ -93,11 +95,14 @@ pub enum AgentEventKind {
         content: String,
         thinking: Option<String>,
         usage: Usage,
+        /// The agent chose not to reply.
+        silent: bool,
     },
     /// The run failed.
     RunFailed { error: String },
-    /// The run was aborted (or its queued turn was cancelled before it started).
-    RunCancelled,
+    /// The run was aborted (or its queued turn was cancelled before it started); `partial`
+    /// is the answer text streamed before the abort.
+    RunCancelled { partial: String },
 }
 
 impl AgentEventKind {
@@ -111,15 +116,25 @@ impl AgentEventKind {
             AgentEventKind::ToolResult { .. } => "tool.result",
             AgentEventKind::RunCompleted { .. } => "run.completed",
             AgentEventKind::RunFailed { .. } => "run.failed",
-            AgentEventKind::RunCancelled => "run.cancelled",
+            AgentEventKind::RunCancelled { .. } => "run.cancelled",
         }
+    }
+
+    /// Whether this is the last event of its run.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            AgentEventKind::RunCompleted { .. }
+                | AgentEventKind::RunFailed { .. }
+                | AgentEventKind::RunCancelled { .. }
+        )
     }
 }
 
 /// Publishes the events of one run, stamping each with the run's coordinates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct RunEmitter {
-    sender: broadcast::Sender<AgentEvent>,
+    hub: EventHub,
     tenant_id: TenantId,
     agent_key: String,
     session_key: SessionKey,
@@ -130,7 +145,7 @@ pub(crate) struct RunEmitter {
 
 impl RunEmitter {
     pub(crate) fn new(
-        sender: broadcast::Sender<AgentEvent>,
+        hub: EventHub,
         tenant_id: TenantId,
         agent_key: String,
         session_key: SessionKey,
@@ -139,7 +154,7 @@ impl RunEmitter {
         channel: String,
     ) -> Self {
         Self {
-            sender,
+            hub,
             tenant_id,
             agent_key,
             session_key,
@@ -151,7 +166,7 @@ impl RunEmitter {
 
     /// Publishes one event; having no subscriber is not an error.
     pub(crate) fn emit(&self, kind: AgentEventKind) {
-        let _ = self.sender.send(AgentEvent {
+        self.hub.publish(AgentEvent {
             tenant_id: self.tenant_id,
             agent_key: self.agent_key.clone(),
             session_key: self.session_key.clone(),

@@ -62,6 +62,21 @@ fn reply_to(message: &Message) -> impl Iterator<Item = i64> + '_ {
         .filter_map(Value::as_i64)
 }
 
+/// Metadata of the message that records a failed run in its transcript: shown to people,
+/// never to the model (the messages the run failed to answer stay unanswered).
+pub(crate) fn failure_metadata(run_id: &str, reply_to: &[i64], error: &str) -> Value {
+    json!({ "run_id": run_id, "reply_to": reply_to, "failed": true, "error": error })
+}
+
+/// Whether `message` records a failed run (see [`failure_metadata`]).
+pub(crate) fn is_failure_record(message: &Message) -> bool {
+    message
+        .metadata
+        .get("failed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 fn dropped_seq(message: &Message) -> Option<i64> {
     message.metadata.get("dropped_seq")?.as_i64()
 }
@@ -114,7 +129,10 @@ pub(crate) fn conversation_order<'m>(
         .filter_map(dropped_seq)
         .collect();
     let mut answered_by: HashMap<i64, &str> = HashMap::new();
-    for message in messages.iter().filter(|m| m.role != Role::User) {
+    let answers = messages
+        .iter()
+        .filter(|m| m.role != Role::User && !is_failure_record(m));
+    for message in answers {
         if let Some(run) = run_of(message) {
             for seq in reply_to(message) {
                 answered_by.entry(seq).or_insert(run);
@@ -137,7 +155,10 @@ pub(crate) fn conversation_order<'m>(
     let mut placed: Vec<(&Message, i64)> = Vec::with_capacity(messages.len());
     let mut unanswered: Vec<&Message> = Vec::new();
     let visible = |m: &Message| m.seq >= view.context_start_seq || current_seqs.contains(&m.seq);
-    for message in messages.iter().filter(|m| visible(m)) {
+    for message in messages
+        .iter()
+        .filter(|m| visible(m) && !is_failure_record(m))
+    {
         match message.role {
             Role::System => {}
             Role::User => {

@@ -2,10 +2,12 @@
 //! them — context → history → prompt → think → act → observe → finalize — with compaction of
 //! long histories, scheduling lanes and per-session queues.
 //!
-//! Every run is admitted the same way: the message is stored first, joins its session's
-//! pending run (one run per session executes at a time; messages arriving meanwhile are
-//! answered together by the next one), waits out the debounce, and takes a permit of its lane.
-//! There is no other way to start a run.
+//! Every run is admitted the same way, through [`Runtime::start_turn`]: the message is stored
+//! first (with its turn record), joins its session's pending run (one run per session executes
+//! at a time; messages arriving meanwhile are answered together by the next one), waits out
+//! the debounce (messaging channels only), and takes a permit of its lane. There is no other
+//! way to start a run. Each turn gets its run's own event stream; watchers subscribe by scope
+//! (tenant, user, session, agent) through an index.
 //!
 //! Model calls go through `goclaw-providers` (retries, fallback across candidates, token
 //! counting); storage through the `Store` traits; tools through the `Tool` trait.
@@ -21,9 +23,12 @@ mod datetime;
 mod error;
 mod events;
 mod history;
+mod hub;
 mod injection;
 mod model;
 mod prompt;
+mod recovery;
+mod replay;
 mod run;
 mod runtime;
 mod sanitize;
@@ -45,9 +50,11 @@ pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;
 pub use history::{INTERRUPTED_TOOL_RESULT, SUMMARY_ACK, SUMMARY_PREFIX};
+pub use hub::{Detail, EventWatch, RunEvents, SharedEvent, StreamError, WatchScope};
 pub use injection::{INJECTION_DETECTORS, detect_injection, normalize_for_scan};
 pub use model::{ModelCandidate, ProviderLookup, call_model, resolve_candidates};
 pub use prompt::CONTEXT_FILE_ORDER;
+pub use recovery::INTERRUPTED_REASON;
 pub use runtime::{
     DEFAULT_AGENT_KEY, QUEUE_FULL_REASON, Runtime, RuntimeDeps, SHUTTING_DOWN_REASON,
 };
@@ -58,5 +65,5 @@ pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};
 pub use types::{
     AbortOutcome, ChatInput, CompactOutcome, RunOutcome, RunPhase, RuntimeLimits, SessionRunStatus,
-    Submission,
+    TurnHandle,
 };

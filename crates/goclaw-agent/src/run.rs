@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use goclaw_core::{
     Agent, AgentKey, ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, Message,
-    NewMessage, ProviderError, Role, Session, StoreError, StreamDelta, SystemPart, ToolCall,
-    ToolContext, ToolDefinition, ToolOutput, Trust, Usage,
+    NewMessage, ProviderError, Role, Session, SessionId, StoreError, StreamDelta, SystemPart,
+    ToolCall, ToolContext, ToolDefinition, ToolOutput, Trust, TurnEnd, TurnStatus, Usage,
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -52,7 +52,8 @@ pub(crate) struct RunReport {
     pub resolved: Option<(Agent, Vec<ModelCandidate>)>,
 }
 
-/// Executes one run to its end.
+/// Executes one run to its end and records how it ended with its turns; the caller
+/// publishes the terminal event.
 pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport {
     let emitter = RunEmitter::new(
         services.events.clone(),
@@ -85,7 +86,14 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
     let prepared = match prepare(&services, &plan).await {
         Ok(prepared) => prepared,
         Err(error) => {
-            let outcome = fail(&emitter, &plan, error.to_string());
+            let session = services
+                .store
+                .sessions()
+                .get(plan.session.tenant, &plan.session.key)
+                .await
+                .ok()
+                .map(|s| s.id);
+            let outcome = fail(&services, &plan, session, error.to_string()).await;
             trace.finish(&outcome, &Usage::default());
             return RunReport {
                 outcome,
@@ -185,8 +193,14 @@ async fn load_history(
     ))
 }
 
-/// Ends a run that failed before or during the loop.
-fn fail(emitter: &RunEmitter, plan: &RunPlan, error: String) -> RunOutcome {
+/// Ends a run that failed before or during the loop: its turns end as failed, with the error
+/// in the transcript for people to see (never for the model).
+async fn fail(
+    services: &Services,
+    plan: &RunPlan,
+    session: Option<SessionId>,
+    error: String,
+) -> RunOutcome {
     tracing::warn!(
         session_key = %plan.session.key,
         agent = %plan.agent_key,
@@ -194,9 +208,23 @@ fn fail(emitter: &RunEmitter, plan: &RunPlan, error: String) -> RunOutcome {
         error = %error,
         "run failed"
     );
-    emitter.emit(AgentEventKind::RunFailed {
-        error: error.clone(),
-    });
+    if let Some(session) = session {
+        let mut message = NewMessage::text(Role::Assistant, error.clone());
+        message.metadata = history::failure_metadata(&plan.run_id.to_string(), &plan.seqs, &error);
+        let end = TurnEnd {
+            status: TurnStatus::Failed,
+            error: Some(error.clone()),
+            message: Some(message),
+        };
+        let recorded = services
+            .store
+            .turns()
+            .finish_run(session, plan.run_id.as_uuid(), end)
+            .await;
+        if let Err(store_error) = recorded {
+            tracing::warn!(run_id = %plan.run_id, error = %store_error, "recording a failed run failed");
+        }
+    }
     RunOutcome::Failed {
         run_id: plan.run_id,
         error,
@@ -226,7 +254,8 @@ impl Run<'_> {
             Ok(outcome) => outcome,
             Err(error) => {
                 self.record_usage().await;
-                fail(self.emitter, self.plan, error.to_string())
+                let session = Some(self.prepared.session.id);
+                fail(self.services, self.plan, session, error.to_string()).await
             }
         }
     }
@@ -385,6 +414,7 @@ impl Run<'_> {
                 .iter()
                 .map(|t| t.name.as_str())
                 .collect();
+            self.services.metrics.tool_call(UNKNOWN_TOOL, true);
             return Some(ToolOutput::error(format!(
                 "Unknown tool {:?}. Available tools: {}.",
                 call.name,
@@ -403,11 +433,15 @@ impl Run<'_> {
             restrict_to_workspace: self.prepared.settings.restrict_to_workspace,
             allowed_paths: self.prepared.settings.allowed_paths.clone(),
         };
-        tokio::select! {
+        let output = tokio::select! {
             biased;
             _ = self.plan.cancel.cancelled() => None,
             output = tool.call(&context, call.arguments.clone()) => Some(output),
+        };
+        if let Some(output) = &output {
+            self.services.metrics.tool_call(&call.name, output.is_error);
         }
+        output
     }
 
     /// Reports and stores a tool result; returns it as a part for the next model call.
@@ -503,21 +537,14 @@ impl Run<'_> {
         } else {
             sanitized
         };
-        self.store_message(
+        let answer = self.run_message(
             Role::Assistant,
             stored.clone(),
-            Value::Null,
-            None,
             json!({ "thinking": thinking, "silent": silent, "usage": self.usage }),
-        )
-        .await?;
+        );
+        self.end_turns(TurnStatus::Completed, answer).await?;
         self.record_usage().await;
         let content = if silent { String::new() } else { stored };
-        self.emitter.emit(AgentEventKind::RunCompleted {
-            content: content.clone(),
-            thinking: thinking.clone(),
-            usage: self.usage,
-        });
         tracing::info!(
             session_key = %self.plan.session.key,
             agent = %self.plan.agent_key,
@@ -539,20 +566,15 @@ impl Run<'_> {
     /// Ends an aborted run: the partial answer is kept (marked cancelled) with the user's
     /// message.
     async fn cancelled(&mut self, partial: String) -> RunOutcome {
-        let stored = self
-            .store_message(
-                Role::Assistant,
-                partial.clone(),
-                Value::Null,
-                None,
-                json!({ "cancelled": true }),
-            )
-            .await;
-        if let Err(error) = stored {
+        let message = self.run_message(
+            Role::Assistant,
+            partial.clone(),
+            json!({ "cancelled": true }),
+        );
+        if let Err(error) = self.end_turns(TurnStatus::Cancelled, message).await {
             tracing::warn!(run_id = %self.plan.run_id, error = %error, "storing a cancelled answer failed");
         }
         self.record_usage().await;
-        self.emitter.emit(AgentEventKind::RunCancelled);
         tracing::info!(
             session_key = %self.plan.session.key,
             agent = %self.plan.agent_key,
@@ -579,6 +601,36 @@ impl Run<'_> {
         {
             tracing::warn!(run_id = %self.plan.run_id, error = %error, "recording usage failed");
         }
+    }
+
+    /// A message of this run, tagged with the run and the messages it answers.
+    fn run_message(&self, role: Role, content: String, extra: Value) -> NewMessage {
+        let mut metadata = history::run_metadata(&self.plan.run_id.to_string(), &self.plan.seqs);
+        if let (Some(target), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
+            target.extend(extra.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+        NewMessage {
+            role,
+            content,
+            tool_calls: Value::Null,
+            tool_call_id: None,
+            metadata,
+        }
+    }
+
+    /// Stores the run's last message and ends its turns with `status`, in one transaction.
+    async fn end_turns(&self, status: TurnStatus, message: NewMessage) -> Result<(), RuntimeError> {
+        let end = TurnEnd {
+            status,
+            error: None,
+            message: Some(message),
+        };
+        self.services
+            .store
+            .turns()
+            .finish_run(self.prepared.session.id, self.plan.run_id.as_uuid(), end)
+            .await?;
+        Ok(())
     }
 
     /// Stores a message of this run, tagged with the run and the messages it answers.
@@ -609,6 +661,9 @@ impl Run<'_> {
             .await?)
     }
 }
+
+/// The tool label of calls to a tool that does not exist (the model's names are unbounded).
+const UNKNOWN_TOOL: &str = "unknown";
 
 /// The reasoning parts of a response, joined.
 fn thinking_of(response: &ChatResponse) -> Option<String> {

@@ -7,31 +7,32 @@ use std::time::Duration;
 
 use goclaw_config::AgentDefaults;
 use goclaw_core::{
-    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, Role, SessionKey, SessionNamespace, Store,
-    StoreError, TenantId, Trust,
+    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, NewTurn, Role, SessionKey, SessionNamespace,
+    Store, StoreError, TenantId, Trust, TurnEnd, TurnStatus,
 };
 use goclaw_providers::RetryPolicy;
 use serde_json::json;
-use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::compaction::{self, CompactionJob, Trigger};
 use crate::error::RuntimeError;
-use crate::events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunEmitter};
+use crate::events::{AgentEventKind, RunEmitter};
+use crate::hub::{Detail, EventHub, EventWatch, RunEvents, StreamError, WatchScope};
 use crate::injection;
 use crate::model::{ProviderLookup, resolve_candidates};
-use crate::scheduler::{LaneScheduler, LaneStats, QueuedMessage, SessionQueues, SessionRef};
+use crate::scheduler::{
+    Admission, Lane, LaneScheduler, LaneStats, QueuedMessage, SessionQueues, SessionRef,
+};
 use crate::settings::debounce;
 use crate::tokens::{ModelTokenCounter, TokenCounter};
 use crate::tools::ToolRegistry;
 use crate::truncate::truncate_message;
 use crate::types::{
-    AbortOutcome, ChatInput, CompactOutcome, RunOutcome, RuntimeLimits, SessionRunStatus,
-    Submission,
+    AbortOutcome, ChatInput, CompactOutcome, RuntimeLimits, SessionRunStatus, TurnHandle,
 };
-use crate::worker;
+use crate::{recovery, replay, worker};
 
 /// Key of the agent every tenant has.
 pub const DEFAULT_AGENT_KEY: &str = "default";
@@ -103,7 +104,7 @@ pub(crate) struct Services {
     pub limits: RuntimeLimits,
     pub token_counter: Arc<dyn TokenCounter>,
     pub retry: RetryPolicy,
-    pub events: broadcast::Sender<AgentEvent>,
+    pub events: EventHub,
     pub metrics: goclaw_telemetry::Metrics,
     pub traces: Option<goclaw_telemetry::TraceRecorder>,
 }
@@ -132,7 +133,7 @@ impl std::fmt::Debug for Runtime {
 
 impl Runtime {
     pub fn new(deps: RuntimeDeps) -> Self {
-        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let events = EventHub::new(deps.limits.event_buffer);
         let lanes = LaneScheduler::new(&deps.limits.lanes);
         let services = Services {
             store: deps.store,
@@ -188,14 +189,36 @@ impl Runtime {
         }
     }
 
-    /// Accepts a user message: cuts it to `max_message_chars`, runs the prompt-injection guard
-    /// (which may refuse it), stores it in its session (created if needed), and queues it for a
-    /// run. Returns before the run executes.
-    pub async fn submit(&self, input: ChatInput) -> Result<Submission, RuntimeError> {
+    /// Starts a turn — the only way a run begins. The message is cut to
+    /// `max_message_chars`, checked by the prompt-injection guard (which may refuse it), and
+    /// stored with its turn record in its session (created if needed, and only if the sender
+    /// may use it); then it joins the session's queue. Returns once the message is stored,
+    /// with the run's own event stream (`detail` says which events it carries), registered
+    /// before the run can emit anything.
+    ///
+    /// A retried request (the same `idempotency_key` from the same tenant and user) gets the
+    /// first request's turn back — its run if still going, else how it ended — and starts
+    /// nothing.
+    pub async fn start_turn(
+        &self,
+        input: ChatInput,
+        detail: Detail,
+    ) -> Result<TurnHandle, RuntimeError> {
         if !self.is_accepting() {
             return Err(RuntimeError::ShuttingDown);
         }
         let services = &self.inner.services;
+        let store = services.store.as_ref();
+        if let Some(key) = input.idempotency_key.as_deref() {
+            replay::check_key(key)?;
+            if let Some(turn) = store
+                .turns()
+                .by_idempotency_key(input.tenant_id, &input.user_id, key)
+                .await?
+            {
+                return replay::resume(services, &input, turn, detail).await;
+            }
+        }
         let truncated = truncate_message(&input.message, services.limits.max_message_chars);
         if let Some(original_len) = truncated.original_len {
             tracing::warn!(
@@ -209,7 +232,6 @@ impl Runtime {
         }
         // Before anything is stored: a blocked message leaves no session and no message behind.
         injection::guard(services.limits.injection_action, &truncated.text, &input)?;
-        let store = services.store.as_ref();
         let agent = match store
             .agents()
             .get_by_key(input.tenant_id, &input.agent_key)
@@ -229,16 +251,38 @@ impl Runtime {
             tenant: input.tenant_id,
             key: input.session_key.clone(),
         };
+        let admission = admission(&agent, &input.channel, &services.limits);
         let entry = self.inner.sessions.checkout(&session_ref);
         let result = async {
             let _intake = entry.intake.lock().await;
             if !self.is_accepting() {
                 return Err(RuntimeError::ShuttingDown);
             }
+            // The run is chosen before the message is stored (the turn record names it); the
+            // intake lock keeps the choice valid until the message has joined it.
+            let (run_id, new_run) = entry.state().run_to_join(admission);
             let mut message = NewMessage::text(Role::User, truncated.text);
             message.metadata = json!({ "channel": input.channel, "user_id": input.user_id });
-            let stored = store.messages().append(session.id, message).await?;
-            let (reply, outcome) = oneshot::channel();
+            let turn = NewTurn {
+                tenant_id: input.tenant_id,
+                run_id: run_id.as_uuid(),
+                user_id: input.user_id.clone(),
+                idempotency_key: input.idempotency_key.clone(),
+            };
+            let stored = match store.turns().accept(session.id, message, turn).await {
+                Ok((stored, _)) => stored,
+                Err(StoreError::Conflict(_)) if input.idempotency_key.is_some() => {
+                    return Ok(None); // the same request, accepted meanwhile
+                }
+                Err(error) => return Err(error.into()),
+            };
+            if new_run {
+                services.events.open_run(run_id);
+            }
+            let events = services
+                .events
+                .subscribe_run(run_id, stored.seq, detail)
+                .unwrap_or_else(|| RunEvents::failed(run_id, StreamError::Closed));
             let queued = QueuedMessage {
                 seq: stored.seq,
                 content: stored.content.clone(),
@@ -246,74 +290,118 @@ impl Runtime {
                 user_id: input.user_id.clone(),
                 trust: input.trust,
                 channel: input.channel.clone(),
-                reply,
             };
             let joined = entry.state().join(
                 queued,
-                input.lane,
-                debounce(&agent, services.limits.inbound_debounce_ms),
+                run_id,
+                admission,
                 services.limits.session_queue_cap,
                 Instant::now(),
             );
-            if let Some(dropped) = joined.dropped {
+            if let Some((dropped_run, dropped)) = joined.dropped {
                 tracing::warn!(
                     session_key = %input.session_key,
                     agent = %input.agent_key,
-                    run_id = %joined.run_id,
+                    run_id = %dropped_run,
                     dropped_seq = dropped.seq,
                     "session queue full: oldest queued message dropped"
                 );
-                let _ = dropped.reply.send(RunOutcome::Dropped {
-                    reason: QUEUE_FULL_REASON.to_owned(),
-                });
+                services.events.end_turn(
+                    dropped_run,
+                    dropped.seq,
+                    StreamError::Dropped(QUEUE_FULL_REASON.to_owned()),
+                );
                 let mut marker = NewMessage::text(Role::System, "[message dropped: queue full]");
                 marker.metadata = json!({ "dropped_seq": dropped.seq });
-                store.messages().append(session.id, marker).await?;
+                let end = TurnEnd {
+                    status: TurnStatus::Dropped,
+                    error: Some(QUEUE_FULL_REASON.to_owned()),
+                    message: Some(marker),
+                };
+                store
+                    .turns()
+                    .finish_message(session.id, dropped.seq, end)
+                    .await?;
             }
             if joined.start_worker {
                 worker::spawn(self.inner.clone(), session_ref.clone(), entry.clone());
             }
-            Ok(Submission {
-                run_id: joined.run_id,
+            Ok(Some(TurnHandle {
+                run_id,
                 session_key: input.session_key.clone(),
                 user_message: stored,
-                outcome,
-            })
+                replayed: false,
+                events,
+            }))
         }
         .await;
         self.inner.sessions.release(&session_ref, entry);
-        result
+        match result? {
+            Some(handle) => Ok(handle),
+            None => {
+                let key = input.idempotency_key.as_deref().unwrap_or_default();
+                let turn = store
+                    .turns()
+                    .by_idempotency_key(input.tenant_id, &input.user_id, key)
+                    .await?
+                    .ok_or(StoreError::NotFound("turn"))?;
+                replay::resume(services, &input, turn, detail).await
+            }
+        }
     }
 
-    /// Every event of every run from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
-        self.inner.services.events.subscribe()
+    /// Events of every run `scope` covers, from now on, until the returned watch is dropped.
+    /// A watcher that falls `gateway.event_buffer` events behind is cut off with an error.
+    pub fn watch(&self, scope: WatchScope) -> EventWatch {
+        self.inner.services.events.watch(scope)
     }
 
-    /// Cancels the session's running run and its queued run. Stored user messages stay.
+    /// Ends the turns a previous process left unfinished (stored, acknowledged, but neither
+    /// answered nor failed — the process stopped first): each is marked failed, with a
+    /// message in its session saying so. Nothing is run again. Call once at start-up, before
+    /// accepting turns. Returns how many turns were ended.
+    pub async fn recover_unfinished_turns(&self) -> Result<usize, RuntimeError> {
+        recovery::fail_unfinished(self.inner.services.store.as_ref()).await
+    }
+
+    /// Cancels the session's running run and its queued runs. Stored user messages stay;
+    /// their turns end as cancelled.
     pub async fn abort(&self, tenant: TenantId, session: &SessionKey) -> AbortOutcome {
         let session_ref = SessionRef {
             tenant,
             key: session.clone(),
         };
-        let taken = self.inner.sessions.with(&session_ref, |entry| {
+        let entry = self.inner.sessions.checkout(&session_ref);
+        let taken = {
+            // No message joins a queued run while it is being cancelled.
+            let _intake = entry.intake.lock().await;
             let mut state = entry.state();
             let active = state.active.as_ref().map(|active| {
                 active.cancel.cancel();
                 active.run_id
             });
             (active, std::mem::take(&mut state.pending))
-        });
-        let Some((active, pending)) = taken else {
-            return AbortOutcome::default();
         };
+        self.inner.sessions.release(&session_ref, entry);
+        let (active, pending) = taken;
         let mut run_ids: Vec<_> = active.into_iter().collect();
+        let services = &self.inner.services;
+        let session_id = match pending.is_empty() {
+            true => None,
+            false => services
+                .store
+                .sessions()
+                .get(tenant, session)
+                .await
+                .ok()
+                .map(|s| s.id),
+        };
         for pending in pending {
             pending.cancel.cancel();
             run_ids.push(pending.run_id);
             if let Some(last) = pending.messages.last() {
                 RunEmitter::new(
-                    self.inner.services.events.clone(),
+                    services.events.clone(),
                     tenant,
                     last.agent_key.to_string(),
                     session.clone(),
@@ -321,13 +409,24 @@ impl Runtime {
                     last.user_id.clone(),
                     last.channel.clone(),
                 )
-                .emit(AgentEventKind::RunCancelled);
-            }
-            for message in pending.messages {
-                let _ = message.reply.send(RunOutcome::Cancelled {
-                    run_id: pending.run_id,
+                .emit(AgentEventKind::RunCancelled {
                     partial: String::new(),
                 });
+            }
+            if let Some(session_id) = session_id {
+                let end = TurnEnd {
+                    status: TurnStatus::Cancelled,
+                    error: None,
+                    message: None,
+                };
+                let ended = services
+                    .store
+                    .turns()
+                    .finish_run(session_id, pending.run_id.as_uuid(), end)
+                    .await;
+                if let Err(error) = ended {
+                    tracing::warn!(run_id = %pending.run_id, error = %error, "recording a cancelled turn failed");
+                }
             }
         }
         tracing::info!(session_key = %session, runs = run_ids.len(), "session aborted");
@@ -452,14 +551,24 @@ impl Runtime {
         self.inner.lanes.stats()
     }
 
-    /// Stops accepting messages, drops queued runs (their submitters get `Dropped`), lets
-    /// running runs finish within `limits.shutdown_grace`, then cancels what is left.
+    /// Stops accepting messages, ends queued runs (their turns are marked dropped, with a
+    /// message saying why), lets running runs finish within `limits.shutdown_grace`, then
+    /// cancels what is left (their turns end as cancelled, with the partial answer). A turn
+    /// the process could not mark before it stopped is failed by
+    /// [`Runtime::recover_unfinished_turns`] at the next start.
     pub async fn shutdown(&self) {
         self.inner.accepting.store(false, Ordering::SeqCst);
         self.inner.shutdown.cancel();
-        self.inner
-            .sessions
-            .for_each(|entry| worker::drop_pending(&mut entry.state(), SHUTTING_DOWN_REASON));
+        let mut queued = Vec::new();
+        self.inner.sessions.for_each_keyed(|session, entry| {
+            let runs = worker::take_queued(&mut entry.state());
+            if !runs.is_empty() {
+                queued.push((session.clone(), runs));
+            }
+        });
+        for (session, runs) in queued {
+            worker::drop_runs(&self.inner.services, &session, runs, SHUTTING_DOWN_REASON).await;
+        }
         self.inner.tasks.close();
         let grace = self.inner.services.limits.shutdown_grace;
         if tokio::time::timeout(grace, self.inner.tasks.wait())
@@ -479,6 +588,24 @@ impl Runtime {
 
     fn is_accepting(&self) -> bool {
         self.inner.accepting.load(Ordering::SeqCst)
+    }
+}
+
+/// How a message from `channel` joins its session's queue: people on the gateway's own
+/// interactive surfaces (WebSocket, HTTP) are not kept waiting — their turn starts at once on
+/// an idle session, and what they send while a run is going merges into the next run.
+/// Messaging channels keep GoClaw's trailing debounce window, which merges a burst of chat
+/// messages into one turn.
+fn admission(agent: &Agent, channel: &str, limits: &RuntimeLimits) -> Admission {
+    let interactive = matches!(channel, "ws" | "http");
+    Admission {
+        lane: Lane::for_channel(channel),
+        debounce: if interactive {
+            Duration::ZERO
+        } else {
+            debounce(agent, limits.inbound_debounce_ms)
+        },
+        merge: interactive,
     }
 }
 

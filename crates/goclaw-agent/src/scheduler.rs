@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use goclaw_config::LaneLimits;
 use goclaw_core::{SessionKey, TenantId};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::RunId;
-use crate::types::{RunOutcome, RunPhase};
+use crate::types::RunPhase;
 
 /// The kind of work a run is, each with its own concurrency limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -42,6 +42,17 @@ impl Lane {
             Lane::Subagent => "subagent",
             Lane::Delegate => "delegate",
             Lane::Cron => "cron",
+        }
+    }
+
+    /// The lane of a turn that came from `channel`: subagent runs, delegated and team work,
+    /// and scheduled jobs have lanes of their own; people's conversations use `main`.
+    pub fn for_channel(channel: &str) -> Lane {
+        match channel {
+            "subagent" => Lane::Subagent,
+            "delegate" | "team" => Lane::Delegate,
+            "cron" | "heartbeat" => Lane::Cron,
+            _ => Lane::Main,
         }
     }
 
@@ -141,7 +152,7 @@ pub(crate) struct SessionRef {
     pub key: SessionKey,
 }
 
-/// A stored user message waiting for its run, with the way to tell its submitter the result.
+/// A stored user message waiting for its run.
 #[derive(Debug)]
 pub(crate) struct QueuedMessage {
     pub seq: i64,
@@ -150,7 +161,6 @@ pub(crate) struct QueuedMessage {
     pub user_id: String,
     pub trust: goclaw_core::Trust,
     pub channel: String,
-    pub reply: oneshot::Sender<RunOutcome>,
 }
 
 /// The run a session will execute next, still collecting messages.
@@ -212,33 +222,53 @@ pub(crate) struct SessionState {
     pub worker: bool,
 }
 
+/// How a message joins its session's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Admission {
+    pub lane: Lane,
+    /// Silence the run waits for after its last message.
+    pub debounce: Duration,
+    /// Whether the message merges into a run already waiting even without a debounce
+    /// window (interactive turns: they start at once on an idle session and merge while a
+    /// run is going).
+    pub merge: bool,
+}
+
 /// The result of adding a message to a session's queue.
 #[derive(Debug)]
 pub(crate) struct Joined {
-    pub run_id: RunId,
-    /// The oldest message, pushed out because the pending run was full.
-    pub dropped: Option<QueuedMessage>,
+    /// The oldest message and the run it was in, pushed out because the queue was full.
+    pub dropped: Option<(RunId, QueuedMessage)>,
     /// Whether the caller must start a worker for the session.
     pub start_worker: bool,
 }
 
 impl SessionState {
-    /// Adds a message to the pending run (creating it if needed), dropping the oldest message
-    /// beyond `cap`.
+    /// The run a message admitted this way would join: the last waiting run when it may
+    /// merge, else a new one. Stable until the state changes.
+    pub(crate) fn run_to_join(&self, admission: Admission) -> (RunId, bool) {
+        let joinable = admission.merge || !admission.debounce.is_zero();
+        match self.pending.back() {
+            Some(pending) if joinable => (pending.run_id, false),
+            _ => (RunId::generate(), true),
+        }
+    }
+
+    /// Adds a message to the waiting run `run_id` (created if it is not the last waiting
+    /// run), dropping the oldest message beyond `cap`.
     pub(crate) fn join(
         &mut self,
         message: QueuedMessage,
-        lane: Lane,
-        debounce: Duration,
+        run_id: RunId,
+        admission: Admission,
         cap: usize,
         now: Instant,
     ) -> Joined {
-        let joinable = !debounce.is_zero() && !self.pending.is_empty();
-        if !joinable {
+        if self.pending.back().is_none_or(|p| p.run_id != run_id) {
             self.pending.push_back(PendingRun {
-                run_id: RunId::generate(),
-                lane,
-                debounce,
+                run_id,
+                lane: admission.lane,
+                debounce: admission.debounce,
                 last_joined: now,
                 cancel: CancellationToken::new(),
                 messages: Vec::new(),
@@ -249,15 +279,13 @@ impl SessionState {
         };
         pending.messages.push(message);
         pending.last_joined = now;
-        pending.debounce = debounce;
-        let run_id = pending.run_id;
+        pending.debounce = admission.debounce;
         let dropped = (self.queued_messages() > cap.max(1))
             .then(|| self.drop_oldest())
             .flatten();
         let start_worker = !self.worker;
         self.worker = true;
         Joined {
-            run_id,
             dropped,
             start_worker,
         }
@@ -269,15 +297,16 @@ impl SessionState {
     }
 
     /// Removes the oldest queued message; a run left without messages is removed too.
-    fn drop_oldest(&mut self) -> Option<QueuedMessage> {
+    fn drop_oldest(&mut self) -> Option<(RunId, QueuedMessage)> {
         let front = self.pending.front_mut()?;
+        let run_id = front.run_id;
         let message = (!front.messages.is_empty()).then(|| front.messages.remove(0));
         if front.messages.is_empty()
             && let Some(run) = self.pending.pop_front()
         {
             run.cancel.cancel();
         }
-        message
+        message.map(|m| (run_id, m))
     }
 }
 
@@ -325,6 +354,13 @@ impl SessionQueues {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&SessionEntry)) {
         for entry in lock(&self.map).values() {
             f(entry);
+        }
+    }
+
+    /// Calls `f` with every session and its entry, under the map lock; `f` must not block.
+    pub(crate) fn for_each_keyed(&self, mut f: impl FnMut(&SessionRef, &SessionEntry)) {
+        for (session, entry) in lock(&self.map).iter() {
+            f(session, entry);
         }
     }
 

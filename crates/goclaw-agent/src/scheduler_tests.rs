@@ -83,30 +83,39 @@ fn stats_of(lanes: &LaneScheduler, lane: Lane) -> LaneStats {
     lanes.stats()[lane.index()]
 }
 
-fn queued(seq: i64) -> (QueuedMessage, oneshot::Receiver<RunOutcome>) {
-    let (reply, receiver) = oneshot::channel();
-    let message = QueuedMessage {
+fn queued(seq: i64) -> QueuedMessage {
+    QueuedMessage {
         seq,
         content: format!("m{seq}"),
         agent_key: AgentKey::parse("a").expect("key"),
         user_id: "u".into(),
         trust: goclaw_core::Trust::User,
         channel: "ws".into(),
-        reply,
-    };
-    (message, receiver)
+    }
+}
+
+fn admission(lane: Lane, debounce_ms: u64, merge: bool) -> Admission {
+    Admission {
+        lane,
+        debounce: Duration::from_millis(debounce_ms),
+        merge,
+    }
+}
+
+/// Joins like the runtime does: the run to join is chosen first, then the message joins it.
+fn join(state: &mut SessionState, seq: i64, admission: Admission, cap: usize) -> (RunId, Joined) {
+    let (run_id, _) = state.run_to_join(admission);
+    let joined = state.join(queued(seq), run_id, admission, cap, Instant::now());
+    (run_id, joined)
 }
 
 #[test]
 fn joining_collects_messages_into_one_pending_run() {
     let mut state = SessionState::default();
-    let now = Instant::now();
-    let (m1, _r1) = queued(1);
-    let first = state.join(m1, Lane::Main, Duration::ZERO, 3, now);
+    let (first_run, first) = join(&mut state, 1, admission(Lane::Main, 0, false), 3);
     assert!(first.start_worker && first.dropped.is_none());
-    let (m2, _r2) = queued(2);
-    let second = state.join(m2, Lane::Cron, Duration::from_millis(5), 3, now);
-    assert_eq!(second.run_id, first.run_id);
+    let (second_run, second) = join(&mut state, 2, admission(Lane::Cron, 5, false), 3);
+    assert_eq!(second_run, first_run);
     assert!(!second.start_worker, "one worker per session");
     let pending = state.pending.front().expect("pending run");
     assert_eq!(
@@ -114,22 +123,37 @@ fn joining_collects_messages_into_one_pending_run() {
         Lane::Main,
         "the lane of the run's first message"
     );
-    assert_eq!(pending.ready_at(), now + Duration::from_millis(5));
+    assert_eq!(pending.debounce, Duration::from_millis(5));
+}
+
+#[test]
+fn interactive_messages_merge_without_a_debounce_window() {
+    let mut state = SessionState::default();
+    let interactive = admission(Lane::Main, 0, true);
+    let (first, _) = join(&mut state, 1, interactive, 10);
+    let (second, _) = join(&mut state, 2, interactive, 10);
+    assert_eq!(first, second, "a waiting run takes the next message");
+    let pending = state.pending.front().expect("pending run");
+    assert_eq!(
+        pending.ready_at(),
+        pending.last_joined,
+        "it may start at once"
+    );
+    // Without merging and without a window, a new message waits as a run of its own.
+    let (third, _) = join(&mut state, 3, admission(Lane::Main, 0, false), 10);
+    assert_ne!(third, first);
 }
 
 #[test]
 fn a_full_pending_run_drops_its_oldest_message() {
     let mut state = SessionState::default();
-    let now = Instant::now();
-    let mut receivers = Vec::new();
     let mut dropped = Vec::new();
+    let mut runs = Vec::new();
     for seq in 1..=5 {
-        let (message, receiver) = queued(seq);
-        receivers.push(receiver);
-        if let Some(d) = state
-            .join(message, Lane::Main, Duration::from_millis(5), 3, now)
-            .dropped
-        {
+        let (run, joined) = join(&mut state, seq, admission(Lane::Main, 5, false), 3);
+        runs.push(run);
+        if let Some((run, d)) = joined.dropped {
+            assert_eq!(run, runs[0], "dropped from the run it was in");
             dropped.push(d.seq);
         }
     }
@@ -148,16 +172,12 @@ fn a_full_pending_run_drops_its_oldest_message() {
 #[test]
 fn without_debounce_each_message_waits_as_its_own_run() {
     let mut state = SessionState::default();
-    let now = Instant::now();
     let mut run_ids = Vec::new();
     let mut dropped = Vec::new();
-    let mut receivers = Vec::new();
     for seq in 1..=4 {
-        let (message, receiver) = queued(seq);
-        receivers.push(receiver);
-        let joined = state.join(message, Lane::Main, Duration::ZERO, 3, now);
-        run_ids.push(joined.run_id);
-        dropped.extend(joined.dropped.map(|d| d.seq));
+        let (run, joined) = join(&mut state, seq, admission(Lane::Main, 0, false), 3);
+        run_ids.push(run);
+        dropped.extend(joined.dropped.map(|(_, d)| d.seq));
     }
     run_ids.dedup();
     assert_eq!(run_ids.len(), 4, "one run per message");
@@ -168,6 +188,22 @@ fn without_debounce_each_message_waits_as_its_own_run() {
         .map(|p| p.messages.iter().map(|m| m.seq).collect())
         .collect();
     assert_eq!(queued, [vec![2], vec![3], vec![4]]);
+}
+
+#[test]
+fn lanes_follow_the_channel() {
+    for (channel, lane) in [
+        ("ws", Lane::Main),
+        ("http", Lane::Main),
+        ("telegram", Lane::Main),
+        ("subagent", Lane::Subagent),
+        ("delegate", Lane::Delegate),
+        ("team", Lane::Delegate),
+        ("cron", Lane::Cron),
+        ("heartbeat", Lane::Cron),
+    ] {
+        assert_eq!(Lane::for_channel(channel), lane, "{channel}");
+    }
 }
 
 #[test]
@@ -182,9 +218,7 @@ fn entries_live_while_checked_out_or_pending() {
     assert!(Arc::ptr_eq(&a, &b));
     queues.release(&session, a);
     assert_eq!(queues.len(), 1, "still held by b");
-    let (message, _receiver) = queued(1);
-    b.state()
-        .join(message, Lane::Main, Duration::ZERO, 10, Instant::now());
+    join(&mut b.state(), 1, admission(Lane::Main, 0, false), 10);
     queues.release(&session, b);
     assert_eq!(queues.len(), 1, "a pending run keeps the entry");
     let c = queues.checkout(&session);

@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use goclaw_config::{GatewayConfig, InjectionAction, LaneLimits};
 use goclaw_core::{AgentKey, Message, SessionKey, TenantId, Trust, Usage};
-use tokio::sync::oneshot;
 
-use crate::events::RunId;
-use crate::scheduler::Lane;
+use crate::events::{AgentEventKind, RunId};
+use crate::hub::RunEvents;
 
 /// Limits of the runtime that are not per agent.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +26,9 @@ pub struct RuntimeLimits {
     /// What the prompt-injection guard does with a suspicious message
     /// (`gateway.injection_action`).
     pub injection_action: InjectionAction,
+    /// Events a turn's stream or a watcher may fall behind before it fails
+    /// (`gateway.event_buffer`).
+    pub event_buffer: usize,
 }
 
 impl RuntimeLimits {
@@ -37,6 +39,7 @@ impl RuntimeLimits {
             inbound_debounce_ms: gateway.inbound_debounce_ms,
             lanes,
             injection_action: gateway.injection_action,
+            event_buffer: gateway.event_buffer(),
             ..Self::default()
         }
     }
@@ -52,11 +55,14 @@ impl Default for RuntimeLimits {
             lanes: LaneLimits::default(),
             shutdown_grace: Duration::from_secs(5),
             injection_action: gateway.injection_action,
+            event_buffer: gateway.event_buffer(),
         }
     }
 }
 
-/// A user message for an agent.
+/// A turn asked for: who sends what to which agent, in which session. Every entry point
+/// (WebSocket, HTTP, channels, tools, schedules) builds one of these; the runtime decides the
+/// rest — whether the sender may use the session, the lane, the debounce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatInput {
     pub tenant_id: TenantId,
@@ -66,22 +72,29 @@ pub struct ChatInput {
     /// How far the gateway trusts the sender: decides whose sessions it may use and whether
     /// the run's tools may reach the host.
     pub trust: Trust,
-    /// Where the message came from (`ws`, `http`, `telegram`, ...).
+    /// Where the message came from (`ws`, `http`, `telegram`, `cron`, ...); it also picks the
+    /// lane ([`crate::Lane::for_channel`]) and whether the debounce applies.
     pub channel: String,
     pub message: String,
-    pub lane: Lane,
+    /// The client's key for this request: a retry with the same key (same tenant and user)
+    /// gets the first request's turn instead of a new one.
+    pub idempotency_key: Option<String>,
 }
 
-/// A message accepted by the runtime: it is stored, and a run that answers it is scheduled.
+/// A started turn: its message is stored, and a run that answers it is scheduled (or, for a
+/// retried idempotency key, the earlier turn).
 #[derive(Debug)]
-pub struct Submission {
-    /// The run that will answer the message (shared with the other messages it answers).
+pub struct TurnHandle {
+    /// The run that answers the message (shared with the other messages it answers).
     pub run_id: RunId,
     pub session_key: SessionKey,
     /// The message as stored (after truncation).
     pub user_message: Message,
-    /// Resolves when the run ends, or when the message is dropped from the queue.
-    pub outcome: oneshot::Receiver<RunOutcome>,
+    /// Whether an idempotency key named an earlier request, whose turn this is.
+    pub replayed: bool,
+    /// The run's events as this turn sees them, ending with its terminal event. Use
+    /// [`RunEvents::outcome`] to wait for the end only.
+    pub events: RunEvents,
 }
 
 /// How a run ended, as seen by each message it answers.
@@ -111,6 +124,64 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
+    /// How a run ended, from its terminal event; `None` for any other event.
+    pub fn from_terminal(run_id: RunId, kind: &AgentEventKind) -> Option<Self> {
+        Some(match kind {
+            AgentEventKind::RunCompleted {
+                content,
+                thinking,
+                usage,
+                silent,
+            } => RunOutcome::Completed {
+                run_id,
+                content: content.clone(),
+                thinking: thinking.clone(),
+                usage: *usage,
+                silent: *silent,
+            },
+            AgentEventKind::RunFailed { error } => RunOutcome::Failed {
+                run_id,
+                error: error.clone(),
+            },
+            AgentEventKind::RunCancelled { partial } => RunOutcome::Cancelled {
+                run_id,
+                partial: partial.clone(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// The terminal event of a run that ended this way; `None` for a dropped message.
+    pub fn terminal_event(&self) -> Option<AgentEventKind> {
+        Some(match self {
+            RunOutcome::Completed {
+                content,
+                thinking,
+                usage,
+                silent,
+                ..
+            } => AgentEventKind::RunCompleted {
+                content: content.clone(),
+                thinking: thinking.clone(),
+                usage: *usage,
+                silent: *silent,
+            },
+            RunOutcome::Failed { error, .. } => AgentEventKind::RunFailed {
+                error: error.clone(),
+            },
+            RunOutcome::Cancelled { partial, .. } => AgentEventKind::RunCancelled {
+                partial: partial.clone(),
+            },
+            RunOutcome::Dropped { .. } => return None,
+        })
+    }
+
+    pub(crate) fn dropped(reason: &str) -> Self {
+        RunOutcome::Dropped {
+            reason: reason.to_owned(),
+        }
+    }
+
     /// The run this outcome belongs to, if the message reached one.
     pub fn run_id(&self) -> Option<RunId> {
         match self {

@@ -1,19 +1,22 @@
 //! The task that drives one session's queue: it waits until the pending run is due (the
-//! debounce has passed), takes the session's turn and a lane permit, runs it, hands the
-//! outcome to every message it answered, compacts the history if it grew too large, and goes
-//! on with the next pending run — or ends when there is none.
+//! debounce has passed), takes the session's turn and a lane permit, runs it, publishes the
+//! run's terminal event (which ends the stream of every turn it answered), compacts the
+//! history if it grew too large, and goes on with the next pending run — or ends when there
+//! is none.
 
 use std::sync::Arc;
 
-use goclaw_core::Trust;
+use goclaw_core::{NewMessage, Role, Trust, TurnEnd, TurnStatus};
+use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::compaction::{self, CompactionJob, Trigger};
-use crate::events::{AgentEventKind, RunEmitter};
-use crate::history::CurrentRun;
+use crate::events::RunEmitter;
+use crate::history::{self, CurrentRun};
+use crate::hub::StreamError;
 use crate::run::{self, RunPlan, RunReport};
-use crate::runtime::Inner;
+use crate::runtime::{Inner, Services};
 use crate::scheduler::{
     ActiveRun, Lane, PendingRun, ProgressHandle, SessionEntry, SessionRef, SessionState,
 };
@@ -28,20 +31,57 @@ pub(crate) fn spawn(inner: Arc<Inner>, session: SessionRef, entry: Arc<SessionEn
     });
 }
 
-/// Removes every queued run, telling their submitters why.
-pub(crate) fn drop_pending(state: &mut SessionState, reason: &str) {
-    for pending in std::mem::take(&mut state.pending) {
-        pending.cancel.cancel();
-        for message in pending.messages {
-            let _ = message.reply.send(RunOutcome::Dropped {
-                reason: reason.to_owned(),
-            });
+/// Takes every queued run out of the session's queue, cancelled; hand them to [`drop_runs`].
+pub(crate) fn take_queued(state: &mut SessionState) -> Vec<PendingRun> {
+    let runs: Vec<PendingRun> = std::mem::take(&mut state.pending).into();
+    for run in &runs {
+        run.cancel.cancel();
+    }
+    runs
+}
+
+/// Ends queued runs that will never execute: their streams end with `reason`, and their turns
+/// are marked dropped, with a message in the session saying why.
+pub(crate) async fn drop_runs(
+    services: &Services,
+    session: &SessionRef,
+    runs: Vec<PendingRun>,
+    reason: &str,
+) {
+    for run in &runs {
+        services
+            .events
+            .end_run(run.run_id, StreamError::Dropped(reason.to_owned()));
+    }
+    let store = services.store.as_ref();
+    let session_id = match store.sessions().get(session.tenant, &session.key).await {
+        Ok(found) => found.id,
+        Err(error) => {
+            tracing::warn!(session_key = %session.key, error = %error, "recording dropped turns failed");
+            return;
+        }
+    };
+    for run in runs {
+        let seqs: Vec<i64> = run.messages.iter().map(|m| m.seq).collect();
+        let mut marker = NewMessage::text(Role::System, format!("[not answered: {reason}]"));
+        marker.metadata = json!({ "run_id": run.run_id.to_string(), "not_answered": seqs });
+        let end = TurnEnd {
+            status: TurnStatus::Dropped,
+            error: Some(reason.to_owned()),
+            message: Some(marker),
+        };
+        if let Err(error) = store
+            .turns()
+            .finish_run(session_id, run.run_id.as_uuid(), end)
+            .await
+        {
+            tracing::warn!(run_id = %run.run_id, error = %error, "recording dropped turns failed");
         }
     }
 }
 
 async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
-    while let Some((lane, cancel)) = wait_until_due(inner, entry).await {
+    while let Some((lane, cancel)) = wait_until_due(inner, session, entry).await {
         let turn = entry.turn.lock().await;
         let waiting_since = Instant::now();
         let permit = tokio::select! {
@@ -64,9 +104,7 @@ async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
         // Not running any more before anyone hears the outcome: a status query or an abort
         // right after it must not find this run.
         entry.state().active = None;
-        for message in pending.messages {
-            let _ = message.reply.send(report.outcome.clone());
-        }
+        announce_end(inner, session, &pending, &report.outcome);
         let completed = matches!(report.outcome, RunOutcome::Completed { .. });
         if let Some(resolved) = report.resolved.filter(|_| completed) {
             // Still holding the turn: the next run waits for the compaction.
@@ -79,15 +117,50 @@ async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
     }
 }
 
+/// Publishes the terminal event of a run that ended with `outcome`, which ends the stream of
+/// every turn it answered.
+fn announce_end(inner: &Inner, session: &SessionRef, pending: &PendingRun, outcome: &RunOutcome) {
+    let events = &inner.services.events;
+    let (Some(last), Some(terminal)) = (pending.messages.last(), outcome.terminal_event()) else {
+        let reason = match outcome {
+            RunOutcome::Dropped { reason } => reason.clone(),
+            _ => "no message to answer".to_owned(),
+        };
+        events.end_run(pending.run_id, StreamError::Dropped(reason));
+        return;
+    };
+    RunEmitter::new(
+        events.clone(),
+        session.tenant,
+        last.agent_key.to_string(),
+        session.key.clone(),
+        pending.run_id,
+        last.user_id.clone(),
+        last.channel.clone(),
+    )
+    .emit(terminal);
+}
+
 /// Waits until the pending run's debounce has passed; `None` (and the worker flag cleared)
 /// when there is no pending run any more.
-async fn wait_until_due(inner: &Inner, entry: &SessionEntry) -> Option<(Lane, CancellationToken)> {
+async fn wait_until_due(
+    inner: &Inner,
+    session: &SessionRef,
+    entry: &SessionEntry,
+) -> Option<(Lane, CancellationToken)> {
     loop {
+        if inner.shutdown.is_cancelled() {
+            let runs = take_queued(&mut entry.state());
+            drop_runs(
+                &inner.services,
+                session,
+                runs,
+                crate::runtime::SHUTTING_DOWN_REASON,
+            )
+            .await;
+        }
         let (ready_at, cancel, lane) = {
             let mut state = entry.state();
-            if inner.shutdown.is_cancelled() {
-                drop_pending(&mut state, crate::runtime::SHUTTING_DOWN_REASON);
-            }
             match state.pending.front() {
                 None => {
                     state.worker = false;
@@ -183,18 +256,7 @@ async fn execute(
                 "run panicked"
             );
             let message = "internal error: the run stopped unexpectedly".to_owned();
-            RunEmitter::new(
-                inner.services.events.clone(),
-                session.tenant,
-                last.agent_key.to_string(),
-                session.key.clone(),
-                pending.run_id,
-                last.user_id.clone(),
-                last.channel.clone(),
-            )
-            .emit(AgentEventKind::RunFailed {
-                error: message.clone(),
-            });
+            record_failure(&inner.services, session, pending, &message).await;
             RunReport {
                 outcome: RunOutcome::Failed {
                     run_id: pending.run_id,
@@ -203,6 +265,35 @@ async fn execute(
                 resolved: None,
             }
         }
+    }
+}
+
+/// Ends the turns of a run that stopped without recording its end, with a visible failure.
+async fn record_failure(
+    services: &Services,
+    session: &SessionRef,
+    pending: &PendingRun,
+    error: &str,
+) {
+    let store = services.store.as_ref();
+    let seqs: Vec<i64> = pending.messages.iter().map(|m| m.seq).collect();
+    let mut message = NewMessage::text(Role::Assistant, error);
+    message.metadata = history::failure_metadata(&pending.run_id.to_string(), &seqs, error);
+    let end = TurnEnd {
+        status: TurnStatus::Failed,
+        error: Some(error.to_owned()),
+        message: Some(message),
+    };
+    let result = match store.sessions().get(session.tenant, &session.key).await {
+        Ok(found) => store
+            .turns()
+            .finish_run(found.id, pending.run_id.as_uuid(), end)
+            .await
+            .map(drop),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = result {
+        tracing::warn!(run_id = %pending.run_id, error = %error, "recording a failed run failed");
     }
 }
 

@@ -230,7 +230,26 @@ store_test!(
             events.last(),
             Some(AgentEventKind::RunFailed { .. })
         ));
-        assert_eq!(h.messages("s1").await.len(), 1, "the user message stays");
+        let messages = h.messages("s1").await;
+        assert_eq!(
+            messages.len(),
+            2,
+            "the user message stays, and the failure is recorded"
+        );
+        assert_eq!(messages[1].role, goclaw_core::Role::Assistant);
+        assert_eq!(messages[1].metadata["failed"], true);
+        assert_eq!(messages[1].content, error);
+        // The next turn's model sees the unanswered message, never the failure record.
+        h.patch_agent(AgentPatch {
+            provider: Some(PROVIDER.into()),
+            ..AgentPatch::default()
+        })
+        .await;
+        assert_eq!(completed(&h.chat("s1", "again").await), "ok");
+        let request = h.provider.requests().pop().expect("a model call");
+        let seen = all_text(&request);
+        assert!(seen.contains("hi") && seen.contains("again"), "{seen}");
+        assert!(!seen.contains("not configured"), "{seen}");
     }
 );
 

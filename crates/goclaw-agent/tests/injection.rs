@@ -123,7 +123,7 @@ store_test!(
         let h = Harness::start(store.clone(), with_action(InjectionAction::Block)).await;
         let error = h
             .runtime
-            .submit(h.input("s1", ATTACK))
+            .start_turn(h.input("s1", ATTACK), goclaw_agent::Detail::Outcome)
             .await
             .expect_err("blocked");
         assert!(

@@ -31,7 +31,7 @@ store_test!(the_message_is_stored_before_the_run, |store: Arc<
     let h = Harness::start(store, gated()).await;
     let mut submission = h.submit("s1", "hello").await;
     // The provider is gated: the run cannot have finished, yet the message is stored.
-    assert!(submission.outcome.try_recv().is_err(), "no outcome yet");
+    assert!(still_running(&mut submission).await, "no outcome yet");
     let stored = h.messages("s1").await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].seq, submission.user_message.seq);
@@ -39,7 +39,7 @@ store_test!(the_message_is_stored_before_the_run, |store: Arc<
     assert_eq!(stored[0].content, "hello");
     assert_eq!(
         stored[0].metadata,
-        json!({"channel": "ws", "user_id": "alice"})
+        json!({"channel": CHANNEL, "user_id": "alice"})
     );
     h.provider.release(1);
     assert_eq!(completed(&outcome(submission).await), "ok");
@@ -236,7 +236,10 @@ store_test!(
             RunOutcome::Cancelled { .. }
         ));
         let events = h.events_of(run).await;
-        assert_eq!(events.last(), Some(&AgentEventKind::RunCancelled));
+        assert!(matches!(
+            events.last(),
+            Some(AgentEventKind::RunCancelled { .. })
+        ));
 
         let stored = h.messages("s1").await;
         let roles: Vec<(Role, &str)> = stored
@@ -269,7 +272,11 @@ store_test!(
         let h = Harness::with_defaults(store.clone()).await;
         let mut input = h.input("s1", "hi");
         input.agent_key = agent_key("nobody");
-        let error = h.runtime.submit(input).await.expect_err("unknown agent");
+        let error = h
+            .runtime
+            .start_turn(input, goclaw_agent::Detail::Outcome)
+            .await
+            .expect_err("unknown agent");
         assert!(
             matches!(error, RuntimeError::AgentNotFound(ref k) if k == "nobody"),
             "{error}"
@@ -304,7 +311,10 @@ store_test!(
                 reason: SHUTTING_DOWN_REASON.to_owned()
             }
         );
-        let refused = h.runtime.submit(h.input("s1", "third")).await;
+        let refused = h
+            .runtime
+            .start_turn(h.input("s1", "third"), goclaw_agent::Detail::Outcome)
+            .await;
         assert!(matches!(refused, Err(RuntimeError::ShuttingDown)));
         h.provider.release(1);
         assert_eq!(completed(&outcome(running).await), "ok");

@@ -39,7 +39,9 @@ pub struct GatewayConfig {
     /// What to do when a prompt-injection pattern is detected in input.
     pub injection_action: InjectionAction,
     /// Window in milliseconds for merging rapid consecutive messages from the
-    /// same sender into one turn; 0 disables debouncing.
+    /// same sender into one turn; 0 disables debouncing. Applies to messaging
+    /// channels: a WebSocket or HTTP turn on an idle session starts at once,
+    /// and messages sent while a run is going merge into the next run.
     pub inbound_debounce_ms: u64,
     /// Token/request quotas per window.
     pub quota: QuotaConfig,
@@ -71,6 +73,10 @@ pub struct GatewayConfig {
     /// Milliseconds a WebSocket has to authenticate with `connect` before it
     /// is closed; other frames and pings do not extend it. 0 uses the default.
     pub ws_connect_timeout_ms: u64,
+    /// Agent events one consumer (a streamed HTTP answer, a WebSocket client)
+    /// may fall behind before its stream fails with an error instead of
+    /// silently skipping events; 0 uses the default.
+    pub event_buffer: u32,
 }
 
 /// Default of `gateway.max_connections`.
@@ -83,6 +89,8 @@ const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Default of `gateway.ws_connect_timeout_ms`.
 const DEFAULT_WS_CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// Default of `gateway.event_buffer`.
+pub const DEFAULT_EVENT_BUFFER: u32 = 4096;
 
 impl Default for GatewayConfig {
     fn default() -> Self {
@@ -110,6 +118,7 @@ impl Default for GatewayConfig {
             header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
             idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
             ws_connect_timeout_ms: DEFAULT_WS_CONNECT_TIMEOUT_MS,
+            event_buffer: DEFAULT_EVENT_BUFFER,
         }
     }
 }
@@ -123,6 +132,15 @@ impl GatewayConfig {
     /// `idle_timeout_ms`, its default when 0.
     pub fn idle_timeout(&self) -> Duration {
         millis_or(self.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS)
+    }
+
+    /// `event_buffer`, its default when 0.
+    pub fn event_buffer(&self) -> usize {
+        (if self.event_buffer == 0 {
+            DEFAULT_EVENT_BUFFER
+        } else {
+            self.event_buffer
+        }) as usize
     }
 
     /// `ws_connect_timeout_ms`, its default when 0.

@@ -21,6 +21,7 @@ pub mod ratelimit;
 mod routes;
 pub mod scopes;
 mod server;
+mod turns;
 mod ws;
 
 pub use auth::{AuthSettings, Principal, Role};

@@ -251,6 +251,28 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::Shutdown, PUBLIC),
 ];
 
+/// What a connection signed in as `principal` watches of the runtime's `agent` events, by the
+/// `agent` entry of [`EVENT_ACCESS`]: its tenant (admins) or its own runs; `None` when it may
+/// see none. Only these events reach the connection at all.
+pub fn agent_watch_scope(principal: &Principal) -> Option<goclaw_agent::WatchScope> {
+    let rule = event_rule(Event::Agent)?;
+    if rule.access != Access::Public && rule.check(principal).is_err() {
+        return None;
+    }
+    match rule.filter {
+        Filter::None => Some(goclaw_agent::WatchScope::everything()),
+        Filter::Tenant => Some(goclaw_agent::WatchScope::tenant(principal.tenant_id)),
+        Filter::OwnUser if principal.sees_all() => {
+            Some(goclaw_agent::WatchScope::tenant(principal.tenant_id))
+        }
+        Filter::OwnUser if principal.user_id.is_empty() => None,
+        Filter::OwnUser => Some(goclaw_agent::WatchScope::user(
+            principal.tenant_id,
+            principal.user_id.clone(),
+        )),
+    }
+}
+
 /// The entry of a WebSocket method; `None` for a method that does not exist.
 pub fn method_rule(method: &str) -> Option<Rule> {
     METHOD_ACCESS

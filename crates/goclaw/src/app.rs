@@ -92,8 +92,18 @@ impl Application {
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
             .context("cannot create the default agent")?;
+        // Before anything is accepted: turns the last process acknowledged but never ended.
+        let interrupted = runtime
+            .recover_unfinished_turns()
+            .await
+            .context("cannot recover the turns left unfinished by the last run")?;
+        if interrupted > 0 {
+            tracing::warn!(
+                turns = interrupted,
+                "turns left unfinished by the last run were marked failed"
+            );
+        }
         let shutdown = CancellationToken::new();
-        crate::metrics::observe_runtime(&runtime, metrics.clone(), shutdown.clone());
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),

@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use goclaw_agent::{ChatInput, Lane, Runtime};
+use goclaw_agent::{ChatInput, Detail, Runtime};
 use goclaw_core::{AgentKey, SessionKey, ToolContext};
 use goclaw_tools::sessions::SessionMessenger;
 
@@ -39,22 +39,22 @@ impl SessionMessenger for RuntimeMessenger {
             .get()
             .ok_or_else(|| "the agent runtime is not ready".to_owned())?;
         let agent_key = AgentKey::parse(&ctx.agent_key).map_err(|e| e.to_string())?;
-        let submission = runtime
-            .submit(ChatInput {
-                tenant_id: ctx.tenant_id,
-                agent_key,
-                session_key: target.clone(),
-                user_id: ctx.user_id.clone(),
-                trust: ctx.trust,
-                channel: ctx.channel.clone(),
-                message: message.to_owned(),
-                lane: Lane::Main,
-            })
+        let turn = runtime
+            .start_turn(
+                ChatInput {
+                    tenant_id: ctx.tenant_id,
+                    agent_key,
+                    session_key: target.clone(),
+                    user_id: ctx.user_id.clone(),
+                    trust: ctx.trust,
+                    channel: ctx.channel.clone(),
+                    message: message.to_owned(),
+                    idempotency_key: None,
+                },
+                Detail::Outcome,
+            )
             .await
             .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "message queued in {target} as run {}",
-            submission.run_id
-        ))
+        Ok(format!("message queued in {target} as run {}", turn.run_id))
     }
 }

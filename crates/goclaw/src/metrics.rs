@@ -1,22 +1,18 @@
 //! Feeding [`Metrics`] from the parts the gateway does not own: every LLM call (latency, errors
 //! by kind, tokens by provider and model) through a decorator on the provider lookup the
-//! runtime is given, and tool calls through the runtime's `AgentEvent` stream.
+//! runtime is given.
 //!
-//! Runs, turns and lane waits are counted inside the runtime (`RuntimeDeps::with_metrics`);
+//! Runs, turns, tool calls and lane waits are counted inside the runtime
+//! (`RuntimeDeps::with_metrics`);
 //! HTTP requests, rate-limit hits and the scrape-time gauges by the gateway.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use goclaw_agent::{AgentEventKind, ProviderLookup, Runtime};
+use goclaw_agent::ProviderLookup;
 use goclaw_core::{ChatRequest, ChatResponse, DeltaSink, Provider, ProviderError};
 use goclaw_telemetry::{Metrics, TokenCounts};
-use tokio::sync::broadcast::error::RecvError;
-use tokio_util::sync::CancellationToken;
-
-/// The tool label of calls to a tool that does not exist (the model's names are unbounded).
-const UNKNOWN_TOOL: &str = "unknown";
 
 /// A provider lookup whose providers time and count every call.
 pub struct MeteredProviders {
@@ -88,46 +84,5 @@ fn error_kind(error: &ProviderError) -> &'static str {
         ProviderError::BadRequest { .. } => "bad_request",
         ProviderError::Protocol(_) => "protocol",
         ProviderError::NotConfigured(_) => "not_configured",
-    }
-}
-
-/// Counts tool calls from the runtime's events until `shutdown` is cancelled. Subscribes
-/// before returning, so no event published afterwards is missed.
-pub fn observe_runtime(runtime: &Runtime, metrics: Metrics, shutdown: CancellationToken) {
-    let mut events = runtime.subscribe();
-    tokio::spawn(async move {
-        loop {
-            let event = tokio::select! {
-                event = events.recv() => event,
-                () = shutdown.cancelled() => return,
-            };
-            match event {
-                Ok(event) => record(&metrics, &event.kind),
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        "metrics fell behind the agent events; some tool calls are not counted"
-                    );
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
-    });
-}
-
-fn record(metrics: &Metrics, kind: &AgentEventKind) {
-    if let AgentEventKind::ToolResult {
-        name,
-        result,
-        is_error,
-        ..
-    } = kind
-    {
-        let tool = if *is_error && result.starts_with("Unknown tool") {
-            UNKNOWN_TOOL
-        } else {
-            name.as_str()
-        };
-        metrics.tool_call(tool, *is_error);
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use goclaw_agent::{
-    AgentEvent, AgentEventKind, ChatInput, Lane, RunId, RunOutcome, Runtime, RuntimeDeps,
-    RuntimeLimits, Submission, ToolRegistry,
+    AgentEventKind, ChatInput, Detail, EventWatch, RunId, RunOutcome, Runtime, RuntimeDeps,
+    RuntimeLimits, ToolRegistry, TurnHandle, WatchScope,
 };
 use goclaw_config::AgentDefaults;
 use goclaw_core::{
@@ -21,12 +21,14 @@ use goclaw_core::{
     StreamDelta, ToolCall, Usage,
 };
 use serde_json::Value;
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::Semaphore;
 
 /// Name of the provider the harness registers.
 pub const PROVIDER: &str = "fake";
 /// Model of the default agent.
 pub const MODEL: &str = "fake-model";
+/// The channel test messages come from: a messaging channel, so the debounce applies.
+pub const CHANNEL: &str = "telegram";
 /// Longest any test waits for something to happen.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -240,7 +242,7 @@ pub struct Harness {
     pub runtime: Runtime,
     pub store: Arc<dyn Store>,
     pub provider: Arc<ScriptedProvider>,
-    pub events: broadcast::Receiver<AgentEvent>,
+    pub events: EventWatch,
     pub agent: Agent,
 }
 
@@ -260,7 +262,7 @@ impl Harness {
             .ensure_default_agent(MASTER_TENANT_ID)
             .await
             .expect("default agent");
-        let events = runtime.subscribe();
+        let events = runtime.watch(WatchScope::everything());
         Self {
             runtime,
             store,
@@ -284,6 +286,7 @@ impl Harness {
             .expect("agent update");
     }
 
+    /// A message from alice on a messaging channel (where the debounce applies).
     pub fn input(&self, session: &str, message: &str) -> ChatInput {
         ChatInput {
             tenant_id: MASTER_TENANT_ID,
@@ -291,17 +294,22 @@ impl Harness {
             session_key: key(session),
             user_id: "alice".to_owned(),
             trust: goclaw_core::Trust::User,
-            channel: "ws".to_owned(),
+            channel: CHANNEL.to_owned(),
             message: message.to_owned(),
-            lane: Lane::Main,
+            idempotency_key: None,
         }
     }
 
-    pub async fn submit(&self, session: &str, message: &str) -> Submission {
+    /// Starts a turn, with a stream carrying only its end.
+    pub async fn submit(&self, session: &str, message: &str) -> TurnHandle {
+        self.start_turn(self.input(session, message)).await
+    }
+
+    pub async fn start_turn(&self, input: ChatInput) -> TurnHandle {
         self.runtime
-            .submit(self.input(session, message))
+            .start_turn(input, Detail::Outcome)
             .await
-            .expect("submit")
+            .expect("start turn")
     }
 
     /// Submits and waits for the outcome.
@@ -337,13 +345,8 @@ impl Harness {
             if event.run_id != run {
                 continue;
             }
-            let terminal = matches!(
-                event.kind,
-                AgentEventKind::RunCompleted { .. }
-                    | AgentEventKind::RunFailed { .. }
-                    | AgentEventKind::RunCancelled
-            );
-            out.push(event.kind);
+            let terminal = event.kind.is_terminal();
+            out.push(event.kind.clone());
             if terminal {
                 return out;
             }
@@ -359,12 +362,18 @@ pub fn agent_key(raw: &str) -> AgentKey {
     AgentKey::parse(raw).expect("agent key")
 }
 
-/// Waits for a submission's outcome.
-pub async fn outcome(submission: Submission) -> RunOutcome {
-    tokio::time::timeout(DEADLINE, submission.outcome)
+/// Waits for a turn's outcome.
+pub async fn outcome(turn: TurnHandle) -> RunOutcome {
+    tokio::time::timeout(DEADLINE, turn.events.outcome())
         .await
         .expect("an outcome before the deadline")
-        .expect("outcome sent")
+}
+
+/// Whether the turn's run has not ended within a short wait.
+pub async fn still_running(turn: &mut TurnHandle) -> bool {
+    tokio::time::timeout(Duration::from_millis(50), turn.events.recv())
+        .await
+        .is_err()
 }
 
 /// Polls `condition` until it holds; fails the test at the deadline.

@@ -5,6 +5,11 @@
 //! `X-GoClaw-Agent-Id` header, else `default`. The session comes from `X-GoClaw-Session-Key`,
 //! else `user` (one session per user and agent), else a fresh session per call. Only the last
 //! user message of `messages` is sent: the gateway keeps the history itself.
+//!
+//! An `Idempotency-Key` header makes a retry safe: the same key from the same caller returns
+//! the first request's run (streamed or whole) and starts nothing. A streamed answer never
+//! ends with `finish_reason: "stop"` after losing a chunk: a stream that falls behind ends
+//! with an error object instead.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,11 +21,10 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures_util::stream::{self, Stream, StreamExt};
-use goclaw_agent::{AgentEvent, AgentEventKind, ChatInput, Lane, RunOutcome, RuntimeError};
+use goclaw_agent::{AgentEventKind, ChatInput, Detail, RunEvents, StreamError};
 use goclaw_core::{AgentKey, SessionKey, Usage};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::auth::{Caller, header_user_id};
@@ -29,6 +33,7 @@ use super::json::ApiJson;
 use super::schemas::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest, ErrorResponse};
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
+use crate::turns::{self, Admission, Refusal};
 
 /// Longest `user`: its session key (`agent:<agent>:http:<user>`) stays within 500 bytes.
 const MAX_USER_CHARS: usize = 100;
@@ -126,6 +131,8 @@ fn session_for(
     params(
         ("X-GoClaw-Agent-Id" = Option<String>, Header, description = "The agent, when `model` does not name one (empty: none)", pattern = r"^([a-z0-9][a-z0-9_-]{0,63})?$"),
         ("X-GoClaw-User-Id" = Option<String>, Header, description = "The user the caller acts for (gateway token only); ignored when longer than 255 bytes or holding control characters"),
+        ("X-GoClaw-Session-Key" = Option<String>, Header, description = "The session to continue; it must be the caller's own (admins: any in the tenant)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key from the same user returns the first request's run instead of starting another (1 to 255 bytes)"),
     ),
     request_body(content = ChatCompletionRequest, content_type = "application/json"),
     security(("bearer" = [])),
@@ -135,7 +142,7 @@ fn session_for(
                 (ChatCompletion = "application/json"),
                 (ChatCompletionEvent = "text/event-stream"),
             )),
-        (status = 400, description = "Invalid input (no user message with text, a bad agent key, a blocked prompt injection)", body = ErrorResponse),
+        (status = 400, description = "Invalid input (no user message with text, a bad agent key or idempotency key, a blocked prompt injection)", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 404, description = "The agent does not exist", body = ErrorResponse),
@@ -187,90 +194,77 @@ pub async fn create(
     };
 
     let remote = connect.map(|Extension(ConnectInfo(addr))| addr);
-    let key = http_key(caller.0.tenant_id, Some(&user_id), &headers, remote);
-    let shown_remote = remote.map(|a| a.to_string()).unwrap_or_default();
-    state
-        .rate_limiter
-        .admit(&key, &user_id, &shown_remote, "/v1/chat/completions")
-        .map_err(|wait| {
-            state.metrics.rate_limit_hit("/v1/chat/completions");
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
-                .with_retry_after(wait)
-        })?;
-
-    let events = state.runtime.subscribe();
+    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        Some(Ok(key)) => turns::idempotency_key(Some(key)),
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request(
+                "Idempotency-Key must be visible ASCII",
+            ));
+        }
+        None => None,
+    };
+    let admission = Admission {
+        rate_key: http_key(caller.0.tenant_id, Some(&user_id), &headers, remote),
+        user_id: &user_id,
+        remote: remote.map(|a| a.to_string()).unwrap_or_default(),
+        endpoint: "/v1/chat/completions",
+    };
     let input = ChatInput {
         tenant_id: caller.0.tenant_id,
         agent_key: agent,
         session_key,
-        user_id,
+        user_id: user_id.clone(),
         trust: caller.0.trust(),
         channel: "http".to_owned(),
         message,
-        lane: Lane::Main,
+        idempotency_key,
     };
-    let submission = state.runtime.submit(input).await.map_err(runtime_error)?;
+    let detail = if request.stream {
+        Detail::All
+    } else {
+        Detail::Outcome
+    };
+    let turn = turns::start(&state, admission, input, detail)
+        .await
+        .map_err(refusal)?;
     let completion_id = format!("chatcmpl-{}", &Uuid::new_v4().simple().to_string()[..12]);
 
     if request.stream {
         let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-        let frames = stream_frames(
-            events,
-            submission.run_id,
-            completion_id,
-            model_name,
-            include_usage,
-        );
+        let frames = stream_frames(turn.events, completion_id, model_name, include_usage);
         return Ok(Sse::new(frames).into_response());
     }
-    let outcome = submission.outcome.await.map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "gateway is shutting down",
-        )
-    })?;
-    match outcome {
-        RunOutcome::Completed { content, usage, .. } => Ok(Json(json!({
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": now_secs(),
-            "model": model_name,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": content },
-                "finish_reason": "stop",
-            }],
-            "usage": openai_usage(&usage),
-        }))
-        .into_response()),
-        RunOutcome::Cancelled { .. } => Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "run was cancelled",
-        )),
-        RunOutcome::Failed { error, .. } => {
-            Err(ApiError::new(axum::http::StatusCode::BAD_GATEWAY, error))
-        }
-        RunOutcome::Dropped { reason } => Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            reason,
-        )),
-    }
+    let answer = turns::answer(turn.events.outcome().await).map_err(refusal)?;
+    Ok(Json(json!({
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": now_secs(),
+        "model": model_name,
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": answer.content },
+            "finish_reason": "stop",
+        }],
+        "usage": openai_usage(&answer.usage),
+    }))
+    .into_response())
 }
 
-fn runtime_error(error: RuntimeError) -> ApiError {
-    match error {
-        RuntimeError::AgentNotFound(agent) => {
-            ApiError::not_found(format!("agent {agent} not found"))
+/// A refused or failed turn as an HTTP error.
+fn refusal(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Invalid(message) => ApiError::bad_request(message),
+        Refusal::NotFound(message) => ApiError::not_found(message),
+        Refusal::Forbidden(message) => ApiError::forbidden(message),
+        Refusal::RateLimited(wait) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
+                .with_retry_after(wait)
         }
-        RuntimeError::Store(e) => e.into(),
-        RuntimeError::InjectionBlocked { .. } => ApiError::bad_request(error.to_string()),
-        RuntimeError::SessionNotOwned(_) => {
-            ApiError::new(axum::http::StatusCode::FORBIDDEN, error.to_string())
-        }
-        other => ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            other.to_string(),
-        ),
+        Refusal::Exhausted(reason) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, reason),
+        Refusal::Cancelled => ApiError::new(StatusCode::CONFLICT, "run was cancelled"),
+        Refusal::Failed(error) => ApiError::new(StatusCode::BAD_GATEWAY, error),
+        Refusal::Unavailable(message) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message),
+        Refusal::Internal => ApiError::internal("starting a turn failed"),
     }
 }
 
@@ -292,15 +286,15 @@ fn openai_usage(usage: &Usage) -> Value {
 
 /// What the SSE stream does next.
 enum Step {
-    Open(broadcast::Receiver<AgentEvent>),
+    Open { events: RunEvents, streamed: bool },
     Done,
 }
 
 /// The SSE frames of one run: a role chunk, a chunk per text delta, the final chunk, usage when
-/// asked for, then `[DONE]`.
+/// asked for, then `[DONE]`. A run that failed, a dropped message and a stream that fell
+/// behind end with an error object instead of the final chunk.
 fn stream_frames(
-    events: broadcast::Receiver<AgentEvent>,
-    run_id: goclaw_agent::RunId,
+    events: RunEvents,
     id: String,
     model: String,
     include_usage: bool,
@@ -316,46 +310,58 @@ fn stream_frames(
     };
     let first = Event::default()
         .data(chunk(json!({ "role": "assistant", "content": "" }), None).to_string());
-    let rest = stream::unfold(Step::Open(events), move |step| {
+    let start = Step::Open {
+        events,
+        streamed: false,
+    };
+    let rest = stream::unfold(start, move |step| {
         let chunk = chunk.clone();
         async move {
-            let Step::Open(mut events) = step else {
+            let Step::Open {
+                mut events,
+                mut streamed,
+            } = step
+            else {
                 return None;
             };
             loop {
                 let event = match events.recv().await {
-                    Ok(event) if event.run_id == run_id => event,
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => {
-                        return Some((
-                            vec![error_event("the gateway stopped"), done()],
-                            Step::Done,
-                        ));
-                    }
+                    Ok(Some(event)) => event,
+                    Ok(None) => return None,
+                    Err(error) => return Some((vec![stream_error(&error), done()], Step::Done)),
                 };
-                match event.kind {
+                match &event.kind {
                     AgentEventKind::Chunk { content } => {
+                        streamed = true;
                         let frame = Event::default()
                             .data(chunk(json!({ "content": content }), None).to_string());
-                        return Some((vec![frame], Step::Open(events)));
+                        return Some((vec![frame], Step::Open { events, streamed }));
                     }
-                    AgentEventKind::RunCompleted { usage, .. } => {
-                        let mut frames =
-                            vec![Event::default().data(chunk(json!({}), Some("stop")).to_string())];
+                    AgentEventKind::RunCompleted { content, usage, .. } => {
+                        let mut frames = Vec::new();
+                        // A replayed request, or a model that did not stream: the whole answer.
+                        if !streamed && !content.is_empty() {
+                            frames.push(
+                                Event::default()
+                                    .data(chunk(json!({ "content": content }), None).to_string()),
+                            );
+                        }
+                        frames.push(
+                            Event::default().data(chunk(json!({}), Some("stop")).to_string()),
+                        );
                         if include_usage {
                             let mut last = chunk(json!({}), None);
                             last["choices"] = json!([]);
-                            last["usage"] = openai_usage(&usage);
+                            last["usage"] = openai_usage(usage);
                             frames.push(Event::default().data(last.to_string()));
                         }
                         frames.push(done());
                         return Some((frames, Step::Done));
                     }
                     AgentEventKind::RunFailed { error } => {
-                        return Some((vec![error_event(&error), done()], Step::Done));
+                        return Some((vec![error_event(error, "INTERNAL"), done()], Step::Done));
                     }
-                    AgentEventKind::RunCancelled => {
+                    AgentEventKind::RunCancelled { .. } => {
                         let frame =
                             Event::default().data(chunk(json!({}), Some("stop")).to_string());
                         return Some((vec![frame, done()], Step::Done));
@@ -373,9 +379,18 @@ fn done() -> Event {
     Event::default().data("[DONE]")
 }
 
-fn error_event(message: &str) -> Event {
+/// The error object that ends a stream which lost its run.
+fn stream_error(error: &StreamError) -> Event {
+    let code = match error {
+        StreamError::Lagged | StreamError::Dropped(_) => "RESOURCE_EXHAUSTED",
+        StreamError::Closed => "UNAVAILABLE",
+    };
+    error_event(&error.to_string(), code)
+}
+
+fn error_event(message: &str, code: &str) -> Event {
     Event::default().data(
-        json!({ "error": { "message": message, "type": "server_error", "code": "INTERNAL" } })
+        json!({ "error": { "message": message, "type": "server_error", "code": code } })
             .to_string(),
     )
 }

@@ -1,5 +1,6 @@
 //! One WebSocket connection: a reader loop that dispatches requests in order, a writer task fed
-//! by a bounded queue, pings, deadlines, and forwarding of the agent events this client may see.
+//! by a bounded queue, pings, deadlines, and forwarding of the agent events this client may see
+//! (through a watcher scoped by the access table, so other users' events never reach it).
 //!
 //! A client that cannot keep up (its outbound queue is full) is disconnected with a close reason
 //! rather than silently losing frames. A socket must authenticate with `connect` within the
@@ -136,7 +137,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     });
 
     let mut conn = Connection::new(id, remote, state.clone(), outbound.clone());
-    let mut events: Option<broadcast::Receiver<goclaw_agent::AgentEvent>> = None;
+    let mut events: Option<goclaw_agent::EventWatch> = None;
     let mut approvals: Option<broadcast::Receiver<ApprovalEvent>> = None;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -183,18 +184,18 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
             _ = ping.tick() => {
                 let _ = outbound.frames.try_send(Message::Ping(Default::default()));
             }
-            event = recv_event(&mut events) => {
+            event = recv_agent_event(&mut events) => {
                 match event {
                     Ok(event) => {
                         if let Some(frame) = wire::agent_event_frame(&event, conn.principal()) {
                             outbound.send(&frame);
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(client = %id, missed, "websocket client fell behind the event stream; disconnecting");
+                    Err(goclaw_agent::StreamError::Lagged) => {
+                        tracing::warn!(client = %id, "websocket client fell behind the event stream; disconnecting");
                         break Some((CLOSE_POLICY, "slow consumer: events dropped"));
                     }
-                    Err(broadcast::error::RecvError::Closed) => events = None,
+                    Err(_) => events = None,
                 }
             }
             event = recv_event(&mut approvals) => {
@@ -219,7 +220,10 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                         handle_text(&mut conn, text.as_str()).await;
                         if !was_authenticated && conn.principal().is_some() {
                             authenticated = true;
-                            events = Some(state.runtime.subscribe());
+                            events = conn
+                                .principal()
+                                .and_then(crate::scopes::agent_watch_scope)
+                                .map(|scope| state.runtime.watch(scope));
                             approvals = state.approvals.as_ref().map(|b| b.subscribe());
                             key = conn.api_key().map(|bound| KeyWatch {
                                 revoked: state.clients.bind_key(id, bound.id),
@@ -277,6 +281,15 @@ async fn key_expired(key: &Option<KeyWatch>) {
             return;
         }
         tokio::time::sleep(left.min(EXPIRY_STEP)).await;
+    }
+}
+
+async fn recv_agent_event(
+    events: &mut Option<goclaw_agent::EventWatch>,
+) -> Result<goclaw_agent::SharedEvent, goclaw_agent::StreamError> {
+    match events {
+        Some(watch) => watch.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -57,6 +57,7 @@ pub fn agent_event_payload(event: &AgentEvent) -> Value {
             content,
             thinking,
             usage,
+            ..
         } => {
             let mut payload = json!({ "content": content, "usage": self::usage(usage) });
             if let Some(thinking) = thinking.as_ref().filter(|t| !t.is_empty()) {
@@ -65,7 +66,7 @@ pub fn agent_event_payload(event: &AgentEvent) -> Value {
             ("run.completed", payload)
         }
         AgentEventKind::RunFailed { error } => ("run.failed", json!({ "error": error })),
-        AgentEventKind::RunCancelled => ("run.cancelled", json!({})),
+        AgentEventKind::RunCancelled { .. } => ("run.cancelled", json!({})),
     };
     json!({
         "type": kind,

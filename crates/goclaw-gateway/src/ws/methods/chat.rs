@@ -1,7 +1,7 @@
 //! `chat.*`: sending a message to an agent (answered when the run ends, with `agent` events
 //! streaming meanwhile), history, abort, inject and run status.
 
-use goclaw_agent::{ChatInput, Lane, RunOutcome, RuntimeError};
+use goclaw_agent::{ChatInput, Detail, RunOutcome};
 use goclaw_core::{NewMessage, Role as MessageRole};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use super::sessions::{owned_session, store_error, visible_transcript};
 use super::{Ctx, Reply};
 use crate::quotas::{admit_write, check_size};
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, millis_ceil, user_key};
+use crate::turns::{self, Admission, Refusal};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 use crate::ws::wire;
 
@@ -21,6 +22,8 @@ struct SendParams {
     message: String,
     agent_id: Option<String>,
     session_key: Option<String>,
+    /// A retry with the same key gets the first request's run instead of a new one.
+    idempotency_key: Option<String>,
 }
 
 /// Submits a message; the reply comes when the run ends.
@@ -33,112 +36,82 @@ pub async fn send(ctx: &Ctx<'_>, params: Value) -> Reply {
 
 async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
     let params: SendParams = parse(params)?;
-    if ctx.principal.user_id.is_empty() {
+    let principal = ctx.principal;
+    if principal.user_id.is_empty() {
         return Err(ErrorShape::invalid("user_id is required"));
     }
     if params.message.trim().is_empty() {
         return Err(ErrorShape::invalid("message is required"));
     }
     let agent = resolve_agent(params.agent_id.as_deref(), params.session_key.as_deref())?;
-    // Whose session it is, and whether a new key lies in the caller's namespace, is the
-    // runtime's decision (`RuntimeError::SessionNotOwned`).
     let key = match params.session_key.as_deref().filter(|k| !k.is_empty()) {
         Some(raw) => session_key(raw)?,
         None => session_key(&format!("agent:{agent}:ws:direct:{}", Uuid::new_v4()))?,
     };
-    admit(ctx)?;
     let input = ChatInput {
-        tenant_id: ctx.principal.tenant_id,
+        tenant_id: principal.tenant_id,
         agent_key: agent,
         session_key: key,
-        user_id: ctx.principal.user_id.clone(),
-        trust: ctx.principal.trust(),
+        user_id: principal.user_id.clone(),
+        trust: principal.trust(),
         channel: "ws".to_owned(),
         message: params.message,
-        lane: Lane::Main,
+        idempotency_key: turns::idempotency_key(params.idempotency_key.as_deref()),
     };
-    let submission = ctx
-        .state
-        .runtime
-        .submit(input)
+    let admission = Admission {
+        rate_key: user_key(principal.tenant_id, &principal.user_id),
+        user_id: &principal.user_id,
+        remote: ctx.remote.to_string(),
+        endpoint: "chat.send",
+    };
+    // The connection's watcher already forwards the run's events; this call only waits for
+    // the end.
+    let turn = turns::start(ctx.state, admission, input, Detail::Outcome)
         .await
-        .map_err(|e| runtime_error(&e))?;
-    let session_key = submission.session_key.to_string();
+        .map_err(refusal)?;
+    let session_key = turn.session_key.to_string();
     Ok(Reply::Later(Box::pin(async move {
-        let outcome = submission.outcome.await.map_err(|_| {
-            ErrorShape::new(
-                ErrorCode::Unavailable,
-                "gateway is shutting down, please retry shortly",
-            )
-        })?;
-        outcome_payload(outcome, &session_key)
+        outcome_payload(turn.events.outcome().await, &session_key)
     })))
-}
-
-/// Takes a token of the caller's `gateway.rate_limit_rpm` budget (keyed by user, else by
-/// connection). A refusal is `RESOURCE_EXHAUSTED` with `retryAfterMs` — GoClaw answers
-/// `INVALID_REQUEST`; the dedicated code lets clients tell "wait" from "fix your request".
-fn admit(ctx: &Ctx<'_>) -> Result<(), ErrorShape> {
-    let principal = ctx.principal;
-    let key = if principal.user_id.is_empty() {
-        format!("conn:{}", ctx.conn_id)
-    } else {
-        user_key(principal.tenant_id, &principal.user_id)
-    };
-    let remote = ctx.remote.to_string();
-    ctx.state
-        .rate_limiter
-        .admit(&key, &principal.user_id, &remote, "chat.send")
-        .map_err(|wait| {
-            ctx.state.metrics.rate_limit_hit("chat.send");
-            ErrorShape {
-                retry_after_ms: Some(millis_ceil(wait)),
-                ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
-            }
-        })
 }
 
 /// The reply to `chat.send` for a finished run.
 fn outcome_payload(outcome: RunOutcome, session_key: &str) -> Result<Value, ErrorShape> {
-    match outcome {
-        RunOutcome::Completed {
-            run_id,
-            content,
-            thinking,
-            usage,
-            ..
-        } => {
-            let mut payload = json!({
-                "runId": run_id.to_string(),
-                "sessionKey": session_key,
-                "content": content,
-                "usage": wire::usage(&usage),
-            });
-            if let Some(thinking) = thinking.filter(|t| !t.is_empty()) {
-                payload["thinking"] = Value::String(thinking);
-            }
-            Ok(payload)
-        }
-        RunOutcome::Cancelled { run_id, .. } => {
-            Ok(json!({ "runId": run_id.to_string(), "sessionKey": session_key, "cancelled": true }))
-        }
-        RunOutcome::Failed { error, .. } => Err(ErrorShape::internal(error)),
-        RunOutcome::Dropped { reason } => {
-            Err(ErrorShape::new(ErrorCode::ResourceExhausted, reason))
-        }
+    if let RunOutcome::Cancelled { run_id, .. } = outcome {
+        return Ok(
+            json!({ "runId": run_id.to_string(), "sessionKey": session_key, "cancelled": true }),
+        );
     }
+    let answer = turns::answer(outcome).map_err(refusal)?;
+    let mut payload = json!({
+        "runId": answer.run_id.to_string(),
+        "sessionKey": session_key,
+        "content": answer.content,
+        "usage": wire::usage(&answer.usage),
+    });
+    if let Some(thinking) = answer.thinking.filter(|t| !t.is_empty()) {
+        payload["thinking"] = Value::String(thinking);
+    }
+    Ok(payload)
 }
 
-/// A runtime refusal as a protocol error.
-pub fn runtime_error(error: &RuntimeError) -> ErrorShape {
-    match error {
-        RuntimeError::AgentNotFound(agent) => {
-            ErrorShape::not_found(format!("agent {agent} not found"))
-        }
-        RuntimeError::Store(e) => store_error(e),
-        RuntimeError::InjectionBlocked { .. } => ErrorShape::invalid(error.to_string()),
-        RuntimeError::SessionNotOwned(_) => ErrorShape::unauthorized(error.to_string()),
-        other => ErrorShape::new(ErrorCode::Unavailable, other.to_string()),
+/// A refused or failed turn as a protocol error. A rate-limit refusal is `RESOURCE_EXHAUSTED`
+/// with `retryAfterMs` — GoClaw answers `INVALID_REQUEST`; the dedicated code lets clients
+/// tell "wait" from "fix your request".
+pub fn refusal(refusal: Refusal) -> ErrorShape {
+    match refusal {
+        Refusal::Invalid(message) => ErrorShape::invalid(message),
+        Refusal::NotFound(message) => ErrorShape::not_found(message),
+        Refusal::Forbidden(message) => ErrorShape::unauthorized(message),
+        Refusal::RateLimited(wait) => ErrorShape {
+            retry_after_ms: Some(millis_ceil(wait)),
+            ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
+        },
+        Refusal::Exhausted(reason) => ErrorShape::new(ErrorCode::ResourceExhausted, reason),
+        Refusal::Cancelled => ErrorShape::new(ErrorCode::Unavailable, "run was cancelled"),
+        Refusal::Failed(error) => ErrorShape::internal(error),
+        Refusal::Unavailable(message) => ErrorShape::new(ErrorCode::Unavailable, message),
+        Refusal::Internal => ErrorShape::internal("internal error"),
     }
 }
 
