@@ -458,7 +458,17 @@ impl Bench {
         };
         let cpu0 = server.cpu()?;
         let (calls0, fake0) = self.fake.served();
-        let open = run_open(&server.addr(), &self.http, &load, load.duration, |_| {}).await?;
+        let mut announced = false;
+        // Printed once the clients are connected, when the first turn is due.
+        let announce = |_| {
+            if !std::mem::replace(&mut announced, true) {
+                println!(
+                    "open: {rate} turns/s over {transport} for {} s",
+                    load.duration.as_secs()
+                );
+            }
+        };
+        let open = run_open(&server.addr(), &self.http, &load, load.duration, announce).await?;
         let cpu = server.cpu()?.saturating_sub(cpu0);
         let (calls1, fake1) = self.fake.served();
         let calls = calls1 - calls0;
