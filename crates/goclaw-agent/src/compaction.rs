@@ -50,7 +50,9 @@ pub(crate) struct CompactionJob<'a> {
     pub current: Option<CurrentRun<'a>>,
 }
 
-/// Runs a compaction job; `compacted: false` when there is nothing (or not enough) to do.
+/// Runs a compaction job; `compacted: false` when there is nothing (or not enough) to do. A
+/// threshold check whose history is within the budget by its size in bytes alone (no encoding
+/// counts more tokens than bytes) skips the tokenizer and reports that size as its tokens.
 pub(crate) async fn compact(
     services: &Services,
     job: CompactionJob<'_>,
@@ -69,9 +71,10 @@ pub(crate) async fn compact(
         .first()
         .map(|c| c.model.clone())
         .unwrap_or_default();
-    let count = |chat: &[ChatMessage]| services.token_counter.count_messages(&model, chat);
-    let tokens_before = count(&history::to_chat_messages(&ordered, view.summary));
-    let not_compacted = CompactOutcome {
+    let counter = services.token_counter.as_ref();
+    let count = |chat: &[ChatMessage]| counter.count_messages(&model, chat);
+    let chat = history::to_chat_messages(&ordered, view.summary);
+    let not_compacted = |tokens_before| CompactOutcome {
         compacted: false,
         summarized_messages: 0,
         kept_messages: ordered.len(),
@@ -84,10 +87,21 @@ pub(crate) async fn compact(
     if job.trigger == Trigger::Threshold {
         let window = RunSettings::resolve(job.agent, &services.defaults).context_window;
         let budget = f64::from(window) * compaction.max_history_share;
-        if (tokens_before as f64) <= budget {
-            return Ok(not_compacted);
+        // After every run: most histories are far below the budget, and `fits` says so
+        // without running the tokenizer; the outcome then reports the byte bound it used.
+        let whole_budget = budget.max(0.0).floor() as usize;
+        if counter.fits(&model, &chat, whole_budget) {
+            let bound = goclaw_providers::message_tokens_upper_bound(&chat);
+            let reported = if bound <= whole_budget {
+                bound
+            } else {
+                count(&chat)
+            };
+            return Ok(not_compacted(reported));
         }
     }
+    let tokens_before = count(&chat);
+    let not_compacted = not_compacted(tokens_before);
     let keep_last = match job.keep_last {
         0 => compaction.keep_last_messages as usize,
         n => n,

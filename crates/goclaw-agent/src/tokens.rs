@@ -32,6 +32,13 @@ pub trait TokenCounter: Send + Sync {
             })
             .sum()
     }
+
+    /// Whether `messages` come to at most `budget` tokens. Counters that never count more
+    /// tokens than bytes of text answer from the byte size alone when that is within the
+    /// budget, which it is for all but the longest histories.
+    fn fits(&self, model: &str, messages: &[ChatMessage], budget: usize) -> bool {
+        self.count_messages(model, messages) <= budget
+    }
 }
 
 /// Tokens added per message for role markers and separators.
@@ -44,6 +51,12 @@ pub struct CharEstimateCounter;
 impl TokenCounter for CharEstimateCounter {
     fn count_text(&self, _model: &str, text: &str) -> usize {
         text.chars().count().div_ceil(4)
+    }
+
+    fn fits(&self, model: &str, messages: &[ChatMessage], budget: usize) -> bool {
+        // A quarter of the characters, with the same overhead per message as the bound.
+        goclaw_providers::message_tokens_upper_bound(messages) <= budget
+            || self.count_messages(model, messages) <= budget
     }
 }
 
@@ -58,6 +71,11 @@ impl TokenCounter for ModelTokenCounter {
 
     fn count_messages(&self, model: &str, messages: &[ChatMessage]) -> usize {
         goclaw_providers::count_message_tokens(model, messages)
+    }
+
+    fn fits(&self, model: &str, messages: &[ChatMessage], budget: usize) -> bool {
+        goclaw_providers::message_tokens_upper_bound(messages) <= budget
+            || self.count_messages(model, messages) <= budget
     }
 }
 
@@ -88,5 +106,26 @@ mod tests {
             CharEstimateCounter.count_messages("m", &messages),
             1 + 4 + 2 + 4
         );
+    }
+
+    #[test]
+    fn fits_agrees_with_the_count() {
+        let messages = [
+            ChatMessage::user("What is the capital of France?"),
+            ChatMessage::assistant("Paris"),
+        ];
+        let counters: [&dyn TokenCounter; 2] = [&CharEstimateCounter, &ModelTokenCounter];
+        for counter in counters {
+            for model in ["claude-sonnet-4-5", "gpt-4o", "unknown"] {
+                let exact = counter.count_messages(model, &messages);
+                for budget in [0, 1, exact.saturating_sub(1), exact, exact + 1, 1_000_000] {
+                    assert_eq!(
+                        counter.fits(model, &messages, budget),
+                        exact <= budget,
+                        "{model}, budget {budget}, {exact} tokens"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The tools a runtime offers its agents: a registry keyed by name whose definitions are
 //! listed in name order (so the prompt, and the provider's prompt cache, stay stable), and the
-//! built-in tools that need nothing but the runtime itself.
+//! built-in tools that need nothing but the runtime itself. A tool's definition is read once,
+//! when it is registered (or wrapped): every run offers it, and building its JSON schema anew
+//! each time was a measurable part of a turn.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,10 +14,24 @@ use crate::datetime::DateTimeTool;
 /// Whether an agent may see and call a tool (by its registered name): the tool policy.
 pub type ToolFilter = Arc<dyn Fn(&Agent, &str) -> bool + Send + Sync>;
 
+/// A registered tool and its definition.
+#[derive(Clone)]
+struct Registered {
+    tool: Arc<dyn Tool>,
+    definition: ToolDefinition,
+}
+
+impl Registered {
+    fn new(tool: Arc<dyn Tool>) -> Self {
+        let definition = tool.definition();
+        Self { tool, definition }
+    }
+}
+
 /// Tools by name.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
-    tools: BTreeMap<String, Arc<dyn Tool>>,
+    tools: BTreeMap<String, Registered>,
     /// Other names tools answer to; never offered to the model.
     aliases: BTreeMap<String, String>,
     filter: Option<ToolFilter>,
@@ -43,13 +59,15 @@ impl ToolRegistry {
     /// Adds a tool under the name its definition gives, replacing (and returning) a tool
     /// registered under that name before.
     pub fn register(&mut self, tool: Arc<dyn Tool>) -> Option<Arc<dyn Tool>> {
-        let name = tool.definition().name;
-        self.tools.insert(name, tool)
+        let registered = Registered::new(tool);
+        self.tools
+            .insert(registered.definition.name.clone(), registered)
+            .map(|replaced| replaced.tool)
     }
 
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
-        self.tools.get(name).cloned()
+        self.tools.get(name).map(|r| r.tool.clone())
     }
 
     /// Lets `alias` call the tool registered as `tool`.
@@ -64,8 +82,8 @@ impl ToolRegistry {
 
     /// Replaces every registered tool with `wrap(tool)` (e.g. to put guards around them).
     pub fn wrap_all(&mut self, wrap: impl Fn(Arc<dyn Tool>) -> Arc<dyn Tool>) {
-        for tool in self.tools.values_mut() {
-            *tool = wrap(tool.clone());
+        for registered in self.tools.values_mut() {
+            *registered = Registered::new(wrap(registered.tool.clone()));
         }
     }
 
@@ -89,13 +107,16 @@ impl ToolRegistry {
         self.tools
             .iter()
             .filter(|(name, _)| self.allows(agent, name))
-            .map(|(_, tool)| tool.definition())
+            .map(|(_, registered)| registered.definition.clone())
             .collect()
     }
 
     /// Definitions of every tool, sorted by name.
     pub fn definitions(&self) -> Vec<ToolDefinition> {
-        self.tools.values().map(|tool| tool.definition()).collect()
+        self.tools
+            .values()
+            .map(|registered| registered.definition.clone())
+            .collect()
     }
 
     /// Tool names, sorted.

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use goclaw_fake_llm::{FakeLlm, Reply};
 
 use crate::database::{Backend, Database, postgres_admin_dsn};
-use crate::load::{Transport, run_turns};
+use crate::load::{TURN_DEADLINE, Transport, run_turns};
 use crate::open_loop::{OpenLoad, OpenOutcome, run_open};
 use crate::process::{Launch, Server, stripped_size};
 use crate::report::{Figure, Report, TurnRow, Verdict, mb, ms, slope};
@@ -456,6 +456,19 @@ impl Bench {
             sessions: OPEN_SESSIONS,
             tag: format!("{backend}-open-{transport}"),
         };
+        // One turn first, so one-time set-up (the tokenizer's tables, prepared statements)
+        // is not counted against the load.
+        let warm = format!("{}-warm", load.tag);
+        run_turns(
+            &server.addr(),
+            &self.http,
+            transport,
+            1,
+            1,
+            TURN_DEADLINE,
+            &warm,
+        )
+        .await?;
         let cpu0 = server.cpu()?;
         let (calls0, fake0) = self.fake.served();
         let mut announced = false;

@@ -48,6 +48,32 @@ pub fn count_message_tokens(model: &str, messages: &[ChatMessage]) -> usize {
         .sum()
 }
 
+/// A number of tokens [`count_message_tokens`] never exceeds, for any model, found without
+/// running a tokenizer: every encoding used here spends at least one byte of text per token
+/// (BPE tokens are non-empty byte strings; the estimate is a third of the characters), so the
+/// text's length in bytes bounds its tokens.
+pub fn message_tokens_upper_bound(messages: &[ChatMessage]) -> usize {
+    messages
+        .iter()
+        .map(|message| {
+            PER_MESSAGE_OVERHEAD
+                + message
+                    .parts
+                    .iter()
+                    .map(|part| match part {
+                        ContentPart::Text { text } | ContentPart::Thinking { text, .. } => {
+                            text.len()
+                        }
+                        ContentPart::ToolCall(call) => {
+                            call.name.len() + call.arguments.to_string().len()
+                        }
+                        ContentPart::ToolResult { content, .. } => content.len(),
+                    })
+                    .sum::<usize>()
+        })
+        .sum()
+}
+
 /// Tokens of the tool definitions, counted as the JSON sent to the model.
 pub fn count_tool_tokens(model: &str, tools: &[ToolDefinition]) -> usize {
     if tools.is_empty() {
@@ -198,5 +224,45 @@ mod tests {
         let expected = (4 + 2) + (4 + count_tokens("gpt-4o", "read") + args);
         assert_eq!(count_message_tokens("gpt-4o", &messages), expected);
         assert_eq!(count_message_tokens("gpt-4o", &[]), 0);
+    }
+
+    #[test]
+    fn the_byte_bound_is_never_below_the_count() {
+        let texts = [
+            "",
+            "hello world",
+            "a",
+            "  leading and trailing spaces  ",
+            "äöü ß 東京 🦀🦀🦀",
+            "\u{200b}\u{200b}\u{200b}",
+            "What is the capital of France? Answer in one word.",
+            "fn main() { println!(\"{}\", 1 + 2); }",
+            "1234567890 3.14159 -42 0x1f",
+        ];
+        let call = ContentPart::ToolCall(ToolCall {
+            id: "c1".into(),
+            name: "read_file".into(),
+            arguments: json!({"path": "a.txt", "lines": [1, 2, 3]}),
+        });
+        for model in ["gpt-4o", "claude-sonnet-4-5", "llama3.3", "unknown"] {
+            for text in texts {
+                let messages = vec![
+                    ChatMessage::user(text),
+                    ChatMessage::assistant(text),
+                    ChatMessage {
+                        role: ChatRole::Assistant,
+                        parts: vec![call.clone()],
+                    },
+                ];
+                let counted = count_message_tokens(model, &messages);
+                let bound = message_tokens_upper_bound(&messages);
+                assert!(counted <= bound, "{model} {text:?}: {counted} > {bound}");
+            }
+        }
+        assert_eq!(message_tokens_upper_bound(&[]), 0);
+        assert_eq!(
+            message_tokens_upper_bound(&[ChatMessage::user("abc")]),
+            4 + 3
+        );
     }
 }

@@ -176,6 +176,26 @@ impl TraceRecorder {
     }
 }
 
+/// One record per trace: a run records its trace when it starts and again when it ends, and
+/// both usually land in the same batch. A later record replaces an earlier one of the same
+/// trace (each is the whole trace as it was then) at the earlier one's place, so the store
+/// writes each trace once and a parent still comes before the traces that name it.
+fn latest_versions(traces: Vec<Trace>) -> Vec<Trace> {
+    let mut kept: Vec<Trace> = Vec::with_capacity(traces.len());
+    let mut at: std::collections::HashMap<uuid::Uuid, usize> =
+        std::collections::HashMap::with_capacity(traces.len());
+    for trace in traces {
+        match at.get(&trace.id) {
+            Some(&i) => kept[i] = trace,
+            None => {
+                at.insert(trace.id, kept.len());
+                kept.push(trace);
+            }
+        }
+    }
+    kept
+}
+
 struct Flusher {
     rx: mpsc::Receiver<TraceRecord>,
     sink: Arc<dyn TraceSink>,
@@ -216,6 +236,7 @@ impl Flusher {
         if traces.is_empty() && spans.is_empty() {
             return false;
         }
+        let traces = latest_versions(traces);
         if let Err(error) = self.sink.write_batch(&traces, &spans).await {
             tracing::warn!(
                 error = %error,

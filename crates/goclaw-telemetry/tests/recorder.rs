@@ -1,7 +1,8 @@
 //! The trace recorder under a flood: with the flusher stuck in a slow store, `record` keeps
 //! returning (on a current-thread runtime, where a waiting `record` could never be released),
 //! the overflow is dropped and counted, `tracing: span buffer full` is logged, and what was
-//! accepted is written once the store answers again.
+//! accepted is written once the store answers again. A trace recorded twice before a flush
+//! (started, then ended) is written once, as it was last recorded.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -97,4 +98,56 @@ async fn a_full_buffer_drops_and_warns_without_blocking() {
     sink.gate.add_permits(100);
     recorder.shutdown().await;
     assert_eq!(*sink.written.lock().expect("lock"), 2 + 4);
+}
+
+/// A store that keeps every batch it is given.
+#[derive(Default)]
+struct KeepingSink {
+    batches: Mutex<Vec<(Vec<Trace>, usize)>>,
+}
+
+#[async_trait]
+impl TraceSink for KeepingSink {
+    async fn write_batch(&self, traces: &[Trace], spans: &[Span]) -> Result<(), StoreError> {
+        self.batches
+            .lock()
+            .expect("lock")
+            .push((traces.to_vec(), spans.len()));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_trace_recorded_twice_in_one_batch_is_written_once_as_last_recorded() {
+    let sink = Arc::new(KeepingSink::default());
+    let recorder = TraceRecorder::start(
+        sink.clone(),
+        None,
+        RecorderSettings {
+            capacity: 100,
+            flush_interval: Duration::from_secs(3600),
+        },
+        None,
+    );
+    let parent = Trace::start(Uuid::now_v7(), MASTER_TENANT_ID, "invoke_agent default");
+    let mut child = Trace::start(Uuid::now_v7(), MASTER_TENANT_ID, "invoke_agent helper");
+    child.parent_trace_id = Some(parent.id);
+    let mut parent_ended = parent.clone();
+    parent_ended.status = "ok".to_owned();
+    parent_ended.span_count = 1;
+    recorder.record(TraceRecord::Trace(parent.clone()));
+    recorder.record(TraceRecord::Trace(child.clone()));
+    recorder.record(span(parent.id));
+    recorder.record(TraceRecord::Trace(parent_ended.clone()));
+    recorder.shutdown().await;
+
+    let batches = sink.batches.lock().expect("lock");
+    assert_eq!(batches.len(), 1, "one flush at shutdown");
+    let (traces, spans) = &batches[0];
+    assert_eq!(*spans, 1);
+    assert_eq!(
+        traces,
+        &vec![parent_ended, child],
+        "the parent once, in its first place, as it was last recorded"
+    );
 }

@@ -6,6 +6,12 @@ use clap::Parser;
 
 mod environ;
 
+// A turn allocates a few thousand short-lived objects across the tokio workers; mimalloc's
+// thread-local free lists cost about a third of glibc malloc's instructions for that pattern
+// (docs/benchmarks.md, "Turn path").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Inside a native sandbox: finish its set-up and become the command (never returns on
     // success). Kept out of `--help`: only the gateway itself runs it.

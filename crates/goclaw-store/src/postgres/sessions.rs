@@ -85,33 +85,36 @@ impl SessionStore for PostgresStore {
         if agent.is_some_and(|a| a.tenant_id != tenant) {
             return Err(StoreError::NotFound("agent"));
         }
-        sqlx::query(
+        // Nearly every turn finds its session: one read instead of an insert that conflicts.
+        if let Some(session) = self.find(tenant, key).await? {
+            return Ok(session);
+        }
+        let sql = format!(
             "INSERT INTO sessions (id, tenant_id, session_key, agent_id, user_id, channel) \
              VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id, session_key) DO NOTHING",
-        )
-        .bind(SessionId::generate().as_uuid())
-        .bind(tenant.as_uuid())
-        .bind(key.as_str())
-        .bind(agent.map(|a| a.id.as_uuid()))
-        .bind(user_id)
-        .bind(channel)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error_with_parent(e, "session", "tenant or agent"))?;
-        self.get(tenant, key).await
+             ON CONFLICT (tenant_id, session_key) DO NOTHING RETURNING {COLUMNS}"
+        );
+        let created = sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(SessionId::generate().as_uuid())
+            .bind(tenant.as_uuid())
+            .bind(key.as_str())
+            .bind(agent.map(|a| a.id.as_uuid()))
+            .bind(user_id)
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error_with_parent(e, "session", "tenant or agent"))?;
+        match created {
+            Some(row) => row.try_into(),
+            // Created by someone else since the read above.
+            None => self.get(tenant, key).await,
+        }
     }
 
     async fn get(&self, tenant: TenantId, key: &SessionKey) -> Result<Session, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = $1 AND session_key = $2");
-        sqlx::query_as::<_, SessionRow>(&sql)
-            .bind(tenant.as_uuid())
-            .bind(key.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(e, "session"))?
-            .try_into()
+        self.find(tenant, key)
+            .await?
+            .ok_or(StoreError::NotFound("session"))
     }
 
     async fn list(
@@ -259,6 +262,26 @@ impl SessionStore for PostgresStore {
         .await
         .map_err(|e| store_error(e, "session"))?;
         found(done.rows_affected())
+    }
+}
+
+impl PostgresStore {
+    /// The session `key` of `tenant`, if there is one.
+    async fn find(
+        &self,
+        tenant: TenantId,
+        key: &SessionKey,
+    ) -> Result<Option<Session>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = $1 AND session_key = $2");
+        sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(tenant.as_uuid())
+            .bind(key.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "session"))?
+            .map(Session::try_from)
+            .transpose()
     }
 }
 

@@ -86,34 +86,37 @@ impl SessionStore for SqliteStore {
         if agent.is_some_and(|a| a.tenant_id != tenant) {
             return Err(StoreError::NotFound("agent"));
         }
+        // Nearly every turn finds its session: one read, and no write lock taken for nothing.
+        if let Some(session) = self.find(tenant, key).await? {
+            return Ok(session);
+        }
         let sql = format!(
             "INSERT INTO sessions \
              (id, tenant_id, session_key, agent_id, user_id, channel, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, {NOW}, {NOW}) \
-             ON CONFLICT (tenant_id, session_key) DO NOTHING"
+             ON CONFLICT (tenant_id, session_key) DO NOTHING RETURNING {COLUMNS}"
         );
-        sqlx::query(&sql)
+        let created = sqlx::query_as::<_, SessionRow>(&sql)
             .bind(SessionId::generate().to_string())
             .bind(tenant.to_string())
             .bind(key.as_str())
             .bind(agent.map(|a| a.id.to_string()))
             .bind(user_id)
             .bind(channel)
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(|e| store_error_with_parent(e, "session", "tenant or agent"))?;
-        self.get(tenant, key).await
+        match created {
+            Some(row) => row.try_into(),
+            // Created by someone else since the read above.
+            None => self.get(tenant, key).await,
+        }
     }
 
     async fn get(&self, tenant: TenantId, key: &SessionKey) -> Result<Session, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = ? AND session_key = ?");
-        sqlx::query_as::<_, SessionRow>(&sql)
-            .bind(tenant.to_string())
-            .bind(key.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(e, "session"))?
-            .try_into()
+        self.find(tenant, key)
+            .await?
+            .ok_or(StoreError::NotFound("session"))
     }
 
     async fn list(
@@ -267,6 +270,25 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(|e| store_error(e, "session"))?;
         found(done.rows_affected())
+    }
+}
+
+impl SqliteStore {
+    /// The session `key` of `tenant`, if there is one.
+    async fn find(
+        &self,
+        tenant: TenantId,
+        key: &SessionKey,
+    ) -> Result<Option<Session>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = ? AND session_key = ?");
+        sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(tenant.to_string())
+            .bind(key.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "session"))?
+            .map(Session::try_from)
+            .transpose()
     }
 }
 
