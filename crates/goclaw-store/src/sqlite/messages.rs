@@ -74,14 +74,17 @@ pub(super) async fn append_on(
         .await
         .map_err(db_error)?
         .ok_or(StoreError::NotFound("session"))?;
-    let insert = format!(
-        "INSERT INTO messages \
+    // The row is built from what is inserted rather than read back: `RETURNING` costs SQLite a
+    // temporary table per statement, and decoding the row parsed the JSON just written. The
+    // time is taken here, in the format `NOW` writes, from the same clock.
+    let created_at = now_text();
+    let id = MessageId::generate();
+    let insert = "INSERT INTO messages \
          (id, tenant_id, session_id, seq, role, content, tool_calls, tool_call_id, metadata, \
           created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW}) RETURNING {COLUMNS}"
-    );
-    let row: MessageRow = sqlx::query_as(&insert)
-        .bind(MessageId::generate().to_string())
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlx::query(insert)
+        .bind(id.to_string())
         .bind(&tenant_id)
         .bind(session.to_string())
         .bind(seq)
@@ -90,14 +93,33 @@ pub(super) async fn append_on(
         .bind(json_text(&message.tool_calls))
         .bind(&message.tool_call_id)
         .bind(metadata.to_string())
-        .fetch_one(&mut *conn)
+        .bind(&created_at)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
+    let appended = Message {
+        id,
+        session_id: session,
+        seq,
+        role: message.role,
+        content: message.content,
+        tool_calls: message.tool_calls,
+        tool_call_id: message.tool_call_id,
+        metadata,
+        created_at: parse_time("messages", &created_at)?,
+    };
     let session = AppendedTo {
         tenant_id,
         session_key,
     };
-    Ok((row.try_into()?, session))
+    Ok((appended, session))
+}
+
+/// The current time as `NOW` writes it: ISO-8601 UTC with milliseconds.
+fn now_text() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 #[async_trait]
