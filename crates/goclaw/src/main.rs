@@ -6,9 +6,10 @@ use clap::Parser;
 
 mod environ;
 
-// A turn allocates a few thousand short-lived objects across the tokio workers; mimalloc's
-// thread-local free lists cost about a third of glibc malloc's instructions for that pattern
-// (docs/benchmarks.md, "Turn path").
+// A turn allocates a few thousand short-lived objects across the tokio workers; mimalloc
+// spends about a fifth of glibc malloc's instructions on them. The `override` feature gives
+// SQLite (C) the same allocator; `no_thp` keeps idle memory down (docs/benchmarks.md,
+// "Turn path").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
