@@ -2,12 +2,15 @@
 //! session, idempotency key and text each turn has) and the ledger of what each turn's client
 //! saw before the gateway died — acknowledged or not, its run, its answer or error.
 
-#![allow(dead_code)]
-
 pub mod http;
+pub mod stored;
 pub mod ws;
 
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
+
+/// What the model answers the first wave with.
+pub const FAST_ANSWER: &str = "answered before the crash";
 
 /// How a turn reaches the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,18 @@ impl Ledger {
     pub fn new(turns: Vec<PlannedTurn>) -> Self {
         let seen = Mutex::new(vec![Seen::default(); turns.len()]);
         Self { turns, seen }
+    }
+
+    /// Planned turns by session key.
+    pub fn sessions(&self) -> BTreeMap<&str, Vec<usize>> {
+        let mut sessions: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (turn, planned) in self.turns.iter().enumerate() {
+            sessions
+                .entry(planned.session_key.as_str())
+                .or_default()
+                .push(turn);
+        }
+        sessions
     }
 
     /// What has been seen so far, by turn.
