@@ -11,10 +11,6 @@ use uuid::Uuid;
 
 use crate::hub::EventHub;
 
-/// How many events a consumer may fall behind before its stream fails
-/// (`gateway.event_buffer` by default).
-pub const EVENT_CAPACITY: usize = 4096;
-
 /// Longest tool result, in characters, carried by a [`AgentEventKind::ToolResult`] event.
 pub const TOOL_RESULT_EVENT_CHARS: usize = 1000;
 

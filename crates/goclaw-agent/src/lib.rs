@@ -47,7 +47,7 @@ pub use context_files::{
 };
 pub use datetime::DateTimeTool;
 pub use error::RuntimeError;
-pub use events::{AgentEvent, AgentEventKind, EVENT_CAPACITY, RunId, TOOL_RESULT_EVENT_CHARS};
+pub use events::{AgentEvent, AgentEventKind, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;
 pub use history::{INTERRUPTED_TOOL_RESULT, SUMMARY_ACK, SUMMARY_PREFIX};
 pub use hub::{Detail, EventWatch, RunEvents, SharedEvent, StreamError, WatchScope};

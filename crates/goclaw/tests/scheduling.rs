@@ -116,15 +116,25 @@ both_backends!(
 );
 
 both_backends!(
-    debounce_merges_quick_messages_into_one_run,
+    messages_sent_during_a_run_merge_into_the_next,
     "{ gateway: { inbound_debounce_ms: 400 } }",
     &[],
     |app: TestApp| async move {
-        app.llm.push(Reply::text("one answer for all three"));
+        app.llm
+            .push(Reply::text("first answer").first_byte_delay(Duration::from_millis(500)));
+        app.llm.push(Reply::text("one answer for both"));
         let mut ws = app.ws_connect("debounce-user").await;
         let key = "agent:default:ws:direct:debounce";
+        // An interactive turn on an idle session starts at once, debounce or not.
+        let first = ws
+            .request(
+                "chat.send",
+                json!({ "message": "first", "sessionKey": key }),
+            )
+            .await;
+        ws.wait_agent_event("run.started").await;
         let mut ids = Vec::new();
-        for message in ["first", "second", "third"] {
+        for message in ["second", "third"] {
             ids.push(
                 ws.request(
                     "chat.send",
@@ -133,22 +143,18 @@ both_backends!(
                 .await,
             );
         }
+        let res = ws.response(&first).await;
+        assert_eq!(res["payload"]["content"], "first answer", "{res}");
         let mut run_ids = Vec::new();
         for id in &ids {
             let res = ws.response(id).await;
-            assert_eq!(
-                res["payload"]["content"], "one answer for all three",
-                "{res}"
-            );
+            assert_eq!(res["payload"]["content"], "one answer for both", "{res}");
             run_ids.push(res["payload"]["runId"].clone());
         }
-        assert!(
-            run_ids.windows(2).all(|w| w[0] == w[1]),
-            "one run: {run_ids:?}"
-        );
-        assert_eq!(app.llm.request_count(), 1);
-        let body = app.llm.requests()[0].body.to_string();
-        for message in ["first", "second", "third"] {
+        assert_eq!(run_ids[0], run_ids[1], "one run answers both");
+        assert_eq!(app.llm.request_count(), 2);
+        let body = app.llm.requests()[1].body.to_string();
+        for message in ["second", "third"] {
             assert!(body.contains(message), "the run saw {message}: {body}");
         }
     }

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -34,6 +34,9 @@ use super::schemas::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest,
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
 use crate::turns::{self, Admission, Refusal};
+
+/// The response header naming the run that answers.
+const RUN_ID_HEADER: &str = "x-goclaw-run-id";
 
 /// Longest `user`: its session key (`agent:<agent>:http:<user>`) stays within 500 bytes.
 const MAX_USER_CHARS: usize = 100;
@@ -141,7 +144,8 @@ fn session_for(
             content(
                 (ChatCompletion = "application/json"),
                 (ChatCompletionEvent = "text/event-stream"),
-            )),
+            ),
+            headers(("X-GoClaw-Run-Id" = String, description = "The run that answers (the first request's run for a retried `Idempotency-Key`)"))),
         (status = 400, description = "Invalid input (no user message with text, a bad agent key or idempotency key, a blocked prompt injection)", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
@@ -229,13 +233,14 @@ pub async fn create(
         .map_err(refusal)?;
     let completion_id = format!("chatcmpl-{}", &Uuid::new_v4().simple().to_string()[..12]);
 
+    let run_id = HeaderValue::from_str(&turn.run_id.to_string()).map_err(ApiError::internal)?;
     if request.stream {
         let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
         let frames = stream_frames(turn.events, completion_id, model_name, include_usage);
-        return Ok(Sse::new(frames).into_response());
+        return Ok(([(RUN_ID_HEADER, run_id)], Sse::new(frames)).into_response());
     }
     let answer = turns::answer(turn.events.outcome().await).map_err(refusal)?;
-    Ok(Json(json!({
+    let body = Json(json!({
         "id": completion_id,
         "object": "chat.completion",
         "created": now_secs(),
@@ -246,8 +251,8 @@ pub async fn create(
             "finish_reason": "stop",
         }],
         "usage": openai_usage(&answer.usage),
-    }))
-    .into_response())
+    }));
+    Ok(([(RUN_ID_HEADER, run_id)], body).into_response())
 }
 
 /// A refused or failed turn as an HTTP error.

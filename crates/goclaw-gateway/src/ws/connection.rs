@@ -217,7 +217,9 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                 match message {
                     Message::Text(text) => {
                         let was_authenticated = conn.principal().is_some();
-                        handle_text(&mut conn, text.as_str()).await;
+                        // Boxed: the dispatch of any method is a large future, and an idle
+                        // connection should not carry room for it.
+                        Box::pin(handle_text(&mut conn, text.as_str())).await;
                         if !was_authenticated && conn.principal().is_some() {
                             authenticated = true;
                             events = conn

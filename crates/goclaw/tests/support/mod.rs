@@ -159,6 +159,23 @@ impl Server {
         joined(&self.stdout)
     }
 
+    /// Kills the process with SIGKILL — no shutdown, nothing flushed — and waits until it is
+    /// gone; returns how it ended.
+    pub async fn kill(mut self) -> std::process::ExitStatus {
+        self.child
+            .start_kill()
+            .expect("sending SIGKILL to the gateway");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the gateway is gone within 30 s of SIGKILL")
+            .expect("waiting for the gateway")
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        joined(&self.stderr)
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns its exit code.
     pub async fn terminate(mut self) -> (Option<i32>, String, String) {
         let pid = self.child.id().expect("running child has a pid");
