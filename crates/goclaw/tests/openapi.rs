@@ -215,6 +215,47 @@ async fn documentation_is_public_and_errors_have_the_documented_shape() {
 }
 
 /// Whether schemathesis runs (`python3 -m schemathesis.cli`); under `CI=true` it must.
+/// Every integer bound in `value` that its declared format cannot hold, as JSON paths.
+fn bounds_beyond_format(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("int32") {
+                let beyond = |key: &str| {
+                    map.get(key)
+                        .and_then(Value::as_f64)
+                        .is_some_and(|v| v > f64::from(i32::MAX) || v < f64::from(i32::MIN))
+                };
+                if beyond("maximum") || beyond("minimum") {
+                    found.push(path.to_owned());
+                }
+            }
+            for (key, child) in map {
+                bounds_beyond_format(child, &format!("{path}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                bounds_beyond_format(child, &format!("{path}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A field documented `int32` with a bound past `i32` makes fuzzers send values the server
+/// rightly accepts, and report them as accepted invalid input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integer_bounds_fit_their_format() {
+    let app = app().await;
+    let spec = spec(&app).await;
+    let mut found = Vec::new();
+    bounds_beyond_format(&spec, "", &mut found);
+    assert!(
+        found.is_empty(),
+        "int32 fields with bounds beyond int32: {found:?}"
+    );
+}
+
 fn schemathesis_available() -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-m", "schemathesis.cli", "--version"])

@@ -24,6 +24,9 @@ app_test!(
             "sessions_send",
             json!({ "session_key": first, "message": "note from the second session" }),
         ));
+        // The note's turn starts at once (an interactive channel), so it and the rest of this
+        // run ask the model concurrently: either may take either answer.
+        app.llm.push(Reply::text("forwarded"));
         app.llm.push(Reply::text("forwarded"));
         let reply = ws
             .call_ok(

@@ -155,8 +155,9 @@ pub struct AgentFields {
     pub max_tool_iterations: Option<i64>,
     pub workspace: Option<String>,
     pub restrict_to_workspace: Option<bool>,
-    /// Kept in `other_config`.
-    #[schema(minimum = 0, maximum = 4_294_967_295_u64)]
+    /// Kept in `other_config`. Documented as `int64`: every `u32` is valid, which `int32`
+    /// would deny.
+    #[schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub max_tokens: Option<u32>,
     /// Kept in `other_config`.
     #[schema(minimum = 0.0, maximum = 2.0)]
