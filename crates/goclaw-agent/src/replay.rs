@@ -24,13 +24,12 @@ pub(crate) fn check_key(key: &str) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// The turn an idempotency key named, as a handle: the live run's stream if it is still
-/// going here, else a stream holding only how it ended.
+/// The turn an idempotency key named, as a handle whose stream holds only how its run ends:
+/// the live run's terminal event if it is still going here, else the ending from the store.
 pub(crate) async fn resume(
     services: &Services,
     input: &ChatInput,
     turn: Turn,
-    detail: Detail,
 ) -> Result<TurnHandle, RuntimeError> {
     let store = services.store.as_ref();
     let run_id = RunId::from_uuid(turn.run_id);
@@ -47,8 +46,14 @@ pub(crate) async fn resume(
         .into_iter()
         .next()
         .ok_or(goclaw_core::StoreError::NotFound("message"))?;
+    // A retry joins a run that may have streamed already: it gets the ending only (whose
+    // answer is whole), never a stream that starts mid-answer.
     let live = (!turn.status.is_terminal())
-        .then(|| services.events.subscribe_run(run_id, turn.seq, detail))
+        .then(|| {
+            services
+                .events
+                .subscribe_run(run_id, turn.seq, Detail::Outcome)
+        })
         .flatten();
     let events = match live {
         Some(events) => events,

@@ -197,8 +197,8 @@ impl Runtime {
     /// before the run can emit anything.
     ///
     /// A retried request (the same `idempotency_key` from the same tenant and user) gets the
-    /// first request's turn back — its run if still going, else how it ended — and starts
-    /// nothing.
+    /// first request's turn back — a stream of how its run ends (whole, never joined
+    /// mid-answer), from the live run or the store — and starts nothing.
     pub async fn start_turn(
         &self,
         input: ChatInput,
@@ -216,7 +216,7 @@ impl Runtime {
                 .by_idempotency_key(input.tenant_id, &input.user_id, key)
                 .await?
             {
-                return replay::resume(services, &input, turn, detail).await;
+                return replay::resume(services, &input, turn).await;
             }
         }
         let truncated = truncate_message(&input.message, services.limits.max_message_chars);
@@ -345,7 +345,7 @@ impl Runtime {
                     .by_idempotency_key(input.tenant_id, &input.user_id, key)
                     .await?
                     .ok_or(StoreError::NotFound("turn"))?;
-                replay::resume(services, &input, turn, detail).await
+                replay::resume(services, &input, turn).await
             }
         }
     }

@@ -111,6 +111,13 @@ store_test!(
         };
         let first = h.start_turn(keyed("hello")).await;
         assert!(!first.replayed);
+        // A streaming retry of a live run gets only its ending, never a stream joined mid-answer.
+        let mut streaming = h
+            .runtime
+            .start_turn(keyed("hello"), Detail::All)
+            .await
+            .expect("retry");
+        assert!(streaming.replayed);
         // Retried while the run is going: the same run, nothing new stored.
         let retry = h.start_turn(keyed("hello")).await;
         assert!(retry.replayed);
@@ -120,6 +127,13 @@ store_test!(
         h.provider.release(1);
         assert_eq!(completed(&outcome(first).await), "ok");
         assert_eq!(completed(&outcome(retry).await), "ok");
+        let only = tokio::time::timeout(DEADLINE, streaming.events.recv())
+            .await
+            .expect("an event")
+            .expect("no stream error")
+            .expect("the ending");
+        assert_eq!(only.kind.name(), "run.completed");
+        assert!(streaming.events.recv().await.expect("ended").is_none());
         // Retried after the end: how it ended, from the store.
         let late = h
             .start_turn(keyed("a different text changes nothing"))
