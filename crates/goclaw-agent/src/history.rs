@@ -62,13 +62,21 @@ fn reply_to(message: &Message) -> impl Iterator<Item = i64> + '_ {
         .filter_map(Value::as_i64)
 }
 
-/// Metadata of the message that records a failed run in its transcript: shown to people,
-/// never to the model (the messages the run failed to answer stay unanswered).
-pub(crate) fn failure_metadata(run_id: &str, reply_to: &[i64], error: &str) -> Value {
-    json!({ "run_id": run_id, "reply_to": reply_to, "failed": true, "error": error })
+/// How a failed run's turns end: `failed`, with a message in the transcript that records the
+/// error — shown to people, never to the model (the messages the run failed to answer stay
+/// unanswered).
+pub(crate) fn failed_turns(run_id: &str, reply_to: &[i64], error: &str) -> goclaw_core::TurnEnd {
+    let mut message = goclaw_core::NewMessage::text(Role::Assistant, error);
+    message.metadata =
+        json!({ "run_id": run_id, "reply_to": reply_to, "failed": true, "error": error });
+    goclaw_core::TurnEnd {
+        status: goclaw_core::TurnStatus::Failed,
+        error: Some(error.to_owned()),
+        message: Some(message),
+    }
 }
 
-/// Whether `message` records a failed run (see [`failure_metadata`]).
+/// Whether `message` records a failed run (see [`failed_turns`]).
 pub(crate) fn is_failure_record(message: &Message) -> bool {
     message
         .metadata

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use goclaw_core::{NewMessage, Role, Store, TurnEnd, TurnStatus};
+use goclaw_core::Store;
 
 use crate::error::RuntimeError;
 use crate::history;
@@ -35,14 +35,7 @@ pub(crate) async fn fail_unfinished(store: &dyn Store) -> Result<usize, RuntimeE
                 .push(turn.seq);
         }
         for ((session, run), seqs) in runs {
-            let mut message = NewMessage::text(Role::Assistant, INTERRUPTED_REASON);
-            message.metadata =
-                history::failure_metadata(&run.to_string(), &seqs, INTERRUPTED_REASON);
-            let end = TurnEnd {
-                status: TurnStatus::Failed,
-                error: Some(INTERRUPTED_REASON.to_owned()),
-                message: Some(message),
-            };
+            let end = history::failed_turns(&run.to_string(), &seqs, INTERRUPTED_REASON);
             store.turns().finish_run(session, run, end).await?;
             tracing::warn!(session_id = %session, run_id = %run, turns = seqs.len(), "turn.interrupted: unfinished turns from the last run failed");
             ended += seqs.len();

@@ -209,13 +209,7 @@ async fn fail(
         "run failed"
     );
     if let Some(session) = session {
-        let mut message = NewMessage::text(Role::Assistant, error.clone());
-        message.metadata = history::failure_metadata(&plan.run_id.to_string(), &plan.seqs, &error);
-        let end = TurnEnd {
-            status: TurnStatus::Failed,
-            error: Some(error.clone()),
-            message: Some(message),
-        };
+        let end = history::failed_turns(&plan.run_id.to_string(), &plan.seqs, &error);
         let recorded = services
             .store
             .turns()

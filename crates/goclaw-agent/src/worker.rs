@@ -277,13 +277,7 @@ async fn record_failure(
 ) {
     let store = services.store.as_ref();
     let seqs: Vec<i64> = pending.messages.iter().map(|m| m.seq).collect();
-    let mut message = NewMessage::text(Role::Assistant, error);
-    message.metadata = history::failure_metadata(&pending.run_id.to_string(), &seqs, error);
-    let end = TurnEnd {
-        status: TurnStatus::Failed,
-        error: Some(error.to_owned()),
-        message: Some(message),
-    };
+    let end = history::failed_turns(&pending.run_id.to_string(), &seqs, error);
     let result = match store.sessions().get(session.tenant, &session.key).await {
         Ok(found) => store
             .turns()
