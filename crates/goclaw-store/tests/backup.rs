@@ -1,6 +1,7 @@
 //! Portable backups on both engines: every table filled, backed up, wiped and restored to the
-//! same contents; SQLite and PostgreSQL restoring each other's backups; and every refusal
-//! (newer format, other schema, damaged file, non-empty database) leaving the database as it was.
+//! same contents, also into a database with no schema (which the restore creates); SQLite and
+//! PostgreSQL restoring each other's backups; and every refusal (newer format, other schema,
+//! damaged file, non-empty database) leaving the database as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +10,8 @@ use goclaw_core::{
     TurnEnd, TurnStatus, Usage,
 };
 use goclaw_store::archive::{self, ArchiveError, NoProgress, RestoreOptions};
-use goclaw_store::database_test;
 use goclaw_store::testing::TestDatabase;
+use goclaw_store::{SchemaState, database_test, migrations};
 use serde_json::{Value, json};
 
 const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
@@ -500,6 +501,95 @@ database_test!(
             .await
             .expect("restore into fresh");
         assert_eq!(contents(&fresh).await, before);
+
+        // A database with no schema at all gets every migration, in the restore's transaction.
+        let new = TestDatabase::new(db.backend()).await.expect("db");
+        assert_eq!(new.migrator().status().await.expect("status").current, None);
+        let summary = archive::restore(
+            new.opened(),
+            &path,
+            RestoreOptions::default(),
+            &mut NoProgress,
+        )
+        .await
+        .expect("restore into a database with no schema");
+        let every: Vec<i64> = migrations(db.backend()).iter().map(|m| m.version).collect();
+        let applied: Vec<i64> = summary.created_schema.iter().map(|m| m.version).collect();
+        assert_eq!(applied, every);
+        let status = new.migrator().status().await.expect("status");
+        assert_eq!(status.state, SchemaState::UpToDate);
+        assert_eq!(contents(&new).await, before);
+
+        // Restoring again into that (now populated) database creates nothing.
+        let summary = archive::restore(
+            new.opened(),
+            &path,
+            RestoreOptions { replace: true },
+            &mut NoProgress,
+        )
+        .await
+        .expect("restore again");
+        assert!(summary.created_schema.is_empty());
+    }
+);
+
+database_test!(
+    a_failed_restore_leaves_a_new_database_without_schema,
+    |db: TestDatabase| async move {
+        let source = migrated(TestDatabase::new(db.backend()).await.expect("db")).await;
+        fill(&source).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = backup(&source, dir.path(), "b.jsonl").await;
+
+        // Cut before the trailer: the rows go in, then the restore fails and rolls back.
+        let cut = edited(&path, "cut.jsonl", |lines| {
+            lines.pop();
+        });
+        let error = restore(&db, &cut, false).await.expect_err("cut file");
+        assert!(matches!(error, ArchiveError::Damaged(_)), "{error}");
+        // Another schema version than this binary creates.
+        let newer = edited(&path, "newer.jsonl", |lines| {
+            lines[0]["schema_version"] = serde_json::json!(9999);
+        });
+        let error = restore(&db, &newer, false).await.expect_err("newer schema");
+        assert!(
+            matches!(
+                error,
+                ArchiveError::NewDatabaseMismatch { backup: 9999, .. }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("newer goclaw"), "{error}");
+
+        let status = db.migrator().status().await.expect("status");
+        assert_eq!(status.current, None, "no schema was left behind");
+        let tables = match db.backend() {
+            StoreBackend::Sqlite => {
+                let pool = db.sqlite_pool().expect("SQLite");
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_one(pool)
+                .await
+                .expect("count tables")
+            }
+            StoreBackend::Postgres => {
+                let pool = db.postgres_pool().expect("PostgreSQL");
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .fetch_one(pool)
+                .await
+                .expect("count tables")
+            }
+        };
+        assert_eq!(tables, 0, "the database is as empty as it was");
+
+        restore(&db, &path, false)
+            .await
+            .expect("the intact backup restores");
+        assert_eq!(contents(&db).await, contents(&source).await);
     }
 );
 

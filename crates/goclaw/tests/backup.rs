@@ -1,6 +1,7 @@
 //! `goclaw backup` and `goclaw restore` run as the real executable on the embedded SQLite
 //! database: summaries, file mode, refusals with one-line errors and non-zero exits, and a
-//! restore that puts back exactly what was backed up — also from PostgreSQL into SQLite.
+//! restore that puts back exactly what was backed up — also from PostgreSQL into a new SQLite data
+//! dir and into a new PostgreSQL database, whose schema the restore creates.
 
 mod support;
 
@@ -173,9 +174,70 @@ async fn postgres_backup_restores_into_sqlite() {
     );
     assert!(!out.stderr.contains(&dsn), "{}", out.stderr);
 
-    let out = Goclaw::new(dir).args(&["upgrade"]).run().await;
-    assert!(out.success, "{out:?}");
+    // A new machine: an empty data dir, no `upgrade` — the restore creates the schema.
     let out = Goclaw::new(dir).args(&["restore", "pg.jsonl"]).run().await;
     assert!(out.success, "{out:?}");
+    let created = created_schema_line(StoreBackend::Sqlite);
+    let db_path = default_db(dir);
+    assert_eq!(
+        out.stdout.trim(),
+        format!(
+            "the SQLite database {} {created}\nrestored 2 rows into 14 tables from pg.jsonl",
+            db_path.display()
+        )
+    );
     assert_eq!(agent_keys(dir).await, ["alpha"]);
+    let out = Goclaw::new(dir).args(&["upgrade", "--status"]).run().await;
+    assert!(out.success && out.stdout.contains("UP TO DATE"), "{out:?}");
+
+    // And a new, empty PostgreSQL database.
+    let Some(empty) = goclaw_store::testing::TestDatabase::new(StoreBackend::Postgres).await else {
+        return;
+    };
+    let StoreOptions::Postgres(options) = empty.options() else {
+        panic!("a PostgreSQL test database");
+    };
+    let empty_dsn = options.expose_dsn().to_owned();
+    let out = Goclaw::new(dir)
+        .env("GOCLAW_POSTGRES_DSN", &empty_dsn)
+        .args(&["restore", "pg.jsonl"])
+        .run()
+        .await;
+    assert!(out.success, "{out:?}");
+    assert_eq!(
+        out.stdout.trim(),
+        format!(
+            "the PostgreSQL database (GOCLAW_POSTGRES_DSN) {}\n\
+             restored 2 rows into 14 tables from pg.jsonl",
+            created_schema_line(StoreBackend::Postgres)
+        )
+    );
+    assert!(!out.stdout.contains(&empty_dsn), "{}", out.stdout);
+    let keys: Vec<String> = empty
+        .store()
+        .agents()
+        .list(MASTER_TENANT_ID)
+        .await
+        .expect("list agents")
+        .into_iter()
+        .map(|a| a.agent_key.to_string())
+        .collect();
+    assert_eq!(keys, ["alpha"]);
+}
+
+/// What `restore` prints after the database's name when it had to create the schema.
+fn created_schema_line(backend: StoreBackend) -> String {
+    let all = goclaw_store::migrations(backend);
+    let (first, last) = (
+        all.first().expect("migrations"),
+        all.last().expect("migrations"),
+    );
+    format!(
+        "had no schema: applied migrations {}–{} ({} in all, schema version {}) in the \
+         restore's transaction",
+        first.version,
+        last.version,
+        all.len(),
+        last.version
+    )
 }

@@ -150,6 +150,7 @@ fn check_json_matches_text(json: &serde_json::Value, text: &str, production: boo
             ("pass", true) => "PASS".to_owned(),
             ("fail", _) => "FAIL".to_owned(),
             ("warn", false) => "warn".to_owned(),
+            ("unused", false) => "unused".to_owned(),
             (other, true) => other.to_ascii_uppercase(),
             (other, false) => panic!("unexpected doctor status {other}"),
         };
@@ -382,10 +383,16 @@ async fn production_audit_passes_the_recommended_setup() {
         "agents.defaults.restrict_to_workspace",
         "log format",
         "GOCLAW_AUTO_UPGRADE",
-        "lanes",
+        "GOCLAW_LANE_MAIN",
     ] {
         assert_item(out, "PASS", name, "");
     }
+    assert_item(
+        out,
+        "UNUSED",
+        "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE, GOCLAW_LANE_CRON",
+        "nothing to do",
+    );
     assert_item(
         out,
         "MANUAL",
@@ -545,4 +552,108 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
     );
     assert_item(out, "WARN", "database engine", "set GOCLAW_POSTGRES_DSN");
     assert!(!out.contains(":pw@"), "DSN printed: {out}");
+}
+
+/// Channel credentials and lane sizes for features this version does not have.
+const UNUSED_SETTINGS: [(&str, &str); 9] = [
+    ("GOCLAW_TELEGRAM_TOKEN", "123456:telegram-token-abcdefgh"),
+    ("GOCLAW_DISCORD_TOKEN", "discord-token-abcdefghijkl"),
+    ("GOCLAW_SLACK_BOT_TOKEN", "xoxb-slack-bot-abcdefgh"),
+    ("GOCLAW_SLACK_APP_TOKEN", "xapp-slack-app-abcdefgh"),
+    ("GOCLAW_ZALO_TOKEN", "zalo-token-abcdefghijkl"),
+    ("GOCLAW_WHATSAPP_BRIDGE_URL", "ws://127.0.0.1:3001"),
+    ("GOCLAW_LANE_SUBAGENT", "7"),
+    ("GOCLAW_LANE_DELEGATE", "8"),
+    ("GOCLAW_LANE_CRON", "9"),
+];
+
+#[tokio::test]
+async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() {
+    let home = home();
+    let goclaw = UNUSED_SETTINGS
+        .iter()
+        .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
+        .env("GOCLAW_SANDBOX_MODE", "off");
+    let done = goclaw.args(&["doctor", "--json"]).run().await;
+    let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("one JSON document");
+    let checks = report["checks"].as_array().expect("checks");
+    let channels: Vec<&serde_json::Value> = checks
+        .iter()
+        .filter(|c| c["section"] == "channels")
+        .collect();
+    let names: Vec<&str> = channels.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["telegram", "discord", "slack", "zalo", "whatsapp"],
+        "{report:#}"
+    );
+    for check in &channels {
+        assert_eq!(check["status"], "unused", "{check:#}");
+        let detail = check["detail"].as_str().expect("detail");
+        assert!(
+            detail.ends_with("configured, not used by this version"),
+            "{check:#}"
+        );
+    }
+    // Masked as ever.
+    let slack = channels
+        .iter()
+        .find(|c| c["name"] == "slack")
+        .expect("slack");
+    assert!(
+        !slack.to_string().contains("xoxb-slack-bot-abcdefgh"),
+        "{slack}"
+    );
+    let text = UNUSED_SETTINGS
+        .iter()
+        .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
+        .env("GOCLAW_SANDBOX_MODE", "off")
+        .args(&["doctor"])
+        .run()
+        .await;
+    assert!(
+        text.stdout
+            .contains("  unused telegram: enabled, token 1234"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("5 not used by this version"),
+        "{}",
+        text.stdout
+    );
+    check_json_matches_text(&report, &text.stdout, false);
+
+    // The production audit: only the main lane passes.
+    let done = UNUSED_SETTINGS
+        .iter()
+        .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
+        .args(&["doctor", "--production", "--json"])
+        .run()
+        .await;
+    let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("one JSON document");
+    let checks = report["checks"].as_array().expect("checks");
+    let lane = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"].as_str().is_some_and(|n| n.contains(name)))
+            .unwrap_or_else(|| panic!("no {name} check: {report:#}"))
+            .clone()
+    };
+    assert_eq!(lane("GOCLAW_LANE_MAIN")["status"], "pass");
+    let others = lane("GOCLAW_LANE_SUBAGENT");
+    assert_eq!(others["status"], "unused", "{others:#}");
+    assert_eq!(
+        others["detail"],
+        "subagent 7, delegate 8, cron 9: configured, not used by this version"
+    );
+    for check in checks {
+        let name = check["name"].as_str().unwrap_or_default();
+        if ["SUBAGENT", "DELEGATE", "CRON", "telegram", "slack"]
+            .iter()
+            .any(|word| name.contains(word))
+        {
+            assert_ne!(check["status"], "pass", "{check:#}");
+        }
+    }
 }

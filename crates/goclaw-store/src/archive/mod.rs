@@ -1,5 +1,8 @@
 //! Portable backups: a whole database written to one engine-neutral file ([`create`]) and read
-//! back into an empty — or deliberately wiped — database of either engine ([`restore`]).
+//! back into an empty — or deliberately wiped — database of either engine ([`restore`]). A
+//! database with no schema at all (a new data dir, a new PostgreSQL database) gets this binary's
+//! migrations in the restore's own transaction, so disaster recovery onto a new machine is one
+//! command and still all or nothing.
 //!
 //! The file is JSON lines. The first line is the header,
 //! `{"format":"goclaw-backup","version":1,"schema_version":N,"created_at":…,"source_backend":…,
@@ -62,6 +65,9 @@ pub struct ArchiveSummary {
     pub tables: Vec<(String, u64)>,
     /// The schema version of the rows.
     pub schema_version: i64,
+    /// The migrations a restore applied to create the schema of a new, empty database before
+    /// the rows went in, in the same transaction; empty otherwise (and for a backup).
+    pub created_schema: Vec<crate::MigrationInfo>,
 }
 
 impl ArchiveSummary {
@@ -112,6 +118,17 @@ pub enum ArchiveError {
         database: i64,
         fix: &'static str,
     },
+    #[error(
+        "the backup holds schema version {backup}, but this goclaw creates schema version \
+         {binary} in a new database; {fix}"
+    )]
+    NewDatabaseMismatch {
+        backup: i64,
+        binary: i64,
+        fix: &'static str,
+    },
+    #[error("cannot create the schema of the new database: {0}")]
+    CreateSchema(#[from] crate::MigrateError),
     #[error("{0}")]
     UnknownSchema(String),
     #[error("the database already holds data ({rows} rows in {tables} tables)")]

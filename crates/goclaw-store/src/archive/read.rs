@@ -1,6 +1,6 @@
 //! Restoring a backup: the header checked against this binary and the database, then — in one
-//! write transaction — the tables emptied, every row inserted, and the trailer's checksum and
-//! counts compared before anything commits.
+//! write transaction — the schema created when the database is new, the tables emptied, every
+//! row inserted, and the trailer's checksum and counts compared before anything commits.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +16,9 @@ use super::write::current_version;
 use super::{
     ArchiveError, ArchiveSummary, FORMAT, FORMAT_VERSION, MASTER_TENANT_ID, Progress, hex, value,
 };
-use crate::migrate::{SchemaConn, VersionRow, migrations};
+use goclaw_core::StoreBackend;
+
+use crate::migrate::{self, MigrationInfo, SchemaConn, VersionRow, migrations};
 use crate::open::{OpenedStore, Pool};
 
 /// How many rows pass between two progress reports.
@@ -90,6 +92,22 @@ async fn load(
     options: RestoreOptions,
     progress: &mut dyn Progress,
 ) -> Result<ArchiveSummary, ArchiveError> {
+    let created_schema = if is_new_database(target.version().await?) {
+        if header.schema_version != required {
+            return Err(ArchiveError::NewDatabaseMismatch {
+                backup: header.schema_version,
+                binary: required,
+                fix: if header.schema_version > required {
+                    "it was written by a newer goclaw: restore it with that release or a newer one"
+                } else {
+                    "restore it with the goclaw release that wrote it, then run `goclaw upgrade`"
+                },
+            });
+        }
+        target.create_schema().await?
+    } else {
+        Vec::new()
+    };
     target.lock().await?;
     let database = current_version(target.version().await?, required)?;
     if header.schema_version != database {
@@ -186,7 +204,14 @@ async fn load(
             .map(|t| (t.name.to_owned(), counts.get(t.name).copied().unwrap_or(0)))
             .collect(),
         schema_version: header.schema_version,
+        created_schema,
     })
+}
+
+/// A database no migration has touched (or every one was reverted): the restore creates its
+/// schema first.
+fn is_new_database(row: Option<VersionRow>) -> bool {
+    row.is_none_or(|r| r.version == 0 && !r.dirty)
 }
 
 /// Fails unless the trailer's checksum and counts match what was read.
@@ -353,6 +378,19 @@ impl Target {
         Ok(match self {
             Target::Sqlite(tx) => SchemaConn::Sqlite(&mut *tx).read().await?,
             Target::Postgres(tx) => SchemaConn::Postgres(&mut *tx).read().await?,
+        })
+    }
+
+    /// Creates this binary's schema in the restore's transaction.
+    async fn create_schema(&mut self) -> Result<Vec<MigrationInfo>, ArchiveError> {
+        Ok(match self {
+            Target::Sqlite(tx) => {
+                migrate::create_schema(SchemaConn::Sqlite(&mut *tx), StoreBackend::Sqlite).await?
+            }
+            Target::Postgres(tx) => {
+                migrate::create_schema(SchemaConn::Postgres(&mut *tx), StoreBackend::Postgres)
+                    .await?
+            }
         })
     }
 

@@ -153,6 +153,7 @@ async fn write_all(
     Ok(ArchiveSummary {
         tables,
         schema_version,
+        created_schema: Vec::new(),
     })
 }
 

@@ -285,6 +285,33 @@ fn status_of(list: &[Migration], row: Option<VersionRow>) -> SchemaStatus {
     }
 }
 
+/// Creates this binary's whole schema inside the caller's transaction: every migration, then
+/// the version row, with no dirty mark in between (a rollback leaves the database as empty as
+/// it was). For a new, empty database only; returns what was applied.
+pub(crate) async fn create_schema(
+    mut conn: SchemaConn<'_>,
+    backend: StoreBackend,
+) -> Result<Vec<MigrationInfo>, MigrateError> {
+    conn.lock_in_transaction().await?;
+    let list = embedded::for_backend(backend);
+    for migration in list {
+        conn.execute_in_transaction(migration.up)
+            .await
+            .map_err(|source| MigrateError::Failed {
+                version: migration.version,
+                name: migration.name,
+                source,
+            })?;
+    }
+    let required = list.last().map_or(0, |m| m.version);
+    conn.set_in_transaction(Some(VersionRow {
+        version: required,
+        dirty: false,
+    }))
+    .await?;
+    Ok(list.iter().map(Migration::info).collect())
+}
+
 /// The clean current version, or why nothing may run.
 async fn clean_version(conn: &mut SchemaConn<'_>, list: &[Migration]) -> Result<i64, MigrateError> {
     let status = status_of(list, conn.read().await?);

@@ -77,6 +77,47 @@ impl SchemaConn<'_> {
     }
 }
 
+impl SchemaConn<'_> {
+    /// Runs `sql` on a connection that is already inside the caller's transaction.
+    pub(crate) async fn execute_in_transaction(
+        &mut self,
+        sql: &'static str,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            SchemaConn::Sqlite(conn) => {
+                (&mut **conn).execute(sqlx::raw_sql(sql)).await?;
+            }
+            SchemaConn::Postgres(conn) => {
+                (&mut **conn).execute(sqlx::raw_sql(sql)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the row inside the caller's transaction.
+    pub(crate) async fn set_in_transaction(
+        &mut self,
+        row: Option<VersionRow>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            SchemaConn::Sqlite(conn) => sqlite_set(conn, row).await,
+            SchemaConn::Postgres(conn) => postgres_set(conn, row).await,
+        }
+    }
+
+    /// Waits for the migration lock until the caller's transaction ends (PostgreSQL; SQLite's
+    /// write transaction already excludes every other migrator).
+    pub(crate) async fn lock_in_transaction(&mut self) -> Result<(), sqlx::Error> {
+        if let SchemaConn::Postgres(conn) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_MIGRATION_LOCK)
+                .execute(&mut **conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 async fn sqlite_read(conn: &mut SqliteConnection) -> Result<Option<VersionRow>, sqlx::Error> {
     let exists = sqlx::query_scalar::<_, i64>(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",

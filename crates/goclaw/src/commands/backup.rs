@@ -1,6 +1,8 @@
 //! `goclaw backup [--output FILE]` and `goclaw restore FILE [--yes]`: the configured database
 //! written to, and read back from, a portable backup file (`goclaw_store::archive`), with a
-//! progress bar per table when stderr is a terminal and a one-line summary either way.
+//! progress bar per table when stderr is a terminal and a one-line summary either way. A restore
+//! into a database with no schema (a new data dir or PostgreSQL database) creates the schema
+//! first, in the same transaction, and says so.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -64,6 +66,20 @@ pub async fn restore(
             )));
         }
     };
+    if let (Some(first), Some(last)) = (
+        summary.created_schema.first(),
+        summary.created_schema.last(),
+    ) {
+        println!(
+            "the {} had no schema: applied migrations {}–{} ({} in all, schema version {}) \
+             in the restore's transaction",
+            database::describe(&loaded.runtime),
+            first.version,
+            last.version,
+            summary.created_schema.len(),
+            summary.schema_version
+        );
+    }
     println!(
         "restored {} rows into {} tables from {}",
         summary.total_rows(),

@@ -6,12 +6,14 @@
 //! workspace), `--production` audits the deployment against the production checklist
 //! (`production.rs`). Text output lists them; `--json` prints one document
 //! `{ "checks": [...], "ok": bool }`. Either way the exit code is non-zero when a check fails.
-//! Secrets are only ever shown masked (`abcd****wxyz`).
+//! Secrets are only ever shown masked (`abcd****wxyz`). Settings of features this version does
+//! not have are reported as `unused` ("configured, not used by this version"), never as OK.
 
 mod checks;
 mod probe;
 mod production;
 mod sandbox;
+mod unused;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,6 +31,8 @@ pub enum Status {
     Fail,
     /// Something a program cannot verify; the detail says what to check by hand.
     Manual,
+    /// Configured for a feature this version does not have: nothing reads it (never OK).
+    Unused,
 }
 
 /// One finding.
@@ -152,8 +156,9 @@ pub async fn run(
     })
 }
 
-/// The word a status prints as: `ok/warn/FAIL` in the doctor, `PASS/WARN/FAIL/MANUAL` in the
-/// production audit. `--json` uses the same word in lower case.
+/// The word a status prints as: `ok/warn/FAIL/unused` in the doctor,
+/// `PASS/WARN/FAIL/MANUAL/UNUSED` in the production audit. `--json` uses the same word in lower
+/// case.
 fn label(status: Status, production: bool) -> &'static str {
     match (status, production) {
         (Status::Ok, false) => "ok",
@@ -162,11 +167,13 @@ fn label(status: Status, production: bool) -> &'static str {
         (Status::Warn, true) => "WARN",
         (Status::Fail, _) => "FAIL",
         (Status::Manual, _) => "MANUAL",
+        (Status::Unused, false) => "unused",
+        (Status::Unused, true) => "UNUSED",
     }
 }
 
 fn print_text(sections: &[Section], production: bool) {
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     for section in sections {
         println!("{}", section.title);
         for check in &section.checks {
@@ -193,15 +200,20 @@ fn print_text(sections: &[Section], production: bool) {
             }
         }
     }
-    let [ok, warn, fail, manual] = counts;
+    let [ok, warn, fail, manual, unused] = counts;
+    let unused = if unused > 0 {
+        format!(", {unused} not used by this version")
+    } else {
+        String::new()
+    };
     println!();
     if production {
-        println!("Summary: {ok} PASS, {warn} WARN, {fail} FAIL, {manual} MANUAL");
+        println!("Summary: {ok} PASS, {warn} WARN, {fail} FAIL, {manual} MANUAL{unused}");
         if fail > 0 {
             println!("Not ready for production: fix every FAIL above.");
         }
     } else {
-        println!("Summary: {ok} ok, {warn} warnings, {fail} failed");
+        println!("Summary: {ok} ok, {warn} warnings, {fail} failed{unused}");
     }
 }
 

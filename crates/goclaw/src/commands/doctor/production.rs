@@ -711,13 +711,16 @@ fn tuning(state: &ConfigState) -> Section {
     let loaded = &state.loaded;
     let lanes = loaded.runtime.lanes;
     let gateway = &loaded.config.gateway;
+    // Only the main lane has runs in this version: no subagents, delegation or cron yet.
     let mut checks = vec![
-        Check::ok(
+        Check::ok(S, "GOCLAW_LANE_MAIN", lanes.main.to_string())
+            .item("GOCLAW_LANE_* are tuned to your server resources"),
+        super::unused::check(
             S,
-            "lanes",
-            format!(
-                "main {}, subagent {}, delegate {}, cron {}",
-                lanes.main, lanes.subagent, lanes.delegate, lanes.cron
+            "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE, GOCLAW_LANE_CRON",
+            &format!(
+                "subagent {}, delegate {}, cron {}",
+                lanes.subagent, lanes.delegate, lanes.cron
             ),
         )
         .item("GOCLAW_LANE_* are tuned to your server resources"),
