@@ -236,6 +236,13 @@ async fn put_v1_agents_id() {
     let by_key = json!({ "status": "inactive" });
     let (status, updated) = call(&app, Method::PUT, "/v1/agents/reviewer", Some(by_key)).await;
     assert_eq!((status, &updated["status"]), (200, &json!("inactive")));
+    // A client sending back the whole agent it read, as GoClaw's dashboard may.
+    let mut whole = read.clone();
+    whole["display_name"] = json!("Reviewer");
+    let (status, updated) = call(&app, Method::PUT, &path, Some(whole)).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["display_name"], "Reviewer");
+    assert_eq!(updated["agent_key"], "reviewer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,14 +2,14 @@
 //! `other_config` over the size cap is refused with 413.
 //!
 //! Bodies have GoClaw's shape (its `AgentData` JSON): `id` is the agent's UUID and `agent_key`
-//! its key; `{id}` in a path is either. An update answers the agent with GoClaw's `ok`, a
-//! delete GoClaw's `{"ok":"true"}`.
+//! its key; `{id}` in a path is either. Requests may be GoClaw's `AgentData` too. An update
+//! answers the agent with GoClaw's `ok`, a delete GoClaw's `{"ok":"true"}`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use goclaw_core::{Agent, AgentKey, NewAgent, TenantId};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::auth::Caller;
@@ -58,6 +58,24 @@ pub fn agent_body(agent: &Agent) -> Value {
         "other_config": agent.other_config,
         "created_at": agent.created_at.to_rfc3339(),
         "updated_at": agent.updated_at.to_rfc3339(),
+    })
+}
+
+/// The agent fields of a request body, which may be GoClaw's whole `AgentData`: there `id` is
+/// the agent's UUID, never its key, so with `agent_key` present it is dropped, and
+/// `display_name` wins over `name` (each would otherwise be a second spelling of one field).
+fn agent_fields(mut body: Map<String, Value>) -> Result<AgentFields, ApiError> {
+    if body.contains_key("agent_key") {
+        body.remove("id");
+    }
+    if body.contains_key("display_name") {
+        body.remove("name");
+    }
+    serde_json::from_value(Value::Object(body)).map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid body: {error}"),
+        )
     })
 }
 
@@ -147,8 +165,9 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(fields): ApiJson<AgentFields>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let fields = agent_fields(body)?;
     shared::check_quotas(&caller.0, &fields)?;
     let agent_key = shared::key_for_new_agent(&fields).map_err(ApiError::bad_request)?;
     let mut agent = NewAgent::new(
@@ -186,8 +205,9 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(fields): ApiJson<AgentFields>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
+    let fields = agent_fields(body)?;
     shared::check_quotas(&caller.0, &fields)?;
     let patch = shared::patch_from(&fields).map_err(ApiError::bad_request)?;
     let tenant = caller.0.tenant_id;

@@ -189,13 +189,15 @@ pub async fn list(
             )));
         }
     };
-    let offset = match query.get("offset").map(|o| o.trim().parse::<u32>()) {
+    // The document's `int32`: 0 to 2^31 - 1.
+    let offset = match query.get("offset").map(|o| o.trim().parse::<i32>()) {
         None => 0,
-        Some(Ok(offset)) => offset,
-        Some(Err(_)) => {
-            return Err(ApiError::bad_request(
-                "offset must be a non-negative integer",
-            ));
+        Some(Ok(offset)) if offset >= 0 => offset.unsigned_abs(),
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "offset must be an integer from 0 to {}",
+                i32::MAX
+            )));
         }
     };
     let agent_id = match query.get("agent_id").map(|a| a.trim()) {
