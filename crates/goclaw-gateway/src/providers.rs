@@ -45,6 +45,9 @@ pub struct ProviderFields {
     pub api_key: Option<String>,
     pub enabled: Option<bool>,
     pub settings: Option<Value>,
+    /// `display_name`, sent by GoClaw's clients: accepted so their requests work, not stored.
+    #[serde(rename = "display_name", alias = "displayName")]
+    pub _display_name: Option<String>,
 }
 
 /// Why a provider request was refused.

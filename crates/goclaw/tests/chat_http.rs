@@ -106,7 +106,7 @@ app_test!(agents_crud_over_http, |app: TestApp| async move {
         .expect("POST");
     assert_eq!(created.status(), 201);
     let agent: Value = created.json().await.expect("JSON");
-    assert_eq!(agent["id"], "code-reviewer");
+    assert_eq!(agent["agent_key"], "code-reviewer");
 
     let updated = app
         .client
@@ -118,7 +118,7 @@ app_test!(agents_crud_over_http, |app: TestApp| async move {
     assert_eq!(updated.status(), 200);
     let agent: Value = updated.json().await.expect("JSON");
     assert_eq!(
-        agent["otherConfig"]["temperature"]
+        agent["other_config"]["temperature"]
             .as_f64()
             .map(|t| (t * 10.0).round()),
         Some(2.0)
@@ -129,7 +129,7 @@ app_test!(agents_crud_over_http, |app: TestApp| async move {
         .as_array()
         .expect("agents")
         .iter()
-        .filter_map(|a| a["id"].as_str())
+        .filter_map(|a| a["agent_key"].as_str())
         .collect();
     assert_eq!(ids, ["code-reviewer", "default"]);
 
@@ -139,7 +139,7 @@ app_test!(agents_crud_over_http, |app: TestApp| async move {
         .send()
         .await
         .expect("DELETE");
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(deleted.status(), 200);
     assert_eq!(app.get("/v1/agents/code-reviewer").await.status(), 404);
 });
 

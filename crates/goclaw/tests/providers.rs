@@ -61,7 +61,7 @@ app_test!(
             json!({ "name": "groq-eu", "provider_type": "groq", "api_key": "gsk-0123456789-wxyz" });
         let (status, created) = send(&app, "POST", "/v1/providers", Some(body)).await;
         assert_eq!(status, 201, "{created}");
-        assert_eq!(created["api_key"], "gsk-****wxyz");
+        assert_eq!(created["api_key"], "***");
         assert_eq!(created["has_api_key"], true);
         assert!(!created.to_string().contains("0123456789"), "{created}");
         let stored = stored_key(&app, "groq-eu").await;
@@ -93,17 +93,14 @@ app_test!(
         assert_eq!(status, 200, "{updated}");
         assert_eq!(
             (updated["api_key"].clone(), updated["enabled"].clone()),
-            (json!("gsk-****abcd"), json!(false))
+            (json!("***"), json!(false))
         );
         assert_eq!(updated["provider_type"], "groq");
         let (status, fetched) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
-        assert_eq!(
-            (status, fetched["api_key"].clone()),
-            (200, json!("gsk-****abcd"))
-        );
+        assert_eq!((status, fetched["api_key"].clone()), (200, json!("***")));
 
         let (status, _) = send(&app, "DELETE", "/v1/providers/groq-eu", None).await;
-        assert_eq!(status, 204);
+        assert_eq!(status, 200);
         let (status, _) = send(&app, "GET", "/v1/providers/groq-eu", None).await;
         assert_eq!(status, 404);
     }
@@ -205,7 +202,7 @@ app_test!(
         assert_eq!(last_key(&app), "test-anthropic-key");
         assert_eq!(
             send(&app, "DELETE", "/v1/providers/custom", None).await.0,
-            204
+            200
         );
         let response = app
         .client

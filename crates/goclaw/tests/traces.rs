@@ -52,12 +52,12 @@ async fn turn_is_traced(backend: StoreBackend) {
     };
     traced_turn(&app).await;
     let trace = finished_trace(&app).await;
-    assert_eq!(trace["status"], "ok", "{trace}");
-    assert_eq!(trace["agentKey"], "default");
-    assert_eq!(trace["llmCallCount"], 2);
-    assert_eq!(trace["toolCallCount"], 1);
-    assert!(trace["sessionKey"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(trace["durationMs"].is_i64());
+    assert_eq!(trace["status"], "completed", "{trace}");
+    assert_eq!(trace["agent_key"], "default");
+    assert_eq!(trace["llm_call_count"], 2);
+    assert_eq!(trace["tool_call_count"], 1);
+    assert!(trace["session_key"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(trace["duration_ms"].is_i64());
 
     let id = trace["id"].as_str().expect("id");
     let detail: Value = app
@@ -69,17 +69,25 @@ async fn turn_is_traced(backend: StoreBackend) {
     let spans = detail["spans"].as_array().expect("spans");
     let kinds: Vec<&str> = spans
         .iter()
-        .filter_map(|s| s["spanType"].as_str())
+        .filter_map(|s| s["span_type"].as_str())
         .collect();
     assert_eq!(kinds, ["llm_call", "tool_call", "llm_call"], "{detail}");
     assert_eq!(spans[0]["provider"], "anthropic", "{detail}");
     assert!(spans[0]["model"].as_str().is_some_and(|m| !m.is_empty()));
-    assert_eq!(spans[1]["toolName"], "datetime");
-    assert_eq!(spans[1]["toolCallId"], "call-1");
-    assert_eq!(spans[1]["status"], "ok");
+    assert_eq!(spans[1]["tool_name"], "datetime");
+    assert_eq!(spans[1]["tool_call_id"], "call-1");
+    assert_eq!(spans[1]["status"], "completed");
 
     let filtered: Value = app
-        .get("/v1/traces?agent_id=default&status=ok&limit=1")
+        .get("/v1/traces?agent_id=default&status=completed&limit=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(filtered["traces"][0]["id"], id);
+    // The stored spelling filters the same.
+    let filtered: Value = app
+        .get("/v1/traces?status=ok&limit=1")
         .await
         .json()
         .await
@@ -130,13 +138,14 @@ async fn restart_closes_running(backend: StoreBackend) {
         .json()
         .await
         .expect("json");
-    assert_eq!(body["status"], "error", "{body}");
+    let trace = &body["trace"];
+    assert_eq!(trace["status"], "error", "{body}");
     assert!(
-        body["error"]
+        trace["error"]
             .as_str()
             .is_some_and(|e| e.contains("interrupted"))
     );
-    assert!(body["endTime"].is_string());
+    assert!(trace["end_time"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

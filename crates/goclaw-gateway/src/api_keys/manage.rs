@@ -117,9 +117,14 @@ pub async fn create(
 
 /// The keys the caller may see, newest first.
 pub async fn list(store: &dyn Store, caller: &Principal) -> Result<Value, ManageError> {
+    Ok(json!({ "keys": visible(store, caller).await? }))
+}
+
+/// The keys the caller may see, newest first, as listings show them.
+pub async fn visible(store: &dyn Store, caller: &Principal) -> Result<Vec<Value>, ManageError> {
     let tenant = (caller.role != Role::Owner).then_some(caller.tenant_id);
     let keys = store.api_keys().list(tenant).await?;
-    Ok(json!({ "keys": keys.iter().map(wire).collect::<Vec<_>>() }))
+    Ok(keys.iter().map(wire).collect())
 }
 
 /// Revokes key `id`: it stops working from the next request on, and the WebSocket connections
@@ -159,6 +164,7 @@ fn wire(key: &ApiKey) -> Value {
         "revoked": key.revoked,
         "created_by": key.created_by,
         "created_at": key.created_at,
+        "updated_at": key.updated_at,
     })
 }
 

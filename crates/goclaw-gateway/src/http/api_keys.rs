@@ -1,6 +1,6 @@
-//! `/v1/api-keys` (admin): list, create (201, the key shown once), and revoke by
-//! `POST /v1/api-keys/{id}/revoke` or `DELETE /v1/api-keys/{id}`. Also authenticating an HTTP
-//! request that presents an API key.
+//! `/v1/api-keys` (admin): list (a bare array, as GoClaw answers), create (201, the key shown
+//! once), and revoke by `POST /v1/api-keys/{id}/revoke` or `DELETE /v1/api-keys/{id}` (GoClaw's
+//! `status: "revoked"`). Also authenticating an HTTP request that presents an API key.
 
 use std::net::SocketAddr;
 
@@ -14,7 +14,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::path::ApiPath;
-use super::schemas::{ApiKeyCreate, ApiKeyList, CreatedApiKey, ErrorResponse, RevokedApiKey};
+use super::schemas::{ApiKey, ApiKeyCreate, CreatedApiKey, ErrorResponse, RevokedApiKey};
 use crate::api_keys::manage::{self, CreateParams, ManageError};
 use crate::api_keys::verify::{self, KeyRejection, Origin};
 use crate::routes::AppState;
@@ -26,14 +26,17 @@ use crate::routes::AppState;
     tag = "api-keys",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The keys", body = ApiKeyList),
+        (status = 200, description = "The keys, newest first", body = Vec<ApiKey>),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
     )
 )]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let keys = manage::list(state.store.as_ref(), &caller.0)
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let keys = manage::visible(state.store.as_ref(), &caller.0)
         .await
         .map_err(error)?;
     Ok(Json(keys))
@@ -90,9 +93,10 @@ pub async fn revoke(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let revoked = manage::revoke(state.store.as_ref(), &state.clients, &caller.0, &id)
+    let mut revoked = manage::revoke(state.store.as_ref(), &state.clients, &caller.0, &id)
         .await
         .map_err(error)?;
+    revoked["status"] = Value::from("revoked");
     Ok(Json(revoked))
 }
 

@@ -25,6 +25,8 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
             definitions, providers and keys `operator.admin`. With the gateway token, \
             `X-GoClaw-User-Id` names the user the caller acts for. A gateway listening on \
             loopback without a token takes requests without credentials.\n\n\
+            Bodies have GoClaw's field names and envelopes (snake_case; `GET /v1/api-keys` \
+            is a bare array; agents and providers are addressed by UUID or by key or name). \
             Errors have OpenAI's shape, `{\"error\":{\"message\",\"type\",\"code\"}}`. \
             Strings in request bodies must not contain NUL (U+0000): such a body is refused \
             with 400.",

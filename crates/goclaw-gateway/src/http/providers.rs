@@ -1,17 +1,25 @@
 //! `/v1/providers`: the LLM providers stored in the caller's tenant, admin only. API keys go
-//! in as plaintext and are stored encrypted; responses show them only masked.
+//! in as plaintext and are stored encrypted; responses show them only as GoClaw does, `"***"`
+//! (and `has_api_key`). Bodies have GoClaw's shape (its `LLMProviderData` JSON); `{id}` in a
+//! path is the provider's UUID or its name. An update answers the provider with GoClaw's
+//! `status: "updated"`, a delete GoClaw's `{"status":"deleted"}`; an update whose `api_key` is
+//! the mask `"***"` (a form sending back what it was shown) keeps the stored key.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use goclaw_core::ProviderName;
+use goclaw_core::{LlmProvider, ProviderName, TenantId};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::path::ApiPath;
-use super::schemas::{ErrorResponse, Provider, ProviderCreate, ProviderList, ProviderUpdate};
+use super::schemas::{
+    ErrorResponse, Provider, ProviderCreate, ProviderDeleted, ProviderList, ProviderUpdate,
+    ProviderUpdated,
+};
 use crate::providers::{self as shared, ProviderFields, ProviderInputError};
 use crate::routes::AppState;
 
@@ -21,7 +29,41 @@ impl From<ProviderInputError> for ApiError {
     }
 }
 
-fn name(raw: &str) -> Result<ProviderName, ApiError> {
+/// How a stored API key is shown: GoClaw's mask.
+pub const MASKED_KEY: &str = "***";
+
+/// A provider as GoClaw's HTTP API shows it: its key only as [`MASKED_KEY`] (empty without
+/// one), plus `has_api_key`.
+pub fn provider_body(provider: &LlmProvider) -> Value {
+    let has_key = !provider.api_key_ciphertext.is_empty();
+    json!({
+        "id": provider.id.to_string(),
+        "tenant_id": provider.tenant_id.to_string(),
+        "name": provider.name.as_str(),
+        "provider_type": provider.provider_type,
+        "api_base": provider.api_base,
+        "api_key": if has_key { MASKED_KEY } else { "" },
+        "has_api_key": has_key,
+        "enabled": provider.enabled,
+        "settings": provider.settings,
+        "created_at": provider.created_at.to_rfc3339(),
+        "updated_at": provider.updated_at.to_rfc3339(),
+    })
+}
+
+/// The name of the tenant's provider `raw` names: its UUID or its name. A UUID that is no
+/// provider's id is still tried as a name.
+async fn find_name(
+    state: &AppState,
+    tenant: TenantId,
+    raw: &str,
+) -> Result<ProviderName, ApiError> {
+    if let Ok(id) = Uuid::parse_str(raw.trim()) {
+        let providers = state.store.llm_providers().list(tenant).await?;
+        if let Some(provider) = providers.into_iter().find(|p| p.id == id) {
+            return Ok(provider.name);
+        }
+    }
     Ok(shared::provider_name(raw)?)
 }
 
@@ -40,17 +82,16 @@ fn name(raw: &str) -> Result<ProviderName, ApiError> {
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let providers = state.store.llm_providers().list(caller.0.tenant_id).await?;
-    let secrets = state.secrets.as_deref();
-    let providers: Vec<Value> = providers.iter().map(|p| shared::wire(p, secrets)).collect();
+    let providers: Vec<Value> = providers.iter().map(provider_body).collect();
     Ok(Json(json!({ "providers": providers })))
 }
 
 /// One stored provider (admin).
 #[utoipa::path(
     get,
-    path = "/v1/providers/{name}",
+    path = "/v1/providers/{id}",
     tag = "providers",
-    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    params(("id" = String, Path, description = "The provider's UUID or its name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The provider", body = Provider),
@@ -66,12 +107,10 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let provider = state
-        .store
-        .llm_providers()
-        .get(caller.0.tenant_id, &name(&id)?)
-        .await?;
-    Ok(Json(shared::wire(&provider, state.secrets.as_deref())))
+    let tenant = caller.0.tenant_id;
+    let name = find_name(&state, tenant, &id).await?;
+    let provider = state.store.llm_providers().get(tenant, &name).await?;
+    Ok(Json(provider_body(&provider)))
 }
 
 /// Stores a provider (admin); its API key is encrypted first.
@@ -101,20 +140,21 @@ pub async fn create(
     let new = shared::new_provider(caller.0.tenant_id, fields, secrets)?;
     let created = state.store.llm_providers().create(new).await?;
     shared::changed(state.stored_providers.as_ref()).await;
-    Ok((StatusCode::CREATED, Json(shared::wire(&created, secrets))))
+    Ok((StatusCode::CREATED, Json(provider_body(&created))))
 }
 
 /// Changes a stored provider (admin). A new `api_base` or `provider_type` without an `api_key`
 /// clears the stored key (`has_api_key` false in the answer): it was given for the old endpoint.
+/// An `api_key` of `"***"` (the mask) keeps the stored key.
 #[utoipa::path(
     put,
-    path = "/v1/providers/{name}",
+    path = "/v1/providers/{id}",
     tag = "providers",
-    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    params(("id" = String, Path, description = "The provider's UUID or its name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
     request_body(content = ProviderUpdate, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The updated provider", body = Provider),
+        (status = 200, description = "The updated provider, with GoClaw's `status`", body = ProviderUpdated),
         (status = 400, description = "Invalid input", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
@@ -128,31 +168,37 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(fields): ApiJson<ProviderFields>,
+    ApiJson(mut fields): ApiJson<ProviderFields>,
 ) -> Result<Json<Value>, ApiError> {
-    let name = name(&id)?;
+    let tenant = caller.0.tenant_id;
+    let name = find_name(&state, tenant, &id).await?;
+    if fields.api_key.as_deref().map(str::trim) == Some(MASKED_KEY) {
+        fields.api_key = None;
+    }
     let secrets = state.secrets.as_deref();
     let mut patch = shared::update_patch(&name, fields, secrets)?;
     let providers = state.store.llm_providers();
-    let current = providers.get(caller.0.tenant_id, &name).await?;
+    let current = providers.get(tenant, &name).await?;
     let key_cleared = shared::drop_key_if_endpoint_moves(&current, &mut patch);
-    let updated = providers.update(caller.0.tenant_id, &name, patch).await?;
+    let updated = providers.update(tenant, &name, patch).await?;
     if key_cleared {
         shared::log_key_cleared(&name, &caller.0.user_id);
     }
     shared::changed(state.stored_providers.as_ref()).await;
-    Ok(Json(shared::wire(&updated, secrets)))
+    let mut body = provider_body(&updated);
+    body["status"] = Value::from("updated");
+    Ok(Json(body))
 }
 
 /// Deletes a stored provider (admin).
 #[utoipa::path(
     delete,
-    path = "/v1/providers/{name}",
+    path = "/v1/providers/{id}",
     tag = "providers",
-    params(("name" = String, Path, description = "Provider name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
+    params(("id" = String, Path, description = "The provider's UUID or its name", pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000/\x00-\x1f\x7f-\x9f]{1,100}$")),
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ProviderDeleted),
         (status = 400, description = "Invalid input", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
@@ -164,12 +210,10 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .llm_providers()
-        .delete(caller.0.tenant_id, &name(&id)?)
-        .await?;
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.0.tenant_id;
+    let name = find_name(&state, tenant, &id).await?;
+    state.store.llm_providers().delete(tenant, &name).await?;
     shared::changed(state.stored_providers.as_ref()).await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(json!({ "status": "deleted" })))
 }

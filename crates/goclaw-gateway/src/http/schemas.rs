@@ -99,27 +99,29 @@ pub struct ServiceIndex {
     pub endpoints: Vec<String>,
 }
 
-/// An agent as the API shows it.
+/// An agent as the API shows it: GoClaw's `AgentData` JSON.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct Agent {
-    /// The agent key.
+    /// The agent's UUID.
+    pub id: uuid::Uuid,
+    pub tenant_id: uuid::Uuid,
+    /// The agent key (`agentId` in chat calls).
     #[schema(example = "default")]
-    pub id: String,
-    pub name: String,
-    /// Model name; empty means `agents.defaults.model`.
-    pub model: String,
+    pub agent_key: String,
+    pub display_name: String,
     /// Provider name; empty means `agents.defaults.provider`.
     pub provider: String,
-    /// `open` (context files per user) or `predefined` (shared context files).
-    pub agent_type: String,
-    /// `active` or `inactive`.
-    pub status: String,
-    pub is_default: bool,
+    /// Model name; empty means `agents.defaults.model`.
+    pub model: String,
     pub context_window: i64,
     pub max_tool_iterations: i64,
     pub workspace: String,
     pub restrict_to_workspace: bool,
+    /// `open` (context files per user) or `predefined` (shared context files).
+    pub agent_type: String,
+    pub is_default: bool,
+    /// `active` or `inactive`.
+    pub status: String,
     /// Settings without a field of their own (`max_tokens`, `temperature`, …).
     #[schema(value_type = Object)]
     pub other_config: Value,
@@ -133,13 +135,32 @@ pub struct AgentList {
     pub agents: Vec<Agent>,
 }
 
+/// `PUT /v1/agents/{id}`: the updated agent, with GoClaw's answer `ok: "true"`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentUpdated {
+    #[serde(flatten)]
+    pub agent: Agent,
+    #[schema(example = "true")]
+    pub ok: String,
+}
+
+/// `DELETE /v1/agents/{id}`: GoClaw's answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"ok": "true"}))]
+pub struct AgentDeleted {
+    #[schema(example = "true")]
+    pub ok: String,
+}
+
 /// Agent fields of `PUT /v1/agents/{id}`, all optional; `id` is ignored (agents are not
-/// renamed). Unknown fields are ignored; the camelCase spellings (`displayName`, `agentType`,
-/// `isDefault`, …) are accepted too.
+/// renamed). Unknown fields are ignored. GoClaw's names are accepted for `id` (`agent_key`)
+/// and `name` (`display_name`), as are the camelCase spellings (`displayName`, `agentType`,
+/// `isDefault`, …); each field may be given once, under one of its names.
 #[derive(Serialize, ToSchema)]
 pub struct AgentFields {
+    /// The agent key (also `agent_key`).
     pub id: Option<String>,
-    /// Display name.
+    /// Display name (also `display_name`).
     #[schema(max_length = 255)]
     pub name: Option<String>,
     #[schema(max_length = 100)]
@@ -224,16 +245,18 @@ pub enum AgentStatus {
     Inactive,
 }
 
-/// An LLM provider stored in the tenant; the API key only masked.
+/// An LLM provider stored in the tenant (GoClaw's `LLMProviderData` JSON); the API key only
+/// masked.
 #[derive(Serialize, ToSchema)]
 pub struct Provider {
     pub id: uuid::Uuid,
+    pub tenant_id: uuid::Uuid,
     pub name: String,
     #[schema(example = "openai_compat")]
     pub provider_type: String,
     pub api_base: String,
-    /// The key masked (`abcd****wxyz`, or `****` when it cannot be decrypted here); empty
-    /// without a key.
+    /// `***` when a key is stored (GoClaw's mask), empty without one.
+    #[schema(example = "***")]
     pub api_key: String,
     pub has_api_key: bool,
     pub enabled: bool,
@@ -247,6 +270,23 @@ pub struct Provider {
 #[derive(Serialize, ToSchema)]
 pub struct ProviderList {
     pub providers: Vec<Provider>,
+}
+
+/// `PUT /v1/providers/{id}`: the updated provider, with GoClaw's answer `status: "updated"`.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderUpdated {
+    #[serde(flatten)]
+    pub provider: Provider,
+    #[schema(example = "updated")]
+    pub status: String,
+}
+
+/// `DELETE /v1/providers/{id}`: GoClaw's answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "deleted"}))]
+pub struct ProviderDeleted {
+    #[schema(example = "deleted")]
+    pub status: String,
 }
 
 /// `POST /v1/providers`. The camelCase spellings (`providerType`, `apiBase`, `apiKey`) are
@@ -270,10 +310,13 @@ pub struct ProviderCreate {
     pub api_key: Option<String>,
     pub enabled: Option<bool>,
     pub settings: Option<Map<String, Value>>,
+    /// Accepted from GoClaw's clients, not stored.
+    pub display_name: Option<String>,
 }
 
 /// `PUT /v1/providers/{id}`: the fields to change. `name` may be repeated only unchanged
-/// (providers are not renamed); an empty `api_key` removes the stored key.
+/// (providers are not renamed); an empty `api_key` removes the stored key, `***` (the mask)
+/// keeps it.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderUpdate {
@@ -286,6 +329,8 @@ pub struct ProviderUpdate {
     pub api_key: Option<String>,
     pub enabled: Option<bool>,
     pub settings: Option<Map<String, Value>>,
+    /// Accepted from GoClaw's clients, not stored.
+    pub display_name: Option<String>,
 }
 
 /// An API key scope.
@@ -340,12 +385,7 @@ pub struct ApiKey {
     pub revoked: bool,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
-}
-
-/// `GET /v1/api-keys`, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct ApiKeyList {
-    pub keys: Vec<ApiKey>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A created key, the only time `key` is ever shown.
@@ -361,9 +401,11 @@ pub struct CreatedApiKey {
     pub created_at: DateTime<Utc>,
 }
 
-/// A revoked key.
+/// A revoked key: GoClaw's `status: "revoked"`, with the key's id.
 #[derive(Serialize, ToSchema)]
 pub struct RevokedApiKey {
+    #[schema(example = "revoked")]
+    pub status: String,
     pub ok: bool,
     pub id: uuid::Uuid,
     pub revoked: bool,

@@ -9,4 +9,3 @@ mod wire;
 pub use clients::ClientRegistry;
 pub(crate) use connection::__path_ws_handler;
 pub use connection::ws_handler;
-pub use wire::agent as wire_agent;

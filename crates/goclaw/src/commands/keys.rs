@@ -33,8 +33,9 @@ pub async fn run(
 }
 
 async fn list(gateway: &GatewayClient, as_json: bool) -> anyhow::Result<()> {
+    // A bare array, as GoClaw answers.
     let body = gateway.get("/v1/api-keys", &[]).await?;
-    let keys = body["keys"].as_array().cloned().unwrap_or_default();
+    let keys = body.as_array().cloned().unwrap_or_default();
     if as_json {
         println!("{}", serde_json::to_string_pretty(&keys)?);
         return Ok(());

@@ -1,5 +1,6 @@
 //! `goclaw traces list|get|follow`: run traces read through the HTTP API of a running gateway
-//! (`--server`/`--token` as for `goclaw keys`).
+//! (`--server`/`--token` as for `goclaw keys`), in GoClaw's shape: a list is `{traces, …}`,
+//! one trace `{trace, spans}`.
 
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -47,13 +48,13 @@ pub async fn run(
             }
         }
         TracesCommand::Get { id, json } => {
-            let trace = gateway
+            let detail = gateway
                 .get(&format!("/v1/traces/{}", id.trim()), &[])
                 .await?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&trace)?);
+                println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                print_trace(&trace);
+                print_trace(&detail["trace"], &detail["spans"]);
             }
         }
         TracesCommand::Follow => follow(&gateway).await?,
@@ -97,20 +98,20 @@ fn text(value: &Value, field: &str) -> String {
 }
 
 fn row(trace: &Value) -> [String; 7] {
-    let duration = match trace["durationMs"].as_i64() {
+    let duration = match trace["duration_ms"].as_i64() {
         Some(ms) => format!("{ms}ms"),
         None => "-".to_owned(),
     };
     let tokens = format!(
         "{}/{}",
-        trace["inputTokens"].as_i64().unwrap_or(0),
-        trace["outputTokens"].as_i64().unwrap_or(0)
+        trace["total_input_tokens"].as_i64().unwrap_or(0),
+        trace["total_output_tokens"].as_i64().unwrap_or(0)
     );
     [
         text(trace, "id"),
-        text(trace, "startTime"),
-        text(trace, "agentKey"),
-        text(trace, "sessionKey"),
+        text(trace, "start_time"),
+        text(trace, "agent_key"),
+        text(trace, "session_key"),
         text(trace, "status"),
         duration,
         tokens,
@@ -127,42 +128,43 @@ fn print_traces(traces: &[Value]) {
     );
 }
 
-fn print_trace(trace: &Value) {
+fn print_trace(trace: &Value, spans: &Value) {
+    let metadata = &trace["metadata"];
     println!("id:       {}", text(trace, "id"));
     println!("name:     {}", text(trace, "name"));
-    println!("agent:    {}", text(trace, "agentKey"));
-    println!("session:  {}", text(trace, "sessionKey"));
+    println!("agent:    {}", text(trace, "agent_key"));
+    println!("session:  {}", text(trace, "session_key"));
     println!("status:   {}", text(trace, "status"));
-    println!("duration: {}ms", text(trace, "durationMs"));
+    println!("duration: {}ms", text(trace, "duration_ms"));
     println!(
         "tokens:   in {} / out {} / cache read {} / cache write {}",
-        text(trace, "inputTokens"),
-        text(trace, "outputTokens"),
-        text(trace, "cacheReadTokens"),
-        text(trace, "cacheWriteTokens")
+        text(trace, "total_input_tokens"),
+        text(trace, "total_output_tokens"),
+        text(metadata, "total_cache_read_tokens"),
+        text(metadata, "total_cache_creation_tokens")
     );
     if let Some(error) = trace["error"].as_str() {
         println!("error:    {error}");
     }
-    let spans = trace["spans"].as_array().cloned().unwrap_or_default();
+    let spans = spans.as_array().cloned().unwrap_or_default();
     println!("spans:    {}", spans.len());
     for span in &spans {
-        let detail = match span["spanType"].as_str() {
+        let detail = match span["span_type"].as_str() {
             Some("llm_call") => format!(
                 "{}/{} in {} out {}",
                 text(span, "provider"),
                 text(span, "model"),
-                text(span, "inputTokens"),
-                text(span, "outputTokens")
+                text(span, "input_tokens"),
+                text(span, "output_tokens")
             ),
-            _ => text(span, "toolCallId"),
+            _ => text(span, "tool_call_id"),
         };
         println!(
-            "  {:<10} {:<30} {:<8} {:>6}ms  {detail}",
-            text(span, "spanType"),
+            "  {:<10} {:<30} {:<9} {:>6}ms  {detail}",
+            text(span, "span_type"),
             text(span, "name"),
             text(span, "status"),
-            text(span, "durationMs"),
+            text(span, "duration_ms"),
         );
     }
 }

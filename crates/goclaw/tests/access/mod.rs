@@ -328,7 +328,7 @@ pub async fn traces_stay_with_their_user(app: &TestApp, who: &Principals, runs: 
             body["traces"].as_array().and_then(|traces| {
                 traces
                     .iter()
-                    .find(|t| t["userId"] == user && t["status"] == "ok")
+                    .find(|t| t["user_id"] == user && t["status"] == "completed")
                     .and_then(|t| t["id"].as_str().map(str::to_owned))
             })
         };
@@ -345,7 +345,7 @@ pub async fn traces_stay_with_their_user(app: &TestApp, who: &Principals, runs: 
         let traces = body["traces"].as_array().cloned().unwrap_or_default();
         let mut users: Vec<String> = traces
             .iter()
-            .filter_map(|t| t["userId"].as_str().map(str::to_owned))
+            .filter_map(|t| t["user_id"].as_str().map(str::to_owned))
             .collect();
         users.sort();
         users.dedup();
