@@ -288,7 +288,8 @@ app_test!(listings_never_show_a_key, app, |app: TestApp| async move {
             !text.contains("key_hash") && !text.contains("\"key\""),
             "{text}"
         );
-        let keys = body["keys"].as_array().expect("keys");
+        // The WebSocket listing is a bare array, as GoClaw's.
+        let keys = body.get("keys").unwrap_or(body).as_array().expect("keys");
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0]["id"], id.as_str());
         assert_eq!(keys[0]["prefix"], &random[..8]);
@@ -378,5 +379,5 @@ app_test!(creation_is_validated, app, |app: TestApp| async move {
     assert_eq!(res["error"]["code"], "UNAUTHORIZED", "{res}");
     // The admin key's keys belong to its tenant, and it sees only those, not the owner's.
     let listed = ws.call_ok("api_keys.list", json!({})).await;
-    assert_eq!(listed["keys"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
 });

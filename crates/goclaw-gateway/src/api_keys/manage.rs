@@ -159,6 +159,7 @@ fn wire(key: &ApiKey) -> Value {
         "revoked": key.revoked,
         "created_by": key.created_by,
         "created_at": key.created_at,
+        "updated_at": key.updated_at,
     })
 }
 
