@@ -29,8 +29,8 @@ pub fn fixture(name: &str) -> Value {
     let path = fixtures_dir().join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    let mut document: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    let mut document: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     assert!(
         document.get("source").is_some_and(Value::is_string),
         "fixture {} names no source",
