@@ -52,11 +52,7 @@ pub fn resolve_candidates(
     defaults: &AgentDefaults,
     providers: &dyn ProviderLookup,
 ) -> Result<Vec<ModelCandidate>, RuntimeError> {
-    let provider_name = non_empty(&agent.provider).unwrap_or(&defaults.provider);
-    let model = session
-        .and_then(|s| non_empty(&s.model))
-        .or_else(|| non_empty(&agent.model))
-        .unwrap_or(&defaults.model);
+    let (provider_name, model) = primary(agent, session, defaults);
     let provider = providers
         .get(provider_name)
         .ok_or_else(|| RuntimeError::provider_not_configured(provider_name))?;
@@ -80,6 +76,21 @@ pub fn resolve_candidates(
         }
     }
     Ok(candidates)
+}
+
+/// The provider and model a run of `agent` in `session` calls first: the agent's, else the
+/// defaults; a session model overrides the model.
+pub fn primary<'a>(
+    agent: &'a Agent,
+    session: Option<&'a Session>,
+    defaults: &'a AgentDefaults,
+) -> (&'a str, &'a str) {
+    let provider = non_empty(&agent.provider).unwrap_or(&defaults.provider);
+    let model = session
+        .and_then(|s| non_empty(&s.model))
+        .or_else(|| non_empty(&agent.model))
+        .unwrap_or(&defaults.model);
+    (provider, model)
 }
 
 /// `other_config.model_fallback.candidates` as (provider, model) pairs, unless the fallback

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use goclaw_config::AgentDefaults;
 use goclaw_core::{
-    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, NewTurn, Role, SessionKey, SessionNamespace,
-    Store, StoreError, TenantId, Trust, TurnEnd, TurnStatus,
+    Agent, AgentKey, AgentPatch, NewAgent, NewMessage, NewTurn, Role, Session, SessionKey,
+    SessionNamespace, Store, StoreError, TenantId, Trust, TurnEnd, TurnStatus,
 };
 use goclaw_providers::RetryPolicy;
 use serde_json::json;
@@ -441,6 +441,14 @@ impl Runtime {
     /// transcript with it.
     pub fn max_message_chars(&self) -> usize {
         self.inner.services.limits.max_message_chars
+    }
+
+    /// The provider and model a run of `agent` in `session` calls first (the configured
+    /// defaults where the agent names none).
+    pub fn primary_model(&self, agent: &Agent, session: Option<&Session>) -> (String, String) {
+        let (provider, model) =
+            crate::model::primary(agent, session, &self.inner.services.defaults);
+        (provider.to_owned(), model.to_owned())
     }
 
     /// How many tools agents can call.

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use goclaw_core::{LlmProvider, LlmProviderPatch, NewLlmProvider, ProviderName, TenantId};
-use goclaw_crypto::{SecretBox, mask_secret};
+use goclaw_crypto::SecretBox;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -215,24 +215,21 @@ pub fn log_key_cleared(provider: &ProviderName, user_id: &str) {
     );
 }
 
-/// A provider as clients see it: the key only as `has_api_key` and a masked form
-/// (`abcd****wxyz`, or `****` when it cannot be decrypted here).
-pub fn wire(provider: &LlmProvider, secrets: Option<&SecretBox>) -> Value {
-    let stored = provider.api_key_ciphertext.as_str();
-    let masked = if stored.is_empty() {
-        String::new()
-    } else {
-        secrets
-            .and_then(|b| b.decrypt(stored).ok())
-            .map_or_else(|| "****".to_owned(), |key| mask_secret(&key))
-    };
+/// How a stored API key is shown: GoClaw's mask, never any part of the key.
+pub const MASKED_KEY: &str = "***";
+
+/// A provider as clients see it (GoClaw's `/v1/providers` record): its key only as
+/// [`MASKED_KEY`] (empty without one), plus `has_api_key`.
+pub fn wire(provider: &LlmProvider) -> Value {
+    let has_key = !provider.api_key_ciphertext.is_empty();
     json!({
         "id": provider.id.to_string(),
+        "tenant_id": provider.tenant_id.to_string(),
         "name": provider.name.as_str(),
         "provider_type": provider.provider_type,
         "api_base": provider.api_base,
-        "api_key": masked,
-        "has_api_key": !stored.is_empty(),
+        "api_key": if has_key { MASKED_KEY } else { "" },
+        "has_api_key": has_key,
         "enabled": provider.enabled,
         "settings": provider.settings,
         "created_at": provider.created_at.to_rfc3339(),
@@ -394,14 +391,19 @@ mod tests {
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         };
-        let shown = wire(&provider, Some(&b));
-        assert_eq!(shown["api_key"], "sk-a****wxyz");
+        let shown = wire(&provider);
+        assert_eq!(shown["api_key"], MASKED_KEY);
         assert_eq!(shown["has_api_key"], true);
         let text = shown.to_string();
         assert!(
-            !text.contains("0123456789") && !text.contains("aes-gcm"),
+            !text.contains("0123456789") && !text.contains("aes-gcm") && !text.contains("wxyz"),
             "{text}"
         );
-        assert_eq!(wire(&provider, None)["api_key"], "****");
+        let keyless = LlmProvider {
+            api_key_ciphertext: String::new(),
+            ..provider
+        };
+        assert_eq!(wire(&keyless)["api_key"], "");
+        assert_eq!(wire(&keyless)["has_api_key"], false);
     }
 }

@@ -235,8 +235,14 @@ both_backends!(
             res["error"]["message"],
             "message blocked: potential prompt injection detected (ignore_instructions)"
         );
-        let history = ws.call("chat.history", json!({ "sessionKey": key })).await;
-        assert_eq!(history["ok"], false, "no session was stored: {history}");
+        let history = ws
+            .call_ok("chat.history", json!({ "sessionKey": key }))
+            .await;
+        assert_eq!(
+            history["messages"],
+            json!([]),
+            "nothing was stored: {history}"
+        );
         let sessions = ws.call_ok("sessions.list", json!({})).await;
         assert_eq!(sessions["sessions"], json!([]), "{sessions}");
         assert!(app.llm.requests().is_empty(), "the model was not called");

@@ -125,6 +125,13 @@ app_test!(inject_and_session_status, |app: TestApp| async move {
     let preview = ws.call_ok("sessions.preview", json!({ "key": key })).await;
     assert_eq!(preview["messages"].as_array().map(Vec::len), Some(3));
     ws.call_ok("sessions.delete", json!({ "key": key })).await;
-    let res = ws.call("chat.history", json!({ "sessionKey": key })).await;
+    // A deleted session reads like one not started yet: empty and idle.
+    let history = ws
+        .call_ok("chat.history", json!({ "sessionKey": key }))
+        .await;
+    assert_eq!(history["messages"], json!([]), "{history}");
+    let res = ws
+        .call("sessions.patch", json!({ "key": key, "label": "x" }))
+        .await;
     assert_eq!(res["error"]["code"], "NOT_FOUND", "{res}");
 });

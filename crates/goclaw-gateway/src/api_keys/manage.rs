@@ -115,11 +115,6 @@ pub async fn create(
     }))
 }
 
-/// The keys the caller may see, newest first.
-pub async fn list(store: &dyn Store, caller: &Principal) -> Result<Value, ManageError> {
-    Ok(json!({ "keys": visible(store, caller).await? }))
-}
-
 /// The keys the caller may see, newest first, as listings show them.
 pub async fn visible(store: &dyn Store, caller: &Principal) -> Result<Vec<Value>, ManageError> {
     let tenant = (caller.role != Role::Owner).then_some(caller.tenant_id);

@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use goclaw_core::{LlmProvider, ProviderName, TenantId};
+use goclaw_core::{ProviderName, TenantId};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -27,28 +27,6 @@ impl From<ProviderInputError> for ApiError {
     fn from(error: ProviderInputError) -> Self {
         ApiError::bad_request(error.to_string())
     }
-}
-
-/// How a stored API key is shown: GoClaw's mask.
-pub const MASKED_KEY: &str = "***";
-
-/// A provider as GoClaw's HTTP API shows it: its key only as [`MASKED_KEY`] (empty without
-/// one), plus `has_api_key`.
-pub fn provider_body(provider: &LlmProvider) -> Value {
-    let has_key = !provider.api_key_ciphertext.is_empty();
-    json!({
-        "id": provider.id.to_string(),
-        "tenant_id": provider.tenant_id.to_string(),
-        "name": provider.name.as_str(),
-        "provider_type": provider.provider_type,
-        "api_base": provider.api_base,
-        "api_key": if has_key { MASKED_KEY } else { "" },
-        "has_api_key": has_key,
-        "enabled": provider.enabled,
-        "settings": provider.settings,
-        "created_at": provider.created_at.to_rfc3339(),
-        "updated_at": provider.updated_at.to_rfc3339(),
-    })
 }
 
 /// The name of the tenant's provider `raw` names: its UUID or its name. A UUID that is no
@@ -82,7 +60,7 @@ async fn find_name(
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let providers = state.store.llm_providers().list(caller.0.tenant_id).await?;
-    let providers: Vec<Value> = providers.iter().map(provider_body).collect();
+    let providers: Vec<Value> = providers.iter().map(shared::wire).collect();
     Ok(Json(json!({ "providers": providers })))
 }
 
@@ -110,7 +88,7 @@ pub async fn get(
     let tenant = caller.0.tenant_id;
     let name = find_name(&state, tenant, &id).await?;
     let provider = state.store.llm_providers().get(tenant, &name).await?;
-    Ok(Json(provider_body(&provider)))
+    Ok(Json(shared::wire(&provider)))
 }
 
 /// Stores a provider (admin); its API key is encrypted first.
@@ -140,7 +118,7 @@ pub async fn create(
     let new = shared::new_provider(caller.0.tenant_id, fields, secrets)?;
     let created = state.store.llm_providers().create(new).await?;
     shared::changed(state.stored_providers.as_ref()).await;
-    Ok((StatusCode::CREATED, Json(provider_body(&created))))
+    Ok((StatusCode::CREATED, Json(shared::wire(&created))))
 }
 
 /// Changes a stored provider (admin). A new `api_base` or `provider_type` without an `api_key`
@@ -172,7 +150,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.0.tenant_id;
     let name = find_name(&state, tenant, &id).await?;
-    if fields.api_key.as_deref().map(str::trim) == Some(MASKED_KEY) {
+    if fields.api_key.as_deref().map(str::trim) == Some(shared::MASKED_KEY) {
         fields.api_key = None;
     }
     let secrets = state.secrets.as_deref();
@@ -185,7 +163,7 @@ pub async fn update(
         shared::log_key_cleared(&name, &caller.0.user_id);
     }
     shared::changed(state.stored_providers.as_ref()).await;
-    let mut body = provider_body(&updated);
+    let mut body = shared::wire(&updated);
     body["status"] = Value::from("updated");
     Ok(Json(body))
 }

@@ -1,13 +1,16 @@
 //! The JSON shapes of protocol v3 for domain and runtime values: agent events, messages,
-//! sessions, agents, usage.
+//! sessions, agents, usage — with GoClaw's field names (WebSocket payloads are camelCase where
+//! GoClaw's are, e.g. `sessions.list` items, and snake_case where its records are, e.g. usage).
 
-use goclaw_agent::{AgentEvent, AgentEventKind, CompactOutcome, SessionRunStatus};
+use chrono::{DateTime, SecondsFormat, Utc};
+use goclaw_agent::{AgentEvent, AgentEventKind, CompactOutcome, RunPhase, SessionRunStatus};
 use goclaw_core::{Agent, Message, Role, Session, Usage};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::auth::Principal;
 use crate::scopes::{self, Event, Owner};
 use crate::ws::frames;
+use crate::ws::methods::params::agent_of_session;
 
 /// Longest tool result carried in a `tool.result` event.
 const TOOL_RESULT_PREVIEW: usize = 1000;
@@ -59,7 +62,7 @@ pub fn agent_event_payload(event: &AgentEvent) -> Value {
             usage,
             ..
         } => {
-            let mut payload = json!({ "content": content, "usage": self::usage(usage) });
+            let mut payload = json!({ "content": content, "usage": event_usage(usage) });
             if let Some(thinking) = thinking.as_ref().filter(|t| !t.is_empty()) {
                 payload["thinking"] = Value::String(thinking.clone());
             }
@@ -79,7 +82,25 @@ pub fn agent_event_payload(event: &AgentEvent) -> Value {
     })
 }
 
-/// Token usage as GoClaw reports it.
+/// Token usage as a `run.completed` event carries it (GoClaw's event names for the cache
+/// counters differ from its reply's).
+fn event_usage(usage: &Usage) -> Value {
+    json!({
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "cache_creation_tokens": usage.cache_creation_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "thinking_tokens": usage.thinking_tokens,
+    })
+}
+
+/// A time as Go writes one: RFC 3339 in UTC with a `Z`.
+pub fn time(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Token usage as the `chat.send` reply carries it.
 pub fn usage(usage: &Usage) -> Value {
     json!({
         "prompt_tokens": usage.input_tokens,
@@ -98,7 +119,7 @@ pub fn message(message: &Message) -> Value {
         "seq": message.seq,
         "role": message.role.as_str(),
         "content": message.content,
-        "created_at": message.created_at.to_rfc3339(),
+        "created_at": time(&message.created_at),
     });
     if !message.tool_calls.is_null() {
         value["tool_calls"] = message.tool_calls.clone();
@@ -129,42 +150,64 @@ pub fn visible_messages(messages: &[Message]) -> Vec<Value> {
         .collect()
 }
 
-/// A session in lists.
-pub fn session(session: &Session) -> Value {
-    json!({
-        "key": session.session_key.to_string(),
-        "agentId": session.agent_id.map(|id| id.to_string()),
-        "userId": session.user_id,
-        "channel": session.channel,
-        "label": session.label,
-        "model": session.model,
-        "messageCount": session.message_count,
-        "inputTokens": session.input_tokens,
-        "outputTokens": session.output_tokens,
-        "compactionCount": session.compaction_count,
-        "metadata": session.metadata,
-        "createdAt": session.created_at.to_rfc3339(),
-        "updatedAt": session.updated_at.to_rfc3339(),
-    })
+/// A `sessions.list` item: GoClaw's `SessionInfoRich` (`key`, `messageCount`, `created`,
+/// `updated`, and the optional fields left out when empty), plus the key of the session's
+/// agent as `agentId`. `agent` is the session's agent, when it still exists, and `primary` the
+/// provider and model its runs call.
+pub fn session(session: &Session, agent: Option<&Agent>, primary: (String, String)) -> Value {
+    let mut item = Map::new();
+    item.insert("key".into(), json!(session.session_key.to_string()));
+    item.insert("messageCount".into(), json!(session.message_count));
+    item.insert("created".into(), json!(time(&session.created_at)));
+    item.insert("updated".into(), json!(time(&session.updated_at)));
+    let agent_key = agent
+        .map(|a| a.agent_key.to_string())
+        .or_else(|| agent_of_session(session.session_key.as_str()).map(str::to_owned));
+    let (provider, model) = primary;
+    let texts = [
+        ("agentId", agent_key.unwrap_or_default()),
+        ("label", session.label.clone()),
+        ("channel", session.channel.clone()),
+        ("userID", session.user_id.clone()),
+        ("model", model),
+        ("provider", provider),
+        (
+            "agentName",
+            agent.map(|a| a.display_name.clone()).unwrap_or_default(),
+        ),
+    ];
+    for (name, value) in texts {
+        if !value.is_empty() {
+            item.insert(name.into(), Value::String(value));
+        }
+    }
+    if session.metadata.as_object().is_some_and(|m| !m.is_empty()) {
+        item.insert("metadata".into(), session.metadata.clone());
+    }
+    if let Some(window) = agent.map(|a| a.context_window).filter(|w| *w > 0) {
+        item.insert("contextWindow".into(), json!(window));
+    }
+    item.insert("inputTokens".into(), json!(session.input_tokens));
+    item.insert("outputTokens".into(), json!(session.output_tokens));
+    item.insert("compactionCount".into(), json!(session.compaction_count));
+    Value::Object(item)
 }
 
-/// An agent in lists.
-pub fn agent(agent: &Agent) -> Value {
+/// An `agents.list` item as GoClaw sends it (`id` is the agent key; `primary` the provider
+/// and model its runs call), with the agent's other settings beside.
+pub fn listed_agent(agent: &Agent, primary: (String, String), is_running: bool) -> Value {
+    let (provider, model) = primary;
     json!({
         "id": agent.agent_key.to_string(),
         "name": agent.display_name,
-        "model": agent.model,
-        "provider": agent.provider,
+        "model": model,
+        "provider": provider,
         "agentType": agent.agent_type,
         "status": agent.status,
+        "isRunning": is_running,
         "isDefault": agent.is_default,
         "contextWindow": agent.context_window,
         "maxToolIterations": agent.max_tool_iterations,
-        "workspace": agent.workspace,
-        "restrictToWorkspace": agent.restrict_to_workspace,
-        "otherConfig": agent.other_config,
-        "createdAt": agent.created_at.to_rfc3339(),
-        "updatedAt": agent.updated_at.to_rfc3339(),
     })
 }
 
@@ -178,14 +221,22 @@ pub fn compact_outcome(outcome: &CompactOutcome) -> Value {
     }
 }
 
-/// The reply to `chat.session.status`.
+/// The reply to `chat.session.status`: `runId` is `""` when nothing runs, as in GoClaw.
 pub fn session_status(status: &SessionRunStatus) -> Value {
     let activity = status.phase.map(|phase| {
-        json!({ "phase": phase.as_str(), "tool": status.tool, "iteration": status.iteration })
+        json!({ "phase": phase_name(phase), "tool": status.tool, "iteration": status.iteration })
     });
     json!({
         "isRunning": status.is_running,
-        "runId": status.run_id.map(|id| id.to_string()),
+        "runId": status.run_id.map(|id| id.to_string()).unwrap_or_default(),
         "activity": activity,
     })
+}
+
+/// A run phase by GoClaw's names where it has one (`tool_exec` for running a tool).
+fn phase_name(phase: RunPhase) -> &'static str {
+    match phase {
+        RunPhase::Acting => "tool_exec",
+        other => other.as_str(),
+    }
 }

@@ -37,12 +37,13 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         .await
         .map_err(|e| store_error(&e))?;
     let running = ctx.state.runtime.running_agents(ctx.principal.tenant_id);
+    // GoClaw lists the agents one can chat with: the active ones.
     let agents: Vec<Value> = agents
         .iter()
+        .filter(|a| a.status == "active")
         .map(|a| {
-            let mut value = wire::agent(a);
-            value["isRunning"] = Value::Bool(running.contains(a.agent_key.as_str()));
-            value
+            let primary = ctx.state.runtime.primary_model(a, None);
+            wire::listed_agent(a, primary, running.contains(a.agent_key.as_str()))
         })
         .collect();
     Ok(json!({ "agents": agents }))
@@ -82,6 +83,17 @@ struct AgentRef {
 fn agent_ref(params: &Value) -> Result<AgentKey, ErrorShape> {
     let reference: AgentRef = parse(params.clone())?;
     agent_key(&reference.agent_id)
+}
+
+/// The agent a context-file call names; `default` when it names none, as in GoClaw.
+fn file_agent(agent_id: Option<&str>) -> Result<AgentKey, ErrorShape> {
+    agent_key(agent_id.filter(|a| !a.is_empty()).unwrap_or("default"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct FilesParams {
+    agent_id: Option<String>,
 }
 
 pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
@@ -134,7 +146,8 @@ async fn visible_files(
 }
 
 pub async fn files_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
-    let key = agent_ref(&params)?;
+    let params: FilesParams = parse(params)?;
+    let key = file_agent(params.agent_id.as_deref())?;
     let agent = agent_by_key(ctx, &key).await?;
     let stored = visible_files(ctx, &agent).await?;
     let mut files: Vec<Value> = shared::CONTEXT_FILES
@@ -153,14 +166,15 @@ pub async fn files_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShap
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct FileParams {
-    agent_id: String,
+    #[serde(default)]
+    agent_id: Option<String>,
     name: String,
     content: Option<String>,
 }
 
 pub async fn files_get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: FileParams = parse(params)?;
-    let key = agent_key(&params.agent_id)?;
+    let key = file_agent(params.agent_id.as_deref())?;
     shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
     let agent = agent_by_key(ctx, &key).await?;
     let store = ctx.state.store.as_ref();
@@ -188,7 +202,7 @@ pub async fn files_get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
 
 pub async fn files_set(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: FileParams = parse(params)?;
-    let key = agent_key(&params.agent_id)?;
+    let key = file_agent(params.agent_id.as_deref())?;
     shared::check_file_name(&params.name).map_err(ErrorShape::invalid)?;
     let content = params
         .content
@@ -231,14 +245,17 @@ pub async fn files_set(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape
         }
     }
     .map_err(|e| store_error(&e))?;
+    // `propagated` counts the per-user copies GoClaw can push a shared file to; here a user's
+    // own file overrides the shared one and nothing is copied.
     Ok(json!({
         "agentId": key.to_string(),
         "file": {
             "name": file.file_name,
             "missing": false,
             "size": file.content.len(),
+            "content": file.content,
             "scope": target.as_str(),
         },
-        "propagated": false,
+        "propagated": 0,
     }))
 }

@@ -2,7 +2,7 @@
 //! connection opened with an API key to that key: still valid, and scoped for each method.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::params::parse;
 use super::{Connection, Ctx};
@@ -60,10 +60,12 @@ pub async fn guard(
     }
 }
 
+/// The keys the caller may see, as a bare array (GoClaw's `api_keys.list` answer).
 pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
-    manage::list(ctx.state.store.as_ref(), ctx.principal)
+    let keys = manage::visible(ctx.state.store.as_ref(), ctx.principal)
         .await
-        .map_err(error)
+        .map_err(error)?;
+    Ok(Value::Array(keys))
 }
 
 pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
@@ -80,14 +82,19 @@ struct RevokeParams {
 
 pub async fn revoke(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: RevokeParams = parse(params)?;
-    manage::revoke(
+    let mut revoked = manage::revoke(
         ctx.state.store.as_ref(),
         &ctx.state.clients,
         ctx.principal,
         &params.id,
     )
     .await
-    .map_err(error)
+    .map_err(error)?;
+    // GoClaw answers `{status: "revoked"}`.
+    if let Some(answer) = revoked.as_object_mut() {
+        answer.insert("status".into(), json!("revoked"));
+    }
+    Ok(revoked)
 }
 
 fn error(error: ManageError) -> ErrorShape {

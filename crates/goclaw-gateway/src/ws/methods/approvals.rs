@@ -98,18 +98,22 @@ pub fn event_frame(event: &ApprovalEvent, principal: Option<&Principal>) -> Opti
         } => (
             Event::ExecApprovalResolved,
             owner(*tenant_id, user_id),
-            json!({ "id": id, "decision": decision.as_str() }),
+            json!({ "id": id, "decision": decision.as_str(), "userId": user_id }),
         ),
     };
     scopes::may_receive(name, principal, Some(owner)).then(|| frames::event(name, payload))
 }
 
+/// A pending request as `exec.approval.list` and `exec.approval.requested` carry it
+/// (`createdAt` in epoch milliseconds, as GoClaw).
 fn request_payload(request: &ApprovalRequest) -> Value {
     json!({
         "id": request.id,
+        "toolName": "exec",
         "command": request.command,
         "agentId": request.agent_key,
         "sessionKey": request.session_key,
+        "userId": request.user_id,
         "createdAt": request.created_at_ms,
     })
 }

@@ -1,14 +1,14 @@
 //! `chat.*`: sending a message to an agent (answered when the run ends, with `agent` events
 //! streaming meanwhile), history, abort, inject and run status.
 
-use goclaw_agent::{ChatInput, Detail, RunOutcome};
+use goclaw_agent::{AbortOutcome, ChatInput, Detail, RunOutcome};
 use goclaw_core::{NewMessage, Role as MessageRole};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::params::{parse, resolve_agent, session_key};
-use super::sessions::{owned_session, store_error, visible_transcript};
+use super::sessions::{owned_session, store_error, visible_session, visible_transcript};
 use super::{Ctx, Reply};
 use crate::quotas::{admit_write, check_size};
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, millis_ceil, user_key};
@@ -124,19 +124,31 @@ struct SessionParams {
 pub async fn history(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: SessionParams = parse(params)?;
     let key = session_key(&params.session_key)?;
-    let session = owned_session(ctx, &key).await?;
-    let messages = visible_transcript(ctx, &session).await?;
+    // A session with no message yet has an empty history.
+    let messages = match visible_session(ctx, &key).await? {
+        Some(session) => visible_transcript(ctx, &session).await?,
+        None => Vec::new(),
+    };
     Ok(json!({ "sessionKey": key.to_string(), "messages": messages }))
 }
 
+/// Cancels the session's running and queued runs; a session with nothing running (or none at
+/// all yet) answers `aborted: false, notFound: true`, as GoClaw does.
 pub async fn abort(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: SessionParams = parse(params)?;
     let key = session_key(&params.session_key)?;
-    owned_session(ctx, &key).await?;
-    let outcome = ctx.state.runtime.abort(ctx.principal.tenant_id, &key).await;
+    let outcome = match visible_session(ctx, &key).await? {
+        Some(_) => ctx.state.runtime.abort(ctx.principal.tenant_id, &key).await,
+        None => AbortOutcome::default(),
+    };
     Ok(json!({
         "ok": true,
         "aborted": outcome.aborted,
+        "stopped": outcome.aborted,
+        "forced": false,
+        "alreadyAborting": false,
+        "notFound": !outcome.aborted,
+        "unauthorized": false,
         "runIds": outcome.run_ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
     }))
 }
@@ -187,10 +199,11 @@ pub async fn inject(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     Ok(json!({ "ok": true, "messageId": stored.id.to_string() }))
 }
 
+/// Whether the session runs and where; a session with no message yet is idle.
 pub async fn session_status(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: SessionParams = parse(params)?;
     let key = session_key(&params.session_key)?;
-    owned_session(ctx, &key).await?;
+    visible_session(ctx, &key).await?;
     let status = ctx
         .state
         .runtime

@@ -6,7 +6,7 @@ mod agents;
 mod api_keys;
 pub mod approvals;
 mod chat;
-mod params;
+pub(super) mod params;
 mod providers;
 mod sessions;
 mod system;

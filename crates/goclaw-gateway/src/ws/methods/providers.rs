@@ -33,8 +33,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         .list(ctx.principal.tenant_id)
         .await
         .map_err(|e| store_error(&e))?;
-    let secrets = ctx.state.secrets.as_deref();
-    let providers: Vec<Value> = providers.iter().map(|p| shared::wire(p, secrets)).collect();
+    let providers: Vec<Value> = providers.iter().map(shared::wire).collect();
     Ok(json!({ "providers": providers }))
 }
 
@@ -51,7 +50,7 @@ pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         .await
         .map_err(|e| store_error(&e))?;
     shared::changed(ctx.state.stored_providers.as_ref()).await;
-    Ok(json!({ "ok": true, "provider": shared::wire(&created, secrets) }))
+    Ok(json!({ "ok": true, "provider": shared::wire(&created) }))
 }
 
 pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
@@ -75,7 +74,7 @@ pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     shared::changed(ctx.state.stored_providers.as_ref()).await;
     Ok(json!({
         "ok": true,
-        "provider": shared::wire(&updated, secrets),
+        "provider": shared::wire(&updated),
         "apiKeyCleared": key_cleared,
     }))
 }

@@ -1,8 +1,14 @@
 //! `sessions.*`: listing, previewing, patching, deleting, resetting and compacting sessions.
 //! Non-admin callers only ever see their own sessions. A patch's label and metadata are capped
 //! in size and spend the caller's write budget.
+//!
+//! A key with no session behind it yet answers reads as an empty session when the caller could
+//! start it (the key lies in its own namespace); a key the caller may not see is refused alike
+//! whether a session exists under it or not.
 
-use goclaw_core::{Session, SessionFilter, SessionKey, SessionPatch, StoreError};
+use std::collections::HashMap;
+
+use goclaw_core::{Session, SessionFilter, SessionKey, SessionNamespace, SessionPatch, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,21 +32,42 @@ pub fn store_error(error: &StoreError) -> ErrorShape {
     }
 }
 
-/// Loads a session the caller may access.
-pub async fn owned_session(ctx: &Ctx<'_>, key: &SessionKey) -> Result<Session, ErrorShape> {
-    let session = ctx
+/// The session `key` names, if the caller may see it; `None` when no session exists under the
+/// key yet and the caller could start one there. Someone else's session, and a key the caller
+/// could not start a session under, are refused with the same answer, so a refusal never says
+/// whether a session exists.
+pub async fn visible_session(
+    ctx: &Ctx<'_>,
+    key: &SessionKey,
+) -> Result<Option<Session>, ErrorShape> {
+    let refused = || ErrorShape::unauthorized("permission denied: not your session");
+    let found = ctx
         .state
         .store
         .sessions()
         .get(ctx.principal.tenant_id, key)
-        .await
-        .map_err(|e| store_error(&e))?;
-    if !ctx.may_see_user(&session.user_id) {
-        return Err(ErrorShape::unauthorized(
-            "permission denied: not your session",
-        ));
+        .await;
+    match found {
+        Ok(session) if ctx.may_see_user(&session.user_id) => Ok(Some(session)),
+        Ok(_) => Err(refused()),
+        Err(StoreError::NotFound(_)) => {
+            let principal = ctx.principal;
+            if SessionNamespace::of(key).admits(&principal.user_id, principal.trust()) {
+                Ok(None)
+            } else {
+                Err(refused())
+            }
+        }
+        Err(other) => Err(store_error(&other)),
     }
-    Ok(session)
+}
+
+/// Loads a session the caller may access, for calls that change it: a missing one is
+/// `NOT_FOUND` (see [`visible_session`] for who is told so).
+pub async fn owned_session(ctx: &Ctx<'_>, key: &SessionKey) -> Result<Session, ErrorShape> {
+    visible_session(ctx, key)
+        .await?
+        .ok_or_else(|| ErrorShape::not_found("session not found"))
 }
 
 /// Longest transcript a history call returns.
@@ -73,27 +100,40 @@ struct ListParams {
 pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: ListParams = parse(params)?;
     let tenant = ctx.principal.tenant_id;
+    let limit = params.limit.unwrap_or(20).clamp(1, 200);
+    let offset = params.offset;
+    let page = |sessions: Vec<Value>, total: u64| -> Value {
+        json!({
+            "sessions": sessions,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        })
+    };
+    let agents = ctx
+        .state
+        .store
+        .agents()
+        .list(tenant)
+        .await
+        .map_err(|e| store_error(&e))?;
     let agent_id = match params.agent_id.as_deref().filter(|a| !a.is_empty()) {
         Some(raw) => {
             let key = super::params::agent_key(raw)?;
-            let agent = ctx
-                .state
-                .store
-                .agents()
-                .get_by_key(tenant, &key)
-                .await
-                .map_err(|e| store_error(&e))?;
-            Some(agent.id)
+            // Sessions of an agent that does not exist: there are none.
+            match agents.iter().find(|a| a.agent_key == key) {
+                Some(agent) => Some(agent.id),
+                None => return Ok(page(Vec::new(), 0)),
+            }
         }
         None => None,
     };
-    let limit = params.limit.unwrap_or(20).clamp(1, 200);
     let filter = SessionFilter {
         agent_id,
         user_id: ctx.listing_user(),
         channel: params.channel.filter(|c| !c.is_empty()),
         limit,
-        offset: params.offset,
+        offset,
     };
     let (sessions, total) = ctx
         .state
@@ -102,12 +142,20 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         .list(tenant, &filter)
         .await
         .map_err(|e| store_error(&e))?;
-    Ok(json!({
-        "sessions": sessions.iter().map(wire::session).collect::<Vec<_>>(),
-        "total": total,
-        "limit": limit,
-        "offset": params.offset,
-    }))
+    let by_id: HashMap<_, _> = agents.iter().map(|a| (a.id, a)).collect();
+    let runtime = &ctx.state.runtime;
+    let items = sessions
+        .iter()
+        .map(|s| {
+            let agent = s.agent_id.and_then(|id| by_id.get(&id).copied());
+            let primary = match agent {
+                Some(agent) => runtime.primary_model(agent, Some(s)),
+                None => (String::new(), s.model.clone()),
+            };
+            wire::session(s, agent, primary)
+        })
+        .collect();
+    Ok(page(items, total))
 }
 
 #[derive(Deserialize)]
@@ -118,12 +166,14 @@ struct KeyParams {
 pub async fn preview(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: KeyParams = parse(params)?;
     let key = session_key(&params.key)?;
-    let session = owned_session(ctx, &key).await?;
-    Ok(json!({
-        "key": key.to_string(),
-        "messages": visible_transcript(ctx, &session).await?,
-        "summary": session.summary,
-    }))
+    let (messages, summary) = match visible_session(ctx, &key).await? {
+        Some(session) => (
+            visible_transcript(ctx, &session).await?,
+            session.summary.unwrap_or_default(),
+        ),
+        None => (Vec::new(), String::new()),
+    };
+    Ok(json!({ "key": key.to_string(), "messages": messages, "summary": summary }))
 }
 
 #[derive(Deserialize)]

@@ -34,16 +34,22 @@ pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, Erro
             })?;
         (principal, None)
     };
-    let payload = json!({
+    let is_owner = principal.role == Role::Owner;
+    let mut payload = json!({
         "protocol": goclaw_core::PROTOCOL_VERSION,
         "role": principal.role.as_str(),
         "user_id": principal.user_id,
         "tenant_id": principal.tenant_id.to_string(),
-        "is_owner": principal.role == Role::Owner,
-        "is_master_scope": true,
+        "is_owner": is_owner,
+        "is_master_scope": is_owner || principal.tenant_id == goclaw_core::MASTER_TENANT_ID,
         "edition": "standard",
         "server": { "name": "goclaw", "version": conn.state.version },
     });
+    // The tenant's name and slug, as GoClaw adds them when it can read the tenant.
+    if let Ok(tenant) = conn.state.store.tenants().get(principal.tenant_id).await {
+        payload["tenant_name"] = Value::String(tenant.name);
+        payload["tenant_slug"] = Value::String(tenant.slug);
+    }
     conn.principal = Some(principal);
     conn.api_key = key;
     Ok(payload)
@@ -72,7 +78,8 @@ pub async fn health(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     }))
 }
 
-/// Counts of agents, clients and sessions.
+/// The tenant's agents (`{id, model, isRunning}` each), and counts of agents, clients and
+/// sessions.
 pub async fn status(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     let store = &ctx.state.store;
     let tenant = ctx.principal.tenant_id;
@@ -85,13 +92,21 @@ pub async fn status(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         limit: 1,
         ..Default::default()
     };
+    let running = ctx.state.runtime.running_agents(tenant);
     let (_, sessions) = store
         .sessions()
         .list(tenant, &filter)
         .await
         .map_err(|e| super::sessions::store_error(&e))?;
     Ok(json!({
-        "agents": agents.iter().map(|a| a.agent_key.to_string()).collect::<Vec<_>>(),
+        "agents": agents
+            .iter()
+            .map(|a| json!({
+                "id": a.agent_key.to_string(),
+                "model": ctx.state.runtime.primary_model(a, None).1,
+                "isRunning": running.contains(a.agent_key.as_str()),
+            }))
+            .collect::<Vec<_>>(),
         "agentTotal": agents.len(),
         "clients": ctx.state.clients.len(),
         "sessions": sessions,
