@@ -16,7 +16,9 @@ mod open;
 mod options;
 mod patch;
 mod postgres;
+mod sql;
 mod sqlite;
+mod tables;
 mod turn_rules;
 
 #[cfg(any(test, feature = "testing"))]

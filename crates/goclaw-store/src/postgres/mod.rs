@@ -10,7 +10,6 @@ mod pool;
 mod providers;
 mod secrets;
 mod sessions;
-mod tenants;
 mod traces;
 mod turns;
 
@@ -22,17 +21,19 @@ use goclaw_core::{
 use sqlx::PgPool;
 
 use crate::error::store_error;
+use crate::tables::SqlStore;
 
 pub(crate) use pool::{connect, server_versions};
 
 /// The store on a PostgreSQL pool.
 pub(crate) struct PostgresStore {
     pool: PgPool,
+    sql: SqlStore,
 }
 
 impl PostgresStore {
-    pub(crate) fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: PgPool, sql: SqlStore) -> Self {
+        Self { pool, sql }
     }
 }
 
@@ -51,7 +52,7 @@ impl Store for PostgresStore {
     }
 
     fn tenants(&self) -> &dyn TenantStore {
-        self
+        &self.sql
     }
 
     fn agents(&self) -> &dyn AgentStore {

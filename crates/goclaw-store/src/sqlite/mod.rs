@@ -14,7 +14,6 @@ mod pool;
 mod providers;
 mod secrets;
 mod sessions;
-mod tenants;
 mod traces;
 mod turns;
 
@@ -29,6 +28,7 @@ use goclaw_core::{
 use sqlx::SqlitePool;
 
 use crate::error::{corrupt, store_error};
+use crate::tables::SqlStore;
 
 pub(crate) use pool::{connect, server_versions};
 
@@ -38,11 +38,12 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 /// The store on a SQLite pool.
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    sql: SqlStore,
 }
 
 impl SqliteStore {
-    pub(crate) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: SqlitePool, sql: SqlStore) -> Self {
+        Self { pool, sql }
     }
 }
 
@@ -61,7 +62,7 @@ impl Store for SqliteStore {
     }
 
     fn tenants(&self) -> &dyn TenantStore {
-        self
+        &self.sql
     }
 
     fn agents(&self) -> &dyn AgentStore {
