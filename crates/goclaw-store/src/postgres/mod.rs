@@ -1,7 +1,6 @@
 //! The PostgreSQL store: one pool, and one module per table family implementing the sub-store
 //! traits on [`PostgresStore`]. Ids are native `UUID`s, times `TIMESTAMPTZ`, JSON `JSONB`.
 
-mod agents;
 mod api_keys;
 mod context_files;
 mod exec_approvals;
@@ -56,7 +55,7 @@ impl Store for PostgresStore {
     }
 
     fn agents(&self) -> &dyn AgentStore {
-        self
+        &self.sql
     }
 
     fn sessions(&self) -> &dyn SessionStore {

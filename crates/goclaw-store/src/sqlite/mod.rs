@@ -5,7 +5,6 @@
 //! ISO-8601 UTC text written by SQLite itself (`strftime('%Y-%m-%dT%H:%M:%fZ','now')`, which
 //! sorts chronologically as text), booleans are 0/1 and JSON is text.
 
-mod agents;
 mod api_keys;
 mod context_files;
 mod exec_approvals;
@@ -66,7 +65,7 @@ impl Store for SqliteStore {
     }
 
     fn agents(&self) -> &dyn AgentStore {
-        self
+        &self.sql
     }
 
     fn sessions(&self) -> &dyn SessionStore {

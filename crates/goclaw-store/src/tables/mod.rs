@@ -6,6 +6,7 @@
 //! number of statements for one operation (appending a message), it matches on
 //! [`crate::sql::Dialect`] once and both arms share the statements' pieces and the mapping.
 
+mod agents;
 mod tenants;
 
 use crate::sql::Pool;
