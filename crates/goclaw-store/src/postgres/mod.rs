@@ -4,13 +4,11 @@
 mod api_keys;
 mod context_files;
 mod exec_approvals;
-mod messages;
 mod pool;
 mod providers;
 mod secrets;
 mod sessions;
 mod traces;
-mod turns;
 
 use async_trait::async_trait;
 use goclaw_core::{
@@ -63,7 +61,7 @@ impl Store for PostgresStore {
     }
 
     fn messages(&self) -> &dyn MessageStore {
-        self
+        &self.sql
     }
 
     fn context_files(&self) -> &dyn ContextFileStore {
@@ -91,6 +89,6 @@ impl Store for PostgresStore {
     }
 
     fn turns(&self) -> &dyn goclaw_core::TurnStore {
-        self
+        &self.sql
     }
 }

@@ -8,13 +8,11 @@
 mod api_keys;
 mod context_files;
 mod exec_approvals;
-mod messages;
 mod pool;
 mod providers;
 mod secrets;
 mod sessions;
 mod traces;
-mod turns;
 
 use std::str::FromStr;
 
@@ -73,7 +71,7 @@ impl Store for SqliteStore {
     }
 
     fn messages(&self) -> &dyn MessageStore {
-        self
+        &self.sql
     }
 
     fn context_files(&self) -> &dyn ContextFileStore {
@@ -101,7 +99,7 @@ impl Store for SqliteStore {
     }
 
     fn turns(&self) -> &dyn goclaw_core::TurnStore {
-        self
+        &self.sql
     }
 }
 

@@ -7,7 +7,9 @@
 //! [`crate::sql::Dialect`] once and both arms share the statements' pieces and the mapping.
 
 mod agents;
+mod messages;
 mod tenants;
+mod turns;
 
 use crate::sql::Pool;
 
