@@ -7,7 +7,6 @@ mod exec_approvals;
 mod pool;
 mod providers;
 mod secrets;
-mod sessions;
 mod traces;
 
 use async_trait::async_trait;
@@ -57,7 +56,7 @@ impl Store for PostgresStore {
     }
 
     fn sessions(&self) -> &dyn SessionStore {
-        self
+        &self.sql
     }
 
     fn messages(&self) -> &dyn MessageStore {

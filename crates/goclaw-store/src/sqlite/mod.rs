@@ -11,7 +11,6 @@ mod exec_approvals;
 mod pool;
 mod providers;
 mod secrets;
-mod sessions;
 mod traces;
 
 use std::str::FromStr;
@@ -67,7 +66,7 @@ impl Store for SqliteStore {
     }
 
     fn sessions(&self) -> &dyn SessionStore {
-        self
+        &self.sql
     }
 
     fn messages(&self) -> &dyn MessageStore {

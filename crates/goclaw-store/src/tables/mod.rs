@@ -8,6 +8,7 @@
 
 mod agents;
 mod messages;
+mod sessions;
 mod tenants;
 mod turns;
 
