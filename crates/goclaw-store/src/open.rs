@@ -59,11 +59,7 @@ pub struct ServerInfo {
 
 impl OpenedStore {
     pub(crate) fn from_pool(pool: Pool) -> Self {
-        let sql = SqlStore::new(pool.clone());
-        let store: Arc<dyn Store> = match &pool {
-            Pool::Sqlite(p) => Arc::new(sqlite::SqliteStore::new(p.clone(), sql)),
-            Pool::Postgres(p) => Arc::new(postgres::PostgresStore::new(p.clone(), sql)),
-        };
+        let store: Arc<dyn Store> = Arc::new(SqlStore::new(pool.clone()));
         Self { pool, store }
     }
 

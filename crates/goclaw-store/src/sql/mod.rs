@@ -20,6 +20,6 @@ mod statement;
 
 pub(crate) use dialect::Dialect;
 pub(crate) use exec::{Conn, Locked, Pool, Tx};
-pub(crate) use param::{Param, StoredId};
-pub(crate) use row::{OneRow, Record, Row, Rows};
+pub(crate) use param::Param;
+pub(crate) use row::{Record, Row};
 pub(crate) use statement::Statement;

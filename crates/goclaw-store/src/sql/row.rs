@@ -94,11 +94,6 @@ impl<'r> Row<'r> {
         Self { raw, table }
     }
 
-    /// The table this row is read for.
-    pub(crate) fn table(&self) -> &'static str {
-        self.table
-    }
-
     /// A value both engines decode alike.
     fn get<T>(&self, column: &str) -> Result<T, StoreError>
     where
