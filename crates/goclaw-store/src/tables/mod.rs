@@ -98,3 +98,82 @@ impl Store for SqlStore {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// SQL one engine spells its own way, each with where a table module finds it instead.
+    const ENGINE_SPELLINGS: &[(&str, &str)] = &[
+        ("$1", "`?` placeholders"),
+        ("::uuid", "typed parameters (Param)"),
+        ("strftime", "{now}"),
+        ("now()", "{now}"),
+        ("julianday", "{ms_since:column}"),
+        ("EXTRACT(EPOCH", "{ms_since:column}"),
+        ("COLLATE", "{bytewise}"),
+        ("FOR UPDATE", "{for_update}"),
+        ("BEGIN", "Pool::begin_write or Pool::begin"),
+    ];
+
+    /// The code of `source` before its tests, without comments, and the text of its string
+    /// literals (the SQL).
+    fn code_and_literals(source: &str) -> (String, String) {
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let (mut code, mut literals) = (String::new(), String::new());
+        for line in source.lines() {
+            let mut in_literal = false;
+            let mut escaped = false;
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                if in_literal {
+                    match (escaped, c) {
+                        (false, '\\') => escaped = true,
+                        (false, '"') => {
+                            in_literal = false;
+                            literals.push(' ');
+                        }
+                        _ => {
+                            escaped = false;
+                            literals.push(c);
+                        }
+                    }
+                } else if c == '/' && chars.peek() == Some(&'/') {
+                    break;
+                } else {
+                    in_literal = c == '"';
+                    code.push(c);
+                }
+            }
+            code.push('\n');
+        }
+        (code, literals)
+    }
+
+    #[test]
+    fn table_modules_leave_dialects_to_the_sql_layer() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tables");
+        let (mut read, mut offences) = (0, Vec::new());
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            read += 1;
+            let (code, sql) = code_and_literals(&source);
+            if code.contains("sqlx") {
+                offences.push(format!("{}: sqlx (use crate::sql)", path.display()));
+            }
+            for (spelling, instead) in ENGINE_SPELLINGS {
+                if sql.contains(spelling) {
+                    offences.push(format!("{}: {spelling:?} (use {instead})", path.display()));
+                }
+            }
+        }
+        assert!(read > 10, "read {read} table modules in {}", dir.display());
+        assert!(
+            offences.is_empty(),
+            "engine spellings in table modules: {offences:#?}"
+        );
+    }
+}

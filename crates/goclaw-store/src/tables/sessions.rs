@@ -268,7 +268,7 @@ impl SqlStore {
             .ok_or(StoreError::NotFound("session"))?
             .read(Session::TABLE)
             .id("id")?;
-        delete_transcript(&mut tx, id).await.map_err(db_error)?;
+        delete_transcript(&mut tx, id).await?;
         tx.commit().await.map_err(db_error)
     }
 }
@@ -302,9 +302,11 @@ fn found(rows_affected: u64) -> Result<(), StoreError> {
 
 /// Deletes the messages of session `id` and their turns. The foreign keys cascade too;
 /// deleting explicitly does not depend on SQLite's `foreign_keys` pragma.
-async fn delete_transcript(tx: &mut Tx, id: SessionId) -> Result<(), sqlx::Error> {
+async fn delete_transcript(tx: &mut Tx, id: SessionId) -> Result<(), StoreError> {
     for statement in [&DELETE_TURNS, &DELETE_MESSAGES] {
-        tx.execute(statement, &[id.into()]).await?;
+        tx.execute(statement, &[id.into()])
+            .await
+            .map_err(|e| store_error(e, "session"))?;
     }
     Ok(())
 }
