@@ -13,6 +13,7 @@ use goclaw_core::{Store, StoreBackend, StoreError};
 use crate::error::{BackupError, OpenError, store_error};
 use crate::migrate::Migrator;
 use crate::options::StoreOptions;
+/// The pool of either engine, as `migrate/`, `archive/` and `testing` reach it.
 pub(crate) use crate::sql::Pool;
 use crate::tables::SqlStore;
 use crate::{postgres, sqlite};
