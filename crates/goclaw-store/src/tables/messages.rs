@@ -17,8 +17,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use goclaw_core::TenantId;
-use goclaw_core::{Message, MessageId, MessageStore, NewMessage, Role, SessionId, StoreError};
+use goclaw_core::{
+    Message, MessageId, MessageStore, NewMessage, Role, SessionId, StoreError, TenantId,
+};
 
 use super::SqlStore;
 use crate::error::store_error;
