@@ -9,11 +9,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use goclaw_core::{Store, StoreBackend, StoreError};
-use sqlx::{PgPool, SqlitePool};
 
 use crate::error::{BackupError, OpenError, store_error};
 use crate::migrate::Migrator;
 use crate::options::StoreOptions;
+/// The pool of either engine, as `migrate/`, `archive/` and `testing` reach it.
+pub(crate) use crate::sql::Pool;
+use crate::tables::SqlStore;
 use crate::{postgres, sqlite};
 
 /// Opens the database described by `options`.
@@ -58,10 +60,7 @@ pub struct ServerInfo {
 
 impl OpenedStore {
     pub(crate) fn from_pool(pool: Pool) -> Self {
-        let store: Arc<dyn Store> = match &pool {
-            Pool::Sqlite(p) => Arc::new(sqlite::SqliteStore::new(p.clone())),
-            Pool::Postgres(p) => Arc::new(postgres::PostgresStore::new(p.clone())),
-        };
+        let store: Arc<dyn Store> = Arc::new(SqlStore::new(pool.clone()));
         Self { pool, store }
     }
 
@@ -149,20 +148,4 @@ pub async fn backup_sqlite(store: &OpenedStore, dest: &Path) -> Result<(), Backu
             source,
         })?;
     Ok(())
-}
-
-/// The connection pool of one engine.
-#[derive(Clone)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-impl Pool {
-    pub(crate) fn backend(&self) -> StoreBackend {
-        match self {
-            Pool::Sqlite(_) => StoreBackend::Sqlite,
-            Pool::Postgres(_) => StoreBackend::Postgres,
-        }
-    }
 }
