@@ -147,8 +147,12 @@ pub struct TraceFilter {
     pub status: Option<String>,
     /// Only traces of runs of this user.
     pub user_id: Option<String>,
+    /// Only traces of runs that came in on this channel (`ws`, `http`, …).
+    pub channel: Option<String>,
     /// At most this many; 0 means 50.
     pub limit: u32,
+    /// Matching traces to skip first, newest first.
+    pub offset: u32,
 }
 
 /// Storage of traces and spans.
@@ -158,8 +162,13 @@ pub trait TraceStore: Send + Sync {
     /// transaction. A span whose trace is not stored is skipped, not an error: its trace's
     /// record may have been dropped under load.
     async fn write_batch(&self, traces: &[Trace], spans: &[Span]) -> Result<(), StoreError>;
-    /// A tenant's traces matching `filter`, newest (by start time) first.
-    async fn list(&self, tenant: TenantId, filter: &TraceFilter) -> Result<Vec<Trace>, StoreError>;
+    /// One page (`limit`, `offset`) of a tenant's traces matching `filter`, newest (by start
+    /// time) first, and how many match in all.
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &TraceFilter,
+    ) -> Result<(Vec<Trace>, u64), StoreError>;
     /// A tenant's trace with its spans in start order; `None` when missing or another
     /// tenant's.
     async fn get(

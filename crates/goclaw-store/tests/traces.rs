@@ -147,13 +147,14 @@ store_test!(list_filters_and_orders_newest_first, |store: Arc<
     old.user_id = "alice".to_owned();
     let mut failed = finished(trace("s2", 20), "error");
     failed.user_id = "bob".to_owned();
+    failed.channel = "ws".to_owned();
     let mut newest = trace("s1", 10);
     newest.user_id = "alice".to_owned();
     traces
         .write_batch(&[old.clone(), failed.clone(), newest.clone()], &[])
         .await
         .expect("batch");
-    let ids = |list: Vec<Trace>| list.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let ids = |(list, _): (Vec<Trace>, u64)| list.into_iter().map(|t| t.id).collect::<Vec<_>>();
     let all = traces
         .list(MASTER_TENANT_ID, &TraceFilter::default())
         .await
@@ -175,8 +176,32 @@ store_test!(list_filters_and_orders_newest_first, |store: Arc<
         limit: 1,
         ..TraceFilter::default()
     };
-    let listed = traces.list(MASTER_TENANT_ID, &one).await.expect("list");
-    assert_eq!(ids(listed), [newest.id]);
+    let (page, total) = traces.list(MASTER_TENANT_ID, &one).await.expect("list");
+    assert_eq!((page.len(), page[0].id, total), (1, newest.id, 3));
+    let second = TraceFilter {
+        limit: 1,
+        offset: 1,
+        ..TraceFilter::default()
+    };
+    let (page, total) = traces.list(MASTER_TENANT_ID, &second).await.expect("list");
+    assert_eq!((page.len(), page[0].id, total), (1, failed.id, 3));
+    let past_the_end = TraceFilter {
+        offset: 3,
+        ..TraceFilter::default()
+    };
+    let (page, total) = traces
+        .list(MASTER_TENANT_ID, &past_the_end)
+        .await
+        .expect("list");
+    assert_eq!((page.len(), total), (0, 3));
+    let by_channel = |channel: &str| TraceFilter {
+        channel: Some(channel.to_owned()),
+        ..TraceFilter::default()
+    };
+    let listed = traces.list(MASTER_TENANT_ID, &by_channel("ws")).await;
+    assert_eq!(ids(listed.expect("list")), [failed.id]);
+    let listed = traces.list(MASTER_TENANT_ID, &by_channel("telegram")).await;
+    assert_eq!(listed.expect("list"), (Vec::new(), 0));
     let by_agent = TraceFilter {
         agent_id: Some(agent.id),
         ..TraceFilter::default()
@@ -199,14 +224,14 @@ store_test!(list_filters_and_orders_newest_first, |store: Arc<
         ..user("alice")
     };
     let listed = traces.list(MASTER_TENANT_ID, &bobs_session_as_alice).await;
-    assert!(listed.expect("list").is_empty());
+    assert_eq!(listed.expect("list"), (Vec::new(), 0));
     let listed = traces.list(MASTER_TENANT_ID, &user("mallory")).await;
-    assert!(listed.expect("list").is_empty());
+    assert_eq!(listed.expect("list"), (Vec::new(), 0));
     let elsewhere = traces
         .list(TenantId::generate(), &TraceFilter::default())
         .await
         .expect("list");
-    assert!(elsewhere.is_empty());
+    assert_eq!(elsewhere, (Vec::new(), 0));
 });
 
 store_test!(

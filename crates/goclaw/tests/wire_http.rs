@@ -410,8 +410,18 @@ async fn get_v1_traces() {
         body["traces"][0]["metadata"]["total_cache_read_tokens"].is_i64(),
         "{body}"
     );
-    let (_, past_the_end) = get(&app, "/v1/traces?offset=50").await;
+    // Pages count every match; the channel filter is the run's channel.
+    let (_, past_the_end) = get(&app, "/v1/traces?offset=1").await;
     assert_eq!(past_the_end["traces"], json!([]), "{past_the_end}");
+    assert_eq!(past_the_end["total"], 1, "{past_the_end}");
+    let (_, over_http) = get(&app, "/v1/traces?channel=http").await;
+    assert_eq!(over_http["traces"][0]["id"], trace["id"], "{over_http}");
+    let (_, over_ws) = get(&app, "/v1/traces?channel=ws").await;
+    assert_eq!(
+        (&over_ws["traces"], &over_ws["total"]),
+        (&json!([]), &json!(0)),
+        "{over_ws}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

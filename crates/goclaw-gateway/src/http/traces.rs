@@ -50,11 +50,12 @@ pub struct ListQuery {
     /// Only traces of runs of this user. Below admin only the caller's own traces are listed
     /// whatever this says.
     user_id: Option<String>,
+    /// Only traces of runs that came in on this channel (`ws`, `http`, …).
+    channel: Option<String>,
     /// At most this many (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// Traces to skip. Lists are not paged (`total` counts the traces returned), so any
-    /// offset past 0 lists nothing.
+    /// Matching traces to skip, newest first (default 0).
     #[param(minimum = 0)]
     offset: Option<u32>,
 }
@@ -63,8 +64,8 @@ pub struct ListQuery {
 #[derive(Serialize, ToSchema)]
 pub struct TraceList {
     pub traces: Vec<TraceView>,
-    /// How many traces are listed (never more than `limit`).
-    pub total: usize,
+    /// How many traces match the filters in all (the list is one page of them).
+    pub total: u64,
     pub limit: u32,
     pub offset: u32,
 }
@@ -210,7 +211,7 @@ pub async fn list(
         asked_user
     } else if asked_user.is_some_and(|asked| asked != own) {
         // Someone else's traces: nothing, as if they had none.
-        return Ok(Json(trace_list(Vec::new(), limit, offset)));
+        return Ok(Json(trace_list(Vec::new(), 0, limit, offset)));
     } else {
         Some(own)
     };
@@ -219,24 +220,23 @@ pub async fn list(
         session_key: non_empty(query.get("session_key")),
         status: non_empty(query.get("status")).map(|s| stored_status(&s).to_owned()),
         user_id,
+        channel: non_empty(query.get("channel")),
         limit,
+        offset,
     };
-    if offset > 0 {
-        return Ok(Json(trace_list(Vec::new(), limit, offset)));
-    }
-    let traces = state.store.traces().list(tenant, &filter).await?;
+    let (traces, total) = state.store.traces().list(tenant, &filter).await?;
     let caller = &caller.0;
     let views = traces
         .iter()
         .filter(|trace| visible(caller, trace))
         .map(trace_view)
         .collect();
-    Ok(Json(trace_list(views, limit, offset)))
+    Ok(Json(trace_list(views, total, limit, offset)))
 }
 
-fn trace_list(traces: Vec<TraceView>, limit: u32, offset: u32) -> TraceList {
+fn trace_list(traces: Vec<TraceView>, total: u64, limit: u32, offset: u32) -> TraceList {
     TraceList {
-        total: traces.len(),
+        total,
         traces,
         limit,
         offset,

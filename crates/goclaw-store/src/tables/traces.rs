@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::SqlStore;
 use crate::error::{store_error, store_error_with_parent};
-use crate::sql::{Record, Row, Statement};
+use crate::sql::{Param, Record, Row, Statement};
 
 const TRACE_COLUMNS: &str = "id, tenant_id, parent_trace_id, agent_id, session_key, run_id, \
     user_id, channel, name, status, start_time, end_time, duration_ms, input_tokens, \
@@ -54,14 +54,19 @@ static UPSERT_SPAN: Statement = Statement::joined(&[
      output_preview = excluded.output_preview, error = excluded.error, \
      metadata = excluded.metadata",
 ]);
+/// The condition of a listing: tenant, then each optional filter as `(? IS NULL OR …)`, its
+/// value bound twice (see [`filter_params`]).
+const LIST_CONDITION: &str = " FROM traces WHERE tenant_id = ? \
+     AND (? IS NULL OR agent_id = ?) AND (? IS NULL OR session_key = ?) \
+     AND (? IS NULL OR status = ?) AND (? IS NULL OR user_id = ?) \
+     AND (? IS NULL OR channel = ?)";
 static LIST: Statement = Statement::joined(&[
     "SELECT ",
     TRACE_COLUMNS,
-    " FROM traces WHERE tenant_id = ? \
-     AND (? IS NULL OR agent_id = ?) AND (? IS NULL OR session_key = ?) \
-     AND (? IS NULL OR status = ?) AND (? IS NULL OR user_id = ?) \
-     ORDER BY start_time DESC, id DESC LIMIT ?",
+    LIST_CONDITION,
+    " ORDER BY start_time DESC, id DESC LIMIT ? OFFSET ?",
 ]);
+static COUNT: Statement = Statement::joined(&["SELECT COUNT(*) AS total", LIST_CONDITION]);
 static GET: Statement = Statement::joined(&[
     "SELECT ",
     TRACE_COLUMNS,
@@ -216,28 +221,32 @@ impl TraceStore for SqlStore {
         tx.commit().await.map_err(|e| store_error(e, "trace"))
     }
 
-    async fn list(&self, tenant: TenantId, filter: &TraceFilter) -> Result<Vec<Trace>, StoreError> {
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &TraceFilter,
+    ) -> Result<(Vec<Trace>, u64), StoreError> {
         let limit = match filter.limit {
             0 => DEFAULT_LIMIT,
             n => n,
         };
-        let params = [
-            tenant.into(),
-            filter.agent_id.into(),
-            filter.agent_id.into(),
-            (&filter.session_key).into(),
-            (&filter.session_key).into(),
-            (&filter.status).into(),
-            (&filter.status).into(),
-            (&filter.user_id).into(),
-            (&filter.user_id).into(),
-            i64::from(limit).into(),
-        ];
-        self.pool
+        let mut params = filter_params(tenant, filter);
+        let total = self
+            .pool
+            .fetch_one(&COUNT, &params)
+            .await
+            .map_err(|e| store_error(e, "trace"))?
+            .read("traces")
+            .int("total")?;
+        params.push(i64::from(limit).into());
+        params.push(i64::from(filter.offset).into());
+        let traces = self
+            .pool
             .fetch_all(&LIST, &params)
             .await
             .map_err(|e| store_error(e, "trace"))?
-            .decode()
+            .decode()?;
+        Ok((traces, u64::try_from(total).unwrap_or_default()))
     }
 
     async fn get(
@@ -275,4 +284,21 @@ impl TraceStore for SqlStore {
             .await
             .map_err(|e| store_error(e, "trace"))
     }
+}
+
+/// The parameters of [`LIST_CONDITION`]: the tenant, then each optional filter twice.
+fn filter_params(tenant: TenantId, filter: &TraceFilter) -> Vec<Param<'_>> {
+    vec![
+        tenant.into(),
+        filter.agent_id.into(),
+        filter.agent_id.into(),
+        (&filter.session_key).into(),
+        (&filter.session_key).into(),
+        (&filter.status).into(),
+        (&filter.status).into(),
+        (&filter.user_id).into(),
+        (&filter.user_id).into(),
+        (&filter.channel).into(),
+        (&filter.channel).into(),
+    ]
 }
