@@ -711,7 +711,6 @@ fn tuning(state: &ConfigState) -> Section {
     let loaded = &state.loaded;
     let lanes = loaded.runtime.lanes;
     let gateway = &loaded.config.gateway;
-    // Only the main lane has runs in this version: no subagents, delegation or cron yet.
     let mut checks = vec![
         Check::ok(S, "GOCLAW_LANE_MAIN", lanes.main.to_string())
             .item("GOCLAW_LANE_* are tuned to your server resources"),
