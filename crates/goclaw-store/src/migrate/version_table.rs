@@ -6,6 +6,8 @@
 
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
+use crate::sql::{Conn, Statement};
+
 /// The single row of `schema_migrations`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct VersionRow {
@@ -40,12 +42,12 @@ impl SchemaConn<'_> {
         match self {
             SchemaConn::Sqlite(conn) => {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-                sqlite_set(&mut tx, row).await?;
+                set(Conn::Sqlite(&mut tx), row).await?;
                 tx.commit().await
             }
             SchemaConn::Postgres(conn) => {
                 let mut tx = conn.begin().await?;
-                postgres_set(&mut tx, row).await?;
+                set(Conn::Postgres(&mut tx), row).await?;
                 tx.commit().await
             }
         }
@@ -64,13 +66,13 @@ impl SchemaConn<'_> {
             SchemaConn::Sqlite(conn) => {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 (&mut *tx).execute(sqlx::raw_sql(sql)).await?;
-                sqlite_set(&mut tx, after).await?;
+                set(Conn::Sqlite(&mut tx), after).await?;
                 tx.commit().await
             }
             SchemaConn::Postgres(conn) => {
                 let mut tx = conn.begin().await?;
                 (&mut *tx).execute(sqlx::raw_sql(sql)).await?;
-                postgres_set(&mut tx, after).await?;
+                set(Conn::Postgres(&mut tx), after).await?;
                 tx.commit().await
             }
         }
@@ -100,8 +102,8 @@ impl SchemaConn<'_> {
         row: Option<VersionRow>,
     ) -> Result<(), sqlx::Error> {
         match self {
-            SchemaConn::Sqlite(conn) => sqlite_set(conn, row).await,
-            SchemaConn::Postgres(conn) => postgres_set(conn, row).await,
+            SchemaConn::Sqlite(conn) => set(Conn::Sqlite(conn), row).await,
+            SchemaConn::Postgres(conn) => set(Conn::Postgres(conn), row).await,
         }
     }
 
@@ -127,11 +129,7 @@ async fn sqlite_read(conn: &mut SqliteConnection) -> Result<Option<VersionRow>, 
     if exists.is_none() {
         return Ok(None);
     }
-    let row: Option<(i64, bool)> =
-        sqlx::query_as("SELECT version, dirty FROM schema_migrations LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(VersionRow::from))
+    select(Conn::Sqlite(conn)).await
 }
 
 async fn postgres_read(conn: &mut PgConnection) -> Result<Option<VersionRow>, sqlx::Error> {
@@ -141,50 +139,37 @@ async fn postgres_read(conn: &mut PgConnection) -> Result<Option<VersionRow>, sq
     if !exists {
         return Ok(None);
     }
-    let row: Option<(i64, bool)> =
-        sqlx::query_as("SELECT version, dirty FROM schema_migrations LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(VersionRow::from))
+    select(Conn::Postgres(conn)).await
 }
 
-impl From<(i64, bool)> for VersionRow {
-    fn from((version, dirty): (i64, bool)) -> Self {
-        Self { version, dirty }
-    }
-}
+static CREATE: Statement = Statement::new(CREATE_TABLE);
+static CLEAR: Statement = Statement::new("DELETE FROM schema_migrations");
+static INSERT: Statement =
+    Statement::new("INSERT INTO schema_migrations (version, dirty) VALUES (?, ?)");
+static SELECT: Statement = Statement::new("SELECT version, dirty FROM schema_migrations LIMIT 1");
 
-async fn sqlite_set(
-    conn: &mut SqliteConnection,
-    row: Option<VersionRow>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM schema_migrations")
-        .execute(&mut *conn)
-        .await?;
+/// Replaces the row on either engine, creating the table when missing.
+async fn set(mut conn: Conn<'_>, row: Option<VersionRow>) -> Result<(), sqlx::Error> {
+    conn.execute(&CREATE, &[]).await?;
+    conn.execute(&CLEAR, &[]).await?;
     if let Some(row) = row {
-        sqlx::query("INSERT INTO schema_migrations (version, dirty) VALUES (?, ?)")
-            .bind(row.version)
-            .bind(row.dirty)
-            .execute(&mut *conn)
+        conn.execute(&INSERT, &[row.version.into(), row.dirty.into()])
             .await?;
     }
     Ok(())
 }
 
-async fn postgres_set(conn: &mut PgConnection, row: Option<VersionRow>) -> Result<(), sqlx::Error> {
-    sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM schema_migrations")
-        .execute(&mut *conn)
-        .await?;
-    if let Some(row) = row {
-        sqlx::query("INSERT INTO schema_migrations (version, dirty) VALUES ($1, $2)")
-            .bind(row.version)
-            .bind(row.dirty)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+/// The row of an existing table.
+async fn select(mut conn: Conn<'_>) -> Result<Option<VersionRow>, sqlx::Error> {
+    let Some(row) = conn.fetch_optional(&SELECT, &[]).await? else {
+        return Ok(None);
+    };
+    let row = row.read("schema_migrations");
+    let value = |e: goclaw_core::StoreError| sqlx::Error::Decode(e.to_string().into());
+    Ok(Some(VersionRow {
+        version: row.int("version").map_err(value)?,
+        dirty: row.bool("dirty").map_err(value)?,
+    }))
 }
 
 /// Waits for the migration lock of this PostgreSQL database.
