@@ -7,17 +7,23 @@ mod support;
 
 use std::path::Path;
 
-use goclaw_core::{AgentKey, MASTER_TENANT_ID, NewAgent, StoreBackend};
+use goclaw_core::{AgentKey, MASTER_TENANT_ID, NewAgent, Store, StoreBackend};
 use goclaw_store::{StoreOptions, open};
 use support::{Goclaw, default_db, home};
 
-/// Agent keys of the master tenant, read straight from the database.
+/// Agent keys of the master tenant of the SQLite database in `home`.
 async fn agent_keys(home: &Path) -> Vec<String> {
     let opened = open(&StoreOptions::sqlite(default_db(home)))
         .await
         .expect("open database");
-    let mut keys: Vec<String> = opened
-        .store()
+    let keys = keys_in(opened.store().as_ref()).await;
+    opened.close().await;
+    keys
+}
+
+/// Agent keys of the master tenant, read straight from the database, sorted.
+async fn keys_in(store: &dyn Store) -> Vec<String> {
+    let mut keys: Vec<String> = store
         .agents()
         .list(MASTER_TENANT_ID)
         .await
@@ -25,7 +31,6 @@ async fn agent_keys(home: &Path) -> Vec<String> {
         .into_iter()
         .map(|a| a.agent_key.to_string())
         .collect();
-    opened.close().await;
     keys.sort();
     keys
 }
@@ -213,16 +218,7 @@ async fn postgres_backup_restores_into_sqlite() {
         )
     );
     assert!(!out.stdout.contains(&empty_dsn), "{}", out.stdout);
-    let keys: Vec<String> = empty
-        .store()
-        .agents()
-        .list(MASTER_TENANT_ID)
-        .await
-        .expect("list agents")
-        .into_iter()
-        .map(|a| a.agent_key.to_string())
-        .collect();
-    assert_eq!(keys, ["alpha"]);
+    assert_eq!(keys_in(empty.store().as_ref()).await, ["alpha"]);
 }
 
 /// What `restore` prints after the database's name when it had to create the schema.
