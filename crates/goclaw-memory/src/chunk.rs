@@ -1,0 +1,1 @@
+//! Cutting a memory document into overlapping chunks for retrieval.

@@ -1,0 +1,1 @@
+//! Ranking search hits from several retrieval sources together.
