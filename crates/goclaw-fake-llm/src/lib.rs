@@ -1,6 +1,8 @@
 //! A fake LLM for tests: a real HTTP server on loopback that speaks both the Anthropic Messages
 //! API (`POST /v1/messages`) and the OpenAI Chat Completions API (`POST /v1/chat/completions`),
-//! streamed or not, answering from a per-test script of replies and recording every request.
+//! streamed or not, answering from a per-test script of replies and recording every request. It
+//! also serves OpenAI-compatible embeddings (`POST /v1/embeddings`) whose vectors bring texts
+//! with shared words close together ([`embedding_vector`], usable in-process too).
 //!
 //! ```no_run
 //! # async fn example() {
@@ -14,10 +16,12 @@
 #![forbid(unsafe_code)]
 
 mod anthropic;
+mod embeddings;
 mod frame;
 mod openai;
 mod reply;
 mod server;
 
+pub use embeddings::{DEFAULT_EMBEDDING_DIMENSIONS, EmbeddingReply, embedding_vector};
 pub use reply::{FakeToolCall, Finish, Reply};
 pub use server::{FakeLlm, RecordedRequest};

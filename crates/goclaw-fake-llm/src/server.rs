@@ -1,6 +1,7 @@
 //! The fake's HTTP server: binds `127.0.0.1:0`, records every request, answers each with the
 //! next scripted reply (or the default one), and streams it with the requested delays and
-//! faults.
+//! faults. Embedding requests have their own script, default and record, so a test of chat
+//! turns is not disturbed by the memory's embedding calls.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -19,6 +20,7 @@ use futures_util::stream;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use crate::embeddings::{self, EmbeddingReply, EmbeddingReplyKind};
 use crate::frame::{Frame, FrameKind};
 use crate::reply::{ErrorEvent, Reply, ReplyBody};
 use crate::{anthropic, openai};
@@ -60,6 +62,12 @@ struct Shared {
     /// Requests answered to the end of their body, and the time spent answering them.
     served: AtomicU64,
     served_nanos: AtomicU64,
+    embedding_script: Mutex<VecDeque<EmbeddingReply>>,
+    embedding_default: Mutex<EmbeddingReply>,
+    embedding_requests: Mutex<Vec<RecordedRequest>>,
+    /// Embedding requests received and the inputs they carried, counted even when not recording.
+    embedding_calls: AtomicU64,
+    embedding_inputs: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,10 +96,16 @@ impl FakeLlm {
             recording: AtomicBool::new(true),
             served: AtomicU64::new(0),
             served_nanos: AtomicU64::new(0),
+            embedding_script: Mutex::new(VecDeque::new()),
+            embedding_default: Mutex::new(EmbeddingReply::vectors()),
+            embedding_requests: Mutex::new(Vec::new()),
+            embedding_calls: AtomicU64::new(0),
+            embedding_inputs: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/v1/messages", post(anthropic_handler))
             .route("/v1/chat/completions", post(openai_handler))
+            .route("/v1/embeddings", post(embeddings_handler))
             .fallback(not_found)
             .with_state(state.clone());
         let task = tokio::spawn(async move {
@@ -130,6 +144,37 @@ impl FakeLlm {
     /// Replies still queued.
     pub fn pending(&self) -> usize {
         lock(&self.state.script).len()
+    }
+
+    /// Queues an answer for the next embedding request without one.
+    pub fn push_embedding(&self, reply: EmbeddingReply) {
+        lock(&self.state.embedding_script).push_back(reply);
+    }
+
+    /// Queues several embedding answers in order, e.g. two 500s before the normal answer.
+    pub fn push_embeddings(&self, replies: impl IntoIterator<Item = EmbeddingReply>) {
+        lock(&self.state.embedding_script).extend(replies);
+    }
+
+    /// The embedding answer used when its queue is empty ([`EmbeddingReply::vectors`] at
+    /// start).
+    pub fn set_default_embedding(&self, reply: EmbeddingReply) {
+        *lock(&self.state.embedding_default) = reply;
+    }
+
+    /// Every embedding request received so far, in order (not part of [`FakeLlm::requests`]).
+    pub fn embedding_requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.embedding_requests).clone()
+    }
+
+    /// How many embedding requests were received, answered or not.
+    pub fn embedding_request_count(&self) -> u64 {
+        self.state.embedding_calls.load(Ordering::Relaxed)
+    }
+
+    /// How many texts all embedding requests carried together.
+    pub fn embedding_input_count(&self) -> u64 {
+        self.state.embedding_inputs.load(Ordering::Relaxed)
     }
 
     /// Every request received so far, in order.
@@ -193,6 +238,77 @@ async fn openai_handler(
     body: Bytes,
 ) -> Response {
     answer(&state, Wire::OpenAi, &uri, &headers, &body).await
+}
+
+async fn embeddings_handler(
+    State(state): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    let texts = embeddings::inputs(&body);
+    state.embedding_calls.fetch_add(1, Ordering::Relaxed);
+    let count = texts.as_ref().map_or(0, Vec::len);
+    state
+        .embedding_inputs
+        .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+    if state.recording.load(Ordering::Relaxed) {
+        lock(&state.embedding_requests).push(RecordedRequest {
+            path: uri.path().to_owned(),
+            headers: record_headers(&headers),
+            body: body.clone(),
+        });
+    }
+    let reply = lock(&state.embedding_script)
+        .pop_front()
+        .unwrap_or_else(|| lock(&state.embedding_default).clone());
+    if !reply.first_byte_delay.is_zero() {
+        tokio::time::sleep(reply.first_byte_delay).await;
+    }
+    let (forced_dimensions, reversed) = match reply.kind {
+        EmbeddingReplyKind::Http {
+            status,
+            body,
+            retry_after,
+        } => return http_error(status, &body, retry_after.as_deref()),
+        EmbeddingReplyKind::Vectors {
+            dimensions,
+            reversed,
+        } => (dimensions, reversed),
+    };
+    let Some(texts) = texts else {
+        let message = "'input' must be a string or an array of strings";
+        return http_error(
+            400,
+            &embeddings::error_body("invalid_request_error", message),
+            None,
+        );
+    };
+    let requested = match body.get("dimensions") {
+        None | Some(Value::Null) => embeddings::DEFAULT_EMBEDDING_DIMENSIONS,
+        Some(value) => match value.as_u64().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n > 0 => n,
+            _ => {
+                let message = "'dimensions' must be a positive integer";
+                return http_error(
+                    400,
+                    &embeddings::error_body("invalid_request_error", message),
+                    None,
+                );
+            }
+        },
+    };
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("fake-embedding");
+    let dimensions = forced_dimensions.unwrap_or(requested);
+    axum::Json(embeddings::response_json(
+        &texts, model, dimensions, reversed,
+    ))
+    .into_response()
 }
 
 async fn not_found(uri: Uri) -> Response {

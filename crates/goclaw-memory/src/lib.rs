@@ -4,4 +4,5 @@
 //! engines share, so there is one implementation of the ranking and two of the retrieval.
 
 pub mod chunk;
+pub mod embed;
 pub mod rank;
