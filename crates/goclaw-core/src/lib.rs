@@ -11,6 +11,7 @@ pub mod caller;
 pub mod domain;
 pub mod exec_approvals;
 pub mod llm;
+pub mod memory;
 pub mod providers;
 pub mod sandbox;
 pub mod secrets;
@@ -30,6 +31,10 @@ pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
+};
+pub use memory::{
+    EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
+    NewMemoryChunk, NewMemoryDocument, ScoredChunk,
 };
 pub use providers::{
     LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,

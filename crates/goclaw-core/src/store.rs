@@ -63,6 +63,7 @@ pub trait Store: Send + Sync {
     fn exec_approvals(&self) -> &dyn crate::exec_approvals::ExecApprovalStore;
     fn traces(&self) -> &dyn crate::traces::TraceStore;
     fn turns(&self) -> &dyn crate::turns::TurnStore;
+    fn memory(&self) -> &dyn crate::memory::MemoryStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -20,7 +20,11 @@ pub(crate) async fn connect(options: &PostgresOptions) -> Result<PgPool, OpenErr
     let dsn = options.expose_dsn();
     let connect_options = PgConnectOptions::from_str(dsn)
         .map_err(|_| OpenError::InvalidDsn)?
-        .application_name("goclaw");
+        .application_name("goclaw")
+        // A scoped nearest-neighbour query (one agent's memory) filters what the HNSW index
+        // returns; without iterative scans the index stops after `hnsw.ef_search` candidates
+        // and a scope outnumbered by others' rows would come back short or empty.
+        .options([("hnsw.iterative_scan", "strict_order")]);
     let target = describe_target(&connect_options);
     let connect_failed = |reason: String| OpenError::PostgresConnect {
         target: target.clone(),

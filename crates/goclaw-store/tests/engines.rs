@@ -104,6 +104,26 @@ database_test!(
 );
 
 #[tokio::test]
+async fn postgres_hnsw_scans_continue_past_filtered_rows() {
+    let Some(db) = TestDatabase::new(StoreBackend::Postgres).await else {
+        return;
+    };
+    db.migrator().up(|_, _| {}).await.expect("up");
+    let pool = db.postgres_pool().expect("PostgreSQL pool");
+    let mut conn = pool.acquire().await.expect("connection");
+    // Using a vector loads pgvector, which takes over the setting given at connection.
+    sqlx::query("SELECT '[1,2]'::vector <=> '[2,1]'::vector")
+        .execute(&mut *conn)
+        .await
+        .expect("vector");
+    let mode: String = sqlx::query_scalar("SHOW hnsw.iterative_scan")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("show");
+    assert_eq!(mode, "strict_order");
+}
+
+#[tokio::test]
 async fn sqlite_backup_is_a_migrated_copy() {
     let db = TestDatabase::migrated(StoreBackend::Sqlite)
         .await

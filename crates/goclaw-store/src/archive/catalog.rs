@@ -33,6 +33,9 @@ pub enum ColumnType {
     Timestamp,
     /// A list of strings, as a JSON array (`TEXT[]` on PostgreSQL, JSON text on SQLite).
     TextList,
+    /// An embedding, as a JSON array of numbers (pgvector's `vector` on PostgreSQL, a float32
+    /// blob on SQLite).
+    Vector,
 }
 
 impl ColumnType {
@@ -47,6 +50,7 @@ impl ColumnType {
             ColumnType::Json => "json",
             ColumnType::Timestamp => "timestamp",
             ColumnType::TextList => "text_list",
+            ColumnType::Vector => "vector",
         }
     }
 }
@@ -78,7 +82,7 @@ const fn col(name: &'static str, ty: ColumnType) -> Column {
     Column { name, ty }
 }
 
-use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid};
+use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, Vector};
 
 /// Every table of the schema but `schema_migrations`, parents before children.
 pub const TABLES: &[Table] = &[
@@ -200,6 +204,49 @@ pub const TABLES: &[Table] = &[
             col("updated_at", Timestamp),
         ],
         order_by: &["message_id"],
+    },
+    Table {
+        name: "memory_documents",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("path", Text),
+            col("content", Text),
+            col("content_hash", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "memory_chunks",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("document_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("path", Text),
+            col("start_line", Integer),
+            col("end_line", Integer),
+            col("text", Text),
+            col("content_hash", Text),
+            col("embedding", Vector),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "embedding_cache",
+        columns: &[
+            col("hash", Text),
+            col("provider", Text),
+            col("model", Text),
+            col("embedding", Vector),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["hash", "provider", "model"],
     },
     Table {
         name: "llm_providers",
@@ -345,6 +392,14 @@ pub fn quote(name: &str) -> String {
 /// Tables the archive never carries.
 const SKIPPED: &[&str] = &["schema_migrations"];
 
+/// Retrieval indexes derived from other rows, never carried: SQLite's FTS5 and sqlite-vec
+/// tables over `memory_chunks` (with their shadow tables, named after them), which its
+/// triggers fill as a restore inserts the chunks.
+const DERIVED_TABLE_PREFIXES: &[&str] = &["memory_chunks_fts", "memory_chunks_vec"];
+
+/// Generated columns, never carried: the engine recomputes them (PostgreSQL's `tsv`).
+const DERIVED_COLUMNS: &[(&str, &str)] = &[("memory_chunks", "tsv")];
+
 /// Fails unless the SQLite database has exactly the tables and columns of [`TABLES`].
 pub async fn check_live_sqlite(conn: &mut SqliteConnection) -> Result<(), ArchiveError> {
     let tables: Vec<String> = sqlx::query_scalar(
@@ -389,7 +444,9 @@ pub async fn check_live_postgres(conn: &mut PgConnection) -> Result<(), ArchiveE
 fn compare(live: Vec<(String, Vec<String>)>) -> Result<(), ArchiveError> {
     let mut seen = BTreeSet::new();
     for (name, columns) in live {
-        if SKIPPED.contains(&name.as_str()) {
+        if SKIPPED.contains(&name.as_str())
+            || DERIVED_TABLE_PREFIXES.iter().any(|p| name.starts_with(p))
+        {
             continue;
         }
         let Some(known) = table(&name) else {
@@ -397,7 +454,11 @@ fn compare(live: Vec<(String, Vec<String>)>) -> Result<(), ArchiveError> {
                 "the database has table {name}, which this goclaw's backup format does not know"
             )));
         };
-        let live_columns: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
+        let live_columns: BTreeSet<&str> = columns
+            .iter()
+            .map(String::as_str)
+            .filter(|column| !DERIVED_COLUMNS.contains(&(name.as_str(), column)))
+            .collect();
         let known_columns: BTreeSet<&str> = known.columns.iter().map(|c| c.name).collect();
         if live_columns != known_columns {
             let differing: Vec<&str> = live_columns

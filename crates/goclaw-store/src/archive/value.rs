@@ -15,6 +15,7 @@ use sqlx::{Postgres, Row, Sqlite};
 
 use super::ArchiveError;
 use super::catalog::{ColumnType, Table, quote};
+use crate::sql::vector;
 
 /// Rows read per query: a backup pages through each table in key order inside its snapshot,
 /// so no single statement runs long (or holds many rows in memory).
@@ -50,6 +51,7 @@ pub fn postgres_select(table: &Table, after: bool) -> String {
                 ColumnType::Integer => format!("{name}::int8 AS {name}"),
                 ColumnType::Real => format!("{name}::float8 AS {name}"),
                 ColumnType::TextList => format!("{name}::text[] AS {name}"),
+                ColumnType::Vector => format!("{name}::text AS {name}"),
                 ColumnType::Boolean | ColumnType::Timestamp => name,
             }
         })
@@ -125,6 +127,7 @@ pub fn postgres_insert(table: &Table, rows: usize) -> String {
                     match c.ty {
                         ColumnType::Uuid => format!("${n}::uuid"),
                         ColumnType::Json => format!("${n}::jsonb"),
+                        ColumnType::Vector => format!("${n}::vector"),
                         _ => format!("${n}"),
                     }
                 })
@@ -179,6 +182,13 @@ pub fn sqlite_row(table: &Table, row: &SqliteRow) -> Result<Map<String, Value>, 
                     Err(e) => return Err(bad(format!("not a JSON list of strings: {e}"))),
                 },
             },
+            ColumnType::Vector => match row.try_get::<Option<Vec<u8>>, _>(i)? {
+                None => Value::Null,
+                Some(blob) => match vector::from_blob(&blob) {
+                    Some(values) => json!(values),
+                    None => return Err(bad(format!("a vector blob of {} bytes", blob.len()))),
+                },
+            },
         };
         out.insert(column.name.to_owned(), value);
     }
@@ -206,6 +216,12 @@ pub fn postgres_row(table: &Table, row: &PgRow) -> Result<Map<String, Value>, Ar
             ColumnType::TextList => row
                 .try_get::<Option<Vec<String>>, _>(i)?
                 .map_or(Value::Null, |list| json!(list)),
+            ColumnType::Vector => match row.try_get::<Option<String>, _>(i)? {
+                None => Value::Null,
+                Some(text) => json!(vector::from_text(&text).map_err(|e| {
+                    ArchiveError::value(table.name, column.name, format!("not a vector: {e}"))
+                })?),
+            },
         };
         out.insert(column.name.to_owned(), value);
     }
@@ -269,6 +285,9 @@ pub fn bind_sqlite<'q>(
                 let list = as_list(value).map_err(bad)?;
                 query.bind(list.map(|l| json!(l).to_string()))
             }
+            ColumnType::Vector => {
+                query.bind(as_vector(value).map_err(bad)?.map(|v| vector::to_blob(&v)))
+            }
         };
     }
     Ok(query)
@@ -299,6 +318,9 @@ pub fn bind_postgres<'q>(
             ColumnType::Real => query.bind(as_real(value).map_err(bad)?),
             ColumnType::Boolean => query.bind(as_bool(value).map_err(bad)?),
             ColumnType::TextList => query.bind(as_list(value).map_err(bad)?),
+            ColumnType::Vector => {
+                query.bind(as_vector(value).map_err(bad)?.map(|v| vector::to_text(&v)))
+            }
         };
     }
     Ok(query)
@@ -360,6 +382,21 @@ fn as_list(value: &Value) -> Result<Option<Vec<String>>, &'static str> {
             .map(Some)
             .ok_or("expected a list of strings"),
         _ => Err("expected a list of strings"),
+    }
+}
+
+fn as_vector(value: &Value) -> Result<Option<Vec<f32>>, &'static str> {
+    match value {
+        Value::Null => Ok(None),
+        // Values were read from float32s, so narrowing gives each back exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_f64().map(|f| f as f32))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or("expected a list of numbers"),
+        _ => Err("expected a list of numbers"),
     }
 }
 

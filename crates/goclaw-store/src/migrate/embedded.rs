@@ -47,6 +47,7 @@ embed! {
     6 "0006" "exec_approvals",
     7 "0007" "user_context_files",
     8 "0008" "turns",
+    9 "0009" "memory",
 }
 
 /// The migrations of `backend`, in ascending version order.

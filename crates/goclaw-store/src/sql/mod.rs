@@ -10,16 +10,22 @@
 //! - [`Pool`], [`Tx`], [`Conn`]: running statements on either engine, with the write
 //!   transaction and row locks each engine needs ([`Pool::begin_write`], [`Tx::lock`]).
 //!
-//! Nothing here knows a table; nothing in `crate::tables` names an engine's types.
+//! - [`retrieval`]: full-text and nearest-neighbour search over memory chunks, the one query
+//!   the engines answer with different machinery, written as a pair.
+//!
+//! Nothing here but [`retrieval`] knows a table; nothing in `crate::tables` names an engine's types.
 
 mod dialect;
 mod exec;
 mod param;
+mod retrieval;
 mod row;
 mod statement;
+pub(crate) mod vector;
 
 pub(crate) use dialect::Dialect;
 pub(crate) use exec::{Conn, Locked, Pool, Tx};
 pub(crate) use param::Param;
+pub(crate) use retrieval::{CHUNK_COLUMNS, SEARCH_TEXT, SEARCH_VECTOR};
 pub(crate) use row::{Record, Row};
 pub(crate) use statement::Statement;

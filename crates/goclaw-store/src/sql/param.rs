@@ -5,6 +5,10 @@
 //! which has none of those types, gets what the SQLite schema stores: hyphenated UUID text,
 //! ISO-8601 UTC text with milliseconds (`%Y-%m-%dT%H:%M:%S%.3fZ`, the format `{now}` writes, so
 //! text order is time order), 0/1, JSON text, and a list of text as a JSON array.
+//!
+//! Two kinds serve retrieval: a vector (pgvector's `vector`, or the float32 little-endian blob
+//! sqlite-vec reads) and a full-text query of plain words (given to PostgreSQL's
+//! `plainto_tsquery` as typed; for FTS5, each word quoted, so no input is read as FTS5 syntax).
 
 use chrono::{DateTime, Utc};
 use goclaw_core::{AgentId, ApiKeyId, MessageId, SessionId, TenantId};
@@ -14,6 +18,8 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
+
+use super::vector;
 
 /// One parameter value; `None` binds SQL `NULL`.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +33,9 @@ pub(crate) enum Param<'a> {
     Json(Option<&'a Value>),
     Time(Option<DateTime<Utc>>),
     TextList(&'a [&'a str]),
+    Vector(Option<&'a [f32]>),
+    /// Plain words to find, all of them; see the module documentation.
+    Words(&'a str),
 }
 
 /// An id stored as a UUID: a native `UUID` on PostgreSQL, hyphenated text on SQLite.
@@ -163,6 +172,28 @@ impl<'a> From<&'a [&'a str]> for Param<'a> {
     }
 }
 
+impl<'a> From<&'a [f32]> for Param<'a> {
+    fn from(vector: &'a [f32]) -> Self {
+        Param::Vector(Some(vector))
+    }
+}
+
+impl<'a> From<Option<&'a [f32]>> for Param<'a> {
+    fn from(vector: Option<&'a [f32]>) -> Self {
+        Param::Vector(vector)
+    }
+}
+
+/// The words of `text` (runs of letters and digits, as FTS5's `unicode61` tokenizer splits
+/// them), each quoted as an FTS5 string, so that together they match rows holding all of them.
+pub(crate) fn fts5_words(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{word}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A time as SQLite stores it.
 pub(crate) fn sqlite_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -184,6 +215,8 @@ pub(super) fn bind_sqlite<'q>(
             Param::Json(value) => query.bind(value.map(Value::to_string)),
             Param::Time(at) => query.bind(at.map(sqlite_time)),
             Param::TextList(list) => query.bind(Value::from(list.to_vec()).to_string()),
+            Param::Vector(vector) => query.bind(vector.map(vector::to_blob)),
+            Param::Words(text) => query.bind(fts5_words(text)),
         };
     }
     query
@@ -205,6 +238,8 @@ pub(super) fn bind_postgres<'q>(
             Param::Json(value) => query.bind(value),
             Param::Time(at) => query.bind(at),
             Param::TextList(list) => query.bind(list),
+            Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
+            Param::Words(text) => query.bind(text),
         };
     }
     query
@@ -213,6 +248,16 @@ pub(super) fn bind_postgres<'q>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fts5_queries_are_quoted_words() {
+        let check = |text: &str, expected: &str| assert_eq!(fts5_words(text), expected, "{text:?}");
+        check("alpha", "\"alpha\"");
+        check("  alpha, beta-gamma ", "\"alpha\" \"beta\" \"gamma\"");
+        check("\"NEAR(a b)\" OR c*", "\"NEAR\" \"a\" \"b\" \"OR\" \"c\"");
+        check("été 2025", "\"été\" \"2025\"");
+        check("?!", "");
+    }
 
     #[test]
     fn sqlite_times_have_milliseconds_and_a_zulu_suffix() {

@@ -13,6 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Postgres, Row as _, Sqlite, Type};
 
 use super::param::StoredId;
+use super::vector::{self, PgVectorValue};
 use crate::error::corrupt;
 
 /// A domain value stored as one row of a table.
@@ -203,6 +204,22 @@ impl<'r> Row<'r> {
                 serde_json::from_str(self.get(column)?).map_err(|e| self.corrupt(e))
             }
             RawRow::Postgres(row) => decoded(row.try_get(column)),
+        }
+    }
+
+    /// An embedding: pgvector's `vector` on PostgreSQL, a float32 blob on SQLite.
+    pub(crate) fn opt_vector(&self, column: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        match self.raw {
+            RawRow::Sqlite(row) => decoded::<Option<&[u8]>>(row.try_get(column))?
+                .map(|blob| {
+                    vector::from_blob(blob).ok_or_else(|| {
+                        self.corrupt(format!("a vector blob of {} bytes", blob.len()))
+                    })
+                })
+                .transpose(),
+            RawRow::Postgres(row) => {
+                Ok(decoded::<Option<PgVectorValue>>(row.try_get(column))?.map(|v| v.0))
+            }
         }
     }
 

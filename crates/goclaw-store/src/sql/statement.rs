@@ -23,6 +23,11 @@ enum Source {
     One(&'static str),
     Parts(&'static [&'static str]),
     Owned(String),
+    /// Each engine's own text, for the rare operation no token makes one statement of.
+    PerEngine {
+        sqlite: &'static [&'static str],
+        postgres: &'static [&'static str],
+    },
 }
 
 impl Statement {
@@ -35,6 +40,15 @@ impl Statement {
     /// list constant, `Statement::joined(&["SELECT ", COLUMNS, " FROM t WHERE id = ?"])`.
     pub(crate) const fn joined(parts: &'static [&'static str]) -> Self {
         Self::from_source(Source::Parts(parts))
+    }
+
+    /// A statement each engine spells its own way, both taking the same parameters in the
+    /// same order (only [`super::retrieval`] needs one).
+    pub(crate) const fn per_engine(
+        sqlite: &'static [&'static str],
+        postgres: &'static [&'static str],
+    ) -> Self {
+        Self::from_source(Source::PerEngine { sqlite, postgres })
     }
 
     /// A statement assembled at run time; it is rendered when it runs.
@@ -60,6 +74,10 @@ impl Statement {
             Source::One(sql) => dialect.render(&[sql]),
             Source::Parts(parts) => dialect.render(parts),
             Source::Owned(sql) => dialect.render(&[sql.as_str()]),
+            Source::PerEngine { sqlite, postgres } => dialect.render(match dialect {
+                Dialect::Sqlite => sqlite,
+                Dialect::Postgres => postgres,
+            }),
         })
     }
 }

@@ -10,6 +10,7 @@ mod agents;
 mod api_keys;
 mod context_files;
 mod exec_approvals;
+mod memory;
 mod messages;
 mod providers;
 mod secrets;
@@ -20,8 +21,9 @@ mod turns;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MessageStore,
-    SecretStore, SessionStore, Store, StoreBackend, StoreError, TenantStore, TraceStore, TurnStore,
+    AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
+    MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
+    TraceStore, TurnStore,
 };
 
 use crate::error::store_error;
@@ -97,6 +99,10 @@ impl Store for SqlStore {
     fn turns(&self) -> &dyn TurnStore {
         self
     }
+
+    fn memory(&self) -> &dyn MemoryStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +120,11 @@ mod tests {
         ("COLLATE", "{bytewise}"),
         ("FOR UPDATE", "{for_update}"),
         ("BEGIN", "Pool::begin_write or Pool::begin"),
+        ("bm25", "sql::retrieval"),
+        ("plainto_tsquery", "sql::retrieval"),
+        ("<=>", "sql::retrieval"),
+        ("memory_chunks_fts", "sql::retrieval"),
+        ("memory_chunks_vec", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 mod rows;
 
-use rows::{ACME, TRACE, contents, fill, total_rows, wipe};
+use rows::{ACME, TRACE, assert_memory_searchable, contents, fill, total_rows, wipe};
 
 async fn backup(db: &TestDatabase, dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -71,6 +71,7 @@ database_test!(
         let restored = restore(&db, &path, false).await.expect("restore");
         assert_eq!(restored as usize, total_rows(&before));
         assert_eq!(contents(&db).await, before);
+        assert_memory_searchable(&db).await;
 
         // A freshly migrated database (it holds the master tenant only) counts as empty.
         let fresh = migrated(TestDatabase::new(db.backend()).await.expect("db")).await;

@@ -2,7 +2,8 @@
 //! test), reading every row back as comparable text, and emptying the tables again.
 
 use goclaw_core::{
-    AgentKey, MASTER_TENANT_ID, NewAgent, NewMessage, NewTurn, Role, SessionKey, TurnEnd,
+    AgentId, AgentKey, EMBEDDING_DIMENSIONS, EmbeddingKey, MASTER_TENANT_ID, MemoryScope, NewAgent,
+    NewMemoryChunk, NewMemoryDocument, NewMessage, NewTurn, Role, SessionKey, Store, TurnEnd,
     TurnStatus, Usage,
 };
 use goclaw_store::testing::TestDatabase;
@@ -200,6 +201,8 @@ pub async fn fill(db: &TestDatabase) {
         .await
         .expect("usage");
 
+    fill_memory(store.as_ref(), alpha.id).await;
+
     let t = "2026-01-02T03:04:05.678Z";
     insert(
         db,
@@ -356,6 +359,66 @@ pub async fn fill(db: &TestDatabase) {
     .await;
 }
 
+/// The word every filled memory chunk can be found by, and the axis its embedding points along.
+pub const MEMORY_WORD: &str = "lighthouse";
+pub const MEMORY_AXIS: usize = 42;
+
+/// Memory documents with chunks (one embedded with values no float prints exactly, one not)
+/// and a cached embedding, written through the store.
+async fn fill_memory(store: &dyn Store, agent: AgentId) {
+    let memory = store.memory();
+    let chunk = |line: i64, text: &str| NewMemoryChunk {
+        start_line: line,
+        end_line: line + 1,
+        text: text.to_owned(),
+        content_hash: format!("h{line}"),
+        embedding: None,
+    };
+    let mut embedding = vec![0.0_f32; EMBEDDING_DIMENSIONS];
+    embedding[MEMORY_AXIS] = 0.1;
+    embedding[MEMORY_AXIS + 1] = -1.0e-7;
+    for (owner, text) in [
+        (
+            MemoryScope::shared(MASTER_TENANT_ID, agent),
+            "the lighthouse ✨ keeper",
+        ),
+        (
+            MemoryScope::user(MASTER_TENANT_ID, agent, "u1"),
+            "älice's lighthouse",
+        ),
+    ] {
+        let (_, chunks) = memory
+            .put_document(NewMemoryDocument {
+                owner,
+                path: "memory/notes.md".to_owned(),
+                content: format!("{text}\nunembedded line"),
+                content_hash: "doc-hash".to_owned(),
+                chunks: vec![chunk(1, text), chunk(3, "unembedded line")],
+            })
+            .await
+            .expect("memory document");
+        memory
+            .set_chunk_embedding(MASTER_TENANT_ID, chunks[0].id, Some(&embedding))
+            .await
+            .expect("chunk embedding");
+    }
+    let key = EmbeddingKey {
+        hash: "h1",
+        provider: "openai",
+        model: "text-embedding-3-small",
+    };
+    memory
+        .cache_embedding(key, &embedding)
+        .await
+        .expect("cached embedding");
+}
+
+/// Tables derived from others, which a backup leaves out and a restore rebuilds: SQLite's
+/// full-text and vector indexes (and their shadow tables).
+fn derived(table: &str) -> bool {
+    table.starts_with("memory_chunks_fts") || table.starts_with("memory_chunks_vec")
+}
+
 /// Every table but `schema_migrations` with all its rows, as the engine itself renders them
 /// as JSON, ordered by every column (primary key first).
 pub async fn contents(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
@@ -368,7 +431,7 @@ pub async fn contents(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
         .fetch_all(pool)
         .await
         .expect("tables");
-        for table in tables {
+        for table in tables.into_iter().filter(|t| !derived(t)) {
             let columns: Vec<String> =
                 sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY pk DESC, cid")
                     .bind(&table)
@@ -376,7 +439,11 @@ pub async fn contents(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
                     .await
                     .expect("columns");
             let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-            let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', \"{c}\"")).collect();
+            // JSON holds no blobs (embeddings): those are compared as hexadecimal.
+            let pairs: Vec<String> = columns
+                .iter()
+                .map(|c| format!("'{c}', iif(typeof(\"{c}\") = 'blob', hex(\"{c}\"), \"{c}\")"))
+                .collect();
             let sql = format!(
                 "SELECT json_object({}) FROM \"{table}\" ORDER BY {}",
                 pairs.join(", "),
@@ -416,15 +483,50 @@ pub async fn contents(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// Deletes every row (the tenants' cascade takes the rest).
+/// Deletes every row (the tenants' cascade takes the rest; the embedding cache and API keys
+/// without a tenant are deleted on their own).
 pub async fn wipe(db: &TestDatabase) {
-    for sql in ["DELETE FROM api_keys", "DELETE FROM tenants"] {
+    for sql in [
+        "DELETE FROM api_keys",
+        "DELETE FROM embedding_cache",
+        "DELETE FROM tenants",
+    ] {
         match (db.sqlite_pool(), db.postgres_pool()) {
             (Some(pool), _) => sqlx::query(sql).execute(pool).await.map(|_| ()),
             (_, Some(pool)) => sqlx::query(sql).execute(pool).await.map(|_| ()),
             _ => unreachable!("one of the pools"),
         }
         .expect(sql);
+    }
+}
+
+/// Fails unless the memory filled by [`fill`] is found again by full-text and vector search,
+/// that is, unless the retrieval indexes were rebuilt with the rows.
+pub async fn assert_memory_searchable(db: &TestDatabase) {
+    let store = db.store();
+    let alpha = store
+        .agents()
+        .get_by_key(
+            MASTER_TENANT_ID,
+            &AgentKey::parse("alpha").expect("agent key"),
+        )
+        .await
+        .expect("alpha")
+        .id;
+    let scope = MemoryScope::user(MASTER_TENANT_ID, alpha, "u1");
+    let memory = store.memory();
+    let by_text = memory
+        .search_text(&scope, MEMORY_WORD, 10)
+        .await
+        .expect("text");
+    let mut probe = vec![0.0_f32; EMBEDDING_DIMENSIONS];
+    probe[MEMORY_AXIS] = 1.0;
+    let by_vector = memory
+        .search_vector(&scope, &probe, 10)
+        .await
+        .expect("vector");
+    for (how, found) in [("text", by_text), ("vector", by_vector)] {
+        assert_eq!(found.len(), 2, "{how} search after a restore: {found:?}");
     }
 }
 

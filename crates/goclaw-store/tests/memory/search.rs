@@ -1,0 +1,220 @@
+//! Full-text and vector search over memory chunks on both engines, and the scope rule: a user
+//! sees their own chunks and the shared ones, never another tenant's, agent's or user's.
+
+use std::collections::BTreeSet;
+
+use goclaw_core::{MASTER_TENANT_ID, MemoryScope, ScoredChunk, Store};
+use goclaw_store::{database_test, store_test};
+
+use super::*;
+
+fn texts(found: &[ScoredChunk]) -> Vec<&str> {
+    found.iter().map(|f| f.chunk.text.as_str()).collect()
+}
+
+fn text_set(found: &[ScoredChunk]) -> BTreeSet<&str> {
+    found.iter().map(|f| f.chunk.text.as_str()).collect()
+}
+
+fn assert_best_first(found: &[ScoredChunk]) {
+    assert!(
+        found.windows(2).all(|w| w[0].score >= w[1].score),
+        "scores not descending: {:?}",
+        found.iter().map(|f| f.score).collect::<Vec<_>>()
+    );
+}
+
+store_test!(text_search_finds_chunks_holding_every_word, |store: Arc<
+    dyn Store,
+>| async move {
+    let agent = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+    let owner = MemoryScope::shared(MASTER_TENANT_ID, agent);
+    let memory = store.memory();
+    let lines = [
+        "the deploy runs on Fridays",
+        "Friday lunch is pizza",
+        "deploy keys rotate monthly, deploy logs are kept",
+        "nothing to see here",
+    ];
+    memory
+        .put_document(document(&owner, "MEMORY.md", &lines))
+        .await
+        .expect("put");
+    let found = memory
+        .search_text(&owner, "deploy", 10)
+        .await
+        .expect("search");
+    assert_eq!(
+        text_set(&found),
+        BTreeSet::from([lines[0], lines[2]]),
+        "a word is found in every chunk holding it"
+    );
+    assert_best_first(&found);
+    assert!(found.iter().all(|f| f.score > 0.0), "higher is better");
+    let found = memory
+        .search_text(&owner, "DEPLOY Fridays", 10)
+        .await
+        .expect("search");
+    assert_eq!(
+        texts(&found),
+        [lines[0]],
+        "every word must match, in any case"
+    );
+    let found = memory
+        .search_text(&owner, "\"pizza\" (lunch*", 10)
+        .await
+        .expect("punctuation is not query syntax");
+    assert_eq!(texts(&found), [lines[1]]);
+    assert_eq!(
+        memory
+            .search_text(&owner, "?!", 10)
+            .await
+            .expect("no words"),
+        []
+    );
+    assert_eq!(
+        memory
+            .search_text(&owner, "deploy", 1)
+            .await
+            .expect("one")
+            .len(),
+        1
+    );
+});
+
+store_test!(vector_search_orders_by_cosine_similarity, |store: Arc<
+    dyn Store,
+>| async move {
+    let agent = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+    let owner = MemoryScope::shared(MASTER_TENANT_ID, agent);
+    let memory = store.memory();
+    let (_, chunks) = memory
+        .put_document(document(
+            &owner,
+            "MEMORY.md",
+            &["exact", "close", "far", "orthogonal", "unembedded"],
+        ))
+        .await
+        .expect("put");
+    let embeddings = [
+        vector(0, 1, 0.0),
+        vector(0, 1, 0.3),
+        vector(0, 1, 3.0),
+        vector(2, 3, 0.1),
+    ];
+    for (chunk, embedding) in chunks.iter().zip(&embeddings) {
+        memory
+            .set_chunk_embedding(MASTER_TENANT_ID, chunk.id, Some(embedding))
+            .await
+            .expect("embed");
+    }
+    let found = memory
+        .search_vector(&owner, &vector(0, 5, 0.0), 10)
+        .await
+        .expect("search");
+    assert_eq!(texts(&found), ["exact", "close", "far", "orthogonal"]);
+    assert!(
+        (found[0].score - 1.0).abs() < 1e-5,
+        "identical: {}",
+        found[0].score
+    );
+    assert!(
+        found[3].score.abs() < 1e-5,
+        "orthogonal: {}",
+        found[3].score
+    );
+    assert_best_first(&found);
+    let found = memory
+        .search_vector(&owner, &vector(2, 3, 0.1), 2)
+        .await
+        .expect("search");
+    assert_eq!(texts(&found)[0], "orthogonal");
+    assert_eq!(found.len(), 2);
+
+    memory
+        .set_chunk_embedding(MASTER_TENANT_ID, chunks[0].id, None)
+        .await
+        .expect("clear");
+    let found = memory
+        .search_vector(&owner, &vector(0, 5, 0.0), 10)
+        .await
+        .expect("search");
+    assert_eq!(texts(&found), ["close", "far", "orthogonal"]);
+});
+
+database_test!(
+    searches_see_only_their_scope,
+    |db: TestDatabase| async move {
+        let db = with_acme(db).await;
+        let store = db.store();
+        let memory = store.memory();
+        let keeper = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+        let other_agent = agent(store.as_ref(), MASTER_TENANT_ID, "other").await;
+        let acme_agent = agent(store.as_ref(), acme(), "keeper").await;
+        let owners = [
+            ("shared", MemoryScope::shared(MASTER_TENANT_ID, keeper)),
+            (
+                "alice",
+                MemoryScope::user(MASTER_TENANT_ID, keeper, "alice"),
+            ),
+            ("bob", MemoryScope::user(MASTER_TENANT_ID, keeper, "bob")),
+            (
+                "other agent",
+                MemoryScope::shared(MASTER_TENANT_ID, other_agent),
+            ),
+            (
+                "other agent alice",
+                MemoryScope::user(MASTER_TENANT_ID, other_agent, "alice"),
+            ),
+            ("acme", MemoryScope::shared(acme(), acme_agent)),
+            ("acme alice", MemoryScope::user(acme(), acme_agent, "alice")),
+        ];
+        for (name, owner) in &owners {
+            let mut new = document(owner, "MEMORY.md", &[&format!("secret of {name}")]);
+            new.chunks[0].embedding = Some(vector(0, 1, 0.1));
+            memory.put_document(new).await.expect("put");
+        }
+        let expectations = [
+            (&owners[1].1, vec!["secret of alice", "secret of shared"]),
+            (&owners[2].1, vec!["secret of bob", "secret of shared"]),
+            (&owners[0].1, vec!["secret of shared"]),
+            (
+                &owners[4].1,
+                vec!["secret of other agent", "secret of other agent alice"],
+            ),
+            (&owners[6].1, vec!["secret of acme", "secret of acme alice"]),
+        ];
+        for (scope, expected) in expectations {
+            let expected: BTreeSet<String> = expected.into_iter().map(str::to_owned).collect();
+            let by_text = memory.search_text(scope, "secret", 50).await.expect("text");
+            let by_vector = memory
+                .search_vector(scope, &vector(0, 1, 0.1), 50)
+                .await
+                .expect("vector");
+            for (how, found) in [("text", by_text), ("vector", by_vector)] {
+                let found: BTreeSet<String> = found.iter().map(|f| f.chunk.text.clone()).collect();
+                assert_eq!(found, expected, "{how} search of {scope:?}");
+            }
+        }
+        let wrong_tenant = MemoryScope::user(acme(), keeper, "alice");
+        assert_eq!(
+            memory
+                .search_text(&wrong_tenant, "secret", 50)
+                .await
+                .expect("text"),
+            []
+        );
+        assert_eq!(
+            memory
+                .search_vector(&wrong_tenant, &vector(0, 1, 0.1), 50)
+                .await
+                .expect("vector"),
+            []
+        );
+        let listed = memory
+            .list_documents(&wrong_tenant, "")
+            .await
+            .expect("list");
+        assert_eq!(listed, []);
+    }
+);
