@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::{Connection, Executor, PgConnection, PgPool, Row};
 
 use crate::error::{OpenError, describe_connect_error, scrub_dsn};
 use crate::options::PostgresOptions;
@@ -20,11 +20,7 @@ pub(crate) async fn connect(options: &PostgresOptions) -> Result<PgPool, OpenErr
     let dsn = options.expose_dsn();
     let connect_options = PgConnectOptions::from_str(dsn)
         .map_err(|_| OpenError::InvalidDsn)?
-        .application_name("goclaw")
-        // A scoped nearest-neighbour query (one agent's memory) filters what the HNSW index
-        // returns; without iterative scans the index stops after `hnsw.ef_search` candidates
-        // and a scope outnumbered by others' rows would come back short or empty.
-        .options([("hnsw.iterative_scan", "strict_order")]);
+        .application_name("goclaw");
     let target = describe_target(&connect_options);
     let connect_failed = |reason: String| OpenError::PostgresConnect {
         target: target.clone(),
@@ -67,6 +63,18 @@ pub(crate) async fn connect(options: &PostgresOptions) -> Result<PgPool, OpenErr
         .min_connections(options.max_idle.min(options.max_open))
         .idle_timeout(Some(PostgresOptions::IDLE_TIMEOUT))
         .acquire_timeout(options.connect_timeout)
+        // A scoped nearest-neighbour query (one agent's memory) filters what the HNSW index
+        // returns; without iterative scans the index stops after `hnsw.ef_search` candidates
+        // and a scope outnumbered by others' rows would come back short or empty. Set with a
+        // statement, not the `options` startup parameter, which connection poolers such as
+        // PgBouncer refuse by default.
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET hnsw.iterative_scan = strict_order")
+                    .await
+                    .map(|_| ())
+            })
+        })
         .connect_lazy_with(connect_options))
 }
 

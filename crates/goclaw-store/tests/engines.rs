@@ -111,7 +111,7 @@ async fn postgres_hnsw_scans_continue_past_filtered_rows() {
     db.migrator().up(|_, _| {}).await.expect("up");
     let pool = db.postgres_pool().expect("PostgreSQL pool");
     let mut conn = pool.acquire().await.expect("connection");
-    // Using a vector loads pgvector, which takes over the setting given at connection.
+    // Using a vector loads pgvector, which takes over the setting made when connecting.
     sqlx::query("SELECT '[1,2]'::vector <=> '[2,1]'::vector")
         .execute(&mut *conn)
         .await
