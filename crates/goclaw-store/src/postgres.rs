@@ -67,12 +67,15 @@ pub(crate) async fn connect(options: &PostgresOptions) -> Result<PgPool, OpenErr
         // returns; without iterative scans the index stops after `hnsw.ef_search` candidates
         // and a scope outnumbered by others' rows would come back short or empty. Set with a
         // statement, not the `options` startup parameter, which connection poolers such as
-        // PgBouncer refuse by default.
+        // PgBouncer refuse by default. A pgvector older than 0.8 preloaded by the server
+        // refuses the setting; the connection is still good, and searches are then only as
+        // complete as that pgvector makes them.
         .after_connect(|conn, _| {
             Box::pin(async move {
-                conn.execute("SET hnsw.iterative_scan = strict_order")
-                    .await
-                    .map(|_| ())
+                if let Err(error) = conn.execute("SET hnsw.iterative_scan = strict_order").await {
+                    tracing::debug!(%error, "hnsw.iterative_scan not set");
+                }
+                Ok(())
             })
         })
         .connect_lazy_with(connect_options))
