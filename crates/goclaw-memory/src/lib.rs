@@ -1,11 +1,12 @@
 //! Agent memory outside the database: the client that turns text into embeddings through any
 //! OpenAI-compatible `/embeddings` endpoint ([`embed`]), how memory documents are cut into
-//! chunks ([`chunk`]) and how the hits of full-text and vector retrieval are ranked together
-//! ([`rank`]). Storage and retrieval live in `goclaw-store`; this crate holds the rules both
+//! chunks ([`chunk`]), how the hits of full-text and vector retrieval are ranked together
+//! ([`rank`]), and the [`index::MemoryIndex`] that writes and searches memory with all three. Storage and retrieval live in `goclaw-store`; this crate holds the rules both
 //! engines share, so there is one implementation of the ranking and two of the retrieval.
 
 #![forbid(unsafe_code)]
 
 pub mod chunk;
 pub mod embed;
+pub mod index;
 pub mod rank;

@@ -19,8 +19,9 @@ pub use client::{EmbeddingClient, EmbeddingSettings};
 pub use error::EmbedError;
 pub use retry::EmbedRetryPolicy;
 
-/// The length of every stored embedding, and the `dimensions` every request sends.
-pub const EMBEDDING_DIMENSIONS: usize = 1536;
+/// The length of every stored embedding, and the `dimensions` every request sends (the
+/// store's column size).
+pub use goclaw_core::EMBEDDING_DIMENSIONS;
 
 /// The model used when none is configured.
 pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-3-small";

@@ -1,0 +1,265 @@
+//! [`MemoryIndex`]: writing memory documents and searching them, the way the memory tools and
+//! the memory routes use memory. A write cuts the document into chunks, stores it with them in
+//! one transaction, then embeds the chunks (from the embedding cache where it can) and stores
+//! the vectors; a search runs full-text and — with an embedder — vector retrieval over what the
+//! scope may see and ranks both together ([`crate::rank`]).
+//!
+//! Embeddings are best effort: a document is stored and searchable by its words even when the
+//! embedding provider fails or none is configured; its chunks then have no vector until the
+//! document is written again.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use goclaw_core::{
+    EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore, NewMemoryChunk,
+    NewMemoryDocument, Store, StoreError,
+};
+
+use crate::chunk::{ChunkOptions, chunk};
+use crate::embed::{EmbedError, Embedder, content_hash};
+use crate::rank::{Hit, RankOptions, Ranked, Source, rank};
+
+/// Why a memory write or search failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("embedding failed: {0}")]
+    Embed(#[from] EmbedError),
+}
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchOptions {
+    pub rank: RankOptions,
+    /// Only documents whose path starts with this.
+    pub path_prefix: Option<String>,
+}
+
+/// What a write stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub document: MemoryDocument,
+    pub chunks: usize,
+    /// Chunks that have a vector now (from the cache or just computed).
+    pub embedded: usize,
+}
+
+/// Memory of one store, with an optional embedder.
+#[derive(Clone)]
+pub struct MemoryIndex {
+    store: Arc<dyn Store>,
+    embedder: Option<Arc<dyn Embedder>>,
+    chunking: ChunkOptions,
+}
+
+impl std::fmt::Debug for MemoryIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryIndex")
+            .field("embedder", &self.embedder.as_ref().map(|e| e.model()))
+            .field("chunking", &self.chunking)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryIndex {
+    /// Memory on `store`; without an embedder searches use full text only.
+    pub fn new(store: Arc<dyn Store>, embedder: Option<Arc<dyn Embedder>>) -> Self {
+        Self {
+            store,
+            embedder,
+            chunking: ChunkOptions::default(),
+        }
+    }
+
+    /// The same index cutting documents with `chunking`.
+    pub fn with_chunking(mut self, chunking: ChunkOptions) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    fn memory(&self) -> &dyn MemoryStore {
+        self.store.memory()
+    }
+
+    /// Whether searches use vectors.
+    pub fn has_embedder(&self) -> bool {
+        self.embedder.is_some()
+    }
+
+    /// Stores `content` as the document at `path` of `owner` (replacing what was there), then
+    /// embeds its chunks. An embedding failure is logged and leaves the chunks without vectors;
+    /// only a store failure fails the write.
+    pub async fn write(
+        &self,
+        owner: MemoryScope,
+        path: &str,
+        content: &str,
+    ) -> Result<Written, MemoryError> {
+        let pieces = chunk(content, self.chunking);
+        let mut chunks = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            let hash = content_hash(&piece.text);
+            let embedding = self.cached(&hash).await?;
+            chunks.push(NewMemoryChunk {
+                start_line: line_number(piece.start_line),
+                end_line: line_number(piece.end_line),
+                text: piece.text,
+                content_hash: hash,
+                embedding,
+            });
+        }
+        let already = chunks.iter().filter(|c| c.embedding.is_some()).count();
+        let cached: HashSet<String> = chunks
+            .iter()
+            .filter(|c| c.embedding.is_some())
+            .map(|c| c.content_hash.clone())
+            .collect();
+        let (document, stored) = self
+            .memory()
+            .put_document(NewMemoryDocument {
+                owner,
+                path: path.to_owned(),
+                content_hash: content_hash(content),
+                content: content.to_owned(),
+                chunks,
+            })
+            .await?;
+        let missing: Vec<&MemoryChunk> = stored
+            .iter()
+            .filter(|c| !cached.contains(&c.content_hash))
+            .collect();
+        let embedded = match self.embed_chunks(&document, &missing).await {
+            Ok(count) => already + count,
+            Err(error) => {
+                tracing::warn!(
+                    path = %document.path,
+                    %error,
+                    "memory: chunks stored without embeddings; search uses their words only"
+                );
+                already
+            }
+        };
+        Ok(Written {
+            document,
+            chunks: stored.len(),
+            embedded,
+        })
+    }
+
+    /// The scope's chunks that match `query`, ranked; full text only without an embedder or
+    /// when embedding the query fails.
+    pub async fn search(
+        &self,
+        scope: &MemoryScope,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<Ranked>, MemoryError> {
+        // Each source returns twice what is wanted, as GoClaw does, so merging has room.
+        let limit =
+            u32::try_from(options.rank.max_results.saturating_mul(2).max(1)).unwrap_or(u32::MAX);
+        let text = self.memory().search_text(scope, query, limit).await?;
+        let vector = match self.query_vector(query).await {
+            Ok(Some(vector)) => self.memory().search_vector(scope, &vector, limit).await?,
+            Ok(None) => Vec::new(),
+            Err(error) => {
+                tracing::warn!(%error, "memory: query not embedded; searching its words only");
+                Vec::new()
+            }
+        };
+        let hits = |found: Vec<goclaw_core::ScoredChunk>| -> Vec<Hit> {
+            found
+                .into_iter()
+                .filter(|s| {
+                    options
+                        .path_prefix
+                        .as_deref()
+                        .is_none_or(|prefix| s.chunk.path.starts_with(prefix))
+                })
+                .map(|s| Hit {
+                    path: s.chunk.path,
+                    start_line: usize::try_from(s.chunk.start_line).unwrap_or(0),
+                    end_line: usize::try_from(s.chunk.end_line).unwrap_or(0),
+                    text: s.chunk.text,
+                    score: s.score,
+                    personal: s.chunk.user_id.is_some(),
+                })
+                .collect()
+        };
+        Ok(rank(
+            &[(Source::Text, hits(text)), (Source::Vector, hits(vector))],
+            &options.rank,
+        ))
+    }
+
+    /// The query's vector, from the cache or the embedder; `None` without an embedder.
+    async fn query_vector(&self, query: &str) -> Result<Option<Vec<f32>>, MemoryError> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(None);
+        };
+        let hash = content_hash(query);
+        if let Some(vector) = self.cached(&hash).await? {
+            return Ok(Some(vector));
+        }
+        let vector = embedder
+            .embed(&[query.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EmbedError::Malformed("no vector for the query".to_owned()))?;
+        self.memory()
+            .cache_embedding(key(embedder.as_ref(), &hash), &vector)
+            .await?;
+        Ok(Some(vector))
+    }
+
+    /// The cached vector of a text with this hash, for the current embedder.
+    async fn cached(&self, hash: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        match &self.embedder {
+            Some(embedder) => {
+                self.memory()
+                    .cached_embedding(key(embedder.as_ref(), hash))
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Embeds `chunks` of `document`, stores their vectors and caches them; how many.
+    async fn embed_chunks(
+        &self,
+        document: &MemoryDocument,
+        chunks: &[&MemoryChunk],
+    ) -> Result<usize, MemoryError> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(0);
+        };
+        if chunks.is_empty() {
+            return Ok(0);
+        }
+        let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
+        let vectors = embedder.embed(&texts).await?;
+        for (chunk, vector) in chunks.iter().zip(&vectors) {
+            self.memory()
+                .set_chunk_embedding(document.tenant_id, chunk.id, Some(vector))
+                .await?;
+            self.memory()
+                .cache_embedding(key(embedder.as_ref(), &chunk.content_hash), vector)
+                .await?;
+        }
+        Ok(vectors.len())
+    }
+}
+
+fn key<'a>(embedder: &'a dyn Embedder, hash: &'a str) -> EmbeddingKey<'a> {
+    EmbeddingKey {
+        hash,
+        provider: embedder.provider(),
+        model: embedder.model(),
+    }
+}
+
+fn line_number(line: usize) -> i64 {
+    i64::try_from(line).unwrap_or(i64::MAX)
+}
