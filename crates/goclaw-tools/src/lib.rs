@@ -10,6 +10,7 @@ pub mod exec;
 pub mod files;
 pub mod injection;
 pub mod known_secrets;
+pub mod memory;
 pub mod policy;
 pub mod ratelimit;
 pub mod registry;
