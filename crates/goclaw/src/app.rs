@@ -17,6 +17,7 @@ use goclaw_gateway::{
 };
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
+use goclaw_tools::memory_files::MemoryFileTool;
 use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
 use tokio_util::sync::CancellationToken;
 
@@ -280,13 +281,22 @@ fn tool_registry(
     for alias in goclaw_tools::exec::EXEC_TOOL_ALIASES {
         tools.register_alias(alias, "exec");
     }
+    // Memory is searched by its words until an embedding provider is chosen.
+    let memory = goclaw_memory::index::MemoryIndex::new(store.clone(), None);
     for tool in goclaw_tools::registry::builtin_file_tools() {
         let routed = SandboxedFileTool::wrap(tool.clone(), sandbox.clone())
             .filter(|_| sandbox.any_sandboxed());
-        match routed {
-            Some(routed) => tools.register(Arc::new(routed)),
+        let tool: Arc<dyn goclaw_core::Tool> = match routed {
+            Some(routed) => Arc::new(routed),
+            None => tool,
+        };
+        match MemoryFileTool::wrap(tool.clone(), store.clone(), memory.clone()) {
+            Some(indexed) => tools.register(Arc::new(indexed)),
             None => tools.register(tool),
         };
+    }
+    for tool in goclaw_tools::memory::memory_tools(store.clone(), memory) {
+        tools.register(tool);
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {
         tools.register_alias(alias, tool);
