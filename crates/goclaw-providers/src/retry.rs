@@ -49,7 +49,14 @@ impl RetryPolicy {
     /// provider's `Retry-After` when it sent one, else exponential backoff with jitter; never
     /// more than `max_delay`.
     pub fn delay_before_retry(&self, retry: u32, error: &ProviderError) -> Duration {
-        if let Some(wait) = error.retry_after() {
+        self.delay(retry, error.retry_after())
+    }
+
+    /// The wait before retry number `retry` (1 for the first): `retry_after` when the server
+    /// sent one, else exponential backoff with jitter; never more than `max_delay`. Any client
+    /// retrying an HTTP service (the embedding client, say) uses this rule.
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
             return wait.min(self.max_delay);
         }
         let exponent = retry.saturating_sub(1).min(31);

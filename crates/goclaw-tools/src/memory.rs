@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use goclaw_core::{AgentKey, MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_core::{MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
 use goclaw_memory::index::{MemoryIndex, SearchOptions};
 use goclaw_memory::rank::RankOptions;
 use serde_json::{Value, json};
@@ -29,13 +29,11 @@ pub fn memory_tools(store: Arc<dyn Store>, index: MemoryIndex) -> Vec<Arc<dyn To
 }
 
 /// The caller's memory: this agent, this user (and through it the shared memory).
-async fn caller_scope(store: &dyn Store, ctx: &ToolContext) -> Result<MemoryScope, String> {
-    let key = AgentKey::parse(&ctx.agent_key).map_err(|e| e.to_string())?;
-    let agent = store
-        .agents()
-        .get_by_key(ctx.tenant_id, &key)
-        .await
-        .map_err(|e| format!("agent not found: {e}"))?;
+pub(crate) async fn caller_scope(
+    store: &dyn Store,
+    ctx: &ToolContext,
+) -> Result<MemoryScope, String> {
+    let agent = crate::sessions::caller_agent(store, ctx).await?;
     Ok(MemoryScope::user(ctx.tenant_id, agent.id, &ctx.user_id))
 }
 

@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use goclaw_core::{AgentKey, MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_core::{Store, Tool, ToolContext, ToolDefinition, ToolOutput};
 use goclaw_memory::index::MemoryIndex;
 use serde_json::Value;
 
@@ -44,14 +44,7 @@ impl MemoryFileTool {
         let content = tokio::fs::read_to_string(&path)
             .await
             .map_err(|e| format!("cannot read {relative}: {e}"))?;
-        let key = AgentKey::parse(&ctx.agent_key).map_err(|e| e.to_string())?;
-        let agent = self
-            .store
-            .agents()
-            .get_by_key(ctx.tenant_id, &key)
-            .await
-            .map_err(|e| e.to_string())?;
-        let owner = MemoryScope::user(ctx.tenant_id, agent.id, &ctx.user_id);
+        let owner = crate::memory::caller_scope(self.store.as_ref(), ctx).await?;
         self.index
             .write(owner, relative, &content)
             .await

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentKey, Role, Session, SessionFilter, SessionKey, Store, Tool, ToolContext, ToolDefinition,
-    ToolOutput,
+    Agent, AgentKey, Role, Session, SessionFilter, SessionKey, Store, Tool, ToolContext,
+    ToolDefinition, ToolOutput,
 };
 use serde_json::{Value, json};
 
@@ -48,14 +48,19 @@ pub fn session_tools(
     tools
 }
 
-/// The sessions the caller may see: its agent's sessions with its user.
-async fn caller_filter(store: &dyn Store, ctx: &ToolContext) -> Result<SessionFilter, String> {
+/// The agent a tool call runs for.
+pub(crate) async fn caller_agent(store: &dyn Store, ctx: &ToolContext) -> Result<Agent, String> {
     let key = AgentKey::parse(&ctx.agent_key).map_err(|e| e.to_string())?;
-    let agent = store
+    store
         .agents()
         .get_by_key(ctx.tenant_id, &key)
         .await
-        .map_err(|e| format!("agent not found: {e}"))?;
+        .map_err(|e| format!("agent not found: {e}"))
+}
+
+/// The sessions the caller may see: its agent's sessions with its user.
+async fn caller_filter(store: &dyn Store, ctx: &ToolContext) -> Result<SessionFilter, String> {
+    let agent = caller_agent(store, ctx).await?;
     Ok(SessionFilter {
         agent_id: Some(agent.id),
         user_id: Some(ctx.user_id.clone()),

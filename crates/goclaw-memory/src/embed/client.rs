@@ -46,7 +46,7 @@ impl EmbeddingSettings {
             batch_size: 64,
             request_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
-            retry: EmbedRetryPolicy::default(),
+            retry: super::retry::default_policy(),
         }
     }
 
@@ -124,7 +124,7 @@ impl EmbeddingClient {
             if attempt >= attempts || !error.is_retryable() {
                 return Err(error);
             }
-            let wait = self.settings.retry.delay_before_retry(attempt, &error);
+            let wait = super::retry::delay_before_retry(&self.settings.retry, attempt, &error);
             tracing::warn!(
                 provider = %self.settings.provider,
                 model = %self.settings.model,

@@ -3,61 +3,26 @@
 
 use std::time::Duration;
 
-use rand::Rng;
-
 use super::EmbedError;
 
-/// Attempts and waits for one batch request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmbedRetryPolicy {
-    /// Requests in total, the first included; 1 disables retries.
-    pub max_attempts: u32,
-    /// The wait before the first retry; it doubles for each further one.
-    pub min_delay: Duration,
-    /// No wait is longer, whatever the backoff or the provider's `Retry-After` says.
-    pub max_delay: Duration,
-    /// Random spread of a backoff wait, as a fraction (0.1 = ±10%), so workers that failed
-    /// together do not retry together.
-    pub jitter: f64,
-}
+/// Attempts and waits for one batch request: the providers' retry rule
+/// ([`goclaw_providers::RetryPolicy`]), with the embedding client's defaults
+/// ([`default_policy`]).
+pub type EmbedRetryPolicy = goclaw_providers::RetryPolicy;
 
-impl Default for EmbedRetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(20),
-            jitter: 0.1,
-        }
+/// Three attempts, waits from 500 ms doubling up to 20 s, ±10 % jitter.
+pub fn default_policy() -> EmbedRetryPolicy {
+    EmbedRetryPolicy {
+        max_attempts: 3,
+        min_delay: Duration::from_millis(500),
+        max_delay: Duration::from_secs(20),
+        jitter: 0.1,
     }
 }
 
-impl EmbedRetryPolicy {
-    /// A policy that makes one attempt only.
-    pub fn no_retries() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry number `retry` (1 for the first) after `error`.
-    pub fn delay_before_retry(&self, retry: u32, error: &EmbedError) -> Duration {
-        if let Some(wait) = error.retry_after() {
-            return wait.min(self.max_delay);
-        }
-        let exponent = retry.saturating_sub(1).min(31);
-        let backoff = self
-            .min_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        let jitter = self.jitter.clamp(0.0, 1.0);
-        if jitter == 0.0 || backoff.is_zero() {
-            return backoff;
-        }
-        let factor = rand::rng().random_range((1.0 - jitter)..=(1.0 + jitter));
-        backoff.mul_f64(factor).min(self.max_delay)
-    }
+/// The wait before retry number `retry` (1 for the first) after `error`.
+pub fn delay_before_retry(policy: &EmbedRetryPolicy, retry: u32, error: &EmbedError) -> Duration {
+    policy.delay(retry, error.retry_after())
 }
 
 #[cfg(test)]
@@ -80,7 +45,7 @@ mod tests {
             retry_after: retry_after.map(Duration::from_millis),
         };
         assert_eq!(
-            policy().delay_before_retry(retry, &error),
+            delay_before_retry(&policy(), retry, &error),
             Duration::from_millis(expected_ms),
             "retry {retry}, retry-after {retry_after:?}"
         );
@@ -110,7 +75,7 @@ mod tests {
         };
         let error = EmbedError::Transport("reset".into());
         for _ in 0..50 {
-            let wait = policy.delay_before_retry(2, &error);
+            let wait = delay_before_retry(&policy, 2, &error);
             assert!(wait >= Duration::from_millis(100) && wait <= Duration::from_millis(300));
         }
     }
