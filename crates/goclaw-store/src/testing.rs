@@ -192,6 +192,31 @@ impl TestDatabase {
             Pool::Sqlite(_) => None,
         }
     }
+
+    /// Runs raw SQL on the database, independently of the code under test.
+    ///
+    /// # Panics
+    /// When the SQL fails.
+    pub async fn execute(&self, sql: &str) {
+        match self.opened.pool() {
+            Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+        .expect(sql);
+    }
+
+    /// This database migrated, with tenant `slug` (id `id`) beside the master tenant.
+    ///
+    /// # Panics
+    /// When migrating or inserting the tenant fails.
+    pub async fn migrated_with_tenant(self, id: &str, slug: &str) -> Self {
+        self.migrator().up(|_, _| {}).await.expect("migrate");
+        self.execute(&format!(
+            "INSERT INTO tenants (id, slug, name) VALUES ('{id}', '{slug}', '{slug}')"
+        ))
+        .await;
+        self
+    }
 }
 
 impl Drop for TestDatabase {

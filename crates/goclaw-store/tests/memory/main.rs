@@ -15,25 +15,9 @@ use goclaw_store::testing::TestDatabase;
 
 pub const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
 
-/// Runs raw SQL on the database, independently of the code under test.
-pub async fn execute(db: &TestDatabase, sql: &str) {
-    match (db.sqlite_pool(), db.postgres_pool()) {
-        (Some(pool), _) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
-        (_, Some(pool)) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
-        _ => unreachable!("one of the pools"),
-    }
-    .expect(sql);
-}
-
 /// A migrated database with a second tenant, `acme`, beside the master tenant.
 pub async fn with_acme(db: TestDatabase) -> TestDatabase {
-    db.migrator().up(|_, _| {}).await.expect("migrate");
-    execute(
-        &db,
-        &format!("INSERT INTO tenants (id, slug, name) VALUES ('{ACME}', 'acme', 'Acme')"),
-    )
-    .await;
-    db
+    db.migrated_with_tenant(ACME, "acme").await
 }
 
 pub fn acme() -> TenantId {

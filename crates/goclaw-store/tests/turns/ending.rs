@@ -11,7 +11,7 @@ use goclaw_store::testing::TestDatabase;
 use goclaw_store::{database_test, store_test};
 use uuid::Uuid;
 
-use super::{TICK, accept, acme, end, execute, new_turn, session, statuses, transcript, with_acme};
+use super::{TICK, accept, acme, end, new_turn, session, statuses, transcript, with_acme};
 
 store_test!(finish_run_ends_the_queued_turns_of_the_run, |store: Arc<
     dyn Store,
@@ -253,7 +253,7 @@ database_test!(
                  EXECUTE FUNCTION turns_refuse();"
             }
         };
-        execute(&db, trigger).await;
+        db.execute(trigger).await;
         let store = db.store();
         let id = session(
             store.as_ref(),
