@@ -16,6 +16,7 @@ pub mod providers;
 pub mod sandbox;
 pub mod secrets;
 pub mod store;
+pub mod system_configs;
 pub mod tool;
 pub mod traces;
 pub mod turns;
@@ -47,6 +48,9 @@ pub use secrets::{EncryptedValue, SecretRef, SecretStore};
 pub use store::{
     AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
     TenantStore,
+};
+pub use system_configs::{
+    EMBEDDING_MODEL_KEY, EMBEDDING_PROVIDER_KEY, SystemConfigStore, is_valid_system_config_key,
 };
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};

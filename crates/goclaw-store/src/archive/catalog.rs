@@ -294,6 +294,16 @@ pub const TABLES: &[Table] = &[
         order_by: &["key", "tenant_id"],
     },
     Table {
+        name: "system_configs",
+        columns: &[
+            col("tenant_id", Uuid),
+            col("key", Text),
+            col("value", Text),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["tenant_id", "key"],
+    },
+    Table {
         name: "traces",
         columns: &[
             col("id", Uuid),

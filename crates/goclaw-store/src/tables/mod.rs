@@ -15,6 +15,7 @@ mod messages;
 mod providers;
 mod secrets;
 mod sessions;
+mod system_configs;
 mod tenants;
 mod traces;
 mod turns;
@@ -22,8 +23,8 @@ mod turns;
 use async_trait::async_trait;
 use goclaw_core::{
     AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
-    MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
-    TraceStore, TurnStore,
+    MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, SystemConfigStore,
+    TenantStore, TraceStore, TurnStore,
 };
 
 use crate::error::store_error;
@@ -101,6 +102,10 @@ impl Store for SqlStore {
     }
 
     fn memory(&self) -> &dyn MemoryStore {
+        self
+    }
+
+    fn system_configs(&self) -> &dyn SystemConfigStore {
         self
     }
 }
