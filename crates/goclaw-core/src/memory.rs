@@ -95,6 +95,8 @@ pub struct MemoryChunk {
     pub end_line: i64,
     pub text: String,
     pub content_hash: String,
+    /// Whether the chunk has a vector (searchable by meaning, not only by its words).
+    pub has_embedding: bool,
 }
 
 /// A chunk found by a search; higher scores are better matches.
@@ -143,6 +145,14 @@ pub trait MemoryStore: Send + Sync {
         &self,
         scope: &MemoryScope,
         path_prefix: &str,
+    ) -> Result<Vec<MemoryDocument>, StoreError>;
+
+    /// Every document of `agent` (or of every agent) of the tenant, whoever owns it: by
+    /// agent, path, then shared before users' copies. For administrators and re-indexing.
+    async fn all_documents(
+        &self,
+        tenant: TenantId,
+        agent: Option<AgentId>,
     ) -> Result<Vec<MemoryDocument>, StoreError>;
 
     /// The chunks of one document of the tenant, in line order.

@@ -28,6 +28,6 @@ pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
 pub use connections::{ConnectionDeadlines, ConnectionLimits};
 pub use http::{metrics_router, serve_metrics};
-pub use providers::StoredProviders;
+pub use providers::{EmbeddingInUse, StoredProviders};
 pub use routes::{AppState, router};
 pub use server::{Gateway, GatewayError, GatewaySettings};

@@ -21,6 +21,19 @@ use serde_json::{Value, json};
 /// next run already uses it.
 pub trait StoredProviders: Send + Sync {
     fn reload(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// The provider and model memory embeds with now; `None` when memory searches by full
+    /// text only. Reloading chooses again.
+    fn embedding(&self) -> Option<EmbeddingInUse> {
+        None
+    }
+}
+
+/// The provider and model memory embeds with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddingInUse {
+    pub provider: String,
+    pub model: String,
 }
 
 /// Tells the runtime (when the state has a [`StoredProviders`]) that the stored providers

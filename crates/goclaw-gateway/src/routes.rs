@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: goclaw_telemetry::Metrics,
     /// Header, idle and WebSocket `connect` deadlines of every connection.
     pub deadlines: crate::ConnectionDeadlines,
+    /// Memory documents and their search, embedding with the provider chosen now.
+    pub memory: goclaw_memory::index::MemoryIndex,
 }
 
 /// All routes of the gateway.

@@ -241,6 +241,24 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("DELETE", "/v1/providers/{id}", ADMIN),
     ("GET", "/v1/traces", READ_OWN),
     ("GET", "/v1/traces/{id}", READ_OWN),
+    ("GET", "/v1/system-configs", READ_TENANT),
+    ("GET", "/v1/system-configs/{key}", READ_TENANT),
+    ("PUT", "/v1/system-configs/{key}", ADMIN),
+    ("DELETE", "/v1/system-configs/{key}", ADMIN),
+    ("GET", "/v1/embedding/status", READ_TENANT),
+    ("GET", "/v1/memory/documents", READ_OWN),
+    ("GET", "/v1/agents/{id}/memory/documents", READ_OWN),
+    ("GET", "/v1/agents/{id}/memory/documents/{*path}", READ_OWN),
+    ("PUT", "/v1/agents/{id}/memory/documents/{*path}", WRITE_OWN),
+    (
+        "DELETE",
+        "/v1/agents/{id}/memory/documents/{*path}",
+        WRITE_OWN,
+    ),
+    ("GET", "/v1/agents/{id}/memory/chunks", READ_OWN),
+    ("POST", "/v1/agents/{id}/memory/index", WRITE_OWN),
+    ("POST", "/v1/agents/{id}/memory/index-all", WRITE_OWN),
+    ("POST", "/v1/agents/{id}/memory/search", READ_OWN),
 ];
 
 /// Every pushed event. `shutdown` reaches every open connection, signed in or not.

@@ -42,10 +42,24 @@ const READ_ROUTES: &[&str] = &[
     "GET /metrics",
     "GET /v1/traces",
     "GET /v1/traces/{id}",
+    "GET /v1/system-configs",
+    "GET /v1/system-configs/{key}",
+    "GET /v1/embedding/status",
+    "GET /v1/memory/documents",
+    "GET /v1/agents/{id}/memory/documents",
+    "GET /v1/agents/{id}/memory/documents/{*path}",
+    "GET /v1/agents/{id}/memory/chunks",
+    "POST /v1/agents/{id}/memory/search",
 ];
 
 /// Write routes.
-const WRITE_ROUTES: &[&str] = &["POST /v1/chat/completions"];
+const WRITE_ROUTES: &[&str] = &[
+    "POST /v1/chat/completions",
+    "PUT /v1/agents/{id}/memory/documents/{*path}",
+    "DELETE /v1/agents/{id}/memory/documents/{*path}",
+    "POST /v1/agents/{id}/memory/index",
+    "POST /v1/agents/{id}/memory/index-all",
+];
 
 fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     items.into_iter().map(str::to_owned).collect()

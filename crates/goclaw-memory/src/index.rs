@@ -17,7 +17,7 @@ use goclaw_core::{
 };
 
 use crate::chunk::{ChunkOptions, chunk};
-use crate::embed::{EmbedError, Embedder, content_hash};
+use crate::embed::{EmbedError, Embedder, EmbedderSlot, content_hash};
 use crate::rank::{Hit, RankOptions, Ranked, Source, rank};
 
 /// Why a memory write or search failed.
@@ -46,18 +46,22 @@ pub struct Written {
     pub embedded: usize,
 }
 
-/// Memory of one store, with an optional embedder.
+/// Memory of one store, with an optional embedder. Each write and search uses the embedder
+/// of its start throughout, even when the slot is switched meanwhile.
 #[derive(Clone)]
 pub struct MemoryIndex {
     store: Arc<dyn Store>,
-    embedder: Option<Arc<dyn Embedder>>,
+    embedder: EmbedderSlot,
     chunking: ChunkOptions,
 }
 
 impl std::fmt::Debug for MemoryIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryIndex")
-            .field("embedder", &self.embedder.as_ref().map(|e| e.model()))
+            .field(
+                "embedder",
+                &self.embedder.current().map(|e| e.model().to_owned()),
+            )
             .field("chunking", &self.chunking)
             .finish_non_exhaustive()
     }
@@ -66,9 +70,15 @@ impl std::fmt::Debug for MemoryIndex {
 impl MemoryIndex {
     /// Memory on `store`; without an embedder searches use full text only.
     pub fn new(store: Arc<dyn Store>, embedder: Option<Arc<dyn Embedder>>) -> Self {
+        Self::switchable(store, EmbedderSlot::new(embedder))
+    }
+
+    /// Memory on `store` embedding with whatever `slot` holds at the time, so the gateway can
+    /// switch embedding providers without rebuilding the tools that hold the index.
+    pub fn switchable(store: Arc<dyn Store>, slot: EmbedderSlot) -> Self {
         Self {
             store,
-            embedder,
+            embedder: slot,
             chunking: ChunkOptions::default(),
         }
     }
@@ -85,7 +95,7 @@ impl MemoryIndex {
 
     /// Whether searches use vectors.
     pub fn has_embedder(&self) -> bool {
-        self.embedder.is_some()
+        self.embedder.current().is_some()
     }
 
     /// Stores `content` as the document at `path` of `owner` (replacing what was there), then
@@ -97,11 +107,13 @@ impl MemoryIndex {
         path: &str,
         content: &str,
     ) -> Result<Written, MemoryError> {
+        let embedder = self.embedder.current();
+        let embedder = embedder.as_deref();
         let pieces = chunk(content, self.chunking);
         let mut chunks = Vec::with_capacity(pieces.len());
         for piece in pieces {
             let hash = content_hash(&piece.text);
-            let embedding = self.cached(&hash).await?;
+            let embedding = self.cached(embedder, &hash).await?;
             chunks.push(NewMemoryChunk {
                 start_line: line_number(piece.start_line),
                 end_line: line_number(piece.end_line),
@@ -130,7 +142,7 @@ impl MemoryIndex {
             .iter()
             .filter(|c| !cached.contains(&c.content_hash))
             .collect();
-        let embedded = match self.embed_chunks(&document, &missing).await {
+        let embedded = match self.embed_chunks(embedder, &document, &missing).await {
             Ok(count) => already + count,
             Err(error) => {
                 tracing::warn!(
@@ -159,8 +171,9 @@ impl MemoryIndex {
         // Each source returns twice what is wanted, as GoClaw does, so merging has room.
         let limit =
             u32::try_from(options.rank.max_results.saturating_mul(2).max(1)).unwrap_or(u32::MAX);
+        let embedder = self.embedder.current();
         let text = self.memory().search_text(scope, query, limit).await?;
-        let vector = match self.query_vector(query).await {
+        let vector = match self.query_vector(embedder.as_deref(), query).await {
             Ok(Some(vector)) => self.memory().search_vector(scope, &vector, limit).await?,
             Ok(None) => Vec::new(),
             Err(error) => {
@@ -194,12 +207,16 @@ impl MemoryIndex {
     }
 
     /// The query's vector, from the cache or the embedder; `None` without an embedder.
-    async fn query_vector(&self, query: &str) -> Result<Option<Vec<f32>>, MemoryError> {
-        let Some(embedder) = &self.embedder else {
+    async fn query_vector(
+        &self,
+        embedder: Option<&dyn Embedder>,
+        query: &str,
+    ) -> Result<Option<Vec<f32>>, MemoryError> {
+        let Some(embedder) = embedder else {
             return Ok(None);
         };
         let hash = content_hash(query);
-        if let Some(vector) = self.cached(&hash).await? {
+        if let Some(vector) = self.cached(Some(embedder), &hash).await? {
             return Ok(Some(vector));
         }
         let vector = embedder
@@ -209,19 +226,19 @@ impl MemoryIndex {
             .next()
             .ok_or_else(|| EmbedError::Malformed("no vector for the query".to_owned()))?;
         self.memory()
-            .cache_embedding(key(embedder.as_ref(), &hash), &vector)
+            .cache_embedding(key(embedder, &hash), &vector)
             .await?;
         Ok(Some(vector))
     }
 
-    /// The cached vector of a text with this hash, for the current embedder.
-    async fn cached(&self, hash: &str) -> Result<Option<Vec<f32>>, StoreError> {
-        match &self.embedder {
-            Some(embedder) => {
-                self.memory()
-                    .cached_embedding(key(embedder.as_ref(), hash))
-                    .await
-            }
+    /// The cached vector of a text with this hash, for `embedder`.
+    async fn cached(
+        &self,
+        embedder: Option<&dyn Embedder>,
+        hash: &str,
+    ) -> Result<Option<Vec<f32>>, StoreError> {
+        match embedder {
+            Some(embedder) => self.memory().cached_embedding(key(embedder, hash)).await,
             None => Ok(None),
         }
     }
@@ -229,10 +246,11 @@ impl MemoryIndex {
     /// Embeds `chunks` of `document`, stores their vectors and caches them; how many.
     async fn embed_chunks(
         &self,
+        embedder: Option<&dyn Embedder>,
         document: &MemoryDocument,
         chunks: &[&MemoryChunk],
     ) -> Result<usize, MemoryError> {
-        let Some(embedder) = &self.embedder else {
+        let Some(embedder) = embedder else {
             return Ok(0);
         };
         if chunks.is_empty() {
@@ -245,7 +263,7 @@ impl MemoryIndex {
                 .set_chunk_embedding(document.tenant_id, chunk.id, Some(vector))
                 .await?;
             self.memory()
-                .cache_embedding(key(embedder.as_ref(), &chunk.content_hash), vector)
+                .cache_embedding(key(embedder, &chunk.content_hash), vector)
                 .await?;
         }
         Ok(vectors.len())

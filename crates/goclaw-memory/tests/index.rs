@@ -214,3 +214,50 @@ store_test!(
         }
     }
 );
+
+store_test!(
+    a_switched_slot_embeds_later_writes_and_searches,
+    |store: Arc<dyn Store>| async move {
+        let agent = create_agent(&store, "assistant").await;
+        let slot = goclaw_memory::embed::EmbedderSlot::default();
+        let index = MemoryIndex::switchable(store.clone(), slot.clone());
+        let alice = MemoryScope::user(MASTER_TENANT_ID, agent, "alice");
+        assert!(!index.has_embedder());
+        let written = index
+            .write(alice.clone(), "MEMORY.md", FACTS)
+            .await
+            .expect("write");
+        assert_eq!(written.embedded, 0, "no embedder in the slot yet");
+
+        let embedder = Arc::new(LocalEmbedder::default());
+        slot.replace(Some(embedder.clone()));
+        // A clone of the index made before the switch sees it too.
+        let clone = index.clone();
+        assert!(clone.has_embedder());
+        let written = clone
+            .write(alice.clone(), "MEMORY.md", FACTS)
+            .await
+            .expect("rewrite");
+        assert_eq!(written.embedded, written.chunks);
+        let found = index
+            .search(
+                &alice,
+                "which tea does alice like",
+                &SearchOptions::default(),
+            )
+            .await
+            .expect("search");
+        assert!(found[0].sources.contains(&Source::Vector), "{found:#?}");
+        assert!(
+            embedder.texts.load(Ordering::SeqCst) >= 2,
+            "chunk and query embedded"
+        );
+
+        slot.replace(None);
+        let found = index
+            .search(&alice, "jasmine", &SearchOptions::default())
+            .await
+            .expect("search");
+        assert_eq!(found[0].sources, [Source::Text], "full text only again");
+    }
+);

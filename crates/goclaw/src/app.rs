@@ -15,6 +15,7 @@ use goclaw_gateway::{
     AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
     check_bind_security,
 };
+use goclaw_memory::index::MemoryIndex;
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use goclaw_tools::memory_files::MemoryFileTool;
@@ -105,6 +106,7 @@ impl Application {
             );
         }
         let shutdown = CancellationToken::new();
+        let memory = memory_index(&opened.store(), &catalog);
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
@@ -120,6 +122,7 @@ impl Application {
             approvals: Some(approvals),
             metrics,
             deadlines: connection_deadlines(loaded),
+            memory,
         };
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
@@ -218,7 +221,14 @@ async fn provider_catalog(
     secrets: Option<Arc<goclaw_crypto::SecretBox>>,
 ) -> anyhow::Result<Arc<ProviderCatalog>> {
     let configured = ProviderRegistry::from_config(&loaded.config.providers);
-    let catalog = Arc::new(ProviderCatalog::new(store, secrets, configured));
+    let embedding = Arc::new(crate::embedding::EmbeddingSelection::new(
+        store.clone(),
+        secrets.clone(),
+        loaded.config.providers.clone(),
+        loaded.config.agents.defaults.memory.clone(),
+    ));
+    let catalog =
+        Arc::new(ProviderCatalog::new(store, secrets, configured).with_embedding(embedding));
     catalog
         .reload()
         .await
@@ -247,7 +257,15 @@ fn build_runtime(
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
-    let tools = tool_registry(&config.tools, &store, exec, messenger.clone(), &sandbox);
+    let memory = memory_index(&store, &providers);
+    let tools = tool_registry(
+        &config.tools,
+        &store,
+        exec,
+        messenger.clone(),
+        &sandbox,
+        memory,
+    );
     let providers = Arc::new(crate::metrics::MeteredProviders::new(
         providers,
         metrics.clone(),
@@ -267,6 +285,16 @@ fn build_runtime(
     runtime
 }
 
+/// Memory over `store`, embedding with whatever provider the catalog's selection holds (full
+/// text only while it holds none). Every index made here shares that one slot.
+pub(crate) fn memory_index(store: &Arc<dyn Store>, providers: &ProviderCatalog) -> MemoryIndex {
+    let slot = providers
+        .embedding()
+        .map(|selection| selection.slot())
+        .unwrap_or_default();
+    MemoryIndex::switchable(store.clone(), slot)
+}
+
 /// The tools agents are offered, each behind the tool policy, the rate limit and the
 /// credential scrubbing.
 fn tool_registry(
@@ -275,14 +303,13 @@ fn tool_registry(
     exec: Arc<dyn goclaw_core::Tool>,
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
+    memory: MemoryIndex,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
     for alias in goclaw_tools::exec::EXEC_TOOL_ALIASES {
         tools.register_alias(alias, "exec");
     }
-    // Memory is searched by its words until an embedding provider is chosen.
-    let memory = goclaw_memory::index::MemoryIndex::new(store.clone(), None);
     for tool in goclaw_tools::registry::builtin_file_tools() {
         let routed = SandboxedFileTool::wrap(tool.clone(), sandbox.clone())
             .filter(|_| sandbox.any_sandboxed());

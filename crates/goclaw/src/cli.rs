@@ -58,6 +58,9 @@ pub enum Command {
     /// Read run traces through a running gateway.
     #[command(subcommand)]
     Traces(TracesCommand),
+    /// Search or re-index agents' memory through a running gateway.
+    #[command(subcommand)]
+    Memory(MemoryCommand),
     /// Check this installation and report what is in use and why.
     Doctor(DoctorArgs),
     /// First-time setup: secrets, database, migrations, the default agent and an env file.
@@ -92,6 +95,38 @@ pub enum TracesCommand {
     },
     /// Print new traces every second until Ctrl-C.
     Follow,
+}
+
+/// `goclaw memory ...`
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Search an agent's memory as a user sees it (their documents and the shared ones).
+    Search {
+        /// What to look for.
+        query: String,
+        /// The agent (key or id).
+        #[arg(long, default_value = "default")]
+        agent: String,
+        /// Search as this user (default: the client's user, `system`).
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many results (up to 50).
+        #[arg(long, default_value_t = 6)]
+        max_results: u32,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Chunk and embed an agent's memory documents again (after changing the embedding
+    /// provider or model): every document with an admin token, else the user's own.
+    Reindex {
+        /// The agent (key or id).
+        #[arg(long, default_value = "default")]
+        agent: String,
+        /// Only this user's documents.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

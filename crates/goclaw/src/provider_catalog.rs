@@ -6,6 +6,9 @@
 //! [`ProviderCatalog::reload`] after every create, update or delete, so the next run already
 //! sees the change. A stored provider that cannot be built (its key does not decrypt, no base
 //! URL is known for its type) is skipped with a warning that names it, never its key.
+//!
+//! The catalog also owns the [`EmbeddingSelection`]: which provider memory embeds with
+//! depends on the stored providers, so every reload chooses it again.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -15,10 +18,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use goclaw_agent::ProviderLookup;
 use goclaw_core::{LlmProvider, MASTER_TENANT_ID, Provider, Store, StoreError};
 use goclaw_crypto::{CryptoError, SecretBox};
-use goclaw_gateway::StoredProviders;
+use goclaw_gateway::{EmbeddingInUse, StoredProviders};
 use goclaw_providers::{
     AnthropicProvider, OpenAiCompatProvider, ProviderRegistry, default_base_url,
 };
+
+use crate::embedding::EmbeddingSelection;
 
 /// Stored providers over the configured ones.
 pub struct ProviderCatalog {
@@ -26,6 +31,7 @@ pub struct ProviderCatalog {
     secrets: Option<Arc<SecretBox>>,
     configured: ProviderRegistry,
     stored: RwLock<BTreeMap<String, Arc<dyn Provider>>>,
+    embedding: Option<Arc<EmbeddingSelection>>,
 }
 
 impl ProviderCatalog {
@@ -40,7 +46,19 @@ impl ProviderCatalog {
             secrets,
             configured,
             stored: RwLock::new(BTreeMap::new()),
+            embedding: None,
         }
+    }
+
+    /// The same catalog choosing memory's embedding provider on every reload too.
+    pub fn with_embedding(mut self, embedding: Arc<EmbeddingSelection>) -> Self {
+        self.embedding = Some(embedding);
+        self
+    }
+
+    /// The embedding selection, when the catalog has one.
+    pub fn embedding(&self) -> Option<&Arc<EmbeddingSelection>> {
+        self.embedding.as_ref()
     }
 
     /// Re-reads the master tenant's stored providers and rebuilds their clients.
@@ -61,6 +79,9 @@ impl ProviderCatalog {
             }
         }
         *self.stored.write().unwrap_or_else(PoisonError::into_inner) = stored;
+        if let Some(embedding) = &self.embedding {
+            embedding.refresh().await?;
+        }
         Ok(())
     }
 
@@ -96,6 +117,14 @@ impl StoredProviders for ProviderCatalog {
             if let Err(error) = ProviderCatalog::reload(self).await {
                 tracing::error!(error = %error, "cannot reload the stored providers");
             }
+        })
+    }
+
+    fn embedding(&self) -> Option<EmbeddingInUse> {
+        let status = self.embedding.as_ref()?.status();
+        Some(EmbeddingInUse {
+            provider: status.provider?,
+            model: status.model?,
         })
     }
 }
@@ -134,7 +163,10 @@ fn build(row: &LlmProvider, secrets: Option<&SecretBox>) -> Result<Arc<dyn Provi
 
 /// The provider's API key in plaintext, if it has one. A value without the `aes-gcm:` prefix
 /// is legacy plaintext written by a gateway that had no key; it is used, with a warning.
-fn api_key(row: &LlmProvider, secrets: Option<&SecretBox>) -> Result<Option<String>, String> {
+pub(crate) fn api_key(
+    row: &LlmProvider,
+    secrets: Option<&SecretBox>,
+) -> Result<Option<String>, String> {
     let stored = row.api_key_ciphertext.as_str();
     if stored.is_empty() {
         return Ok(None);

@@ -91,6 +91,24 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("DELETE", "/v1/providers/{id}", ADMINS),
     ("GET", "/v1/traces", READERS),
     ("GET", "/v1/traces/{id}", READERS),
+    ("GET", "/v1/system-configs", READERS),
+    ("GET", "/v1/system-configs/{key}", READERS),
+    ("PUT", "/v1/system-configs/{key}", ADMINS),
+    ("DELETE", "/v1/system-configs/{key}", ADMINS),
+    ("GET", "/v1/embedding/status", READERS),
+    ("GET", "/v1/memory/documents", READERS),
+    ("GET", "/v1/agents/{id}/memory/documents", READERS),
+    ("GET", "/v1/agents/{id}/memory/documents/{*path}", READERS),
+    ("PUT", "/v1/agents/{id}/memory/documents/{*path}", WRITERS),
+    (
+        "DELETE",
+        "/v1/agents/{id}/memory/documents/{*path}",
+        WRITERS,
+    ),
+    ("GET", "/v1/agents/{id}/memory/chunks", READERS),
+    ("POST", "/v1/agents/{id}/memory/index", WRITERS),
+    ("POST", "/v1/agents/{id}/memory/index-all", WRITERS),
+    ("POST", "/v1/agents/{id}/memory/search", READERS),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).

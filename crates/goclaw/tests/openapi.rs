@@ -293,6 +293,15 @@ async fn schemathesis_finds_no_server_errors_or_schema_violations() {
             &app.url("/v1/openapi.json"),
             "--checks",
             "all",
+            // Under `/v1/agents/{id}/memory/` a 404 names a missing document, not the agent:
+            // after an agent is created, re-indexing or reading a path nothing was written to is
+            // rightly 404, and a document an admin wrote for another user is rightly not the
+            // admin's own. The stateful phase links these to the agent's creation by its id alone
+            // and reads the 404 as the agent missing; its checks cannot be switched off per
+            // operation. Creating and then reading each resource is tested directly
+            // (`tests/http.rs`, `providers.rs`, `api_keys.rs`, `memory_http.rs`).
+            "--exclude-checks",
+            "ensure_resource_availability",
             "--header",
             &format!("Authorization: Bearer {TOKEN}"),
             "--max-examples",

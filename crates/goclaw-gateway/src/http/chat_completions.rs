@@ -134,7 +134,7 @@ fn session_for(
     params(
         ("X-GoClaw-Agent-Id" = Option<String>, Header, description = "The agent, when `model` does not name one (empty: none)", pattern = r"^([a-z0-9][a-z0-9_-]{0,63})?$"),
         ("X-GoClaw-User-Id" = Option<String>, Header, description = "The user the caller acts for (gateway token only); ignored when longer than 255 bytes or holding control characters"),
-        ("X-GoClaw-Session-Key" = Option<String>, Header, description = "The session to continue; it must be the caller's own (admins: any in the tenant)"),
+        ("X-GoClaw-Session-Key" = Option<String>, Header, description = "The session to continue; it must be the caller's own (admins: any in the tenant)", pattern = r"^[^\x00-\x1f\x7f]{0,500}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key from the same user returns the first request's run instead of starting another (1 to 255 bytes)"),
     ),
     request_body(content = ChatCompletionRequest, content_type = "application/json"),

@@ -7,11 +7,14 @@ mod chat_completions;
 mod docs;
 mod error;
 mod json;
+mod memory;
 mod metrics;
 pub(crate) mod openapi;
 mod path;
 mod providers;
 pub(crate) mod schemas;
+pub(crate) mod schemas_memory;
+mod system_configs;
 mod traces;
 
 use axum::Router;
@@ -44,6 +47,27 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
+        .route("/v1/system-configs", get(system_configs::list))
+        .route(
+            "/v1/system-configs/{key}",
+            get(system_configs::get)
+                .put(system_configs::set)
+                .delete(system_configs::delete),
+        )
+        .route(
+            "/v1/embedding/status",
+            get(system_configs::embedding_status),
+        )
+        .route("/v1/memory/documents", get(memory::list_all))
+        .route("/v1/agents/{id}/memory/documents", get(memory::list))
+        .route(
+            "/v1/agents/{id}/memory/documents/{*path}",
+            get(memory::get).put(memory::put).delete(memory::delete),
+        )
+        .route("/v1/agents/{id}/memory/chunks", get(memory::chunks))
+        .route("/v1/agents/{id}/memory/index", post(memory::index))
+        .route("/v1/agents/{id}/memory/index-all", post(memory::index_all))
+        .route("/v1/agents/{id}/memory/search", post(memory::search))
         .route("/metrics", get(metrics::scrape))
         .merge(docs::router())
 }

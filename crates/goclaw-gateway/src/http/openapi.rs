@@ -10,7 +10,10 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, api_keys, chat_completions, docs, metrics, providers, schemas, traces};
+use super::{
+    agents, api_keys, chat_completions, docs, memory, metrics, providers, schemas, system_configs,
+    traces,
+};
 
 /// The document's paths, tags and schemas.
 #[derive(OpenApi)]
@@ -55,6 +58,20 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         api_keys::delete,
         traces::list,
         traces::get,
+        system_configs::list,
+        system_configs::get,
+        system_configs::set,
+        system_configs::delete,
+        system_configs::embedding_status,
+        memory::list_all,
+        memory::list,
+        memory::get,
+        memory::put,
+        memory::delete,
+        memory::chunks,
+        memory::index,
+        memory::index_all,
+        memory::search,
         docs::spec,
         docs::redirect,
         docs::index,
@@ -68,6 +85,8 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         (name = "api-keys", description = "API keys and their scopes (admin)"),
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
         (name = "traces", description = "Traces of agent runs and their spans"),
+        (name = "memory", description = "Agents' long-term memory documents and their search"),
+        (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
         (name = "docs", description = "This document and Swagger UI"),
     )
 )]

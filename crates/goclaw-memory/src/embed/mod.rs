@@ -10,6 +10,7 @@
 mod client;
 mod error;
 mod retry;
+mod slot;
 mod wire;
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 pub use client::{EmbeddingClient, EmbeddingSettings};
 pub use error::EmbedError;
 pub use retry::EmbedRetryPolicy;
+pub use slot::EmbedderSlot;
 
 /// The length of every stored embedding, and the `dimensions` every request sends (the
 /// store's column size).

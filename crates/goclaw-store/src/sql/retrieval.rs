@@ -19,7 +19,8 @@ use super::Statement;
 
 /// The columns of a chunk, from `memory_chunks c`, as `tables::memory` maps them.
 pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_id, c.path, \
-                                        c.start_line, c.end_line, c.text, c.content_hash";
+                                        c.start_line, c.end_line, c.text, c.content_hash, \
+                                        c.embedding IS NOT NULL AS has_embedding";
 
 /// Parameters: the query's words (`Param::Words`), agent, user (or NULL), tenant, limit.
 /// Returns the chunk columns and `score`, best first.

@@ -11,8 +11,8 @@
 
 use async_trait::async_trait;
 use goclaw_core::{
-    EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore, NewMemoryDocument,
-    ScoredChunk, StoreError, TenantId,
+    AgentId, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
+    NewMemoryDocument, ScoredChunk, StoreError, TenantId,
 };
 use uuid::Uuid;
 
@@ -60,6 +60,18 @@ static LIST_DOCUMENTS: Statement = Statement::joined(&[
     " FROM memory_documents WHERE tenant_id = ? AND agent_id = ? \
      AND (user_id IS NULL OR user_id = ?) AND substr(path, 1, length(?)) = ? \
      ORDER BY path {bytewise}, user_id IS NOT NULL",
+]);
+static ALL_DOCUMENTS: Statement = Statement::joined(&[
+    "SELECT ",
+    DOCUMENT_COLUMNS,
+    " FROM memory_documents WHERE tenant_id = ? \
+     ORDER BY agent_id, path {bytewise}, user_id IS NOT NULL, user_id {bytewise}",
+]);
+static AGENT_DOCUMENTS: Statement = Statement::joined(&[
+    "SELECT ",
+    DOCUMENT_COLUMNS,
+    " FROM memory_documents WHERE tenant_id = ? AND agent_id = ? \
+     ORDER BY path {bytewise}, user_id IS NOT NULL, user_id {bytewise}",
 ]);
 static DOCUMENT_CHUNKS: Statement = Statement::joined(&[
     "SELECT ",
@@ -111,6 +123,7 @@ impl Record for MemoryChunk {
             end_line: row.int("end_line")?,
             text: row.text("text")?,
             content_hash: row.text("content_hash")?,
+            has_embedding: row.bool("has_embedding")?,
         })
     }
 }
@@ -198,6 +211,7 @@ impl MemoryStore for SqlStore {
                 path: stored.path.clone(),
                 start_line: chunk.start_line,
                 end_line: chunk.end_line,
+                has_embedding: chunk.embedding.is_some(),
                 text: chunk.text,
                 content_hash: chunk.content_hash,
             });
@@ -244,6 +258,23 @@ impl MemoryStore for SqlStore {
             .fetch_all(&LIST_DOCUMENTS, &params)
             .await
             .map_err(|e| store_error(e, "memory document"))?
+            .decode()
+    }
+
+    async fn all_documents(
+        &self,
+        tenant: TenantId,
+        agent: Option<AgentId>,
+    ) -> Result<Vec<MemoryDocument>, StoreError> {
+        let rows = match agent {
+            Some(agent) => {
+                self.pool
+                    .fetch_all(&AGENT_DOCUMENTS, &[tenant.into(), agent.into()])
+                    .await
+            }
+            None => self.pool.fetch_all(&ALL_DOCUMENTS, &[tenant.into()]).await,
+        };
+        rows.map_err(|e| store_error(e, "memory document"))?
             .decode()
     }
 

@@ -289,6 +289,16 @@ pub async fn fill(db: &TestDatabase) {
     .await;
     insert(
         db,
+        "system_configs",
+        &[
+            ("tenant_id", Uuid(ACME)),
+            ("key", Text("embedding.provider")),
+            ("value", Text("openai")),
+        ],
+    )
+    .await;
+    insert(
+        db,
         "traces",
         &[
             ("id", Uuid(TRACE)),

@@ -10,8 +10,8 @@ use goclaw_core::{
     AgentId, AgentKey, EMBEDDING_DIMENSIONS, EmbeddingKey, MASTER_TENANT_ID, MemoryDocument,
     MemoryScope, NewAgent, NewMemoryChunk, NewMemoryDocument, Store, StoreError, TenantId,
 };
-use goclaw_store::store_test;
 use goclaw_store::testing::TestDatabase;
+use goclaw_store::{database_test, store_test};
 
 pub const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
 
@@ -281,5 +281,90 @@ store_test!(
             memory.cached_embedding(key).await.expect("hit"),
             Some(small)
         );
+    }
+);
+
+database_test!(
+    every_owners_documents_are_listed_per_agent_and_tenant,
+    |db: TestDatabase| async move {
+        let db = with_acme(db).await;
+        let store = db.store();
+        let keeper = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+        let other = agent(store.as_ref(), MASTER_TENANT_ID, "other").await;
+        let foreign = agent(store.as_ref(), acme(), "keeper").await;
+        let memory = store.memory();
+        let mut embedded = document(
+            &MemoryScope::user(MASTER_TENANT_ID, keeper, "bob"),
+            "MEMORY.md",
+            &["bob"],
+        );
+        embedded.chunks[0].embedding = Some(vector(1, 2, 0.0));
+        for new in [
+            document(
+                &MemoryScope::user(MASTER_TENANT_ID, keeper, "alice"),
+                "MEMORY.md",
+                &["a"],
+            ),
+            embedded,
+            document(
+                &MemoryScope::shared(MASTER_TENANT_ID, keeper),
+                "MEMORY.md",
+                &["s"],
+            ),
+            document(
+                &MemoryScope::user(MASTER_TENANT_ID, other, "alice"),
+                "notes.md",
+                &["o"],
+            ),
+            document(
+                &MemoryScope::user(acme(), foreign, "alice"),
+                "MEMORY.md",
+                &["f"],
+            ),
+        ] {
+            memory.put_document(new).await.expect("put");
+        }
+        let all = memory
+            .all_documents(MASTER_TENANT_ID, Some(keeper))
+            .await
+            .expect("all of keeper");
+        assert_eq!(
+            paths(&all),
+            vec![
+                ("MEMORY.md".to_owned(), None),
+                ("MEMORY.md".to_owned(), Some("alice".to_owned())),
+                ("MEMORY.md".to_owned(), Some("bob".to_owned())),
+            ]
+        );
+        let tenant = memory
+            .all_documents(MASTER_TENANT_ID, None)
+            .await
+            .expect("all of the tenant");
+        assert_eq!(tenant.len(), 4, "{:?}", paths(&tenant));
+        assert!(tenant.iter().all(|d| d.tenant_id == MASTER_TENANT_ID));
+        assert_eq!(
+            memory
+                .all_documents(acme(), Some(keeper))
+                .await
+                .expect("none"),
+            [],
+            "another tenant's agent id finds nothing"
+        );
+        // Chunks say whether they have a vector.
+        let bobs = all
+            .iter()
+            .find(|d| d.user_id.as_deref() == Some("bob"))
+            .expect("bob's");
+        let chunks = memory
+            .document_chunks(MASTER_TENANT_ID, bobs.id)
+            .await
+            .expect("chunks");
+        assert!(chunks[0].has_embedding);
+        let alices = &all[1];
+        let chunks = memory
+            .document_chunks(MASTER_TENANT_ID, alices.id)
+            .await
+            .expect("chunks");
+        assert!(!chunks[0].has_embedding);
     }
 );

@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod doctor;
 mod keys;
+mod memory;
 mod migrate;
 mod onboard;
 mod secrets;
@@ -53,6 +54,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Onboard(ref args)) => onboard::run(cli.config.as_deref(), &env, args).await,
         Some(Command::Traces(ref command)) => {
             traces::run(&cli, &env, &load(&cli, &env)?, command).await
+        }
+        Some(Command::Memory(ref command)) => {
+            memory::run(&cli, &env, &load(&cli, &env)?, command).await
         }
         Some(Command::Keys(ref command)) => {
             keys::run(&cli, &env, &load(&cli, &env)?, command).await

@@ -18,6 +18,7 @@ pub async fn all(state: &ConfigState) -> Vec<Section> {
         config(state),
         database(loaded, &db),
         providers(loaded),
+        memory(loaded, &db).await,
         channels(loaded),
         tools().await,
         super::sandbox::section(loaded).await,
@@ -167,6 +168,67 @@ fn providers(loaded: &LoadedConfig) -> Section {
         );
     }
     Section::new("Provider keys", checks)
+}
+
+/// Which provider memory embeds with, chosen as the gateway chooses it at start-up.
+async fn memory(loaded: &LoadedConfig, db: &DatabaseProbe) -> Section {
+    const S: &str = "memory";
+    const FIX: &str = "set the system config embedding.provider (PUT \
+                       /v1/system-configs/embedding.provider) or enable embedding in a stored \
+                       provider's settings ({\"embedding\":{\"enabled\":true}})";
+    let up_to_date = db
+        .status
+        .as_ref()
+        .is_some_and(|status| matches!(status.state, SchemaState::UpToDate));
+    let Some(opened) = db.opened.as_ref().filter(|_| up_to_date) else {
+        return Section::new(
+            "Memory",
+            vec![Check::warn(
+                S,
+                "embedding",
+                "not checked: the database is not readable or not up to date",
+            )],
+        );
+    };
+    let store = opened.store();
+    let defaults = &loaded.config.agents.defaults.memory;
+    let chosen = crate::embedding::choose(store.as_ref(), &loaded.config.providers, defaults).await;
+    let mut checks = Vec::new();
+    match chosen {
+        Err(error) => checks.push(Check::fail(S, "embedding", error.to_string())),
+        Ok(chosen) => {
+            checks.push(match &chosen.choice {
+                Some(choice) => Check::ok(
+                    S,
+                    "embedding",
+                    format!(
+                        "{} {} at {} (from {})",
+                        choice.provider,
+                        choice.model,
+                        choice.base_url,
+                        choice.source.describe()
+                    ),
+                ),
+                None => Check::warn(
+                    S,
+                    "embedding",
+                    "no embedding provider: memory is searched by full text only",
+                )
+                .fix(FIX),
+            });
+            for skipped in &chosen.skipped {
+                checks.push(
+                    Check::warn(
+                        S,
+                        format!("embedding provider {}", skipped.provider),
+                        format!("not usable: {}", skipped.reason),
+                    )
+                    .fix(FIX),
+                );
+            }
+        }
+    }
+    Section::new("Memory", checks)
 }
 
 /// `abcd****wxyz`, or `(empty)`.
