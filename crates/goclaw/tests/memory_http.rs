@@ -5,6 +5,8 @@
 //! `PUT /v1/system-configs/embedding.provider` takes effect at once: documents get vectors
 //! from the (fake) provider and `/v1/embedding/status` says which.
 
+mod support;
+
 use goclaw_core::{AgentKey, ApiKeyScope, NewAgent, NewApiKey, TenantId};
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use serde_json::{Value, json};
@@ -80,23 +82,8 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method.clone(), app.url(path))
-        .bearer_auth(bearer);
-    if bearer == TOKEN {
-        request = request.header("X-GoClaw-User-Id", "admin");
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let user = (bearer == TOKEN).then_some("admin");
+    support::http::call(app, bearer, user, method, path, body).await
 }
 
 async fn get(app: &TestApp, bearer: &str, path: &str) -> (u16, Value) {

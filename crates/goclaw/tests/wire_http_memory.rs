@@ -25,23 +25,7 @@ async fn app() -> TestApp {
 
 /// `method path` with the gateway token as user `alice`.
 async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method.clone(), app.url(path))
-        .bearer_auth(TOKEN)
-        .header("X-GoClaw-User-Id", "alice");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{method} {path} answered {status} with no JSON ({e}): {text}"));
-    (status, json)
+    support::http::call(app, TOKEN, Some("alice"), method, path, body).await
 }
 
 async fn written(app: &TestApp) {
