@@ -19,6 +19,7 @@ pub mod store;
 pub mod tool;
 pub mod traces;
 pub mod turns;
+pub mod vault;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
@@ -51,6 +52,10 @@ pub use store::{
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
 pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, TurnStore};
+pub use vault::{
+    NewVaultDocument, NewVaultLink, ScoredVaultDocument, VaultBacklink, VaultDocument, VaultFilter,
+    VaultLink, VaultOwner, VaultScope, VaultStore, VaultView,
+};
 
 /// The WebSocket/HTTP protocol version this gateway speaks.
 pub const PROTOCOL_VERSION: u32 = 3;

@@ -18,12 +18,13 @@ mod sessions;
 mod tenants;
 mod traces;
 mod turns;
+mod vault;
 
 use async_trait::async_trait;
 use goclaw_core::{
     AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
     MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
-    TraceStore, TurnStore,
+    TraceStore, TurnStore, VaultStore,
 };
 
 use crate::error::store_error;
@@ -103,6 +104,10 @@ impl Store for SqlStore {
     fn memory(&self) -> &dyn MemoryStore {
         self
     }
+
+    fn vault(&self) -> &dyn VaultStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +130,8 @@ mod tests {
         ("<=>", "sql::retrieval"),
         ("memory_chunks_fts", "sql::retrieval"),
         ("memory_chunks_vec", "sql::retrieval"),
+        ("vault_documents_fts", "sql::retrieval"),
+        ("vault_documents_vec", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string
