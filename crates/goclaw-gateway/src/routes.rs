@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: goclaw_telemetry::Metrics,
     /// Header, idle and WebSocket `connect` deadlines of every connection.
     pub deadlines: crate::ConnectionDeadlines,
+    /// The knowledge vault the `/vault` routes read; `None` answers them with 503.
+    pub vault: Option<goclaw_memory::vault::Vault>,
 }
 
 /// All routes of the gateway.

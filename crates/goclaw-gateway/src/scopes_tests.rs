@@ -42,6 +42,14 @@ const READ_ROUTES: &[&str] = &[
     "GET /metrics",
     "GET /v1/traces",
     "GET /v1/traces/{id}",
+    "GET /v1/vault/documents",
+    "GET /v1/vault/documents/{docID}",
+    "GET /v1/vault/documents/{docID}/links",
+    "POST /v1/vault/search",
+    "GET /v1/agents/{id}/vault/documents",
+    "GET /v1/agents/{id}/vault/documents/{docID}",
+    "GET /v1/agents/{id}/vault/documents/{docID}/links",
+    "POST /v1/agents/{id}/vault/search",
 ];
 
 /// Write routes.

@@ -15,10 +15,12 @@ use goclaw_gateway::{
     AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
     check_bind_security,
 };
+use goclaw_memory::vault::{Vault, VaultWatcher};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use goclaw_tools::memory_files::MemoryFileTool;
 use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
+use goclaw_tools::vault::VaultFileTool;
 use tokio_util::sync::CancellationToken;
 
 use crate::database;
@@ -40,6 +42,8 @@ pub struct Application {
     metrics_addr: Option<SocketAddr>,
     /// The trace recorder runs write to, and the trace retention pruning.
     traces: crate::traces::TraceSetup,
+    /// Keeps the knowledge vault in step with the workspaces; `None` when it cannot watch.
+    _vault_watcher: Option<VaultWatcher>,
 }
 
 impl Application {
@@ -105,6 +109,8 @@ impl Application {
             );
         }
         let shutdown = CancellationToken::new();
+        let vault = workspace_vault(loaded, &opened.store());
+        let vault_watcher = start_vault(&vault, &shutdown);
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
@@ -120,6 +126,7 @@ impl Application {
             approvals: Some(approvals),
             metrics,
             deadlines: connection_deadlines(loaded),
+            vault: Some(vault),
         };
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
@@ -140,6 +147,7 @@ impl Application {
             metrics_listener,
             metrics_addr,
             traces,
+            _vault_watcher: vault_watcher,
         })
     }
 
@@ -247,7 +255,15 @@ fn build_runtime(
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
-    let tools = tool_registry(&config.tools, &store, exec, messenger.clone(), &sandbox);
+    let vault = workspace_vault(loaded, &store);
+    let tools = tool_registry(
+        &config.tools,
+        &store,
+        exec,
+        messenger.clone(),
+        &sandbox,
+        &vault,
+    );
     let providers = Arc::new(crate::metrics::MeteredProviders::new(
         providers,
         metrics.clone(),
@@ -267,6 +283,36 @@ fn build_runtime(
     runtime
 }
 
+/// The knowledge vault over the workspaces under `agents.defaults.workspace`. Documents are
+/// searched by their words until an embedding provider is chosen, as memory is.
+fn workspace_vault(loaded: &LoadedConfig, store: &Arc<dyn Store>) -> Vault {
+    Vault::new(
+        store.clone(),
+        None,
+        loaded.config.agents.defaults.workspace.clone(),
+    )
+}
+
+/// Starts the vault's file watcher and, beside it, a rescan of every tenant's workspace (for
+/// what changed while the gateway was down). Without a watcher the gateway still serves; the
+/// vault then follows the tools' writes and rescans only.
+fn start_vault(vault: &Vault, shutdown: &CancellationToken) -> Option<VaultWatcher> {
+    let watcher = match VaultWatcher::start(vault.clone(), shutdown.clone()) {
+        Ok(watcher) => Some(watcher),
+        Err(error) => {
+            tracing::warn!(%error, "vault: workspaces are not watched");
+            None
+        }
+    };
+    let vault = vault.clone();
+    tokio::spawn(async move {
+        if let Err(error) = vault.rescan_all().await {
+            tracing::warn!(%error, "vault: start-up rescan failed");
+        }
+    });
+    watcher
+}
+
 /// The tools agents are offered, each behind the tool policy, the rate limit and the
 /// credential scrubbing.
 fn tool_registry(
@@ -275,6 +321,7 @@ fn tool_registry(
     exec: Arc<dyn goclaw_core::Tool>,
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
+    vault: &Vault,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
@@ -290,12 +337,20 @@ fn tool_registry(
             Some(routed) => Arc::new(routed),
             None => tool,
         };
-        match MemoryFileTool::wrap(tool.clone(), store.clone(), memory.clone()) {
-            Some(indexed) => tools.register(Arc::new(indexed)),
+        let tool: Arc<dyn goclaw_core::Tool> =
+            match MemoryFileTool::wrap(tool.clone(), store.clone(), memory.clone()) {
+                Some(indexed) => Arc::new(indexed),
+                None => tool,
+            };
+        match VaultFileTool::wrap(tool.clone(), vault.clone()) {
+            Some(registered) => tools.register(Arc::new(registered)),
             None => tools.register(tool),
         };
     }
     for tool in goclaw_tools::memory::memory_tools(store.clone(), memory) {
+        tools.register(tool);
+    }
+    for tool in goclaw_tools::vault::vault_tools(store.clone(), vault.clone()) {
         tools.register(tool);
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {

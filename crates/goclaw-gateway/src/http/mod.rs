@@ -13,6 +13,7 @@ mod path;
 mod providers;
 pub(crate) mod schemas;
 mod traces;
+mod vault;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -45,5 +46,32 @@ pub fn router() -> Router<AppState> {
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
         .route("/metrics", get(metrics::scrape))
+        .merge(vault_router())
         .merge(docs::router())
+}
+
+/// The knowledge vault routes (`vault.rs`).
+fn vault_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/vault/documents", get(vault::list_documents))
+        .route("/v1/vault/documents/{docID}", get(vault::get_document))
+        .route(
+            "/v1/vault/documents/{docID}/links",
+            get(vault::document_links),
+        )
+        .route("/v1/vault/search", post(vault::search))
+        .route("/v1/vault/rescan", post(vault::rescan))
+        .route(
+            "/v1/agents/{id}/vault/documents",
+            get(vault::list_agent_documents),
+        )
+        .route(
+            "/v1/agents/{id}/vault/documents/{docID}",
+            get(vault::get_agent_document),
+        )
+        .route(
+            "/v1/agents/{id}/vault/documents/{docID}/links",
+            get(vault::agent_document_links),
+        )
+        .route("/v1/agents/{id}/vault/search", post(vault::search_agent))
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, api_keys, chat_completions, docs, metrics, providers, schemas, traces};
+use super::{agents, api_keys, chat_completions, docs, metrics, providers, schemas, traces, vault};
 
 /// The document's paths, tags and schemas.
 #[derive(OpenApi)]
@@ -55,6 +55,15 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         api_keys::delete,
         traces::list,
         traces::get,
+        vault::list_documents,
+        vault::get_document,
+        vault::document_links,
+        vault::search,
+        vault::rescan,
+        vault::list_agent_documents,
+        vault::get_agent_document,
+        vault::agent_document_links,
+        vault::search_agent,
         docs::spec,
         docs::redirect,
         docs::index,
@@ -68,6 +77,7 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         (name = "api-keys", description = "API keys and their scopes (admin)"),
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
         (name = "traces", description = "Traces of agent runs and their spans"),
+        (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
         (name = "docs", description = "This document and Swagger UI"),
     )
 )]

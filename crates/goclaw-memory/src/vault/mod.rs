@@ -57,7 +57,9 @@ impl Vault {
     /// The vault over `store` for the workspaces under `base`; documents are embedded (and
     /// searched by meaning too) when an `embedder` is given.
     pub fn new(store: Arc<dyn Store>, embedder: Option<Arc<dyn Embedder>>, base: PathBuf) -> Self {
-        // Events name paths under what was watched, so the base is kept as the disk spells it.
+        // Events name paths under what was watched, so the base is kept as the disk spells it
+        // (created first: a path that does not exist yet cannot be resolved).
+        let _ = std::fs::create_dir_all(&base);
         let base = std::fs::canonicalize(&base).unwrap_or(base);
         Self {
             store,

@@ -351,7 +351,12 @@ impl Vault {
         // A truncated walk has not seen everything, so it forgets nothing.
         if !stats.truncated {
             for document in self.all_documents(tenant).await? {
-                if !seen.contains(&document.path) {
+                // A file created since the walk (and registered by the watcher) stays.
+                let gone = !seen.contains(&document.path)
+                    && tokio::fs::symlink_metadata(self.absolute(tenant, &document.path))
+                        .await
+                        .is_err();
+                if gone {
                     self.store
                         .vault()
                         .delete_document(tenant, document.id)
