@@ -249,7 +249,7 @@ app_test!(
             &alice,
             Method::POST,
             "/v1/vault/search",
-            Some(json!({"query": " "})),
+            Some(json!({"query": ""})),
         )
         .await;
         assert_eq!(status, 400);

@@ -124,6 +124,7 @@ pub struct VaultSearchResult {
 #[derive(Deserialize, ToSchema)]
 pub struct VaultSearchBody {
     /// What to look for (required).
+    #[schema(min_length = 1)]
     pub query: String,
     /// Only this agent's documents and the shared ones (tenant-wide route only; the
     /// per-agent route takes the agent from the path).
@@ -135,9 +136,10 @@ pub struct VaultSearchBody {
     /// Only these types.
     #[serde(default)]
     pub doc_types: Option<Vec<String>>,
-    /// At most this many (default 10).
+    /// At most this many (default 10; 0 is the default too).
     #[serde(default)]
-    pub max_results: Option<i64>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub max_results: Option<u64>,
     /// A team (no teams exist on this gateway: a team search finds nothing).
     #[serde(default)]
     pub team_id: Option<String>,
@@ -164,7 +166,7 @@ pub struct VaultRescanResult {
 pub struct ListQuery {
     /// Only this agent's documents and the shared ones (tenant-wide route only).
     agent_id: Option<String>,
-    /// Only this scope.
+    /// Only this scope (`personal`, `team`, `shared`, `custom`; another finds nothing).
     scope: Option<String>,
     /// Only these types, comma-separated.
     doc_type: Option<String>,
@@ -294,20 +296,29 @@ async fn view_of(
     agent: Option<&str>,
 ) -> Result<VaultView, ApiError> {
     match agent.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(raw) => Ok(VaultView::agent(
-            tenant,
-            find_agent(state, tenant, raw).await?.id,
-        )),
+        Some(raw) => {
+            // A name no agent could have is simply no agent here.
+            let agent = find_agent(state, tenant, raw).await.map_err(|e| {
+                if e.status == StatusCode::BAD_REQUEST {
+                    ApiError::not_found(format!("agent {raw} not found"))
+                } else {
+                    e
+                }
+            })?;
+            Ok(VaultView::agent(tenant, agent.id))
+        }
         None => Ok(VaultView::tenant(tenant)),
     }
 }
 
-fn parse_scope(raw: Option<&str>) -> Result<Option<VaultScope>, ApiError> {
+/// The scope a filter names: `Ok(None)` for none, `Err(())` for one no document has (GoClaw
+/// filters by it all the same, and finds nothing).
+fn parse_scope(raw: Option<&str>) -> Result<Option<VaultScope>, ()> {
     raw.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(VaultScope::parse)
         .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))
+        .map_err(|_| ())
 }
 
 async fn list_in(
@@ -318,11 +329,12 @@ async fn list_in(
 ) -> Result<Json<VaultDocumentList>, ApiError> {
     let tenant = caller.0.tenant_id;
     let view = view_of(state, tenant, agent).await?;
-    if query
+    let scope = parse_scope(query.scope.as_deref());
+    let team = query
         .team_id
         .as_deref()
-        .is_some_and(|t| !t.trim().is_empty())
-    {
+        .is_some_and(|t| !t.trim().is_empty());
+    if team || scope.is_err() {
         return Ok(Json(VaultDocumentList {
             documents: Vec::new(),
             total: 0,
@@ -340,7 +352,7 @@ async fn list_in(
         .and_then(|o| o.parse::<u32>().ok())
         .unwrap_or(0);
     let filter = VaultFilter {
-        scope: parse_scope(query.scope.as_deref())?,
+        scope: scope.unwrap_or_default(),
         doc_types: query
             .doc_type
             .as_deref()
@@ -462,27 +474,32 @@ async fn search_in(
     agent: Option<&str>,
     body: VaultSearchBody,
 ) -> Result<Json<Vec<VaultSearchResult>>, ApiError> {
-    let query = body.query.trim();
-    if query.is_empty() {
+    if body.query.is_empty() {
         return Err(ApiError::bad_request("query is required"));
     }
-    if body
+    let query = body.query.trim();
+    let scope = parse_scope(body.scope.as_deref());
+    let team = body
         .team_id
         .as_deref()
-        .is_some_and(|t| !t.trim().is_empty())
-    {
+        .is_some_and(|t| !t.trim().is_empty());
+    if team || scope.is_err() {
         return Ok(Json(Vec::new()));
     }
     let agent = agent.or(body.agent_id.as_deref());
     let view = view_of(state, caller.0.tenant_id, agent).await?;
-    let wanted = body
-        .max_results
-        .filter(|n| *n > 0)
-        .map_or(10, |n| usize::try_from(n).unwrap_or(MAX_SEARCH_RESULTS))
-        .min(MAX_SEARCH_RESULTS);
+    let wanted = match body.max_results.unwrap_or(0) {
+        0 => 10,
+        n if n > MAX_SEARCH_RESULTS as u64 => {
+            return Err(ApiError::bad_request(format!(
+                "max_results must be at most {MAX_SEARCH_RESULTS}"
+            )));
+        }
+        n => usize::try_from(n).unwrap_or(MAX_SEARCH_RESULTS),
+    };
     let request = SearchRequest {
         query: query.to_owned(),
-        scope: parse_scope(body.scope.as_deref())?,
+        scope: scope.unwrap_or_default(),
         doc_types: body.doc_types.unwrap_or_default(),
         max_results: wanted * 2,
     };
@@ -658,7 +675,9 @@ pub async fn document_links(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Best first", body = [VaultSearchResult]),
-        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 400, description = "An empty query, or `max_results` over 100", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 404, description = "No such agent", body = ErrorResponse),
@@ -682,7 +701,9 @@ pub async fn search_agent(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Best first", body = [VaultSearchResult]),
-        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 400, description = "An empty query, or `max_results` over 100", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 404, description = "No such agent", body = ErrorResponse),
