@@ -68,6 +68,10 @@ impl Vault {
 
     /// Registers or updates the file at `path` of `tenant`'s workspace.
     pub async fn register(&self, tenant: TenantId, path: &str) -> Result<Registered, VaultError> {
+        // Most events are for files the vault never keeps: no query for those.
+        if !classify::is_registered(path) {
+            return Ok(Registered::Skipped);
+        }
         let agents = self.agents_by_key(tenant).await?;
         self.register_with(tenant, path, &agents).await
     }
