@@ -263,6 +263,18 @@ database_test!(
         let mut found: Vec<&str> = found.iter().map(|f| f.document.path.as_str()).collect();
         found.sort_unstable();
         assert_eq!(found, ["falcon-handbook.md", "keeper/falcon.md"]);
+        let by_directory = vault
+            .search_text(&keepers, "keeper", 10)
+            .await
+            .expect("search");
+        assert_eq!(
+            by_directory
+                .iter()
+                .map(|f| f.document.path.as_str())
+                .collect::<Vec<_>>(),
+            ["keeper/falcon.md"],
+            "a directory's name finds its files on both engines"
+        );
         let tenant = VaultView::tenant(MASTER_TENANT_ID);
         assert_eq!(
             vault.count_documents(&tenant, &all).await.expect("count"),

@@ -8,8 +8,9 @@
 -- unique index keys a document by tenant, scope, owner and path on both engines.
 -- `path_basename` is the lower-cased last segment of `path`, for resolving `[[name]]`.
 --
--- Retrieval indexes: `tsv`, a generated `tsvector` of title, path and summary ('simple') with a
--- GIN index, and the embedding with an HNSW cosine index. `tsv` is derived data: backups leave
+-- Retrieval indexes: `tsv`, a generated `tsvector` of title, path and summary ('simple'; the
+-- path cut at `/`, `.`, `_` and `-`, as SQLite's FTS5 cuts it, so a directory's name finds its
+-- files on both engines) with a GIN index, and the embedding with an HNSW cosine index. `tsv` is derived data: backups leave
 -- it out and PostgreSQL recomputes it.
 
 CREATE TABLE vault_documents (
@@ -30,7 +31,7 @@ CREATE TABLE vault_documents (
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     tsv            tsvector GENERATED ALWAYS AS (
-        to_tsvector('simple', title || ' ' || path || ' ' || summary)
+        to_tsvector('simple', title || ' ' || translate(path, '/._-', '    ') || ' ' || summary)
     ) STORED,
     CONSTRAINT vault_documents_scope_consistency CHECK (
         (scope = 'personal' AND agent_id IS NOT NULL AND team_id IS NULL) OR
