@@ -42,8 +42,8 @@ pub struct Application {
     metrics_addr: Option<SocketAddr>,
     /// The trace recorder runs write to, and the trace retention pruning.
     traces: crate::traces::TraceSetup,
-    /// Keeps the knowledge vault in step with the workspaces; `None` when it cannot watch.
-    _vault_watcher: Option<VaultWatcher>,
+    /// Keeps the knowledge vault in step with the workspaces until shutdown.
+    vault_watch: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -110,7 +110,7 @@ impl Application {
         }
         let shutdown = CancellationToken::new();
         let vault = workspace_vault(loaded, &opened.store());
-        let vault_watcher = start_vault(&vault, &shutdown);
+        let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
@@ -147,7 +147,7 @@ impl Application {
             metrics_listener,
             metrics_addr,
             traces,
-            _vault_watcher: vault_watcher,
+            vault_watch,
         })
     }
 
@@ -214,6 +214,7 @@ impl Application {
         if let Some(pruner) = &self.pruner {
             pruner.abort();
         }
+        self.vault_watch.abort();
         self.opened.close().await;
         result.context("gateway stopped with an error")
     }
@@ -293,24 +294,35 @@ fn workspace_vault(loaded: &LoadedConfig, store: &Arc<dyn Store>) -> Vault {
     )
 }
 
-/// Starts the vault's file watcher and, beside it, a rescan of every tenant's workspace (for
-/// what changed while the gateway was down). Without a watcher the gateway still serves; the
-/// vault then follows the tools' writes and rescans only.
-fn start_vault(vault: &Vault, shutdown: &CancellationToken) -> Option<VaultWatcher> {
-    let watcher = match VaultWatcher::start(vault.clone(), shutdown.clone()) {
-        Ok(watcher) => Some(watcher),
-        Err(error) => {
-            tracing::warn!(%error, "vault: workspaces are not watched");
-            None
-        }
-    };
+/// Starts the vault's file watcher, then rescans every tenant's workspace (for what changed
+/// while the gateway was down, or before the watch began), in the background: watching a large
+/// workspace takes a walk of it, which must not delay serving. The task holds the watcher until
+/// shutdown. Without a watcher the gateway still serves; the vault then follows the tools'
+/// writes and rescans only.
+fn start_vault(vault: &Vault, shutdown: &CancellationToken) -> tokio::task::JoinHandle<()> {
     let vault = vault.clone();
+    let shutdown = shutdown.clone();
     tokio::spawn(async move {
+        let starting = {
+            let (vault, shutdown) = (vault.clone(), shutdown.clone());
+            tokio::task::spawn_blocking(move || VaultWatcher::start(vault, shutdown))
+        };
+        let _watcher = match starting.await {
+            Ok(Ok(watcher)) => Some(watcher),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "vault: workspaces are not watched");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, "vault: workspaces are not watched");
+                None
+            }
+        };
         if let Err(error) = vault.rescan_all().await {
             tracing::warn!(%error, "vault: start-up rescan failed");
         }
-    });
-    watcher
+        shutdown.cancelled().await;
+    })
 }
 
 /// The tools agents are offered, each behind the tool policy, the rate limit and the

@@ -148,6 +148,14 @@ app_test!(
         let plan = id_of(&list, "default/alice/falcon-plan.md");
         let notes = id_of(&list, "default/alice/falcon-notes.md");
 
+        // After the start-up rescan: only the watcher sees a new file, then its deletion.
+        write(&ws, "falcon-late.md", "late");
+        let mut with_late = all.to_vec();
+        with_late.push("falcon-late.md");
+        listed_within_2s(&app, &with_late).await;
+        std::fs::remove_file(ws.join("falcon-late.md")).expect("delete");
+        listed_within_2s(&app, &all).await;
+
         // Each user sees the shared document and their own workspace; the viewer, no user's.
         let (_, mine) = get(&app, &alice, "/v1/agents/default/vault/documents").await;
         assert_eq!(
