@@ -280,6 +280,10 @@ pub trait VaultStore: Send + Sync {
         by_basename: bool,
     ) -> Result<Vec<VaultDocument>, StoreError>;
 
+    /// Whether the tenant has a `personal` document under the directory `prefix` (`a/`): the
+    /// directory is an agent's workspace, whether or not the agent is still live.
+    async fn has_personal_under(&self, tenant: TenantId, prefix: &str) -> Result<bool, StoreError>;
+
     /// Deletes a document with every link from or to it; `false` when there was none.
     async fn delete_document(&self, tenant: TenantId, id: Uuid) -> Result<bool, StoreError>;
 

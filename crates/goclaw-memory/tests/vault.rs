@@ -353,3 +353,29 @@ database_test!(
         );
     }
 );
+
+database_test!(
+    a_deleted_agents_files_never_become_shared,
+    |db: TestDatabase| async move {
+        let s = setup(db, None).await;
+        let store = s.store.as_ref();
+        agent(store, MASTER_TENANT_ID, "keeper").await;
+        let other = agent(store, MASTER_TENANT_ID, "other").await;
+        write(&s.root, "keeper/alice/plover-diary.md", "private");
+        s.vault.rescan(MASTER_TENANT_ID).await.expect("rescan");
+        store
+            .agents()
+            .delete(MASTER_TENANT_ID, &AgentKey::parse("keeper").expect("key"))
+            .await
+            .expect("soft delete");
+        write(&s.root, "keeper/alice/plover-more.md", "more private");
+        write(&s.root, "plover-guide.md", "shared");
+        let scan = s.vault.rescan(MASTER_TENANT_ID).await.expect("rescan");
+        assert_eq!((scan.new, scan.skipped > 0), (1, true), "{scan:?}");
+        let others = VaultView::agent(MASTER_TENANT_ID, other);
+        assert_eq!(
+            found(&s.vault, &others, "plover").await,
+            ["plover-guide.md"]
+        );
+    }
+);

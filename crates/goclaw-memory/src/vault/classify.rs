@@ -8,7 +8,8 @@
 //!
 //! Owner: `<agent_key>/…` (or the older `agents/<agent_key>/…`) belongs to that agent when the
 //! key names a live agent of the tenant; `teams/…` belongs to a team, and as this gateway has
-//! no teams such files are not registered; anything else is shared by the tenant.
+//! no teams such files are not registered; anything else is shared by the tenant (the registry
+//! keeps a deleted agent's folder out of that: see `registry.rs`).
 
 use std::collections::HashMap;
 

@@ -11,7 +11,8 @@
 use std::collections::{HashMap, HashSet};
 
 use goclaw_core::{
-    AgentId, MASTER_TENANT_ID, NewVaultDocument, TenantId, VaultDocument, VaultFilter, VaultView,
+    AgentId, MASTER_TENANT_ID, NewVaultDocument, TenantId, VaultDocument, VaultFilter, VaultScope,
+    VaultView,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -88,6 +89,17 @@ impl Vault {
         let Some(owner) = classify::owner_of(path, agents) else {
             return Ok(Registered::Skipped);
         };
+        if owner.scope() == VaultScope::Shared
+            && let Some((top, _)) = path.split_once('/')
+            && self
+                .store
+                .vault()
+                .has_personal_under(tenant, &format!("{top}/"))
+                .await?
+        {
+            // A deleted agent's workspace: its users' files never become everyone's.
+            return Ok(Registered::Skipped);
+        }
         let absolute = self.absolute(tenant, path);
         let Ok(meta) = tokio::fs::symlink_metadata(&absolute).await else {
             return Ok(Registered::Skipped);

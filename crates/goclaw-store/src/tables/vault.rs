@@ -73,6 +73,10 @@ static LOOKUP_BASENAME: Statement = Statement::joined(&[
     IN_VIEW,
     " AND d.path_basename = ? ORDER BY d.scope = 'shared', d.path {bytewise}, d.id",
 ]);
+static PERSONAL_UNDER: Statement = Statement::new(
+    "SELECT 1 AS found FROM vault_documents WHERE tenant_id = ? AND scope = 'personal' \
+     AND substr(path, 1, length(?)) = ? LIMIT 1",
+);
 static DELETE: Statement =
     Statement::new("DELETE FROM vault_documents WHERE tenant_id = ? AND id = ?");
 static MOVE: Statement = Statement::joined(&[
@@ -289,6 +293,18 @@ impl VaultStore for SqlStore {
             .await
             .map_err(|e| store_error(e, ENTITY))?
             .decode()
+    }
+
+    async fn has_personal_under(&self, tenant: TenantId, prefix: &str) -> Result<bool, StoreError> {
+        let found = self
+            .pool
+            .fetch_optional(
+                &PERSONAL_UNDER,
+                &[tenant.into(), prefix.into(), prefix.into()],
+            )
+            .await
+            .map_err(|e| store_error(e, ENTITY))?;
+        Ok(found.is_some())
     }
 
     async fn delete_document(&self, tenant: TenantId, id: Uuid) -> Result<bool, StoreError> {
