@@ -289,6 +289,16 @@ database_test!(
             4,
             "the tenant view sees every document of the tenant, none of acme's"
         );
+        for (prefix, expected) in [("keeper/", true), ("other/", true), ("teams/", false)] {
+            let found = vault.has_personal_under(MASTER_TENANT_ID, prefix).await;
+            assert_eq!(found.expect("query"), expected, "{prefix}");
+        }
+        assert!(
+            !vault
+                .has_personal_under(acme(), "other/")
+                .await
+                .expect("query")
+        );
         let acme_view = VaultView::tenant(acme());
         assert_eq!(
             paths(&vault.list_documents(&acme_view, &all).await.expect("list")),
