@@ -312,6 +312,17 @@ impl Vault {
     /// Reads the links of every markdown document of the tenant again (after documents came,
     /// went or moved, links may point elsewhere); how many documents were read.
     pub async fn relink(&self, tenant: TenantId) -> Result<usize, VaultError> {
+        self.relink_mentioning(tenant, None).await
+    }
+
+    /// Like [`Vault::relink`], but only documents whose text mentions one of `names` (lower-case
+    /// file names without extension) are linked again: a link can only have changed where its
+    /// target names a document that came, went or moved. `None` relinks every document.
+    pub async fn relink_mentioning(
+        &self,
+        tenant: TenantId,
+        names: Option<&HashSet<String>>,
+    ) -> Result<usize, VaultError> {
         let mut read = 0;
         for document in self.all_documents(tenant).await? {
             if !classify::is_markdown(&document.path) {
@@ -327,8 +338,14 @@ impl Vault {
             let Ok(bytes) = tokio::fs::read(&absolute).await else {
                 continue;
             };
-            self.sync_links(&document, &String::from_utf8_lossy(&bytes))
-                .await?;
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(names) = names {
+                let lower = text.to_lowercase();
+                if !lower.contains("[[") || !names.iter().any(|n| lower.contains(n.as_str())) {
+                    continue;
+                }
+            }
+            self.sync_links(&document, &text).await?;
             read += 1;
         }
         Ok(read)

@@ -2,13 +2,14 @@
 //! debounced by 500 ms, that keeps the registry in step with the disk while the gateway runs —
 //! a created or changed file is registered (its links read again), a moved file keeps its
 //! document and links under the new path, a deleted file or directory is forgotten with the
-//! links into it. After a batch that added, moved or removed documents, the tenant's links are
-//! read again, since a `[[name]]` may now point elsewhere. Symbolic links are not followed.
+//! links into it. After a batch that added, moved or removed documents, the links of the
+//! documents that mention those names are read again, since a `[[name]]` may now point
+//! elsewhere. Symbolic links are not followed.
 //!
 //! Events go from the watcher's thread to a task over a bounded channel; the task stops with
 //! the gateway's shutdown token, and dropping the [`VaultWatcher`] stops the watch.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::registry::Registered;
-use super::{Vault, VaultError};
+use super::{Vault, VaultError, classify};
 
 /// How long the watcher waits for a burst of events on one file to settle.
 pub const DEBOUNCE: Duration = Duration::from_millis(500);
@@ -152,14 +153,34 @@ fn changes(base: &Path, events: &[DebouncedEvent]) -> BTreeMap<TenantId, Vec<Cha
     out
 }
 
-/// Applies one tenant's changes, then reads its links again if documents came, went or moved.
+/// What a batch changed in a tenant's link graph: nothing, the documents of these names, or
+/// more than can be named (a directory came or went).
+#[derive(Default)]
+struct GraphChange {
+    names: HashSet<String>,
+    everything: bool,
+}
+
+impl GraphChange {
+    fn name(&mut self, path: &str) {
+        self.names.insert(classify::title(path).to_lowercase());
+    }
+}
+
+/// Applies one tenant's changes, then reads again the links of the documents that may now
+/// point elsewhere.
 async fn apply(vault: &Vault, tenant: TenantId, changes: Vec<Change>) -> Result<(), VaultError> {
-    let mut graph_changed = false;
+    let mut graph = GraphChange::default();
     for change in changes {
         match change {
             Change::Moved { from, to } => {
                 vault.moved(tenant, &from, &to).await?;
-                graph_changed = true;
+                if classify::extension_doc_type(&to).is_some() {
+                    graph.name(&from);
+                    graph.name(&to);
+                } else {
+                    graph.everything = true;
+                }
             }
             Change::Touched(path) => {
                 let absolute = vault.absolute(tenant, &path);
@@ -170,24 +191,36 @@ async fn apply(vault: &Vault, tenant: TenantId, changes: Vec<Change>) -> Result<
                             .into_iter()
                             .map(|a| (a.agent_key.as_str().to_owned(), a.id))
                             .collect();
-                        graph_changed |= vault.register_tree(tenant, &path, &agents).await? > 0;
+                        graph.everything |= vault.register_tree(tenant, &path, &agents).await? > 0;
                     }
                     Ok(_) => match vault.register(tenant, &path).await? {
-                        Registered::New(_) => graph_changed = true,
+                        Registered::New(_) => graph.name(&path),
                         Registered::Updated(_) | Registered::Unchanged(_) => {}
-                        Registered::Skipped if super::classify::is_registered(&path) => {
+                        Registered::Skipped if classify::is_registered(&path) => {
                             // No longer a file the vault keeps (a link now, or too large).
-                            graph_changed |= vault.forget(tenant, &path).await? > 0;
+                            if vault.forget(tenant, &path).await? > 0 {
+                                graph.name(&path);
+                            }
                         }
                         Registered::Skipped => {}
                     },
-                    Err(_) => graph_changed |= vault.forget(tenant, &path).await? > 0,
+                    Err(_) => {
+                        if vault.forget(tenant, &path).await? > 0 {
+                            // A file, or a directory with everything in it.
+                            match classify::extension_doc_type(&path) {
+                                Some(_) => graph.name(&path),
+                                None => graph.everything = true,
+                            }
+                        }
+                    }
                 }
             }
         }
     }
-    if graph_changed {
+    if graph.everything {
         vault.relink(tenant).await?;
+    } else if !graph.names.is_empty() {
+        vault.relink_mentioning(tenant, Some(&graph.names)).await?;
     }
     Ok(())
 }
