@@ -20,7 +20,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(kind: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: &'static str, reason: impl Into<String>) -> Self {
         Self {
             kind,
             reason: reason.into(),

@@ -20,6 +20,7 @@ pub mod system_configs;
 pub mod tool;
 pub mod traces;
 pub mod turns;
+pub mod vault;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
@@ -55,6 +56,10 @@ pub use system_configs::{
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
 pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, TurnStore};
+pub use vault::{
+    NewVaultDocument, NewVaultLink, ScoredVaultDocument, VaultBacklink, VaultDocument, VaultFilter,
+    VaultLink, VaultOwner, VaultScope, VaultStore, VaultView,
+};
 
 /// The WebSocket/HTTP protocol version this gateway speaks.
 pub const PROTOCOL_VERSION: u32 = 3;

@@ -65,6 +65,7 @@ pub trait Store: Send + Sync {
     fn turns(&self) -> &dyn crate::turns::TurnStore;
     fn memory(&self) -> &dyn crate::memory::MemoryStore;
     fn system_configs(&self) -> &dyn crate::system_configs::SystemConfigStore;
+    fn vault(&self) -> &dyn crate::vault::VaultStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

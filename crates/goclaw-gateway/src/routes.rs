@@ -48,6 +48,8 @@ pub struct AppState {
     pub deadlines: crate::ConnectionDeadlines,
     /// Memory documents and their search, embedding with the provider chosen now.
     pub memory: goclaw_memory::index::MemoryIndex,
+    /// The knowledge vault the `/vault` routes read; `None` answers them with 503.
+    pub vault: Option<goclaw_memory::vault::Vault>,
 }
 
 /// All routes of the gateway.

@@ -259,6 +259,19 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/agents/{id}/memory/index", WRITE_OWN),
     ("POST", "/v1/agents/{id}/memory/index-all", WRITE_OWN),
     ("POST", "/v1/agents/{id}/memory/search", READ_OWN),
+    ("GET", "/v1/vault/documents", READ_OWN),
+    ("GET", "/v1/vault/documents/{docID}", READ_OWN),
+    ("GET", "/v1/vault/documents/{docID}/links", READ_OWN),
+    ("POST", "/v1/vault/search", READ_OWN),
+    ("POST", "/v1/vault/rescan", ADMIN),
+    ("GET", "/v1/agents/{id}/vault/documents", READ_OWN),
+    ("GET", "/v1/agents/{id}/vault/documents/{docID}", READ_OWN),
+    (
+        "GET",
+        "/v1/agents/{id}/vault/documents/{docID}/links",
+        READ_OWN,
+    ),
+    ("POST", "/v1/agents/{id}/vault/search", READ_OWN),
 ];
 
 /// Every pushed event. `shutdown` reaches every open connection, signed in or not.

@@ -50,6 +50,14 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/agents/{id}/memory/documents/{*path}",
     "GET /v1/agents/{id}/memory/chunks",
     "POST /v1/agents/{id}/memory/search",
+    "GET /v1/vault/documents",
+    "GET /v1/vault/documents/{docID}",
+    "GET /v1/vault/documents/{docID}/links",
+    "POST /v1/vault/search",
+    "GET /v1/agents/{id}/vault/documents",
+    "GET /v1/agents/{id}/vault/documents/{docID}",
+    "GET /v1/agents/{id}/vault/documents/{docID}/links",
+    "POST /v1/agents/{id}/vault/search",
 ];
 
 /// Write routes.

@@ -106,6 +106,38 @@ impl OpenedStore {
         Ok(value.trim().parse().ok())
     }
 
+    /// Which of `tables` the live schema lacks (`goclaw doctor --production` checks the tables
+    /// the checklist names against the database itself, not against the recorded version).
+    pub async fn missing_tables(&self, tables: &[&str]) -> Result<Vec<String>, StoreError> {
+        let mut missing = Vec::new();
+        for table in tables {
+            let found: Option<(String,)> = match &self.pool {
+                Pool::Sqlite(p) => {
+                    sqlx::query_as(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    )
+                    .bind(table)
+                    .fetch_optional(p)
+                    .await
+                }
+                Pool::Postgres(p) => {
+                    sqlx::query_as(
+                        "SELECT table_name::text FROM information_schema.tables \
+                         WHERE table_schema = current_schema() AND table_name = $1",
+                    )
+                    .bind(table)
+                    .fetch_optional(p)
+                    .await
+                }
+            }
+            .map_err(|e| store_error(e, "table"))?;
+            if found.is_none() {
+                missing.push((*table).to_owned());
+            }
+        }
+        Ok(missing)
+    }
+
     /// Closes every pooled connection, waiting for borrowed ones to come back.
     pub async fn close(&self) {
         match &self.pool {

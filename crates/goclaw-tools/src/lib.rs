@@ -18,5 +18,6 @@ pub mod registry;
 pub mod sandbox;
 pub mod scrub;
 pub mod sessions;
+pub mod vault;
 pub mod web;
 pub mod workspace;

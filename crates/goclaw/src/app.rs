@@ -16,10 +16,12 @@ use goclaw_gateway::{
     check_bind_security,
 };
 use goclaw_memory::index::MemoryIndex;
+use goclaw_memory::vault::{Vault, VaultWatcher};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use goclaw_tools::memory_files::MemoryFileTool;
 use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
+use goclaw_tools::vault::VaultFileTool;
 use tokio_util::sync::CancellationToken;
 
 use crate::database;
@@ -41,6 +43,8 @@ pub struct Application {
     metrics_addr: Option<SocketAddr>,
     /// The trace recorder runs write to, and the trace retention pruning.
     traces: crate::traces::TraceSetup,
+    /// Keeps the knowledge vault in step with the workspaces until shutdown.
+    vault_watch: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -107,6 +111,8 @@ impl Application {
         }
         let shutdown = CancellationToken::new();
         let memory = memory_index(&opened.store(), &catalog);
+        let vault = workspace_vault(loaded, &opened.store(), &catalog);
+        let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
@@ -123,6 +129,7 @@ impl Application {
             metrics,
             deadlines: connection_deadlines(loaded),
             memory,
+            vault: Some(vault),
         };
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
@@ -143,6 +150,7 @@ impl Application {
             metrics_listener,
             metrics_addr,
             traces,
+            vault_watch,
         })
     }
 
@@ -209,6 +217,7 @@ impl Application {
         if let Some(pruner) = &self.pruner {
             pruner.abort();
         }
+        self.vault_watch.abort();
         self.opened.close().await;
         result.context("gateway stopped with an error")
     }
@@ -258,6 +267,7 @@ fn build_runtime(
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
     let memory = memory_index(&store, &providers);
+    let vault = workspace_vault(loaded, &store, &providers);
     let tools = tool_registry(
         &config.tools,
         &store,
@@ -265,6 +275,7 @@ fn build_runtime(
         messenger.clone(),
         &sandbox,
         memory,
+        &vault,
     );
     let providers = Arc::new(crate::metrics::MeteredProviders::new(
         providers,
@@ -288,11 +299,60 @@ fn build_runtime(
 /// Memory over `store`, embedding with whatever provider the catalog's selection holds (full
 /// text only while it holds none). Every index made here shares that one slot.
 pub(crate) fn memory_index(store: &Arc<dyn Store>, providers: &ProviderCatalog) -> MemoryIndex {
-    let slot = providers
+    MemoryIndex::switchable(store.clone(), embedder_slot(providers))
+}
+
+/// The slot of the catalog's embedding selection (an empty one without a selection).
+fn embedder_slot(providers: &ProviderCatalog) -> goclaw_memory::embed::EmbedderSlot {
+    providers
         .embedding()
         .map(|selection| selection.slot())
-        .unwrap_or_default();
-    MemoryIndex::switchable(store.clone(), slot)
+        .unwrap_or_default()
+}
+
+/// The knowledge vault over the workspaces under `agents.defaults.workspace`, embedding with
+/// the provider memory embeds with (searched by its words while there is none).
+fn workspace_vault(
+    loaded: &LoadedConfig,
+    store: &Arc<dyn Store>,
+    providers: &ProviderCatalog,
+) -> Vault {
+    Vault::switchable(
+        store.clone(),
+        embedder_slot(providers),
+        loaded.config.agents.defaults.workspace.clone(),
+    )
+}
+
+/// Starts the vault's file watcher, then rescans every tenant's workspace (for what changed
+/// while the gateway was down, or before the watch began), in the background: watching a large
+/// workspace takes a walk of it, which must not delay serving. The task holds the watcher until
+/// shutdown. Without a watcher the gateway still serves; the vault then follows the tools'
+/// writes and rescans only.
+fn start_vault(vault: &Vault, shutdown: &CancellationToken) -> tokio::task::JoinHandle<()> {
+    let vault = vault.clone();
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        let starting = {
+            let (vault, shutdown) = (vault.clone(), shutdown.clone());
+            tokio::task::spawn_blocking(move || VaultWatcher::start(vault, shutdown))
+        };
+        let _watcher = match starting.await {
+            Ok(Ok(watcher)) => Some(watcher),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "vault: workspaces are not watched");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, "vault: workspaces are not watched");
+                None
+            }
+        };
+        if let Err(error) = vault.rescan_all().await {
+            tracing::warn!(%error, "vault: start-up rescan failed");
+        }
+        shutdown.cancelled().await;
+    })
 }
 
 /// The tools agents are offered, each behind the tool policy, the rate limit and the
@@ -304,6 +364,7 @@ fn tool_registry(
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryIndex,
+    vault: &Vault,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
@@ -317,12 +378,20 @@ fn tool_registry(
             Some(routed) => Arc::new(routed),
             None => tool,
         };
-        match MemoryFileTool::wrap(tool.clone(), store.clone(), memory.clone()) {
-            Some(indexed) => tools.register(Arc::new(indexed)),
+        let tool: Arc<dyn goclaw_core::Tool> =
+            match MemoryFileTool::wrap(tool.clone(), store.clone(), memory.clone()) {
+                Some(indexed) => Arc::new(indexed),
+                None => tool,
+            };
+        match VaultFileTool::wrap(tool.clone(), vault.clone()) {
+            Some(registered) => tools.register(Arc::new(registered)),
             None => tools.register(tool),
         };
     }
     for tool in goclaw_tools::memory::memory_tools(store.clone(), memory) {
+        tools.register(tool);
+    }
+    for tool in goclaw_tools::vault::vault_tools(store.clone(), vault.clone()) {
         tools.register(tool);
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {

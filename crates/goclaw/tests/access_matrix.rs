@@ -109,6 +109,19 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("POST", "/v1/agents/{id}/memory/index", WRITERS),
     ("POST", "/v1/agents/{id}/memory/index-all", WRITERS),
     ("POST", "/v1/agents/{id}/memory/search", READERS),
+    ("GET", "/v1/vault/documents", READERS),
+    ("GET", "/v1/vault/documents/{docID}", READERS),
+    ("GET", "/v1/vault/documents/{docID}/links", READERS),
+    ("POST", "/v1/vault/search", READERS),
+    ("POST", "/v1/vault/rescan", ADMINS),
+    ("GET", "/v1/agents/{id}/vault/documents", READERS),
+    ("GET", "/v1/agents/{id}/vault/documents/{docID}", READERS),
+    (
+        "GET",
+        "/v1/agents/{id}/vault/documents/{docID}/links",
+        READERS,
+    ),
+    ("POST", "/v1/agents/{id}/vault/search", READERS),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).

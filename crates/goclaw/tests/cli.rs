@@ -261,8 +261,12 @@ async fn sqlite_is_backed_up_then_upgraded_at_start() {
         .args(&["upgrade", "--status"])
         .run()
         .await;
-    let required = goclaw_store::migrations(goclaw_core::StoreBackend::Sqlite).len();
-    let expected = format!("UPGRADE NEEDED ({} -> {required})", required - 2);
+    let versions: Vec<i64> = goclaw_store::migrations(goclaw_core::StoreBackend::Sqlite)
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    let (from, required) = (versions[versions.len() - 3], versions[versions.len() - 1]);
+    let expected = format!("UPGRADE NEEDED ({from} -> {required})");
     assert!(out.stdout.contains(&expected), "{}", out.stdout);
 
     let server = Goclaw::new(home.path())

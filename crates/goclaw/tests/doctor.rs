@@ -1,7 +1,8 @@
 //! `goclaw doctor`, run as the real executable: the sandbox section names the backend in use
 //! and why, and fails when sandboxed agents could not run; `--json` says the same as the text;
 //! `--production` passes an onboarded PostgreSQL deployment with the recommended settings and
-//! fails, item by item with the fix, on a deliberately bad config.json.
+//! fails, item by item with the fix, on a deliberately bad config.json; the vault items are
+//! checked against the live schema on both engines.
 
 mod support;
 
@@ -656,4 +657,79 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
             assert_ne!(check["status"], "pass", "{check:#}");
         }
     }
+}
+
+/// The status and detail `doctor --production --json` gives the check `name`.
+async fn verdict(goclaw: Goclaw, name: &str) -> (String, String) {
+    let done = goclaw
+        .args(&["doctor", "--production", "--json"])
+        .run()
+        .await;
+    let report: serde_json::Value = serde_json::from_str(&done.stdout)
+        .unwrap_or_else(|e| panic!("one JSON document ({e}): {done:?}"));
+    let check = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {report}"));
+    let text = |field: &str| check[field].as_str().expect(field).to_owned();
+    (text("status"), text("detail"))
+}
+
+/// The checklist's vault items are checked against the live schema on each engine: they pass
+/// on an upgraded database, and fail when the table is dropped behind the recorded version or
+/// the vault migration is reverted.
+async fn vault_items(backend: StoreBackend) {
+    let home = home();
+    let Some(db) = TestDatabase::new(backend).await else {
+        return;
+    };
+    let goclaw = || {
+        let goclaw = Goclaw::new(home.path());
+        match db.options() {
+            StoreOptions::Sqlite(sqlite) => goclaw
+                .env("GOCLAW_STORAGE_BACKEND", "sqlite")
+                .env("GOCLAW_SQLITE_PATH", &sqlite.path),
+            StoreOptions::Postgres(pg) => goclaw
+                .env("GOCLAW_STORAGE_BACKEND", "postgres")
+                .env("GOCLAW_POSTGRES_DSN", pg.expose_dsn()),
+        }
+    };
+    let done = goclaw().args(&["upgrade"]).run().await;
+    assert!(done.success, "{done:?}");
+    assert_eq!(verdict(goclaw(), "vault tables").await.0, "pass");
+    let (status, detail) = verdict(goclaw(), "vault migration").await;
+    assert_eq!(status, "pass", "{detail}");
+
+    db.execute("DROP TABLE vault_links").await;
+    let (status, detail) = verdict(goclaw(), "vault tables").await;
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        ("fail", "missing: vault_links")
+    );
+    let (status, detail) = verdict(goclaw(), "schema").await;
+    assert_eq!(
+        status, "pass",
+        "the recorded version says nothing of it: {detail}"
+    );
+
+    let done = goclaw().args(&["migrate", "force", "9"]).run().await;
+    assert!(done.success, "{done:?}");
+    let (status, detail) = verdict(goclaw(), "vault migration").await;
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.contains("migration 11 (vault) is not applied"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn vault_items_are_checked_against_the_schema_on_sqlite() {
+    vault_items(StoreBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn vault_items_are_checked_against_the_schema_on_postgres() {
+    vault_items(StoreBackend::Postgres).await;
 }

@@ -524,6 +524,14 @@ async fn errors_have_the_envelope_the_dashboard_reads() {
             "/v1/traces/0190f5c2-0000-7000-8000-000000000000",
         ),
         (Method::POST, "/v1/chat/completions"),
+        (Method::GET, "/v1/vault/documents"),
+        (
+            Method::GET,
+            "/v1/vault/documents/0190f5c2-0000-7000-8000-000000000000/links",
+        ),
+        (Method::POST, "/v1/vault/search"),
+        (Method::POST, "/v1/vault/rescan"),
+        (Method::GET, "/v1/agents/default/vault/documents"),
     ];
     for (method, path) in routes {
         let response = app

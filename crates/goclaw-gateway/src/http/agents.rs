@@ -81,7 +81,7 @@ fn agent_fields(mut body: Map<String, Value>) -> Result<AgentFields, ApiError> {
 
 /// The tenant's agent `raw` names: its UUID or its key. A UUID that is no agent's id is still
 /// tried as a key (a key may look like one).
-pub(super) async fn find_agent(
+pub(crate) async fn find_agent(
     state: &AppState,
     tenant: TenantId,
     raw: &str,

@@ -16,6 +16,7 @@ pub(crate) mod schemas;
 pub(crate) mod schemas_memory;
 mod system_configs;
 mod traces;
+mod vault;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -69,5 +70,32 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agents/{id}/memory/index-all", post(memory::index_all))
         .route("/v1/agents/{id}/memory/search", post(memory::search))
         .route("/metrics", get(metrics::scrape))
+        .merge(vault_router())
         .merge(docs::router())
+}
+
+/// The knowledge vault routes (`vault.rs`).
+fn vault_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/vault/documents", get(vault::list_documents))
+        .route("/v1/vault/documents/{docID}", get(vault::get_document))
+        .route(
+            "/v1/vault/documents/{docID}/links",
+            get(vault::document_links),
+        )
+        .route("/v1/vault/search", post(vault::search))
+        .route("/v1/vault/rescan", post(vault::rescan))
+        .route(
+            "/v1/agents/{id}/vault/documents",
+            get(vault::list_agent_documents),
+        )
+        .route(
+            "/v1/agents/{id}/vault/documents/{docID}",
+            get(vault::get_agent_document),
+        )
+        .route(
+            "/v1/agents/{id}/vault/documents/{docID}/links",
+            get(vault::agent_document_links),
+        )
+        .route("/v1/agents/{id}/vault/search", post(vault::search_agent))
 }

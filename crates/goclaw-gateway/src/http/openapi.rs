@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agents, api_keys, chat_completions, docs, memory, metrics, providers, schemas, system_configs,
-    traces,
+    traces, vault,
 };
 
 /// The document's paths, tags and schemas.
@@ -72,6 +72,15 @@ use super::{
         memory::index,
         memory::index_all,
         memory::search,
+        vault::list_documents,
+        vault::get_document,
+        vault::document_links,
+        vault::search,
+        vault::rescan,
+        vault::list_agent_documents,
+        vault::get_agent_document,
+        vault::agent_document_links,
+        vault::search_agent,
         docs::spec,
         docs::redirect,
         docs::index,
@@ -87,6 +96,7 @@ use super::{
         (name = "traces", description = "Traces of agent runs and their spans"),
         (name = "memory", description = "Agents' long-term memory documents and their search"),
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
+        (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
         (name = "docs", description = "This document and Swagger UI"),
     )
 )]

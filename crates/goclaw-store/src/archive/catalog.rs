@@ -249,6 +249,42 @@ pub const TABLES: &[Table] = &[
         order_by: &["hash", "provider", "model"],
     },
     Table {
+        name: "vault_documents",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("team_id", Uuid),
+            col("scope", Text),
+            col("owner_key", Text),
+            col("path", Text),
+            col("path_basename", Text),
+            col("title", Text),
+            col("doc_type", Text),
+            col("content_hash", Text),
+            col("summary", Text),
+            col("embedding", Vector),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "vault_links",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("from_doc_id", Uuid),
+            col("to_doc_id", Uuid),
+            col("link_type", Text),
+            col("context", Text),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
         name: "llm_providers",
         columns: &[
             col("id", Uuid),
@@ -403,12 +439,17 @@ pub fn quote(name: &str) -> String {
 const SKIPPED: &[&str] = &["schema_migrations"];
 
 /// Retrieval indexes derived from other rows, never carried: SQLite's FTS5 and sqlite-vec
-/// tables over `memory_chunks` (with their shadow tables, named after them), which its
-/// triggers fill as a restore inserts the chunks.
-const DERIVED_TABLE_PREFIXES: &[&str] = &["memory_chunks_fts", "memory_chunks_vec"];
+/// tables over `memory_chunks` and `vault_documents` (with their shadow tables, named after
+/// them), which their triggers fill as a restore inserts the rows.
+const DERIVED_TABLE_PREFIXES: &[&str] = &[
+    "memory_chunks_fts",
+    "memory_chunks_vec",
+    "vault_documents_fts",
+    "vault_documents_vec",
+];
 
 /// Generated columns, never carried: the engine recomputes them (PostgreSQL's `tsv`).
-const DERIVED_COLUMNS: &[(&str, &str)] = &[("memory_chunks", "tsv")];
+const DERIVED_COLUMNS: &[(&str, &str)] = &[("memory_chunks", "tsv"), ("vault_documents", "tsv")];
 
 /// Fails unless the SQLite database has exactly the tables and columns of [`TABLES`].
 pub async fn check_live_sqlite(conn: &mut SqliteConnection) -> Result<(), ArchiveError> {

@@ -427,17 +427,21 @@ mod tests {
     fn states_follow_the_recorded_row() {
         check(
             None,
-            SchemaState::UpgradeNeeded { from: 0, to: 10 },
-            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            SchemaState::UpgradeNeeded { from: 0, to: 11 },
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         );
         check(
             Some((2, false)),
-            SchemaState::UpgradeNeeded { from: 2, to: 10 },
-            &[3, 4, 5, 6, 7, 8, 9, 10],
+            SchemaState::UpgradeNeeded { from: 2, to: 11 },
+            &[3, 4, 5, 6, 7, 8, 9, 10, 11],
         );
-        check(Some((10, false)), SchemaState::UpToDate, &[]);
-        check(Some((11, false)), SchemaState::BinaryTooOld, &[]);
-        check(Some((3, true)), SchemaState::Dirty, &[4, 5, 6, 7, 8, 9, 10]);
+        check(Some((11, false)), SchemaState::UpToDate, &[]);
+        check(Some((12, false)), SchemaState::BinaryTooOld, &[]);
+        check(
+            Some((3, true)),
+            SchemaState::Dirty,
+            &[4, 5, 6, 7, 8, 9, 10, 11],
+        );
     }
 
     #[test]

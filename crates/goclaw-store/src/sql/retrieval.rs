@@ -69,3 +69,57 @@ pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
          ORDER BY knn.distance, c.id",
     ],
 );
+
+/// The columns of a vault document, from `vault_documents d`, as `tables::vault` maps them.
+pub(crate) const VAULT_COLUMNS: &str = "d.id, d.tenant_id, d.agent_id, d.team_id, d.scope, \
+                                        d.path, d.title, d.doc_type, d.content_hash, d.summary, \
+                                        d.metadata, d.created_at, d.updated_at";
+
+/// Parameters: the query's words (`Param::Words`), tenant, agent (or NULL for the whole
+/// tenant) twice, limit. Full text over title, path and summary: PostgreSQL's generated `tsv`,
+/// SQLite's FTS5 table `vault_documents_fts`. Returns the document columns and `score`.
+pub(crate) static VAULT_SEARCH_TEXT: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        VAULT_COLUMNS,
+        ", -bm25(vault_documents_fts) AS score \
+         FROM vault_documents_fts JOIN vault_documents d ON d.id = vault_documents_fts.doc_id \
+         WHERE vault_documents_fts MATCH ? AND d.tenant_id = ? \
+         AND (? IS NULL OR d.scope = 'shared' OR (d.scope = 'personal' AND d.agent_id = ?)) \
+         ORDER BY score DESC, d.id LIMIT ?",
+    ],
+    &[
+        "SELECT ",
+        VAULT_COLUMNS,
+        ", ts_rank(d.tsv, q.query)::float8 AS score \
+         FROM vault_documents d, plainto_tsquery('simple', ?) AS q(query) \
+         WHERE d.tsv @@ q.query AND d.tenant_id = ? \
+         AND (? IS NULL OR d.scope = 'shared' OR (d.scope = 'personal' AND d.agent_id = ?)) \
+         ORDER BY score DESC, d.id LIMIT ?",
+    ],
+);
+
+/// Parameters: the vector, tenant, agent, limit. The documents the agent sees (its personal
+/// ones and the shared ones) nearest first: SQLite asks `vault_documents_vec` within the
+/// tenant's partition for `visible_to` '' (shared) or the agent; PostgreSQL orders by `<=>`.
+/// Returns the document columns and the cosine `distance`.
+pub(crate) static VAULT_SEARCH_VECTOR: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        VAULT_COLUMNS,
+        ", knn.distance AS distance FROM (\
+         SELECT doc_id, distance FROM vault_documents_vec \
+         WHERE embedding MATCH ? AND tenant_id = ? AND visible_to IN ('', ?) AND k = ?) knn \
+         JOIN vault_documents d ON d.id = knn.doc_id ORDER BY knn.distance, d.id",
+    ],
+    &[
+        "SELECT ",
+        VAULT_COLUMNS,
+        ", knn.distance AS distance FROM (\
+         SELECT n.id, n.embedding <=> ? AS distance FROM vault_documents n \
+         WHERE n.tenant_id = ? \
+         AND (n.scope = 'shared' OR (n.scope = 'personal' AND n.agent_id = ?)) \
+         AND n.embedding IS NOT NULL ORDER BY distance LIMIT ?) knn \
+         JOIN vault_documents d ON d.id = knn.id ORDER BY knn.distance, d.id",
+    ],
+);

@@ -19,12 +19,13 @@ mod system_configs;
 mod tenants;
 mod traces;
 mod turns;
+mod vault;
 
 use async_trait::async_trait;
 use goclaw_core::{
     AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
     MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, SystemConfigStore,
-    TenantStore, TraceStore, TurnStore,
+    TenantStore, TraceStore, TurnStore, VaultStore,
 };
 
 use crate::error::store_error;
@@ -108,6 +109,10 @@ impl Store for SqlStore {
     fn system_configs(&self) -> &dyn SystemConfigStore {
         self
     }
+
+    fn vault(&self) -> &dyn VaultStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +135,8 @@ mod tests {
         ("<=>", "sql::retrieval"),
         ("memory_chunks_fts", "sql::retrieval"),
         ("memory_chunks_vec", "sql::retrieval"),
+        ("vault_documents_fts", "sql::retrieval"),
+        ("vault_documents_vec", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string

@@ -367,7 +367,55 @@ pub async fn fill(db: &TestDatabase) {
         ],
     )
     .await;
+    let alpha_id = alpha.id.to_string();
+    insert(
+        db,
+        "vault_documents",
+        &[
+            ("id", Uuid(VAULT_NOTE)),
+            ("tenant_id", Uuid(&MASTER_TENANT_ID.to_string())),
+            ("agent_id", Uuid(&alpha_id)),
+            ("scope", Text("personal")),
+            ("owner_key", Text(&alpha_id)),
+            ("path", Text("alpha/notes/Plan ✨.md")),
+            ("path_basename", Text("plan ✨.md")),
+            ("title", Text("Plan ✨")),
+            ("doc_type", Text("note")),
+            ("content_hash", Text("ab12")),
+            ("metadata", Json(r#"{"source": "watcher"}"#)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "vault_documents",
+        &[
+            ("id", Uuid(VAULT_SHARED)),
+            ("tenant_id", Uuid(&MASTER_TENANT_ID.to_string())),
+            ("scope", Text("shared")),
+            ("path", Text("handbook.md")),
+            ("path_basename", Text("handbook.md")),
+            ("title", Text("handbook")),
+            ("summary", Text("how we work")),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "vault_links",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000c3")),
+            ("tenant_id", Uuid(&MASTER_TENANT_ID.to_string())),
+            ("from_doc_id", Uuid(VAULT_NOTE)),
+            ("to_doc_id", Uuid(VAULT_SHARED)),
+            ("context", Text("see [[handbook]] first")),
+        ],
+    )
+    .await;
 }
+
+const VAULT_NOTE: &str = "0193a5b0-7000-7000-8000-0000000000c1";
+const VAULT_SHARED: &str = "0193a5b0-7000-7000-8000-0000000000c2";
 
 /// The word every filled memory chunk can be found by, and the axis its embedding points along.
 pub const MEMORY_WORD: &str = "lighthouse";
@@ -426,7 +474,14 @@ async fn fill_memory(store: &dyn Store, agent: AgentId) {
 /// Tables derived from others, which a backup leaves out and a restore rebuilds: SQLite's
 /// full-text and vector indexes (and their shadow tables).
 fn derived(table: &str) -> bool {
-    table.starts_with("memory_chunks_fts") || table.starts_with("memory_chunks_vec")
+    [
+        "memory_chunks_fts",
+        "memory_chunks_vec",
+        "vault_documents_fts",
+        "vault_documents_vec",
+    ]
+    .iter()
+    .any(|prefix| table.starts_with(prefix))
 }
 
 /// Every table but `schema_migrations` with all its rows, as the engine itself renders them

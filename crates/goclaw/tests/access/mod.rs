@@ -161,6 +161,7 @@ pub fn http_refused(status: u16, body: &Value) -> bool {
 pub fn concrete(pattern: &str) -> String {
     pattern
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{docID}", "00000000-0000-7000-8000-000000000001")
         .replace("{*path}", "index.html")
         .replace("{key}", "embedding.model")
 }

@@ -14,6 +14,7 @@ mod probe;
 mod production;
 mod sandbox;
 mod unused;
+mod vault;
 
 use std::path::Path;
 use std::process::ExitCode;

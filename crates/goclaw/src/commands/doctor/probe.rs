@@ -25,6 +25,8 @@ pub struct DatabaseProbe {
     pub info: Option<ServerInfo>,
     pub status: Option<SchemaStatus>,
     pub max_connections: Option<u32>,
+    /// The vault tables the live schema lacks; `None` when it could not be read.
+    pub missing_vault_tables: Option<Vec<String>>,
 }
 
 pub async fn database(loaded: &LoadedConfig) -> DatabaseProbe {
@@ -38,6 +40,7 @@ pub async fn database(loaded: &LoadedConfig) -> DatabaseProbe {
         info: None,
         status: None,
         max_connections: None,
+        missing_vault_tables: None,
     };
     if runtime.database.backend == StorageBackend::Sqlite && !runtime.database.sqlite_path.exists()
     {
@@ -66,6 +69,7 @@ pub async fn database(loaded: &LoadedConfig) -> DatabaseProbe {
     if let Ok(max) = opened.max_connections().await {
         probe.max_connections = max;
     }
+    probe.missing_vault_tables = opened.missing_tables(&super::vault::TABLES).await.ok();
     probe.opened = Some(opened);
     probe
 }

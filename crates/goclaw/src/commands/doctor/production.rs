@@ -163,12 +163,9 @@ fn database(state: &ConfigState, db: &DatabaseProbe, file: &FileSecrets) -> Sect
         .item(schema_item),
     );
 
+    checks.extend(super::vault::checks(db));
     checks.push(
-        Check::warn(
-            S,
-            "backups",
-            "cannot be verified from here",
-        )
+        Check::warn(S, "backups", "cannot be verified from here")
         .item("Automated backups are configured (daily minimum, test restore quarterly)")
         .fix(format!(
             "schedule daily backups and a quarterly test restore; `goclaw backup` from cron; see {RUNBOOK} (Backups)"

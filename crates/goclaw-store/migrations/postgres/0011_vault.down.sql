@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS vault_links;
+DROP TABLE IF EXISTS vault_documents;
