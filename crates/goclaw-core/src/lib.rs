@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod caller;
 pub mod domain;
+pub mod episodic;
 pub mod exec_approvals;
 pub mod llm;
 pub mod memory;
@@ -27,6 +28,7 @@ pub use domain::{
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
     SessionKey, SessionPatch, Tenant, TenantId,
 };
+pub use episodic::{Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode};
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,

@@ -64,6 +64,7 @@ pub trait Store: Send + Sync {
     fn traces(&self) -> &dyn crate::traces::TraceStore;
     fn turns(&self) -> &dyn crate::turns::TurnStore;
     fn memory(&self) -> &dyn crate::memory::MemoryStore;
+    fn episodic(&self) -> &dyn crate::episodic::EpisodicStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -427,17 +427,17 @@ mod tests {
     fn states_follow_the_recorded_row() {
         check(
             None,
-            SchemaState::UpgradeNeeded { from: 0, to: 9 },
-            &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            SchemaState::UpgradeNeeded { from: 0, to: 10 },
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         );
         check(
             Some((2, false)),
-            SchemaState::UpgradeNeeded { from: 2, to: 9 },
-            &[3, 4, 5, 6, 7, 8, 9],
+            SchemaState::UpgradeNeeded { from: 2, to: 10 },
+            &[3, 4, 5, 6, 7, 8, 9, 10],
         );
-        check(Some((9, false)), SchemaState::UpToDate, &[]);
-        check(Some((10, false)), SchemaState::BinaryTooOld, &[]);
-        check(Some((3, true)), SchemaState::Dirty, &[4, 5, 6, 7, 8, 9]);
+        check(Some((10, false)), SchemaState::UpToDate, &[]);
+        check(Some((11, false)), SchemaState::BinaryTooOld, &[]);
+        check(Some((3, true)), SchemaState::Dirty, &[4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod agents;
 mod api_keys;
 mod context_files;
+mod episodic;
 mod exec_approvals;
 mod memory;
 mod messages;
@@ -21,9 +22,9 @@ mod turns;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
-    MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, TenantStore,
-    TraceStore, TurnStore,
+    AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore, LlmProviderStore,
+    MemoryStore, MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError,
+    TenantStore, TraceStore, TurnStore,
 };
 
 use crate::error::store_error;
@@ -103,6 +104,10 @@ impl Store for SqlStore {
     fn memory(&self) -> &dyn MemoryStore {
         self
     }
+
+    fn episodic(&self) -> &dyn EpisodicStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +130,9 @@ mod tests {
         ("<=>", "sql::retrieval"),
         ("memory_chunks_fts", "sql::retrieval"),
         ("memory_chunks_vec", "sql::retrieval"),
+        ("episodic_summaries_fts", "sql::retrieval"),
+        ("episodic_summaries_vec", "sql::retrieval"),
+        ("to_tsquery", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string
