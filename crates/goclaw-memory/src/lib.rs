@@ -1,12 +1,15 @@
 //! Agent memory outside the database: the client that turns text into embeddings through any
 //! OpenAI-compatible `/embeddings` endpoint ([`embed`]), how memory documents are cut into
 //! chunks ([`chunk`]), how the hits of full-text and vector retrieval are ranked together
-//! ([`rank`]), and the [`index::MemoryIndex`] that writes and searches memory with all three. Storage and retrieval live in `goclaw-store`; this crate holds the rules both
+//! ([`rank`]), the [`index::MemoryIndex`] that writes and searches memory with all three, and
+//! episodic memory ([`episodic`]): the background writer of session summaries and their
+//! recall. Storage and retrieval live in `goclaw-store`; this crate holds the rules both
 //! engines share, so there is one implementation of the ranking and two of the retrieval.
 
 #![forbid(unsafe_code)]
 
 pub mod chunk;
 pub mod embed;
+pub mod episodic;
 pub mod index;
 pub mod rank;

@@ -11,6 +11,7 @@ pub mod files;
 pub mod injection;
 pub mod known_secrets;
 pub mod memory;
+mod memory_expand;
 pub mod memory_files;
 pub mod policy;
 pub mod ratelimit;
