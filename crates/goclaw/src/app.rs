@@ -40,6 +40,8 @@ pub struct Application {
     metrics_addr: Option<SocketAddr>,
     /// The trace recorder runs write to, and the trace retention pruning.
     traces: crate::traces::TraceSetup,
+    /// The episodic memory worker, unless memory is turned off.
+    episodic: Option<crate::episodic::EpisodicSetup>,
 }
 
 impl Application {
@@ -80,14 +82,23 @@ impl Application {
             Some(metrics.trace_spans_dropped()),
         )
         .await;
+        let metered: Arc<dyn goclaw_agent::ProviderLookup> = Arc::new(
+            crate::metrics::MeteredProviders::new(catalog.clone(), metrics.clone()),
+        );
+        let episodic = crate::episodic::EpisodicSetup::build(
+            loaded,
+            opened.store(),
+            metered.clone(),
+            &metrics,
+        );
         let runtime = build_runtime(
             loaded,
             opened.store(),
-            catalog.clone(),
+            metered,
             &approvals,
             sandbox.router.clone(),
-            &metrics,
-            &traces.recorder,
+            (&metrics, &traces.recorder),
+            episodic.as_ref(),
         );
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
@@ -103,6 +114,9 @@ impl Application {
                 turns = interrupted,
                 "turns left unfinished by the last run were marked failed"
             );
+        }
+        if let Some(episodic) = &episodic {
+            episodic.worker.start().await;
         }
         let shutdown = CancellationToken::new();
         let state = AppState {
@@ -140,6 +154,7 @@ impl Application {
             metrics_listener,
             metrics_addr,
             traces,
+            episodic,
         })
     }
 
@@ -147,6 +162,11 @@ impl Application {
     /// set.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The episodic memory worker, unless memory is turned off.
+    pub fn episodic(&self) -> Option<&goclaw_memory::episodic::EpisodicWorker> {
+        self.episodic.as_ref().map(|setup| &setup.worker)
     }
 
     /// The agent runtime.
@@ -193,6 +213,9 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        if let Some(episodic) = &self.episodic {
+            episodic.shutdown().await;
+        }
         self.traces.shutdown().await;
         if let Some(server) = metrics_server {
             match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
@@ -237,32 +260,44 @@ async fn provider_catalog(
 fn build_runtime(
     loaded: &LoadedConfig,
     store: Arc<dyn Store>,
-    providers: Arc<ProviderCatalog>,
+    providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    metrics: &goclaw_telemetry::Metrics,
-    traces: &goclaw_telemetry::TraceRecorder,
+    (metrics, traces): (&goclaw_telemetry::Metrics, &goclaw_telemetry::TraceRecorder),
+    episodic: Option<&crate::episodic::EpisodicSetup>,
 ) -> Runtime {
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
-    let tools = tool_registry(&config.tools, &store, exec, messenger.clone(), &sandbox);
-    let providers = Arc::new(crate::metrics::MeteredProviders::new(
-        providers,
-        metrics.clone(),
-    ));
-    let runtime = Runtime::new(
-        RuntimeDeps::new(
-            store,
-            providers,
-            tools,
-            config.agents.defaults.clone(),
-            limits,
-        )
-        .with_metrics(metrics.clone())
-        .with_trace_recorder(traces.clone()),
+    let recall = episodic.map(|setup| setup.recall.clone());
+    let tools = tool_registry(
+        &config.tools,
+        &store,
+        exec,
+        messenger.clone(),
+        &sandbox,
+        recall,
     );
+    let mut deps = RuntimeDeps::new(
+        store,
+        providers,
+        tools,
+        config.agents.defaults.clone(),
+        limits,
+    )
+    .with_metrics(metrics.clone())
+    .with_trace_recorder(traces.clone());
+    if let Some(setup) = episodic {
+        deps = deps
+            .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(
+                setup.recall.clone(),
+            )))
+            .with_observer(Arc::new(crate::episodic::CompactionFeed::new(
+                setup.worker.clone(),
+            )));
+    }
+    let runtime = Runtime::new(deps);
     messenger.bind(runtime.clone());
     runtime
 }
@@ -275,6 +310,7 @@ fn tool_registry(
     exec: Arc<dyn goclaw_core::Tool>,
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
+    episodes: Option<goclaw_memory::episodic::EpisodicRecall>,
 ) -> ToolRegistry {
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
@@ -295,7 +331,7 @@ fn tool_registry(
             None => tools.register(tool),
         };
     }
-    for tool in goclaw_tools::memory::memory_tools(store.clone(), memory) {
+    for tool in goclaw_tools::memory::memory_tools_with_episodes(store.clone(), memory, episodes) {
         tools.register(tool);
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {

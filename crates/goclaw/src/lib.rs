@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 mod commands;
 pub mod database;
+pub mod episodic;
 mod exec;
 mod logging;
 mod messenger;
