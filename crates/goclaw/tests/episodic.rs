@@ -2,13 +2,17 @@
 //! the summary prompts: a fact told in one session is found in a new session of the same user
 //! (in the prompt's memory section, by `memory_search`, opened with `memory_expand`) and never
 //! in another user's; a flood of idle sessions is held to the queue's capacity while a turn
-//! completes, and summaries that fail (HTTP 500) are retried and counted in `/metrics`.
+//! completes, and summaries that fail (HTTP 500) are retried and counted in `/metrics` and in
+//! `goclaw doctor`, run as the real executable against the running gateway.
+
+mod support;
 
 use std::time::Duration;
 
 use goclaw_core::{AgentKey, Episode, MASTER_TENANT_ID, NewMessage, Role, SessionKey};
 use goclaw_testkit::{Reply, StoreBackend, TestApp, app_test, spawn_app_with_config};
 use serde_json::json;
+use support::{Goclaw, home};
 
 /// A phrase only the episodic worker's summary prompt holds.
 const SUMMARY_PROMPT: &str = "Write the episodic memory of this conversation";
@@ -298,3 +302,76 @@ app_test!(
         assert!(episodes(app, "user-0").await.is_empty());
     }
 );
+
+/// A free loopback address for the app's `/metrics` listener.
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("address").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doctor_reports_failed_summaries_of_the_running_gateway() {
+    let metrics_addr = free_addr();
+    let app = spawn_app_with_config(
+        StoreBackend::Sqlite,
+        "{agents: {defaults: {memory: {episodic: {idle_timeout_ms: 50, sweep_interval_ms: 20, \
+         max_attempts: 2}}}}}",
+        &[("GOCLAW_METRICS_ADDR", &metrics_addr)],
+    )
+    .await
+    .expect("SQLite is always available");
+    app.llm.route(SUMMARY_PROMPT, Reply::server_error());
+    let mut alice = app.ws_connect("alice").await;
+    alice
+        .call_ok(
+            "chat.send",
+            json!({ "message": "remember this", "sessionKey": "agent:default:ws:direct:one" }),
+        )
+        .await;
+    eventually(30, "a failed summary", || async {
+        let failed = metric(&app, "goclaw_episodic_jobs_total{outcome=\"failed\"}").await;
+        (failed >= 1.0).then_some(())
+    })
+    .await;
+    let home = home();
+    let report = Goclaw::new(home.path())
+        .env("GOCLAW_METRICS_ADDR", &metrics_addr)
+        .env("GOCLAW_SANDBOX_BACKEND", "none")
+        .args(&["doctor", "--json"])
+        .run()
+        .await;
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).expect("JSON report");
+    let worker = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["section"] == "memory" && c["name"] == "episodic worker")
+        .cloned()
+        .expect("an episodic worker check");
+    assert_eq!(worker["status"], "warn", "{worker}");
+    let detail = worker["detail"].as_str().expect("detail");
+    assert!(detail.contains("0 written, 1 failed"), "{detail}");
+    assert!(detail.contains("1 retried"), "{detail}");
+
+    // Without a gateway to ask, the doctor says so and does not warn.
+    let idle = Goclaw::new(home.path())
+        .env("GOCLAW_METRICS_ADDR", free_addr())
+        .env("GOCLAW_SANDBOX_BACKEND", "none")
+        .args(&["doctor", "--json"])
+        .run()
+        .await;
+    let idle: serde_json::Value = serde_json::from_str(&idle.stdout).expect("JSON report");
+    let worker = idle["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["section"] == "memory" && c["name"] == "episodic worker")
+        .cloned()
+        .expect("an episodic worker check");
+    assert_eq!(worker["status"], "ok", "{worker}");
+    assert!(
+        worker["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no counters"))
+    );
+}

@@ -1,6 +1,6 @@
 //! The plain doctor's sections: runtime, config file, database, provider keys, channel
-//! credentials (reported as unused: this version has no channels), external tools, sandbox and
-//! workspace directories.
+//! credentials (reported as unused: this version has no channels), external tools, sandbox,
+//! memory and workspace directories.
 
 use goclaw_config::{LoadedConfig, Secret, StorageBackend};
 use goclaw_core::PROTOCOL_VERSION;
@@ -21,6 +21,7 @@ pub async fn all(state: &ConfigState) -> Vec<Section> {
         channels(loaded),
         tools().await,
         super::sandbox::section(loaded).await,
+        super::memory::section(loaded).await,
         workspace(loaded),
     ];
     if let Some(opened) = &db.opened {
