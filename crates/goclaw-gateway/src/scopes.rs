@@ -230,6 +230,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/agents/{id}", READ_TENANT),
     ("PUT", "/v1/agents/{id}", ADMIN),
     ("DELETE", "/v1/agents/{id}", ADMIN),
+    ("GET", "/v1/agents/{id}/episodic", READ_OWN),
+    ("POST", "/v1/agents/{id}/episodic/search", READ_OWN),
     ("GET", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys/{id}/revoke", ADMIN),

@@ -39,6 +39,8 @@ const WRITE_METHODS: &[&str] = &[
 const READ_ROUTES: &[&str] = &[
     "GET /v1/agents",
     "GET /v1/agents/{id}",
+    "GET /v1/agents/{id}/episodic",
+    "POST /v1/agents/{id}/episodic/search",
     "GET /metrics",
     "GET /v1/traces",
     "GET /v1/traces/{id}",

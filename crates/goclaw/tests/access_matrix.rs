@@ -80,6 +80,8 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/v1/agents/{id}", READERS),
     ("PUT", "/v1/agents/{id}", ADMINS),
     ("DELETE", "/v1/agents/{id}", ADMINS),
+    ("GET", "/v1/agents/{id}/episodic", READERS),
+    ("POST", "/v1/agents/{id}/episodic/search", READERS),
     ("GET", "/v1/api-keys", ADMINS),
     ("POST", "/v1/api-keys", ADMINS),
     ("POST", "/v1/api-keys/{id}/revoke", ADMINS),

@@ -81,7 +81,11 @@ fn agent_fields(mut body: Map<String, Value>) -> Result<AgentFields, ApiError> {
 
 /// The tenant's agent `raw` names: its UUID or its key. A UUID that is no agent's id is still
 /// tried as a key (a key may look like one).
-async fn find_agent(state: &AppState, tenant: TenantId, raw: &str) -> Result<Agent, ApiError> {
+pub(crate) async fn find_agent(
+    state: &AppState,
+    tenant: TenantId,
+    raw: &str,
+) -> Result<Agent, ApiError> {
     let raw = raw.trim();
     if let Ok(id) = Uuid::parse_str(raw) {
         let agents = state.store.agents().list(tenant).await?;

@@ -1,10 +1,12 @@
-//! HTTP API under `/v1`: OpenAI-compatible chat completions and agent management.
+//! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management and agents'
+//! episodic memory.
 
 mod agents;
 mod api_keys;
 mod auth;
 mod chat_completions;
 mod docs;
+mod episodic;
 mod error;
 mod json;
 mod metrics;
@@ -42,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/v1/api-keys/{id}", delete(api_keys::delete))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/v1/agents/{id}/episodic", get(episodic::list))
+        .route("/v1/agents/{id}/episodic/search", post(episodic::search))
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
         .route("/metrics", get(metrics::scrape))

@@ -10,7 +10,9 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, api_keys, chat_completions, docs, metrics, providers, schemas, traces};
+use super::{
+    agents, api_keys, chat_completions, docs, episodic, metrics, providers, schemas, traces,
+};
 
 /// The document's paths, tags and schemas.
 #[derive(OpenApi)]
@@ -53,6 +55,8 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         api_keys::create,
         api_keys::revoke,
         api_keys::delete,
+        episodic::list,
+        episodic::search,
         traces::list,
         traces::get,
         docs::spec,
@@ -67,6 +71,7 @@ use super::{agents, api_keys, chat_completions, docs, metrics, providers, schema
         (name = "providers", description = "LLM providers stored in the database (admin)"),
         (name = "api-keys", description = "API keys and their scopes (admin)"),
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
+        (name = "memory", description = "Agents' episodic memory: summaries of finished sessions"),
         (name = "traces", description = "Traces of agent runs and their spans"),
         (name = "docs", description = "This document and Swagger UI"),
     )
