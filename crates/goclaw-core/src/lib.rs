@@ -11,6 +11,7 @@ pub mod caller;
 pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
+pub mod knowledge;
 pub mod llm;
 pub mod memory;
 pub mod providers;
@@ -30,6 +31,10 @@ pub use domain::{
 };
 pub use episodic::{Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode};
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
+pub use knowledge::{
+    DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,
+    Relation, SimilarEntity,
+};
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,

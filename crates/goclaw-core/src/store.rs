@@ -65,6 +65,7 @@ pub trait Store: Send + Sync {
     fn turns(&self) -> &dyn crate::turns::TurnStore;
     fn memory(&self) -> &dyn crate::memory::MemoryStore;
     fn episodic(&self) -> &dyn crate::episodic::EpisodicStore;
+    fn knowledge_graph(&self) -> &dyn crate::knowledge::KnowledgeGraphStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

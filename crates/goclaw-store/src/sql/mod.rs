@@ -27,8 +27,8 @@ pub(crate) use dialect::Dialect;
 pub(crate) use exec::{Conn, Locked, Pool, Tx};
 pub(crate) use param::Param;
 pub(crate) use retrieval::{
-    CHUNK_COLUMNS, EPISODE_COLUMNS, SEARCH_EPISODES_TEXT, SEARCH_EPISODES_VECTOR, SEARCH_TEXT,
-    SEARCH_VECTOR,
+    CHUNK_COLUMNS, ENTITY_COLUMNS, EPISODE_COLUMNS, SEARCH_EPISODES_TEXT, SEARCH_EPISODES_VECTOR,
+    SEARCH_TEXT, SEARCH_VECTOR, SIMILAR_ENTITIES,
 };
 pub(crate) use row::{Record, Row};
 pub(crate) use statement::Statement;

@@ -127,3 +127,34 @@ pub(crate) static SEARCH_EPISODES_VECTOR: Statement = Statement::per_engine(
          ORDER BY knn.distance, e.id",
     ],
 );
+
+/// The columns of a knowledge-graph entity, from `kg_entities k`, as `tables::knowledge_graph`
+/// maps them.
+pub(crate) const ENTITY_COLUMNS: &str = "k.id, k.tenant_id, k.agent_id, k.user_id, \
+                                         k.external_id, k.name, k.entity_type, k.description, \
+                                         k.properties, k.source_id, k.confidence, \
+                                         k.created_at, k.updated_at, k.valid_from, \
+                                         k.valid_until";
+
+/// Parameters: the vector (`Param::Vector`), tenant, agent, user, limit. Returns the entity
+/// columns and the cosine `distance`, nearest first. One user's graph is small, so both
+/// engines compare every current entity of the scope (sqlite-vec's `vec_distance_cosine`,
+/// pgvector's `<=>`) instead of keeping a nearest-neighbour index.
+pub(crate) static SIMILAR_ENTITIES: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        ENTITY_COLUMNS,
+        ", vec_distance_cosine(k.embedding, ?) AS distance FROM kg_entities k \
+         WHERE k.tenant_id = ? AND k.agent_id = ? AND k.user_id = ? \
+         AND k.embedding IS NOT NULL AND k.valid_until IS NULL \
+         ORDER BY distance, k.id LIMIT ?",
+    ],
+    &[
+        "SELECT ",
+        ENTITY_COLUMNS,
+        ", (k.embedding <=> ?)::float8 AS distance FROM kg_entities k \
+         WHERE k.tenant_id = ? AND k.agent_id = ? AND k.user_id = ? \
+         AND k.embedding IS NOT NULL AND k.valid_until IS NULL \
+         ORDER BY distance, k.id LIMIT ?",
+    ],
+);

@@ -11,6 +11,7 @@ mod api_keys;
 mod context_files;
 mod episodic;
 mod exec_approvals;
+mod knowledge_graph;
 mod memory;
 mod messages;
 mod providers;
@@ -22,9 +23,9 @@ mod turns;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore, LlmProviderStore,
-    MemoryStore, MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError,
-    TenantStore, TraceStore, TurnStore,
+    AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
+    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, SecretStore, SessionStore,
+    Store, StoreBackend, StoreError, TenantStore, TraceStore, TurnStore,
 };
 
 use crate::error::store_error;
@@ -108,6 +109,10 @@ impl Store for SqlStore {
     fn episodic(&self) -> &dyn EpisodicStore {
         self
     }
+
+    fn knowledge_graph(&self) -> &dyn KnowledgeGraphStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +138,7 @@ mod tests {
         ("episodic_summaries_fts", "sql::retrieval"),
         ("episodic_summaries_vec", "sql::retrieval"),
         ("to_tsquery", "sql::retrieval"),
+        ("vec_distance_cosine", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string
