@@ -3,7 +3,7 @@
 //! chunks ([`chunk`]), how the hits of full-text and vector retrieval are ranked together
 //! ([`rank`]), the [`index::MemoryIndex`] that writes and searches memory with all three, and
 //! episodic memory ([`episodic`]): the background writer of session summaries and their
-//! recall. Storage and retrieval live in `goclaw-store`; this crate holds the rules both
+//! recall, and the knowledge graph extracted from them ([`graph`]). Storage and retrieval live in `goclaw-store`; this crate holds the rules both
 //! engines share, so there is one implementation of the ranking and two of the retrieval.
 
 #![forbid(unsafe_code)]
@@ -11,5 +11,6 @@
 pub mod chunk;
 pub mod embed;
 pub mod episodic;
+pub mod graph;
 pub mod index;
 pub mod rank;
