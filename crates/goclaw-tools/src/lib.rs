@@ -9,6 +9,7 @@
 pub mod exec;
 pub mod files;
 pub mod injection;
+pub mod knowledge_graph;
 pub mod known_secrets;
 pub mod memory;
 mod memory_expand;

@@ -331,8 +331,14 @@ fn tool_registry(
             None => tools.register(tool),
         };
     }
+    let episodic = episodes.is_some();
     for tool in goclaw_tools::memory::memory_tools_with_episodes(store.clone(), memory, episodes) {
         tools.register(tool);
+    }
+    if episodic {
+        for tool in goclaw_tools::knowledge_graph::knowledge_graph_tools(store.clone()) {
+            tools.register(tool);
+        }
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {
         tools.register_alias(alias, tool);

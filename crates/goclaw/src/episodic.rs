@@ -1,6 +1,7 @@
 //! Episodic memory wired into the application: the worker that summarizes idle and compacted
-//! sessions with the agents' own models, the recall that adds those summaries to later runs'
-//! prompts, and the adapters between `goclaw-memory` and the runtime's traits.
+//! sessions with the agents' own models (and extracts a knowledge graph from each summary),
+//! the recall that adds those summaries to later runs' prompts, and the adapters between
+//! `goclaw-memory` and the runtime's traits.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +16,14 @@ use goclaw_memory::episodic::{
     BackgroundModel, EpisodicRecall, EpisodicSettings, EpisodicWorker, ModelError, Trigger,
     auto_inject_settings,
 };
+use goclaw_memory::graph::GraphExtractor;
 
 /// How long the worker's running jobs get at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Longest summary asked of the model, in tokens.
 const SUMMARY_MAX_TOKENS: u32 = 1024;
+/// Longest wait for a knowledge-graph extraction.
+const GRAPH_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The episodic worker and recall of a running application.
 #[derive(Clone)]
@@ -56,9 +60,11 @@ impl EpisodicSetup {
             defaults: loaded.config.agents.defaults.clone(),
         });
         // Episodes are found by their words until an embedding provider is chosen, as memory
-        // documents are.
+        // documents are; the knowledge graph then unites entities by their extraction ids.
+        let graph = GraphExtractor::new(store.clone(), model.clone(), None, GRAPH_CALL_TIMEOUT);
         let worker = EpisodicWorker::builder(store.clone(), model, settings)
             .metrics(metrics.clone())
+            .listener(Arc::new(graph))
             .build();
         Some(Self {
             worker,

@@ -16,6 +16,8 @@ use support::{Goclaw, home};
 
 /// A phrase only the episodic worker's summary prompt holds.
 const SUMMARY_PROMPT: &str = "Write the episodic memory of this conversation";
+/// A phrase only the knowledge-graph extraction prompt holds.
+const GRAPH_PROMPT: &str = "Extract the knowledge graph of these notes";
 
 async fn quick_sweeps(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(
@@ -75,7 +77,7 @@ fn turn_requests(app: &TestApp) -> Vec<String> {
         .requests()
         .into_iter()
         .map(|r| r.body.to_string())
-        .filter(|body| !body.contains(SUMMARY_PROMPT))
+        .filter(|body| !body.contains(SUMMARY_PROMPT) && !body.contains(GRAPH_PROMPT))
         .collect()
 }
 
@@ -106,6 +108,7 @@ app_test!(
                     .to_string(),
             ),
         );
+        app.llm.route(GRAPH_PROMPT, Reply::text("{}"));
         let mut alice = app.ws_connect("alice").await;
         alice
             .call_ok(
@@ -300,6 +303,101 @@ app_test!(
         let written = metric(app, "goclaw_episodic_jobs_total{outcome=\"written\"}").await;
         assert_eq!(written, 0.0);
         assert!(episodes(app, "user-0").await.is_empty());
+    }
+);
+
+app_test!(
+    facts_of_an_episode_are_found_in_the_knowledge_graph,
+    quick_sweeps,
+    |app: TestApp| async move {
+        app.llm.route(
+            SUMMARY_PROMPT,
+            Reply::text(
+                json!({"summary": "Alice's sister Maria lives in Porto.",
+                       "abstract": "Alice's sister Maria lives in Porto.",
+                       "topics": ["family"]})
+                .to_string(),
+            ),
+        );
+        app.llm.route(
+            GRAPH_PROMPT,
+            Reply::text(
+                json!({
+                    "entities": [
+                        {"id": "alice", "name": "Alice", "type": "person"},
+                        {"id": "maria", "name": "Maria", "type": "person",
+                         "description": "Alice's sister"},
+                        {"id": "porto", "name": "Porto", "type": "place"}
+                    ],
+                    "relations": [
+                        {"source": "maria", "type": "sister_of", "target": "alice"},
+                        {"source": "maria", "type": "lives_in", "target": "porto"}
+                    ]
+                })
+                .to_string(),
+            ),
+        );
+        let mut alice = app.ws_connect("alice").await;
+        alice
+            .call_ok(
+                "chat.send",
+                json!({ "message": "My sister Maria lives in Porto.",
+                        "sessionKey": "agent:default:ws:direct:family" }),
+            )
+            .await;
+        let store = app.db.store();
+        let agent = store
+            .agents()
+            .get_by_key(MASTER_TENANT_ID, &AgentKey::parse("default").expect("key"))
+            .await
+            .expect("default agent");
+        let scope = goclaw_core::GraphScope::new(MASTER_TENANT_ID, agent.id, "alice");
+        eventually(30, "the extracted graph", || async {
+            let counts = store.knowledge_graph().graph_counts(&scope).await.ok()?;
+            (counts.relations >= 2).then_some(())
+        })
+        .await;
+
+        app.llm.push(Reply::tool_call(
+            "call_g",
+            "knowledge_graph_search",
+            json!({"query": "Maria"}),
+        ));
+        app.llm.push(Reply::text("In Porto."));
+        let before = turn_requests(&app).len();
+        let answer = alice
+            .call_ok(
+                "chat.send",
+                json!({ "message": "Where does my sister live?",
+                        "sessionKey": "agent:default:ws:direct:later" }),
+            )
+            .await;
+        assert_eq!(answer["content"], "In Porto.");
+        let turns = turn_requests(&app);
+        let result = &turns[before + 1];
+        assert!(
+            result.contains("lives_in") && result.contains("Porto") && result.contains("sister_of"),
+            "the graph reached the model: {result}"
+        );
+
+        // Bob's graph with the same agent is his own, and empty.
+        app.llm.push(Reply::tool_call(
+            "call_h",
+            "knowledge_graph_search",
+            json!({"query": "Maria"}),
+        ));
+        app.llm.push(Reply::text("I don't know."));
+        let mut bob = app.ws_connect("bob").await;
+        let before = turn_requests(&app).len();
+        bob.call_ok(
+            "chat.send",
+            json!({ "message": "Where does Maria live?",
+                    "sessionKey": "agent:default:ws:direct:bobs" }),
+        )
+        .await;
+        let result = &turn_requests(&app)[before + 1];
+        assert!(!result.contains("Porto"), "{result}");
+        assert!(result.contains(r#"\"entities\": []"#), "{result}");
     }
 );
 
