@@ -1,12 +1,13 @@
-//! `/v1/agents/{id}/episodic` and `/episodic/search` on both engines, in GoClaw's shapes and
-//! as its callers would see them: alice and bob (read+write keys bound to them) see only their
-//! own episodes, vera (a read-only key) none of theirs, an admin key the tenant's; another
-//! tenant's agent is not found for anyone.
+//! `/v1/agents/{id}/episodic`, `/episodic/search` and `/kg/…` on both engines, in GoClaw's
+//! shapes and as its callers would see them: alice and bob (read+write keys bound to them) see
+//! only their own episodes and graph, vera (a read-only key) none of theirs, an admin key the
+//! tenant's; another tenant's agent is not found for anyone.
 
 mod support;
 
 use goclaw_core::{
-    AgentKey, EpisodicScope, MASTER_TENANT_ID, NewAgent, NewEpisode, Store, TenantId,
+    AgentKey, EpisodicScope, GraphScope, MASTER_TENANT_ID, NewAgent, NewEntity, NewEpisode,
+    NewRelation, Store, TenantId,
 };
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use reqwest::Method;
@@ -266,5 +267,119 @@ app_test!(
             assert_eq!(status, 400, "{method} {path}: {answer}");
             assert_goclaw_shape("http_error", &answer);
         }
+    }
+);
+
+/// Alice's graph with the default agent: Ada works at the Lab, a pending candidate pair.
+async fn alice_graph(store: &dyn Store) -> (String, String) {
+    let agent = store
+        .agents()
+        .get_by_key(MASTER_TENANT_ID, &AgentKey::parse("default").expect("key"))
+        .await
+        .expect("agent");
+    let scope = GraphScope::new(MASTER_TENANT_ID, agent.id, "alice");
+    let graph = store.knowledge_graph();
+    let entity = |id: &str, name: &str| NewEntity {
+        external_id: id.to_owned(),
+        name: name.to_owned(),
+        entity_type: "person".to_owned(),
+        description: String::new(),
+        properties: json!({}),
+        source_id: "episode".to_owned(),
+        confidence: 1.0,
+        embedding: None,
+    };
+    let ada = graph.upsert_entity(&scope, entity("ada", "Ada")).await.expect("ada");
+    let lab = graph.upsert_entity(&scope, entity("lab", "Lab")).await.expect("lab");
+    graph
+        .upsert_relation(
+            &scope,
+            NewRelation {
+                source: ada.id,
+                relation_type: "works_at".to_owned(),
+                target: lab.id,
+                confidence: 0.9,
+                properties: json!({}),
+                valid_until: None,
+            },
+        )
+        .await
+        .expect("relation");
+    graph
+        .add_dedup_candidate(&scope, ada.id, lab.id, 0.93)
+        .await
+        .expect("candidate");
+    (ada.id.to_string(), lab.id.to_string())
+}
+
+app_test!(
+    the_knowledge_graph_is_read_by_its_user_only,
+    app,
+    |app: TestApp| async move {
+        let who = Callers::create(&app).await;
+        let (ada, lab) = alice_graph(app.db.store().as_ref()).await;
+        let base = "/v1/agents/default/kg";
+        let get = |caller: &'static str, path: String| {
+            let who = &who;
+            let app = &app;
+            async move { who.call(app, caller, Method::GET, &path, None).await }
+        };
+
+        let (status, list) = get("alice", format!("{base}/entities")).await;
+        assert_eq!(status, 200, "{list}");
+        assert_goclaw_shape("http_get_v1_agents_id_kg_entities", &list);
+        assert_eq!(users(&list, "name"), ["Ada", "Lab"]);
+        let (_, found) = get("alice", format!("{base}/entities?q=ad")).await;
+        assert_eq!(users(&found, "name"), ["Ada"]);
+        let (status, detail) = get("alice", format!("{base}/entities/{ada}")).await;
+        assert_eq!(status, 200, "{detail}");
+        assert_goclaw_shape("http_get_v1_agents_id_kg_entities_id", &detail);
+        assert_eq!(detail["relations"][0]["target_entity_id"], lab.as_str());
+        let (status, walk) = who
+            .call(
+                &app,
+                "alice",
+                Method::POST,
+                &format!("{base}/traverse"),
+                Some(json!({"entity_id": ada})),
+            )
+            .await;
+        assert_eq!(status, 200, "{walk}");
+        assert_goclaw_shape("http_post_v1_agents_id_kg_traverse", &walk);
+        assert_eq!(walk[1]["via"], "works_at");
+        assert_eq!(walk[1]["path"], json!(["Ada", "Lab"]));
+        let (status, pairs) = get("alice", format!("{base}/dedup")).await;
+        assert_eq!(status, 200, "{pairs}");
+        assert_goclaw_shape("http_get_v1_agents_id_kg_dedup", &pairs);
+
+        // Nobody else reads alice's graph; an admin may, by naming her.
+        for caller in ["bob", "vera"] {
+            for path in [
+                format!("{base}/entities"),
+                format!("{base}/entities?user_id=alice"),
+                format!("{base}/dedup?user_id=alice"),
+            ] {
+                let (status, body) = get(caller, path.clone()).await;
+                assert_eq!((status, body.clone()), (200, json!([])), "{caller} {path}");
+            }
+            let (status, _) = get(caller, format!("{base}/entities/{ada}?user_id=alice")).await;
+            assert_eq!(status, 404, "{caller}");
+            let (_, walk) = who
+                .call(
+                    &app,
+                    caller,
+                    Method::POST,
+                    &format!("{base}/traverse"),
+                    Some(json!({"entity_id": ada, "user_id": "alice"})),
+                )
+                .await;
+            assert_eq!(walk, json!([]), "{caller}");
+        }
+        let (_, list) = get("admin", format!("{base}/entities?user_id=alice")).await;
+        assert_eq!(users(&list, "name"), ["Ada", "Lab"]);
+        let (_, own) = get("admin", format!("{base}/entities")).await;
+        assert_eq!(own, json!([]), "the admin's own graph is empty");
+        let (status, _) = get("alice", format!("{base}/entities?limit=0")).await;
+        assert_eq!(status, 400);
     }
 );

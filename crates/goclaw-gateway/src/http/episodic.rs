@@ -80,7 +80,7 @@ pub struct EpisodeView {
 #[derive(Deserialize, ToSchema)]
 pub struct SearchRequest {
     /// What to look for.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub query: String,
     /// Whose episodes (admins only; everyone else searches their own).
     #[serde(default)]

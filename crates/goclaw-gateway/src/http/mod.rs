@@ -1,5 +1,5 @@
 //! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management and agents'
-//! episodic memory.
+//! episodic memory and knowledge graph.
 
 mod agents;
 mod api_keys;
@@ -9,6 +9,7 @@ mod docs;
 mod episodic;
 mod error;
 mod json;
+mod knowledge_graph;
 mod metrics;
 pub(crate) mod openapi;
 mod path;
@@ -46,6 +47,22 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/v1/agents/{id}/episodic", get(episodic::list))
         .route("/v1/agents/{id}/episodic/search", post(episodic::search))
+        .route(
+            "/v1/agents/{id}/kg/entities",
+            get(knowledge_graph::list_entities),
+        )
+        .route(
+            "/v1/agents/{id}/kg/entities/{entityID}",
+            get(knowledge_graph::get_entity),
+        )
+        .route(
+            "/v1/agents/{id}/kg/traverse",
+            post(knowledge_graph::traverse),
+        )
+        .route(
+            "/v1/agents/{id}/kg/dedup",
+            get(knowledge_graph::dedup_candidates),
+        )
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
         .route("/metrics", get(metrics::scrape))

@@ -11,7 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, episodic, metrics, providers, schemas, traces,
+    agents, api_keys, chat_completions, docs, episodic, knowledge_graph, metrics, providers,
+    schemas, traces,
 };
 
 /// The document's paths, tags and schemas.
@@ -57,6 +58,10 @@ use super::{
         api_keys::delete,
         episodic::list,
         episodic::search,
+        knowledge_graph::list_entities,
+        knowledge_graph::get_entity,
+        knowledge_graph::traverse,
+        knowledge_graph::dedup_candidates,
         traces::list,
         traces::get,
         docs::spec,
@@ -71,7 +76,7 @@ use super::{
         (name = "providers", description = "LLM providers stored in the database (admin)"),
         (name = "api-keys", description = "API keys and their scopes (admin)"),
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
-        (name = "memory", description = "Agents' episodic memory: summaries of finished sessions"),
+        (name = "memory", description = "Agents' episodic memory (summaries of finished sessions) and knowledge graph"),
         (name = "traces", description = "Traces of agent runs and their spans"),
         (name = "docs", description = "This document and Swagger UI"),
     )
