@@ -289,8 +289,14 @@ async fn alice_graph(store: &dyn Store) -> (String, String) {
         confidence: 1.0,
         embedding: None,
     };
-    let ada = graph.upsert_entity(&scope, entity("ada", "Ada")).await.expect("ada");
-    let lab = graph.upsert_entity(&scope, entity("lab", "Lab")).await.expect("lab");
+    let ada = graph
+        .upsert_entity(&scope, entity("ada", "Ada"))
+        .await
+        .expect("ada");
+    let lab = graph
+        .upsert_entity(&scope, entity("lab", "Lab"))
+        .await
+        .expect("lab");
     graph
         .upsert_relation(
             &scope,
