@@ -267,7 +267,123 @@ fn inject_section(hits: &[EpisodeHit], max_tokens: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+    use goclaw_core::{AgentId, MASTER_TENANT_ID};
+    use serde_json::{Value, json};
+
     use super::*;
+
+    fn agent(other_config: Value) -> Agent {
+        serde_json::from_value(json!({
+            "id": "0193a5b0-7000-7000-8000-0000000000c1",
+            "tenant_id": MASTER_TENANT_ID,
+            "agent_key": "keeper",
+            "display_name": "",
+            "provider": "",
+            "model": "",
+            "is_default": false,
+            "agent_type": "open",
+            "status": "active",
+            "context_window": 0,
+            "max_tool_iterations": 0,
+            "workspace": "",
+            "restrict_to_workspace": true,
+            "other_config": other_config,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }))
+        .expect("an agent")
+    }
+
+    #[test]
+    fn auto_inject_follows_the_agents_settings_over_goclaws_defaults() {
+        let check = |config: Value, expected: AutoInject| {
+            assert_eq!(
+                auto_inject_settings(&agent(config.clone())),
+                expected,
+                "{config}"
+            );
+        };
+        let defaults = AutoInject {
+            enabled: true,
+            max_entries: 5,
+            max_tokens: 200,
+            threshold: 0.3,
+        };
+        check(json!({}), defaults);
+        check(
+            json!({"auto_inject_enabled": false}),
+            AutoInject {
+                enabled: false,
+                ..defaults
+            },
+        );
+        check(
+            json!({"auto_inject_threshold": 0.5, "auto_inject_max_tokens": 50}),
+            AutoInject {
+                threshold: 0.5,
+                max_tokens: 50,
+                ..defaults
+            },
+        );
+        check(
+            json!({"auto_inject_enabled": "no", "auto_inject_max_tokens": 0}),
+            defaults,
+        );
+    }
+
+    fn hit(n: u128, about: &str) -> EpisodeHit {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 4, 5, 6, 7)
+            .single()
+            .expect("time");
+        EpisodeHit {
+            episode: Episode {
+                id: uuid::Uuid::from_u128(n),
+                tenant_id: MASTER_TENANT_ID,
+                agent_id: AgentId::from_uuid(uuid::Uuid::from_u128(99)),
+                user_id: "alice".to_owned(),
+                session_key: "s".to_owned(),
+                summary: format!("{about} In full."),
+                l0_abstract: about.to_owned(),
+                key_topics: Vec::new(),
+                source_type: "session".to_owned(),
+                source_id: format!("s#{n}"),
+                turn_count: 1,
+                token_count: 1,
+                created_at: at,
+                expires_at: None,
+            },
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_section_keeps_entries_within_the_token_budget() {
+        let hits = [
+            hit(1, "Teal is her colour."),
+            hit(2, &"x".repeat(800)),
+            hit(3, "Short."),
+        ];
+        let section = inject_section(&hits, 200).expect("a section");
+        assert!(
+            section.starts_with("## Memory of earlier conversations\n"),
+            "{section}"
+        );
+        assert!(
+            section.contains(
+                "- [00000000-0000-0000-0000-000000000001] 2026-03-04: Teal is her colour.\n"
+            ),
+            "{section}"
+        );
+        assert!(
+            !section.contains("xxx"),
+            "an entry over the budget ends the list: {section}"
+        );
+        assert!(!section.contains("Short."), "{section}");
+        assert_eq!(inject_section(&hits[..1], 5), None, "nothing fits");
+        assert_eq!(inject_section(&[], 200), None);
+    }
 
     #[test]
     fn queries_keep_their_meaningful_words() {
