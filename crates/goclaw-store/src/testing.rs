@@ -211,11 +211,19 @@ impl TestDatabase {
     /// When migrating or inserting the tenant fails.
     pub async fn migrated_with_tenant(self, id: &str, slug: &str) -> Self {
         self.migrator().up(|_, _| {}).await.expect("migrate");
+        self.add_tenant(id, slug).await;
+        self
+    }
+
+    /// Adds tenant `slug` (id `id`) to this migrated database (the store creates no tenants).
+    ///
+    /// # Panics
+    /// When inserting the tenant fails.
+    pub async fn add_tenant(&self, id: &str, slug: &str) {
         self.execute(&format!(
             "INSERT INTO tenants (id, slug, name) VALUES ('{id}', '{slug}', '{slug}')"
         ))
         .await;
-        self
     }
 }
 

@@ -138,11 +138,7 @@ app_test!(
         for user in ["alice", "bob"] {
             remember(store.as_ref(), MASTER_TENANT_ID, "default", user).await;
         }
-        app.db
-            .execute(&format!(
-                "INSERT INTO tenants (id, slug, name) VALUES ('{ACME}', 'acme', 'acme')"
-            ))
-            .await;
+        app.db.add_tenant(ACME, "acme").await;
         let acme: TenantId = ACME.parse().expect("tenant");
         let theirs = store
             .agents()
