@@ -198,7 +198,7 @@ impl Metrics {
         registry.register(
             "episodic_jobs",
             "Episodic summary jobs by outcome (enqueued, rejected, written, duplicate, skipped, \
-             retried, failed)",
+             retried, failed, listener_failed)",
             episodic_jobs.clone(),
         );
         let episodic_queue_depth = Gauge::default();
@@ -366,7 +366,8 @@ impl Metrics {
     }
 
     /// An episodic summary job ended a step with `outcome` (`enqueued`, `rejected`,
-    /// `written`, `duplicate`, `skipped`, `retried`, `failed`).
+    /// `written`, `duplicate`, `skipped`, `retried`, `failed`, or `listener_failed` when the
+    /// knowledge-graph extraction of a new episode failed).
     pub fn episodic_job(&self, outcome: &str) {
         self.inner
             .episodic_jobs

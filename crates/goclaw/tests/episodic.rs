@@ -108,7 +108,8 @@ app_test!(
                     .to_string(),
             ),
         );
-        app.llm.route(GRAPH_PROMPT, Reply::text("{}"));
+        // The knowledge graph's extraction fails here: the episode stays, the failure is counted.
+        app.llm.route(GRAPH_PROMPT, Reply::server_error());
         let mut alice = app.ws_connect("alice").await;
         alice
             .call_ok(
@@ -145,6 +146,15 @@ app_test!(
             asked.contains("my locker code is 4711"),
             "the transcript was summarized: {asked}"
         );
+        eventually(30, "the failed extraction counted", || async {
+            let failed = metric(
+                &app,
+                "goclaw_episodic_jobs_total{outcome=\"listener_failed\"}",
+            )
+            .await;
+            (failed >= 1.0).then_some(())
+        })
+        .await;
 
         // A new session: the memory section of the prompt already has it; the model also
         // searches and opens the episode.

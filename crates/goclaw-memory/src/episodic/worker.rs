@@ -40,6 +40,8 @@ pub struct EpisodicStats {
     pub retried: u64,
     /// Jobs that failed every attempt.
     pub failed: u64,
+    /// Listeners (the knowledge-graph extraction) that failed on a new episode.
+    pub listener_failed: u64,
     /// Sessions waiting now.
     pub queued: u64,
 }
@@ -62,6 +64,7 @@ struct Counters {
     skipped: AtomicU64,
     retried: AtomicU64,
     failed: AtomicU64,
+    listener_failed: AtomicU64,
 }
 
 /// How a job ended.
@@ -245,6 +248,7 @@ impl EpisodicWorker {
             skipped: load(&c.skipped),
             retried: load(&c.retried),
             failed: load(&c.failed),
+            listener_failed: load(&c.listener_failed),
             queued: self.inner.queue.depth() as u64,
         }
     }
@@ -388,6 +392,7 @@ impl EpisodicWorker {
     async fn tell_listeners(&self, agent: &Agent, episode: &Episode) {
         for listener in &self.inner.listeners {
             if let Err(error) = listener.episode_created(agent, episode).await {
+                self.count(&self.inner.counters.listener_failed, "listener_failed");
                 tracing::warn!(
                     episode = %episode.id,
                     error = %error,
