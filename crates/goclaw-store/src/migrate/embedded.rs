@@ -48,7 +48,7 @@ embed! {
     7 "0007" "user_context_files",
     8 "0008" "turns",
     9 "0009" "memory",
-    10 "0010" "episodic_kg",
+    12 "0012" "episodic_kg",
 }
 
 /// The migrations of `backend`, in ascending version order.
