@@ -121,6 +121,9 @@ pub(crate) async fn compact(
         .sessions()
         .compact(session.id, &summary, context_start_seq)
         .await?;
+    if let Some(observer) = &services.observer {
+        observer.compacted(session.tenant_id, &session.session_key);
+    }
     let tokens_after = count(&history::to_chat_messages(kept, Some(&summary)));
     tracing::info!(
         session_key = %session.session_key,

@@ -27,6 +27,7 @@ mod hub;
 mod injection;
 mod model;
 mod prompt;
+mod recall;
 mod recovery;
 mod replay;
 mod run;
@@ -54,6 +55,7 @@ pub use hub::{Detail, EventWatch, RunEvents, SharedEvent, StreamError, WatchScop
 pub use injection::{INJECTION_DETECTORS, detect_injection, normalize_for_scan};
 pub use model::{ModelCandidate, ProviderLookup, call_model, resolve_candidates};
 pub use prompt::CONTEXT_FILE_ORDER;
+pub use recall::{MemoryRecall, RECALL_TIMEOUT, SessionObserver};
 pub use recovery::INTERRUPTED_REASON;
 pub use runtime::{
     DEFAULT_AGENT_KEY, QUEUE_FULL_REASON, Runtime, RuntimeDeps, SHUTTING_DOWN_REASON,

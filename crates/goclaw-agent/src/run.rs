@@ -152,7 +152,7 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
     let files = crate::context_files::files_for_user(store, &agent, &plan.user_id).await?;
     let tools = services.tools.definitions_for(&agent);
     let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
-    let system = build_system_prompt(&PromptInput {
+    let mut system = build_system_prompt(&PromptInput {
         agent: &agent,
         workspace: &settings.workspace,
         tool_names: &tool_names,
@@ -161,6 +161,12 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         max_chars_per_file: services.defaults.bootstrap_max_chars as usize,
         max_chars_total: services.defaults.bootstrap_total_max_chars as usize,
     });
+    if let Some(recalled) = recall(services, plan, &agent).await {
+        system.push(SystemPart {
+            text: recalled,
+            cacheable: false,
+        });
+    }
     let messages = load_history(services, &session, plan).await?;
     Ok(Prepared {
         agent,
@@ -171,6 +177,24 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         tools,
         messages,
     })
+}
+
+/// What the agent remembers of the user that bears on this run's message; nothing when no
+/// memory is configured or it does not answer within [`crate::RECALL_TIMEOUT`].
+async fn recall(services: &Services, plan: &RunPlan, agent: &Agent) -> Option<String> {
+    let memory = services.recall.as_ref()?;
+    let recalled = memory.recall(plan.session.tenant, agent, &plan.user_id, &plan.text);
+    match tokio::time::timeout(crate::RECALL_TIMEOUT, recalled).await {
+        Ok(section) => section,
+        Err(_) => {
+            tracing::warn!(
+                session_key = %plan.session.key,
+                agent = %agent.agent_key,
+                "memory recall timed out; the run goes on without it"
+            );
+            None
+        }
+    }
 }
 
 async fn load_history(

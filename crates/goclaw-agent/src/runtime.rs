@@ -58,6 +58,10 @@ pub struct RuntimeDeps {
     pub metrics: goclaw_telemetry::Metrics,
     /// Where runs record their traces and spans; none by default.
     pub traces: Option<goclaw_telemetry::TraceRecorder>,
+    /// What agents remember of users, added to runs' system prompts; none by default.
+    pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
+    /// Told of compactions; none by default.
+    pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
 }
 
 impl RuntimeDeps {
@@ -79,6 +83,8 @@ impl RuntimeDeps {
             retry: RetryPolicy::default(),
             metrics: goclaw_telemetry::Metrics::default(),
             traces: None,
+            recall: None,
+            observer: None,
         }
     }
 
@@ -91,6 +97,18 @@ impl RuntimeDeps {
     /// Records runs, turns and lane waits into `metrics`.
     pub fn with_metrics(mut self, metrics: goclaw_telemetry::Metrics) -> Self {
         self.metrics = metrics;
+        self
+    }
+
+    /// Adds what `recall` remembers to every run's system prompt.
+    pub fn with_recall(mut self, recall: Arc<dyn crate::recall::MemoryRecall>) -> Self {
+        self.recall = Some(recall);
+        self
+    }
+
+    /// Tells `observer` of every compaction.
+    pub fn with_observer(mut self, observer: Arc<dyn crate::recall::SessionObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 }
@@ -107,6 +125,8 @@ pub(crate) struct Services {
     pub events: EventHub,
     pub metrics: goclaw_telemetry::Metrics,
     pub traces: Option<goclaw_telemetry::TraceRecorder>,
+    pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
+    pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
 }
 
 /// The runtime's shared state.
@@ -146,6 +166,8 @@ impl Runtime {
             events,
             metrics: deps.metrics,
             traces: deps.traces,
+            recall: deps.recall,
+            observer: deps.observer,
         };
         Self {
             inner: Arc::new(Inner {

@@ -33,6 +33,8 @@ pub struct MemoryConfig {
     pub min_score: f64,
     /// Consolidation of episodic summaries into long-term memory.
     pub dreaming: DreamingConfig,
+    /// Summaries of finished sessions (episodic memory) and their recall.
+    pub episodic: EpisodicConfig,
 }
 
 impl Default for MemoryConfig {
@@ -49,6 +51,38 @@ impl Default for MemoryConfig {
             text_weight: 0.3,
             min_score: 0.35,
             dreaming: DreamingConfig::default(),
+            episodic: EpisodicConfig::default(),
+        }
+    }
+}
+
+/// The background writer of session summaries (episodic memory).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct EpisodicConfig {
+    /// Summarize sessions and recall the summaries in later sessions.
+    pub enabled: bool,
+    /// A session with no new message for this long is summarized, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// How often idle sessions are looked for, in milliseconds.
+    pub sweep_interval_ms: u64,
+    /// Sessions that may wait to be summarized; more are refused and counted.
+    pub queue_capacity: u32,
+    /// Attempts per summary before it counts as failed.
+    pub max_attempts: u32,
+    /// Days a summary is kept (an agent's `episodic_ttl_days` overrides it).
+    pub ttl_days: u32,
+}
+
+impl Default for EpisodicConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            idle_timeout_ms: 600_000,
+            sweep_interval_ms: 60_000,
+            queue_capacity: 1000,
+            max_attempts: 3,
+            ttl_days: 90,
         }
     }
 }

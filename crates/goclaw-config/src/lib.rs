@@ -47,8 +47,8 @@ pub use channels::{
     ZaloPersonalConfig,
 };
 pub use context::{
-    CompactionConfig, ContextPruningConfig, DreamingConfig, HardClearConfig, MemoryConfig,
-    MemoryFlushConfig, PruningMode, SoftTrimConfig,
+    CompactionConfig, ContextPruningConfig, DreamingConfig, EpisodicConfig, HardClearConfig,
+    MemoryConfig, MemoryFlushConfig, PruningMode, SoftTrimConfig,
 };
 pub use env::{Environment, is_secret_variable};
 pub use env_vars::{ENV_VARS, EnvVar};

@@ -9,7 +9,9 @@
 pub mod api_keys;
 pub mod caller;
 pub mod domain;
+pub mod episodic;
 pub mod exec_approvals;
+pub mod knowledge;
 pub mod llm;
 pub mod memory;
 pub mod providers;
@@ -29,7 +31,12 @@ pub use domain::{
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
     SessionKey, SessionPatch, Tenant, TenantId,
 };
+pub use episodic::{Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode};
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
+pub use knowledge::{
+    DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,
+    Relation, SimilarEntity,
+};
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,

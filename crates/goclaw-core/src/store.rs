@@ -66,6 +66,8 @@ pub trait Store: Send + Sync {
     fn memory(&self) -> &dyn crate::memory::MemoryStore;
     fn system_configs(&self) -> &dyn crate::system_configs::SystemConfigStore;
     fn vault(&self) -> &dyn crate::vault::VaultStore;
+    fn episodic(&self) -> &dyn crate::episodic::EpisodicStore;
+    fn knowledge_graph(&self) -> &dyn crate::knowledge::KnowledgeGraphStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

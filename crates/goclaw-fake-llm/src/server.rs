@@ -52,8 +52,18 @@ pub struct FakeLlm {
     task: JoinHandle<()>,
 }
 
+/// Replies for the requests whose body contains `needle`.
+struct Route {
+    needle: String,
+    script: VecDeque<Reply>,
+    fallback: Option<Reply>,
+}
+
 struct Shared {
     script: Mutex<VecDeque<Reply>>,
+    /// Checked in order before `script`: the first route whose needle the request holds and
+    /// that has a reply answers it.
+    routes: Mutex<Vec<Route>>,
     default_reply: Mutex<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
@@ -90,6 +100,7 @@ impl FakeLlm {
             .expect("a bound listener has an address");
         let state = Arc::new(Shared {
             script: Mutex::new(VecDeque::new()),
+            routes: Mutex::new(Vec::new()),
             default_reply: Mutex::new(Reply::text("ok")),
             requests: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -134,6 +145,35 @@ impl FakeLlm {
     /// Queues several replies in order.
     pub fn push_all(&self, replies: impl IntoIterator<Item = Reply>) {
         lock(&self.state.script).extend(replies);
+    }
+
+    /// Answers every chat request whose body contains `needle` with `reply` (unless a reply
+    /// queued with [`FakeLlm::push_routed`] for the same needle comes first), leaving the
+    /// main queue to the others: the way to tell a background call (a summary, an
+    /// extraction) from a turn's.
+    pub fn route(&self, needle: impl Into<String>, reply: Reply) {
+        self.with_route(needle.into(), |route| route.fallback = Some(reply));
+    }
+
+    /// Queues `reply` for the next chat request whose body contains `needle`.
+    pub fn push_routed(&self, needle: impl Into<String>, reply: Reply) {
+        self.with_route(needle.into(), |route| route.script.push_back(reply));
+    }
+
+    fn with_route(&self, needle: String, change: impl FnOnce(&mut Route)) {
+        let mut routes = lock(&self.state.routes);
+        match routes.iter_mut().find(|r| r.needle == needle) {
+            Some(route) => change(route),
+            None => {
+                let mut route = Route {
+                    needle,
+                    script: VecDeque::new(),
+                    fallback: None,
+                };
+                change(&mut route);
+                routes.push(route);
+            }
+        }
     }
 
     /// The reply used when the queue is empty.
@@ -316,6 +356,19 @@ async fn not_found(uri: Uri) -> Response {
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
+/// The reply of the first route whose needle the request's body holds, if it has one.
+fn routed_reply(state: &Shared, raw: &Bytes) -> Option<Reply> {
+    let mut routes = lock(&state.routes);
+    if routes.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(raw);
+    routes
+        .iter_mut()
+        .filter(|route| text.contains(route.needle.as_str()))
+        .find_map(|route| route.script.pop_front().or_else(|| route.fallback.clone()))
+}
+
 async fn answer(
     state: &Arc<Shared>,
     wire: Wire,
@@ -336,9 +389,12 @@ async fn answer(
             body: body.clone(),
         });
     }
-    let reply = lock(&state.script)
-        .pop_front()
-        .unwrap_or_else(|| lock(&state.default_reply).clone());
+    let routed = routed_reply(state, raw);
+    let reply = routed.unwrap_or_else(|| {
+        lock(&state.script)
+            .pop_front()
+            .unwrap_or_else(|| lock(&state.default_reply).clone())
+    });
     if !reply.first_byte_delay.is_zero() {
         tokio::time::sleep(reply.first_byte_delay).await;
     }

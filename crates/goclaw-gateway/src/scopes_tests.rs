@@ -39,6 +39,12 @@ const WRITE_METHODS: &[&str] = &[
 const READ_ROUTES: &[&str] = &[
     "GET /v1/agents",
     "GET /v1/agents/{id}",
+    "GET /v1/agents/{id}/episodic",
+    "POST /v1/agents/{id}/episodic/search",
+    "GET /v1/agents/{id}/kg/entities",
+    "GET /v1/agents/{id}/kg/entities/{entityID}",
+    "POST /v1/agents/{id}/kg/traverse",
+    "GET /v1/agents/{id}/kg/dedup",
     "GET /metrics",
     "GET /v1/traces",
     "GET /v1/traces/{id}",

@@ -215,10 +215,10 @@ impl TestDatabase {
         self
     }
 
-    /// Adds tenant `slug` (id `id`) to this migrated database.
+    /// Adds tenant `slug` (id `id`) to this migrated database (the store creates no tenants).
     ///
     /// # Panics
-    /// When the insert fails.
+    /// When inserting the tenant fails.
     pub async fn add_tenant(&self, id: &str, slug: &str) {
         self.execute(&format!(
             "INSERT INTO tenants (id, slug, name) VALUES ('{id}', '{slug}', '{slug}')"

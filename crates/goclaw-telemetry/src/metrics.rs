@@ -48,6 +48,8 @@ struct Inner {
     trace_spans_dropped: Counter,
     http_requests: Counters<3>,
     http_duration: Histograms<2>,
+    episodic_jobs: Counters<1>,
+    episodic_queue_depth: Gauge,
 }
 
 /// How many trace spans were dropped; a handle another component keeps and adds to.
@@ -192,6 +194,19 @@ impl Metrics {
             "HTTP request duration by method and matched route template",
             http_duration.clone(),
         );
+        let episodic_jobs = Counters::<1>::default();
+        registry.register(
+            "episodic_jobs",
+            "Episodic summary jobs by outcome (enqueued, rejected, written, duplicate, skipped, \
+             retried, failed, listener_failed)",
+            episodic_jobs.clone(),
+        );
+        let episodic_queue_depth = Gauge::default();
+        registry.register(
+            "episodic_queue_depth",
+            "Sessions waiting in the episodic summary queue",
+            episodic_queue_depth.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -210,6 +225,8 @@ impl Metrics {
                 trace_spans_dropped,
                 http_requests,
                 http_duration,
+                episodic_jobs,
+                episodic_queue_depth,
             }),
         }
     }
@@ -347,6 +364,21 @@ impl Metrics {
             .get_or_create(&[("method", method.to_owned()), ("route", route.to_owned())])
             .observe(took.as_secs_f64());
     }
+
+    /// An episodic summary job ended a step with `outcome` (`enqueued`, `rejected`,
+    /// `written`, `duplicate`, `skipped`, `retried`, `failed`, or `listener_failed` when the
+    /// knowledge-graph extraction of a new episode failed).
+    pub fn episodic_job(&self, outcome: &str) {
+        self.inner
+            .episodic_jobs
+            .get_or_create(&[("outcome", outcome.to_owned())])
+            .inc();
+    }
+
+    /// Sessions now waiting in the episodic summary queue.
+    pub fn set_episodic_queue_depth(&self, waiting: usize) {
+        self.inner.episodic_queue_depth.set(saturating_i64(waiting));
+    }
 }
 
 fn saturating_i64(n: usize) -> i64 {
@@ -392,6 +424,9 @@ mod tests {
             ..TokenCounts::default()
         };
         clone.llm_tokens("anthropic", "claude", tokens);
+        clone.episodic_job("failed");
+        clone.episodic_job("failed");
+        clone.set_episodic_queue_depth(7);
         check(&metrics, r#"goclaw_runs_started_total{lane="main"} 1"#);
         check(
             &metrics,
@@ -407,6 +442,11 @@ mod tests {
         );
         check(&metrics, "goclaw_trace_spans_dropped_total 4");
         check(&metrics, "goclaw_ws_clients 2");
+        check(
+            &metrics,
+            r#"goclaw_episodic_jobs_total{outcome="failed"} 2"#,
+        );
+        check(&metrics, "goclaw_episodic_queue_depth 7");
         check(
             &metrics,
             r#"goclaw_http_requests_total{method="GET",route="/v1/agents/{id}",status="200"} 1"#,

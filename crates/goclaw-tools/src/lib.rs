@@ -9,8 +9,10 @@
 pub mod exec;
 pub mod files;
 pub mod injection;
+pub mod knowledge_graph;
 pub mod known_secrets;
 pub mod memory;
+mod memory_expand;
 pub mod memory_files;
 pub mod policy;
 pub mod ratelimit;

@@ -1,13 +1,19 @@
 //! The memory tools: `memory_search` (GoClaw's parameters: `query`, `maxResults` 6, `minScore`,
 //! plus `pathPrefix`) ranks the memory the caller may see — the user's own documents of this
 //! agent and the agent's shared ones — and `memory_get` (`path`, `from`, `lines`) reads one of
-//! them, the user's own copy before the shared one. Nothing here reaches another user's,
-//! agent's or tenant's memory: the scope comes from the tool context, never from arguments.
+//! them, the user's own copy before the shared one. With episodic memory, `memory_search`
+//! also returns the user's matching episodes (GoClaw's `episodic` results: id, abstract,
+//! score, date, session), which `memory_expand` (`memory_expand.rs`) opens. Nothing here
+//! reaches another user's, agent's or tenant's memory: the scope comes from the tool context,
+//! never from arguments.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use goclaw_core::{MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_core::{
+    EpisodicScope, MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput,
+};
+use goclaw_memory::episodic::{EpisodicRecall, EpisodicSearchOptions};
 use goclaw_memory::index::{MemoryIndex, SearchOptions};
 use goclaw_memory::rank::RankOptions;
 use serde_json::{Value, json};
@@ -19,13 +25,30 @@ const MAX_LINES: u64 = 2000;
 
 /// `memory_search` and `memory_get` over `index`.
 pub fn memory_tools(store: Arc<dyn Store>, index: MemoryIndex) -> Vec<Arc<dyn Tool>> {
-    vec![
+    memory_tools_with_episodes(store, index, None)
+}
+
+/// `memory_search` and `memory_get` over `index`, and with `episodes` also `memory_expand`,
+/// `memory_search` then searching the user's episodes too.
+pub fn memory_tools_with_episodes(
+    store: Arc<dyn Store>,
+    index: MemoryIndex,
+    episodes: Option<EpisodicRecall>,
+) -> Vec<Arc<dyn Tool>> {
+    let mut tools: Vec<Arc<dyn Tool>> = vec![
         Arc::new(MemorySearch {
             store: store.clone(),
             index,
+            episodes: episodes.clone(),
         }),
-        Arc::new(MemoryGet { store }),
-    ]
+        Arc::new(MemoryGet {
+            store: store.clone(),
+        }),
+    ];
+    if episodes.is_some() {
+        tools.push(Arc::new(crate::memory_expand::MemoryExpand::new(store)));
+    }
+    tools
 }
 
 /// The caller's memory: this agent, this user (and through it the shared memory).
@@ -47,6 +70,7 @@ fn output(value: Result<Value, String>) -> ToolOutput {
 struct MemorySearch {
     store: Arc<dyn Store>,
     index: MemoryIndex,
+    episodes: Option<EpisodicRecall>,
 }
 
 #[async_trait]
@@ -54,9 +78,15 @@ impl Tool for MemorySearch {
     fn definition(&self) -> ToolDefinition {
         ToolDefinition {
             name: "memory_search".to_owned(),
-            description: "Search your long-term memory (MEMORY.md and memory/*.md) for facts \
-                          about this user and shared knowledge; best matches first."
-                .to_owned(),
+            description: if self.episodes.is_some() {
+                "Search your long-term memory (MEMORY.md and memory/*.md) and your summaries \
+                 of earlier conversations with this user; best matches first. Open a \
+                 conversation summary with memory_expand."
+            } else {
+                "Search your long-term memory (MEMORY.md and memory/*.md) for facts about \
+                 this user and shared knowledge; best matches first."
+            }
+            .to_owned(),
             parameters: json!({"type": "object", "required": ["query"], "properties": {
                 "query": {"type": "string", "description": "What to look for."},
                 "maxResults": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS,
@@ -119,7 +149,31 @@ impl Tool for MemorySearch {
                     })
                 })
                 .collect();
-            Ok(json!({ "results": results }))
+            let Some(episodes) = &self.episodes else {
+                return Ok(json!({ "results": results }));
+            };
+            let scope = EpisodicScope::new(scope.tenant, scope.agent, ctx.user_id.as_str());
+            let options = EpisodicSearchOptions {
+                max_results,
+                min_score,
+            };
+            let found = episodes
+                .search(&scope, query, options)
+                .await
+                .map_err(|e| format!("episodic memory search failed: {e}"))?;
+            let episodic: Vec<Value> = found
+                .iter()
+                .map(|hit| {
+                    json!({
+                        "episodic_id": hit.episode.id,
+                        "l0_abstract": hit.episode.l0_abstract,
+                        "score": (hit.score * 1000.0).round() / 1000.0,
+                        "created_at": hit.episode.created_at,
+                        "session_key": hit.episode.session_key,
+                    })
+                })
+                .collect();
+            Ok(json!({ "results": results, "episodic": episodic }))
         };
         output(run.await)
     }

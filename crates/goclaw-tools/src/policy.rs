@@ -8,7 +8,7 @@ use goclaw_config::{ToolPolicy, ToolProfile, ToolsConfig};
 
 /// Tool groups usable as `group:<name>`.
 pub const GROUPS: &[(&str, &[&str])] = &[
-    ("memory", &["memory_search", "memory_get"]),
+    ("memory", &["memory_search", "memory_get", "memory_expand"]),
     ("web", &["web_search", "web_fetch"]),
     ("fs", &["read_file", "write_file", "list_files", "edit"]),
     ("runtime", &["exec", "wait"]),

@@ -45,6 +45,8 @@ pub struct Application {
     traces: crate::traces::TraceSetup,
     /// Keeps the knowledge vault in step with the workspaces until shutdown.
     vault_watch: tokio::task::JoinHandle<()>,
+    /// The episodic memory worker, unless memory is turned off.
+    episodic: Option<crate::episodic::EpisodicSetup>,
 }
 
 impl Application {
@@ -85,14 +87,30 @@ impl Application {
             Some(metrics.trace_spans_dropped()),
         )
         .await;
+        let metered: Arc<dyn goclaw_agent::ProviderLookup> = Arc::new(
+            crate::metrics::MeteredProviders::new(catalog.clone(), metrics.clone()),
+        );
+        let episodic = crate::episodic::EpisodicSetup::build(
+            loaded,
+            opened.store(),
+            metered.clone(),
+            &metrics,
+            embedder_slot(&catalog),
+        );
+        let memory = memory_index(&opened.store(), &catalog);
+        let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let runtime = build_runtime(
             loaded,
             opened.store(),
-            catalog.clone(),
+            metered,
             &approvals,
             sandbox.router.clone(),
-            &metrics,
-            &traces.recorder,
+            (&metrics, &traces.recorder),
+            Remembering {
+                index: memory.clone(),
+                vault: vault.clone(),
+                episodic: episodic.as_ref(),
+            },
         );
         runtime
             .ensure_default_agent(MASTER_TENANT_ID)
@@ -109,9 +127,10 @@ impl Application {
                 "turns left unfinished by the last run were marked failed"
             );
         }
+        if let Some(episodic) = &episodic {
+            episodic.worker.start().await;
+        }
         let shutdown = CancellationToken::new();
-        let memory = memory_index(&opened.store(), &catalog);
-        let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
             store: opened.store(),
@@ -151,6 +170,7 @@ impl Application {
             metrics_addr,
             traces,
             vault_watch,
+            episodic,
         })
     }
 
@@ -158,6 +178,11 @@ impl Application {
     /// set.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The episodic memory worker, unless memory is turned off.
+    pub fn episodic(&self) -> Option<&goclaw_memory::episodic::EpisodicWorker> {
+        self.episodic.as_ref().map(|setup| &setup.worker)
     }
 
     /// The agent runtime.
@@ -204,6 +229,9 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        if let Some(episodic) = &self.episodic {
+            episodic.shutdown().await;
+        }
         self.traces.shutdown().await;
         if let Some(server) = metrics_server {
             match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
@@ -253,45 +281,71 @@ async fn provider_catalog(
     Ok(catalog)
 }
 
+/// What agents remember with: memory documents, the knowledge vault and, unless memory is
+/// turned off, episodic memory.
+struct Remembering<'a> {
+    index: MemoryIndex,
+    vault: Vault,
+    episodic: Option<&'a crate::episodic::EpisodicSetup>,
+}
+
+/// The memory tools' parts: documents, the vault, and episodic recall when it runs.
+struct MemoryTools {
+    index: MemoryIndex,
+    vault: Vault,
+    episodes: Option<goclaw_memory::episodic::EpisodicRecall>,
+}
+
 fn build_runtime(
     loaded: &LoadedConfig,
     store: Arc<dyn Store>,
-    providers: Arc<ProviderCatalog>,
+    providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    metrics: &goclaw_telemetry::Metrics,
-    traces: &goclaw_telemetry::TraceRecorder,
+    (metrics, traces): (&goclaw_telemetry::Metrics, &goclaw_telemetry::TraceRecorder),
+    remembering: Remembering<'_>,
 ) -> Runtime {
     let config = &loaded.config;
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
-    let memory = memory_index(&store, &providers);
-    let vault = workspace_vault(loaded, &store, &providers);
+    let Remembering {
+        index,
+        vault,
+        episodic,
+    } = remembering;
+    let recall = episodic.map(|setup| setup.recall.clone());
     let tools = tool_registry(
         &config.tools,
         &store,
         exec,
         messenger.clone(),
         &sandbox,
-        memory,
-        &vault,
+        MemoryTools {
+            index,
+            vault,
+            episodes: recall,
+        },
     );
-    let providers = Arc::new(crate::metrics::MeteredProviders::new(
+    let mut deps = RuntimeDeps::new(
+        store,
         providers,
-        metrics.clone(),
-    ));
-    let runtime = Runtime::new(
-        RuntimeDeps::new(
-            store,
-            providers,
-            tools,
-            config.agents.defaults.clone(),
-            limits,
-        )
-        .with_metrics(metrics.clone())
-        .with_trace_recorder(traces.clone()),
-    );
+        tools,
+        config.agents.defaults.clone(),
+        limits,
+    )
+    .with_metrics(metrics.clone())
+    .with_trace_recorder(traces.clone());
+    if let Some(setup) = episodic {
+        deps = deps
+            .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(
+                setup.recall.clone(),
+            )))
+            .with_observer(Arc::new(crate::episodic::CompactionFeed::new(
+                setup.worker.clone(),
+            )));
+    }
+    let runtime = Runtime::new(deps);
     messenger.bind(runtime.clone());
     runtime
 }
@@ -363,9 +417,13 @@ fn tool_registry(
     exec: Arc<dyn goclaw_core::Tool>,
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
-    memory: MemoryIndex,
-    vault: &Vault,
+    memory: MemoryTools,
 ) -> ToolRegistry {
+    let MemoryTools {
+        index: memory,
+        vault,
+        episodes,
+    } = memory;
     let mut tools = ToolRegistry::with_builtins();
     tools.register(exec);
     for alias in goclaw_tools::exec::EXEC_TOOL_ALIASES {
@@ -388,11 +446,17 @@ fn tool_registry(
             None => tools.register(tool),
         };
     }
-    for tool in goclaw_tools::memory::memory_tools(store.clone(), memory) {
+    let episodic = episodes.is_some();
+    for tool in goclaw_tools::memory::memory_tools_with_episodes(store.clone(), memory, episodes) {
         tools.register(tool);
     }
     for tool in goclaw_tools::vault::vault_tools(store.clone(), vault.clone()) {
         tools.register(tool);
+    }
+    if episodic {
+        for tool in goclaw_tools::knowledge_graph::knowledge_graph_tools(store.clone()) {
+            tools.register(tool);
+        }
     }
     for (alias, tool) in goclaw_tools::files::FILE_TOOL_ALIASES {
         tools.register_alias(alias, tool);

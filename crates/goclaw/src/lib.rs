@@ -10,6 +10,7 @@ pub mod cli;
 mod commands;
 pub mod database;
 pub mod embedding;
+pub mod episodic;
 mod exec;
 mod logging;
 mod messenger;

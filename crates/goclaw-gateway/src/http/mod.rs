@@ -1,12 +1,15 @@
-//! HTTP API under `/v1`: OpenAI-compatible chat completions and agent management.
+//! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management and agents'
+//! episodic memory and knowledge graph.
 
 mod agents;
 mod api_keys;
 mod auth;
 mod chat_completions;
 mod docs;
+mod episodic;
 mod error;
 mod json;
+mod knowledge_graph;
 mod memory;
 mod metrics;
 pub(crate) mod openapi;
@@ -46,6 +49,24 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/v1/api-keys/{id}", delete(api_keys::delete))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/v1/agents/{id}/episodic", get(episodic::list))
+        .route("/v1/agents/{id}/episodic/search", post(episodic::search))
+        .route(
+            "/v1/agents/{id}/kg/entities",
+            get(knowledge_graph::list_entities),
+        )
+        .route(
+            "/v1/agents/{id}/kg/entities/{entityID}",
+            get(knowledge_graph::get_entity),
+        )
+        .route(
+            "/v1/agents/{id}/kg/traverse",
+            post(knowledge_graph::traverse),
+        )
+        .route(
+            "/v1/agents/{id}/kg/dedup",
+            get(knowledge_graph::dedup_candidates),
+        )
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
         .route("/v1/system-configs", get(system_configs::list))

@@ -11,8 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, memory, metrics, providers, schemas, system_configs,
-    traces, vault,
+    agents, api_keys, chat_completions, docs, episodic, knowledge_graph, memory, metrics,
+    providers, schemas, system_configs, traces, vault,
 };
 
 /// The document's paths, tags and schemas.
@@ -56,6 +56,12 @@ use super::{
         api_keys::create,
         api_keys::revoke,
         api_keys::delete,
+        episodic::list,
+        episodic::search,
+        knowledge_graph::list_entities,
+        knowledge_graph::get_entity,
+        knowledge_graph::traverse,
+        knowledge_graph::dedup_candidates,
         traces::list,
         traces::get,
         system_configs::list,
@@ -93,6 +99,7 @@ use super::{
         (name = "providers", description = "LLM providers stored in the database (admin)"),
         (name = "api-keys", description = "API keys and their scopes (admin)"),
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
+        (name = "memory", description = "Agents' episodic memory (summaries of finished sessions) and knowledge graph"),
         (name = "traces", description = "Traces of agent runs and their spans"),
         (name = "memory", description = "Agents' long-term memory documents and their search"),
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),

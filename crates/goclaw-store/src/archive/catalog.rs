@@ -285,6 +285,82 @@ pub const TABLES: &[Table] = &[
         order_by: &["id"],
     },
     Table {
+        name: "episodic_summaries",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("session_key", Text),
+            col("summary", Text),
+            col("l0_abstract", Text),
+            col("key_topics", TextList),
+            col("embedding", Vector),
+            col("source_type", Text),
+            col("source_id", Text),
+            col("turn_count", Integer),
+            col("token_count", Integer),
+            col("created_at", Timestamp),
+            col("expires_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "kg_entities",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("external_id", Text),
+            col("name", Text),
+            col("entity_type", Text),
+            col("description", Text),
+            col("properties", Json),
+            col("source_id", Text),
+            col("confidence", Real),
+            col("embedding", Vector),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+            col("valid_from", Timestamp),
+            col("valid_until", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "kg_relations",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("source_entity_id", Uuid),
+            col("relation_type", Text),
+            col("target_entity_id", Uuid),
+            col("confidence", Real),
+            col("properties", Json),
+            col("created_at", Timestamp),
+            col("valid_from", Timestamp),
+            col("valid_until", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "kg_dedup_candidates",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("entity_a_id", Uuid),
+            col("entity_b_id", Uuid),
+            col("similarity", Real),
+            col("status", Text),
+            col("created_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
         name: "llm_providers",
         columns: &[
             col("id", Uuid),
@@ -439,17 +515,23 @@ pub fn quote(name: &str) -> String {
 const SKIPPED: &[&str] = &["schema_migrations"];
 
 /// Retrieval indexes derived from other rows, never carried: SQLite's FTS5 and sqlite-vec
-/// tables over `memory_chunks` and `vault_documents` (with their shadow tables, named after
-/// them), which their triggers fill as a restore inserts the rows.
+/// tables over `memory_chunks`, `vault_documents` and `episodic_summaries` (with their shadow
+/// tables, named after them), which their triggers fill as a restore inserts the rows.
 const DERIVED_TABLE_PREFIXES: &[&str] = &[
     "memory_chunks_fts",
     "memory_chunks_vec",
     "vault_documents_fts",
     "vault_documents_vec",
+    "episodic_summaries_fts",
+    "episodic_summaries_vec",
 ];
 
 /// Generated columns, never carried: the engine recomputes them (PostgreSQL's `tsv`).
-const DERIVED_COLUMNS: &[(&str, &str)] = &[("memory_chunks", "tsv"), ("vault_documents", "tsv")];
+const DERIVED_COLUMNS: &[(&str, &str)] = &[
+    ("memory_chunks", "tsv"),
+    ("vault_documents", "tsv"),
+    ("episodic_summaries", "tsv"),
+];
 
 /// Fails unless the SQLite database has exactly the tables and columns of [`TABLES`].
 pub async fn check_live_sqlite(conn: &mut SqliteConnection) -> Result<(), ArchiveError> {

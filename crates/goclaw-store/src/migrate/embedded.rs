@@ -50,6 +50,7 @@ embed! {
     9 "0009" "memory",
     10 "0010" "system_configs",
     11 "0011" "vault",
+    12 "0012" "episodic_kg",
 }
 
 /// The migrations of `backend`, in ascending version order.

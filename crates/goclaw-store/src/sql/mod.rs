@@ -10,8 +10,9 @@
 //! - [`Pool`], [`Tx`], [`Conn`]: running statements on either engine, with the write
 //!   transaction and row locks each engine needs ([`Pool::begin_write`], [`Tx::lock`]).
 //!
-//! - [`retrieval`]: full-text and nearest-neighbour search over memory chunks and vault
-//!   documents, the one query the engines answer with different machinery, written as a pair.
+//! - [`retrieval`]: full-text and nearest-neighbour search over memory chunks, vault documents
+//!   and episodic summaries, the one query the engines answer with different machinery, written
+//!   as a pair.
 //!
 //! Nothing here but [`retrieval`] knows a table; nothing in `crate::tables` names an engine's types.
 
@@ -27,7 +28,8 @@ pub(crate) use dialect::Dialect;
 pub(crate) use exec::{Conn, Locked, Pool, Tx};
 pub(crate) use param::Param;
 pub(crate) use retrieval::{
-    CHUNK_COLUMNS, SEARCH_TEXT, SEARCH_VECTOR, VAULT_COLUMNS, VAULT_SEARCH_TEXT,
+    CHUNK_COLUMNS, ENTITY_COLUMNS, EPISODE_COLUMNS, SEARCH_EPISODES_TEXT, SEARCH_EPISODES_VECTOR,
+    SEARCH_TEXT, SEARCH_VECTOR, SIMILAR_ENTITIES, VAULT_COLUMNS, VAULT_SEARCH_TEXT,
     VAULT_SEARCH_VECTOR,
 };
 pub(crate) use row::{Record, Row};

@@ -36,6 +36,9 @@ pub(crate) enum Param<'a> {
     Vector(Option<&'a [f32]>),
     /// Plain words to find, all of them; see the module documentation.
     Words(&'a str),
+    /// Plain words to find, any of them: for PostgreSQL's `to_tsquery` as `'a' | 'b'`, for
+    /// FTS5 as `"a" OR "b"`. Only letters and digits reach either engine.
+    AnyWords(&'a str),
 }
 
 /// An id stored as a UUID: a native `UUID` on PostgreSQL, hyphenated text on SQLite.
@@ -194,6 +197,25 @@ pub(crate) fn fts5_words(text: &str) -> String {
         .join(" ")
 }
 
+/// The words of `text` as [`fts5_words`] splits them, each quoted, joined by `separator`.
+fn joined_words(text: &str, quote: char, separator: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("{quote}{word}{quote}"))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// Any word of `text`, as an FTS5 query.
+pub(crate) fn fts5_any_words(text: &str) -> String {
+    joined_words(text, '"', " OR ")
+}
+
+/// Any word of `text`, as a PostgreSQL `tsquery` text.
+pub(crate) fn tsquery_any_words(text: &str) -> String {
+    joined_words(text, '\'', " | ")
+}
+
 /// A time as SQLite stores it.
 pub(crate) fn sqlite_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -217,6 +239,7 @@ pub(super) fn bind_sqlite<'q>(
             Param::TextList(list) => query.bind(Value::from(list.to_vec()).to_string()),
             Param::Vector(vector) => query.bind(vector.map(vector::to_blob)),
             Param::Words(text) => query.bind(fts5_words(text)),
+            Param::AnyWords(text) => query.bind(fts5_any_words(text)),
         };
     }
     query
@@ -240,6 +263,7 @@ pub(super) fn bind_postgres<'q>(
             Param::TextList(list) => query.bind(list),
             Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
             Param::Words(text) => query.bind(text),
+            Param::AnyWords(text) => query.bind(tsquery_any_words(text)),
         };
     }
     query
@@ -257,6 +281,26 @@ mod tests {
         check("\"NEAR(a b)\" OR c*", "\"NEAR\" \"a\" \"b\" \"OR\" \"c\"");
         check("été 2025", "\"été\" \"2025\"");
         check("?!", "");
+    }
+
+    #[test]
+    fn any_word_queries_are_quoted_alternatives() {
+        let check = |text: &str, fts5: &str, pg: &str| {
+            assert_eq!(fts5_any_words(text), fts5, "{text:?}");
+            assert_eq!(tsquery_any_words(text), pg, "{text:?}");
+        };
+        check("alpha", "\"alpha\"", "'alpha'");
+        check(
+            "teal, colour?",
+            "\"teal\" OR \"colour\"",
+            "'teal' | 'colour'",
+        );
+        check(
+            "it's a | b & !c",
+            "\"it\" OR \"s\" OR \"a\" OR \"b\" OR \"c\"",
+            "'it' | 's' | 'a' | 'b' | 'c'",
+        );
+        check("?!", "", "");
     }
 
     #[test]

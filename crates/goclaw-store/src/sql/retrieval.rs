@@ -1,6 +1,7 @@
-//! Retrieval over memory chunks: full-text and nearest-neighbour search, the one query the
-//! engines answer with different machinery, so each is a pair of statements
-//! ([`Statement::per_engine`]) rather than one statement with tokens.
+//! Retrieval over memory chunks, vault documents and episodic summaries: full-text and
+//! nearest-neighbour search, the one query the engines answer with different machinery, so
+//! each is a pair of statements ([`Statement::per_engine`]) rather than one statement with
+//! tokens.
 //!
 //! - Full text: PostgreSQL matches the chunk's generated `tsv` column against
 //!   `plainto_tsquery('simple', …)` and scores with `ts_rank`; SQLite matches the FTS5 table
@@ -121,5 +122,95 @@ pub(crate) static VAULT_SEARCH_VECTOR: Statement = Statement::per_engine(
          AND (n.scope = 'shared' OR (n.scope = 'personal' AND n.agent_id = ?)) \
          AND n.embedding IS NOT NULL ORDER BY distance LIMIT ?) knn \
          JOIN vault_documents d ON d.id = knn.id ORDER BY knn.distance, d.id",
+    ],
+);
+
+/// The columns of an episodic summary, from `episodic_summaries e`, as `tables::episodic`
+/// maps them.
+pub(crate) const EPISODE_COLUMNS: &str = "e.id, e.tenant_id, e.agent_id, e.user_id, \
+                                          e.session_key, e.summary, e.l0_abstract, \
+                                          e.key_topics, e.source_type, e.source_id, \
+                                          e.turn_count, e.token_count, e.created_at, \
+                                          e.expires_at";
+
+/// Parameters: the query's words (`Param::AnyWords`), agent, user, tenant, now (episodes
+/// expired by then are left out), limit. Returns the episode columns and `score`, best first.
+/// Any word matches: a question shares few of its words with the summary that answers it.
+pub(crate) static SEARCH_EPISODES_TEXT: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        EPISODE_COLUMNS,
+        ", -bm25(episodic_summaries_fts) AS score \
+         FROM episodic_summaries_fts \
+         JOIN episodic_summaries e ON e.id = episodic_summaries_fts.episodic_id \
+         WHERE episodic_summaries_fts MATCH ? AND e.agent_id = ? AND e.user_id = ? \
+         AND e.tenant_id = ? AND (e.expires_at IS NULL OR e.expires_at > ?) \
+         ORDER BY score DESC, e.id LIMIT ?",
+    ],
+    &[
+        "SELECT ",
+        EPISODE_COLUMNS,
+        ", ts_rank(e.tsv, q.query)::float8 AS score \
+         FROM episodic_summaries e, to_tsquery('simple', ?) AS q(query) \
+         WHERE e.tsv @@ q.query AND e.agent_id = ? AND e.user_id = ? \
+         AND e.tenant_id = ? AND (e.expires_at IS NULL OR e.expires_at > ?) \
+         ORDER BY score DESC, e.id LIMIT ?",
+    ],
+);
+
+/// Parameters: the vector (`Param::Vector`), agent, user, limit, tenant, now. Returns the
+/// episode columns and the cosine `distance`, nearest first.
+pub(crate) static SEARCH_EPISODES_VECTOR: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        EPISODE_COLUMNS,
+        ", knn.distance AS distance FROM (\
+         SELECT episodic_id, distance FROM episodic_summaries_vec \
+         WHERE embedding MATCH ? AND agent_id = ? AND user_id = ? AND k = ?) knn \
+         JOIN episodic_summaries e ON e.id = knn.episodic_id WHERE e.tenant_id = ? \
+         AND (e.expires_at IS NULL OR e.expires_at > ?) \
+         ORDER BY knn.distance, e.id",
+    ],
+    &[
+        "SELECT ",
+        EPISODE_COLUMNS,
+        ", knn.distance AS distance FROM (\
+         SELECT n.id, n.embedding <=> ? AS distance FROM episodic_summaries n \
+         WHERE n.agent_id = ? AND n.user_id = ? AND n.embedding IS NOT NULL \
+         ORDER BY distance LIMIT ?) knn \
+         JOIN episodic_summaries e ON e.id = knn.id WHERE e.tenant_id = ? \
+         AND (e.expires_at IS NULL OR e.expires_at > ?) \
+         ORDER BY knn.distance, e.id",
+    ],
+);
+
+/// The columns of a knowledge-graph entity, from `kg_entities k`, as `tables::knowledge_graph`
+/// maps them.
+pub(crate) const ENTITY_COLUMNS: &str = "k.id, k.tenant_id, k.agent_id, k.user_id, \
+                                         k.external_id, k.name, k.entity_type, k.description, \
+                                         k.properties, k.source_id, k.confidence, \
+                                         k.created_at, k.updated_at, k.valid_from, \
+                                         k.valid_until";
+
+/// Parameters: the vector (`Param::Vector`), tenant, agent, user, limit. Returns the entity
+/// columns and the cosine `distance`, nearest first. One user's graph is small, so both
+/// engines compare every current entity of the scope (sqlite-vec's `vec_distance_cosine`,
+/// pgvector's `<=>`) instead of keeping a nearest-neighbour index.
+pub(crate) static SIMILAR_ENTITIES: Statement = Statement::per_engine(
+    &[
+        "SELECT ",
+        ENTITY_COLUMNS,
+        ", vec_distance_cosine(k.embedding, ?) AS distance FROM kg_entities k \
+         WHERE k.tenant_id = ? AND k.agent_id = ? AND k.user_id = ? \
+         AND k.embedding IS NOT NULL AND k.valid_until IS NULL \
+         ORDER BY distance, k.id LIMIT ?",
+    ],
+    &[
+        "SELECT ",
+        ENTITY_COLUMNS,
+        ", (k.embedding <=> ?)::float8 AS distance FROM kg_entities k \
+         WHERE k.tenant_id = ? AND k.agent_id = ? AND k.user_id = ? \
+         AND k.embedding IS NOT NULL AND k.valid_until IS NULL \
+         ORDER BY distance, k.id LIMIT ?",
     ],
 );

@@ -9,7 +9,9 @@
 mod agents;
 mod api_keys;
 mod context_files;
+mod episodic;
 mod exec_approvals;
+mod knowledge_graph;
 mod memory;
 mod messages;
 mod providers;
@@ -23,9 +25,10 @@ mod vault;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ContextFileStore, ExecApprovalStore, LlmProviderStore, MemoryStore,
-    MessageStore, SecretStore, SessionStore, Store, StoreBackend, StoreError, SystemConfigStore,
-    TenantStore, TraceStore, TurnStore, VaultStore,
+    AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
+    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, SecretStore, SessionStore,
+    Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore, TurnStore,
+    VaultStore,
 };
 
 use crate::error::store_error;
@@ -113,6 +116,14 @@ impl Store for SqlStore {
     fn vault(&self) -> &dyn VaultStore {
         self
     }
+
+    fn episodic(&self) -> &dyn EpisodicStore {
+        self
+    }
+
+    fn knowledge_graph(&self) -> &dyn KnowledgeGraphStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +148,10 @@ mod tests {
         ("memory_chunks_vec", "sql::retrieval"),
         ("vault_documents_fts", "sql::retrieval"),
         ("vault_documents_vec", "sql::retrieval"),
+        ("episodic_summaries_fts", "sql::retrieval"),
+        ("episodic_summaries_vec", "sql::retrieval"),
+        ("to_tsquery", "sql::retrieval"),
+        ("vec_distance_cosine", "sql::retrieval"),
     ];
 
     /// The code of `source` before its tests, without comments, and the text of its string

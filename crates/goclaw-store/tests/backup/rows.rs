@@ -2,9 +2,9 @@
 //! test), reading every row back as comparable text, and emptying the tables again.
 
 use goclaw_core::{
-    AgentId, AgentKey, EMBEDDING_DIMENSIONS, EmbeddingKey, MASTER_TENANT_ID, MemoryScope, NewAgent,
-    NewMemoryChunk, NewMemoryDocument, NewMessage, NewTurn, Role, SessionKey, Store, TurnEnd,
-    TurnStatus, Usage,
+    AgentId, AgentKey, EMBEDDING_DIMENSIONS, EmbeddingKey, EpisodicScope, MASTER_TENANT_ID,
+    MemoryScope, NewAgent, NewEpisode, NewMemoryChunk, NewMemoryDocument, NewMessage, NewTurn,
+    Role, SessionKey, Store, TurnEnd, TurnStatus, Usage,
 };
 use goclaw_store::testing::TestDatabase;
 use serde_json::json;
@@ -202,6 +202,8 @@ pub async fn fill(db: &TestDatabase) {
         .expect("usage");
 
     fill_memory(store.as_ref(), alpha.id).await;
+    fill_episodic(store.as_ref(), alpha.id).await;
+    fill_graph(db, &alpha.id.to_string()).await;
 
     let t = "2026-01-02T03:04:05.678Z";
     insert(
@@ -471,6 +473,121 @@ async fn fill_memory(store: &dyn Store, agent: AgentId) {
         .expect("cached embedding");
 }
 
+/// The word the filled episode can be found by.
+pub const EPISODE_WORD: &str = "lantern";
+
+/// Two episodes of one user through the store, one with an embedding (along
+/// [`MEMORY_AXIS`]) and an expiry, one with neither.
+async fn fill_episodic(store: &dyn Store, agent: AgentId) {
+    let mut embedding = vec![0.0_f32; EMBEDDING_DIMENSIONS];
+    embedding[MEMORY_AXIS] = 0.25;
+    let expires = chrono::DateTime::parse_from_rfc3339("2099-03-04T05:06:07.891Z")
+        .expect("time")
+        .to_utc();
+    for (source, embedding, expires_at) in [
+        ("web:one#4", Some(embedding), Some(expires)),
+        ("web:two#2", None, None),
+    ] {
+        store
+            .episodic()
+            .insert_episode(NewEpisode {
+                scope: EpisodicScope::new(MASTER_TENANT_ID, agent, "u1"),
+                session_key: source.split('#').next().unwrap_or_default().to_owned(),
+                summary: format!("The user lit a {EPISODE_WORD} ✨ at dusk ({source})."),
+                l0_abstract: "A lantern at dusk.".to_owned(),
+                key_topics: vec!["lantern".to_owned(), "dusk, evening".to_owned()],
+                embedding,
+                source_type: "session".to_owned(),
+                source_id: source.to_owned(),
+                turn_count: 2,
+                token_count: 9_007_199_254_740_993,
+                expires_at,
+            })
+            .await
+            .expect("episode")
+            .expect("a new episode");
+    }
+}
+
+/// Knowledge-graph rows with raw SQL: two entities (one superseded), a relation between them
+/// and a de-duplication candidate.
+async fn fill_graph(db: &TestDatabase, agent: &str) {
+    use V::*;
+    let master = MASTER_TENANT_ID.to_string();
+    let (ada, lab) = (
+        "0193a5b0-7000-7000-8000-0000000000e1",
+        "0193a5b0-7000-7000-8000-0000000000e2",
+    );
+    let t = "2026-01-02T03:04:05.678Z";
+    for (id, external, name, until) in [
+        (ada, "ada", "Ada Lovelace", Null),
+        (
+            lab,
+            "lab",
+            "Analytical Engine Lab ✨",
+            Time("2026-02-03T04:05:06.789Z"),
+        ),
+    ] {
+        insert(
+            db,
+            "kg_entities",
+            &[
+                ("id", Uuid(id)),
+                ("tenant_id", Uuid(&master)),
+                ("agent_id", Uuid(agent)),
+                ("user_id", Text("u1")),
+                ("external_id", Text(external)),
+                ("name", Text(name)),
+                ("entity_type", Text("person")),
+                ("description", Text("")),
+                ("properties", Json(r#"{"born":"1815"}"#)),
+                ("source_id", Text("web:one#4")),
+                ("confidence", Real(0.875)),
+                ("created_at", Time(t)),
+                ("updated_at", Time(t)),
+                ("valid_from", Time(t)),
+                ("valid_until", until),
+            ],
+        )
+        .await;
+    }
+    insert(
+        db,
+        "kg_relations",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e3")),
+            ("tenant_id", Uuid(&master)),
+            ("agent_id", Uuid(agent)),
+            ("user_id", Text("u1")),
+            ("source_entity_id", Uuid(ada)),
+            ("relation_type", Text("works_at")),
+            ("target_entity_id", Uuid(lab)),
+            ("confidence", Real(0.5)),
+            ("properties", Json("{}")),
+            ("created_at", Time(t)),
+            ("valid_from", Time(t)),
+            ("valid_until", Null),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "kg_dedup_candidates",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e4")),
+            ("tenant_id", Uuid(&master)),
+            ("agent_id", Uuid(agent)),
+            ("user_id", Text("u1")),
+            ("entity_a_id", Uuid(ada)),
+            ("entity_b_id", Uuid(lab)),
+            ("similarity", Real(0.93)),
+            ("status", Text("pending")),
+            ("created_at", Time(t)),
+        ],
+    )
+    .await;
+}
+
 /// Tables derived from others, which a backup leaves out and a restore rebuilds: SQLite's
 /// full-text and vector indexes (and their shadow tables).
 fn derived(table: &str) -> bool {
@@ -479,6 +596,8 @@ fn derived(table: &str) -> bool {
         "memory_chunks_vec",
         "vault_documents_fts",
         "vault_documents_vec",
+        "episodic_summaries_fts",
+        "episodic_summaries_vec",
     ]
     .iter()
     .any(|prefix| table.starts_with(prefix))
@@ -593,6 +712,23 @@ pub async fn assert_memory_searchable(db: &TestDatabase) {
     for (how, found) in [("text", by_text), ("vector", by_vector)] {
         assert_eq!(found.len(), 2, "{how} search after a restore: {found:?}");
     }
+    let episodes = EpisodicScope::new(MASTER_TENANT_ID, alpha, "u1");
+    let by_text = store
+        .episodic()
+        .search_episodes_text(&episodes, EPISODE_WORD, 10)
+        .await
+        .expect("episodes by text");
+    assert_eq!(by_text.len(), 2, "episodes by text after a restore");
+    let by_vector = store
+        .episodic()
+        .search_episodes_vector(&episodes, &probe, 10)
+        .await
+        .expect("episodes by vector");
+    let sources: Vec<&str> = by_vector
+        .iter()
+        .map(|e| e.episode.source_id.as_str())
+        .collect();
+    assert_eq!(sources, ["web:one#4"], "episodes by vector after a restore");
 }
 
 pub fn total_rows(contents: &[(String, Vec<String>)]) -> usize {

@@ -1,6 +1,6 @@
 //! The plain doctor's sections: runtime, config file, database, provider keys, channel
-//! credentials (reported as unused: this version has no channels), external tools, sandbox and
-//! workspace directories.
+//! credentials (reported as unused: this version has no channels), external tools, sandbox,
+//! memory and workspace directories.
 
 use goclaw_config::{LoadedConfig, Secret, StorageBackend};
 use goclaw_core::PROTOCOL_VERSION;
@@ -13,12 +13,17 @@ use super::{Check, ConfigState, Section, Status, unused};
 pub async fn all(state: &ConfigState) -> Vec<Section> {
     let loaded = &state.loaded;
     let db = probe::database(loaded).await;
+    // One Memory section: the embedding provider, then episodic memory.
+    let mut memory = memory(loaded, &db).await;
+    memory
+        .checks
+        .extend(super::memory::section(loaded).await.checks);
     let sections = vec![
         runtime(loaded),
         config(state),
         database(loaded, &db),
         providers(loaded),
-        memory(loaded, &db).await,
+        memory,
         channels(loaded),
         tools().await,
         super::sandbox::section(loaded).await,

@@ -10,6 +10,7 @@
 //! not have are reported as `unused` ("configured, not used by this version"), never as OK.
 
 mod checks;
+mod memory;
 mod probe;
 mod production;
 mod sandbox;

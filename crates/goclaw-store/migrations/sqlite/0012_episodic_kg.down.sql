@@ -1,0 +1,7 @@
+DROP INDEX IF EXISTS sessions_updated_idx;
+DROP TABLE IF EXISTS kg_dedup_candidates;
+DROP TABLE IF EXISTS kg_relations;
+DROP TABLE IF EXISTS kg_entities;
+DROP TABLE IF EXISTS episodic_summaries_vec;
+DROP TABLE IF EXISTS episodic_summaries_fts;
+DROP TABLE IF EXISTS episodic_summaries;
