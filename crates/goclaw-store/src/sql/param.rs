@@ -7,8 +7,10 @@
 //! text order is time order), 0/1, JSON text, and a list of text as a JSON array.
 //!
 //! Two kinds serve retrieval: a vector (pgvector's `vector`, or the float32 little-endian blob
-//! sqlite-vec reads) and a full-text query of plain words (given to PostgreSQL's
-//! `plainto_tsquery` as typed; for FTS5, each word quoted, so no input is read as FTS5 syntax).
+//! sqlite-vec reads) and a full-text query of plain words, any of which may match
+//! ([`query_words`]): each word is a run of letters and digits, so no input is read as query
+//! syntax; PostgreSQL gets them single-quoted and OR-ed for `to_tsquery`, FTS5 double-quoted
+//! and OR-ed.
 
 use chrono::{DateTime, Utc};
 use goclaw_core::{AgentId, ApiKeyId, MessageId, SessionId, TenantId};
@@ -34,7 +36,7 @@ pub(crate) enum Param<'a> {
     Time(Option<DateTime<Utc>>),
     TextList(&'a [&'a str]),
     Vector(Option<&'a [f32]>),
-    /// Plain words to find, all of them; see the module documentation.
+    /// Plain words to find, any of them; see the module documentation.
     Words(&'a str),
 }
 
@@ -184,14 +186,47 @@ impl<'a> From<Option<&'a [f32]>> for Param<'a> {
     }
 }
 
-/// The words of `text` (runs of letters and digits, as FTS5's `unicode61` tokenizer splits
-/// them), each quoted as an FTS5 string, so that together they match rows holding all of them.
-pub(crate) fn fts5_words(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
+/// Most words of a query sent to the engine: a pasted page must not become a query that
+/// matches every chunk with thousands of terms.
+pub(crate) const MAX_QUERY_WORDS: usize = 32;
+
+/// The words of a full-text query: runs of letters and digits (as FTS5's `unicode61` tokenizer
+/// and PostgreSQL's parser split text), lower-cased, each once, at most [`MAX_QUERY_WORDS`].
+/// Nothing else survives, so quotes, operators, `NEAR`, `*`, `^`, colons and parentheses are
+/// never query syntax (an operator's letters become a plain word: `OR` is the word `or`).
+pub(crate) fn query_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        let word = word.to_lowercase();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+        if words.len() == MAX_QUERY_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// The FTS5 query matching any word of `text`: each word a quoted string, joined by `OR`.
+pub(crate) fn fts5_any_word(text: &str) -> String {
+    query_words(text)
+        .iter()
         .map(|word| format!("\"{word}\""))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" OR ")
+}
+
+/// The `to_tsquery` text matching any word of `text`: each word a quoted lexeme, joined by `|`.
+pub(crate) fn tsquery_any_word(text: &str) -> String {
+    query_words(text)
+        .iter()
+        .map(|word| format!("'{word}'"))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// A time as SQLite stores it.
@@ -216,7 +251,7 @@ pub(super) fn bind_sqlite<'q>(
             Param::Time(at) => query.bind(at.map(sqlite_time)),
             Param::TextList(list) => query.bind(Value::from(list.to_vec()).to_string()),
             Param::Vector(vector) => query.bind(vector.map(vector::to_blob)),
-            Param::Words(text) => query.bind(fts5_words(text)),
+            Param::Words(text) => query.bind(fts5_any_word(text)),
         };
     }
     query
@@ -239,7 +274,7 @@ pub(super) fn bind_postgres<'q>(
             Param::Time(at) => query.bind(at),
             Param::TextList(list) => query.bind(list),
             Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
-            Param::Words(text) => query.bind(text),
+            Param::Words(text) => query.bind(tsquery_any_word(text)),
         };
     }
     query
@@ -250,13 +285,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fts5_queries_are_quoted_words() {
-        let check = |text: &str, expected: &str| assert_eq!(fts5_words(text), expected, "{text:?}");
-        check("alpha", "\"alpha\"");
-        check("  alpha, beta-gamma ", "\"alpha\" \"beta\" \"gamma\"");
-        check("\"NEAR(a b)\" OR c*", "\"NEAR\" \"a\" \"b\" \"OR\" \"c\"");
-        check("été 2025", "\"été\" \"2025\"");
-        check("?!", "");
+    fn queries_are_quoted_words_any_of_which_may_match() {
+        let check = |text: &str, fts5: &str, tsquery: &str| {
+            assert_eq!(fts5_any_word(text), fts5, "{text:?}");
+            assert_eq!(tsquery_any_word(text), tsquery, "{text:?}");
+        };
+        check("alpha", "\"alpha\"", "'alpha'");
+        check(
+            "  alpha, beta-Gamma ",
+            "\"alpha\" OR \"beta\" OR \"gamma\"",
+            "'alpha' | 'beta' | 'gamma'",
+        );
+        check(
+            "\"NEAR(a b)\" OR c*",
+            "\"near\" OR \"a\" OR \"b\" OR \"or\" OR \"c\"",
+            "'near' | 'a' | 'b' | 'or' | 'c'",
+        );
+        check("été 2025 Été", "\"été\" OR \"2025\"", "'été' | '2025'");
+        check(
+            "it's a:b\\c",
+            "\"it\" OR \"s\" OR \"a\" OR \"b\" OR \"c\"",
+            "'it' | 's' | 'a' | 'b' | 'c'",
+        );
+        check("?!", "", "");
+        let long: String = (0..100).map(|n| format!("w{n} ")).collect();
+        assert_eq!(query_words(&long).len(), MAX_QUERY_WORDS);
+        assert_eq!(query_words(&long)[MAX_QUERY_WORDS - 1], "w31");
     }
 
     #[test]
