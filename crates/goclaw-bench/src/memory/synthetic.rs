@@ -1,7 +1,10 @@
 //! Synthetic memory for the search benchmark, the same on every run: chunks of 60 to 120 words
-//! drawn from the labelled corpus's vocabulary with Zipf frequencies (common words common,
-//! as in real notes), each with one rare identifier (`ref-1a2b3`); and queries shaped like what
-//! people ask ("how do we" + two to four content words, some with an identifier).
+//! drawn with Zipf frequencies (common words common, as in real notes) from a vocabulary of
+//! [`VOCABULARY_SIZE`] words — the labelled corpus's words first, by frequency, then made-up
+//! words (`kavolen`), because 100,000 chunks of real notes hold tens of thousands of distinct
+//! words, not the corpus's few thousand — each chunk with one rare identifier (`ref-1a2b3`);
+//! and queries shaped like what people ask ("how do we" + two to four words past the commonest
+//! 30, some with an identifier).
 
 use std::collections::HashMap;
 
@@ -41,6 +44,31 @@ pub struct Vocabulary {
     cumulative: Vec<f64>,
 }
 
+/// Distinct words of the synthetic notes: about what 100,000 chunks of ~90 words of English
+/// notes hold (Heaps' law puts 9 million words of text well above this).
+pub const VOCABULARY_SIZE: usize = 50_000;
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "ven", "mi", "tor", "sa", "rin", "pe", "dal", "qui", "zu", "bre", "nox", "fa",
+    "gel", "hu", "jor", "wi", "ste", "ym",
+];
+
+/// The `n`th made-up word: its digits in base 20 spelled as syllables (two or more), so every
+/// `n` gets a different word and none is an English word of the corpus.
+fn made_up_word(mut n: usize) -> String {
+    let mut word = String::new();
+    for _ in 0..2 {
+        word.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+    }
+    while n > 0 {
+        word.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+    }
+    word.push('x');
+    word
+}
+
 const QUESTION_STARTS: &[&str] = &[
     "what is the",
     "who owns",
@@ -66,6 +94,8 @@ impl Vocabulary {
         }
         let mut words: Vec<(String, usize)> = counts.into_iter().collect();
         words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let real = words.len();
+        words.extend((0..VOCABULARY_SIZE.saturating_sub(real)).map(|n| (made_up_word(n), 0)));
         let mut total = 0.0;
         let cumulative = (1..=words.len())
             .map(|rank| {
@@ -146,7 +176,13 @@ mod tests {
     fn draws_are_repeatable_and_zipf_shaped() {
         let corpus = Corpus::load(&Corpus::bundled_dir()).expect("corpus");
         let vocabulary = Vocabulary::of(&corpus);
-        assert!(vocabulary.len() > 500, "{}", vocabulary.len());
+        assert_eq!(vocabulary.len(), VOCABULARY_SIZE);
+        let distinct: std::collections::HashSet<&String> = vocabulary.words.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            VOCABULARY_SIZE,
+            "made-up words are all different"
+        );
         let (mut a, mut b) = (Draw::new(7), Draw::new(7));
         assert_eq!(vocabulary.chunk(&mut a, 3), vocabulary.chunk(&mut b, 3));
         assert_eq!(vocabulary.query(&mut a, 10), vocabulary.query(&mut b, 10));

@@ -190,25 +190,55 @@ impl<'a> From<Option<&'a [f32]>> for Param<'a> {
 /// matches every chunk with thousands of terms.
 pub(crate) const MAX_QUERY_WORDS: usize = 32;
 
+/// English function words: articles, pronouns, auxiliaries, prepositions, conjunctions and
+/// question words. Sorted, for a binary search.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my",
+    "no", "not", "of", "on", "or", "our", "she", "should", "so", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "up", "us", "was", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you",
+    "your",
+];
+
 /// The words of a full-text query: runs of letters and digits (as FTS5's `unicode61` tokenizer
 /// and PostgreSQL's parser split text), lower-cased, each once, at most [`MAX_QUERY_WORDS`].
 /// Nothing else survives, so quotes, operators, `NEAR`, `*`, `^`, colons and parentheses are
 /// never query syntax (an operator's letters become a plain word: `OR` is the word `or`).
+///
+/// English function words ("what", "do", "we", "the") are left out of a query that has other
+/// words: any-word matching would otherwise match nearly every chunk through them, costing a
+/// scan and rank of all of them while adding nothing to what the query means. A query of
+/// function words only keeps them.
 pub(crate) fn query_words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
+    let (mut content, mut function): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         if word.is_empty() {
             continue;
         }
         let word = word.to_lowercase();
-        if !words.contains(&word) {
-            words.push(word);
+        let list = if is_function_word(&word) {
+            &mut function
+        } else {
+            &mut content
+        };
+        if list.len() < MAX_QUERY_WORDS && !list.contains(&word) {
+            list.push(word);
         }
-        if words.len() == MAX_QUERY_WORDS {
+        if content.len() == MAX_QUERY_WORDS {
             break;
         }
     }
-    words
+    if content.is_empty() {
+        function
+    } else {
+        content
+    }
+}
+
+fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.binary_search(&word).is_ok()
 }
 
 /// The FTS5 query matching any word of `text`: each word a quoted string, joined by `OR`.
@@ -297,15 +327,25 @@ mod tests {
             "'alpha' | 'beta' | 'gamma'",
         );
         check(
-            "\"NEAR(a b)\" OR c*",
-            "\"near\" OR \"a\" OR \"b\" OR \"or\" OR \"c\"",
-            "'near' | 'a' | 'b' | 'or' | 'c'",
+            "\"NEAR(x y)\" OR z*",
+            "\"near\" OR \"x\" OR \"y\" OR \"z\"",
+            "'near' | 'x' | 'y' | 'z'",
+        );
+        check(
+            "What database do we use for production?",
+            "\"database\" OR \"use\" OR \"production\"",
+            "'database' | 'use' | 'production'",
+        );
+        check(
+            "what is it",
+            "\"what\" OR \"is\" OR \"it\"",
+            "'what' | 'is' | 'it'",
         );
         check("été 2025 Été", "\"été\" OR \"2025\"", "'été' | '2025'");
         check(
-            "it's a:b\\c",
-            "\"it\" OR \"s\" OR \"a\" OR \"b\" OR \"c\"",
-            "'it' | 's' | 'a' | 'b' | 'c'",
+            "it's x:b\\c",
+            "\"s\" OR \"x\" OR \"b\" OR \"c\"",
+            "'s' | 'x' | 'b' | 'c'",
         );
         check("?!", "", "");
         let long: String = (0..100).map(|n| format!("w{n} ")).collect();
