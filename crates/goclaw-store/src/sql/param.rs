@@ -9,8 +9,8 @@
 //! Two kinds serve retrieval: a vector (pgvector's `vector`, or the float32 little-endian blob
 //! sqlite-vec reads) and a full-text query of plain words, any of which may match
 //! ([`query_words`]): each word is a run of letters and digits, so no input is read as query
-//! syntax; PostgreSQL gets them single-quoted and OR-ed for `to_tsquery`, FTS5 double-quoted
-//! and OR-ed.
+//! syntax; FTS5 gets them double-quoted and OR-ed; PostgreSQL gets the tokens holding them
+//! ([`tsquery_source`]), which the statement parses like the chunks and ORs, quoted.
 
 use chrono::{DateTime, Utc};
 use goclaw_core::{AgentId, ApiKeyId, MessageId, SessionId, TenantId};
@@ -250,13 +250,21 @@ pub(crate) fn fts5_any_word(text: &str) -> String {
         .join(" OR ")
 }
 
-/// The `to_tsquery` text matching any word of `text`: each word a quoted lexeme, joined by `|`.
-pub(crate) fn tsquery_any_word(text: &str) -> String {
-    query_words(text)
-        .iter()
-        .map(|word| format!("'{word}'"))
+/// The text PostgreSQL parses into the query's lexemes: the whitespace-separated tokens of
+/// `text` that hold a word of [`query_words`], at most [`MAX_QUERY_WORDS`]. PostgreSQL's parser
+/// then reads `INC-2146`, `10.20.3.21` or `db-prod-1` exactly as it read them in the chunks
+/// (the statement quotes each lexeme it finds, so nothing in the text is tsquery syntax).
+pub(crate) fn tsquery_source(text: &str) -> String {
+    let words = query_words(text);
+    text.split_whitespace()
+        .filter(|token| {
+            token
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| !w.is_empty() && words.contains(&w.to_lowercase()))
+        })
+        .take(MAX_QUERY_WORDS)
         .collect::<Vec<_>>()
-        .join(" | ")
+        .join(" ")
 }
 
 /// A time as SQLite stores it.
@@ -304,7 +312,7 @@ pub(super) fn bind_postgres<'q>(
             Param::Time(at) => query.bind(at),
             Param::TextList(list) => query.bind(list),
             Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
-            Param::Words(text) => query.bind(tsquery_any_word(text)),
+            Param::Words(text) => query.bind(tsquery_source(text)),
         };
     }
     query
@@ -316,41 +324,38 @@ mod tests {
 
     #[test]
     fn queries_are_quoted_words_any_of_which_may_match() {
-        let check = |text: &str, fts5: &str, tsquery: &str| {
+        let check = |text: &str, fts5: &str, postgres: &str| {
             assert_eq!(fts5_any_word(text), fts5, "{text:?}");
-            assert_eq!(tsquery_any_word(text), tsquery, "{text:?}");
+            assert_eq!(tsquery_source(text), postgres, "{text:?}");
         };
-        check("alpha", "\"alpha\"", "'alpha'");
+        check("alpha", r#""alpha""#, "alpha");
         check(
             "  alpha, beta-Gamma ",
-            "\"alpha\" OR \"beta\" OR \"gamma\"",
-            "'alpha' | 'beta' | 'gamma'",
+            r#""alpha" OR "beta" OR "gamma""#,
+            "alpha, beta-Gamma",
         );
         check(
-            "\"NEAR(x y)\" OR z*",
-            "\"near\" OR \"x\" OR \"y\" OR \"z\"",
-            "'near' | 'x' | 'y' | 'z'",
+            r#""NEAR(x y)" OR z*"#,
+            r#""near" OR "x" OR "y" OR "z""#,
+            r#""NEAR(x y)" z*"#,
         );
         check(
             "What database do we use for production?",
-            "\"database\" OR \"use\" OR \"production\"",
-            "'database' | 'use' | 'production'",
+            r#""database" OR "use" OR "production""#,
+            "database use production?",
         );
+        check("what is it", r#""what" OR "is" OR "it""#, "what is it");
+        check("été 2025 Été", r#""été" OR "2025""#, "été 2025 Été");
         check(
-            "what is it",
-            "\"what\" OR \"is\" OR \"it\"",
-            "'what' | 'is' | 'it'",
-        );
-        check("été 2025 Été", "\"été\" OR \"2025\"", "'été' | '2025'");
-        check(
-            "it's x:b\\c",
-            "\"s\" OR \"x\" OR \"b\" OR \"c\"",
-            "'s' | 'x' | 'b' | 'c'",
+            r"it's x:b\c INC-2146",
+            r#""s" OR "x" OR "b" OR "c" OR "inc" OR "2146""#,
+            r"it's x:b\c INC-2146",
         );
         check("?!", "", "");
         let long: String = (0..100).map(|n| format!("w{n} ")).collect();
         assert_eq!(query_words(&long).len(), MAX_QUERY_WORDS);
         assert_eq!(query_words(&long)[MAX_QUERY_WORDS - 1], "w31");
+        assert_eq!(tsquery_source(&long).split(' ').count(), MAX_QUERY_WORDS);
     }
 
     #[test]

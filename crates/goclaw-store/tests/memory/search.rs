@@ -36,6 +36,7 @@ store_test!(text_search_finds_chunks_holding_any_word, |store: Arc<
         "deploy keys rotate monthly, deploy logs are kept",
         "nothing to see here",
         "production database is PostgreSQL 15 on db1",
+        "INC-2146: wrong invoice totals; the cache is on 10.20.3.21",
     ];
     memory
         .put_document(document(&owner, "MEMORY.md", &lines))
@@ -71,6 +72,17 @@ store_test!(text_search_finds_chunks_holding_any_word, |store: Arc<
         .await
         .expect("a question");
     assert_eq!(texts(&found), [lines[4]], "a question finds by its words");
+    for identifier in ["INC-2146", "10.20.3.21"] {
+        let found = memory
+            .search_text(&owner, identifier, 10)
+            .await
+            .expect("an identifier");
+        assert_eq!(
+            texts(&found),
+            [lines[5]],
+            "{identifier} is read as the chunks were"
+        );
+    }
     let found = memory
         .search_text(&owner, "\"pizza\" (lunch*", 10)
         .await
