@@ -9,6 +9,7 @@ pub mod database;
 pub mod floor;
 pub mod idle;
 pub mod load;
+pub mod memory;
 pub mod open_loop;
 pub mod process;
 pub mod report;

@@ -205,7 +205,7 @@ pub fn mb(bytes: u64) -> f64 {
 }
 
 /// The `q` quantile of sorted values (nearest rank).
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

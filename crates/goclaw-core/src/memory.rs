@@ -162,7 +162,8 @@ pub trait MemoryStore: Send + Sync {
         document: Uuid,
     ) -> Result<Vec<MemoryChunk>, StoreError>;
 
-    /// Chunks the scope sees holding every word of `query`, best first, at most `limit`.
+    /// Chunks the scope sees holding any word of `query`, most relevant first (by the engine's
+    /// full-text rank: a chunk holding more of the words ranks higher), at most `limit`.
     async fn search_text(
         &self,
         scope: &MemoryScope,

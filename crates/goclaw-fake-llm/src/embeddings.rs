@@ -3,9 +3,12 @@
 //! answers that replace it (HTTP errors, wrong dimensions, shuffled order), and the wire JSON.
 //!
 //! The vector is a hashed bag of words: every lower-cased alphanumeric token adds ±1 to a few
-//! hashed dimensions, every character trigram of a token adds a smaller ±weight, and the sum is
-//! L2-normalised. Cosine similarity then grows with shared vocabulary, which is all retrieval
-//! tests need, and the same text always gets the same vector.
+//! hashed dimensions, every character trigram of a token adds a smaller ±weight (so "deploy"
+//! and "deployment" are close), and the sum is L2-normalised. Common English function words
+//! ("the", "what", "do", ...) count a tenth of a content word, as they carry little of a text's
+//! meaning for a real embedding model either; without that, a question's "what do we" would pull
+//! it towards every chunk holding those words. Cosine similarity then grows with shared
+//! content vocabulary, and the same text always gets the same vector.
 
 use std::time::Duration;
 
@@ -19,6 +22,20 @@ pub const DEFAULT_EMBEDDING_DIMENSIONS: usize = 1536;
 const TOKEN_SLOTS: u64 = 3;
 /// Weight of a character trigram relative to a whole token.
 const TRIGRAM_WEIGHT: f32 = 0.35;
+/// Weight of a function word (and of its trigrams) relative to a content word.
+const FUNCTION_WORD_WEIGHT: f32 = 0.1;
+
+/// English function words: articles, pronouns, auxiliaries, prepositions, conjunctions and
+/// question words. Sorted, for a binary search.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my",
+    "no", "not", "of", "on", "or", "our", "she", "should", "so", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "up", "us", "was", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you",
+    "your",
+];
 
 /// The fake's embedding of `text` with `dimensions` components (at least 1): deterministic,
 /// L2-normalised, and close (by cosine) for texts that share words. A text without any
@@ -33,13 +50,18 @@ pub fn embedding_vector(text: &str, dimensions: usize) -> Vec<f32> {
         vector[index] += sign * weight;
     };
     for token in tokens(text) {
+        let weight = if FUNCTION_WORDS.binary_search(&token.as_str()).is_ok() {
+            FUNCTION_WORD_WEIGHT
+        } else {
+            1.0
+        };
         for slot in 0..TOKEN_SLOTS {
-            add(&token, slot.wrapping_mul(0x9e37_79b9), 1.0);
+            add(&token, slot.wrapping_mul(0x9e37_79b9), weight);
         }
         let padded: Vec<char> = format!("^{token}$").chars().collect();
         for trigram in padded.windows(3) {
             let trigram: String = trigram.iter().collect();
-            add(&trigram, 0x5bd1_e995, TRIGRAM_WEIGHT);
+            add(&trigram, 0x5bd1_e995, TRIGRAM_WEIGHT * weight);
         }
     }
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -264,6 +286,24 @@ mod tests {
             embedding_vector("Deploy the DATABASE", 64),
             embedding_vector("deploy, the database!", 64),
         );
+    }
+
+    #[test]
+    fn function_words_count_little_and_word_forms_are_close() {
+        assert!(
+            FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for binary_search"
+        );
+        let question = embedding_vector("what database do we use for production", 1536);
+        let answer = embedding_vector("production database: PostgreSQL 15", 1536);
+        let chatter = embedding_vector("what do we do for lunch", 1536);
+        assert!(cosine(&question, &answer) > cosine(&question, &chatter) + 0.2);
+        let deploy = embedding_vector("deploy", 1536);
+        let deployment = embedding_vector("deployment", 1536);
+        let invoice = embedding_vector("invoice", 1536);
+        assert!(cosine(&deploy, &deployment) > cosine(&deploy, &invoice) + 0.15);
+        let only_function_words = embedding_vector("what is it", 64);
+        assert!((cosine(&only_function_words, &only_function_words) - 1.0).abs() < 1e-4);
     }
 
     #[test]

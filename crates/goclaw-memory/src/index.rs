@@ -29,6 +29,18 @@ pub enum MemoryError {
     Embed(#[from] EmbedError),
 }
 
+/// Which retrieval a search runs ([`MemoryIndex::search_by`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retrieval {
+    /// Full text and, with an embedder, vectors, ranked together: what memory search uses.
+    #[default]
+    Hybrid,
+    /// Full text only.
+    Text,
+    /// Vectors only (nothing without an embedder); for measuring each source on its own.
+    Vector,
+}
+
 /// What a search asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchOptions {
@@ -168,12 +180,34 @@ impl MemoryIndex {
         query: &str,
         options: &SearchOptions,
     ) -> Result<Vec<Ranked>, MemoryError> {
+        self.search_by(scope, query, options, Retrieval::Hybrid)
+            .await
+    }
+
+    /// [`MemoryIndex::search`] with the sources `retrieval` names: one source alone is ranked
+    /// by the same rule (a lone source counts fully), which is how retrieval quality is
+    /// measured per source.
+    pub async fn search_by(
+        &self,
+        scope: &MemoryScope,
+        query: &str,
+        options: &SearchOptions,
+        retrieval: Retrieval,
+    ) -> Result<Vec<Ranked>, MemoryError> {
         // Each source returns twice what is wanted, as GoClaw does, so merging has room.
         let limit =
             u32::try_from(options.rank.max_results.saturating_mul(2).max(1)).unwrap_or(u32::MAX);
         let embedder = self.embedder.current();
-        let text = self.memory().search_text(scope, query, limit).await?;
-        let vector = match self.query_vector(embedder.as_deref(), query).await {
+        let text = match retrieval {
+            Retrieval::Vector => Vec::new(),
+            Retrieval::Hybrid | Retrieval::Text => {
+                self.memory().search_text(scope, query, limit).await?
+            }
+        };
+        let vector = match self
+            .query_vector(embedder.as_deref(), query, retrieval)
+            .await
+        {
             Ok(Some(vector)) => self.memory().search_vector(scope, &vector, limit).await?,
             Ok(None) => Vec::new(),
             Err(error) => {
@@ -206,15 +240,20 @@ impl MemoryIndex {
         ))
     }
 
-    /// The query's vector, from the cache or the embedder; `None` without an embedder.
+    /// The query's vector, from the cache or the embedder; `None` without an embedder or
+    /// when `retrieval` is text only.
     async fn query_vector(
         &self,
         embedder: Option<&dyn Embedder>,
         query: &str,
+        retrieval: Retrieval,
     ) -> Result<Option<Vec<f32>>, MemoryError> {
         let Some(embedder) = embedder else {
             return Ok(None);
         };
+        if retrieval == Retrieval::Text {
+            return Ok(None);
+        }
         let hash = content_hash(query);
         if let Some(vector) = self.cached(Some(embedder), &hash).await? {
             return Ok(Some(vector));

@@ -352,6 +352,8 @@ store_test!(
                     .expect("message");
             }
             keys.push(key.to_string());
+            // Distinct change times: the window pages by time alone (SQLite keeps milliseconds).
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let after = Utc::now() + Duration::seconds(1);
         let idle = store

@@ -7,8 +7,10 @@
 //! text order is time order), 0/1, JSON text, and a list of text as a JSON array.
 //!
 //! Two kinds serve retrieval: a vector (pgvector's `vector`, or the float32 little-endian blob
-//! sqlite-vec reads) and a full-text query of plain words (given to PostgreSQL's
-//! `plainto_tsquery` as typed; for FTS5, each word quoted, so no input is read as FTS5 syntax).
+//! sqlite-vec reads) and a full-text query of plain words, any of which may match
+//! ([`query_words`]): each word is a run of letters and digits, so no input is read as query
+//! syntax; FTS5 gets them double-quoted and OR-ed; PostgreSQL gets the tokens holding them
+//! ([`tsquery_source`]), which the statement parses like the chunks and ORs, quoted.
 
 use chrono::{DateTime, Utc};
 use goclaw_core::{AgentId, ApiKeyId, MessageId, SessionId, TenantId};
@@ -34,7 +36,7 @@ pub(crate) enum Param<'a> {
     Time(Option<DateTime<Utc>>),
     TextList(&'a [&'a str]),
     Vector(Option<&'a [f32]>),
-    /// Plain words to find, all of them; see the module documentation.
+    /// Plain words to find, any of them; see the module documentation.
     Words(&'a str),
     /// Plain words to find, any of them: for PostgreSQL's `to_tsquery` as `'a' | 'b'`, for
     /// FTS5 as `"a" OR "b"`. Only letters and digits reach either engine.
@@ -187,17 +189,88 @@ impl<'a> From<Option<&'a [f32]>> for Param<'a> {
     }
 }
 
-/// The words of `text` (runs of letters and digits, as FTS5's `unicode61` tokenizer splits
-/// them), each quoted as an FTS5 string, so that together they match rows holding all of them.
-pub(crate) fn fts5_words(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
+/// Most words of a query sent to the engine: a pasted page must not become a query that
+/// matches every chunk with thousands of terms.
+pub(crate) const MAX_QUERY_WORDS: usize = 32;
+
+/// English function words: articles, pronouns, auxiliaries, prepositions, conjunctions and
+/// question words. Sorted, for a binary search.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my",
+    "no", "not", "of", "on", "or", "our", "she", "should", "so", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "up", "us", "was", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you",
+    "your",
+];
+
+/// The words of a full-text query: runs of letters and digits (as FTS5's `unicode61` tokenizer
+/// and PostgreSQL's parser split text), lower-cased, each once, at most [`MAX_QUERY_WORDS`].
+/// Nothing else survives, so quotes, operators, `NEAR`, `*`, `^`, colons and parentheses are
+/// never query syntax (an operator's letters become a plain word: `OR` is the word `or`).
+///
+/// English function words ("what", "do", "we", "the") are left out of a query that has other
+/// words: any-word matching would otherwise match nearly every chunk through them, costing a
+/// scan and rank of all of them while adding nothing to what the query means. A query of
+/// function words only keeps them.
+pub(crate) fn query_words(text: &str) -> Vec<String> {
+    let (mut content, mut function): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        let word = word.to_lowercase();
+        let list = if is_function_word(&word) {
+            &mut function
+        } else {
+            &mut content
+        };
+        if list.len() < MAX_QUERY_WORDS && !list.contains(&word) {
+            list.push(word);
+        }
+        if content.len() == MAX_QUERY_WORDS {
+            break;
+        }
+    }
+    if content.is_empty() {
+        function
+    } else {
+        content
+    }
+}
+
+fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.binary_search(&word).is_ok()
+}
+
+/// The FTS5 query matching any word of `text`: each word a quoted string, joined by `OR`.
+pub(crate) fn fts5_any_word(text: &str) -> String {
+    query_words(text)
+        .iter()
         .map(|word| format!("\"{word}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The text PostgreSQL parses into the query's lexemes: the whitespace-separated tokens of
+/// `text` that hold a word of [`query_words`], at most [`MAX_QUERY_WORDS`]. PostgreSQL's parser
+/// then reads `INC-2146`, `10.20.3.21` or `db-prod-1` exactly as it read them in the chunks
+/// (the statement quotes each lexeme it finds, so nothing in the text is tsquery syntax).
+pub(crate) fn tsquery_source(text: &str) -> String {
+    let words = query_words(text);
+    text.split_whitespace()
+        .filter(|token| {
+            token
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| !w.is_empty() && words.contains(&w.to_lowercase()))
+        })
+        .take(MAX_QUERY_WORDS)
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// The words of `text` as [`fts5_words`] splits them, each quoted, joined by `separator`.
+/// The runs of letters and digits of `text`, each quoted, joined by `separator`.
 fn joined_words(text: &str, quote: char, separator: &str) -> String {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -238,7 +311,7 @@ pub(super) fn bind_sqlite<'q>(
             Param::Time(at) => query.bind(at.map(sqlite_time)),
             Param::TextList(list) => query.bind(Value::from(list.to_vec()).to_string()),
             Param::Vector(vector) => query.bind(vector.map(vector::to_blob)),
-            Param::Words(text) => query.bind(fts5_words(text)),
+            Param::Words(text) => query.bind(fts5_any_word(text)),
             Param::AnyWords(text) => query.bind(fts5_any_words(text)),
         };
     }
@@ -262,7 +335,7 @@ pub(super) fn bind_postgres<'q>(
             Param::Time(at) => query.bind(at),
             Param::TextList(list) => query.bind(list),
             Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
-            Param::Words(text) => query.bind(text),
+            Param::Words(text) => query.bind(tsquery_source(text)),
             Param::AnyWords(text) => query.bind(tsquery_any_words(text)),
         };
     }
@@ -274,13 +347,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fts5_queries_are_quoted_words() {
-        let check = |text: &str, expected: &str| assert_eq!(fts5_words(text), expected, "{text:?}");
-        check("alpha", "\"alpha\"");
-        check("  alpha, beta-gamma ", "\"alpha\" \"beta\" \"gamma\"");
-        check("\"NEAR(a b)\" OR c*", "\"NEAR\" \"a\" \"b\" \"OR\" \"c\"");
-        check("été 2025", "\"été\" \"2025\"");
-        check("?!", "");
+    fn queries_are_quoted_words_any_of_which_may_match() {
+        let check = |text: &str, fts5: &str, postgres: &str| {
+            assert_eq!(fts5_any_word(text), fts5, "{text:?}");
+            assert_eq!(tsquery_source(text), postgres, "{text:?}");
+        };
+        check("alpha", r#""alpha""#, "alpha");
+        check(
+            "  alpha, beta-Gamma ",
+            r#""alpha" OR "beta" OR "gamma""#,
+            "alpha, beta-Gamma",
+        );
+        check(
+            r#""NEAR(x y)" OR z*"#,
+            r#""near" OR "x" OR "y" OR "z""#,
+            r#""NEAR(x y)" z*"#,
+        );
+        check(
+            "What database do we use for production?",
+            r#""database" OR "use" OR "production""#,
+            "database use production?",
+        );
+        check("what is it", r#""what" OR "is" OR "it""#, "what is it");
+        check("été 2025 Été", r#""été" OR "2025""#, "été 2025 Été");
+        check(
+            r"it's x:b\c INC-2146",
+            r#""s" OR "x" OR "b" OR "c" OR "inc" OR "2146""#,
+            r"it's x:b\c INC-2146",
+        );
+        check("?!", "", "");
+        let long: String = (0..100).map(|n| format!("w{n} ")).collect();
+        assert_eq!(query_words(&long).len(), MAX_QUERY_WORDS);
+        assert_eq!(query_words(&long)[MAX_QUERY_WORDS - 1], "w31");
+        assert_eq!(tsquery_source(&long).split(' ').count(), MAX_QUERY_WORDS);
     }
 
     #[test]

@@ -3,10 +3,14 @@
 //! each is a pair of statements ([`Statement::per_engine`]) rather than one statement with
 //! tokens.
 //!
-//! - Full text: PostgreSQL matches the chunk's generated `tsv` column against
-//!   `plainto_tsquery('simple', …)` and scores with `ts_rank`; SQLite matches the FTS5 table
-//!   `memory_chunks_fts` and scores with `-bm25(…)` (BM25 is lower-is-better; negated, higher
-//!   is better on both engines, though the two scales are not comparable).
+//! - Full text: a chunk matches when it holds any word of the query (`Param::Words`), so a
+//!   question in natural language finds the chunks that share its words, ranked by relevance.
+//!   PostgreSQL parses the query's tokens with the parser that made the chunk's generated `tsv`
+//!   column (`to_tsvector('simple', …)`, so `INC-2146` or `10.20.3.21` give the same lexemes in
+//!   both), ORs the lexemes, each quoted, into a `to_tsquery` and scores with `ts_rank`; SQLite matches the FTS5 table
+//!   `memory_chunks_fts` with the OR-ed words and scores with `-bm25(…)` (BM25 is
+//!   lower-is-better; negated, higher is better on both engines, though the two scales are not
+//!   comparable).
 //! - Nearest neighbours: PostgreSQL orders by `embedding <=> ?` (cosine distance, which the
 //!   HNSW index serves); SQLite asks the sqlite-vec table `memory_chunks_vec` for its `k`
 //!   nearest within the agent's partition and the user's metadata values.
@@ -39,7 +43,9 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
         "SELECT ",
         CHUNK_COLUMNS,
         ", ts_rank(c.tsv, q.query)::float8 AS score \
-         FROM memory_chunks c, plainto_tsquery('simple', ?) AS q(query) \
+         FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(string_agg(\
+         '''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''', \
+         ' | '), '')) AS query FROM unnest(to_tsvector('simple', ?)) AS l) AS q \
          WHERE c.tsv @@ q.query AND c.agent_id = ? \
          AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
          ORDER BY score DESC, c.id LIMIT ?",

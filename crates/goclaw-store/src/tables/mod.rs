@@ -142,7 +142,7 @@ mod tests {
         ("FOR UPDATE", "{for_update}"),
         ("BEGIN", "Pool::begin_write or Pool::begin"),
         ("bm25", "sql::retrieval"),
-        ("plainto_tsquery", "sql::retrieval"),
+        ("to_tsquery", "sql::retrieval"),
         ("<=>", "sql::retrieval"),
         ("memory_chunks_fts", "sql::retrieval"),
         ("memory_chunks_vec", "sql::retrieval"),

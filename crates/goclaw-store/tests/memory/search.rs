@@ -24,7 +24,7 @@ fn assert_best_first(found: &[ScoredChunk]) {
     );
 }
 
-store_test!(text_search_finds_chunks_holding_every_word, |store: Arc<
+store_test!(text_search_finds_chunks_holding_any_word, |store: Arc<
     dyn Store,
 >| async move {
     let agent = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
@@ -35,6 +35,8 @@ store_test!(text_search_finds_chunks_holding_every_word, |store: Arc<
         "Friday lunch is pizza",
         "deploy keys rotate monthly, deploy logs are kept",
         "nothing to see here",
+        "production database is PostgreSQL 15 on db1",
+        "INC-2146: wrong invoice totals; the cache is on 10.20.3.21",
     ];
     memory
         .put_document(document(&owner, "MEMORY.md", &lines))
@@ -56,10 +58,31 @@ store_test!(text_search_finds_chunks_holding_every_word, |store: Arc<
         .await
         .expect("search");
     assert_eq!(
-        texts(&found),
-        [lines[0]],
-        "every word must match, in any case"
+        text_set(&found),
+        BTreeSet::from([lines[0], lines[2]]),
+        "any word matches, in any case"
     );
+    assert_eq!(
+        found[0].chunk.text, lines[0],
+        "the chunk holding both words ranks first"
+    );
+    assert_best_first(&found);
+    let found = memory
+        .search_text(&owner, "what database do we use for production?", 10)
+        .await
+        .expect("a question");
+    assert_eq!(texts(&found), [lines[4]], "a question finds by its words");
+    for identifier in ["INC-2146", "10.20.3.21"] {
+        let found = memory
+            .search_text(&owner, identifier, 10)
+            .await
+            .expect("an identifier");
+        assert_eq!(
+            texts(&found),
+            [lines[5]],
+            "{identifier} is read as the chunks were"
+        );
+    }
     let found = memory
         .search_text(&owner, "\"pizza\" (lunch*", 10)
         .await
@@ -80,6 +103,60 @@ store_test!(text_search_finds_chunks_holding_every_word, |store: Arc<
             .len(),
         1
     );
+});
+
+/// Query texts that are full-text syntax on one engine or the other, one per line.
+const QUERY_ATTACKS: &str = include_str!("query_attacks.txt");
+
+/// Words of the chunks below (no English function word, which a query with other words
+/// leaves out); a query holding one of them must find its chunk.
+const ATTACK_TARGETS: [&str; 4] = [
+    "deploy near gateway",
+    "alpha beta gamma",
+    "column: title",
+    "café 日本語 naïve",
+];
+
+store_test!(no_query_text_breaks_the_full_text_syntax, |store: Arc<
+    dyn Store,
+>| async move {
+    let agent = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+    let owner = MemoryScope::shared(MASTER_TENANT_ID, agent);
+    let memory = store.memory();
+    memory
+        .put_document(document(&owner, "MEMORY.md", &ATTACK_TARGETS))
+        .await
+        .expect("put");
+    let mut cases: Vec<String> = QUERY_ATTACKS.lines().map(str::to_owned).collect();
+    cases.push(String::new());
+    cases.push("x".repeat(10_000));
+    cases.push((0..500).map(|n| format!("w{n} OR ")).collect());
+    assert!(cases.len() > 40, "the attack corpus is read");
+    for case in &cases {
+        let found = memory
+            .search_text(&owner, case, 10)
+            .await
+            .unwrap_or_else(|e| panic!("{case:?}: {e}"));
+        assert_best_first(&found);
+        let words: Vec<String> = case
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        for target in ATTACK_TARGETS {
+            let shares_a_word = target
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| w.len() > 1)
+                .any(|w| words.iter().any(|q| q == w));
+            if shares_a_word {
+                assert!(
+                    texts(&found).contains(&target),
+                    "{case:?} must find {target:?}: {:?}",
+                    texts(&found)
+                );
+            }
+        }
+    }
 });
 
 store_test!(vector_search_orders_by_cosine_similarity, |store: Arc<
