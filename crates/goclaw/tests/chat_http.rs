@@ -222,3 +222,32 @@ app_test!(
         assert_eq!(request.body["thinking"]["budget_tokens"], 4096);
     }
 );
+
+// A `user` with control characters is refused, even when a header names the session and the
+// user would not be used for it.
+app_test!(
+    a_user_with_control_characters_is_refused,
+    |app: TestApp| async move {
+        for headers in [
+            &[][..],
+            &[("X-GoClaw-Session-Key", "agent:default:http:ctl")][..],
+        ] {
+            let mut request = app.client.post(app.url("/v1/chat/completions"));
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request
+                .json(&json!({ "model": "goclaw:default", "messages": [{ "role": "user", "content": "hi" }], "user": "iv\u{b}y" }))
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(response.status(), 400);
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(
+                body["error"]["message"], "user must not contain control characters",
+                "{body}"
+            );
+        }
+        assert!(app.llm.requests().is_empty(), "no model call");
+    }
+);

@@ -183,6 +183,13 @@ pub async fn create(
             "user must be at most {MAX_USER_CHARS} characters"
         )));
     }
+    // Refused whether or not it names the session's user (a header or the key may decide
+    // that): the document promises it, and a user id never holds control characters.
+    if explicit_user.is_some_and(|u| u.chars().any(char::is_control)) {
+        return Err(ApiError::bad_request(
+            "user must not contain control characters",
+        ));
+    }
     // An API key's user was settled when it authenticated: a key bound to an owner acts as it.
     let user_id = match caller.0.scopes {
         Some(_) => caller.0.user_id.clone(),
