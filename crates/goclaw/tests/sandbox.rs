@@ -9,6 +9,11 @@ use serde_json::json;
 const GOCLAW: &str = env!("CARGO_BIN_EXE_goclaw");
 
 /// Whether bubblewrap is installed; under `CI=true` its absence fails the test.
+/// Held by each test that starts a sandbox: a Docker container's overlay mount appearing while
+/// bubblewrap remounts the host read-only makes that remount fail, so the Docker test and the
+/// native ones must not overlap (tests of one binary run in parallel).
+static SANDBOXES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn bwrap_available() -> bool {
     let found = std::process::Command::new("bwrap")
         .arg("--version")
@@ -65,6 +70,7 @@ async fn turn(app: &TestApp, agent: &str, tool: &str, arguments: serde_json::Val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_main_agent_runs_exec_in_the_sandbox_and_default_on_the_host() {
+    let _one_at_a_time = SANDBOXES.lock().await;
     if !bwrap_available() {
         return;
     }
@@ -135,6 +141,7 @@ async fn remove_native_sandboxes(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_workspace_refuses_writes_from_sandboxed_tools() {
+    let _one_at_a_time = SANDBOXES.lock().await;
     if !bwrap_available() {
         return;
     }
@@ -175,6 +182,7 @@ async fn without_a_backend_sandboxed_tools_are_refused_not_run_on_the_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docker_backend_runs_the_turns_exec_in_a_container() {
+    let _one_at_a_time = SANDBOXES.lock().await;
     let (Ok(docker_host), Ok(image)) = (
         std::env::var("GOCLAW_TEST_DOCKER_HOST"),
         std::env::var("GOCLAW_TEST_SANDBOX_IMAGE"),
