@@ -1,9 +1,13 @@
 //! The vault tools, with GoClaw's parameters: `vault_search` (`query`, `scope`, `types`,
-//! `maxResults` 10) ranks the vault documents the calling agent sees — its own and the
-//! tenant's shared ones — and `vault_read` (`doc_id`, `max_bytes` 500,000, at most 1 MiB)
-//! reads one of them from disk with a footer of its links. What a caller sees comes from the
-//! tool context, never from arguments; for an `open` agent, whose users each have their own
-//! workspace, the agent's documents outside the caller's own workspace are not shown.
+//! `maxResults` 10) is GoClaw's search of every knowledge source at once — the vault
+//! documents the calling agent sees (its own and the tenant's shared ones) and, where episodic
+//! memory runs, the caller's episodes and knowledge-graph entities — each result naming the id
+//! its follow-up tool takes (`doc_id` for `vault_read`, `episodic_id` for `memory_expand`,
+//! `entity_id` for `knowledge_graph_search`); `vault_read` (`doc_id`, `max_bytes` 500,000, at
+//! most 1 MiB) reads one document from disk with a footer of its links. What a caller sees
+//! comes from the tool context, never from arguments; for an `open` agent, whose users each
+//! have their own workspace, the agent's documents outside the caller's own workspace are not
+//! shown.
 //!
 //! `VaultFileTool` registers what `write_file` and `edit` write, as GoClaw does at write time;
 //! the file watcher would find it too, a moment later.
@@ -13,10 +17,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    Agent, Store, Tool, ToolContext, ToolDefinition, ToolOutput, VaultDocument, VaultScope,
-    VaultView,
+    Agent, EpisodicScope, GraphScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput,
+    VaultDocument, VaultScope, VaultView,
 };
-use goclaw_memory::vault::{SearchRequest, Vault};
+use goclaw_memory::episodic::EpisodicRecall;
+use goclaw_memory::vault::{Found, Searcher, UnifiedHit, UnifiedRequest, UnifiedSearch, Vault};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
@@ -40,11 +45,25 @@ const BINARY_EXTENSIONS: &[&str] = &[
     "so", "dylib", "bin",
 ];
 
-/// `vault_search` and `vault_read` over `vault`.
+/// `vault_search` and `vault_read` over `vault` alone.
 pub fn vault_tools(store: Arc<dyn Store>, vault: Vault) -> Vec<Arc<dyn Tool>> {
+    vault_tools_with_episodes(store, vault, None)
+}
+
+/// `vault_search` and `vault_read` over `vault`, `vault_search` with `episodes` also searching
+/// the caller's episodes and knowledge graph.
+pub fn vault_tools_with_episodes(
+    store: Arc<dyn Store>,
+    vault: Vault,
+    episodes: Option<EpisodicRecall>,
+) -> Vec<Arc<dyn Tool>> {
+    let search = UnifiedSearch::new(vault.clone(), episodes);
     let seen = Arc::new(CallerView { store, vault });
     vec![
-        Arc::new(VaultSearch { seen: seen.clone() }),
+        Arc::new(VaultSearch {
+            seen: seen.clone(),
+            search,
+        }),
         Arc::new(VaultRead { seen }),
     ]
 }
@@ -88,6 +107,7 @@ fn text_arg<'a>(arguments: &'a Value, name: &str) -> Option<&'a str> {
 
 struct VaultSearch {
     seen: Arc<CallerView>,
+    search: UnifiedSearch,
 }
 
 #[async_trait]
@@ -95,17 +115,22 @@ impl Tool for VaultSearch {
     fn definition(&self) -> ToolDefinition {
         ToolDefinition {
             name: "vault_search".to_owned(),
-            description: "Search the knowledge vault — the files of your workspace and the \
-                          shared ones — by title, path and summary (and meaning, when \
-                          embeddings are on). Each result has a doc_id: pass it to vault_read."
+            description: "Search every knowledge source at once: the vault (the files of \
+                          your workspace and the shared ones, by title, path and summary, and \
+                          by meaning when embeddings are on), your episodic memory of earlier \
+                          conversations and the knowledge graph. Each result names its id for \
+                          its follow-up tool: doc_id → vault_read, episodic_id → \
+                          memory_expand(id), entity_id → knowledge_graph_search(entity_id). \
+                          Narrow with types=\"note,context\" or types=\"kg\"."
                 .to_owned(),
             parameters: json!({"type": "object", "required": ["query"], "properties": {
                 "query": {"type": "string", "description": "Natural language search query"},
                 "scope": {"type": "string",
                           "description": "Scope filter: personal, team, or shared (default: all)"},
                 "types": {"type": "string",
-                          "description": "Comma-separated doc types: context, memory, note, \
-                                          skill, episodic, media, document (default: all)"},
+                          "description": "Comma-separated types: context, memory, note, skill, \
+                                          media, document (vault documents), episodic, kg \
+                                          (default: all sources)"},
                 "maxResults": {"type": "number", "minimum": 1, "maximum": MAX_RESULTS,
                                "description": "Maximum results (default: 10)"}
             }}),
@@ -142,47 +167,76 @@ impl VaultSearch {
             .filter(|n| *n >= 1.0)
             .map_or(10, |n| n.min(MAX_RESULTS as f64) as usize);
         let agent = self.seen.agent(ctx).await?;
-        let view = VaultView::agent(ctx.tenant_id, agent.id);
-        // Room for what the per-user rule may drop.
-        let request = SearchRequest {
-            query: query.to_owned(),
+        let searcher = Searcher {
+            view: VaultView::agent(ctx.tenant_id, agent.id),
+            episodes: EpisodicScope::new(ctx.tenant_id, agent.id, ctx.user_id.as_str()),
+            graph: GraphScope::new(ctx.tenant_id, agent.id, ctx.user_id.as_str()),
+        };
+        let request = UnifiedRequest {
             scope,
-            doc_types,
-            max_results: wanted * 3,
+            types: doc_types,
+            max_results: wanted,
+            ..UnifiedRequest::new(query)
         };
         let hits = self
-            .seen
-            .vault
-            .search(&view, &request)
+            .search
+            .search(&searcher, &request, |d| self.seen.sees(ctx, &agent, d))
             .await
             .map_err(|e| format!("vault search failed: {e}"))?;
-        let hits: Vec<_> = hits
-            .into_iter()
-            .filter(|h| self.seen.sees(ctx, &agent, &h.document))
-            .take(wanted)
-            .collect();
         if hits.is_empty() {
             return Ok(
-                "No results found. Try memory_search for memory-specific queries.".to_owned(),
+                "No results found. Try memory_search for memory-specific queries or \
+                       knowledge_graph_search for relationship traversal."
+                    .to_owned(),
             );
         }
         let mut out = format!("Found {} results:\n\n", hits.len());
         for (i, hit) in hits.iter().enumerate() {
-            let d = &hit.document;
-            out.push_str(&format!(
-                "{}. [vault] {} ({}) — score: {:.2} — doc_id: {} → vault_read(doc_id)\n",
-                i + 1,
-                d.title,
-                d.path,
-                hit.score,
-                d.id
-            ));
-            if !d.summary.is_empty() {
-                out.push_str(&format!("   {}\n", d.summary));
-            }
+            out.push_str(&format!("{}. {}\n", i + 1, result_line(hit)));
         }
         Ok(out)
     }
+}
+
+/// One result as GoClaw words it: `[source] title (path) — score — <id field>: id → follow-up`,
+/// and its snippet on the next line.
+fn result_line(hit: &UnifiedHit) -> String {
+    let (title, path, snippet, field, follow_up) = match &hit.found {
+        Found::Vault(d) => (
+            d.title.as_str(),
+            d.path.as_str(),
+            d.summary.as_str(),
+            "doc_id",
+            "vault_read(doc_id)",
+        ),
+        Found::Episode(e) => (
+            e.session_key.as_str(),
+            "",
+            e.l0_abstract.as_str(),
+            "episodic_id",
+            "memory_expand(id=episodic_id) — NOT vault_read",
+        ),
+        Found::Entity(e) => (
+            e.name.as_str(),
+            "",
+            e.description.as_str(),
+            "entity_id",
+            "knowledge_graph_search(entity_id) — NOT vault_read",
+        ),
+    };
+    let mut line = format!("[{}] {title}", hit.source());
+    if !path.is_empty() {
+        line.push_str(&format!(" ({path})"));
+    }
+    line.push_str(&format!(
+        " — score: {:.2} — {field}: {} → {follow_up}",
+        hit.score,
+        hit.id()
+    ));
+    if !snippet.is_empty() {
+        line.push_str(&format!("\n   {snippet}"));
+    }
+    line
 }
 
 struct VaultRead {

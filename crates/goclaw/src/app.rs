@@ -447,10 +447,14 @@ fn tool_registry(
         };
     }
     let episodic = episodes.is_some();
-    for tool in goclaw_tools::memory::memory_tools_with_episodes(store.clone(), memory, episodes) {
+    for tool in goclaw_tools::vault::vault_tools_with_episodes(
+        store.clone(),
+        vault.clone(),
+        episodes.clone(),
+    ) {
         tools.register(tool);
     }
-    for tool in goclaw_tools::vault::vault_tools(store.clone(), vault.clone()) {
+    for tool in goclaw_tools::memory::memory_tools_with_episodes(store.clone(), memory, episodes) {
         tools.register(tool);
     }
     if episodic {

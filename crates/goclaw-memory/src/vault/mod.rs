@@ -1,7 +1,8 @@
 //! The knowledge vault outside the database: which workspace files are registered and as what
 //! ([`classify`]), a bounded walk of a workspace ([`walk`]), wikilinks and their resolution
 //! ([`links`]), registering, moving and forgetting files and rescanning a tenant's workspace
-//! ([`registry`]), ranked search ([`search`]), and the file watcher that keeps the registry in
+//! ([`registry`]), ranked search ([`search`]), one search over the vault, episodic memory
+//! and the knowledge graph ([`unified`]), and the file watcher that keeps the registry in
 //! step with the disk ([`watcher`]).
 //!
 //! [`Vault`] is the service all of it hangs on: the store, an optional embedder, and the
@@ -13,6 +14,7 @@ pub mod classify;
 pub mod links;
 pub mod registry;
 pub mod search;
+pub mod unified;
 pub mod walk;
 pub mod watcher;
 
@@ -26,6 +28,7 @@ use crate::embed::{EmbedError, Embedder, EmbedderSlot};
 pub use links::{Wikilink, wikilinks};
 pub use registry::{Registered, RescanResult};
 pub use search::{SearchRequest, VaultHit};
+pub use unified::{Found, Searcher, SourceWeights, UnifiedHit, UnifiedRequest, UnifiedSearch};
 pub use watcher::VaultWatcher;
 
 /// Why a vault operation failed.
