@@ -40,6 +40,10 @@ pub struct AgentFields {
     pub temperature: Option<f64>,
     #[serde(alias = "otherConfig")]
     pub other_config: Option<Map<String, Value>>,
+    /// GoClaw's per-agent memory settings (`max_results`, `vector_weight`, `text_weight`,
+    /// `min_score`, …), kept in `other_config` under the same name.
+    #[serde(alias = "memoryConfig")]
+    pub memory_config: Option<Map<String, Value>>,
 }
 
 /// The key of a new agent: `id` when given, else derived from `name` (lowercased, other
@@ -130,6 +134,12 @@ fn other_config(fields: &AgentFields) -> Option<Value> {
     if let Some(temperature) = fields.temperature {
         map.insert("temperature".to_owned(), Value::from(temperature));
     }
+    if let Some(memory) = &fields.memory_config {
+        map.insert(
+            goclaw_memory::settings::AGENT_MEMORY_CONFIG_KEY.to_owned(),
+            Value::Object(memory.clone()),
+        );
+    }
     (!map.is_empty()).then_some(Value::Object(map))
 }
 
@@ -192,10 +202,11 @@ pub const MAX_WORKSPACE_CHARS: usize = 1024;
 
 /// Refuses agent fields too large to store: `other_config` over [`MAX_AGENT_CONFIG_BYTES`].
 pub fn check_quotas(principal: &Principal, fields: &AgentFields) -> Result<(), QuotaRefusal> {
-    let config_bytes = fields
-        .other_config
-        .as_ref()
-        .map_or(0, |c| Value::Object(c.clone()).to_string().len());
+    let config_bytes = [&fields.other_config, &fields.memory_config]
+        .into_iter()
+        .flatten()
+        .map(|c| Value::Object(c.clone()).to_string().len())
+        .sum();
     quotas::check_size(
         principal,
         "other_config",

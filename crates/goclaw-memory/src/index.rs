@@ -12,13 +12,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use goclaw_core::{
-    EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore, NewMemoryChunk,
+    Agent, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore, NewMemoryChunk,
     NewMemoryDocument, Store, StoreError,
 };
 
 use crate::chunk::{ChunkOptions, chunk};
 use crate::embed::{EmbedError, Embedder, EmbedderSlot, content_hash};
 use crate::rank::{Hit, RankOptions, Ranked, Source, rank};
+use crate::settings::{ChunkingSlot, agent_ranking};
 
 /// Why a memory write or search failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +60,15 @@ pub struct Written {
 }
 
 /// Memory of one store, with an optional embedder. Each write and search uses the embedder
-/// of its start throughout, even when the slot is switched meanwhile.
+/// of its start throughout, even when the slot is switched meanwhile; each write cuts with
+/// the chunking in force at its start.
 #[derive(Clone)]
 pub struct MemoryIndex {
     store: Arc<dyn Store>,
     embedder: EmbedderSlot,
-    chunking: ChunkOptions,
+    chunking: ChunkingSlot,
+    /// What searches rank by unless the agent or the search says otherwise.
+    ranking: RankOptions,
 }
 
 impl std::fmt::Debug for MemoryIndex {
@@ -74,7 +78,8 @@ impl std::fmt::Debug for MemoryIndex {
                 "embedder",
                 &self.embedder.current().map(|e| e.model().to_owned()),
             )
-            .field("chunking", &self.chunking)
+            .field("chunking", &self.chunking.current())
+            .field("ranking", &self.ranking)
             .finish_non_exhaustive()
     }
 }
@@ -91,14 +96,39 @@ impl MemoryIndex {
         Self {
             store,
             embedder: slot,
-            chunking: ChunkOptions::default(),
+            chunking: ChunkingSlot::default(),
+            ranking: RankOptions::default(),
         }
     }
 
     /// The same index cutting documents with `chunking`.
     pub fn with_chunking(mut self, chunking: ChunkOptions) -> Self {
-        self.chunking = chunking;
+        self.chunking = ChunkingSlot::new(chunking);
         self
+    }
+
+    /// The same index cutting documents with whatever `slot` holds at each write.
+    pub fn with_chunking_slot(mut self, slot: ChunkingSlot) -> Self {
+        self.chunking = slot;
+        self
+    }
+
+    /// The same index ranking by `ranking` unless told otherwise
+    /// (`agents.defaults.memory`).
+    pub fn with_ranking(mut self, ranking: RankOptions) -> Self {
+        self.ranking = ranking;
+        self
+    }
+
+    /// The chunking in force.
+    pub fn chunking(&self) -> ChunkOptions {
+        self.chunking.current()
+    }
+
+    /// The ranking of `agent`'s searches: the index's, with the agent's own `memory_config`
+    /// over it ([`agent_ranking`]).
+    pub fn ranking_for(&self, agent: &Agent) -> RankOptions {
+        agent_ranking(self.ranking, agent)
     }
 
     fn memory(&self) -> &dyn MemoryStore {
@@ -121,7 +151,7 @@ impl MemoryIndex {
     ) -> Result<Written, MemoryError> {
         let embedder = self.embedder.current();
         let embedder = embedder.as_deref();
-        let pieces = chunk(content, self.chunking);
+        let pieces = chunk(content, self.chunking.current());
         let mut chunks = Vec::with_capacity(pieces.len());
         for piece in pieces {
             let hash = content_hash(&piece.text);

@@ -1,11 +1,15 @@
-//! The memory tools: `memory_search` (GoClaw's parameters: `query`, `maxResults` 6, `minScore`,
-//! plus `pathPrefix`) ranks the memory the caller may see — the user's own documents of this
+//! The memory tools: `memory_search` (GoClaw's parameters: `query`, `maxResults`, `minScore`,
+//! plus our `pathPrefix`, `vectorWeight` and `textWeight`) ranks the memory the caller may see — the user's own documents of this
 //! agent and the agent's shared ones — and `memory_get` (`path`, `from`, `lines`) reads one of
 //! them, the user's own copy before the shared one. With episodic memory, `memory_search`
 //! also returns the user's matching episodes (GoClaw's `episodic` results: id, abstract,
 //! score, date, session), which `memory_expand` (`memory_expand.rs`) opens. Nothing here
 //! reaches another user's, agent's or tenant's memory: the scope comes from the tool context,
 //! never from arguments.
+//!
+//! A search ranks as `agents.defaults.memory` says (the index's ranking), then as the agent's
+//! own `memory_config` says, then as the call asks: GoClaw's `maxResults`/`minScore`, and the
+//! weights of vector and text hits, which GoClaw's tool does not take.
 
 use std::sync::Arc;
 
@@ -15,7 +19,7 @@ use goclaw_core::{
 };
 use goclaw_memory::episodic::{EpisodicRecall, EpisodicSearchOptions};
 use goclaw_memory::index::{MemoryIndex, SearchOptions};
-use goclaw_memory::rank::RankOptions;
+use goclaw_memory::rank::{RankOptions, Weights};
 use serde_json::{Value, json};
 
 /// Most results one search returns.
@@ -93,6 +97,12 @@ impl Tool for MemorySearch {
                                "description": "At most this many results (default 6)."},
                 "minScore": {"type": "number", "minimum": 0,
                              "description": "Drop results scoring below this."},
+                "vectorWeight": {"type": "number", "minimum": 0,
+                                 "description": "Weight of meaning matches for this search \
+                                                 (default: the agent's memory settings, 0.7)."},
+                "textWeight": {"type": "number", "minimum": 0,
+                               "description": "Weight of word matches for this search \
+                                               (default: the agent's memory settings, 0.3)."},
                 "pathPrefix": {"type": "string",
                                "description": "Only documents whose path starts with this."}
             }}),
@@ -107,23 +117,31 @@ impl Tool for MemorySearch {
                 .map(str::trim)
                 .filter(|q| !q.is_empty())
                 .ok_or("query is required")?;
-            let scope = caller_scope(self.store.as_ref(), ctx).await?;
-            let defaults = RankOptions::default();
+            let agent = crate::sessions::caller_agent(self.store.as_ref(), ctx).await?;
+            let scope = MemoryScope::user(ctx.tenant_id, agent.id, &ctx.user_id);
+            let defaults = self.index.ranking_for(&agent);
             let max_results = arguments
                 .get("maxResults")
                 .and_then(Value::as_u64)
                 .map_or(defaults.max_results, |n| {
                     usize::try_from(n.clamp(1, MAX_RESULTS)).unwrap_or(defaults.max_results)
                 });
-            let min_score = arguments
-                .get("minScore")
-                .and_then(Value::as_f64)
-                .filter(|s| s.is_finite())
-                .unwrap_or(defaults.min_score);
+            let number = |key: &str| {
+                arguments
+                    .get(key)
+                    .and_then(Value::as_f64)
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+            };
+            let min_score = number("minScore").unwrap_or(defaults.min_score);
+            let weights = Weights {
+                vector: number("vectorWeight").unwrap_or(defaults.weights.vector),
+                text: number("textWeight").unwrap_or(defaults.weights.text),
+            };
             let options = SearchOptions {
                 rank: RankOptions {
                     max_results,
                     min_score,
+                    weights,
                     ..defaults
                 },
                 path_prefix: arguments

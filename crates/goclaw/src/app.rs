@@ -97,7 +97,11 @@ impl Application {
             &metrics,
             embedder_slot(&catalog),
         );
-        let memory = memory_index(&opened.store(), &catalog);
+        let memory = memory_index(
+            &opened.store(),
+            &catalog,
+            &loaded.config.agents.defaults.memory,
+        );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let runtime = build_runtime(
             loaded,
@@ -352,8 +356,29 @@ fn build_runtime(
 
 /// Memory over `store`, embedding with whatever provider the catalog's selection holds (full
 /// text only while it holds none). Every index made here shares that one slot.
-pub(crate) fn memory_index(store: &Arc<dyn Store>, providers: &ProviderCatalog) -> MemoryIndex {
-    MemoryIndex::switchable(store.clone(), embedder_slot(providers))
+pub(crate) fn memory_index(
+    store: &Arc<dyn Store>,
+    providers: &ProviderCatalog,
+    memory: &goclaw_config::MemoryConfig,
+) -> MemoryIndex {
+    let index = MemoryIndex::switchable(store.clone(), embedder_slot(providers)).with_ranking(
+        goclaw_memory::rank::RankOptions {
+            weights: goclaw_memory::rank::Weights {
+                vector: memory.vector_weight,
+                text: memory.text_weight,
+            },
+            min_score: memory.min_score,
+            max_results: usize::try_from(memory.max_results.max(1)).unwrap_or(6),
+            ..goclaw_memory::rank::RankOptions::default()
+        },
+    );
+    match providers.embedding() {
+        Some(selection) => index.with_chunking_slot(selection.chunking()),
+        None => index.with_chunking(goclaw_memory::settings::chunking(
+            memory.max_chunk_len,
+            memory.chunk_overlap,
+        )),
+    }
 }
 
 /// The slot of the catalog's embedding selection (an empty one without a selection).

@@ -14,6 +14,10 @@
 //! `settings.embedding.api_base`, else the provider's base, else the default of its type.
 //! Providers that have no embeddings API (Anthropic, Claude CLI, ChatGPT OAuth) are never
 //! chosen. Without a choice, memory is searched by full text only.
+//!
+//! The selection also keeps memory's chunking ([`ChunkingSlot`]) as GoClaw reloads it: the
+//! system configs `embedding.max_chunk_len` and `embedding.chunk_overlap` (positive numbers)
+//! over the configuration's `max_chunk_len`/`chunk_overlap`, read again on every refresh.
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -25,6 +29,7 @@ use goclaw_crypto::SecretBox;
 use goclaw_memory::embed::{
     DEFAULT_EMBEDDING_MODEL, EmbedderSlot, EmbeddingClient, EmbeddingSettings,
 };
+use goclaw_memory::settings::{ChunkingSlot, chunking};
 use goclaw_providers::default_base_url;
 use serde_json::Value;
 
@@ -316,8 +321,13 @@ pub struct EmbeddingSelection {
     providers: ProvidersConfig,
     memory: MemoryConfig,
     slot: EmbedderSlot,
+    chunking: ChunkingSlot,
     status: RwLock<EmbeddingStatus>,
 }
+
+/// System configs of memory's chunking.
+pub const MAX_CHUNK_LEN_KEY: &str = "embedding.max_chunk_len";
+pub const CHUNK_OVERLAP_KEY: &str = "embedding.chunk_overlap";
 
 impl EmbeddingSelection {
     /// A selection with an empty slot; call [`EmbeddingSelection::refresh`].
@@ -327,12 +337,14 @@ impl EmbeddingSelection {
         providers: ProvidersConfig,
         memory: MemoryConfig,
     ) -> Self {
+        let chunking = ChunkingSlot::new(chunking(memory.max_chunk_len, memory.chunk_overlap));
         Self {
             store,
             secrets,
             providers,
             memory,
             slot: EmbedderSlot::default(),
+            chunking,
             status: RwLock::new(EmbeddingStatus::default()),
         }
     }
@@ -340,6 +352,27 @@ impl EmbeddingSelection {
     /// The slot memory indexes share.
     pub fn slot(&self) -> EmbedderSlot {
         self.slot.clone()
+    }
+
+    /// The chunking memory indexes share.
+    pub fn chunking(&self) -> ChunkingSlot {
+        self.chunking.clone()
+    }
+
+    /// Reads the chunking again: the system configs over the configuration.
+    async fn refresh_chunking(&self) -> Result<(), StoreError> {
+        let configs = self.store.system_configs();
+        let number = |raw: Option<String>| {
+            raw.and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|n| *n > 0)
+        };
+        let max = number(configs.get(MASTER_TENANT_ID, MAX_CHUNK_LEN_KEY).await?);
+        let overlap = number(configs.get(MASTER_TENANT_ID, CHUNK_OVERLAP_KEY).await?);
+        self.chunking.replace(chunking(
+            max.unwrap_or(self.memory.max_chunk_len),
+            overlap.unwrap_or(self.memory.chunk_overlap),
+        ));
+        Ok(())
     }
 
     /// What is used now.
@@ -352,6 +385,7 @@ impl EmbeddingSelection {
 
     /// Chooses again and puts the result in the slot; a store failure keeps the current one.
     pub async fn refresh(&self) -> Result<(), StoreError> {
+        self.refresh_chunking().await?;
         let chosen = choose(self.store.as_ref(), &self.providers, &self.memory).await?;
         let mut status = EmbeddingStatus {
             problems: chosen

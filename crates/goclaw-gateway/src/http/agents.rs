@@ -41,7 +41,7 @@ impl From<QuotaRefusal> for ApiError {
 
 /// An agent as GoClaw's HTTP API shows it (its `AgentData` JSON tags).
 pub fn agent_body(agent: &Agent) -> Value {
-    json!({
+    let mut body = json!({
         "id": agent.id.to_string(),
         "tenant_id": agent.tenant_id.to_string(),
         "agent_key": agent.agent_key.to_string(),
@@ -58,7 +58,14 @@ pub fn agent_body(agent: &Agent) -> Value {
         "other_config": agent.other_config,
         "created_at": agent.created_at.to_rfc3339(),
         "updated_at": agent.updated_at.to_rfc3339(),
-    })
+    });
+    let memory = agent
+        .other_config
+        .get(goclaw_memory::settings::AGENT_MEMORY_CONFIG_KEY);
+    if let (Some(memory), Some(fields)) = (memory, body.as_object_mut()) {
+        fields.insert("memory_config".to_owned(), memory.clone());
+    }
+    body
 }
 
 /// The agent fields of a request body, which may be GoClaw's whole `AgentData`: there `id` is

@@ -504,7 +504,8 @@ pub async fn search(
     }
     let user = acting_user(&caller.0, body.user_id.as_deref())?;
     let scope = MemoryScope::user(caller.0.tenant_id, agent.id, user);
-    let defaults = RankOptions::default();
+    // `agents.defaults.memory`, then the agent's own `memory_config`, then the request.
+    let defaults = state.memory.ranking_for(&agent);
     let options = SearchOptions {
         rank: RankOptions {
             max_results: match body.max_results {

@@ -125,6 +125,10 @@ pub struct Agent {
     /// Settings without a field of their own (`max_tokens`, `temperature`, …).
     #[schema(value_type = Object)]
     pub other_config: Value,
+    /// The agent's own memory settings (`max_results`, `vector_weight`, `text_weight`,
+    /// `min_score`), when it has any; kept in `other_config`.
+    #[schema(value_type = Option<Object>)]
+    pub memory_config: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -184,6 +188,10 @@ pub struct AgentFields {
     #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: Option<f64>,
     pub other_config: Option<Map<String, Value>>,
+    /// GoClaw's per-agent memory settings: positive `max_results`, `vector_weight`,
+    /// `text_weight` and `min_score` override `agents.defaults.memory` in the agent's memory
+    /// searches. Kept in `other_config` under this name.
+    pub memory_config: Option<Map<String, Value>>,
 }
 
 /// `POST /v1/agents`: [`AgentFields`], where the key comes from `id` (an agent key), or when
