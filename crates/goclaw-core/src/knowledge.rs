@@ -206,4 +206,33 @@ pub trait KnowledgeGraphStore: Send + Sync {
 
     /// How many current entities and relations the scope has.
     async fn graph_counts(&self, scope: &GraphScope) -> Result<GraphCounts, StoreError>;
+
+    /// How many current entities of each type the scope has, by type.
+    async fn entity_type_counts(
+        &self,
+        scope: &GraphScope,
+    ) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// The scope's current relations, oldest first, at most `limit`.
+    async fn list_relations(
+        &self,
+        scope: &GraphScope,
+        limit: u32,
+    ) -> Result<Vec<Relation>, StoreError>;
+
+    /// Deletes the scope's entity `id` with its relations and candidate pairs; whether it
+    /// was there.
+    async fn delete_entity(&self, scope: &GraphScope, id: Uuid) -> Result<bool, StoreError>;
+
+    /// Marks the scope's pending candidate pair `id` as not one entity; whether there was
+    /// such a pending pair.
+    async fn dismiss_dedup_candidate(
+        &self,
+        scope: &GraphScope,
+        id: Uuid,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes every entity of the scope, with their relations and candidate pairs; how many
+    /// entities there were.
+    async fn clear_graph(&self, scope: &GraphScope) -> Result<u64, StoreError>;
 }

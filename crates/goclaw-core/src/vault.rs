@@ -352,4 +352,32 @@ pub trait VaultStore: Send + Sync {
     /// The links into a document, with their source documents.
     async fn backlinks(&self, tenant: TenantId, id: Uuid)
     -> Result<Vec<VaultBacklink>, StoreError>;
+
+    /// Changes a document's title, type and metadata (its place and owner follow its file);
+    /// `None` without such a document.
+    async fn update_document(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        title: &str,
+        doc_type: &str,
+        metadata: &Value,
+    ) -> Result<Option<VaultDocument>, StoreError>;
+
+    /// Links `from` to `to` with `link_type` (not `wikilink`: those follow the text), or
+    /// changes the context of that link; `None` unless both are documents of the tenant.
+    async fn add_link(
+        &self,
+        tenant: TenantId,
+        from: Uuid,
+        to: Uuid,
+        link_type: &str,
+        context: &str,
+    ) -> Result<Option<VaultLink>, StoreError>;
+
+    /// The tenant's link `id`.
+    async fn get_link(&self, tenant: TenantId, id: Uuid) -> Result<Option<VaultLink>, StoreError>;
+
+    /// Deletes the tenant's link `id`; whether there was one.
+    async fn delete_link(&self, tenant: TenantId, id: Uuid) -> Result<bool, StoreError>;
 }

@@ -236,6 +236,17 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/agents/{id}/kg/entities/{entityID}", READ_OWN),
     ("POST", "/v1/agents/{id}/kg/traverse", READ_OWN),
     ("GET", "/v1/agents/{id}/kg/dedup", READ_OWN),
+    ("POST", "/v1/agents/{id}/kg/entities", WRITE_OWN),
+    (
+        "DELETE",
+        "/v1/agents/{id}/kg/entities/{entityID}",
+        WRITE_OWN,
+    ),
+    ("POST", "/v1/agents/{id}/kg/dedup/dismiss", WRITE_OWN),
+    ("POST", "/v1/agents/{id}/kg/merge", WRITE_OWN),
+    ("GET", "/v1/agents/{id}/kg/stats", READ_OWN),
+    ("GET", "/v1/agents/{id}/kg/graph", READ_OWN),
+    ("POST", "/v1/agents/{id}/kg/reset", WRITE_OWN),
     ("GET", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys/{id}/revoke", ADMIN),
@@ -278,6 +289,20 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
         READ_OWN,
     ),
     ("POST", "/v1/agents/{id}/vault/search", READ_OWN),
+    ("POST", "/v1/vault/documents", WRITE_OWN),
+    ("PUT", "/v1/vault/documents/{docID}", WRITE_OWN),
+    ("DELETE", "/v1/vault/documents/{docID}", WRITE_OWN),
+    ("POST", "/v1/vault/links", WRITE_OWN),
+    ("DELETE", "/v1/vault/links/{linkID}", WRITE_OWN),
+    ("POST", "/v1/agents/{id}/vault/documents", WRITE_OWN),
+    ("PUT", "/v1/agents/{id}/vault/documents/{docID}", WRITE_OWN),
+    (
+        "DELETE",
+        "/v1/agents/{id}/vault/documents/{docID}",
+        WRITE_OWN,
+    ),
+    ("POST", "/v1/agents/{id}/vault/links", WRITE_OWN),
+    ("DELETE", "/v1/agents/{id}/vault/links/{linkID}", WRITE_OWN),
 ];
 
 /// Every pushed event. `shutdown` reaches every open connection, signed in or not.

@@ -1,7 +1,7 @@
 //! The knowledge graph on both engines: entities upserted by external id within one agent's
 //! user, relations only between entities of one scope and valid in time, nearest entities by
-//! embedding, merges that move relations, de-duplication candidates, and isolation between
-//! users, agents and tenants.
+//! embedding, merges that move relations, de-duplication candidates (and their dismissal),
+//! counts by type, deletion and clearing, and isolation between users, agents and tenants.
 
 use std::sync::Arc;
 
@@ -354,5 +354,112 @@ store_test!(
             matches!(refused, Err(StoreError::NotFound(_))),
             "another scope's entities: {refused:?}"
         );
+    }
+);
+
+store_test!(
+    entities_are_counted_listed_deleted_and_cleared_within_their_scope,
+    |store: Arc<dyn Store>| async move {
+        let keeper = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+        let alice = GraphScope::new(MASTER_TENANT_ID, keeper, "alice");
+        let bob = GraphScope::new(MASTER_TENANT_ID, keeper, "bob");
+        let graph = store.knowledge_graph();
+        let ada = graph
+            .upsert_entity(&alice, entity("ada", "Ada"))
+            .await
+            .expect("ada");
+        let mut lab = entity("lab", "Lab");
+        lab.entity_type = "place".to_owned();
+        let lab = graph.upsert_entity(&alice, lab).await.expect("lab");
+        let carl = graph
+            .upsert_entity(&alice, entity("carl", "Carl"))
+            .await
+            .expect("carl");
+        let bobs = graph
+            .upsert_entity(&bob, entity("ada", "Ada"))
+            .await
+            .expect("bob's");
+        graph
+            .upsert_relation(&alice, relation(ada.id, "works_at", lab.id))
+            .await
+            .expect("relation");
+        graph
+            .upsert_relation(&alice, relation(carl.id, "works_at", lab.id))
+            .await
+            .expect("relation");
+        graph
+            .add_dedup_candidate(&alice, ada.id, carl.id, 0.93)
+            .await
+            .expect("candidate");
+
+        assert_eq!(
+            graph.entity_type_counts(&alice).await.expect("types"),
+            [("person".to_owned(), 2), ("place".to_owned(), 1)]
+        );
+        assert_eq!(
+            graph.entity_type_counts(&bob).await.expect("types"),
+            [("person".to_owned(), 1)]
+        );
+        let relations = graph.list_relations(&alice, 10).await.expect("relations");
+        assert_eq!(relations.len(), 2);
+        assert!(
+            graph
+                .list_relations(&bob, 10)
+                .await
+                .expect("none")
+                .is_empty()
+        );
+        assert_eq!(graph.list_relations(&alice, 1).await.expect("one").len(), 1);
+
+        // Another user's candidate and entity are not theirs to touch.
+        let candidate = graph.dedup_candidates(&alice, 10).await.expect("pending")[0].id;
+        assert!(
+            !graph
+                .dismiss_dedup_candidate(&bob, candidate)
+                .await
+                .expect("bob")
+        );
+        assert!(
+            graph
+                .dismiss_dedup_candidate(&alice, candidate)
+                .await
+                .expect("alice")
+        );
+        assert!(
+            !graph
+                .dismiss_dedup_candidate(&alice, candidate)
+                .await
+                .expect("twice")
+        );
+        assert!(
+            graph
+                .dedup_candidates(&alice, 10)
+                .await
+                .expect("none")
+                .is_empty()
+        );
+        assert!(!graph.delete_entity(&bob, ada.id).await.expect("bob"));
+
+        // Deleting an entity takes its relations along.
+        assert!(graph.delete_entity(&alice, ada.id).await.expect("deleted"));
+        assert_eq!(
+            graph.graph_counts(&alice).await.expect("counts"),
+            GraphCounts {
+                entities: 2,
+                relations: 1
+            }
+        );
+        assert!(!graph.delete_entity(&alice, ada.id).await.expect("gone"));
+
+        assert_eq!(graph.clear_graph(&alice).await.expect("cleared"), 2);
+        assert_eq!(
+            graph.graph_counts(&alice).await.expect("counts"),
+            GraphCounts::default()
+        );
+        let still = graph
+            .get_entity(MASTER_TENANT_ID, bobs.id)
+            .await
+            .expect("get");
+        assert!(still.is_some(), "bob's graph stays");
     }
 );

@@ -1,7 +1,8 @@
 //! The knowledge vault registry on both engines: documents registered and updated in place by
 //! tenant, owner and path; the scope rule; lookups by path and basename; listing; full-text and
 //! vector search; wikilinks replaced, moved with their documents and deleted with either end;
-//! and isolation between agents and tenants.
+//! records retitled and links made and removed by hand; and isolation between agents and
+//! tenants.
 
 use std::sync::Arc;
 
@@ -574,6 +575,135 @@ database_test!(
                 .delete_document(acme(), index.id)
                 .await
                 .expect("delete")
+        );
+    }
+);
+
+store_test!(
+    records_are_retitled_and_linked_by_hand_within_their_tenant,
+    |store: Arc<dyn Store>| async move {
+        let keeper = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
+        let plan = put(
+            store.as_ref(),
+            MASTER_TENANT_ID,
+            VaultOwner::personal(keeper),
+            "keeper/plan.md",
+        )
+        .await;
+        let guide = put(
+            store.as_ref(),
+            MASTER_TENANT_ID,
+            VaultOwner::shared(),
+            "guide.md",
+        )
+        .await;
+        let vault = store.vault();
+        let changed = vault
+            .update_document(
+                MASTER_TENANT_ID,
+                plan.id,
+                "The plan",
+                "context",
+                &json!({"k": 1}),
+            )
+            .await
+            .expect("update")
+            .expect("a document");
+        assert_eq!(
+            (
+                changed.title.as_str(),
+                changed.doc_type.as_str(),
+                &changed.metadata
+            ),
+            ("The plan", "context", &json!({"k": 1}))
+        );
+        assert_eq!(
+            (changed.path, changed.scope),
+            (plan.path.clone(), VaultScope::Personal)
+        );
+        let elsewhere = vault
+            .update_document(acme(), plan.id, "x", "note", &json!({}))
+            .await
+            .expect("update");
+        assert!(elsewhere.is_none(), "another tenant's id is no document");
+
+        let link = vault
+            .add_link(
+                MASTER_TENANT_ID,
+                plan.id,
+                guide.id,
+                "reference",
+                "see the guide",
+            )
+            .await
+            .expect("link")
+            .expect("both documents");
+        let again = vault
+            .add_link(
+                MASTER_TENANT_ID,
+                plan.id,
+                guide.id,
+                "reference",
+                "read the guide",
+            )
+            .await
+            .expect("link")
+            .expect("both documents");
+        assert_eq!(
+            (again.id, again.context.as_str()),
+            (link.id, "read the guide")
+        );
+        assert!(
+            vault
+                .add_link(acme(), plan.id, guide.id, "reference", "")
+                .await
+                .expect("link")
+                .is_none()
+        );
+        // A hand-made link outlives the document's wikilinks being replaced.
+        vault
+            .replace_wikilinks(MASTER_TENANT_ID, plan.id, &[])
+            .await
+            .expect("wikilinks");
+        let out = vault
+            .out_links(MASTER_TENANT_ID, plan.id)
+            .await
+            .expect("out");
+        assert_eq!(out.iter().map(|l| l.id).collect::<Vec<_>>(), [link.id]);
+        assert!(
+            vault
+                .get_link(acme(), link.id)
+                .await
+                .expect("get")
+                .is_none()
+        );
+        assert_eq!(
+            vault
+                .get_link(MASTER_TENANT_ID, link.id)
+                .await
+                .expect("get")
+                .map(|l| l.to_doc_id),
+            Some(guide.id)
+        );
+        assert!(!vault.delete_link(acme(), link.id).await.expect("delete"));
+        assert!(
+            vault
+                .delete_link(MASTER_TENANT_ID, link.id)
+                .await
+                .expect("delete")
+        );
+        assert!(
+            !vault
+                .delete_link(MASTER_TENANT_ID, link.id)
+                .await
+                .expect("gone")
+        );
+        assert!(
+            vault
+                .out_links(MASTER_TENANT_ID, plan.id)
+                .await
+                .expect("out")
+                .is_empty()
         );
     }
 );

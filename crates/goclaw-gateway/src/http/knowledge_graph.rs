@@ -1,4 +1,5 @@
-//! `/v1/agents/{id}/kg/…`: an agent's knowledge graph, read-only, in GoClaw's shapes — its
+//! `/v1/agents/{id}/kg/…`: reading an agent's knowledge graph in GoClaw's shapes (changing it:
+//! `knowledge_graph_admin.rs`) — its
 //! `Entity` JSON (times of creation and change as Unix seconds, validity as RFC 3339), an
 //! entity with its relations, traversal results (`entity`, `depth`, `path`, `via`) and
 //! de-duplication candidates (`entity_a`, `entity_b`, `similarity`, `status`).
@@ -153,7 +154,7 @@ pub struct CandidateView {
     pub created_at: i64,
 }
 
-fn entity_view(entity: &Entity) -> EntityView {
+pub(super) fn entity_view(entity: &Entity) -> EntityView {
     EntityView {
         id: entity.id,
         agent_id: entity.agent_id.as_uuid(),
@@ -172,7 +173,7 @@ fn entity_view(entity: &Entity) -> EntityView {
     }
 }
 
-fn relation_view(relation: &Relation) -> RelationView {
+pub(super) fn relation_view(relation: &Relation) -> RelationView {
     RelationView {
         id: relation.id,
         agent_id: relation.agent_id.as_uuid(),
@@ -190,7 +191,7 @@ fn relation_view(relation: &Relation) -> RelationView {
 
 /// The graph the caller reads: the agent `raw` names and the user, by the route's filter;
 /// `None` for someone else's graph asked for below admin.
-async fn scope(
+pub(super) async fn scope(
     state: &AppState,
     caller: &Principal,
     (method, route): (&str, &str),

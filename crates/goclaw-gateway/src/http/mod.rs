@@ -10,6 +10,7 @@ mod episodic;
 mod error;
 mod json;
 mod knowledge_graph;
+mod knowledge_graph_admin;
 mod memory;
 mod metrics;
 pub(crate) mod openapi;
@@ -20,6 +21,7 @@ pub(crate) mod schemas_memory;
 mod system_configs;
 mod traces;
 mod vault;
+mod vault_admin;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -51,22 +53,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/v1/agents/{id}/episodic", get(episodic::list))
         .route("/v1/agents/{id}/episodic/search", post(episodic::search))
-        .route(
-            "/v1/agents/{id}/kg/entities",
-            get(knowledge_graph::list_entities),
-        )
-        .route(
-            "/v1/agents/{id}/kg/entities/{entityID}",
-            get(knowledge_graph::get_entity),
-        )
-        .route(
-            "/v1/agents/{id}/kg/traverse",
-            post(knowledge_graph::traverse),
-        )
-        .route(
-            "/v1/agents/{id}/kg/dedup",
-            get(knowledge_graph::dedup_candidates),
-        )
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
         .route("/v1/system-configs", get(system_configs::list))
@@ -92,31 +78,80 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agents/{id}/memory/search", post(memory::search))
         .route("/metrics", get(metrics::scrape))
         .merge(vault_router())
+        .merge(knowledge_graph_router())
         .merge(docs::router())
 }
 
-/// The knowledge vault routes (`vault.rs`).
-fn vault_router() -> Router<AppState> {
+/// The knowledge graph routes (`knowledge_graph.rs`, `knowledge_graph_admin.rs`).
+fn knowledge_graph_router() -> Router<AppState> {
+    use knowledge_graph_admin as admin;
     Router::new()
-        .route("/v1/vault/documents", get(vault::list_documents))
-        .route("/v1/vault/documents/{docID}", get(vault::get_document))
+        .route(
+            "/v1/agents/{id}/kg/entities",
+            get(knowledge_graph::list_entities).post(admin::upsert_entity),
+        )
+        .route(
+            "/v1/agents/{id}/kg/entities/{entityID}",
+            get(knowledge_graph::get_entity).delete(admin::delete_entity),
+        )
+        .route(
+            "/v1/agents/{id}/kg/traverse",
+            post(knowledge_graph::traverse),
+        )
+        .route(
+            "/v1/agents/{id}/kg/dedup",
+            get(knowledge_graph::dedup_candidates),
+        )
+        .route("/v1/agents/{id}/kg/dedup/dismiss", post(admin::dismiss))
+        .route("/v1/agents/{id}/kg/merge", post(admin::merge))
+        .route("/v1/agents/{id}/kg/stats", get(admin::stats))
+        .route("/v1/agents/{id}/kg/graph", get(admin::graph))
+        .route("/v1/agents/{id}/kg/reset", post(admin::reset))
+}
+
+/// The knowledge vault routes (`vault.rs`, changes in `vault_admin.rs`).
+fn vault_router() -> Router<AppState> {
+    use vault_admin as admin;
+    Router::new()
+        .route(
+            "/v1/vault/documents",
+            get(vault::list_documents).post(admin::create_document),
+        )
+        .route(
+            "/v1/vault/documents/{docID}",
+            get(vault::get_document)
+                .put(admin::update_document)
+                .delete(admin::delete_document),
+        )
         .route(
             "/v1/vault/documents/{docID}/links",
             get(vault::document_links),
         )
+        .route("/v1/vault/links", post(admin::create_link))
+        .route("/v1/vault/links/{linkID}", delete(admin::delete_link))
         .route("/v1/vault/search", post(vault::search))
         .route("/v1/vault/rescan", post(vault::rescan))
         .route(
             "/v1/agents/{id}/vault/documents",
-            get(vault::list_agent_documents),
+            get(vault::list_agent_documents).post(admin::create_agent_document),
         )
         .route(
             "/v1/agents/{id}/vault/documents/{docID}",
-            get(vault::get_agent_document),
+            get(vault::get_agent_document)
+                .put(admin::update_agent_document)
+                .delete(admin::delete_agent_document),
         )
         .route(
             "/v1/agents/{id}/vault/documents/{docID}/links",
             get(vault::agent_document_links),
+        )
+        .route(
+            "/v1/agents/{id}/vault/links",
+            post(admin::create_agent_link),
+        )
+        .route(
+            "/v1/agents/{id}/vault/links/{linkID}",
+            delete(admin::delete_agent_link),
         )
         .route("/v1/agents/{id}/vault/search", post(vault::search_agent))
 }

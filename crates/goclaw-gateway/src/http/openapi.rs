@@ -11,8 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, episodic, knowledge_graph, memory, metrics,
-    providers, schemas, system_configs, traces, vault,
+    agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
+    memory, metrics, providers, schemas, system_configs, traces, vault, vault_admin,
 };
 
 /// The document's paths, tags and schemas.
@@ -62,6 +62,13 @@ use super::{
         knowledge_graph::get_entity,
         knowledge_graph::traverse,
         knowledge_graph::dedup_candidates,
+        knowledge_graph_admin::upsert_entity,
+        knowledge_graph_admin::delete_entity,
+        knowledge_graph_admin::merge,
+        knowledge_graph_admin::dismiss,
+        knowledge_graph_admin::stats,
+        knowledge_graph_admin::graph,
+        knowledge_graph_admin::reset,
         traces::list,
         traces::get,
         system_configs::list,
@@ -87,6 +94,16 @@ use super::{
         vault::get_agent_document,
         vault::agent_document_links,
         vault::search_agent,
+        vault_admin::create_document,
+        vault_admin::update_document,
+        vault_admin::delete_document,
+        vault_admin::create_link,
+        vault_admin::delete_link,
+        vault_admin::create_agent_document,
+        vault_admin::update_agent_document,
+        vault_admin::delete_agent_document,
+        vault_admin::create_agent_link,
+        vault_admin::delete_agent_link,
         docs::spec,
         docs::redirect,
         docs::index,

@@ -4,10 +4,10 @@
 //! backlinks, doc_names}`, a search answering a bare array of `{document, score, source}`, and
 //! `POST /v1/vault/rescan` answering GoClaw's rescan counts.
 //!
-//! Reads are for viewers and up, the rescan for admins; everything is confined to the caller's
-//! tenant. Below admin, the per-user workspaces of `open` agents are the users' own: documents
-//! under `<agent_key>/<another user>/` are neither listed, found nor shown ("not found", as a
-//! missing document).
+//! Reads are for viewers and up, the rescan for admins (changes: `vault_admin.rs`); everything
+//! is confined to the caller's tenant. Below admin, the per-user workspaces of `open` agents
+//! are the users' own: documents under `<agent_key>/<another user>/` are neither listed, found
+//! nor shown ("not found", as a missing document).
 
 use std::collections::HashMap;
 
@@ -182,7 +182,7 @@ fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-fn document_view(document: VaultDocument) -> VaultDocumentView {
+pub(super) fn document_view(document: VaultDocument) -> VaultDocumentView {
     let path_basename = document
         .path
         .rsplit('/')
@@ -208,7 +208,7 @@ fn document_view(document: VaultDocument) -> VaultDocumentView {
     }
 }
 
-fn link_view(link: VaultLink) -> VaultLinkView {
+pub(super) fn link_view(link: VaultLink) -> VaultLinkView {
     let metadata = Some(link.metadata).filter(|m| m.as_object().is_none_or(|o| !o.is_empty()));
     VaultLinkView {
         id: link.id,
@@ -231,7 +231,7 @@ fn backlink_view(link: VaultBacklink) -> VaultBacklinkView {
     }
 }
 
-fn vault(state: &AppState) -> Result<&Vault, ApiError> {
+pub(super) fn vault(state: &AppState) -> Result<&Vault, ApiError> {
     state.vault.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -242,7 +242,7 @@ fn vault(state: &AppState) -> Result<&Vault, ApiError> {
 
 /// Which documents a caller may see beyond its tenant: below admin, not those in another
 /// user's workspace of an `open` agent.
-struct Visibility {
+pub(super) struct Visibility {
     sees_all: bool,
     own_segment: String,
     /// The tenant's `open` agents, by id, with their keys.
@@ -250,7 +250,7 @@ struct Visibility {
 }
 
 impl Visibility {
-    async fn of(state: &AppState, principal: &Principal) -> Result<Self, ApiError> {
+    pub(super) async fn of(state: &AppState, principal: &Principal) -> Result<Self, ApiError> {
         let sees_all = principal.sees_all();
         let open_agents = if sees_all {
             HashMap::new()
@@ -272,7 +272,7 @@ impl Visibility {
         })
     }
 
-    fn sees(&self, document: &VaultDocument) -> bool {
+    pub(super) fn sees(&self, document: &VaultDocument) -> bool {
         if self.sees_all || document.scope != VaultScope::Personal {
             return true;
         }
@@ -287,10 +287,26 @@ impl Visibility {
             None => true,
         }
     }
+
+    /// Whether the caller may change `document`: admins any, anyone else only a document in
+    /// their own workspace of an `open` agent.
+    pub(super) fn owns(&self, document: &VaultDocument) -> bool {
+        if self.sees_all {
+            return true;
+        }
+        let Some(key) = document.agent_id.and_then(|a| self.open_agents.get(&a)) else {
+            return false;
+        };
+        document.scope == VaultScope::Personal
+            && document
+                .path
+                .strip_prefix(&format!("{key}/{}/", self.own_segment))
+                .is_some()
+    }
 }
 
 /// The view of a route: the agent the path names (or the `agent_id` given), else the tenant.
-async fn view_of(
+pub(super) async fn view_of(
     state: &AppState,
     tenant: TenantId,
     agent: Option<&str>,
@@ -478,6 +494,15 @@ async fn search_in(
         return Err(ApiError::bad_request("query is required"));
     }
     let query = body.query.trim();
+    let wanted = match body.max_results.unwrap_or(0) {
+        0 => 10,
+        n if n > MAX_SEARCH_RESULTS as u64 => {
+            return Err(ApiError::bad_request(format!(
+                "max_results must be at most {MAX_SEARCH_RESULTS}"
+            )));
+        }
+        n => usize::try_from(n).unwrap_or(MAX_SEARCH_RESULTS),
+    };
     let scope = parse_scope(body.scope.as_deref());
     let team = body
         .team_id
@@ -488,15 +513,6 @@ async fn search_in(
     }
     let agent = agent.or(body.agent_id.as_deref());
     let view = view_of(state, caller.0.tenant_id, agent).await?;
-    let wanted = match body.max_results.unwrap_or(0) {
-        0 => 10,
-        n if n > MAX_SEARCH_RESULTS as u64 => {
-            return Err(ApiError::bad_request(format!(
-                "max_results must be at most {MAX_SEARCH_RESULTS}"
-            )));
-        }
-        n => usize::try_from(n).unwrap_or(MAX_SEARCH_RESULTS),
-    };
     let request = SearchRequest {
         query: query.to_owned(),
         scope: scope.unwrap_or_default(),

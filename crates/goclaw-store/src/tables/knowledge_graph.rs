@@ -131,6 +131,25 @@ static COUNT_RELATIONS: Statement = Statement::joined(&[
     " AND valid_until IS NULL",
 ]);
 
+static TYPE_COUNTS: Statement = Statement::joined(&[
+    "SELECT entity_type, COUNT(*) AS n FROM kg_entities WHERE ",
+    SCOPE,
+    " AND valid_until IS NULL GROUP BY entity_type ORDER BY entity_type {bytewise}",
+]);
+static LIST_RELATIONS: Statement = Statement::joined(&[
+    "SELECT ",
+    RELATION_COLUMNS,
+    " FROM kg_relations WHERE ",
+    SCOPE,
+    " AND valid_until IS NULL ORDER BY created_at, id LIMIT ?",
+]);
+static DISMISS_CANDIDATE: Statement = Statement::joined(&[
+    "UPDATE kg_dedup_candidates SET status = 'dismissed' WHERE id = ? AND ",
+    SCOPE,
+    " AND status = 'pending'",
+]);
+static CLEAR_GRAPH: Statement = Statement::joined(&["DELETE FROM kg_entities WHERE ", SCOPE]);
+
 impl Record for Entity {
     const TABLE: &'static str = "kg_entities";
 
@@ -465,5 +484,66 @@ impl KnowledgeGraphStore for SqlStore {
             entities: count(&COUNT_ENTITIES).await?,
             relations: count(&COUNT_RELATIONS).await?,
         })
+    }
+
+    async fn entity_type_counts(
+        &self,
+        scope: &GraphScope,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        self.pool
+            .fetch_all(&TYPE_COUNTS, &scope_params(scope))
+            .await
+            .map_err(|e| store_error(e, WHAT))?
+            .map(Entity::TABLE, |row| {
+                let n = row.int("n")?;
+                Ok((row.text("entity_type")?, u64::try_from(n).unwrap_or(0)))
+            })
+    }
+
+    async fn list_relations(
+        &self,
+        scope: &GraphScope,
+        limit: u32,
+    ) -> Result<Vec<Relation>, StoreError> {
+        let [tenant, agent, user] = scope_params(scope);
+        self.pool
+            .fetch_all(
+                &LIST_RELATIONS,
+                &[tenant, agent, user, i64::from(limit).into()],
+            )
+            .await
+            .map_err(|e| store_error(e, WHAT))?
+            .decode()
+    }
+
+    async fn delete_entity(&self, scope: &GraphScope, id: Uuid) -> Result<bool, StoreError> {
+        let [tenant, agent, user] = scope_params(scope);
+        let deleted = self
+            .pool
+            .execute(&DELETE_ENTITY, &[id.into(), tenant, agent, user])
+            .await
+            .map_err(|e| store_error(e, WHAT))?;
+        Ok(deleted > 0)
+    }
+
+    async fn dismiss_dedup_candidate(
+        &self,
+        scope: &GraphScope,
+        id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let [tenant, agent, user] = scope_params(scope);
+        let dismissed = self
+            .pool
+            .execute(&DISMISS_CANDIDATE, &[id.into(), tenant, agent, user])
+            .await
+            .map_err(|e| store_error(e, WHAT))?;
+        Ok(dismissed > 0)
+    }
+
+    async fn clear_graph(&self, scope: &GraphScope) -> Result<u64, StoreError> {
+        self.pool
+            .execute(&CLEAR_GRAPH, &scope_params(scope))
+            .await
+            .map_err(|e| store_error(e, WHAT))
     }
 }

@@ -13,6 +13,7 @@ use goclaw_core::{
     VaultBacklink, VaultDocument, VaultFilter, VaultLink, VaultOwner, VaultScope, VaultStore,
     VaultView,
 };
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::SqlStore;
@@ -104,6 +105,28 @@ static OUT_LINKS: Statement = Statement::joined(&[
     " FROM vault_links l WHERE l.tenant_id = ? AND l.from_doc_id = ? \
      ORDER BY l.created_at, l.id",
 ]);
+static UPDATE: Statement = Statement::joined(&[
+    "UPDATE vault_documents SET title = ?, doc_type = ?, metadata = ?, updated_at = {now} \
+     WHERE tenant_id = ? AND id = ? RETURNING ",
+    DOCUMENT_RETURNING,
+]);
+static ADD_LINK: Statement = Statement::joined(&[
+    "INSERT INTO vault_links (id, tenant_id, from_doc_id, to_doc_id, link_type, context, \
+     metadata, created_at) \
+     SELECT ?, f.tenant_id, f.id, t.id, ?, ?, '{}', {now} \
+     FROM vault_documents f, vault_documents t \
+     WHERE f.tenant_id = ? AND f.id = ? AND t.tenant_id = f.tenant_id AND t.id = ? \
+     ON CONFLICT (from_doc_id, to_doc_id, link_type) DO UPDATE SET context = excluded.context \
+     RETURNING ",
+    LINK_RETURNING,
+]);
+static GET_LINK: Statement = Statement::joined(&[
+    "SELECT ",
+    LINK_COLUMNS,
+    " FROM vault_links l WHERE l.tenant_id = ? AND l.id = ?",
+]);
+static DELETE_LINK: Statement =
+    Statement::new("DELETE FROM vault_links WHERE tenant_id = ? AND id = ?");
 static BACKLINKS: Statement = Statement::new(
     "SELECT l.from_doc_id, l.context, d.title, d.path, d.team_id \
      FROM vault_links l JOIN vault_documents d ON d.id = l.from_doc_id \
@@ -482,6 +505,71 @@ impl VaultStore for SqlStore {
             .await
             .map_err(|e| store_error(e, "vault link"))?
             .decode()
+    }
+
+    async fn update_document(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        title: &str,
+        doc_type: &str,
+        metadata: &Value,
+    ) -> Result<Option<VaultDocument>, StoreError> {
+        let params = [
+            title.into(),
+            doc_type.into(),
+            metadata.into(),
+            tenant.into(),
+            id.into(),
+        ];
+        self.pool
+            .fetch_optional(&UPDATE, &params)
+            .await
+            .map_err(|e| store_error(e, ENTITY))?
+            .map(|row| row.decode())
+            .transpose()
+    }
+
+    async fn add_link(
+        &self,
+        tenant: TenantId,
+        from: Uuid,
+        to: Uuid,
+        link_type: &str,
+        context: &str,
+    ) -> Result<Option<VaultLink>, StoreError> {
+        let params = [
+            Uuid::now_v7().into(),
+            link_type.into(),
+            context.into(),
+            tenant.into(),
+            from.into(),
+            to.into(),
+        ];
+        self.pool
+            .fetch_optional(&ADD_LINK, &params)
+            .await
+            .map_err(|e| store_error(e, "vault link"))?
+            .map(|row| row.decode())
+            .transpose()
+    }
+
+    async fn get_link(&self, tenant: TenantId, id: Uuid) -> Result<Option<VaultLink>, StoreError> {
+        self.pool
+            .fetch_optional(&GET_LINK, &[tenant.into(), id.into()])
+            .await
+            .map_err(|e| store_error(e, "vault link"))?
+            .map(|row| row.decode())
+            .transpose()
+    }
+
+    async fn delete_link(&self, tenant: TenantId, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = self
+            .pool
+            .execute(&DELETE_LINK, &[tenant.into(), id.into()])
+            .await
+            .map_err(|e| store_error(e, "vault link"))?;
+        Ok(deleted > 0)
     }
 
     async fn backlinks(
