@@ -2,7 +2,8 @@
 //! workspaces by anyone are registered by the watcher within 2 s and served by the `/vault`
 //! routes in GoClaw's shapes; two users with keys bound to them and a viewer each see the
 //! tenant's shared documents and only their own workspace of an `open` agent; the rescan is
-//! for admins; and `vault_search` and `vault_read` reach the model in a real turn.
+//! for admins; and `vault_search` and `vault_read` reach the model in a real turn, the search
+//! also finding the caller's own episodes and knowledge graph, never another user's.
 
 mod support;
 
@@ -371,5 +372,106 @@ app_test!(
         let refused = requests[3].body.to_string();
         assert!(refused.contains("not accessible"), "{refused}");
         assert!(!refused.contains("bob's"), "{refused}");
+    }
+);
+
+/// Stores an episode and a knowledge-graph entity about herons for `user` with `default`.
+async fn remember_herons(app: &TestApp, user: &str) -> (String, String) {
+    use goclaw_core::{
+        AgentKey, EpisodicScope, GraphScope, MASTER_TENANT_ID, NewEntity, NewEpisode,
+    };
+    let store = app.db.store();
+    let agent = store
+        .agents()
+        .get_by_key(MASTER_TENANT_ID, &AgentKey::parse("default").expect("key"))
+        .await
+        .expect("the default agent");
+    let episode = store
+        .episodic()
+        .insert_episode(NewEpisode {
+            scope: EpisodicScope::new(MASTER_TENANT_ID, agent.id, user),
+            session_key: format!("agent:default:ws:direct:{user}-herons"),
+            summary: format!("{user} counted heron nests by the river."),
+            l0_abstract: format!("{user}: heron nests"),
+            key_topics: vec!["heron".to_owned()],
+            embedding: None,
+            source_type: "session".to_owned(),
+            source_id: format!("{user}-herons#2"),
+            turn_count: 1,
+            token_count: 10,
+            expires_at: None,
+        })
+        .await
+        .expect("insert")
+        .expect("a new episode");
+    let entity = store
+        .knowledge_graph()
+        .upsert_entity(
+            &GraphScope::new(MASTER_TENANT_ID, agent.id, user),
+            NewEntity {
+                external_id: format!("{user}-heronry"),
+                name: format!("Heronry of {user}"),
+                entity_type: "place".to_owned(),
+                description: String::new(),
+                properties: json!({}),
+                source_id: "episode".to_owned(),
+                confidence: 0.9,
+                embedding: None,
+            },
+        )
+        .await
+        .expect("entity");
+    (episode.id.to_string(), entity.id.to_string())
+}
+
+app_test!(
+    vault_search_in_a_turn_finds_the_users_own_episodes_and_graph,
+    app,
+    |app: TestApp| async move {
+        let ws = workspace(&app);
+        write(&ws, "default/alice/heron-survey.md", "Heron survey");
+        write(&ws, "default/bob/heron-bob.md", "bob's");
+        listed_within_2s(
+            &app,
+            &["default/alice/heron-survey.md", "default/bob/heron-bob.md"],
+        )
+        .await;
+        let (alices_episode, alices_entity) = remember_herons(&app, "alice").await;
+        let (bobs_episode, bobs_entity) = remember_herons(&app, "bob").await;
+
+        app.llm.push(Reply::tool_call(
+            "c1",
+            "vault_search",
+            json!({"query": "heron", "user_id": "bob"}),
+        ));
+        app.llm.push(Reply::text("Found them."));
+        let mut alice = connect(&app, "alice").await;
+        alice
+            .call_ok(
+                "chat.send",
+                json!({"message": "what do I know about herons?",
+                       "sessionKey": "agent:default:ws:direct:unified"}),
+            )
+            .await;
+        let requests = app.llm.requests();
+        let found = requests[1].body.to_string();
+        for (what, id) in [
+            ("her document", "default/alice/heron-survey.md"),
+            ("her episode", alices_episode.as_str()),
+            ("her entity", alices_entity.as_str()),
+        ] {
+            assert!(found.contains(id), "{what} {id}: {found}");
+        }
+        assert!(
+            found.contains("[episodic]") && found.contains("[kg]"),
+            "{found}"
+        );
+        for (what, id) in [
+            ("bob's document", "heron-bob"),
+            ("bob's episode", bobs_episode.as_str()),
+            ("bob's entity", bobs_entity.as_str()),
+        ] {
+            assert!(!found.contains(id), "{what}: {found}");
+        }
     }
 );
