@@ -66,6 +66,9 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/agents/{id}/vault/documents/{docID}",
     "GET /v1/agents/{id}/vault/documents/{docID}/links",
     "POST /v1/agents/{id}/vault/search",
+    "POST /v1/vault/links/batch",
+    "GET /v1/vault/tree",
+    "GET /v1/vault/enrichment/status",
 ];
 
 /// Write routes.

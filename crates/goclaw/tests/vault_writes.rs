@@ -1,7 +1,8 @@
 //! Changing the knowledge vault over GoClaw's routes on both engines: alice and bob
 //! (read+write keys bound to them) retitle, link, register and forget only documents in their
 //! own workspace of the `open` agent `default`; vera (a read-only key) changes nothing; the
-//! tenant's shared documents are an admin's; answers have GoClaw's shapes.
+//! tenant's shared documents are an admin's; the folder tree and batched links show each caller
+//! only what they see; the enrichment routes answer idle; answers have GoClaw's shapes.
 
 mod support;
 
@@ -324,5 +325,178 @@ app_test!(
             .await;
         assert_eq!(status, 404);
         assert!(ws.join("default/alice/plan.md").is_file(), "the file stays");
+    }
+);
+
+/// The names of a tree level's entries, folders marked with a trailing `/`.
+fn names(tree: &Value) -> Vec<String> {
+    tree["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no entries: {tree}"))
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().expect("name");
+            if e["isDir"] == true {
+                format!("{name}/")
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect()
+}
+
+app_test!(
+    the_tree_and_batched_links_show_each_caller_what_they_see,
+    app,
+    |app: TestApp| async move {
+        let who = Callers::create(&app).await;
+        let ws = app.data_dir.path().join("workspace");
+        write(&ws, "default/alice/notes/a.md", "a");
+        write(&ws, "default/alice/b.md", "b");
+        write(&ws, "default/bob/c.md", "c");
+        write(&ws, "handbook.md", "for everyone");
+        let (status, _) = who
+            .call(
+                &app,
+                "admin",
+                Method::POST,
+                "/v1/vault/rescan",
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let b = id_of(&who, &app, "default/alice/b.md").await;
+        let c = id_of(&who, &app, "default/bob/c.md").await;
+        let handbook = id_of(&who, &app, "handbook.md").await;
+
+        let tree = |caller: &'static str, path: &'static str| {
+            let who = &who;
+            let app = &app;
+            async move {
+                let (status, tree) = who
+                    .call(
+                        app,
+                        caller,
+                        Method::GET,
+                        &format!("/v1/vault/tree?path={path}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 200, "{caller} {path}: {tree}");
+                tree
+            }
+        };
+        let root = tree("alice", "").await;
+        assert_goclaw_shape("http_get_v1_vault_tree", &root);
+        assert_eq!(names(&root), ["default/", "handbook.md"]);
+        assert_eq!(names(&tree("alice", "default").await), ["alice/"]);
+        assert_eq!(names(&tree("bob", "default").await), ["bob/"]);
+        assert!(names(&tree("vera", "default").await).is_empty());
+        assert_eq!(names(&tree("admin", "default").await), ["alice/", "bob/"]);
+        let mine = tree("alice", "default/alice").await;
+        assert_eq!(names(&mine), ["notes/", "b.md"]);
+        assert_eq!(mine["entries"][1]["docId"], json!(b), "{mine}");
+        assert!(names(&tree("alice", "../default").await).is_empty());
+
+        for (caller, from) in [("alice", &b), ("bob", &c)] {
+            let (status, made) = who
+                .call(
+                    &app,
+                    caller,
+                    Method::POST,
+                    "/v1/vault/links",
+                    Some(json!({"from_doc_id": from, "to_doc_id": handbook})),
+                )
+                .await;
+            assert_eq!(status, 201, "{caller}: {made}");
+        }
+        let batch = json!({"doc_ids": [b, c, handbook, "not-an-id"]});
+        let from_of = |links: &Value| -> Vec<String> {
+            links
+                .as_array()
+                .unwrap_or_else(|| panic!("a bare array: {links}"))
+                .iter()
+                .map(|l| l["from_doc_id"].as_str().expect("from").to_owned())
+                .collect()
+        };
+        let (status, links) = who
+            .call(
+                &app,
+                "alice",
+                Method::POST,
+                "/v1/vault/links/batch",
+                Some(batch.clone()),
+            )
+            .await;
+        assert_eq!(status, 200, "{links}");
+        assert_goclaw_shape("http_post_v1_vault_links_batch", &links);
+        assert_eq!(from_of(&links), [b.as_str()]);
+        let (_, links) = who
+            .call(
+                &app,
+                "bob",
+                Method::POST,
+                "/v1/vault/links/batch",
+                Some(batch.clone()),
+            )
+            .await;
+        assert_eq!(from_of(&links), [c.as_str()]);
+        let (_, links) = who
+            .call(
+                &app,
+                "vera",
+                Method::POST,
+                "/v1/vault/links/batch",
+                Some(batch.clone()),
+            )
+            .await;
+        assert!(from_of(&links).is_empty(), "{links}");
+        let (_, links) = who
+            .call(
+                &app,
+                "admin",
+                Method::POST,
+                "/v1/vault/links/batch",
+                Some(batch),
+            )
+            .await;
+        assert_eq!(from_of(&links).len(), 2, "{links}");
+
+        let (status, idle) = who
+            .call(
+                &app,
+                "vera",
+                Method::GET,
+                "/v1/vault/enrichment/status",
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_goclaw_shape("http_get_v1_vault_enrichment_status", &idle);
+        assert_eq!(idle["running"], false);
+        let (status, _) = who
+            .call(
+                &app,
+                "alice",
+                Method::POST,
+                "/v1/vault/enrichment/stop",
+                None,
+            )
+            .await;
+        assert_eq!(status, 403);
+        let (status, stopped) = who
+            .call(
+                &app,
+                "admin",
+                Method::POST,
+                "/v1/vault/enrichment/stop",
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, &stopped["stopped"]),
+            (200, &json!(false)),
+            "{stopped}"
+        );
     }
 );

@@ -62,10 +62,10 @@ pub struct EntityUpsert {
 #[derive(Deserialize, ToSchema)]
 pub struct MergeRequest {
     /// The entity kept.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub target_id: String,
     /// The entity merged into it and deleted.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub source_id: String,
     /// Whose graph (admins only).
     #[serde(default)]
@@ -75,7 +75,7 @@ pub struct MergeRequest {
 /// `POST /v1/agents/{id}/kg/dedup/dismiss`.
 #[derive(Deserialize, ToSchema)]
 pub struct DismissRequest {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub candidate_id: String,
     /// Whose graph (admins only).
     #[serde(default)]

@@ -22,6 +22,7 @@ mod system_configs;
 mod traces;
 mod vault;
 mod vault_admin;
+mod vault_browse;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -109,7 +110,7 @@ fn knowledge_graph_router() -> Router<AppState> {
         .route("/v1/agents/{id}/kg/reset", post(admin::reset))
 }
 
-/// The knowledge vault routes (`vault.rs`, changes in `vault_admin.rs`).
+/// The knowledge vault routes (`vault.rs`, `vault_browse.rs`, changes in `vault_admin.rs`).
 fn vault_router() -> Router<AppState> {
     use vault_admin as admin;
     Router::new()
@@ -128,6 +129,16 @@ fn vault_router() -> Router<AppState> {
             get(vault::document_links),
         )
         .route("/v1/vault/links", post(admin::create_link))
+        .route("/v1/vault/links/batch", post(vault_browse::links_batch))
+        .route("/v1/vault/tree", get(vault_browse::tree))
+        .route(
+            "/v1/vault/enrichment/status",
+            get(vault_browse::enrichment_status),
+        )
+        .route(
+            "/v1/vault/enrichment/stop",
+            post(vault_browse::enrichment_stop),
+        )
         .route("/v1/vault/links/{linkID}", delete(admin::delete_link))
         .route("/v1/vault/search", post(vault::search))
         .route("/v1/vault/rescan", post(vault::rescan))

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
-    memory, metrics, providers, schemas, system_configs, traces, vault, vault_admin,
+    memory, metrics, providers, schemas, system_configs, traces, vault, vault_admin, vault_browse,
 };
 
 /// The document's paths, tags and schemas.
@@ -104,6 +104,10 @@ use super::{
         vault_admin::delete_agent_document,
         vault_admin::create_agent_link,
         vault_admin::delete_agent_link,
+        vault_browse::links_batch,
+        vault_browse::tree,
+        vault_browse::enrichment_status,
+        vault_browse::enrichment_stop,
         docs::spec,
         docs::redirect,
         docs::index,

@@ -43,7 +43,7 @@ pub struct VaultDocumentCreate {
     /// The file, relative to the tenant's workspace root.
     #[schema(min_length = 1)]
     pub path: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: String,
     /// `context`, `memory`, `note`, `skill`, `episodic` or `media` (empty or none: from the
     /// file).
@@ -68,6 +68,7 @@ pub struct VaultDocumentCreate {
 #[derive(Deserialize, ToSchema)]
 pub struct VaultDocumentUpdate {
     #[serde(default)]
+    #[schema(pattern = r"\S")]
     pub title: Option<String>,
     /// As on creation; empty or none leaves it.
     #[serde(default)]
@@ -87,9 +88,9 @@ pub struct VaultDocumentUpdate {
 /// `POST …/vault/links`.
 #[derive(Deserialize, ToSchema)]
 pub struct VaultLinkCreate {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub from_doc_id: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub to_doc_id: String,
     /// Default `reference`; `wikilink` is kept for links found in the text.
     #[serde(default)]
