@@ -21,6 +21,9 @@ use crate::rank::RankOptions;
 /// `memory_config`).
 pub const AGENT_MEMORY_CONFIG_KEY: &str = "memory_config";
 
+/// Most results an agent's `memory_config` may ask one search for.
+const MAX_AGENT_RESULTS: f64 = 100.0;
+
 /// The chunking every index of a process shares; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct ChunkingSlot(Arc<RwLock<ChunkOptions>>);
@@ -56,8 +59,8 @@ pub fn chunking(max_chunk_len: u32, chunk_overlap: u32) -> ChunkOptions {
     }
 }
 
-/// `defaults` with the positive values of `agent`'s `memory_config` (`max_results`,
-/// `vector_weight`, `text_weight`, `min_score`) in their place.
+/// `defaults` with the positive values of `agent`'s `memory_config` (`max_results`, at most
+/// 100, `vector_weight`, `text_weight`, `min_score`) in their place.
 pub fn agent_ranking(defaults: RankOptions, agent: &Agent) -> RankOptions {
     let Some(config) = agent.other_config.get(AGENT_MEMORY_CONFIG_KEY) else {
         return defaults;
@@ -70,7 +73,7 @@ pub fn agent_ranking(defaults: RankOptions, agent: &Agent) -> RankOptions {
     };
     let mut ranking = defaults;
     if let Some(n) = positive("max_results") {
-        ranking.max_results = n as usize;
+        ranking.max_results = n.min(MAX_AGENT_RESULTS) as usize;
     }
     if let Some(w) = positive("vector_weight") {
         ranking.weights.vector = w;
@@ -148,6 +151,13 @@ mod tests {
             serde_json::json!({"memory_config": {"max_results": 0, "min_score": -1,
                                                  "text_weight": "high"}}),
             defaults,
+        );
+        check(
+            serde_json::json!({"memory_config": {"max_results": 1e12}}),
+            RankOptions {
+                max_results: 100,
+                ..defaults
+            },
         );
     }
 
