@@ -458,6 +458,11 @@ impl Runtime {
         }
     }
 
+    /// The provider runs reach by `name` (stored ones over configured ones), if any.
+    pub fn provider(&self, name: &str) -> Option<Arc<dyn goclaw_core::Provider>> {
+        self.inner.services.providers.get(name)
+    }
+
     /// Longest user message, in bytes, the runtime lets into a prompt uncut
     /// (`gateway.max_message_chars`, 0 = no limit); the gateway caps other writes into a
     /// transcript with it.

@@ -83,6 +83,7 @@ const WRITE_ROUTES: &[&str] = &[
     "POST /v1/agents/{id}/kg/dedup/dismiss",
     "POST /v1/agents/{id}/kg/merge",
     "POST /v1/agents/{id}/kg/reset",
+    "POST /v1/agents/{id}/kg/extract",
     "POST /v1/vault/documents",
     "PUT /v1/vault/documents/{docID}",
     "DELETE /v1/vault/documents/{docID}",

@@ -135,6 +135,11 @@ impl MemoryIndex {
         self.store.memory()
     }
 
+    /// The slot of the embedder this index uses.
+    pub fn embedder_slot(&self) -> EmbedderSlot {
+        self.embedder.clone()
+    }
+
     /// Whether searches use vectors.
     pub fn has_embedder(&self) -> bool {
         self.embedder.current().is_some()

@@ -1,7 +1,8 @@
 //! Changing an agent's knowledge graph over `/v1/agents/{id}/kg/…` on both engines, in GoClaw's
 //! shapes: alice and bob (read+write keys bound to them) upsert, merge, dismiss, delete and
 //! reset only their own graph, see its stats and drawing, and cannot touch each other's; vera
-//! (a read-only key) may read but never change; an admin key may name a user.
+//! (a read-only key) may read but never change; an admin key may name a user; an extraction
+//! with a named provider lands in the caller's own graph.
 
 mod support;
 
@@ -322,5 +323,78 @@ app_test!(
             .await;
         assert_eq!(status, 404, "{again}");
         assert_eq!(who.names(&app, "alice").await, ["Ada", "Adah"]);
+    }
+);
+
+app_test!(
+    an_extraction_lands_in_the_callers_graph,
+    app,
+    |app: TestApp| async move {
+        use goclaw_testkit::Reply;
+        let who = Callers::create(&app).await;
+        let answer = json!({
+            "entities": [
+                {"id": "ada", "name": "Ada", "type": "person"},
+                {"id": "lab", "name": "Lab", "type": "place"}
+            ],
+            "relations": [
+                {"source": "ada", "type": "works_at", "target": "lab", "confidence": 0.9},
+                {"source": "lab", "type": "near", "target": "ada", "confidence": 0.2}
+            ]
+        });
+        app.llm.push(Reply::text(answer.to_string()));
+        let body = json!({"text": "Ada works at the Lab.", "provider": "openai",
+                          "model": "gpt-test", "min_confidence": 0.5});
+        let (status, report) = who
+            .call(&app, "alice", Method::POST, "/extract", Some(body.clone()))
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_goclaw_shape("http_post_v1_agents_id_kg_extract", &report);
+        assert_eq!(
+            report,
+            json!({"entities": 2, "relations": 1, "dedup_merged": 0, "dedup_flagged": 0})
+        );
+        let sent = app
+            .llm
+            .requests()
+            .last()
+            .expect("the model was asked")
+            .body
+            .to_string();
+        assert!(
+            sent.contains("Ada works at the Lab.") && sent.contains("gpt-test"),
+            "{sent}"
+        );
+        assert_eq!(who.names(&app, "alice").await, ["Ada", "Lab"]);
+        assert!(
+            who.names(&app, "bob").await.is_empty(),
+            "bob's graph is untouched"
+        );
+        let (_, stats) = who.call(&app, "alice", Method::GET, "/stats", None).await;
+        assert_eq!(stats["relation_count"], 1, "{stats}");
+
+        // Someone else's graph, a read-only key, an unknown provider: refused, nothing asked.
+        let asked = app.llm.requests().len();
+        let mut for_alice = body.clone();
+        for_alice["user_id"] = json!("alice");
+        let (status, _) = who
+            .call(&app, "bob", Method::POST, "/extract", Some(for_alice))
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = who
+            .call(&app, "vera", Method::POST, "/extract", Some(body.clone()))
+            .await;
+        assert_eq!(status, 403);
+        let mut unknown = body.clone();
+        unknown["provider"] = json!("nowhere");
+        let (status, answer) = who
+            .call(&app, "alice", Method::POST, "/extract", Some(unknown))
+            .await;
+        assert_eq!(status, 404, "{answer}");
+        assert_eq!(
+            app.llm.requests().len(),
+            asked,
+            "no model call for refused requests"
+        );
     }
 );

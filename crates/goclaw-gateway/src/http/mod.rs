@@ -11,6 +11,7 @@ mod error;
 mod json;
 mod knowledge_graph;
 mod knowledge_graph_admin;
+mod knowledge_graph_extract;
 mod memory;
 mod metrics;
 pub(crate) mod openapi;
@@ -83,7 +84,8 @@ pub fn router() -> Router<AppState> {
         .merge(docs::router())
 }
 
-/// The knowledge graph routes (`knowledge_graph.rs`, `knowledge_graph_admin.rs`).
+/// The knowledge graph routes (`knowledge_graph.rs`, `knowledge_graph_admin.rs`,
+/// `knowledge_graph_extract.rs`).
 fn knowledge_graph_router() -> Router<AppState> {
     use knowledge_graph_admin as admin;
     Router::new()
@@ -108,6 +110,10 @@ fn knowledge_graph_router() -> Router<AppState> {
         .route("/v1/agents/{id}/kg/stats", get(admin::stats))
         .route("/v1/agents/{id}/kg/graph", get(admin::graph))
         .route("/v1/agents/{id}/kg/reset", post(admin::reset))
+        .route(
+            "/v1/agents/{id}/kg/extract",
+            post(knowledge_graph_extract::extract),
+        )
 }
 
 /// The knowledge vault routes (`vault.rs`, `vault_browse.rs`, changes in `vault_admin.rs`).

@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
-    memory, metrics, providers, schemas, system_configs, traces, vault, vault_admin, vault_browse,
+    knowledge_graph_extract, memory, metrics, providers, schemas, system_configs, traces, vault,
+    vault_admin, vault_browse,
 };
 
 /// The document's paths, tags and schemas.
@@ -69,6 +70,7 @@ use super::{
         knowledge_graph_admin::stats,
         knowledge_graph_admin::graph,
         knowledge_graph_admin::reset,
+        knowledge_graph_extract::extract,
         traces::list,
         traces::get,
         system_configs::list,

@@ -204,24 +204,48 @@ fn older_first<'a>(a: &'a Entity, b: &'a Entity) -> (&'a Entity, &'a Entity) {
     }
 }
 
-#[async_trait]
-impl EpisodeListener for GraphExtractor {
-    async fn episode_created(&self, agent: &Agent, episode: &Episode) -> Result<(), ModelError> {
-        let prompt = format!(
-            "Extract the knowledge graph of these notes.\n\n<notes>\n{}\n</notes>",
-            episode.summary
-        );
+impl GraphExtractor {
+    /// Asks the model for the graph of `text`, drops relations below `min_confidence`, and
+    /// stores the rest in `scope` from `source_id` ([`GraphExtractor::ingest`]).
+    pub async fn extract_text(
+        &self,
+        agent: &Agent,
+        scope: &GraphScope,
+        source_id: &str,
+        text: &str,
+        min_confidence: f64,
+    ) -> Result<IngestReport, ModelError> {
+        let prompt =
+            format!("Extract the knowledge graph of these notes.\n\n<notes>\n{text}\n</notes>");
         let answer = tokio::time::timeout(
             self.call_timeout,
             self.model.complete(agent, GRAPH_SYSTEM_PROMPT, &prompt),
         )
         .await
         .map_err(|_| ModelError(format!("no answer within {:?}", self.call_timeout)))??;
+        let mut extraction = parse_extraction(&answer);
+        extraction
+            .relations
+            .retain(|r| r.confidence >= min_confidence);
+        self.ingest(scope, source_id, extraction)
+            .await
+            .map_err(|e| ModelError(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl EpisodeListener for GraphExtractor {
+    async fn episode_created(&self, agent: &Agent, episode: &Episode) -> Result<(), ModelError> {
         let scope = GraphScope::new(episode.tenant_id, episode.agent_id, episode.user_id.clone());
         let report = self
-            .ingest(&scope, &episode.id.to_string(), parse_extraction(&answer))
-            .await
-            .map_err(|e| ModelError(e.to_string()))?;
+            .extract_text(
+                agent,
+                &scope,
+                &episode.id.to_string(),
+                &episode.summary,
+                0.0,
+            )
+            .await?;
         tracing::info!(
             episode = %episode.id,
             entities = report.entities,
