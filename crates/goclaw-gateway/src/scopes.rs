@@ -248,6 +248,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/agents/{id}/kg/graph", READ_OWN),
     ("POST", "/v1/agents/{id}/kg/reset", WRITE_OWN),
     ("POST", "/v1/agents/{id}/kg/extract", WRITE_OWN),
+    ("POST", "/v1/agents/{id}/kg/dedup/scan", WRITE_OWN),
     ("GET", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys/{id}/revoke", ADMIN),

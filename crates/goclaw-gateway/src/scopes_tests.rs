@@ -84,6 +84,7 @@ const WRITE_ROUTES: &[&str] = &[
     "POST /v1/agents/{id}/kg/merge",
     "POST /v1/agents/{id}/kg/reset",
     "POST /v1/agents/{id}/kg/extract",
+    "POST /v1/agents/{id}/kg/dedup/scan",
     "POST /v1/vault/documents",
     "PUT /v1/vault/documents/{docID}",
     "DELETE /v1/vault/documents/{docID}",

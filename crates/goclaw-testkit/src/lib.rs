@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use goclaw_config::{Environment, LoadedConfig};
 pub use goclaw_core::StoreBackend;
-pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply};
+pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
 use tempfile::TempDir;

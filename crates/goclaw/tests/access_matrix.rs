@@ -94,6 +94,7 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/v1/agents/{id}/kg/graph", READERS),
     ("POST", "/v1/agents/{id}/kg/reset", WRITERS),
     ("POST", "/v1/agents/{id}/kg/extract", WRITERS),
+    ("POST", "/v1/agents/{id}/kg/dedup/scan", WRITERS),
     ("GET", "/v1/api-keys", ADMINS),
     ("POST", "/v1/api-keys", ADMINS),
     ("POST", "/v1/api-keys/{id}/revoke", ADMINS),

@@ -398,3 +398,102 @@ app_test!(
         );
     }
 );
+
+app_test!(
+    a_duplicate_scan_flags_similar_entities_of_the_callers_graph,
+    app,
+    |app: TestApp| async move {
+        use goclaw_core::{
+            AgentKey, EMBEDDING_DIMENSIONS, GraphScope, MASTER_TENANT_ID, NewEntity,
+        };
+        let who = Callers::create(&app).await;
+        let (status, none) = who
+            .call(&app, "alice", Method::POST, "/dedup/scan", Some(json!({})))
+            .await;
+        assert_eq!(
+            (status, none),
+            (200, json!({"candidates_found": 0})),
+            "no embedder yet"
+        );
+        let (status, _) = support::http::call(
+            &app,
+            TOKEN,
+            None,
+            Method::PUT,
+            "/v1/system-configs/embedding.provider",
+            Some(json!({"value": "openai"})),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        let store = app.db.store();
+        let agent = store
+            .agents()
+            .get_by_key(MASTER_TENANT_ID, &AgentKey::parse("default").expect("key"))
+            .await
+            .expect("agent");
+        for (user, external, name) in [
+            ("alice", "ada", "Ada Lovelace"),
+            ("alice", "ada-again", "Ada Lovelace"),
+            ("alice", "lab", "Analytical Engine"),
+            ("bob", "ada", "Ada Lovelace"),
+            ("bob", "ada-again", "Ada Lovelace"),
+        ] {
+            store
+                .knowledge_graph()
+                .upsert_entity(
+                    &GraphScope::new(MASTER_TENANT_ID, agent.id, user),
+                    NewEntity {
+                        external_id: external.to_owned(),
+                        name: name.to_owned(),
+                        entity_type: "person".to_owned(),
+                        description: String::new(),
+                        properties: json!({}),
+                        source_id: "seed".to_owned(),
+                        confidence: 1.0,
+                        embedding: Some(goclaw_testkit::embedding_vector(
+                            name,
+                            EMBEDDING_DIMENSIONS,
+                        )),
+                    },
+                )
+                .await
+                .expect("entity");
+        }
+        let (status, found) = who
+            .call(
+                &app,
+                "alice",
+                Method::POST,
+                "/dedup/scan",
+                Some(json!({"threshold": 0.95})),
+            )
+            .await;
+        assert_eq!(status, 200, "{found}");
+        assert_goclaw_shape("http_post_v1_agents_id_kg_dedup_scan", &found);
+        assert_eq!(found, json!({"candidates_found": 1}));
+        let (_, pairs) = who.call(&app, "alice", Method::GET, "/dedup", None).await;
+        let pair: Vec<&str> = ["entity_a", "entity_b"]
+            .iter()
+            .map(|side| pairs[0][side]["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(pair, ["Ada Lovelace", "Ada Lovelace"], "{pairs}");
+        assert_eq!(pairs.as_array().map(Vec::len), Some(1), "{pairs}");
+        let (_, bobs) = who.call(&app, "bob", Method::GET, "/dedup", None).await;
+        assert_eq!(bobs, json!([]), "bob's graph was not scanned");
+        let (status, _) = who
+            .call(
+                &app,
+                "bob",
+                Method::POST,
+                "/dedup/scan",
+                Some(json!({"user_id": "alice"})),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = who
+            .call(&app, "vera", Method::POST, "/dedup/scan", Some(json!({})))
+            .await;
+        assert_eq!(status, 403);
+    }
+);

@@ -1,8 +1,10 @@
-//! `POST /v1/agents/{id}/kg/extract`: GoClaw's extraction of a knowledge graph from a text
-//! with a named provider and model, stored in the caller's graph with the agent (another
-//! user's for admins) and de-duplicated as episodes' graphs are; answers GoClaw's counts
-//! (`entities`, `relations`, `dedup_merged`, `dedup_flagged`). Relations the model is less
-//! sure of than `min_confidence` are dropped. Needs `operator.write`.
+//! The knowledge-graph routes that need a model: `POST /v1/agents/{id}/kg/extract`, GoClaw's
+//! extraction of a graph from a text with a named provider and model, stored in the caller's
+//! graph with the agent (another user's for admins) and de-duplicated as episodes' graphs are,
+//! answering GoClaw's counts (`entities`, `relations`, `dedup_merged`, `dedup_flagged`;
+//! relations less sure than `min_confidence` are dropped); and `POST …/kg/dedup/scan`, which
+//! compares the graph's entities by embedding with the memory's embedding provider and flags
+//! similar pairs (`{"candidates_found": n}`, 0 without a provider). Both need `operator.write`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,9 @@ const MAX_TEXT_BYTES: usize = 65_536;
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest answer asked of the model, in tokens.
 const MAX_ANSWER_TOKENS: u32 = 2048;
+/// Entities a duplicate scan compares without a `limit` (GoClaw's 100), and at most.
+const DEFAULT_SCAN: u32 = 100;
+const MAX_SCAN: u32 = 500;
 
 /// `POST /v1/agents/{id}/kg/extract`.
 #[derive(Deserialize, ToSchema)]
@@ -172,4 +177,90 @@ pub async fn extract(
         dedup_merged: report.merged,
         dedup_flagged: report.candidates,
     }))
+}
+
+/// `POST /v1/agents/{id}/kg/dedup/scan`.
+#[derive(Deserialize, ToSchema)]
+pub struct ScanRequest {
+    /// Whose graph (admins only).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Least similarity of a flagged pair (0 or none: GoClaw's 0.90).
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub threshold: f64,
+    /// Entities compared, by name (0 or none: 100; at most 500).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 500)]
+    pub limit: u32,
+}
+
+/// GoClaw's answer to a scan.
+#[derive(Serialize, ToSchema)]
+pub struct ScanReport {
+    /// Pairs flagged as candidates by this scan.
+    pub candidates_found: usize,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/agents/{id}/kg/dedup/scan",
+    tag = "memory",
+    params(("id" = String, Path, description = "The agent's UUID or its key", pattern = r"^([a-z0-9][a-z0-9_-]{0,63}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$")),
+    request_body(content = ScanRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Similar pairs flagged (none without an embedding provider)", body = ScanReport),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this, or the graph is another user's", body = ErrorResponse),
+        (status = 404, description = "No such agent", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
+        (status = 500, description = "Internal error, or embedding failed (details are only logged)", body = ErrorResponse),
+    )
+)]
+pub async fn scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ScanRequest>,
+) -> Result<Json<ScanReport>, ApiError> {
+    if !body.threshold.is_finite() || !(0.0..=1.0).contains(&body.threshold) {
+        return Err(ApiError::bad_request("threshold must be from 0 to 1"));
+    }
+    if body.limit > MAX_SCAN {
+        return Err(ApiError::bad_request(format!(
+            "limit must be at most {MAX_SCAN}"
+        )));
+    }
+    let route = ("POST", "/v1/agents/{id}/kg/dedup/scan");
+    let graph = scope(&state, &caller.0, route, &id, body.user_id.as_deref())
+        .await?
+        .ok_or_else(|| ApiError::forbidden("only admins may change another user's graph"))?;
+    let Some(embedder) = state.memory.embedder_slot().current() else {
+        return Ok(Json(ScanReport {
+            candidates_found: 0,
+        }));
+    };
+    let threshold = if body.threshold > 0.0 {
+        body.threshold
+    } else {
+        goclaw_memory::graph::CANDIDATE_SIMILARITY
+    };
+    let limit = if body.limit > 0 {
+        body.limit
+    } else {
+        DEFAULT_SCAN
+    };
+    let candidates_found = goclaw_memory::graph::scan_duplicates(
+        state.store.as_ref(),
+        embedder.as_ref(),
+        &graph,
+        threshold,
+        limit,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(ScanReport { candidates_found }))
 }

@@ -106,6 +106,10 @@ fn knowledge_graph_router() -> Router<AppState> {
             get(knowledge_graph::dedup_candidates),
         )
         .route("/v1/agents/{id}/kg/dedup/dismiss", post(admin::dismiss))
+        .route(
+            "/v1/agents/{id}/kg/dedup/scan",
+            post(knowledge_graph_extract::scan),
+        )
         .route("/v1/agents/{id}/kg/merge", post(admin::merge))
         .route("/v1/agents/{id}/kg/stats", get(admin::stats))
         .route("/v1/agents/{id}/kg/graph", get(admin::graph))

@@ -71,6 +71,7 @@ use super::{
         knowledge_graph_admin::graph,
         knowledge_graph_admin::reset,
         knowledge_graph_extract::extract,
+        knowledge_graph_extract::scan,
         traces::list,
         traces::get,
         system_configs::list,

@@ -8,15 +8,19 @@
 //!   then de-duplicates the new entities by embedding and name ([`dedup_action`]).
 //! - [`GraphSearch`] (`traverse.rs`): from the entities a query names, a breadth-first walk
 //!   of at most [`MAX_DEPTH`] relations (default [`DEFAULT_DEPTH`]) valid at a moment.
+//! - [`scan_duplicates`] (`scan.rs`): a whole graph compared with itself by embedding,
+//!   similar pairs kept as candidates.
 
 mod extract;
 mod ingest;
+mod scan;
 mod traverse;
 
 pub use extract::{
     ExtractedEntity, ExtractedRelation, Extraction, GRAPH_SYSTEM_PROMPT, parse_extraction,
 };
 pub use ingest::{GraphExtractor, IngestReport};
+pub use scan::scan_duplicates;
 pub use traverse::{GraphHit, GraphSearch, GraphSearchResult, MAX_RELATIONS, MAX_RESULTS};
 
 /// Embedding similarity at or above which two entities whose names also match are merged.
