@@ -577,3 +577,97 @@ database_test!(
         );
     }
 );
+
+database_test!(
+    summaries_are_searchable_and_similar_links_are_symmetric,
+    |db: TestDatabase| async move {
+        let db = db.migrated_with_tenant(ACME, "acme").await;
+        let store = db.store();
+        let vault = store.vault();
+        let s = store.as_ref();
+        let keeper = agent(s, MASTER_TENANT_ID, "keeper").await;
+        let owner = VaultOwner::personal(keeper);
+        let a = put(s, MASTER_TENANT_ID, owner, "keeper/a.md").await;
+        let b = put(s, MASTER_TENANT_ID, owner, "keeper/b.md").await;
+        let c = put(s, MASTER_TENANT_ID, owner, "keeper/c.md").await;
+        let view = VaultView::agent(MASTER_TENANT_ID, keeper);
+
+        vault
+            .set_summary(MASTER_TENANT_ID, a.id, "Kingfishers along the canal.")
+            .await
+            .expect("summary");
+        let found = vault
+            .search_text(&view, "kingfishers", 10)
+            .await
+            .expect("search");
+        assert_eq!(
+            found.iter().map(|f| f.document.id).collect::<Vec<_>>(),
+            [a.id]
+        );
+        let missing = vault
+            .set_summary(acme(), a.id, "elsewhere")
+            .await
+            .expect_err("another tenant's document");
+        assert!(matches!(missing, StoreError::NotFound("vault document")));
+
+        let similar = |to: &VaultDocument| NewVaultLink {
+            to_doc_id: to.id,
+            context: "similarity 0.80".to_owned(),
+        };
+        let similar_targets = |from: uuid::Uuid| {
+            let vault = store.vault();
+            async move {
+                let mut targets: Vec<uuid::Uuid> = vault
+                    .out_links(MASTER_TENANT_ID, from)
+                    .await
+                    .expect("links")
+                    .into_iter()
+                    .filter(|l| l.link_type == "similar")
+                    .map(|l| l.to_doc_id)
+                    .collect();
+                targets.sort();
+                targets
+            }
+        };
+        vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&b), similar(&c)])
+            .await
+            .expect("links");
+        assert_eq!(similar_targets(b.id).await, [a.id], "stored both ways");
+        assert_eq!(similar_targets(c.id).await, [a.id]);
+        // Recomputing a's neighbours drops the pair that is no longer similar, both ways, and
+        // leaves the wikilinks alone.
+        vault
+            .replace_wikilinks(
+                MASTER_TENANT_ID,
+                c.id,
+                &[NewVaultLink {
+                    to_doc_id: a.id,
+                    context: "[[a]]".to_owned(),
+                }],
+            )
+            .await
+            .expect("wikilink");
+        vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&b)])
+            .await
+            .expect("links");
+        assert_eq!(similar_targets(a.id).await, [b.id]);
+        assert!(similar_targets(c.id).await.is_empty());
+        let c_links = vault
+            .out_links(MASTER_TENANT_ID, c.id)
+            .await
+            .expect("links");
+        assert_eq!(c_links.len(), 1);
+        assert_eq!(c_links[0].link_type, "wikilink");
+
+        let acme_agent = agent(s, acme(), "keeper").await;
+        let foreign = put(s, acme(), VaultOwner::personal(acme_agent), "keeper/x.md").await;
+        let refused = vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&foreign)])
+            .await
+            .expect_err("cross-tenant");
+        assert!(matches!(refused, StoreError::NotFound("vault document")));
+        assert_eq!(similar_targets(a.id).await, [b.id], "nothing changed");
+    }
+);
