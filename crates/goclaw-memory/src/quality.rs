@@ -230,17 +230,19 @@ impl Scores {
     }
 }
 
-/// The outcome of every query of `corpus` searched in `scope` with `retrieval`.
+/// The outcome of every query of `corpus` searched in `scope` with `retrieval`, ranked by
+/// `rank` (its `max_results` aside: a measured search returns [`MEASURED_RESULTS`]).
 pub async fn evaluate(
     index: &MemoryIndex,
     scope: &MemoryScope,
     corpus: &Corpus,
     retrieval: Retrieval,
+    rank: &RankOptions,
 ) -> Result<Vec<Outcome>, MemoryError> {
     let options = SearchOptions {
         rank: RankOptions {
             max_results: MEASURED_RESULTS,
-            ..RankOptions::default()
+            ..*rank
         },
         ..SearchOptions::default()
     };
@@ -270,16 +272,17 @@ pub struct QualityReport {
 
 impl QualityReport {
     /// Searches every query of `corpus` (already written into `index`) with full text only,
-    /// vectors only, and both.
+    /// vectors only, and both, ranked by `rank`.
     pub async fn measure(
         index: &MemoryIndex,
         scope: &MemoryScope,
         corpus: &Corpus,
+        rank: &RankOptions,
     ) -> Result<Self, MemoryError> {
         Ok(Self {
-            text: evaluate(index, scope, corpus, Retrieval::Text).await?,
-            vector: evaluate(index, scope, corpus, Retrieval::Vector).await?,
-            hybrid: evaluate(index, scope, corpus, Retrieval::Hybrid).await?,
+            text: evaluate(index, scope, corpus, Retrieval::Text, rank).await?,
+            vector: evaluate(index, scope, corpus, Retrieval::Vector, rank).await?,
+            hybrid: evaluate(index, scope, corpus, Retrieval::Hybrid, rank).await?,
         })
     }
 

@@ -18,6 +18,7 @@ use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{EmbeddingClient, EmbeddingSettings};
 use goclaw_memory::index::MemoryIndex;
 use goclaw_memory::quality::{Corpus, QualityReport};
+use goclaw_memory::rank::RankOptions;
 use goclaw_store::store_test;
 
 store_test!(
@@ -43,7 +44,7 @@ store_test!(
         assert!(chunks >= corpus.documents.len());
         assert!(fake.embedding_input_count() >= chunks as u64);
 
-        let report = QualityReport::measure(&index, &scope, &corpus)
+        let report = QualityReport::measure(&index, &scope, &corpus, &RankOptions::default())
             .await
             .expect("measure");
         let table = report.table();
