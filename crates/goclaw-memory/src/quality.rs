@@ -19,9 +19,10 @@ use crate::rank::RankOptions;
 /// Recall is counted over this many distinct documents.
 pub const RECALL_DEPTH: usize = 5;
 
-/// Chunks a measured search returns: enough for [`RECALL_DEPTH`] distinct documents when
-/// documents have several matching chunks, and for reciprocal ranks further down.
-const MEASURED_RESULTS: usize = 20;
+/// Chunks a measured search returns unless told otherwise: enough for [`RECALL_DEPTH`]
+/// distinct documents when documents have several matching chunks, and for reciprocal ranks
+/// further down.
+pub const MEASURED_RESULTS: usize = 20;
 
 /// Why a corpus could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -231,7 +232,7 @@ impl Scores {
 }
 
 /// The outcome of every query of `corpus` searched in `scope` with `retrieval`, ranked by
-/// `rank` (its `max_results` aside: a measured search returns [`MEASURED_RESULTS`]).
+/// `rank` (its `max_results` chunks; each source is asked for twice as many).
 pub async fn evaluate(
     index: &MemoryIndex,
     scope: &MemoryScope,
@@ -240,10 +241,7 @@ pub async fn evaluate(
     rank: &RankOptions,
 ) -> Result<Vec<Outcome>, MemoryError> {
     let options = SearchOptions {
-        rank: RankOptions {
-            max_results: MEASURED_RESULTS,
-            ..*rank
-        },
+        rank: *rank,
         ..SearchOptions::default()
     };
     let mut outcomes = Vec::with_capacity(corpus.queries.len());

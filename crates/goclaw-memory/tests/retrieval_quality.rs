@@ -15,7 +15,7 @@ use goclaw_core::{AgentKey, MASTER_TENANT_ID, MemoryScope, NewAgent, Store};
 use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{EmbeddingClient, EmbeddingSettings};
 use goclaw_memory::index::MemoryIndex;
-use goclaw_memory::quality::{Corpus, QualityReport};
+use goclaw_memory::quality::{Corpus, MEASURED_RESULTS, QualityReport};
 use goclaw_memory::rank::RankOptions;
 use goclaw_store::store_test;
 
@@ -42,7 +42,11 @@ store_test!(
         assert!(chunks >= corpus.documents.len());
         assert!(fake.embedding_input_count() >= chunks as u64);
 
-        let report = QualityReport::measure(&index, &scope, &corpus, &RankOptions::default())
+        let measured = RankOptions {
+            max_results: MEASURED_RESULTS,
+            ..RankOptions::default()
+        };
+        let report = QualityReport::measure(&index, &scope, &corpus, &measured)
             .await
             .expect("measure");
         let table = report.table();

@@ -14,7 +14,7 @@ use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{EmbeddingClient, EmbeddingSettings};
 use goclaw_memory::index::MemoryIndex;
 use goclaw_memory::index::Retrieval;
-use goclaw_memory::quality::{Corpus, QualityReport, Scores, evaluate};
+use goclaw_memory::quality::{Corpus, MEASURED_RESULTS, QualityReport, Scores, evaluate};
 use goclaw_memory::rank::{Fusion, Normalization, RankOptions};
 use goclaw_store::testing::TestDatabase;
 
@@ -29,6 +29,10 @@ pub struct QualityOptions {
     /// The model named in requests to `--embeddings-url`.
     #[arg(long, default_value = "all-MiniLM-L6-v2")]
     pub embeddings_model: String,
+    /// Chunks each search returns (each source is asked for twice as many); `memory_search`
+    /// returns 6 unless asked for more.
+    #[arg(long, default_value_t = MEASURED_RESULTS)]
+    pub results: usize,
 }
 
 /// The fusions measured side by side: every source by one rule, then cosine similarity as it
@@ -101,7 +105,12 @@ pub async fn run(db: &TestDatabase, options: &QualityOptions) -> Result<()> {
         corpus.documents.len(),
         corpus.queries.len()
     );
-    let report = QualityReport::measure(&index, &scope, &corpus, &RankOptions::default()).await?;
+    let measured = RankOptions {
+        max_results: options.results.max(1),
+        ..RankOptions::default()
+    };
+    println!("{} results per search\n", measured.max_results);
+    let report = QualityReport::measure(&index, &scope, &corpus, &measured).await?;
     println!("{}", report.table());
     let losses = report.hybrid_losses();
     println!(
@@ -114,10 +123,7 @@ pub async fn run(db: &TestDatabase, options: &QualityOptions) -> Result<()> {
     println!("\nhybrid ranked by each fusion (weights vector 0.7 / text 0.3):\n");
     println!("| fusion | hybrid recall@5 | hybrid MRR |\n|---|---:|---:|");
     for (name, fusion) in fusions() {
-        let rank = RankOptions {
-            fusion,
-            ..RankOptions::default()
-        };
+        let rank = RankOptions { fusion, ..measured };
         let outcomes = evaluate(&index, &scope, &corpus, Retrieval::Hybrid, &rank).await?;
         let scores = Scores::of(&outcomes);
         println!("| {name} | {:.3} | {:.3} |", scores.recall, scores.mrr);
