@@ -12,13 +12,12 @@ use anyhow::{Context, Result};
 use goclaw_core::{MASTER_TENANT_ID, MemoryScope};
 use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{EmbeddingClient, EmbeddingSettings};
-use goclaw_memory::index::MemoryIndex;
-use goclaw_memory::index::Retrieval;
+use goclaw_memory::index::{MemoryIndex, Retrieval};
 use goclaw_memory::quality::{Corpus, MEASURED_RESULTS, QualityReport, Scores, evaluate};
 use goclaw_memory::rank::{Fusion, Normalization, RankOptions};
 use goclaw_store::testing::TestDatabase;
 
-/// Where the corpus's vectors come from.
+/// Where the corpus's vectors come from, and how deep each search goes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QualityOptions {
     /// Embed with this OpenAI-compatible API (the base URL `/embeddings` is appended to)
