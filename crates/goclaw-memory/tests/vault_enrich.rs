@@ -52,6 +52,40 @@ impl BackgroundModel for Summarizer {
     }
 }
 
+impl Summarizer {
+    /// A summarizer whose first `calls` calls fail.
+    fn failing(calls: usize) -> Arc<Self> {
+        let model = Self::default();
+        model
+            .failures
+            .lock()
+            .expect("failures")
+            .extend((0..calls).map(|n| format!("overloaded ({n})")));
+        Arc::new(model)
+    }
+}
+
+/// Retries after 10 ms rather than seconds.
+fn quick_retries() -> EnrichSettings {
+    EnrichSettings {
+        retry_backoff: Duration::from_millis(10),
+        ..EnrichSettings::default()
+    }
+}
+
+async fn keeper(store: &dyn Store) -> goclaw_core::AgentId {
+    store
+        .agents()
+        .create(NewAgent::new(
+            MASTER_TENANT_ID,
+            AgentKey::parse("keeper").expect("key"),
+            "Keeper",
+        ))
+        .await
+        .expect("agent")
+        .id
+}
+
 fn write(root: &Path, path: &str, text: &str) {
     let file = root.join(path);
     std::fs::create_dir_all(file.parent().expect("parent")).expect("directories");
@@ -103,16 +137,7 @@ database_test!(
             dir.path().to_path_buf(),
         );
         let root = vault.base().to_path_buf();
-        let keeper = store
-            .agents()
-            .create(NewAgent::new(
-                MASTER_TENANT_ID,
-                AgentKey::parse("keeper").expect("key"),
-                "Keeper",
-            ))
-            .await
-            .expect("agent")
-            .id;
+        let keeper = keeper(store.as_ref()).await;
 
         // Registered before enrichment runs: left without a summary until a rescan.
         write(
@@ -125,16 +150,8 @@ database_test!(
             .await
             .expect("register");
 
-        let model = Arc::new(Summarizer::default());
-        model
-            .failures
-            .lock()
-            .expect("failures")
-            .push_back("overloaded".to_owned());
-        let settings = EnrichSettings {
-            retry_backoff: Duration::from_millis(10),
-            ..EnrichSettings::default()
-        };
+        let model = Summarizer::failing(1);
+        let settings = quick_retries();
         let enricher = VaultEnricher::start(&vault, model.clone(), settings).expect("enricher");
         assert!(
             VaultEnricher::start(&vault, model.clone(), settings).is_none(),
@@ -244,27 +261,9 @@ database_test!(
         let dir = tempfile::tempdir().expect("workspace base");
         let vault = Vault::new(store.clone(), None, dir.path().to_path_buf());
         let root = vault.base().to_path_buf();
-        store
-            .agents()
-            .create(NewAgent::new(
-                MASTER_TENANT_ID,
-                AgentKey::parse("keeper").expect("key"),
-                "Keeper",
-            ))
-            .await
-            .expect("agent");
-        let model = Arc::new(Summarizer::default());
-        for _ in 0..3 {
-            model
-                .failures
-                .lock()
-                .expect("failures")
-                .push_back("down".to_owned());
-        }
-        let settings = EnrichSettings {
-            retry_backoff: Duration::from_millis(5),
-            ..EnrichSettings::default()
-        };
+        keeper(store.as_ref()).await;
+        let model = Summarizer::failing(3);
+        let settings = quick_retries();
         let enricher = VaultEnricher::start(&vault, model.clone(), settings).expect("enricher");
         write(&root, "keeper/plan.md", "Plan the spring survey.\n");
         vault
