@@ -35,6 +35,8 @@ pub struct MemoryConfig {
     pub dreaming: DreamingConfig,
     /// Summaries of finished sessions (episodic memory) and their recall.
     pub episodic: EpisodicConfig,
+    /// Summarize and link the vault's documents with the model as they are registered.
+    pub vault_enrichment: bool,
 }
 
 impl Default for MemoryConfig {
@@ -52,6 +54,7 @@ impl Default for MemoryConfig {
             min_score: 0.35,
             dreaming: DreamingConfig::default(),
             episodic: EpisodicConfig::default(),
+            vault_enrichment: true,
         }
     }
 }

@@ -37,6 +37,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("GOCLAW_WORKSPACE_HOST_ROOT", "`gateway.workspace_host_root`", ""),
     var("GOCLAW_DATA_DIR", "`data_dir`", "`~/.goclaw/data`"),
     var("GOCLAW_WORKSPACE", "`agents.defaults.workspace`", "`~/.goclaw/workspace`"),
+    var("GOCLAW_VAULT_ENRICHMENT", "`agents.defaults.memory.vault_enrichment` (boolean)", "`true`"),
     var("GOCLAW_PROVIDER", "`agents.defaults.provider`, only when the file leaves it empty", "`anthropic`"),
     var("GOCLAW_MODEL", "`agents.defaults.model`, only when the file leaves it empty", "`claude-sonnet-4-5-20250929`"),
     var("GOCLAW_ANTHROPIC_API_KEY", "`providers.anthropic.api_key`", ""),

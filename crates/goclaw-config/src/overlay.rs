@@ -27,6 +27,9 @@ pub(crate) fn apply(
 ) -> Result<(), ConfigError> {
     apply_gateway(config, env)?;
     apply_agent_defaults(config, env, file);
+    if let Some(enrich) = env.bool("GOCLAW_VAULT_ENRICHMENT")? {
+        config.agents.defaults.memory.vault_enrichment = enrich;
+    }
     apply_sandbox(&mut config.agents.defaults.sandbox, env)?;
     apply_providers(&mut config.providers, env);
     apply_channels(&mut config.channels, env);

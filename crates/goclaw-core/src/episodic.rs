@@ -83,6 +83,8 @@ pub struct ScoredEpisode {
 /// A session whose last message is older than some moment: a candidate for a summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdleSession {
+    /// The session's row id.
+    pub id: Uuid,
     pub tenant_id: TenantId,
     pub session_key: String,
     pub agent_id: AgentId,
@@ -90,6 +92,35 @@ pub struct IdleSession {
     pub message_count: i64,
     /// When its last message (or other change) was stored.
     pub updated_at: DateTime<Utc>,
+}
+
+impl IdleSession {
+    /// This session's place in the sweep's order.
+    pub fn cursor(&self) -> SweepCursor {
+        SweepCursor {
+            updated_at: self.updated_at,
+            session_id: self.id,
+        }
+    }
+}
+
+/// A place in the order idle sessions are swept in — last change, then row id — so a sweep
+/// can resume exactly after the last session it handled, even among many changed in the same
+/// instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SweepCursor {
+    pub updated_at: DateTime<Utc>,
+    pub session_id: Uuid,
+}
+
+impl SweepCursor {
+    /// After every session changed at or before `at`.
+    pub fn after(at: DateTime<Utc>) -> Self {
+        Self {
+            updated_at: at,
+            session_id: Uuid::max(),
+        }
+    }
 }
 
 /// Storage of episodic summaries.
@@ -140,11 +171,12 @@ pub trait EpisodicStore: Send + Sync {
     /// Deletes the episodes that expired before `now`; how many.
     async fn prune_expired_episodes(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Sessions of every tenant with an agent and at least one message whose `updated_at`
-    /// lies in `(after, until]`, oldest first, at most `limit`.
+    /// Sessions of every tenant with an agent and at least one message that come after
+    /// `after` in the sweep's order (see [`SweepCursor`]) and were last changed no later than
+    /// `until`, in that order, at most `limit`.
     async fn idle_sessions(
         &self,
-        after: DateTime<Utc>,
+        after: SweepCursor,
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<IdleSession>, StoreError>;

@@ -31,7 +31,9 @@ pub use domain::{
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
     SessionKey, SessionPatch, Tenant, TenantId,
 };
-pub use episodic::{Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode};
+pub use episodic::{
+    Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode, SweepCursor,
+};
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use knowledge::{
     DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,

@@ -346,6 +346,26 @@ pub trait VaultStore: Send + Sync {
         links: &[NewVaultLink],
     ) -> Result<Vec<VaultLink>, StoreError>;
 
+    /// Sets a document's summary (searched with its title and path);
+    /// `NotFound("vault document")` without one.
+    async fn set_summary(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        summary: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces every `similar` link of a document (documents close in meaning, found by the
+    /// enrichment; the relation is symmetric) — outgoing and incoming — with `links` and their
+    /// reverse, in one transaction; `context` holds the similarity. Links to documents of
+    /// another tenant are refused with `NotFound("vault document")`.
+    async fn replace_similar_links(
+        &self,
+        tenant: TenantId,
+        from: Uuid,
+        links: &[NewVaultLink],
+    ) -> Result<Vec<VaultLink>, StoreError>;
+
     /// A document's outgoing links.
     async fn out_links(&self, tenant: TenantId, id: Uuid) -> Result<Vec<VaultLink>, StoreError>;
 

@@ -19,9 +19,10 @@ use crate::rank::RankOptions;
 /// Recall is counted over this many distinct documents.
 pub const RECALL_DEPTH: usize = 5;
 
-/// Chunks a measured search returns: enough for [`RECALL_DEPTH`] distinct documents when
-/// documents have several matching chunks, and for reciprocal ranks further down.
-const MEASURED_RESULTS: usize = 20;
+/// Chunks a measured search returns unless told otherwise: enough for [`RECALL_DEPTH`]
+/// distinct documents when documents have several matching chunks, and for reciprocal ranks
+/// further down.
+pub const MEASURED_RESULTS: usize = 20;
 
 /// Why a corpus could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -230,18 +231,17 @@ impl Scores {
     }
 }
 
-/// The outcome of every query of `corpus` searched in `scope` with `retrieval`.
+/// The outcome of every query of `corpus` searched in `scope` with `retrieval`, ranked by
+/// `rank` (its `max_results` chunks; each source is asked for twice as many).
 pub async fn evaluate(
     index: &MemoryIndex,
     scope: &MemoryScope,
     corpus: &Corpus,
     retrieval: Retrieval,
+    rank: &RankOptions,
 ) -> Result<Vec<Outcome>, MemoryError> {
     let options = SearchOptions {
-        rank: RankOptions {
-            max_results: MEASURED_RESULTS,
-            ..RankOptions::default()
-        },
+        rank: *rank,
         ..SearchOptions::default()
     };
     let mut outcomes = Vec::with_capacity(corpus.queries.len());
@@ -270,16 +270,17 @@ pub struct QualityReport {
 
 impl QualityReport {
     /// Searches every query of `corpus` (already written into `index`) with full text only,
-    /// vectors only, and both.
+    /// vectors only, and both, ranked by `rank`.
     pub async fn measure(
         index: &MemoryIndex,
         scope: &MemoryScope,
         corpus: &Corpus,
+        rank: &RankOptions,
     ) -> Result<Self, MemoryError> {
         Ok(Self {
-            text: evaluate(index, scope, corpus, Retrieval::Text).await?,
-            vector: evaluate(index, scope, corpus, Retrieval::Vector).await?,
-            hybrid: evaluate(index, scope, corpus, Retrieval::Hybrid).await?,
+            text: evaluate(index, scope, corpus, Retrieval::Text, rank).await?,
+            vector: evaluate(index, scope, corpus, Retrieval::Vector, rank).await?,
+            hybrid: evaluate(index, scope, corpus, Retrieval::Hybrid, rank).await?,
         })
     }
 

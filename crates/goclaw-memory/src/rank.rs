@@ -1,13 +1,22 @@
 //! Ranking search hits from full-text and vector retrieval together: the one ranking both
 //! storage engines share.
 //!
-//! Each source's scores are first normalized by that source's best score (so the best hit of
-//! each counts 1.0 whatever scale its engine scores on — `ts_rank`, BM25 or cosine similarity),
-//! then weighted (vector 0.7 / text 0.3 by default; a source that is the only one with hits gets
-//! weight 1.0). A chunk the caller owns personally weighs 1.2 times a shared one. Hits of the
-//! same place — same path and first line — are merged by summing, the personal copy's text
-//! winning; what scores below `min_score` is dropped, and at most `max_results` are kept, best
-//! first.
+//! Each source's raw scores are first put on a 0..=1 scale ([`Normalization`]), then weighted
+//! (vector 0.7 / text 0.3 by default; a source that is the only one with hits gets weight 1.0)
+//! and summed per place. By default ([`Fusion::default`]) full-text scores are divided by the
+//! best full-text score of the query — BM25 and `ts_rank` have no scale of their own, their size
+//! depends on the query and the corpus — while cosine similarity is taken as it is: it already
+//! has an absolute scale (1 the same direction, 0 unrelated), and dividing it by the best one
+//! would lift the nearest neighbours of a query that nothing is similar to (an IP address, an
+//! unknown identifier) to full marks. So the final score is on 0..=1: 0.3 × (text score / best
+//! text score) + 0.7 × cosine similarity; one source alone is its normalized score (the best
+//! full-text hit 1.0, a vector hit its cosine), and `min_score` compares against that.
+//!
+//! A chunk the caller owns personally weighs 1.2 times a shared one. Hits of the same place —
+//! same path and first line — are merged by summing, the personal copy's text winning; what
+//! scores below `min_score` is dropped, and at most `max_results` are kept, best first.
+//! docs/benchmarks.md ("Retrieval quality on the labelled corpus") has the measurements behind
+//! the default and the alternatives kept here for measuring.
 
 use std::collections::HashMap;
 
@@ -47,10 +56,77 @@ impl Default for Weights {
     }
 }
 
+/// How one source's raw scores are put on a 0..=1 scale before weighting. A hit scoring 0 or
+/// less, or not a finite number, counts as not found (0) under every rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Normalization {
+    /// The score divided by the source's best score: the best hit counts 1.0.
+    BestScore,
+    /// The score as it is, capped at 1.0: for scores that already have an absolute scale,
+    /// such as cosine similarity.
+    AsIs,
+    /// The source's range mapped onto 0..=1: (score − lowest) / (best − lowest).
+    MinMax,
+    /// Distribution-based (as Qdrant's DBSF): (score − (mean − 3σ)) / 6σ over the source's
+    /// hits, clamped to 0..=1, then divided by the best hit's value.
+    Distribution,
+    /// Reciprocal rank (Cormack, Clarke and Büttcher, SIGIR 2009): only the order of the
+    /// source's hits counts, as (k + 1) / (k + rank), so the first hit counts 1.0.
+    ReciprocalRank { k: f64 },
+}
+
+impl Normalization {
+    /// Reciprocal rank with the constant of its paper, k = 60.
+    pub const RECIPROCAL_RANK: Self = Self::ReciprocalRank { k: 60.0 };
+}
+
+/// How the sources' scores are combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fusion {
+    /// How full-text scores are normalized.
+    pub text: Normalization,
+    /// How vector (cosine similarity) scores are normalized.
+    pub vector: Normalization,
+    /// CombMNZ (Fox and Shaw, TREC-2 1994): a place's summed score is multiplied by the number
+    /// of sources that found it.
+    pub reward_agreement: bool,
+}
+
+impl Fusion {
+    /// Every source divided by its best score: the ranking before cosine similarity was taken
+    /// as it is, still used where no labelled corpus has measured the difference.
+    pub const BEST_SCORE: Self = Self {
+        text: Normalization::BestScore,
+        vector: Normalization::BestScore,
+        reward_agreement: false,
+    };
+
+    fn of(&self, source: Source) -> Normalization {
+        match source {
+            Source::Text => self.text,
+            Source::Vector => self.vector,
+        }
+    }
+}
+
+impl Default for Fusion {
+    /// Full text divided by its best score, cosine similarity as it is (see the module
+    /// documentation).
+    fn default() -> Self {
+        Self {
+            text: Normalization::BestScore,
+            vector: Normalization::AsIs,
+            reward_agreement: false,
+        }
+    }
+}
+
 /// How results are ranked and cut.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankOptions {
     pub weights: Weights,
+    /// How the sources' scores are normalized and combined.
+    pub fusion: Fusion,
     /// Results scoring below this are dropped.
     pub min_score: f64,
     /// At most this many results.
@@ -64,6 +140,7 @@ impl Default for RankOptions {
     fn default() -> Self {
         Self {
             weights: Weights::default(),
+            fusion: Fusion::default(),
             min_score: 0.0,
             max_results: 6,
             personal_boost: 1.2,
@@ -98,7 +175,8 @@ pub fn rank(sources: &[(Source, Vec<Hit>)], options: &RankOptions) -> Vec<Ranked
                 Source::Text => options.weights.text,
             }
         };
-        for (hit, normalized) in hits.iter().zip(normalize(hits)) {
+        let normalized = normalize(hits, options.fusion.of(*source));
+        for (hit, normalized) in hits.iter().zip(normalized) {
             let boost = if hit.personal {
                 options.personal_boost
             } else {
@@ -134,6 +212,11 @@ pub fn rank(sources: &[(Source, Vec<Hit>)], options: &RankOptions) -> Vec<Ranked
             }
         }
     }
+    if options.fusion.reward_agreement {
+        for place in &mut merged {
+            place.score *= place.sources.len() as f64;
+        }
+    }
     merged.retain(|r| r.score >= options.min_score && r.score > 0.0);
     merged.sort_by(|a, b| {
         b.score
@@ -145,18 +228,37 @@ pub fn rank(sources: &[(Source, Vec<Hit>)], options: &RankOptions) -> Vec<Ranked
     merged
 }
 
-/// Each hit's score divided by the best score of its source (0 when none is positive);
-/// negative scores count as 0.
-fn normalize(hits: &[Hit]) -> Vec<f64> {
-    let best = hits
-        .iter()
-        .map(|h| h.score)
-        .filter(|s| s.is_finite())
-        .fold(0.0_f64, f64::max);
+/// Each hit's score on 0..=1 by `rule` (0 for a hit that counts as not found).
+fn normalize(hits: &[Hit], rule: Normalization) -> Vec<f64> {
+    let found = |h: &Hit| h.score.is_finite() && h.score > 0.0;
+    let scores: Vec<f64> = hits.iter().filter(|h| found(h)).map(|h| h.score).collect();
+    let Some(best) = scores.iter().copied().reduce(f64::max) else {
+        return vec![0.0; hits.len()];
+    };
+    let lowest = scores.iter().copied().fold(best, f64::min);
+    let n = scores.len() as f64;
+    let mean = scores.iter().sum::<f64>() / n;
+    let sd = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let value = |score: f64| -> f64 {
+        match rule {
+            Normalization::BestScore => score / best,
+            Normalization::AsIs => score,
+            Normalization::MinMax if best > lowest => (score - lowest) / (best - lowest),
+            Normalization::Distribution if sd > 0.0 => {
+                let of = |s: f64| ((s - (mean - 3.0 * sd)) / (6.0 * sd)).clamp(0.0, 1.0);
+                of(score) / of(best)
+            }
+            Normalization::MinMax | Normalization::Distribution => 1.0,
+            Normalization::ReciprocalRank { k } => {
+                let rank = 1 + scores.iter().filter(|s| **s > score).count();
+                (k + 1.0) / (k + rank as f64)
+            }
+        }
+    };
     hits.iter()
         .map(|h| {
-            if best > 0.0 && h.score.is_finite() {
-                (h.score / best).max(0.0)
+            if found(h) {
+                value(h.score).clamp(0.0, 1.0)
             } else {
                 0.0
             }
@@ -191,20 +293,52 @@ mod tests {
     }
 
     #[test]
-    fn scores_are_normalized_per_source_before_weighting() {
+    fn text_is_normalized_by_its_best_score_and_cosine_taken_as_it_is() {
         // BM25-like text scores in the tens, cosine similarities below 1: raw sums would let
         // the text source decide everything.
         let text = vec![hit("a.md", 1, 40.0), hit("b.md", 1, 20.0)];
         let vector = vec![hit("b.md", 1, 0.9), hit("c.md", 1, 0.45)];
         let ranked = rank(
-            &[(Source::Text, text), (Source::Vector, vector)],
+            &[
+                (Source::Text, text.clone()),
+                (Source::Vector, vector.clone()),
+            ],
             &RankOptions::default(),
         );
         assert_eq!(places(&ranked), [("b.md", 1), ("c.md", 1), ("a.md", 1)]);
-        assert!(close(ranked[0].score, 0.3 * 0.5 + 0.7 * 1.0));
-        assert!(close(ranked[1].score, 0.7 * 0.5));
+        assert!(close(ranked[0].score, 0.3 * 0.5 + 0.7 * 0.9));
+        assert!(close(ranked[1].score, 0.7 * 0.45));
         assert!(close(ranked[2].score, 0.3 * 1.0));
         assert_eq!(ranked[0].sources, [Source::Text, Source::Vector]);
+
+        let options = RankOptions {
+            fusion: Fusion::BEST_SCORE,
+            ..RankOptions::default()
+        };
+        let ranked = rank(&[(Source::Text, text), (Source::Vector, vector)], &options);
+        assert!(close(ranked[0].score, 0.3 * 0.5 + 0.7 * 1.0));
+        assert!(close(ranked[1].score, 0.7 * 0.5), "0.45 / 0.9");
+    }
+
+    #[test]
+    fn weak_nearest_neighbours_do_not_bury_the_one_word_match() {
+        // A query nothing is similar to in meaning (an IP address): the vector source still
+        // returns its nearest chunks, all with low cosines; full text finds the one that holds
+        // it. Divided by their best, the cosines would all count about 1.0 and outrank it.
+        let text = vec![hit("bastion.md", 1, 22.5)];
+        let vector: Vec<Hit> = (1..=10)
+            .map(|n| hit(&format!("noise-{n}.md"), 1, 0.2 - f64::from(n) * 0.005))
+            .collect();
+        let sources = [(Source::Text, text), (Source::Vector, vector)];
+        let ranked = rank(&sources, &RankOptions::default());
+        assert_eq!(ranked[0].path, "bastion.md");
+        let options = RankOptions {
+            fusion: Fusion::BEST_SCORE,
+            max_results: 20,
+            ..RankOptions::default()
+        };
+        let ranked = rank(&sources, &options);
+        assert_eq!(ranked.last().map(|r| r.path.as_str()), Some("bastion.md"));
     }
 
     #[test]
@@ -214,8 +348,74 @@ mod tests {
             &[(Source::Text, Vec::new()), (Source::Vector, vector)],
             &RankOptions::default(),
         );
+        assert!(close(ranked[0].score, 0.8), "a cosine alone is the score");
+        assert!(close(ranked[1].score, 0.4));
+        let text = vec![hit("a.md", 1, 12.0), hit("b.md", 1, 3.0)];
+        let ranked = rank(
+            &[(Source::Text, text), (Source::Vector, Vec::new())],
+            &RankOptions::default(),
+        );
         assert!(close(ranked[0].score, 1.0));
-        assert!(close(ranked[1].score, 0.5));
+        assert!(close(ranked[1].score, 0.25));
+    }
+
+    fn check(rule: Normalization, scores: &[f64], expected: &[f64]) {
+        let hits: Vec<Hit> = (1..)
+            .zip(scores)
+            .map(|(line, score)| hit("a.md", line, *score))
+            .collect();
+        let got = normalize(&hits, rule);
+        assert!(
+            got.len() == expected.len() && got.iter().zip(expected).all(|(g, e)| close(*g, *e)),
+            "{rule:?} of {scores:?}: {got:?}, expected {expected:?}"
+        );
+    }
+
+    #[test]
+    fn each_normalization_maps_a_source_onto_zero_to_one() {
+        use Normalization::*;
+        check(BestScore, &[8.0, 4.0, 2.0], &[1.0, 0.5, 0.25]);
+        check(AsIs, &[0.6, 0.3, -0.1], &[0.6, 0.3, 0.0]);
+        check(AsIs, &[1.000_001], &[1.0]);
+        check(MinMax, &[8.0, 4.0, 2.0], &[1.0, 1.0 / 3.0, 0.0]);
+        check(MinMax, &[5.0, 5.0], &[1.0, 1.0]);
+        // mean 2, σ 1: (s − (2 − 3)) / 6, divided by the best's 4/6.
+        check(Distribution, &[3.0, 1.0, 3.0, 1.0], &[1.0, 0.5, 1.0, 0.5]);
+        check(Distribution, &[5.0, 5.0], &[1.0, 1.0]);
+        // Ties share the better rank: (60 + 1) / (60 + rank).
+        check(
+            Normalization::RECIPROCAL_RANK,
+            &[0.9, 0.5, 0.5, 0.1],
+            &[1.0, 61.0 / 62.0, 61.0 / 62.0, 61.0 / 64.0],
+        );
+        for rule in [
+            BestScore,
+            AsIs,
+            MinMax,
+            Distribution,
+            Normalization::RECIPROCAL_RANK,
+        ] {
+            check(rule, &[f64::NAN, 0.0, -1.0], &[0.0, 0.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn reward_agreement_multiplies_by_the_sources_that_found_a_place() {
+        let text = vec![hit("both.md", 1, 2.0), hit("text.md", 1, 4.0)];
+        let vector = vec![hit("both.md", 1, 0.5), hit("vector.md", 1, 0.9)];
+        let sources = [(Source::Text, text), (Source::Vector, vector)];
+        let plain = rank(&sources, &RankOptions::default());
+        assert_eq!(plain[0].path, "vector.md", "0.63 against 0.15 + 0.35");
+        let options = RankOptions {
+            fusion: Fusion {
+                reward_agreement: true,
+                ..Fusion::default()
+            },
+            ..RankOptions::default()
+        };
+        let ranked = rank(&sources, &options);
+        assert_eq!(ranked[0].path, "both.md");
+        assert!(close(ranked[0].score, 2.0 * (0.3 * 0.5 + 0.7 * 0.5)));
     }
 
     #[test]
@@ -252,7 +452,7 @@ mod tests {
 
     #[test]
     fn min_score_and_max_results_cut() {
-        let vector: Vec<Hit> = (1..=10)
+        let text: Vec<Hit> = (1..=10)
             .map(|n| hit("a.md", n, f64::from(n as u32)))
             .collect();
         let options = RankOptions {
@@ -260,14 +460,14 @@ mod tests {
             max_results: 3,
             ..RankOptions::default()
         };
-        let ranked = rank(&[(Source::Vector, vector.clone())], &options);
+        let ranked = rank(&[(Source::Text, text.clone())], &options);
         assert_eq!(places(&ranked), [("a.md", 10), ("a.md", 9), ("a.md", 8)]);
         let options = RankOptions {
             min_score: 0.75,
             max_results: 6,
             ..RankOptions::default()
         };
-        let ranked = rank(&[(Source::Vector, vector)], &options);
+        let ranked = rank(&[(Source::Text, text)], &options);
         assert_eq!(ranked.len(), 3, "0.8, 0.9 and 1.0 pass 0.75");
     }
 

@@ -124,6 +124,7 @@ mod tests {
             min_score: 0.35,
             max_results: 6,
             personal_boost: 1.2,
+            ..RankOptions::default()
         };
         let check = |config: Value, expected: RankOptions| {
             assert_eq!(
@@ -145,6 +146,7 @@ mod tests {
                 min_score: 0.5,
                 max_results: 3,
                 personal_boost: 1.2,
+                ..RankOptions::default()
             },
         );
         check(

@@ -2,14 +2,12 @@
 //! through [`MemoryIndex`] with the real embedding client against the fake LLM's
 //! `/v1/embeddings`, and every query is searched with full text only, vectors only and both.
 //!
-//! Hybrid ranking must do at least as well as vector retrieval alone, in recall@5 and in MRR,
-//! on both engines. Against full text alone it is measured and printed, not asserted, because
-//! it does not hold with the fake's embeddings, and docs/benchmarks.md says so with the
-//! numbers: the fake's vector is a bag of words, so it knows nothing full text does not, except
-//! word forms, and nothing of how rare a word is; weighted 0.7 against BM25 (SQLite) or
-//! `ts_rank` (PostgreSQL) at 0.3, it costs full text a few first places (`--stanza=prod`:
-//! BM25 ranks the runbook first, the vectors 14th, hybrid 7th). A real embedding model adds
-//! what words miss (synonyms, paraphrase), which is what the 0.7 weight is for.
+//! Hybrid ranking must beat each source alone on both engines: at least as good in recall@5
+//! and in MRR, and better in one of them. With the fake's embeddings — a bag of words, which
+//! knows what full text knows plus word forms, and nothing of synonyms or of how rare a word
+//! is — the lead over full text is small (equal recall@5, MRR ahead by about 0.001–0.002);
+//! with a real model (all-MiniLM-L6-v2) it is large. docs/benchmarks.md has both, and the
+//! fusions that did not beat full text with either.
 
 use std::sync::Arc;
 
@@ -17,11 +15,12 @@ use goclaw_core::{AgentKey, MASTER_TENANT_ID, MemoryScope, NewAgent, Store};
 use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{EmbeddingClient, EmbeddingSettings};
 use goclaw_memory::index::MemoryIndex;
-use goclaw_memory::quality::{Corpus, QualityReport};
+use goclaw_memory::quality::{Corpus, MEASURED_RESULTS, QualityReport};
+use goclaw_memory::rank::RankOptions;
 use goclaw_store::store_test;
 
 store_test!(
-    hybrid_retrieval_does_at_least_as_well_as_vectors_alone,
+    hybrid_retrieval_beats_full_text_and_vectors_alone,
     |store: Arc<dyn Store>| async move {
         let fake = FakeLlm::start().await;
         let client = EmbeddingClient::new(EmbeddingSettings::new("fake", fake.base_url()))
@@ -43,7 +42,11 @@ store_test!(
         assert!(chunks >= corpus.documents.len());
         assert!(fake.embedding_input_count() >= chunks as u64);
 
-        let report = QualityReport::measure(&index, &scope, &corpus)
+        let measured = RankOptions {
+            max_results: MEASURED_RESULTS,
+            ..RankOptions::default()
+        };
+        let report = QualityReport::measure(&index, &scope, &corpus, &measured)
             .await
             .expect("measure");
         let table = report.table();
@@ -53,19 +56,23 @@ store_test!(
         }
         let [text, vector, hybrid] = report.scores()[0].1;
         assert_eq!(hybrid.queries, corpus.queries.len());
-        println!(
-            "{:?}: hybrid recall@5 {:.3} vs FTS {:.3}, MRR {:.4} vs {:.4} (not asserted)",
-            store.backend(),
-            hybrid.recall,
-            text.recall,
-            hybrid.mrr,
-            text.mrr
-        );
-        let compared = [("vector", vector)];
-        for (source, alone) in compared {
+        for (source, alone) in [("full text", text), ("vectors", vector)] {
+            println!(
+                "{:?}: hybrid recall@5 {:.3} vs {source} {:.3}, MRR {:.3} vs {:.3}",
+                store.backend(),
+                hybrid.recall,
+                alone.recall,
+                hybrid.mrr,
+                alone.mrr
+            );
+            // Means of the same per-query numbers can differ in the last bit.
+            let at_least = |h: f64, a: f64| h + 1e-9 >= a;
+            let above = |h: f64, a: f64| h > a + 1e-9;
             assert!(
-                hybrid.recall >= alone.recall && hybrid.mrr >= alone.mrr,
-                "hybrid must do at least as well as {source} alone:\n{table}"
+                at_least(hybrid.recall, alone.recall)
+                    && at_least(hybrid.mrr, alone.mrr)
+                    && (above(hybrid.recall, alone.recall) || above(hybrid.mrr, alone.mrr)),
+                "hybrid must beat {source} alone: as good in recall@5 and MRR, better in one:\n{table}"
             );
         }
     }

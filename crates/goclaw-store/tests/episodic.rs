@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use goclaw_core::{
     AgentId, AgentKey, EMBEDDING_DIMENSIONS, EpisodicScope, MASTER_TENANT_ID, NewAgent, NewEpisode,
-    NewMessage, Role, ScoredEpisode, SessionKey, Store, StoreError, TenantId,
+    NewMessage, Role, ScoredEpisode, SessionKey, Store, StoreError, SweepCursor, TenantId,
 };
 use goclaw_store::testing::TestDatabase;
 use goclaw_store::{database_test, store_test};
@@ -352,15 +352,21 @@ store_test!(
                     .expect("message");
             }
             keys.push(key.to_string());
-            // Distinct change times: the window pages by time alone (SQLite keeps milliseconds).
+            // Distinct change times, so the order below is known (SQLite keeps milliseconds).
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let after = Utc::now() + Duration::seconds(1);
-        let idle = store
-            .episodic()
-            .idle_sessions(before, after, 10)
-            .await
-            .expect("idle");
+        let window = |from: SweepCursor, limit: u32| {
+            let store = store.clone();
+            async move {
+                store
+                    .episodic()
+                    .idle_sessions(from, after, limit)
+                    .await
+                    .expect("idle")
+            }
+        };
+        let idle = window(SweepCursor::after(before), 10).await;
         let found: Vec<&str> = idle.iter().map(|s| s.session_key.as_str()).collect();
         assert_eq!(
             found,
@@ -372,23 +378,36 @@ store_test!(
                 .all(|s| s.agent_id == keeper.id && s.user_id == "alice")
         );
         assert!(idle.iter().all(|s| s.message_count == 1));
-        let first = store
-            .episodic()
-            .idle_sessions(before, after, 1)
-            .await
-            .expect("idle");
+        let first = window(SweepCursor::after(before), 1).await;
         assert_eq!(first.len(), 1);
-        let rest = store
-            .episodic()
-            .idle_sessions(first[0].updated_at, after, 10)
-            .await
-            .expect("idle");
+        let rest = window(first[0].cursor(), 10).await;
         let found: Vec<&str> = rest.iter().map(|s| s.session_key.as_str()).collect();
-        assert_eq!(found, [keys[1].as_str()], "the window's start is exclusive");
+        assert_eq!(
+            found,
+            [keys[1].as_str()],
+            "the window starts after the cursor"
+        );
+
+        // Sessions changed in the same instant are told apart by their id: the window resumes
+        // within the instant, neither skipping nor repeating one.
+        let second = &idle[1];
+        let same_instant_before = SweepCursor {
+            updated_at: second.updated_at,
+            session_id: uuid::Uuid::nil(),
+        };
+        let resumed = window(same_instant_before, 10).await;
+        assert_eq!(resumed.len(), 1, "{resumed:?}");
+        assert_eq!(resumed[0].id, second.id);
+        assert!(window(second.cursor(), 10).await.is_empty());
+        assert!(
+            window(SweepCursor::after(second.updated_at), 10)
+                .await
+                .is_empty()
+        );
         assert!(
             store
                 .episodic()
-                .idle_sessions(after, after + Duration::hours(1), 10)
+                .idle_sessions(SweepCursor::after(after), after + Duration::hours(1), 10)
                 .await
                 .expect("idle")
                 .is_empty()

@@ -1,8 +1,7 @@
 //! The knowledge vault registry on both engines: documents registered and updated in place by
 //! tenant, owner and path; the scope rule; lookups by path and basename; listing; full-text and
 //! vector search; wikilinks replaced, moved with their documents and deleted with either end;
-//! records retitled and links made and removed by hand; and isolation between agents and
-//! tenants.
+//! and isolation between agents and tenants.
 
 use std::sync::Arc;
 
@@ -579,131 +578,96 @@ database_test!(
     }
 );
 
-store_test!(
-    records_are_retitled_and_linked_by_hand_within_their_tenant,
-    |store: Arc<dyn Store>| async move {
-        let keeper = agent(store.as_ref(), MASTER_TENANT_ID, "keeper").await;
-        let plan = put(
-            store.as_ref(),
-            MASTER_TENANT_ID,
-            VaultOwner::personal(keeper),
-            "keeper/plan.md",
-        )
-        .await;
-        let guide = put(
-            store.as_ref(),
-            MASTER_TENANT_ID,
-            VaultOwner::shared(),
-            "guide.md",
-        )
-        .await;
+database_test!(
+    summaries_are_searchable_and_similar_links_are_symmetric,
+    |db: TestDatabase| async move {
+        let db = db.migrated_with_tenant(ACME, "acme").await;
+        let store = db.store();
         let vault = store.vault();
-        let changed = vault
-            .update_document(
-                MASTER_TENANT_ID,
-                plan.id,
-                "The plan",
-                "context",
-                &json!({"k": 1}),
-            )
-            .await
-            .expect("update")
-            .expect("a document");
-        assert_eq!(
-            (
-                changed.title.as_str(),
-                changed.doc_type.as_str(),
-                &changed.metadata
-            ),
-            ("The plan", "context", &json!({"k": 1}))
-        );
-        assert_eq!(
-            (changed.path, changed.scope),
-            (plan.path.clone(), VaultScope::Personal)
-        );
-        let elsewhere = vault
-            .update_document(acme(), plan.id, "x", "note", &json!({}))
-            .await
-            .expect("update");
-        assert!(elsewhere.is_none(), "another tenant's id is no document");
+        let s = store.as_ref();
+        let keeper = agent(s, MASTER_TENANT_ID, "keeper").await;
+        let owner = VaultOwner::personal(keeper);
+        let a = put(s, MASTER_TENANT_ID, owner, "keeper/a.md").await;
+        let b = put(s, MASTER_TENANT_ID, owner, "keeper/b.md").await;
+        let c = put(s, MASTER_TENANT_ID, owner, "keeper/c.md").await;
+        let view = VaultView::agent(MASTER_TENANT_ID, keeper);
 
-        let link = vault
-            .add_link(
-                MASTER_TENANT_ID,
-                plan.id,
-                guide.id,
-                "reference",
-                "see the guide",
-            )
-            .await
-            .expect("link")
-            .expect("both documents");
-        let again = vault
-            .add_link(
-                MASTER_TENANT_ID,
-                plan.id,
-                guide.id,
-                "reference",
-                "read the guide",
-            )
-            .await
-            .expect("link")
-            .expect("both documents");
-        assert_eq!(
-            (again.id, again.context.as_str()),
-            (link.id, "read the guide")
-        );
-        assert!(
-            vault
-                .add_link(acme(), plan.id, guide.id, "reference", "")
-                .await
-                .expect("link")
-                .is_none()
-        );
-        // A hand-made link outlives the document's wikilinks being replaced.
         vault
-            .replace_wikilinks(MASTER_TENANT_ID, plan.id, &[])
+            .set_summary(MASTER_TENANT_ID, a.id, "Kingfishers along the canal.")
             .await
-            .expect("wikilinks");
-        let out = vault
-            .out_links(MASTER_TENANT_ID, plan.id)
+            .expect("summary");
+        let found = vault
+            .search_text(&view, "kingfishers", 10)
             .await
-            .expect("out");
-        assert_eq!(out.iter().map(|l| l.id).collect::<Vec<_>>(), [link.id]);
-        assert!(
-            vault
-                .get_link(acme(), link.id)
-                .await
-                .expect("get")
-                .is_none()
-        );
+            .expect("search");
         assert_eq!(
-            vault
-                .get_link(MASTER_TENANT_ID, link.id)
-                .await
-                .expect("get")
-                .map(|l| l.to_doc_id),
-            Some(guide.id)
+            found.iter().map(|f| f.document.id).collect::<Vec<_>>(),
+            [a.id]
         );
-        assert!(!vault.delete_link(acme(), link.id).await.expect("delete"));
-        assert!(
-            vault
-                .delete_link(MASTER_TENANT_ID, link.id)
-                .await
-                .expect("delete")
-        );
-        assert!(
-            !vault
-                .delete_link(MASTER_TENANT_ID, link.id)
-                .await
-                .expect("gone")
-        );
-        assert!(
-            vault
-                .out_links(MASTER_TENANT_ID, plan.id)
-                .await
-                .expect("out")
-                .is_empty()
-        );
+        let missing = vault
+            .set_summary(acme(), a.id, "elsewhere")
+            .await
+            .expect_err("another tenant's document");
+        assert!(matches!(missing, StoreError::NotFound("vault document")));
+
+        let similar = |to: &VaultDocument| NewVaultLink {
+            to_doc_id: to.id,
+            context: "similarity 0.80".to_owned(),
+        };
+        let similar_targets = |from: uuid::Uuid| {
+            let vault = store.vault();
+            async move {
+                let mut targets: Vec<uuid::Uuid> = vault
+                    .out_links(MASTER_TENANT_ID, from)
+                    .await
+                    .expect("links")
+                    .into_iter()
+                    .filter(|l| l.link_type == "similar")
+                    .map(|l| l.to_doc_id)
+                    .collect();
+                targets.sort();
+                targets
+            }
+        };
+        vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&b), similar(&c)])
+            .await
+            .expect("links");
+        assert_eq!(similar_targets(b.id).await, [a.id], "stored both ways");
+        assert_eq!(similar_targets(c.id).await, [a.id]);
+        // Recomputing a's neighbours drops the pair that is no longer similar, both ways, and
+        // leaves the wikilinks alone.
+        vault
+            .replace_wikilinks(
+                MASTER_TENANT_ID,
+                c.id,
+                &[NewVaultLink {
+                    to_doc_id: a.id,
+                    context: "[[a]]".to_owned(),
+                }],
+            )
+            .await
+            .expect("wikilink");
+        vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&b)])
+            .await
+            .expect("links");
+        assert_eq!(similar_targets(a.id).await, [b.id]);
+        assert!(similar_targets(c.id).await.is_empty());
+        let c_links = vault
+            .out_links(MASTER_TENANT_ID, c.id)
+            .await
+            .expect("links");
+        assert_eq!(c_links.len(), 1);
+        assert_eq!(c_links[0].link_type, "wikilink");
+
+        let acme_agent = agent(s, acme(), "keeper").await;
+        let foreign = put(s, acme(), VaultOwner::personal(acme_agent), "keeper/x.md").await;
+        let refused = vault
+            .replace_similar_links(MASTER_TENANT_ID, a.id, &[similar(&foreign)])
+            .await
+            .expect_err("cross-tenant");
+        assert!(matches!(refused, StoreError::NotFound("vault document")));
+        assert_eq!(similar_targets(a.id).await, [b.id], "nothing changed");
     }
 );

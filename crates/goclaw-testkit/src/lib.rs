@@ -204,6 +204,9 @@ pub fn test_config(db: &TestDatabase, data_dir: &TempDir, extra: ExtraEnv<'_>) -
         ("GOCLAW_DATA_DIR".into(), dir.clone()),
         ("GOCLAW_WORKSPACE".into(), format!("{dir}/workspace")),
         ("GOCLAW_CONFIG".into(), format!("{dir}/config.json")),
+        // The model's replies are scripted per test: no summarizing of vault files unless a
+        // test asks for it.
+        ("GOCLAW_VAULT_ENRICHMENT".into(), "false".into()),
     ];
     if let Some(init) = goclaw_executable() {
         vars.push(("GOCLAW_SANDBOX_INIT".into(), init));

@@ -3,12 +3,17 @@
 //! caller's memory in the store ([`MemoryIndex::write`]), so `memory_search` finds it — in this
 //! session and every later one. The file itself stays where the tool wrote it; a failure to
 //! index is logged and never fails the tool call.
+//!
+//! A memory file belongs to the user whose turn wrote it, except the company knowledge a
+//! predefined agent keeps for everyone it serves (as GoClaw shares it): `memory/company.md`,
+//! `memory/company-research.md`, `memory/use-cases.md`, `memory/decisions.md` and anything
+//! under `memory/projects/` go to the agent's shared memory, which every user's search reads.
 
 use std::path::{Component, Path};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use goclaw_core::{Store, Tool, ToolContext, ToolDefinition, ToolOutput};
+use goclaw_core::{MemoryScope, Store, Tool, ToolContext, ToolDefinition, ToolOutput};
 use goclaw_memory::index::MemoryIndex;
 use serde_json::Value;
 
@@ -44,7 +49,12 @@ impl MemoryFileTool {
         let content = tokio::fs::read_to_string(&path)
             .await
             .map_err(|e| format!("cannot read {relative}: {e}"))?;
-        let owner = crate::memory::caller_scope(self.store.as_ref(), ctx).await?;
+        let agent = crate::sessions::caller_agent(self.store.as_ref(), ctx).await?;
+        let owner = if agent.agent_type == "predefined" && is_shared_memory_path(relative) {
+            MemoryScope::shared(ctx.tenant_id, agent.id)
+        } else {
+            MemoryScope::user(ctx.tenant_id, agent.id, &ctx.user_id)
+        };
         self.index
             .write(owner, relative, &content)
             .await
@@ -75,6 +85,21 @@ impl Tool for MemoryFileTool {
         }
         output
     }
+}
+
+/// Whether a predefined agent's memory file at `relative` (as [`memory_path`] gives it) is
+/// shared by all its users rather than kept per user.
+pub fn is_shared_memory_path(relative: &str) -> bool {
+    const SHARED_FILES: [&str; 4] = [
+        "memory/company.md",
+        "memory/company-research.md",
+        "memory/use-cases.md",
+        "memory/decisions.md",
+    ];
+    SHARED_FILES.contains(&relative)
+        || relative
+            .strip_prefix("memory/projects/")
+            .is_some_and(|rest| !rest.is_empty())
 }
 
 /// The workspace-relative path of `requested` (`a/b.md`, no `.` or `..`) when it names a
@@ -130,6 +155,32 @@ mod tests {
                 expected,
                 "{requested}"
             );
+        }
+    }
+
+    #[test]
+    fn only_the_company_knowledge_of_a_predefined_agent_is_shared() {
+        for shared in [
+            "memory/company.md",
+            "memory/company-research.md",
+            "memory/use-cases.md",
+            "memory/decisions.md",
+            "memory/projects/falcon.md",
+            "memory/projects/2026/q1.md",
+        ] {
+            assert!(is_shared_memory_path(shared), "{shared}");
+        }
+        for personal in [
+            "MEMORY.md",
+            "memory.md",
+            "memory/notes.md",
+            "memory/company.md.bak",
+            "memory/projects",
+            "memory/projects/",
+            "memory/people/company.md",
+            "company.md",
+        ] {
+            assert!(!is_shared_memory_path(personal), "{personal}");
         }
     }
 }

@@ -107,6 +107,7 @@ store_test!(searches_rank_by_the_settings_in_force, |store: Arc<
         min_score: 0.0,
         max_results: 6,
         personal_boost: 1.2,
+        ..RankOptions::default()
     };
     let index = MemoryIndex::new(store.clone(), Some(Arc::new(TeaEmbedder))).with_ranking(defaults);
     let alice = MemoryScope::user(MASTER_TENANT_ID, agent.id, "alice");

@@ -16,7 +16,7 @@ use goclaw_gateway::{
     check_bind_security,
 };
 use goclaw_memory::index::MemoryIndex;
-use goclaw_memory::vault::{Vault, VaultWatcher};
+use goclaw_memory::vault::{EnrichSettings, Vault, VaultEnricher, VaultWatcher};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
 use goclaw_tools::memory_files::MemoryFileTool;
@@ -47,6 +47,8 @@ pub struct Application {
     vault_watch: tokio::task::JoinHandle<()>,
     /// The episodic memory worker, unless memory is turned off.
     episodic: Option<crate::episodic::EpisodicSetup>,
+    /// Summarizes and links the vault's documents, unless turned off.
+    vault_enricher: Option<VaultEnricher>,
 }
 
 impl Application {
@@ -103,6 +105,7 @@ impl Application {
             &loaded.config.agents.defaults.memory,
         );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
+        let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let runtime = build_runtime(
             loaded,
             opened.store(),
@@ -175,6 +178,7 @@ impl Application {
             traces,
             vault_watch,
             episodic,
+            vault_enricher,
         })
     }
 
@@ -235,6 +239,9 @@ impl Application {
         let _ = stopping.await;
         if let Some(episodic) = &self.episodic {
             episodic.shutdown().await;
+        }
+        if let Some(enricher) = &self.vault_enricher {
+            enricher.shutdown().await;
         }
         self.traces.shutdown().await;
         if let Some(server) = metrics_server {
@@ -401,6 +408,21 @@ fn workspace_vault(
         embedder_slot(providers),
         loaded.config.agents.defaults.workspace.clone(),
     )
+}
+
+/// Starts summarizing and linking what the vault registers with the documents' agents'
+/// models, unless memory or `agents.defaults.memory.vault_enrichment` is off.
+fn start_vault_enricher(
+    loaded: &LoadedConfig,
+    vault: &Vault,
+    providers: Arc<dyn goclaw_agent::ProviderLookup>,
+) -> Option<VaultEnricher> {
+    let defaults = &loaded.config.agents.defaults;
+    if !defaults.memory.enabled || !defaults.memory.vault_enrichment {
+        return None;
+    }
+    let model = crate::episodic::agent_model(providers, defaults);
+    VaultEnricher::start(vault, model, EnrichSettings::default())
 }
 
 /// Starts the vault's file watcher, then rescans every tenant's workspace (for what changed

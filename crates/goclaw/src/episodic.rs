@@ -86,6 +86,18 @@ fn retry_base(sweep_interval_ms: u64) -> Duration {
     Duration::from_millis(sweep_interval_ms.clamp(10, 1000))
 }
 
+/// An agent's model for background work (episodes, vault summaries), called as compaction
+/// calls it.
+pub fn agent_model(
+    providers: Arc<dyn ProviderLookup>,
+    defaults: &AgentDefaults,
+) -> Arc<dyn BackgroundModel> {
+    Arc::new(AgentModel {
+        providers,
+        defaults: defaults.clone(),
+    })
+}
+
 /// An agent's model, called as compaction calls it: the agent's candidates with fallback,
 /// once each (the worker retries a failed job itself, with its own backoff).
 struct AgentModel {

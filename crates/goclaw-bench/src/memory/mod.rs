@@ -2,7 +2,8 @@
 //! of either engine (no gateway involved).
 //!
 //! - `quality`: the labelled corpus of `goclaw-memory` written through `MemoryIndex` with the
-//!   real embedding client against the fake LLM's `/v1/embeddings`; recall@5 and MRR for full
+//!   real embedding client against the fake LLM's `/v1/embeddings` (or, with
+//!   `--embeddings-url`, any OpenAI-compatible embeddings API); recall@5 and MRR for full
 //!   text, vectors and hybrid ([`quality`]).
 //! - `search`: hybrid `memory_search` over 100,000 synthetic chunks: ingest rate, then p50/p99
 //!   latency of hybrid, full-text-only and vector-only searches ([`search`]).
@@ -36,7 +37,7 @@ pub struct Options {
 #[derive(Debug, Subcommand)]
 pub enum Measure {
     /// Recall@5 and MRR of full text, vectors and hybrid on the labelled corpus.
-    Quality,
+    Quality(quality::QualityOptions),
     /// Ingest rate and search latency over many chunks.
     Search(search::SearchLoad),
 }
@@ -87,7 +88,7 @@ async fn run(options: Options) -> Result<()> {
         };
         println!("\n## {backend:?}\n");
         match &options.measure {
-            Measure::Quality => quality::run(&db).await?,
+            Measure::Quality(quality_options) => quality::run(&db, quality_options).await?,
             Measure::Search(search) => search::run(&db, search).await?,
         }
     }

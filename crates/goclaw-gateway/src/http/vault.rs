@@ -152,7 +152,7 @@ pub struct VaultRescanResult {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
-    /// Always 0: there is no enrichment worker.
+    /// Unchanged documents still without a summary, queued again for enrichment.
     pub reenqueued: usize,
     pub skipped: usize,
     pub errors: usize,

@@ -1,8 +1,10 @@
 //! The vault routes GoClaw's dashboard browses with, in its shapes: the outgoing links of many
 //! documents at once (`POST /v1/vault/links/batch`, a bare array), one level of the documents'
 //! folder tree (`GET /v1/vault/tree`, `{entries}` with GoClaw's camelCase fields), and the
-//! enrichment pipeline's progress (`GET /v1/vault/enrichment/status`) and stop
-//! (`POST /v1/vault/enrichment/stop`) — there is no enrichment worker here, so it is always idle.
+//! enrichment's progress since the gateway started (`GET /v1/vault/enrichment/status`: queued
+//! documents as `total`, summarized or given up as `done`) and its stop
+//! (`POST /v1/vault/enrichment/stop`, which only says whether something runs: the enricher
+//! finishes its queue and stops with the gateway).
 //!
 //! Everything follows the read routes' rule: the caller's tenant, and below admin not the
 //! documents in another user's workspace of an `open` agent (nor links to them).
@@ -82,7 +84,7 @@ pub struct Tree {
 /// GoClaw's enrichment progress (`EnrichEvent`).
 #[derive(Serialize, ToSchema)]
 pub struct EnrichmentStatus {
-    /// `idle` here: documents are not enriched.
+    /// `enriching` or `idle`.
     pub phase: String,
     pub done: u64,
     pub total: u64,
@@ -269,18 +271,32 @@ pub async fn tree(
     tag = "vault",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Always idle: documents are not enriched here", body = EnrichmentStatus),
+        (status = 200, description = "The enrichment's progress (idle when none runs)", body = EnrichmentStatus),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
     )
 )]
-pub async fn enrichment_status(_caller: Caller) -> Json<EnrichmentStatus> {
-    Json(EnrichmentStatus {
-        phase: "idle".to_owned(),
-        done: 0,
-        total: 0,
-        running: false,
-    })
+pub async fn enrichment_status(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<EnrichmentStatus> {
+    Json(enrichment(&state))
+}
+
+fn enrichment(state: &AppState) -> EnrichmentStatus {
+    let stats = state
+        .vault
+        .as_ref()
+        .and_then(|vault| vault.enrichment_stats())
+        .unwrap_or_default();
+    let done = stats.summarized + stats.failed;
+    let running = done < stats.queued;
+    EnrichmentStatus {
+        phase: if running { "enriching" } else { "idle" }.to_owned(),
+        done,
+        total: stats.queued,
+        running,
+    }
 }
 
 #[utoipa::path(
@@ -289,14 +305,22 @@ pub async fn enrichment_status(_caller: Caller) -> Json<EnrichmentStatus> {
     tag = "vault",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Nothing was running", body = EnrichmentStopped),
+        (status = 200, description = "Never stopped here: whether something runs", body = EnrichmentStopped),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
     )
 )]
-pub async fn enrichment_stop(_caller: Caller) -> Json<EnrichmentStopped> {
+pub async fn enrichment_stop(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<EnrichmentStopped> {
+    let message = if enrichment(&state).running {
+        "enrichment finishes its queue; it stops with the gateway"
+    } else {
+        "no enrichment running"
+    };
     Json(EnrichmentStopped {
         stopped: false,
-        message: Some("no enrichment running".to_owned()),
+        message: Some(message.to_owned()),
     })
 }

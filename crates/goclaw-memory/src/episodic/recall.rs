@@ -13,7 +13,7 @@ use goclaw_core::{Agent, Episode, EpisodicScope, ScoredEpisode, Store};
 
 use crate::embed::{Embedder, EmbedderSlot};
 use crate::index::MemoryError;
-use crate::rank::{Hit, RankOptions, Source, Weights, rank};
+use crate::rank::{Fusion, Hit, RankOptions, Source, Weights, rank};
 
 /// Words too common to say what a message is about.
 const STOP_WORDS: &[&str] = &[
@@ -176,6 +176,7 @@ impl EpisodicRecall {
                 min_score: options.min_score,
                 max_results: options.max_results,
                 personal_boost: 1.0,
+                fusion: Fusion::BEST_SCORE,
             },
         );
         Ok(ranked

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use goclaw_core::{
-    Agent, Episode, EpisodicScope, NewEpisode, SessionKey, Store, StoreError, TenantId,
+    Agent, Episode, EpisodicScope, NewEpisode, SessionKey, Store, StoreError, SweepCursor, TenantId,
 };
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -95,8 +95,8 @@ struct Inner {
     queue: EpisodeQueue,
     receiver: Mutex<Option<mpsc::Receiver<EpisodeJob>>>,
     counters: Counters,
-    /// Sessions changed up to this moment have been swept.
-    swept_until: Mutex<DateTime<Utc>>,
+    /// Where the last sweep stopped: every session up to here has been queued.
+    swept_until: Mutex<SweepCursor>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -165,7 +165,7 @@ impl EpisodicWorkerBuilder {
                 queue,
                 receiver: Mutex::new(Some(receiver)),
                 counters: Counters::default(),
-                swept_until: Mutex::new(Utc::now() - lookback),
+                swept_until: Mutex::new(SweepCursor::after(Utc::now() - lookback)),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -260,49 +260,38 @@ impl EpisodicWorker {
     }
 
     /// Queues the sessions that went idle since the last sweep: no change for
-    /// `idle_after`. When the queue fills, the rest wait for the next sweep.
+    /// `idle_after`. When the queue fills, the rest wait for the next sweep, which resumes
+    /// right after the last session queued.
     pub async fn sweep(&self) -> Result<SweepReport, StoreError> {
         let idle = chrono::Duration::from_std(self.inner.settings.idle_after).unwrap_or_default();
         let until = Utc::now() - idle;
         let mut swept = self.inner.swept_until.lock().await;
-        let mut after = *swept;
         let mut report = SweepReport::default();
-        while after < until {
+        while swept.updated_at < until {
             let page = self
                 .inner
                 .store
                 .episodic()
-                .idle_sessions(after, until, SWEEP_PAGE)
+                .idle_sessions(*swept, until, SWEEP_PAGE)
                 .await?;
             report.found += page.len();
             for session in &page {
-                let Ok(key) = SessionKey::parse(&session.session_key) else {
-                    continue;
-                };
-                match self.enqueue(session.tenant_id, key, Trigger::Idle) {
-                    Enqueued::Queued => report.enqueued += 1,
-                    Enqueued::AlreadyQueued => {}
-                    Enqueued::Rejected | Enqueued::Closed => {
-                        // Sessions changed in the same millisecond sort on: start again
-                        // just before this one.
-                        *swept = step_back(session.updated_at, *swept);
-                        report.deferred = true;
-                        return Ok(report);
+                if let Ok(key) = SessionKey::parse(&session.session_key) {
+                    match self.enqueue(session.tenant_id, key, Trigger::Idle) {
+                        Enqueued::Queued => report.enqueued += 1,
+                        Enqueued::AlreadyQueued => {}
+                        Enqueued::Rejected | Enqueued::Closed => {
+                            report.deferred = true;
+                            return Ok(report);
+                        }
                     }
                 }
+                *swept = session.cursor();
             }
-            match page.last() {
-                Some(last) if page.len() == SWEEP_PAGE as usize => {
-                    after = step_back(last.updated_at, after).max(after);
-                    if after == *swept {
-                        after = last.updated_at;
-                    }
-                    *swept = after;
-                }
-                _ => after = until,
+            if page.len() < SWEEP_PAGE as usize {
+                *swept = SweepCursor::after(until);
             }
         }
-        *swept = after.max(*swept);
         Ok(report)
     }
 
@@ -555,12 +544,6 @@ fn backoff(settings: &EpisodicSettings, attempt: u32) -> Duration {
         .retry_base
         .saturating_mul(factor)
         .min(settings.retry_max)
-}
-
-/// A millisecond before `at` (rows changed in the same millisecond as the last one read may
-/// follow it), but never before `floor`.
-fn step_back(at: DateTime<Utc>, floor: DateTime<Utc>) -> DateTime<Utc> {
-    (at - chrono::Duration::milliseconds(1)).max(floor)
 }
 
 #[cfg(test)]

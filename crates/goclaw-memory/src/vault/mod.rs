@@ -2,8 +2,9 @@
 //! ([`classify`]), a bounded walk of a workspace ([`walk`]), wikilinks and their resolution
 //! ([`links`]), registering, moving and forgetting files and rescanning a tenant's workspace
 //! ([`registry`]), ranked search ([`search`]), one search over the vault, episodic memory
-//! and the knowledge graph ([`unified`]), and the file watcher that keeps the registry in
-//! step with the disk ([`watcher`]).
+//! and the knowledge graph ([`unified`]), the file watcher that keeps the registry in step
+//! with the disk ([`watcher`]), and the enrichment that summarizes and links what is
+//! registered ([`enrich`]).
 //!
 //! [`Vault`] is the service all of it hangs on: the store, an optional embedder, and the
 //! workspace base directory (`agents.defaults.workspace`). A tenant's workspace root is the
@@ -11,6 +12,7 @@
 //! agent runtime gives workspaces — and every registered path is relative to that root.
 
 pub mod classify;
+pub mod enrich;
 pub mod links;
 pub mod registry;
 pub mod search;
@@ -21,10 +23,11 @@ pub mod watcher;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use goclaw_core::{MASTER_TENANT_ID, Store, StoreError, TenantId};
+use goclaw_core::{MASTER_TENANT_ID, Store, StoreError, TenantId, VaultDocument};
 
 use crate::embed::{EmbedError, Embedder, EmbedderSlot};
 
+pub use enrich::{EnrichSettings, EnrichStats, VaultEnricher};
 pub use links::{Wikilink, wikilinks};
 pub use registry::{Registered, RescanResult};
 pub use search::{SearchRequest, VaultHit};
@@ -54,6 +57,8 @@ pub struct Vault {
     store: Arc<dyn Store>,
     embedder: EmbedderSlot,
     base: Arc<PathBuf>,
+    /// The enrichment queue, once a [`VaultEnricher`] runs.
+    enrichment: enrich::EnrichSlot,
 }
 
 impl Vault {
@@ -74,6 +79,7 @@ impl Vault {
             store,
             embedder,
             base: Arc::new(base),
+            enrichment: Arc::default(),
         }
     }
 
@@ -110,6 +116,16 @@ impl Vault {
     /// Whether documents are embedded.
     pub fn has_embedder(&self) -> bool {
         self.embedder.current().is_some()
+    }
+
+    /// Queues `document` for enrichment when an enricher runs and it has no summary yet;
+    /// whether it was queued.
+    pub(crate) fn enqueue_enrichment(&self, document: &VaultDocument) -> bool {
+        document.summary.is_empty()
+            && self
+                .enrichment
+                .get()
+                .is_some_and(|queue| queue.offer(document))
     }
 }
 

@@ -43,7 +43,8 @@ pub struct RescanResult {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
-    /// Documents queued again for enrichment; always 0 (there is no enrichment worker).
+    /// Unchanged documents still without a summary, queued again for enrichment (0 while no
+    /// enricher runs).
     pub reenqueued: usize,
     pub skipped: usize,
     pub errors: usize,
@@ -140,6 +141,7 @@ impl Vault {
             self.sync_links(&document, &text).await?;
         }
         self.embed_document(&document, &text).await;
+        self.enqueue_enrichment(&document);
         Ok(match existing {
             Some(_) => Registered::Updated(document),
             None => Registered::New(document),
@@ -148,25 +150,48 @@ impl Vault {
 
     /// Embeds a document's title, path and the start of its text, when there is an embedder.
     async fn embed_document(&self, document: &VaultDocument, text: &str) {
-        if self.embedder.current().is_none() {
-            return;
-        }
         let excerpt: String = text.chars().take(EMBEDDED_CHARS).collect();
         let input = format!("{}\n{}\n{excerpt}", document.title, document.path);
-        let stored = match self.embedding(&input).await {
-            Ok(vector) => {
-                self.store
-                    .vault()
-                    .set_embedding(document.tenant_id, document.id, vector.as_deref())
-                    .await
-            }
+        self.store_embedding(document, &input).await;
+    }
+
+    /// Embeds a document again with its new summary; the vector stored, if any.
+    pub(crate) async fn embed_summarized(
+        &self,
+        document: &VaultDocument,
+        summary: &str,
+        text: &str,
+    ) -> Option<Vec<f32>> {
+        let excerpt: String = text.chars().take(EMBEDDED_CHARS).collect();
+        let input = format!(
+            "{}\n{}\n{summary}\n{excerpt}",
+            document.title, document.path
+        );
+        self.store_embedding(document, &input).await
+    }
+
+    /// Embeds `input` as `document`'s embedding, when there is an embedder; failures are
+    /// logged (the document stays searchable by its words).
+    async fn store_embedding(&self, document: &VaultDocument, input: &str) -> Option<Vec<f32>> {
+        self.embedder.current()?;
+        let vector = match self.embedding(input).await {
+            Ok(vector) => vector?,
             Err(error) => {
                 tracing::warn!(path = %document.path, %error, "vault: document not embedded");
-                return;
+                return None;
             }
         };
-        if let Err(error) = stored {
-            tracing::warn!(path = %document.path, %error, "vault: embedding not stored");
+        match self
+            .store
+            .vault()
+            .set_embedding(document.tenant_id, document.id, Some(&vector))
+            .await
+        {
+            Ok(()) => Some(vector),
+            Err(error) => {
+                tracing::warn!(path = %document.path, %error, "vault: embedding not stored");
+                None
+            }
         }
     }
 
@@ -373,7 +398,12 @@ impl Vault {
             match self.register_with(tenant, &entry.path, &agents).await {
                 Ok(Registered::New(_)) => result.new += 1,
                 Ok(Registered::Updated(_)) => result.updated += 1,
-                Ok(Registered::Unchanged(_)) => result.unchanged += 1,
+                Ok(Registered::Unchanged(document)) => {
+                    result.unchanged += 1;
+                    if self.enqueue_enrichment(&document) {
+                        result.reenqueued += 1;
+                    }
+                }
                 Ok(Registered::Skipped) => result.skipped += 1,
                 Err(error) => {
                     tracing::warn!(path = %entry.path, %error, "vault: rescan could not register a file");

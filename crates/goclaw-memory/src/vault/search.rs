@@ -1,14 +1,15 @@
 //! Searching the vault: full text over title, path and summary, and — with an embedder and an
 //! agent's view — the documents nearest the query's meaning, each source asked for twice the
 //! results wanted, narrowed by scope and type, and ranked together by the one shared ranking
-//! ([`crate::rank`]: each source normalized by its best score, then weighted).
+//! ([`crate::rank`] with [`Fusion::BEST_SCORE`]: each source normalized by its best score,
+//! then weighted; no labelled corpus of vault documents has measured another rule).
 
 use std::collections::HashMap;
 
 use goclaw_core::{ScoredVaultDocument, VaultDocument, VaultScope, VaultView};
 
 use super::{Vault, VaultError};
-use crate::rank::{Hit, RankOptions, Source, rank};
+use crate::rank::{Fusion, Hit, RankOptions, Source, rank};
 
 /// GoClaw's default number of vault results.
 pub const DEFAULT_MAX_RESULTS: usize = 10;
@@ -93,6 +94,7 @@ impl Vault {
         let options = RankOptions {
             max_results: wanted,
             personal_boost: 1.0,
+            fusion: Fusion::BEST_SCORE,
             ..RankOptions::default()
         };
         Ok(rank(&sources, &options)

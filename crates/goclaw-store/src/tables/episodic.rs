@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use goclaw_core::{
     AgentId, Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode,
-    StoreError, TenantId,
+    StoreError, SweepCursor, TenantId,
 };
 use uuid::Uuid;
 
@@ -60,8 +60,8 @@ static PRUNE_EXPIRED: Statement = Statement::new(
     "DELETE FROM episodic_summaries WHERE expires_at IS NOT NULL AND expires_at <= ?",
 );
 static IDLE_SESSIONS: Statement = Statement::new(
-    "SELECT tenant_id, session_key, agent_id, user_id, message_count, updated_at \
-     FROM sessions WHERE updated_at > ? AND updated_at <= ? \
+    "SELECT id, tenant_id, session_key, agent_id, user_id, message_count, updated_at \
+     FROM sessions WHERE (updated_at > ? OR (updated_at = ? AND id > ?)) AND updated_at <= ? \
      AND agent_id IS NOT NULL AND message_count > 0 \
      ORDER BY updated_at, id LIMIT ?",
 );
@@ -94,6 +94,7 @@ impl Record for IdleSession {
 
     fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
         Ok(IdleSession {
+            id: row.id("id")?,
             tenant_id: row.id("tenant_id")?,
             session_key: row.text("session_key")?,
             agent_id: row.id::<AgentId>("agent_id")?,
@@ -262,11 +263,17 @@ impl EpisodicStore for SqlStore {
 
     async fn idle_sessions(
         &self,
-        after: DateTime<Utc>,
+        after: SweepCursor,
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<IdleSession>, StoreError> {
-        let params = [after.into(), until.into(), i64::from(limit).into()];
+        let params = [
+            after.updated_at.into(),
+            after.updated_at.into(),
+            after.session_id.into(),
+            until.into(),
+            i64::from(limit).into(),
+        ];
         self.pool
             .fetch_all(&IDLE_SESSIONS, &params)
             .await

@@ -87,13 +87,19 @@ static MOVE: Statement = Statement::joined(&[
 ]);
 static SET_EMBEDDING: Statement =
     Statement::new("UPDATE vault_documents SET embedding = ? WHERE tenant_id = ? AND id = ?");
-static DELETE_WIKILINKS: Statement = Statement::new(
-    "DELETE FROM vault_links WHERE tenant_id = ? AND from_doc_id = ? AND link_type = 'wikilink'",
+static SET_SUMMARY: Statement = Statement::new(
+    "UPDATE vault_documents SET summary = ?, updated_at = {now} WHERE tenant_id = ? AND id = ?",
 );
-static INSERT_WIKILINK: Statement = Statement::joined(&[
+static DELETE_LINKS_OF_TYPE: Statement = Statement::new(
+    "DELETE FROM vault_links WHERE tenant_id = ? AND from_doc_id = ? AND link_type = ?",
+);
+static DELETE_SIMILAR_INTO: Statement = Statement::new(
+    "DELETE FROM vault_links WHERE tenant_id = ? AND to_doc_id = ? AND link_type = 'similar'",
+);
+static INSERT_LINK: Statement = Statement::joined(&[
     "INSERT INTO vault_links (id, tenant_id, from_doc_id, to_doc_id, link_type, context, \
      metadata, created_at) \
-     SELECT ?, f.tenant_id, f.id, t.id, 'wikilink', ?, '{}', {now} \
+     SELECT ?, f.tenant_id, f.id, t.id, ?, ?, '{}', {now} \
      FROM vault_documents f, vault_documents t \
      WHERE f.tenant_id = ? AND f.id = ? AND t.tenant_id = f.tenant_id AND t.id = ? \
      ON CONFLICT (from_doc_id, to_doc_id, link_type) DO NOTHING RETURNING ",
@@ -473,30 +479,33 @@ impl VaultStore for SqlStore {
         from: Uuid,
         links: &[NewVaultLink],
     ) -> Result<Vec<VaultLink>, StoreError> {
-        let db_error = |e| store_error(e, "vault link");
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        tx.execute(&DELETE_WIKILINKS, &[tenant.into(), from.into()])
+        self.replace_links(tenant, from, "wikilink", links).await
+    }
+
+    async fn set_summary(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        let updated = self
+            .pool
+            .execute(&SET_SUMMARY, &[summary.into(), tenant.into(), id.into()])
             .await
-            .map_err(db_error)?;
-        let mut stored = Vec::with_capacity(links.len());
-        let mut seen = std::collections::HashSet::new();
-        for link in links.iter().filter(|l| seen.insert(l.to_doc_id)) {
-            let params = [
-                Uuid::now_v7().into(),
-                link.context.as_str().into(),
-                tenant.into(),
-                from.into(),
-                link.to_doc_id.into(),
-            ];
-            let row = tx
-                .fetch_optional(&INSERT_WIKILINK, &params)
-                .await
-                .map_err(db_error)?
-                .ok_or(StoreError::NotFound(ENTITY))?;
-            stored.push(row.decode()?);
+            .map_err(|e| store_error(e, ENTITY))?;
+        if updated == 0 {
+            return Err(StoreError::NotFound(ENTITY));
         }
-        tx.commit().await.map_err(db_error)?;
-        Ok(stored)
+        Ok(())
+    }
+
+    async fn replace_similar_links(
+        &self,
+        tenant: TenantId,
+        from: Uuid,
+        links: &[NewVaultLink],
+    ) -> Result<Vec<VaultLink>, StoreError> {
+        self.replace_links(tenant, from, "similar", links).await
     }
 
     async fn out_links(&self, tenant: TenantId, id: Uuid) -> Result<Vec<VaultLink>, StoreError> {
@@ -582,6 +591,66 @@ impl VaultStore for SqlStore {
             .await
             .map_err(|e| store_error(e, "vault link"))?
             .decode()
+    }
+}
+
+impl SqlStore {
+    /// Replaces the outgoing links of `link_type` of a document, in one transaction. `similar`
+    /// is symmetric: the links into the document are replaced too, by the reverse of `links`.
+    async fn replace_links(
+        &self,
+        tenant: TenantId,
+        from: Uuid,
+        link_type: &str,
+        links: &[NewVaultLink],
+    ) -> Result<Vec<VaultLink>, StoreError> {
+        let db_error = |e| store_error(e, "vault link");
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        tx.execute(
+            &DELETE_LINKS_OF_TYPE,
+            &[tenant.into(), from.into(), link_type.into()],
+        )
+        .await
+        .map_err(db_error)?;
+        let symmetric = link_type == "similar";
+        if symmetric {
+            tx.execute(&DELETE_SIMILAR_INTO, &[tenant.into(), from.into()])
+                .await
+                .map_err(db_error)?;
+        }
+        let mut stored = Vec::with_capacity(links.len());
+        let mut seen = std::collections::HashSet::new();
+        for link in links.iter().filter(|l| seen.insert(l.to_doc_id)) {
+            let params = [
+                Uuid::now_v7().into(),
+                link_type.into(),
+                link.context.as_str().into(),
+                tenant.into(),
+                from.into(),
+                link.to_doc_id.into(),
+            ];
+            let row = tx
+                .fetch_optional(&INSERT_LINK, &params)
+                .await
+                .map_err(db_error)?
+                .ok_or(StoreError::NotFound(ENTITY))?;
+            stored.push(row.decode()?);
+            if symmetric {
+                let reverse = [
+                    Uuid::now_v7().into(),
+                    link_type.into(),
+                    link.context.as_str().into(),
+                    tenant.into(),
+                    link.to_doc_id.into(),
+                    from.into(),
+                ];
+                tx.fetch_optional(&INSERT_LINK, &reverse)
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(stored)
     }
 }
 
