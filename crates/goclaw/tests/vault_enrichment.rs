@@ -1,6 +1,6 @@
 //! Vault enrichment in the running gateway, on both engines: a file dropped into the
-//! workspace is summarized by the model of the tenant's default agent, and the `/vault` routes
-//! serve the summary.
+//! workspace is summarized by the model of the tenant's default agent, the `/vault` routes
+//! serve the summary, and the enrichment status route counts it done.
 
 use std::time::Duration;
 
@@ -71,5 +71,34 @@ app_test!(
         assert!(body.contains("knowledge vault"), "{body}");
         assert!(body.contains("[1] File: heron.md"), "{body}");
         assert!(body.contains("Herons nest near the weir"), "{body}");
+
+        // The status route reports the enricher's queue: everything queued is done.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let status: Value = app
+                .client
+                .get(app.url("/v1/vault/enrichment/status"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("status")
+                .json()
+                .await
+                .expect("JSON");
+            let total = status["total"].as_u64().unwrap_or_default();
+            if total >= 1 && status["done"] == status["total"] {
+                assert_eq!(
+                    (&status["running"], &status["phase"]),
+                    (&Value::Bool(false), &Value::from("idle")),
+                    "{status}"
+                );
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the queue is not done within 5 s: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 );

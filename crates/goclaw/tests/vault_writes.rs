@@ -18,7 +18,8 @@ const TOKEN: &str = "vault-writes-token-60f2a9";
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(
         backend,
-        "{ gateway: { rate_limit_rpm: 0 } }",
+        // No enrichment: its model calls would race the assertions on the enrichment routes.
+        "{ gateway: { rate_limit_rpm: 0 }, agents: { defaults: { memory: { vault_enrichment: false } } } }",
         &[("GOCLAW_GATEWAY_TOKEN", TOKEN)],
     )
     .await
