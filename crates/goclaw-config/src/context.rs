@@ -29,7 +29,10 @@ pub struct MemoryConfig {
     pub vector_weight: f64,
     /// Weight of full-text score in hybrid search.
     pub text_weight: f64,
-    /// Minimum relevance score of a result.
+    /// Minimum relevance score of a result (0–1.2: 0.3 × full-text score relative to the
+    /// query's best + 0.7 × cosine similarity, ×1.2 for the user's own). 0 keeps every match:
+    /// a chunk found by its words alone scores at most 0.3, so a higher floor drops exact
+    /// matches the vectors missed.
     pub min_score: f64,
     /// Consolidation of episodic summaries into long-term memory.
     pub dreaming: DreamingConfig,
@@ -51,7 +54,7 @@ impl Default for MemoryConfig {
             chunk_overlap: 200,
             vector_weight: 0.7,
             text_weight: 0.3,
-            min_score: 0.35,
+            min_score: 0.0,
             dreaming: DreamingConfig::default(),
             episodic: EpisodicConfig::default(),
             vault_enrichment: true,
