@@ -238,7 +238,8 @@ impl MemoryIndex {
 
     /// The scope's chunks nearest the query's vector; none without an embedder, when
     /// `retrieval` is text only, or when embedding the query fails (logged). A query embedded
-    /// now is cached while the search runs.
+    /// now is written to the embedding cache by a task of its own, which the search does not
+    /// wait for (a failure is logged).
     async fn vector_hits(
         &self,
         embedder: Option<&dyn Embedder>,

@@ -20,13 +20,6 @@ use crate::options::SqliteOptions;
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Bytes of the database file each connection reads through a memory map instead of copying
-/// pages into its cache: searches read the same index pages over and over (a vector search
-/// reads every signature of the agent, 128 bytes per chunk), and mapped pages are the kernel's
-/// page cache, shared by all connections, instead of a copy per read. Only the file's first
-/// this many bytes are mapped; the rest is read as before.
-const MMAP_SIZE: &str = "1073741824";
-
 /// Opens (creating if missing) the SQLite database and checks its extensions.
 pub(crate) async fn connect(options: &SqliteOptions) -> Result<SqlitePool, OpenError> {
     let path = options.path.as_path();
@@ -46,8 +39,7 @@ pub(crate) async fn connect(options: &SqliteOptions) -> Result<SqlitePool, OpenE
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
-        .pragma("cache_size", "-8000")
-        .pragma("mmap_size", MMAP_SIZE);
+        .pragma("cache_size", "-8000");
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(BUSY_TIMEOUT)
