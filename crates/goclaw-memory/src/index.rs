@@ -233,23 +233,19 @@ impl MemoryIndex {
         let limit =
             u32::try_from(options.rank.max_results.saturating_mul(2).max(1)).unwrap_or(u32::MAX);
         let embedder = self.embedder.current();
-        let text = match retrieval {
-            Retrieval::Vector => Vec::new(),
-            Retrieval::Hybrid | Retrieval::Text => {
-                self.memory().search_text(scope, query, limit).await?
+        // Both sources run at once, on two connections: a search waits for the slower one,
+        // not for both in turn.
+        let text = async {
+            match retrieval {
+                Retrieval::Vector => Ok(Vec::new()),
+                Retrieval::Hybrid | Retrieval::Text => {
+                    self.memory().search_text(scope, query, limit).await
+                }
             }
         };
-        let vector = match self
-            .query_vector(embedder.as_deref(), query, retrieval)
-            .await
-        {
-            Ok(Some(vector)) => self.memory().search_vector(scope, &vector, limit).await?,
-            Ok(None) => Vec::new(),
-            Err(error) => {
-                tracing::warn!(%error, "memory: query not embedded; searching its words only");
-                Vec::new()
-            }
-        };
+        let vector = self.vector_hits(embedder.as_deref(), scope, query, limit, retrieval);
+        let (text, vector) = tokio::join!(text, vector);
+        let (text, vector) = (text?, vector?);
         let hits = |found: Vec<goclaw_core::ScoredChunk>| -> Vec<Hit> {
             found
                 .into_iter()
@@ -275,34 +271,64 @@ impl MemoryIndex {
         ))
     }
 
-    /// The query's vector, from the cache or the embedder; `None` without an embedder or
-    /// when `retrieval` is text only.
-    async fn query_vector(
+    /// The scope's chunks nearest the query's vector; none without an embedder, when
+    /// `retrieval` is text only, or when embedding the query fails (logged). A query embedded
+    /// now is written to the embedding cache by a task of its own, which the search does not
+    /// wait for (a failure is logged).
+    async fn vector_hits(
         &self,
         embedder: Option<&dyn Embedder>,
+        scope: &MemoryScope,
         query: &str,
+        limit: u32,
         retrieval: Retrieval,
-    ) -> Result<Option<Vec<f32>>, MemoryError> {
+    ) -> Result<Vec<goclaw_core::ScoredChunk>, StoreError> {
         let Some(embedder) = embedder else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         if retrieval == Retrieval::Text {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let hash = content_hash(query);
-        if let Some(vector) = self.cached(Some(embedder), &hash).await? {
-            return Ok(Some(vector));
+        match self.cached(Some(embedder), &hash).await {
+            Ok(Some(vector)) => return self.memory().search_vector(scope, &vector, limit).await,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "memory: query embedding cache unreadable; searching its words only");
+                return Ok(Vec::new());
+            }
         }
-        let vector = embedder
+        let embedded = embedder
             .embed(&[query.to_owned()])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| EmbedError::Malformed("no vector for the query".to_owned()))?;
-        self.memory()
-            .cache_embedding(key(embedder, &hash), &vector)
-            .await?;
-        Ok(Some(vector))
+            .await
+            .map_err(MemoryError::from)
+            .and_then(|vectors| {
+                vectors.into_iter().next().ok_or_else(|| {
+                    EmbedError::Malformed("no vector for the query".to_owned()).into()
+                })
+            });
+        let vector = match embedded {
+            Ok(vector) => vector,
+            Err(error) => {
+                tracing::warn!(%error, "memory: query not embedded; searching its words only");
+                return Ok(Vec::new());
+            }
+        };
+        // The search does not wait for the cache: the vector is written behind it.
+        let store = self.store.clone();
+        let (provider, model) = (embedder.provider().to_owned(), embedder.model().to_owned());
+        let cached = vector.clone();
+        tokio::spawn(async move {
+            let key = EmbeddingKey {
+                hash: &hash,
+                provider: &provider,
+                model: &model,
+            };
+            if let Err(error) = store.memory().cache_embedding(key, &cached).await {
+                tracing::warn!(%error, "memory: query embedding not cached");
+            }
+        });
+        self.memory().search_vector(scope, &vector, limit).await
     }
 
     /// The cached vector of a text with this hash, for `embedder`.

@@ -21,6 +21,7 @@ mod open;
 mod options;
 mod patch;
 mod postgres;
+mod signature;
 mod sql;
 mod sqlite;
 mod tables;

@@ -2,7 +2,9 @@
 //! gateway relies on (sqlite-vec for vector search, FTS5 for full-text search).
 //!
 //! sqlite-vec is compiled into the binary and registered once per process as an automatic
-//! extension, so every connection SQLite opens afterwards has it. Before that, SQLite's memory
+//! extension, so every connection SQLite opens afterwards has it, together with the gateway's
+//! own SQL function `memory_signature(embedding)` (the binary signature the vector index
+//! compares, [`crate::signature`]), which the memory triggers call. Before that, SQLite's memory
 //! statistics are turned off (a global mutex on every allocation).
 
 use std::path::Path;
@@ -97,7 +99,10 @@ fn register_sqlite_vec() -> Result<(), OpenError> {
     static REGISTERED: OnceLock<i32> = OnceLock::new();
     let code = *REGISTERED.get_or_init(|| {
         disable_memory_statistics();
-        auto_extension_sqlite_vec()
+        match auto_extension_sqlite_vec() {
+            libsqlite3_sys::SQLITE_OK => auto_extension_signature(),
+            code => code,
+        }
     });
     if code == libsqlite3_sys::SQLITE_OK {
         Ok(())
@@ -145,5 +150,85 @@ fn auto_extension_sqlite_vec() -> i32 {
         let entry: EntryPoint =
             std::mem::transmute::<*const (), EntryPoint>(sqlite_vec::sqlite3_vec_init as *const ());
         libsqlite3_sys::sqlite3_auto_extension(Some(entry))
+    }
+}
+
+/// The name of the signature function, NUL-terminated for SQLite.
+const SIGNATURE_FUNCTION: &[u8] = b"memory_signature\0";
+
+#[allow(unsafe_code)]
+fn auto_extension_signature() -> i32 {
+    // SAFETY: `register_signature` has the entry-point signature SQLite calls automatic
+    // extensions with, and lives for the life of the process; `sqlite3_auto_extension` is
+    // thread-safe and only stores the pointer.
+    unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(register_signature)) }
+}
+
+/// Defines `memory_signature(blob)` on a new connection: deterministic and innocuous, so
+/// triggers and indexes may use it.
+#[allow(unsafe_code)]
+unsafe extern "C" fn register_signature(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::os::raw::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::os::raw::c_int {
+    let flags = libsqlite3_sys::SQLITE_UTF8
+        | libsqlite3_sys::SQLITE_DETERMINISTIC
+        | libsqlite3_sys::SQLITE_INNOCUOUS;
+    // SAFETY: `db` is the connection SQLite is opening; the name is a NUL-terminated static
+    // string; the function takes one argument and has no application data or destructor.
+    unsafe {
+        libsqlite3_sys::sqlite3_create_function_v2(
+            db,
+            SIGNATURE_FUNCTION.as_ptr().cast(),
+            1,
+            flags,
+            std::ptr::null_mut(),
+            Some(memory_signature),
+            None,
+            None,
+            None,
+        )
+    }
+}
+
+/// `memory_signature(embedding)`: the signature of a float32 blob, NULL for NULL or a blob
+/// that is not a whole number of floats.
+#[allow(unsafe_code)]
+unsafe extern "C" fn memory_signature(
+    context: *mut libsqlite3_sys::sqlite3_context,
+    argc: std::os::raw::c_int,
+    argv: *mut *mut libsqlite3_sys::sqlite3_value,
+) {
+    // SAFETY: SQLite calls this with `argc` (1, as registered) valid values in `argv`. The
+    // blob pointer it returns stays valid, for `sqlite3_value_bytes` bytes, until the value
+    // is read again or the call returns; the slice is dropped before either. The result is
+    // copied by SQLite (`SQLITE_TRANSIENT`) before `bits` goes out of scope.
+    unsafe {
+        if argc != 1 || argv.is_null() {
+            libsqlite3_sys::sqlite3_result_null(context);
+            return;
+        }
+        let value = *argv;
+        let bits = if libsqlite3_sys::sqlite3_value_type(value) == libsqlite3_sys::SQLITE_NULL {
+            None
+        } else {
+            let data = libsqlite3_sys::sqlite3_value_blob(value).cast::<u8>();
+            let length = usize::try_from(libsqlite3_sys::sqlite3_value_bytes(value)).unwrap_or(0);
+            if data.is_null() || length == 0 {
+                None
+            } else {
+                crate::signature::blob_signature(std::slice::from_raw_parts(data, length))
+            }
+        };
+        match bits {
+            Some(bits) => libsqlite3_sys::sqlite3_result_blob(
+                context,
+                bits.as_ptr().cast(),
+                crate::signature::SIGNATURE_BYTES as std::os::raw::c_int,
+                libsqlite3_sys::SQLITE_TRANSIENT(),
+            ),
+            None => libsqlite3_sys::sqlite3_result_null(context),
+        }
     }
 }

@@ -6,10 +6,12 @@
 //!   `--embeddings-url`, any OpenAI-compatible embeddings API); recall@5 and MRR for full
 //!   text, vectors and hybrid ([`quality`]).
 //! - `search`: hybrid `memory_search` over 100,000 synthetic chunks: ingest rate, then p50/p99
-//!   latency of hybrid, full-text-only and vector-only searches ([`search`]).
+//!   latency of hybrid, full-text-only and vector-only searches ([`search`]), and the recall
+//!   of the store's vector search against an exact scan ([`exact`]).
 //!
 //! PostgreSQL databases are created on `GOCLAW_TEST_POSTGRES_DSN` and dropped afterwards.
 
+pub mod exact;
 pub mod quality;
 pub mod search;
 pub mod synthetic;

@@ -51,6 +51,7 @@ embed! {
     10 "0010" "system_configs",
     11 "0011" "vault",
     12 "0012" "episodic_kg",
+    13 "0013" "memory_retrieval",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -12,8 +12,10 @@
 //!   lower-is-better; negated, higher is better on both engines, though the two scales are not
 //!   comparable).
 //! - Nearest neighbours: PostgreSQL orders by `embedding <=> ?` (cosine distance, which the
-//!   HNSW index serves); SQLite asks the sqlite-vec table `memory_chunks_vec` for its `k`
-//!   nearest within the agent's partition and the user's metadata values.
+//!   HNSW index serves); SQLite asks a sqlite-vec table for its `k` nearest within the agent's
+//!   partition and the user's metadata values (for memory chunks: nearest by binary signature,
+//!   then re-ranked by exact cosine distance, [`SEARCH_VECTOR`]).
+//! - Memory chunks' full text first leaves out the query's commonest words ([`SEARCH_TEXT`]).
 //!
 //! The two sides join different tables, so no token could bridge them; everything else — the
 //! chunk columns, the scope rule, the parameters and their order — is the same, and the table
@@ -27,43 +29,81 @@ pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_
                                         c.start_line, c.end_line, c.text, c.content_hash, \
                                         c.embedding IS NOT NULL AS has_embedding";
 
-/// Parameters: the query's words (`Param::Words`), agent, user (or NULL), tenant, limit.
-/// Returns the chunk columns and `score`, best first.
+/// Parameters: the query's words (`Param::WordList`), the match budget, agent, user (or
+/// NULL), tenant, limit. Returns the chunk columns and `score`, best first.
+///
+/// Before matching, the query's words are counted — each word's chunks: on SQLite the exact
+/// document count of `memory_chunks_fts_words`; on PostgreSQL the planner's statistics of
+/// `tsv` (the most common lexemes' shares of the table's rows; 0 for other lexemes, and for
+/// all before the first `ANALYZE`) — and words are kept from the rarest up while their counts
+/// add up to at most the budget. Any-word matching scores every chunk holding any word, so
+/// this bounds the work of one search; the words left out are the commonest, which weigh least
+/// in BM25 and tell the fewest chunks apart. When no word fits, nothing matches. The counts
+/// are of all chunks, not of the scope's: they decide the cost, which is the same.
 pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
-        "SELECT ",
+        "WITH counted AS (\
+         SELECT w.value AS word, COALESCE(v.doc, 0) AS chunks FROM json_each(?) AS w \
+         LEFT JOIN memory_chunks_fts_words v ON v.term = w.value), \
+         kept AS (SELECT word, sum(chunks) OVER (ORDER BY chunks, word) AS running \
+         FROM counted), \
+         query AS (SELECT COALESCE(group_concat('\"' || word || '\"', ' OR '), '\"\"') AS text \
+         FROM kept WHERE running <= ?) \
+         SELECT ",
         CHUNK_COLUMNS,
-        ", -bm25(memory_chunks_fts) AS score \
-         FROM memory_chunks_fts JOIN memory_chunks c ON c.id = memory_chunks_fts.chunk_id \
-         WHERE memory_chunks_fts MATCH ? AND c.agent_id = ? \
-         AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
-         ORDER BY score DESC, c.id LIMIT ?",
+        ", m.score AS score FROM (\
+         SELECT chunk_id, tenant_id, agent_id, user_scope, \
+         -bm25(memory_chunks_fts) AS score FROM memory_chunks_fts \
+         WHERE memory_chunks_fts MATCH (SELECT text FROM query) AND agent_id = ? \
+         AND user_scope IN ('', COALESCE(?, '')) AND tenant_id = ? \
+         ORDER BY score DESC, chunk_id LIMIT ?) m \
+         JOIN memory_chunks c ON c.id = m.chunk_id AND c.tenant_id = m.tenant_id \
+         AND c.agent_id = m.agent_id AND COALESCE(c.user_id, '') = m.user_scope \
+         ORDER BY m.score DESC, c.id",
     ],
     &[
         "SELECT ",
         CHUNK_COLUMNS,
         ", ts_rank(c.tsv, q.query)::float8 AS score \
          FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(string_agg(\
-         '''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''', \
-         ' | '), '')) AS query FROM unnest(to_tsvector('simple', ?)) AS l) AS q \
+         '''' || replace(replace(k.lexeme, '\\', '\\\\'), '''', '''''') || '''', \
+         ' | '), '')) AS query FROM (\
+         SELECT l.lexeme, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running FROM (\
+         SELECT t.lexeme, COALESCE(s.share * GREATEST(r.reltuples, 0), 0) AS chunks \
+         FROM unnest(to_tsvector('simple', ?)) AS t \
+         LEFT JOIN (SELECT e.lexeme, e.share FROM pg_stats p, \
+         unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) \
+         AS e(lexeme, share) \
+         WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks' \
+         AND p.attname = 'tsv') s ON s.lexeme = t.lexeme \
+         LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k \
+         WHERE k.running <= ?) AS q \
          WHERE c.tsv @@ q.query AND c.agent_id = ? \
          AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
          ORDER BY score DESC, c.id LIMIT ?",
     ],
 );
 
-/// Parameters: the vector (`Param::Vector`), agent, user (or NULL), limit, tenant. Returns
-/// the chunk columns and the cosine `distance`, nearest first.
+/// Parameters: the vector (`Param::Vector`), agent, user (or NULL), its probe
+/// (`Param::Signature`), candidates, tenant, limit. Returns the chunk columns and the exact
+/// cosine `distance`, nearest first.
+///
+/// SQLite asks the sqlite-vec table `memory_chunks_vec` for the `candidates` chunks whose
+/// signatures are nearest the probe's (Hamming distance, within the agent's partition and the
+/// user's metadata values), then ranks those by the cosine distance of their stored
+/// embeddings. PostgreSQL's probe is the vector itself: the HNSW index orders by `<=>` (it
+/// returns at most `hnsw.ef_search` rows however many are asked for).
 pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
     &[
         "SELECT ",
         CHUNK_COLUMNS,
-        ", knn.distance AS distance FROM (\
-         SELECT chunk_id, distance FROM memory_chunks_vec \
-         WHERE embedding MATCH ? AND agent_id = ? AND user_scope IN ('', COALESCE(?, '')) \
-         AND k = ?) knn \
-         JOIN memory_chunks c ON c.id = knn.chunk_id WHERE c.tenant_id = ? \
-         ORDER BY knn.distance, c.id",
+        ", vec_distance_cosine(c.embedding, ?) AS distance FROM (\
+         SELECT chunk_id FROM memory_chunks_vec \
+         WHERE agent_id = ? AND user_scope IN ('', COALESCE(?, '')) \
+         AND signature MATCH vec_bit(?) AND k = ?) knn \
+         JOIN memory_chunks c ON c.id = knn.chunk_id \
+         WHERE c.tenant_id = ? AND c.embedding IS NOT NULL \
+         ORDER BY distance, c.id LIMIT ?",
     ],
     &[
         "SELECT ",
@@ -71,9 +111,9 @@ pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
         ", knn.distance AS distance FROM (\
          SELECT n.id, n.embedding <=> ? AS distance FROM memory_chunks n \
          WHERE n.agent_id = ? AND (n.user_id IS NULL OR n.user_id = ?) \
-         AND n.embedding IS NOT NULL ORDER BY distance LIMIT ?) knn \
+         AND n.embedding IS NOT NULL ORDER BY n.embedding <=> ? LIMIT ?) knn \
          JOIN memory_chunks c ON c.id = knn.id WHERE c.tenant_id = ? \
-         ORDER BY knn.distance, c.id",
+         ORDER BY knn.distance, c.id LIMIT ?",
     ],
 );
 

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use goclaw_core::{
     AgentId, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
-    NewMemoryDocument, ScoredChunk, StoreError, TenantId,
+    NewMemoryDocument, ScoredChunk, StoreBackend, StoreError, TenantId,
 };
 use uuid::Uuid;
 
@@ -28,6 +28,23 @@ const OWNER_PATH: &str = "tenant_id = ? AND agent_id = ? \
 
 /// sqlite-vec answers at most this many neighbours per query; both engines are held to it.
 const MAX_NEIGHBOURS: u32 = 4096;
+
+/// How many chunks a full-text search may have to score, summed over the query's words: words
+/// are kept from the rarest up within it ([`crate::sql::retrieval`]'s `SEARCH_TEXT`). Each
+/// engine's figure keeps a search of 100,000 chunks well inside its share of 20 ms on a loaded
+/// 2-core machine (docs/benchmarks.md): FTS5 scores a match from its own index and row;
+/// PostgreSQL fetches each matching row from the table and ranks its `tsv`, which costs more.
+fn text_match_budget(backend: StoreBackend) -> i64 {
+    match backend {
+        StoreBackend::Sqlite => 2_000,
+        StoreBackend::Postgres => 1_000,
+    }
+}
+
+/// Candidates a nearest-neighbour search takes by binary signature (SQLite) for each result it
+/// returns, before re-ranking them by exact cosine distance; at least [`MIN_CANDIDATES`].
+const CANDIDATES_PER_RESULT: u32 = 8;
+const MIN_CANDIDATES: u32 = 40;
 
 static PUT_DOCUMENT: Statement = Statement::joined(&[
     "INSERT INTO memory_documents (",
@@ -301,7 +318,8 @@ impl MemoryStore for SqlStore {
             return Ok(Vec::new());
         }
         let params = [
-            Param::Words(query),
+            Param::WordList(query),
+            text_match_budget(self.pool.backend()).into(),
             scope.agent.into(),
             scope.user.as_deref().into(),
             scope.tenant.into(),
@@ -320,12 +338,23 @@ impl MemoryStore for SqlStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let limit = limit.min(MAX_NEIGHBOURS);
+        // SQLite ranks candidates picked by signature; PostgreSQL's HNSW index is asked for
+        // the results themselves.
+        let candidates = match self.pool.backend() {
+            StoreBackend::Sqlite => limit
+                .saturating_mul(CANDIDATES_PER_RESULT)
+                .clamp(MIN_CANDIDATES, MAX_NEIGHBOURS),
+            StoreBackend::Postgres => limit,
+        };
         let params = [
             embedding.into(),
             scope.agent.into(),
             scope.user.as_deref().into(),
-            i64::from(limit.min(MAX_NEIGHBOURS)).into(),
+            Param::Signature(embedding),
+            i64::from(candidates).into(),
             scope.tenant.into(),
+            i64::from(limit).into(),
         ];
         self.scored(&SEARCH_VECTOR, &params, |row| {
             Ok(1.0 - row.real("distance")?)

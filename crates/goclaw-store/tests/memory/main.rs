@@ -2,6 +2,7 @@
 //! with all their chunks, listed by owner and path prefix, deleted with their chunks; the
 //! embedding cache round-trips. Searches and isolation are in `search.rs`.
 
+mod large;
 mod search;
 
 use std::sync::Arc;
