@@ -38,17 +38,18 @@ pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_
 /// all before the first `ANALYZE`) — and words are kept from the rarest up while their counts
 /// add up to at most the budget. Any-word matching scores every chunk holding any word, so
 /// this bounds the work of one search; the words left out are the commonest, which weigh least
-/// in BM25 and tell the fewest chunks apart. When no word fits, nothing matches. The counts
+/// in BM25 and tell the fewest chunks apart. The rarest word is always kept, so a query of
+/// common words alone still finds its chunks (at the cost of scoring them all). The counts
 /// are of all chunks, not of the scope's: they decide the cost, which is the same.
 pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
         "WITH counted AS (\
          SELECT w.value AS word, COALESCE(v.doc, 0) AS chunks FROM json_each(?) AS w \
          LEFT JOIN memory_chunks_fts_words v ON v.term = w.value), \
-         kept AS (SELECT word, sum(chunks) OVER (ORDER BY chunks, word) AS running \
-         FROM counted), \
+         kept AS (SELECT word, sum(chunks) OVER (ORDER BY chunks, word) AS running, \
+         row_number() OVER (ORDER BY chunks, word) AS place FROM counted), \
          query AS (SELECT COALESCE(group_concat('\"' || word || '\"', ' OR '), '\"\"') AS text \
-         FROM kept WHERE running <= ?) \
+         FROM kept WHERE running <= ? OR place = 1) \
          SELECT ",
         CHUNK_COLUMNS,
         ", m.score AS score FROM (\
@@ -68,7 +69,8 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(string_agg(\
          '''' || replace(replace(k.lexeme, '\\', '\\\\'), '''', '''''') || '''', \
          ' | '), '')) AS query FROM (\
-         SELECT l.lexeme, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running FROM (\
+         SELECT l.lexeme, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running, \
+         row_number() OVER (ORDER BY l.chunks, l.lexeme) AS place FROM (\
          SELECT t.lexeme, COALESCE(s.share * GREATEST(r.reltuples, 0), 0) AS chunks \
          FROM unnest(to_tsvector('simple', ?)) AS t \
          LEFT JOIN (SELECT e.lexeme, e.share FROM pg_stats p, \
@@ -77,7 +79,7 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks' \
          AND p.attname = 'tsv') s ON s.lexeme = t.lexeme \
          LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k \
-         WHERE k.running <= ?) AS q \
+         WHERE k.running <= ? OR k.place = 1) AS q \
          WHERE c.tsv @@ q.query AND c.agent_id = ? \
          AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
          ORDER BY score DESC, c.id LIMIT ?",

@@ -1,5 +1,5 @@
 //! Searches over more chunks than a search examines in full: full text leaves out the words
-//! found in too many chunks, and SQLite's vector search picks candidates by binary signature
+//! found in too many chunks (all but the rarest), and SQLite's vector search picks candidates by binary signature
 //! before ranking them exactly; both still find what they should.
 
 use goclaw_core::{MASTER_TENANT_ID, MemoryScope};
@@ -40,13 +40,15 @@ database_test!(
             ["failover runbook", "routine failover drill"],
             "the rare word decides; the word of every chunk is left out"
         );
-        assert_eq!(
-            memory
-                .search_text(&owner, "routine", 10)
-                .await
-                .expect("search"),
-            [],
-            "a query of words too common to score matches nothing"
+        // A query of common words alone still finds their chunks: the rarest word is kept.
+        let found = memory
+            .search_text(&owner, "routine note", 10)
+            .await
+            .expect("search");
+        assert_eq!(found.len(), 10, "{found:?}");
+        assert!(
+            found.iter().all(|f| f.chunk.text.contains("routine")),
+            "{found:?}"
         );
         let found = memory
             .search_text(&owner, "runbook", 10)
