@@ -22,6 +22,7 @@ mod options;
 mod patch;
 mod postgres;
 mod signature;
+mod signature_index;
 mod sql;
 mod sqlite;
 mod tables;

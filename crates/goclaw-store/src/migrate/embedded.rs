@@ -52,6 +52,7 @@ embed! {
     11 "0011" "vault",
     12 "0012" "episodic_kg",
     13 "0013" "memory_retrieval",
+    14 "0014" "memory_signatures",
 }
 
 /// The migrations of `backend`, in ascending version order.

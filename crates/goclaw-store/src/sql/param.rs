@@ -44,9 +44,6 @@ pub(crate) enum Param<'a> {
     /// [`Param::Words`] for a statement that weighs each word before matching: PostgreSQL gets
     /// the same text, SQLite the words of [`query_words`] as a JSON array.
     WordList(&'a str),
-    /// The probe of a nearest-neighbour search for a vector: on SQLite its binary signature
-    /// ([`crate::signature`]), on PostgreSQL the vector itself.
-    Signature(&'a [f32]),
 }
 
 /// An id stored as a UUID: a native `UUID` on PostgreSQL, hyphenated text on SQLite.
@@ -320,7 +317,6 @@ pub(super) fn bind_sqlite<'q>(
             Param::Words(text) => query.bind(fts5_any_word(text)),
             Param::AnyWords(text) => query.bind(fts5_any_words(text)),
             Param::WordList(text) => query.bind(Value::from(query_words(text)).to_string()),
-            Param::Signature(vector) => query.bind(crate::signature::signature(vector).to_vec()),
         };
     }
     query
@@ -346,7 +342,6 @@ pub(super) fn bind_postgres<'q>(
             Param::Words(text) => query.bind(tsquery_source(text)),
             Param::AnyWords(text) => query.bind(tsquery_any_words(text)),
             Param::WordList(text) => query.bind(tsquery_source(text)),
-            Param::Signature(vector) => query.bind(vector::PgVector(vector)),
         };
     }
     query

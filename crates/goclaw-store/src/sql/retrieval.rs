@@ -13,8 +13,9 @@
 //!   comparable).
 //! - Nearest neighbours: PostgreSQL orders by `embedding <=> ?` (cosine distance, which the
 //!   HNSW index serves); SQLite asks a sqlite-vec table for its `k` nearest within the agent's
-//!   partition and the user's metadata values (for memory chunks: nearest by binary signature,
-//!   then re-ranked by exact cosine distance, [`SEARCH_VECTOR`]).
+//!   partition and the user's metadata values (vault documents, episodes), or, for memory
+//!   chunks, ranks by exact cosine distance the candidates the store's in-process index of
+//!   binary signatures picked ([`SEARCH_VECTOR`], [`SIGNATURES_ADDED`]).
 //! - Memory chunks' full text first leaves out the query's commonest words ([`SEARCH_TEXT`]).
 //!
 //! The two sides join different tables, so no token could bridge them; everything else — the
@@ -86,25 +87,23 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     ],
 );
 
-/// Parameters: the vector (`Param::Vector`), agent, user (or NULL), its probe
-/// (`Param::Signature`), candidates, tenant, limit. Returns the chunk columns and the exact
-/// cosine `distance`, nearest first.
+/// Parameters: the vector (`Param::Vector`), agent, user (or NULL), the probe, candidates,
+/// tenant, limit. Returns the chunk columns and the exact cosine `distance`, nearest first.
 ///
-/// SQLite asks the sqlite-vec table `memory_chunks_vec` for the `candidates` chunks whose
-/// signatures are nearest the probe's (Hamming distance, within the agent's partition and the
-/// user's metadata values), then ranks those by the cosine distance of their stored
-/// embeddings. PostgreSQL's probe is the vector itself: the HNSW index orders by `<=>` (it
-/// returns at most `hnsw.ef_search` rows however many are asked for).
+/// SQLite's probe is the candidates the store's in-process signature index picked
+/// (`crate::signature_index`): a JSON array of `memory_chunks_vec.seq`, of which the first
+/// `candidates` are ranked by the cosine distance of their stored embeddings, within the scope
+/// (which the index applied too). PostgreSQL's probe is the vector itself: the HNSW index
+/// orders by `<=>` (it returns at most `hnsw.ef_search` rows however many are asked for).
 pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
     &[
         "SELECT ",
         CHUNK_COLUMNS,
-        ", vec_distance_cosine(c.embedding, ?) AS distance FROM (\
-         SELECT chunk_id FROM memory_chunks_vec \
-         WHERE agent_id = ? AND user_scope IN ('', COALESCE(?, '')) \
-         AND signature MATCH vec_bit(?) AND k = ?) knn \
-         JOIN memory_chunks c ON c.id = knn.chunk_id \
-         WHERE c.tenant_id = ? AND c.embedding IS NOT NULL \
+        ", vec_distance_cosine(c.embedding, ?) AS distance FROM memory_chunks c \
+         WHERE c.agent_id = ? AND (c.user_id IS NULL OR c.user_id = ?) \
+         AND c.id IN (SELECT v.chunk_id FROM memory_chunks_vec v \
+         WHERE v.seq IN (SELECT value FROM json_each(?) LIMIT ?)) \
+         AND c.tenant_id = ? AND c.embedding IS NOT NULL \
          ORDER BY distance, c.id LIMIT ?",
     ],
     &[
@@ -117,6 +116,27 @@ pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
          JOIN memory_chunks c ON c.id = knn.id WHERE c.tenant_id = ? \
          ORDER BY knn.distance, c.id LIMIT ?",
     ],
+);
+
+/// SQLite only. Parameters: agent, seq, limit. An agent's chunk signatures numbered after
+/// `seq`, oldest first: `seq`, `user_scope` ('' = shared), `signature` (a blob of
+/// `crate::signature::SIGNATURE_BYTES`).
+pub(crate) static SIGNATURES_ADDED: Statement = Statement::new(
+    "SELECT seq, user_scope, signature FROM memory_chunks_vec \
+     WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+);
+
+/// SQLite only. No parameters. The oldest and newest `seq` of the removal log (0 when empty).
+pub(crate) static SIGNATURE_REMOVALS_SPAN: Statement = Statement::new(
+    "SELECT COALESCE(min(seq), 0) AS oldest, COALESCE(max(seq), 0) AS newest \
+     FROM memory_chunks_vec_removed",
+);
+
+/// SQLite only. Parameters: agent, after, up to. The `vec_seq` of the agent's signatures
+/// removed with a log `seq` in (after, up to].
+pub(crate) static SIGNATURES_REMOVED: Statement = Statement::new(
+    "SELECT vec_seq FROM memory_chunks_vec_removed \
+     WHERE agent_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
 );
 
 /// The columns of a vault document, from `vault_documents d`, as `tables::vault` maps them.

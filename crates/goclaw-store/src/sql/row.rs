@@ -135,6 +135,10 @@ impl<'r> Row<'r> {
         self.get(column)
     }
 
+    pub(crate) fn blob(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        self.get(column)
+    }
+
     pub(crate) fn bool(&self, column: &str) -> Result<bool, StoreError> {
         self.get(column)
     }

@@ -14,6 +14,7 @@ use goclaw_core::{
     AgentId, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryDocument, ScoredChunk, StoreBackend, StoreError, TenantId,
 };
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::SqlStore;
@@ -39,6 +40,13 @@ fn text_match_budget(backend: StoreBackend) -> i64 {
         StoreBackend::Sqlite => 2_000,
         StoreBackend::Postgres => 1_000,
     }
+}
+
+/// What a nearest-neighbour search hands its statement to find neighbours by: SQLite's
+/// candidates (their `memory_chunks_vec.seq`), or PostgreSQL's query vector.
+enum Probe {
+    Candidates(Value),
+    Vector,
 }
 
 /// Candidates a nearest-neighbour search takes by binary signature (SQLite) for each result it
@@ -339,19 +347,36 @@ impl MemoryStore for SqlStore {
             return Ok(Vec::new());
         }
         let limit = limit.min(MAX_NEIGHBOURS);
-        // SQLite ranks candidates picked by signature; PostgreSQL's HNSW index is asked for
-        // the results themselves.
-        let candidates = match self.pool.backend() {
-            StoreBackend::Sqlite => limit
-                .saturating_mul(CANDIDATES_PER_RESULT)
-                .clamp(MIN_CANDIDATES, MAX_NEIGHBOURS),
-            StoreBackend::Postgres => limit,
+        // SQLite ranks the candidates its in-process index picked by signature; PostgreSQL's
+        // HNSW index is asked for the results themselves.
+        let (probe, candidates) = match self.pool.backend() {
+            StoreBackend::Sqlite => {
+                let candidates = limit
+                    .saturating_mul(CANDIDATES_PER_RESULT)
+                    .clamp(MIN_CANDIDATES, MAX_NEIGHBOURS);
+                let nearest = self
+                    .signatures
+                    .nearest(
+                        &self.pool,
+                        scope.agent,
+                        scope.user.as_deref(),
+                        embedding,
+                        candidates as usize,
+                    )
+                    .await?;
+                (Probe::Candidates(Value::from(nearest)), candidates)
+            }
+            StoreBackend::Postgres => (Probe::Vector, limit),
+        };
+        let probe = match &probe {
+            Probe::Candidates(seqs) => Param::Json(Some(seqs)),
+            Probe::Vector => embedding.into(),
         };
         let params = [
             embedding.into(),
             scope.agent.into(),
             scope.user.as_deref().into(),
-            Param::Signature(embedding),
+            probe,
             i64::from(candidates).into(),
             scope.tenant.into(),
             i64::from(limit).into(),

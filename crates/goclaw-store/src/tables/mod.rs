@@ -32,6 +32,7 @@ use goclaw_core::{
 };
 
 use crate::error::store_error;
+use crate::signature_index::SignatureIndex;
 use crate::sql::{Pool, Statement};
 
 static PING: Statement = Statement::new("SELECT 1");
@@ -39,11 +40,16 @@ static PING: Statement = Statement::new("SELECT 1");
 /// The store on either engine's pool; every sub-store is this same value.
 pub(crate) struct SqlStore {
     pool: Pool,
+    /// SQLite's memory vector index (unused on PostgreSQL, whose index is in the database).
+    signatures: SignatureIndex,
 }
 
 impl SqlStore {
     pub(crate) fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            signatures: SignatureIndex::default(),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod large;
 mod search;
+mod vector_index;
 
 use std::sync::Arc;
 

@@ -1,0 +1,3 @@
+-- Nothing to undo on PostgreSQL.
+
+SELECT 1;
