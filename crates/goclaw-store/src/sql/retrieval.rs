@@ -39,18 +39,23 @@ pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_
 /// all before the first `ANALYZE`) — and words are kept from the rarest up while their counts
 /// add up to at most the budget. Any-word matching scores every chunk holding any word, so
 /// this bounds the work of one search; the words left out are the commonest, which weigh least
-/// in BM25 and tell the fewest chunks apart. The rarest word is always kept, so a query of
-/// common words alone still finds its chunks (at the cost of scoring them all). The counts
+/// in BM25 and tell the fewest chunks apart. When even the rarest word is past the budget (a
+/// query of common words alone), the chunks must hold both of the two rarest words instead:
+/// fewer chunks to score, and those that any-word matching would rank first. A word the counts
+/// do not know (on SQLite, one the tokenizer folds, such as `café`) counts as rare. The counts
 /// are of all chunks, not of the scope's: they decide the cost, which is the same.
 pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
         "WITH counted AS (\
          SELECT w.value AS word, COALESCE(v.doc, 0) AS chunks FROM json_each(?) AS w \
          LEFT JOIN memory_chunks_fts_words v ON v.term = w.value), \
+         budget AS (SELECT ? AS most), \
          kept AS (SELECT word, sum(chunks) OVER (ORDER BY chunks, word) AS running, \
          row_number() OVER (ORDER BY chunks, word) AS place FROM counted), \
-         query AS (SELECT COALESCE(group_concat('\"' || word || '\"', ' OR '), '\"\"') AS text \
-         FROM kept WHERE running <= ? OR place = 1) \
+         query AS (SELECT COALESCE(CASE WHEN min(k.running) <= b.most \
+         THEN group_concat(CASE WHEN k.running <= b.most THEN '\"' || k.word || '\"' END, ' OR ') \
+         ELSE group_concat(CASE WHEN k.place <= 2 THEN '\"' || k.word || '\"' END, ' AND ') END, \
+         '\"\"') AS text FROM kept k, budget b) \
          SELECT ",
         CHUNK_COLUMNS,
         ", m.score AS score FROM (\
@@ -67,10 +72,12 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
         "SELECT ",
         CHUNK_COLUMNS,
         ", ts_rank(c.tsv, q.query)::float8 AS score \
-         FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(string_agg(\
-         '''' || replace(replace(k.lexeme, '\\', '\\\\'), '''', '''''') || '''', \
-         ' | '), '')) AS query FROM (\
-         SELECT l.lexeme, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running, \
+         FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(\
+         CASE WHEN min(k.running) <= max(b.most) \
+         THEN string_agg(CASE WHEN k.running <= b.most THEN k.quoted END, ' | ') \
+         ELSE string_agg(CASE WHEN k.place <= 2 THEN k.quoted END, ' & ') END, '')) AS query \
+         FROM (SELECT '''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''' \
+         AS quoted, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running, \
          row_number() OVER (ORDER BY l.chunks, l.lexeme) AS place FROM (\
          SELECT t.lexeme, COALESCE(s.share * GREATEST(r.reltuples, 0), 0) AS chunks \
          FROM unnest(to_tsvector('simple', ?)) AS t \
@@ -79,8 +86,8 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          AS e(lexeme, share) \
          WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks' \
          AND p.attname = 'tsv') s ON s.lexeme = t.lexeme \
-         LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k \
-         WHERE k.running <= ? OR k.place = 1) AS q \
+         LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k, \
+         (SELECT ? AS most) b) AS q \
          WHERE c.tsv @@ q.query AND c.agent_id = ? \
          AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
          ORDER BY score DESC, c.id LIMIT ?",
@@ -93,17 +100,19 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
 /// SQLite's probe is the candidates the store's in-process signature index picked
 /// (`crate::signature_index`): a JSON array of `memory_chunks_vec.seq`, of which the first
 /// `candidates` are ranked by the cosine distance of their stored embeddings, within the scope
-/// (which the index applied too). PostgreSQL's probe is the vector itself: the HNSW index
+/// (which the index applied too; the scope's columns are kept from the planner's choice of
+/// index, `+c.agent_id`, so it looks the candidates up by id rather than scanning the agent's
+/// chunks). PostgreSQL's probe is the vector itself: the HNSW index
 /// orders by `<=>` (it returns at most `hnsw.ef_search` rows however many are asked for).
 pub(crate) static SEARCH_VECTOR: Statement = Statement::per_engine(
     &[
         "SELECT ",
         CHUNK_COLUMNS,
         ", vec_distance_cosine(c.embedding, ?) AS distance FROM memory_chunks c \
-         WHERE c.agent_id = ? AND (c.user_id IS NULL OR c.user_id = ?) \
+         WHERE +c.agent_id = ? AND (c.user_id IS NULL OR +c.user_id = ?) \
          AND c.id IN (SELECT v.chunk_id FROM memory_chunks_vec v \
          WHERE v.seq IN (SELECT value FROM json_each(?) LIMIT ?)) \
-         AND c.tenant_id = ? AND c.embedding IS NOT NULL \
+         AND +c.tenant_id = ? AND c.embedding IS NOT NULL \
          ORDER BY distance, c.id LIMIT ?",
     ],
     &[

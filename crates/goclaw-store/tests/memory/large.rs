@@ -1,6 +1,7 @@
 //! Searches over more chunks than a search examines in full: full text leaves out the words
-//! found in too many chunks (all but the rarest), and SQLite's vector search picks candidates by binary signature
-//! before ranking them exactly; both still find what they should.
+//! found in too many chunks (or, when all are, asks for the two rarest together), and SQLite's
+//! vector search picks candidates by binary signature before ranking them exactly; both still
+//! find what they should.
 
 use goclaw_core::{MASTER_TENANT_ID, MemoryScope};
 use goclaw_store::database_test;
@@ -22,6 +23,9 @@ database_test!(
         let mut lines: Vec<&str> = routine.iter().map(String::as_str).collect();
         lines.push("routine failover drill");
         lines.push("failover runbook");
+        // Short chunks of one common word each, which any-word matching would rank first.
+        lines.extend(["routine"; 3]);
+        lines.extend(["note"; 6]);
         memory
             .put_document(document(&owner, "memory/log.md", &lines))
             .await
@@ -40,16 +44,19 @@ database_test!(
             ["failover runbook", "routine failover drill"],
             "the rare word decides; the word of every chunk is left out"
         );
-        // A query of common words alone still finds their chunks: the rarest word is kept.
+        // A query of common words alone still finds their chunks: those holding both.
         let found = memory
             .search_text(&owner, "routine note", 10)
             .await
             .expect("search");
         assert_eq!(found.len(), 10, "{found:?}");
         assert!(
-            found.iter().all(|f| f.chunk.text.contains("routine")),
+            found
+                .iter()
+                .all(|f| f.chunk.text.starts_with("routine note ")),
             "{found:?}"
         );
+
         let found = memory
             .search_text(&owner, "runbook", 10)
             .await
