@@ -58,11 +58,12 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          '\"\"') AS text FROM kept k, budget b) \
          SELECT ",
         CHUNK_COLUMNS,
-        ", m.score AS score FROM (\
+        ", m.score AS score FROM (SELECT * FROM (\
          SELECT chunk_id, tenant_id, agent_id, user_scope, \
          -bm25(memory_chunks_fts) AS score FROM memory_chunks_fts \
          WHERE memory_chunks_fts MATCH (SELECT text FROM query) AND agent_id = ? \
          AND user_scope IN ('', COALESCE(?, '')) AND tenant_id = ? \
+         ORDER BY rowid DESC LIMIT (SELECT most FROM budget)) \
          ORDER BY score DESC, chunk_id LIMIT ?) m \
          JOIN memory_chunks c ON c.id = m.chunk_id AND c.tenant_id = m.tenant_id \
          AND c.agent_id = m.agent_id AND COALESCE(c.user_id, '') = m.user_scope \

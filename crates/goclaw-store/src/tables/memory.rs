@@ -37,7 +37,7 @@ const MAX_NEIGHBOURS: u32 = 4096;
 /// PostgreSQL fetches each matching row from the table and ranks its `tsv`, which costs more.
 fn text_match_budget(backend: StoreBackend) -> i64 {
     match backend {
-        StoreBackend::Sqlite => 2_000,
+        StoreBackend::Sqlite => 1_000,
         StoreBackend::Postgres => 1_000,
     }
 }
