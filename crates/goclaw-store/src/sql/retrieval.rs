@@ -43,7 +43,10 @@ pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_
 /// query of common words alone), the chunks must hold both of the two rarest words instead:
 /// fewer chunks to score, and those that any-word matching would rank first. A word the counts
 /// do not know (on SQLite, one the tokenizer folds, such as `café`) counts as rare. The counts
-/// are of all chunks, not of the scope's: they decide the cost, which is the same.
+/// are of all chunks, not of the scope's: they decide the cost, which is the same. Whatever
+/// the words, at most the budget's number of the scope's matches are scored: the newest
+/// (SQLite's FTS5 `rowid`, PostgreSQL's time-ordered UUIDv7 ids), so a query of common words
+/// alone costs no more than any other.
 pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
         "WITH counted AS (\
@@ -73,11 +76,11 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
         "SELECT ",
         CHUNK_COLUMNS,
         ", ts_rank(c.tsv, q.query)::float8 AS score \
-         FROM memory_chunks c, (SELECT to_tsquery('simple', COALESCE(\
+         FROM (SELECT to_tsquery('simple', COALESCE(\
          CASE WHEN min(k.running) <= max(b.most) \
          THEN string_agg(CASE WHEN k.running <= b.most THEN k.quoted END, ' | ') \
-         ELSE string_agg(CASE WHEN k.place <= 2 THEN k.quoted END, ' & ') END, '')) AS query \
-         FROM (SELECT '''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''' \
+         ELSE string_agg(CASE WHEN k.place <= 2 THEN k.quoted END, ' & ') END, '')) AS query, \
+         max(b.most) AS most FROM (SELECT '''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''' \
          AS quoted, sum(l.chunks) OVER (ORDER BY l.chunks, l.lexeme) AS running, \
          row_number() OVER (ORDER BY l.chunks, l.lexeme) AS place FROM (\
          SELECT t.lexeme, COALESCE(s.share * GREATEST(r.reltuples, 0), 0) AS chunks \
@@ -88,9 +91,11 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks' \
          AND p.attname = 'tsv') s ON s.lexeme = t.lexeme \
          LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k, \
-         (SELECT ? AS most) b) AS q \
-         WHERE c.tsv @@ q.query AND c.agent_id = ? \
-         AND (c.user_id IS NULL OR c.user_id = ?) AND c.tenant_id = ? \
+         (SELECT ? AS most) b) AS q, LATERAL (SELECT n.id FROM memory_chunks n \
+         WHERE n.tsv @@ q.query AND n.agent_id = ? \
+         AND (n.user_id IS NULL OR n.user_id = ?) AND n.tenant_id = ? \
+         ORDER BY n.id DESC LIMIT q.most) m \
+         JOIN memory_chunks c ON c.id = m.id \
          ORDER BY score DESC, c.id LIMIT ?",
     ],
 );

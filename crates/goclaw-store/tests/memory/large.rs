@@ -58,6 +58,21 @@ database_test!(
             "{found:?}"
         );
 
+        // One common word: only the newest of its chunks are scored (the budget's number), so
+        // among equally relevant chunks the newest are found, never the oldest.
+        let found = memory
+            .search_text(&owner, "note", 20)
+            .await
+            .expect("search");
+        assert_eq!(found.len(), 20, "{found:?}");
+        for f in &found {
+            let number = f.chunk.text.strip_prefix("routine note ");
+            let number: Option<usize> = number.and_then(|n| n.parse().ok());
+            assert!(
+                number.is_none_or(|n| n >= MANY - 1_000),
+                "an old chunk was scored: {found:?}"
+            );
+        }
         let found = memory
             .search_text(&owner, "runbook", 10)
             .await
