@@ -118,7 +118,10 @@ impl SignatureIndex {
 
 impl Agent {
     fn last_search(&self) -> Option<Instant> {
-        *self.last_search.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .last_search
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn bytes(&self) -> usize {
@@ -173,7 +176,10 @@ impl Agent {
         loop {
             let (_, last_added, _) = self.read_marks();
             let added = pool
-                .fetch_all(&SIGNATURES_ADDED, &[agent.into(), last_added.into(), PAGE.into()])
+                .fetch_all(
+                    &SIGNATURES_ADDED,
+                    &[agent.into(), last_added.into(), PAGE.into()],
+                )
                 .await
                 .map_err(db_error)?
                 .map("memory chunk signature", |row| {

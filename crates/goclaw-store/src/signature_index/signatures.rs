@@ -224,7 +224,10 @@ mod tests {
         signatures.add(3, "bob", with_bits(1));
         signatures.add(4, "", with_bits(20));
         signatures.add(5, "alice", with_bits(40));
-        assert_eq!(signatures.nearest(Some("alice"), &probe(), 3), vec![2, 4, 1]);
+        assert_eq!(
+            signatures.nearest(Some("alice"), &probe(), 3),
+            vec![2, 4, 1]
+        );
         assert_eq!(signatures.nearest(Some("bob"), &probe(), 2), vec![3, 4]);
         assert_eq!(signatures.nearest(None, &probe(), 10), vec![4, 1]);
         assert_eq!(signatures.nearest(Some("carol"), &probe(), 10), vec![4, 1]);
@@ -251,13 +254,19 @@ mod tests {
         signatures.remove(9_999);
         assert_eq!(signatures.len(), 398);
         let nearest = signatures.nearest(None, &probe(), 8);
-        assert!(!nearest.contains(&50) && !nearest.contains(&100), "{nearest:?}");
+        assert!(
+            !nearest.contains(&50) && !nearest.contains(&100),
+            "{nearest:?}"
+        );
         assert_eq!(nearest[..6], [150, 200, 250, 300, 350, 400]);
         for seq in 101..=300 {
             signatures.remove(seq);
         }
         assert_eq!(signatures.len(), 198);
-        assert!(signatures.seqs.len() < 300, "compacted once a quarter were dead");
+        assert!(
+            signatures.seqs.len() < 300,
+            "compacted once a quarter were dead"
+        );
         assert_eq!(signatures.nearest(None, &probe(), 3), vec![350, 400, 1]);
         signatures.remove(350);
         assert_eq!(signatures.nearest(None, &probe(), 2), vec![400, 1]);

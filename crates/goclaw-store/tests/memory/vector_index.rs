@@ -22,7 +22,13 @@ async fn second_store(db: &TestDatabase) -> Arc<dyn Store> {
 }
 
 /// Writes `path` with one chunk per text, all embedded as `embedding`.
-async fn put(store: &dyn Store, owner: &MemoryScope, path: &str, texts: &[&str], embedding: &[f32]) {
+async fn put(
+    store: &dyn Store,
+    owner: &MemoryScope,
+    path: &str,
+    texts: &[&str],
+    embedding: &[f32],
+) {
     let mut new = document(owner, path, texts);
     for chunk in &mut new.chunks {
         chunk.embedding = Some(embedding.to_vec());
@@ -48,11 +54,28 @@ database_test!(
         let (searcher, writer) = (db.store(), second_store(&db).await);
         let keeper = agent(searcher.as_ref(), MASTER_TENANT_ID, "keeper").await;
         let owner = MemoryScope::user(MASTER_TENANT_ID, keeper, "alice");
-        put(searcher.as_ref(), &owner, "MEMORY.md", &["first"], &vector(0, 1, 0.2)).await;
+        put(
+            searcher.as_ref(),
+            &owner,
+            "MEMORY.md",
+            &["first"],
+            &vector(0, 1, 0.2),
+        )
+        .await;
         assert_eq!(nearest(searcher.as_ref(), &owner, 5).await, ["first"]);
 
-        put(writer.as_ref(), &owner, "notes.md", &["nearer"], &vector(0, 1, 0.1)).await;
-        assert_eq!(nearest(searcher.as_ref(), &owner, 5).await, ["nearer", "first"]);
+        put(
+            writer.as_ref(),
+            &owner,
+            "notes.md",
+            &["nearer"],
+            &vector(0, 1, 0.1),
+        )
+        .await;
+        assert_eq!(
+            nearest(searcher.as_ref(), &owner, 5).await,
+            ["nearer", "first"]
+        );
 
         assert!(
             writer
@@ -68,9 +91,23 @@ database_test!(
         for round in 0..45 {
             let texts = [format!("version {round}")];
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            put(writer.as_ref(), &owner, "log.md", &texts, &vector(0, 1, 0.0)).await;
+            put(
+                writer.as_ref(),
+                &owner,
+                "log.md",
+                &texts,
+                &vector(0, 1, 0.0),
+            )
+            .await;
         }
-        put(writer.as_ref(), &owner, "far.md", &["far"], &vector(0, 1, 3.0)).await;
+        put(
+            writer.as_ref(),
+            &owner,
+            "far.md",
+            &["far"],
+            &vector(0, 1, 3.0),
+        )
+        .await;
         assert_eq!(
             nearest(searcher.as_ref(), &owner, 3).await,
             ["version 44", "first", "far"]
@@ -87,8 +124,22 @@ database_test!(
         let owner = MemoryScope::shared(MASTER_TENANT_ID, keeper);
         let crowd: Vec<String> = (0..60).map(|i| format!("crowd {i}")).collect();
         let crowd: Vec<&str> = crowd.iter().map(String::as_str).collect();
-        put(writer.as_ref(), &owner, "crowd.md", &crowd, &vector(0, 1, 0.0)).await;
-        put(writer.as_ref(), &owner, "live.md", &["live"], &vector(0, 1, 0.5)).await;
+        put(
+            writer.as_ref(),
+            &owner,
+            "crowd.md",
+            &crowd,
+            &vector(0, 1, 0.0),
+        )
+        .await;
+        put(
+            writer.as_ref(),
+            &owner,
+            "live.md",
+            &["live"],
+            &vector(0, 1, 0.5),
+        )
+        .await;
         assert_eq!(nearest(searcher.as_ref(), &owner, 1).await, ["crowd 0"]);
 
         writer
@@ -96,7 +147,14 @@ database_test!(
             .delete_document(&owner, "crowd.md")
             .await
             .expect("delete");
-        put(writer.as_ref(), &owner, "other.md", &["other"], &vector(5, 6, 0.0)).await;
+        put(
+            writer.as_ref(),
+            &owner,
+            "other.md",
+            &["other"],
+            &vector(5, 6, 0.0),
+        )
+        .await;
         writer
             .memory()
             .delete_document(&owner, "other.md")
