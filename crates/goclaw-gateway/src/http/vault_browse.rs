@@ -5,7 +5,8 @@
 //! documents as `total`, those summarized, given up, skipped or stopped as `done`) and its stop
 //! (`POST /v1/vault/enrichment/stop`, GoClaw's semantics for the caller's tenant: the tenant's
 //! waiting documents are dropped and its batch in the model's hands halted, answering
-//! `stopped: true` when anything was waiting or running; 503 when no enricher runs).
+//! `stopped: true` when anything was waiting or running; `stopped: false` also when enrichment
+//! is off, where GoClaw answers 503: nothing runs, which is no server error).
 //!
 //! Everything follows the read routes' rule: the caller's tenant, and below admin not the
 //! documents in another user's workspace of an `open` agent (nor links to them).
@@ -14,7 +15,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use goclaw_core::{VaultDocument, VaultFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -310,33 +310,32 @@ fn enrichment(state: &AppState) -> EnrichmentStatus {
         (status = 200, description = "Stopped (the tenant's waiting documents dropped, its batch in hand halted), or `stopped: false` when nothing was waiting or running", body = EnrichmentStopped),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
-        (status = 503, description = "No enrichment runs on this gateway", body = ErrorResponse),
     )
 )]
 pub async fn enrichment_stop(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<EnrichmentStopped>, ApiError> {
+) -> Json<EnrichmentStopped> {
     let tenant = caller.0.tenant_id;
-    let stopped = state
+    let Some(stopped) = state
         .vault
         .as_ref()
         .and_then(|vault| vault.stop_enrichment(tenant))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "enrichment worker not available",
-            )
-        })?;
+    else {
+        return Json(EnrichmentStopped {
+            stopped: false,
+            message: Some("enrichment is off on this gateway".to_owned()),
+        });
+    };
     if !stopped {
-        return Ok(Json(EnrichmentStopped {
+        return Json(EnrichmentStopped {
             stopped: false,
             message: Some("no enrichment running".to_owned()),
-        }));
+        });
     }
     tracing::info!(%tenant, user_id = %caller.0.user_id, "vault enrichment stopped");
-    Ok(Json(EnrichmentStopped {
+    Json(EnrichmentStopped {
         stopped: true,
         message: None,
-    }))
+    })
 }
