@@ -309,7 +309,7 @@ app_test!(
                 one,
                 400,
             ),
-            (vec![("agent_id", "no-such-agent")], one, 400),
+            (vec![("agent_id", "no-such-agent")], one, 404),
             (vec![("agent_id", "default")], &[][..], 400),
         ] {
             let (status, answer) = who.upload(&app, "alice", &fields, files).await;

@@ -56,11 +56,13 @@ const MAX_FIELD_BYTES: usize = 1024;
 pub struct VaultUploadForm {
     /// The agent (UUID or key) whose workspace takes the files; none: the tenant's shared
     /// root (admins only).
+    #[schema(nullable = false)]
     agent_id: Option<String>,
-    /// Teams do not exist on this gateway: a non-empty value is refused.
+    /// Teams do not exist on this gateway: only an empty value is accepted.
+    #[schema(nullable = false, max_length = 0)]
     team_id: Option<String>,
-    /// The files, one part each (at most 50, each at most 50 MiB).
-    #[schema(value_type = Vec<String>, format = Binary)]
+    /// The files, one part each with a file name (at most 50, each at most 50 MiB).
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1, max_items = 50)]
     files: Vec<String>,
 }
 
@@ -105,9 +107,10 @@ struct Upload {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Each file's document, or why it was refused", body = VaultUploadResult),
-        (status = 400, description = "Not a multipart body, no files, too many files, an unknown agent, or a team", body = ErrorResponse),
+        (status = 400, description = "Not a multipart body, no files, too many files, or a team", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this, or (below admin) a place other than the caller's own workspace of an open agent, or a folder that is a symbolic link", body = ErrorResponse),
+        (status = 404, description = "No such agent", body = ErrorResponse),
         (status = 413, description = "The body is larger than 64 MiB", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
         (status = 503, description = "The vault is not available", body = ErrorResponse),
@@ -129,7 +132,7 @@ pub async fn upload(
     let multipart =
         multipart.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
     let form = read_form(multipart).await?;
-    if !form.team_id.trim().is_empty() {
+    if !form.team_id.is_empty() {
         return Err(ApiError::bad_request("there are no teams on this gateway"));
     }
     if form.files.is_empty() {
@@ -212,7 +215,8 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError> {
         match name.as_str() {
             "agent_id" => form.agent_id = read_text(field).await?,
             "team_id" => form.team_id = read_text(field).await?,
-            "files" => {
+            // A part without a file name is a value, not a file (as Go's forms read it).
+            "files" if field.file_name().is_some_and(|n| !n.is_empty()) => {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let bytes = read_file(field).await?;
                 form.files.push(Upload { name, bytes });
@@ -280,12 +284,12 @@ async fn target_folder(state: &AppState, caller: &Caller, agent: &str) -> Result
         }
         return Ok(String::new());
     }
-    // GoClaw answers an unknown agent with 400.
+    // A name no agent could have is simply no agent here (GoClaw answers 400 for both).
     let agent = find_agent(state, principal.tenant_id, agent)
         .await
         .map_err(|e| match e.status {
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
-                ApiError::bad_request("agent not found")
+                ApiError::not_found("agent not found")
             }
             _ => e,
         })?;
