@@ -295,6 +295,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("PUT", "/v1/vault/documents/{docID}", WRITE_OWN),
     ("DELETE", "/v1/vault/documents/{docID}", WRITE_OWN),
     ("POST", "/v1/vault/links", WRITE_OWN),
+    ("POST", "/v1/vault/upload", WRITE_OWN),
     ("POST", "/v1/vault/links/batch", READ_OWN),
     ("GET", "/v1/vault/tree", READ_OWN),
     ("GET", "/v1/vault/enrichment/status", READ_TENANT),

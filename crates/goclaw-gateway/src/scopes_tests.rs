@@ -89,6 +89,7 @@ const WRITE_ROUTES: &[&str] = &[
     "PUT /v1/vault/documents/{docID}",
     "DELETE /v1/vault/documents/{docID}",
     "POST /v1/vault/links",
+    "POST /v1/vault/upload",
     "DELETE /v1/vault/links/{linkID}",
     "POST /v1/agents/{id}/vault/documents",
     "PUT /v1/agents/{id}/vault/documents/{docID}",

@@ -141,6 +141,7 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("PUT", "/v1/vault/documents/{docID}", WRITERS),
     ("DELETE", "/v1/vault/documents/{docID}", WRITERS),
     ("POST", "/v1/vault/links", WRITERS),
+    ("POST", "/v1/vault/upload", WRITERS),
     ("POST", "/v1/vault/links/batch", READERS),
     ("GET", "/v1/vault/tree", READERS),
     ("GET", "/v1/vault/enrichment/status", READERS),

@@ -1,11 +1,12 @@
 //! Vault enrichment in the running gateway, on both engines: a file dropped into the
 //! workspace is summarized by the model of the tenant's default agent, the `/vault` routes
-//! serve the summary, and the enrichment status route counts it done.
+//! serve the summary, and the enrichment status route counts it done; a stop drops what is
+//! queued and halts the batch in the model's hands.
 
 use std::time::Duration;
 
 use goclaw_testkit::{Reply, StoreBackend, TestApp, app_test, spawn_app_with};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const TOKEN: &str = "vault-enrichment-token-3f9a";
 
@@ -100,5 +101,102 @@ app_test!(
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+);
+
+async fn status(app: &TestApp) -> Value {
+    app.client
+        .get(app.url("/v1/vault/enrichment/status"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn stop(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/v1/vault/enrichment/stop"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("stop");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+app_test!(
+    a_stop_drops_the_queue_and_halts_the_batch_in_hand,
+    app,
+    |app: TestApp| async move {
+        // The model holds its first answer for a minute: that batch stays in the worker's hands.
+        app.llm
+            .push(Reply::text("[]").first_byte_delay(Duration::from_secs(60)));
+        let workspace = app.data_dir.path().join("workspace");
+        std::fs::create_dir_all(&workspace).expect("workspace");
+        let files = 12;
+        for i in 0..files {
+            std::fs::write(
+                workspace.join(format!("wader-{i}.md")),
+                format!("Wader count {i} at the estuary.\n"),
+            )
+            .expect("file written");
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = status(&app).await;
+            if now["total"].as_u64() >= Some(files) && app.llm.request_count() >= 1 {
+                assert_eq!(now["running"], true, "{now}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not queued and in hand within 10 s: {now}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let (code, stopped) = stop(&app).await;
+        assert_eq!((code, &stopped), (200, &json!({"stopped": true})));
+
+        // Without a real stop the batch would hold the worker for a minute and the rest
+        // would follow it to the model.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            let now = status(&app).await;
+            if now["running"] == false {
+                assert_eq!(now["done"], now["total"], "{now}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still running 3 s after the stop: {now}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            app.llm.request_count(),
+            1,
+            "the model was asked after the stop"
+        );
+        let list = documents(&app).await;
+        let summarized: Vec<&Value> = list["documents"]
+            .as_array()
+            .map(|d| d.iter().filter(|d| d["summary"] != "").collect())
+            .unwrap_or_default();
+        assert!(summarized.is_empty(), "{summarized:?}");
+
+        let (code, again) = stop(&app).await;
+        assert_eq!(
+            (code, &again),
+            (
+                200,
+                &json!({"stopped": false, "message": "no enrichment running"})
+            )
+        );
     }
 );

@@ -24,8 +24,10 @@ mod traces;
 mod vault;
 mod vault_admin;
 mod vault_browse;
+mod vault_upload;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 
 pub use self::metrics::{metrics_router, record_http, serve_metrics};
@@ -120,7 +122,8 @@ fn knowledge_graph_router() -> Router<AppState> {
         )
 }
 
-/// The knowledge vault routes (`vault.rs`, `vault_browse.rs`, changes in `vault_admin.rs`).
+/// The knowledge vault routes (`vault.rs`, `vault_browse.rs`, changes in `vault_admin.rs`,
+/// uploads in `vault_upload.rs`).
 fn vault_router() -> Router<AppState> {
     use vault_admin as admin;
     Router::new()
@@ -140,6 +143,10 @@ fn vault_router() -> Router<AppState> {
         )
         .route("/v1/vault/links", post(admin::create_link))
         .route("/v1/vault/links/batch", post(vault_browse::links_batch))
+        .route(
+            "/v1/vault/upload",
+            post(vault_upload::upload).layer(DefaultBodyLimit::max(vault_upload::MAX_UPLOAD_BYTES)),
+        )
         .route("/v1/vault/tree", get(vault_browse::tree))
         .route(
             "/v1/vault/enrichment/status",

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
     knowledge_graph_extract, memory, metrics, providers, schemas, system_configs, traces, vault,
-    vault_admin, vault_browse,
+    vault_admin, vault_browse, vault_upload,
 };
 
 /// The document's paths, tags and schemas.
@@ -111,6 +111,7 @@ use super::{
         vault_browse::tree,
         vault_browse::enrichment_status,
         vault_browse::enrichment_stop,
+        vault_upload::upload,
         docs::spec,
         docs::redirect,
         docs::index,

@@ -2,9 +2,11 @@
 //! documents at once (`POST /v1/vault/links/batch`, a bare array), one level of the documents'
 //! folder tree (`GET /v1/vault/tree`, `{entries}` with GoClaw's camelCase fields), and the
 //! enrichment's progress since the gateway started (`GET /v1/vault/enrichment/status`: queued
-//! documents as `total`, summarized or given up as `done`) and its stop
-//! (`POST /v1/vault/enrichment/stop`, which only says whether something runs: the enricher
-//! finishes its queue and stops with the gateway).
+//! documents as `total`, those summarized, given up, skipped or stopped as `done`) and its stop
+//! (`POST /v1/vault/enrichment/stop`, GoClaw's semantics for the caller's tenant: the tenant's
+//! waiting documents are dropped and its batch in the model's hands halted, answering
+//! `stopped: true` when anything was waiting or running; `stopped: false` also when enrichment
+//! is off, where GoClaw answers 503: nothing runs, which is no server error).
 //!
 //! Everything follows the read routes' rule: the caller's tenant, and below admin not the
 //! documents in another user's workspace of an `open` agent (nor links to them).
@@ -289,7 +291,7 @@ fn enrichment(state: &AppState) -> EnrichmentStatus {
         .as_ref()
         .and_then(|vault| vault.enrichment_stats())
         .unwrap_or_default();
-    let done = stats.summarized + stats.failed;
+    let done = stats.done();
     let running = done < stats.queued;
     EnrichmentStatus {
         phase: if running { "enriching" } else { "idle" }.to_owned(),
@@ -305,22 +307,35 @@ fn enrichment(state: &AppState) -> EnrichmentStatus {
     tag = "vault",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Never stopped here: whether something runs", body = EnrichmentStopped),
+        (status = 200, description = "Stopped (the tenant's waiting documents dropped, its batch in hand halted), or `stopped: false` when nothing was waiting or running", body = EnrichmentStopped),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
     )
 )]
 pub async fn enrichment_stop(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Json<EnrichmentStopped> {
-    let message = if enrichment(&state).running {
-        "enrichment finishes its queue; it stops with the gateway"
-    } else {
-        "no enrichment running"
+    let tenant = caller.0.tenant_id;
+    let Some(stopped) = state
+        .vault
+        .as_ref()
+        .and_then(|vault| vault.stop_enrichment(tenant))
+    else {
+        return Json(EnrichmentStopped {
+            stopped: false,
+            message: Some("enrichment is off on this gateway".to_owned()),
+        });
     };
+    if !stopped {
+        return Json(EnrichmentStopped {
+            stopped: false,
+            message: Some("no enrichment running".to_owned()),
+        });
+    }
+    tracing::info!(%tenant, user_id = %caller.0.user_id, "vault enrichment stopped");
     Json(EnrichmentStopped {
-        stopped: false,
-        message: Some(message.to_owned()),
+        stopped: true,
+        message: None,
     })
 }

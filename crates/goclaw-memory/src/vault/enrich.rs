@@ -16,8 +16,15 @@
 //!
 //! The model is the document's agent's, or — for shared documents — the tenant's default
 //! agent's, through the same [`BackgroundModel`] the episodic worker uses.
+//!
+//! A tenant's enrichment can be stopped ([`Vault::stop_enrichment`], GoClaw's
+//! `POST /v1/vault/enrichment/stop`): its waiting documents are dropped from the queue and its
+//! batch in the model's hands, if any, is halted (the call abandoned, nothing more stored).
+//! Every job carries its tenant's stop count from when it was queued, so a job queued before
+//! the stop is skipped when the worker reaches it; documents registered afterwards are
+//! enriched again as usual (a rescan queues the dropped ones again).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -82,6 +89,10 @@ pub struct EnrichStats {
     /// Documents left without a summary after every attempt.
     pub failed: u64,
     pub retried: u64,
+    /// Dropped from the queue or halted in the model's hands by a stop.
+    pub stopped: u64,
+    /// Taken from the queue with nothing to do (already summarized, media, empty or gone).
+    pub skipped: u64,
 }
 
 #[derive(Default)]
@@ -92,6 +103,8 @@ struct Counters {
     linked: AtomicU64,
     failed: AtomicU64,
     retried: AtomicU64,
+    stopped: AtomicU64,
+    skipped: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, by: u64) {
@@ -101,33 +114,50 @@ fn bump(counter: &AtomicU64, by: u64) {
 struct Job {
     tenant: TenantId,
     document: Uuid,
+    /// The tenant's stop count when the job was queued.
+    generation: u64,
+}
+
+/// What the queue's producers, the worker and a stop share.
+#[derive(Default)]
+struct Control {
+    /// Documents waiting, with their tenant, so one is never queued twice.
+    waiting: HashMap<Uuid, TenantId>,
+    /// How often each tenant's enrichment was stopped.
+    generations: HashMap<TenantId, u64>,
+    /// The tenant whose batch the worker has in hand, and what halts it.
+    running: Option<(TenantId, CancellationToken)>,
 }
 
 /// The producing side of the queue, held by the vault once an enricher runs.
 #[derive(Clone)]
 pub(crate) struct EnrichQueue {
     sender: mpsc::Sender<Job>,
-    /// Documents waiting, so one is never queued twice.
-    waiting: Arc<Mutex<HashSet<Uuid>>>,
+    control: Arc<Mutex<Control>>,
     counters: Arc<Counters>,
 }
 
 impl EnrichQueue {
     /// Queues `document` unless it is already waiting; `false` when the queue is full.
     pub(crate) fn offer(&self, document: &VaultDocument) -> bool {
-        let Ok(mut waiting) = self.waiting.lock() else {
+        let Ok(mut control) = self.control.lock() else {
             return false;
         };
-        if waiting.contains(&document.id) {
+        if control.waiting.contains_key(&document.id) {
             return true;
         }
         let job = Job {
             tenant: document.tenant_id,
             document: document.id,
+            generation: control
+                .generations
+                .get(&document.tenant_id)
+                .copied()
+                .unwrap_or_default(),
         };
         match self.sender.try_send(job) {
             Ok(()) => {
-                waiting.insert(document.id);
+                control.waiting.insert(document.id, document.tenant_id);
                 bump(&self.counters.queued, 1);
                 true
             }
@@ -138,10 +168,57 @@ impl EnrichQueue {
         }
     }
 
-    fn taken(&self, document: Uuid) {
-        if let Ok(mut waiting) = self.waiting.lock() {
-            waiting.remove(&document);
+    /// Takes the jobs of `tenant` the worker received into hand: the documents of those
+    /// queued since the tenant's last stop, and what halts their batch; `None` when a stop
+    /// dropped them all.
+    fn begin(&self, tenant: TenantId, jobs: &[Job]) -> Option<(Vec<Uuid>, CancellationToken)> {
+        let mut control = self.control.lock().ok()?;
+        let generation = control
+            .generations
+            .get(&tenant)
+            .copied()
+            .unwrap_or_default();
+        let mut documents = Vec::new();
+        // Only current jobs leave `waiting`: a stale job's document may be waiting again,
+        // queued after the stop.
+        for job in jobs.iter().filter(|j| j.generation == generation) {
+            control.waiting.remove(&job.document);
+            documents.push(job.document);
         }
+        if documents.is_empty() {
+            return None;
+        }
+        let halt = CancellationToken::new();
+        control.running = Some((tenant, halt.clone()));
+        Some((documents, halt))
+    }
+
+    /// The batch in hand is done.
+    fn end(&self) {
+        if let Ok(mut control) = self.control.lock() {
+            control.running = None;
+        }
+    }
+
+    /// Stops `tenant`'s enrichment: drops its waiting documents and halts its batch in hand;
+    /// whether there was anything to stop.
+    fn stop(&self, tenant: TenantId) -> bool {
+        let Ok(mut control) = self.control.lock() else {
+            return false;
+        };
+        let before = control.waiting.len();
+        control.waiting.retain(|_, t| *t != tenant);
+        let dropped = before - control.waiting.len();
+        *control.generations.entry(tenant).or_default() += 1;
+        let halted = match &control.running {
+            Some((running, halt)) if *running == tenant => {
+                halt.cancel();
+                true
+            }
+            _ => false,
+        };
+        bump(&self.counters.stopped, dropped as u64);
+        dropped > 0 || halted
     }
 }
 
@@ -156,7 +233,16 @@ impl EnrichQueue {
             linked: load(&c.linked),
             failed: load(&c.failed),
             retried: load(&c.retried),
+            stopped: load(&c.stopped),
+            skipped: load(&c.skipped),
         }
+    }
+}
+
+impl EnrichStats {
+    /// Queued documents the worker is through with, one way or another.
+    pub fn done(&self) -> u64 {
+        self.summarized + self.failed + self.stopped + self.skipped
     }
 }
 
@@ -164,6 +250,13 @@ impl Vault {
     /// What the vault's enricher did so far; `None` when none runs.
     pub fn enrichment_stats(&self) -> Option<EnrichStats> {
         self.enrichment.get().map(EnrichQueue::stats)
+    }
+
+    /// Stops `tenant`'s enrichment (its waiting documents dropped, its batch in the model's
+    /// hands halted): `Some(true)` when something was waiting or running, `None` when no
+    /// enricher runs.
+    pub fn stop_enrichment(&self, tenant: TenantId) -> Option<bool> {
+        self.enrichment.get().map(|queue| queue.stop(tenant))
     }
 }
 
@@ -192,7 +285,7 @@ impl VaultEnricher {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let queue = EnrichQueue {
             sender,
-            waiting: Arc::default(),
+            control: Arc::default(),
             counters: Arc::default(),
         };
         vault.enrichment.set(queue.clone()).ok()?;
@@ -233,32 +326,41 @@ impl VaultEnricher {
                 },
             };
             let tenant = first.tenant;
-            let mut batch = vec![first.document];
+            let mut batch = vec![first];
             let mut others = Vec::new();
             while batch.len() < BATCH_SIZE {
                 match receiver.try_recv() {
-                    Ok(job) if job.tenant == tenant => batch.push(job.document),
+                    Ok(job) if job.tenant == tenant => batch.push(job),
                     Ok(job) => others.push(job),
                     Err(_) => break,
                 }
             }
-            for id in &batch {
-                self.queue.taken(*id);
-            }
-            self.enrich(tenant, &batch).await;
+            self.enrich_jobs(tenant, &batch).await;
             for job in others {
-                self.queue.taken(job.document);
-                self.enrich(job.tenant, &[job.document]).await;
+                self.enrich_jobs(job.tenant, std::slice::from_ref(&job))
+                    .await;
             }
         }
     }
 
-    /// Summarizes, embeds and links the documents `ids` of `tenant` that still need it.
-    async fn enrich(&self, tenant: TenantId, ids: &[Uuid]) {
+    /// Enriches the documents of `jobs` (all of `tenant`) not dropped by a stop.
+    async fn enrich_jobs(&self, tenant: TenantId, jobs: &[Job]) {
+        let Some((ids, halt)) = self.queue.begin(tenant, jobs) else {
+            return;
+        };
+        self.enrich(tenant, &ids, &halt).await;
+        self.queue.end();
+    }
+
+    /// Summarizes, embeds and links the documents `ids` of `tenant` that still need it, until
+    /// `halt` is cancelled.
+    async fn enrich(&self, tenant: TenantId, ids: &[Uuid], halt: &CancellationToken) {
+        let counters = &self.queue.counters;
         let mut documents = Vec::new();
         for id in ids {
-            if let Some(pair) = self.prepared(tenant, *id).await {
-                documents.push(pair);
+            match self.prepared(tenant, *id).await {
+                Some(pair) => documents.push(pair),
+                None => bump(&counters.skipped, 1),
             }
         }
         if documents.is_empty() {
@@ -267,7 +369,7 @@ impl VaultEnricher {
         let count = documents.len() as u64;
         let Some(agent) = self.model_agent(tenant, &documents[0].0).await else {
             tracing::warn!(%tenant, "vault enrichment: no agent's model to summarize with");
-            bump(&self.queue.counters.failed, count);
+            bump(&counters.failed, count);
             return;
         };
         let prompt: String = documents
@@ -275,14 +377,23 @@ impl VaultEnricher {
             .enumerate()
             .map(|(i, (doc, text))| format!("[{}] File: {}\n{text}\n\n", i + 1, doc.path))
             .collect();
-        let Some(answer) = self.ask(&agent, &prompt).await else {
-            bump(&self.queue.counters.failed, count);
+        let Some(answer) = self.ask(&agent, &prompt, halt).await else {
+            let outcome = if halt.is_cancelled() {
+                &counters.stopped
+            } else {
+                &counters.failed
+            };
+            bump(outcome, count);
             return;
         };
         let summaries = parse_summaries(&answer, documents.len());
         for ((document, text), summary) in documents.iter().zip(summaries) {
+            if halt.is_cancelled() {
+                bump(&counters.stopped, 1);
+                continue;
+            }
             let Some(summary) = summary else {
-                bump(&self.queue.counters.failed, 1);
+                bump(&counters.failed, 1);
                 continue;
             };
             self.store_summary(document, &summary, text).await;
@@ -326,20 +437,25 @@ impl VaultEnricher {
     }
 
     /// The model's answer to `prompt`, retried as the settings say; `None` after every
-    /// attempt failed.
-    async fn ask(&self, agent: &Agent, prompt: &str) -> Option<String> {
+    /// attempt failed, or at once when `halt` is cancelled or the worker shuts down.
+    async fn ask(&self, agent: &Agent, prompt: &str, halt: &CancellationToken) -> Option<String> {
         let mut pause = self.settings.retry_backoff;
         for attempt in 1..=self.settings.attempts.max(1) {
             if attempt > 1 {
                 bump(&self.queue.counters.retried, 1);
                 tokio::select! {
                     () = self.shutdown.cancelled() => return None,
+                    () = halt.cancelled() => return None,
                     () = tokio::time::sleep(pause) => {}
                 }
                 pause = pause.saturating_mul(2);
             }
             let call = self.model.complete(agent, ENRICH_SYSTEM_PROMPT, prompt);
-            match tokio::time::timeout(self.settings.call_timeout, call).await {
+            let answer = tokio::select! {
+                () = halt.cancelled() => return None,
+                answer = tokio::time::timeout(self.settings.call_timeout, call) => answer,
+            };
+            match answer {
                 Ok(Ok(answer)) => return Some(answer),
                 Ok(Err(error)) => {
                     tracing::warn!(attempt, %error, "vault enrichment: model call failed");
