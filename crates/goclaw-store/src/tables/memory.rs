@@ -33,9 +33,15 @@ const MAX_NEIGHBOURS: u32 = 4096;
 
 /// How many chunks a full-text search may have to score: words are kept from the rarest up
 /// while their counts add up to it, and at most this many of the scope's matches are scored
-/// ([`crate::sql::retrieval`]'s `SEARCH_TEXT`). The same on both engines; measured at 100,000
-/// chunks in docs/benchmarks.md (SQLite full text 12 ms at p99, PostgreSQL 23 ms).
-const TEXT_MATCH_BUDGET: i64 = 1_000;
+/// ([`crate::sql::retrieval`]'s `SEARCH_TEXT`). Measured at 100,000 chunks in
+/// docs/benchmarks.md: FTS5 scores a match from its own index and row; PostgreSQL fetches each
+/// matching row from the table and ranks its `tsv`, which costs more, so it gets fewer.
+fn text_match_budget(backend: StoreBackend) -> i64 {
+    match backend {
+        StoreBackend::Sqlite => 1_000,
+        StoreBackend::Postgres => 500,
+    }
+}
 
 /// What a nearest-neighbour search hands its statement to find neighbours by: SQLite's
 /// candidates (their `memory_chunks_vec.seq`), or PostgreSQL's query vector.
@@ -322,7 +328,7 @@ impl MemoryStore for SqlStore {
         }
         let params = [
             Param::WordList(query),
-            TEXT_MATCH_BUDGET.into(),
+            text_match_budget(self.pool.backend()).into(),
             scope.agent.into(),
             scope.user.as_deref().into(),
             scope.tenant.into(),

@@ -8,8 +8,8 @@ use goclaw_store::database_test;
 
 use super::*;
 
-/// More chunks than a full-text search may score for one query (1,000 on both engines, the
-/// store's `TEXT_MATCH_BUDGET`).
+/// More chunks than a full-text search may score for one query (1,000 on SQLite, 500 on
+/// PostgreSQL: the store's `text_match_budget`).
 const MANY: usize = 2_100;
 
 database_test!(
