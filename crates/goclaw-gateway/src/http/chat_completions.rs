@@ -135,7 +135,7 @@ fn session_for(
         ("X-GoClaw-Agent-Id" = Option<String>, Header, description = "The agent, when `model` does not name one (empty: none)", pattern = r"^([a-z0-9][a-z0-9_-]{0,63})?$"),
         ("X-GoClaw-User-Id" = Option<String>, Header, description = "The user the caller acts for (gateway token only); ignored when longer than 255 bytes or holding control characters"),
         ("X-GoClaw-Session-Key" = Option<String>, Header, description = "The session to continue; it must be the caller's own (admins: any in the tenant)", pattern = r"^[^\x00-\x1f\x7f]{0,500}$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key from the same user returns the first request's run instead of starting another (1 to 255 bytes)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key from the same user returns the first request's run instead of starting another (1 to 255 visible ASCII bytes; empty: none)", pattern = r"^[\x20-\x7e]{0,255}$"),
     ),
     request_body(content = ChatCompletionRequest, content_type = "application/json"),
     security(("bearer" = [])),
