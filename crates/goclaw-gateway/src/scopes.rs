@@ -147,14 +147,16 @@ pub enum Event {
     ExecApprovalRequested,
     ExecApprovalResolved,
     Shutdown,
+    VaultEnrichProgress,
 }
 
 impl Event {
-    pub const ALL: [Event; 4] = [
+    pub const ALL: [Event; 5] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
         Event::Shutdown,
+        Event::VaultEnrichProgress,
     ];
 
     /// The wire name.
@@ -164,6 +166,7 @@ impl Event {
             Event::ExecApprovalRequested => "exec.approval.requested",
             Event::ExecApprovalResolved => "exec.approval.resolved",
             Event::Shutdown => "shutdown",
+            Event::VaultEnrichProgress => "vault.enrich.progress",
         }
     }
 }
@@ -318,6 +321,7 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::ExecApprovalRequested, APPROVALS),
     (Event::ExecApprovalResolved, APPROVALS),
     (Event::Shutdown, PUBLIC),
+    (Event::VaultEnrichProgress, READ_TENANT),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

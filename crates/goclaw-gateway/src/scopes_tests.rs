@@ -448,6 +448,32 @@ fn approval_events_reach_only_approvers_of_the_run() {
     assert!(may_receive(Event::Shutdown, None, None));
 }
 
+/// A tenant's vault enrichment progress reaches everyone signed in to that tenant, a viewer
+/// included, and nobody of another tenant or not signed in.
+#[test]
+fn enrichment_progress_reaches_its_tenant_only() {
+    let master = Owner {
+        tenant_id: MASTER_TENANT_ID,
+        user_id: "",
+    };
+    let other = Owner {
+        tenant_id: TenantId::generate(),
+        user_id: "",
+    };
+    let event = Event::VaultEnrichProgress;
+    for role in [Role::Viewer, Role::Operator, Role::Admin, Role::Owner] {
+        let caller = principal(role, "vera", Some(&[Scope::Read]));
+        assert!(may_receive(event, Some(&caller), Some(master)), "{role}");
+        assert!(!may_receive(event, Some(&caller), Some(other)), "{role}");
+    }
+    assert!(!may_receive(event, None, Some(master)));
+    assert!(!may_receive(
+        event,
+        Some(&principal(Role::Admin, "a", None)),
+        None
+    ));
+}
+
 #[test]
 fn role_follows_the_strongest_scope() {
     let check = |scopes: &[Scope], role: Role| assert_eq!(role_for(scopes), role, "{scopes:?}");

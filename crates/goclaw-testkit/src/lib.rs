@@ -7,6 +7,7 @@
 //! or fails when `CI=true`.
 #![forbid(unsafe_code)]
 
+mod tenants;
 mod ws;
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
 use tempfile::TempDir;
+pub use tenants::OtherTenant;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 pub use ws::WsClient;

@@ -162,6 +162,13 @@ const EVENT_ROWS: &[(&str, &str)] = &[
     ("shutdown", "owner admin alice bob vera approver unbound"),
 ];
 
+/// Events that belong to a tenant rather than to a run, and the test that checks who of two
+/// tenants and a viewer receives them.
+const TENANT_EVENT_ROWS: &[(&str, &str)] = &[(
+    "vault.enrich.progress",
+    "vault_enrichment.rs: progress_is_pushed_to_its_tenant_and_nobody_else",
+)];
+
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, ASK_ALWAYS, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
@@ -181,10 +188,27 @@ fn rows_cover_the_access_table() {
     let table = rows(&mut ROUTE_ACCESS.iter().map(|(m, p, _)| format!("{m} {p}")));
     assert_eq!(routes, table, "ROUTE_ROWS against scopes::ROUTE_ACCESS");
     assert_eq!(routes.len(), ROUTE_ROWS.len(), "duplicate route rows");
-    let events = rows(&mut EVENT_ROWS.iter().map(|(e, _)| (*e).to_owned()));
+    let all_rows = || EVENT_ROWS.iter().chain(TENANT_EVENT_ROWS);
+    let events = rows(&mut all_rows().map(|(e, _)| (*e).to_owned()));
     let table = rows(&mut EVENT_ACCESS.iter().map(|(e, _)| e.as_str().to_owned()));
-    assert_eq!(events, table, "EVENT_ROWS against scopes::EVENT_ACCESS");
-    assert_eq!(events.len(), EVENT_ROWS.len(), "duplicate event rows");
+    assert_eq!(
+        events, table,
+        "EVENT_ROWS and TENANT_EVENT_ROWS against scopes::EVENT_ACCESS"
+    );
+    assert_eq!(events.len(), all_rows().count(), "duplicate event rows");
+    for (event, test) in TENANT_EVENT_ROWS {
+        let (file, name) = test.split_once(": ").expect("file: test");
+        let source = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests")
+                .join(file),
+        )
+        .unwrap_or_default();
+        assert!(
+            source.contains(name) && source.contains(event),
+            "{event}: {test} is not there"
+        );
+    }
 }
 
 app_test!(

@@ -1,12 +1,18 @@
 //! Vault enrichment in the running gateway, on both engines: a file dropped into the
 //! workspace is summarized by the model of the tenant's default agent, the `/vault` routes
 //! serve the summary, and the enrichment status route counts it done; a stop drops what is
-//! queued and halts the batch in the model's hands.
+//! queued and halts the batch in the model's hands. The progress is pushed as
+//! `vault.enrich.progress` to everyone of the tenant (a viewer too) and to nobody of another
+//! tenant, whose status route stays idle.
+
+mod support;
 
 use std::time::Duration;
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, app_test, spawn_app_with};
+use goclaw_core::ApiKeyScope;
+use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use serde_json::{Value, json};
+use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "vault-enrichment-token-3f9a";
 
@@ -197,6 +203,153 @@ app_test!(
                 200,
                 &json!({"stopped": false, "message": "no enrichment running"})
             )
+        );
+    }
+);
+
+/// A WebSocket signed in with `token` (as `user` for the gateway token).
+async fn signed_in(app: &TestApp, token: &str, user: &str) -> WsClient {
+    let mut ws = WsClient::open(&app.ws_url()).await;
+    ws.call_ok("connect", json!({ "token": token, "user_id": user }))
+        .await;
+    ws
+}
+
+/// The `vault.enrich.progress` payloads `ws` has received so far.
+fn progress_events(ws: &WsClient) -> Vec<Value> {
+    ws.events
+        .iter()
+        .filter(|e| e["event"] == "vault.enrich.progress")
+        .map(|e| e["payload"].clone())
+        .collect()
+}
+
+/// Reads `ws` until its run's `complete` progress arrives; returns every progress payload.
+async fn until_complete(ws: &mut WsClient, who: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = progress_events(ws);
+        if let Some(last) = events.last()
+            && last["phase"] == "complete"
+        {
+            let frame = ws
+                .events
+                .iter()
+                .rfind(|e| e["event"] == "vault.enrich.progress")
+                .cloned()
+                .unwrap_or_default();
+            assert_goclaw_shape("ws_event_vault.enrich.progress", &frame);
+            return events;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who}: no complete progress within 10 s: {events:?}"
+        );
+        // Bounded, so the deadline above is checked even while nothing is pushed.
+        tokio::time::timeout(Duration::from_millis(200), ws.pump())
+            .await
+            .ok();
+    }
+}
+
+async fn status_as(app: &TestApp, bearer: &str) -> Value {
+    let response = app
+        .client
+        .get(app.url("/v1/vault/enrichment/status"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("JSON")
+}
+
+app_test!(
+    progress_is_pushed_to_its_tenant_and_nobody_else,
+    app,
+    |app: TestApp| async move {
+        let key = |user: &'static str, scopes: &'static [&'static str]| {
+            let app = &app;
+            async move {
+                let body = json!({ "name": user, "scopes": scopes, "owner_id": user });
+                app.create_api_key(TOKEN, body).await.1
+            }
+        };
+        let alice = key("alice", &["operator.read", "operator.write"]).await;
+        let vera = key("vera", &["operator.read"]).await;
+        let acme = app
+            .other_tenant(
+                "acme",
+                "helper",
+                "carol",
+                &[ApiKeyScope::Read, ApiKeyScope::Write],
+            )
+            .await;
+        let mut owner_ws = signed_in(&app, TOKEN, "system").await;
+        let mut alice_ws = signed_in(&app, &alice, "").await;
+        let mut vera_ws = signed_in(&app, &vera, "").await;
+        let mut carol_ws = signed_in(&app, &acme.key, "").await;
+
+        app.llm.push(Reply::text(
+            "[{\"idx\": 1, \"summary\": \"Where the kingfisher perches.\"}, \
+              {\"idx\": 2, \"summary\": \"When the otters cross.\"}]",
+        ));
+        let workspace = app.data_dir.path().join("workspace");
+        std::fs::create_dir_all(&workspace).expect("workspace");
+        for (name, text) in [
+            (
+                "kingfisher.md",
+                "The kingfisher perches on the alder by the pool.\n",
+            ),
+            ("otters.md", "Otters cross the ford at dusk in winter.\n"),
+        ] {
+            std::fs::write(workspace.join(name), text).expect("file written");
+        }
+
+        for (who, ws) in [
+            ("owner", &mut owner_ws),
+            ("alice", &mut alice_ws),
+            ("vera", &mut vera_ws),
+        ] {
+            let events = until_complete(ws, who).await;
+            let first = &events[0];
+            assert_eq!(
+                (&first["phase"], &first["running"]),
+                (&json!("enriching"), &json!(true)),
+                "{who}: {events:?}"
+            );
+            let last = events.last().expect("complete");
+            assert_eq!(last["running"], false, "{who}: {last}");
+            assert!(last["total"].as_u64() >= Some(1), "{who}: {last}");
+            assert_eq!(last["done"], last["total"], "{who}: {last}");
+            for pair in events.windows(2) {
+                assert!(
+                    pair[0]["done"].as_u64() <= pair[1]["done"].as_u64(),
+                    "{who}: {events:?}"
+                );
+            }
+        }
+
+        // Every progress event was broadcast before the others saw `complete`; left idle a
+        // moment, carol's connection has forwarded whatever it was going to, and a call's
+        // answer comes after it: nothing of the master tenant's enrichment.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        carol_ws.call_ok("health", json!({})).await;
+        assert_eq!(progress_events(&carol_ws), Vec::<Value>::new(), "carol");
+
+        let mine = status_as(&app, &vera).await;
+        assert_eq!(
+            (&mine["phase"], &mine["running"]),
+            (&json!("idle"), &json!(false)),
+            "{mine}"
+        );
+        assert!(mine["total"].as_u64() >= Some(1), "{mine}");
+        assert_eq!(mine["done"], mine["total"], "{mine}");
+        let theirs = status_as(&app, &acme.key).await;
+        assert_eq!(
+            theirs,
+            json!({"phase": "idle", "done": 0, "total": 0, "running": false}),
+            "another tenant's status"
         );
     }
 );

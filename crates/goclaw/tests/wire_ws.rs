@@ -2,6 +2,7 @@
 //! calls one method (or provokes one event) on the real application and matches the payload
 //! with its fixture in `tests/fixtures/goclaw_wire/` (`ws_<method>.json`, `ws_event_<name>.json`),
 //! then pins the values that matter — empty results, idle statuses, bare arrays, masked secrets.
+//! (`vault.enrich.progress` is matched in `vault_enrichment.rs`, where enrichment runs.)
 //! Shapes do not depend on the store, so these run on SQLite only.
 
 mod support;

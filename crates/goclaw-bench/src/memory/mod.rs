@@ -9,9 +9,12 @@
 //!   latency of hybrid, full-text-only and vector-only searches ([`search`]), and the recall
 //!   of the store's vector search against an exact scan ([`exact`]).
 //!
-//! PostgreSQL databases are created on `GOCLAW_TEST_POSTGRES_DSN` and dropped afterwards.
+//! PostgreSQL databases are created on `GOCLAW_TEST_POSTGRES_DSN` and dropped afterwards, unless
+//! `--keep-postgres NAME` names one to keep and reuse: `search` then writes only the chunks it
+//! does not find there, so a later run measures searches without another ingest.
 
 pub mod exact;
+mod kept;
 pub mod quality;
 pub mod search;
 pub mod synthetic;
@@ -22,7 +25,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use goclaw_core::{AgentId, AgentKey, MASTER_TENANT_ID, NewAgent, Store, StoreBackend};
-use goclaw_store::testing::{POSTGRES_DSN_ENV, TestDatabase};
+use goclaw_store::testing::{POSTGRES_DSN_ENV, TestDatabase, postgres_test_dsn};
 
 /// Measures memory retrieval: quality on the labelled corpus, latency over many chunks.
 #[derive(Debug, Parser)]
@@ -32,6 +35,11 @@ pub struct Options {
     /// bench creates and drops databases on).
     #[arg(long, value_enum, default_value_t = Backends::Both, global = true)]
     pub backend: Backends,
+    /// Keep the PostgreSQL database as `goclaw_bench_memory_NAME` and reuse it when it exists
+    /// (drop it by hand when done). A reused database is not written to again, so its ingest
+    /// rate is not measured.
+    #[arg(long, value_name = "NAME", value_parser = kept_name, global = true)]
+    pub keep_postgres: Option<String>,
     #[command(subcommand)]
     pub measure: Measure,
 }
@@ -84,31 +92,68 @@ async fn run(options: Options) -> Result<()> {
         std::env::args().collect::<Vec<_>>().join(" ")
     );
     for backend in options.backend.list() {
-        let Some(db) = fresh_database(backend).await else {
+        let admin = postgres_test_dsn();
+        if backend == StoreBackend::Postgres && admin.is_none() {
             println!("\n{backend:?}: skipped, {POSTGRES_DSN_ENV} is not set");
             continue;
+        }
+        let db = match (&options.keep_postgres, admin) {
+            (Some(name), Some(admin)) if backend == StoreBackend::Postgres => {
+                Database::Kept(kept::open_kept(&admin, name).await?)
+            }
+            _ => Database::Fresh(
+                TestDatabase::migrated(backend)
+                    .await
+                    .context("a fresh database")?,
+            ),
         };
         println!("\n## {backend:?}\n");
         match &options.measure {
-            Measure::Quality(quality_options) => quality::run(&db, quality_options).await?,
-            Measure::Search(search) => search::run(&db, search).await?,
+            Measure::Quality(quality_options) => quality::run(db.store(), quality_options).await?,
+            Measure::Search(search) => search::run(db.store(), search).await?,
         }
     }
     Ok(())
 }
 
-async fn fresh_database(backend: StoreBackend) -> Option<TestDatabase> {
-    if backend == StoreBackend::Postgres
-        && std::env::var(POSTGRES_DSN_ENV).map_or(true, |v| v.trim().is_empty())
-    {
-        return None;
-    }
-    TestDatabase::migrated(backend).await
+/// The database one backend's measures run on.
+enum Database {
+    /// Dropped when the run ends.
+    Fresh(TestDatabase),
+    /// Named by `--keep-postgres`, left in place.
+    Kept(goclaw_store::OpenedStore),
 }
 
-/// A new agent of the master tenant, whose shared memory the bench fills.
+impl Database {
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Fresh(db) => db.store(),
+            Self::Kept(opened) => opened.store(),
+        }
+    }
+}
+
+/// A `--keep-postgres` name: it becomes part of a database name.
+fn kept_name(raw: &str) -> Result<String, String> {
+    let valid = !raw.is_empty()
+        && raw.len() <= 32
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err("1 to 32 of a-z, 0-9 and _".to_owned())
+    }
+}
+
+/// The agent of the master tenant whose shared memory the bench fills: created, or found in a
+/// kept database.
 pub(crate) async fn agent(store: &Arc<dyn Store>) -> Result<AgentId> {
     let key = AgentKey::parse("memory-bench").context("agent key")?;
+    if let Ok(agent) = store.agents().get_by_key(MASTER_TENANT_ID, &key).await {
+        return Ok(agent.id);
+    }
     Ok(store
         .agents()
         .create(NewAgent::new(MASTER_TENANT_ID, key, "Memory bench"))

@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use goclaw_core::{MASTER_TENANT_ID, MemoryScope, StoreBackend};
+use goclaw_core::{MASTER_TENANT_ID, MemoryScope, Store, StoreBackend};
 use goclaw_fake_llm::FakeLlm;
 use goclaw_memory::embed::{Embedder, EmbeddingClient, EmbeddingSettings};
 use goclaw_memory::index::{MemoryIndex, Retrieval};
 use goclaw_memory::quality::{Corpus, MEASURED_RESULTS, QualityReport, Scores, evaluate};
 use goclaw_memory::rank::{Fusion, Normalization, RankOptions};
-use goclaw_store::testing::TestDatabase;
 
 /// Where the corpus's vectors come from, and how deep each search goes.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,8 +79,7 @@ fn fusions() -> Vec<(&'static str, Fusion)> {
     ]
 }
 
-pub async fn run(db: &TestDatabase, options: &QualityOptions) -> Result<()> {
-    let store = db.store();
+pub async fn run(store: Arc<dyn Store>, options: &QualityOptions) -> Result<()> {
     let fake = FakeLlm::start().await;
     fake.set_recording(false);
     let settings = match &options.embeddings_url {

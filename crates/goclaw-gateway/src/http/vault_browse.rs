@@ -1,8 +1,9 @@
 //! The vault routes GoClaw's dashboard browses with, in its shapes: the outgoing links of many
 //! documents at once (`POST /v1/vault/links/batch`, a bare array), one level of the documents'
 //! folder tree (`GET /v1/vault/tree`, `{entries}` with GoClaw's camelCase fields), and the
-//! enrichment's progress since the gateway started (`GET /v1/vault/enrichment/status`: queued
-//! documents as `total`, those summarized, given up, skipped or stopped as `done`) and its stop
+//! caller's tenant's enrichment progress (`GET /v1/vault/enrichment/status`: the documents
+//! queued since its enrichment last went idle as `total`, those summarized, given up, skipped
+//! or stopped as `done`; the last run's counts while `idle`) and its stop
 //! (`POST /v1/vault/enrichment/stop`, GoClaw's semantics for the caller's tenant: the tenant's
 //! waiting documents are dropped and its batch in the model's hands halted, answering
 //! `stopped: true` when anything was waiting or running; `stopped: false` also when enrichment
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Query, State};
 use goclaw_core::{VaultDocument, VaultFilter};
+use goclaw_memory::vault::EnrichPhase;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -86,9 +88,11 @@ pub struct Tree {
 /// GoClaw's enrichment progress (`EnrichEvent`).
 #[derive(Serialize, ToSchema)]
 pub struct EnrichmentStatus {
-    /// `enriching` or `idle`.
+    /// `enriching`, or `idle` between runs.
     pub phase: String,
+    /// Documents of the current (else the last) run that are through.
     pub done: u64,
+    /// Documents queued in the current (else the last) run.
     pub total: u64,
     pub running: bool,
 }
@@ -280,25 +284,26 @@ pub async fn tree(
 )]
 pub async fn enrichment_status(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Json<EnrichmentStatus> {
-    Json(enrichment(&state))
-}
-
-fn enrichment(state: &AppState) -> EnrichmentStatus {
-    let stats = state
+    let progress = state
         .vault
         .as_ref()
-        .and_then(|vault| vault.enrichment_stats())
-        .unwrap_or_default();
-    let done = stats.done();
-    let running = done < stats.queued;
-    EnrichmentStatus {
-        phase: if running { "enriching" } else { "idle" }.to_owned(),
-        done,
-        total: stats.queued,
-        running,
-    }
+        .and_then(|vault| vault.enrichment_progress(caller.0.tenant_id));
+    Json(match progress {
+        Some(progress) => EnrichmentStatus {
+            phase: progress.phase.as_str().to_owned(),
+            done: progress.done,
+            total: progress.total,
+            running: progress.running,
+        },
+        None => EnrichmentStatus {
+            phase: EnrichPhase::Idle.as_str().to_owned(),
+            done: 0,
+            total: 0,
+            running: false,
+        },
+    })
 }
 
 #[utoipa::path(

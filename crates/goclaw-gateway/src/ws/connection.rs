@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
+use goclaw_memory::vault::EnrichProgress;
 use goclaw_tools::exec::ApprovalEvent;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -139,6 +140,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let mut conn = Connection::new(id, remote, state.clone(), outbound.clone());
     let mut events: Option<goclaw_agent::EventWatch> = None;
     let mut approvals: Option<broadcast::Receiver<ApprovalEvent>> = None;
+    let mut enrichment: Option<broadcast::Receiver<EnrichProgress>> = None;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -211,6 +213,18 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                     Err(broadcast::error::RecvError::Closed) => approvals = None,
                 }
             }
+            progress = recv_event(&mut enrichment) => {
+                match progress {
+                    Ok(progress) => {
+                        if let Some(frame) = wire::enrich_progress_frame(&progress, conn.principal()) {
+                            outbound.send(&frame);
+                        }
+                    }
+                    // A later event carries the counts again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => enrichment = None,
+                }
+            }
             incoming = stream.next() => {
                 let Some(Ok(message)) = incoming else { break None };
                 deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -227,6 +241,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                                 .and_then(crate::scopes::agent_watch_scope)
                                 .map(|scope| state.runtime.watch(scope));
                             approvals = state.approvals.as_ref().map(|b| b.subscribe());
+                            enrichment = state.vault.as_ref().and_then(|v| v.watch_enrichment());
                             key = conn.api_key().map(|bound| KeyWatch {
                                 revoked: state.clients.bind_key(id, bound.id),
                                 expires_at: bound.expires_at,

@@ -26,6 +26,27 @@ pub fn agent_event_frame(event: &AgentEvent, principal: Option<&Principal>) -> O
         .then(|| frames::event(Event::Agent, agent_event_payload(event)))
 }
 
+/// The `vault.enrich.progress` frame for `progress`, if a connection signed in as `principal`
+/// may be sent it (same tenant: the progress belongs to the tenant, not to a user).
+pub fn enrich_progress_frame(
+    progress: &goclaw_memory::vault::EnrichProgress,
+    principal: Option<&Principal>,
+) -> Option<Value> {
+    let owner = Owner {
+        tenant_id: progress.tenant,
+        user_id: "",
+    };
+    scopes::may_receive(Event::VaultEnrichProgress, principal, Some(owner)).then(|| {
+        let payload = json!({
+            "phase": progress.phase.as_str(),
+            "done": progress.done,
+            "total": progress.total,
+            "running": progress.running,
+        });
+        frames::event(Event::VaultEnrichProgress, payload)
+    })
+}
+
 /// The payload of an `agent` event.
 pub fn agent_event_payload(event: &AgentEvent) -> Value {
     let (kind, payload) = match &event.kind {

@@ -23,6 +23,9 @@
 //! Every job carries its tenant's stop count from when it was queued, so a job queued before
 //! the stop is skipped when the worker reaches it; documents registered afterwards are
 //! enriched again as usual (a rescan queues the dropped ones again).
+//!
+//! Each tenant's progress through what it queued is kept and told to watchers
+//! ([`super::progress`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +40,7 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::Vault;
+use super::progress::{EnrichProgress, ProgressBoard};
 use crate::episodic::BackgroundModel;
 
 /// Documents summarized in one model call.
@@ -135,6 +139,7 @@ pub(crate) struct EnrichQueue {
     sender: mpsc::Sender<Job>,
     control: Arc<Mutex<Control>>,
     counters: Arc<Counters>,
+    progress: Arc<ProgressBoard>,
 }
 
 impl EnrichQueue {
@@ -159,6 +164,7 @@ impl EnrichQueue {
             Ok(()) => {
                 control.waiting.insert(document.id, document.tenant_id);
                 bump(&self.counters.queued, 1);
+                self.progress.queued(document.tenant_id);
                 true
             }
             Err(_) => {
@@ -190,6 +196,7 @@ impl EnrichQueue {
         }
         let halt = CancellationToken::new();
         control.running = Some((tenant, halt.clone()));
+        self.progress.began(tenant);
         Some((documents, halt))
     }
 
@@ -218,11 +225,18 @@ impl EnrichQueue {
             _ => false,
         };
         bump(&self.counters.stopped, dropped as u64);
+        self.progress.through(tenant, dropped as u64);
         dropped > 0 || halted
     }
 }
 
 impl EnrichQueue {
+    /// `count` documents of `tenant` are through, as `outcome` counts them.
+    fn settle(&self, tenant: TenantId, outcome: &AtomicU64, count: u64) {
+        bump(outcome, count);
+        self.progress.through(tenant, count);
+    }
+
     fn stats(&self) -> EnrichStats {
         let c = &self.counters;
         let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
@@ -258,6 +272,19 @@ impl Vault {
     pub fn stop_enrichment(&self, tenant: TenantId) -> Option<bool> {
         self.enrichment.get().map(|queue| queue.stop(tenant))
     }
+
+    /// Where `tenant`'s enrichment stands; `None` when no enricher runs.
+    pub fn enrichment_progress(&self, tenant: TenantId) -> Option<EnrichProgress> {
+        self.enrichment
+            .get()
+            .map(|queue| queue.progress.status(tenant))
+    }
+
+    /// Every tenant's enrichment progress events from now on (the receiver must keep to its
+    /// own tenant's); `None` when no enricher runs.
+    pub fn watch_enrichment(&self) -> Option<tokio::sync::broadcast::Receiver<EnrichProgress>> {
+        self.enrichment.get().map(|queue| queue.progress.watch())
+    }
 }
 
 /// Where the vault keeps its queue (empty until an enricher starts).
@@ -287,6 +314,7 @@ impl VaultEnricher {
             sender,
             control: Arc::default(),
             counters: Arc::default(),
+            progress: Arc::default(),
         };
         vault.enrichment.set(queue.clone()).ok()?;
         let enricher = Self {
@@ -355,12 +383,13 @@ impl VaultEnricher {
     /// Summarizes, embeds and links the documents `ids` of `tenant` that still need it, until
     /// `halt` is cancelled.
     async fn enrich(&self, tenant: TenantId, ids: &[Uuid], halt: &CancellationToken) {
-        let counters = &self.queue.counters;
+        let queue = &self.queue;
+        let counters = &queue.counters;
         let mut documents = Vec::new();
         for id in ids {
             match self.prepared(tenant, *id).await {
                 Some(pair) => documents.push(pair),
-                None => bump(&counters.skipped, 1),
+                None => queue.settle(tenant, &counters.skipped, 1),
             }
         }
         if documents.is_empty() {
@@ -369,7 +398,7 @@ impl VaultEnricher {
         let count = documents.len() as u64;
         let Some(agent) = self.model_agent(tenant, &documents[0].0).await else {
             tracing::warn!(%tenant, "vault enrichment: no agent's model to summarize with");
-            bump(&counters.failed, count);
+            queue.settle(tenant, &counters.failed, count);
             return;
         };
         let prompt: String = documents
@@ -383,17 +412,17 @@ impl VaultEnricher {
             } else {
                 &counters.failed
             };
-            bump(outcome, count);
+            queue.settle(tenant, outcome, count);
             return;
         };
         let summaries = parse_summaries(&answer, documents.len());
         for ((document, text), summary) in documents.iter().zip(summaries) {
             if halt.is_cancelled() {
-                bump(&counters.stopped, 1);
+                queue.settle(tenant, &counters.stopped, 1);
                 continue;
             }
             let Some(summary) = summary else {
-                bump(&counters.failed, 1);
+                queue.settle(tenant, &counters.failed, 1);
                 continue;
             };
             self.store_summary(document, &summary, text).await;
@@ -466,17 +495,28 @@ impl VaultEnricher {
         None
     }
 
+    /// Stores the document's summary, then embeds and links it; the document is through once
+    /// all that is done.
     async fn store_summary(&self, document: &VaultDocument, summary: &str, text: &str) {
-        let vault = self.vault.store.vault();
-        if let Err(error) = vault
+        let queue = &self.queue;
+        if let Err(error) = self
+            .vault
+            .store
+            .vault()
             .set_summary(document.tenant_id, document.id, summary)
             .await
         {
             tracing::warn!(path = %document.path, %error, "vault enrichment: summary not stored");
-            bump(&self.queue.counters.failed, 1);
+            queue.settle(document.tenant_id, &queue.counters.failed, 1);
             return;
         }
-        bump(&self.queue.counters.summarized, 1);
+        self.link_similar(document, summary, text).await;
+        queue.settle(document.tenant_id, &queue.counters.summarized, 1);
+    }
+
+    /// Embeds the summarized document again and replaces its `similar` links.
+    async fn link_similar(&self, document: &VaultDocument, summary: &str, text: &str) {
+        let vault = self.vault.store.vault();
         let Some(vector) = self.vault.embed_summarized(document, summary, text).await else {
             return;
         };

@@ -14,6 +14,7 @@
 pub mod classify;
 pub mod enrich;
 pub mod links;
+pub mod progress;
 pub mod registry;
 pub mod search;
 pub mod unified;
@@ -29,6 +30,7 @@ use crate::embed::{EmbedError, Embedder, EmbedderSlot};
 
 pub use enrich::{EnrichSettings, EnrichStats, VaultEnricher};
 pub use links::{Wikilink, wikilinks};
+pub use progress::{EnrichPhase, EnrichProgress};
 pub use registry::{Registered, RescanResult};
 pub use search::{SearchRequest, VaultHit};
 pub use unified::{Found, Searcher, SourceWeights, UnifiedHit, UnifiedRequest, UnifiedSearch};
