@@ -307,6 +307,52 @@ macro_rules! database_test {
     };
 }
 
+/// Opens PostgreSQL database `database` on the server of `admin_dsn` with every migration
+/// applied, creating it when it does not exist; unlike a [`TestDatabase`] it is left in place
+/// (benchmarks keep one between runs). `Ok(true)` with the store when it was created now.
+pub async fn open_kept_postgres(
+    admin_dsn: &str,
+    database: &str,
+) -> Result<(OpenedStore, bool), String> {
+    let valid = !database.is_empty()
+        && database.len() <= 63
+        && database
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        return Err(format!(
+            "{database:?}: a database name is 1 to 63 of a-z, 0-9 and _"
+        ));
+    }
+    let mut admin = PgConnection::connect(admin_dsn)
+        .await
+        .map_err(|e| format!("connecting to the admin DSN: {e}"))?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(database)
+            .fetch_one(&mut admin)
+            .await
+            .map_err(|e| format!("looking for database {database}: {e}"))?;
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| format!("creating database {database}: {e}"))?;
+    }
+    let _ = admin.close().await;
+    let dsn = dsn_with_database(admin_dsn, database)
+        .ok_or_else(|| "the admin DSN must be a postgres:// URL".to_owned())?;
+    let opened = open(&StoreOptions::Postgres(PostgresOptions::new(&dsn)))
+        .await
+        .map_err(|e| format!("opening database {database}: {e}"))?;
+    opened
+        .migrator()
+        .up(|_, _| {})
+        .await
+        .map_err(|e| format!("migrating database {database}: {e}"))?;
+    Ok((opened, !exists))
+}
+
 /// `dsn` with its database name replaced by `database`; `None` unless `dsn` is a URL.
 pub fn dsn_with_database(dsn: &str, database: &str) -> Option<String> {
     let (scheme, rest) = dsn.split_once("://")?;
