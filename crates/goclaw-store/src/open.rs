@@ -106,6 +106,20 @@ impl OpenedStore {
         Ok(value.trim().parse().ok())
     }
 
+    /// PostgreSQL's `shared_buffers` setting as the server shows it (e.g. `128MB`), which
+    /// decides how much of the memory tables and their indexes a search finds in the server's
+    /// own cache; `None` on SQLite.
+    pub async fn shared_buffers(&self) -> Result<Option<String>, StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let (value,): (String,) = sqlx::query_as("SHOW shared_buffers")
+            .fetch_one(pool)
+            .await
+            .map_err(|e| store_error(e, "shared_buffers"))?;
+        Ok(Some(value))
+    }
+
     /// Which of `tables` the live schema lacks (`goclaw doctor --production` checks the tables
     /// the checklist names against the database itself, not against the recorded version).
     pub async fn missing_tables(&self, tables: &[&str]) -> Result<Vec<String>, StoreError> {

@@ -92,6 +92,23 @@ database_test!(
 );
 
 database_test!(
+    shared_buffers_is_the_servers_setting,
+    |db: TestDatabase| async move {
+        let buffers = db.opened().shared_buffers().await.expect("shared_buffers");
+        match db.backend() {
+            StoreBackend::Sqlite => assert_eq!(buffers, None),
+            StoreBackend::Postgres => {
+                let shown = buffers.expect("PostgreSQL has the setting");
+                assert!(
+                    shown.ends_with("kB") || shown.ends_with("MB") || shown.ends_with("GB"),
+                    "{shown}"
+                );
+            }
+        }
+    }
+);
+
+database_test!(
     migrators_are_send_for_spawned_upgrades,
     |db: TestDatabase| async move {
         let migrator = db.migrator();

@@ -108,6 +108,9 @@ async fn run(options: Options) -> Result<()> {
             ),
         };
         println!("\n## {backend:?}\n");
+        if let Some(buffers) = db.opened().shared_buffers().await? {
+            println!("server: shared_buffers = {buffers}\n");
+        }
         match &options.measure {
             Measure::Quality(quality_options) => quality::run(db.store(), quality_options).await?,
             Measure::Search(search) => search::run(db.store(), search).await?,
@@ -125,11 +128,15 @@ enum Database {
 }
 
 impl Database {
-    fn store(&self) -> Arc<dyn Store> {
+    fn opened(&self) -> &goclaw_store::OpenedStore {
         match self {
-            Self::Fresh(db) => db.store(),
-            Self::Kept(opened) => opened.store(),
+            Self::Fresh(db) => db.opened(),
+            Self::Kept(opened) => opened,
         }
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        self.opened().store()
     }
 }
 

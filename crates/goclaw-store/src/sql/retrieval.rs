@@ -46,7 +46,8 @@ pub(crate) const CHUNK_COLUMNS: &str = "c.id, c.document_id, c.agent_id, c.user_
 /// are of all chunks, not of the scope's: they decide the cost, which is the same. Whatever
 /// the words, at most the budget's number of the scope's matches are scored: the newest
 /// (SQLite's FTS5 `rowid`, PostgreSQL's time-ordered UUIDv7 ids), so a query of common words
-/// alone costs no more than any other.
+/// alone costs no more than any other. Only the best `limit` of them are joined for their
+/// columns (PostgreSQL scores from the matched rows' `tsv` as it reads them).
 pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
         "WITH counted AS (\
@@ -75,7 +76,7 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
     &[
         "SELECT ",
         CHUNK_COLUMNS,
-        ", ts_rank(c.tsv, q.query)::float8 AS score \
+        ", m.score AS score \
          FROM (SELECT to_tsquery('simple', COALESCE(\
          CASE WHEN min(k.running) <= max(b.most) \
          THEN string_agg(CASE WHEN k.running <= b.most THEN k.quoted END, ' | ') \
@@ -91,12 +92,14 @@ pub(crate) static SEARCH_TEXT: Statement = Statement::per_engine(
          WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks' \
          AND p.attname = 'tsv') s ON s.lexeme = t.lexeme \
          LEFT JOIN pg_class r ON r.oid = to_regclass('memory_chunks')) l) k, \
-         (SELECT ? AS most) b) AS q, LATERAL (SELECT n.id FROM memory_chunks n \
+         (SELECT ? AS most) b) AS q, LATERAL (\
+         SELECT s.id, ts_rank(s.tsv, q.query)::float8 AS score FROM (\
+         SELECT n.id, n.tsv FROM memory_chunks n \
          WHERE n.tsv @@ q.query AND n.agent_id = ? \
          AND (n.user_id IS NULL OR n.user_id = ?) AND n.tenant_id = ? \
-         ORDER BY n.id DESC LIMIT q.most) m \
+         ORDER BY n.id DESC LIMIT q.most) s ORDER BY score DESC, s.id LIMIT ?) m \
          JOIN memory_chunks c ON c.id = m.id \
-         ORDER BY score DESC, c.id LIMIT ?",
+         ORDER BY m.score DESC, c.id",
     ],
 );
 
