@@ -92,7 +92,9 @@ async fn run(options: Options) -> Result<()> {
         std::env::args().collect::<Vec<_>>().join(" ")
     );
     for backend in options.backend.list() {
-        let admin = postgres_test_dsn();
+        let admin = (backend == StoreBackend::Postgres)
+            .then(postgres_test_dsn)
+            .flatten();
         if backend == StoreBackend::Postgres && admin.is_none() {
             println!("\n{backend:?}: skipped, {POSTGRES_DSN_ENV} is not set");
             continue;
