@@ -12,6 +12,7 @@ use goclaw_core::{
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::callers::{Admin, Callers};
 use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "episodic-http-test-token-7d21c0";
@@ -21,61 +22,7 @@ async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, "{}", &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
 
-struct Callers {
-    bearers: Vec<(&'static str, String)>,
-}
-
 impl Callers {
-    async fn create(app: &TestApp) -> Self {
-        let key = |scopes: &[&str], owner: &str| {
-            let body = json!({ "name": "episodic key", "scopes": scopes, "owner_id": owner });
-            async move { app.create_api_key(TOKEN, body).await.1 }
-        };
-        let bearers = vec![
-            ("admin", key(&["operator.admin"], "ada").await),
-            (
-                "alice",
-                key(&["operator.read", "operator.write"], "alice").await,
-            ),
-            (
-                "bob",
-                key(&["operator.read", "operator.write"], "bob").await,
-            ),
-            ("vera", key(&["operator.read"], "vera").await),
-        ];
-        Self { bearers }
-    }
-
-    async fn call(
-        &self,
-        app: &TestApp,
-        who: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let bearer = self
-            .bearers
-            .iter()
-            .find(|(name, _)| *name == who)
-            .map(|(_, key)| key.clone())
-            .expect("a caller");
-        let mut request = app
-            .client
-            .request(method, app.url(path))
-            .bearer_auth(bearer);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
     /// The `user_id`s of the episodes `who` lists at `path`.
     async fn listed(&self, app: &TestApp, who: &str, path: &str) -> Vec<String> {
         let (status, body) = self.call(app, who, Method::GET, path, None).await;
@@ -133,7 +80,7 @@ app_test!(
     episodes_are_listed_and_searched_by_their_users_only,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let store = app.db.store();
         for user in ["alice", "bob"] {
             remember(store.as_ref(), MASTER_TENANT_ID, "default", user).await;
@@ -318,7 +265,7 @@ app_test!(
     the_knowledge_graph_is_read_by_its_user_only,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let (ada, lab) = alice_graph(app.db.store().as_ref()).await;
         let base = "/v1/agents/default/kg";
         let get = |caller: &'static str, path: String| {

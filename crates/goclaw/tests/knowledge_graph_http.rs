@@ -9,6 +9,7 @@ mod support;
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::callers::{Admin, Callers};
 use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "kg-http-test-token-4b9e11";
@@ -18,27 +19,9 @@ async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, "{}", &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
 
-struct Callers {
-    bearers: Vec<(&'static str, String)>,
-}
-
 impl Callers {
-    async fn create(app: &TestApp) -> Self {
-        let key = |scopes: &[&str], owner: &str| {
-            let body = json!({ "name": "kg key", "scopes": scopes, "owner_id": owner });
-            async move { app.create_api_key(TOKEN, body).await.1 }
-        };
-        let rw = ["operator.read", "operator.write"];
-        let bearers = vec![
-            ("admin", key(&["operator.admin"], "ada").await),
-            ("alice", key(&rw, "alice").await),
-            ("bob", key(&rw, "bob").await),
-            ("vera", key(&["operator.read"], "vera").await),
-        ];
-        Self { bearers }
-    }
-
-    async fn call(
+    /// `method` on the knowledge-graph route `path` (under the default agent's `/kg`) as `who`.
+    async fn kg(
         &self,
         app: &TestApp,
         who: &str,
@@ -46,13 +29,8 @@ impl Callers {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let bearer = self
-            .bearers
-            .iter()
-            .find(|(name, _)| *name == who)
-            .map(|(_, key)| key.clone())
-            .expect("a caller");
-        support::http::call(app, &bearer, None, method, &format!("{BASE}{path}"), body).await
+        self.call(app, who, method, &format!("{BASE}{path}"), body)
+            .await
     }
 
     /// `who` stores an entity in their graph (or in `user`'s); its id.
@@ -63,13 +41,13 @@ impl Callers {
             body["user_id"] = json!(user);
         }
         let (status, stored) = self
-            .call(app, who, Method::POST, "/entities", Some(body))
+            .kg(app, who, Method::POST, "/entities", Some(body))
             .await;
         assert_eq!(status, 200, "{who} upsert {name}: {stored}");
         assert_goclaw_shape("http_post_v1_agents_id_kg_entities", &stored);
         let path = format!("/entities?q={}", name.to_lowercase());
         let (_, found) = self
-            .call(
+            .kg(
                 app,
                 if user.is_some() { "admin" } else { who },
                 Method::GET,
@@ -89,7 +67,7 @@ impl Callers {
     }
 
     async fn names(&self, app: &TestApp, who: &str) -> Vec<String> {
-        let (status, list) = self.call(app, who, Method::GET, "/entities", None).await;
+        let (status, list) = self.kg(app, who, Method::GET, "/entities", None).await;
         assert_eq!(status, 200, "{list}");
         let mut names: Vec<String> = list
             .as_array()
@@ -106,7 +84,7 @@ app_test!(
     each_user_changes_only_their_own_graph,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let ada = who.upsert(&app, "alice", None, "Ada").await;
         let lab = who.upsert(&app, "alice", None, "Lab").await;
         let ada_again = who.upsert(&app, "alice", None, "Ada").await;
@@ -117,7 +95,7 @@ app_test!(
         assert_eq!(who.names(&app, "bob").await, ["Bert", "Berta"]);
 
         // Stats and the drawing are the caller's own graph.
-        let (status, stats) = who.call(&app, "alice", Method::GET, "/stats", None).await;
+        let (status, stats) = who.kg(&app, "alice", Method::GET, "/stats", None).await;
         assert_eq!(status, 200, "{stats}");
         assert_goclaw_shape("http_get_v1_agents_id_kg_stats", &stats);
         assert_eq!(
@@ -125,10 +103,10 @@ app_test!(
             json!({"entity_count": 2, "relation_count": 0, "entity_types": {"person": 2}})
         );
         let (_, theirs) = who
-            .call(&app, "vera", Method::GET, "/stats?user_id=alice", None)
+            .kg(&app, "vera", Method::GET, "/stats?user_id=alice", None)
             .await;
         assert_eq!(theirs["entity_count"], 0, "{theirs}");
-        let (status, drawing) = who.call(&app, "bob", Method::GET, "/graph", None).await;
+        let (status, drawing) = who.kg(&app, "bob", Method::GET, "/graph", None).await;
         assert_eq!(status, 200, "{drawing}");
         let drawn: Vec<&str> = drawing["entities"]
             .as_array()
@@ -154,14 +132,14 @@ app_test!(
                                          "entity_type": "t", "user_id": "alice"}),
             ),
         ] {
-            let (status, answer) = who.call(&app, caller, Method::POST, path, Some(body)).await;
+            let (status, answer) = who.kg(&app, caller, Method::POST, path, Some(body)).await;
             assert!(
                 matches!(status, 403 | 404),
                 "{caller} {path}: {status} {answer}"
             );
         }
         let (status, _) = who
-            .call(
+            .kg(
                 &app,
                 "bob",
                 Method::DELETE,
@@ -171,7 +149,7 @@ app_test!(
             .await;
         assert_eq!(status, 404, "alice's entity is not in bob's graph");
         let (status, _) = who
-            .call(&app, "bob", Method::POST, "/reset?user_id=alice", None)
+            .kg(&app, "bob", Method::POST, "/reset?user_id=alice", None)
             .await;
         assert_eq!(status, 403);
         for (method, path, body) in [
@@ -184,7 +162,7 @@ app_test!(
             (Method::DELETE, format!("/entities/{bobs}"), None),
             (Method::POST, "/reset".to_owned(), None),
         ] {
-            let (status, _) = who.call(&app, "vera", method.clone(), &path, body).await;
+            let (status, _) = who.kg(&app, "vera", method.clone(), &path, body).await;
             assert_eq!(status, 403, "vera {method} {path}");
         }
         assert_eq!(who.names(&app, "alice").await, ["Ada", "Lab"]);
@@ -192,7 +170,7 @@ app_test!(
 
         // Alice merges Lab into Ada, then deletes Ada.
         let (status, merged) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::POST,
@@ -204,7 +182,7 @@ app_test!(
         assert_goclaw_shape("http_post_v1_agents_id_kg_merge", &merged);
         assert_eq!(who.names(&app, "alice").await, ["Ada"]);
         let (status, deleted) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::DELETE,
@@ -216,7 +194,7 @@ app_test!(
         assert_goclaw_shape("http_delete_v1_agents_id_kg_entities_id", &deleted);
         assert!(who.names(&app, "alice").await.is_empty());
         let (status, _) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::DELETE,
@@ -227,13 +205,13 @@ app_test!(
         assert_eq!(status, 404, "deleted already");
 
         // Bob resets his graph; the admin's reset of alice's finds nothing left.
-        let (status, reset) = who.call(&app, "bob", Method::POST, "/reset", None).await;
+        let (status, reset) = who.kg(&app, "bob", Method::POST, "/reset", None).await;
         assert_eq!(status, 200, "{reset}");
         assert_goclaw_shape("http_post_v1_agents_id_kg_reset", &reset);
         assert_eq!(reset, json!({"deleted_count": 2}));
         assert!(who.names(&app, "bob").await.is_empty());
         let (_, none) = who
-            .call(&app, "admin", Method::POST, "/reset?user_id=alice", None)
+            .kg(&app, "admin", Method::POST, "/reset?user_id=alice", None)
             .await;
         assert_eq!(none, json!({"deleted_count": 0}));
 
@@ -252,12 +230,12 @@ app_test!(
             ("/dedup/dismiss", json!({"candidate_id": " "})),
         ] {
             let (status, answer) = who
-                .call(&app, "alice", Method::POST, path, Some(body.clone()))
+                .kg(&app, "alice", Method::POST, path, Some(body.clone()))
                 .await;
             assert_eq!(status, 400, "{path} {body}: {answer}");
         }
         let (status, _) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::POST,
@@ -274,7 +252,7 @@ app_test!(
     app,
     |app: TestApp| async move {
         use goclaw_core::{AgentKey, GraphScope, MASTER_TENANT_ID};
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let ada = who.upsert(&app, "alice", None, "Ada").await;
         let adah = who.upsert(&app, "alice", None, "Adah").await;
         let store = app.db.store();
@@ -290,12 +268,12 @@ app_test!(
             .add_dedup_candidate(&scope, id(&ada), id(&adah), 0.93)
             .await
             .expect("candidate");
-        let (_, pairs) = who.call(&app, "alice", Method::GET, "/dedup", None).await;
+        let (_, pairs) = who.kg(&app, "alice", Method::GET, "/dedup", None).await;
         let candidate = pairs[0]["id"].as_str().expect("a pending pair").to_owned();
         let dismiss = json!({"candidate_id": candidate});
         for caller in ["bob", "vera"] {
             let (status, _) = who
-                .call(
+                .kg(
                     &app,
                     caller,
                     Method::POST,
@@ -306,7 +284,7 @@ app_test!(
             assert!(matches!(status, 403 | 404), "{caller}: {status}");
         }
         let (status, dismissed) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::POST,
@@ -316,10 +294,10 @@ app_test!(
             .await;
         assert_eq!(status, 200, "{dismissed}");
         assert_goclaw_shape("http_post_v1_agents_id_kg_dedup_dismiss", &dismissed);
-        let (_, pairs) = who.call(&app, "alice", Method::GET, "/dedup", None).await;
+        let (_, pairs) = who.kg(&app, "alice", Method::GET, "/dedup", None).await;
         assert_eq!(pairs, json!([]));
         let (status, again) = who
-            .call(&app, "alice", Method::POST, "/dedup/dismiss", Some(dismiss))
+            .kg(&app, "alice", Method::POST, "/dedup/dismiss", Some(dismiss))
             .await;
         assert_eq!(status, 404, "{again}");
         assert_eq!(who.names(&app, "alice").await, ["Ada", "Adah"]);
@@ -331,7 +309,7 @@ app_test!(
     app,
     |app: TestApp| async move {
         use goclaw_testkit::Reply;
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let answer = json!({
             "entities": [
                 {"id": "ada", "name": "Ada", "type": "person"},
@@ -346,7 +324,7 @@ app_test!(
         let body = json!({"text": "Ada works at the Lab.", "provider": "openai",
                           "model": "gpt-test", "min_confidence": 0.5});
         let (status, report) = who
-            .call(&app, "alice", Method::POST, "/extract", Some(body.clone()))
+            .kg(&app, "alice", Method::POST, "/extract", Some(body.clone()))
             .await;
         assert_eq!(status, 200, "{report}");
         assert_goclaw_shape("http_post_v1_agents_id_kg_extract", &report);
@@ -370,7 +348,7 @@ app_test!(
             who.names(&app, "bob").await.is_empty(),
             "bob's graph is untouched"
         );
-        let (_, stats) = who.call(&app, "alice", Method::GET, "/stats", None).await;
+        let (_, stats) = who.kg(&app, "alice", Method::GET, "/stats", None).await;
         assert_eq!(stats["relation_count"], 1, "{stats}");
 
         // Someone else's graph, a read-only key, an unknown provider: refused, nothing asked.
@@ -378,17 +356,17 @@ app_test!(
         let mut for_alice = body.clone();
         for_alice["user_id"] = json!("alice");
         let (status, _) = who
-            .call(&app, "bob", Method::POST, "/extract", Some(for_alice))
+            .kg(&app, "bob", Method::POST, "/extract", Some(for_alice))
             .await;
         assert_eq!(status, 403);
         let (status, _) = who
-            .call(&app, "vera", Method::POST, "/extract", Some(body.clone()))
+            .kg(&app, "vera", Method::POST, "/extract", Some(body.clone()))
             .await;
         assert_eq!(status, 403);
         let mut unknown = body.clone();
         unknown["provider"] = json!("nowhere");
         let (status, answer) = who
-            .call(&app, "alice", Method::POST, "/extract", Some(unknown))
+            .kg(&app, "alice", Method::POST, "/extract", Some(unknown))
             .await;
         assert_eq!(status, 404, "{answer}");
         assert_eq!(
@@ -406,9 +384,9 @@ app_test!(
         use goclaw_core::{
             AgentKey, EMBEDDING_DIMENSIONS, GraphScope, MASTER_TENANT_ID, NewEntity,
         };
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::AdminKey).await;
         let (status, none) = who
-            .call(&app, "alice", Method::POST, "/dedup/scan", Some(json!({})))
+            .kg(&app, "alice", Method::POST, "/dedup/scan", Some(json!({})))
             .await;
         assert_eq!(
             (status, none),
@@ -461,7 +439,7 @@ app_test!(
                 .expect("entity");
         }
         let (status, found) = who
-            .call(
+            .kg(
                 &app,
                 "alice",
                 Method::POST,
@@ -472,17 +450,17 @@ app_test!(
         assert_eq!(status, 200, "{found}");
         assert_goclaw_shape("http_post_v1_agents_id_kg_dedup_scan", &found);
         assert_eq!(found, json!({"candidates_found": 1}));
-        let (_, pairs) = who.call(&app, "alice", Method::GET, "/dedup", None).await;
+        let (_, pairs) = who.kg(&app, "alice", Method::GET, "/dedup", None).await;
         let pair: Vec<&str> = ["entity_a", "entity_b"]
             .iter()
             .map(|side| pairs[0][side]["name"].as_str().expect("name"))
             .collect();
         assert_eq!(pair, ["Ada Lovelace", "Ada Lovelace"], "{pairs}");
         assert_eq!(pairs.as_array().map(Vec::len), Some(1), "{pairs}");
-        let (_, bobs) = who.call(&app, "bob", Method::GET, "/dedup", None).await;
+        let (_, bobs) = who.kg(&app, "bob", Method::GET, "/dedup", None).await;
         assert_eq!(bobs, json!([]), "bob's graph was not scanned");
         let (status, _) = who
-            .call(
+            .kg(
                 &app,
                 "bob",
                 Method::POST,
@@ -492,7 +470,7 @@ app_test!(
             .await;
         assert_eq!(status, 403);
         let (status, _) = who
-            .call(&app, "vera", Method::POST, "/dedup/scan", Some(json!({})))
+            .kg(&app, "vera", Method::POST, "/dedup/scan", Some(json!({})))
             .await;
         assert_eq!(status, 403);
     }

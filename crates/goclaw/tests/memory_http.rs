@@ -7,14 +7,11 @@
 
 mod support;
 
-use goclaw_core::{AgentKey, ApiKeyScope, NewAgent, NewApiKey, TenantId};
+use goclaw_core::ApiKeyScope;
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const TOKEN: &str = "memory-http-token-6b2f0c9e";
-const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
-const CAROL_KEY: &str = "goclaw_acmecarolkey0000000000000000000000000000";
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(
@@ -41,37 +38,19 @@ async fn key(app: &TestApp, scopes: &[&str], owner: &str) -> String {
 /// Alice and Bob (read+write, bound), a viewer (read, bound), and Carol of tenant `acme`
 /// with an agent `helper` there.
 async fn callers(app: &TestApp) -> Callers {
-    app.db.add_tenant(ACME, "acme").await;
-    let store = app.db.store();
-    let acme: TenantId = ACME.parse().expect("tenant id");
-    store
-        .agents()
-        .create(NewAgent::new(
-            acme,
-            AgentKey::parse("helper").expect("key"),
-            "Helper",
-        ))
-        .await
-        .expect("acme's agent");
-    store
-        .api_keys()
-        .create(NewApiKey {
-            tenant_id: Some(acme),
-            name: "carol".into(),
-            prefix: "acmecaro".into(),
-            key_hash: hex::encode(Sha256::digest(CAROL_KEY.as_bytes())),
-            scopes: vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            owner_id: Some("carol".into()),
-            expires_at: None,
-            created_by: "test".into(),
-        })
-        .await
-        .expect("carol's key");
+    let acme = app
+        .other_tenant(
+            "acme",
+            "helper",
+            "carol",
+            &[ApiKeyScope::Read, ApiKeyScope::Write],
+        )
+        .await;
     Callers {
         alice: key(app, &["operator.read", "operator.write"], "alice").await,
         bob: key(app, &["operator.read", "operator.write"], "bob").await,
         viewer: key(app, &["operator.read"], "vera").await,
-        carol: CAROL_KEY.to_owned(),
+        carol: acme.key,
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use goclaw_core::ApiKeyScope;
 use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
+use reqwest::Method;
 use serde_json::{Value, json};
 use support::wire::assert_goclaw_shape;
 
@@ -111,15 +112,7 @@ app_test!(
 );
 
 async fn status(app: &TestApp) -> Value {
-    app.client
-        .get(app.url("/v1/vault/enrichment/status"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("status")
-        .json()
-        .await
-        .expect("JSON")
+    status_as(app, TOKEN).await
 }
 
 async fn stop(app: &TestApp) -> (u16, Value) {
@@ -253,15 +246,10 @@ async fn until_complete(ws: &mut WsClient, who: &str) -> Vec<Value> {
 }
 
 async fn status_as(app: &TestApp, bearer: &str) -> Value {
-    let response = app
-        .client
-        .get(app.url("/v1/vault/enrichment/status"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .expect("status");
-    assert_eq!(response.status().as_u16(), 200);
-    response.json().await.expect("JSON")
+    let path = "/v1/vault/enrichment/status";
+    let (code, status) = support::http::call(app, bearer, None, Method::GET, path, None).await;
+    assert_eq!(code, 200, "{status}");
+    status
 }
 
 app_test!(

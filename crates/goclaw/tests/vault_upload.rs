@@ -11,6 +11,7 @@ use std::path::Path;
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::callers::{Admin, Callers};
 use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "vault-upload-token-8c41d2";
@@ -26,46 +27,7 @@ async fn app(backend: StoreBackend) -> Option<TestApp> {
     .await
 }
 
-struct Callers {
-    bearers: Vec<(&'static str, String)>,
-}
-
 impl Callers {
-    async fn create(app: &TestApp) -> Self {
-        let key = |scopes: &[&str], owner: &str| {
-            let body = json!({ "name": "upload key", "scopes": scopes, "owner_id": owner });
-            async move { app.create_api_key(TOKEN, body).await.1 }
-        };
-        let rw = ["operator.read", "operator.write"];
-        Self {
-            bearers: vec![
-                ("admin", TOKEN.to_owned()),
-                ("alice", key(&rw, "alice").await),
-                ("bob", key(&rw, "bob").await),
-                ("vera", key(&["operator.read"], "vera").await),
-            ],
-        }
-    }
-
-    fn bearer(&self, who: &str) -> String {
-        self.bearers
-            .iter()
-            .find(|(name, _)| *name == who)
-            .map(|(_, key)| key.clone())
-            .expect("a caller")
-    }
-
-    async fn call(
-        &self,
-        app: &TestApp,
-        who: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        support::http::call(app, &self.bearer(who), None, method, path, body).await
-    }
-
     /// Uploads `files` (name, content) with the text `fields` as `who`.
     async fn upload(
         &self,
@@ -158,7 +120,7 @@ app_test!(
     each_user_finds_only_their_own_uploads,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
         let ws = app.data_dir.path().join("workspace");
 
         let notes: &[u8] = b"# Herons\nThe herons nest by the weir in March.\n";
@@ -298,7 +260,7 @@ app_test!(
     bad_requests_and_limits_are_refused,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
         let one: &[(&str, &[u8])] = &[("a.md", b"a")];
         for (fields, files, expected) in [
             (
@@ -414,7 +376,7 @@ app_test!(
     every_upload_attack_is_refused,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
         let data = app.data_dir.path();
         let ws = data.join("workspace");
         let outside = data.join("outside");

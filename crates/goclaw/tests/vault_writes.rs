@@ -11,6 +11,7 @@ use std::path::Path;
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with_config};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::callers::{Admin, Callers};
 use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "vault-writes-token-60f2a9";
@@ -29,45 +30,6 @@ fn write(root: &Path, path: &str, text: &str) {
     let file = root.join(path);
     std::fs::create_dir_all(file.parent().expect("parent")).expect("directories");
     std::fs::write(file, text).expect("file written");
-}
-
-struct Callers {
-    bearers: Vec<(&'static str, String)>,
-}
-
-impl Callers {
-    async fn create(app: &TestApp) -> Self {
-        let key = |scopes: &[&str], owner: &str| {
-            let body = json!({ "name": "vault key", "scopes": scopes, "owner_id": owner });
-            async move { app.create_api_key(TOKEN, body).await.1 }
-        };
-        let rw = ["operator.read", "operator.write"];
-        Self {
-            bearers: vec![
-                ("admin", TOKEN.to_owned()),
-                ("alice", key(&rw, "alice").await),
-                ("bob", key(&rw, "bob").await),
-                ("vera", key(&["operator.read"], "vera").await),
-            ],
-        }
-    }
-
-    async fn call(
-        &self,
-        app: &TestApp,
-        who: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let bearer = self
-            .bearers
-            .iter()
-            .find(|(name, _)| *name == who)
-            .map(|(_, key)| key.clone())
-            .expect("a caller");
-        support::http::call(app, &bearer, None, method, path, body).await
-    }
 }
 
 /// The id of the document at `path`, as the admin lists it.
@@ -94,7 +56,7 @@ app_test!(
     each_user_changes_only_their_own_workspace,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
         let ws = app.data_dir.path().join("workspace");
         write(&ws, "default/alice/plan.md", "# Plan\n");
         write(&ws, "default/bob/bobs.md", "bob's");
@@ -350,7 +312,7 @@ app_test!(
     the_tree_and_batched_links_show_each_caller_what_they_see,
     app,
     |app: TestApp| async move {
-        let who = Callers::create(&app).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
         let ws = app.data_dir.path().join("workspace");
         write(&ws, "default/alice/notes/a.md", "a");
         write(&ws, "default/alice/b.md", "b");

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod callers;
 pub mod http;
 pub mod wire;
 
