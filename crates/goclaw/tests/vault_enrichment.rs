@@ -13,6 +13,7 @@ use goclaw_core::ApiKeyScope;
 use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::callers::{Admin, Callers};
 use support::wire::assert_goclaw_shape;
 
 const TOKEN: &str = "vault-enrichment-token-3f9a";
@@ -256,15 +257,8 @@ app_test!(
     progress_is_pushed_to_its_tenant_and_nobody_else,
     app,
     |app: TestApp| async move {
-        let key = |user: &'static str, scopes: &'static [&'static str]| {
-            let app = &app;
-            async move {
-                let body = json!({ "name": user, "scopes": scopes, "owner_id": user });
-                app.create_api_key(TOKEN, body).await.1
-            }
-        };
-        let alice = key("alice", &["operator.read", "operator.write"]).await;
-        let vera = key("vera", &["operator.read"]).await;
+        let who = Callers::create(&app, TOKEN, Admin::GatewayToken).await;
+        let (alice, vera) = (who.bearer("alice"), who.bearer("vera"));
         let acme = app
             .other_tenant(
                 "acme",
