@@ -14,6 +14,7 @@ pub mod exec_approvals;
 pub mod knowledge;
 pub mod llm;
 pub mod memory;
+pub mod pairing;
 pub mod providers;
 pub mod sandbox;
 pub mod secrets;
@@ -47,6 +48,7 @@ pub use memory::{
     EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryChunk, NewMemoryDocument, ScoredChunk,
 };
+pub use pairing::{NewPairingRequest, PairedDevice, PairingAsked, PairingRequest, PairingStore};
 pub use providers::{
     LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,
 };

@@ -68,6 +68,7 @@ pub trait Store: Send + Sync {
     fn vault(&self) -> &dyn crate::vault::VaultStore;
     fn episodic(&self) -> &dyn crate::episodic::EpisodicStore;
     fn knowledge_graph(&self) -> &dyn crate::knowledge::KnowledgeGraphStore;
+    fn pairing(&self) -> &dyn crate::pairing::PairingStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -499,6 +499,35 @@ pub const TABLES: &[Table] = &[
         ],
         order_by: &["tenant_id", "agent_key", "binary"],
     },
+    Table {
+        name: "pairing_requests",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("code", Text),
+            col("sender_id", Text),
+            col("channel", Text),
+            col("chat_id", Text),
+            col("account_id", Text),
+            col("created_at", Timestamp),
+            col("expires_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "paired_devices",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("sender_id", Text),
+            col("channel", Text),
+            col("chat_id", Text),
+            col("paired_by", Text),
+            col("paired_at", Timestamp),
+            col("expires_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
 ];
 
 /// The table named `name`.

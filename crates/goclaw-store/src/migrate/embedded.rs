@@ -53,6 +53,7 @@ embed! {
     12 "0012" "episodic_kg",
     13 "0013" "memory_retrieval",
     14 "0014" "memory_signatures",
+    15 "0015" "pairing",
 }
 
 /// The migrations of `backend`, in ascending version order.

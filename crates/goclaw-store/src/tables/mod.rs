@@ -14,6 +14,7 @@ mod exec_approvals;
 mod knowledge_graph;
 mod memory;
 mod messages;
+mod pairing;
 mod providers;
 mod secrets;
 mod sessions;
@@ -26,9 +27,9 @@ mod vault;
 use async_trait::async_trait;
 use goclaw_core::{
     AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
-    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, SecretStore, SessionStore,
-    Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore, TurnStore,
-    VaultStore,
+    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
+    SessionStore, Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore,
+    TurnStore, VaultStore,
 };
 
 use crate::error::store_error;
@@ -128,6 +129,10 @@ impl Store for SqlStore {
     }
 
     fn knowledge_graph(&self) -> &dyn KnowledgeGraphStore {
+        self
+    }
+
+    fn pairing(&self) -> &dyn PairingStore {
         self
     }
 }

@@ -369,6 +369,33 @@ pub async fn fill(db: &TestDatabase) {
         ],
     )
     .await;
+    insert(
+        db,
+        "pairing_requests",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e1")),
+            ("tenant_id", Uuid(ACME)),
+            ("code", Text("ABCD2345")),
+            ("sender_id", Text("4711")),
+            ("channel", Text("telegram")),
+            ("chat_id", Text("-100")),
+            ("expires_at", Time(t)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "paired_devices",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e2")),
+            ("tenant_id", Uuid(ACME)),
+            ("sender_id", Text("4712")),
+            ("channel", Text("discord")),
+            ("paired_by", Text("operator")),
+            ("expires_at", Time(t)),
+        ],
+    )
+    .await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

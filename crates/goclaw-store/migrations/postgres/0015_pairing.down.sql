@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS paired_devices;
+DROP TABLE IF EXISTS pairing_requests;
