@@ -142,9 +142,9 @@ pub trait PairingStore: Send + Sync {
         sender: &str,
         channel: &str,
     ) -> Result<Option<PairingRequest>, StoreError>;
-    /// The tenant's waiting codes, oldest first.
+    /// The tenant's waiting codes, newest first.
     async fn list_pending(&self, tenant: TenantId) -> Result<Vec<PairingRequest>, StoreError>;
-    /// The tenant's live pairings, oldest first.
+    /// The tenant's live pairings, newest first.
     async fn list_paired(&self, tenant: TenantId) -> Result<Vec<PairedDevice>, StoreError>;
 }
 

@@ -21,6 +21,7 @@ pub mod ratelimit;
 mod routes;
 pub mod scopes;
 mod server;
+pub mod tenant_events;
 mod turns;
 mod ws;
 

@@ -50,6 +50,8 @@ pub struct AppState {
     pub memory: goclaw_memory::index::MemoryIndex,
     /// The knowledge vault the `/vault` routes read; `None` answers them with 503.
     pub vault: Option<goclaw_memory::vault::Vault>,
+    /// Events of a tenant (pairing) that its connections are sent.
+    pub tenant_events: crate::tenant_events::TenantEvents,
 }
 
 /// All routes of the gateway.

@@ -148,15 +148,19 @@ pub enum Event {
     ExecApprovalResolved,
     Shutdown,
     VaultEnrichProgress,
+    DevicePairRequested,
+    DevicePairResolved,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 7] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
         Event::Shutdown,
         Event::VaultEnrichProgress,
+        Event::DevicePairRequested,
+        Event::DevicePairResolved,
     ];
 
     /// The wire name.
@@ -167,6 +171,8 @@ impl Event {
             Event::ExecApprovalResolved => "exec.approval.resolved",
             Event::Shutdown => "shutdown",
             Event::VaultEnrichProgress => "vault.enrich.progress",
+            Event::DevicePairRequested => "device.pair.requested",
+            Event::DevicePairResolved => "device.pair.resolved",
         }
     }
 }
@@ -180,6 +186,7 @@ const WRITE_OWN: Rule = Rule::new(Role::Operator, Access::Write, Filter::OwnUser
 const ADMIN: Rule = Rule::new(Role::Admin, Access::Admin, Filter::Tenant);
 const APPROVALS_READ: Rule = Rule::new(Role::Viewer, Access::Approvals, Filter::OwnUser);
 const APPROVALS: Rule = Rule::new(Role::Operator, Access::Approvals, Filter::OwnUser);
+const PAIRING: Rule = Rule::new(Role::Operator, Access::Pairing, Filter::Tenant);
 
 /// Every WebSocket method (`connect` is the handshake and needs none). A method missing here
 /// does not exist.
@@ -214,6 +221,11 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("exec.approval.list", APPROVALS_READ),
     ("exec.approval.approve", APPROVALS),
     ("exec.approval.deny", APPROVALS),
+    ("device.pair.request", PAIRING),
+    ("device.pair.approve", ADMIN),
+    ("device.pair.deny", ADMIN),
+    ("device.pair.list", ADMIN),
+    ("device.pair.revoke", ADMIN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -322,6 +334,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::ExecApprovalResolved, APPROVALS),
     (Event::Shutdown, PUBLIC),
     (Event::VaultEnrichProgress, READ_TENANT),
+    (Event::DevicePairRequested, ADMIN),
+    (Event::DevicePairResolved, ADMIN),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

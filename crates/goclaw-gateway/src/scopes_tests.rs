@@ -181,7 +181,8 @@ fn expected(scope: Scope) -> (BTreeSet<String>, BTreeSet<String>) {
             ]),
             public,
         ),
-        Scope::Pairing | Scope::Provision => (BTreeSet::new(), public),
+        Scope::Pairing => (set(["device.pair.request"]), public),
+        Scope::Provision => (BTreeSet::new(), public),
     }
 }
 

@@ -156,6 +156,7 @@ impl Application {
             deadlines: connection_deadlines(loaded),
             memory,
             vault: Some(vault),
+            tenant_events: Default::default(),
         };
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {

@@ -28,6 +28,9 @@ const WRITERS: &str = "owner admin alice bob unbound";
 const ADMINS: &str = "owner admin";
 /// `operator.approvals` or `operator.admin`, or the gateway token.
 const APPROVERS: &str = "owner admin approver";
+/// `operator.pairing` or `operator.admin`, or the gateway token (no principal here holds
+/// `operator.pairing` alone; `tests/pairing.rs` covers that key).
+const PAIRERS: &str = "owner admin";
 
 /// Who passes the guard of each WebSocket method.
 const METHOD_ROWS: &[(&str, &str)] = &[
@@ -61,6 +64,11 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("exec.approval.list", APPROVERS),
     ("exec.approval.approve", APPROVERS),
     ("exec.approval.deny", APPROVERS),
+    ("device.pair.request", PAIRERS),
+    ("device.pair.approve", ADMINS),
+    ("device.pair.deny", ADMINS),
+    ("device.pair.list", ADMINS),
+    ("device.pair.revoke", ADMINS),
 ];
 
 /// Who passes the guard of each HTTP route.
@@ -164,10 +172,20 @@ const EVENT_ROWS: &[(&str, &str)] = &[
 
 /// Events that belong to a tenant rather than to a run, and the test that checks who of two
 /// tenants and a viewer receives them.
-const TENANT_EVENT_ROWS: &[(&str, &str)] = &[(
-    "vault.enrich.progress",
-    "vault_enrichment.rs: progress_is_pushed_to_its_tenant_and_nobody_else",
-)];
+const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
+    (
+        "vault.enrich.progress",
+        "vault_enrichment.rs: progress_is_pushed_to_its_tenant_and_nobody_else",
+    ),
+    (
+        "device.pair.requested",
+        "pairing.rs: pairing_events_reach_the_tenants_admins_only",
+    ),
+    (
+        "device.pair.resolved",
+        "pairing.rs: pairing_events_reach_the_tenants_admins_only",
+    ),
+];
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with_config(backend, ASK_ALWAYS, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await

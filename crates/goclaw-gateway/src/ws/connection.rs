@@ -29,6 +29,7 @@ use super::methods::{self, Connection, Reply};
 use super::wire;
 use crate::routes::AppState;
 use crate::scopes::Event;
+use crate::tenant_events::TenantEvent;
 
 /// Frames waiting to be written to one client.
 const OUTBOUND_QUEUE: usize = 256;
@@ -141,6 +142,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
     let mut events: Option<goclaw_agent::EventWatch> = None;
     let mut approvals: Option<broadcast::Receiver<ApprovalEvent>> = None;
     let mut enrichment: Option<broadcast::Receiver<EnrichProgress>> = None;
+    let mut tenant_events: Option<broadcast::Receiver<TenantEvent>> = None;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -225,6 +227,19 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                     Err(broadcast::error::RecvError::Closed) => enrichment = None,
                 }
             }
+            event = recv_event(&mut tenant_events) => {
+                match event {
+                    Ok(event) => {
+                        if let Some(frame) = wire::tenant_event_frame(&event, conn.principal()) {
+                            outbound.send(&frame);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(client = %id, missed, "websocket client fell behind the tenant events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => tenant_events = None,
+                }
+            }
             incoming = stream.next() => {
                 let Some(Ok(message)) = incoming else { break None };
                 deadline = tokio::time::Instant::now() + READ_DEADLINE;
@@ -242,6 +257,7 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                                 .map(|scope| state.runtime.watch(scope));
                             approvals = state.approvals.as_ref().map(|b| b.subscribe());
                             enrichment = state.vault.as_ref().and_then(|v| v.watch_enrichment());
+                            tenant_events = Some(state.tenant_events.watch());
                             key = conn.api_key().map(|bound| KeyWatch {
                                 revoked: state.clients.bind_key(id, bound.id),
                                 expires_at: bound.expires_at,

@@ -47,6 +47,20 @@ pub fn enrich_progress_frame(
     })
 }
 
+/// The frame of a tenant event, if a connection signed in as `principal` may be sent it (the
+/// event's entry in the access table, for the event's tenant).
+pub fn tenant_event_frame(
+    event: &crate::tenant_events::TenantEvent,
+    principal: Option<&Principal>,
+) -> Option<Value> {
+    let owner = Owner {
+        tenant_id: event.tenant,
+        user_id: "",
+    };
+    scopes::may_receive(event.event, principal, Some(owner))
+        .then(|| frames::event(event.event, event.payload.clone()))
+}
+
 /// The payload of an `agent` event.
 pub fn agent_event_payload(event: &AgentEvent) -> Value {
     let (kind, payload) = match &event.kind {

@@ -78,13 +78,13 @@ static PAIRED: Statement = Statement::joined(&[
 static LIST_PENDING: Statement = Statement::joined(&[
     "SELECT ",
     REQUEST_COLUMNS,
-    " FROM pairing_requests WHERE tenant_id = ? AND expires_at > ? ORDER BY created_at, code",
+    " FROM pairing_requests WHERE tenant_id = ? AND expires_at > ? ORDER BY created_at DESC, code",
 ]);
 static LIST_PAIRED: Statement = Statement::joined(&[
     "SELECT ",
     DEVICE_COLUMNS,
     " FROM paired_devices WHERE tenant_id = ? AND expires_at > ? \
-     ORDER BY paired_at, sender_id, channel",
+     ORDER BY paired_at DESC, sender_id, channel",
 ]);
 
 impl Record for PairingRequest {

@@ -6,6 +6,7 @@ mod agents;
 mod api_keys;
 pub mod approvals;
 mod chat;
+mod pairing;
 pub(super) mod params;
 mod providers;
 mod sessions;
@@ -145,6 +146,11 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "exec.approval.list" => approvals::list(&ctx).await.into(),
         "exec.approval.approve" => approvals::resolve(&ctx, params, true).await.into(),
         "exec.approval.deny" => approvals::resolve(&ctx, params, false).await.into(),
+        "device.pair.request" => pairing::request(&ctx, params).await.into(),
+        "device.pair.approve" => pairing::approve(&ctx, params).await.into(),
+        "device.pair.deny" => pairing::deny(&ctx, params).await.into(),
+        "device.pair.list" => pairing::list(&ctx).await.into(),
+        "device.pair.revoke" => pairing::revoke(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }
