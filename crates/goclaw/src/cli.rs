@@ -55,6 +55,9 @@ pub enum Command {
     /// Manage API keys through a running gateway.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Approve, list and revoke pairings through a running gateway.
+    #[command(subcommand)]
+    Pairing(PairingCommand),
     /// Read run traces through a running gateway.
     #[command(subcommand)]
     Traces(TracesCommand),
@@ -65,6 +68,26 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// First-time setup: secrets, database, migrations, the default agent and an env file.
     Onboard(OnboardArgs),
+}
+
+/// `goclaw pairing ...`
+#[derive(Debug, Subcommand)]
+pub enum PairingCommand {
+    /// Approve a pairing code (asks which one when none is given).
+    Approve {
+        /// The 8-character code the sender was given.
+        code: Option<String>,
+    },
+    /// List the waiting codes and the paired senders, as JSON.
+    List,
+    /// Unpair a sender from a channel.
+    Revoke {
+        /// The channel (`telegram`, `discord`, `slack`, `browser`, ...).
+        channel: String,
+        /// The sender's id on that channel.
+        #[arg(value_name = "SENDER_ID")]
+        sender_id: String,
+    },
 }
 
 /// `goclaw traces ...`

@@ -4,16 +4,12 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
-use futures_util::{SinkExt, StreamExt};
+use anyhow::bail;
 use goclaw_config::{Environment, LoadedConfig};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
+use super::rpc::GatewayRpc;
 use crate::cli::{ChatArgs, Cli};
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Where the gateway is: `--server`, `GOCLAW_SERVER`, `GOCLAW_GATEWAY_URL`, else the configured
 /// host and port (a wildcard host becomes 127.0.0.1).
@@ -77,30 +73,10 @@ pub async fn chat(
     loaded: &LoadedConfig,
     args: &ChatArgs,
 ) -> anyhow::Result<ExitCode> {
-    let url = ws_url(&server_url(cli, env, loaded))?;
-    let token = token(cli, env, loaded);
-    let user_id = env.get("GOCLAW_USER_ID").unwrap_or("system").to_owned();
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .with_context(|| format!("cannot connect to {url}"))?;
-    let mut client = Client {
-        socket: &mut socket,
-        next_id: 0,
-    };
-    client
-        .call(
-            "connect",
-            json!({ "token": token, "user_id": user_id }),
-            false,
-        )
-        .await
-        .context("connect failed")?;
-
+    let mut rpc = GatewayRpc::connect(cli, env, loaded).await?;
     let mut session = args.session.clone();
     if let Some(message) = &args.message {
-        client
-            .send_message(&args.agent, &mut session, message)
-            .await?;
+        send_message(&mut rpc, &args.agent, &mut session, message).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let stdin = std::io::stdin();
@@ -119,90 +95,49 @@ pub async fn chat(
         if matches!(line, "/quit" | "/exit") {
             break;
         }
-        if let Err(error) = client.send_message(&args.agent, &mut session, line).await {
+        if let Err(error) = send_message(&mut rpc, &args.agent, &mut session, line).await {
             eprintln!("error: {}", crate::one_line(&error));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-struct Client<'a> {
-    socket: &'a mut Socket,
-    next_id: u64,
-}
-
-impl Client<'_> {
-    /// Sends a chat message and prints the answer as it streams.
-    async fn send_message(
-        &mut self,
-        agent: &str,
-        session: &mut Option<String>,
-        message: &str,
-    ) -> anyhow::Result<()> {
-        let mut params = json!({ "agentId": agent, "message": message });
-        if let Some(key) = session.as_deref() {
-            params["sessionKey"] = Value::String(key.to_owned());
-        }
-        let payload = self.call("chat.send", params, true).await?;
-        if let Some(key) = payload.get("sessionKey").and_then(Value::as_str) {
-            *session = Some(key.to_owned());
-        }
-        Ok(())
+/// Sends a chat message and prints the answer as it streams (`chunk` events of the run, or
+/// the final content if nothing streamed).
+async fn send_message(
+    rpc: &mut GatewayRpc,
+    agent: &str,
+    session: &mut Option<String>,
+    message: &str,
+) -> anyhow::Result<()> {
+    let mut params = json!({ "agentId": agent, "message": message });
+    if let Some(key) = session.as_deref() {
+        params["sessionKey"] = Value::String(key.to_owned());
     }
-
-    /// Sends a request and waits for its response; with `print_stream`, prints `chunk` events
-    /// of the run meanwhile (and the final content if nothing streamed).
-    async fn call(
-        &mut self,
-        method: &str,
-        params: Value,
-        print_stream: bool,
-    ) -> anyhow::Result<Value> {
-        self.next_id += 1;
-        let id = self.next_id.to_string();
-        let frame = json!({ "type": "req", "id": id, "method": method, "params": params });
-        self.socket
-            .send(Message::Text(frame.to_string().into()))
-            .await?;
-        let mut streamed = false;
-        let mut out = std::io::stdout();
-        while let Some(message) = self.socket.next().await {
-            let Message::Text(text) = message? else {
-                continue;
-            };
-            let frame: Value = serde_json::from_str(text.as_str())?;
-            match frame.get("type").and_then(Value::as_str) {
-                Some("event") if print_stream && frame["event"] == "agent" => {
-                    let inner = &frame["payload"];
-                    if inner["type"] == "chunk"
-                        && let Some(content) = inner["payload"]["content"].as_str()
-                    {
-                        write!(out, "{content}")?;
-                        out.flush()?;
-                        streamed = true;
-                    }
-                }
-                Some("res") if frame["id"] == id.as_str() => {
-                    if frame["ok"] != true {
-                        let message = frame["error"]["message"]
-                            .as_str()
-                            .unwrap_or("request failed");
-                        return Err(anyhow!("{method}: {message}"));
-                    }
-                    let payload = frame.get("payload").cloned().unwrap_or(Value::Null);
-                    if print_stream {
-                        if !streamed {
-                            write!(out, "{}", payload["content"].as_str().unwrap_or_default())?;
-                        }
-                        writeln!(out)?;
-                    }
-                    return Ok(payload);
-                }
-                _ => {}
+    let mut out = std::io::stdout();
+    let mut streamed = false;
+    let payload = rpc
+        .call_watching("chat.send", params, |frame| {
+            let inner = &frame["payload"];
+            if frame["event"] == "agent"
+                && inner["type"] == "chunk"
+                && let Some(content) = inner["payload"]["content"].as_str()
+            {
+                write!(out, "{content}")?;
+                out.flush()?;
+                streamed = true;
             }
-        }
-        Err(anyhow!("the gateway closed the connection"))
+            Ok(())
+        })
+        .await?;
+    if !streamed {
+        write!(out, "{}", payload["content"].as_str().unwrap_or_default())?;
     }
+    writeln!(out)?;
+    if let Some(key) = payload.get("sessionKey").and_then(Value::as_str) {
+        *session = Some(key.to_owned());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ mod keys;
 mod memory;
 mod migrate;
 mod onboard;
+mod pairing;
+mod rpc;
 mod secrets;
 mod serve;
 mod table;
@@ -60,6 +62,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Keys(ref command)) => {
             keys::run(&cli, &env, &load(&cli, &env)?, command).await
+        }
+        Some(Command::Pairing(ref command)) => {
+            pairing::run(&cli, &env, &load(&cli, &env)?, command).await
         }
     }
 }
