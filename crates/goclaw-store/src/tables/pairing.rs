@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::SqlStore;
 use crate::error::{store_error, store_error_with_parent};
-use crate::sql::{Locked, Record, Row, Statement};
+use crate::sql::{Locked, Param, Record, Row, Statement};
 
 const REQUEST_COLUMNS: &str =
     "tenant_id, code, sender_id, channel, chat_id, account_id, created_at, expires_at";
@@ -134,6 +134,33 @@ fn random_code() -> String {
     pairing_code([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]])
 }
 
+/// The parameters that pick a sender's live row on a channel: tenant, sender, channel, now.
+fn live<'a>(tenant: TenantId, sender: &'a str, channel: &'a str) -> [Param<'a>; 4] {
+    [
+        tenant.into(),
+        sender.into(),
+        channel.into(),
+        Utc::now().into(),
+    ]
+}
+
+impl SqlStore {
+    /// The one row `statement` picks with `params`, as a `T`.
+    async fn live_row<T: Record>(
+        &self,
+        statement: &Statement,
+        params: &[Param<'_>],
+        entity: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        self.pool
+            .fetch_optional(statement, params)
+            .await
+            .map_err(|e| store_error(e, entity))?
+            .map(|row| row.decode())
+            .transpose()
+    }
+}
+
 #[async_trait]
 impl PairingStore for SqlStore {
     async fn request(&self, request: NewPairingRequest) -> Result<PairingAsked, StoreError> {
@@ -159,12 +186,7 @@ impl PairingStore for SqlStore {
         tx.execute(&PRUNE_REQUESTS, &[tenant.into(), now.into()])
             .await
             .map_err(|e| store_error(e, "pairing request"))?;
-        let params = [
-            tenant.into(),
-            request.sender_id.as_str().into(),
-            request.channel.as_str().into(),
-            now.into(),
-        ];
+        let params = live(tenant, &request.sender_id, &request.channel);
         if let Some(row) = tx
             .fetch_optional(&PENDING_OF_SENDER, &params)
             .await
@@ -286,12 +308,7 @@ impl PairingStore for SqlStore {
         sender: &str,
         channel: &str,
     ) -> Result<bool, StoreError> {
-        let params = [
-            tenant.into(),
-            sender.into(),
-            channel.into(),
-            Utc::now().into(),
-        ];
+        let params = live(tenant, sender, channel);
         let removed = self
             .pool
             .execute(&REVOKE, &params)
@@ -306,18 +323,8 @@ impl PairingStore for SqlStore {
         sender: &str,
         channel: &str,
     ) -> Result<Option<PairedDevice>, StoreError> {
-        let params = [
-            tenant.into(),
-            sender.into(),
-            channel.into(),
-            Utc::now().into(),
-        ];
-        self.pool
-            .fetch_optional(&PAIRED, &params)
-            .await
-            .map_err(|e| store_error(e, "paired device"))?
-            .map(|row| row.decode())
-            .transpose()
+        let params = live(tenant, sender, channel);
+        self.live_row(&PAIRED, &params, "paired device").await
     }
 
     async fn pending_for(
@@ -326,18 +333,9 @@ impl PairingStore for SqlStore {
         sender: &str,
         channel: &str,
     ) -> Result<Option<PairingRequest>, StoreError> {
-        let params = [
-            tenant.into(),
-            sender.into(),
-            channel.into(),
-            Utc::now().into(),
-        ];
-        self.pool
-            .fetch_optional(&PENDING_OF_SENDER, &params)
+        let params = live(tenant, sender, channel);
+        self.live_row(&PENDING_OF_SENDER, &params, "pairing request")
             .await
-            .map_err(|e| store_error(e, "pairing request"))?
-            .map(|row| row.decode())
-            .transpose()
     }
 
     async fn list_pending(&self, tenant: TenantId) -> Result<Vec<PairingRequest>, StoreError> {
