@@ -312,9 +312,10 @@ app_test!(
             }
         }
 
-        // Every progress event was broadcast before the others saw `complete`; left idle a
-        // moment, carol's connection has forwarded whatever it was going to, and a call's
-        // answer comes after it: nothing of the master tenant's enrichment.
+        // Every progress event was broadcast before the others saw `complete`; after a moment
+        // for carol's connection to forward whatever it was going to, a call's answer comes
+        // after it: nothing of the master tenant's enrichment. (Which connection is sent what is
+        // pinned deterministically by `ws::wire::tests::tenant_events_reach_exactly_their_callers`.)
         tokio::time::sleep(Duration::from_millis(300)).await;
         carol_ws.call_ok("health", json!({})).await;
         assert_eq!(progress_events(&carol_ws), Vec::<Value>::new(), "carol");

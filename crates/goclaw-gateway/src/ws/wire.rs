@@ -275,3 +275,84 @@ fn phase_name(phase: RunPhase) -> &'static str {
         other => other.as_str(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use goclaw_core::{MASTER_TENANT_ID, TenantId};
+    use goclaw_memory::vault::{EnrichPhase, EnrichProgress};
+    use serde_json::json;
+
+    use super::*;
+    use crate::auth::Role;
+    use crate::scopes::Scope;
+    use crate::tenant_events::TenantEvent;
+
+    /// A caller of the master tenant with `role` (and, for a key, `scopes`).
+    fn caller(role: Role, scopes: Option<&[Scope]>) -> Principal {
+        Principal {
+            role,
+            user_id: "u".to_owned(),
+            tenant_id: MASTER_TENANT_ID,
+            scopes: scopes.map(<[Scope]>::to_vec),
+        }
+    }
+
+    /// One line per caller: the master tenant's role and key scopes, and whether it is sent
+    /// the master tenant's pairing events and its enrichment progress.
+    #[test]
+    fn tenant_events_reach_exactly_their_callers() {
+        let cases: &[(Role, Option<&[Scope]>, bool, bool)] = &[
+            (Role::Owner, None, true, true),
+            (Role::Admin, Some(&[Scope::Admin]), true, true),
+            (Role::Admin, None, true, true),
+            (Role::Operator, Some(&[Scope::Pairing]), false, false),
+            (
+                Role::Operator,
+                Some(&[Scope::Read, Scope::Write]),
+                false,
+                true,
+            ),
+            (Role::Operator, None, false, true),
+            (Role::Viewer, Some(&[Scope::Read]), false, true),
+            (Role::Operator, Some(&[Scope::Approvals]), false, false),
+        ];
+        let pairing = |tenant: TenantId| TenantEvent {
+            tenant,
+            event: Event::DevicePairRequested,
+            payload: json!({ "code": "ABCD2345" }),
+        };
+        let progress = |tenant: TenantId| EnrichProgress {
+            tenant,
+            phase: EnrichPhase::Enriching,
+            done: 0,
+            total: 1,
+            running: true,
+        };
+        let other = TenantId::generate();
+        for &(role, scopes, sees_pairing, sees_progress) in cases {
+            let who = caller(role, scopes);
+            let what = format!("{role} {scopes:?}");
+            let sent = tenant_event_frame(&pairing(MASTER_TENANT_ID), Some(&who));
+            assert_eq!(sent.is_some(), sees_pairing, "pairing to {what}");
+            let sent = enrich_progress_frame(&progress(MASTER_TENANT_ID), Some(&who));
+            assert_eq!(sent.is_some(), sees_progress, "progress to {what}");
+            assert!(
+                tenant_event_frame(&pairing(other), Some(&who)).is_none(),
+                "{what}"
+            );
+            assert!(
+                enrich_progress_frame(&progress(other), Some(&who)).is_none(),
+                "{what}"
+            );
+        }
+        assert!(tenant_event_frame(&pairing(MASTER_TENANT_ID), None).is_none());
+        assert!(enrich_progress_frame(&progress(MASTER_TENANT_ID), None).is_none());
+        let frame =
+            tenant_event_frame(&pairing(MASTER_TENANT_ID), Some(&caller(Role::Owner, None)));
+        assert_eq!(
+            frame,
+            Some(json!({ "type": "event", "event": "device.pair.requested",
+                         "payload": { "code": "ABCD2345" } }))
+        );
+    }
+}
