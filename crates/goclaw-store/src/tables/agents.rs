@@ -224,7 +224,7 @@ impl AgentStore for SqlStore {
 }
 
 /// Locks the tenant row until the transaction ends; `NotFound("tenant")` when it is missing.
-async fn lock_tenant(tx: &mut Tx, tenant: TenantId) -> Result<(), StoreError> {
+pub(super) async fn lock_tenant(tx: &mut Tx, tenant: TenantId) -> Result<(), StoreError> {
     let locked = tx
         .lock(&LOCK_TENANT, &[tenant.into()])
         .await

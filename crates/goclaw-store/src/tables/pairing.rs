@@ -16,8 +16,9 @@ use goclaw_core::{
 use uuid::Uuid;
 
 use super::SqlStore;
+use super::agents::lock_tenant;
 use crate::error::{store_error, store_error_with_parent};
-use crate::sql::{Locked, Param, Record, Row, Statement};
+use crate::sql::{Param, Record, Row, Statement};
 
 const REQUEST_COLUMNS: &str =
     "tenant_id, code, sender_id, channel, chat_id, account_id, created_at, expires_at";
@@ -27,8 +28,6 @@ const DEVICE_COLUMNS: &str =
 /// Codes drawn before giving up on finding one no other request holds.
 const CODE_DRAWS: usize = 8;
 
-static LOCK_TENANT: Statement =
-    Statement::new("SELECT id FROM tenants WHERE id = ? FOR NO KEY UPDATE");
 static PRUNE_REQUESTS: Statement =
     Statement::new("DELETE FROM pairing_requests WHERE tenant_id = ? AND expires_at <= ?");
 static PRUNE_DEVICES: Statement =
@@ -176,13 +175,7 @@ impl PairingStore for SqlStore {
             .begin_write()
             .await
             .map_err(|e| store_error(e, "pairing request"))?;
-        let locked = tx
-            .lock(&LOCK_TENANT, &[tenant.into()])
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        if locked == Locked::NoRow {
-            return Err(StoreError::NotFound("tenant"));
-        }
+        lock_tenant(&mut tx, tenant).await?;
         tx.execute(&PRUNE_REQUESTS, &[tenant.into(), now.into()])
             .await
             .map_err(|e| store_error(e, "pairing request"))?;
