@@ -253,19 +253,7 @@ impl EnrichQueue {
     }
 }
 
-impl EnrichStats {
-    /// Queued documents the worker is through with, one way or another.
-    pub fn done(&self) -> u64 {
-        self.summarized + self.failed + self.stopped + self.skipped
-    }
-}
-
 impl Vault {
-    /// What the vault's enricher did so far; `None` when none runs.
-    pub fn enrichment_stats(&self) -> Option<EnrichStats> {
-        self.enrichment.get().map(EnrichQueue::stats)
-    }
-
     /// Stops `tenant`'s enrichment (its waiting documents dropped, its batch in the model's
     /// hands halted): `Some(true)` when something was waiting or running, `None` when no
     /// enricher runs.
