@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod caller;
+pub mod channel_queue;
 pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
@@ -27,6 +28,9 @@ pub mod vault;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
+pub use channel_queue::{
+    ChannelQueueStore, Inbound, InboundStatus, NewInbound, NewOutbound, Outbound, OutboundStatus,
+};
 pub use domain::{
     Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,
     Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,

@@ -69,6 +69,7 @@ pub trait Store: Send + Sync {
     fn episodic(&self) -> &dyn crate::episodic::EpisodicStore;
     fn knowledge_graph(&self) -> &dyn crate::knowledge::KnowledgeGraphStore;
     fn pairing(&self) -> &dyn crate::pairing::PairingStore;
+    fn channel_queue(&self) -> &dyn crate::channel_queue::ChannelQueueStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -528,6 +528,42 @@ pub const TABLES: &[Table] = &[
         ],
         order_by: &["id"],
     },
+    Table {
+        name: "channel_inbox",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("channel", Text),
+            col("platform_id", Text),
+            col("chat_id", Text),
+            col("sender_id", Text),
+            col("payload", Json),
+            col("status", Text),
+            col("attempts", Integer),
+            col("received_at", Timestamp),
+            col("settled_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "channel_outbox",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("channel", Text),
+            col("chat_id", Text),
+            col("dedup_key", Text),
+            col("payload", Json),
+            col("status", Text),
+            col("attempts", Integer),
+            col("platform_message_id", Text),
+            col("last_error", Text),
+            col("created_at", Timestamp),
+            col("next_attempt_at", Timestamp),
+            col("sent_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
 ];
 
 /// The table named `name`.

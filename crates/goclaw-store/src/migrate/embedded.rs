@@ -54,6 +54,7 @@ embed! {
     13 "0013" "memory_retrieval",
     14 "0014" "memory_signatures",
     15 "0015" "pairing",
+    16 "0016" "channel_queue",
 }
 
 /// The migrations of `backend`, in ascending version order.

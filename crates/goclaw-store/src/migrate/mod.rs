@@ -427,20 +427,20 @@ mod tests {
     fn states_follow_the_recorded_row() {
         check(
             None,
-            SchemaState::UpgradeNeeded { from: 0, to: 15 },
-            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+            SchemaState::UpgradeNeeded { from: 0, to: 16 },
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
         );
         check(
             Some((2, false)),
-            SchemaState::UpgradeNeeded { from: 2, to: 15 },
-            &[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+            SchemaState::UpgradeNeeded { from: 2, to: 16 },
+            &[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
         );
-        check(Some((15, false)), SchemaState::UpToDate, &[]);
-        check(Some((16, false)), SchemaState::BinaryTooOld, &[]);
+        check(Some((16, false)), SchemaState::UpToDate, &[]);
+        check(Some((17, false)), SchemaState::BinaryTooOld, &[]);
         check(
             Some((3, true)),
             SchemaState::Dirty,
-            &[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+            &[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
         );
     }
 

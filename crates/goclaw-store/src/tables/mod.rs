@@ -8,6 +8,7 @@
 
 mod agents;
 mod api_keys;
+mod channel_queue;
 mod context_files;
 mod episodic;
 mod exec_approvals;
@@ -26,7 +27,7 @@ mod vault;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
+    AgentStore, ApiKeyStore, ChannelQueueStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
     KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
     SessionStore, Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore,
     TurnStore, VaultStore,
@@ -133,6 +134,10 @@ impl Store for SqlStore {
     }
 
     fn pairing(&self) -> &dyn PairingStore {
+        self
+    }
+
+    fn channel_queue(&self) -> &dyn ChannelQueueStore {
         self
     }
 }

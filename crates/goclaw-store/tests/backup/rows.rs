@@ -396,6 +396,38 @@ pub async fn fill(db: &TestDatabase) {
         ],
     )
     .await;
+    insert(
+        db,
+        "channel_inbox",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e3")),
+            ("tenant_id", Uuid(ACME)),
+            ("channel", Text("telegram")),
+            ("platform_id", Text("update:991")),
+            ("chat_id", Text("4711")),
+            ("sender_id", Text("4711")),
+            ("payload", Json(r#"{"text": "héllo ✨"}"#)),
+            ("attempts", Int(2)),
+            ("settled_at", Time(t)),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "channel_outbox",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000e4")),
+            ("tenant_id", Uuid(ACME)),
+            ("channel", Text("telegram")),
+            ("chat_id", Text("4711")),
+            ("dedup_key", Text("run:1:0")),
+            ("payload", Json(r#"{"text": "<b>hi</b>"}"#)),
+            ("status", Text("sent")),
+            ("platform_message_id", Text("77")),
+            ("sent_at", Time(t)),
+        ],
+    )
+    .await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS channel_outbox;
+DROP TABLE IF EXISTS channel_inbox;
