@@ -664,7 +664,10 @@ async fn owned_session(
     };
     let admin = input.trust == Trust::Admin;
     let sessions = store.sessions();
-    if !SessionNamespace::of(&input.session_key).admits(&input.user_id, input.trust) {
+    let namespace = SessionNamespace::of(&input.session_key);
+    let channel_routed = input.from_channel
+        && matches!(&namespace, SessionNamespace::Reserved(kind) if *kind == input.channel);
+    if !channel_routed && !namespace.admits(&input.user_id, input.trust) {
         // Rare: a key in someone else's (or a channel's) namespace is only usable when the
         // session already exists and is the sender's own.
         return match sessions.get(input.tenant_id, &input.session_key).await {

@@ -79,6 +79,10 @@ pub struct ChatInput {
     /// The client's key for this request: a retry with the same key (same tenant and user)
     /// gets the first request's turn instead of a new one.
     pub idempotency_key: Option<String>,
+    /// Set only by the channel layer, which routes a platform's sender to their session: the
+    /// session may then lie in that channel's own namespace (`agent:{a}:{channel}:…`), which
+    /// nobody else below admin may create.
+    pub from_channel: bool,
 }
 
 /// A started turn: its message is stored, and a run that answers it is scheduled (or, for a

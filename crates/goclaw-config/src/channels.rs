@@ -125,6 +125,12 @@ channel_config! {
         pub token: Option<Secret> = None,
         /// Per-group and per-topic overrides keyed by chat ID or `*`.
         pub groups: BTreeMap<String, serde_json::Value> = BTreeMap::new(),
+        /// Bot API server; empty for Telegram's own (`https://api.telegram.org`). A local
+        /// Bot API server, or a test double, goes here.
+        pub api_server: Option<String> = None,
+        /// Seconds one long poll (`getUpdates`) waits for updates; a poll not answered
+        /// 5 s past this is abandoned and started again.
+        pub poll_timeout: u64 = 25,
     }
 }
 

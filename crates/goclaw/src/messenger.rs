@@ -50,6 +50,7 @@ impl SessionMessenger for RuntimeMessenger {
                     channel: ctx.channel.clone(),
                     message: message.to_owned(),
                     idempotency_key: None,
+                    from_channel: false,
                 },
                 Detail::Outcome,
             )

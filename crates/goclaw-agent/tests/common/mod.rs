@@ -297,6 +297,7 @@ impl Harness {
             channel: CHANNEL.to_owned(),
             message: message.to_owned(),
             idempotency_key: None,
+            from_channel: false,
         }
     }
 

@@ -229,6 +229,7 @@ pub async fn create(
         channel: "http".to_owned(),
         message,
         idempotency_key,
+        from_channel: false,
     };
     let detail = if request.stream {
         Detail::All

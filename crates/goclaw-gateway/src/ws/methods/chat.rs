@@ -57,6 +57,7 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         channel: "ws".to_owned(),
         message: params.message,
         idempotency_key: turns::idempotency_key(params.idempotency_key.as_deref()),
+        from_channel: false,
     };
     let admission = Admission {
         rate_key: user_key(principal.tenant_id, &principal.user_id),

@@ -1,0 +1,87 @@
+//! What every channel adapter is: something that receives a platform's updates, hands each to
+//! the gateway to be stored before it acknowledges them, and sends replies.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::message::{IncomingMessage, OutgoingMessage};
+
+/// Where a received update goes: stored durably before the adapter tells the platform it
+/// arrived. An error means "not stored": the adapter must not acknowledge the update.
+#[async_trait]
+pub trait InboundSink: Send + Sync {
+    async fn accept(&self, message: IncomingMessage) -> Result<(), SinkError>;
+}
+
+/// The update could not be stored; the platform will deliver it again.
+#[derive(Debug, thiserror::Error)]
+#[error("the update could not be stored: {0}")]
+pub struct SinkError(pub String);
+
+/// Why sending failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth trying again (network, 5xx, rate limits), after `retry_after` when the platform
+    /// said so.
+    #[error("{reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The platform refused the message for good (chat gone, bot blocked, bad request).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Why a channel cannot run or answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ChannelError {
+    /// The platform refused the credentials.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The platform could not be reached or answered with an error.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Who the bot is on its platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotIdentity {
+    pub id: String,
+    /// `@name` without the `@`, where the platform has one.
+    pub username: Option<String>,
+}
+
+/// A platform's limits on what one message may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformLimits {
+    /// Longest text of one message, in characters.
+    pub text_chunk: usize,
+}
+
+/// One channel instance.
+#[async_trait]
+pub trait Channel: Send + Sync {
+    /// The platform (`telegram`, `discord`, `slack`).
+    fn kind(&self) -> &'static str;
+    fn limits(&self) -> PlatformLimits;
+    /// Who the bot is; checks the credentials.
+    async fn identify(&self) -> Result<BotIdentity, ChannelError>;
+    /// Receives updates until `stop`, handing each to `sink` before acknowledging it.
+    /// Returns only when stopped or when the credentials are refused.
+    async fn receive(
+        &self,
+        bot: &BotIdentity,
+        sink: &dyn InboundSink,
+        stop: CancellationToken,
+    ) -> Result<(), ChannelError>;
+    /// Sends one message; returns the platform's id of it.
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError>;
+    /// Shows that the bot is typing in `chat` (best effort).
+    async fn typing(&self, chat_id: &str);
+    /// The agent's Markdown answer in the platform's own markup, cut into messages within
+    /// its limit.
+    fn render(&self, markdown: &str) -> Vec<String>;
+}

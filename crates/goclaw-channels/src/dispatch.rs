@@ -1,0 +1,458 @@
+//! From a stored update to its answer in the outbox. Each update is decided by the access
+//! policy, answered by a channel command, a pairing code, or a turn through the runtime's turn
+//! API (`main` lane, the channel's debounce), and settled with its replies in one transaction.
+//!
+//! A turn's idempotency key is `channel:{inbox id}:{attempt}`. After a crash the update is
+//! still unanswered: its last attempt's key gives back that turn — its answer if it finished,
+//! else (the restart marked it failed) a new attempt runs. Updates merged into one run share
+//! its reply, queued once under `run:{run id}:{part}`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use goclaw_agent::{ChatInput, Detail, RunOutcome, Runtime, SHUTTING_DOWN_REASON, TurnHandle};
+use goclaw_config::AgentBinding;
+use goclaw_core::{
+    AgentKey, Inbound, InboundStatus, NewInbound, NewOutbound, NewPairingRequest, PairingAsked,
+    Store, StoreError, TenantId, Trust,
+};
+use tokio::sync::Notify;
+
+use crate::channel::{Channel, InboundSink, SinkError};
+use crate::commands;
+use crate::message::{ChatKind, IncomingMessage, OutgoingMessage};
+use crate::policy::{AccessPolicy, Decision};
+use crate::route::{Route, bound_agent, route};
+
+/// How often a sender is told their pairing code again (GoClaw: once a minute).
+const PAIRING_PROMPT_DEBOUNCE: Duration = Duration::from_secs(60);
+/// How often the typing indicator is renewed while a run goes (Telegram shows it 5 s).
+const TYPING_EVERY: Duration = Duration::from_secs(4);
+/// Unanswered updates taken per sweep.
+const SWEEP_BATCH: u32 = 500;
+
+/// Answers one channel instance's updates.
+pub struct Dispatcher {
+    pub name: String,
+    pub tenant: TenantId,
+    pub channel: Arc<dyn Channel>,
+    pub store: Arc<dyn Store>,
+    pub runtime: Runtime,
+    pub policy: AccessPolicy,
+    pub bindings: Vec<AgentBinding>,
+    pub default_agent: AgentKey,
+    /// Woken when replies were queued.
+    pub outbox: Arc<Notify>,
+    /// Updates being answered by this process.
+    pub(crate) in_progress: Mutex<HashSet<uuid::Uuid>>,
+    /// When each sender was last sent their pairing code.
+    pub(crate) prompted: Mutex<HashMap<String, Instant>>,
+}
+
+/// How handing an update to a turn went.
+enum Started {
+    Running(TurnHandle),
+    /// A previous process's turn for this attempt, which answered.
+    Answered(RunOutcome),
+    /// A previous process's turn for this attempt, which ended without an answer.
+    Stale,
+}
+
+impl Dispatcher {
+    pub fn new(
+        name: String,
+        tenant: TenantId,
+        channel: Arc<dyn Channel>,
+        store: Arc<dyn Store>,
+        runtime: Runtime,
+        policy: AccessPolicy,
+        default_agent: AgentKey,
+    ) -> Self {
+        Self {
+            name,
+            tenant,
+            channel,
+            store,
+            runtime,
+            policy,
+            bindings: Vec::new(),
+            default_agent,
+            outbox: Arc::new(Notify::new()),
+            in_progress: Mutex::new(HashSet::new()),
+            prompted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Answers every update left unanswered (by a previous process, or a failure here).
+    pub async fn sweep(self: &Arc<Self>) {
+        let waiting = match self
+            .store
+            .channel_queue()
+            .unanswered(&self.name, SWEEP_BATCH)
+            .await
+        {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                tracing::error!(channel = %self.name, error = %error, "reading the inbox failed");
+                return;
+            }
+        };
+        for inbound in waiting {
+            self.handle(inbound).await;
+        }
+    }
+
+    /// Decides and starts answering one stored update; the answer is settled in the
+    /// background.
+    pub async fn handle(self: &Arc<Self>, inbound: Inbound) {
+        let id = inbound.id;
+        if !lock(&self.in_progress).insert(id) {
+            return;
+        }
+        if let Err(error) = self.answer(inbound).await {
+            tracing::error!(channel = %self.name, inbox_id = %id, error = %error, "answering an update failed; it will be tried again");
+            lock(&self.in_progress).remove(&id);
+        }
+    }
+
+    async fn answer(self: &Arc<Self>, inbound: Inbound) -> Result<(), StoreError> {
+        let message: IncomingMessage = match serde_json::from_value(inbound.payload.clone()) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::error!(channel = %self.name, error = %error, "unreadable stored update");
+                return self
+                    .settle(&inbound, InboundStatus::Ignored, Vec::new())
+                    .await;
+            }
+        };
+        let decision = match self.policy.decide(&message) {
+            Decision::AnswerIfPaired if self.is_paired(&message).await? => Decision::Answer,
+            decision => decision,
+        };
+        match decision {
+            Decision::Ignore(reason) => {
+                tracing::debug!(channel = %self.name, sender_id = %message.sender_id, reason, "message not answered");
+                self.settle(&inbound, InboundStatus::Ignored, Vec::new())
+                    .await
+            }
+            Decision::AnswerIfPaired => {
+                let replies = self.pairing_prompt(&inbound, &message).await?;
+                self.settle(&inbound, InboundStatus::Ignored, replies).await
+            }
+            Decision::Answer => {
+                let agent = self.agent_for(&message);
+                let Ok(route) = route(agent, &self.name, &message) else {
+                    tracing::warn!(channel = %self.name, chat_id = %message.chat_id, "no valid session key for this chat");
+                    return self
+                        .settle(&inbound, InboundStatus::Ignored, Vec::new())
+                        .await;
+                };
+                if let Some(command) = commands::parse(&message.text) {
+                    let text =
+                        commands::run(command, &self.runtime, &self.store, self.tenant, &route)
+                            .await;
+                    let reply =
+                        self.reply(&inbound, &message, format!("cmd:{}", inbound.id), &text);
+                    return self
+                        .settle(&inbound, InboundStatus::Ignored, vec![reply])
+                        .await;
+                }
+                self.run_turn(inbound, message, route).await
+            }
+        }
+    }
+
+    async fn run_turn(
+        self: &Arc<Self>,
+        inbound: Inbound,
+        message: IncomingMessage,
+        route: Route,
+    ) -> Result<(), StoreError> {
+        let queue = self.store.channel_queue();
+        let mut attempt = if inbound.attempts == 0 {
+            queue.begin_attempt(inbound.id).await?
+        } else {
+            inbound.attempts
+        };
+        let started = loop {
+            match self.start(&inbound, &message, &route, attempt).await {
+                Ok(Started::Stale) => attempt = queue.begin_attempt(inbound.id).await?,
+                Err(error) => {
+                    tracing::warn!(channel = %self.name, error = %error, "the turn was not started");
+                    let reply = self.reply(
+                        &inbound,
+                        &message,
+                        format!("refused:{}", inbound.id),
+                        &format!("⚠️ {error}"),
+                    );
+                    return self
+                        .settle(&inbound, InboundStatus::Ignored, vec![reply])
+                        .await;
+                }
+                Ok(started) => break started,
+            }
+        };
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let outcome = match started {
+                Started::Running(turn) => this.wait_with_typing(turn, &message.chat_id).await,
+                Started::Answered(outcome) => outcome,
+                Started::Stale => RunOutcome::Dropped {
+                    reason: SHUTTING_DOWN_REASON.to_owned(),
+                },
+            };
+            let result = this.settle_outcome(&inbound, &message, outcome).await;
+            if let Err(error) = result {
+                tracing::error!(channel = %this.name, error = %error, "storing the answer failed; it will be tried again");
+            }
+            lock(&this.in_progress).remove(&inbound.id);
+        });
+        Ok(())
+    }
+
+    /// Starts (or, after a crash, finds) the turn of `attempt`.
+    async fn start(
+        &self,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+        route: &Route,
+        attempt: i64,
+    ) -> Result<Started, goclaw_agent::RuntimeError> {
+        let text = match message.chat_kind {
+            ChatKind::Direct => message.text.clone(),
+            ChatKind::Group => format!("[{}]: {}", sender_label(message), message.text),
+        };
+        let input = ChatInput {
+            tenant_id: self.tenant,
+            agent_key: route.agent.clone(),
+            session_key: route.session_key.clone(),
+            user_id: route.user_id.clone(),
+            trust: Trust::User,
+            channel: self.channel.kind().to_owned(),
+            message: text,
+            idempotency_key: Some(format!("channel:{}:{attempt}", inbound.id)),
+            from_channel: true,
+        };
+        let turn = self.runtime.start_turn(input, Detail::Outcome).await?;
+        if !turn.replayed {
+            return Ok(Started::Running(turn));
+        }
+        // A turn of a previous process: its answer stands; anything else is tried again.
+        let outcome = turn.events.outcome().await;
+        Ok(match outcome {
+            RunOutcome::Completed { .. } => Started::Answered(outcome),
+            _ => Started::Stale,
+        })
+    }
+
+    async fn wait_with_typing(&self, turn: TurnHandle, chat_id: &str) -> RunOutcome {
+        let outcome = turn.events.outcome();
+        tokio::pin!(outcome);
+        loop {
+            self.channel.typing(chat_id).await;
+            tokio::select! {
+                outcome = &mut outcome => return outcome,
+                _ = tokio::time::sleep(TYPING_EVERY) => {}
+            }
+        }
+    }
+
+    async fn settle_outcome(
+        &self,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+        outcome: RunOutcome,
+    ) -> Result<(), StoreError> {
+        match outcome {
+            RunOutcome::Completed {
+                run_id,
+                content,
+                silent,
+                ..
+            } => {
+                let replies = if silent {
+                    Vec::new()
+                } else {
+                    self.channel
+                        .render(&content)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(part, text)| {
+                            let mut reply =
+                                self.reply(inbound, message, format!("run:{run_id}:{part}"), &text);
+                            reply.payload["markup"] = serde_json::Value::Bool(true);
+                            reply
+                        })
+                        .collect()
+                };
+                self.settle(inbound, InboundStatus::Answered, replies).await
+            }
+            RunOutcome::Failed { run_id, error } => {
+                tracing::warn!(channel = %self.name, run_id = %run_id, error = %error, "the run failed");
+                let reply = self.reply(
+                    inbound,
+                    message,
+                    format!("run:{run_id}:failed"),
+                    "⚠️ Sorry, something went wrong while answering. Please try again.",
+                );
+                self.settle(inbound, InboundStatus::Answered, vec![reply])
+                    .await
+            }
+            RunOutcome::Cancelled { .. } => {
+                self.settle(inbound, InboundStatus::Ignored, Vec::new())
+                    .await
+            }
+            // Shutting down: the update stays unanswered and is answered after the restart.
+            RunOutcome::Dropped { reason } if reason == SHUTTING_DOWN_REASON => Ok(()),
+            RunOutcome::Dropped { reason } => {
+                tracing::warn!(channel = %self.name, reason = %reason, "message dropped");
+                self.settle(inbound, InboundStatus::Ignored, Vec::new())
+                    .await
+            }
+        }
+    }
+
+    async fn settle(
+        &self,
+        inbound: &Inbound,
+        status: InboundStatus,
+        replies: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
+        let queued = !replies.is_empty();
+        self.store
+            .channel_queue()
+            .settle(inbound.id, status, replies)
+            .await?;
+        if queued {
+            self.outbox.notify_one();
+        }
+        Ok(())
+    }
+
+    /// A plain-text reply to `message` in its chat (and topic).
+    fn reply(
+        &self,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+        dedup_key: String,
+        text: &str,
+    ) -> NewOutbound {
+        let outgoing = OutgoingMessage {
+            chat_id: message.chat_id.clone(),
+            text: text.to_owned(),
+            markup: false,
+            reply_to: (message.chat_kind == ChatKind::Group).then(|| message.message_id.clone()),
+            thread_id: message.thread_id.clone(),
+        };
+        NewOutbound {
+            tenant_id: inbound.tenant_id,
+            channel: self.name.clone(),
+            chat_id: message.chat_id.clone(),
+            dedup_key,
+            payload: serde_json::to_value(&outgoing).unwrap_or_default(),
+        }
+    }
+
+    fn agent_for(&self, message: &IncomingMessage) -> AgentKey {
+        bound_agent(&self.bindings, &self.name, message)
+            .and_then(|agent| AgentKey::parse(agent).ok())
+            .unwrap_or_else(|| self.default_agent.clone())
+    }
+
+    async fn is_paired(&self, message: &IncomingMessage) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .pairing()
+            .paired(self.tenant, &message.sender_id, self.channel.kind())
+            .await?
+            .is_some())
+    }
+
+    /// The pairing code for an unknown sender, at most once a minute per sender.
+    async fn pairing_prompt(
+        &self,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+    ) -> Result<Vec<NewOutbound>, StoreError> {
+        let asked = self
+            .store
+            .pairing()
+            .request(NewPairingRequest {
+                tenant_id: self.tenant,
+                sender_id: message.sender_id.clone(),
+                channel: self.channel.kind().to_owned(),
+                chat_id: message.chat_id.clone(),
+                account_id: self.name.clone(),
+            })
+            .await?;
+        let request = match asked {
+            PairingAsked::Created(request) => {
+                tracing::info!(channel = %self.name, sender_id = %message.sender_id, "pairing requested");
+                request
+            }
+            PairingAsked::Waiting(request) => request,
+            PairingAsked::TooManyPending => {
+                tracing::warn!(channel = %self.name, sender_id = %message.sender_id, "pairing refused: too many codes waiting");
+                return Ok(Vec::new());
+            }
+        };
+        let now = Instant::now();
+        {
+            let mut prompted = lock(&self.prompted);
+            prompted.retain(|_, at| now.duration_since(*at) < PAIRING_PROMPT_DEBOUNCE);
+            if prompted.contains_key(&message.sender_id) {
+                return Ok(Vec::new());
+            }
+            prompted.insert(message.sender_id.clone(), now);
+        }
+        let text = commands::pairing_text(&message.sender_id, &request.code);
+        Ok(vec![self.reply(
+            inbound,
+            message,
+            format!("pairing:{}", inbound.id),
+            &text,
+        )])
+    }
+}
+
+#[async_trait]
+impl InboundSink for Arc<Dispatcher> {
+    async fn accept(&self, message: IncomingMessage) -> Result<(), SinkError> {
+        let payload = serde_json::to_value(&message).map_err(|e| SinkError(e.to_string()))?;
+        let stored = self
+            .store
+            .channel_queue()
+            .receive(NewInbound {
+                tenant_id: self.tenant,
+                channel: self.name.clone(),
+                platform_id: message.platform_id.clone(),
+                chat_id: message.chat_id.clone(),
+                sender_id: message.sender_id.clone(),
+                payload,
+            })
+            .await
+            .map_err(|e| SinkError(e.to_string()))?;
+        match stored {
+            Some(inbound) => self.handle(inbound).await,
+            None => {
+                tracing::debug!(channel = %self.name, platform_id = %message.platform_id, "update delivered again; already stored")
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sender_label(message: &IncomingMessage) -> String {
+    match &message.sender_username {
+        Some(username) => format!("{} (@{username})", message.sender_name),
+        None => message.sender_name.clone(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,26 @@
+//! Messaging channels: the adapters that connect platforms (Telegram, ...) to the agents, the
+//! access policies and pairing prompts that decide who is answered, and the durable inbox and
+//! outbox through which every message is answered exactly once.
+//!
+//! An adapter ([`Channel`]) only speaks its platform's wire protocol: it hands each received
+//! update to an [`InboundSink`] — which stores it — before it acknowledges it, and sends what
+//! it is given. Everything else is shared: [`dispatch`] decides and starts the turn,
+//! [`outbox`] delivers, [`manager`] runs the instances the configuration enables.
+#![forbid(unsafe_code)]
+
+pub mod channel;
+pub mod chunk;
+pub mod commands;
+pub mod dispatch;
+pub mod instances;
+pub mod manager;
+pub mod message;
+pub mod outbox;
+pub mod policy;
+pub mod route;
+#[cfg(feature = "telegram")]
+pub mod telegram;
+
+pub use channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
+pub use manager::{ChannelManager, ChannelState, ChannelStatus};
+pub use message::{ChatKind, IncomingMessage, OutgoingMessage};

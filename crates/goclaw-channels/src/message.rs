@@ -1,0 +1,52 @@
+//! Messages as the channel layer sees them, whatever the platform: an incoming message
+//! normalized by its adapter (stored as the inbox row's payload), and an outgoing one (the
+//! outbox row's payload).
+
+use serde::{Deserialize, Serialize};
+
+/// A direct conversation or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    Direct,
+    Group,
+}
+
+/// A message a platform delivered, normalized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncomingMessage {
+    /// The platform's id of the update, unique within the channel (de-duplication key).
+    pub platform_id: String,
+    /// The platform's id of the message itself (to reply to it).
+    pub message_id: String,
+    pub chat_id: String,
+    pub chat_kind: ChatKind,
+    /// A forum topic or thread inside the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    pub sender_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_username: Option<String>,
+    #[serde(default)]
+    pub sender_name: String,
+    /// The text, with a mention of the bot taken out.
+    pub text: String,
+    /// Whether the bot was addressed: mentioned, replied to, or a command meant for it.
+    #[serde(default)]
+    pub mentioned: bool,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    pub chat_id: String,
+    /// Already in the platform's markup and within its limit.
+    pub text: String,
+    /// Whether `text` is markup (Telegram HTML) rather than plain text.
+    #[serde(default)]
+    pub markup: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+}

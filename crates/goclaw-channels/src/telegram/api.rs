@@ -1,0 +1,212 @@
+//! A small typed client of the Telegram Bot API (`{api_server}/bot{token}/{method}`): the
+//! methods the channel uses, Telegram's `{ok, result, error_code, description, parameters}`
+//! envelope, and errors that never carry the URL (which holds the token).
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Telegram's own API server.
+pub const DEFAULT_API_SERVER: &str = "https://api.telegram.org";
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// Telegram answered `ok: false`.
+    #[error("telegram {code}: {description}")]
+    Refused {
+        code: u16,
+        description: String,
+        retry_after: Option<u64>,
+    },
+    /// No usable answer: connection, timeout, a body that is not Telegram's envelope.
+    #[error("telegram unreachable: {0}")]
+    Transport(String),
+}
+
+impl ApiError {
+    /// Whether the token was refused.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Refused {
+                code: 401 | 404,
+                ..
+            }
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope<T> {
+    ok: bool,
+    result: Option<T>,
+    error_code: Option<u16>,
+    description: Option<String>,
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ResponseParameters {
+    retry_after: Option<u64>,
+}
+
+/// A Telegram user (the bot itself, or a sender).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    #[serde(default)]
+    pub is_bot: bool,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+/// A chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    pub id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// A part of a message's text with a meaning (`mention`, `bot_command`, `text_mention`, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageEntity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// In UTF-16 code units, as Telegram counts.
+    pub offset: usize,
+    pub length: usize,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+/// A message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message_id: i64,
+    #[serde(default)]
+    pub from: Option<User>,
+    pub chat: Chat,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
+    #[serde(default)]
+    pub entities: Vec<MessageEntity>,
+    #[serde(default)]
+    pub message_thread_id: Option<i64>,
+    #[serde(default)]
+    pub is_topic_message: Option<bool>,
+    #[serde(default)]
+    pub reply_to_message: Option<Box<Message>>,
+}
+
+/// One update from `getUpdates`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Update {
+    pub update_id: i64,
+    #[serde(default)]
+    pub message: Option<Message>,
+}
+
+/// The client of one bot.
+#[derive(Clone)]
+pub struct BotApi {
+    http: reqwest::Client,
+    /// `{api_server}/bot{token}`; never shown.
+    base: String,
+}
+
+impl std::fmt::Debug for BotApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotApi").finish_non_exhaustive()
+    }
+}
+
+impl BotApi {
+    pub fn new(http: reqwest::Client, api_server: &str, token: &str) -> Self {
+        Self {
+            http,
+            base: format!("{}/bot{token}", api_server.trim_end_matches('/')),
+        }
+    }
+
+    /// Calls `method` with a JSON body; `timeout` bounds the whole call.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<T, ApiError> {
+        let response = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .json(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| ApiError::Transport(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        let envelope: Envelope<T> = response
+            .json()
+            .await
+            .map_err(|e| ApiError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
+        match (envelope.ok, envelope.result) {
+            (true, Some(result)) => Ok(result),
+            _ => Err(ApiError::Refused {
+                code: envelope.error_code.unwrap_or(status),
+                description: envelope
+                    .description
+                    .unwrap_or_else(|| format!("HTTP {status}")),
+                retry_after: envelope.parameters.and_then(|p| p.retry_after),
+            }),
+        }
+    }
+
+    pub async fn get_me(&self) -> Result<User, ApiError> {
+        self.call("getMe", &json!({}), Duration::from_secs(15))
+            .await
+    }
+
+    /// Long polling: waits up to `wait` for updates after `offset` (which also confirms the
+    /// earlier ones to Telegram). `deadline` bounds the call: past it the poll is stalled.
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        wait: Duration,
+        deadline: Duration,
+    ) -> Result<Vec<Update>, ApiError> {
+        let mut body = json!({
+            "timeout": wait.as_secs(),
+            "allowed_updates": ["message"],
+        });
+        if let Some(offset) = offset {
+            body["offset"] = json!(offset);
+        }
+        self.call("getUpdates", &body, deadline).await
+    }
+
+    pub async fn send_message(&self, body: &Value) -> Result<Message, ApiError> {
+        self.call("sendMessage", body, Duration::from_secs(30))
+            .await
+    }
+
+    pub async fn send_chat_action(&self, chat_id: &str, action: &str) -> Result<bool, ApiError> {
+        self.call(
+            "sendChatAction",
+            &json!({"chat_id": chat_id, "action": action}),
+            Duration::from_secs(10),
+        )
+        .await
+    }
+}
