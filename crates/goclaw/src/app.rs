@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use goclaw_agent::{Runtime, RuntimeDeps, RuntimeLimits, ToolRegistry};
 use goclaw_config::LoadedConfig;
-use goclaw_core::{MASTER_TENANT_ID, Store};
+use goclaw_core::{AgentKey, MASTER_TENANT_ID, Store};
 use goclaw_gateway::origins::OriginPolicy;
 use goclaw_gateway::ratelimit::RateLimiter;
 use goclaw_gateway::{
@@ -49,6 +49,8 @@ pub struct Application {
     episodic: Option<crate::episodic::EpisodicSetup>,
     /// Summarizes and links the vault's documents, unless turned off.
     vault_enricher: Option<VaultEnricher>,
+    /// The messaging channels the configuration enables.
+    channels: Arc<goclaw_channels::ChannelManager>,
 }
 
 impl Application {
@@ -137,6 +139,14 @@ impl Application {
         if let Some(episodic) = &episodic {
             episodic.worker.start().await;
         }
+        let channels = Arc::new(goclaw_channels::ChannelManager::from_config(
+            &loaded.config.channels,
+            &loaded.config.bindings,
+            opened.store(),
+            runtime.clone(),
+            AgentKey::parse(goclaw_agent::DEFAULT_AGENT_KEY)
+                .context("the default agent key is invalid")?,
+        ));
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
@@ -180,6 +190,7 @@ impl Application {
             vault_watch,
             episodic,
             vault_enricher,
+            channels,
         })
     }
 
@@ -219,8 +230,12 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let connections = self.shutdown.clone();
         let runtime = self.runtime.clone();
+        self.channels.start();
+        let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
             shutdown.cancelled().await;
+            // Nothing new comes in; what is unanswered or unsent stays stored for the restart.
+            channels.shutdown().await;
             connections.cancel();
             runtime.shutdown().await;
         });
@@ -235,6 +250,7 @@ impl Application {
         if !stopping.is_finished() {
             // The server stopped on its own: stop the runtime too.
             self.shutdown.cancel();
+            self.channels.shutdown().await;
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;

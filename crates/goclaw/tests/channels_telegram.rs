@@ -1,0 +1,231 @@
+//! Telegram end to end, on both backends, against a loopback Bot API speaking Telegram's wire
+//! format: an unknown sender gets a pairing code (once, however often they write) and no
+//! run; after `goclaw pairing approve CODE` their next message is answered by the agent, as
+//! Telegram HTML in parts within Telegram's limit; in a group only messages that mention the
+//! bot are answered, in the group's session, as replies; and a `getUpdates` that hangs is
+//! abandoned by the watchdog and polling resumes without losing the update.
+
+mod support;
+
+use std::time::Duration;
+
+use goclaw_core::{SessionKey, Store};
+use goclaw_testkit::{FakeTelegram, Reply, StoreBackend, TestApp, spawn_app_with_config};
+use support::Goclaw;
+
+const BOT_TOKEN: &str = "123456:telegram-test-token-9f3c";
+const GATEWAY_TOKEN: &str = "channels-gateway-token-41ac";
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn start(backend: StoreBackend, dm_policy: &str) -> Option<(TestApp, FakeTelegram)> {
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    let config = format!(
+        "{{ channels: {{ telegram: {{ api_server: '{}', poll_timeout: 1, dm_policy: '{dm_policy}' }} }} }}",
+        telegram.api_server()
+    );
+    let app = spawn_app_with_config(
+        backend,
+        &config,
+        &[
+            ("GOCLAW_TELEGRAM_TOKEN", BOT_TOKEN),
+            ("GOCLAW_GATEWAY_TOKEN", GATEWAY_TOKEN),
+        ],
+    )
+    .await?;
+    Some((app, telegram))
+}
+
+/// A long Markdown answer: 100 paragraphs of about 130 characters, one bold word each.
+fn long_answer() -> String {
+    (0..100)
+        .map(|i| format!("Paragraph {i} has a **bold** word and some plain text that fills the line so the answer grows long enough to need several messages."))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The words Telegram would show for `html`.
+fn visible_words(html: &str) -> Vec<String> {
+    html.replace("<b>", "")
+        .replace("</b>", "")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn pairing_then_answers(backend: StoreBackend) {
+    let Some((app, telegram)) = start(backend, "pairing").await else {
+        return;
+    };
+    app.llm.set_default(Reply::text(long_answer()));
+
+    telegram.direct_message(4711, "hello?");
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("a pairing prompt");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].chat_id, "4711");
+    let code = sent[0]
+        .text
+        .split("Pairing code: ")
+        .nth(1)
+        .and_then(|rest| rest.get(..8))
+        .expect("a code in the prompt")
+        .to_owned();
+    assert!(
+        sent[0].text.contains("Your user id: 4711"),
+        "{}",
+        sent[0].text
+    );
+    // Writing again while the code waits: no second prompt, and no run.
+    telegram.direct_message(4711, "anyone there?");
+    wait_until("the second message to be taken", || {
+        telegram.unconfirmed() == 0
+    })
+    .await;
+    assert_eq!(telegram.sent_to(4711).len(), 1);
+    assert_eq!(
+        app.llm.request_count(),
+        0,
+        "an unpaired sender ran the agent"
+    );
+
+    let approved = Goclaw::new(app.data_dir.path())
+        .env("GOCLAW_SERVER", app.url(""))
+        .env("GOCLAW_GATEWAY_TOKEN", GATEWAY_TOKEN)
+        .args(&["pairing", "approve", &code])
+        .run()
+        .await;
+    assert!(approved.success, "{approved:?}");
+    assert!(
+        approved
+            .stdout
+            .starts_with(&format!("Pairing approved! Code: {code}"))
+    );
+
+    telegram.direct_message(4711, "tell me everything");
+    let expected_words = visible_words(&long_answer().replace("**", ""));
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| {
+            let words: usize = s.iter().skip(1).map(|m| visible_words(&m.text).len()).sum();
+            words >= expected_words.len()
+        })
+        .await
+        .expect("the whole answer");
+    let parts = &sent[1..];
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    for part in parts {
+        assert_eq!(part.chat_id, "4711");
+        assert_eq!(part.parse_mode.as_deref(), Some("HTML"));
+        assert!(part.text.chars().count() <= 4096, "{}", part.text.len());
+        assert!(part.text.contains("<b>bold</b>"), "{}", part.text);
+    }
+    let shown: Vec<String> = parts.iter().flat_map(|m| visible_words(&m.text)).collect();
+    assert_eq!(
+        shown, expected_words,
+        "the answer arrived whole and in order"
+    );
+    let asked = app.llm.requests();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].body.to_string().contains("tell me everything"));
+    let store: std::sync::Arc<dyn Store> = app.db.store();
+    let key = SessionKey::parse("agent:default:telegram:direct:4711").expect("key");
+    let session = store
+        .sessions()
+        .get(goclaw_core::MASTER_TENANT_ID, &key)
+        .await
+        .expect("the sender's session");
+    assert_eq!(session.user_id, "4711");
+    app.stop().await.expect("clean stop");
+}
+
+async fn groups_answer_mentions_only(backend: StoreBackend) {
+    let Some((app, telegram)) = start(backend, "pairing").await else {
+        return;
+    };
+    app.llm.set_default(Reply::text("Hi group!"));
+    telegram.group_message(-100, 5, "just chatting among ourselves");
+    wait_until("the chatter to be taken", || telegram.unconfirmed() == 0).await;
+    let asked = telegram.group_message(-100, 5, "@GoclawBot what's up?");
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("an answer to the mention");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].chat_id, "-100");
+    assert_eq!(sent[0].text, "Hi group!");
+    assert_eq!(sent[0].reply_to, Some(asked));
+    let requests = app.llm.requests();
+    assert_eq!(requests.len(), 1, "only the mention ran the agent");
+    let body = requests[0].body.to_string();
+    assert!(body.contains("what's up?"), "{body}");
+    assert!(
+        !body.contains("@GoclawBot"),
+        "the mention is taken out: {body}"
+    );
+    let key = SessionKey::parse("agent:default:telegram:group:-100").expect("key");
+    let session = app
+        .db
+        .store()
+        .sessions()
+        .get(goclaw_core::MASTER_TENANT_ID, &key)
+        .await
+        .expect("the group's session");
+    assert_eq!(session.user_id, "group:telegram:-100");
+    app.stop().await.expect("clean stop");
+}
+
+async fn a_hanging_poll_is_restarted(backend: StoreBackend) {
+    let Some((app, telegram)) = start(backend, "open").await else {
+        return;
+    };
+    app.llm.set_default(Reply::text("still here"));
+    wait_until("polling to start", || telegram.polls() > 0).await;
+    telegram.hang_polls(true);
+    wait_until("a poll to hang", || telegram.hung_polls() >= 1).await;
+    telegram.direct_message(77, "are you alive?");
+    // The watchdog abandons the hung poll (1 s wait + 5 s grace) and polls again.
+    wait_until("the watchdog to poll again", || telegram.hung_polls() >= 2).await;
+    telegram.hang_polls(false);
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("the update answered after the stall");
+    assert_eq!(sent[0].text, "still here");
+    assert_eq!(sent[0].chat_id, "77");
+    // Answered once, however many polls saw the update.
+    wait_until("the update to be confirmed", || telegram.unconfirmed() == 0).await;
+    assert_eq!(telegram.sent().len(), 1);
+    assert_eq!(app.llm.request_count(), 1);
+    app.stop().await.expect("clean stop");
+}
+
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen in {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Postgres).await; })*
+        }
+    };
+}
+
+both_backends!(
+    pairing_then_answers,
+    groups_answer_mentions_only,
+    a_hanging_poll_is_restarted
+);
