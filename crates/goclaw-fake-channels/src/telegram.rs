@@ -57,6 +57,8 @@ struct Shared {
     polls: AtomicU64,
     hung_polls: AtomicU64,
     held_sends: AtomicU64,
+    /// Bumped when held sends are dropped unrecorded.
+    send_generation: AtomicU64,
 }
 
 impl Shared {
@@ -98,6 +100,7 @@ impl FakeTelegram {
             polls: AtomicU64::new(0),
             hung_polls: AtomicU64::new(0),
             held_sends: AtomicU64::new(0),
+            send_generation: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(call))
@@ -199,6 +202,16 @@ impl FakeTelegram {
         if !hold {
             self.state.released.notify_waiters();
         }
+    }
+
+    /// Stops holding sends. With `record`, the held ones are handled (if their client still
+    /// waits); without, they are dropped unrecorded — as Telegram never handles a request
+    /// whose sender died before it arrived.
+    pub fn release_sends(&self, record: bool) {
+        if !record {
+            self.state.send_generation.fetch_add(1, Ordering::SeqCst);
+        }
+        self.hold_sends(false);
     }
 
     /// `getUpdates` calls received.
@@ -316,8 +329,12 @@ async fn get_updates(state: &Shared, body: &Value) -> Response {
 
 async fn send_message(state: &Shared, body: &Value) -> Response {
     if state.hold_sends.load(Ordering::SeqCst) {
+        let generation = state.send_generation.load(Ordering::SeqCst);
         state.held_sends.fetch_add(1, Ordering::SeqCst);
         wait_while(state, &state.hold_sends).await;
+        if state.send_generation.load(Ordering::SeqCst) != generation {
+            return refuse(502, "Bad Gateway");
+        }
     }
     let chat_id = match &body["chat_id"] {
         Value::String(s) => s.clone(),
