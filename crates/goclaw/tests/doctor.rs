@@ -556,8 +556,7 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
 }
 
 /// Channel credentials and lane sizes for features this version does not have.
-const UNUSED_SETTINGS: [(&str, &str); 9] = [
-    ("GOCLAW_TELEGRAM_TOKEN", "123456:telegram-token-abcdefgh"),
+const UNUSED_SETTINGS: [(&str, &str); 8] = [
     ("GOCLAW_DISCORD_TOKEN", "discord-token-abcdefghijkl"),
     ("GOCLAW_SLACK_BOT_TOKEN", "xoxb-slack-bot-abcdefgh"),
     ("GOCLAW_SLACK_APP_TOKEN", "xapp-slack-app-abcdefgh"),
@@ -585,7 +584,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     let names: Vec<&str> = channels.iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["telegram", "discord", "slack", "zalo", "whatsapp"],
+        ["discord", "slack", "zalo", "whatsapp"],
         "{report:#}"
     );
     for check in &channels {
@@ -614,12 +613,12 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
         .await;
     assert!(
         text.stdout
-            .contains("  unused telegram: enabled, token 1234"),
+            .contains("  unused discord: enabled, token disc"),
         "{}",
         text.stdout
     );
     assert!(
-        text.stdout.contains("5 not used by this version"),
+        text.stdout.contains("4 not used by this version"),
         "{}",
         text.stdout
     );

@@ -1,13 +1,12 @@
-//! The plain doctor's sections: runtime, config file, database, provider keys, channel
-//! credentials (reported as unused: this version has no channels), external tools, sandbox,
-//! memory and workspace directories.
+//! The plain doctor's sections: runtime, config file, database, provider keys, external tools,
+//! sandbox, memory and workspace directories (channels are in `channels.rs`).
 
 use goclaw_config::{LoadedConfig, Secret, StorageBackend};
 use goclaw_core::PROTOCOL_VERSION;
 use goclaw_store::SchemaState;
 
 use super::probe::{self, DatabaseProbe};
-use super::{Check, ConfigState, Section, Status, unused};
+use super::{Check, ConfigState, Section, Status};
 
 /// Every section of `goclaw doctor`, in the order they print.
 pub async fn all(state: &ConfigState) -> Vec<Section> {
@@ -24,7 +23,7 @@ pub async fn all(state: &ConfigState) -> Vec<Section> {
         database(loaded, &db),
         providers(loaded),
         memory,
-        channels(loaded),
+        super::channels::section(loaded).await,
         tools().await,
         super::sandbox::section(loaded).await,
         workspace(loaded),
@@ -242,83 +241,6 @@ pub fn masked(secret: Option<&Secret>) -> String {
         Some(secret) => secret.masked(),
         None => "(empty)".to_owned(),
     }
-}
-
-/// A channel's name, whether it is enabled, and its credentials by key.
-type ChannelCredentials<'a> = (&'static str, bool, Vec<(&'static str, Option<&'a Secret>)>);
-
-fn channels(loaded: &LoadedConfig) -> Section {
-    const S: &str = "channels";
-    let c = &loaded.config.channels;
-    let list: [ChannelCredentials<'_>; 5] = [
-        (
-            "telegram",
-            c.telegram.enabled,
-            vec![("token", c.telegram.token.as_ref())],
-        ),
-        (
-            "discord",
-            c.discord.enabled,
-            vec![("token", c.discord.token.as_ref())],
-        ),
-        (
-            "slack",
-            c.slack.enabled,
-            vec![
-                ("bot_token", c.slack.bot_token.as_ref()),
-                ("app_token", c.slack.app_token.as_ref()),
-            ],
-        ),
-        (
-            "zalo",
-            c.zalo.enabled,
-            vec![("token", c.zalo.token.as_ref())],
-        ),
-        (
-            "feishu",
-            c.feishu.enabled,
-            vec![
-                ("app_id", c.feishu.app_id.as_ref()),
-                ("app_secret", c.feishu.app_secret.as_ref()),
-            ],
-        ),
-    ];
-    // This version connects to no channel: whatever is set is reported as unused, even when a
-    // credential is missing (nothing would use it either way).
-    let mut checks = Vec::new();
-    for (name, enabled, credentials) in list {
-        let present = |s: &Option<&Secret>| s.is_some_and(|s| !s.is_empty());
-        if !enabled && !credentials.iter().any(|(_, s)| present(s)) {
-            continue;
-        }
-        let shown: Vec<String> = credentials
-            .iter()
-            .map(|(key, s)| format!("{key} {}", masked(*s)))
-            .collect();
-        let state = if enabled { "enabled" } else { "disabled" };
-        checks.push(unused::check(
-            S,
-            name,
-            &format!("{state}, {}", shown.join(", ")),
-        ));
-    }
-    let bridge = c.whatsapp.bridge_url.as_deref().filter(|u| !u.is_empty());
-    if c.whatsapp.enabled || bridge.is_some() {
-        let state = if c.whatsapp.enabled {
-            "enabled"
-        } else {
-            "disabled"
-        };
-        checks.push(unused::check(
-            S,
-            "whatsapp",
-            &format!("{state}, bridge {}", bridge.unwrap_or("(empty)")),
-        ));
-    }
-    if checks.is_empty() {
-        checks.push(Check::ok(S, "channels", "none configured"));
-    }
-    Section::new("Channel credentials", checks)
 }
 
 async fn tools() -> Section {

@@ -9,6 +9,7 @@
 //! Secrets are only ever shown masked (`abcd****wxyz`). Settings of features this version does
 //! not have are reported as `unused` ("configured, not used by this version"), never as OK.
 
+mod channels;
 mod checks;
 mod memory;
 mod probe;
