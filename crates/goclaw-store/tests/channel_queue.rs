@@ -4,9 +4,7 @@
 //! is due is what waits or was left sending; pruning keeps what is still open.
 
 use chrono::{Duration, Utc};
-use goclaw_core::{
-    ChannelQueueStore, InboundStatus, MASTER_TENANT_ID, NewInbound, NewOutbound, OutboundStatus,
-};
+use goclaw_core::{InboundStatus, MASTER_TENANT_ID, NewInbound, NewOutbound, OutboundStatus};
 use goclaw_store::database_test;
 use goclaw_store::testing::TestDatabase;
 use serde_json::json;
