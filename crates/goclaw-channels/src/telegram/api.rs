@@ -21,7 +21,10 @@ pub enum ApiError {
         description: String,
         retry_after: Option<u64>,
     },
-    /// No usable answer: connection, timeout, a body that is not Telegram's envelope.
+    /// No answer within the call's deadline.
+    #[error("telegram did not answer in time")]
+    TimedOut,
+    /// No usable answer: connection, a body that is not Telegram's envelope.
     #[error("telegram unreachable: {0}")]
     Transport(String),
 }
@@ -155,7 +158,7 @@ impl BotApi {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| ApiError::Transport(e.without_url().to_string()))?;
+            .map_err(transport_error)?;
         let status = response.status().as_u16();
         let envelope: Envelope<T> = response
             .json()
@@ -209,4 +212,20 @@ impl BotApi {
         )
         .await
     }
+}
+
+/// A failed request as an error without its URL (which holds the token).
+fn transport_error(error: reqwest::Error) -> ApiError {
+    if error.is_timeout() {
+        return ApiError::TimedOut;
+    }
+    let error = error.without_url();
+    // The cause (refused, reset, DNS) is what an operator needs; reqwest's own text is generic.
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    ApiError::Transport(reason)
 }

@@ -73,7 +73,7 @@ impl TelegramChannel {
                             retry_after: Some(after),
                             ..
                         } => Duration::from_secs(*after),
-                        ApiError::Transport(reason) if reason.contains("timed out") => {
+                        ApiError::TimedOut => {
                             tracing::warn!(
                                 channel = "telegram",
                                 deadline_secs = deadline.as_secs(),
@@ -193,6 +193,10 @@ impl Channel for TelegramChannel {
                 ApiError::Refused { .. } => SendError::Permanent(error.to_string()),
                 ApiError::Transport(reason) => SendError::Retryable {
                     reason,
+                    retry_after: None,
+                },
+                ApiError::TimedOut => SendError::Retryable {
+                    reason: error.to_string(),
                     retry_after: None,
                 },
             })
