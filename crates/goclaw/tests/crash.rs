@@ -17,10 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goclaw_agent::INTERRUPTED_REASON;
-use goclaw_store::StoreOptions;
 use goclaw_testkit::{FakeLlm, Reply, StoreBackend, TestDatabase, WsClient};
 use serde_json::{Value, json};
-use support::{Goclaw, Server};
+use support::Server;
 use tokio::task::JoinHandle;
 use turns_in_flight::stored::{StoredTurn, check_store};
 use turns_in_flight::ws::TurnConnection;
@@ -147,30 +146,8 @@ async fn crash_and_recover(db: TestDatabase) {
 
 /// Starts the gateway on `db` with its provider pointed at `llm`.
 async fn start(home: &Path, db: &TestDatabase, llm: &FakeLlm) -> Server {
-    let base = llm.base_url();
-    let data = home.join("data");
-    let goclaw = Goclaw::new(home)
-        .env("GOCLAW_HOST", "127.0.0.1")
-        .env("GOCLAW_PORT", "0")
-        .env("GOCLAW_DATA_DIR", &data)
-        .env("GOCLAW_WORKSPACE", data.join("workspace"))
+    support::serve_on(home, db, &llm.base_url())
         .env("GOCLAW_GATEWAY_TOKEN", TOKEN)
-        .env("GOCLAW_LANE_MAIN", "256")
-        .env("GOCLAW_SANDBOX_INIT", env!("CARGO_BIN_EXE_goclaw"))
-        .env("GOCLAW_ANTHROPIC_API_KEY", "test-anthropic-key")
-        .env("GOCLAW_ANTHROPIC_BASE_URL", &base)
-        .env("GOCLAW_OPENAI_API_KEY", "test-openai-key")
-        .env("GOCLAW_OPENAI_BASE_URL", &base)
-        .args(&["serve"]);
-    let goclaw = match db.options() {
-        StoreOptions::Sqlite(sqlite) => goclaw
-            .env("GOCLAW_STORAGE_BACKEND", "sqlite")
-            .env("GOCLAW_SQLITE_PATH", &sqlite.path),
-        StoreOptions::Postgres(pg) => goclaw
-            .env("GOCLAW_STORAGE_BACKEND", "postgres")
-            .env("GOCLAW_POSTGRES_DSN", pg.expose_dsn()),
-    };
-    goclaw
         .start()
         .await
         .unwrap_or_else(|exited| panic!("the gateway did not start: {exited:?}"))

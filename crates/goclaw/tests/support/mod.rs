@@ -250,3 +250,30 @@ pub async fn get(url: &str) -> (u16, String) {
 pub fn default_db(home: &Path) -> PathBuf {
     home.join(".goclaw/data/goclaw.db")
 }
+
+/// `goclaw serve` on loopback with its data under `home`, on `db`, with the `anthropic` and
+/// `openai` providers pointed at the fake model at `llm_base`, 256 main-lane slots, and the
+/// built executable as the sandbox's init; the caller adds its own variables.
+pub fn serve_on(home: &Path, db: &goclaw_testkit::TestDatabase, llm_base: &str) -> Goclaw {
+    let data = home.join("data");
+    let goclaw = Goclaw::new(home)
+        .env("GOCLAW_HOST", "127.0.0.1")
+        .env("GOCLAW_PORT", "0")
+        .env("GOCLAW_DATA_DIR", &data)
+        .env("GOCLAW_WORKSPACE", data.join("workspace"))
+        .env("GOCLAW_LANE_MAIN", "256")
+        .env("GOCLAW_SANDBOX_INIT", env!("CARGO_BIN_EXE_goclaw"))
+        .env("GOCLAW_ANTHROPIC_API_KEY", "test-anthropic-key")
+        .env("GOCLAW_ANTHROPIC_BASE_URL", llm_base)
+        .env("GOCLAW_OPENAI_API_KEY", "test-openai-key")
+        .env("GOCLAW_OPENAI_BASE_URL", llm_base)
+        .args(&["serve"]);
+    match db.options() {
+        goclaw_store::StoreOptions::Sqlite(sqlite) => goclaw
+            .env("GOCLAW_STORAGE_BACKEND", "sqlite")
+            .env("GOCLAW_SQLITE_PATH", &sqlite.path),
+        goclaw_store::StoreOptions::Postgres(pg) => goclaw
+            .env("GOCLAW_STORAGE_BACKEND", "postgres")
+            .env("GOCLAW_POSTGRES_DSN", pg.expose_dsn()),
+    }
+}
