@@ -17,6 +17,7 @@ pub mod manager;
 pub mod message;
 pub mod outbox;
 pub mod policy;
+pub mod post;
 pub mod route;
 #[cfg(feature = "telegram")]
 pub mod telegram;
@@ -24,3 +25,4 @@ pub mod telegram;
 pub use channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
 pub use manager::{ChannelManager, ChannelState, ChannelStatus};
 pub use message::{ChatKind, IncomingMessage, OutgoingMessage};
+pub use post::Posted;

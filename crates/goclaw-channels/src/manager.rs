@@ -140,6 +140,27 @@ impl ChannelManager {
         lock(&self.states).values().cloned().collect()
     }
 
+    /// Posts `markdown` to `chat_id` of the running instance `channel` of `tenant` (see
+    /// [`crate::post`]); `None` when no such instance is running.
+    pub async fn post(
+        &self,
+        tenant: goclaw_core::TenantId,
+        channel: &str,
+        chat_id: &str,
+        markdown: &str,
+        key: &str,
+    ) -> Option<Result<crate::Posted, goclaw_core::StoreError>> {
+        let running = lock(&self.states)
+            .get(channel)
+            .is_some_and(|s| s.state == ChannelState::Running);
+        let instance = self
+            .instances
+            .iter()
+            .find(|i| i.dispatcher.name == channel && i.dispatcher.tenant == tenant)
+            .filter(|_| running)?;
+        Some(instance.dispatcher.post(chat_id, markdown, key).await)
+    }
+
     /// Stops receiving and sending; what is unanswered or unsent stays stored for the next
     /// start.
     pub async fn shutdown(&self) {

@@ -77,6 +77,10 @@ pub struct GatewayConfig {
     /// may fall behind before its stream fails with an error instead of
     /// silently skipping events; 0 uses the default.
     pub event_buffer: u32,
+    /// Let async webhook callbacks go to private, loopback and link-local
+    /// addresses (services on the gateway's own network). Off, such callback
+    /// URLs are refused as SSRF.
+    pub webhook_private_callbacks: bool,
 }
 
 /// Default of `gateway.max_connections`.
@@ -119,6 +123,7 @@ impl Default for GatewayConfig {
             idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
             ws_connect_timeout_ms: DEFAULT_WS_CONNECT_TIMEOUT_MS,
             event_buffer: DEFAULT_EVENT_BUFFER,
+            webhook_private_callbacks: false,
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod tool;
 pub mod traces;
 pub mod turns;
 pub mod vault;
+pub mod webhook;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
@@ -74,6 +75,10 @@ pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, T
 pub use vault::{
     NewVaultDocument, NewVaultLink, ScoredVaultDocument, VaultBacklink, VaultDocument, VaultFilter,
     VaultLink, VaultOwner, VaultScope, VaultStore, VaultView,
+};
+pub use webhook::{
+    CallMode, CallStatus, CallUpdate, NewWebhook, NewWebhookCall, Webhook, WebhookCall,
+    WebhookKind, WebhookPatch, WebhookSecret, WebhookStore,
 };
 
 /// The WebSocket/HTTP protocol version this gateway speaks.

@@ -70,6 +70,7 @@ pub trait Store: Send + Sync {
     fn knowledge_graph(&self) -> &dyn crate::knowledge::KnowledgeGraphStore;
     fn pairing(&self) -> &dyn crate::pairing::PairingStore;
     fn channel_queue(&self) -> &dyn crate::channel_queue::ChannelQueueStore;
+    fn webhooks(&self) -> &dyn crate::webhook::WebhookStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

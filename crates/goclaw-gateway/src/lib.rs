@@ -23,6 +23,7 @@ pub mod scopes;
 mod server;
 pub mod tenant_events;
 mod turns;
+pub mod webhooks;
 mod ws;
 
 pub use auth::{AuthSettings, Principal, Role};

@@ -52,6 +52,8 @@ pub struct AppState {
     pub vault: Option<goclaw_memory::vault::Vault>,
     /// Events of a tenant (pairing) that its connections are sent.
     pub tenant_events: crate::tenant_events::TenantEvents,
+    /// Inbound webhooks' limits, replay cache and run lane, and where `message` webhooks post.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 /// All routes of the gateway.
@@ -68,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .merge(crate::http::router())
+        .merge(webhook_routes(&state))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -76,6 +79,16 @@ pub fn router(state: AppState) -> Router {
         .layer(state.origins.cors_layer())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// The webhook routes, which exist only with an encryption key (a webhook's secret is kept
+/// encrypted); without one, `/v1/webhooks…` is not found.
+fn webhook_routes(state: &AppState) -> Router<AppState> {
+    if state.secrets.is_some() {
+        crate::webhooks::router()
+    } else {
+        Router::new()
+    }
 }
 
 /// Logs every request at debug level once it has been answered.

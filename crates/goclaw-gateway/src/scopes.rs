@@ -325,6 +325,17 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/v1/agents/{id}/vault/links", WRITE_OWN),
     ("DELETE", "/v1/agents/{id}/vault/links/{linkID}", WRITE_OWN),
+    ("GET", "/v1/webhooks", ADMIN),
+    ("POST", "/v1/webhooks", ADMIN),
+    ("GET", "/v1/webhooks/{id}", ADMIN),
+    ("PATCH", "/v1/webhooks/{id}", ADMIN),
+    ("DELETE", "/v1/webhooks/{id}", ADMIN),
+    ("POST", "/v1/webhooks/{id}/rotate", ADMIN),
+    ("GET", "/v1/webhooks/{id}/calls", ADMIN),
+    ("GET", "/v1/webhooks/{id}/calls/{callId}", ADMIN),
+    // Called by other systems with a webhook's secret, which `webhooks/guard.rs` checks.
+    ("POST", "/v1/webhooks/llm", PUBLIC),
+    ("POST", "/v1/webhooks/message", PUBLIC),
 ];
 
 /// Every pushed event. `shutdown` reaches every open connection, signed in or not.

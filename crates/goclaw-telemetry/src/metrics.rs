@@ -42,6 +42,7 @@ struct Inner {
     lane_running: Gauges<1>,
     lane_wait: Histograms<1>,
     ws_clients: Gauge,
+    webhook_sources: Gauge,
     provider_latency: Histograms<1>,
     provider_errors: Counters<2>,
     rate_limited: Counters<1>,
@@ -157,6 +158,12 @@ impl Metrics {
             "Connected WebSocket clients",
             ws_clients.clone(),
         );
+        let webhook_sources = Gauge::default();
+        registry.register(
+            "webhook_sources_tracked",
+            "Caller addresses the webhook routes' per-source window tracks (at most 4096)",
+            webhook_sources.clone(),
+        );
         let provider_latency: Histograms<1> =
             Family::new_with_constructor(provider_latency_histogram);
         registry.register(
@@ -227,6 +234,7 @@ impl Metrics {
                 http_duration,
                 episodic_jobs,
                 episodic_queue_depth,
+                webhook_sources,
             }),
         }
     }
@@ -313,6 +321,12 @@ impl Metrics {
     /// How many WebSocket clients are connected now (read at scrape time).
     pub fn set_ws_clients(&self, connected: usize) {
         self.inner.ws_clients.set(saturating_i64(connected));
+    }
+
+    /// How many caller addresses the webhook per-source window tracks now (read at scrape
+    /// time).
+    pub fn set_webhook_sources(&self, tracked: usize) {
+        self.inner.webhook_sources.set(saturating_i64(tracked));
     }
 
     /// One call of `provider` took `took`; `error` is the failure's kind, if it failed.

@@ -51,6 +51,8 @@ pub struct Application {
     vault_enricher: Option<VaultEnricher>,
     /// The messaging channels the configuration enables.
     channels: Arc<goclaw_channels::ChannelManager>,
+    /// The state the async webhook worker runs with, when webhooks exist.
+    webhook_worker: Option<AppState>,
 }
 
 impl Application {
@@ -167,7 +169,15 @@ impl Application {
             memory,
             vault: Some(vault),
             tenant_events: Default::default(),
+            webhooks: goclaw_gateway::webhooks::Webhooks::new(
+                Some(Arc::new(crate::webhook_channels::ManagedChannels(
+                    channels.clone(),
+                ))),
+                loaded.config.gateway.webhook_private_callbacks,
+            ),
         };
+        // Async webhook calls are worked on only where webhooks exist (an encryption key).
+        let webhook_worker = state.secrets.is_some().then(|| state.clone());
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
             Some((listener, _)) => Some(listener.local_addr()?),
@@ -191,6 +201,7 @@ impl Application {
             episodic,
             vault_enricher,
             channels,
+            webhook_worker,
         })
     }
 
@@ -231,6 +242,9 @@ impl Application {
         let connections = self.shutdown.clone();
         let runtime = self.runtime.clone();
         self.channels.start();
+        let webhook_worker = self
+            .webhook_worker
+            .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
         let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
             shutdown.cancelled().await;
@@ -254,6 +268,10 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        if let Some(worker) = webhook_worker {
+            // It stops with the shutdown token; a call it was on is queued again later.
+            let _ = worker.await;
+        }
         if let Some(episodic) = &self.episodic {
             episodic.shutdown().await;
         }

@@ -19,6 +19,7 @@ pub mod provider_catalog;
 pub mod sandbox;
 pub mod secrets;
 pub mod traces;
+mod webhook_channels;
 
 use std::process::ExitCode;
 

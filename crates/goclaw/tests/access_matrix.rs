@@ -26,6 +26,7 @@ const READERS: &str = "owner admin alice bob vera unbound";
 const WRITERS: &str = "owner admin alice bob unbound";
 /// `operator.admin`, or the gateway token.
 const ADMINS: &str = "owner admin";
+const NOBODY: &str = "";
 /// `operator.approvals` or `operator.admin`, or the gateway token.
 const APPROVERS: &str = "owner admin approver";
 /// `operator.pairing` or `operator.admin`, or the gateway token (no principal here holds
@@ -160,6 +161,17 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("DELETE", "/v1/agents/{id}/vault/documents/{docID}", WRITERS),
     ("POST", "/v1/agents/{id}/vault/links", WRITERS),
     ("DELETE", "/v1/agents/{id}/vault/links/{linkID}", WRITERS),
+    ("GET", "/v1/webhooks", ADMINS),
+    ("POST", "/v1/webhooks", ADMINS),
+    ("GET", "/v1/webhooks/{id}", ADMINS),
+    ("PATCH", "/v1/webhooks/{id}", ADMINS),
+    ("DELETE", "/v1/webhooks/{id}", ADMINS),
+    ("POST", "/v1/webhooks/{id}/rotate", ADMINS),
+    ("GET", "/v1/webhooks/{id}/calls", ADMINS),
+    ("GET", "/v1/webhooks/{id}/calls/{callId}", ADMINS),
+    // Only a webhook's own secret calls it; no gateway credential does.
+    ("POST", "/v1/webhooks/llm", NOBODY),
+    ("POST", "/v1/webhooks/message", NOBODY),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).
@@ -188,7 +200,19 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
 ];
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
-    spawn_app_with_config(backend, ASK_ALWAYS, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
+    spawn_app_with_config(
+        backend,
+        ASK_ALWAYS,
+        &[
+            ("GOCLAW_GATEWAY_TOKEN", TOKEN),
+            // Webhook routes exist only with an encryption key.
+            (
+                "GOCLAW_ENCRYPTION_KEY",
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+        ],
+    )
+    .await
 }
 
 fn names(list: &str) -> BTreeSet<String> {

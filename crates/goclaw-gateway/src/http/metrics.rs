@@ -72,6 +72,7 @@ fn exposition(state: &AppState) -> Response {
         metrics.set_lane_load(lane.lane.as_str(), lane.waiting, lane.running);
     }
     metrics.set_ws_clients(state.clients.len());
+    metrics.set_webhook_sources(state.webhooks.tracked_sources());
     match metrics.encode() {
         Ok(body) => (
             [(header::CONTENT_TYPE, goclaw_telemetry::METRICS_CONTENT_TYPE)],

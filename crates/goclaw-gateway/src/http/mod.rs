@@ -31,6 +31,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 
 pub use self::metrics::{metrics_router, record_http, serve_metrics};
+pub(crate) use self::{
+    auth::Caller, error::ApiError, json::ApiJson, path::ApiPath, schemas::ErrorResponse,
+};
 use crate::routes::AppState;
 
 /// Routes of the `/v1` API.

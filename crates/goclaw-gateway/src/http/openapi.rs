@@ -116,6 +116,16 @@ use super::{
         docs::redirect,
         docs::index,
         docs::asset,
+        crate::webhooks::admin::list,
+        crate::webhooks::admin::create,
+        crate::webhooks::admin::get,
+        crate::webhooks::admin::update,
+        crate::webhooks::admin::delete,
+        crate::webhooks::admin::rotate,
+        crate::webhooks::admin::list_calls,
+        crate::webhooks::admin::get_call,
+        crate::webhooks::llm::call,
+        crate::webhooks::message::call,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -130,11 +140,12 @@ use super::{
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
         (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
         (name = "docs", description = "This document and Swagger UI"),
+        (name = "webhooks", description = "Inbound webhooks: registering them (admin; only with an encryption key) and the calls other systems make with their secrets"),
     )
 )]
 struct ApiDoc;
 
-/// Adds the `bearer` security scheme the operations name.
+/// Adds the security schemes the operations name: `bearer` and `webhook`.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -149,6 +160,17 @@ impl Modify for BearerAuth {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let webhook = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "A webhook's secret (`wh_…`); or leave it out and sign the body \
+                 (`X-Webhook-Id`, `X-GoClaw-Signature`).",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("webhook", SecurityScheme::Http(webhook));
     }
 }
 

@@ -55,6 +55,7 @@ embed! {
     14 "0014" "memory_signatures",
     15 "0015" "pairing",
     16 "0016" "channel_queue",
+    17 "0017" "webhooks",
 }
 
 /// The migrations of `backend`, in ascending version order.

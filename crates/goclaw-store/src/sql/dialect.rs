@@ -9,6 +9,7 @@
 //! | `{true}`/`{false}`| `1` / `0`                                | `true` / `false`  |
 //! | `{bytewise}`      | nothing (`BINARY` is the default)        | `COLLATE "C"`     |
 //! | `{for_update}`    | nothing (the write transaction locks)    | `FOR UPDATE`      |
+//! | `{skip_locked}`   | nothing (the write transaction locks)    | `FOR UPDATE SKIP LOCKED` |
 //! | `{ms_since:col}`  | milliseconds from `col` to now, through `julianday` | through `EXTRACT(EPOCH …)` |
 //!
 //! PostgreSQL numbers its parameters, so each `?` becomes `$1`, `$2`, … in order; a value used
@@ -101,6 +102,9 @@ impl Dialect {
             ("false", None) => out.push_str(if sqlite { "0" } else { "false" }),
             ("bytewise", None) => out.push_str(if sqlite { "" } else { "COLLATE \"C\"" }),
             ("for_update", None) => out.push_str(if sqlite { "" } else { "FOR UPDATE" }),
+            ("skip_locked", None) => {
+                out.push_str(if sqlite { "" } else { "FOR UPDATE SKIP LOCKED" })
+            }
             ("ms_since", Some(column)) if sqlite => out.push_str(&format!(
                 "CAST((julianday({SQLITE_NOW}) - julianday({column})) * 86400000 AS INTEGER)"
             )),
@@ -167,6 +171,12 @@ mod tests {
             "SELECT a FROM t WHERE b = ? ",
             "SELECT a FROM t WHERE b = $1 FOR UPDATE",
             1,
+        );
+        check(
+            &["SELECT a FROM t WHERE b = ? LIMIT ? {skip_locked}"],
+            "SELECT a FROM t WHERE b = ? LIMIT ? ",
+            "SELECT a FROM t WHERE b = $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
+            2,
         );
         check(
             &["SET d = {ms_since:start_time}"],

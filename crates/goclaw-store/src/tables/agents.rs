@@ -1,4 +1,6 @@
-//! Agent definitions. Soft-deleted agents (`deleted_at` set) are invisible here.
+//! Agent definitions. Soft-deleted agents (`deleted_at` set) are invisible here. Deleting an
+//! agent also clears it from the tenant's webhooks, in the same write transaction, as the
+//! `ON DELETE SET NULL` of `webhooks.agent_id` would on a hard delete.
 //!
 //! Writes that may make an agent the tenant's default run in one write transaction that first
 //! clears the flag on the tenant's other agents; the partial unique index
@@ -13,6 +15,7 @@ use goclaw_core::{
 };
 
 use super::SqlStore;
+use super::webhooks::detach_agent;
 use crate::error::{store_error, store_error_with_parent};
 use crate::patch::{apply_agent_patch, object_or_empty};
 use crate::sql::{Locked, Record, Row, Statement, Tx};
@@ -59,7 +62,7 @@ static UPDATE: Statement = Statement::joined(&[
 ]);
 static DELETE: Statement = Statement::new(
     "UPDATE agents SET deleted_at = {now}, updated_at = {now} \
-     WHERE tenant_id = ? AND agent_key = ? AND deleted_at IS NULL",
+     WHERE tenant_id = ? AND agent_key = ? AND deleted_at IS NULL RETURNING id",
 );
 static LOCK_TENANT: Statement =
     Statement::new("SELECT id FROM tenants WHERE id = ? FOR NO KEY UPDATE");
@@ -211,15 +214,18 @@ impl AgentStore for SqlStore {
     }
 
     async fn delete(&self, tenant: TenantId, key: &AgentKey) -> Result<(), StoreError> {
-        let deleted = self
-            .pool
-            .execute(&DELETE, &[tenant.into(), key.as_str().into()])
+        let db_error = |e| store_error(e, "agent");
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let Some(row) = tx
+            .fetch_optional(&DELETE, &[tenant.into(), key.as_str().into()])
             .await
-            .map_err(|e| store_error(e, "agent"))?;
-        if deleted == 0 {
+            .map_err(db_error)?
+        else {
             return Err(StoreError::NotFound("agent"));
-        }
-        Ok(())
+        };
+        let id: AgentId = row.read("agents").id("id")?;
+        detach_agent(&mut tx, tenant, id).await?;
+        tx.commit().await.map_err(db_error)
     }
 }
 

@@ -24,13 +24,14 @@ mod tenants;
 mod traces;
 mod turns;
 mod vault;
+mod webhooks;
 
 use async_trait::async_trait;
 use goclaw_core::{
     AgentStore, ApiKeyStore, ChannelQueueStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
     KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
     SessionStore, Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore,
-    TurnStore, VaultStore,
+    TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -140,6 +141,10 @@ impl Store for SqlStore {
     fn channel_queue(&self) -> &dyn ChannelQueueStore {
         self
     }
+
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +161,7 @@ mod tests {
         ("EXTRACT(EPOCH", "{ms_since:column}"),
         ("COLLATE", "{bytewise}"),
         ("FOR UPDATE", "{for_update}"),
+        ("SKIP LOCKED", "{skip_locked}"),
         ("BEGIN", "Pool::begin_write or Pool::begin"),
         ("bm25", "sql::retrieval"),
         ("to_tsquery", "sql::retrieval"),

@@ -9,6 +9,8 @@ use goclaw_core::{
 use goclaw_store::testing::TestDatabase;
 use serde_json::json;
 
+mod webhooks;
+
 pub const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
 pub const ACME_AGENT: &str = "0193a5b0-7000-7000-8000-0000000000a2";
 pub const TRACE: &str = "0193a5b0-7000-7000-8000-0000000000b1";
@@ -428,6 +430,7 @@ pub async fn fill(db: &TestDatabase) {
         ],
     )
     .await;
+    webhooks::fill(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

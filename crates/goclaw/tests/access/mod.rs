@@ -162,6 +162,7 @@ pub fn concrete(pattern: &str) -> String {
     pattern
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
         .replace("{docID}", "00000000-0000-7000-8000-000000000001")
+        .replace("{callId}", "00000000-0000-7000-8000-000000000002")
         .replace("{*path}", "index.html")
         .replace("{key}", "embedding.model")
 }

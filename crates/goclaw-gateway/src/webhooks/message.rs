@@ -1,0 +1,244 @@
+//! `POST /v1/webhooks/message`: posts a message to a channel chat — the webhook's own channel
+//! when it names one, else the call's `channel_name`. The post goes through the channel's
+//! outbox like any reply, keyed by the call, so it is sent once even when the call is retried
+//! with its idempotency key; the call is answered `sent` once the platform accepted it, or
+//! 202 `queued` when the platform has not yet (the outbox keeps trying).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use goclaw_core::{CallMode, CallStatus, CallUpdate, NewWebhookCall, StoreError, WebhookKind};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::guard::{self, Refused};
+use super::{ChannelTarget, PostError, PostOutcome, idempotency, secret};
+use crate::routes::AppState;
+
+/// The longest message.
+const MAX_CONTENT_BYTES: usize = 16 * 1024;
+
+/// The body of a `message` call.
+#[derive(Debug, Deserialize)]
+struct MessageRequest {
+    #[serde(default)]
+    channel_name: String,
+    #[serde(default)]
+    chat_id: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    media_url: String,
+    #[serde(default)]
+    fallback_to_text: bool,
+}
+
+/// Answers a `message` call.
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/message",
+    tag = "webhooks",
+    operation_id = "webhook_message",
+    request_body(content = super::schemas::MessageCall, content_type = "application/json"),
+    params(
+        ("X-Webhook-Id" = Option<String>, Header, description = "The webhook, with a signature"),
+        ("X-GoClaw-Signature" = Option<String>, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"{t}.{body}\">`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat gets the first call's answer"),
+    ),
+    security(("webhook" = [])),
+    responses(
+        (status = 200, description = "Sent (or a replayed answer)", body = super::schemas::MessageSent),
+        (status = 202, description = "Accepted; the channel is still sending it", body = super::schemas::MessageSent),
+        (status = 400, description = "Invalid input", body = super::schemas::WebhookError),
+        (status = 401, description = "No valid secret or signature", body = super::schemas::WebhookError),
+        (status = 403, description = "Not allowed from this address, or the wrong kind", body = super::schemas::WebhookError),
+        (status = 404, description = "No such channel is running", body = super::schemas::WebhookError),
+        (status = 409, description = "The idempotency key was used with another body", body = super::schemas::WebhookError),
+        (status = 413, description = "The body is over 256 KiB", body = super::schemas::WebhookError),
+        (status = 429, description = "Over a rate limit", body = super::schemas::WebhookError),
+        (status = 500, description = "Internal error", body = super::schemas::WebhookError),
+        (status = 501, description = "Media attachments are not supported", body = super::schemas::WebhookError),
+        (status = 502, description = "The channel refused the message", body = super::schemas::WebhookError),
+    )
+)]
+pub async fn call(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match handle(&state, peer, &headers, body).await {
+        Ok(response) => response,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+fn refuse(status: StatusCode, message: &str) -> Refused {
+    Refused::new(status, message)
+}
+
+async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
+    let admitted = guard::admit(state, WebhookKind::Message, peer, headers, body).await?;
+    let webhook = admitted.webhook;
+    let request: MessageRequest = serde_json::from_slice(&admitted.body)
+        .map_err(|e| Refused::new(StatusCode::BAD_REQUEST, format!("invalid request: {e}")))?;
+    let channel = match webhook.channel_id {
+        // Channel instances stored in the database are not served yet: none matches.
+        Some(_) => return Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found")),
+        None if request.channel_name.is_empty() => {
+            return Err(refuse(StatusCode::BAD_REQUEST, "channel_name is required"));
+        }
+        None => request.channel_name.clone(),
+    };
+    if request.chat_id.is_empty() {
+        return Err(refuse(StatusCode::BAD_REQUEST, "chat_id is required"));
+    }
+    // Media is not posted yet: with `fallback_to_text` the text goes alone, as GoClaw does
+    // for a channel without media.
+    let warning = if request.media_url.is_empty() {
+        None
+    } else if request.fallback_to_text {
+        Some("media_not_supported_fallback_text")
+    } else {
+        return Err(refuse(
+            StatusCode::NOT_IMPLEMENTED,
+            "channel does not support media attachments",
+        ));
+    };
+    if request.content.is_empty() {
+        return Err(refuse(StatusCode::BAD_REQUEST, "content is required"));
+    }
+    if request.content.len() > MAX_CONTENT_BYTES {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid request: content exceeds 16 KB limit",
+        ));
+    }
+    let Some(channels) = state.webhooks.channels() else {
+        return Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found"));
+    };
+    let key = idempotency::key(headers)?;
+    let body_hash = secret::body_hash(&admitted.body);
+    if let Some(key) = &key
+        && let Some(answer) = idempotency::earlier_answer(state, &webhook, key, &body_hash).await?
+    {
+        return Ok(answer);
+    }
+    let new_call = NewWebhookCall {
+        tenant_id: webhook.tenant_id,
+        webhook_id: webhook.id,
+        agent_id: webhook.agent_id,
+        idempotency_key: key.clone(),
+        mode: CallMode::Sync,
+        callback_url: None,
+        status: CallStatus::Running,
+        request_payload: json!({
+            "body_hash": body_hash,
+            "meta": {
+                "channel_name": channel,
+                "chat_id": request.chat_id,
+                "has_media": !request.media_url.is_empty(),
+            },
+        }),
+    };
+    let call = match state.store.webhooks().record_call(new_call).await {
+        Ok(call) => call,
+        Err(StoreError::Conflict(_)) if key.is_some() => {
+            let key = key.as_deref().unwrap_or_default();
+            return match idempotency::earlier_answer(state, &webhook, key, &body_hash).await? {
+                Some(answer) => Ok(answer),
+                None => Err(idempotency::internal(StoreError::Conflict(
+                    "webhook call".to_owned(),
+                ))),
+            };
+        }
+        Err(error) => return Err(idempotency::internal(error)),
+    };
+    let target = ChannelTarget {
+        tenant_id: webhook.tenant_id,
+        channel: channel.clone(),
+        chat_id: request.chat_id.clone(),
+    };
+    let posted = channels
+        .post(&target, &request.content, &format!("webhook:{}", call.id))
+        .await;
+    let body = |status: &str| {
+        let mut body = json!({
+            "call_id": call.id,
+            "status": status,
+            "channel_name": channel,
+            "chat_id": request.chat_id,
+        });
+        if let Some(warning) = warning {
+            body["warning"] = json!(warning);
+        }
+        body
+    };
+    let (update, answer) = match posted {
+        Ok(PostOutcome::Sent) => {
+            tracing::info!(webhook = %webhook.id, call = %call.id, "webhook.message.delivered");
+            let sent = body("sent");
+            (
+                CallUpdate {
+                    status: CallStatus::Done,
+                    response: Some(sent.clone()),
+                    last_error: None,
+                    next_attempt_at: None,
+                    attempted: false,
+                },
+                Ok((StatusCode::OK, Json(sent)).into_response()),
+            )
+        }
+        Ok(PostOutcome::Queued) => {
+            // In the outbox, which sends it when the platform takes it: the call is done.
+            let queued = body("queued");
+            (
+                CallUpdate {
+                    status: CallStatus::Done,
+                    response: Some(queued.clone()),
+                    last_error: None,
+                    next_attempt_at: None,
+                    attempted: false,
+                },
+                Ok((StatusCode::ACCEPTED, Json(queued)).into_response()),
+            )
+        }
+        Err(PostError::NoChannel) => (
+            failed("webhook channel not found"),
+            Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found")),
+        ),
+        Err(PostError::Failed(reason)) => {
+            tracing::warn!(webhook = %webhook.id, call = %call.id, reason = %reason, "webhook message send failed");
+            (
+                failed(&reason),
+                Err(refuse(
+                    StatusCode::BAD_GATEWAY,
+                    "internal error: channel send failed",
+                )),
+            )
+        }
+    };
+    if let Err(error) = state.store.webhooks().update_call(call.id, update).await {
+        tracing::error!(call = %call.id, error = %error, "recording a webhook call's end failed");
+    }
+    answer
+}
+
+fn failed(reason: &str) -> CallUpdate {
+    CallUpdate {
+        status: CallStatus::Failed,
+        response: None,
+        last_error: Some(reason.to_owned()),
+        next_attempt_at: None,
+        attempted: false,
+    }
+}

@@ -1,0 +1,178 @@
+//! Inbound webhooks, as GoClaw serves them: admin routes that register webhooks and hand out
+//! their secrets (`admin.rs`), and the two routes other systems call with a secret —
+//! `/v1/webhooks/llm` runs the webhook's agent (`llm.rs`; answered in the response, or later
+//! by a signed callback from `worker.rs`) and `/v1/webhooks/message` posts to a channel chat
+//! (`message.rs`). Every call passes `guard.rs` first: the per-source window, the body cap,
+//! the secret (bearer or HMAC signature, replays refused), the webhook's own address rules and
+//! rate, and the tenant's rate; then `idempotency.rs` answers a repeated `Idempotency-Key`.
+//!
+//! The routes exist only when the gateway has an encryption key: a webhook's secret is kept
+//! encrypted (it is the HMAC key), never in the clear.
+
+pub(crate) mod admin;
+mod guard;
+mod idempotency;
+mod limits;
+pub(crate) mod llm;
+pub(crate) mod message;
+pub mod net;
+pub mod schemas;
+pub mod secret;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::routing::{get, post};
+use goclaw_core::TenantId;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::ratelimit::BoundedWindowLimiter;
+use crate::routes::AppState;
+
+/// Agent runs webhooks may have going at once (sync calls and async ones together).
+pub const LANE_SLOTS: usize = 4;
+/// How long a sync call may wait for a slot and its run, together.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the webhook routes share: the limiters, the replay cache, the run lane, and where
+/// `message` webhooks post.
+#[derive(Clone)]
+pub struct Webhooks {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sources: BoundedWindowLimiter<std::net::IpAddr>,
+    buckets: limits::Buckets,
+    replays: limits::ReplayCache,
+    lane: Arc<Semaphore>,
+    channels: Option<Arc<dyn ChannelPost>>,
+    private_callbacks: bool,
+    /// Woken when an async call was queued.
+    queued: Notify,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        Self::new(None, false)
+    }
+}
+
+impl Webhooks {
+    /// `channels` carries `message` webhooks' posts (none: every such call finds no channel);
+    /// `private_callbacks` lets callbacks go to private and loopback addresses.
+    pub fn new(channels: Option<Arc<dyn ChannelPost>>, private_callbacks: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sources: BoundedWindowLimiter::for_webhooks(),
+                buckets: limits::Buckets::default(),
+                replays: limits::ReplayCache::default(),
+                lane: Arc::new(Semaphore::new(LANE_SLOTS)),
+                channels,
+                private_callbacks,
+                queued: Notify::new(),
+            }),
+        }
+    }
+
+    /// Sources the per-source window tracks now (at most 4,096).
+    pub fn tracked_sources(&self) -> usize {
+        self.inner.sources.tracked()
+    }
+
+    /// Counts a call from `peer` in its window; false when the window is used up.
+    pub(crate) fn allow_source(&self, peer: std::net::IpAddr) -> bool {
+        self.inner.sources.allow(&peer)
+    }
+
+    /// Takes a token of `key`'s bucket of `per_minute`.
+    pub(crate) fn take(&self, key: &str, per_minute: u32, now: std::time::Instant) -> bool {
+        self.inner.buckets.take(key, per_minute, now)
+    }
+
+    /// Remembers a signature; false when it was seen within the replay window.
+    pub(crate) fn first_use(&self, signature: &str) -> bool {
+        self.inner
+            .replays
+            .first_use(signature, std::time::Instant::now())
+    }
+
+    pub(crate) fn lane(&self) -> Arc<Semaphore> {
+        self.inner.lane.clone()
+    }
+
+    pub(crate) fn private_callbacks(&self) -> bool {
+        self.inner.private_callbacks
+    }
+
+    pub(crate) fn channels(&self) -> Option<&Arc<dyn ChannelPost>> {
+        self.inner.channels.as_ref()
+    }
+
+    /// Tells the callback worker an async call is waiting.
+    pub(crate) fn wake_worker(&self) {
+        self.inner.queued.notify_one();
+    }
+
+    pub(crate) async fn queued(&self) {
+        self.inner.queued.notified().await;
+    }
+}
+
+/// A channel chat a `message` webhook posts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelTarget {
+    pub tenant_id: TenantId,
+    /// The channel instance's name (`telegram`, …).
+    pub channel: String,
+    pub chat_id: String,
+}
+
+/// How a post went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// The platform accepted it.
+    Sent,
+    /// Queued and still being tried; it is sent when the platform takes it.
+    Queued,
+}
+
+/// Why a post was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostError {
+    /// No such channel is running.
+    NoChannel,
+    /// The platform refused it for good.
+    Failed(String),
+}
+
+/// The channels, as `message` webhooks reach them.
+#[async_trait]
+pub trait ChannelPost: Send + Sync {
+    /// Posts `text` to `target`, once: `key` names the post, and posting the same key again
+    /// queues nothing new.
+    async fn post(
+        &self,
+        target: &ChannelTarget,
+        text: &str,
+        key: &str,
+    ) -> Result<PostOutcome, PostError>;
+}
+
+/// The webhook routes; mounted only when the gateway has an encryption key.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhooks", get(admin::list).post(admin::create))
+        .route(
+            "/v1/webhooks/{id}",
+            get(admin::get).patch(admin::update).delete(admin::delete),
+        )
+        .route("/v1/webhooks/{id}/rotate", post(admin::rotate))
+        .route("/v1/webhooks/{id}/calls", get(admin::list_calls))
+        .route("/v1/webhooks/{id}/calls/{callId}", get(admin::get_call))
+        .route("/v1/webhooks/llm", post(llm::call))
+        .route("/v1/webhooks/message", post(message::call))
+}

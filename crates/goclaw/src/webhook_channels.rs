@@ -1,0 +1,44 @@
+//! The channels as `message` webhooks reach them: the gateway's [`ChannelPost`] over the
+//! channel manager.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use goclaw_channels::{ChannelManager, Posted};
+use goclaw_gateway::webhooks::{ChannelPost, ChannelTarget, PostError, PostOutcome};
+
+/// Posts through the running channel instances.
+pub struct ManagedChannels(pub Arc<ChannelManager>);
+
+#[async_trait]
+impl ChannelPost for ManagedChannels {
+    async fn post(
+        &self,
+        target: &ChannelTarget,
+        text: &str,
+        key: &str,
+    ) -> Result<PostOutcome, PostError> {
+        match self
+            .0
+            .post(
+                target.tenant_id,
+                &target.channel,
+                &target.chat_id,
+                text,
+                key,
+            )
+            .await
+        {
+            None => Err(PostError::NoChannel),
+            Some(Ok(Posted::Sent)) => Ok(PostOutcome::Sent),
+            Some(Ok(Posted::Queued)) => Ok(PostOutcome::Queued),
+            Some(Ok(Posted::Failed(reason))) => Err(PostError::Failed(reason)),
+            Some(Err(error)) => {
+                tracing::error!(error = %error, "queuing a webhook's channel post failed");
+                Err(PostError::Failed(
+                    "the outbox could not be written".to_owned(),
+                ))
+            }
+        }
+    }
+}
