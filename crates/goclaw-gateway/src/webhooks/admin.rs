@@ -30,6 +30,10 @@ const MAX_NAME_CHARS: usize = 100;
 const DEFAULT_CALLS_PER_MIN: i64 = 60;
 /// The highest per-webhook limit.
 const MAX_CALLS_PER_MIN: i64 = 100_000;
+/// Calls one page of the call listing holds at most.
+const MAX_CALLS_LISTED: u32 = 200;
+/// The farthest a call listing may skip.
+const MAX_CALLS_OFFSET: u32 = 1_000_000;
 /// Entries an IP allowlist may have.
 const MAX_ALLOWLIST: usize = 256;
 
@@ -175,8 +179,15 @@ fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
     Ok(scopes)
 }
 
-fn parse_channel(raw: &str) -> Result<Uuid, ApiError> {
-    parse_id(raw, "channel_id")
+/// A channel id: a hyphenated UUID, or empty for none.
+fn parse_channel(raw: &str) -> Result<Option<Uuid>, ApiError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match Uuid::try_parse(raw) {
+        Ok(id) if raw.len() == 36 => Ok(Some(id)),
+        _ => Err(ApiError::bad_request("invalid channel_id ID")),
+    }
 }
 
 /// The agent `raw` names (its UUID or its key) in `tenant`.
@@ -300,8 +311,8 @@ pub async fn create(
         ),
         None => None,
     };
-    let channel_id = match request.channel_id.as_deref().filter(|c| !c.is_empty()) {
-        Some(raw) => Some(parse_channel(raw)?),
+    let channel_id = match request.channel_id.as_deref() {
+        Some(raw) => parse_channel(raw)?,
         None => None,
     };
     let (stored, raw) = new_secret(secrets);
@@ -397,8 +408,8 @@ pub async fn update(
         name: request.name.as_deref().map(check_name).transpose()?,
         scopes: request.scopes.map(check_scopes).transpose()?,
         channel_id: match request.channel_id {
-            Some(Some(raw)) if !raw.is_empty() => Some(Some(parse_channel(&raw)?)),
-            Some(_) => Some(None),
+            Some(Some(raw)) => Some(parse_channel(&raw)?),
+            Some(None) => Some(None),
             None => None,
         },
         rate_limit_per_min: request.rate_limit_per_min.map(check_rate).transpose()?,
@@ -548,7 +559,7 @@ fn call_json(call: &WebhookCall, full: bool) -> Value {
     params(
         ("id" = uuid::Uuid, Path, description = "Webhook id"),
         ("limit" = Option<u32>, Query, description = "At most this many (default 50, at most 200)", minimum = 0, maximum = 200),
-        ("offset" = Option<u32>, Query, description = "Skip this many", minimum = 0),
+        ("offset" = Option<u32>, Query, description = "Skip this many (at most 1000000)", minimum = 0, maximum = 1_000_000),
     ),
     security(("bearer" = [])),
     responses(
@@ -568,13 +579,18 @@ pub async fn list_calls(
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let limit = query_param::<u32>(&query, "limit", "limit")?.unwrap_or(50);
     let offset = query_param::<u32>(&query, "offset", "offset")?.unwrap_or(0);
+    if limit > MAX_CALLS_LISTED || offset > MAX_CALLS_OFFSET {
+        return Err(ApiError::bad_request(format!(
+            "invalid request: limit is at most {MAX_CALLS_LISTED}, offset at most {MAX_CALLS_OFFSET}"
+        )));
+    }
     let id = parse_id(&raw, "webhook")?;
     let store = state.store.webhooks();
     store
         .get(scope(&caller), id)
         .await
         .map_err(|e| store_error(e, &raw))?;
-    let calls = store.list_calls(id, limit.min(200), offset).await?;
+    let calls = store.list_calls(id, limit, offset).await?;
     Ok(Json(calls.iter().map(|c| call_json(c, false)).collect()))
 }
 

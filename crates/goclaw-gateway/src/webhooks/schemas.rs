@@ -27,8 +27,11 @@ pub struct WebhookCreate {
     pub agent_id: Option<String>,
     #[schema(max_items = 32)]
     pub scopes: Option<Vec<String>>,
-    /// The channel instance a `message` webhook posts to.
-    pub channel_id: Option<uuid::Uuid>,
+    /// The channel instance a `message` webhook posts to (a UUID; empty for none).
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub channel_id: Option<String>,
     /// Calls a minute, 0 unlimited; 60 when left out.
     #[schema(minimum = 0, maximum = 100_000)]
     pub rate_limit_per_min: Option<i64>,
@@ -53,7 +56,11 @@ pub struct WebhookUpdate {
     pub name: Option<String>,
     #[schema(max_items = 32)]
     pub scopes: Option<Vec<String>>,
-    pub channel_id: Option<uuid::Uuid>,
+    /// A UUID; empty or `null` clears it.
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub channel_id: Option<String>,
     #[schema(minimum = 0, maximum = 100_000)]
     pub rate_limit_per_min: Option<i64>,
     #[schema(max_items = 256)]
