@@ -46,6 +46,23 @@ pub enum ChannelError {
     Unavailable(String),
 }
 
+/// Why a platform's webhook delivery was not taken.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum WebhookError {
+    /// The channel does not receive by webhook.
+    #[error("this channel does not receive webhooks")]
+    NotEnabled,
+    /// The delivery does not carry the channel's secret.
+    #[error("the webhook secret does not match")]
+    Unauthorized,
+    /// The body is not an update of the platform.
+    #[error("not an update: {0}")]
+    Invalid(String),
+    /// Not stored (or the channel is not ready): the platform should deliver it again.
+    #[error("{0}")]
+    NotStored(String),
+}
+
 /// Who the bot is on its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BotIdentity {
@@ -77,6 +94,17 @@ pub trait Channel: Send + Sync {
         sink: &dyn InboundSink,
         stop: CancellationToken,
     ) -> Result<(), ChannelError>;
+    /// Takes one update the platform POSTed to the gateway (`/channels/{name}/webhook`), with
+    /// the request's headers (names lowercase), handing it to `sink`; `Ok` only once stored.
+    async fn webhook(
+        &self,
+        _bot: &BotIdentity,
+        _headers: &[(String, String)],
+        _body: &[u8],
+        _sink: &dyn InboundSink,
+    ) -> Result<(), WebhookError> {
+        Err(WebhookError::NotEnabled)
+    }
     /// Sends one message; returns the platform's id of it.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError>;
     /// Shows that the bot is typing in `chat` (best effort).

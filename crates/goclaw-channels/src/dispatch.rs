@@ -49,6 +49,8 @@ pub struct Dispatcher {
     pub(crate) in_progress: Mutex<HashSet<uuid::Uuid>>,
     /// When each sender was last sent their pairing code.
     pub(crate) prompted: Mutex<HashMap<String, Instant>>,
+    /// Who the bot is, once the platform said (webhook deliveries wait for it).
+    pub(crate) bot: Mutex<Option<crate::channel::BotIdentity>>,
 }
 
 /// How handing an update to a turn went.
@@ -82,6 +84,7 @@ impl Dispatcher {
             outbox: Arc::new(Notify::new()),
             in_progress: Mutex::new(HashSet::new()),
             prompted: Mutex::new(HashMap::new()),
+            bot: Mutex::new(None),
         }
     }
 

@@ -22,7 +22,9 @@ pub mod route;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 
-pub use channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
+pub use channel::{
+    BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError, WebhookError,
+};
 pub use manager::{ChannelManager, ChannelState, ChannelStatus};
 pub use message::{ChatKind, IncomingMessage, OutgoingMessage};
 pub use post::Posted;

@@ -161,6 +161,29 @@ impl ChannelManager {
         Some(instance.dispatcher.post(chat_id, markdown, key).await)
     }
 
+    /// Hands an update the platform POSTed to `/channels/{channel}/webhook` to the running
+    /// instance `channel`; `Ok` once it is stored.
+    pub async fn webhook(
+        &self,
+        channel: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), crate::WebhookError> {
+        let instance = self
+            .instances
+            .iter()
+            .find(|i| i.dispatcher.name == channel)
+            .ok_or(crate::WebhookError::NotEnabled)?;
+        let dispatcher = &instance.dispatcher;
+        let bot = lock(&dispatcher.bot)
+            .clone()
+            .ok_or_else(|| crate::WebhookError::NotStored("the channel is starting".to_owned()))?;
+        dispatcher
+            .channel
+            .webhook(&bot, headers, body, dispatcher)
+            .await
+    }
+
     /// Stops receiving and sending; what is unanswered or unsent stays stored for the next
     /// start.
     pub async fn shutdown(&self) {
@@ -194,6 +217,7 @@ async fn run_instance(
     while !stop.is_cancelled() {
         let result = match dispatcher.channel.identify().await {
             Ok(bot) => {
+                *lock(&dispatcher.bot) = Some(bot.clone());
                 set_state(ChannelState::Running);
                 tracing::info!(channel = %name, bot_id = %bot.id, username = ?bot.username, "channel started");
                 if !helpers_started {

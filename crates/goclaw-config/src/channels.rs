@@ -131,6 +131,12 @@ channel_config! {
         /// Seconds one long poll (`getUpdates`) waits for updates; a poll not answered
         /// 5 s past this is abandoned and started again.
         pub poll_timeout: u64 = 25,
+        /// Public HTTPS URL that reaches this gateway's `/channels/telegram/webhook`; set,
+        /// Telegram POSTs updates there instead of being polled.
+        pub webhook_url: Option<String> = None,
+        /// Secret Telegram sends with each webhook update (1-256 of `A-Z a-z 0-9 _ -`);
+        /// derived from the token when unset.
+        pub webhook_secret: Option<Secret> = None,
     }
 }
 

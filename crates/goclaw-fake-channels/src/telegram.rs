@@ -1,7 +1,9 @@
 //! A Telegram Bot API double: `POST /bot{token}/{method}` with Telegram's `{ok, result}` /
 //! `{ok: false, error_code, description}` envelope. Updates wait until a `getUpdates` with a
 //! higher `offset` confirms them, as on Telegram; `getUpdates` long-polls for `timeout`
-//! seconds. A wrong token gets 401. Faults: polls that hang, sends that are held unanswered.
+//! seconds. A wrong token gets 401. Webhook mode: `setWebhook` records the URL and secret
+//! (then `getUpdates` is refused with 409, as on Telegram) and [`FakeTelegram::deliver`] POSTs
+//! an update as Telegram would. Faults: polls that hang, sends that are held unanswered.
 
 use std::collections::VecDeque;
 use std::io;
@@ -44,6 +46,8 @@ struct Inner {
     queue: VecDeque<Value>,
     sent: Vec<SentMessage>,
     chat_actions: u64,
+    /// The webhook `setWebhook` registered: its URL and secret.
+    webhook: Option<(String, Option<String>)>,
 }
 
 struct Shared {
@@ -135,6 +139,36 @@ impl FakeTelegram {
             "text": text,
             "entities": mentions(text),
         }))
+    }
+
+    /// The webhook the bot registered (`setWebhook`): its URL and secret.
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        self.state.inner().webhook.clone()
+    }
+
+    /// An update of a user writing to the bot directly, with a new update id, not queued: for
+    /// delivering by webhook.
+    pub fn direct_update(&self, user_id: i64, text: &str) -> Value {
+        let mut inner = self.state.inner();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        json!({"update_id": update_id, "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "from": user(user_id),
+            "chat": {"id": user_id, "type": "private", "first_name": format!("User {user_id}")},
+            "text": text,
+        }})
+    }
+
+    /// Delivers `update` as Telegram does in webhook mode: a POST to `endpoint` carrying
+    /// `secret` in `X-Telegram-Bot-Api-Secret-Token`; returns the answer's status.
+    pub async fn deliver(&self, endpoint: &str, secret: Option<&str>, update: &Value) -> u16 {
+        let mut request = reqwest::Client::new().post(endpoint).json(update);
+        if let Some(secret) = secret {
+            request = request.header("x-telegram-bot-api-secret-token", secret);
+        }
+        request.send().await.map_or(0, |r| r.status().as_u16())
     }
 
     /// Queues an update carrying `message` (given a message id and date); returns its id.
@@ -281,7 +315,21 @@ async fn call(
         "getMe" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": "Goclaw", "username": BOT_USERNAME,
         })),
+        "getUpdates" if state.inner().webhook.is_some() => refuse(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        ),
         "getUpdates" => get_updates(&state, &body).await,
+        "setWebhook" => {
+            let url = body["url"].as_str().unwrap_or_default().to_owned();
+            let secret = body["secret_token"].as_str().map(str::to_owned);
+            state.inner().webhook = (!url.is_empty()).then_some((url, secret));
+            ok(json!(true))
+        }
+        "deleteWebhook" => {
+            state.inner().webhook = None;
+            ok(json!(true))
+        }
         "sendMessage" => send_message(&state, &body).await,
         "sendChatAction" => {
             state.inner().chat_actions += 1;

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::http::router())
         .merge(webhook_routes(&state))
+        .merge(crate::webhooks::channel_router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

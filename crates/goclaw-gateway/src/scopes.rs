@@ -336,6 +336,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     // Called by other systems with a webhook's secret, which `webhooks/guard.rs` checks.
     ("POST", "/v1/webhooks/llm", PUBLIC),
     ("POST", "/v1/webhooks/message", PUBLIC),
+    // A platform delivering updates; the channel checks its own secret.
+    ("POST", "/channels/{name}/webhook", PUBLIC),
 ];
 
 /// Every pushed event. `shutdown` reaches every open connection, signed in or not.

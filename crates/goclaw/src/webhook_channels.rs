@@ -1,17 +1,19 @@
-//! The channels as `message` webhooks reach them: the gateway's [`ChannelPost`] over the
+//! The channels as the gateway's routes reach them (posts of `message` webhooks, updates
+//! platforms deliver to `/channels/{name}/webhook`): the gateway's [`Channels`] over the
 //! channel manager.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use goclaw_channels::WebhookError;
 use goclaw_channels::{ChannelManager, Posted};
-use goclaw_gateway::webhooks::{ChannelPost, ChannelTarget, PostError, PostOutcome};
+use goclaw_gateway::webhooks::{ChannelTarget, Channels, DeliveryError, PostError, PostOutcome};
 
 /// Posts through the running channel instances.
 pub struct ManagedChannels(pub Arc<ChannelManager>);
 
 #[async_trait]
-impl ChannelPost for ManagedChannels {
+impl Channels for ManagedChannels {
     async fn post(
         &self,
         target: &ChannelTarget,
@@ -40,5 +42,22 @@ impl ChannelPost for ManagedChannels {
                 ))
             }
         }
+    }
+
+    async fn deliver(
+        &self,
+        channel: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), DeliveryError> {
+        self.0
+            .webhook(channel, headers, body)
+            .await
+            .map_err(|error| match error {
+                WebhookError::NotEnabled => DeliveryError::NoChannel,
+                WebhookError::Unauthorized => DeliveryError::Unauthorized,
+                WebhookError::Invalid(reason) => DeliveryError::Invalid(reason),
+                WebhookError::NotStored(reason) => DeliveryError::NotStored(reason),
+            })
     }
 }

@@ -172,6 +172,8 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     // Only a webhook's own secret calls it; no gateway credential does.
     ("POST", "/v1/webhooks/llm", NOBODY),
     ("POST", "/v1/webhooks/message", NOBODY),
+    // Public: the channel checks its own secret (here no channel runs, so it is not found).
+    ("POST", "/channels/{name}/webhook", ANYONE),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).

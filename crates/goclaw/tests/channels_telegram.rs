@@ -3,7 +3,8 @@
 //! run; after `goclaw pairing approve CODE` their next message is answered by the agent, as
 //! Telegram HTML in parts within Telegram's limit; in a group only messages that mention the
 //! bot are answered, in the group's session, as replies; and a `getUpdates` that hangs is
-//! abandoned by the watchdog and polling resumes without losing the update.
+//! abandoned by the watchdog and polling resumes without losing the update; in webhook mode
+//! updates POSTed with the channel's secret are answered once each.
 
 mod support;
 
@@ -200,6 +201,75 @@ async fn a_hanging_poll_is_restarted(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+/// Webhook mode: the bot registers the configured URL with its secret instead of polling;
+/// updates POSTed to `/channels/telegram/webhook` with the secret are answered (a delivery
+/// repeated by Telegram once), without it refused.
+async fn webhook_mode_answers_each_delivery_once(backend: StoreBackend) {
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    let config = format!(
+        "{{ channels: {{ telegram: {{ api_server: '{}', dm_policy: 'open', \
+         webhook_url: 'https://bot.example.com/channels/telegram/webhook', \
+         webhook_secret: 'hook-secret_42' }} }} }}",
+        telegram.api_server()
+    );
+    let Some(app) = spawn_app_with_config(
+        backend,
+        &config,
+        &[
+            ("GOCLAW_TELEGRAM_TOKEN", BOT_TOKEN),
+            ("GOCLAW_GATEWAY_TOKEN", GATEWAY_TOKEN),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    app.llm.set_default(Reply::text("Delivered by webhook."));
+    wait_until("the webhook is registered", || telegram.webhook().is_some()).await;
+    assert_eq!(
+        telegram.webhook(),
+        Some((
+            "https://bot.example.com/channels/telegram/webhook".to_owned(),
+            Some("hook-secret_42".to_owned())
+        ))
+    );
+    assert_eq!(telegram.polls(), 0, "no polling in webhook mode");
+    let endpoint = app.url("/channels/telegram/webhook");
+    let update = telegram.direct_update(6001, "hello by webhook");
+    for secret in [None, Some("wrong-secret")] {
+        assert_eq!(telegram.deliver(&endpoint, secret, &update).await, 401);
+    }
+    assert_eq!(
+        telegram
+            .deliver(&endpoint, Some("hook-secret_42"), &update)
+            .await,
+        200
+    );
+    // Telegram repeats a delivery it did not see answered: it is recognized.
+    assert_eq!(
+        telegram
+            .deliver(&endpoint, Some("hook-secret_42"), &update)
+            .await,
+        200
+    );
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("an answer");
+    assert_eq!(sent[0].text, "Delivered by webhook.");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(telegram.sent_to(6001).len(), 1, "answered once");
+    assert_eq!(app.llm.requests().len(), 1, "one run");
+    let other = app.url("/channels/discord/webhook");
+    assert_eq!(
+        telegram
+            .deliver(&other, Some("hook-secret_42"), &update)
+            .await,
+        404
+    );
+    app.stop().await.expect("clean stop");
+}
+
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {
@@ -227,5 +297,6 @@ macro_rules! both_backends {
 both_backends!(
     pairing_then_answers,
     groups_answer_mentions_only,
-    a_hanging_poll_is_restarted
+    a_hanging_poll_is_restarted,
+    webhook_mode_answers_each_delivery_once
 );

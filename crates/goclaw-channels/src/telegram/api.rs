@@ -199,6 +199,24 @@ impl BotApi {
         self.call("getUpdates", &body, deadline).await
     }
 
+    /// Has Telegram POST updates to `url`, with `secret` in `X-Telegram-Bot-Api-Secret-Token`.
+    pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<bool, ApiError> {
+        let body = json!({
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ["message"],
+        });
+        self.call("setWebhook", &body, Duration::from_secs(15))
+            .await
+    }
+
+    /// Stops webhook delivery, so `getUpdates` works; updates waiting are kept.
+    pub async fn delete_webhook(&self) -> Result<bool, ApiError> {
+        let body = json!({ "drop_pending_updates": false });
+        self.call("deleteWebhook", &body, Duration::from_secs(15))
+            .await
+    }
+
     pub async fn send_message(&self, body: &Value) -> Result<Message, ApiError> {
         self.call("sendMessage", body, Duration::from_secs(30))
             .await

@@ -1,7 +1,9 @@
 //! Telegram through the Bot API: long polling (`getUpdates`, 25 s) whose offset moves past an
 //! update only once the gateway stored it, a watchdog that abandons a poll hanging past its
 //! deadline and polls again from the same offset (so a stalled connection loses nothing), and
-//! replies as Telegram HTML in parts of at most 4,000 characters.
+//! replies as Telegram HTML in parts of at most 4,000 characters. Or, with a webhook URL,
+//! Telegram POSTs each update to the gateway, which answers 200 only once it is stored (so
+//! Telegram delivers it again otherwise) and only to requests carrying the webhook's secret.
 
 pub mod api;
 pub mod format;
@@ -12,7 +14,9 @@ use async_trait::async_trait;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
+use crate::channel::{
+    BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError, WebhookError,
+};
 use crate::chunk::split_markdown;
 use crate::message::{ChatKind, IncomingMessage, OutgoingMessage};
 use api::{ApiError, BotApi, Message, Update};
@@ -31,19 +35,64 @@ const BACKOFF: [Duration; 4] = [
     Duration::from_secs(15),
 ];
 
+/// How a bot receives its updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receiving {
+    /// Long polling (`getUpdates`) waiting this long per poll.
+    Poll(Duration),
+    /// Telegram POSTs each update to `url`, which reaches the gateway's
+    /// `/channels/{name}/webhook`, with `secret` in `X-Telegram-Bot-Api-Secret-Token`.
+    Webhook { url: String, secret: String },
+}
+
 /// One Telegram bot.
 #[derive(Debug)]
 pub struct TelegramChannel {
     api: BotApi,
-    poll_wait: Duration,
+    receiving: Receiving,
 }
+
+/// The header Telegram puts a webhook's secret in.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 impl TelegramChannel {
     /// A bot with `token` on `api_server` (Telegram's own, or a local Bot API server).
-    pub fn new(http: reqwest::Client, api_server: &str, token: &str, poll_wait: Duration) -> Self {
+    pub fn new(http: reqwest::Client, api_server: &str, token: &str, receiving: Receiving) -> Self {
         Self {
             api: BotApi::new(http, api_server, token),
-            poll_wait,
+            receiving,
+        }
+    }
+
+    /// Registers the webhook, again after a failure, then waits for `stop`: the updates
+    /// arrive through [`Channel::webhook`].
+    async fn serve_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        stop: &CancellationToken,
+    ) -> Result<(), ChannelError> {
+        let mut failures = 0usize;
+        loop {
+            match self.api.set_webhook(url, secret).await {
+                Ok(_) => {
+                    tracing::info!(channel = "telegram", "webhook registered");
+                    stop.cancelled().await;
+                    return Ok(());
+                }
+                Err(error) if error.is_unauthorized() => {
+                    return Err(ChannelError::Unauthorized(error.to_string()));
+                }
+                Err(error) => {
+                    tracing::warn!(channel = "telegram", error = %error, "registering the webhook failed");
+                    let wait = BACKOFF[failures.min(BACKOFF.len() - 1)];
+                    failures += 1;
+                    tokio::select! {
+                        _ = stop.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
         }
     }
 
@@ -56,11 +105,18 @@ impl TelegramChannel {
     ) -> Result<(), ChannelError> {
         let mut offset: Option<i64> = None;
         let mut failures = 0usize;
-        let deadline = self.poll_wait + STALL_GRACE;
+        let Receiving::Poll(poll_wait) = self.receiving else {
+            return Ok(());
+        };
+        // A webhook left registered (an earlier webhook mode) makes `getUpdates` fail.
+        if let Err(error) = self.api.delete_webhook().await {
+            tracing::debug!(channel = "telegram", error = %error, "deleting a webhook failed");
+        }
+        let deadline = poll_wait + STALL_GRACE;
         loop {
             let polled = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
-                polled = self.api.get_updates(offset, self.poll_wait, deadline) => polled,
+                polled = self.api.get_updates(offset, poll_wait, deadline) => polled,
             };
             let updates = match polled {
                 Ok(updates) => updates,
@@ -145,7 +201,40 @@ impl Channel for TelegramChannel {
         sink: &dyn InboundSink,
         stop: CancellationToken,
     ) -> Result<(), ChannelError> {
-        self.poll(bot, sink, &stop).await
+        match &self.receiving {
+            Receiving::Poll(_) => self.poll(bot, sink, &stop).await,
+            Receiving::Webhook { url, secret } => self.serve_webhook(url, secret, &stop).await,
+        }
+    }
+
+    async fn webhook(
+        &self,
+        bot: &BotIdentity,
+        headers: &[(String, String)],
+        body: &[u8],
+        sink: &dyn InboundSink,
+    ) -> Result<(), WebhookError> {
+        let Receiving::Webhook { secret, .. } = &self.receiving else {
+            return Err(WebhookError::NotEnabled);
+        };
+        let given = headers
+            .iter()
+            .find(|(name, _)| name == SECRET_HEADER)
+            .map(|(_, value)| value.as_bytes())
+            .unwrap_or_default();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(given, secret.as_bytes())) {
+            return Err(WebhookError::Unauthorized);
+        }
+        let update: Update =
+            serde_json::from_slice(body).map_err(|e| WebhookError::Invalid(e.to_string()))?;
+        match normalize(update, bot) {
+            Some(message) => sink
+                .accept(message)
+                .await
+                .map_err(|e| WebhookError::NotStored(e.to_string())),
+            // Not a message the bot handles: taken, so Telegram does not send it again.
+            None => Ok(()),
+        }
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {

@@ -126,6 +126,7 @@ use super::{
         crate::webhooks::admin::get_call,
         crate::webhooks::llm::call,
         crate::webhooks::message::call,
+        crate::webhooks::channel::deliver,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -53,7 +53,7 @@ impl Refused {
         }
     }
 
-    fn rate_limited() -> Self {
+    pub(crate) fn rate_limited() -> Self {
         Self {
             retry_after: Some(RETRY_AFTER),
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "webhook rate limit exceeded")

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use goclaw_core::{CallMode, CallStatus, CallUpdate, StoreError, Webhook, WebhookCall};
+use goclaw_core::{
+    CallMode, CallStatus, CallUpdate, NewWebhookCall, StoreError, Webhook, WebhookCall,
+};
 use serde_json::{Value, json};
 
 use super::guard::Refused;
@@ -120,6 +122,35 @@ fn replayed(response: Value) -> Response {
         .headers_mut()
         .insert("x-idempotency-replayed", HeaderValue::from_static("true"));
     response
+}
+
+/// How recording a call went.
+pub enum Recorded {
+    /// The call is new; here is its record.
+    New(WebhookCall),
+    /// Another call with the same key got in first: what this one is told.
+    Earlier(Response),
+}
+
+/// Records `call`; when its key was taken meanwhile, answers as a repeat of that call.
+pub async fn record(
+    state: &AppState,
+    webhook: &Webhook,
+    call: NewWebhookCall,
+    body_hash: &str,
+) -> Result<Recorded, Refused> {
+    let key = call.idempotency_key.clone();
+    match state.store.webhooks().record_call(call).await {
+        Ok(call) => Ok(Recorded::New(call)),
+        Err(StoreError::Conflict(what)) => {
+            let key = key.ok_or_else(|| internal(StoreError::Conflict(what.clone())))?;
+            earlier_answer(state, webhook, &key, body_hash)
+                .await?
+                .map(Recorded::Earlier)
+                .ok_or_else(|| internal(StoreError::Conflict(what)))
+        }
+        Err(error) => Err(internal(error)),
+    }
 }
 
 /// A store failure behind a webhook call: logged, answered with a bare 500.

@@ -18,14 +18,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use goclaw_agent::{ChatInput, Detail};
 use goclaw_core::{
-    Agent, CallMode, CallStatus, CallUpdate, NewWebhookCall, SessionKey, StoreError, Trust,
-    Webhook, WebhookCall, WebhookKind,
+    Agent, CallMode, CallStatus, CallUpdate, NewWebhookCall, SessionKey, Trust, Webhook,
+    WebhookCall, WebhookKind,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::guard::{self, Refused};
+use super::idempotency::Recorded;
 use super::{idempotency, net, secret};
 use crate::routes::AppState;
 use crate::turns::{Refusal, answer};
@@ -189,19 +190,9 @@ async fn handle(
         },
         request_payload: json!({ "body_hash": body_hash, "meta": meta }),
     };
-    let call = match state.store.webhooks().record_call(new_call).await {
-        Ok(call) => call,
-        Err(StoreError::Conflict(_)) if key.is_some() => {
-            // Another call with this key got in first.
-            let key = key.as_deref().unwrap_or_default();
-            return match idempotency::earlier_answer(state, &webhook, key, &body_hash).await? {
-                Some(answer) => Ok(answer),
-                None => Err(idempotency::internal(StoreError::Conflict(
-                    "webhook call".to_owned(),
-                ))),
-            };
-        }
-        Err(error) => return Err(idempotency::internal(error)),
+    let call = match idempotency::record(state, &webhook, new_call, &body_hash).await? {
+        Recorded::New(call) => call,
+        Recorded::Earlier(answer) => return Ok(answer),
     };
     tracing::info!(webhook = %webhook.id, call = %call.id, mode = mode.as_str(), "webhook.llm.invoked");
     if mode == CallMode::Async {

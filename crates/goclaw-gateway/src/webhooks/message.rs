@@ -11,11 +11,12 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use goclaw_core::{CallMode, CallStatus, CallUpdate, NewWebhookCall, StoreError, WebhookKind};
+use goclaw_core::{CallMode, CallStatus, CallUpdate, NewWebhookCall, WebhookKind};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::guard::{self, Refused};
+use super::idempotency::Recorded;
 use super::{ChannelTarget, PostError, PostOutcome, idempotency, secret};
 use crate::routes::AppState;
 
@@ -150,18 +151,9 @@ async fn handle(
             },
         }),
     };
-    let call = match state.store.webhooks().record_call(new_call).await {
-        Ok(call) => call,
-        Err(StoreError::Conflict(_)) if key.is_some() => {
-            let key = key.as_deref().unwrap_or_default();
-            return match idempotency::earlier_answer(state, &webhook, key, &body_hash).await? {
-                Some(answer) => Ok(answer),
-                None => Err(idempotency::internal(StoreError::Conflict(
-                    "webhook call".to_owned(),
-                ))),
-            };
-        }
-        Err(error) => return Err(idempotency::internal(error)),
+    let call = match idempotency::record(state, &webhook, new_call, &body_hash).await? {
+        Recorded::New(call) => call,
+        Recorded::Earlier(answer) => return Ok(answer),
     };
     let target = ChannelTarget {
         tenant_id: webhook.tenant_id,

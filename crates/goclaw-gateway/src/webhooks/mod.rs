@@ -10,6 +10,7 @@
 //! encrypted (it is the HMAC key), never in the clear.
 
 pub(crate) mod admin;
+pub(crate) mod channel;
 mod guard;
 mod idempotency;
 mod limits;
@@ -49,7 +50,7 @@ struct Inner {
     buckets: limits::Buckets,
     replays: limits::ReplayCache,
     lane: Arc<Semaphore>,
-    channels: Option<Arc<dyn ChannelPost>>,
+    channels: Option<Arc<dyn Channels>>,
     private_callbacks: bool,
     /// Woken when an async call was queued.
     queued: Notify,
@@ -64,7 +65,7 @@ impl Default for Webhooks {
 impl Webhooks {
     /// `channels` carries `message` webhooks' posts (none: every such call finds no channel);
     /// `private_callbacks` lets callbacks go to private and loopback addresses.
-    pub fn new(channels: Option<Arc<dyn ChannelPost>>, private_callbacks: bool) -> Self {
+    pub fn new(channels: Option<Arc<dyn Channels>>, private_callbacks: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 sources: BoundedWindowLimiter::for_webhooks(),
@@ -108,7 +109,7 @@ impl Webhooks {
         self.inner.private_callbacks
     }
 
-    pub(crate) fn channels(&self) -> Option<&Arc<dyn ChannelPost>> {
+    pub(crate) fn channels(&self) -> Option<&Arc<dyn Channels>> {
         self.inner.channels.as_ref()
     }
 
@@ -149,9 +150,22 @@ pub enum PostError {
     Failed(String),
 }
 
-/// The channels, as `message` webhooks reach them.
+/// Why a channel's webhook delivery was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// No running channel of that name receives webhooks.
+    NoChannel,
+    /// The delivery does not carry the channel's secret.
+    Unauthorized,
+    /// The body is not an update of the platform.
+    Invalid(String),
+    /// Not stored now; the platform should deliver it again.
+    NotStored(String),
+}
+
+/// The channels, as the gateway's routes reach them.
 #[async_trait]
-pub trait ChannelPost: Send + Sync {
+pub trait Channels: Send + Sync {
     /// Posts `text` to `target`, once: `key` names the post, and posting the same key again
     /// queues nothing new.
     async fn post(
@@ -160,6 +174,20 @@ pub trait ChannelPost: Send + Sync {
         text: &str,
         key: &str,
     ) -> Result<PostOutcome, PostError>;
+
+    /// Hands an update a platform POSTed to `/channels/{channel}/webhook` (headers with
+    /// lowercase names) to that channel; `Ok` once it is stored.
+    async fn deliver(
+        &self,
+        channel: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), DeliveryError>;
+}
+
+/// The channels' own webhook route, which each channel's secret guards (mounted always).
+pub fn channel_router() -> Router<AppState> {
+    Router::new().route("/channels/{name}/webhook", post(channel::deliver))
 }
 
 /// The webhook routes; mounted only when the gateway has an encryption key.

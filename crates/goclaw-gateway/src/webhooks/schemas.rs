@@ -231,3 +231,9 @@ pub struct MessageSent {
 pub struct WebhookError {
     pub error: String,
 }
+
+/// A channel update taken: `{"ok":true}`.
+#[derive(Serialize, ToSchema)]
+pub struct Delivered {
+    pub ok: bool,
+}
