@@ -105,6 +105,8 @@ pub trait Channel: Send + Sync {
     ) -> Result<(), WebhookError> {
         Err(WebhookError::NotEnabled)
     }
+    /// Tells the platform a button press was handled, with a short `text` for the presser.
+    async fn acknowledge(&self, _press: &crate::message::ButtonPress, _text: &str) {}
     /// Sends one message; returns the platform's id of it.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError>;
     /// Shows that the bot is typing in `chat` (best effort).

@@ -51,6 +51,8 @@ pub struct Dispatcher {
     pub(crate) prompted: Mutex<HashMap<String, Instant>>,
     /// Who the bot is, once the platform said (webhook deliveries wait for it).
     pub(crate) bot: Mutex<Option<crate::channel::BotIdentity>>,
+    /// Exec approvals, answered by buttons in the chat; `None` when exec never asks.
+    pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
 }
 
 /// How handing an update to a turn went.
@@ -85,6 +87,7 @@ impl Dispatcher {
             in_progress: Mutex::new(HashSet::new()),
             prompted: Mutex::new(HashMap::new()),
             bot: Mutex::new(None),
+            approvals: None,
         }
     }
 
@@ -130,6 +133,9 @@ impl Dispatcher {
                     .await;
             }
         };
+        if let Some(press) = message.press.clone() {
+            return self.answer_press(&inbound, &message, &press).await;
+        }
         let decision = match self.policy.decide(&message) {
             Decision::AnswerIfPaired if self.is_paired(&message).await? => Decision::Answer,
             decision => decision,
@@ -165,6 +171,35 @@ impl Dispatcher {
                 self.run_turn(inbound, message, route).await
             }
         }
+    }
+
+    /// A press of one of the bot's buttons: an approval answer, or nothing the bot knows.
+    async fn answer_press(
+        self: &Arc<Self>,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+        press: &crate::message::ButtonPress,
+    ) -> Result<(), StoreError> {
+        let said = match &self.approvals {
+            Some(broker) if crate::approvals::is_approval_press(press) => {
+                crate::approvals::resolve_press(self, broker, message, press).await
+            }
+            _ => {
+                self.channel.acknowledge(press, "").await;
+                None
+            }
+        };
+        let replies = said
+            .map(|text| {
+                let rendered = self.channel.render(&text).join("\n");
+                let mut reply =
+                    self.reply(inbound, message, format!("press:{}", inbound.id), &rendered);
+                reply.payload["markup"] = serde_json::Value::Bool(true);
+                reply
+            })
+            .into_iter()
+            .collect();
+        self.settle(inbound, InboundStatus::Ignored, replies).await
     }
 
     async fn run_turn(
@@ -348,6 +383,7 @@ impl Dispatcher {
             markup: false,
             reply_to: (message.chat_kind == ChatKind::Group).then(|| message.message_id.clone()),
             thread_id: message.thread_id.clone(),
+            buttons: Vec::new(),
         };
         NewOutbound {
             tenant_id: inbound.tenant_id,

@@ -63,7 +63,11 @@ mod tests {
         let secret = webhook_secret_of("123:abc");
         assert_eq!(secret.len(), 64);
         assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(secret, webhook_secret_of("123:abc"), "stable across restarts");
+        assert_eq!(
+            secret,
+            webhook_secret_of("123:abc"),
+            "stable across restarts"
+        );
         assert_ne!(secret, webhook_secret_of("123:abd"));
         assert!(!secret.contains("abc"));
     }

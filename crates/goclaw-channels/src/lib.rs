@@ -8,6 +8,7 @@
 //! [`outbox`] delivers, [`manager`] runs the instances the configuration enables.
 #![forbid(unsafe_code)]
 
+pub mod approvals;
 pub mod channel;
 pub mod chunk;
 pub mod commands;

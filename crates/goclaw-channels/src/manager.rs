@@ -61,6 +61,7 @@ pub struct ChannelManager {
     states: Arc<Mutex<BTreeMap<String, ChannelStatus>>>,
     stop: CancellationToken,
     tasks: TaskTracker,
+    approvals: Option<goclaw_tools::exec::ApprovalBroker>,
 }
 
 impl ChannelManager {
@@ -115,6 +116,7 @@ impl ChannelManager {
             states: Arc::new(Mutex::new(states)),
             stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            approvals: None,
         }
     }
 
@@ -123,8 +125,33 @@ impl ChannelManager {
         self.instances.is_empty()
     }
 
+    /// Lets exec approvals of channel sessions be answered in their chats.
+    pub fn with_approvals(mut self, broker: Option<goclaw_tools::exec::ApprovalBroker>) -> Self {
+        for instance in &mut self.instances {
+            if let Some(dispatcher) = Arc::get_mut(&mut instance.dispatcher) {
+                dispatcher.approvals = broker.clone();
+            }
+        }
+        self.approvals = broker;
+        self
+    }
+
     /// Starts every instance in the background.
     pub fn start(&self) {
+        if let Some(broker) = &self.approvals
+            && !self.instances.is_empty()
+        {
+            let dispatchers = self
+                .instances
+                .iter()
+                .map(|i| i.dispatcher.clone())
+                .collect();
+            self.tasks.spawn(crate::approvals::announce(
+                broker.clone(),
+                dispatchers,
+                self.stop.clone(),
+            ));
+        }
         for instance in &self.instances {
             let dispatcher = instance.dispatcher.clone();
             let states = self.states.clone();

@@ -34,6 +34,26 @@ pub struct IncomingMessage {
     /// Whether the bot was addressed: mentioned, replied to, or a command meant for it.
     #[serde(default)]
     pub mentioned: bool,
+    /// A button of the bot's message was pressed (then `text` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub press: Option<ButtonPress>,
+}
+
+/// A press of one of the bot's buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ButtonPress {
+    /// The platform's id of the press, to acknowledge it.
+    pub id: String,
+    /// The button's data.
+    pub data: String,
+}
+
+/// A button under a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub text: String,
+    /// What a press hands back (at most 64 bytes on Telegram).
+    pub data: String,
 }
 
 /// A message to send.
@@ -49,4 +69,7 @@ pub struct OutgoingMessage {
     pub reply_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
+    /// Buttons shown under the message, in one row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
 }

@@ -83,6 +83,7 @@ mod tests {
             sender_name: "Ana".into(),
             text: "hi".into(),
             mentioned,
+            press: None,
         }
     }
 

@@ -46,6 +46,7 @@ impl Dispatcher {
                     markup: true,
                     reply_to: None,
                     thread_id: None,
+                    buttons: Vec::new(),
                 };
                 NewOutbound {
                     tenant_id: self.tenant,

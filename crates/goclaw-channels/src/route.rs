@@ -68,6 +68,33 @@ pub fn route(
     })
 }
 
+/// Where a session of a channel lives: the channel, and the chat (with its topic) — read back
+/// from a key [`route`] made. `None` for any other key.
+pub fn chat_of(session_key: &str) -> Option<(String, ChatKind, String, Option<String>)> {
+    let parts: Vec<&str> = session_key.split(':').collect();
+    match parts.as_slice() {
+        ["agent", _, channel, "direct", peer] => Some((
+            (*channel).to_owned(),
+            ChatKind::Direct,
+            (*peer).to_owned(),
+            None,
+        )),
+        ["agent", _, channel, "group", chat] => Some((
+            (*channel).to_owned(),
+            ChatKind::Group,
+            (*chat).to_owned(),
+            None,
+        )),
+        ["agent", _, channel, "group", chat, "topic", topic] => Some((
+            (*channel).to_owned(),
+            ChatKind::Group,
+            (*chat).to_owned(),
+            Some((*topic).to_owned()),
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use goclaw_config::{BindingMatch, BindingPeer};
@@ -86,6 +113,7 @@ mod tests {
             sender_name: "Ana".into(),
             text: "hi".into(),
             mentioned: true,
+            press: None,
         }
     }
 
@@ -144,5 +172,36 @@ mod tests {
         let dm = message(ChatKind::Direct, "42", None);
         assert_eq!(bound_agent(&bindings, "telegram", &dm), Some("everyone"));
         assert_eq!(bound_agent(&bindings, "slack", &dm), None);
+    }
+
+    #[test]
+    fn chats_are_read_back_from_the_keys_routes_make() {
+        for (kind, chat, thread) in [
+            (ChatKind::Direct, "42", None),
+            (ChatKind::Group, "-100", None),
+            (ChatKind::Group, "-100", Some("7")),
+        ] {
+            let message = message(kind, chat, thread);
+            let agent = AgentKey::parse("default").expect("key");
+            let route = route(agent, "telegram", &message).expect("route");
+            let expected_chat = if kind == ChatKind::Direct { "42" } else { chat };
+            assert_eq!(
+                chat_of(route.session_key.as_str()),
+                Some((
+                    "telegram".to_owned(),
+                    kind,
+                    expected_chat.to_owned(),
+                    thread.map(str::to_owned)
+                ))
+            );
+        }
+        for other in [
+            "agent:a:http:alice",
+            "agent:a:ws:direct",
+            "webhook:x:y:z",
+            "",
+        ] {
+            assert_eq!(chat_of(other), None, "{other}");
+        }
     }
 }

@@ -36,6 +36,8 @@ pub struct SentMessage {
     pub parse_mode: Option<String>,
     pub reply_to: Option<i64>,
     pub thread_id: Option<i64>,
+    /// Inline buttons, `(text, callback_data)`.
+    pub buttons: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -48,6 +50,8 @@ struct Inner {
     chat_actions: u64,
     /// The webhook `setWebhook` registered: its URL and secret.
     webhook: Option<(String, Option<String>)>,
+    /// `answerCallbackQuery` calls: the press id and the text shown.
+    press_answers: Vec<(String, String)>,
 }
 
 struct Shared {
@@ -139,6 +143,43 @@ impl FakeTelegram {
             "text": text,
             "entities": mentions(text),
         }))
+    }
+
+    /// `user_id` presses the button with `data` under the bot's message `message_id` in
+    /// `chat_id` (a private chat when it equals `user_id`); returns the press id.
+    pub fn press(&self, chat_id: i64, user_id: i64, message_id: i64, data: &str) -> String {
+        let id = {
+            let mut inner = self.state.inner();
+            let update_id = inner.next_update_id;
+            inner.next_update_id += 1;
+            let id = format!("press-{update_id}");
+            let kind = if chat_id == user_id {
+                "private"
+            } else {
+                "supergroup"
+            };
+            inner.queue.push_back(json!({"update_id": update_id, "callback_query": {
+                "id": id,
+                "from": user(user_id),
+                "message": {
+                    "message_id": message_id,
+                    "date": 1_700_000_000,
+                    "from": {"id": BOT_ID, "is_bot": true, "first_name": "Goclaw", "username": BOT_USERNAME},
+                    "chat": {"id": chat_id, "type": kind},
+                    "text": "…",
+                },
+                "chat_instance": "1",
+                "data": data,
+            }}));
+            id
+        };
+        self.state.arrived.notify_waiters();
+        id
+    }
+
+    /// The answers to button presses (`answerCallbackQuery`): press id and text.
+    pub fn press_answers(&self) -> Vec<(String, String)> {
+        self.state.inner().press_answers.clone()
     }
 
     /// The webhook the bot registered (`setWebhook`): its URL and secret.
@@ -326,6 +367,15 @@ async fn call(
             state.inner().webhook = (!url.is_empty()).then_some((url, secret));
             ok(json!(true))
         }
+        "answerCallbackQuery" => {
+            let id = body["callback_query_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let text = body["text"].as_str().unwrap_or_default().to_owned();
+            state.inner().press_answers.push((id, text));
+            ok(json!(true))
+        }
         "deleteWebhook" => {
             state.inner().webhook = None;
             ok(json!(true))
@@ -416,6 +466,18 @@ async fn send_message(state: &Shared, body: &Value) -> Response {
             parse_mode,
             reply_to: body["reply_parameters"]["message_id"].as_i64(),
             thread_id: body["message_thread_id"].as_i64(),
+            buttons: body["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .map(|b| {
+                    let text = b["text"].as_str().unwrap_or_default().to_owned();
+                    let data = b["callback_data"].as_str().unwrap_or_default().to_owned();
+                    (text, data)
+                })
+                .collect(),
         };
         inner.sent.push(sent);
         message_id

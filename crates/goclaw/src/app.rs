@@ -141,14 +141,17 @@ impl Application {
         if let Some(episodic) = &episodic {
             episodic.worker.start().await;
         }
-        let channels = Arc::new(goclaw_channels::ChannelManager::from_config(
-            &loaded.config.channels,
-            &loaded.config.bindings,
-            opened.store(),
-            runtime.clone(),
-            AgentKey::parse(goclaw_agent::DEFAULT_AGENT_KEY)
-                .context("the default agent key is invalid")?,
-        ));
+        let channels = Arc::new(
+            goclaw_channels::ChannelManager::from_config(
+                &loaded.config.channels,
+                &loaded.config.bindings,
+                opened.store(),
+                runtime.clone(),
+                AgentKey::parse(goclaw_agent::DEFAULT_AGENT_KEY)
+                    .context("the default agent key is invalid")?,
+            )
+            .with_approvals(Some(approvals.clone())),
+        );
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {

@@ -120,7 +120,24 @@ pub struct Update {
     pub update_id: i64,
     #[serde(default)]
     pub message: Option<Message>,
+    #[serde(default)]
+    pub callback_query: Option<CallbackQuery>,
 }
+
+/// A press of an inline button.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackQuery {
+    pub id: String,
+    pub from: User,
+    /// The bot's message the button was under.
+    #[serde(default)]
+    pub message: Option<Message>,
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
+/// The updates the bot asks for: messages, and presses of its buttons.
+const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
 
 /// The client of one bot.
 #[derive(Clone)]
@@ -191,7 +208,7 @@ impl BotApi {
     ) -> Result<Vec<Update>, ApiError> {
         let mut body = json!({
             "timeout": wait.as_secs(),
-            "allowed_updates": ["message"],
+            "allowed_updates": ALLOWED_UPDATES,
         });
         if let Some(offset) = offset {
             body["offset"] = json!(offset);
@@ -204,7 +221,7 @@ impl BotApi {
         let body = json!({
             "url": url,
             "secret_token": secret,
-            "allowed_updates": ["message"],
+            "allowed_updates": ALLOWED_UPDATES,
         });
         self.call("setWebhook", &body, Duration::from_secs(15))
             .await
@@ -214,6 +231,13 @@ impl BotApi {
     pub async fn delete_webhook(&self) -> Result<bool, ApiError> {
         let body = json!({ "drop_pending_updates": false });
         self.call("deleteWebhook", &body, Duration::from_secs(15))
+            .await
+    }
+
+    /// Stops the spinner of a button press, showing `text` briefly.
+    pub async fn answer_callback_query(&self, id: &str, text: &str) -> Result<bool, ApiError> {
+        let body = json!({ "callback_query_id": id, "text": text });
+        self.call("answerCallbackQuery", &body, Duration::from_secs(10))
             .await
     }
 

@@ -18,7 +18,7 @@ use crate::channel::{
     BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError, WebhookError,
 };
 use crate::chunk::split_markdown;
-use crate::message::{ChatKind, IncomingMessage, OutgoingMessage};
+use crate::message::{ButtonPress, ChatKind, IncomingMessage, OutgoingMessage};
 use api::{ApiError, BotApi, Message, Update};
 
 /// Telegram accepts 4,096 characters; GoClaw cuts at 4,000.
@@ -237,6 +237,12 @@ impl Channel for TelegramChannel {
         }
     }
 
+    async fn acknowledge(&self, press: &ButtonPress, text: &str) {
+        if let Err(error) = self.api.answer_callback_query(&press.id, text).await {
+            tracing::debug!(channel = "telegram", error = %error, "answering a button press failed");
+        }
+    }
+
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {
         let mut body = json!({"chat_id": message.chat_id, "text": message.text});
         if message.markup {
@@ -249,6 +255,14 @@ impl Channel for TelegramChannel {
         {
             body["reply_parameters"] =
                 json!({"message_id": reply_to, "allow_sending_without_reply": true});
+        }
+        if !message.buttons.is_empty() {
+            let row: Vec<_> = message
+                .buttons
+                .iter()
+                .map(|b| json!({"text": b.text, "callback_data": b.data}))
+                .collect();
+            body["reply_markup"] = json!({ "inline_keyboard": [row] });
         }
         if let Some(thread) = message
             .thread_id
@@ -308,6 +322,9 @@ impl Channel for TelegramChannel {
 /// An update as the channel layer's message; `None` for what the bot does not answer (other
 /// bots, updates without text, channel posts).
 pub fn normalize(update: Update, bot: &BotIdentity) -> Option<IncomingMessage> {
+    if let Some(press) = update.callback_query {
+        return normalize_press(press);
+    }
     let message = update.message?;
     let from = message.from.clone()?;
     if from.is_bot {
@@ -340,10 +357,38 @@ pub fn normalize(update: Update, bot: &BotIdentity) -> Option<IncomingMessage> {
         sender_name: name,
         text,
         mentioned,
+        press: None,
     })
 }
 
 /// Whether a group message is meant for the bot: an `@mention` of it, a mention of its user,
+/// A press of one of the bot's buttons, as a message carrying the press.
+fn normalize_press(press: api::CallbackQuery) -> Option<IncomingMessage> {
+    let message = press.message?;
+    let data = press.data?;
+    if press.from.is_bot {
+        return None;
+    }
+    let chat_kind = if message.chat.kind == "private" {
+        ChatKind::Direct
+    } else {
+        ChatKind::Group
+    };
+    Some(IncomingMessage {
+        platform_id: format!("press:{}", press.id),
+        message_id: message.message_id.to_string(),
+        chat_id: message.chat.id.to_string(),
+        chat_kind,
+        thread_id: message.message_thread_id.map(|t| t.to_string()),
+        sender_id: press.from.id.to_string(),
+        sender_username: press.from.username.clone(),
+        sender_name: press.from.first_name.clone(),
+        text: String::new(),
+        mentioned: true,
+        press: Some(ButtonPress { id: press.id, data }),
+    })
+}
+
 /// a command addressed to it, or a reply to one of its messages.
 fn addresses_bot(message: &Message, text: &str, bot: &BotIdentity) -> bool {
     let utf16: Vec<u16> = text.encode_utf16().collect();
