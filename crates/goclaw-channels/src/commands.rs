@@ -8,6 +8,9 @@ use goclaw_core::{Store, TenantId};
 
 use crate::route::Route;
 
+/// What a sender is told once an operator approved their pairing code.
+pub const PAIRED_TEXT: &str = "✅ You are paired with this bot now. Send a message to start.";
+
 /// A channel command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {

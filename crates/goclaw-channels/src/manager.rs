@@ -211,6 +211,42 @@ impl ChannelManager {
             .await
     }
 
+    /// Tells a sender just paired, in their chat, that they may write now (once per pairing;
+    /// nothing when their channel is not one of these instances).
+    pub async fn notify_paired(&self, device: &goclaw_core::PairedDevice) {
+        let Some(instance) = self.instances.iter().find(|i| {
+            i.dispatcher.name == device.channel && i.dispatcher.tenant == device.tenant_id
+        }) else {
+            return;
+        };
+        let dispatcher = &instance.dispatcher;
+        let outgoing = crate::message::OutgoingMessage {
+            chat_id: device.chat_id.clone(),
+            text: crate::commands::PAIRED_TEXT.to_owned(),
+            markup: false,
+            reply_to: None,
+            thread_id: None,
+            buttons: Vec::new(),
+        };
+        let notice = goclaw_core::NewOutbound {
+            tenant_id: device.tenant_id,
+            channel: device.channel.clone(),
+            chat_id: device.chat_id.clone(),
+            dedup_key: format!(
+                "paired:{}:{}",
+                device.sender_id,
+                device.paired_at.timestamp_millis()
+            ),
+            payload: serde_json::to_value(&outgoing).unwrap_or_default(),
+        };
+        match dispatcher.store.channel_queue().enqueue(vec![notice]).await {
+            Ok(()) => dispatcher.outbox.notify_one(),
+            Err(error) => {
+                tracing::warn!(channel = %device.channel, error = %error, "telling a paired sender failed");
+            }
+        }
+    }
+
     /// Stops receiving and sending; what is unanswered or unsent stays stored for the next
     /// start.
     pub async fn shutdown(&self) {

@@ -44,6 +44,10 @@ impl Channels for ManagedChannels {
         }
     }
 
+    async fn paired(&self, device: &goclaw_core::PairedDevice) {
+        self.0.notify_paired(device).await;
+    }
+
     async fn deliver(
         &self,
         channel: &str,

@@ -1,7 +1,7 @@
 //! Telegram end to end, on both backends, against a loopback Bot API speaking Telegram's wire
 //! format: an unknown sender gets a pairing code (once, however often they write) and no
-//! run; after `goclaw pairing approve CODE` their next message is answered by the agent, as
-//! Telegram HTML in parts within Telegram's limit; in a group only messages that mention the
+//! run; after `goclaw pairing approve CODE` they are told so, and their next message is
+//! answered by the agent, as Telegram HTML in parts within Telegram's limit; in a group only messages that mention the
 //! bot are answered, in the group's session, as replies; and a `getUpdates` that hangs is
 //! abandoned by the watchdog and polling resumes without losing the update; in webhook mode
 //! updates POSTed with the channel's secret are answered once each.
@@ -104,16 +104,24 @@ async fn pairing_then_answers(backend: StoreBackend) {
             .starts_with(&format!("Pairing approved! Code: {code}"))
     );
 
+    // The sender is told they may write now, once.
+    let told = telegram
+        .wait_for_sent(WAIT, |s| s.len() >= 2)
+        .await
+        .expect("the pairing notice");
+    assert_eq!(told[1].chat_id, "4711");
+    assert!(told[1].text.contains("You are paired"), "{}", told[1].text);
+
     telegram.direct_message(4711, "tell me everything");
     let expected_words = visible_words(&long_answer().replace("**", ""));
     let sent = telegram
         .wait_for_sent(WAIT, |s| {
-            let words: usize = s.iter().skip(1).map(|m| visible_words(&m.text).len()).sum();
+            let words: usize = s.iter().skip(2).map(|m| visible_words(&m.text).len()).sum();
             words >= expected_words.len()
         })
         .await
         .expect("the whole answer");
-    let parts = &sent[1..];
+    let parts = &sent[2..];
     assert!(parts.len() >= 3, "{} parts", parts.len());
     for part in parts {
         assert_eq!(part.chat_id, "4711");

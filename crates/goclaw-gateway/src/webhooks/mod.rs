@@ -175,6 +175,9 @@ pub trait Channels: Send + Sync {
         key: &str,
     ) -> Result<PostOutcome, PostError>;
 
+    /// Tells a sender just paired (`device.pair.approve`) in their chat that they may write.
+    async fn paired(&self, device: &goclaw_core::PairedDevice);
+
     /// Hands an update a platform POSTed to `/channels/{channel}/webhook` (headers with
     /// lowercase names) to that channel; `Ok` once it is stored.
     async fn deliver(
