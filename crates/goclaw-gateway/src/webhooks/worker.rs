@@ -5,7 +5,8 @@
 //! call — after 30 s, 2 min, 10 min, 1 h and 6 h (or the receiver's `Retry-After` on 429,
 //! at most 6 h); after the sixth failure the call is `dead`. A 4xx other than 429 is final.
 //!
-//! A call left `running` by a stopped process is queued again after [`STALE_AFTER`]. The
+//! A call left `running` by a stopped process — or whose run the shutdown cut short — is
+//! queued again after [`STALE_AFTER`]. The
 //! callback goes to the address the URL's SSRF check resolved to, without redirects.
 
 use std::time::Duration;
@@ -182,6 +183,11 @@ async fn work(state: &AppState, call: &WebhookCall) -> Result<(), StoreError> {
         Some(body) => body.clone(),
         None => {
             let body = callback_body(state, &webhook, call).await;
+            if state.shutdown.is_cancelled() && body["status"] != "done" {
+                // The run ended with the gateway, not on its own: the call stays `running` and
+                // is queued again after the restart, instead of being answered as failed.
+                return Ok(());
+            }
             // Stored before the first delivery: a retry sends the same answer.
             store
                 .update_call(
