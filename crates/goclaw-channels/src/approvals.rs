@@ -49,7 +49,7 @@ pub async fn announce(
         };
         match event {
             Ok(ApprovalEvent::Requested(request)) => {
-                let Some((channel, _, chat, thread)) = chat_of(&request.session_key) else {
+                let Some((channel, kind, chat, thread)) = chat_of(&request.session_key) else {
                     continue;
                 };
                 let Some(dispatcher) = dispatchers
@@ -57,6 +57,18 @@ pub async fn announce(
                     .find(|d| d.name == channel && d.tenant == request.tenant_id)
                 else {
                     continue;
+                };
+                // A direct session is keyed by its peer; the platform may give their chat an
+                // id of its own.
+                let chat = match kind {
+                    ChatKind::Direct => match dispatcher.channel.direct_chat(&chat).await {
+                        Ok(chat) => chat,
+                        Err(error) => {
+                            tracing::error!(channel = %dispatcher.name, approval_id = %request.id, error = %error, "finding the direct chat of an approval request failed");
+                            continue;
+                        }
+                    },
+                    ChatKind::Group => chat,
                 };
                 post_request(dispatcher, &request, &chat, thread).await;
             }
@@ -145,8 +157,13 @@ pub async fn resolve_press(
             .await;
         return None;
     };
+    // A direct session's key names its peer, a group session's the chat.
     let same_chat = chat_of(&request.session_key).is_some_and(|(channel, kind, chat, _)| {
-        channel == dispatcher.name && kind == message.chat_kind && chat == message.chat_id
+        let here = match kind {
+            ChatKind::Direct => &message.sender_id,
+            ChatKind::Group => &message.chat_id,
+        };
+        channel == dispatcher.name && kind == message.chat_kind && chat == *here
     });
     let presser_may = match message.chat_kind {
         ChatKind::Direct => message.sender_id == request.user_id,

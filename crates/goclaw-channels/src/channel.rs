@@ -107,6 +107,11 @@ pub trait Channel: Send + Sync {
     }
     /// Tells the platform a button press was handled, with a short `text` for the presser.
     async fn acknowledge(&self, _press: &crate::message::ButtonPress, _text: &str) {}
+    /// The chat in which the bot writes to `user_id` directly (a session's peer). On platforms
+    /// where a direct chat has an id of its own (Discord), the adapter opens or finds it.
+    async fn direct_chat(&self, user_id: &str) -> Result<String, SendError> {
+        Ok(user_id.to_owned())
+    }
     /// Sends one message; returns the platform's id of it.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError>;
     /// Shows that the bot is typing in `chat` (best effort).

@@ -146,6 +146,10 @@ channel_config! {
         defaults: (DmPolicy::Open, true, 50),
         /// Bot token (`GOCLAW_DISCORD_TOKEN`).
         pub token: Option<Secret> = None,
+        /// Discord REST API base; empty for Discord's own (`https://discord.com/api/v10`).
+        /// The gateway WebSocket URL is asked of it (`GET /gateway/bot`), so a proxy or a
+        /// test double needs only this key.
+        pub api_server: Option<String> = None,
     }
 }
 
@@ -159,6 +163,10 @@ channel_config! {
         pub app_token: Option<Secret> = None,
         /// User token `xoxp-...` (`GOCLAW_SLACK_USER_TOKEN`).
         pub user_token: Option<Secret> = None,
+        /// Slack Web API base; empty for Slack's own (`https://slack.com/api`). The Socket
+        /// Mode WebSocket URL is asked of it (`apps.connections.open`), so a proxy or a test
+        /// double needs only this key.
+        pub api_server: Option<String> = None,
     }
 }
 

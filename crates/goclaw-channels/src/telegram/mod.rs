@@ -361,7 +361,6 @@ pub fn normalize(update: Update, bot: &BotIdentity) -> Option<IncomingMessage> {
     })
 }
 
-/// Whether a group message is meant for the bot: an `@mention` of it, a mention of its user,
 /// A press of one of the bot's buttons, as a message carrying the press.
 fn normalize_press(press: api::CallbackQuery) -> Option<IncomingMessage> {
     let message = press.message?;
@@ -389,6 +388,7 @@ fn normalize_press(press: api::CallbackQuery) -> Option<IncomingMessage> {
     })
 }
 
+/// Whether a group message is meant for the bot: an `@mention` of it, a mention of its user,
 /// a command addressed to it, or a reply to one of its messages.
 fn addresses_bot(message: &Message, text: &str, bot: &BotIdentity) -> bool {
     let utf16: Vec<u16> = text.encode_utf16().collect();
