@@ -35,10 +35,11 @@ pub fn is_approval_press(press: &ButtonPress) -> bool {
     decision_of(&press.data).is_some()
 }
 
-/// Posts every approval request of a channel session to its chat, until `stop`.
+/// Posts every approval request of a channel session to its chat, until `stop`;
+/// `dispatchers` gives the instances running at the time.
 pub async fn announce(
     broker: ApprovalBroker,
-    dispatchers: Vec<Arc<Dispatcher>>,
+    dispatchers: impl Fn() -> Vec<Arc<Dispatcher>> + Send + 'static,
     stop: CancellationToken,
 ) {
     let mut events = broker.subscribe();
@@ -52,8 +53,8 @@ pub async fn announce(
                 let Some((channel, kind, chat, thread)) = chat_of(&request.session_key) else {
                     continue;
                 };
-                let Some(dispatcher) = dispatchers
-                    .iter()
+                let Some(dispatcher) = dispatchers()
+                    .into_iter()
                     .find(|d| d.name == channel && d.tenant == request.tenant_id)
                 else {
                     continue;
@@ -70,7 +71,7 @@ pub async fn announce(
                     },
                     ChatKind::Group => chat,
                 };
-                post_request(dispatcher, &request, &chat, thread).await;
+                post_request(&dispatcher, &request, &chat, thread).await;
             }
             Ok(ApprovalEvent::Resolved { .. }) => {}
             Err(RecvError::Lagged(missed)) => {

@@ -26,6 +26,6 @@ pub mod telegram;
 pub use channel::{
     BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError, WebhookError,
 };
-pub use manager::{ChannelManager, ChannelState, ChannelStatus};
+pub use manager::{ChannelManager, ChannelState, ChannelStatus, ToggleError, Toggled};
 pub use message::{ChatKind, IncomingMessage, OutgoingMessage};
 pub use post::Posted;

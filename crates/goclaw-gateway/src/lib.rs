@@ -12,6 +12,7 @@ mod agents;
 mod api_keys;
 pub mod auth;
 mod bind;
+pub mod channels;
 mod connections;
 mod http;
 pub mod origins;

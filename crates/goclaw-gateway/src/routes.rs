@@ -52,8 +52,10 @@ pub struct AppState {
     pub vault: Option<goclaw_memory::vault::Vault>,
     /// Events of a tenant (pairing) that its connections are sent.
     pub tenant_events: crate::tenant_events::TenantEvents,
-    /// Inbound webhooks' limits, replay cache and run lane, and where `message` webhooks post.
+    /// Inbound webhooks' limits, replay cache and run lane.
     pub webhooks: crate::webhooks::Webhooks,
+    /// The messaging channels; `None` answers posts to them as finding no channel.
+    pub channels: Option<Arc<dyn crate::channels::Channels>>,
 }
 
 /// All routes of the gateway.
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::router())
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
+        .merge(crate::channels::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -226,6 +226,14 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("device.pair.deny", ADMIN),
     ("device.pair.list", ADMIN),
     ("device.pair.revoke", ADMIN),
+    ("channels.list", READ_TENANT),
+    ("channels.status", READ_TENANT),
+    ("channels.toggle", ADMIN),
+    ("channels.instances.list", READ_TENANT),
+    ("channels.instances.get", READ_TENANT),
+    ("channels.instances.create", ADMIN),
+    ("channels.instances.update", ADMIN),
+    ("channels.instances.delete", ADMIN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -336,6 +344,11 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     // Called by other systems with a webhook's secret, which `webhooks/guard.rs` checks.
     ("POST", "/v1/webhooks/llm", PUBLIC),
     ("POST", "/v1/webhooks/message", PUBLIC),
+    ("GET", "/v1/channels/instances", READ_TENANT),
+    ("POST", "/v1/channels/instances", ADMIN),
+    ("GET", "/v1/channels/instances/{id}", READ_TENANT),
+    ("PUT", "/v1/channels/instances/{id}", ADMIN),
+    ("DELETE", "/v1/channels/instances/{id}", ADMIN),
     // A platform delivering updates; the channel checks its own secret.
     ("POST", "/channels/{name}/webhook", PUBLIC),
 ];

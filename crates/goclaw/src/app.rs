@@ -142,7 +142,7 @@ impl Application {
             episodic.worker.start().await;
         }
         let channels = Arc::new(
-            goclaw_channels::ChannelManager::from_config(
+            goclaw_channels::ChannelManager::new(
                 &loaded.config.channels,
                 &loaded.config.bindings,
                 opened.store(),
@@ -150,7 +150,8 @@ impl Application {
                 AgentKey::parse(goclaw_agent::DEFAULT_AGENT_KEY)
                     .context("the default agent key is invalid")?,
             )
-            .with_approvals(Some(approvals.clone())),
+            .with_approvals(Some(approvals.clone()))
+            .with_secrets(secrets.clone()),
         );
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
@@ -173,11 +174,11 @@ impl Application {
             vault: Some(vault),
             tenant_events: Default::default(),
             webhooks: goclaw_gateway::webhooks::Webhooks::new(
-                Some(Arc::new(crate::webhook_channels::ManagedChannels(
-                    channels.clone(),
-                ))),
                 loaded.config.gateway.webhook_private_callbacks,
             ),
+            channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
+                channels.clone(),
+            ))),
         };
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
@@ -244,7 +245,7 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let connections = self.shutdown.clone();
         let runtime = self.runtime.clone();
-        self.channels.start();
+        self.channels.start().await;
         let webhook_worker = self
             .webhook_worker
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));

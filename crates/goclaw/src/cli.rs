@@ -58,6 +58,9 @@ pub enum Command {
     /// Approve, list and revoke pairings through a running gateway.
     #[command(subcommand)]
     Pairing(PairingCommand),
+    /// Manage messaging channel instances through a running gateway.
+    #[command(subcommand)]
+    Channels(ChannelsCommand),
     /// Read run traces through a running gateway.
     #[command(subcommand)]
     Traces(TracesCommand),
@@ -182,6 +185,45 @@ pub struct OnboardArgs {
     /// The env file to create or complete.
     #[arg(long, value_name = "PATH", default_value = ".env.local")]
     pub env_file: PathBuf,
+}
+
+/// `goclaw channels ...`
+#[derive(Debug, Subcommand)]
+pub enum ChannelsCommand {
+    /// List the channel instances stored in the database, with what each is doing.
+    List {
+        /// Print the instances as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a channel instance. Asks for what the flags do not give; its credentials (a bot
+    /// token; for Slack the bot token, then the app token) are asked hidden, or read one per
+    /// line from standard input when it is not a terminal.
+    Add(ChannelAddArgs),
+    /// Delete a channel instance (asks first unless --force).
+    Delete {
+        /// Id of the instance (see `goclaw channels list`).
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelAddArgs {
+    /// The platform: telegram, discord or slack.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub channel_type: Option<String>,
+    /// The instance's name (1-64 of letters, digits and ._/-); it never changes.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The agent that answers (key or id).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Who may write directly: pairing, allowlist, open or disabled.
+    #[arg(long)]
+    pub dm_policy: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,13 +1,17 @@
-//! The channels as the gateway's routes reach them (posts of `message` webhooks, updates
-//! platforms deliver to `/channels/{name}/webhook`): the gateway's [`Channels`] over the
-//! channel manager.
+//! The channels as the gateway reaches them (posts of `message` webhooks, updates platforms
+//! deliver to `/channels/{name}/webhook`, pairing notices, `channels.status`/`toggle`, reloads
+//! after a stored instance changed): the gateway's [`Channels`] over the channel manager.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use goclaw_channels::WebhookError;
 use goclaw_channels::{ChannelManager, Posted};
-use goclaw_gateway::webhooks::{ChannelTarget, Channels, DeliveryError, PostError, PostOutcome};
+use goclaw_channels::{ChannelState, Toggled};
+use goclaw_core::TenantId;
+use goclaw_gateway::channels::{
+    ChannelRun, ChannelTarget, Channels, DeliveryError, PostError, PostOutcome, Toggle,
+};
 
 /// Posts through the running channel instances.
 pub struct ManagedChannels(pub Arc<ChannelManager>);
@@ -63,5 +67,41 @@ impl Channels for ManagedChannels {
                 WebhookError::Invalid(reason) => DeliveryError::Invalid(reason),
                 WebhookError::NotStored(reason) => DeliveryError::NotStored(reason),
             })
+    }
+
+    fn runs(&self) -> Vec<ChannelRun> {
+        self.0
+            .statuses()
+            .into_iter()
+            .map(|status| {
+                let (state, reason) = match &status.state {
+                    ChannelState::Starting => ("starting", None),
+                    ChannelState::Running => ("running", None),
+                    ChannelState::Failing(reason) => ("failing", Some(reason.clone())),
+                    ChannelState::Stopped => ("stopped", None),
+                };
+                ChannelRun {
+                    running: status.is_running(),
+                    name: status.name,
+                    kind: status.kind,
+                    tenant_id: status.tenant,
+                    state: state.to_owned(),
+                    reason,
+                }
+            })
+            .collect()
+    }
+
+    async fn toggle(&self, tenant: TenantId, name: &str, enabled: bool) -> Toggle {
+        match self.0.toggle(tenant, name, enabled).await {
+            Ok(Toggled::Changed) => Toggle::Changed,
+            Ok(Toggled::AlreadyRunning) => Toggle::AlreadyRunning,
+            Ok(Toggled::AlreadyStopped) => Toggle::AlreadyStopped,
+            Err(_) => Toggle::NotFound,
+        }
+    }
+
+    async fn reload(&self) {
+        self.0.reload().await;
     }
 }

@@ -127,6 +127,11 @@ use super::{
         crate::webhooks::llm::call,
         crate::webhooks::message::call,
         crate::webhooks::channel::deliver,
+        crate::channels::instances::list,
+        crate::channels::instances::create,
+        crate::channels::instances::get,
+        crate::channels::instances::update,
+        crate::channels::instances::delete,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -142,6 +147,7 @@ use super::{
         (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
         (name = "docs", description = "This document and Swagger UI"),
         (name = "webhooks", description = "Inbound webhooks: registering them (admin; only with an encryption key) and the calls other systems make with their secrets"),
+        (name = "channels", description = "Messaging channel instances stored in the database (reads for every role, changes for admins)"),
     )
 )]
 struct ApiDoc;

@@ -75,7 +75,7 @@ async fn take(
         )
     })?;
     let not_found = || Refused::new(StatusCode::NOT_FOUND, "channel not found");
-    let channels = state.webhooks.channels().ok_or_else(not_found)?;
+    let channels = state.channels.as_ref().ok_or_else(not_found)?;
     let headers: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(name, value)| {

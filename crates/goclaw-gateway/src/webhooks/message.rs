@@ -124,7 +124,7 @@ async fn handle(
             "invalid request: content exceeds 16 KB limit",
         ));
     }
-    let Some(channels) = state.webhooks.channels() else {
+    let Some(channels) = state.channels.as_ref() else {
         return Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found"));
     };
     let key = idempotency::key(headers)?;

@@ -21,13 +21,13 @@ pub mod schemas;
 pub mod secret;
 pub mod worker;
 
+pub use crate::channels::{ChannelTarget, Channels, DeliveryError, PostError, PostOutcome};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::routing::{get, post};
-use goclaw_core::TenantId;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::ratelimit::BoundedWindowLimiter;
@@ -38,8 +38,7 @@ pub const LANE_SLOTS: usize = 4;
 /// How long a sync call may wait for a slot and its run, together.
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the webhook routes share: the limiters, the replay cache, the run lane, and where
-/// `message` webhooks post.
+/// What the webhook routes share: the limiters, the replay cache and the run lane.
 #[derive(Clone)]
 pub struct Webhooks {
     inner: Arc<Inner>,
@@ -50,7 +49,6 @@ struct Inner {
     buckets: limits::Buckets,
     replays: limits::ReplayCache,
     lane: Arc<Semaphore>,
-    channels: Option<Arc<dyn Channels>>,
     private_callbacks: bool,
     /// Woken when an async call was queued.
     queued: Notify,
@@ -58,21 +56,19 @@ struct Inner {
 
 impl Default for Webhooks {
     fn default() -> Self {
-        Self::new(None, false)
+        Self::new(false)
     }
 }
 
 impl Webhooks {
-    /// `channels` carries `message` webhooks' posts (none: every such call finds no channel);
     /// `private_callbacks` lets callbacks go to private and loopback addresses.
-    pub fn new(channels: Option<Arc<dyn Channels>>, private_callbacks: bool) -> Self {
+    pub fn new(private_callbacks: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 sources: BoundedWindowLimiter::for_webhooks(),
                 buckets: limits::Buckets::default(),
                 replays: limits::ReplayCache::default(),
                 lane: Arc::new(Semaphore::new(LANE_SLOTS)),
-                channels,
                 private_callbacks,
                 queued: Notify::new(),
             }),
@@ -109,10 +105,6 @@ impl Webhooks {
         self.inner.private_callbacks
     }
 
-    pub(crate) fn channels(&self) -> Option<&Arc<dyn Channels>> {
-        self.inner.channels.as_ref()
-    }
-
     /// Tells the callback worker an async call is waiting.
     pub(crate) fn wake_worker(&self) {
         self.inner.queued.notify_one();
@@ -121,71 +113,6 @@ impl Webhooks {
     pub(crate) async fn queued(&self) {
         self.inner.queued.notified().await;
     }
-}
-
-/// A channel chat a `message` webhook posts to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelTarget {
-    pub tenant_id: TenantId,
-    /// The channel instance's name (`telegram`, …).
-    pub channel: String,
-    pub chat_id: String,
-}
-
-/// How a post went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PostOutcome {
-    /// The platform accepted it.
-    Sent,
-    /// Queued and still being tried; it is sent when the platform takes it.
-    Queued,
-}
-
-/// Why a post was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PostError {
-    /// No such channel is running.
-    NoChannel,
-    /// The platform refused it for good.
-    Failed(String),
-}
-
-/// Why a channel's webhook delivery was not taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeliveryError {
-    /// No running channel of that name receives webhooks.
-    NoChannel,
-    /// The delivery does not carry the channel's secret.
-    Unauthorized,
-    /// The body is not an update of the platform.
-    Invalid(String),
-    /// Not stored now; the platform should deliver it again.
-    NotStored(String),
-}
-
-/// The channels, as the gateway's routes reach them.
-#[async_trait]
-pub trait Channels: Send + Sync {
-    /// Posts `text` to `target`, once: `key` names the post, and posting the same key again
-    /// queues nothing new.
-    async fn post(
-        &self,
-        target: &ChannelTarget,
-        text: &str,
-        key: &str,
-    ) -> Result<PostOutcome, PostError>;
-
-    /// Tells a sender just paired (`device.pair.approve`) in their chat that they may write.
-    async fn paired(&self, device: &goclaw_core::PairedDevice);
-
-    /// Hands an update a platform POSTed to `/channels/{channel}/webhook` (headers with
-    /// lowercase names) to that channel; `Ok` once it is stored.
-    async fn deliver(
-        &self,
-        channel: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Result<(), DeliveryError>;
 }
 
 /// The channels' own webhook route, which each channel's secret guards (mounted always).

@@ -2,6 +2,7 @@
 
 mod agent;
 mod backup;
+mod channels;
 mod client;
 mod config;
 mod doctor;
@@ -65,6 +66,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Pairing(ref command)) => {
             pairing::run(&cli, &env, &load(&cli, &env)?, command).await
+        }
+        Some(Command::Channels(ref command)) => {
+            channels::run(&cli, &env, &load(&cli, &env)?, command).await
         }
     }
 }

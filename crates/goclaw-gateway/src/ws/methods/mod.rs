@@ -5,6 +5,7 @@
 mod agents;
 mod api_keys;
 pub mod approvals;
+mod channels;
 mod chat;
 mod pairing;
 pub(super) mod params;
@@ -151,6 +152,14 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "device.pair.deny" => pairing::deny(&ctx, params).await.into(),
         "device.pair.list" => pairing::list(&ctx).await.into(),
         "device.pair.revoke" => pairing::revoke(&ctx, params).await.into(),
+        "channels.list" => channels::list(&ctx).await.into(),
+        "channels.status" => channels::status(&ctx).await.into(),
+        "channels.toggle" => channels::toggle(&ctx, params).await.into(),
+        "channels.instances.list" => channels::instances_list(&ctx).await.into(),
+        "channels.instances.get" => channels::instances_get(&ctx, params).await.into(),
+        "channels.instances.create" => channels::instances_create(&ctx, params).await.into(),
+        "channels.instances.update" => channels::instances_update(&ctx, params).await.into(),
+        "channels.instances.delete" => channels::instances_delete(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }

@@ -142,7 +142,7 @@ pub async fn approve(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| not_found(code))?;
     tracing::info!(channel = %paired.channel, by = %approved_by, "security.pairing_approved");
-    if let Some(channels) = ctx.state.webhooks.channels() {
+    if let Some(channels) = ctx.state.channels.as_ref() {
         channels.paired(&paired).await;
     }
     ctx.state.tenant_events.publish(

@@ -1,11 +1,14 @@
-//! The doctor's channels: each channel this version runs is checked against its platform
-//! through the configured API base (Telegram: `getMe` on `channels.telegram.api_server`) and
-//! reported as working, failing with the platform's reason, or disabled; the credentials of
-//! channels this version does not run are reported as unused. Secrets are shown masked.
+//! The doctor's channels: each channel this version runs (Telegram, Discord, Slack) is checked
+//! against its platform through the configured API base (`getMe` on
+//! `channels.telegram.api_server`, `users/@me` on `channels.discord.api_server`, `auth.test`
+//! on `channels.slack.api_server`) and reported as working, failing with the platform's
+//! reason, or disabled; the credentials of channels this version does not run are reported as
+//! unused. Secrets are shown masked.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use goclaw_channels::ChannelError;
+use goclaw_channels::{Channel, ChannelError};
 use goclaw_config::{LoadedConfig, Secret};
 
 use super::checks::masked;
@@ -18,26 +21,57 @@ const PLATFORM_TIMEOUT: Duration = Duration::from_secs(10);
 /// A channel's name, whether it is enabled, and its credentials by key.
 type ChannelCredentials<'a> = (&'static str, bool, Vec<(&'static str, Option<&'a Secret>)>);
 
+/// A channel this version runs, as the doctor checks it.
+struct Platform<'a> {
+    name: &'static str,
+    enabled: bool,
+    credentials: Vec<(&'static str, Option<&'a Secret>)>,
+    /// The adapter, when enabled with its credentials.
+    channel: Option<Arc<dyn Channel>>,
+    /// What to do when credentials are missing, or refused.
+    missing_fix: &'static str,
+    refused_fix: &'static str,
+}
+
 pub async fn section(loaded: &LoadedConfig) -> Section {
     let c = &loaded.config.channels;
     let mut checks = Vec::new();
-    if let Some(check) = telegram(loaded).await {
-        checks.push(check);
-    }
-    let unused_list: [ChannelCredentials<'_>; 4] = [
-        (
-            "discord",
-            c.discord.enabled,
-            vec![("token", c.discord.token.as_ref())],
-        ),
-        (
-            "slack",
-            c.slack.enabled,
-            vec![
+    let http = reqwest::Client::new();
+    let platforms = [
+        Platform {
+            name: "telegram",
+            enabled: c.telegram.enabled,
+            credentials: vec![("token", c.telegram.token.as_ref())],
+            channel: goclaw_channels::instances::telegram(c, http.clone()),
+            missing_fix: "set GOCLAW_TELEGRAM_TOKEN (from @BotFather) or disable the channel",
+            refused_fix: "the Bot API refused the token: take the current one from @BotFather",
+        },
+        Platform {
+            name: "discord",
+            enabled: c.discord.enabled,
+            credentials: vec![("token", c.discord.token.as_ref())],
+            channel: goclaw_channels::discord::from_config(&c.discord, http.clone()),
+            missing_fix: "set GOCLAW_DISCORD_TOKEN (from the Discord Developer Portal) or disable the channel",
+            refused_fix: "Discord refused the token: reset it in the Developer Portal and set the new one",
+        },
+        Platform {
+            name: "slack",
+            enabled: c.slack.enabled,
+            credentials: vec![
                 ("bot_token", c.slack.bot_token.as_ref()),
                 ("app_token", c.slack.app_token.as_ref()),
             ],
-        ),
+            channel: goclaw_channels::slack::from_config(&c.slack, http.clone()),
+            missing_fix: "set GOCLAW_SLACK_BOT_TOKEN and GOCLAW_SLACK_APP_TOKEN, or disable the channel",
+            refused_fix: "Slack refused the token: reinstall the app and set its current tokens",
+        },
+    ];
+    for platform in platforms {
+        if let Some(check) = platform_check(platform).await {
+            checks.push(check);
+        }
+    }
+    let unused_list: [ChannelCredentials<'_>; 2] = [
         (
             "zalo",
             c.zalo.enabled,
@@ -87,43 +121,46 @@ pub async fn section(loaded: &LoadedConfig) -> Section {
     Section::new("Channels", checks)
 }
 
-/// Telegram: asks the Bot API who the bot is.
-async fn telegram(loaded: &LoadedConfig) -> Option<Check> {
-    let telegram = &loaded.config.channels.telegram;
-    let token = telegram.token.as_ref().filter(|t| !t.is_empty());
-    let shown = format!("token {}", masked(token));
-    if !telegram.enabled {
-        return token.map(|_| Check::ok(S, "telegram", format!("disabled, {shown}")));
+/// Asks the platform who the bot is; `None` for a channel neither enabled nor given
+/// credentials.
+async fn platform_check(platform: Platform<'_>) -> Option<Check> {
+    let name = platform.name;
+    let present = |s: &Option<&Secret>| s.is_some_and(|s| !s.is_empty());
+    let shown = platform
+        .credentials
+        .iter()
+        .map(|(key, s)| format!("{key} {}", masked(*s)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !platform.enabled {
+        return platform
+            .credentials
+            .iter()
+            .any(|(_, s)| present(s))
+            .then(|| Check::ok(S, name, format!("disabled, {shown}")));
     }
-    let Some(channel) =
-        goclaw_channels::instances::telegram(&loaded.config.channels, reqwest::Client::new())
-    else {
+    let reach = format!("check that the gateway can reach channels.{name}.api_server");
+    let Some(channel) = platform.channel else {
         return Some(
-            Check::fail(S, "telegram", "enabled, but no token")
-                .fix("set GOCLAW_TELEGRAM_TOKEN (from @BotFather) or disable the channel"),
+            Check::fail(S, name, format!("enabled, but no credentials ({shown})"))
+                .fix(platform.missing_fix),
         );
     };
     let answer = tokio::time::timeout(PLATFORM_TIMEOUT, channel.identify()).await;
     Some(match answer {
         Ok(Ok(bot)) => {
-            let name = bot.username.map(|u| format!("@{u}")).unwrap_or(bot.id);
-            Check::ok(
-                S,
-                "telegram",
-                format!("enabled, {shown}, bot {name} answers"),
-            )
+            let bot = bot.username.map(|u| format!("@{u}")).unwrap_or(bot.id);
+            Check::ok(S, name, format!("enabled, {shown}, bot {bot} answers"))
         }
         Ok(Err(error @ ChannelError::Unauthorized(_))) => {
-            Check::fail(S, "telegram", format!("failing, {shown}: {error}"))
-                .fix("the Bot API refused the token: take the current one from @BotFather")
+            Check::fail(S, name, format!("failing, {shown}: {error}")).fix(platform.refused_fix)
         }
-        Ok(Err(error)) => Check::fail(S, "telegram", format!("failing, {shown}: {error}"))
-            .fix("check that the gateway can reach channels.telegram.api_server"),
+        Ok(Err(error)) => Check::fail(S, name, format!("failing, {shown}: {error}")).fix(reach),
         Err(_) => Check::fail(
             S,
-            "telegram",
+            name,
             format!("failing, {shown}: no answer within {PLATFORM_TIMEOUT:?}"),
         )
-        .fix("check that the gateway can reach channels.telegram.api_server"),
+        .fix(reach),
     })
 }
