@@ -20,6 +20,8 @@ pub mod outbox;
 pub mod policy;
 pub mod post;
 pub mod route;
+#[cfg(feature = "slack")]
+pub mod slack;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 

@@ -3,6 +3,8 @@
 //! against it, and lets a test play the users, count what the bot sent, and inject faults.
 #![forbid(unsafe_code)]
 
+pub mod slack;
 pub mod telegram;
 
+pub use slack::FakeSlack;
 pub use telegram::{FakeTelegram, SentMessage};
