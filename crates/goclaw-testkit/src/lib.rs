@@ -306,3 +306,23 @@ macro_rules! app_test {
         }
     };
 }
+
+/// One SQLite and one PostgreSQL test per listed `async fn name(backend: StoreBackend)`:
+///
+/// ```ignore
+/// async fn answers(backend: StoreBackend) { /* ... */ }
+/// goclaw_testkit::backend_tests!(answers);
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::StoreBackend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::StoreBackend::Postgres).await; })*
+        }
+    };
+}

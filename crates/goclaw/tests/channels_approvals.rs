@@ -135,20 +135,7 @@ async fn wait_answers(telegram: &FakeTelegram, n: usize) -> Vec<(String, String)
     }
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Postgres).await; })*
-        }
-    };
-}
-
-both_backends!(
+goclaw_testkit::backend_tests!(
     allow_once_from_the_chat_runs_the_command,
     deny_from_the_chat_keeps_the_command_from_running
 );

@@ -289,20 +289,7 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(goclaw_testkit::StoreBackend::Postgres).await; })*
-        }
-    };
-}
-
-both_backends!(
+goclaw_testkit::backend_tests!(
     pairing_then_answers,
     groups_answer_mentions_only,
     a_hanging_poll_is_restarted,
