@@ -3,6 +3,8 @@
 //! against it, and lets a test play the users, count what the bot sent, and inject faults.
 #![forbid(unsafe_code)]
 
+pub mod discord;
 pub mod telegram;
 
+pub use discord::FakeDiscord;
 pub use telegram::{FakeTelegram, SentMessage};
