@@ -433,3 +433,31 @@ async fn an_update_not_stored_is_replayed_after_resuming() {
     assert_once_each(&stored);
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn asked_to_reconnect_the_bot_resumes_its_session() {
+    let bot = Running::start().await;
+    bot.fake.direct_message("42", "one");
+    bot.inbox.wait_for(1).await;
+    bot.fake.request_reconnect();
+    bot.wait(|fake| fake.resume_count() >= 1).await;
+    bot.fake.direct_message("42", "two");
+    let stored = bot.inbox.wait_for(2).await;
+    assert_eq!(texts(&stored), ["one", "two"]);
+    assert_eq!(bot.fake.identify_count(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_session_is_followed_by_a_fresh_identify() {
+    let bot = Running::start().await;
+    bot.fake.direct_message("42", "one");
+    bot.inbox.wait_for(1).await;
+    bot.fake.invalidate_session();
+    bot.fake.direct_message("42", "two");
+    bot.wait(|fake| fake.identify_count() == 2).await;
+    let stored = bot.inbox.wait_for(2).await;
+    assert_eq!(texts(&stored), ["one", "two"]);
+    assert_once_each(&stored);
+    bot.stop().await;
+}

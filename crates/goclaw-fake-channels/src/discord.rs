@@ -10,7 +10,8 @@
 //! everything after it. A fresh Identify starts a new session whose log holds READY and every
 //! event never yet written to any connection. Faults: [`FakeDiscord::drop_connection`] cuts
 //! the socket without a close frame; [`FakeDiscord::stop_heartbeat_acks`] makes connections
-//! zombies (no ACKs, no dispatches) until cleared, when the late ACK and the held events go.
+//! zombies (no ACKs, no dispatches) until cleared, when the late ACK and the held events go;
+//! [`FakeDiscord::request_reconnect`] sends op 7 and [`FakeDiscord::invalidate_session`] op 9.
 
 use std::collections::HashMap;
 use std::io;
@@ -87,6 +88,8 @@ struct Inner {
     responses: Vec<InteractionResponse>,
     /// Sends still to refuse with 429, and the `retry_after` given.
     rate_limited_sends: (usize, f64),
+    /// Gateway payloads the next connection to look sends (op 7, op 9).
+    control: Vec<Value>,
 }
 
 impl Inner {
@@ -352,6 +355,22 @@ impl FakeDiscord {
         self.state.refuse_identify.store(refuse, Ordering::SeqCst);
     }
 
+    /// Asks the connected client to reconnect and resume (op 7).
+    pub fn request_reconnect(&self) {
+        self.state.inner().control.push(json!({"op": 7, "d": null}));
+        self.state.changed.notify_waiters();
+    }
+
+    /// Ends the current session (op 9, not resumable): the client must identify afresh.
+    pub fn invalidate_session(&self) {
+        {
+            let mut inner = self.state.inner();
+            inner.session = None;
+            inner.control.push(json!({"op": 9, "d": false}));
+        }
+        self.state.changed.notify_waiters();
+    }
+
     /// The next `count` message sends get 429 with `retry_after` seconds.
     pub fn rate_limit_sends(&self, count: usize, retry_after: f64) {
         self.state.inner().rate_limited_sends = (count, retry_after);
@@ -591,6 +610,10 @@ async fn serve_connection(state: &Shared, mut socket: WebSocket) -> Result<(), a
         if state.generation.load(Ordering::SeqCst) != generation {
             // Dropped without a close frame: the client sees the connection die.
             return Ok(());
+        }
+        let control = std::mem::take(&mut state.inner().control);
+        for payload in control {
+            send(&mut socket, payload).await?;
         }
         if !state.acks_stopped.load(Ordering::SeqCst) {
             if std::mem::take(&mut owe_ack) {
