@@ -1,6 +1,6 @@
-//! Messaging channels: the adapters that connect platforms (Telegram, ...) to the agents, the
-//! access policies and pairing prompts that decide who is answered, and the durable inbox and
-//! outbox through which every message is answered exactly once.
+//! Messaging channels: the adapters that connect platforms (Telegram, Discord, ...) to the
+//! agents, the access policies and pairing prompts that decide who is answered, and the durable
+//! inbox and outbox through which every message is answered exactly once.
 //!
 //! An adapter ([`Channel`]) only speaks its platform's wire protocol: it hands each received
 //! update to an [`InboundSink`] — which stores it — before it acknowledges it, and sends what
@@ -12,6 +12,8 @@ pub mod approvals;
 pub mod channel;
 pub mod chunk;
 pub mod commands;
+#[cfg(feature = "discord")]
+pub mod discord;
 pub mod dispatch;
 pub mod instances;
 pub mod manager;

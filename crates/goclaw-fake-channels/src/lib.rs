@@ -3,8 +3,10 @@
 //! against it, and lets a test play the users, count what the bot sent, and inject faults.
 #![forbid(unsafe_code)]
 
+pub mod discord;
 pub mod slack;
 pub mod telegram;
 
+pub use discord::FakeDiscord;
 pub use slack::FakeSlack;
 pub use telegram::{FakeTelegram, SentMessage};
