@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use goclaw_config::{Environment, LoadedConfig};
 pub use goclaw_core::StoreBackend;
 pub use goclaw_fake_channels::telegram as fake_telegram;
-pub use goclaw_fake_channels::{FakeTelegram, SentMessage};
+pub use goclaw_fake_channels::{FakeDiscord, FakeSlack, FakeTelegram, SentMessage};
 pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
