@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod caller;
+pub mod channel_instances;
 pub mod channel_queue;
 pub mod domain;
 pub mod episodic;

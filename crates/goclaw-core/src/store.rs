@@ -71,6 +71,7 @@ pub trait Store: Send + Sync {
     fn pairing(&self) -> &dyn crate::pairing::PairingStore;
     fn channel_queue(&self) -> &dyn crate::channel_queue::ChannelQueueStore;
     fn webhooks(&self) -> &dyn crate::webhook::WebhookStore;
+    fn channel_instances(&self) -> &dyn crate::channel_instances::ChannelInstanceStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.
