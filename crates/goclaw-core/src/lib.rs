@@ -30,6 +30,10 @@ pub mod webhook;
 
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
+pub use channel_instances::{
+    CHANNEL_TYPES, ChannelInstance, ChannelInstancePatch, ChannelInstanceQuery,
+    ChannelInstanceStore, NewChannelInstance, is_default_instance,
+};
 pub use channel_queue::{
     ChannelQueueStore, Inbound, InboundStatus, NewInbound, NewOutbound, Outbound, OutboundStatus,
 };

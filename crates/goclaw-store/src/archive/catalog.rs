@@ -612,6 +612,25 @@ pub const TABLES: &[Table] = &[
         ],
         order_by: &["id"],
     },
+    Table {
+        name: "channel_instances",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("name", Text),
+            col("display_name", Text),
+            col("channel_type", Text),
+            col("agent_id", Uuid),
+            col("encrypted_credentials", Text),
+            col("credential_keys", TextList),
+            col("config", Json),
+            col("enabled", Boolean),
+            col("created_by", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
 ];
 
 /// The table named `name`.

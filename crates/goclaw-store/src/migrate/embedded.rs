@@ -56,6 +56,7 @@ embed! {
     15 "0015" "pairing",
     16 "0016" "channel_queue",
     17 "0017" "webhooks",
+    18 "0018" "channel_instances",
 }
 
 /// The migrations of `backend`, in ascending version order.

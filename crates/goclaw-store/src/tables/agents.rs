@@ -1,6 +1,6 @@
 //! Agent definitions. Soft-deleted agents (`deleted_at` set) are invisible here. Deleting an
-//! agent also clears it from the tenant's webhooks, in the same write transaction, as the
-//! `ON DELETE SET NULL` of `webhooks.agent_id` would on a hard delete.
+//! agent also clears it from the tenant's webhooks and channel instances, in the same write
+//! transaction, as the `ON DELETE SET NULL` of their `agent_id` would on a hard delete.
 //!
 //! Writes that may make an agent the tenant's default run in one write transaction that first
 //! clears the flag on the tenant's other agents; the partial unique index
@@ -15,7 +15,7 @@ use goclaw_core::{
 };
 
 use super::SqlStore;
-use super::webhooks::detach_agent;
+use super::{channel_instances, webhooks};
 use crate::error::{store_error, store_error_with_parent};
 use crate::patch::{apply_agent_patch, object_or_empty};
 use crate::sql::{Locked, Record, Row, Statement, Tx};
@@ -224,7 +224,8 @@ impl AgentStore for SqlStore {
             return Err(StoreError::NotFound("agent"));
         };
         let id: AgentId = row.read("agents").id("id")?;
-        detach_agent(&mut tx, tenant, id).await?;
+        webhooks::detach_agent(&mut tx, tenant, id).await?;
+        channel_instances::detach_agent(&mut tx, tenant, id).await?;
         tx.commit().await.map_err(db_error)
     }
 }

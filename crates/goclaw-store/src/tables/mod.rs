@@ -8,6 +8,7 @@
 
 mod agents;
 mod api_keys;
+mod channel_instances;
 mod channel_queue;
 mod context_files;
 mod episodic;
@@ -28,10 +29,10 @@ mod webhooks;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ChannelQueueStore, ContextFileStore, EpisodicStore, ExecApprovalStore,
-    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
-    SessionStore, Store, StoreBackend, StoreError, SystemConfigStore, TenantStore, TraceStore,
-    TurnStore, VaultStore, WebhookStore,
+    AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore, ContextFileStore,
+    EpisodicStore, ExecApprovalStore, KnowledgeGraphStore, LlmProviderStore, MemoryStore,
+    MessageStore, PairingStore, SecretStore, SessionStore, Store, StoreBackend, StoreError,
+    SystemConfigStore, TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -143,6 +144,10 @@ impl Store for SqlStore {
     }
 
     fn webhooks(&self) -> &dyn WebhookStore {
+        self
+    }
+
+    fn channel_instances(&self) -> &dyn ChannelInstanceStore {
         self
     }
 }

@@ -9,6 +9,7 @@ use goclaw_core::{
 use goclaw_store::testing::TestDatabase;
 use serde_json::json;
 
+mod channel_instances;
 mod webhooks;
 
 pub const ACME: &str = "0193a5b0-7000-7000-8000-0000000000a1";
@@ -431,6 +432,7 @@ pub async fn fill(db: &TestDatabase) {
     )
     .await;
     webhooks::fill(db, t).await;
+    channel_instances::fill(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,
