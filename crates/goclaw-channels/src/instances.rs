@@ -19,37 +19,40 @@ pub struct Built {
     pub policy: AccessPolicy,
 }
 
-/// The platforms this build can run.
-pub fn supported_types() -> Vec<&'static str> {
-    let mut types = Vec::new();
-    #[cfg(feature = "telegram")]
-    types.push("telegram");
-    #[cfg(feature = "discord")]
-    types.push("discord");
-    #[cfg(feature = "slack")]
-    types.push("slack");
-    types
-}
-
 /// The channels the configuration enables, named by their type.
 pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'static str, Built)> {
     let mut built = Vec::new();
     #[cfg(feature = "telegram")]
     if let Some(channel) = telegram(config, http.clone()) {
         let c = &config.telegram;
-        let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+        let policy = policy(
+            c.dm_policy,
+            c.group_policy,
+            c.require_mention,
+            &c.allow_from,
+        );
         built.push(("telegram", Built { channel, policy }));
     }
     #[cfg(feature = "discord")]
     if let Some(channel) = crate::discord::from_config(&config.discord, http.clone()) {
         let c = &config.discord;
-        let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+        let policy = policy(
+            c.dm_policy,
+            c.group_policy,
+            c.require_mention,
+            &c.allow_from,
+        );
         built.push(("discord", Built { channel, policy }));
     }
     #[cfg(feature = "slack")]
     if let Some(channel) = crate::slack::from_config(&config.slack, http.clone()) {
         let c = &config.slack;
-        let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+        let policy = policy(
+            c.dm_policy,
+            c.group_policy,
+            c.require_mention,
+            &c.allow_from,
+        );
         built.push(("slack", Built { channel, policy }));
     }
     let _ = http;
@@ -85,7 +88,12 @@ pub fn stored(
             let c: goclaw_config::TelegramConfig =
                 serde_json::from_value(section).map_err(unreadable)?;
             let channel = telegram_of(&c, http.clone()).ok_or_else(missing)?;
-            let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+            let policy = policy(
+                c.dm_policy,
+                c.group_policy,
+                c.require_mention,
+                &c.allow_from,
+            );
             Ok(Built { channel, policy })
         }
         #[cfg(feature = "discord")]
@@ -93,7 +101,12 @@ pub fn stored(
             let c: goclaw_config::DiscordConfig =
                 serde_json::from_value(section).map_err(unreadable)?;
             let channel = crate::discord::from_config(&c, http.clone()).ok_or_else(missing)?;
-            let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+            let policy = policy(
+                c.dm_policy,
+                c.group_policy,
+                c.require_mention,
+                &c.allow_from,
+            );
             Ok(Built { channel, policy })
         }
         #[cfg(feature = "slack")]
@@ -101,7 +114,12 @@ pub fn stored(
             let c: goclaw_config::SlackConfig =
                 serde_json::from_value(section).map_err(unreadable)?;
             let channel = crate::slack::from_config(&c, http.clone()).ok_or_else(missing)?;
-            let policy = policy(c.dm_policy, c.group_policy, c.require_mention, &c.allow_from);
+            let policy = policy(
+                c.dm_policy,
+                c.group_policy,
+                c.require_mention,
+                &c.allow_from,
+            );
             Ok(Built { channel, policy })
         }
         other => Err(format!("{other} channels are not supported by this build")),
@@ -212,10 +230,20 @@ mod tests {
         for (kind, config, credentials, reason) in [
             ("telegram", json!({}), json!({}), "credentials are missing"),
             ("telegram", json!([]), json!({}), "config is not an object"),
-            ("telegram", json!({"dm_policy": "1:secret-token"}), json!({"token": "t"}), "config does not fit channels.telegram"),
-            ("zalo_oa", json!({}), json!({"token": "t"}), "zalo_oa channels are not supported by this build"),
+            (
+                "telegram",
+                json!({"dm_policy": "1:secret-token"}),
+                json!({"token": "t"}),
+                "config does not fit channels.telegram",
+            ),
+            (
+                "zalo_oa",
+                json!({}),
+                json!({"token": "t"}),
+                "zalo_oa channels are not supported by this build",
+            ),
         ] {
-            let error = check(kind, config, credentials).err().expect("refused");
+            let error = check(kind, config, credentials).expect_err("refused");
             assert_eq!(error, reason);
             assert!(!error.contains("secret-token"));
         }

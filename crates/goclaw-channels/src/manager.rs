@@ -74,7 +74,10 @@ impl ChannelStatus {
 enum Origin {
     Config,
     /// A stored instance, as it was when started.
-    Stored { id: Uuid, updated_at: DateTime<Utc> },
+    Stored {
+        id: Uuid,
+        updated_at: DateTime<Utc>,
+    },
 }
 
 /// A running instance.
@@ -274,7 +277,11 @@ impl ChannelManager {
         stopped.retain(|name| wanted.contains_key(name));
         let stale: Vec<String> = running
             .iter()
-            .filter(|(name, r)| wanted.get(*name).is_none_or(|(origin, _)| *origin != r.origin))
+            .filter(|(name, r)| {
+                wanted
+                    .get(*name)
+                    .is_none_or(|(origin, _)| *origin != r.origin)
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in stale {

@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 
 use goclaw_config::{Environment, LoadedConfig};
 pub use goclaw_core::StoreBackend;
+pub use goclaw_fake_channels::discord as fake_discord;
+pub use goclaw_fake_channels::slack as fake_slack;
 pub use goclaw_fake_channels::telegram as fake_telegram;
 pub use goclaw_fake_channels::{FakeDiscord, FakeSlack, FakeTelegram, SentMessage};
 pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};

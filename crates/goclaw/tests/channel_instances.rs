@@ -87,7 +87,9 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 /// The state `channels.status` gives `name`, if it lists it.
 async fn state_of(ws: &mut WsClient, name: &str) -> Option<String> {
     let status = ws.call_ok("channels.status", json!({})).await;
-    status["channels"][name]["state"].as_str().map(str::to_owned)
+    status["channels"][name]["state"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 app_test!(
@@ -271,7 +273,10 @@ app_test!(
 
         for answer in answers {
             assert!(!answer.contains(BOT_TOKEN), "the token leaked: {answer}");
-            assert!(!answer.contains("wh-secret-value-1"), "a secret leaked: {answer}");
+            assert!(
+                !answer.contains("wh-secret-value-1"),
+                "a secret leaked: {answer}"
+            );
         }
         app.stop().await.expect("clean stop");
     }
@@ -347,7 +352,10 @@ app_test!(
         // A viewer reads but changes nothing.
         let (status, seen) = api(&app, Method::GET, "/v1/channels/instances", &victor, None).await;
         assert_eq!(status, 200);
-        assert_eq!(seen["instances"][0]["credentials"], json!({ "token": "***" }));
+        assert_eq!(
+            seen["instances"][0]["credentials"],
+            json!({ "token": "***" })
+        );
         let (status, _) = api(
             &app,
             Method::GET,
@@ -377,7 +385,9 @@ app_test!(
         // Over the WebSocket, the same rules.
         let mut viewer_ws = signed_in(&app, &victor, "victor").await;
         let mut bob_ws = signed_in(&app, &bob.key, "bob").await;
-        let listed = viewer_ws.call_ok("channels.instances.list", json!({})).await;
+        let listed = viewer_ws
+            .call_ok("channels.instances.list", json!({}))
+            .await;
         assert_eq!(listed["instances"][0]["name"], "alice-bot");
         assert!(!listed.to_string().contains(BOT_TOKEN));
         let got = viewer_ws
@@ -406,7 +416,11 @@ app_test!(
         let theirs = bob_ws.call_ok("channels.instances.list", json!({})).await;
         assert_eq!(theirs, json!({ "instances": [] }));
         let status = bob_ws.call_ok("channels.status", json!({})).await;
-        assert_eq!(status, json!({ "channels": {} }), "another tenant's channels are hidden");
+        assert_eq!(
+            status,
+            json!({ "channels": {} }),
+            "another tenant's channels are hidden"
+        );
         for (method, params) in [
             ("channels.instances.get", json!({ "id": id })),
             (
@@ -420,7 +434,10 @@ app_test!(
             ),
         ] {
             let answer = bob_ws.call(method, params).await;
-            assert_eq!(answer["error"]["code"], "NOT_FOUND", "bob {method}: {answer}");
+            assert_eq!(
+                answer["error"]["code"], "NOT_FOUND",
+                "bob {method}: {answer}"
+            );
         }
         let shown = viewer_ws.call_ok("channels.status", json!({})).await;
         assert!(shown["channels"].get("alice-bot").is_some(), "{shown}");
@@ -456,7 +473,10 @@ app_test!(
         assert_eq!(status, 503, "{answer}");
         assert!(!answer.to_string().contains(BOT_TOKEN));
         for (body, expected) in [
-            (json!({ "channel_type": "telegram", "agent_id": "default" }), 400),
+            (
+                json!({ "channel_type": "telegram", "agent_id": "default" }),
+                400,
+            ),
             (
                 json!({ "name": "x", "channel_type": "icq", "agent_id": "default" }),
                 400,
@@ -475,8 +495,14 @@ app_test!(
                 400,
             ),
         ] {
-            let (status, answer) =
-                api(&app, Method::POST, "/v1/channels/instances", TOKEN, Some(body.clone())).await;
+            let (status, answer) = api(
+                &app,
+                Method::POST,
+                "/v1/channels/instances",
+                TOKEN,
+                Some(body.clone()),
+            )
+            .await;
             assert_eq!(status, expected, "{body}: {answer}");
         }
         app.stop().await.expect("clean stop");
@@ -496,8 +522,16 @@ app_test!(
         };
         let added = goclaw()
             .args(&[
-                "channels", "add", "--type", "telegram", "--name", "cli-bot", "--agent",
-                "default", "--dm-policy", "open",
+                "channels",
+                "add",
+                "--type",
+                "telegram",
+                "--name",
+                "cli-bot",
+                "--agent",
+                "default",
+                "--dm-policy",
+                "open",
             ])
             .run_with_stdin(&format!("{BOT_TOKEN}\n"))
             .await;
@@ -534,14 +568,23 @@ app_test!(
 
         let listed = goclaw().args(&["channels", "list"]).run().await;
         assert!(listed.success, "{listed:?}");
-        let header: Vec<&str> = listed.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+        let header: Vec<&str> = listed
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
         assert_eq!(header, ["ID", "NAME", "TYPE", "ENABLED", "STATUS"]);
         let row = listed.stdout.lines().nth(1).unwrap_or_default();
         for cell in [id.as_str(), "cli-bot", "telegram", "true", "running"] {
             assert!(row.contains(cell), "{row}");
         }
         let refused = goclaw().args(&["channels", "delete", &id]).run().await;
-        assert!(!refused.success, "deleting without a terminal needs --force");
+        assert!(
+            !refused.success,
+            "deleting without a terminal needs --force"
+        );
         let deleted = goclaw()
             .args(&["channels", "delete", &id, "--force"])
             .run()

@@ -9,9 +9,8 @@ mod support;
 
 use std::time::Duration;
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, spawn_app_with_config};
-use goclaw_fake_channels::FakeSlack;
-use goclaw_fake_channels::slack::BOT_USER_ID;
+use goclaw_testkit::fake_slack::BOT_USER_ID;
+use goclaw_testkit::{FakeSlack, Reply, StoreBackend, TestApp, spawn_app_with_config};
 use support::Goclaw;
 
 const BOT_TOKEN: &str = "xoxb-slack-test-bot-token-51";
@@ -20,7 +19,9 @@ const GATEWAY_TOKEN: &str = "slack-gateway-token-53";
 const WAIT: Duration = Duration::from_secs(30);
 
 async fn start(backend: StoreBackend) -> Option<(TestApp, FakeSlack)> {
-    let slack = FakeSlack::start(BOT_TOKEN, APP_TOKEN).await.expect("fake Slack");
+    let slack = FakeSlack::start(BOT_TOKEN, APP_TOKEN)
+        .await
+        .expect("fake Slack");
     let config = format!(
         "{{ channels: {{ slack: {{ api_server: '{}' }} }} }}",
         slack.api_server()
@@ -74,7 +75,11 @@ async fn pairing_then_answers(backend: StoreBackend) {
         "both messages acknowledged"
     );
     assert_eq!(slack.sent().len(), 1, "no second prompt");
-    assert_eq!(app.llm.request_count(), 0, "an unpaired sender ran the agent");
+    assert_eq!(
+        app.llm.request_count(),
+        0,
+        "an unpaired sender ran the agent"
+    );
 
     let approved = Goclaw::new(app.data_dir.path())
         .env("GOCLAW_SERVER", app.url(""))
@@ -92,7 +97,11 @@ async fn pairing_then_answers(backend: StoreBackend) {
     slack.direct_message("U4711", "tell me everything");
     let sent = slack
         .wait_for_sent(WAIT, |s| {
-            s.iter().skip(2).map(|m| m.text.matches("*bold*").count()).sum::<usize>() >= 60
+            s.iter()
+                .skip(2)
+                .map(|m| m.text.matches("*bold*").count())
+                .sum::<usize>()
+                >= 60
         })
         .await
         .expect("the whole answer");
@@ -101,7 +110,11 @@ async fn pairing_then_answers(backend: StoreBackend) {
     for part in parts {
         assert_eq!(part.channel, "DU4711");
         assert!(part.text.chars().count() <= 4000, "{}", part.text.len());
-        assert!(!part.text.contains("**"), "mrkdwn, not Markdown: {}", part.text);
+        assert!(
+            !part.text.contains("**"),
+            "mrkdwn, not Markdown: {}",
+            part.text
+        );
         assert_eq!(part.thread_ts, None, "direct answers are not threaded");
     }
     let asked = app.llm.requests();
@@ -143,8 +156,14 @@ async fn channels_answer_mentions_once_in_a_thread(backend: StoreBackend) {
     assert_eq!(requests.len(), 1, "only the mention ran the agent");
     let body = requests[0].body.to_string();
     assert!(body.contains("what's up?"), "{body}");
-    assert!(!body.contains(BOT_USER_ID), "the mention is taken out: {body}");
+    assert!(
+        !body.contains(BOT_USER_ID),
+        "the mention is taken out: {body}"
+    );
     app.stop().await.expect("clean stop");
 }
 
-goclaw_testkit::backend_tests!(pairing_then_answers, channels_answer_mentions_once_in_a_thread);
+goclaw_testkit::backend_tests!(
+    pairing_then_answers,
+    channels_answer_mentions_once_in_a_thread
+);

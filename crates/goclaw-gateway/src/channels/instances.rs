@@ -330,9 +330,9 @@ pub async fn update_instance(
     for (key, value) in updates {
         match key.as_str() {
             "display_name" => {
-                let raw = value.as_str().ok_or_else(|| {
-                    ApiError::bad_request("display_name must be a string")
-                })?;
+                let raw = value
+                    .as_str()
+                    .ok_or_else(|| ApiError::bad_request("display_name must be a string"))?;
                 patch.display_name = Some(check_display_name(raw)?);
             }
             "agent_id" => {
@@ -381,7 +381,9 @@ pub async fn delete_instance(state: &AppState, tenant: TenantId, id: Uuid) -> Re
     let store = state.store.channel_instances();
     let instance = store.get(tenant, id).await.map_err(store_error)?;
     if is_default_instance(&instance.name) {
-        return Err(ApiError::forbidden("cannot delete a default channel instance"));
+        return Err(ApiError::forbidden(
+            "cannot delete a default channel instance",
+        ));
     }
     store.delete(tenant, id).await.map_err(store_error)?;
     tracing::info!(channel = %instance.name, "channel instance deleted");
@@ -402,11 +404,7 @@ pub async fn list_page(
         limit,
         offset,
     };
-    let (instances, total) = state
-        .store
-        .channel_instances()
-        .list(tenant, &query)
-        .await?;
+    let (instances, total) = state.store.channel_instances().list(tenant, &query).await?;
     Ok(json!({
         "instances": instances.iter().map(|i| shown(state, i)).collect::<Vec<_>>(),
         "total": total,
@@ -481,8 +479,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let instance =
-        create_instance(&state, caller.0.tenant_id, &caller.0.user_id, request).await?;
+    let instance = create_instance(&state, caller.0.tenant_id, &caller.0.user_id, request).await?;
     Ok((StatusCode::CREATED, Json(instance_json(&instance))))
 }
 
@@ -601,7 +598,10 @@ mod tests {
             unreachable!()
         };
         let (config, secrets) = split_config(config);
-        assert_eq!(serde_json::Value::Object(config), json!({"dm_policy": "open"}));
+        assert_eq!(
+            serde_json::Value::Object(config),
+            json!({"dm_policy": "open"})
+        );
         assert_eq!(
             serde_json::Value::Object(secrets),
             json!({"token": "1:abc", "bot_token": "xoxb"})
