@@ -21,6 +21,10 @@ const READ_METHODS: &[&str] = &[
     "agents.list",
     "agents.files.list",
     "agents.files.get",
+    "channels.list",
+    "channels.status",
+    "channels.instances.list",
+    "channels.instances.get",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -37,6 +41,8 @@ const WRITE_METHODS: &[&str] = &[
 
 /// Read routes (besides the public ones, which take no credentials).
 const READ_ROUTES: &[&str] = &[
+    "GET /v1/channels/instances",
+    "GET /v1/channels/instances/{id}",
     "GET /v1/agents",
     "GET /v1/agents/{id}",
     "GET /v1/agents/{id}/episodic",

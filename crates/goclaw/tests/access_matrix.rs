@@ -70,6 +70,14 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("device.pair.deny", ADMINS),
     ("device.pair.list", ADMINS),
     ("device.pair.revoke", ADMINS),
+    ("channels.list", READERS),
+    ("channels.status", READERS),
+    ("channels.toggle", ADMINS),
+    ("channels.instances.list", READERS),
+    ("channels.instances.get", READERS),
+    ("channels.instances.create", ADMINS),
+    ("channels.instances.update", ADMINS),
+    ("channels.instances.delete", ADMINS),
 ];
 
 /// Who passes the guard of each HTTP route.
@@ -174,6 +182,11 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("POST", "/v1/webhooks/message", NOBODY),
     // Public: the channel checks its own secret (here no channel runs, so it is not found).
     ("POST", "/channels/{name}/webhook", ANYONE),
+    ("GET", "/v1/channels/instances", READERS),
+    ("POST", "/v1/channels/instances", ADMINS),
+    ("GET", "/v1/channels/instances/{id}", READERS),
+    ("PUT", "/v1/channels/instances/{id}", ADMINS),
+    ("DELETE", "/v1/channels/instances/{id}", ADMINS),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).

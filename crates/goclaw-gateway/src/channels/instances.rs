@@ -44,6 +44,8 @@ const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// GoClaw's page size, and its largest.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
+/// The farthest a listing may skip.
+const MAX_OFFSET: u32 = 1_000_000;
 
 /// The fields of a new instance (HTTP body and `channels.instances.create` params).
 #[derive(Debug, Default, Deserialize)]
@@ -328,6 +330,10 @@ pub async fn update_instance(
     let mut patch = ChannelInstancePatch::default();
     let mut new_credentials = Map::new();
     for (key, value) in updates {
+        // `null` leaves a field as it is.
+        if value.is_null() {
+            continue;
+        }
         match key.as_str() {
             "display_name" => {
                 let raw = value
@@ -422,11 +428,12 @@ pub async fn list_page(
     params(
         ("search" = Option<String>, Query, description = "Only names or display names containing this"),
         ("limit" = Option<u32>, Query, description = "At most this many (1–200; 50 when left out or out of range)"),
-        ("offset" = Option<u32>, Query, description = "Skip this many"),
+        ("offset" = Option<u32>, Query, description = "Skip this many (at most 1000000)", minimum = 0, maximum = 1_000_000),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of instances", body = super::schemas::InstancePage),
+        (status = 400, description = "Invalid input", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
         (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
@@ -437,16 +444,19 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    // As GoClaw: a limit or offset out of range is the default, not an error.
-    let limit = query
-        .get("limit")
-        .and_then(|raw| raw.trim().parse::<u32>().ok())
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .unwrap_or(DEFAULT_LIMIT);
-    let offset = query
-        .get("offset")
-        .and_then(|raw| raw.trim().parse::<u32>().ok())
-        .unwrap_or(0);
+    // As GoClaw: a limit out of range is the default, not an error.
+    let limit = match query.get("limit").map(|raw| raw.trim().parse::<u32>()) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        // Beyond what the documented 32-bit integer holds is not a limit at all.
+        Some(Ok(n)) if n <= i32::MAX.unsigned_abs() => DEFAULT_LIMIT,
+        Some(_) => return Err(ApiError::bad_request("invalid limit")),
+    };
+    let offset = match query.get("offset").map(|raw| raw.trim().parse::<u32>()) {
+        None => 0,
+        Some(Ok(n)) if n <= MAX_OFFSET => n,
+        Some(_) => return Err(ApiError::bad_request("invalid offset")),
+    };
     let search = query.get("search").cloned();
     Ok(Json(
         list_page(&state, caller.0.tenant_id, search, limit, offset).await?,
@@ -586,7 +596,7 @@ mod tests {
         for good in ["telegram", "slack/default", "support-bot.2", "A_1"] {
             assert_eq!(check_name(good).ok().as_deref(), Some(good), "{good}");
         }
-        for bad in ["", " ", "-x", "a:b", "a b", "bot\n", &"x".repeat(65), "é"] {
+        for bad in ["", " ", "-x", "a:b", "a b", "b\tot", &"x".repeat(65), "é"] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -34,12 +34,16 @@ pub struct InstanceCreate {
     pub display_name: Option<String>,
     pub channel_type: ChannelType,
     /// The agent that answers (UUID or key).
+    #[schema(
+        min_length = 1,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub agent_id: String,
     /// Secrets by name (`token`; Slack's `bot_token`, `app_token`), stored encrypted.
     pub credentials: Option<BTreeMap<String, String>>,
     /// Settings: the keys of the `channels.<type>` section (`dm_policy`, `allow_from`, ...).
     /// Credential keys given here are moved to the credentials.
-    pub config: Option<serde_json::Value>,
+    pub config: Option<BTreeMap<String, serde_json::Value>>,
     /// Start it (true when left out).
     pub enabled: Option<bool>,
 }
@@ -53,7 +57,8 @@ pub struct InstanceUpdate {
     pub agent_id: Option<String>,
     /// Merged into the stored credentials.
     pub credentials: Option<BTreeMap<String, String>>,
-    pub config: Option<serde_json::Value>,
+    /// Replaces the settings; `null` (like any `null` here) leaves them as they are.
+    pub config: Option<BTreeMap<String, serde_json::Value>>,
     pub enabled: Option<bool>,
 }
 
@@ -65,7 +70,7 @@ pub struct InstanceView {
     pub display_name: String,
     pub channel_type: String,
     pub agent_id: Option<uuid::Uuid>,
-    pub config: serde_json::Value,
+    pub config: BTreeMap<String, serde_json::Value>,
     pub enabled: bool,
     /// One of the names the configuration's channels take (`telegram`, `{type}/default`);
     /// it cannot be deleted.
