@@ -226,6 +226,7 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("device.pair.deny", ADMIN),
     ("device.pair.list", ADMIN),
     ("device.pair.revoke", ADMIN),
+    ("browser.pairing.status", PAIRING),
     ("channels.list", READ_TENANT),
     ("channels.status", READ_TENANT),
     ("channels.toggle", ADMIN),

@@ -187,7 +187,10 @@ fn expected(scope: Scope) -> (BTreeSet<String>, BTreeSet<String>) {
             ]),
             public,
         ),
-        Scope::Pairing => (set(["device.pair.request"]), public),
+        Scope::Pairing => (
+            set(["device.pair.request", "browser.pairing.status"]),
+            public,
+        ),
         Scope::Provision => (BTreeSet::new(), public),
     }
 }

@@ -70,6 +70,7 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("device.pair.deny", ADMINS),
     ("device.pair.list", ADMINS),
     ("device.pair.revoke", ADMINS),
+    ("browser.pairing.status", PAIRERS),
     ("channels.list", READERS),
     ("channels.status", READERS),
     ("channels.toggle", ADMINS),

@@ -556,10 +556,7 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
 }
 
 /// Channel credentials and lane sizes for features this version does not have.
-const UNUSED_SETTINGS: [(&str, &str); 8] = [
-    ("GOCLAW_DISCORD_TOKEN", "discord-token-abcdefghijkl"),
-    ("GOCLAW_SLACK_BOT_TOKEN", "xoxb-slack-bot-abcdefgh"),
-    ("GOCLAW_SLACK_APP_TOKEN", "xapp-slack-app-abcdefgh"),
+const UNUSED_SETTINGS: [(&str, &str); 5] = [
     ("GOCLAW_ZALO_TOKEN", "zalo-token-abcdefghijkl"),
     ("GOCLAW_WHATSAPP_BRIDGE_URL", "ws://127.0.0.1:3001"),
     ("GOCLAW_LANE_SUBAGENT", "7"),
@@ -582,11 +579,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
         .filter(|c| c["section"] == "channels")
         .collect();
     let names: Vec<&str> = channels.iter().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(
-        names,
-        ["discord", "slack", "zalo", "whatsapp"],
-        "{report:#}"
-    );
+    assert_eq!(names, ["zalo", "whatsapp"], "{report:#}");
     for check in &channels {
         assert_eq!(check["status"], "unused", "{check:#}");
         let detail = check["detail"].as_str().expect("detail");
@@ -596,13 +589,10 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
         );
     }
     // Masked as ever.
-    let slack = channels
-        .iter()
-        .find(|c| c["name"] == "slack")
-        .expect("slack");
+    let zalo = channels.iter().find(|c| c["name"] == "zalo").expect("zalo");
     assert!(
-        !slack.to_string().contains("xoxb-slack-bot-abcdefgh"),
-        "{slack}"
+        !zalo.to_string().contains("zalo-token-abcdefghijkl"),
+        "{zalo}"
     );
     let text = UNUSED_SETTINGS
         .iter()
@@ -612,13 +602,12 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
         .run()
         .await;
     assert!(
-        text.stdout
-            .contains("  unused discord: enabled, token disc"),
+        text.stdout.contains("  unused zalo: enabled, token zalo"),
         "{}",
         text.stdout
     );
     assert!(
-        text.stdout.contains("4 not used by this version"),
+        text.stdout.contains("2 not used by this version"),
         "{}",
         text.stdout
     );

@@ -15,9 +15,12 @@ async fn token_roles(backend: StoreBackend) {
         return;
     };
     let mut anonymous = WsClient::open(&app.ws_url()).await;
+    // No token: a browser pairing code, and still signed out.
     let res = anonymous
-        .call("connect", json!({ "user_id": "mallory" }))
+        .call_ok("connect", json!({ "user_id": "mallory" }))
         .await;
+    assert_eq!(res["status"], "pending_pairing", "{res}");
+    let res = anonymous.call("health", json!({})).await;
     assert_eq!(res["error"]["code"], "UNAUTHORIZED", "{res}");
     let res = anonymous
         .call("connect", json!({ "user_id": "mallory", "token": "wrong" }))

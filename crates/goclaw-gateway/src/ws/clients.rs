@@ -1,12 +1,12 @@
 //! The registry of connected WebSocket clients: who is connected, for `health` and `status`,
-//! and which connections authenticated with which API key, so that revoking a key closes them
-//! at once.
+//! and which connections authenticated with which API key or browser pairing, so that revoking
+//! the key or the pairing closes them at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use goclaw_core::ApiKeyId;
+use goclaw_core::{ApiKeyId, TenantId};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -28,12 +28,20 @@ pub struct ClientRegistry {
     inner: Arc<Mutex<Clients>>,
 }
 
+/// What a connection authenticated with that can be taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Credential {
+    ApiKey(ApiKeyId),
+    /// A browser paired in a tenant, by its sender id.
+    BrowserPairing(TenantId, String),
+}
+
 #[derive(Debug, Default)]
 struct Clients {
     info: HashMap<Uuid, ClientInfo>,
-    /// Connections by the API key they authenticated with; cancelling a token closes one.
-    by_key: HashMap<ApiKeyId, HashMap<Uuid, CancellationToken>>,
-    key_of: HashMap<Uuid, ApiKeyId>,
+    /// Connections by the credential they authenticated with; cancelling a token closes one.
+    by_key: HashMap<Credential, HashMap<Uuid, CancellationToken>>,
+    key_of: HashMap<Uuid, Credential>,
 }
 
 impl ClientRegistry {
@@ -53,12 +61,22 @@ impl ClientRegistry {
 
     /// Binds connection `id` to API key `key`; the token is cancelled when the key is revoked.
     pub fn bind_key(&self, id: Uuid, key: ApiKeyId) -> CancellationToken {
+        self.bind(id, Credential::ApiKey(key))
+    }
+
+    /// Closes every connection authenticated with API key `key`; returns how many.
+    pub fn close_key(&self, key: ApiKeyId) -> usize {
+        self.close(&Credential::ApiKey(key))
+    }
+
+    /// Binds connection `id` to `credential`; the token is cancelled when it is taken back.
+    pub fn bind(&self, id: Uuid, key: Credential) -> CancellationToken {
         let revoked = CancellationToken::new();
         self.with(|clients| {
             clients.unbind(id);
             clients
                 .by_key
-                .entry(key)
+                .entry(key.clone())
                 .or_default()
                 .insert(id, revoked.clone());
             clients.key_of.insert(id, key);
@@ -66,10 +84,10 @@ impl ClientRegistry {
         revoked
     }
 
-    /// Closes every connection authenticated with API key `key`; returns how many.
-    pub fn close_key(&self, key: ApiKeyId) -> usize {
+    /// Closes every connection authenticated with `key`; returns how many.
+    pub fn close(&self, key: &Credential) -> usize {
         let tokens = self.with(|clients| {
-            let bound = clients.by_key.remove(&key).unwrap_or_default();
+            let bound = clients.by_key.remove(key).unwrap_or_default();
             for id in bound.keys() {
                 clients.key_of.remove(id);
             }

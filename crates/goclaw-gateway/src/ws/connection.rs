@@ -155,14 +155,15 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
 
     let close: Option<(u16, &'static str)> = loop {
         // Checked before anything else is forwarded: no event reaches a revoked key.
-        if key.as_ref().is_some_and(|k| k.revoked.is_cancelled()) {
-            tracing::info!(client = %id, "closing a websocket whose api key was revoked");
-            break Some((CLOSE_POLICY, "api key revoked"));
+        if let Some(watch) = key.as_ref().filter(|k| k.revoked.is_cancelled()) {
+            tracing::info!(client = %id, credential = watch.what, "closing a websocket whose credential was revoked");
+            break Some((CLOSE_POLICY, revoked_reason(watch.what)));
         }
         tokio::select! {
             () = key_revoked(&key) => {
-                tracing::info!(client = %id, "closing a websocket whose api key was revoked");
-                break Some((CLOSE_POLICY, "api key revoked"));
+                let what = key.as_ref().map_or("api key", |k| k.what);
+                tracing::info!(client = %id, credential = what, "closing a websocket whose credential was revoked");
+                break Some((CLOSE_POLICY, revoked_reason(what)));
             }
             () = key_expired(&key) => {
                 tracing::info!(client = %id, "closing a websocket whose api key expired");
@@ -261,7 +262,19 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                             key = conn.api_key().map(|bound| KeyWatch {
                                 revoked: state.clients.bind_key(id, bound.id),
                                 expires_at: bound.expires_at,
+                                what: "api key",
                             });
+                            if let (Some(sender), Some(principal)) = (conn.paired_sender(), conn.principal()) {
+                                let credential = crate::ws::clients::Credential::BrowserPairing(
+                                    principal.tenant_id,
+                                    sender.to_owned(),
+                                );
+                                key = Some(KeyWatch {
+                                    revoked: state.clients.bind(id, credential),
+                                    expires_at: None,
+                                    what: "pairing",
+                                });
+                            }
                         }
                     }
                     Message::Binary(_) => {
@@ -289,6 +302,16 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
 struct KeyWatch {
     revoked: CancellationToken,
     expires_at: Option<DateTime<Utc>>,
+    /// `api key` or `pairing`, for the close reason.
+    what: &'static str,
+}
+
+/// The close reason of a connection whose credential was taken back.
+fn revoked_reason(what: &str) -> &'static str {
+    match what {
+        "pairing" => "pairing revoked",
+        _ => "api key revoked",
+    }
 }
 
 /// Longest single wait for an expiry; a later one is waited for in several steps.

@@ -5,6 +5,7 @@
 mod agents;
 mod api_keys;
 pub mod approvals;
+mod browser_pairing;
 mod channels;
 mod chat;
 mod pairing;
@@ -49,6 +50,10 @@ pub struct Connection {
     principal: Option<Principal>,
     /// The API key the connection authenticated with, re-checked on every request.
     api_key: Option<BoundKey>,
+    /// The paired browser's sender id, when it signed in as one.
+    paired_sender: Option<String>,
+    /// The browser's sender id while its pairing code waits for approval.
+    pending_sender: Option<String>,
 }
 
 impl Connection {
@@ -61,7 +66,14 @@ impl Connection {
             outbound,
             principal: None,
             api_key: None,
+            paired_sender: None,
+            pending_sender: None,
         }
+    }
+
+    /// The paired browser's sender id, when it signed in as one.
+    pub fn paired_sender(&self) -> Option<&str> {
+        self.paired_sender.as_deref()
     }
 
     /// The authenticated caller, once `connect` succeeded.
@@ -79,6 +91,14 @@ impl Connection {
 pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
     if request.method == "connect" {
         return system::connect(conn, request.params).await.into();
+    }
+    if request.method == "browser.pairing.status"
+        && conn.principal.is_none()
+        && conn.pending_sender.is_some()
+    {
+        return browser_pairing::status_while_pending(conn, request.params)
+            .await
+            .into();
     }
     let Some(principal) = conn.principal.clone() else {
         return Reply::Now(Err(ErrorShape::unauthorized(
@@ -152,6 +172,7 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "device.pair.deny" => pairing::deny(&ctx, params).await.into(),
         "device.pair.list" => pairing::list(&ctx).await.into(),
         "device.pair.revoke" => pairing::revoke(&ctx, params).await.into(),
+        "browser.pairing.status" => browser_pairing::status(&ctx, params).await.into(),
         "channels.list" => channels::list(&ctx).await.into(),
         "channels.status" => channels::status(&ctx).await.into(),
         "channels.toggle" => channels::toggle(&ctx, params).await.into(),

@@ -215,6 +215,11 @@ pub async fn revoke(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         )));
     }
     tracing::info!(channel = %params.channel, "security.pairing_revoked");
+    if params.channel == super::browser_pairing::BROWSER_CHANNEL {
+        let credential =
+            crate::ws::clients::Credential::BrowserPairing(tenant, params.sender_id.clone());
+        ctx.state.clients.close(&credential);
+    }
     ctx.state.tenant_events.publish(
         tenant,
         Event::DevicePairResolved,

@@ -13,26 +13,37 @@ use crate::ws::frames::ErrorShape;
 struct ConnectParams {
     token: String,
     user_id: String,
+    sender_id: String,
 }
 
-/// Authenticates the connection: the gateway token, an API key, or the no-auth fallback.
+/// Authenticates the connection: the gateway token, an API key, the no-auth fallback, or a
+/// paired browser's `sender_id`; without a token where one is needed, a browser pairing code.
 pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
     let params: ConnectParams = parse(params)?;
     let user_id = params.user_id.chars().take(255).collect::<String>();
+    let mut paired_sender = None;
     let (principal, key) = if crate::api_keys::looks_like_key(&params.token)
         && !conn.state.auth.is_gateway_token(&params.token)
     {
         super::api_keys::login(conn, &params.token, &user_id).await?
     } else {
-        let principal = conn
-            .state
-            .auth
-            .authenticate(&params.token, &user_id)
-            .map_err(|e| {
+        match conn.state.auth.authenticate(&params.token, &user_id) {
+            Ok(principal) => (principal, None),
+            Err(_) if params.token.is_empty() => {
+                let sender = params.sender_id.trim();
+                match super::browser_pairing::paired_operator(conn, sender, &user_id).await? {
+                    Some(principal) => {
+                        paired_sender = Some(sender.to_owned());
+                        (principal, None)
+                    }
+                    None => return super::browser_pairing::request(conn, sender).await,
+                }
+            }
+            Err(e) => {
                 tracing::warn!(remote = %conn.remote, user_id = %user_id, "security.ws_connect_rejected");
-                ErrorShape::unauthorized(e.to_string())
-            })?;
-        (principal, None)
+                return Err(ErrorShape::unauthorized(e.to_string()));
+            }
+        }
     };
     let is_owner = principal.role == Role::Owner;
     let mut payload = json!({
@@ -52,6 +63,8 @@ pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, Erro
     }
     conn.principal = Some(principal);
     conn.api_key = key;
+    conn.paired_sender = paired_sender;
+    conn.pending_sender = None;
     Ok(payload)
 }
 
