@@ -596,3 +596,67 @@ app_test!(
         app.stop().await.expect("clean stop");
     }
 );
+
+app_test!(
+    a_message_webhook_posts_through_its_instance,
+    with_key,
+    |app: TestApp| async move {
+        let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+        let (_, created) = api(
+            &app,
+            Method::POST,
+            "/v1/channels/instances",
+            TOKEN,
+            Some(telegram_instance("alerts-bot", &telegram)),
+        )
+        .await;
+        let instance = created["id"].as_str().expect("id").to_owned();
+        let mut ws = signed_in(&app, TOKEN, "ops").await;
+        wait_until("the instance to run", async || {
+            state_of(&mut ws, "alerts-bot").await.as_deref() == Some("running")
+        })
+        .await;
+        let (status, webhook) = api(
+            &app,
+            Method::POST,
+            "/v1/webhooks",
+            TOKEN,
+            Some(json!({ "name": "alerts", "kind": "message", "channel_id": instance })),
+        )
+        .await;
+        assert_eq!(status, 201, "{webhook}");
+        let secret = webhook["secret"].as_str().expect("secret").to_owned();
+        let call = |body: Value| {
+            app.client
+                .post(app.url("/v1/webhooks/message"))
+                .bearer_auth(&secret)
+                .json(&body)
+                .send()
+        };
+        let answer = call(json!({ "chat_id": "4242", "content": "disk **full**" }))
+            .await
+            .expect("call sent");
+        assert_eq!(answer.status(), 200);
+        let sent = telegram
+            .wait_for_sent(WAIT, |s| !s.is_empty())
+            .await
+            .expect("the post");
+        assert_eq!(sent[0].chat_id, "4242");
+        assert_eq!(sent[0].text, "disk <b>full</b>");
+
+        // Its instance deleted, the webhook's channel is not found.
+        api(
+            &app,
+            Method::DELETE,
+            &format!("/v1/channels/instances/{instance}"),
+            TOKEN,
+            None,
+        )
+        .await;
+        let answer = call(json!({ "chat_id": "4242", "content": "again" }))
+            .await
+            .expect("call sent");
+        assert_eq!(answer.status(), 404);
+        app.stop().await.expect("clean stop");
+    }
+);

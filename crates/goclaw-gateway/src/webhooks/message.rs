@@ -1,5 +1,5 @@
 //! `POST /v1/webhooks/message`: posts a message to a channel chat — the webhook's own channel
-//! when it names one, else the call's `channel_name`. The post goes through the channel's
+//! (a stored channel instance of its tenant) when it names one, else the call's `channel_name`. The post goes through the channel's
 //! outbox like any reply, keyed by the call, so it is sent once even when the call is retried
 //! with its idempotency key; the call is answered `sent` once the platform accepted it, or
 //! 202 `queued` when the platform has not yet (the outbox keeps trying).
@@ -93,8 +93,22 @@ async fn handle(
     let request: MessageRequest = serde_json::from_slice(&admitted.body)
         .map_err(|e| Refused::new(StatusCode::BAD_REQUEST, format!("invalid request: {e}")))?;
     let channel = match webhook.channel_id {
-        // Channel instances stored in the database are not served yet: none matches.
-        Some(_) => return Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found")),
+        // The webhook's own channel: a stored instance of its tenant.
+        Some(id) => match state
+            .store
+            .channel_instances()
+            .get(webhook.tenant_id, id)
+            .await
+        {
+            Ok(instance) => instance.name,
+            Err(goclaw_core::StoreError::NotFound(_)) => {
+                return Err(refuse(StatusCode::NOT_FOUND, "webhook channel not found"));
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "reading a webhook's channel instance failed");
+                return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+            }
+        },
         None if request.channel_name.is_empty() => {
             return Err(refuse(StatusCode::BAD_REQUEST, "channel_name is required"));
         }
