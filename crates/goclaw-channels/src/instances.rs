@@ -11,6 +11,7 @@ use goclaw_config::{ChannelsConfig, DmPolicy, GroupPolicy};
 use serde_json::Value;
 
 use crate::channel::Channel;
+use crate::groups::GroupOverrides;
 use crate::policy::AccessPolicy;
 
 /// An adapter and who it answers.
@@ -25,12 +26,13 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
     #[cfg(feature = "telegram")]
     if let Some(channel) = telegram(config, http.clone()) {
         let c = &config.telegram;
-        let policy = policy(
+        let mut policy = policy(
             c.dm_policy,
             c.group_policy,
             c.require_mention,
             &c.allow_from,
         );
+        policy.groups = GroupOverrides::parse(&c.groups);
         built.push(("telegram", Built { channel, policy }));
     }
     #[cfg(feature = "discord")]
@@ -88,12 +90,13 @@ pub fn stored(
             let c: goclaw_config::TelegramConfig =
                 serde_json::from_value(section).map_err(unreadable)?;
             let channel = telegram_of(&c, http.clone()).ok_or_else(missing)?;
-            let policy = policy(
+            let mut policy = policy(
                 c.dm_policy,
                 c.group_policy,
                 c.require_mention,
                 &c.allow_from,
             );
+            policy.groups = GroupOverrides::parse(&c.groups);
             Ok(Built { channel, policy })
         }
         #[cfg(feature = "discord")]
@@ -137,6 +140,7 @@ fn policy(
         group,
         require_mention,
         allow_from: allow_from.to_vec(),
+        groups: GroupOverrides::default(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod commands;
 #[cfg(feature = "discord")]
 pub mod discord;
 pub mod dispatch;
+pub mod groups;
 pub mod instances;
 pub mod manager;
 pub mod message;

@@ -1,9 +1,11 @@
 //! Who the bot answers: the channel's DM policy (`pairing`, `allowlist`, `open`, `disabled`),
 //! its group policy (`open`, `allowlist`, `disabled`), `require_mention` in groups and
-//! `allow_from` (sender ids or usernames, with or without `@`).
+//! `allow_from` (sender ids or usernames, with or without `@`) — in a group, as its overrides
+//! (`groups`, see [`crate::groups`]) change them.
 
 use goclaw_config::{DmPolicy, GroupPolicy};
 
+use crate::groups::{GroupOverrides, GroupRules};
 use crate::message::{ChatKind, IncomingMessage};
 
 /// A channel's access settings.
@@ -13,6 +15,8 @@ pub struct AccessPolicy {
     pub group: GroupPolicy,
     pub require_mention: bool,
     pub allow_from: Vec<String>,
+    /// Per-group and per-topic overrides.
+    pub groups: GroupOverrides,
 }
 
 /// What to do with a message.
@@ -27,16 +31,26 @@ pub enum Decision {
 }
 
 impl AccessPolicy {
-    /// Whether `allow_from` names the sender (by id, or by username in any case).
+    /// Whether `allow_from` (in a group: the group's) names the sender (by id, or by username
+    /// in any case).
     pub fn allows(&self, message: &IncomingMessage) -> bool {
-        let username = message.sender_username.as_deref().map(str::to_lowercase);
-        self.allow_from.iter().any(|entry| {
-            let entry = entry.trim();
-            entry == message.sender_id
-                || username
-                    .as_deref()
-                    .is_some_and(|u| entry.trim_start_matches('@').to_lowercase() == u)
-        })
+        let allow_from = match message.chat_kind {
+            ChatKind::Direct => self.allow_from.as_slice(),
+            ChatKind::Group => self.group_rules(message).allow_from,
+        };
+        listed(allow_from, message)
+    }
+
+    /// The rules of the group `message` was written in.
+    pub fn group_rules(&self, message: &IncomingMessage) -> GroupRules<'_> {
+        let base = GroupRules {
+            enabled: true,
+            group_policy: self.group,
+            require_mention: self.require_mention,
+            allow_from: &self.allow_from,
+        };
+        self.groups
+            .rules(&message.chat_id, message.thread_id.as_deref(), base)
     }
 
     pub fn decide(&self, message: &IncomingMessage) -> Decision {
@@ -50,14 +64,18 @@ impl AccessPolicy {
                 DmPolicy::Pairing => Decision::AnswerIfPaired,
             },
             ChatKind::Group => {
-                match self.group {
+                let rules = self.group_rules(message);
+                if !rules.enabled {
+                    return Decision::Ignore("the bot is disabled in this group");
+                }
+                match rules.group_policy {
                     GroupPolicy::Disabled => return Decision::Ignore("groups are disabled"),
-                    GroupPolicy::Allowlist if !self.allows(message) => {
+                    GroupPolicy::Allowlist if !listed(rules.allow_from, message) => {
                         return Decision::Ignore("sender not in allow_from");
                     }
                     GroupPolicy::Allowlist | GroupPolicy::Open => {}
                 }
-                if self.require_mention && !message.mentioned {
+                if rules.require_mention && !message.mentioned {
                     Decision::Ignore("the bot was not mentioned")
                 } else {
                     Decision::Answer
@@ -65,6 +83,18 @@ impl AccessPolicy {
             }
         }
     }
+}
+
+/// Whether `allow_from` names the sender of `message`.
+fn listed(allow_from: &[String], message: &IncomingMessage) -> bool {
+    let username = message.sender_username.as_deref().map(str::to_lowercase);
+    allow_from.iter().any(|entry| {
+        let entry = entry.trim();
+        entry == message.sender_id
+            || username
+                .as_deref()
+                .is_some_and(|u| entry.trim_start_matches('@').to_lowercase() == u)
+    })
 }
 
 #[cfg(test)]
@@ -93,6 +123,7 @@ mod tests {
             group,
             require_mention: true,
             allow_from: allow.iter().map(|s| (*s).to_owned()).collect(),
+            groups: GroupOverrides::default(),
         }
     }
 
@@ -143,5 +174,28 @@ mod tests {
             p(GroupPolicy::Disabled, &["42"]).decide(&mentioned),
             Decision::Ignore(_)
         ));
+    }
+
+    #[test]
+    fn group_overrides_change_the_rules_of_their_group_only() {
+        let mut p = policy(DmPolicy::Pairing, GroupPolicy::Open, &[]);
+        let groups: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_value(
+            serde_json::json!({"1": {"require_mention": false}, "2": {"enabled": false}}),
+        )
+        .expect("overrides");
+        p.groups = GroupOverrides::parse(&groups);
+        let in_chat = |chat: &str| {
+            let mut m = message(ChatKind::Group, "42", false);
+            m.chat_id = chat.into();
+            m
+        };
+        assert_eq!(p.decide(&in_chat("1")), Decision::Answer);
+        assert!(matches!(p.decide(&in_chat("3")), Decision::Ignore(_)));
+        let mut mentioned = in_chat("2");
+        mentioned.mentioned = true;
+        assert_eq!(
+            p.decide(&mentioned),
+            Decision::Ignore("the bot is disabled in this group")
+        );
     }
 }

@@ -123,7 +123,10 @@ channel_config! {
         defaults: (DmPolicy::Pairing, true, 50),
         /// Bot token from BotFather (`GOCLAW_TELEGRAM_TOKEN`).
         pub token: Option<Secret> = None,
-        /// Per-group and per-topic overrides keyed by chat ID or `*`.
+        /// Per-group overrides keyed by chat ID or `*` (any group not listed): `enabled`,
+        /// `group_policy`, `require_mention`, `allow_from`, and per forum topic
+        /// `topics.{id}` the same; the topic's setting wins over the chat's, the chat's
+        /// over `*`'s, `*`'s over the channel's.
         pub groups: BTreeMap<String, serde_json::Value> = BTreeMap::new(),
         /// Bot API server; empty for Telegram's own (`https://api.telegram.org`). A local
         /// Bot API server, or a test double, goes here.

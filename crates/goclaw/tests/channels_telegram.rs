@@ -161,7 +161,16 @@ async fn groups_answer_mentions_only(backend: StoreBackend) {
         .await
         .expect("an answer to the mention");
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].chat_id, "-100");
+    assert_eq!(
+        sent[0].chat_id,
+        "-100",
+        "{sent:?} {:?}",
+        app.llm
+            .requests()
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(sent[0].text, "Hi group!");
     assert_eq!(sent[0].reply_to, Some(asked));
     let requests = app.llm.requests();
@@ -278,6 +287,45 @@ async fn webhook_mode_answers_each_delivery_once(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+async fn group_overrides_apply_to_their_group(backend: StoreBackend) {
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    let config = format!(
+        "{{ channels: {{ telegram: {{ api_server: '{}', poll_timeout: 1, groups: {{ \
+         '-100': {{ require_mention: false }}, '-300': {{ enabled: false }} }} }} }} }}",
+        telegram.api_server()
+    );
+    let Some(app) =
+        spawn_app_with_config(backend, &config, &[("GOCLAW_TELEGRAM_TOKEN", BOT_TOKEN)]).await
+    else {
+        return;
+    };
+    app.llm.set_default(Reply::text("heard you"));
+    telegram.group_message(-300, 5, "@GoclawBot anyone?");
+    telegram.group_message(-200, 5, "no mention here");
+    telegram.group_message(-100, 5, "no mention needed here");
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("an answer in the relaxed group");
+    wait_until("every update to be taken", || telegram.unconfirmed() == 0).await;
+    assert_eq!(
+        sent[0].chat_id,
+        "-100",
+        "{sent:?} {:?}",
+        app.llm
+            .requests()
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        app.llm.request_count(),
+        1,
+        "the disabled group and the unmentioned one ran nothing"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {
@@ -290,6 +338,7 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 goclaw_testkit::backend_tests!(
+    group_overrides_apply_to_their_group,
     pairing_then_answers,
     groups_answer_mentions_only,
     a_hanging_poll_is_restarted,
