@@ -660,3 +660,71 @@ app_test!(
         app.stop().await.expect("clean stop");
     }
 );
+
+app_test!(
+    doctor_asks_each_stored_instance_of_its_platform,
+    with_key,
+    |app: TestApp| async move {
+        let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+        api(
+            &app,
+            Method::POST,
+            "/v1/channels/instances",
+            TOKEN,
+            Some(telegram_instance("good-bot", &telegram)),
+        )
+        .await;
+        let mut refused = telegram_instance("bad-bot", &telegram);
+        refused["credentials"] = json!({ "token": "111:a-token-telegram-refuses" });
+        api(
+            &app,
+            Method::POST,
+            "/v1/channels/instances",
+            TOKEN,
+            Some(refused),
+        )
+        .await;
+        let database = match app.db.options() {
+            goclaw_store::StoreOptions::Sqlite(sqlite) => (
+                "GOCLAW_SQLITE_PATH",
+                sqlite.path.to_string_lossy().into_owned(),
+                "sqlite",
+            ),
+            goclaw_store::StoreOptions::Postgres(pg) => (
+                "GOCLAW_POSTGRES_DSN",
+                pg.expose_dsn().to_owned(),
+                "postgres",
+            ),
+        };
+        let home = tempfile::tempdir().expect("a home");
+        let doctor = Goclaw::new(home.path())
+            .env(database.0, &database.1)
+            .env("GOCLAW_STORAGE_BACKEND", database.2)
+            .env("GOCLAW_ENCRYPTION_KEY", ENCRYPTION_KEY)
+            .env("GOCLAW_SANDBOX_MODE", "off")
+            .args(&["doctor", "--json"])
+            .run()
+            .await;
+        assert!(!doctor.stdout.contains(BOT_TOKEN), "a token leaked");
+        let report: Value = serde_json::from_str(&doctor.stdout).expect("one JSON document");
+        let check = |name: &str| {
+            report["checks"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["name"] == name))
+                .unwrap_or_else(|| panic!("no {name} check: {report:#}"))
+                .clone()
+        };
+        let good = check("good-bot (telegram, stored)");
+        assert_eq!(good["status"], "ok", "{good:#}");
+        assert_eq!(good["detail"], "enabled, token ***, bot @GoclawBot answers");
+        let bad = check("bad-bot (telegram, stored)");
+        assert_eq!(bad["status"], "fail", "{bad:#}");
+        assert!(
+            bad["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("unauthorized")),
+            "{bad:#}"
+        );
+        app.stop().await.expect("clean stop");
+    }
+);

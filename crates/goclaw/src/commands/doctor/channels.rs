@@ -3,7 +3,8 @@
 //! `channels.telegram.api_server`, `users/@me` on `channels.discord.api_server`, `auth.test`
 //! on `channels.slack.api_server`) and reported as working, failing with the platform's
 //! reason, or disabled; the credentials of channels this version does not run are reported as
-//! unused. Secrets are shown masked.
+//! unused. The enabled channel instances stored in the database are checked the same way (their
+//! credentials opened with `GOCLAW_ENCRYPTION_KEY`). Secrets are shown masked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,9 +34,9 @@ struct Platform<'a> {
     refused_fix: &'static str,
 }
 
-pub async fn section(loaded: &LoadedConfig) -> Section {
+pub async fn section(loaded: &LoadedConfig, db: &super::probe::DatabaseProbe) -> Section {
     let c = &loaded.config.channels;
-    let mut checks = Vec::new();
+    let mut checks = stored_instances(loaded, db).await;
     let http = reqwest::Client::new();
     let platforms = [
         Platform {
@@ -163,4 +164,76 @@ async fn platform_check(platform: Platform<'_>) -> Option<Check> {
         )
         .fix(reach),
     })
+}
+
+/// The enabled channel instances stored in the database, each asked of its platform.
+async fn stored_instances(loaded: &LoadedConfig, db: &super::probe::DatabaseProbe) -> Vec<Check> {
+    let Some(opened) = &db.opened else {
+        return Vec::new();
+    };
+    let instances = match opened.store().channel_instances().list_enabled().await {
+        Ok(instances) => instances,
+        // An older schema without the table: the database section says what to do.
+        Err(_) => return Vec::new(),
+    };
+    let secrets = loaded
+        .runtime
+        .encryption_key
+        .as_ref()
+        .filter(|k| !k.is_empty())
+        .and_then(|k| goclaw_crypto::EncryptionKey::parse(k.expose()).ok())
+        .map(|k| goclaw_crypto::SecretBox::new(&k));
+    let http = reqwest::Client::new();
+    let mut checks = Vec::new();
+    for instance in instances {
+        let name = format!("{} ({}, stored)", instance.name, instance.channel_type);
+        let shown = instance
+            .credential_keys
+            .iter()
+            .map(|key| format!("{key} ***"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let credentials = match (&instance.encrypted_credentials, &secrets) {
+            (None, _) => Ok(serde_json::Value::Null),
+            (Some(_), None) => Err("its credentials need GOCLAW_ENCRYPTION_KEY".to_owned()),
+            (Some(sealed), Some(secrets)) => secrets
+                .decrypt(sealed)
+                .map_err(|_| "its credentials do not open with this key".to_owned())
+                .and_then(|plain| {
+                    serde_json::from_str(&plain)
+                        .map_err(|_| "its credentials are not a JSON object".to_owned())
+                }),
+        };
+        let built = credentials.and_then(|credentials| {
+            goclaw_channels::instances::stored(
+                &instance.channel_type,
+                &instance.config,
+                &credentials,
+                &http,
+            )
+        });
+        let check = match built {
+            Err(reason) => Check::fail(S, &name, format!("cannot start, {shown}: {reason}"))
+                .fix("fix it with PUT /v1/channels/instances/{id} or goclaw channels delete"),
+            Ok(built) => {
+                let answer = tokio::time::timeout(PLATFORM_TIMEOUT, built.channel.identify()).await;
+                match answer {
+                    Ok(Ok(bot)) => {
+                        let bot = bot.username.map(|u| format!("@{u}")).unwrap_or(bot.id);
+                        Check::ok(S, &name, format!("enabled, {shown}, bot {bot} answers"))
+                    }
+                    Ok(Err(error)) => Check::fail(S, &name, format!("failing, {shown}: {error}"))
+                        .fix("check the instance's credentials and its api_server"),
+                    Err(_) => Check::fail(
+                        S,
+                        &name,
+                        format!("failing, {shown}: no answer within {PLATFORM_TIMEOUT:?}"),
+                    )
+                    .fix("check that the gateway can reach the platform"),
+                }
+            }
+        };
+        checks.push(check);
+    }
+    checks
 }

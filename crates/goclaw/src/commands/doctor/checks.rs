@@ -23,7 +23,7 @@ pub async fn all(state: &ConfigState) -> Vec<Section> {
         database(loaded, &db),
         providers(loaded),
         memory,
-        super::channels::section(loaded).await,
+        super::channels::section(loaded, &db).await,
         tools().await,
         super::sandbox::section(loaded).await,
         workspace(loaded),
