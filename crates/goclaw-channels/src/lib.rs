@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod groups;
 pub mod instances;
 pub mod manager;
+pub mod markdown;
 pub mod message;
 pub mod outbox;
 pub mod policy;

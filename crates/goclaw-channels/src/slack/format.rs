@@ -4,6 +4,8 @@
 //! so they are escaped in all text; only the links this module writes and a quote's leading
 //! `>` are left as markup, so no input can ping `<!channel>` or forge a link.
 
+use crate::markdown::{Emphasis, collect, emphasis, find, link};
+
 /// `markdown` as Slack mrkdwn.
 pub fn to_mrkdwn(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() + 16);
@@ -84,7 +86,12 @@ fn inline(line: &str) -> String {
                 continue;
             }
         }
-        if let Some((mark, marker)) = emphasis(rest) {
+        if let Some((kind, marker)) = emphasis(rest) {
+            let mark = match kind {
+                Emphasis::Bold => '*',
+                Emphasis::Struck => '~',
+                Emphasis::Italic => '_',
+            };
             let start = i + marker.len();
             if let Some(end) = find(&chars, start, marker).filter(|&end| end > start) {
                 out.push(mark);
@@ -95,7 +102,13 @@ fn inline(line: &str) -> String {
             }
         }
         if rest[0] == '[' {
-            if let Some((label, url, next)) = link(&chars, i) {
+            // Only web and mail links, and none holding a character that would end Slack's
+            // `<url|label>` early.
+            let schemes = ["http://", "https://", "mailto:"];
+            let clean = |url: &str| {
+                !url.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '|'))
+            };
+            if let Some((label, url, next)) = link(&chars, i, &schemes, clean) {
                 out.push('<');
                 out.push_str(&url);
                 out.push('|');
@@ -109,55 +122,6 @@ fn inline(line: &str) -> String {
         i += 1;
     }
     out
-}
-
-/// The mrkdwn mark and the Markdown marker of emphasis starting `rest`, if any.
-fn emphasis(rest: &[char]) -> Option<(char, &'static [char])> {
-    const BOLD: &[char] = &['*', '*'];
-    const BOLD_UNDERSCORE: &[char] = &['_', '_'];
-    const STRIKE: &[char] = &['~', '~'];
-    const ITALIC: &[char] = &['*'];
-    const ITALIC_UNDERSCORE: &[char] = &['_'];
-    let starts = |marker: &[char]| rest.starts_with(marker);
-    let next_is_text = |len: usize| rest.get(len).is_some_and(|c| !c.is_whitespace());
-    if starts(BOLD) && next_is_text(2) {
-        Some(('*', BOLD))
-    } else if starts(BOLD_UNDERSCORE) && next_is_text(2) {
-        Some(('*', BOLD_UNDERSCORE))
-    } else if starts(STRIKE) && next_is_text(2) {
-        Some(('~', STRIKE))
-    } else if starts(ITALIC) && next_is_text(1) {
-        Some(('_', ITALIC))
-    } else if starts(ITALIC_UNDERSCORE) && next_is_text(1) {
-        Some(('_', ITALIC_UNDERSCORE))
-    } else {
-        None
-    }
-}
-
-/// The index at which `marker` next occurs in `chars` from `from`.
-fn find(chars: &[char], from: usize, marker: &[char]) -> Option<usize> {
-    (from..chars.len()).find(|&at| chars[at..].starts_with(marker))
-}
-
-/// `[label](url)` at `at`: the label, the URL and the index after it. Only web and mail
-/// links, and none holding a character that would end Slack's `<url|label>` early.
-fn link(chars: &[char], at: usize) -> Option<(String, String, usize)> {
-    let close = find(chars, at + 1, &[']'])?;
-    if chars.get(close + 1) != Some(&'(') {
-        return None;
-    }
-    let end = find(chars, close + 2, &[')'])?;
-    let url = collect(&chars[close + 2..end]);
-    let allowed = ["http://", "https://", "mailto:"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme));
-    let clean = !url.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '|'));
-    (allowed && clean).then(|| (collect(&chars[at + 1..close]), url, end + 1))
-}
-
-fn collect(chars: &[char]) -> String {
-    chars.iter().collect()
 }
 
 #[cfg(test)]

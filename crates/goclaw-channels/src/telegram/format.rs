@@ -2,6 +2,8 @@
 //! code, bold, italic, strikethrough, links and headings (bold); everything else is text with
 //! `&`, `<` and `>` escaped, so no input can produce a tag Telegram would refuse.
 
+use crate::markdown::{Emphasis, collect, emphasis, find, link};
+
 /// `markdown` as Telegram HTML.
 pub fn to_telegram_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() + 16);
@@ -81,7 +83,12 @@ fn inline(line: &str) -> String {
                 continue;
             }
         }
-        if let Some((tag, marker)) = emphasis(rest) {
+        if let Some((kind, marker)) = emphasis(rest) {
+            let tag = match kind {
+                Emphasis::Bold => "b",
+                Emphasis::Struck => "s",
+                Emphasis::Italic => "i",
+            };
             let start = i + marker.len();
             if let Some(end) = find(&chars, start, marker).filter(|&end| end > start) {
                 out.push_str(&format!("<{tag}>"));
@@ -92,7 +99,11 @@ fn inline(line: &str) -> String {
             }
         }
         if rest[0] == '[' {
-            if let Some((label, url, next)) = link(&chars, i) {
+            // Only web, mail and Telegram links: no `javascript:` or other scheme reaches a
+            // chat.
+            let schemes = ["http://", "https://", "mailto:", "tg://"];
+            let no_space = |url: &str| !url.contains(char::is_whitespace);
+            if let Some((label, url, next)) = link(&chars, i, &schemes, no_space) {
                 out.push_str("<a href=\"");
                 out.push_str(&escape(&url));
                 out.push_str("\">");
@@ -106,55 +117,6 @@ fn inline(line: &str) -> String {
         i += 1;
     }
     out
-}
-
-/// The tag and marker of emphasis starting `rest`, if any.
-fn emphasis(rest: &[char]) -> Option<(&'static str, &'static [char])> {
-    const BOLD: &[char] = &['*', '*'];
-    const BOLD_UNDERSCORE: &[char] = &['_', '_'];
-    const STRIKE: &[char] = &['~', '~'];
-    const ITALIC: &[char] = &['*'];
-    const ITALIC_UNDERSCORE: &[char] = &['_'];
-    let starts = |marker: &[char]| rest.starts_with(marker);
-    let next_is_text = |len: usize| rest.get(len).is_some_and(|c| !c.is_whitespace());
-    if starts(BOLD) && next_is_text(2) {
-        Some(("b", BOLD))
-    } else if starts(BOLD_UNDERSCORE) && next_is_text(2) {
-        Some(("b", BOLD_UNDERSCORE))
-    } else if starts(STRIKE) && next_is_text(2) {
-        Some(("s", STRIKE))
-    } else if starts(ITALIC) && next_is_text(1) {
-        Some(("i", ITALIC))
-    } else if starts(ITALIC_UNDERSCORE) && next_is_text(1) {
-        Some(("i", ITALIC_UNDERSCORE))
-    } else {
-        None
-    }
-}
-
-/// The index at which `marker` next occurs in `chars` from `from`.
-fn find(chars: &[char], from: usize, marker: &[char]) -> Option<usize> {
-    (from..chars.len()).find(|&at| chars[at..].starts_with(marker))
-}
-
-/// `[label](url)` at `at`: the label, the URL and the index after it. Only web and mail
-/// links, so no `javascript:` or other scheme reaches a chat.
-fn link(chars: &[char], at: usize) -> Option<(String, String, usize)> {
-    let close = find(chars, at + 1, &[']'])?;
-    if chars.get(close + 1) != Some(&'(') {
-        return None;
-    }
-    let end = find(chars, close + 2, &[')'])?;
-    let url = collect(&chars[close + 2..end]);
-    let allowed = ["http://", "https://", "mailto:", "tg://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme));
-    (allowed && !url.contains(char::is_whitespace))
-        .then(|| (collect(&chars[at + 1..close]), url, end + 1))
-}
-
-fn collect(chars: &[char]) -> String {
-    chars.iter().collect()
 }
 
 #[cfg(test)]
