@@ -114,6 +114,14 @@ pub trait Channel: Send + Sync {
     }
     /// Sends one message; returns the platform's id of it.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError>;
+    /// Replaces the text (and buttons) of the bot's message `message_id` in `message.chat_id`
+    /// with `message`'s, for answers streamed in place. An edit that changes nothing is `Ok`.
+    /// Platforms without edits refuse it for good.
+    async fn edit(&self, _message_id: &str, _message: &OutgoingMessage) -> Result<(), SendError> {
+        Err(SendError::Permanent(
+            "this platform does not edit messages".to_owned(),
+        ))
+    }
     /// Shows that the bot is typing in `chat` (best effort).
     async fn typing(&self, chat_id: &str);
     /// The agent's Markdown answer in the platform's own markup, cut into messages within
