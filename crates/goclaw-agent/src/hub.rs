@@ -375,12 +375,17 @@ impl RunEvents {
     }
 
     /// Waits for the run's end and says how it ended for this turn.
-    pub async fn outcome(mut self) -> RunOutcome {
-        let mut partial = String::new();
+    pub async fn outcome(self) -> RunOutcome {
+        self.outcome_with(|_| {}).await
+    }
+
+    /// [`RunEvents::outcome`], handing each piece of the answer's text to `on_chunk` as it
+    /// streams (which must not block: it runs between receiving events).
+    pub async fn outcome_with(mut self, mut on_chunk: impl FnMut(&str) + Send) -> RunOutcome {
         loop {
             match self.recv().await {
                 Ok(Some(event)) => match &event.kind {
-                    AgentEventKind::Chunk { content } => partial.push_str(content),
+                    AgentEventKind::Chunk { content } => on_chunk(content),
                     kind if kind.is_terminal() => {
                         return RunOutcome::from_terminal(self.run_id, kind)
                             .unwrap_or_else(|| RunOutcome::dropped("the run ended unexpectedly"));

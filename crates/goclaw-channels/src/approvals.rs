@@ -104,6 +104,7 @@ async fn post_request(
         .enumerate()
         .map(|(n, text)| {
             let outgoing = OutgoingMessage {
+                edit: None,
                 chat_id: chat.to_owned(),
                 text,
                 markup: true,

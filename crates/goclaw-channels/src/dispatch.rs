@@ -53,6 +53,8 @@ pub struct Dispatcher {
     pub(crate) bot: Mutex<Option<crate::channel::BotIdentity>>,
     /// Exec approvals, answered by buttons in the chat; `None` when exec never asks.
     pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
+    /// Where answers stream in place.
+    pub stream: crate::stream::StreamSettings,
 }
 
 /// How handing an update to a turn went.
@@ -88,6 +90,7 @@ impl Dispatcher {
             prompted: Mutex::new(HashMap::new()),
             bot: Mutex::new(None),
             approvals: None,
+            stream: crate::stream::StreamSettings::default(),
         }
     }
 
@@ -234,14 +237,25 @@ impl Dispatcher {
         };
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            let outcome = match started {
-                Started::Running(turn) => this.wait_with_typing(turn, &message.chat_id).await,
-                Started::Answered(outcome) => outcome,
-                Started::Stale => RunOutcome::Dropped {
-                    reason: SHUTTING_DOWN_REASON.to_owned(),
-                },
+            let (outcome, draft) = match started {
+                Started::Running(turn) if this.stream.applies(message.chat_kind) => {
+                    let base = this.outgoing(&message, String::new());
+                    crate::stream::follow(this.channel.clone(), turn.events, base).await
+                }
+                Started::Running(turn) => {
+                    (this.wait_with_typing(turn, &message.chat_id).await, None)
+                }
+                Started::Answered(outcome) => (outcome, None),
+                Started::Stale => (
+                    RunOutcome::Dropped {
+                        reason: SHUTTING_DOWN_REASON.to_owned(),
+                    },
+                    None,
+                ),
             };
-            let result = this.settle_outcome(&inbound, &message, outcome).await;
+            let result = this
+                .settle_outcome(&inbound, &message, outcome, draft)
+                .await;
             if let Err(error) = result {
                 tracing::error!(channel = %this.name, error = %error, "storing the answer failed; it will be tried again");
             }
@@ -273,7 +287,13 @@ impl Dispatcher {
             idempotency_key: Some(format!("channel:{}:{attempt}", inbound.id)),
             from_channel: true,
         };
-        let turn = self.runtime.start_turn(input, Detail::Outcome).await?;
+        // A streamed answer needs the run's text as it comes; otherwise only its end.
+        let detail = if self.stream.applies(message.chat_kind) {
+            Detail::All
+        } else {
+            Detail::Outcome
+        };
+        let turn = self.runtime.start_turn(input, detail).await?;
         if !turn.replayed {
             return Ok(Started::Running(turn));
         }
@@ -302,6 +322,7 @@ impl Dispatcher {
         inbound: &Inbound,
         message: &IncomingMessage,
         outcome: RunOutcome,
+        draft: Option<String>,
     ) -> Result<(), StoreError> {
         match outcome {
             RunOutcome::Completed {
@@ -321,6 +342,10 @@ impl Dispatcher {
                             let mut reply =
                                 self.reply(inbound, message, format!("run:{run_id}:{part}"), &text);
                             reply.payload["markup"] = serde_json::Value::Bool(true);
+                            // The streamed draft becomes the first part.
+                            if let Some(draft) = draft.as_ref().filter(|_| part == 0) {
+                                reply.payload["edit"] = serde_json::Value::String(draft.clone());
+                            }
                             reply
                         })
                         .collect()
@@ -369,6 +394,20 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// A plain-text message answering `message` in its chat (and topic): a reply to it in
+    /// groups.
+    fn outgoing(&self, message: &IncomingMessage, text: String) -> OutgoingMessage {
+        OutgoingMessage {
+            edit: None,
+            chat_id: message.chat_id.clone(),
+            text,
+            markup: false,
+            reply_to: (message.chat_kind == ChatKind::Group).then(|| message.message_id.clone()),
+            thread_id: message.thread_id.clone(),
+            buttons: Vec::new(),
+        }
+    }
+
     /// A plain-text reply to `message` in its chat (and topic).
     fn reply(
         &self,
@@ -377,14 +416,7 @@ impl Dispatcher {
         dedup_key: String,
         text: &str,
     ) -> NewOutbound {
-        let outgoing = OutgoingMessage {
-            chat_id: message.chat_id.clone(),
-            text: text.to_owned(),
-            markup: false,
-            reply_to: (message.chat_kind == ChatKind::Group).then(|| message.message_id.clone()),
-            thread_id: message.thread_id.clone(),
-            buttons: Vec::new(),
-        };
+        let outgoing = self.outgoing(message, text.to_owned());
         NewOutbound {
             tenant_id: inbound.tenant_id,
             channel: self.name.clone(),

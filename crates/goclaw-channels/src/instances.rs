@@ -13,11 +13,17 @@ use serde_json::Value;
 use crate::channel::Channel;
 use crate::groups::GroupOverrides;
 use crate::policy::AccessPolicy;
+use crate::stream::StreamSettings;
 
-/// An adapter and who it answers.
+/// An adapter, who it answers, and where it streams answers in place.
 pub struct Built {
     pub channel: Arc<dyn Channel>,
     pub policy: AccessPolicy,
+    pub stream: StreamSettings,
+}
+
+fn stream(direct: bool, group: bool) -> StreamSettings {
+    StreamSettings { direct, group }
 }
 
 /// The channels the configuration enables, named by their type.
@@ -33,7 +39,14 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
             &c.allow_from,
         );
         policy.groups = GroupOverrides::parse(&c.groups);
-        built.push(("telegram", Built { channel, policy }));
+        built.push((
+            "telegram",
+            Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            },
+        ));
     }
     #[cfg(feature = "discord")]
     if let Some(channel) = crate::discord::from_config(&config.discord, http.clone()) {
@@ -44,7 +57,14 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
             c.require_mention,
             &c.allow_from,
         );
-        built.push(("discord", Built { channel, policy }));
+        built.push((
+            "discord",
+            Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            },
+        ));
     }
     #[cfg(feature = "slack")]
     if let Some(channel) = crate::slack::from_config(&config.slack, http.clone()) {
@@ -55,7 +75,14 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
             c.require_mention,
             &c.allow_from,
         );
-        built.push(("slack", Built { channel, policy }));
+        built.push((
+            "slack",
+            Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            },
+        ));
     }
     let _ = http;
     built
@@ -97,7 +124,11 @@ pub fn stored(
                 &c.allow_from,
             );
             policy.groups = GroupOverrides::parse(&c.groups);
-            Ok(Built { channel, policy })
+            Ok(Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            })
         }
         #[cfg(feature = "discord")]
         "discord" => {
@@ -110,7 +141,11 @@ pub fn stored(
                 c.require_mention,
                 &c.allow_from,
             );
-            Ok(Built { channel, policy })
+            Ok(Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            })
         }
         #[cfg(feature = "slack")]
         "slack" => {
@@ -123,7 +158,11 @@ pub fn stored(
                 c.require_mention,
                 &c.allow_from,
             );
-            Ok(Built { channel, policy })
+            Ok(Built {
+                channel,
+                policy,
+                stream: stream(c.dm_stream, c.group_stream),
+            })
         }
         other => Err(format!("{other} channels are not supported by this build")),
     }

@@ -26,6 +26,7 @@ pub mod post;
 pub mod route;
 #[cfg(feature = "slack")]
 pub mod slack;
+pub mod stream;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 

@@ -381,6 +381,7 @@ impl ChannelManager {
         );
         dispatcher.bindings = self.setting.bindings.clone();
         dispatcher.approvals = self.setting.approvals.clone();
+        dispatcher.stream = spec.built.stream;
         let dispatcher = Arc::new(dispatcher);
         states.insert(
             spec.name.clone(),
@@ -506,6 +507,7 @@ impl ChannelManager {
             return;
         };
         let outgoing = crate::message::OutgoingMessage {
+            edit: None,
             chat_id: device.chat_id.clone(),
             text: crate::commands::PAIRED_TEXT.to_owned(),
             markup: false,

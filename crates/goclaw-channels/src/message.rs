@@ -72,4 +72,8 @@ pub struct OutgoingMessage {
     /// Buttons shown under the message, in one row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Button>,
+    /// The platform's id of a draft of this message the bot already sent (an answer streamed
+    /// in place): the draft is edited into this message instead of sending another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
 }

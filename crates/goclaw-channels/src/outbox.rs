@@ -4,6 +4,9 @@
 //! `retry_after`) when it failed for a reason that may pass, given up after
 //! [`MAX_ATTEMPTS`] or a refusal for good.
 //!
+//! A reply that finishes an answer streamed in place carries the draft's id (`edit`): it is
+//! delivered by editing the draft, so the chat keeps one message.
+//!
 //! A reply left `sending` by a crash is sent again: whether the platform got it cannot be
 //! known without its acknowledgement, and a lost answer is worse than a repeated one. That
 //! window is one request per channel.
@@ -84,7 +87,20 @@ impl OutboxSender {
                 return;
             }
         };
-        match self.channel.send(&message).await {
+        let delivered = match &message.edit {
+            // The final text of an answer streamed in place replaces the draft; when the draft
+            // cannot be edited (deleted, too old), it is sent as a new message instead.
+            Some(draft) => match self.channel.edit(draft, &message).await {
+                Ok(()) => Ok(draft.clone()),
+                Err(SendError::Permanent(reason)) => {
+                    tracing::debug!(channel = %self.name, reason = %reason, "the draft could not be edited; sending the answer");
+                    self.channel.send(&message).await
+                }
+                Err(error) => Err(error),
+            },
+            None => self.channel.send(&message).await,
+        };
+        match delivered {
             Ok(platform_id) => {
                 if let Err(error) = queue.mark_sent(reply.id, &platform_id).await {
                     tracing::error!(channel = %self.name, error = %error, "recording a sent reply failed");

@@ -41,6 +41,7 @@ impl Dispatcher {
             .enumerate()
             .map(|(n, text)| {
                 let outgoing = OutgoingMessage {
+                    edit: None,
                     chat_id: chat_id.to_owned(),
                     text,
                     markup: true,

@@ -252,6 +252,7 @@ async fn a_reply_goes_with_its_reference_and_buttons() {
     let id = bot
         .channel
         .send(&OutgoingMessage {
+            edit: None,
             chat_id: chat.clone(),
             text: "**Allow** `ls`?".to_owned(),
             markup: false,
@@ -291,6 +292,7 @@ async fn sends_refused_for_a_rate_limit_or_for_good_are_told_apart() {
     let fake = FakeDiscord::start(TOKEN).await.expect("fake");
     let channel = channel_for(&fake, TOKEN);
     let message = |text: String| OutgoingMessage {
+        edit: None,
         chat_id: "300".to_owned(),
         text,
         markup: false,
@@ -325,6 +327,7 @@ async fn a_long_answer_goes_as_two_messages_within_the_limit() {
     for part in parts {
         let sent = channel
             .send(&OutgoingMessage {
+                edit: None,
                 chat_id: "300".to_owned(),
                 text: part,
                 markup: true,

@@ -140,6 +140,11 @@ channel_config! {
         /// Secret Telegram sends with each webhook update (1-256 of `A-Z a-z 0-9 _ -`);
         /// derived from the token when unset.
         pub webhook_secret: Option<Secret> = None,
+        /// Stream answers in direct chats: a draft of the answer is edited in place as the
+        /// agent writes (at most once a second).
+        pub dm_stream: bool = false,
+        /// Stream answers in place in groups too.
+        pub group_stream: bool = false,
     }
 }
 
@@ -153,6 +158,11 @@ channel_config! {
         /// The gateway WebSocket URL is asked of it (`GET /gateway/bot`), so a proxy or a
         /// test double needs only this key.
         pub api_server: Option<String> = None,
+        /// Stream answers in direct chats: a draft of the answer is edited in place as the
+        /// agent writes (at most once a second).
+        pub dm_stream: bool = false,
+        /// Stream answers in place in groups too.
+        pub group_stream: bool = false,
     }
 }
 
@@ -170,6 +180,11 @@ channel_config! {
         /// Mode WebSocket URL is asked of it (`apps.connections.open`), so a proxy or a test
         /// double needs only this key.
         pub api_server: Option<String> = None,
+        /// Stream answers in direct chats: a draft of the answer is edited in place as the
+        /// agent writes (at most once a second).
+        pub dm_stream: bool = false,
+        /// Stream answers in place in groups too.
+        pub group_stream: bool = false,
     }
 }
 

@@ -1,7 +1,8 @@
 //! A Telegram Bot API double: `POST /bot{token}/{method}` with Telegram's `{ok, result}` /
 //! `{ok: false, error_code, description}` envelope. Updates wait until a `getUpdates` with a
 //! higher `offset` confirms them, as on Telegram; `getUpdates` long-polls for `timeout`
-//! seconds. A wrong token gets 401. Webhook mode: `setWebhook` records the URL and secret
+//! seconds. A wrong token gets 401. `editMessageText` changes a message the bot sent (recorded
+//! in [`FakeTelegram::edits`]). Webhook mode: `setWebhook` records the URL and secret
 //! (then `getUpdates` is refused with 409, as on Telegram) and [`FakeTelegram::deliver`] POSTs
 //! an update as Telegram would. Faults: polls that hang, sends that are held unanswered.
 
@@ -52,6 +53,8 @@ struct Inner {
     webhook: Option<(String, Option<String>)>,
     /// `answerCallbackQuery` calls: the press id and the text shown.
     press_answers: Vec<(String, String)>,
+    /// `editMessageText` calls that changed a message: its id and the new text.
+    edits: Vec<(i64, String)>,
 }
 
 struct Shared {
@@ -180,6 +183,11 @@ impl FakeTelegram {
     /// The answers to button presses (`answerCallbackQuery`): press id and text.
     pub fn press_answers(&self) -> Vec<(String, String)> {
         self.state.inner().press_answers.clone()
+    }
+
+    /// The edits of the bot's messages (`editMessageText`), in order: message id and new text.
+    pub fn edits(&self) -> Vec<(i64, String)> {
+        self.state.inner().edits.clone()
     }
 
     /// The webhook the bot registered (`setWebhook`): its URL and secret.
@@ -381,6 +389,7 @@ async fn call(
             ok(json!(true))
         }
         "sendMessage" => send_message(&state, &body).await,
+        "editMessageText" => edit_message(&state, &body),
         "sendChatAction" => {
             state.inner().chat_actions += 1;
             ok(json!(true))
@@ -466,18 +475,7 @@ async fn send_message(state: &Shared, body: &Value) -> Response {
             parse_mode,
             reply_to: body["reply_parameters"]["message_id"].as_i64(),
             thread_id: body["message_thread_id"].as_i64(),
-            buttons: body["reply_markup"]["inline_keyboard"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_array)
-                .flatten()
-                .map(|b| {
-                    let text = b["text"].as_str().unwrap_or_default().to_owned();
-                    let data = b["callback_data"].as_str().unwrap_or_default().to_owned();
-                    (text, data)
-                })
-                .collect(),
+            buttons: buttons_of(body),
         };
         inner.sent.push(sent);
         message_id
@@ -488,6 +486,81 @@ async fn send_message(state: &Shared, body: &Value) -> Response {
         "from": {"id": BOT_ID, "is_bot": true, "first_name": "Goclaw", "username": BOT_USERNAME},
         "chat": {"id": chat_id.parse::<i64>().unwrap_or_default(), "type": "private"},
         "date": 1_700_000_000,
+        "text": text,
+    }))
+}
+
+/// The buttons of a body's `reply_markup`, `(text, callback_data)`.
+fn buttons_of(body: &Value) -> Vec<(String, String)> {
+    body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .map(|b| {
+            let text = b["text"].as_str().unwrap_or_default().to_owned();
+            let data = b["callback_data"].as_str().unwrap_or_default().to_owned();
+            (text, data)
+        })
+        .collect()
+}
+
+/// `editMessageText`: the bot's message in that chat gets the new text and buttons; the same
+/// text and buttons again is refused as "message is not modified", as on Telegram.
+fn edit_message(state: &Shared, body: &Value) -> Response {
+    let chat_id = match &body["chat_id"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return refuse(400, "Bad Request: chat_id is empty"),
+    };
+    let Some(message_id) = body["message_id"].as_i64() else {
+        return refuse(400, "Bad Request: message identifier is not specified");
+    };
+    let text = body["text"].as_str().unwrap_or_default().to_owned();
+    let parse_mode = body["parse_mode"].as_str().map(str::to_owned);
+    let visible = if parse_mode.as_deref() == Some("HTML") {
+        visible_html(&text)
+    } else {
+        Some(text.clone())
+    };
+    let Some(visible) = visible else {
+        return refuse(400, "Bad Request: can't parse entities: unsupported tag");
+    };
+    if visible.trim().is_empty() {
+        return refuse(400, "Bad Request: message text is empty");
+    }
+    if visible.chars().count() > MAX_TEXT {
+        return refuse(400, "Bad Request: MESSAGE_TOO_LONG");
+    }
+    let buttons = buttons_of(body);
+    {
+        let mut inner = state.inner();
+        let Some(sent) = inner
+            .sent
+            .iter_mut()
+            .find(|m| m.message_id == message_id && m.chat_id == chat_id)
+        else {
+            return refuse(400, "Bad Request: message to edit not found");
+        };
+        if sent.text == text && sent.buttons == buttons && sent.parse_mode == parse_mode {
+            return refuse(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            );
+        }
+        sent.text = text.clone();
+        sent.parse_mode = parse_mode;
+        sent.buttons = buttons;
+        inner.edits.push((message_id, text.clone()));
+    }
+    state.sent_changed.notify_waiters();
+    ok(json!({
+        "message_id": message_id,
+        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Goclaw", "username": BOT_USERNAME},
+        "chat": {"id": chat_id.parse::<i64>().unwrap_or_default(), "type": "private"},
+        "date": 1_700_000_000,
+        "edit_date": 1_700_000_001,
         "text": text,
     }))
 }

@@ -326,6 +326,42 @@ async fn group_overrides_apply_to_their_group(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+async fn answers_stream_in_place(backend: StoreBackend) {
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    let config = format!(
+        "{{ channels: {{ telegram: {{ api_server: '{}', poll_timeout: 1, dm_policy: 'open', dm_stream: true }} }} }}",
+        telegram.api_server()
+    );
+    let Some(app) =
+        spawn_app_with_config(backend, &config, &[("GOCLAW_TELEGRAM_TOKEN", BOT_TOKEN)]).await
+    else {
+        return;
+    };
+    let answer = "The **answer** grows word by word until it is complete and whole.";
+    app.llm
+        .set_default(Reply::text_in_chunks(answer, 6).chunk_delay(Duration::from_millis(700)));
+    telegram.direct_message(31, "stream it");
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| {
+            s.first()
+                .is_some_and(|m| m.text.contains("<b>answer</b>") && m.text.ends_with("whole."))
+        })
+        .await
+        .expect("the whole answer in the draft");
+    // Settled: nothing else is queued for this answer.
+    wait_until("the update to be answered", || telegram.unconfirmed() == 0).await;
+    assert_eq!(sent.len(), 1, "one message, edited in place: {sent:?}");
+    assert_eq!(
+        sent[0].text,
+        "The <b>answer</b> grows word by word until it is complete and whole."
+    );
+    assert_eq!(sent[0].parse_mode.as_deref(), Some("HTML"));
+    let edits = telegram.edits();
+    assert!(edits.len() >= 2, "the draft grew in place: {edits:?}");
+    assert!(edits.iter().all(|(id, _)| *id == sent[0].message_id));
+    app.stop().await.expect("clean stop");
+}
+
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {
@@ -338,6 +374,7 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 goclaw_testkit::backend_tests!(
+    answers_stream_in_place,
     group_overrides_apply_to_their_group,
     pairing_then_answers,
     groups_answer_mentions_only,

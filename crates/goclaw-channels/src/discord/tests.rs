@@ -173,6 +173,7 @@ fn a_button_press_becomes_a_message_carrying_it() {
 #[test]
 fn message_bodies_reply_and_carry_coloured_buttons() {
     let mut message = OutgoingMessage {
+        edit: None,
         chat_id: "77".to_owned(),
         text: "answer".to_owned(),
         markup: true,

@@ -271,6 +271,7 @@ fn outgoing(
     thread: Option<&str>,
 ) -> OutgoingMessage {
     OutgoingMessage {
+        edit: None,
         chat_id: chat.to_owned(),
         text: text.to_owned(),
         markup: true,

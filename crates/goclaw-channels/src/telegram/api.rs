@@ -246,6 +246,12 @@ impl BotApi {
             .await
     }
 
+    /// `editMessageText`; Telegram answers the edited message (or `true`).
+    pub async fn edit_message_text(&self, body: &Value) -> Result<Value, ApiError> {
+        self.call("editMessageText", body, Duration::from_secs(30))
+            .await
+    }
+
     pub async fn send_chat_action(&self, chat_id: &str, action: &str) -> Result<bool, ApiError> {
         self.call(
             "sendChatAction",

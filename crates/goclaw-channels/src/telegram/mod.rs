@@ -244,10 +244,7 @@ impl Channel for TelegramChannel {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {
-        let mut body = json!({"chat_id": message.chat_id, "text": message.text});
-        if message.markup {
-            body["parse_mode"] = json!("HTML");
-        }
+        let mut body = message_body(message);
         if let Some(reply_to) = message
             .reply_to
             .as_deref()
@@ -255,14 +252,6 @@ impl Channel for TelegramChannel {
         {
             body["reply_parameters"] =
                 json!({"message_id": reply_to, "allow_sending_without_reply": true});
-        }
-        if !message.buttons.is_empty() {
-            let row: Vec<_> = message
-                .buttons
-                .iter()
-                .map(|b| json!({"text": b.text, "callback_data": b.data}))
-                .collect();
-            body["reply_markup"] = json!({ "inline_keyboard": [row] });
         }
         if let Some(thread) = message
             .thread_id
@@ -273,36 +262,41 @@ impl Channel for TelegramChannel {
         }
         let sent = match self.api.send_message(&body).await {
             // Markup Telegram cannot parse: the text still goes, as plain text.
-            Err(ApiError::Refused {
-                code: 400,
-                description,
-                ..
-            }) if message.markup && description.contains("parse entities") => {
+            Err(error) if message.markup && unparsable(&error) => {
                 body.as_object_mut().map(|b| b.remove("parse_mode"));
                 self.api.send_message(&body).await
             }
             other => other,
         };
-        sent.map(|m| m.message_id.to_string())
-            .map_err(|error| match error {
-                ApiError::Refused {
-                    code,
-                    retry_after,
-                    description,
-                } if code == 429 || code >= 500 => SendError::Retryable {
-                    reason: format!("telegram {code}: {description}"),
-                    retry_after: retry_after.map(Duration::from_secs),
-                },
-                ApiError::Refused { .. } => SendError::Permanent(error.to_string()),
-                ApiError::Transport(reason) => SendError::Retryable {
-                    reason,
-                    retry_after: None,
-                },
-                ApiError::TimedOut => SendError::Retryable {
-                    reason: error.to_string(),
-                    retry_after: None,
-                },
-            })
+        sent.map(|m| m.message_id.to_string()).map_err(send_error)
+    }
+
+    async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
+        let id = message_id.parse::<i64>().map_err(|_| {
+            SendError::Permanent(format!("not a Telegram message id: {message_id}"))
+        })?;
+        let mut body = message_body(message);
+        body["message_id"] = json!(id);
+        if message.buttons.is_empty() {
+            body["reply_markup"] = json!({ "inline_keyboard": [] });
+        }
+        let edited = match self.api.edit_message_text(&body).await {
+            Err(error) if message.markup && unparsable(&error) => {
+                body.as_object_mut().map(|b| b.remove("parse_mode"));
+                self.api.edit_message_text(&body).await
+            }
+            other => other,
+        };
+        match edited {
+            Ok(_) => Ok(()),
+            // The text was already this: nothing to change is no failure.
+            Err(ApiError::Refused {
+                code: 400,
+                description,
+                ..
+            }) if description.contains("message is not modified") => Ok(()),
+            Err(error) => Err(send_error(error)),
+        }
     }
 
     async fn typing(&self, chat_id: &str) {
@@ -316,6 +310,51 @@ impl Channel for TelegramChannel {
             .iter()
             .map(|part| format::to_telegram_html(part))
             .collect()
+    }
+}
+
+/// The body `sendMessage` and `editMessageText` share: chat, text, markup, buttons.
+fn message_body(message: &OutgoingMessage) -> serde_json::Value {
+    let mut body = json!({"chat_id": message.chat_id, "text": message.text});
+    if message.markup {
+        body["parse_mode"] = json!("HTML");
+    }
+    if !message.buttons.is_empty() {
+        let row: Vec<_> = message
+            .buttons
+            .iter()
+            .map(|b| json!({"text": b.text, "callback_data": b.data}))
+            .collect();
+        body["reply_markup"] = json!({ "inline_keyboard": [row] });
+    }
+    body
+}
+
+/// Whether Telegram refused the text's markup.
+fn unparsable(error: &ApiError) -> bool {
+    matches!(error, ApiError::Refused { code: 400, description, .. } if description.contains("parse entities"))
+}
+
+/// A failed call as the outbox sees it: worth trying again, or refused for good.
+fn send_error(error: ApiError) -> SendError {
+    match error {
+        ApiError::Refused {
+            code,
+            retry_after,
+            description,
+        } if code == 429 || code >= 500 => SendError::Retryable {
+            reason: format!("telegram {code}: {description}"),
+            retry_after: retry_after.map(Duration::from_secs),
+        },
+        ApiError::Refused { .. } => SendError::Permanent(error.to_string()),
+        ApiError::Transport(reason) => SendError::Retryable {
+            reason,
+            retry_after: None,
+        },
+        ApiError::TimedOut => SendError::Retryable {
+            reason: error.to_string(),
+            retry_after: None,
+        },
     }
 }
 
