@@ -317,6 +317,86 @@ async fn sends_refused_for_a_rate_limit_or_for_good_are_told_apart() {
 }
 
 #[tokio::test]
+async fn an_answer_streamed_in_place_edits_the_same_message() {
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake");
+    let channel = channel_for(&fake, TOKEN);
+    let message = |text: &str, buttons: Vec<Button>| OutgoingMessage {
+        chat_id: "300".to_owned(),
+        text: text.to_owned(),
+        markup: false,
+        reply_to: Some("299".to_owned()),
+        thread_id: None,
+        buttons,
+    };
+    let id = channel
+        .send(&message("Thinking", Vec::new()))
+        .await
+        .expect("sent");
+    channel
+        .edit(&id, &message("The answer is", Vec::new()))
+        .await
+        .expect("first edit");
+    let deny = Button {
+        text: "Deny".to_owned(),
+        data: "ap:d:r1".to_owned(),
+    };
+    channel
+        .edit(&id, &message("The answer is 42.", vec![deny]))
+        .await
+        .expect("second edit");
+    let sent = fake
+        .wait_for_sent(WAIT, |sent| {
+            sent.first()
+                .is_some_and(|m| m.content == "The answer is 42.")
+        })
+        .await
+        .expect("edited");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].id, id);
+    assert_eq!(sent[0].channel_id, "300");
+    assert_eq!(sent[0].reply_to.as_deref(), Some("299"));
+    assert_eq!(sent[0].buttons, [("Deny".to_owned(), "ap:d:r1".to_owned())]);
+    assert_eq!(
+        fake.edits(),
+        [
+            (id.clone(), "The answer is".to_owned()),
+            (id.clone(), "The answer is 42.".to_owned())
+        ]
+    );
+
+    // An edit without buttons takes the old ones away.
+    channel
+        .edit(&id, &message("The answer is 42!", Vec::new()))
+        .await
+        .expect("third edit");
+    assert_eq!(fake.sent()[0].buttons, []);
+
+    let unknown = channel
+        .edit("1", &message("nothing there", Vec::new()))
+        .await;
+    assert!(
+        matches!(&unknown, Err(SendError::Permanent(reason)) if reason.contains("Unknown Message")),
+        "{unknown:?}"
+    );
+    // A message of the bot, but in another channel, is not found there either.
+    let mut elsewhere = message("moved", Vec::new());
+    elsewhere.chat_id = "301".to_owned();
+    assert!(matches!(
+        channel.edit(&id, &elsewhere).await,
+        Err(SendError::Permanent(_))
+    ));
+    let too_long = channel
+        .edit(&id, &message(&"x".repeat(2001), Vec::new()))
+        .await;
+    assert!(
+        matches!(&too_long, Err(SendError::Permanent(reason)) if reason.contains("Invalid Form Body")),
+        "{too_long:?}"
+    );
+    assert_eq!(fake.sent()[0].content, "The answer is 42!");
+    assert_eq!(fake.edits().len(), 3);
+}
+
+#[tokio::test]
 async fn a_long_answer_goes_as_two_messages_within_the_limit() {
     let fake = FakeDiscord::start(TOKEN).await.expect("fake");
     let channel = channel_for(&fake, TOKEN);

@@ -24,7 +24,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -82,6 +82,8 @@ struct Inner {
     events: Vec<Event>,
     session: Option<Session>,
     sent: Vec<SentMessage>,
+    /// Edits of sent messages, `(message id, content after the edit)`.
+    edits: Vec<(String, String)>,
     typing: u64,
     /// Interactions created: id → token, and whether answered.
     interactions: HashMap<String, (String, bool)>,
@@ -105,6 +107,7 @@ struct Shared {
     inner: Mutex<Inner>,
     /// Wakes connections: new events, a fault set or cleared.
     changed: Notify,
+    /// Wakes `wait_for_sent`: a message sent or edited.
     sent_changed: Notify,
     acks_stopped: AtomicBool,
     refuse_identify: AtomicBool,
@@ -168,6 +171,10 @@ impl FakeDiscord {
             .route("/api/v10/users/@me/channels", post(open_direct_channel))
             .route("/api/v10/gateway/bot", get(gateway_bot))
             .route("/api/v10/channels/{id}/messages", post(create_message))
+            .route(
+                "/api/v10/channels/{id}/messages/{message_id}",
+                patch(edit_message),
+            )
             .route("/api/v10/channels/{id}/typing", post(trigger_typing))
             .route(
                 "/api/v10/interactions/{id}/{token}/callback",
@@ -281,7 +288,7 @@ impl FakeDiscord {
         id
     }
 
-    /// Everything the bot sent, in order.
+    /// Everything the bot sent, in order, each as last edited.
     pub fn sent(&self) -> Vec<SentMessage> {
         self.state.inner().sent.clone()
     }
@@ -294,7 +301,13 @@ impl FakeDiscord {
             .collect()
     }
 
-    /// Waits until `done` holds for what was sent; returns it, or `Err` with it at `timeout`.
+    /// The edits of the bot's messages, `(message id, content after the edit)`, in order.
+    pub fn edits(&self) -> Vec<(String, String)> {
+        self.state.inner().edits.clone()
+    }
+
+    /// Waits until `done` holds for what was sent (checked again at each send and edit);
+    /// returns it, or `Err` with it at `timeout`.
     pub async fn wait_for_sent(
         &self,
         timeout: Duration,
@@ -494,18 +507,7 @@ async fn create_message(
     }
     let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
     let content = body["content"].as_str().unwrap_or_default().to_owned();
-    let buttons: Vec<(String, String)> = body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|row| row["components"].as_array())
-        .flatten()
-        .map(|b| {
-            let label = b["label"].as_str().unwrap_or_default().to_owned();
-            let custom_id = b["custom_id"].as_str().unwrap_or_default().to_owned();
-            (label, custom_id)
-        })
-        .collect();
+    let buttons = buttons_of(&body["components"]);
     if content.trim().is_empty() && buttons.is_empty() {
         return refuse(400, 50006, "Cannot send an empty message");
     }
@@ -548,6 +550,90 @@ async fn create_message(
     };
     state.sent_changed.notify_waiters();
     Json(message).into_response()
+}
+
+/// `PATCH /channels/{id}/messages/{message_id}`: a field left out of the body stays as it
+/// was; `components: []` takes the buttons away.
+async fn edit_message(
+    State(state): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((channel_id, message_id)): Path<(String, String)>,
+    body: Option<Json<Value>>,
+) -> Response {
+    if let Some(refused) = unauthorized(&state, &headers) {
+        return refused;
+    }
+    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let message = {
+        let mut inner = state.inner();
+        let Inner { sent, edits, .. } = &mut *inner;
+        // Only the bot's own messages are in `sent`: the bot cannot edit anyone else's.
+        let Some(message) = sent
+            .iter_mut()
+            .find(|m| m.id == message_id && m.channel_id == channel_id)
+        else {
+            return refuse(404, 10008, "Unknown Message");
+        };
+        let content = match body.get("content") {
+            Some(Value::Null) => String::new(),
+            Some(content) => content.as_str().unwrap_or_default().to_owned(),
+            None => message.content.clone(),
+        };
+        let buttons = match body.get("components") {
+            Some(components) => buttons_of(components),
+            None => message.buttons.clone(),
+        };
+        if content.trim().is_empty() && buttons.is_empty() {
+            return refuse(400, 50006, "Cannot send an empty message");
+        }
+        if content.chars().count() > MAX_CONTENT {
+            return refuse(400, 50035, "Invalid Form Body");
+        }
+        message.content = content.clone();
+        message.buttons = buttons;
+        edits.push((message_id.clone(), content.clone()));
+        let components: Vec<Value> = if message.buttons.is_empty() {
+            Vec::new()
+        } else {
+            let buttons: Vec<Value> = message
+                .buttons
+                .iter()
+                .map(|(label, custom_id)| {
+                    json!({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
+                })
+                .collect();
+            vec![json!({"type": 1, "components": buttons})]
+        };
+        let mut answer = json!({
+            "id": message_id, "channel_id": channel_id, "author": bot_user(), "content": content,
+            "timestamp": "2024-01-01T00:00:00.000000+00:00",
+            "edited_timestamp": "2024-01-01T00:00:01.000000+00:00", "mentions": [], "type": 0,
+            "components": components,
+        });
+        if let Some(reply_to) = &message.reply_to {
+            answer["type"] = json!(19);
+            answer["message_reference"] = json!({"message_id": reply_to, "channel_id": channel_id});
+        }
+        answer
+    };
+    state.sent_changed.notify_waiters();
+    Json(message).into_response()
+}
+
+/// The buttons of a message's action rows, `(label, custom_id)`.
+fn buttons_of(components: &Value) -> Vec<(String, String)> {
+    components
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row["components"].as_array())
+        .flatten()
+        .map(|b| {
+            let label = b["label"].as_str().unwrap_or_default().to_owned();
+            let custom_id = b["custom_id"].as_str().unwrap_or_default().to_owned();
+            (label, custom_id)
+        })
+        .collect()
 }
 
 async fn interaction_callback(

@@ -72,7 +72,8 @@ pub struct MessageReference {
     pub message_id: Option<String>,
 }
 
-/// A message (`MESSAGE_CREATE`'s payload, or what `POST /channels/{id}/messages` returns).
+/// A message (`MESSAGE_CREATE`'s payload, or what `POST /channels/{id}/messages` and
+/// `PATCH /channels/{id}/messages/{id}` return).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub id: String,
@@ -248,6 +249,23 @@ impl RestApi {
     ) -> Result<Message, ApiError> {
         let path = format!("/channels/{}/messages", segment(channel_id));
         self.call(Method::POST, &path, Some(body), Duration::from_secs(30))
+            .await
+    }
+
+    /// Replaces the content and components of the bot's message `message_id` in `channel_id`
+    /// (`body` as Discord's message edit: fields left out stay as they were).
+    pub async fn edit_message(
+        &self,
+        channel_id: &str,
+        message_id: &str,
+        body: &Value,
+    ) -> Result<Message, ApiError> {
+        let path = format!(
+            "/channels/{}/messages/{}",
+            segment(channel_id),
+            segment(message_id)
+        );
+        self.call(Method::PATCH, &path, Some(body), Duration::from_secs(30))
             .await
     }
 

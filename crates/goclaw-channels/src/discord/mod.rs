@@ -4,7 +4,7 @@
 //! only once the gateway stored it, and a lost or zombie connection is resumed from there, so
 //! Discord replays what was not stored. Replies go as Markdown (Discord renders it) in parts
 //! of at most 2,000 characters, replying to the message they answer, with buttons as one
-//! action row.
+//! action row; an answer streamed in place edits the bot's message.
 
 pub mod api;
 pub mod format;
@@ -138,6 +138,17 @@ impl Channel for DiscordChannel {
             .map_err(send_error)
     }
 
+    async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
+        if message_id.trim().is_empty() {
+            return Err(SendError::Permanent("no message id to edit".to_owned()));
+        }
+        self.api
+            .edit_message(&message.chat_id, message_id, &edit_body(message))
+            .await
+            .map(|_| ())
+            .map_err(send_error)
+    }
+
     async fn typing(&self, chat_id: &str) {
         if let Err(error) = self.api.trigger_typing(chat_id).await {
             tracing::debug!(channel = "discord", error = %error, "typing indicator not sent");
@@ -153,29 +164,47 @@ impl Channel for DiscordChannel {
 /// way (`markup` changes nothing on Discord); a thread is a channel of its own, so
 /// `thread_id` is not used.
 pub fn message_body(message: &OutgoingMessage) -> Value {
-    let mut body = json!({
-        "content": message.text,
-        // An answer quoting `@everyone` or a role must not ping a whole guild; users (and
-        // the person replied to) may be.
-        "allowed_mentions": {"parse": ["users"], "replied_user": true},
-    });
+    let mut body = content_body(message);
     if let Some(reply_to) = message.reply_to.as_deref().filter(|r| !r.is_empty()) {
         // The answer still goes when the question was deleted meanwhile.
         body["message_reference"] = json!({"message_id": reply_to, "fail_if_not_exists": false});
     }
     if !message.buttons.is_empty() {
-        let rows: Vec<Value> = message
-            .buttons
-            .chunks(BUTTONS_PER_ROW)
-            .take(MAX_ROWS)
-            .map(|row| {
-                let buttons: Vec<Value> = row.iter().map(button).collect();
-                json!({"type": 1, "components": buttons})
-            })
-            .collect();
-        body["components"] = Value::Array(rows);
+        body["components"] = action_rows(&message.buttons);
     }
     body
+}
+
+/// The body of `PATCH /channels/{id}/messages/{id}` making a message `message`: its content
+/// and its buttons, `components` always present so that buttons no longer wanted go (an
+/// edit cannot change what a message replies to, so `reply_to` is not used).
+pub fn edit_body(message: &OutgoingMessage) -> Value {
+    let mut body = content_body(message);
+    body["components"] = action_rows(&message.buttons);
+    body
+}
+
+/// The content of a message body, and whom it may ping.
+fn content_body(message: &OutgoingMessage) -> Value {
+    json!({
+        "content": message.text,
+        // An answer quoting `@everyone` or a role must not ping a whole guild; users (and
+        // the person replied to) may be.
+        "allowed_mentions": {"parse": ["users"], "replied_user": true},
+    })
+}
+
+/// `buttons` as action rows of at most five, at most five rows (none for no buttons).
+fn action_rows(buttons: &[Button]) -> Value {
+    let rows: Vec<Value> = buttons
+        .chunks(BUTTONS_PER_ROW)
+        .take(MAX_ROWS)
+        .map(|row| {
+            let buttons: Vec<Value> = row.iter().map(button).collect();
+            json!({"type": 1, "components": buttons})
+        })
+        .collect();
+    Value::Array(rows)
 }
 
 /// A button component. Approval buttons are coloured by what they do: allowing (`ap:o:`,

@@ -219,6 +219,38 @@ fn message_bodies_reply_and_carry_coloured_buttons() {
 }
 
 #[test]
+fn edit_bodies_replace_the_buttons_and_reply_to_nothing() {
+    let mut message = OutgoingMessage {
+        chat_id: "77".to_owned(),
+        text: "answer, so far".to_owned(),
+        markup: false,
+        reply_to: Some("1001".to_owned()),
+        thread_id: None,
+        buttons: (0..7)
+            .map(|n| Button {
+                text: format!("B{n}"),
+                data: format!("b:{n}"),
+            })
+            .collect(),
+    };
+    let body = edit_body(&message);
+    assert_eq!(body["content"], "answer, so far");
+    assert!(body.get("message_reference").is_none());
+    assert_eq!(body["allowed_mentions"]["parse"], json!(["users"]));
+    let rows: Vec<usize> = body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| row["components"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(rows, [5, 2]);
+    assert_eq!(body["components"][1]["components"][1]["custom_id"], "b:6");
+    message.buttons.clear();
+    // Without buttons the old ones go.
+    assert_eq!(edit_body(&message)["components"], json!([]));
+}
+
+#[test]
 fn rate_limits_server_errors_and_the_network_are_retried_other_refusals_are_not() {
     let refused = |status: u16, retry: Option<f64>| ApiError::Refused {
         status,
