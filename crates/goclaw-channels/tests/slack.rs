@@ -424,6 +424,89 @@ async fn a_long_answer_goes_as_parts_within_the_limit_and_failures_map() {
 }
 
 #[tokio::test]
+async fn an_answer_is_edited_in_place_and_an_unknown_message_is_not_edited() {
+    let app = spawn_app().await;
+    let ts = app
+        .channel
+        .send(&reply("C1", "Thinking", Some("1700000000.000100")))
+        .await
+        .expect("sent");
+    app.channel
+        .edit(&ts, &reply("C1", "Thinking about *ls*", None))
+        .await
+        .expect("first edit");
+    let mut last = reply("C1", "Run `ls`?", None);
+    last.buttons = vec![
+        Button {
+            text: "Allow".to_owned(),
+            data: "ap:o:1".to_owned(),
+        },
+        Button {
+            text: "Deny".to_owned(),
+            data: "ap:d:1".to_owned(),
+        },
+    ];
+    app.channel.edit(&ts, &last).await.expect("second edit");
+
+    let [message] = &app.fake.sent_to("C1")[..] else {
+        panic!("one message, edited in place")
+    };
+    assert_eq!(message.ts, ts);
+    assert_eq!(message.text, "Run `ls`?");
+    assert_eq!(
+        message.thread_ts.as_deref(),
+        Some("1700000000.000100"),
+        "still in its thread"
+    );
+    assert_eq!(
+        message.buttons,
+        [
+            ("Allow".to_owned(), "ap:o:1".to_owned()),
+            ("Deny".to_owned(), "ap:d:1".to_owned())
+        ]
+    );
+    assert_eq!(message.blocks[0]["text"]["text"], "Run `ls`?");
+    assert_eq!(
+        app.fake.edits(),
+        [
+            (ts.clone(), "Thinking about *ls*".to_owned()),
+            (ts.clone(), "Run `ls`?".to_owned())
+        ]
+    );
+
+    // Without buttons the old ones go.
+    app.channel
+        .edit(&ts, &reply("C1", "Done", None))
+        .await
+        .expect("third edit");
+    let edited = app
+        .fake
+        .wait_for_sent(WAIT, |sent| sent.iter().any(|m| m.text == "Done"))
+        .await
+        .expect("edited");
+    assert_eq!(edited.len(), 1);
+    assert!(edited[0].buttons.is_empty() && edited[0].blocks.is_null());
+
+    let unknown = app
+        .channel
+        .edit("1699999999.000001", &reply("C1", "lost", None))
+        .await;
+    assert_eq!(
+        unknown,
+        Err(goclaw_channels::SendError::Permanent(
+            "slack chat.update: message_not_found".to_owned()
+        ))
+    );
+    let elsewhere = app.channel.edit(&ts, &reply("C2", "lost", None)).await;
+    assert!(
+        matches!(elsewhere, Err(goclaw_channels::SendError::Permanent(_))),
+        "{elsewhere:?}"
+    );
+    assert_eq!(app.fake.edits().len(), 3);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_bots_own_messages_are_acknowledged_and_not_stored() {
     let app = spawn_app().await;
     let own = app.fake.push_event(serde_json::json!({

@@ -5,7 +5,8 @@
 //! envelope not acknowledged (`{"envelope_id": …}`) within the ack timeout, or whose
 //! connection went away, is sent again with `retry_attempt` one higher, at most 3 times. A
 //! mention in a channel arrives twice, as a `message` and an `app_mention` event. Faults:
-//! `disconnect` requests, dropped and silent connections, rate limits.
+//! `disconnect` requests, dropped and silent connections, rate limits. The bot's messages can
+//! be edited (`chat.update`), which replaces their text and blocks under the same `ts`.
 
 use std::collections::HashSet;
 use std::io;
@@ -39,7 +40,7 @@ pub const MAX_RETRIES: u32 = 3;
 /// How long an envelope waits for its acknowledgement by default (Slack's is a few seconds).
 pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A message the bot posted (`chat.postMessage`).
+/// A message the bot posted (`chat.postMessage`), as last edited (`chat.update`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentMessage {
     pub ts: String,
@@ -47,7 +48,7 @@ pub struct SentMessage {
     pub text: String,
     pub thread_ts: Option<String>,
     pub mrkdwn: Option<bool>,
-    /// The Block Kit blocks, `Null` when none.
+    /// The Block Kit blocks, `Null` when none (also after an edit to `blocks: []`).
     pub blocks: Value,
     /// The buttons of its `actions` blocks, `(text, value)`.
     pub buttons: Vec<(String, String)>,
@@ -91,6 +92,8 @@ struct Inner {
     envelopes: Vec<Pending>,
     acks: Vec<String>,
     sent: Vec<SentMessage>,
+    /// `chat.update` calls that succeeded: the message's `ts` and its new text.
+    edits: Vec<(String, String)>,
     ephemeral: Vec<Value>,
     /// Posts to response URLs: the URL's number and the body.
     responses: Vec<(u64, Value)>,
@@ -363,7 +366,14 @@ impl FakeSlack {
             .collect()
     }
 
-    /// Waits until `done` holds for what was posted; returns it, or `Err` with it at `timeout`.
+    /// The edits of the bot's messages (`chat.update`), in order: the message's `ts` and its
+    /// new text.
+    pub fn edits(&self) -> Vec<(String, String)> {
+        self.state.inner().edits.clone()
+    }
+
+    /// Waits until `done` holds for what was posted (checked again after every post and
+    /// edit); returns it, or `Err` with it at `timeout`.
     pub async fn wait_for_sent(
         &self,
         timeout: Duration,
@@ -382,7 +392,7 @@ impl FakeSlack {
         }
     }
 
-    /// Waits (polling) until `done` holds for the fake; whether it did within `timeout`.
+    /// Waits (polling, so posts and edits are seen too) until `done` holds for the fake; whether it did within `timeout`.
     pub async fn wait_until(&self, timeout: Duration, done: impl Fn(&Self) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         while !done(self) {
@@ -524,6 +534,7 @@ async fn web_api(
             ok(json!({"url": format!("ws://{}/link?ticket={ticket}", state.addr)}))
         }
         "chat.postMessage" => post_message(&state, &body),
+        "chat.update" => update_message(&state, &body),
         "chat.postEphemeral" => {
             if body["channel"].as_str().is_none_or(str::is_empty) {
                 return refuse("channel_not_found");
@@ -564,26 +575,10 @@ fn post_message(state: &Shared, body: &Value) -> Response {
     if text.chars().count() > MAX_TEXT {
         return refuse("msg_too_long");
     }
-    let mut buttons = Vec::new();
-    for block in blocks.as_array().into_iter().flatten() {
-        match block["type"].as_str() {
-            Some("section")
-                if block["text"]["text"]
-                    .as_str()
-                    .is_none_or(|t| t.chars().count() > MAX_SECTION_TEXT) =>
-            {
-                return refuse("invalid_blocks");
-            }
-            Some("actions") => {
-                for element in block["elements"].as_array().into_iter().flatten() {
-                    let label = element["text"]["text"].as_str().unwrap_or_default();
-                    let value = element["value"].as_str().unwrap_or_default();
-                    buttons.push((label.to_owned(), value.to_owned()));
-                }
-            }
-            _ => {}
-        }
-    }
+    let buttons = match buttons_of(&blocks) {
+        Ok(buttons) => buttons,
+        Err(error) => return refuse(error),
+    };
     let ts = inner.next_ts();
     inner.sent.push(SentMessage {
         ts: ts.clone(),
@@ -600,6 +595,70 @@ fn post_message(state: &Shared, body: &Value) -> Response {
         "channel": channel, "ts": ts,
         "message": {"type": "message", "text": text, "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts},
     }))
+}
+
+/// `chat.update`: the bot's message `ts` in `channel` gets the new text and blocks.
+fn update_message(state: &Shared, body: &Value) -> Response {
+    let mut inner = state.inner();
+    let channel = body["channel"].as_str().unwrap_or_default().to_owned();
+    let ts = body["ts"].as_str().unwrap_or_default().to_owned();
+    let Some(index) = inner
+        .sent
+        .iter()
+        .position(|m| m.ts == ts && m.channel == channel)
+    else {
+        return refuse("message_not_found");
+    };
+    let text = body["text"].as_str().unwrap_or_default().to_owned();
+    let blocks = match body.get("blocks") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::Array(blocks)) if blocks.is_empty() => Value::Null,
+        Some(blocks) => blocks.clone(),
+    };
+    if text.trim().is_empty() && blocks.is_null() {
+        return refuse("no_text");
+    }
+    if text.chars().count() > MAX_TEXT {
+        return refuse("msg_too_long");
+    }
+    let buttons = match buttons_of(&blocks) {
+        Ok(buttons) => buttons,
+        Err(error) => return refuse(error),
+    };
+    let message = &mut inner.sent[index];
+    message.text = text.clone();
+    message.blocks = blocks;
+    message.buttons = buttons;
+    inner.edits.push((ts.clone(), text.clone()));
+    drop(inner);
+    state.sent_changed.notify_waiters();
+    ok(json!({"channel": channel, "ts": ts, "text": text}))
+}
+
+/// The buttons of the `actions` blocks, `(text, value)`; `Err` with Slack's error when a
+/// `section` has no text or too long a one.
+fn buttons_of(blocks: &Value) -> Result<Vec<(String, String)>, &'static str> {
+    let mut buttons = Vec::new();
+    for block in blocks.as_array().into_iter().flatten() {
+        match block["type"].as_str() {
+            Some("section")
+                if block["text"]["text"]
+                    .as_str()
+                    .is_none_or(|t| t.chars().count() > MAX_SECTION_TEXT) =>
+            {
+                return Err("invalid_blocks");
+            }
+            Some("actions") => {
+                for element in block["elements"].as_array().into_iter().flatten() {
+                    let label = element["text"]["text"].as_str().unwrap_or_default();
+                    let value = element["value"].as_str().unwrap_or_default();
+                    buttons.push((label.to_owned(), value.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(buttons)
 }
 
 async fn respond(

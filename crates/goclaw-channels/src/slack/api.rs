@@ -237,6 +237,13 @@ impl WebApi {
         })
     }
 
+    /// `chat.update`: replaces the text and blocks of the bot's message `body.ts`.
+    pub async fn update_message(&self, body: &Value) -> Result<(), ApiError> {
+        self.call("chat.update", Token::Bot, body, Duration::from_secs(30))
+            .await
+            .map(drop)
+    }
+
     /// POSTs `body` to an interaction's `response_url` (no token: the URL authorizes).
     pub async fn respond(&self, response_url: &str, body: &Value) -> Result<(), ApiError> {
         let response = self

@@ -2,7 +2,8 @@
 //! with the app-level token carries the events, and each envelope is acknowledged only once
 //! the gateway stored what it carries (so Slack sends it again otherwise); replies go by
 //! `chat.postMessage` with the bot token, as mrkdwn in parts of at most 4,000 characters, in
-//! the thread of the message they answer.
+//! the thread of the message they answer. A message the bot sent is edited in place by
+//! `chat.update` (answers streamed as they grow).
 //!
 //! Threads follow GoClaw: in a channel the answer starts (or continues) a thread under the
 //! message that asked — the dispatcher's `reply_to` becomes `thread_ts` — while in a direct
@@ -232,6 +233,13 @@ impl Channel for SlackChannel {
         self.api.post_message(&body).await.map_err(send_error)
     }
 
+    /// `chat.update` of the bot's message `message_id` (its `ts`) with `message`'s text and
+    /// buttons; without buttons the old ones go.
+    async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
+        let body = update_body(message_id, message);
+        self.api.update_message(&body).await.map_err(send_error)
+    }
+
     /// Slack's Web API has no typing indicator for bots (GoClaw's in-progress sign is a
     /// reaction on the asking message, which this call does not name): nothing to do.
     async fn typing(&self, _chat_id: &str) {}
@@ -247,12 +255,7 @@ impl Channel for SlackChannel {
 /// The `chat.postMessage` body of `message`: in the thread it names, else under the message
 /// it replies to (which the dispatcher sets in channels only); buttons as Block Kit.
 pub fn post_message_body(message: &OutgoingMessage) -> Value {
-    // Slack reads `&`, `<` and `>` as markup even in plain text.
-    let text = if message.markup {
-        message.text.clone()
-    } else {
-        format::escape(&message.text)
-    };
+    let (text, buttons) = content(message);
     let mut body = json!({"channel": message.chat_id, "text": text, "mrkdwn": message.markup});
     let thread = message
         .thread_id
@@ -262,10 +265,36 @@ pub fn post_message_body(message: &OutgoingMessage) -> Value {
     if let Some(ts) = thread {
         body["thread_ts"] = json!(ts);
     }
-    if !message.buttons.is_empty() {
-        body["blocks"] = blocks(&text, &message.buttons);
+    if let Some(blocks) = buttons {
+        body["blocks"] = blocks;
     }
     body
+}
+
+/// The `chat.update` body replacing the bot's message `ts` in `message.chat_id` with
+/// `message`: text and blocks as [`post_message_body`] makes them (a thread cannot change),
+/// and `blocks: []` when there are no buttons, so that earlier buttons are removed.
+pub fn update_body(ts: &str, message: &OutgoingMessage) -> Value {
+    let (text, buttons) = content(message);
+    json!({
+        "channel": message.chat_id,
+        "ts": ts,
+        "text": text,
+        "mrkdwn": message.markup,
+        "blocks": buttons.unwrap_or_else(|| json!([])),
+    })
+}
+
+/// The text of `message` as Slack reads it, and its blocks when it has buttons.
+fn content(message: &OutgoingMessage) -> (String, Option<Value>) {
+    // Slack reads `&`, `<` and `>` as markup even in plain text.
+    let text = if message.markup {
+        message.text.clone()
+    } else {
+        format::escape(&message.text)
+    };
+    let blocks = (!message.buttons.is_empty()).then(|| blocks(&text, &message.buttons));
+    (text, blocks)
 }
 
 /// The text as `section` blocks (each within Slack's 3,000 characters) and the buttons as one
@@ -298,7 +327,9 @@ fn blocks(text: &str, buttons: &[Button]) -> Value {
     Value::Array(blocks)
 }
 
-/// A failed `chat.postMessage` as the outbox sees it: tried again later, or given up.
+/// A failed `chat.postMessage` or `chat.update` as the outbox sees it: tried again later, or
+/// given up (a refusal such as `message_not_found`, `cant_update_message` or
+/// `edit_window_closed` is never tried again).
 pub fn send_error(error: ApiError) -> SendError {
     if error.is_transient() {
         SendError::Retryable {

@@ -340,6 +340,27 @@ fn buttons_are_block_kit_actions_styled_by_their_data() {
     assert_eq!(elements[2]["action_id"], "goclaw_2");
 }
 
+#[test]
+fn an_edit_replaces_text_and_blocks_of_the_message_outside_any_thread() {
+    let mut plain = outgoing("C1", "a <b> & c", Some("1.2"), Some("1.1"));
+    plain.markup = false;
+    let body = update_body("1.5", &plain);
+    assert_eq!(
+        body,
+        json!({"channel": "C1", "ts": "1.5", "text": "a &lt;b&gt; &amp; c", "mrkdwn": false, "blocks": []})
+    );
+    let mut with_buttons = outgoing("C1", "*Run* `ls`?", None, None);
+    with_buttons.buttons = vec![Button {
+        text: "Deny".to_owned(),
+        data: "ap:d:7".to_owned(),
+    }];
+    let body = update_body("1.5", &with_buttons);
+    assert_eq!(body["blocks"], post_message_body(&with_buttons)["blocks"]);
+    assert_eq!(body["text"], "*Run* `ls`?");
+    assert_eq!(body["mrkdwn"], true);
+    assert_eq!(body.get("thread_ts"), None);
+}
+
 #[track_caller]
 fn check_send_error(error: ApiError, expected: SendError) {
     assert_eq!(send_error(error), expected);
@@ -398,6 +419,9 @@ fn send_failures_are_retried_or_given_up_as_slack_means_them() {
         "msg_too_long",
         "invalid_auth",
         "is_archived",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
     ] {
         check_send_error(
             refused(error),
