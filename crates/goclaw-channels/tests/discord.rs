@@ -321,6 +321,7 @@ async fn an_answer_streamed_in_place_edits_the_same_message() {
     let fake = FakeDiscord::start(TOKEN).await.expect("fake");
     let channel = channel_for(&fake, TOKEN);
     let message = |text: &str, buttons: Vec<Button>| OutgoingMessage {
+        edit: None,
         chat_id: "300".to_owned(),
         text: text.to_owned(),
         markup: false,

@@ -221,6 +221,7 @@ fn message_bodies_reply_and_carry_coloured_buttons() {
 #[test]
 fn edit_bodies_replace_the_buttons_and_reply_to_nothing() {
     let mut message = OutgoingMessage {
+        edit: None,
         chat_id: "77".to_owned(),
         text: "answer, so far".to_owned(),
         markup: false,
