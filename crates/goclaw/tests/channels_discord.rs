@@ -169,7 +169,41 @@ async fn a_message_sent_while_disconnected_is_answered_once(backend: StoreBacken
     app.stop().await.expect("clean stop");
 }
 
+async fn answers_stream_in_place(backend: StoreBackend) {
+    let discord = FakeDiscord::start(BOT_TOKEN).await.expect("fake Discord");
+    let config = format!(
+        "{{ channels: {{ discord: {{ api_server: '{}', dm_stream: true }} }} }}",
+        discord.api_server()
+    );
+    let Some(app) =
+        spawn_app_with_config(backend, &config, &[("GOCLAW_DISCORD_TOKEN", BOT_TOKEN)]).await
+    else {
+        return;
+    };
+    let answer = "The **answer** grows word by word until it is complete and whole.";
+    app.llm
+        .set_default(Reply::text_in_chunks(answer, 6).chunk_delay(Duration::from_millis(700)));
+    discord.direct_message("31", "stream it");
+    assert!(
+        discord
+            .wait_until(WAIT, |d| d
+                .sent()
+                .first()
+                .is_some_and(|m| m.content == answer))
+            .await,
+        "the whole answer in the draft: {:?}",
+        discord.sent()
+    );
+    let sent = discord.sent();
+    assert_eq!(sent.len(), 1, "one message, edited in place: {sent:?}");
+    let edits = discord.edits();
+    assert!(edits.len() >= 2, "the draft grew in place: {edits:?}");
+    assert!(edits.iter().all(|(id, _)| *id == sent[0].id));
+    app.stop().await.expect("clean stop");
+}
+
 goclaw_testkit::backend_tests!(
+    answers_stream_in_place,
     pairing_then_answers,
     guilds_answer_mentions_only,
     a_message_sent_while_disconnected_is_answered_once

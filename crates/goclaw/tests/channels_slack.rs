@@ -163,7 +163,43 @@ async fn channels_answer_mentions_once_in_a_thread(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+async fn answers_stream_in_place(backend: StoreBackend) {
+    let slack = FakeSlack::start(BOT_TOKEN, APP_TOKEN)
+        .await
+        .expect("fake Slack");
+    let config = format!(
+        "{{ channels: {{ slack: {{ api_server: '{}', dm_policy: 'open', dm_stream: true }} }} }}",
+        slack.api_server()
+    );
+    let env = [
+        ("GOCLAW_SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("GOCLAW_SLACK_APP_TOKEN", APP_TOKEN),
+    ];
+    let Some(app) = spawn_app_with_config(backend, &config, &env).await else {
+        return;
+    };
+    let answer = "The **answer** grows word by word until it is complete and whole.";
+    app.llm
+        .set_default(Reply::text_in_chunks(answer, 6).chunk_delay(Duration::from_millis(700)));
+    slack.direct_message("U31", "stream it");
+    let done = "The *answer* grows word by word until it is complete and whole.";
+    assert!(
+        slack
+            .wait_until(WAIT, |s| s.sent().first().is_some_and(|m| m.text == done))
+            .await,
+        "the whole answer in the draft: {:?}",
+        slack.sent()
+    );
+    let sent = slack.sent();
+    assert_eq!(sent.len(), 1, "one message, edited in place: {sent:?}");
+    let edits = slack.edits();
+    assert!(edits.len() >= 2, "the draft grew in place: {edits:?}");
+    assert!(edits.iter().all(|(ts, _)| *ts == sent[0].ts));
+    app.stop().await.expect("clean stop");
+}
+
 goclaw_testkit::backend_tests!(
+    answers_stream_in_place,
     pairing_then_answers,
     channels_answer_mentions_once_in_a_thread
 );
