@@ -55,6 +55,8 @@ pub struct Dispatcher {
     pub approvals: Option<goclaw_tools::exec::ApprovalBroker>,
     /// Where answers stream in place.
     pub stream: crate::stream::StreamSettings,
+    /// Unanswered group messages given with the next answered one (`history_limit`).
+    pub history_limit: u32,
 }
 
 /// How handing an update to a turn went.
@@ -91,6 +93,7 @@ impl Dispatcher {
             bot: Mutex::new(None),
             approvals: None,
             stream: crate::stream::StreamSettings::default(),
+            history_limit: 50,
         }
     }
 
@@ -274,7 +277,20 @@ impl Dispatcher {
     ) -> Result<Started, goclaw_agent::RuntimeError> {
         let text = match message.chat_kind {
             ChatKind::Direct => message.text.clone(),
-            ChatKind::Group => format!("[{}]: {}", sender_label(message), message.text),
+            ChatKind::Group => {
+                let history = crate::history::pending(
+                    self.store.as_ref(),
+                    &self.policy,
+                    inbound,
+                    self.history_limit,
+                )
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(channel = %self.name, error = %error, "reading the group's history failed; answering without it");
+                    String::new()
+                });
+                format!("{history}[{}]: {}", sender_label(message), message.text)
+            }
         };
         let input = ChatInput {
             tenant_id: self.tenant,
@@ -515,7 +531,7 @@ impl InboundSink for Arc<Dispatcher> {
     }
 }
 
-fn sender_label(message: &IncomingMessage) -> String {
+pub(crate) fn sender_label(message: &IncomingMessage) -> String {
     match &message.sender_username {
         Some(username) => format!("{} (@{username})", message.sender_name),
         None => message.sender_name.clone(),

@@ -20,6 +20,8 @@ pub struct Built {
     pub channel: Arc<dyn Channel>,
     pub policy: AccessPolicy,
     pub stream: StreamSettings,
+    /// Unanswered group messages given with the next answered one.
+    pub history_limit: u32,
 }
 
 fn stream(direct: bool, group: bool) -> StreamSettings {
@@ -45,6 +47,7 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             },
         ));
     }
@@ -63,6 +66,7 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             },
         ));
     }
@@ -81,6 +85,7 @@ pub fn configured(config: &ChannelsConfig, http: &reqwest::Client) -> Vec<(&'sta
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             },
         ));
     }
@@ -128,6 +133,7 @@ pub fn stored(
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             })
         }
         #[cfg(feature = "discord")]
@@ -145,6 +151,7 @@ pub fn stored(
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             })
         }
         #[cfg(feature = "slack")]
@@ -162,6 +169,7 @@ pub fn stored(
                 channel,
                 policy,
                 stream: stream(c.dm_stream, c.group_stream),
+                history_limit: c.history_limit,
             })
         }
         other => Err(format!("{other} channels are not supported by this build")),

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod discord;
 pub mod dispatch;
 pub mod groups;
+pub mod history;
 pub mod instances;
 pub mod manager;
 pub mod markdown;

@@ -382,6 +382,7 @@ impl ChannelManager {
         dispatcher.bindings = self.setting.bindings.clone();
         dispatcher.approvals = self.setting.approvals.clone();
         dispatcher.stream = spec.built.stream;
+        dispatcher.history_limit = spec.built.history_limit;
         let dispatcher = Arc::new(dispatcher);
         states.insert(
             spec.name.clone(),

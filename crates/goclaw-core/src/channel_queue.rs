@@ -148,6 +148,15 @@ pub trait ChannelQueueStore: Send + Sync {
     async fn receive(&self, inbound: NewInbound) -> Result<Option<Inbound>, StoreError>;
     /// The channel's unanswered updates, oldest first.
     async fn unanswered(&self, channel: &str, limit: u32) -> Result<Vec<Inbound>, StoreError>;
+    /// The updates of one chat received before `before`, newest first (at most `limit`).
+    async fn earlier_in_chat(
+        &self,
+        tenant: TenantId,
+        channel: &str,
+        chat_id: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Inbound>, StoreError>;
     /// Counts a new attempt at answering `id`; returns the attempt's number (from 1).
     async fn begin_attempt(&self, id: Uuid) -> Result<i64, StoreError>;
     /// Settles an update and queues its replies, in one transaction. Replies whose key is

@@ -216,3 +216,50 @@ database_test!(
         );
     }
 );
+
+database_test!(
+    a_chats_earlier_updates_come_back_newest_first,
+    |db: TestDatabase| async move {
+        db.migrator().up(|_, _| {}).await.expect("up");
+        let store = db.store();
+        let queue = store.channel_queue();
+        let mut ids = Vec::new();
+        for (n, chat) in ["-100", "-200", "-100", "-100"].iter().enumerate() {
+            let stored = queue
+                .receive(update(&format!("m{n}"), chat))
+                .await
+                .expect("receive")
+                .expect("new");
+            ids.push((stored.id, stored.received_at));
+            // Distinct receive times, as updates arriving one after another have.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let last = ids[3].1;
+        let earlier =
+            |limit| queue.earlier_in_chat(MASTER_TENANT_ID, "telegram", "-100", last, limit);
+        let found: Vec<_> = earlier(10)
+            .await
+            .expect("earlier")
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(
+            found,
+            [ids[2].0, ids[0].0],
+            "this chat's, before the last, newest first"
+        );
+        let found: Vec<_> = earlier(1)
+            .await
+            .expect("earlier")
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(found, [ids[2].0]);
+        let other_tenant = goclaw_core::TenantId::generate();
+        let none = queue
+            .earlier_in_chat(other_tenant, "telegram", "-100", last, 10)
+            .await
+            .expect("earlier");
+        assert!(none.is_empty(), "another tenant's chat is another chat");
+    }
+);

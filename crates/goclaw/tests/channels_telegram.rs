@@ -362,6 +362,52 @@ async fn answers_stream_in_place(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+async fn a_mention_carries_the_groups_unanswered_messages(backend: StoreBackend) {
+    let Some((app, telegram)) = start(backend, "pairing").await else {
+        return;
+    };
+    app.llm.set_default(Reply::text("noted"));
+    telegram.group_message(-100, 5, "the build is red again");
+    telegram.group_message(-100, 6, "since the last merge, I think");
+    wait_until("the chatter to be taken", || telegram.unconfirmed() == 0).await;
+    telegram.group_message(-100, 5, "@GoclawBot can you look?");
+    telegram
+        .wait_for_sent(WAIT, |s| !s.is_empty())
+        .await
+        .expect("an answer");
+    let first = app.llm.requests()[0].body.to_string();
+    let heading = first
+        .find("[Earlier in this group, not addressed to you]")
+        .expect("the history's heading");
+    let red = first
+        .find("the build is red again")
+        .expect("the first message");
+    let merge = first
+        .find("since the last merge")
+        .expect("the second message");
+    let asked = first.find("can you look?").expect("the question");
+    assert!(heading < red && red < merge && merge < asked, "{first}");
+
+    // Once answered, the history starts again.
+    telegram.group_message(-100, 6, "thanks");
+    wait_until("the thanks to be taken", || telegram.unconfirmed() == 0).await;
+    telegram.group_message(-100, 5, "@GoclawBot and now?");
+    telegram
+        .wait_for_sent(WAIT, |s| s.len() >= 2)
+        .await
+        .expect("a second answer");
+    let requests = app.llm.requests();
+    let second = requests.last().expect("a second request").body.to_string();
+    let user_turns: Vec<&str> = second.matches("the build is red again").collect();
+    assert_eq!(
+        user_turns.len(),
+        1,
+        "the old history is in the transcript once, not repeated: {second}"
+    );
+    assert!(second.contains("[User 6 (@user6)]: thanks"), "{second}");
+    app.stop().await.expect("clean stop");
+}
+
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {
@@ -374,6 +420,7 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 goclaw_testkit::backend_tests!(
+    a_mention_carries_the_groups_unanswered_messages,
     answers_stream_in_place,
     group_overrides_apply_to_their_group,
     pairing_then_answers,

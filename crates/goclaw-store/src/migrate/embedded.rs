@@ -57,6 +57,7 @@ embed! {
     16 "0016" "channel_queue",
     17 "0017" "webhooks",
     18 "0018" "channel_instances",
+    19 "0019" "channel_inbox_chat",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use goclaw_core::{
     ChannelQueueStore, Inbound, InboundStatus, NewInbound, NewOutbound, Outbound, OutboundStatus,
-    StoreError,
+    StoreError, TenantId,
 };
 use uuid::Uuid;
 
@@ -31,6 +31,12 @@ static UNANSWERED: Statement = Statement::joined(&[
     INBOX_COLUMNS,
     " FROM channel_inbox WHERE channel = ? AND status = 'received' \
      ORDER BY received_at, id LIMIT ?",
+]);
+static EARLIER_IN_CHAT: Statement = Statement::joined(&[
+    "SELECT ",
+    INBOX_COLUMNS,
+    " FROM channel_inbox WHERE tenant_id = ? AND channel = ? AND chat_id = ? \
+     AND received_at < ? ORDER BY received_at DESC, id DESC LIMIT ?",
 ]);
 static BEGIN_ATTEMPT: Statement = Statement::new(
     "UPDATE channel_inbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
@@ -161,6 +167,30 @@ impl ChannelQueueStore for SqlStore {
     async fn unanswered(&self, channel: &str, limit: u32) -> Result<Vec<Inbound>, StoreError> {
         self.pool
             .fetch_all(&UNANSWERED, &[channel.into(), i64::from(limit).into()])
+            .await
+            .map_err(|e| store_error(e, "channel update"))?
+            .decode()
+    }
+
+    async fn earlier_in_chat(
+        &self,
+        tenant: TenantId,
+        channel: &str,
+        chat_id: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Inbound>, StoreError> {
+        self.pool
+            .fetch_all(
+                &EARLIER_IN_CHAT,
+                &[
+                    tenant.into(),
+                    channel.into(),
+                    chat_id.into(),
+                    before.into(),
+                    i64::from(limit).into(),
+                ],
+            )
             .await
             .map_err(|e| store_error(e, "channel update"))?
             .decode()

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS channel_inbox_chat_idx;
