@@ -9,6 +9,15 @@ use crate::auth::Principal;
 use crate::quotas::{self, MAX_AGENT_CONFIG_BYTES, QuotaRefusal};
 use crate::ws::frames::ErrorShape;
 
+/// The agent among `agents` that `raw` names, by its id or its key (as webhooks and channel
+/// instances accept either).
+pub fn named<'a>(agents: &'a [Agent], raw: &str) -> Option<&'a Agent> {
+    let raw = raw.trim();
+    agents
+        .iter()
+        .find(|a| a.id.to_string() == raw || a.agent_key.as_str() == raw)
+}
+
 /// Context files every agent is shown to have (present or missing), in the runtime's load
 /// order.
 pub use goclaw_agent::CONTEXT_FILE_ORDER as CONTEXT_FILES;

@@ -163,15 +163,10 @@ fn check_display_name(raw: &str) -> Result<String, ApiError> {
 
 /// The agent `raw` names (its UUID or its key) in `tenant`.
 async fn find_agent(state: &AppState, tenant: TenantId, raw: &str) -> Result<Agent, ApiError> {
-    let raw = raw.trim();
-    state
-        .store
-        .agents()
-        .list(tenant)
-        .await?
-        .into_iter()
-        .find(|a| a.id.to_string() == raw || a.agent_key.as_str() == raw)
-        .ok_or_else(|| ApiError::not_found(format!("agent not found: {raw}")))
+    let agents = state.store.agents().list(tenant).await?;
+    crate::agents::named(&agents, raw)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("agent not found: {}", raw.trim())))
 }
 
 /// A JSON object (or nothing for `null`); `what` names it in the error.

@@ -193,11 +193,9 @@ fn parse_channel(raw: &str) -> Result<Option<Uuid>, ApiError> {
 /// The agent `raw` names (its UUID or its key) in `tenant`.
 async fn find_agent(state: &AppState, tenant: TenantId, raw: &str) -> Result<Agent, ApiError> {
     let agents = state.store.agents().list(tenant).await?;
-    let raw = raw.trim();
-    agents
-        .into_iter()
-        .find(|a| a.id.to_string() == raw || a.agent_key.as_str() == raw)
-        .ok_or_else(|| ApiError::not_found(format!("agent not found: {raw}")))
+    crate::agents::named(&agents, raw)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("agent not found: {}", raw.trim())))
 }
 
 /// A webhook as the API shows it (never its secret or the secret's hash).
