@@ -314,6 +314,12 @@ async fn schemathesis_finds_no_server_errors_or_schema_violations() {
             "false",
             "--request-timeout",
             "20",
+            // Hypothesis's health check for generators that discard many draws: path parameters
+            // without constraints (two in `/v1/agents/{id}/vault/links/{linkID}`) sometimes draw
+            // mostly strings that cannot sit in a path segment, and the run then fails without
+            // a request sent. It judges the generator, not the gateway.
+            "--suppress-health-check",
+            "filter_too_much",
             "--no-color",
         ])
         .kill_on_drop(true)
