@@ -53,6 +53,34 @@ pub(crate) struct CompactionJob<'a> {
 /// Runs a compaction job; `compacted: false` when there is nothing (or not enough) to do. A
 /// threshold check whose history is within the budget by its size in bytes alone (no encoding
 /// counts more tokens than bytes) skips the tokenizer and reports that size as its tokens.
+/// Whether the session's history, as the next run would see it, fits in `share` of the
+/// agent's context window (measured like the compaction threshold: a cheap bound first, the
+/// tokenizer only near the limit).
+pub(crate) async fn within_share(
+    services: &Services,
+    session: &crate::scheduler::SessionRef,
+    (agent, candidates): &(Agent, Vec<ModelCandidate>),
+    share: f64,
+) -> Result<bool, RuntimeError> {
+    let store = services.store.as_ref();
+    let fresh = store.sessions().get(session.tenant, &session.key).await?;
+    let messages = history::load_window(store, &fresh, &[]).await?;
+    let view = HistoryView {
+        summary: fresh.summary.as_deref(),
+        context_start_seq: fresh.context_start_seq,
+        ..HistoryView::default()
+    };
+    let ordered = history::conversation_order(&messages, &view);
+    let chat = history::to_chat_messages(&ordered, view.summary);
+    let model = candidates
+        .first()
+        .map(|c| c.model.as_str())
+        .unwrap_or_default();
+    let window = RunSettings::resolve(agent, &services.defaults).context_window;
+    let budget = (f64::from(window) * share).max(0.0).floor() as usize;
+    Ok(services.token_counter.fits(model, &chat, budget))
+}
+
 pub(crate) async fn compact(
     services: &Services,
     job: CompactionJob<'_>,
@@ -64,6 +92,7 @@ pub(crate) async fn compact(
         summary: session.summary.as_deref(),
         context_start_seq: session.context_start_seq,
         current: job.current,
+        concurrent: &[],
     };
     let ordered = history::conversation_order(&messages, &view);
     let model = job

@@ -33,6 +33,9 @@ pub(crate) struct HistoryView<'a> {
     pub context_start_seq: i64,
     /// The run being prepared, if any.
     pub current: Option<CurrentRun<'a>>,
+    /// Other runs of the session still executing: their user messages and what they wrote
+    /// so far are left out.
+    pub concurrent: &'a [crate::run::ConcurrentRun],
 }
 
 /// The run being prepared: its id and the seqs of the user messages it answers.
@@ -136,6 +139,16 @@ pub(crate) fn conversation_order<'m>(
         .filter(|m| m.role == Role::System)
         .filter_map(dropped_seq)
         .collect();
+    let others: HashSet<i64> = view
+        .concurrent
+        .iter()
+        .flat_map(|run| run.seqs.iter().copied())
+        .collect();
+    let other_runs: HashSet<&str> = view
+        .concurrent
+        .iter()
+        .map(|run| run.run_id.as_str())
+        .collect();
     let mut answered_by: HashMap<i64, &str> = HashMap::new();
     let answers = messages
         .iter()
@@ -163,9 +176,12 @@ pub(crate) fn conversation_order<'m>(
     let mut placed: Vec<(&Message, i64)> = Vec::with_capacity(messages.len());
     let mut unanswered: Vec<&Message> = Vec::new();
     let visible = |m: &Message| m.seq >= view.context_start_seq || current_seqs.contains(&m.seq);
+    let concurrent = |m: &Message| {
+        others.contains(&m.seq) || run_of(m).is_some_and(|run| other_runs.contains(run))
+    };
     for message in messages
         .iter()
-        .filter(|m| visible(m) && !is_failure_record(m))
+        .filter(|m| visible(m) && !is_failure_record(m) && !concurrent(m))
     {
         match message.role {
             Role::System => {}

@@ -197,6 +197,7 @@ fn the_summary_replaces_messages_before_the_pointer() {
         summary: Some("S"),
         context_start_seq: 3,
         current: None,
+        concurrent: &[],
     };
     check(
         &t,
@@ -224,6 +225,7 @@ fn current_messages_before_the_pointer_are_still_seen() {
             run_id: "r2",
             seqs: &[1],
         }),
+        concurrent: &[],
     };
     check(
         &t,

@@ -44,6 +44,17 @@ pub(crate) struct RunPlan {
     pub text: String,
     pub cancel: CancellationToken,
     pub progress: ProgressHandle,
+    /// Runs of the session executing beside this one (a group's): their messages are theirs
+    /// to answer, so this run's model does not see them.
+    pub concurrent: Vec<ConcurrentRun>,
+}
+
+/// A run of the same session that was executing when this one started.
+#[derive(Debug, Clone)]
+pub(crate) struct ConcurrentRun {
+    pub run_id: String,
+    /// Seqs of the user messages it answers.
+    pub seqs: Vec<i64>,
 }
 
 /// How a run ended, and what it resolved on the way (for a compaction afterwards).
@@ -213,6 +224,7 @@ async fn load_history(
                 run_id: &run_id,
                 seqs: &plan.seqs,
             }),
+            concurrent: &plan.concurrent,
         },
     ))
 }

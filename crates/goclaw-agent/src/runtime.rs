@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::compaction::{self, CompactionJob, Trigger};
 use crate::error::RuntimeError;
-use crate::events::{AgentEventKind, RunEmitter};
+use crate::events::{AgentEventKind, RunEmitter, RunId};
 use crate::hub::{Detail, EventHub, EventWatch, RunEvents, StreamError, WatchScope};
 use crate::injection;
 use crate::model::{ProviderLookup, resolve_candidates};
@@ -398,15 +398,18 @@ impl Runtime {
             // No message joins a queued run while it is being cancelled.
             let _intake = entry.intake.lock().await;
             let mut state = entry.state();
-            let active = state.active.as_ref().map(|active| {
-                active.cancel.cancel();
-                active.run_id
-            });
+            let active: Vec<RunId> = state
+                .active
+                .iter()
+                .map(|active| {
+                    active.cancel.cancel();
+                    active.run_id
+                })
+                .collect();
             (active, std::mem::take(&mut state.pending))
         };
         self.inner.sessions.release(&session_ref, entry);
-        let (active, pending) = taken;
-        let mut run_ids: Vec<_> = active.into_iter().collect();
+        let (mut run_ids, pending) = taken;
         let services = &self.inner.services;
         let session_id = match pending.is_empty() {
             true => None,
@@ -458,6 +461,26 @@ impl Runtime {
         }
     }
 
+    /// Cancels the session's oldest executing run (its turns end as cancelled); queued runs
+    /// and other executing ones go on. `None` when nothing was executing.
+    pub fn stop_oldest(&self, tenant: TenantId, session: &SessionKey) -> Option<RunId> {
+        let session_ref = SessionRef {
+            tenant,
+            key: session.clone(),
+        };
+        let stopped = self.inner.sessions.with(&session_ref, |entry| {
+            let state = entry.state();
+            let oldest = state.active.iter().find(|a| !a.cancel.is_cancelled())?;
+            oldest.cancel.cancel();
+            Some(oldest.run_id)
+        });
+        let stopped = stopped.flatten();
+        if let Some(run_id) = stopped {
+            tracing::info!(session_key = %session, run_id = %run_id, "oldest run stopped");
+        }
+        stopped
+    }
+
     /// The provider runs reach by `name` (stored ones over configured ones), if any.
     pub fn provider(&self, name: &str) -> Option<Arc<dyn goclaw_core::Provider>> {
         self.inner.services.providers.get(name)
@@ -487,7 +510,7 @@ impl Runtime {
     pub fn running_agents(&self, tenant: TenantId) -> std::collections::HashSet<String> {
         let mut running = std::collections::HashSet::new();
         self.inner.sessions.for_each(|entry| {
-            if let Some(active) = entry.state().active.as_ref().filter(|a| a.tenant == tenant) {
+            for active in entry.state().active.iter().filter(|a| a.tenant == tenant) {
                 running.insert(active.agent_key.clone());
             }
         });
@@ -505,7 +528,7 @@ impl Runtime {
             .with(&session_ref, |entry| {
                 let state = entry.state();
                 let queued_messages = state.queued_messages();
-                match &state.active {
+                match state.active.first() {
                     Some(active) => {
                         let (phase, tool, iteration) = active.progress.get();
                         SessionRunStatus {
@@ -564,7 +587,7 @@ impl Runtime {
         };
         let entry = self.inner.sessions.checkout(&session_ref);
         let result = async {
-            let _turn = entry.turn.lock().await;
+            let _alone = entry.exclusive().await;
             let fresh = store.sessions().get(tenant, session).await?;
             let job = CompactionJob {
                 agent: &agent,
@@ -614,7 +637,7 @@ impl Runtime {
         }
         tracing::warn!("runs still running at the shutdown deadline; cancelling them");
         self.inner.sessions.for_each(|entry| {
-            if let Some(active) = &entry.state().active {
+            for active in &entry.state().active {
                 active.cancel.cancel();
             }
         });

@@ -1,6 +1,7 @@
 //! Admission of runs: the lanes (one semaphore per kind of work, bounding how many runs of
-//! that kind execute at once) and the per-session queues (at most one run per session at a
-//! time, plus one pending run that collects the messages arriving meanwhile).
+//! that kind execute at once) and the per-session queues (one run at a time in a direct
+//! conversation, up to three at once in a group, plus a pending run that collects the
+//! messages arriving meanwhile).
 //!
 //! This module holds the state and its transitions; the task that drives a session's queue
 //! lives in `worker.rs`.
@@ -145,6 +146,23 @@ impl Drop for DecrementOnDrop<'_> {
     }
 }
 
+/// Slots of a session: a run takes one where runs of the session may overlap, and all of them
+/// where it must run alone (as a compaction does).
+pub(crate) const SESSION_SLOTS: u32 = 3;
+
+/// Share of the context window from which a group session's runs go one at a time again, so
+/// overlapping runs do not push a nearly full history over its budget.
+pub(crate) const THROTTLE_SHARE: f64 = 0.6;
+
+/// How many runs of the session may execute at once: three in a group chat (people there talk
+/// over each other), one in a direct conversation.
+pub(crate) fn concurrent_runs(key: &SessionKey) -> u32 {
+    // `agent:{agent}:{channel}:group:{chat}[:topic:{n}]`
+    let parts: Vec<&str> = key.as_str().splitn(6, ':').collect();
+    let group = parts.len() >= 5 && parts[0] == "agent" && parts[3] == "group";
+    if group { SESSION_SLOTS } else { 1 }
+}
+
 /// Identifies a session across tenants.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SessionRef {
@@ -200,10 +218,12 @@ impl ProgressHandle {
     }
 }
 
-/// The run a session is executing.
+/// A run a session is executing.
 #[derive(Debug)]
 pub(crate) struct ActiveRun {
     pub run_id: RunId,
+    /// Seqs of the user messages it answers.
+    pub seqs: Vec<i64>,
     pub tenant: TenantId,
     /// The agent answering (the last queued message's).
     pub agent_key: String,
@@ -214,7 +234,11 @@ pub(crate) struct ActiveRun {
 /// A session's queue state.
 #[derive(Debug, Default)]
 pub(crate) struct SessionState {
-    pub active: Option<ActiveRun>,
+    /// Executing runs, oldest first.
+    pub active: Vec<ActiveRun>,
+    /// The history fills more than [`THROTTLE_SHARE`] of the context window: runs go one at
+    /// a time even where they could overlap.
+    pub throttled: bool,
     /// Runs waiting to execute, in order. With a debounce window a new message joins the last
     /// one; without, each message waits as a run of its own.
     pub pending: VecDeque<PendingRun>,
@@ -318,17 +342,47 @@ pub(crate) struct SessionQueues {
 }
 
 /// One session's locks and queue state.
-#[derive(Default)]
 pub(crate) struct SessionEntry {
     /// Held while a message is stored and queued, and while a run takes its messages, so a
     /// stored message is always either in the pending run or in an earlier one.
     pub intake: tokio::sync::Mutex<()>,
-    /// Held while the session runs or is compacted.
-    pub turn: tokio::sync::Mutex<()>,
+    /// [`SESSION_SLOTS`] permits, taken by running runs (see [`SessionEntry::run_weight`])
+    /// and, all of them, by a compaction. Fair: a run or compaction waiting for all of them
+    /// is not overtaken by runs that need fewer.
+    pub slots: Arc<Semaphore>,
     state: Mutex<SessionState>,
 }
 
+impl Default for SessionEntry {
+    fn default() -> Self {
+        Self {
+            intake: tokio::sync::Mutex::default(),
+            slots: Arc::new(Semaphore::new(SESSION_SLOTS as usize)),
+            state: Mutex::default(),
+        }
+    }
+}
+
 impl SessionEntry {
+    /// Slots the next run of `session` takes: one where runs may overlap and the history is
+    /// not filling up, else all of them.
+    pub(crate) fn run_weight(&self, session: &SessionKey) -> u32 {
+        if concurrent_runs(session) > 1 && !self.state().throttled {
+            1
+        } else {
+            SESSION_SLOTS
+        }
+    }
+
+    /// Waits for every slot: no run of the session executes until the permit is dropped.
+    pub(crate) async fn exclusive(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots
+            .clone()
+            .acquire_many_owned(SESSION_SLOTS)
+            .await
+            .ok()
+    }
+
     pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
         lock(&self.state)
     }
@@ -364,14 +418,16 @@ impl SessionQueues {
         }
     }
 
-    /// Gives back a checked-out entry, removing it once nobody else holds it. New holders are
+    /// Gives back a checked-out entry, removing it once nobody else holds it (a throttled
+    /// session's entry stays: it remembers the throttle until a run lifts it). New holders are
     /// only made under the map lock (or from a holder), so the count cannot rise meanwhile.
     pub(crate) fn release(&self, session: &SessionRef, entry: Arc<SessionEntry>) {
         let mut map = lock(&self.map);
         drop(entry);
-        let unused = map
-            .get(session)
-            .is_some_and(|e| Arc::strong_count(e) == 1 && e.state().pending.is_empty());
+        let unused = map.get(session).is_some_and(|e| {
+            let state = e.state();
+            Arc::strong_count(e) == 1 && state.pending.is_empty() && !state.throttled
+        });
         if unused {
             map.remove(session);
         }

@@ -226,3 +226,16 @@ fn entries_live_while_checked_out_or_pending() {
     queues.release(&session, c);
     assert_eq!(queues.len(), 0);
 }
+
+#[test]
+fn only_group_chats_run_turns_side_by_side() {
+    let runs = |raw: &str| concurrent_runs(&SessionKey::parse(raw).expect("session key"));
+    assert_eq!(runs("agent:a:telegram:group:-100123"), 3);
+    assert_eq!(runs("agent:a:discord:group:42:topic:7"), 3);
+    assert_eq!(runs("agent:a:telegram:direct:42"), 1);
+    assert_eq!(runs("agent:a:telegram:direct:group"), 1);
+    assert_eq!(runs("agent:a:ws:direct:conv-1"), 1);
+    assert_eq!(runs("agent:a:subagent:group"), 1);
+    assert_eq!(runs("agent:a:team:t1:group"), 1);
+    assert_eq!(runs("my-session"), 1);
+}

@@ -1,10 +1,13 @@
 //! The task that drives one session's queue: it waits until the pending run is due (the
-//! debounce has passed), takes the session's turn and a lane permit, runs it, publishes the
-//! run's terminal event (which ends the stream of every turn it answered), compacts the
-//! history if it grew too large, and goes on with the next pending run — or ends when there
-//! is none.
+//! debounce has passed), takes its slots of the session and a lane permit, and starts it in a
+//! task of its own, which publishes the run's terminal event (ending the stream of every turn
+//! it answered) and compacts the history if it grew too large; the worker goes on with the
+//! next pending run — or ends when there is none. Where a session allows overlapping runs
+//! (groups), the next one may start while earlier ones still execute.
 
 use std::sync::Arc;
+
+use tokio::sync::OwnedSemaphorePermit;
 
 use goclaw_core::{NewMessage, Role, Trust, TurnEnd, TurnStatus};
 use serde_json::json;
@@ -15,10 +18,11 @@ use crate::compaction::{self, CompactionJob, Trigger};
 use crate::events::RunEmitter;
 use crate::history::{self, CurrentRun};
 use crate::hub::StreamError;
-use crate::run::{self, RunPlan, RunReport};
+use crate::run::{self, ConcurrentRun, RunPlan, RunReport};
 use crate::runtime::{Inner, Services};
 use crate::scheduler::{
-    ActiveRun, Lane, PendingRun, ProgressHandle, SessionEntry, SessionRef, SessionState,
+    ActiveRun, Lane, PendingRun, ProgressHandle, SESSION_SLOTS, SessionEntry, SessionRef,
+    SessionState, THROTTLE_SHARE, concurrent_runs,
 };
 use crate::types::RunOutcome;
 
@@ -82,7 +86,15 @@ pub(crate) async fn drop_runs(
 
 async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
     while let Some((lane, cancel)) = wait_until_due(inner, session, entry).await {
-        let turn = entry.turn.lock().await;
+        let weight = entry.run_weight(&session.key);
+        let slots = tokio::select! {
+            slots = entry.slots.clone().acquire_many_owned(weight) => slots.ok(),
+            _ = cancel.cancelled() => None,
+            _ = inner.shutdown.cancelled() => None,
+        };
+        let Some(slots) = slots else {
+            continue; // aborted or shutting down: the next wait sees it
+        };
         let waiting_since = Instant::now();
         let permit = tokio::select! {
             permit = inner.lanes.acquire(lane) => permit,
@@ -90,31 +102,133 @@ async fn drive(inner: &Arc<Inner>, session: &SessionRef, entry: &SessionEntry) {
             _ = inner.shutdown.cancelled() => None,
         };
         let Some(permit) = permit else {
-            continue; // aborted or shutting down: the next wait sees it
-        };
-        let metrics = &inner.services.metrics;
-        metrics.lane_wait(lane.as_str(), waiting_since.elapsed());
-        let Some((pending, progress)) = take_pending(entry, session.tenant).await else {
             continue;
         };
-        metrics.run_started(lane.as_str());
-        let report = execute(inner, session, &pending, progress).await;
-        metrics.run_completed(lane.as_str(), report.outcome.status());
-        drop(permit);
-        // Not running any more before anyone hears the outcome: a status query or an abort
-        // right after it must not find this run.
-        entry.state().active = None;
-        announce_end(inner, session, &pending, &report.outcome);
-        let completed = matches!(report.outcome, RunOutcome::Completed { .. });
-        if let Some(resolved) = report.resolved.filter(|_| completed) {
-            // Still holding the turn: the next run waits for the compaction.
-            tokio::select! {
-                _ = compact_if_needed(inner, session, resolved) => {}
-                _ = inner.shutdown.cancelled() => {}
-            }
-        }
-        drop(turn);
+        inner
+            .services
+            .metrics
+            .lane_wait(lane.as_str(), waiting_since.elapsed());
+        let Some(taken) = take_pending(entry, session.tenant).await else {
+            continue;
+        };
+        // The run's task holds the session's entry, so it outlives this worker if need be.
+        let held = inner.sessions.checkout(session);
+        let (inner, session) = (inner.clone(), session.clone());
+        let started = Started {
+            lane,
+            slots,
+            permit,
+        };
+        let tasks = inner.tasks.clone();
+        tasks.spawn(async move {
+            conclude(&inner, &session, &held, taken, started).await;
+            inner.sessions.release(&session, held);
+        });
     }
+}
+
+/// What a run holds while it executes.
+struct Started {
+    lane: Lane,
+    /// Its slots of the session.
+    slots: OwnedSemaphorePermit,
+    /// Its place in the lane.
+    permit: OwnedSemaphorePermit,
+}
+
+/// Executes a taken run and everything after it: the history check, the terminal event, then
+/// any compaction.
+async fn conclude(
+    inner: &Arc<Inner>,
+    session: &SessionRef,
+    entry: &SessionEntry,
+    (pending, progress, concurrent): Taken,
+    started: Started,
+) {
+    let Started {
+        lane,
+        slots,
+        permit,
+    } = started;
+    let metrics = &inner.services.metrics;
+    metrics.run_started(lane.as_str());
+    let report = execute(inner, session, &pending, progress, concurrent).await;
+    metrics.run_completed(lane.as_str(), report.outcome.status());
+    drop(permit);
+    // Not running any more before anyone hears the outcome: a status query or an abort
+    // right after it must not find this run.
+    entry.state().active.retain(|a| a.run_id != pending.run_id);
+    let completed = matches!(report.outcome, RunOutcome::Completed { .. });
+    let resolved = report.resolved.filter(|_| completed);
+    // Measured before the outcome is heard, so a message answering it already finds the
+    // session throttled if it must be.
+    let pressing = match &resolved {
+        Some(resolved) => history_pressing(inner, session, entry, resolved).await,
+        None => false,
+    };
+    announce_end(inner, session, &pending, &report.outcome);
+    let Some(resolved) = resolved else {
+        return;
+    };
+    // Still holding the slots: the next run waits for the compaction (if any).
+    tokio::select! {
+        _ = compact_with_every_slot(inner, session, entry, resolved, slots, pressing) => {}
+        _ = inner.shutdown.cancelled() => {}
+    }
+}
+
+/// In a session whose runs may overlap: whether its history now fills more than
+/// [`THROTTLE_SHARE`] of the context window — then its runs go one at a time until it no
+/// longer does, and the history is checked for compaction. Always `true` (check) elsewhere.
+async fn history_pressing(
+    inner: &Inner,
+    session: &SessionRef,
+    entry: &SessionEntry,
+    resolved: &(goclaw_core::Agent, Vec<crate::model::ModelCandidate>),
+) -> bool {
+    if concurrent_runs(&session.key) == 1 {
+        return true;
+    }
+    let services = inner.services.as_ref();
+    let share = THROTTLE_SHARE.min(services.defaults.compaction.max_history_share);
+    match compaction::within_share(services, session, resolved, share).await {
+        Ok(within) => {
+            entry.state().throttled = !within;
+            !within
+        }
+        Err(error) => {
+            tracing::warn!(session_key = %session.key, error = %error, "measuring the history failed");
+            false
+        }
+    }
+}
+
+/// Compacts the history if it outgrew its share, holding every slot of the session so no
+/// other run of it executes meanwhile. A run that holds only some slots gives them back
+/// before it waits for all (two finishing runs each waiting for the other's slot would wait
+/// forever); one whose history is not `pressing` skips the check.
+async fn compact_with_every_slot(
+    inner: &Inner,
+    session: &SessionRef,
+    entry: &SessionEntry,
+    resolved: (goclaw_core::Agent, Vec<crate::model::ModelCandidate>),
+    slots: OwnedSemaphorePermit,
+    pressing: bool,
+) {
+    if !pressing {
+        return;
+    }
+    let alone = if slots.num_permits() < SESSION_SLOTS as usize {
+        drop(slots);
+        match entry.exclusive().await {
+            Some(alone) => alone,
+            None => return,
+        }
+    } else {
+        slots
+    };
+    compact_if_needed(inner, session, resolved).await;
+    drop(alone);
 }
 
 /// Publishes the terminal event of a run that ended with `outcome`, which ends the stream of
@@ -180,29 +294,39 @@ async fn wait_until_due(
     }
 }
 
-/// Takes the pending run's messages and makes it the active run.
-async fn take_pending(
-    entry: &SessionEntry,
-    tenant: goclaw_core::TenantId,
-) -> Option<(PendingRun, ProgressHandle)> {
+/// A run taken out of the queue: its messages, its progress, and the runs of the session
+/// executing beside it.
+type Taken = (PendingRun, ProgressHandle, Vec<ConcurrentRun>);
+
+/// Takes the pending run's messages and makes it an active run.
+async fn take_pending(entry: &SessionEntry, tenant: goclaw_core::TenantId) -> Option<Taken> {
     let _intake = entry.intake.lock().await;
     let mut state = entry.state();
     let mut pending = state.pending.pop_front()?;
     pending.messages.sort_by_key(|m| m.seq);
+    let concurrent = state
+        .active
+        .iter()
+        .map(|a| ConcurrentRun {
+            run_id: a.run_id.to_string(),
+            seqs: a.seqs.clone(),
+        })
+        .collect();
     let progress = ProgressHandle::new();
     let agent_key = pending
         .messages
         .last()
         .map(|m| m.agent_key.to_string())
         .unwrap_or_default();
-    state.active = Some(ActiveRun {
+    state.active.push(ActiveRun {
         run_id: pending.run_id,
+        seqs: pending.messages.iter().map(|m| m.seq).collect(),
         tenant,
         agent_key,
         cancel: pending.cancel.clone(),
         progress: progress.clone(),
     });
-    Some((pending, progress))
+    Some((pending, progress, concurrent))
 }
 
 /// Runs the pending run in a task of its own, so a panic fails the run instead of the queue.
@@ -211,6 +335,7 @@ async fn execute(
     session: &SessionRef,
     pending: &PendingRun,
     progress: ProgressHandle,
+    concurrent: Vec<ConcurrentRun>,
 ) -> RunReport {
     let Some(last) = pending.messages.last() else {
         return RunReport {
@@ -241,6 +366,7 @@ async fn execute(
             .join("\n"),
         cancel: pending.cancel.clone(),
         progress,
+        concurrent,
     };
     let handle = inner
         .tasks

@@ -39,8 +39,8 @@ pub fn parse(text: &str) -> Option<Command> {
 }
 
 pub const HELP_TEXT: &str = "Send a message and the agent answers.\n\n\
-    /stop — stop the current answer\n\
-    /stopall — stop it and drop queued messages\n\
+    /stop — stop the oldest answer under way\n\
+    /stopall — stop every answer and drop queued messages\n\
     /reset — start a new conversation\n\
     /status — what the agent is doing\n\
     /help — this text";
@@ -55,7 +55,11 @@ pub async fn run(
 ) -> String {
     match command {
         Command::Help => HELP_TEXT.to_owned(),
-        Command::Stop | Command::StopAll => {
+        Command::Stop => match runtime.stop_oldest(tenant, &route.session_key) {
+            Some(_) => "Stopped.".to_owned(),
+            None => "Nothing is running.".to_owned(),
+        },
+        Command::StopAll => {
             let aborted = runtime.abort(tenant, &route.session_key).await;
             if aborted.aborted {
                 "Stopped.".to_owned()

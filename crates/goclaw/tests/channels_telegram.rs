@@ -4,7 +4,8 @@
 //! answered by the agent, as Telegram HTML in parts within Telegram's limit; in a group only messages that mention the
 //! bot are answered, in the group's session, as replies; and a `getUpdates` that hangs is
 //! abandoned by the watchdog and polling resumes without losing the update; in webhook mode
-//! updates POSTed with the channel's secret are answered once each.
+//! updates POSTed with the channel's secret are answered once each; two people's questions in
+//! a group are answered side by side, and `/stop` stops the answer under way.
 
 mod support;
 
@@ -408,6 +409,63 @@ async fn a_mention_carries_the_groups_unanswered_messages(backend: StoreBackend)
     app.stop().await.expect("clean stop");
 }
 
+async fn a_group_answers_two_people_at_once(backend: StoreBackend) {
+    let Some((app, telegram)) = start(backend, "pairing").await else {
+        return;
+    };
+    // Slow enough that the first answer is still streaming when the second question runs.
+    let answer = "Working on it, one word at a time, until the answer is done.";
+    app.llm
+        .set_default(Reply::text_in_chunks(answer, 4).chunk_delay(Duration::from_millis(1500)));
+    let first = telegram.group_message(-100, 5, "@GoclawBot first question");
+    wait_until("the first run to call the model", || {
+        app.llm.requests().len() == 1
+    })
+    .await;
+    let second = telegram.group_message(-100, 6, "@GoclawBot second question");
+    wait_until("the second run to call the model", || {
+        app.llm.requests().len() == 2
+    })
+    .await;
+    assert!(
+        telegram.sent().is_empty(),
+        "the second run started while the first was still answering"
+    );
+    let second_body = app.llm.requests()[1].body.to_string();
+    assert!(second_body.contains("second question"), "{second_body}");
+    assert!(
+        !second_body.contains("first question"),
+        "a run does not see the question another run is answering: {second_body}"
+    );
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| s.len() >= 2)
+        .await
+        .expect("both answers");
+    let mut replied: Vec<Option<i64>> = sent.iter().map(|m| m.reply_to).collect();
+    replied.sort();
+    assert_eq!(replied, vec![Some(first), Some(second)], "{sent:?}");
+    assert!(sent.iter().all(|m| m.text == answer));
+
+    // `/stop` stops the answer under way; the group is told so.
+    telegram.group_message(-100, 5, "@GoclawBot third question");
+    wait_until("the third run to call the model", || {
+        app.llm.requests().len() == 3
+    })
+    .await;
+    telegram.group_message(-100, 5, "/stop@GoclawBot");
+    let sent = telegram
+        .wait_for_sent(WAIT, |s| s.iter().any(|m| m.text == "Stopped."))
+        .await
+        .expect("the stop confirmed");
+    assert!(
+        !sent
+            .iter()
+            .any(|m| m.text == answer && m.reply_to.is_some_and(|r| r > second)),
+        "the stopped run's answer is not sent: {sent:?}"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {
@@ -420,6 +478,7 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 goclaw_testkit::backend_tests!(
+    a_group_answers_two_people_at_once,
     a_mention_carries_the_groups_unanswered_messages,
     answers_stream_in_place,
     group_overrides_apply_to_their_group,
