@@ -1,6 +1,7 @@
 //! Authenticating HTTP requests: `Authorization: Bearer <gateway token>` and
 //! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured. A bearer API key
-//! (`goclaw_…`) is checked by `api_keys.rs`. Then the route guard: the caller must pass the
+//! (`goclaw_…`) is checked by `api_keys.rs`; a request without a bearer may carry a paired
+//! browser's `X-GoClaw-Sender-Id` (an operator, as on the WebSocket). Then the route guard: the caller must pass the
 //! route's entry in the access table (`scopes::ROUTE_ACCESS`), its least role and, for an API
 //! key, its scopes; a route without an entry is refused.
 
@@ -110,6 +111,22 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
             .map_err(|_| ApiError::unauthorized())?;
         principal.role = Role::Admin;
         return Ok(Caller(principal));
+    }
+    if token.is_empty()
+        && let Some(sender) = parts.headers.get("x-goclaw-sender-id")
+    {
+        let sender = sender.to_str().unwrap_or_default().trim();
+        let named = header_user_id(&parts.headers).unwrap_or_default();
+        let paired = crate::ws::methods::browser_pairing::operator_of(state, sender, &named)
+            .await
+            .map_err(ApiError::internal)?;
+        return match paired {
+            Some(principal) => Ok(Caller(principal)),
+            None => {
+                tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
+                Err(ApiError::unauthorized())
+            }
+        };
     }
     match auth.authenticate(token, &user_id) {
         Ok(principal) => Ok(Caller(principal)),

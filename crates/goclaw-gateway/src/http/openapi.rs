@@ -27,7 +27,9 @@ use super::{
             token (`GOCLAW_GATEWAY_TOKEN`) or an API key (`goclaw_…`). API keys are held to \
             their scopes: reads need `operator.read`, chatting `operator.write`, agent \
             definitions, providers and keys `operator.admin`. With the gateway token, \
-            `X-GoClaw-User-Id` names the user the caller acts for. A gateway listening on \
+            `X-GoClaw-User-Id` names the user the caller acts for. A browser paired with the \
+            gateway (`browser.pairing.status` approved) may send its `X-GoClaw-Sender-Id` \
+            instead of a bearer and acts as an operator. A gateway listening on \
             loopback without a token takes requests without credentials.\n\n\
             Bodies have GoClaw's field names and envelopes (snake_case; `GET /v1/api-keys` \
             is a bare array; agents and providers are addressed by UUID or by key or name). \

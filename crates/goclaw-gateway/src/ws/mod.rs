@@ -3,7 +3,7 @@
 mod clients;
 mod connection;
 pub mod frames;
-mod methods;
+pub(crate) mod methods;
 mod wire;
 
 pub use clients::ClientRegistry;

@@ -3,8 +3,11 @@
 //! `{status: "pending_pairing", pairing_code, sender_id}` — and stays signed out; it may then
 //! only ask `browser.pairing.status` about its own sender id until an admin approves the code
 //! (`device.pair.approve`). Connecting again with that `sender_id` signs it in as an operator of
-//! the master tenant for as long as the pairing lives (30 days); `device.pair.revoke` of the
-//! `browser` channel closes its connections at once.
+//! the master tenant for as long as the pairing lives (30 days), and so does an HTTP request
+//! carrying it as `X-GoClaw-Sender-Id`; `device.pair.revoke` of the `browser` channel closes
+//! its connections at once. The sender id is a random UUID (it becomes the browser's
+//! credential), and a waiting browser's status questions share the gateway's rate limit
+//! (`gateway.rate_limit_rpm`) per address.
 
 use goclaw_core::pairing::{DEFAULT_PAIRING_ACCOUNT, is_valid_sender_id};
 use goclaw_core::{MASTER_TENANT_ID, NewPairingRequest, PairingAsked};
@@ -15,6 +18,7 @@ use super::params::parse;
 use super::sessions::store_error;
 use super::{Connection, Ctx};
 use crate::auth::{Principal, Role};
+use crate::ratelimit::RateDecision;
 use crate::ws::frames::{ErrorCode, ErrorShape};
 
 /// The channel browser pairings are stored under.
@@ -32,16 +36,26 @@ pub async fn paired_operator(
     sender_id: &str,
     user_id: &str,
 ) -> Result<Option<Principal>, ErrorShape> {
+    operator_of(&conn.state, sender_id, user_id)
+        .await
+        .map_err(|e| store_error(&e))
+}
+
+/// The operator a paired browser acts as (WebSocket `connect` or HTTP `X-GoClaw-Sender-Id`),
+/// if `sender_id` is a live pairing of the browser channel.
+pub async fn operator_of(
+    state: &crate::routes::AppState,
+    sender_id: &str,
+    user_id: &str,
+) -> Result<Option<Principal>, goclaw_core::StoreError> {
     if !is_valid_sender_id(sender_id) {
         return Ok(None);
     }
-    let paired = conn
-        .state
+    let paired = state
         .store
         .pairing()
         .paired(MASTER_TENANT_ID, sender_id, BROWSER_CHANNEL)
-        .await
-        .map_err(|e| store_error(&e))?;
+        .await?;
     Ok(paired.map(|_| Principal {
         role: Role::Operator,
         user_id: if user_id.is_empty() {
@@ -72,7 +86,7 @@ pub async fn request(conn: &mut Connection, sender_id: &str) -> Result<Value, Er
             let asked = pairing
                 .request(NewPairingRequest {
                     tenant_id: MASTER_TENANT_ID,
-                    sender_id: conn.id.to_string(),
+                    sender_id: uuid::Uuid::new_v4().to_string(),
                     channel: BROWSER_CHANNEL.to_owned(),
                     chat_id: String::new(),
                     account_id: DEFAULT_PAIRING_ACCOUNT.to_owned(),
@@ -117,6 +131,14 @@ pub async fn request(conn: &mut Connection, sender_id: &str) -> Result<Value, Er
 
 /// `browser.pairing.status {sender_id}` from a browser waiting for approval: only its own.
 pub async fn status_while_pending(conn: &Connection, params: Value) -> Result<Value, ErrorShape> {
+    let key = format!("pairing:{}", conn.remote.ip());
+    if let RateDecision::Limited { .. } = conn.state.rate_limiter.check(&key) {
+        tracing::warn!(remote = %conn.remote, "security.rate_limited");
+        return Err(ErrorShape::new(
+            ErrorCode::ResourceExhausted,
+            "rate limited",
+        ));
+    }
     let params: StatusParams = parse(params)?;
     if conn.pending_sender.as_deref() != Some(params.sender_id.as_str()) {
         tracing::warn!(remote = %conn.remote, "security.permission_denied");

@@ -5,7 +5,7 @@
 mod agents;
 mod api_keys;
 pub mod approvals;
-mod browser_pairing;
+pub(crate) mod browser_pairing;
 mod channels;
 mod chat;
 mod pairing;
