@@ -67,5 +67,5 @@ pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};
 pub use types::{
     AbortOutcome, ChatInput, CompactOutcome, RunOutcome, RunPhase, RuntimeLimits, SessionRunStatus,
-    TurnHandle,
+    TurnHandle, TurnOverrides,
 };

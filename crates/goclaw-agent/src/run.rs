@@ -44,6 +44,8 @@ pub(crate) struct RunPlan {
     pub text: String,
     pub cancel: CancellationToken,
     pub progress: ProgressHandle,
+    /// What the last message asked beyond the agent's settings.
+    pub overrides: crate::types::TurnOverrides,
     /// Runs of the session executing beside this one (a group's): their messages are theirs
     /// to answer, so this run's model does not see them.
     pub concurrent: Vec<ConcurrentRun>,
@@ -152,12 +154,15 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         Err(error) => return Err(error.into()),
     };
     let session = store.sessions().get(tenant, &plan.session.key).await?;
-    let candidates = resolve_candidates(
+    let mut candidates = resolve_candidates(
         &agent,
         Some(&session),
         &services.defaults,
         services.providers.as_ref(),
     )?;
+    if let (Some(model), Some(primary)) = (&plan.overrides.model, candidates.first_mut()) {
+        primary.model = model.clone();
+    }
     let mut settings = RunSettings::resolve(&agent, &services.defaults);
     settings.workspace = user_workspace(&agent, &settings, tenant, &plan.user_id);
     let files = crate::context_files::files_for_user(store, &agent, &plan.user_id).await?;
@@ -172,6 +177,18 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         max_chars_per_file: services.defaults.bootstrap_max_chars as usize,
         max_chars_total: services.defaults.bootstrap_total_max_chars as usize,
     });
+    if let Some(extra) = plan
+        .overrides
+        .extra_system_prompt
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        system.push(SystemPart {
+            text: extra.to_owned(),
+            cacheable: false,
+        });
+    }
     if let Some(recalled) = recall(services, plan, &agent).await {
         system.push(SystemPart {
             text: recalled,

@@ -312,6 +312,7 @@ impl Runtime {
                 user_id: input.user_id.clone(),
                 trust: input.trust,
                 channel: input.channel.clone(),
+                overrides: input.overrides.clone(),
             };
             let joined = entry.state().join(
                 queued,

@@ -179,6 +179,7 @@ pub(crate) struct QueuedMessage {
     pub user_id: String,
     pub trust: goclaw_core::Trust,
     pub channel: String,
+    pub overrides: crate::types::TurnOverrides,
 }
 
 /// The run a session will execute next, still collecting messages.

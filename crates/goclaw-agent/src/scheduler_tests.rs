@@ -91,6 +91,7 @@ fn queued(seq: i64) -> QueuedMessage {
         user_id: "u".into(),
         trust: goclaw_core::Trust::User,
         channel: "ws".into(),
+        overrides: Default::default(),
     }
 }
 

@@ -83,6 +83,18 @@ pub struct ChatInput {
     /// session may then lie in that channel's own namespace (`agent:{a}:{channel}:…`), which
     /// nobody else below admin may create.
     pub from_channel: bool,
+    /// What this turn asks beyond the agent's own settings.
+    pub overrides: TurnOverrides,
+}
+
+/// Settings one turn asks for beyond its agent's (a webhook call's `model` and system
+/// messages). A run answering several messages takes the last one's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TurnOverrides {
+    /// The model to call instead of the agent's, with the agent's provider.
+    pub model: Option<String>,
+    /// Instructions added to the system prompt for this run only.
+    pub extra_system_prompt: Option<String>,
 }
 
 /// A started turn: its message is stored, and a run that answers it is scheduled (or, for a

@@ -366,6 +366,7 @@ async fn execute(
             .join("\n"),
         cancel: pending.cancel.clone(),
         progress,
+        overrides: last.overrides.clone(),
         concurrent,
     };
     let handle = inner

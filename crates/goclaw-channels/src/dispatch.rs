@@ -302,6 +302,7 @@ impl Dispatcher {
             message: text,
             idempotency_key: Some(format!("channel:{}:{attempt}", inbound.id)),
             from_channel: true,
+            overrides: Default::default(),
         };
         // A streamed answer needs the run's text as it comes; otherwise only its end.
         let detail = if self.stream.applies(message.chat_kind) {

@@ -51,6 +51,7 @@ impl SessionMessenger for RuntimeMessenger {
                     message: message.to_owned(),
                     idempotency_key: None,
                     from_channel: false,
+                    overrides: Default::default(),
                 },
                 Detail::Outcome,
             )

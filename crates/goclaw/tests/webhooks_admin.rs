@@ -686,7 +686,7 @@ app_test!(
                 answer.body
             );
         }
-        let joined = llm_call(
+        let instructed = llm_call(
             &app,
             &client_from(8, 4),
             &open,
@@ -695,10 +695,15 @@ app_test!(
         ] }),
         )
         .await;
-        assert_eq!(joined.status, 200, "{}", joined.body);
+        assert_eq!(instructed.status, 200, "{}", instructed.body);
         let sent = app.llm.requests().pop().expect("a model call");
         assert!(
-            sent.body.to_string().contains("Be brief.\\nStatus?"),
+            sent.body["system"].to_string().contains("Be brief."),
+            "the system entry instructs the run: {}",
+            sent.body
+        );
+        assert!(
+            !sent.body["messages"].to_string().contains("Be brief."),
             "{}",
             sent.body
         );

@@ -5,7 +5,8 @@
 //! receiver asks to wait; a callback to a private address is refused unless the operator
 //! allowed it; a `message` webhook posts to a Telegram chat once per idempotency key; a flood
 //! from 10,000 addresses leaves at most 4,096 of them tracked by the per-source window; and
-//! without an encryption key there are no webhook routes.
+//! without an encryption key there are no webhook routes. An `llm` call's `system` entries
+//! instruct the run (they are not part of the message) and its `model` picks the model.
 
 mod webhooks;
 
@@ -41,6 +42,60 @@ async fn call_until(app: &TestApp, webhook: &str, call_id: &str, status: &str) -
     }
     panic!("call {call_id} never became {status}");
 }
+
+app_test!(
+    system_entries_instruct_the_run_and_model_picks_the_model,
+    default_policy,
+    |app: TestApp| async move {
+        let (_, secret) = llm_webhook(&app, json!({})).await;
+        app.llm.set_default(Reply::text("Bonjour."));
+        let client = client_from(4, 2);
+        let auth = [("authorization", format!("Bearer {secret}"))];
+        let body = json!({
+            "input": [
+                { "role": "system", "content": "Answer in French." },
+                { "role": "user", "content": "Say hello." }
+            ],
+            "model": "special-model-7"
+        });
+        let answered = call(
+            &app,
+            &client,
+            "/v1/webhooks/llm",
+            &auth,
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(answered.status, 200, "{}", answered.body);
+        assert_eq!(answered.body["output"], "Bonjour.");
+        let requests = app.llm.requests();
+        let sent = &requests.last().expect("the run called the model").body;
+        assert_eq!(sent["model"], "special-model-7", "{sent}");
+        let system = sent["system"].to_string();
+        assert!(system.contains("Answer in French."), "{system}");
+        let messages = sent["messages"].to_string();
+        assert!(messages.contains("Say hello."), "{messages}");
+        assert!(
+            !messages.contains("Answer in French."),
+            "system entries are instructions, not the message: {messages}"
+        );
+
+        // A model name with spaces or over 200 bytes is refused before anything runs.
+        for model in ["two words".to_owned(), "m".repeat(201)] {
+            let body = json!({ "input": "hi", "model": model });
+            let refused = call(
+                &app,
+                &client,
+                "/v1/webhooks/llm",
+                &auth,
+                body.to_string().into_bytes(),
+            )
+            .await;
+            assert_eq!(refused.status, 400, "{}", refused.body);
+        }
+        assert_eq!(app.llm.requests().len(), requests.len(), "nothing else ran");
+    }
+);
 
 app_test!(
     idempotency_keys_replay_and_conflict,

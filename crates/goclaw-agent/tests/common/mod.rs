@@ -298,6 +298,7 @@ impl Harness {
             message: message.to_owned(),
             idempotency_key: None,
             from_channel: false,
+            overrides: Default::default(),
         }
     }
 

@@ -230,6 +230,7 @@ pub async fn create(
         message,
         idempotency_key,
         from_channel: false,
+        overrides: Default::default(),
     };
     let detail = if request.stream {
         Detail::All

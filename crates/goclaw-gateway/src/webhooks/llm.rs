@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use goclaw_agent::{ChatInput, Detail};
+use goclaw_agent::{ChatInput, Detail, TurnOverrides};
 use goclaw_core::{
     Agent, CallMode, CallStatus, CallUpdate, NewWebhookCall, SessionKey, Trust, Webhook,
     WebhookCall, WebhookKind,
@@ -31,12 +31,14 @@ use super::{idempotency, net, secret};
 use crate::routes::AppState;
 use crate::turns::{Refusal, answer};
 
-/// The body of an `llm` call. GoClaw's `model` is accepted and ignored: the agent's own model
-/// answers.
+/// The body of an `llm` call.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LlmRequest {
     #[serde(default)]
     pub input: Value,
+    /// The model to call instead of the agent's own (with the agent's provider).
+    #[serde(default)]
+    pub model: Option<String>,
     #[serde(default)]
     pub session_key: Option<String>,
     #[serde(default)]
@@ -57,28 +59,63 @@ struct InputMessage {
     content: String,
 }
 
-/// The message an input stands for.
-pub fn input_text(input: &Value) -> Result<String, String> {
+/// What a call's `input` asks: the message, and instructions from its `system` entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInput {
+    /// The non-system entries' contents, one per line (or the string input).
+    pub text: String,
+    /// The `system` entries' contents, one per line; added to the run's system prompt.
+    pub system: Option<String>,
+}
+
+/// The message and system instructions an input stands for.
+pub fn parse_input(input: &Value) -> Result<CallInput, String> {
     match input {
-        Value::String(text) => Ok(text.clone()),
+        Value::String(text) => Ok(CallInput {
+            text: text.clone(),
+            system: None,
+        }),
         Value::Array(_) => {
             let messages: Vec<InputMessage> =
                 serde_json::from_value(input.clone()).map_err(|e| {
                     format!("input must be a string or array of {{role,content}} objects: {e}")
                 })?;
-            let (system, rest): (Vec<_>, Vec<_>) =
-                messages.iter().partition(|m| m.role == "system");
-            Ok(system
-                .iter()
-                .chain(rest.iter())
-                .map(|m| m.content.as_str())
-                .filter(|c| !c.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n"))
+            let joined = |system: bool| {
+                messages
+                    .iter()
+                    .filter(|m| m.role.eq_ignore_ascii_case("system") == system)
+                    .map(|m| m.content.as_str())
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let system = joined(true);
+            Ok(CallInput {
+                text: joined(false),
+                system: (!system.is_empty()).then_some(system),
+            })
         }
         _ => Err("input must be a string or array of {role,content} objects".to_owned()),
     }
 }
+
+/// Refuses a `model` no provider names a model by (too long, spaces or control characters).
+fn check_model(request: &LlmRequest) -> Result<(), Refused> {
+    match request.model.as_deref() {
+        Some(model)
+            if model.len() > MAX_MODEL_BYTES
+                || model.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            Err(bad_request(
+                "invalid request: model must be at most 200 bytes without spaces or control characters",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Longest model name a call may ask for.
+const MAX_MODEL_BYTES: usize = 200;
 
 /// Answers an `llm` call.
 #[utoipa::path(
@@ -154,12 +191,13 @@ async fn handle(
     if mode == CallMode::Async && callback.is_none() {
         return Err(bad_request("callback_url is required"));
     }
-    let text =
-        input_text(&request.input).map_err(|e| bad_request(format!("invalid request: {e}")))?;
-    if text.trim().is_empty() {
+    let input =
+        parse_input(&request.input).map_err(|e| bad_request(format!("invalid request: {e}")))?;
+    if input.text.trim().is_empty() {
         return Err(bad_request("input is required"));
     }
     check_user(&request)?;
+    check_model(&request)?;
     let key = idempotency::key(headers)?;
     let body_hash = secret::body_hash(&admitted.body);
     if let Some(key) = &key
@@ -203,7 +241,7 @@ async fn handle(
         )
             .into_response());
     }
-    answer_now(state, &webhook, &call, &request, &text).await
+    answer_now(state, &webhook, &call, &request, &input).await
 }
 
 async fn answer_now(
@@ -211,10 +249,10 @@ async fn answer_now(
     webhook: &Webhook,
     call: &WebhookCall,
     request: &LlmRequest,
-    text: &str,
+    input: &CallInput,
 ) -> Result<Response, Refused> {
     let outcome =
-        tokio::time::timeout(super::SYNC_TIMEOUT, run(state, webhook, request, text)).await;
+        tokio::time::timeout(super::SYNC_TIMEOUT, run(state, webhook, request, input)).await;
     let (status, response, error) = match outcome {
         Ok(Ok(ran)) => {
             let body = json!({
@@ -261,6 +299,8 @@ async fn answer_now(
 struct RecordedRequest<'a> {
     input: &'a Value,
     #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     session_key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<&'a str>,
@@ -274,6 +314,7 @@ impl<'a> From<&'a LlmRequest> for RecordedRequest<'a> {
     fn from(request: &'a LlmRequest) -> Self {
         Self {
             input: &request.input,
+            model: request.model.as_deref(),
             session_key: request.session_key.as_deref(),
             user_id: request.user_id.as_deref(),
             callback_url: request.callback_url.as_deref(),
@@ -358,12 +399,12 @@ impl From<Refusal> for RunFailure {
     }
 }
 
-/// Runs the webhook's agent on `text` in the webhook lane.
+/// Runs the webhook's agent on `input` in the webhook lane.
 pub async fn run(
     state: &AppState,
     webhook: &Webhook,
     request: &LlmRequest,
-    text: &str,
+    input: &CallInput,
 ) -> Result<Ran, RunFailure> {
     let agent = agent_of(state, webhook)
         .await
@@ -399,20 +440,24 @@ pub async fn run(
         .clone()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("webhook:{}", webhook.id));
-    let input = ChatInput {
+    let chat = ChatInput {
         tenant_id: webhook.tenant_id,
         agent_key: agent.agent_key.clone(),
         session_key: session_key.clone(),
         user_id,
         trust: Trust::User,
         channel: "webhook".to_owned(),
-        message: text.to_owned(),
+        message: input.text.clone(),
         idempotency_key: None,
         from_channel: false,
+        overrides: TurnOverrides {
+            model: request.model.clone().filter(|m| !m.is_empty()),
+            extra_system_prompt: input.system.clone(),
+        },
     };
     let turn = state
         .runtime
-        .start_turn(input, Detail::Outcome)
+        .start_turn(chat, Detail::Outcome)
         .await
         .map_err(|e| RunFailure::from(Refusal::from(e)))?;
     let answered = AbortOnDrop {

@@ -156,14 +156,17 @@ pub struct CallDetail {
 /// The body of `POST /v1/webhooks/llm`.
 #[derive(Serialize, ToSchema)]
 pub struct LlmCall {
-    /// A string, or an array of `{role, content}` joined in order.
+    /// A string, or an array of `{role, content}`: the `system` entries are added to the run's
+    /// system prompt, the others joined in order as the message.
     #[schema(value_type = Object)]
     pub input: serde_json::Value,
     /// The session to continue; a new one per call when left out.
     pub session_key: Option<String>,
     /// The user the run acts for; the webhook itself when left out.
     pub user_id: Option<String>,
-    /// Accepted for compatibility; the agent's model answers.
+    /// The model to call instead of the agent's own, with the agent's provider (at most 200
+    /// bytes, no spaces).
+    #[schema(max_length = 200)]
     pub model: Option<String>,
     /// `sync` (default) or `async`.
     pub mode: Option<String>,

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::llm::{LlmRequest, input_text, run};
+use super::llm::{LlmRequest, parse_input, run};
 use super::{net, secret};
 use crate::routes::AppState;
 
@@ -259,12 +259,12 @@ async fn callback_body(
         body["agent_id"] = json!(agent);
     }
     let outcome = match serde_json::from_value::<LlmRequest>(meta) {
-        Ok(request) => match input_text(&request.input) {
-            Ok(text) => {
+        Ok(request) => match parse_input(&request.input) {
+            Ok(input) => {
                 if let Some(metadata) = &request.metadata {
                     body["metadata"] = metadata.clone();
                 }
-                tokio::time::timeout(ASYNC_RUN_TIMEOUT, run(state, webhook, &request, &text))
+                tokio::time::timeout(ASYNC_RUN_TIMEOUT, run(state, webhook, &request, &input))
                     .await
                     .map_err(|_| "LLM processing timed out".to_owned())
                     .and_then(|ran| ran.map_err(|failure| failure.message))

@@ -58,6 +58,7 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         message: params.message,
         idempotency_key: turns::idempotency_key(params.idempotency_key.as_deref()),
         from_channel: false,
+        overrides: Default::default(),
     };
     let admission = Admission {
         rate_key: user_key(principal.tenant_id, &principal.user_id),
