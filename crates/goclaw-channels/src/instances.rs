@@ -226,12 +226,10 @@ fn telegram_of(
             telegram.poll_timeout.clamp(1, 50),
         )),
     };
-    Some(Arc::new(crate::telegram::TelegramChannel::new(
-        http,
-        api_server,
-        token.expose(),
-        receiving,
-    )))
+    Some(Arc::new(
+        crate::telegram::TelegramChannel::new(http, api_server, token.expose(), receiving)
+            .with_media_max_bytes(telegram.media_max_bytes),
+    ))
 }
 
 /// The webhook secret of a bot whose configuration names none: a digest of its token (hex,
