@@ -251,6 +251,68 @@ mod tests {
         assert_eq!(check(Some(3), &[8, 8, 8], 10).await, (8, 16, Err(over)));
     }
 
+    /// A one-shot HTTP server answering every request with `answer` (and its port); counts
+    /// the requests it got.
+    async fn serve(answer: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (port, hits)
+    }
+
+    #[tokio::test]
+    async fn redirects_leave_the_allowed_hosts_never() {
+        let (elsewhere, reached) =
+            serve("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret".to_owned()).await;
+        let redirect = format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{elsewhere}/internal\r\nContent-Length: 0\r\n\r\n"
+        );
+        let (port, _) = serve(redirect).await;
+        let allowed = HostAllowlist::new().origin_of(&format!("http://127.0.0.1:{port}"));
+        let url = format!("http://127.0.0.1:{port}/file/bot123:token-in-url/a.jpg");
+        let mut sink: Vec<u8> = Vec::new();
+        let refused = download(&allowed.client(), "telegram", &url, None, 100, &mut sink).await;
+        let Err(MediaError::Unavailable(reason)) = refused else {
+            panic!("followed: {refused:?}");
+        };
+        assert!(reason.contains("not fetched from"), "{reason}");
+        assert!(!reason.contains("token-in-url"), "{reason}");
+        assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(sink.is_empty());
+
+        // The body is cut at the cap whatever Content-Length said.
+        let (liar, _) = serve(format!(
+            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{}",
+            "x".repeat(5000)
+        ))
+        .await;
+        let allowed = HostAllowlist::new().origin_of(&format!("http://127.0.0.1:{liar}"));
+        let url = format!("http://127.0.0.1:{liar}/big");
+        let mut sink: Vec<u8> = Vec::new();
+        let capped = download(&allowed.client(), "discord", &url, None, 100, &mut sink).await;
+        assert_eq!(
+            capped,
+            Err(MediaError::TooLarge {
+                size: None,
+                limit: 100
+            })
+        );
+        assert!(sink.len() <= 100);
+    }
+
     #[test]
     fn only_allowed_hosts_are_fetched_from() {
         let discord = HostAllowlist::new()
