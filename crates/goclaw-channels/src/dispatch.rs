@@ -372,7 +372,14 @@ impl Dispatcher {
                 let replies = if silent {
                     Vec::new()
                 } else {
-                    let answer = self.answer_files(&content, route).await;
+                    let mut answer = self.answer_files(&content, route).await;
+                    // A draft streamed the `MEDIA:` lines; with no text left it names the files.
+                    if answer.text.trim().is_empty() && draft.is_some() && !answer.files.is_empty()
+                    {
+                        let names: Vec<&str> =
+                            answer.files.iter().map(|f| f.file_name.as_str()).collect();
+                        answer.text = format!("📎 {}", names.join(", "));
+                    }
                     let files = answer.files.into_iter().enumerate().map(|(n, file)| {
                         let mut reply =
                             self.reply(inbound, message, format!("run:{run_id}:file:{n}"), "");

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use goclaw_core::{MASTER_TENANT_ID, NewPairingRequest, PairingAsked, Store};
+use goclaw_core::{MASTER_TENANT_ID, NewPairingRequest, PairingAsked};
 use goclaw_testkit::{
     FakeDiscord, FakeSlack, FakeTelegram, Reply, StoreBackend, TestApp, spawn_app_with_config,
 };
