@@ -728,7 +728,7 @@ fn thinking_of(response: &ChatResponse) -> Option<String> {
 /// The workspace of this run in GoClaw's layout: without an explicit agent workspace,
 /// `<agents.defaults.workspace>[/tenants/<tenant>]/<agent>`; `open` agents get one
 /// subdirectory per user, `predefined` agents share theirs.
-fn user_workspace(
+pub(crate) fn user_workspace(
     agent: &goclaw_core::Agent,
     settings: &RunSettings,
     tenant: goclaw_core::TenantId,

@@ -181,6 +181,29 @@ impl Runtime {
         }
     }
 
+    /// The workspace `agent_key`'s runs for `user_id` work in — the directory its file
+    /// tools see, one per user for `open` agents — so that what arrives with a message
+    /// (a channel's files) lands where the run finds it.
+    pub async fn workspace_of(
+        &self,
+        tenant: TenantId,
+        agent_key: &AgentKey,
+        user_id: &str,
+    ) -> Result<std::path::PathBuf, RuntimeError> {
+        let services = &self.inner.services;
+        let agent = match services.store.agents().get_by_key(tenant, agent_key).await {
+            Ok(agent) => agent,
+            Err(StoreError::NotFound(_)) => {
+                return Err(RuntimeError::AgentNotFound(agent_key.to_string()));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let settings = crate::settings::RunSettings::resolve(&agent, &services.defaults);
+        Ok(crate::run::user_workspace(
+            &agent, &settings, tenant, user_id,
+        ))
+    }
+
     /// Makes sure the tenant has a default agent, creating the agent `default` (or marking it
     /// default) when it has none.
     pub async fn ensure_default_agent(&self, tenant: TenantId) -> Result<Agent, RuntimeError> {

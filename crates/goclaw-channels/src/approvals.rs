@@ -105,6 +105,7 @@ async fn post_request(
         .map(|(n, text)| {
             let outgoing = OutgoingMessage {
                 edit: None,
+                media: None,
                 chat_id: chat.to_owned(),
                 text,
                 markup: true,

@@ -1,11 +1,14 @@
 //! What every channel adapter is: something that receives a platform's updates, hands each to
-//! the gateway to be stored before it acknowledges them, and sends replies.
+//! the gateway to be stored before it acknowledges them, and sends replies (files included),
+//! and downloads the files a message carried, within a byte cap.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
+use crate::media::{Media, MediaError};
 use crate::message::{IncomingMessage, OutgoingMessage};
 
 /// Where a received update goes: stored durably before the adapter tells the platform it
@@ -76,6 +79,8 @@ pub struct BotIdentity {
 pub struct PlatformLimits {
     /// Longest text of one message, in characters.
     pub text_chunk: usize,
+    /// Largest file taken or sent, in bytes (the channel's `media_max_bytes`).
+    pub media_max_bytes: u64,
 }
 
 /// One channel instance.
@@ -120,6 +125,19 @@ pub trait Channel: Send + Sync {
     async fn edit(&self, _message_id: &str, _message: &OutgoingMessage) -> Result<(), SendError> {
         Err(SendError::Permanent(
             "this platform does not edit messages".to_owned(),
+        ))
+    }
+    /// Downloads one attachment of a received message into `sink`, at most `limit` bytes:
+    /// refused before downloading when its declared size is over, and abandoned once more
+    /// than `limit` bytes arrived. Returns the bytes written.
+    async fn fetch_media(
+        &self,
+        _media: &Media,
+        _limit: u64,
+        _sink: &mut (dyn AsyncWrite + Unpin + Send),
+    ) -> Result<u64, MediaError> {
+        Err(MediaError::Refused(
+            "this platform's files are not downloaded".to_owned(),
         ))
     }
     /// Shows that the bot is typing in `chat` (best effort).

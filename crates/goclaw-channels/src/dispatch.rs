@@ -32,6 +32,8 @@ const PAIRING_PROMPT_DEBOUNCE: Duration = Duration::from_secs(60);
 const TYPING_EVERY: Duration = Duration::from_secs(4);
 /// Unanswered updates taken per sweep.
 const SWEEP_BATCH: u32 = 500;
+/// Tries of an update whose files could not be downloaded before it is answered without them.
+const MEDIA_TRIES: u32 = 5;
 
 /// Answers one channel instance's updates.
 pub struct Dispatcher {
@@ -49,6 +51,8 @@ pub struct Dispatcher {
     pub(crate) in_progress: Mutex<HashSet<uuid::Uuid>>,
     /// When each sender was last sent their pairing code.
     pub(crate) prompted: Mutex<HashMap<String, Instant>>,
+    /// Failed downloads of each update's files, to give up after [`MEDIA_TRIES`].
+    pub(crate) media_failures: Mutex<HashMap<uuid::Uuid, u32>>,
     /// Who the bot is, once the platform said (webhook deliveries wait for it).
     pub(crate) bot: Mutex<Option<crate::channel::BotIdentity>>,
     /// Exec approvals, answered by buttons in the chat; `None` when exec never asks.
@@ -90,6 +94,7 @@ impl Dispatcher {
             outbox: Arc::new(Notify::new()),
             in_progress: Mutex::new(HashSet::new()),
             prompted: Mutex::new(HashMap::new()),
+            media_failures: Mutex::new(HashMap::new()),
             bot: Mutex::new(None),
             approvals: None,
             stream: crate::stream::StreamSettings::default(),
@@ -214,6 +219,11 @@ impl Dispatcher {
         message: IncomingMessage,
         route: Route,
     ) -> Result<(), StoreError> {
+        let Some(media) = self.receive_media(&inbound, &message, &route).await else {
+            // Tried again by a later sweep; the update stays unanswered until then.
+            lock(&self.in_progress).remove(&inbound.id);
+            return Ok(());
+        };
         let queue = self.store.channel_queue();
         let mut attempt = if inbound.attempts == 0 {
             queue.begin_attempt(inbound.id).await?
@@ -221,7 +231,10 @@ impl Dispatcher {
             inbound.attempts
         };
         let started = loop {
-            match self.start(&inbound, &message, &route, attempt).await {
+            match self
+                .start(&inbound, &message, &route, attempt, &media)
+                .await
+            {
                 Ok(Started::Stale) => attempt = queue.begin_attempt(inbound.id).await?,
                 Err(error) => {
                     tracing::warn!(channel = %self.name, error = %error, "the turn was not started");
@@ -257,7 +270,7 @@ impl Dispatcher {
                 ),
             };
             let result = this
-                .settle_outcome(&inbound, &message, outcome, draft)
+                .settle_outcome(&inbound, &message, &route, outcome, draft)
                 .await;
             if let Err(error) = result {
                 tracing::error!(channel = %this.name, error = %error, "storing the answer failed; it will be tried again");
@@ -274,9 +287,17 @@ impl Dispatcher {
         message: &IncomingMessage,
         route: &Route,
         attempt: i64,
+        media: &[String],
     ) -> Result<Started, goclaw_agent::RuntimeError> {
+        let mut said = message.text.clone();
+        for line in media {
+            if !said.is_empty() {
+                said.push('\n');
+            }
+            said.push_str(line);
+        }
         let text = match message.chat_kind {
-            ChatKind::Direct => message.text.clone(),
+            ChatKind::Direct => said,
             ChatKind::Group => {
                 let history = crate::history::pending(
                     self.store.as_ref(),
@@ -289,7 +310,7 @@ impl Dispatcher {
                     tracing::warn!(channel = %self.name, error = %error, "reading the group's history failed; answering without it");
                     String::new()
                 });
-                format!("{history}[{}]: {}", sender_label(message), message.text)
+                format!("{history}[{}]: {said}", sender_label(message))
             }
         };
         let input = ChatInput {
@@ -338,6 +359,7 @@ impl Dispatcher {
         &self,
         inbound: &Inbound,
         message: &IncomingMessage,
+        route: &Route,
         outcome: RunOutcome,
         draft: Option<String>,
     ) -> Result<(), StoreError> {
@@ -351,8 +373,22 @@ impl Dispatcher {
                 let replies = if silent {
                     Vec::new()
                 } else {
+                    let mut answer = self.answer_files(&content, route).await;
+                    // A draft streamed the `MEDIA:` lines; with no text left it names the files.
+                    if answer.text.trim().is_empty() && draft.is_some() && !answer.files.is_empty()
+                    {
+                        let names: Vec<&str> =
+                            answer.files.iter().map(|f| f.file_name.as_str()).collect();
+                        answer.text = format!("📎 {}", names.join(", "));
+                    }
+                    let files = answer.files.into_iter().enumerate().map(|(n, file)| {
+                        let mut reply =
+                            self.reply(inbound, message, format!("run:{run_id}:file:{n}"), "");
+                        reply.payload["media"] = serde_json::to_value(file).unwrap_or_default();
+                        reply
+                    });
                     self.channel
-                        .render(&content)
+                        .render(&answer.text)
                         .into_iter()
                         .enumerate()
                         .map(|(part, text)| {
@@ -365,6 +401,7 @@ impl Dispatcher {
                             }
                             reply
                         })
+                        .chain(files)
                         .collect()
                 };
                 self.settle(inbound, InboundStatus::Answered, replies).await
@@ -411,11 +448,82 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// The lines telling the agent about `message`'s files, once each is in the run's
+    /// workspace (or known not to come); `None` when a download failed in a way worth trying
+    /// again later.
+    async fn receive_media(
+        &self,
+        inbound: &Inbound,
+        message: &IncomingMessage,
+        route: &Route,
+    ) -> Option<Vec<String>> {
+        if message.media.is_empty() {
+            return Some(Vec::new());
+        }
+        let workspace = match self
+            .runtime
+            .workspace_of(self.tenant, &route.agent, &route.user_id)
+            .await
+        {
+            Ok(workspace) => workspace,
+            // Starting the turn says so to the sender.
+            Err(goclaw_agent::RuntimeError::AgentNotFound(_)) => return Some(Vec::new()),
+            Err(error) => {
+                tracing::warn!(channel = %self.name, error = %error, "the run's workspace is not known; the files are tried again later");
+                return None;
+            }
+        };
+        let failures = lock(&self.media_failures)
+            .get(&inbound.id)
+            .copied()
+            .unwrap_or(0);
+        let prefix = inbound.id.simple().to_string();
+        let last_try = failures + 1 >= MEDIA_TRIES;
+        let received = crate::media::inbound::receive(
+            self.channel.as_ref(),
+            &workspace,
+            &prefix,
+            &message.media,
+            last_try,
+        )
+        .await;
+        match received {
+            Ok(lines) => {
+                lock(&self.media_failures).remove(&inbound.id);
+                Some(lines)
+            }
+            Err(error) => {
+                tracing::warn!(channel = %self.name, inbox_id = %inbound.id, error = %error, "a file could not be downloaded; it is tried again later");
+                lock(&self.media_failures).insert(inbound.id, failures + 1);
+                None
+            }
+        }
+    }
+
+    /// The answer's text and the files its `MEDIA:` lines name, resolved in the run's
+    /// workspace.
+    async fn answer_files(&self, content: &str, route: &Route) -> crate::media::outbound::Prepared {
+        let limit = self.channel.limits().media_max_bytes;
+        if crate::media::outbound::split_answer(content).1.is_empty() {
+            return crate::media::outbound::prepare(content, None, limit);
+        }
+        let workspace = self
+            .runtime
+            .workspace_of(self.tenant, &route.agent, &route.user_id)
+            .await
+            .map_err(|error| {
+                tracing::warn!(channel = %self.name, error = %error, "the run's workspace is not known; its files are not sent");
+            })
+            .ok();
+        crate::media::outbound::prepare(content, workspace.as_deref(), limit)
+    }
+
     /// A plain-text message answering `message` in its chat (and topic): a reply to it in
     /// groups.
     fn outgoing(&self, message: &IncomingMessage, text: String) -> OutgoingMessage {
         OutgoingMessage {
             edit: None,
+            media: None,
             chat_id: message.chat_id.clone(),
             text,
             markup: false,

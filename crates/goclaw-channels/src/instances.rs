@@ -226,12 +226,10 @@ fn telegram_of(
             telegram.poll_timeout.clamp(1, 50),
         )),
     };
-    Some(Arc::new(crate::telegram::TelegramChannel::new(
-        http,
-        api_server,
-        token.expose(),
-        receiving,
-    )))
+    Some(Arc::new(
+        crate::telegram::TelegramChannel::new(http, api_server, token.expose(), receiving)
+            .with_media_max_bytes(telegram.media_max_bytes),
+    ))
 }
 
 /// The webhook secret of a bot whose configuration names none: a digest of its token (hex,
@@ -278,6 +276,18 @@ mod tests {
         .expect("a bot");
         assert_eq!(built.dm, goclaw_config::DmPolicy::Open);
         assert_eq!(built.allow_from, vec!["42".to_owned()]);
+        for kind in ["telegram", "discord", "slack"] {
+            let credentials =
+                json!({"token": "1:secret-token", "bot_token": "xoxb-1", "app_token": "xapp-1"});
+            let limits = |config: serde_json::Value| {
+                stored(kind, &config, &credentials, &http)
+                    .map(|b| b.channel.limits().media_max_bytes)
+                    .expect("a channel")
+            };
+            assert_eq!(limits(json!({"media_max_bytes": 1234})), 1234, "{kind}");
+            let default = if kind == "discord" { 25 } else { 20 } * 1024 * 1024;
+            assert_eq!(limits(json!({})), default, "{kind}");
+        }
         for (kind, config, credentials, reason) in [
             ("telegram", json!({}), json!({}), "credentials are missing"),
             ("telegram", json!([]), json!({}), "config is not an object"),

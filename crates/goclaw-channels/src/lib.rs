@@ -20,6 +20,7 @@ pub mod history;
 pub mod instances;
 pub mod manager;
 pub mod markdown;
+pub mod media;
 pub mod message;
 pub mod outbox;
 pub mod policy;

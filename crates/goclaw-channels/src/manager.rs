@@ -509,6 +509,7 @@ impl ChannelManager {
         };
         let outgoing = crate::message::OutgoingMessage {
             edit: None,
+            media: None,
             chat_id: device.chat_id.clone(),
             text: crate::commands::PAIRED_TEXT.to_owned(),
             markup: false,

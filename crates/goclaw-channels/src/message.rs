@@ -1,6 +1,6 @@
 //! Messages as the channel layer sees them, whatever the platform: an incoming message
 //! normalized by its adapter (stored as the inbox row's payload), and an outgoing one (the
-//! outbox row's payload).
+//! outbox row's payload). Both may carry files ([`crate::media`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,9 @@ pub struct IncomingMessage {
     /// A button of the bot's message was pressed (then `text` is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub press: Option<ButtonPress>,
+    /// Files sent with the message (then `text` may be empty), not yet downloaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<crate::media::Media>,
 }
 
 /// A press of one of the bot's buttons.
@@ -76,4 +79,7 @@ pub struct OutgoingMessage {
     /// in place): the draft is edited into this message instead of sending another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit: Option<String>,
+    /// A file sent as an attachment, `text` its caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::OutgoingMedia>,
 }

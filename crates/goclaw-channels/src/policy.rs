@@ -114,6 +114,7 @@ mod tests {
             text: "hi".into(),
             mentioned,
             press: None,
+            media: Vec::new(),
         }
     }
 

@@ -42,6 +42,7 @@ impl Dispatcher {
             .map(|(n, text)| {
                 let outgoing = OutgoingMessage {
                     edit: None,
+                    media: None,
                     chat_id: chat_id.to_owned(),
                     text,
                     markup: true,

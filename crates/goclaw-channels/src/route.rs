@@ -114,6 +114,7 @@ mod tests {
             text: "hi".into(),
             mentioned: true,
             press: None,
+            media: Vec::new(),
         }
     }
 

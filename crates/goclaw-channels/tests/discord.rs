@@ -253,6 +253,7 @@ async fn a_reply_goes_with_its_reference_and_buttons() {
         .channel
         .send(&OutgoingMessage {
             edit: None,
+            media: None,
             chat_id: chat.clone(),
             text: "**Allow** `ls`?".to_owned(),
             markup: false,
@@ -293,6 +294,7 @@ async fn sends_refused_for_a_rate_limit_or_for_good_are_told_apart() {
     let channel = channel_for(&fake, TOKEN);
     let message = |text: String| OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: "300".to_owned(),
         text,
         markup: false,
@@ -322,6 +324,7 @@ async fn an_answer_streamed_in_place_edits_the_same_message() {
     let channel = channel_for(&fake, TOKEN);
     let message = |text: &str, buttons: Vec<Button>| OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: "300".to_owned(),
         text: text.to_owned(),
         markup: false,
@@ -409,6 +412,7 @@ async fn a_long_answer_goes_as_two_messages_within_the_limit() {
         let sent = channel
             .send(&OutgoingMessage {
                 edit: None,
+                media: None,
                 chat_id: "300".to_owned(),
                 text: part,
                 markup: true,

@@ -123,6 +123,7 @@ impl App {
 fn reply(chat: &str, text: &str, reply_to: Option<&str>) -> OutgoingMessage {
     OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: chat.to_owned(),
         text: text.to_owned(),
         markup: true,

@@ -1,6 +1,7 @@
 //! The `channels` section: messaging platforms the gateway connects to.
 //! Every channel shares the access keys (`allow_from`, `dm_policy`,
-//! `group_policy`, `require_mention`, `history_limit`); credentials differ.
+//! `group_policy`, `require_mention`, `history_limit`); credentials differ. Telegram, Discord
+//! and Slack also bound the attachments they take and send (`media_max_bytes`).
 //! Channel instances stored in the database win over these.
 #![forbid(unsafe_code)]
 
@@ -145,6 +146,9 @@ channel_config! {
         pub dm_stream: bool = false,
         /// Stream answers in place in groups too.
         pub group_stream: bool = false,
+        /// Largest attachment, in bytes, taken from or sent to this channel: a bigger file
+        /// is not downloaded (the agent is told it was not received) and not sent.
+        pub media_max_bytes: u64 = 20 * 1024 * 1024,
     }
 }
 
@@ -163,6 +167,9 @@ channel_config! {
         pub dm_stream: bool = false,
         /// Stream answers in place in groups too.
         pub group_stream: bool = false,
+        /// Largest attachment, in bytes, taken from or sent to this channel: a bigger file
+        /// is not downloaded (the agent is told it was not received) and not sent.
+        pub media_max_bytes: u64 = 25 * 1024 * 1024,
     }
 }
 
@@ -185,6 +192,9 @@ channel_config! {
         pub dm_stream: bool = false,
         /// Stream answers in place in groups too.
         pub group_stream: bool = false,
+        /// Largest attachment, in bytes, taken from or sent to this channel: a bigger file
+        /// is not downloaded (the agent is told it was not received) and not sent.
+        pub media_max_bytes: u64 = 20 * 1024 * 1024,
     }
 }
 

@@ -7,6 +7,6 @@ pub mod discord;
 pub mod slack;
 pub mod telegram;
 
-pub use discord::FakeDiscord;
-pub use slack::FakeSlack;
-pub use telegram::{FakeTelegram, SentMessage};
+pub use discord::{FakeDiscord, SentAttachment};
+pub use slack::{FakeSlack, UploadedFile};
+pub use telegram::{FakeTelegram, SentFile, SentMessage};

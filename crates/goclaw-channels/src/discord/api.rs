@@ -99,6 +99,27 @@ pub struct Message {
     /// The message this one replies to, when Discord still has it.
     #[serde(default)]
     pub referenced_message: Option<Box<Message>>,
+    /// Files sent with the message.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    #[serde(default)]
+    pub filename: String,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// In bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Where the file is served (Discord's CDN).
+    pub url: String,
+    /// Set on voice messages.
+    #[serde(default)]
+    pub duration_secs: Option<f64>,
 }
 
 /// What a component interaction carries: the pressed button's `custom_id`.
@@ -188,6 +209,14 @@ impl RestApi {
         if let Some(body) = body {
             request = request.json(body);
         }
+        self.answer(request).await
+    }
+
+    /// Sends `request` and reads Discord's answer; an empty one (`204`) reads as `null`.
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let header_retry = response
@@ -250,6 +279,35 @@ impl RestApi {
         let path = format!("/channels/{}/messages", segment(channel_id));
         self.call(Method::POST, &path, Some(body), Duration::from_secs(30))
             .await
+    }
+
+    /// Posts a message with one file to `channel_id`: `multipart/form-data` with the message
+    /// as `payload_json` (its `attachments` naming the file) and the file as `files[0]`.
+    pub async fn create_message_with_file(
+        &self,
+        channel_id: &str,
+        body: &Value,
+        file_name: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Message, ApiError> {
+        let mut body = body.clone();
+        body["attachments"] = json!([{"id": 0, "filename": file_name}]);
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(mime_type)
+            .map_err(|_| ApiError::Transport("not a MIME type".to_owned()))?;
+        let form = reqwest::multipart::Form::new()
+            .text("payload_json", body.to_string())
+            .part("files[0]", part);
+        let path = format!("/channels/{}/messages", segment(channel_id));
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.authorization.clone())
+            .timeout(Duration::from_secs(120))
+            .multipart(form);
+        self.answer(request).await
     }
 
     /// Replaces the content and components of the bot's message `message_id` in `channel_id`

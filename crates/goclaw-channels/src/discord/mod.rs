@@ -4,20 +4,24 @@
 //! only once the gateway stored it, and a lost or zombie connection is resumed from there, so
 //! Discord replays what was not stored. Replies go as Markdown (Discord renders it) in parts
 //! of at most 2,000 characters, replying to the message they answer, with buttons as one
-//! action row; an answer streamed in place edits the bot's message.
+//! action row; an answer streamed in place edits the bot's message. Files go both ways
+//! ([`media`]).
 
 pub mod api;
 pub mod format;
 pub mod gateway;
+pub mod media;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
 use crate::channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
 use crate::chunk::split_markdown;
+use crate::media::{HostAllowlist, Media, MediaError};
 use crate::message::{Button, ButtonPress, ChatKind, IncomingMessage, OutgoingMessage};
 use api::{ApiError, RestApi};
 
@@ -32,7 +36,15 @@ pub struct DiscordChannel {
     api: RestApi,
     /// Sent only in the gateway's Identify and Resume; never shown.
     token: String,
+    /// `media_max_bytes`.
+    media_max_bytes: u64,
+    /// Where attachments are downloaded from.
+    files: HostAllowlist,
+    files_client: reqwest::Client,
 }
+
+/// GoClaw's default `channels.discord.media_max_bytes`.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 25 * 1024 * 1024;
 
 impl std::fmt::Debug for DiscordChannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,16 +73,28 @@ pub fn from_config(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(api::DEFAULT_API_SERVER);
-    Some(Arc::new(DiscordChannel::new(http, api_server, token)))
+    Some(Arc::new(
+        DiscordChannel::new(http, api_server, token).with_media_max_bytes(config.media_max_bytes),
+    ))
 }
 
 impl DiscordChannel {
     /// A bot with `token` on `api_server` (Discord's own REST API, or a proxy or double).
     pub fn new(http: reqwest::Client, api_server: &str, token: &str) -> Self {
+        let files = media::file_hosts(api_server);
         Self {
             api: RestApi::new(http, api_server, token),
             token: token.to_owned(),
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
+            files_client: files.client(),
+            files,
         }
+    }
+
+    /// The same bot taking and sending files of at most `bytes`.
+    pub fn with_media_max_bytes(mut self, bytes: u64) -> Self {
+        self.media_max_bytes = bytes;
+        self
     }
 }
 
@@ -83,6 +107,7 @@ impl Channel for DiscordChannel {
     fn limits(&self) -> PlatformLimits {
         PlatformLimits {
             text_chunk: TEXT_CHUNK,
+            media_max_bytes: self.media_max_bytes,
         }
     }
 
@@ -131,6 +156,9 @@ impl Channel for DiscordChannel {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {
+        if let Some(media) = &message.media {
+            return self.send_media(message, media).await;
+        }
         self.api
             .create_message(&message.chat_id, &message_body(message))
             .await
@@ -147,6 +175,15 @@ impl Channel for DiscordChannel {
             .await
             .map(|_| ())
             .map_err(send_error)
+    }
+
+    async fn fetch_media(
+        &self,
+        media: &Media,
+        limit: u64,
+        sink: &mut (dyn AsyncWrite + Unpin + Send),
+    ) -> Result<u64, MediaError> {
+        self.fetch(media, limit, sink).await
     }
 
     async fn typing(&self, chat_id: &str) {
@@ -249,7 +286,9 @@ pub fn normalize_message(message: api::Message, bot: &BotIdentity) -> Option<Inc
         return None;
     }
     // 0 is an ordinary message and 19 a reply; the rest are joins, pins, boosts, ...
-    if !matches!(message.kind, 0 | 19) || message.content.trim().is_empty() {
+    let media = media::attachments(&message.attachments);
+    // A file without text is still a message.
+    if !matches!(message.kind, 0 | 19) || (message.content.trim().is_empty() && media.is_empty()) {
         return None;
     }
     let chat_kind = if message.guild_id.is_some() {
@@ -284,6 +323,7 @@ pub fn normalize_message(message: api::Message, bot: &BotIdentity) -> Option<Inc
         text: strip_mentions(&message.content, &bot.id),
         mentioned,
         press: None,
+        media,
     })
 }
 
@@ -334,6 +374,7 @@ pub fn normalize_interaction(interaction: api::Interaction) -> Option<IncomingMe
             id: format!("{}:{}", interaction.id, interaction.token),
             data: custom_id,
         }),
+        media: Vec::new(),
     })
 }
 

@@ -174,6 +174,7 @@ fn a_button_press_becomes_a_message_carrying_it() {
 fn message_bodies_reply_and_carry_coloured_buttons() {
     let mut message = OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: "77".to_owned(),
         text: "answer".to_owned(),
         markup: true,
@@ -222,6 +223,7 @@ fn message_bodies_reply_and_carry_coloured_buttons() {
 fn edit_bodies_replace_the_buttons_and_reply_to_nothing() {
     let mut message = OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: "77".to_owned(),
         text: "answer, so far".to_owned(),
         markup: false,

@@ -145,57 +145,126 @@ impl WebApi {
             Token::Bot => &self.bot_token,
             Token::App => &self.app_token,
         };
-        let response = self
+        let request = self
             .http
             .post(format!("{}/{method}", self.base))
             .bearer_auth(token)
             .json(body)
-            .timeout(timeout)
+            .timeout(timeout);
+        answer(method, request).await
+    }
+
+    /// Calls `method` with the bot token and a form body (the file upload methods take no
+    /// JSON).
+    async fn call_form(
+        &self,
+        method: &str,
+        fields: &[(&str, String)],
+        timeout: Duration,
+    ) -> Result<Value, ApiError> {
+        let request = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .bearer_auth(&self.bot_token)
+            .form(fields)
+            .timeout(timeout);
+        answer(method, request).await
+    }
+
+    /// `files.getUploadURLExternal`: where to upload a file of `length` bytes named
+    /// `file_name`, and the id it will have.
+    pub async fn upload_url(
+        &self,
+        file_name: &str,
+        length: usize,
+    ) -> Result<(String, String), ApiError> {
+        let method = "files.getUploadURLExternal";
+        let fields = [
+            ("filename", file_name.to_owned()),
+            ("length", length.to_string()),
+        ];
+        let answer = self
+            .call_form(method, &fields, Duration::from_secs(30))
+            .await?;
+        match (answer["upload_url"].as_str(), answer["file_id"].as_str()) {
+            (Some(url), Some(id)) => Ok((url.to_owned(), id.to_owned())),
+            _ => Err(ApiError::Transport(format!(
+                "slack {method}: no upload_url or file_id"
+            ))),
+        }
+    }
+
+    /// Uploads a file's bytes to the URL `files.getUploadURLExternal` gave (it authorizes
+    /// the upload itself: no token is sent), as `multipart/form-data` with the file as `file`.
+    pub async fn upload(
+        &self,
+        client: &reqwest::Client,
+        upload_url: &str,
+        file_name: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let method = "file upload";
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(mime_type)
+            .map_err(|_| ApiError::Transport("not a MIME type".to_owned()))?;
+        let response = client
+            .post(upload_url)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .timeout(Duration::from_secs(120))
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        if status == 429 {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            return Err(ApiError::RateLimited {
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            429 => Err(ApiError::RateLimited {
                 method: method.to_owned(),
-                retry_after,
-            });
-        }
-        let answer: Value = match response.json().await {
-            Ok(answer) => answer,
-            Err(_) if status != 200 => {
-                return Err(ApiError::Status {
-                    method: method.to_owned(),
-                    status,
-                });
-            }
-            Err(error) => {
-                return Err(ApiError::Transport(format!(
-                    "slack {method}: {}",
-                    error.without_url()
-                )));
-            }
-        };
-        if answer["ok"].as_bool() == Some(true) {
-            return Ok(answer);
-        }
-        match answer["error"].as_str() {
-            Some(error) => Err(ApiError::Refused {
-                method: method.to_owned(),
-                error: error.to_owned(),
+                retry_after: None,
             }),
-            None => Err(ApiError::Status {
+            status => Err(ApiError::Status {
                 method: method.to_owned(),
                 status,
             }),
         }
     }
 
+    /// `files.completeUploadExternal`: shares the uploaded file `file_id` in `channel_id`
+    /// (in the thread `thread_ts`), with `comment` as its message; returns the file's id.
+    pub async fn complete_upload(
+        &self,
+        file_id: &str,
+        title: &str,
+        channel_id: &str,
+        thread_ts: Option<&str>,
+        comment: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let mut fields = vec![
+            (
+                "files",
+                json!([{"id": file_id, "title": title}]).to_string(),
+            ),
+            ("channel_id", channel_id.to_owned()),
+        ];
+        if let Some(ts) = thread_ts {
+            fields.push(("thread_ts", ts.to_owned()));
+        }
+        if let Some(comment) = comment {
+            fields.push(("initial_comment", comment.to_owned()));
+        }
+        self.call_form(
+            "files.completeUploadExternal",
+            &fields,
+            Duration::from_secs(30),
+        )
+        .await?;
+        Ok(file_id.to_owned())
+    }
+
+    /// The bot token, for downloads of the workspace's private files (never shown).
+    pub(crate) fn bot_token(&self) -> &str {
+        &self.bot_token
+    }
     /// `auth.test` with the bot token.
     pub async fn auth_test(&self) -> Result<AuthTest, ApiError> {
         let answer = self
@@ -263,6 +332,51 @@ impl WebApi {
                 status,
             })
         }
+    }
+}
+
+/// Sends `request` for `method` and reads Slack's answer: the body when `ok`, else the error.
+async fn answer(method: &str, request: reqwest::RequestBuilder) -> Result<Value, ApiError> {
+    let response = request.send().await.map_err(transport_error)?;
+    let status = response.status().as_u16();
+    if status == 429 {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        return Err(ApiError::RateLimited {
+            method: method.to_owned(),
+            retry_after,
+        });
+    }
+    let answer: Value = match response.json().await {
+        Ok(answer) => answer,
+        Err(_) if status != 200 => {
+            return Err(ApiError::Status {
+                method: method.to_owned(),
+                status,
+            });
+        }
+        Err(error) => {
+            return Err(ApiError::Transport(format!(
+                "slack {method}: {}",
+                error.without_url()
+            )));
+        }
+    };
+    if answer["ok"].as_bool() == Some(true) {
+        return Ok(answer);
+    }
+    match answer["error"].as_str() {
+        Some(error) => Err(ApiError::Refused {
+            method: method.to_owned(),
+            error: error.to_owned(),
+        }),
+        None => Err(ApiError::Status {
+            method: method.to_owned(),
+            status,
+        }),
     }
 }
 

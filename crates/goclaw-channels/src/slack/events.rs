@@ -79,7 +79,9 @@ pub fn normalize_event(event: &Value, bot: &BotIdentity) -> Option<IncomingMessa
     let mentioned =
         chat_kind == ChatKind::Direct || kind == "app_mention" || raw.contains(&mention);
     let text = raw.replace(&mention, "").trim().to_owned();
-    if text.is_empty() {
+    let media = super::media::attachments(event);
+    // A file without text is still a message.
+    if text.is_empty() && media.is_empty() {
         return None;
     }
     let profile = &event["user_profile"];
@@ -100,6 +102,7 @@ pub fn normalize_event(event: &Value, bot: &BotIdentity) -> Option<IncomingMessa
         text,
         mentioned,
         press: None,
+        media,
     })
 }
 
@@ -143,6 +146,7 @@ pub fn normalize_press(payload: &Value) -> Option<IncomingMessage> {
             id: response_url.to_owned(),
             data: data.to_owned(),
         }),
+        media: Vec::new(),
     })
 }
 

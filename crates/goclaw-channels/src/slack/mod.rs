@@ -7,11 +7,13 @@
 //!
 //! Threads follow GoClaw: in a channel the answer starts (or continues) a thread under the
 //! message that asked — the dispatcher's `reply_to` becomes `thread_ts` — while in a direct
-//! conversation it stays at the top level unless the user wrote in a thread.
+//! conversation it stays at the top level unless the user wrote in a thread. Files go both
+//! ways ([`media`]).
 
 pub mod api;
 pub mod events;
 pub mod format;
+pub mod media;
 mod socket;
 
 use std::sync::Arc;
@@ -19,10 +21,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
 use crate::channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
 use crate::chunk::split_markdown;
+use crate::media::{HostAllowlist, Media, MediaError};
 use crate::message::{Button, ButtonPress, OutgoingMessage};
 use api::{ApiError, WebApi};
 use socket::SessionEnd;
@@ -64,7 +68,15 @@ impl Default for Keepalive {
 pub struct SlackChannel {
     api: WebApi,
     keepalive: Keepalive,
+    /// `media_max_bytes`.
+    media_max_bytes: u64,
+    /// Where files are downloaded from and uploaded to.
+    files: HostAllowlist,
+    files_client: reqwest::Client,
 }
+
+/// GoClaw's default `channels.slack.media_max_bytes`.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// The Slack app `config` describes, if it is enabled and has both its bot and app tokens.
 pub fn from_config(
@@ -90,18 +102,29 @@ pub fn from_config(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(api::DEFAULT_API_SERVER);
-    Some(Arc::new(SlackChannel::new(
-        http, api_server, bot_token, app_token,
-    )))
+    Some(Arc::new(
+        SlackChannel::new(http, api_server, bot_token, app_token)
+            .with_media_max_bytes(config.media_max_bytes),
+    ))
 }
 
 impl SlackChannel {
     /// An app on `api_server` (Slack's own, or a proxy or double of it).
     pub fn new(http: reqwest::Client, api_server: &str, bot_token: &str, app_token: &str) -> Self {
+        let files = media::file_hosts(api_server);
         Self {
             api: WebApi::new(http, api_server, bot_token, app_token),
             keepalive: Keepalive::default(),
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
+            files_client: files.client(),
+            files,
         }
+    }
+
+    /// The same app taking and sending files of at most `bytes`.
+    pub fn with_media_max_bytes(mut self, bytes: u64) -> Self {
+        self.media_max_bytes = bytes;
+        self
     }
 
     /// The same app with other keepalive timings (tests use short ones).
@@ -138,6 +161,7 @@ impl Channel for SlackChannel {
     fn limits(&self) -> PlatformLimits {
         PlatformLimits {
             text_chunk: TEXT_CHUNK,
+            media_max_bytes: self.media_max_bytes,
         }
     }
 
@@ -229,6 +253,9 @@ impl Channel for SlackChannel {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {
+        if let Some(media) = &message.media {
+            return self.send_media(message, media).await;
+        }
         let body = post_message_body(message);
         self.api.post_message(&body).await.map_err(send_error)
     }
@@ -238,6 +265,15 @@ impl Channel for SlackChannel {
     async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
         let body = update_body(message_id, message);
         self.api.update_message(&body).await.map_err(send_error)
+    }
+
+    async fn fetch_media(
+        &self,
+        media: &Media,
+        limit: u64,
+        sink: &mut (dyn AsyncWrite + Unpin + Send),
+    ) -> Result<u64, MediaError> {
+        self.fetch(media, limit, sink).await
     }
 
     /// Slack's Web API has no typing indicator for bots (GoClaw's in-progress sign is a

@@ -255,6 +255,7 @@ fn a_press_is_a_message_carrying_its_response_url_and_value() {
             id: "https://hooks.slack.com/actions/T1/1/xyz".to_owned(),
             data: "ap:o:7".to_owned(),
         }),
+        media: Vec::new(),
     };
     assert_eq!(press, expected);
     let direct = normalize_press(&press_payload("D9", "x")).expect("press");
@@ -272,6 +273,7 @@ fn outgoing(
 ) -> OutgoingMessage {
     OutgoingMessage {
         edit: None,
+        media: None,
         chat_id: chat.to_owned(),
         text: text.to_owned(),
         markup: true,

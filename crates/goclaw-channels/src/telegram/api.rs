@@ -112,6 +112,61 @@ pub struct Message {
     pub is_topic_message: Option<bool>,
     #[serde(default)]
     pub reply_to_message: Option<Box<Message>>,
+    /// A photo in the sizes Telegram made of it, smallest first.
+    #[serde(default)]
+    pub photo: Vec<PhotoSize>,
+    #[serde(default)]
+    pub document: Option<FileRef>,
+    #[serde(default)]
+    pub audio: Option<FileRef>,
+    #[serde(default)]
+    pub voice: Option<FileRef>,
+    #[serde(default)]
+    pub video: Option<FileRef>,
+}
+
+/// One size of a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// A document, audio, voice note or video: the fields they share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// What `getFile` answers: where the file can be downloaded for the next hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct File {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    #[serde(default)]
+    pub file_path: Option<String>,
+}
+
+/// A file to upload with `sendPhoto` or `sendDocument`.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// `photo` or `document`: the method's field the file goes in.
+    pub field: &'static str,
+    pub file_name: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// One update from `getUpdates`.
@@ -145,6 +200,8 @@ pub struct BotApi {
     http: reqwest::Client,
     /// `{api_server}/bot{token}`; never shown.
     base: String,
+    /// `{api_server}/file/bot{token}`, where files are downloaded; never shown.
+    files: String,
 }
 
 impl std::fmt::Debug for BotApi {
@@ -155,10 +212,56 @@ impl std::fmt::Debug for BotApi {
 
 impl BotApi {
     pub fn new(http: reqwest::Client, api_server: &str, token: &str) -> Self {
+        let server = api_server.trim_end_matches('/');
         Self {
             http,
-            base: format!("{}/bot{token}", api_server.trim_end_matches('/')),
+            base: format!("{server}/bot{token}"),
+            files: format!("{server}/file/bot{token}"),
         }
+    }
+
+    /// The download URL of a `getFile` path (it holds the token: never logged or shown).
+    pub fn file_url(&self, file_path: &str) -> String {
+        format!("{}/{}", self.files, file_path.trim_start_matches('/'))
+    }
+
+    /// `getFile`: the path a file can be downloaded from.
+    pub async fn get_file(&self, file_id: &str) -> Result<File, ApiError> {
+        self.call(
+            "getFile",
+            &json!({ "file_id": file_id }),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// `method` (`sendPhoto`, `sendDocument`) as `multipart/form-data`: the text `fields`
+    /// and the file.
+    pub async fn send_file(
+        &self,
+        method: &str,
+        fields: &[(&str, String)],
+        upload: Upload,
+    ) -> Result<Message, ApiError> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.clone());
+        }
+        let part = reqwest::multipart::Part::bytes(upload.bytes).file_name(upload.file_name);
+        let part = match part.mime_str(&upload.mime_type) {
+            Ok(part) => part,
+            Err(_) => return Err(ApiError::Transport("not a MIME type".to_owned())),
+        };
+        form = form.part(upload.field, part);
+        let response = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .multipart(form)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        envelope(response).await
     }
 
     /// Calls `method` with a JSON body; `timeout` bounds the whole call.
@@ -176,21 +279,7 @@ impl BotApi {
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let envelope: Envelope<T> = response
-            .json()
-            .await
-            .map_err(|e| ApiError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
-        match (envelope.ok, envelope.result) {
-            (true, Some(result)) => Ok(result),
-            _ => Err(ApiError::Refused {
-                code: envelope.error_code.unwrap_or(status),
-                description: envelope
-                    .description
-                    .unwrap_or_else(|| format!("HTTP {status}")),
-                retry_after: envelope.parameters.and_then(|p| p.retry_after),
-            }),
-        }
+        envelope(response).await
     }
 
     pub async fn get_me(&self) -> Result<User, ApiError> {
@@ -259,6 +348,25 @@ impl BotApi {
             Duration::from_secs(10),
         )
         .await
+    }
+}
+
+/// Telegram's envelope of an answer as its result or the error it names.
+async fn envelope<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
+    let status = response.status().as_u16();
+    let envelope: Envelope<T> = response
+        .json()
+        .await
+        .map_err(|e| ApiError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
+    match (envelope.ok, envelope.result) {
+        (true, Some(result)) => Ok(result),
+        _ => Err(ApiError::Refused {
+            code: envelope.error_code.unwrap_or(status),
+            description: envelope
+                .description
+                .unwrap_or_else(|| format!("HTTP {status}")),
+            retry_after: envelope.parameters.and_then(|p| p.retry_after),
+        }),
     }
 }
 

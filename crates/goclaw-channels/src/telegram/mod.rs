@@ -4,20 +4,24 @@
 //! replies as Telegram HTML in parts of at most 4,000 characters. Or, with a webhook URL,
 //! Telegram POSTs each update to the gateway, which answers 200 only once it is stored (so
 //! Telegram delivers it again otherwise) and only to requests carrying the webhook's secret.
+//! Files go both ways ([`media`]).
 
 pub mod api;
 pub mod format;
+pub mod media;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::json;
+use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
 use crate::channel::{
     BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError, WebhookError,
 };
 use crate::chunk::split_markdown;
+use crate::media::{HostAllowlist, Media, MediaError};
 use crate::message::{ButtonPress, ChatKind, IncomingMessage, OutgoingMessage};
 use api::{ApiError, BotApi, Message, Update};
 
@@ -50,7 +54,15 @@ pub enum Receiving {
 pub struct TelegramChannel {
     api: BotApi,
     receiving: Receiving,
+    /// `media_max_bytes`.
+    media_max_bytes: u64,
+    /// Where files are downloaded from: the Bot API server only.
+    files: HostAllowlist,
+    files_client: reqwest::Client,
 }
+
+/// GoClaw's default `channels.telegram.media_max_bytes`.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// The header Telegram puts a webhook's secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -58,10 +70,20 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 impl TelegramChannel {
     /// A bot with `token` on `api_server` (Telegram's own, or a local Bot API server).
     pub fn new(http: reqwest::Client, api_server: &str, token: &str, receiving: Receiving) -> Self {
+        let files = HostAllowlist::new().origin_of(api_server);
         Self {
             api: BotApi::new(http, api_server, token),
             receiving,
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
+            files_client: files.client(),
+            files,
         }
+    }
+
+    /// The same bot taking and sending files of at most `bytes`.
+    pub fn with_media_max_bytes(mut self, bytes: u64) -> Self {
+        self.media_max_bytes = bytes;
+        self
     }
 
     /// Registers the webhook, again after a failure, then waits for `stop`: the updates
@@ -179,6 +201,7 @@ impl Channel for TelegramChannel {
     fn limits(&self) -> PlatformLimits {
         PlatformLimits {
             text_chunk: TEXT_CHUNK,
+            media_max_bytes: self.media_max_bytes,
         }
     }
 
@@ -244,6 +267,42 @@ impl Channel for TelegramChannel {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendError> {
+        match &message.media {
+            Some(media) => self.send_media(message, media).await,
+            None => self.send_text(message).await,
+        }
+    }
+
+    async fn fetch_media(
+        &self,
+        media: &Media,
+        limit: u64,
+        sink: &mut (dyn AsyncWrite + Unpin + Send),
+    ) -> Result<u64, MediaError> {
+        self.fetch(media, limit, sink).await
+    }
+
+    async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
+        self.edit_text(message_id, message).await
+    }
+
+    async fn typing(&self, chat_id: &str) {
+        if let Err(error) = self.api.send_chat_action(chat_id, "typing").await {
+            tracing::debug!(channel = "telegram", error = %error, "typing indicator not sent");
+        }
+    }
+
+    fn render(&self, markdown: &str) -> Vec<String> {
+        split_markdown(markdown, TEXT_CHUNK)
+            .iter()
+            .map(|part| format::to_telegram_html(part))
+            .collect()
+    }
+}
+
+impl TelegramChannel {
+    /// `sendMessage` of `message`'s text.
+    async fn send_text(&self, message: &OutgoingMessage) -> Result<String, SendError> {
         let mut body = message_body(message);
         if let Some(reply_to) = message
             .reply_to
@@ -271,7 +330,11 @@ impl Channel for TelegramChannel {
         sent.map(|m| m.message_id.to_string()).map_err(send_error)
     }
 
-    async fn edit(&self, message_id: &str, message: &OutgoingMessage) -> Result<(), SendError> {
+    async fn edit_text(
+        &self,
+        message_id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
         let id = message_id.parse::<i64>().map_err(|_| {
             SendError::Permanent(format!("not a Telegram message id: {message_id}"))
         })?;
@@ -297,19 +360,6 @@ impl Channel for TelegramChannel {
             }) if description.contains("message is not modified") => Ok(()),
             Err(error) => Err(send_error(error)),
         }
-    }
-
-    async fn typing(&self, chat_id: &str) {
-        if let Err(error) = self.api.send_chat_action(chat_id, "typing").await {
-            tracing::debug!(channel = "telegram", error = %error, "typing indicator not sent");
-        }
-    }
-
-    fn render(&self, markdown: &str) -> Vec<String> {
-        split_markdown(markdown, TEXT_CHUNK)
-            .iter()
-            .map(|part| format::to_telegram_html(part))
-            .collect()
     }
 }
 
@@ -369,7 +419,13 @@ pub fn normalize(update: Update, bot: &BotIdentity) -> Option<IncomingMessage> {
     if from.is_bot {
         return None;
     }
-    let raw = message.text.clone().or_else(|| message.caption.clone())?;
+    let media = media::attachments(&message);
+    let raw = match message.text.clone().or_else(|| message.caption.clone()) {
+        Some(raw) => raw,
+        // A file without a caption is still a message.
+        None if !media.is_empty() => String::new(),
+        None => return None,
+    };
     let chat_kind = if message.chat.kind == "private" {
         ChatKind::Direct
     } else {
@@ -397,6 +453,7 @@ pub fn normalize(update: Update, bot: &BotIdentity) -> Option<IncomingMessage> {
         text,
         mentioned,
         press: None,
+        media,
     })
 }
 
@@ -424,6 +481,7 @@ fn normalize_press(press: api::CallbackQuery) -> Option<IncomingMessage> {
         text: String::new(),
         mentioned: true,
         press: Some(ButtonPress { id: press.id, data }),
+        media: Vec::new(),
     })
 }
 

@@ -12,6 +12,7 @@
 //! the socket without a close frame; [`FakeDiscord::stop_heartbeat_acks`] makes connections
 //! zombies (no ACKs, no dispatches) until cleared, when the late ACK and the held events go;
 //! [`FakeDiscord::request_reconnect`] sends op 7 and [`FakeDiscord::invalidate_session`] op 9.
+//! Attachments both ways are in `files`.
 
 use std::collections::HashMap;
 use std::io;
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, patch, post};
@@ -30,7 +31,9 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod files;
 mod gateway;
+pub use files::SentAttachment;
 use gateway::gateway;
 
 /// The bot's user id and username on the fake.
@@ -51,6 +54,8 @@ pub struct SentMessage {
     pub reply_to: Option<String>,
     /// Buttons of all action rows, `(label, custom_id)`.
     pub buttons: Vec<(String, String)>,
+    /// Files sent with the message.
+    pub files: Vec<SentAttachment>,
 }
 
 /// An answer to an interaction (`POST /interactions/{id}/{token}/callback`).
@@ -95,6 +100,8 @@ struct Inner {
     rate_limited_sends: (usize, f64),
     /// Gateway payloads the next connection to look sends (op 7, op 9).
     control: Vec<Value>,
+    /// Attachment bytes by `{id}/{file name}`.
+    attachments: HashMap<String, Vec<u8>>,
 }
 
 impl Inner {
@@ -120,6 +127,8 @@ struct Shared {
     identifies: AtomicU64,
     resumes: AtomicU64,
     heartbeats: AtomicU64,
+    /// Attachment downloads served.
+    downloads: AtomicU64,
 }
 
 impl Shared {
@@ -168,6 +177,7 @@ impl FakeDiscord {
             identifies: AtomicU64::new(0),
             resumes: AtomicU64::new(0),
             heartbeats: AtomicU64::new(0),
+            downloads: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/api/v10/users/@me", get(current_user))
@@ -183,8 +193,10 @@ impl FakeDiscord {
                 "/api/v10/interactions/{id}/{token}/callback",
                 post(interaction_callback),
             )
+            .route("/attachments/{id}/{name}", get(files::serve_attachment))
             .route("/gateway", any(gateway))
             .route("/gateway/", any(gateway))
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(state.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -206,13 +218,13 @@ impl FakeDiscord {
     /// User `user_id` writes to the bot directly (channel `dm-{user_id}`); returns the
     /// message id.
     pub fn direct_message(&self, user_id: &str, text: &str) -> String {
-        self.push_message(&format!("dm-{user_id}"), user_id, text, None)
+        self.push_message(&format!("dm-{user_id}"), user_id, text, None, Vec::new())
     }
 
     /// User `user_id` writes in guild channel `channel_id`; every `<@BOT_ID>` (or `<@!BOT_ID>`)
     /// in `text` lists the bot in `mentions`. Returns the message id.
     pub fn guild_message(&self, channel_id: &str, user_id: &str, text: &str) -> String {
-        self.push_message(channel_id, user_id, text, Some(GUILD_ID))
+        self.push_message(channel_id, user_id, text, Some(GUILD_ID), Vec::new())
     }
 
     fn push_message(
@@ -221,6 +233,7 @@ impl FakeDiscord {
         user_id: &str,
         text: &str,
         guild_id: Option<&str>,
+        attachments: Vec<Value>,
     ) -> String {
         let mentioned =
             text.contains(&format!("<@{BOT_ID}>")) || text.contains(&format!("<@!{BOT_ID}>"));
@@ -241,7 +254,7 @@ impl FakeDiscord {
             "mention_everyone": false,
             "mentions": mentions,
             "mention_roles": [],
-            "attachments": [],
+            "attachments": attachments,
             "embeds": [],
             "pinned": false,
             "type": 0,
@@ -503,15 +516,18 @@ async fn create_message(
     State(state): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(channel_id): Path<String>,
-    body: Option<Json<Value>>,
+    request: Request,
 ) -> Response {
     if let Some(refused) = unauthorized(&state, &headers) {
         return refused;
     }
-    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let (body, files) = match files::message_request(request).await {
+        Ok(parsed) => parsed,
+        Err(refused) => return refused,
+    };
     let content = body["content"].as_str().unwrap_or_default().to_owned();
     let buttons = buttons_of(&body["components"]);
-    if content.trim().is_empty() && buttons.is_empty() {
+    if content.trim().is_empty() && buttons.is_empty() && files.is_empty() {
         return refuse(400, 50006, "Cannot send an empty message");
     }
     if content.chars().count() > MAX_CONTENT {
@@ -538,6 +554,7 @@ async fn create_message(
             content: content.clone(),
             reply_to: reply_to.clone(),
             buttons,
+            files,
         });
         let mut message = json!({
             "id": id, "channel_id": channel_id, "author": bot_user(), "content": content,

@@ -7,8 +7,9 @@
 //! mention in a channel arrives twice, as a `message` and an `app_mention` event. Faults:
 //! `disconnect` requests, dropped and silent connections, rate limits. The bot's messages can
 //! be edited (`chat.update`), which replaces their text and blocks under the same `ts`.
+//! Files both ways are in `files`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,17 +18,19 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+mod files;
 mod socket;
+pub use files::UploadedFile;
 use socket::link;
 
 /// The bot's user id (what mentions name: `<@UGOCLAWBOT>`), bot id and name on the fake.
@@ -101,6 +104,12 @@ struct Inner {
     /// Posts to response URLs: the URL's number and the body.
     responses: Vec<(u64, Value)>,
     rate_limited_posts: u32,
+    next_file: u64,
+    /// Files users can share, by `{team}-{id}/{name}`.
+    files: HashMap<String, Vec<u8>>,
+    /// Uploads started, by file id.
+    uploads: HashMap<String, files::PendingUpload>,
+    uploaded: Vec<UploadedFile>,
 }
 
 impl Inner {
@@ -180,6 +189,8 @@ struct Shared {
     control: broadcast::Sender<Control>,
     closed: watch::Sender<bool>,
     connections_opened: AtomicU64,
+    /// Downloads of `url_private` served.
+    downloads: AtomicU64,
 }
 
 impl Shared {
@@ -228,11 +239,15 @@ impl FakeSlack {
             control: broadcast::channel(16).0,
             closed: watch::channel(false).0,
             connections_opened: AtomicU64::new(0),
+            downloads: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/api/{method}", post(web_api))
             .route("/link", any(link))
             .route("/response/{n}", post(respond))
+            .route("/files-pri/{id}/{name}", get(files::serve_file))
+            .route("/upload/{id}", post(files::receive_upload))
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(state.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -538,6 +553,8 @@ async fn web_api(
         }
         "chat.postMessage" => post_message(&state, &body),
         "chat.update" => update_message(&state, &body),
+        "files.getUploadURLExternal" => files::upload_url(&state, &body),
+        "files.completeUploadExternal" => files::complete_upload(&state, &body),
         "chat.postEphemeral" => {
             if body["channel"].as_str().is_none_or(str::is_empty) {
                 return refuse("channel_not_found");

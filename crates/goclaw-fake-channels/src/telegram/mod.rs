@@ -5,18 +5,23 @@
 //! in [`FakeTelegram::edits`]). Webhook mode: `setWebhook` records the URL and secret
 //! (then `getUpdates` is refused with 409, as on Telegram) and [`FakeTelegram::deliver`] POSTs
 //! an update as Telegram would. Faults: polls that hang, sends that are held unanswered.
+//! Files both ways are in [`files`].
 
-use std::collections::VecDeque;
+mod files;
+
+pub use files::SentFile;
+
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -55,6 +60,10 @@ struct Inner {
     press_answers: Vec<(String, String)>,
     /// `editMessageText` calls that changed a message: its id and the new text.
     edits: Vec<(i64, String)>,
+    /// Files users can send, by `file_id`.
+    files: HashMap<String, files::StoredFile>,
+    /// Files the bot sent.
+    sent_files: Vec<SentFile>,
 }
 
 struct Shared {
@@ -70,6 +79,8 @@ struct Shared {
     held_sends: AtomicU64,
     /// Bumped when held sends are dropped unrecorded.
     send_generation: AtomicU64,
+    /// File downloads served.
+    downloads: AtomicU64,
 }
 
 impl Shared {
@@ -112,9 +123,12 @@ impl FakeTelegram {
             hung_polls: AtomicU64::new(0),
             held_sends: AtomicU64::new(0),
             send_generation: AtomicU64::new(0),
+            downloads: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(call))
+            .route("/file/{bot}/{*path}", get(files::download))
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -354,13 +368,31 @@ fn refuse(code: u16, description: &str) -> Response {
 async fn call(
     State(state): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    request: Request,
 ) -> Response {
     if bot.strip_prefix("bot") != Some(state.token.as_str()) {
         return refuse(401, "Unauthorized");
     }
-    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let Ok(form) = Multipart::from_request(request, &()).await else {
+            return refuse(400, "Bad Request: unreadable form");
+        };
+        return match method.as_str() {
+            "sendPhoto" | "sendDocument" => files::send_file(&state, &method, form).await,
+            _ => refuse(400, "Bad Request: unexpected multipart"),
+        };
+    }
+    let body = match axum::body::to_bytes(request.into_body(), 1 << 20).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
     match method.as_str() {
+        "getFile" => files::get_file(&state, &body),
         "getMe" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": "Goclaw", "username": BOT_USERNAME,
         })),
