@@ -10,7 +10,6 @@ use tokio::io::AsyncWrite;
 use super::DiscordChannel;
 use super::api::Attachment;
 use crate::channel::SendError;
-use crate::media::fetch::download;
 use crate::media::outbound::read_outgoing;
 use crate::media::{HostAllowlist, Media, MediaError, MediaKind, OutgoingMedia};
 use crate::message::OutgoingMessage;
@@ -53,30 +52,7 @@ impl DiscordChannel {
         limit: u64,
         sink: &mut (dyn AsyncWrite + Unpin + Send),
     ) -> Result<u64, MediaError> {
-        if let Some(size) = media.size.filter(|size| *size > limit) {
-            return Err(MediaError::TooLarge {
-                size: Some(size),
-                limit,
-            });
-        }
-        if !self.files.allows_str(&media.reference) {
-            tracing::warn!(
-                channel = "discord",
-                "security.media_host: an attachment URL outside Discord's file hosts; not fetched"
-            );
-            return Err(MediaError::Refused(
-                "the file is not on a Discord file host".to_owned(),
-            ));
-        }
-        download(
-            &self.files_client,
-            "discord",
-            &media.reference,
-            None,
-            limit,
-            sink,
-        )
-        .await
+        self.files.fetch(media, None, limit, sink).await
     }
 
     pub(super) async fn send_media(

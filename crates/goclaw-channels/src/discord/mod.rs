@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
 use crate::chunk::split_markdown;
-use crate::media::{HostAllowlist, Media, MediaError};
+use crate::media::{FileHosts, Media, MediaError};
 use crate::message::{Button, ButtonPress, ChatKind, IncomingMessage, OutgoingMessage};
 use api::{ApiError, RestApi};
 
@@ -39,8 +39,7 @@ pub struct DiscordChannel {
     /// `media_max_bytes`.
     media_max_bytes: u64,
     /// Where attachments are downloaded from.
-    files: HostAllowlist,
-    files_client: reqwest::Client,
+    files: FileHosts,
 }
 
 /// GoClaw's default `channels.discord.media_max_bytes`.
@@ -81,12 +80,11 @@ pub fn from_config(
 impl DiscordChannel {
     /// A bot with `token` on `api_server` (Discord's own REST API, or a proxy or double).
     pub fn new(http: reqwest::Client, api_server: &str, token: &str) -> Self {
-        let files = media::file_hosts(api_server);
+        let files = FileHosts::new("discord", media::file_hosts(api_server));
         Self {
             api: RestApi::new(http, api_server, token),
             token: token.to_owned(),
             media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
-            files_client: files.client(),
             files,
         }
     }

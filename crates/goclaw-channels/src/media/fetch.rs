@@ -10,7 +10,7 @@ use reqwest::Url;
 use reqwest::redirect::{Attempt, Policy};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::MediaError;
+use super::{Media, MediaError};
 
 /// How long one download may take, body included.
 pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
@@ -157,6 +157,72 @@ pub fn status_error(platform: &str, status: u16) -> MediaError {
     match status {
         401 | 403 | 404 | 410 => MediaError::Refused(format!("{platform} answered HTTP {status}")),
         _ => MediaError::Unavailable(format!("{platform} answered HTTP {status}")),
+    }
+}
+
+/// A platform's file hosts and the client that fetches from them (redirects included, only to
+/// those hosts).
+#[derive(Clone, Debug)]
+pub struct FileHosts {
+    /// The platform, for messages and logs.
+    platform: &'static str,
+    hosts: HostAllowlist,
+    client: reqwest::Client,
+}
+
+impl FileHosts {
+    pub fn new(platform: &'static str, hosts: HostAllowlist) -> Self {
+        Self {
+            platform,
+            client: hosts.client(),
+            hosts,
+        }
+    }
+
+    /// Whether `url` is on one of the hosts.
+    pub fn allows_str(&self, url: &str) -> bool {
+        self.hosts.allows_str(url)
+    }
+
+    /// The client bound to the hosts.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Downloads `media` into `sink` within `limit`: refused before anything is fetched when its
+    /// declared size is over the limit or its URL is on none of the hosts.
+    pub async fn fetch(
+        &self,
+        media: &Media,
+        bearer: Option<&str>,
+        limit: u64,
+        sink: &mut (dyn AsyncWrite + Unpin + Send),
+    ) -> Result<u64, MediaError> {
+        if let Some(size) = media.size.filter(|size| *size > limit) {
+            return Err(MediaError::TooLarge {
+                size: Some(size),
+                limit,
+            });
+        }
+        if !self.hosts.allows_str(&media.reference) {
+            tracing::warn!(
+                channel = self.platform,
+                "security.media_host: an attachment URL outside the platform's file hosts; not fetched"
+            );
+            return Err(MediaError::Refused(format!(
+                "the file is not on a {} file host",
+                self.platform
+            )));
+        }
+        download(
+            &self.client,
+            self.platform,
+            &media.reference,
+            bearer,
+            limit,
+            sink,
+        )
+        .await
     }
 }
 

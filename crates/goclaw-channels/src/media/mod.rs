@@ -13,7 +13,7 @@ pub mod outbound;
 
 use serde::{Deserialize, Serialize};
 
-pub use fetch::{Chunks, HostAllowlist, copy_capped};
+pub use fetch::{Chunks, FileHosts, HostAllowlist, copy_capped};
 
 /// What kind of file an attachment is, as the platform tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,6 @@ use tokio::io::AsyncWrite;
 
 use super::SlackChannel;
 use crate::channel::SendError;
-use crate::media::fetch::download;
 use crate::media::outbound::read_outgoing;
 use crate::media::{HostAllowlist, Media, MediaError, MediaKind, OutgoingMedia};
 use crate::message::OutgoingMessage;
@@ -54,31 +53,9 @@ impl SlackChannel {
         limit: u64,
         sink: &mut (dyn AsyncWrite + Unpin + Send),
     ) -> Result<u64, MediaError> {
-        if let Some(size) = media.size.filter(|size| *size > limit) {
-            return Err(MediaError::TooLarge {
-                size: Some(size),
-                limit,
-            });
-        }
-        if !self.files.allows_str(&media.reference) {
-            tracing::warn!(
-                channel = "slack",
-                "security.media_host: a file URL outside Slack's file host; not fetched"
-            );
-            return Err(MediaError::Refused(
-                "the file is not on Slack's file host".to_owned(),
-            ));
-        }
-        let token = self.api.bot_token();
-        download(
-            &self.files_client,
-            "slack",
-            &media.reference,
-            Some(token),
-            limit,
-            sink,
-        )
-        .await
+        self.files
+            .fetch(media, Some(self.api.bot_token()), limit, sink)
+            .await
     }
 
     pub(super) async fn send_media(
@@ -99,7 +76,7 @@ impl SlackChannel {
         }
         self.api
             .upload(
-                &self.files_client,
+                self.files.client(),
                 &upload_url,
                 &media.file_name,
                 &media.mime_type,

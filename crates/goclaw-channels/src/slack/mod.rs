@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channel::{BotIdentity, Channel, ChannelError, InboundSink, PlatformLimits, SendError};
 use crate::chunk::split_markdown;
-use crate::media::{HostAllowlist, Media, MediaError};
+use crate::media::{FileHosts, Media, MediaError};
 use crate::message::{Button, ButtonPress, OutgoingMessage};
 use api::{ApiError, WebApi};
 use socket::SessionEnd;
@@ -71,8 +71,7 @@ pub struct SlackChannel {
     /// `media_max_bytes`.
     media_max_bytes: u64,
     /// Where files are downloaded from and uploaded to.
-    files: HostAllowlist,
-    files_client: reqwest::Client,
+    files: FileHosts,
 }
 
 /// GoClaw's default `channels.slack.media_max_bytes`.
@@ -111,12 +110,11 @@ pub fn from_config(
 impl SlackChannel {
     /// An app on `api_server` (Slack's own, or a proxy or double of it).
     pub fn new(http: reqwest::Client, api_server: &str, bot_token: &str, app_token: &str) -> Self {
-        let files = media::file_hosts(api_server);
+        let files = FileHosts::new("slack", media::file_hosts(api_server));
         Self {
             api: WebApi::new(http, api_server, bot_token, app_token),
             keepalive: Keepalive::default(),
             media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
-            files_client: files.client(),
             files,
         }
     }
