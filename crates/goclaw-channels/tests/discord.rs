@@ -63,7 +63,12 @@ impl Inbox {
 
     /// Waits until `count` messages are stored; fails the test with what was stored otherwise.
     async fn wait_for(&self, count: usize) -> Vec<IncomingMessage> {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.wait_for_within(count, WAIT).await
+    }
+
+    /// [`Inbox::wait_for`] with a deadline of `wait`.
+    async fn wait_for_within(&self, count: usize, wait: Duration) -> Vec<IncomingMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let arrived = self.arrived.notified();
             let stored = self.stored();
@@ -443,26 +448,82 @@ async fn a_press_arrives_and_its_acknowledgement_is_ephemeral() {
     assert_eq!(
         press.press,
         Some(ButtonPress {
-            id: format!("{interaction}:token-{interaction}"),
+            id: format!("{interaction}:token-{interaction}:{BOT_ID}"),
             data: "ap:o:r1".to_owned()
         })
+    );
+    // Deferred as soon as it is stored (Discord waits three seconds for an answer).
+    bot.wait(|fake| !fake.interaction_responses().is_empty())
+        .await;
+    let deferred = &bot.fake.interaction_responses()[0];
+    assert_eq!(
+        (
+            deferred.interaction_id.as_str(),
+            deferred.kind,
+            deferred.followup
+        ),
+        (interaction.as_str(), 6, false)
     );
     let Some(pressed) = &press.press else {
         unreachable!("checked above")
     };
+    // What the press did follows, to the presser only.
     bot.channel.acknowledge(pressed, "Allowed once").await;
     let responses = bot.fake.interaction_responses();
-    assert_eq!(responses.len(), 1);
-    assert_eq!(responses[0].interaction_id, interaction);
+    assert_eq!(responses.len(), 2);
+    assert_eq!(responses[1].interaction_id, interaction);
     assert_eq!(
         (
-            responses[0].kind,
-            responses[0].content.as_str(),
-            responses[0].flags
+            responses[1].followup,
+            responses[1].content.as_str(),
+            responses[1].flags
         ),
-        (4, "Allowed once", 64)
+        (true, "Allowed once", 64)
     );
     bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_press_never_deferred_is_answered_directly() {
+    // No bot receives here, so nothing defers the presses.
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake");
+    let channel = channel_for(&fake, TOKEN);
+    let with_application = fake.press("300", "42", "ap:o:r2", true);
+    let without = fake.press("300", "42", "ap:o:r3", true);
+    let press = |id: String, data: &str| ButtonPress {
+        id,
+        data: data.to_owned(),
+    };
+    // The follow-up is refused (nothing answered the interaction yet), so the answer is the
+    // interaction's own message.
+    channel
+        .acknowledge(
+            &press(
+                format!("{with_application}:token-{with_application}:{BOT_ID}"),
+                "ap:o:r2",
+            ),
+            "Allowed once",
+        )
+        .await;
+    // A press stored without its application is answered directly too.
+    channel
+        .acknowledge(
+            &press(format!("{without}:token-{without}"), "ap:o:r3"),
+            "Denied",
+        )
+        .await;
+    let answers: Vec<_> = fake
+        .interaction_responses()
+        .into_iter()
+        .map(|r| (r.interaction_id, r.kind, r.followup, r.content, r.flags))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (with_application, 4, false, "Allowed once".to_owned(), 64),
+            (without, 4, false, "Denied".to_owned(), 64),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -483,6 +544,34 @@ async fn a_dropped_connection_is_resumed_and_loses_nothing() {
     assert_eq!(
         bot.fake.identify_count(),
         1,
+        "resumed, not identified again"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_resume_url_gives_way_to_the_main_gateway() {
+    let bot = Running::start().await;
+    bot.fake.direct_message("42", "one");
+    bot.inbox.wait_for(1).await;
+    // The next session is told to resume where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let dead = format!("ws://{}/gateway", closed.local_addr().expect("address"));
+    drop(closed);
+    bot.fake.advertise_resume_url(&dead);
+    bot.fake.invalidate_session();
+    bot.wait(|fake| fake.identify_count() >= 2).await;
+    bot.fake.drop_connection();
+    bot.fake.direct_message("42", "two");
+    // After two refused connections to the resume URL (and the back-off of 2 s and 5 s), the
+    // session resumes through the main gateway URL, and the message sent meanwhile arrives once.
+    let stored = bot.inbox.wait_for_within(2, Duration::from_secs(30)).await;
+    assert_eq!(texts(&stored), ["one", "two"]);
+    assert_once_each(&stored);
+    assert!(bot.fake.resume_count() >= 1);
+    assert_eq!(
+        bot.fake.identify_count(),
+        2,
         "resumed, not identified again"
     );
     bot.stop().await;

@@ -144,6 +144,9 @@ pub struct Interaction {
     pub id: String,
     /// Answers the interaction (valid 15 minutes).
     pub token: String,
+    /// The bot's application, whose webhook carries follow-up messages.
+    #[serde(default)]
+    pub application_id: Option<String>,
     /// `3` for a message component.
     #[serde(rename = "type")]
     pub kind: u8,
@@ -361,6 +364,21 @@ impl RestApi {
         body: &Value,
     ) -> Result<(), ApiError> {
         let path = format!("/interactions/{}/{}/callback", segment(id), segment(token));
+        let _: Value = self
+            .call(Method::POST, &path, Some(body), Duration::from_secs(10))
+            .await?;
+        Ok(())
+    }
+
+    /// Sends a follow-up message to an acknowledged interaction
+    /// (`POST /webhooks/{application}/{token}`).
+    pub async fn interaction_followup(
+        &self,
+        application: &str,
+        token: &str,
+        body: &Value,
+    ) -> Result<(), ApiError> {
+        let path = format!("/webhooks/{}/{}", segment(application), segment(token));
         let _: Value = self
             .call(Method::POST, &path, Some(body), Duration::from_secs(10))
             .await?;

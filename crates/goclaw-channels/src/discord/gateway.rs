@@ -58,15 +58,39 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 #[derive(Debug, Default)]
 struct Session {
     id: Option<String>,
+    /// Where Discord asked to be resumed; the main gateway URL is tried instead once it could
+    /// not be reached [`RESUME_URL_ATTEMPTS`] times in a row.
     resume_url: Option<String>,
+    /// Connections to `resume_url` that failed in a row.
+    resume_failures: usize,
     /// The sequence number of the last dispatch handled (stored, or not for the gateway).
     seq: Option<u64>,
 }
 
+/// Failed connections to a session's resume URL before resuming through the main URL.
+const RESUME_URL_ATTEMPTS: usize = 2;
+
 impl Session {
-    /// Where and from where to resume, when the session can be.
-    fn resumable(&self) -> Option<(&str, &str, u64)> {
-        Some((self.resume_url.as_deref()?, self.id.as_deref()?, self.seq?))
+    /// Which session to resume from where, when one can be.
+    fn resumable(&self) -> Option<(&str, u64)> {
+        Some((self.id.as_deref()?, self.seq?))
+    }
+
+    /// A connection to resume the session failed.
+    fn resume_failed(&mut self) {
+        if self.resumable().is_none() || self.resume_url.is_none() {
+            return;
+        }
+        self.resume_failures += 1;
+        if self.resume_failures >= RESUME_URL_ATTEMPTS {
+            tracing::warn!(
+                channel = "discord",
+                attempts = self.resume_failures,
+                "the session's resume URL cannot be reached; resuming through the main gateway URL"
+            );
+            self.resume_url = None;
+            self.resume_failures = 0;
+        }
     }
 
     fn forget(&mut self) {
@@ -112,7 +136,7 @@ pub async fn run(
     let mut session = Session::default();
     let mut failures = 0usize;
     loop {
-        let resume_url = session.resumable().map(|(url, _, _)| url.to_owned());
+        let resume_url = session.resumable().and(session.resume_url.clone());
         let url = match resume_url {
             Some(url) => Ok(url),
             None => tokio::select! {
@@ -121,7 +145,16 @@ pub async fn run(
             },
         };
         let ended = match url {
-            Ok(url) => connection(&url, token, &mut session, &mut failures, bot, sink, stop).await,
+            Ok(url) => {
+                let link = Link {
+                    api,
+                    token,
+                    bot,
+                    sink,
+                    stop,
+                };
+                connection(&url, &link, &mut session, &mut failures).await
+            }
             Err(error) if error.is_unauthorized() => Ended::Unauthorized(error.to_string()),
             Err(error) => Ended::Failed(format!("GET /gateway/bot: {error}")),
         };
@@ -144,6 +177,7 @@ pub async fn run(
             }
             Ended::Failed(reason) => {
                 tracing::warn!(channel = "discord", error = %reason, "gateway connection failed");
+                session.resume_failed();
                 backoff(failures + 1)
             }
         };
@@ -164,16 +198,23 @@ fn backoff(failures: usize) -> Duration {
     }
 }
 
+/// What every connection of a bot uses.
+struct Link<'a> {
+    api: &'a RestApi,
+    token: &'a str,
+    bot: &'a BotIdentity,
+    sink: &'a dyn InboundSink,
+    stop: &'a CancellationToken,
+}
+
 /// One connection: Hello, Identify or Resume, then dispatches and heartbeats until it ends.
 async fn connection(
     url: &str,
-    token: &str,
+    link: &Link<'_>,
     session: &mut Session,
     failures: &mut usize,
-    bot: &BotIdentity,
-    sink: &dyn InboundSink,
-    stop: &CancellationToken,
 ) -> Ended {
+    let Link { token, stop, .. } = *link;
     let target = format!("{}/?v=10&encoding=json", url.trim_end_matches('/'));
     let connected = tokio::select! {
         _ = stop.cancelled() => return Ended::Stopped,
@@ -200,7 +241,7 @@ async fn connection(
         return Ended::Failed("the gateway's first payload was not Hello".to_owned());
     };
     let greeting = match session.resumable() {
-        Some((_, id, seq)) => json!({"op": OP_RESUME, "d": {
+        Some((id, seq)) => json!({"op": OP_RESUME, "d": {
             "token": token, "session_id": id, "seq": seq,
         }}),
         None => {
@@ -250,7 +291,7 @@ async fn connection(
         };
         match payload.op {
             OP_DISPATCH => {
-                if let Err(ended) = dispatch(payload, session, failures, bot, sink).await {
+                if let Err(ended) = dispatch(payload, session, failures, link).await {
                     close(&mut socket, CLOSE_TO_RESUME).await;
                     return ended;
                 }
@@ -283,18 +324,20 @@ async fn dispatch(
     payload: Payload,
     session: &mut Session,
     failures: &mut usize,
-    bot: &BotIdentity,
-    sink: &dyn InboundSink,
+    link: &Link<'_>,
 ) -> Result<(), Ended> {
+    let (bot, sink) = (link.bot, link.sink);
     let message = match payload.t.as_deref().unwrap_or_default() {
         "READY" => {
             session.id = payload.d["session_id"].as_str().map(str::to_owned);
             session.resume_url = payload.d["resume_gateway_url"].as_str().map(str::to_owned);
+            session.resume_failures = 0;
             *failures = 0;
             tracing::info!(channel = "discord", "gateway session ready");
             None
         }
         "RESUMED" => {
+            session.resume_failures = 0;
             *failures = 0;
             tracing::info!(channel = "discord", "gateway session resumed");
             None
@@ -316,9 +359,14 @@ async fn dispatch(
         _ => None,
     };
     if let Some(message) = message {
+        let press = message.press.clone();
         sink.accept(message)
             .await
             .map_err(|error| Ended::NotStored(error.to_string()))?;
+        // Stored: the press is acknowledged now, answered when it is handled.
+        if let Some(press) = press {
+            super::defer_press(link.api, &press).await;
+        }
     }
     if let Some(seq) = payload.s {
         session.seq = Some(seq);

@@ -132,16 +132,35 @@ impl Channel for DiscordChannel {
     }
 
     async fn acknowledge(&self, press: &ButtonPress, text: &str) {
-        let Some((id, token)) = press.id.split_once(':') else {
+        let Some(id) = PressId::parse(&press.id) else {
             tracing::debug!(
                 channel = "discord",
                 "a press id without its interaction token"
             );
             return;
         };
-        // Type 4 answers with a message; flag 64 shows it to the presser only.
+        // Flag 64 shows the answer to the presser only. The press was deferred when it was
+        // stored, so the answer is a follow-up; a press never deferred (or stored without its
+        // application) is answered directly with a message (type 4).
+        if let Some(application) = &id.application {
+            let body = json!({"content": text, "flags": 64});
+            match self
+                .api
+                .interaction_followup(application, &id.token, &body)
+                .await
+            {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::debug!(channel = "discord", error = %error, "a follow-up to a button press failed; answering it directly");
+                }
+            }
+        }
         let body = json!({"type": 4, "data": {"content": text, "flags": 64}});
-        if let Err(error) = self.api.interaction_callback(id, token, &body).await {
+        if let Err(error) = self
+            .api
+            .interaction_callback(&id.interaction, &id.token, &body)
+            .await
+        {
             tracing::debug!(channel = "discord", error = %error, "answering a button press failed");
         }
     }
@@ -325,8 +344,57 @@ pub fn normalize_message(message: api::Message, bot: &BotIdentity) -> Option<Inc
     })
 }
 
+/// What a press's id holds: the interaction's id and token, and the bot's application (to
+/// answer it later), as `{interaction}:{token}[:{application}]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PressId {
+    pub interaction: String,
+    pub token: String,
+    pub application: Option<String>,
+}
+
+impl PressId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.splitn(3, ':');
+        let interaction = parts.next().filter(|p| !p.is_empty())?.to_owned();
+        let token = parts.next().filter(|p| !p.is_empty())?.to_owned();
+        let application = parts.next().filter(|p| !p.is_empty()).map(str::to_owned);
+        Some(Self {
+            interaction,
+            token,
+            application,
+        })
+    }
+}
+
+impl std::fmt::Display for PressId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.interaction, self.token)?;
+        match &self.application {
+            Some(application) => write!(f, ":{application}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Acknowledges a stored press at once (Discord wants an answer within three seconds): a
+/// deferred update, which shows nothing; what the press did follows later (see `acknowledge`).
+pub(crate) async fn defer_press(api: &RestApi, press: &ButtonPress) {
+    let Some(id) = PressId::parse(&press.id) else {
+        return;
+    };
+    const DEFERRED_UPDATE_MESSAGE: u8 = 6;
+    let body = json!({ "type": DEFERRED_UPDATE_MESSAGE });
+    if let Err(error) = api
+        .interaction_callback(&id.interaction, &id.token, &body)
+        .await
+    {
+        tracing::debug!(channel = "discord", error = %error, "deferring a button press failed");
+    }
+}
+
 /// A press of one of the bot's buttons (`INTERACTION_CREATE` of type 3) as a message carrying
-/// the press, whose id holds the interaction's id and token (to answer it).
+/// the press, whose id holds what answering it takes ([`PressId`]).
 pub fn normalize_interaction(interaction: api::Interaction) -> Option<IncomingMessage> {
     const MESSAGE_COMPONENT: u8 = 3;
     const BUTTON: u8 = 2;
@@ -369,7 +437,12 @@ pub fn normalize_interaction(interaction: api::Interaction) -> Option<IncomingMe
         text: String::new(),
         mentioned: true,
         press: Some(ButtonPress {
-            id: format!("{}:{}", interaction.id, interaction.token),
+            id: PressId {
+                interaction: interaction.id,
+                token: interaction.token,
+                application: interaction.application_id,
+            }
+            .to_string(),
             data: custom_id,
         }),
         media: Vec::new(),

@@ -119,7 +119,7 @@ fn new_session(state: &Shared) -> String {
         "user": bot_user(),
         "guilds": [{"id": GUILD_ID, "unavailable": true}],
         "session_id": id,
-        "resume_gateway_url": state.gateway_url(),
+        "resume_gateway_url": inner.resume_url.clone().unwrap_or_else(|| state.gateway_url()),
         "application": {"id": BOT_ID, "flags": 0},
     });
     let mut log = vec![(None, "READY", ready)];

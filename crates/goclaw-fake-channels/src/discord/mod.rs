@@ -58,12 +58,15 @@ pub struct SentMessage {
     pub files: Vec<SentAttachment>,
 }
 
-/// An answer to an interaction (`POST /interactions/{id}/{token}/callback`).
+/// An answer to an interaction (`POST /interactions/{id}/{token}/callback`), or a follow-up
+/// message to one already answered (`POST /webhooks/{application}/{token}`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InteractionResponse {
     pub interaction_id: String,
-    /// The callback type (4: a message).
+    /// The callback type (4: a message, 6: deferred, shows nothing); 0 for a follow-up.
     pub kind: u64,
+    /// A follow-up message rather than the answer itself.
+    pub followup: bool,
     pub content: String,
     /// 64: only the presser sees it.
     pub flags: u64,
@@ -102,6 +105,8 @@ struct Inner {
     control: Vec<Value>,
     /// Attachment bytes by `{id}/{file name}`.
     attachments: HashMap<String, Vec<u8>>,
+    /// The `resume_gateway_url` READY names instead of the fake's own gateway.
+    resume_url: Option<String>,
 }
 
 impl Inner {
@@ -192,6 +197,10 @@ impl FakeDiscord {
             .route(
                 "/api/v10/interactions/{id}/{token}/callback",
                 post(interaction_callback),
+            )
+            .route(
+                "/api/v10/webhooks/{application}/{token}",
+                post(interaction_followup),
             )
             .route("/attachments/{id}/{name}", get(files::serve_attachment))
             .route("/gateway", any(gateway))
@@ -363,6 +372,11 @@ impl FakeDiscord {
     /// The answers to interactions, in order.
     pub fn interaction_responses(&self) -> Vec<InteractionResponse> {
         self.state.inner().responses.clone()
+    }
+
+    /// The `resume_gateway_url` the next sessions are given (one nothing listens on, say).
+    pub fn advertise_resume_url(&self, url: &str) {
+        self.state.inner().resume_url = Some(url.to_owned());
     }
 
     /// Cuts every open gateway connection without a close frame, as a network failure does.
@@ -676,6 +690,7 @@ async fn interaction_callback(
     inner.responses.push(InteractionResponse {
         interaction_id: id,
         kind: body["type"].as_u64().unwrap_or_default(),
+        followup: false,
         content: body["data"]["content"]
             .as_str()
             .unwrap_or_default()
@@ -683,4 +698,34 @@ async fn interaction_callback(
         flags: body["data"]["flags"].as_u64().unwrap_or_default(),
     });
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A follow-up message: Discord takes it only for an interaction already answered, on the
+/// bot's own application, authenticated by the interaction's token.
+async fn interaction_followup(
+    State(state): State<Arc<Shared>>,
+    Path((application, token)): Path<(String, String)>,
+    body: Option<Json<Value>>,
+) -> Response {
+    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let mut inner = state.inner();
+    let answered = inner
+        .interactions
+        .iter()
+        .find(|(_, (known, _))| *known == token)
+        .map(|(id, (_, answered))| (id.clone(), *answered));
+    let id = match answered {
+        Some((id, true)) if application == BOT_ID => id,
+        _ => return refuse(404, 10015, "Unknown Webhook"),
+    };
+    inner.responses.push(InteractionResponse {
+        interaction_id: id,
+        kind: 0,
+        followup: true,
+        content: body["content"].as_str().unwrap_or_default().to_owned(),
+        flags: body["flags"].as_u64().unwrap_or_default(),
+    });
+    let message_id = inner.snowflake();
+    Json(json!({ "id": message_id, "content": body["content"], "flags": body["flags"] }))
+        .into_response()
 }
