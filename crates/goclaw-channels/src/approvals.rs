@@ -94,6 +94,10 @@ async fn post_request(
     );
     let parts = dispatcher.channel.render(&markdown);
     let last = parts.len().saturating_sub(1);
+    // In a group, under the message the run answers (Slack: in its thread).
+    let asking = crate::dispatch::lock(&dispatcher.asking)
+        .get(&request.run_id)
+        .cloned();
     let buttons = vec![
         button("Allow once", "o", &request.id),
         button("Allow always", "a", &request.id),
@@ -109,7 +113,7 @@ async fn post_request(
                 chat_id: chat.to_owned(),
                 text,
                 markup: true,
-                reply_to: None,
+                reply_to: asking.clone(),
                 thread_id: thread.clone(),
                 buttons: if n == last {
                     buttons.clone()

@@ -49,6 +49,9 @@ pub struct Dispatcher {
     pub outbox: Arc<Notify>,
     /// Updates being answered by this process.
     pub(crate) in_progress: Mutex<HashSet<uuid::Uuid>>,
+    /// The group message each run under way answers, by run id: what the run asks for
+    /// (an approval) is posted as a reply to it, in its thread where the platform has them.
+    pub(crate) asking: Mutex<HashMap<String, String>>,
     /// When each sender was last sent their pairing code.
     pub(crate) prompted: Mutex<HashMap<String, Instant>>,
     /// Failed downloads of each update's files, to give up after [`MEDIA_TRIES`].
@@ -93,6 +96,7 @@ impl Dispatcher {
             default_agent,
             outbox: Arc::new(Notify::new()),
             in_progress: Mutex::new(HashSet::new()),
+            asking: Mutex::new(HashMap::new()),
             prompted: Mutex::new(HashMap::new()),
             media_failures: Mutex::new(HashMap::new()),
             bot: Mutex::new(None),
@@ -252,6 +256,14 @@ impl Dispatcher {
             }
         };
         let this = Arc::clone(self);
+        let asking = match &started {
+            Started::Running(turn) if message.chat_kind == ChatKind::Group => {
+                let run = turn.run_id.to_string();
+                lock(&self.asking).insert(run.clone(), message.message_id.clone());
+                Some(run)
+            }
+            _ => None,
+        };
         tokio::spawn(async move {
             let (outcome, draft) = match started {
                 Started::Running(turn) if this.stream.applies(message.chat_kind) => {
@@ -274,6 +286,9 @@ impl Dispatcher {
                 .await;
             if let Err(error) = result {
                 tracing::error!(channel = %this.name, error = %error, "storing the answer failed; it will be tried again");
+            }
+            if let Some(run) = asking {
+                lock(&this.asking).remove(&run);
             }
             lock(&this.in_progress).remove(&inbound.id);
         });
@@ -647,7 +662,7 @@ pub(crate) fn sender_label(message: &IncomingMessage) -> String {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

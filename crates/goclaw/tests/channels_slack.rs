@@ -3,7 +3,8 @@
 //! `goclaw pairing approve CODE` they are told so and their next message is answered by the
 //! agent as mrkdwn, in parts within Slack's limit; in a channel only a message mentioning the
 //! bot is answered — once, although Slack sends it as a `message` and an `app_mention` — in a
-//! thread under it; and every envelope is acknowledged only after it was stored.
+//! thread under it; and every envelope is acknowledged only after it was stored. An exec
+//! approval a channel run asks for is posted in that thread too.
 
 mod support;
 
@@ -163,6 +164,56 @@ async fn channels_answer_mentions_once_in_a_thread(backend: StoreBackend) {
     app.stop().await.expect("clean stop");
 }
 
+async fn an_approval_in_a_channel_is_asked_in_the_thread(backend: StoreBackend) {
+    let slack = FakeSlack::start(BOT_TOKEN, APP_TOKEN)
+        .await
+        .expect("fake Slack");
+    let config = format!(
+        "{{ channels: {{ slack: {{ api_server: '{}' }} }}, \
+         tools: {{ execApproval: {{ security: 'full', ask: 'always' }} }} }}",
+        slack.api_server()
+    );
+    let Some(app) = spawn_app_with_config(
+        backend,
+        &config,
+        &[
+            ("GOCLAW_SLACK_BOT_TOKEN", BOT_TOKEN),
+            ("GOCLAW_SLACK_APP_TOKEN", APP_TOKEN),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    app.llm.push(Reply::tool_call(
+        "c1",
+        "exec",
+        serde_json::json!({"command": "echo asked-in-thread"}),
+    ));
+    app.llm.push(Reply::text("Done."));
+    let asked = slack.channel_message("C100", "U5", &format!("<@{BOT_USER_ID}> run it"));
+    let sent = slack
+        .wait_for_sent(WAIT, |s| s.iter().any(|m| !m.buttons.is_empty()))
+        .await
+        .expect("an approval request");
+    let request = sent
+        .iter()
+        .find(|m| !m.buttons.is_empty())
+        .expect("the request");
+    assert_eq!(request.channel, "C100");
+    assert!(
+        request.text.contains("echo asked-in-thread"),
+        "{}",
+        request.text
+    );
+    assert_eq!(
+        request.thread_ts.as_deref(),
+        Some(asked.ts.as_str()),
+        "asked in the thread of the message the run answers: {request:?}"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 async fn answers_stream_in_place(backend: StoreBackend) {
     let slack = FakeSlack::start(BOT_TOKEN, APP_TOKEN)
         .await
@@ -199,6 +250,7 @@ async fn answers_stream_in_place(backend: StoreBackend) {
 }
 
 goclaw_testkit::backend_tests!(
+    an_approval_in_a_channel_is_asked_in_the_thread,
     answers_stream_in_place,
     pairing_then_answers,
     channels_answer_mentions_once_in_a_thread
