@@ -268,7 +268,12 @@ impl Dispatcher {
             let (outcome, draft) = match started {
                 Started::Running(turn) if this.stream.applies(message.chat_kind) => {
                     let base = this.outgoing(&message, String::new());
-                    crate::stream::follow(this.channel.clone(), turn.events, base).await
+                    let record = crate::stream::DraftRecord {
+                        store: this.store.clone(),
+                        inbox_id: inbound.id,
+                        existing: inbound.draft_message_id.clone(),
+                    };
+                    crate::stream::follow(this.channel.clone(), turn.events, base, record).await
                 }
                 Started::Running(turn) => {
                     (this.wait_with_typing(turn, &message.chat_id).await, None)
@@ -281,6 +286,8 @@ impl Dispatcher {
                     None,
                 ),
             };
+            // A draft an interrupted attempt left in the chat becomes this answer too.
+            let draft = draft.or_else(|| inbound.draft_message_id.clone());
             let result = this
                 .settle_outcome(&inbound, &message, &route, outcome, draft)
                 .await;
@@ -423,12 +430,16 @@ impl Dispatcher {
             }
             RunOutcome::Failed { run_id, error } => {
                 tracing::warn!(channel = %self.name, run_id = %run_id, error = %error, "the run failed");
-                let reply = self.reply(
+                let mut reply = self.reply(
                     inbound,
                     message,
                     format!("run:{run_id}:failed"),
                     "⚠️ Sorry, something went wrong while answering. Please try again.",
                 );
+                // A half-streamed draft says so instead of standing as if complete.
+                if let Some(draft) = draft {
+                    reply.payload["edit"] = serde_json::Value::String(draft);
+                }
                 self.settle(inbound, InboundStatus::Answered, vec![reply])
                     .await
             }

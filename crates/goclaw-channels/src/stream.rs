@@ -40,16 +40,26 @@ impl StreamSettings {
     }
 }
 
+/// Where a draft is recorded once it is in the chat: the update it answers, in the inbox, so
+/// an attempt after a crash edits that draft instead of leaving it half-written.
+pub struct DraftRecord {
+    pub store: Arc<dyn goclaw_core::Store>,
+    pub inbox_id: uuid::Uuid,
+    /// A draft an earlier attempt left in the chat, edited instead of sending another.
+    pub existing: Option<String>,
+}
+
 /// Waits for the run's end while keeping a draft of its answer in the chat `base` addresses;
-/// the outcome, and the draft's id when one was sent.
+/// the outcome, and the draft's id when there is one.
 pub async fn follow(
     channel: Arc<dyn Channel>,
     events: RunEvents,
     base: OutgoingMessage,
+    record: DraftRecord,
 ) -> (RunOutcome, Option<String>) {
     let (text, watched) = watch::channel(String::new());
     let stop = CancellationToken::new();
-    let drafter = tokio::spawn(keep_draft(channel, base, watched, stop.clone()));
+    let drafter = tokio::spawn(keep_draft(channel, base, watched, stop.clone(), record));
     let outcome = events
         .outcome_with(move |chunk| text.send_modify(|t| t.push_str(chunk)))
         .await;
@@ -58,14 +68,16 @@ pub async fn follow(
     (outcome, draft)
 }
 
-/// Sends the draft once there is text, then edits it as the text grows, until `stop`.
+/// Sends the draft once there is text (recording its id), then edits it as the text grows,
+/// until `stop`. An earlier attempt's draft is edited from the start.
 async fn keep_draft(
     channel: Arc<dyn Channel>,
     base: OutgoingMessage,
     mut text: watch::Receiver<String>,
     stop: CancellationToken,
+    record: DraftRecord,
 ) -> Option<String> {
-    let mut draft: Option<String> = None;
+    let mut draft: Option<String> = record.existing.clone();
     let mut shown = String::new();
     loop {
         if draft.is_none() {
@@ -93,7 +105,13 @@ async fn keep_draft(
         };
         match &draft {
             None => match channel.send(&message).await {
-                Ok(id) => draft = Some(id),
+                Ok(id) => {
+                    let queue = record.store.channel_queue();
+                    if let Err(error) = queue.record_draft(record.inbox_id, &id).await {
+                        tracing::warn!(chat_id = %base.chat_id, error = %error, "recording the draft failed");
+                    }
+                    draft = Some(id);
+                }
                 Err(error) => {
                     tracing::debug!(chat_id = %base.chat_id, error = %error, "the draft was not sent; no preview");
                     return None;

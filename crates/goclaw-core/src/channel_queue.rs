@@ -74,6 +74,9 @@ pub struct Inbound {
     /// Turns started for it so far (more than one only after an interrupted run).
     pub attempts: i64,
     pub received_at: DateTime<Utc>,
+    /// The platform's id of a draft of its answer already in the chat (streamed by an attempt
+    /// that did not finish), to be edited into the answer.
+    pub draft_message_id: Option<String>,
 }
 
 /// Where an outbound message is.
@@ -159,6 +162,8 @@ pub trait ChannelQueueStore: Send + Sync {
     ) -> Result<Vec<Inbound>, StoreError>;
     /// Counts a new attempt at answering `id`; returns the attempt's number (from 1).
     async fn begin_attempt(&self, id: Uuid) -> Result<i64, StoreError>;
+    /// Records the platform's id of a draft of the update's answer, sent to the chat.
+    async fn record_draft(&self, id: Uuid, message_id: &str) -> Result<(), StoreError>;
     /// Settles an update and queues its replies, in one transaction. Replies whose key is
     /// queued already are skipped. Settling a settled update changes nothing.
     async fn settle(

@@ -1,7 +1,8 @@
 //! The channels' inbox and outbox on both engines: an update is stored once per channel and
 //! platform id; settling queues its replies in the same transaction and only once; a reply
 //! moves pending → sending → sent (or back to pending with a retry time, or dead), and what
-//! is due is what waits or was left sending; pruning keeps what is still open.
+//! is due is what waits or was left sending; pruning keeps what is still open; a draft of an
+//! update's answer is remembered with it.
 
 use chrono::{Duration, Utc};
 use goclaw_core::{InboundStatus, MASTER_TENANT_ID, NewInbound, NewOutbound, OutboundStatus};
@@ -66,6 +67,16 @@ database_test!(
         );
         assert_eq!(queue.begin_attempt(first.id).await.expect("attempt"), 1);
         assert_eq!(queue.begin_attempt(first.id).await.expect("attempt"), 2);
+        // A draft streamed by an attempt is remembered for the next one.
+        assert_eq!(first.draft_message_id, None);
+        queue.record_draft(first.id, "m-77").await.expect("draft");
+        let waiting = queue.unanswered("telegram", 10).await.expect("unanswered");
+        assert_eq!(waiting[0].draft_message_id.as_deref(), Some("m-77"));
+        assert_eq!(waiting[1].draft_message_id, None);
+        assert!(matches!(
+            queue.record_draft(uuid::Uuid::new_v4(), "m-1").await,
+            Err(goclaw_core::StoreError::NotFound(_))
+        ));
 
         let answer = vec![
             reply("run:r1:0", "42", "one"),

@@ -4,7 +4,8 @@
 //! drops it unanswered when the process dies, as Telegram never sees a request whose sender
 //! died first) and most runs are still waiting for the model. After a restart on the same
 //! database every user has exactly one answer: the fake counts deliveries per chat, and the
-//! inbox and outbox end settled.
+//! inbox and outbox end settled. An answer streamed in place and cut by the kill is finished
+//! in the same message after the restart.
 
 mod support;
 
@@ -121,6 +122,84 @@ async fn crash_and_recover(db: TestDatabase) {
         db.backend(),
         llm.request_count()
     );
+    let (code, _, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_streamed_before_sigkill_becomes_the_answer_on_sqlite() {
+    let db = TestDatabase::migrated(StoreBackend::Sqlite)
+        .await
+        .expect("SQLite is always available");
+    draft_outlives_a_crash(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_streamed_before_sigkill_becomes_the_answer_on_postgres() {
+    let Some(db) = TestDatabase::migrated(StoreBackend::Postgres).await else {
+        return;
+    };
+    draft_outlives_a_crash(db).await;
+}
+
+/// An answer streamed in place is cut by SIGKILL after its draft reached the chat; after the
+/// restart the next attempt's answer is edited into that draft: the chat ends with one
+/// message, the whole answer.
+async fn draft_outlives_a_crash(db: TestDatabase) {
+    const USER: i64 = 9_100;
+    let home = support::home();
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    std::fs::write(
+        home.path().join("config.json"),
+        format!(
+            "{{ channels: {{ telegram: {{ api_server: '{}', poll_timeout: 1, dm_policy: 'open', \
+             dm_stream: true }} }} }}",
+            telegram.api_server()
+        ),
+    )
+    .expect("writing config.json");
+    let llm = FakeLlm::start().await;
+    // Words every two seconds: the draft shows the first ones long before the answer ends.
+    let slow = "The first words arrive and the rest takes its time to come along.";
+    llm.set_default(Reply::text_in_chunks(slow, 30).chunk_delay(Duration::from_secs(2)));
+    let server = start(home.path(), &db, &llm).await;
+    telegram.direct_message(USER, "tell me slowly");
+    let store = db.store();
+    wait_for_async("the draft to be sent and recorded", || async {
+        let waiting = store
+            .channel_queue()
+            .unanswered("telegram", 10)
+            .await
+            .unwrap_or_default();
+        waiting.iter().any(|i| i.draft_message_id.is_some())
+    })
+    .await;
+    let draft = telegram.sent_to(USER);
+    assert_eq!(draft.len(), 1, "{draft:?}");
+    let status = server.kill().await;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+
+    let whole = "The whole answer, at last.";
+    llm.set_default(Reply::text(whole));
+    let server = start(home.path(), &db, &llm).await;
+    wait_for("the draft to become the answer", || {
+        telegram
+            .sent_to(USER)
+            .first()
+            .is_some_and(|m| m.text == whole)
+    })
+    .await;
+    wait_for_async("the inbox and the outbox to settle", || async {
+        settled(store.as_ref()).await
+    })
+    .await;
+    let sent = telegram.sent_to(USER);
+    assert_eq!(
+        sent.len(),
+        1,
+        "one message, no half-written one beside it: {sent:?}"
+    );
+    assert_eq!(sent[0].message_id, draft[0].message_id);
     let (code, _, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
 }

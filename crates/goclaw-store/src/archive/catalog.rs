@@ -542,6 +542,7 @@ pub const TABLES: &[Table] = &[
             col("attempts", Integer),
             col("received_at", Timestamp),
             col("settled_at", Timestamp),
+            col("draft_message_id", Text),
         ],
         order_by: &["id"],
     },

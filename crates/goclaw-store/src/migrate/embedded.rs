@@ -58,6 +58,7 @@ embed! {
     17 "0017" "webhooks",
     18 "0018" "channel_instances",
     19 "0019" "channel_inbox_chat",
+    20 "0020" "channel_inbox_draft",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -16,7 +16,7 @@ use crate::error::{store_error, store_error_with_parent};
 use crate::sql::{Record, Row, Statement, Tx};
 
 const INBOX_COLUMNS: &str = "id, tenant_id, channel, platform_id, chat_id, sender_id, payload, \
-     status, attempts, received_at";
+     status, attempts, received_at, draft_message_id";
 const OUTBOX_COLUMNS: &str = "id, tenant_id, channel, chat_id, dedup_key, payload, status, \
      attempts, platform_message_id, last_error, created_at, next_attempt_at";
 
@@ -41,6 +41,8 @@ static EARLIER_IN_CHAT: Statement = Statement::joined(&[
 static BEGIN_ATTEMPT: Statement = Statement::new(
     "UPDATE channel_inbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
 );
+static RECORD_DRAFT: Statement =
+    Statement::new("UPDATE channel_inbox SET draft_message_id = ? WHERE id = ?");
 static SETTLE: Statement = Statement::new(
     "UPDATE channel_inbox SET status = ?, settled_at = ? WHERE id = ? AND status = 'received'",
 );
@@ -95,6 +97,7 @@ impl Record for Inbound {
             })?,
             attempts: row.int("attempts")?,
             received_at: row.time("received_at")?,
+            draft_message_id: row.opt_text("draft_message_id")?,
         })
     }
 }
@@ -204,6 +207,18 @@ impl ChannelQueueStore for SqlStore {
             .ok_or(StoreError::NotFound("channel update"))?
             .read("channel_inbox")
             .int("attempts")
+    }
+
+    async fn record_draft(&self, id: Uuid, message_id: &str) -> Result<(), StoreError> {
+        let updated = self
+            .pool
+            .execute(&RECORD_DRAFT, &[message_id.into(), id.into()])
+            .await
+            .map_err(|e| store_error(e, "channel update"))?;
+        if updated == 0 {
+            return Err(StoreError::NotFound("channel update"));
+        }
+        Ok(())
     }
 
     async fn settle(

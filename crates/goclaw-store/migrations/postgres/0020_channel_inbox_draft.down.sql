@@ -1,0 +1,1 @@
+ALTER TABLE channel_inbox DROP COLUMN draft_message_id;
