@@ -20,13 +20,22 @@ pub struct Prepared {
     pub files: Vec<OutgoingMedia>,
 }
 
-/// The text of `content` without its `MEDIA:` lines, and the paths they name, in order.
+/// The text of `content` without its `MEDIA:` lines, and the paths they name, in order. A
+/// line inside a fenced code block is text (an agent showing the convention sends nothing).
 pub fn split_answer(content: &str) -> (String, Vec<String>) {
     let mut kept = Vec::new();
     let mut paths = Vec::new();
     let mut found = false;
+    let mut fenced = false;
     for line in content.lines() {
-        match line.trim().strip_prefix("MEDIA:") {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            kept.push(line);
+            continue;
+        }
+        let media = (!fenced).then(|| line.trim().strip_prefix("MEDIA:")).flatten();
+        match media {
             Some(path) => {
                 found = true;
                 let path = path.trim();
@@ -166,6 +175,13 @@ mod tests {
         );
         check("keep\n\n  spacing\n", "keep\n\n  spacing\n", &[]);
         check("MEDIA:\ntext", "text", &[]);
+        // Shown in a code block, the convention is text; after the block, a file again.
+        check(
+            "Write it like this:\n```\nMEDIA:example.png\n```\nMEDIA:real.png",
+            "Write it like this:\n```\nMEDIA:example.png\n```",
+            &["real.png"],
+        );
+        check("~~~\nMEDIA:a\n~~~", "~~~\nMEDIA:a\n~~~", &[]);
     }
 
     #[test]
