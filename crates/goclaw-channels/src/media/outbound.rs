@@ -34,7 +34,11 @@ pub fn split_answer(content: &str) -> (String, Vec<String>) {
             kept.push(line);
             continue;
         }
-        let media = (!fenced).then(|| line.trim().strip_prefix("MEDIA:")).flatten();
+        let media = if fenced {
+            None
+        } else {
+            line.trim().strip_prefix("MEDIA:")
+        };
         match media {
             Some(path) => {
                 found = true;
