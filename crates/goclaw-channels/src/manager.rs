@@ -473,12 +473,13 @@ impl ChannelManager {
         chat_id: &str,
         markdown: &str,
         key: &str,
+        file: Option<crate::post::PostFile>,
     ) -> Option<Result<crate::Posted, goclaw_core::StoreError>> {
         let running = lock(&self.states)
             .get(channel)
             .is_some_and(ChannelStatus::is_running);
         let dispatcher = self.dispatcher(Some(tenant), channel).filter(|_| running)?;
-        Some(dispatcher.post(chat_id, markdown, key).await)
+        Some(dispatcher.post(chat_id, markdown, key, file).await)
     }
 
     /// Hands an update the platform POSTed to `/channels/{channel}/webhook` to the running

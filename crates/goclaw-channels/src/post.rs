@@ -1,14 +1,23 @@
 //! Posting to a chat on the gateway's own initiative (a `message` webhook): the text is
-//! rendered and split like a reply, queued in the channel's outbox under keys derived from
-//! the caller's key (so posting the same key twice queues nothing twice), and waited for until
-//! the platform accepted every part, gave up on one, or [`POST_WAIT`] passed.
+//! rendered and split like a reply, and a file follows it with its caption; each is queued in
+//! the channel's outbox under keys derived from the caller's key (so posting the same key twice
+//! queues nothing twice), and waited for until the platform accepted every part, gave up on
+//! one, or [`POST_WAIT`] passed.
 
 use std::time::Duration;
 
 use goclaw_core::{NewOutbound, OutboundStatus};
 
 use crate::dispatch::Dispatcher;
+use crate::media::OutgoingMedia;
 use crate::message::OutgoingMessage;
+
+/// A file posted with its caption.
+#[derive(Debug, Clone)]
+pub struct PostFile {
+    pub media: OutgoingMedia,
+    pub caption: String,
+}
 
 /// How long a post waits for the platform before it is answered as queued.
 pub const POST_WAIT: Duration = Duration::from_secs(20);
@@ -27,38 +36,55 @@ pub enum Posted {
 }
 
 impl Dispatcher {
-    /// Posts `markdown` to `chat_id` as the parts keyed `post:{key}:{n}`.
+    /// Posts `markdown` to `chat_id` as the parts keyed `post:{key}:{n}`, then `file` (keyed
+    /// `post:{key}:file`) with its caption.
     pub async fn post(
         &self,
         chat_id: &str,
         markdown: &str,
         key: &str,
+        file: Option<PostFile>,
     ) -> Result<Posted, goclaw_core::StoreError> {
-        let parts: Vec<NewOutbound> = self
+        let queued = |dedup_key: String, text: String, media: Option<OutgoingMedia>| {
+            let outgoing = OutgoingMessage {
+                edit: None,
+                media,
+                chat_id: chat_id.to_owned(),
+                text,
+                markup: true,
+                reply_to: None,
+                thread_id: None,
+                buttons: Vec::new(),
+            };
+            NewOutbound {
+                tenant_id: self.tenant,
+                channel: self.name.clone(),
+                chat_id: chat_id.to_owned(),
+                dedup_key,
+                payload: serde_json::to_value(&outgoing).unwrap_or_default(),
+            }
+        };
+        let mut parts: Vec<NewOutbound> = self
             .channel
             .render(markdown)
             .into_iter()
+            .filter(|text| !text.trim().is_empty())
             .enumerate()
-            .map(|(n, text)| {
-                let outgoing = OutgoingMessage {
-                    edit: None,
-                    media: None,
-                    chat_id: chat_id.to_owned(),
-                    text,
-                    markup: true,
-                    reply_to: None,
-                    thread_id: None,
-                    buttons: Vec::new(),
-                };
-                NewOutbound {
-                    tenant_id: self.tenant,
-                    channel: self.name.clone(),
-                    chat_id: chat_id.to_owned(),
-                    dedup_key: format!("post:{key}:{n}"),
-                    payload: serde_json::to_value(&outgoing).unwrap_or_default(),
-                }
-            })
+            .map(|(n, text)| queued(format!("post:{key}:{n}"), text, None))
             .collect();
+        if let Some(file) = file {
+            let caption = self
+                .channel
+                .render(&file.caption)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            parts.push(queued(
+                format!("post:{key}:file"),
+                caption,
+                Some(file.media),
+            ));
+        }
         let keys: Vec<String> = parts.iter().map(|p| p.dedup_key.clone()).collect();
         let queue = self.store.channel_queue();
         queue.enqueue(parts).await?;

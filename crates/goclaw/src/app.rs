@@ -175,6 +175,7 @@ impl Application {
             tenant_events: Default::default(),
             webhooks: goclaw_gateway::webhooks::Webhooks::new(
                 loaded.config.gateway.webhook_private_callbacks,
+                loaded.config.data_dir.join("webhook-media"),
             ),
             channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
                 channels.clone(),

@@ -10,7 +10,7 @@ use goclaw_channels::{ChannelManager, Posted};
 use goclaw_channels::{ChannelState, Toggled};
 use goclaw_core::TenantId;
 use goclaw_gateway::channels::{
-    ChannelRun, ChannelTarget, Channels, DeliveryError, PostError, PostOutcome, Toggle,
+    ChannelRun, ChannelTarget, Channels, DeliveryError, PostError, PostOutcome, PostedFile, Toggle,
 };
 
 /// Posts through the running channel instances.
@@ -23,7 +23,16 @@ impl Channels for ManagedChannels {
         target: &ChannelTarget,
         text: &str,
         key: &str,
+        file: Option<&PostedFile>,
     ) -> Result<PostOutcome, PostError> {
+        let file = file.map(|file| goclaw_channels::post::PostFile {
+            media: goclaw_channels::media::OutgoingMedia {
+                path: file.path.to_string_lossy().into_owned(),
+                file_name: file.file_name.clone(),
+                mime_type: file.mime_type.clone(),
+            },
+            caption: file.caption.clone(),
+        });
         match self
             .0
             .post(
@@ -32,6 +41,7 @@ impl Channels for ManagedChannels {
                 &target.chat_id,
                 text,
                 key,
+                file,
             )
             .await
         {

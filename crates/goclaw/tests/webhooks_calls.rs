@@ -3,7 +3,8 @@
 //! answered 202 and its answer POSTed to the callback URL, signed with the webhook's secret
 //! and retried with the same delivery id and the same answer (the agent runs once) when the
 //! receiver asks to wait; a callback to a private address is refused unless the operator
-//! allowed it; a `message` webhook posts to a Telegram chat once per idempotency key; a flood
+//! allowed it; a `message` webhook posts to a Telegram chat once per idempotency key, and
+//! posts the file its `media_url` names (within 25 MiB, never HTML or script); a flood
 //! from 10,000 addresses leaves at most 4,096 of them tracked by the per-source window; and
 //! without an encryption key there are no webhook routes. An `llm` call's `system` entries
 //! instruct the run (they are not part of the message) and its `model` picks the model.
@@ -432,9 +433,14 @@ async fn message_webhooks_post_once(backend: StoreBackend) {
             "content is required",
         ),
         (
-            json!({ "channel_name": "telegram", "chat_id": "1", "content": "x", "media_url": "https://example.com/a.png" }),
-            501,
-            "channel does not support media attachments",
+            json!({ "channel_name": "telegram", "chat_id": "1", "content": "x", "media_url": "https://127.0.0.1/a.png" }),
+            400,
+            "invalid request: media_url is invalid or blocked: blocked address (loopback)",
+        ),
+        (
+            json!({ "channel_name": "telegram", "chat_id": "1", "content": "x", "media_url": "http://93.184.216.34/a.png" }),
+            400,
+            "invalid request: media_url must be an https URL",
         ),
     ] {
         let answer = call(
@@ -451,14 +457,183 @@ async fn message_webhooks_post_once(backend: StoreBackend) {
             "{request}"
         );
     }
-    let fallback = call(&app, &client_from(23, 4), "/v1/webhooks/message", &[("authorization", format!("Bearer {secret}"))],
-        json!({ "channel_name": "telegram", "chat_id": "77", "content": "text only", "media_url": "https://example.com/a.png", "fallback_to_text": true }).to_string().into_bytes()).await;
-    assert_eq!(fallback.status, 200, "{}", fallback.body);
-    assert_eq!(
-        fallback.body["warning"],
-        "media_not_supported_fallback_text"
+}
+
+/// A loopback file server: `/report.pdf`, `/photo.png`, `/page.html`, `/huge.bin` (over
+/// 25 MiB, announced) and nothing else.
+async fn file_server() -> String {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/report.pdf",
+            get(|| async { ([(header::CONTENT_TYPE, "application/pdf")], REPORT.to_vec()) }),
+        )
+        .route(
+            "/photo.png",
+            get(|| async { ([(header::CONTENT_TYPE, "image/png")], PHOTO.to_vec()) }),
+        )
+        .route(
+            "/page.html",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    "<script>x</script>",
+                )
+            }),
+        )
+        .route(
+            "/huge.bin",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/octet-stream")],
+                    vec![0u8; 26 * 1024 * 1024],
+                )
+                    .into_response()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+const REPORT: &[u8] = b"%PDF-1.4 quarterly numbers";
+const PHOTO: &[u8] = b"\x89PNG\r\n\x1a\n a picture";
+
+async fn message_webhooks_post_files(backend: StoreBackend) {
+    let telegram = FakeTelegram::start(BOT_TOKEN).await.expect("fake Telegram");
+    let config = format!(
+        "{{ gateway: {{ webhook_private_callbacks: true }}, \
+         channels: {{ telegram: {{ api_server: '{}', poll_timeout: 1 }} }} }}",
+        telegram.api_server()
     );
-    assert_eq!(telegram.sent_to(77).len(), 1);
+    let Some(app) = spawn_app_with_config(
+        backend,
+        &config,
+        &[
+            ("GOCLAW_TELEGRAM_TOKEN", BOT_TOKEN),
+            ("GOCLAW_GATEWAY_TOKEN", TOKEN),
+            ("GOCLAW_ENCRYPTION_KEY", ENCRYPTION_KEY),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let files = file_server().await;
+    let created = register(&app, TOKEN, json!({ "name": "files", "kind": "message" })).await;
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let post = |body: Value| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            call(
+                app,
+                &client_from(24, 1),
+                "/v1/webhooks/message",
+                &[("authorization", format!("Bearer {secret}"))],
+                body.to_string().into_bytes(),
+            )
+            .await
+        }
+    };
+    // The channel may still be starting: it answers 404 until its bot is identified.
+    for _ in 0..100 {
+        let warm =
+            post(json!({ "channel_name": "telegram", "chat_id": "1", "content": "warm-up" })).await;
+        if warm.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let sent = post(json!({
+        "channel_name": "telegram", "chat_id": "88", "content": "The report",
+        "media_url": format!("{files}/report.pdf"), "media_caption": "Q3 **numbers**"
+    }))
+    .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.body["status"], "sent");
+    assert_eq!(telegram.sent_to(88).len(), 1, "the text, then the file");
+    assert_eq!(telegram.sent_to(88)[0].text, "The report");
+    let uploaded: Vec<_> = telegram
+        .sent_files()
+        .into_iter()
+        .filter(|f| f.chat_id == "88")
+        .collect();
+    assert_eq!(uploaded.len(), 1, "{uploaded:?}");
+    assert_eq!(uploaded[0].method, "sendDocument");
+    assert_eq!(uploaded[0].file_name, "report.pdf");
+    assert_eq!(uploaded[0].bytes, REPORT);
+    assert_eq!(uploaded[0].caption.as_deref(), Some("Q3 <b>numbers</b>"));
+
+    // A file alone: content may be left out; a picture goes as a photo.
+    let photo = post(json!({
+        "channel_name": "telegram", "chat_id": "89", "media_url": format!("{files}/photo.png")
+    }))
+    .await;
+    assert_eq!(photo.status, 200, "{}", photo.body);
+    assert!(telegram.sent_to(89).is_empty(), "no empty text message");
+    let photos: Vec<_> = telegram
+        .sent_files()
+        .into_iter()
+        .filter(|f| f.chat_id == "89")
+        .collect();
+    assert_eq!(photos.len(), 1);
+    assert_eq!(
+        (photos[0].method.as_str(), photos[0].bytes.as_slice()),
+        ("sendPhoto", PHOTO)
+    );
+
+    // Refused before anything is posted or recorded.
+    for (path, status, error) in [
+        (
+            "page.html",
+            415,
+            "invalid request: media type text/html is not allowed",
+        ),
+        (
+            "huge.bin",
+            413,
+            "invalid request: media_url exceeds the 25 MB size limit",
+        ),
+        (
+            "missing.png",
+            400,
+            "invalid request: media_url answered HTTP 404",
+        ),
+    ] {
+        let refused = post(json!({
+            "channel_name": "telegram", "chat_id": "90", "content": "x",
+            "media_url": format!("{files}/{path}")
+        }))
+        .await;
+        assert_eq!(
+            (refused.status, refused.body),
+            (status, json!({ "error": error })),
+            "{path}"
+        );
+    }
+    assert!(telegram.sent_to(90).is_empty());
+    // Sent files are not kept.
+    let kept = std::fs::read_dir(app.data_dir.path().join("webhook-media"))
+        .map(|entries| entries.count())
+        .unwrap_or_default();
+    assert_eq!(kept, 0, "files of settled posts are removed");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_webhooks_post_files_sqlite() {
+    message_webhooks_post_files(StoreBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_webhooks_post_files_postgres() {
+    message_webhooks_post_files(StoreBackend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

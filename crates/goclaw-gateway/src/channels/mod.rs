@@ -62,6 +62,16 @@ pub struct ChannelTarget {
     pub chat_id: String,
 }
 
+/// A file posted after the text: on disk until the platform took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedFile {
+    pub path: std::path::PathBuf,
+    /// The name the recipient sees.
+    pub file_name: String,
+    pub mime_type: String,
+    pub caption: String,
+}
+
 /// How a post went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostOutcome {
@@ -96,13 +106,14 @@ pub enum DeliveryError {
 /// The channels, as the gateway's routes reach them.
 #[async_trait]
 pub trait Channels: Send + Sync {
-    /// Posts `text` to `target`, once: `key` names the post, and posting the same key again
-    /// queues nothing new.
+    /// Posts `text` to `target`, then `file` (if any) with its caption, once: `key` names the
+    /// post, and posting the same key again queues nothing new.
     async fn post(
         &self,
         target: &ChannelTarget,
         text: &str,
         key: &str,
+        file: Option<&PostedFile>,
     ) -> Result<PostOutcome, PostError>;
 
     /// Tells a sender just paired (`device.pair.approve`) in their chat that they may write.

@@ -2,7 +2,8 @@
 //! (a stored channel instance of its tenant) when it names one, else the call's `channel_name`. The post goes through the channel's
 //! outbox like any reply, keyed by the call, so it is sent once even when the call is retried
 //! with its idempotency key; the call is answered `sent` once the platform accepted it, or
-//! 202 `queued` when the platform has not yet (the outbox keeps trying).
+//! 202 `queued` when the platform has not yet (the outbox keeps trying). A `media_url` is
+//! fetched first (`media.rs`) and posted after the text, with `media_caption`.
 
 use std::net::SocketAddr;
 
@@ -14,10 +15,12 @@ use axum::response::{IntoResponse, Response};
 use goclaw_core::{CallMode, CallStatus, CallUpdate, NewWebhookCall, WebhookKind};
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::guard::{self, Refused};
 use super::idempotency::Recorded;
-use super::{ChannelTarget, PostError, PostOutcome, idempotency, secret};
+use super::{ChannelTarget, PostError, PostOutcome, idempotency, media, secret};
+use crate::channels::PostedFile;
 use crate::routes::AppState;
 
 /// The longest message.
@@ -35,6 +38,10 @@ struct MessageRequest {
     #[serde(default)]
     media_url: String,
     #[serde(default)]
+    media_caption: String,
+    /// Send the text alone where the channel cannot take files (each channel here can).
+    #[serde(default)]
+    #[allow(dead_code)]
     fallback_to_text: bool,
 }
 
@@ -59,10 +66,10 @@ struct MessageRequest {
         (status = 403, description = "Not allowed from this address, or the wrong kind", body = super::schemas::WebhookError),
         (status = 404, description = "No such channel is running", body = super::schemas::WebhookError),
         (status = 409, description = "The idempotency key was used with another body", body = super::schemas::WebhookError),
-        (status = 413, description = "The body is over 256 KiB", body = super::schemas::WebhookError),
+        (status = 413, description = "The body is over 256 KiB, or the file at `media_url` over 25 MiB", body = super::schemas::WebhookError),
+        (status = 415, description = "The file at `media_url` is of a type a chat would run (HTML, SVG, script)", body = super::schemas::WebhookError),
         (status = 429, description = "Over a rate limit", body = super::schemas::WebhookError),
         (status = 500, description = "Internal error", body = super::schemas::WebhookError),
-        (status = 501, description = "Media attachments are not supported", body = super::schemas::WebhookError),
         (status = 502, description = "The channel refused the message", body = super::schemas::WebhookError),
     )
 )]
@@ -117,19 +124,7 @@ async fn handle(
     if request.chat_id.is_empty() {
         return Err(refuse(StatusCode::BAD_REQUEST, "chat_id is required"));
     }
-    // Media is not posted yet: with `fallback_to_text` the text goes alone, as GoClaw does
-    // for a channel without media.
-    let warning = if request.media_url.is_empty() {
-        None
-    } else if request.fallback_to_text {
-        Some("media_not_supported_fallback_text")
-    } else {
-        return Err(refuse(
-            StatusCode::NOT_IMPLEMENTED,
-            "channel does not support media attachments",
-        ));
-    };
-    if request.content.is_empty() {
+    if request.content.is_empty() && request.media_url.is_empty() {
         return Err(refuse(StatusCode::BAD_REQUEST, "content is required"));
     }
     if request.content.len() > MAX_CONTENT_BYTES {
@@ -148,6 +143,29 @@ async fn handle(
     {
         return Ok(answer);
     }
+    // The file first: a URL that gives none fails the call before anything is recorded.
+    let media_dir = state.webhooks.media_dir().to_owned();
+    let file_key = Uuid::new_v4();
+    let file = match request.media_url.as_str() {
+        "" => None,
+        url => {
+            media::prune(&media_dir).await;
+            let fetched = media::fetch(
+                url,
+                state.webhooks.private_callbacks(),
+                &media_dir,
+                file_key,
+            )
+            .await
+            .map_err(|refusal| media_refused(&webhook, refusal))?;
+            Some(PostedFile {
+                path: fetched.path,
+                file_name: fetched.file_name,
+                mime_type: fetched.mime_type,
+                caption: request.media_caption.clone(),
+            })
+        }
+    };
     let new_call = NewWebhookCall {
         tenant_id: webhook.tenant_id,
         webhook_id: webhook.id,
@@ -165,9 +183,17 @@ async fn handle(
             },
         }),
     };
-    let call = match idempotency::record(state, &webhook, new_call, &body_hash).await? {
-        Recorded::New(call) => call,
-        Recorded::Earlier(answer) => return Ok(answer),
+    let recorded = idempotency::record(state, &webhook, new_call, &body_hash).await;
+    let call = match recorded {
+        Ok(Recorded::New(call)) => call,
+        Ok(Recorded::Earlier(answer)) => {
+            media::discard(&media_dir, file_key).await;
+            return Ok(answer);
+        }
+        Err(refused) => {
+            media::discard(&media_dir, file_key).await;
+            return Err(refused);
+        }
     };
     let target = ChannelTarget {
         tenant_id: webhook.tenant_id,
@@ -175,19 +201,24 @@ async fn handle(
         chat_id: request.chat_id.clone(),
     };
     let posted = channels
-        .post(&target, &request.content, &format!("webhook:{}", call.id))
+        .post(
+            &target,
+            &request.content,
+            &format!("webhook:{}", call.id),
+            file.as_ref(),
+        )
         .await;
+    // Queued, the file waits for the outbox; otherwise it is done with.
+    if !matches!(posted, Ok(PostOutcome::Queued)) {
+        media::discard(&media_dir, file_key).await;
+    }
     let body = |status: &str| {
-        let mut body = json!({
+        json!({
             "call_id": call.id,
             "status": status,
             "channel_name": channel,
             "chat_id": request.chat_id,
-        });
-        if let Some(warning) = warning {
-            body["warning"] = json!(warning);
-        }
-        body
+        })
     };
     let (update, answer) = match posted {
         Ok(PostOutcome::Sent) => {
@@ -246,5 +277,25 @@ fn failed(reason: &str) -> CallUpdate {
         last_error: Some(reason.to_owned()),
         next_attempt_at: None,
         attempted: false,
+    }
+}
+
+/// A `media_url` that gave no file: 400, 413 or 415, as GoClaw answers them.
+fn media_refused(webhook: &goclaw_core::Webhook, refusal: media::MediaRefusal) -> Refused {
+    use media::MediaRefusal;
+    tracing::warn!(webhook = %webhook.id, refusal = ?refusal, "webhook.message.media_refused");
+    match refusal {
+        MediaRefusal::Invalid(reason) | MediaRefusal::Unavailable(reason) => refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid request: {reason}"),
+        ),
+        MediaRefusal::TooLarge => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid request: media_url exceeds the 25 MB size limit",
+        ),
+        MediaRefusal::Unsupported(mime) => refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("invalid request: media type {mime} is not allowed"),
+        ),
     }
 }

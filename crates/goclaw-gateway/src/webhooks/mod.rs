@@ -15,6 +15,7 @@ mod guard;
 mod idempotency;
 mod limits;
 pub(crate) mod llm;
+pub mod media;
 pub(crate) mod message;
 pub mod net;
 pub mod schemas;
@@ -50,19 +51,22 @@ struct Inner {
     replays: limits::ReplayCache,
     lane: Arc<Semaphore>,
     private_callbacks: bool,
+    /// Where files named by `message` calls wait until their channel sent them.
+    media_dir: std::path::PathBuf,
     /// Woken when an async call was queued.
     queued: Notify,
 }
 
 impl Default for Webhooks {
     fn default() -> Self {
-        Self::new(false)
+        Self::new(false, std::env::temp_dir().join("goclaw-webhook-media"))
     }
 }
 
 impl Webhooks {
-    /// `private_callbacks` lets callbacks go to private and loopback addresses.
-    pub fn new(private_callbacks: bool) -> Self {
+    /// `private_callbacks` lets callbacks (and `media_url`s) go to private and loopback
+    /// addresses; files named by `message` calls wait in `media_dir` until sent.
+    pub fn new(private_callbacks: bool, media_dir: std::path::PathBuf) -> Self {
         Self {
             inner: Arc::new(Inner {
                 sources: BoundedWindowLimiter::for_webhooks(),
@@ -70,6 +74,7 @@ impl Webhooks {
                 replays: limits::ReplayCache::default(),
                 lane: Arc::new(Semaphore::new(LANE_SLOTS)),
                 private_callbacks,
+                media_dir,
                 queued: Notify::new(),
             }),
         }
@@ -103,6 +108,10 @@ impl Webhooks {
 
     pub(crate) fn private_callbacks(&self) -> bool {
         self.inner.private_callbacks
+    }
+
+    pub(crate) fn media_dir(&self) -> &std::path::Path {
+        &self.inner.media_dir
     }
 
     /// Tells the callback worker an async call is waiting.

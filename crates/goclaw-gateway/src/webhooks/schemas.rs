@@ -209,11 +209,14 @@ pub struct MessageCall {
     /// The channel instance; the webhook's own when it has one.
     pub channel_name: Option<String>,
     pub chat_id: String,
-    /// At most 16 KiB.
-    pub content: String,
-    /// Media is not posted: refused with 501 unless `fallback_to_text`.
+    /// At most 16 KiB; may be left out when `media_url` is given.
+    pub content: Option<String>,
+    /// A public `https` URL of a file (at most 25 MiB, not HTML, SVG or script), fetched by
+    /// the gateway and posted after the text.
     pub media_url: Option<String>,
+    /// The file's caption.
     pub media_caption: Option<String>,
+    /// Accepted for compatibility: every channel here takes files.
     pub fallback_to_text: Option<bool>,
 }
 
@@ -225,7 +228,7 @@ pub struct MessageSent {
     pub status: String,
     pub channel_name: String,
     pub chat_id: String,
-    /// `media_not_supported_fallback_text` when the media was left out.
+    /// Not set: every channel here takes files (GoClaw's `media_not_supported_fallback_text`).
     pub warning: Option<String>,
 }
 
