@@ -6,6 +6,7 @@
 //! and the gateway talks to them only through these traits.
 #![forbid(unsafe_code)]
 
+pub mod agent_links;
 pub mod api_keys;
 pub mod caller;
 pub mod channel_instances;
@@ -21,13 +22,20 @@ pub mod providers;
 pub mod sandbox;
 pub mod secrets;
 pub mod store;
+pub mod subagent_tasks;
 pub mod system_configs;
+pub mod team_tasks;
+pub mod teams;
 pub mod tool;
 pub mod traces;
 pub mod turns;
 pub mod vault;
 pub mod webhook;
 
+pub use agent_links::{
+    AgentLink, AgentLinkPatch, AgentLinkStore, DEFAULT_LINK_MAX_CONCURRENT, LINK_ACTIVE,
+    LinkDirection, NewAgentLink,
+};
 pub use api_keys::{ApiKey, ApiKeyId, ApiKeyScope, ApiKeyStore, NewApiKey};
 pub use caller::{SessionNamespace, Trust};
 pub use channel_instances::{
@@ -71,9 +79,17 @@ pub use store::{
     AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
     TenantStore,
 };
+pub use subagent_tasks::{
+    NewSubagentTask, SubagentOutcome, SubagentStatus, SubagentTask, SubagentTaskStore,
+};
 pub use system_configs::{
     EMBEDDING_MODEL_KEY, EMBEDDING_PROVIDER_KEY, SystemConfigStore, is_valid_system_config_key,
 };
+pub use team_tasks::{
+    CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, StaleMarked, TaskComment,
+    TaskEnded, TaskQuery, TaskStatus, TeamTask, TeamTaskStore,
+};
+pub use teams::{MemberRole, NewTeam, TEAM_ACTIVE, Team, TeamMember, TeamPatch, TeamStore};
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
 pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, TurnStore};

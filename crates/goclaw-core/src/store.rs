@@ -72,6 +72,10 @@ pub trait Store: Send + Sync {
     fn channel_queue(&self) -> &dyn crate::channel_queue::ChannelQueueStore;
     fn webhooks(&self) -> &dyn crate::webhook::WebhookStore;
     fn channel_instances(&self) -> &dyn crate::channel_instances::ChannelInstanceStore;
+    fn agent_links(&self) -> &dyn crate::agent_links::AgentLinkStore;
+    fn subagent_tasks(&self) -> &dyn crate::subagent_tasks::SubagentTaskStore;
+    fn teams(&self) -> &dyn crate::teams::TeamStore;
+    fn team_tasks(&self) -> &dyn crate::team_tasks::TeamTaskStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -33,6 +33,9 @@ pub enum ColumnType {
     Timestamp,
     /// A list of strings, as a JSON array (`TEXT[]` on PostgreSQL, JSON text on SQLite).
     TextList,
+    /// A list of ids, as a JSON array of hyphenated UUIDs (`UUID[]` on PostgreSQL, JSON text on
+    /// SQLite).
+    UuidList,
     /// An embedding, as a JSON array of numbers (pgvector's `vector` on PostgreSQL, a float32
     /// blob on SQLite).
     Vector,
@@ -50,6 +53,7 @@ impl ColumnType {
             ColumnType::Json => "json",
             ColumnType::Timestamp => "timestamp",
             ColumnType::TextList => "text_list",
+            ColumnType::UuidList => "uuid_list",
             ColumnType::Vector => "vector",
         }
     }
@@ -82,7 +86,7 @@ const fn col(name: &'static str, ty: ColumnType) -> Column {
     Column { name, ty }
 }
 
-use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, Vector};
+use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, UuidList, Vector};
 
 /// Every table of the schema but `schema_migrations`, parents before children.
 pub const TABLES: &[Table] = &[
@@ -629,6 +633,114 @@ pub const TABLES: &[Table] = &[
             col("created_by", Text),
             col("created_at", Timestamp),
             col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "agent_links",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("source_agent_id", Uuid),
+            col("target_agent_id", Uuid),
+            col("direction", Text),
+            col("max_concurrent", Integer),
+            col("settings", Json),
+            col("status", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "subagent_tasks",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("parent_agent_key", Text),
+            col("parent_session_key", Text),
+            col("session_key", Text),
+            col("subject", Text),
+            col("description", Text),
+            col("status", Text),
+            col("result", Text),
+            col("depth", Integer),
+            col("model", Text),
+            col("provider", Text),
+            col("iterations", Integer),
+            col("input_tokens", Integer),
+            col("output_tokens", Integer),
+            col("created_at", Timestamp),
+            col("completed_at", Timestamp),
+            col("metadata", Json),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "agent_teams",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("name", Text),
+            col("description", Text),
+            col("lead_agent_id", Uuid),
+            col("settings", Json),
+            col("status", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
+        name: "agent_team_members",
+        columns: &[
+            col("team_id", Uuid),
+            col("agent_id", Uuid),
+            col("role", Text),
+            col("joined_at", Timestamp),
+        ],
+        order_by: &["team_id", "agent_id"],
+    },
+    Table {
+        name: "team_tasks",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("team_id", Uuid),
+            col("task_number", Integer),
+            col("subject", Text),
+            col("description", Text),
+            col("status", Text),
+            col("owner_agent_id", Uuid),
+            col("blocked_by", UuidList),
+            col("priority", Integer),
+            col("result", Text),
+            col("user_id", Text),
+            col("channel", Text),
+            col("chat_id", Text),
+            col("parent_id", Uuid),
+            col("locked_at", Timestamp),
+            col("lock_expires_at", Timestamp),
+            col("progress_percent", Integer),
+            col("progress_step", Text),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+            col("completed_at", Timestamp),
+            col("metadata", Json),
+        ],
+        // Ids are time-ordered, so a parent task is restored before its subtasks.
+        order_by: &["id"],
+    },
+    Table {
+        name: "team_task_comments",
+        columns: &[
+            col("id", Uuid),
+            col("task_id", Uuid),
+            col("agent_id", Uuid),
+            col("user_id", Text),
+            col("comment_type", Text),
+            col("content", Text),
+            col("created_at", Timestamp),
         ],
         order_by: &["id"],
     },

@@ -50,7 +50,7 @@ pub fn postgres_select(table: &Table, after: bool) -> String {
                 }
                 ColumnType::Integer => format!("{name}::int8 AS {name}"),
                 ColumnType::Real => format!("{name}::float8 AS {name}"),
-                ColumnType::TextList => format!("{name}::text[] AS {name}"),
+                ColumnType::TextList | ColumnType::UuidList => format!("{name}::text[] AS {name}"),
                 ColumnType::Vector => format!("{name}::text AS {name}"),
                 ColumnType::Boolean | ColumnType::Timestamp => name,
             }
@@ -128,6 +128,7 @@ pub fn postgres_insert(table: &Table, rows: usize) -> String {
                         ColumnType::Uuid => format!("${n}::uuid"),
                         ColumnType::Json => format!("${n}::jsonb"),
                         ColumnType::Vector => format!("${n}::vector"),
+                        ColumnType::UuidList => format!("${n}::uuid[]"),
                         _ => format!("${n}"),
                     }
                 })
@@ -175,13 +176,15 @@ pub fn sqlite_row(table: &Table, row: &SqliteRow) -> Result<Map<String, Value>, 
                 Some(1) => Value::Bool(true),
                 Some(other) => return Err(bad(format!("{other} is not a boolean (0 or 1)"))),
             },
-            ColumnType::TextList => match row.try_get::<Option<String>, _>(i)? {
-                None => Value::Null,
-                Some(text) => match serde_json::from_str::<Vec<String>>(&text) {
-                    Ok(list) => json!(list),
-                    Err(e) => return Err(bad(format!("not a JSON list of strings: {e}"))),
-                },
-            },
+            ColumnType::TextList | ColumnType::UuidList => {
+                match row.try_get::<Option<String>, _>(i)? {
+                    None => Value::Null,
+                    Some(text) => match serde_json::from_str::<Vec<String>>(&text) {
+                        Ok(list) => json!(list),
+                        Err(e) => return Err(bad(format!("not a JSON list of strings: {e}"))),
+                    },
+                }
+            }
             ColumnType::Vector => match row.try_get::<Option<Vec<u8>>, _>(i)? {
                 None => Value::Null,
                 Some(blob) => match vector::from_blob(&blob) {
@@ -213,7 +216,7 @@ pub fn postgres_row(table: &Table, row: &PgRow) -> Result<Map<String, Value>, Ar
             ColumnType::Boolean => row
                 .try_get::<Option<bool>, _>(i)?
                 .map_or(Value::Null, Value::Bool),
-            ColumnType::TextList => row
+            ColumnType::TextList | ColumnType::UuidList => row
                 .try_get::<Option<Vec<String>>, _>(i)?
                 .map_or(Value::Null, |list| json!(list)),
             ColumnType::Vector => match row.try_get::<Option<String>, _>(i)? {
@@ -281,7 +284,7 @@ pub fn bind_sqlite<'q>(
             ColumnType::Integer => query.bind(as_integer(value).map_err(bad)?),
             ColumnType::Real => query.bind(as_real(value).map_err(bad)?),
             ColumnType::Boolean => query.bind(as_bool(value).map_err(bad)?.map(i64::from)),
-            ColumnType::TextList => {
+            ColumnType::TextList | ColumnType::UuidList => {
                 let list = as_list(value).map_err(bad)?;
                 query.bind(list.map(|l| json!(l).to_string()))
             }
@@ -317,7 +320,7 @@ pub fn bind_postgres<'q>(
             ColumnType::Integer => query.bind(as_integer(value).map_err(bad)?),
             ColumnType::Real => query.bind(as_real(value).map_err(bad)?),
             ColumnType::Boolean => query.bind(as_bool(value).map_err(bad)?),
-            ColumnType::TextList => query.bind(as_list(value).map_err(bad)?),
+            ColumnType::TextList | ColumnType::UuidList => query.bind(as_list(value).map_err(bad)?),
             ColumnType::Vector => {
                 query.bind(as_vector(value).map_err(bad)?.map(|v| vector::to_text(&v)))
             }

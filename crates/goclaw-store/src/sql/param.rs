@@ -35,6 +35,8 @@ pub(crate) enum Param<'a> {
     Json(Option<&'a Value>),
     Time(Option<DateTime<Utc>>),
     TextList(&'a [&'a str]),
+    /// A list of ids: `UUID[]` on PostgreSQL, a JSON array of hyphenated ids on SQLite.
+    IdList(&'a [Uuid]),
     Vector(Option<&'a [f32]>),
     /// Plain words to find, any of them; see the module documentation.
     Words(&'a str),
@@ -180,6 +182,12 @@ impl<'a> From<&'a [&'a str]> for Param<'a> {
     }
 }
 
+impl<'a> From<&'a [Uuid]> for Param<'a> {
+    fn from(list: &'a [Uuid]) -> Self {
+        Param::IdList(list)
+    }
+}
+
 impl<'a> From<&'a [f32]> for Param<'a> {
     fn from(vector: &'a [f32]) -> Self {
         Param::Vector(Some(vector))
@@ -313,6 +321,14 @@ pub(super) fn bind_sqlite<'q>(
             Param::Json(value) => query.bind(value.map(Value::to_string)),
             Param::Time(at) => query.bind(at.map(sqlite_time)),
             Param::TextList(list) => query.bind(Value::from(list.to_vec()).to_string()),
+            Param::IdList(list) => query.bind(
+                Value::from(
+                    list.iter()
+                        .map(|id| id.hyphenated().to_string())
+                        .collect::<Vec<_>>(),
+                )
+                .to_string(),
+            ),
             Param::Vector(vector) => query.bind(vector.map(vector::to_blob)),
             Param::Words(text) => query.bind(fts5_any_word(text)),
             Param::AnyWords(text) => query.bind(fts5_any_words(text)),
@@ -338,6 +354,7 @@ pub(super) fn bind_postgres<'q>(
             Param::Json(value) => query.bind(value),
             Param::Time(at) => query.bind(at),
             Param::TextList(list) => query.bind(list),
+            Param::IdList(list) => query.bind(list),
             Param::Vector(vector) => query.bind(vector.map(vector::PgVector)),
             Param::Words(text) => query.bind(tsquery_source(text)),
             Param::AnyWords(text) => query.bind(tsquery_any_words(text)),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Postgres, Row as _, Sqlite, Type};
+use uuid::Uuid;
 
 use super::param::StoredId;
 use super::vector::{self, PgVectorValue};
@@ -203,6 +204,16 @@ impl<'r> Row<'r> {
 
     /// A list of text: `TEXT[]` on PostgreSQL, a JSON array on SQLite.
     pub(crate) fn text_list(&self, column: &str) -> Result<Vec<String>, StoreError> {
+        match self.raw {
+            RawRow::Sqlite(_) => {
+                serde_json::from_str(self.get(column)?).map_err(|e| self.corrupt(e))
+            }
+            RawRow::Postgres(row) => decoded(row.try_get(column)),
+        }
+    }
+
+    /// A list of ids: `UUID[]` on PostgreSQL, a JSON array of hyphenated ids on SQLite.
+    pub(crate) fn id_list(&self, column: &str) -> Result<Vec<Uuid>, StoreError> {
         match self.raw {
             RawRow::Sqlite(_) => {
                 serde_json::from_str(self.get(column)?).map_err(|e| self.corrupt(e))

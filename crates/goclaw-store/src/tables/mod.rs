@@ -6,6 +6,7 @@
 //! number of statements for one operation (appending a message), it matches on
 //! [`crate::sql::Dialect`] once and both arms share the statements' pieces and the mapping.
 
+mod agent_links;
 mod agents;
 mod api_keys;
 mod channel_instances;
@@ -20,7 +21,11 @@ mod pairing;
 mod providers;
 mod secrets;
 mod sessions;
+mod subagent_tasks;
 mod system_configs;
+mod team_task_comments;
+mod team_tasks;
+mod teams;
 mod tenants;
 mod traces;
 mod turns;
@@ -29,10 +34,11 @@ mod webhooks;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore, ContextFileStore,
-    EpisodicStore, ExecApprovalStore, KnowledgeGraphStore, LlmProviderStore, MemoryStore,
-    MessageStore, PairingStore, SecretStore, SessionStore, Store, StoreBackend, StoreError,
-    SystemConfigStore, TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
+    AgentLinkStore, AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore,
+    ContextFileStore, EpisodicStore, ExecApprovalStore, KnowledgeGraphStore, LlmProviderStore,
+    MemoryStore, MessageStore, PairingStore, SecretStore, SessionStore, Store, StoreBackend,
+    StoreError, SubagentTaskStore, SystemConfigStore, TeamStore, TeamTaskStore, TenantStore,
+    TraceStore, TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -148,6 +154,22 @@ impl Store for SqlStore {
     }
 
     fn channel_instances(&self) -> &dyn ChannelInstanceStore {
+        self
+    }
+
+    fn agent_links(&self) -> &dyn AgentLinkStore {
+        self
+    }
+
+    fn subagent_tasks(&self) -> &dyn SubagentTaskStore {
+        self
+    }
+
+    fn teams(&self) -> &dyn TeamStore {
+        self
+    }
+
+    fn team_tasks(&self) -> &dyn TeamTaskStore {
         self
     }
 }
