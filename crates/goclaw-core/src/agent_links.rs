@@ -133,7 +133,7 @@ pub trait AgentLinkStore: Send + Sync {
 
     /// The active link that lets `source` delegate to `target`, if there is one: a link
     /// `source → target` that is outbound or bidirectional, or `target → source` that is
-    /// inbound or bidirectional.
+    /// inbound or bidirectional; neither agent deleted.
     async fn delegation_link(
         &self,
         tenant: TenantId,

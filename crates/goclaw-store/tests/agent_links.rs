@@ -164,6 +164,19 @@ store_test!(can_delegate_reads_the_direction_both_ways, |store: Arc<
         ("disabled", 5)
     );
     assert!(!can(&a, &b).await);
+
+    // A deleted agent can no longer be delegated to.
+    links
+        .create(NewAgentLink::new(MASTER_TENANT_ID, a.id, c.id))
+        .await
+        .expect("link to gamma");
+    assert!(can(&a, &c).await);
+    store
+        .agents()
+        .delete(MASTER_TENANT_ID, &c.agent_key)
+        .await
+        .expect("delete gamma");
+    assert!(!can(&a, &c).await);
 });
 
 database_test!(links_stay_in_their_tenant, |db: TestDatabase| async move {

@@ -1,7 +1,8 @@
 //! `agent_links`: who may delegate to whom. A link is written by selecting both of its agents
 //! as live agents of its tenant, so none points across tenants or at a deleted agent; the pair
 //! is unique (`Conflict`), and a link from an agent to itself is refused before any SQL (the
-//! table's `CHECK` holds the same rule). `delegation_link` reads the direction both ways.
+//! table's `CHECK` holds the same rule). `delegation_link` reads the direction both ways and ignores a link to or from a deleted agent
+//! (agents are soft-deleted, so their links stay until the agent row goes).
 
 use async_trait::async_trait;
 use goclaw_core::{
@@ -53,7 +54,8 @@ static DELEGATION_LINK: Statement = Statement::joined(&[
     " FROM agent_links WHERE tenant_id = ? AND status = 'active' AND (\
      (source_agent_id = ? AND target_agent_id = ? AND direction IN ('outbound', 'bidirectional')) \
      OR (source_agent_id = ? AND target_agent_id = ? AND direction IN ('inbound', 'bidirectional'))) \
-     ORDER BY created_at LIMIT 1",
+     AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id IN (source_agent_id, target_agent_id) \
+     AND a.deleted_at IS NOT NULL) ORDER BY created_at LIMIT 1",
 ]);
 
 impl Record for AgentLink {
