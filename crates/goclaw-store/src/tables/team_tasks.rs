@@ -556,6 +556,56 @@ impl TeamTaskStore for SqlStore {
 mod tests {
     use super::*;
 
+    /// Which of the blocked tasks (each given by its blockers' indexes into `ids`) are
+    /// released when the tasks at `open` are the ones still open.
+    fn check(blocked: &[&[usize]], open: &[usize], expected: &[usize]) {
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+        let tasks: Vec<TeamTask> = blocked
+            .iter()
+            .map(|blockers| TeamTask {
+                id: Uuid::now_v7(),
+                tenant_id: goclaw_core::MASTER_TENANT_ID,
+                team_id: Uuid::nil(),
+                task_number: 1,
+                subject: String::new(),
+                description: String::new(),
+                status: TaskStatus::Blocked,
+                owner_agent_id: None,
+                blocked_by: blockers.iter().map(|&i| ids[i]).collect(),
+                priority: 0,
+                result: None,
+                user_id: String::new(),
+                channel: String::new(),
+                chat_id: String::new(),
+                parent_id: None,
+                locked_at: None,
+                lock_expires_at: None,
+                progress_percent: 0,
+                progress_step: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+                completed_at: None,
+                metadata: serde_json::Value::Null,
+            })
+            .collect();
+        let open: HashSet<Uuid> = open.iter().map(|&i| ids[i]).collect();
+        let released: Vec<usize> = unblockable(&tasks, &open)
+            .iter()
+            .filter_map(|task| tasks.iter().position(|t| t.id == task.id))
+            .collect();
+        assert_eq!(released, expected, "blocked {blocked:?}, open {open:?}");
+    }
+
+    #[test]
+    fn dependents_are_released_when_no_blocker_is_open() {
+        check(&[&[0, 1]], &[], &[0]);
+        check(&[&[0, 1]], &[1], &[]);
+        check(&[&[0], &[1], &[0, 1]], &[1], &[0]);
+        check(&[&[0], &[2, 3]], &[0, 1], &[1]);
+        // A blocker that no longer exists is not open.
+        check(&[&[3]], &[0], &[0]);
+    }
+
     #[test]
     fn locks_too_long_to_add_end_at_the_last_time() {
         let now = Utc::now();
