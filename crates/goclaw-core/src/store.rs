@@ -72,6 +72,7 @@ pub trait Store: Send + Sync {
     fn channel_queue(&self) -> &dyn crate::channel_queue::ChannelQueueStore;
     fn webhooks(&self) -> &dyn crate::webhook::WebhookStore;
     fn channel_instances(&self) -> &dyn crate::channel_instances::ChannelInstanceStore;
+    fn cron(&self) -> &dyn crate::cron::CronStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -427,24 +427,24 @@ mod tests {
     fn states_follow_the_recorded_row() {
         check(
             None,
-            SchemaState::UpgradeNeeded { from: 0, to: 20 },
+            SchemaState::UpgradeNeeded { from: 0, to: 21 },
             &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
             ],
         );
         check(
             Some((2, false)),
-            SchemaState::UpgradeNeeded { from: 2, to: 20 },
+            SchemaState::UpgradeNeeded { from: 2, to: 21 },
             &[
-                3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
             ],
         );
-        check(Some((20, false)), SchemaState::UpToDate, &[]);
-        check(Some((21, false)), SchemaState::BinaryTooOld, &[]);
+        check(Some((21, false)), SchemaState::UpToDate, &[]);
+        check(Some((22, false)), SchemaState::BinaryTooOld, &[]);
         check(
             Some((3, true)),
             SchemaState::Dirty,
-            &[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+            &[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21],
         );
     }
 

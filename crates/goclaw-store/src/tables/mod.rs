@@ -11,6 +11,7 @@ mod api_keys;
 mod channel_instances;
 mod channel_queue;
 mod context_files;
+mod cron;
 mod episodic;
 mod exec_approvals;
 mod knowledge_graph;
@@ -29,7 +30,7 @@ mod webhooks;
 
 use async_trait::async_trait;
 use goclaw_core::{
-    AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore, ContextFileStore,
+    AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore, ContextFileStore, CronStore,
     EpisodicStore, ExecApprovalStore, KnowledgeGraphStore, LlmProviderStore, MemoryStore,
     MessageStore, PairingStore, SecretStore, SessionStore, Store, StoreBackend, StoreError,
     SystemConfigStore, TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
@@ -148,6 +149,10 @@ impl Store for SqlStore {
     }
 
     fn channel_instances(&self) -> &dyn ChannelInstanceStore {
+        self
+    }
+
+    fn cron(&self) -> &dyn CronStore {
         self
     }
 }
