@@ -39,8 +39,8 @@ pub use channel_queue::{
     ChannelQueueStore, Inbound, InboundStatus, NewInbound, NewOutbound, Outbound, OutboundStatus,
 };
 pub use cron::{
-    CronClaim, CronJob, CronJobPatch, CronPayload, CronRun, CronRunEnd, CronRunStatus, CronSchedule,
-    CronStore, NewCronJob, ScheduleChange, ScheduleError,
+    CronClaim, CronJob, CronJobPatch, CronPayload, CronRun, CronRunEnd, CronRunStatus,
+    CronSchedule, CronStore, NewCronJob, ScheduleChange, ScheduleError,
 };
 pub use domain::{
     Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,

@@ -121,18 +121,37 @@ store_test!(every_field_is_stored_and_read_back, |store: Arc<
         (new.tenant_id, new.agent_id, &new.user_id, &new.name)
     );
     assert_eq!((read.enabled, &read.schedule), (false, &new.schedule));
-    assert_eq!((read.anchor_at, read.next_run_at), (new.anchor_at, new.next_run_at));
+    assert_eq!(
+        (read.anchor_at, read.next_run_at),
+        (new.anchor_at, new.next_run_at)
+    );
     assert_eq!(read.payload, new.payload);
     assert_eq!(
-        (read.delete_after_run, read.deliver, read.wake_heartbeat, read.stateless),
+        (
+            read.delete_after_run,
+            read.deliver,
+            read.wake_heartbeat,
+            read.stateless
+        ),
         (true, true, true, false)
     );
-    assert_eq!((&read.deliver_channel[..], &read.deliver_to[..]), ("telegram", "12345"));
-    assert_eq!((read.last_run_at, read.last_status, &read.last_error), (None, None, &None));
+    assert_eq!(
+        (&read.deliver_channel[..], &read.deliver_to[..]),
+        ("telegram", "12345")
+    );
+    assert_eq!(
+        (read.last_run_at, read.last_status, &read.last_error),
+        (None, None, &None)
+    );
 
     // The other two kinds.
     for (name, schedule) in [
-        ("once", CronSchedule::At { at_ms: utc("2026-04-01T00:00:00.5Z").timestamp_millis() }),
+        (
+            "once",
+            CronSchedule::At {
+                at_ms: utc("2026-04-01T00:00:00.5Z").timestamp_millis(),
+            },
+        ),
         ("often", CronSchedule::Every { every_ms: 1_500 }),
     ] {
         let new = NewCronJob::new(MASTER_TENANT_ID, alpha.id, name, schedule, "m", now, "")
@@ -158,16 +177,28 @@ database_test!(
         let now = Utc::now();
         let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
         let beta = agent(store.as_ref(), MASTER_TENANT_ID, "beta").await;
-        create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "job", now)).await;
+        create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "job", now),
+        )
+        .await;
         let again = store
             .cron()
             .create(every_minute(MASTER_TENANT_ID, alpha.id, "job", now))
             .await;
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
         // Another agent may use the name.
-        create(store.as_ref(), every_minute(MASTER_TENANT_ID, beta.id, "job", now)).await;
+        create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, beta.id, "job", now),
+        )
+        .await;
         // A rename onto a taken name conflicts.
-        let other = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "other", now)).await;
+        let other = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "other", now),
+        )
+        .await;
         let renamed = store
             .cron()
             .update(
@@ -179,7 +210,10 @@ database_test!(
                 },
             )
             .await;
-        assert!(matches!(renamed, Err(StoreError::Conflict(_))), "{renamed:?}");
+        assert!(
+            matches!(renamed, Err(StoreError::Conflict(_))),
+            "{renamed:?}"
+        );
 
         assert_not_found(
             store
@@ -191,7 +225,12 @@ database_test!(
         assert_not_found(
             store
                 .cron()
-                .create(every_minute(MASTER_TENANT_ID, AgentId::generate(), "x", now))
+                .create(every_minute(
+                    MASTER_TENANT_ID,
+                    AgentId::generate(),
+                    "x",
+                    now,
+                ))
                 .await,
             "agent",
         );
@@ -238,114 +277,151 @@ database_test!(
     }
 );
 
-database_test!(tenants_see_and_change_only_their_own_jobs, |db: TestDatabase| async move {
-    let db = db.migrated_with_tenant(OTHER_TENANT, "other").await;
-    let store = db.store();
-    let cron = store.cron();
-    let now = Utc::now();
-    let mine = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
-    let theirs = agent(store.as_ref(), other_tenant(), "alpha").await;
-    let job = create(store.as_ref(), every_minute(MASTER_TENANT_ID, mine.id, "job", now)).await;
-    create(store.as_ref(), every_minute(other_tenant(), theirs.id, "job", now)).await;
+database_test!(
+    tenants_see_and_change_only_their_own_jobs,
+    |db: TestDatabase| async move {
+        let db = db.migrated_with_tenant(OTHER_TENANT, "other").await;
+        let store = db.store();
+        let cron = store.cron();
+        let now = Utc::now();
+        let mine = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
+        let theirs = agent(store.as_ref(), other_tenant(), "alpha").await;
+        let job = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, mine.id, "job", now),
+        )
+        .await;
+        create(
+            store.as_ref(),
+            every_minute(other_tenant(), theirs.id, "job", now),
+        )
+        .await;
 
-    assert_not_found(cron.get(other_tenant(), job.id).await, "cron job");
-    let listed = cron.list(other_tenant(), None).await.expect("list");
-    assert!(listed.iter().all(|j| j.tenant_id == other_tenant()));
-    assert_eq!(listed.len(), 1);
-    assert!(cron.list(other_tenant(), Some(mine.id)).await.expect("list").is_empty());
-    let patch = CronJobPatch {
-        name: Some("stolen".to_owned()),
-        ..CronJobPatch::default()
-    };
-    assert_not_found(cron.update(other_tenant(), job.id, patch).await, "cron job");
-    assert_not_found(cron.set_enabled(other_tenant(), job.id, false, None).await, "cron job");
-    assert_not_found(cron.delete(other_tenant(), job.id).await, "cron job");
-    // The job is untouched, and its runs are not another tenant's to read.
-    let run = cron
-        .claim(CronClaim {
-            job_id: job.id,
-            due_at: job.next_run_at.expect("due"),
-            next_run_at: None,
-            now,
-        })
-        .await
-        .expect("claim")
-        .expect("won");
-    assert_eq!(run.tenant_id, MASTER_TENANT_ID);
-    let (runs, total) = cron.runs(other_tenant(), job.id, 10, 0).await.expect("runs");
-    assert_eq!((runs.len(), total), (0, 0));
-    let (runs, total) = cron.runs(MASTER_TENANT_ID, job.id, 10, 0).await.expect("runs");
-    assert_eq!((runs.len(), total), (1, 1));
-    let kept = cron.get(MASTER_TENANT_ID, job.id).await.expect("get");
-    assert_eq!((kept.name.as_str(), kept.enabled), ("job", true));
-});
+        assert_not_found(cron.get(other_tenant(), job.id).await, "cron job");
+        let listed = cron.list(other_tenant(), None).await.expect("list");
+        assert!(listed.iter().all(|j| j.tenant_id == other_tenant()));
+        assert_eq!(listed.len(), 1);
+        assert!(
+            cron.list(other_tenant(), Some(mine.id))
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let patch = CronJobPatch {
+            name: Some("stolen".to_owned()),
+            ..CronJobPatch::default()
+        };
+        assert_not_found(cron.update(other_tenant(), job.id, patch).await, "cron job");
+        assert_not_found(
+            cron.set_enabled(other_tenant(), job.id, false, None).await,
+            "cron job",
+        );
+        assert_not_found(cron.delete(other_tenant(), job.id).await, "cron job");
+        // The job is untouched, and its runs are not another tenant's to read.
+        let run = cron
+            .claim(CronClaim {
+                job_id: job.id,
+                due_at: job.next_run_at.expect("due"),
+                next_run_at: None,
+                now,
+            })
+            .await
+            .expect("claim")
+            .expect("won");
+        assert_eq!(run.tenant_id, MASTER_TENANT_ID);
+        let (runs, total) = cron
+            .runs(other_tenant(), job.id, 10, 0)
+            .await
+            .expect("runs");
+        assert_eq!((runs.len(), total), (0, 0));
+        let (runs, total) = cron
+            .runs(MASTER_TENANT_ID, job.id, 10, 0)
+            .await
+            .expect("runs");
+        assert_eq!((runs.len(), total), (1, 1));
+        let kept = cron.get(MASTER_TENANT_ID, job.id).await.expect("get");
+        assert_eq!((kept.name.as_str(), kept.enabled), ("job", true));
+    }
+);
 
-store_test!(patches_change_each_field_and_schedules_reanchor, |store: Arc<
-    dyn Store,
->| async move {
-    let cron = store.cron();
-    let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
-    let created_at = utc("2026-01-01T00:00:00Z");
-    let job = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "job", created_at)).await;
-    // 07:59 in Berlin: due at 09:00 there, 08:00Z.
-    let changed_at = utc("2026-01-02T06:59:00.777Z");
-    let change = ScheduleChange::new(
-        CronSchedule::Cron {
-            expr: "0 9 * * *".to_owned(),
-            tz: Some("Europe/Berlin".to_owned()),
-        },
-        changed_at,
-        "UTC",
-    )
-    .expect("valid");
-    let patch = CronJobPatch {
-        name: Some("renamed".to_owned()),
-        enabled: Some(false),
-        schedule: Some(change.clone()),
-        payload: Some(CronPayload {
-            message: "new".to_owned(),
-            ..CronPayload::default()
-        }),
-        delete_after_run: Some(true),
-        deliver: Some(true),
-        deliver_channel: Some("discord".to_owned()),
-        deliver_to: Some("room".to_owned()),
-        wake_heartbeat: Some(true),
-        stateless: Some(false),
-    };
-    let updated = cron
-        .update(MASTER_TENANT_ID, job.id, patch)
-        .await
-        .expect("update");
-    assert_eq!(updated.name, "renamed");
-    assert!(!updated.enabled);
-    assert_eq!(updated.schedule, change.schedule);
-    assert_eq!(updated.anchor_at, changed_at);
-    assert_eq!(updated.next_run_at, Some(utc("2026-01-02T08:00:00Z")));
-    assert_eq!(updated.payload.message, "new");
-    assert!(updated.delete_after_run && updated.deliver && updated.wake_heartbeat);
-    assert!(!updated.stateless);
-    assert_eq!((&updated.deliver_channel[..], &updated.deliver_to[..]), ("discord", "room"));
-    assert_eq!(updated.created_at, job.created_at);
-    // An empty patch changes nothing.
-    let same = cron
-        .update(MASTER_TENANT_ID, job.id, CronJobPatch::default())
-        .await
-        .expect("update");
-    assert_eq!((same.name, same.schedule, same.next_run_at), (updated.name, updated.schedule, updated.next_run_at));
-    // Enabling again sets the next due time given.
-    let next = utc("2026-01-03T08:00:00Z");
-    let enabled = cron
-        .set_enabled(MASTER_TENANT_ID, job.id, true, Some(next))
-        .await
-        .expect("enable");
-    assert!(enabled.enabled);
-    assert_eq!(enabled.next_run_at, Some(next));
-    assert_not_found(
-        cron.update(MASTER_TENANT_ID, Uuid::now_v7(), CronJobPatch::default()).await,
-        "cron job",
-    );
-});
+store_test!(
+    patches_change_each_field_and_schedules_reanchor,
+    |store: Arc<dyn Store>| async move {
+        let cron = store.cron();
+        let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
+        let created_at = utc("2026-01-01T00:00:00Z");
+        let job = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "job", created_at),
+        )
+        .await;
+        // 07:59 in Berlin: due at 09:00 there, 08:00Z.
+        let changed_at = utc("2026-01-02T06:59:00.777Z");
+        let change = ScheduleChange::new(
+            CronSchedule::Cron {
+                expr: "0 9 * * *".to_owned(),
+                tz: Some("Europe/Berlin".to_owned()),
+            },
+            changed_at,
+            "UTC",
+        )
+        .expect("valid");
+        let patch = CronJobPatch {
+            name: Some("renamed".to_owned()),
+            enabled: Some(false),
+            schedule: Some(change.clone()),
+            payload: Some(CronPayload {
+                message: "new".to_owned(),
+                ..CronPayload::default()
+            }),
+            delete_after_run: Some(true),
+            deliver: Some(true),
+            deliver_channel: Some("discord".to_owned()),
+            deliver_to: Some("room".to_owned()),
+            wake_heartbeat: Some(true),
+            stateless: Some(false),
+        };
+        let updated = cron
+            .update(MASTER_TENANT_ID, job.id, patch)
+            .await
+            .expect("update");
+        assert_eq!(updated.name, "renamed");
+        assert!(!updated.enabled);
+        assert_eq!(updated.schedule, change.schedule);
+        assert_eq!(updated.anchor_at, changed_at);
+        assert_eq!(updated.next_run_at, Some(utc("2026-01-02T08:00:00Z")));
+        assert_eq!(updated.payload.message, "new");
+        assert!(updated.delete_after_run && updated.deliver && updated.wake_heartbeat);
+        assert!(!updated.stateless);
+        assert_eq!(
+            (&updated.deliver_channel[..], &updated.deliver_to[..]),
+            ("discord", "room")
+        );
+        assert_eq!(updated.created_at, job.created_at);
+        // An empty patch changes nothing.
+        let same = cron
+            .update(MASTER_TENANT_ID, job.id, CronJobPatch::default())
+            .await
+            .expect("update");
+        assert_eq!(
+            (same.name, same.schedule, same.next_run_at),
+            (updated.name, updated.schedule, updated.next_run_at)
+        );
+        // Enabling again sets the next due time given.
+        let next = utc("2026-01-03T08:00:00Z");
+        let enabled = cron
+            .set_enabled(MASTER_TENANT_ID, job.id, true, Some(next))
+            .await
+            .expect("enable");
+        assert!(enabled.enabled);
+        assert_eq!(enabled.next_run_at, Some(next));
+        assert_not_found(
+            cron.update(MASTER_TENANT_ID, Uuid::now_v7(), CronJobPatch::default())
+                .await,
+            "cron job",
+        );
+    }
+);
 
 store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
     dyn Store,
@@ -353,30 +429,59 @@ store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
     let cron = store.cron();
     let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
     let t0 = to_millis(Utc::now()) - TimeDelta::hours(1);
-    let a = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "a", t0)).await;
-    let b = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "b", t0 + TimeDelta::seconds(30))).await;
+    let a = create(
+        store.as_ref(),
+        every_minute(MASTER_TENANT_ID, alpha.id, "a", t0),
+    )
+    .await;
+    let b = create(
+        store.as_ref(),
+        every_minute(MASTER_TENANT_ID, alpha.id, "b", t0 + TimeDelta::seconds(30)),
+    )
+    .await;
     let mut disabled = every_minute(MASTER_TENANT_ID, alpha.id, "off", t0);
     disabled.enabled = false;
     let off = create(store.as_ref(), disabled).await;
 
     // Before anything is due, nothing is claimed.
-    assert!(claim_due(cron, t0 + TimeDelta::seconds(59), 10, "UTC").await.expect("claim").is_empty());
+    assert!(
+        claim_due(cron, t0 + TimeDelta::seconds(59), 10, "UTC")
+            .await
+            .expect("claim")
+            .is_empty()
+    );
     // At t0 + 60 s only `a` is due.
     let now = t0 + TimeDelta::seconds(60);
     let claimed = claim_due(cron, now, 10, "UTC").await.expect("claim");
     let ids: Vec<Uuid> = claimed.iter().map(|(job, _)| job.id).collect();
     assert_eq!(ids, [a.id]);
     let (_, run) = &claimed[0];
-    assert_eq!((run.status, run.due_at, run.started_at), (CronRunStatus::Running, now, now));
-    assert_eq!((run.job_id, run.agent_id, run.tenant_id), (a.id, alpha.id, MASTER_TENANT_ID));
+    assert_eq!(
+        (run.status, run.due_at, run.started_at),
+        (CronRunStatus::Running, now, now)
+    );
+    assert_eq!(
+        (run.job_id, run.agent_id, run.tenant_id),
+        (a.id, alpha.id, MASTER_TENANT_ID)
+    );
     let a_now = cron.get(MASTER_TENANT_ID, a.id).await.expect("get");
     assert_eq!(a_now.next_run_at, Some(t0 + TimeDelta::seconds(120)));
     assert_eq!(a_now.last_run_at, Some(now));
     // The same instant again claims nothing more.
-    assert!(claim_due(cron, now, 10, "UTC").await.expect("claim").is_empty());
+    assert!(
+        claim_due(cron, now, 10, "UTC")
+            .await
+            .expect("claim")
+            .is_empty()
+    );
     // A stale claim of the old due time loses.
     let stale = cron
-        .claim(CronClaim { job_id: a.id, due_at: now, next_run_at: None, now })
+        .claim(CronClaim {
+            job_id: a.id,
+            due_at: now,
+            next_run_at: None,
+            now,
+        })
         .await
         .expect("claim");
     assert!(stale.is_none());
@@ -389,11 +494,22 @@ store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(ids, expected);
-    assert!(claim_due(cron, late, 10, "UTC").await.expect("claim").is_empty());
+    assert!(
+        claim_due(cron, late, 10, "UTC")
+            .await
+            .expect("claim")
+            .is_empty()
+    );
     let a_now = cron.get(MASTER_TENANT_ID, a.id).await.expect("get");
-    assert_eq!(a_now.next_run_at, Some(t0 + TimeDelta::hours(10) + TimeDelta::seconds(60)));
+    assert_eq!(
+        a_now.next_run_at,
+        Some(t0 + TimeDelta::hours(10) + TimeDelta::seconds(60))
+    );
     let b_now = cron.get(MASTER_TENANT_ID, b.id).await.expect("get");
-    assert_eq!(b_now.next_run_at, Some(t0 + TimeDelta::hours(10) + TimeDelta::seconds(30)));
+    assert_eq!(
+        b_now.next_run_at,
+        Some(t0 + TimeDelta::hours(10) + TimeDelta::seconds(30))
+    );
 
     // The disabled job, long due, is never claimed, not even directly.
     let direct = cron
@@ -406,13 +522,27 @@ store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
         .await
         .expect("claim");
     assert!(direct.is_none());
-    let (runs, total) = cron.runs(MASTER_TENANT_ID, off.id, 10, 0).await.expect("runs");
+    let (runs, total) = cron
+        .runs(MASTER_TENANT_ID, off.id, 10, 0)
+        .await
+        .expect("runs");
     assert_eq!((runs.len(), total), (0, 0));
     // `limit` bounds one pass.
     let after = t0 + TimeDelta::hours(20);
-    assert_eq!(claim_due(cron, after, 1, "UTC").await.expect("claim").len(), 1);
-    assert_eq!(claim_due(cron, after, 1, "UTC").await.expect("claim").len(), 1);
-    assert!(claim_due(cron, after, 1, "UTC").await.expect("claim").is_empty());
+    assert_eq!(
+        claim_due(cron, after, 1, "UTC").await.expect("claim").len(),
+        1
+    );
+    assert_eq!(
+        claim_due(cron, after, 1, "UTC").await.expect("claim").len(),
+        1
+    );
+    assert!(
+        claim_due(cron, after, 1, "UTC")
+            .await
+            .expect("claim")
+            .is_empty()
+    );
 
     // An `at` job fires once and is not due again.
     let at = create(
@@ -421,7 +551,9 @@ store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
             MASTER_TENANT_ID,
             alpha.id,
             "once",
-            CronSchedule::At { at_ms: (after + TimeDelta::seconds(1)).timestamp_millis() },
+            CronSchedule::At {
+                at_ms: (after + TimeDelta::seconds(1)).timestamp_millis(),
+            },
             "m",
             after,
             "",
@@ -434,125 +566,185 @@ store_test!(due_jobs_are_claimed_once_per_due_time, |store: Arc<
     assert!(claimed.iter().any(|(job, _)| job.id == at.id));
     let at_now = cron.get(MASTER_TENANT_ID, at.id).await.expect("get");
     assert_eq!(at_now.next_run_at, None);
-    assert!(claim_due(cron, later + TimeDelta::days(1), 10, "UTC")
-        .await
-        .expect("claim")
-        .iter()
-        .all(|(job, _)| job.id != at.id));
+    assert!(
+        claim_due(cron, later + TimeDelta::days(1), 10, "UTC")
+            .await
+            .expect("claim")
+            .iter()
+            .all(|(job, _)| job.id != at.id)
+    );
 });
 
-store_test!(twenty_claimers_of_one_due_time_have_one_winner, |store: Arc<
-    dyn Store,
->| async move {
-    let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
-    let t0 = to_millis(Utc::now()) - TimeDelta::days(1);
-    let job = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "race", t0)).await;
-    for round in 1..=20i64 {
-        let now = t0 + TimeDelta::minutes(round);
-        let mut racers = Vec::new();
-        for _ in 0..20 {
-            let store = Arc::clone(&store);
-            racers.push(tokio::spawn(async move {
-                claim_due(store.cron(), now, 10, "UTC").await.expect("claim").len()
-            }));
-        }
-        let mut won = 0;
-        for racer in racers {
-            won += racer.await.expect("racer");
-        }
-        assert_eq!(won, 1, "round {round}");
-        let after = store.cron().get(MASTER_TENANT_ID, job.id).await.expect("get");
-        assert_eq!(after.next_run_at, Some(now + TimeDelta::minutes(1)), "round {round}");
-    }
-    let (_, total) = store
-        .cron()
-        .runs(MASTER_TENANT_ID, job.id, 1, 0)
-        .await
-        .expect("runs");
-    assert_eq!(total, 20);
-});
-
-store_test!(runs_are_finished_found_paged_and_deleted_with_their_job, |store: Arc<
-    dyn Store,
->| async move {
-    let cron = store.cron();
-    let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
-    let t0 = to_millis(Utc::now()) - TimeDelta::days(1);
-    let job = create(store.as_ref(), every_minute(MASTER_TENANT_ID, alpha.id, "job", t0)).await;
-    let mut run_ids = Vec::new();
-    for k in 1..=5i64 {
-        let now = t0 + TimeDelta::minutes(k);
-        let claimed = claim_due(cron, now, 10, "UTC").await.expect("claim");
-        assert_eq!(claimed.len(), 1);
-        run_ids.push(claimed[0].1.id);
-    }
-    // Every claimed run has its `running` row; those before a time are found.
-    let running = cron.running(t0 + TimeDelta::minutes(3)).await.expect("running");
-    let found: Vec<Uuid> = running.iter().map(|r| r.id).collect();
-    assert_eq!(found, run_ids[..2]);
-    assert_eq!(cron.running(t0 + TimeDelta::hours(1)).await.expect("running").len(), 5);
-
-    let first = cron
-        .finish_run(
-            run_ids[0],
-            CronRunEnd {
-                status: CronRunStatus::Ok,
-                ended_at: t0 + TimeDelta::minutes(1) + TimeDelta::milliseconds(2_500),
-                summary: Some("done".to_owned()),
-                error: None,
-                input_tokens: 120,
-                output_tokens: 30,
-                run_id: Some(format!("cron:{}", job.id)),
-                session_key: Some(format!("agent:alpha:cron:{}", job.id)),
-            },
+store_test!(
+    twenty_claimers_of_one_due_time_have_one_winner,
+    |store: Arc<dyn Store>| async move {
+        let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
+        let t0 = to_millis(Utc::now()) - TimeDelta::days(1);
+        let job = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "race", t0),
         )
-        .await
-        .expect("finish");
-    assert_eq!(first.status, CronRunStatus::Ok);
-    assert_eq!(first.duration_ms, Some(2_500));
-    assert_eq!((first.input_tokens, first.output_tokens), (120, 30));
-    assert_eq!(first.summary.as_deref(), Some("done"));
-    assert_eq!(first.session_key, Some(format!("agent:alpha:cron:{}", job.id)));
-    // A finished run cannot be finished again.
-    assert_not_found(
-        cron.finish_run(run_ids[0], end(CronRunStatus::Error, t0)).await,
-        "cron run",
-    );
-    let failed = CronRunEnd {
-        error: Some("provider down".to_owned()),
-        ..end(CronRunStatus::Error, t0 + TimeDelta::minutes(2) + TimeDelta::seconds(1))
-    };
-    cron.finish_run(run_ids[1], failed).await.expect("finish");
-    let recorded = cron.get(MASTER_TENANT_ID, job.id).await.expect("get");
-    assert_eq!(recorded.last_status, Some(CronRunStatus::Error));
-    assert_eq!(recorded.last_error.as_deref(), Some("provider down"));
-    assert_eq!(cron.running(t0 + TimeDelta::hours(1)).await.expect("running").len(), 3);
-
-    // Pages, newest first.
-    let mut pages = Vec::new();
-    for offset in [0, 2, 4, 6] {
-        let (page, total) = cron.runs(MASTER_TENANT_ID, job.id, 2, offset).await.expect("runs");
-        assert_eq!(total, 5);
-        pages.push(page.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        .await;
+        for round in 1..=20i64 {
+            let now = t0 + TimeDelta::minutes(round);
+            let mut racers = Vec::new();
+            for _ in 0..20 {
+                let store = Arc::clone(&store);
+                racers.push(tokio::spawn(async move {
+                    claim_due(store.cron(), now, 10, "UTC")
+                        .await
+                        .expect("claim")
+                        .len()
+                }));
+            }
+            let mut won = 0;
+            for racer in racers {
+                won += racer.await.expect("racer");
+            }
+            assert_eq!(won, 1, "round {round}");
+            let after = store
+                .cron()
+                .get(MASTER_TENANT_ID, job.id)
+                .await
+                .expect("get");
+            assert_eq!(
+                after.next_run_at,
+                Some(now + TimeDelta::minutes(1)),
+                "round {round}"
+            );
+        }
+        let (_, total) = store
+            .cron()
+            .runs(MASTER_TENANT_ID, job.id, 1, 0)
+            .await
+            .expect("runs");
+        assert_eq!(total, 20);
     }
-    let mut newest_first = run_ids.clone();
-    newest_first.reverse();
-    assert_eq!(pages[0], newest_first[0..2]);
-    assert_eq!(pages[1], newest_first[2..4]);
-    assert_eq!(pages[2], newest_first[4..5]);
-    assert!(pages[3].is_empty());
-    let (all, _) = cron.runs(MASTER_TENANT_ID, job.id, 0, 0).await.expect("runs");
-    assert_eq!(all.len(), 5);
+);
 
-    // Deleting the job deletes its runs.
-    cron.delete(MASTER_TENANT_ID, job.id).await.expect("delete");
-    assert_not_found(cron.get(MASTER_TENANT_ID, job.id).await, "cron job");
-    assert_not_found(cron.delete(MASTER_TENANT_ID, job.id).await, "cron job");
-    let (runs, total) = cron.runs(MASTER_TENANT_ID, job.id, 10, 0).await.expect("runs");
-    assert_eq!((runs.len(), total), (0, 0));
-    assert!(cron.running(t0 + TimeDelta::hours(1)).await.expect("running").is_empty());
-    assert_not_found(
-        cron.finish_run(run_ids[4], end(CronRunStatus::Ok, t0)).await,
-        "cron run",
-    );
-});
+store_test!(
+    runs_are_finished_found_paged_and_deleted_with_their_job,
+    |store: Arc<dyn Store>| async move {
+        let cron = store.cron();
+        let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
+        let t0 = to_millis(Utc::now()) - TimeDelta::days(1);
+        let job = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "job", t0),
+        )
+        .await;
+        let mut run_ids = Vec::new();
+        for k in 1..=5i64 {
+            let now = t0 + TimeDelta::minutes(k);
+            let claimed = claim_due(cron, now, 10, "UTC").await.expect("claim");
+            assert_eq!(claimed.len(), 1);
+            run_ids.push(claimed[0].1.id);
+        }
+        // Every claimed run has its `running` row; those before a time are found.
+        let running = cron
+            .running(t0 + TimeDelta::minutes(3))
+            .await
+            .expect("running");
+        let found: Vec<Uuid> = running.iter().map(|r| r.id).collect();
+        assert_eq!(found, run_ids[..2]);
+        assert_eq!(
+            cron.running(t0 + TimeDelta::hours(1))
+                .await
+                .expect("running")
+                .len(),
+            5
+        );
+
+        let first = cron
+            .finish_run(
+                run_ids[0],
+                CronRunEnd {
+                    status: CronRunStatus::Ok,
+                    ended_at: t0 + TimeDelta::minutes(1) + TimeDelta::milliseconds(2_500),
+                    summary: Some("done".to_owned()),
+                    error: None,
+                    input_tokens: 120,
+                    output_tokens: 30,
+                    run_id: Some(format!("cron:{}", job.id)),
+                    session_key: Some(format!("agent:alpha:cron:{}", job.id)),
+                },
+            )
+            .await
+            .expect("finish");
+        assert_eq!(first.status, CronRunStatus::Ok);
+        assert_eq!(first.duration_ms, Some(2_500));
+        assert_eq!((first.input_tokens, first.output_tokens), (120, 30));
+        assert_eq!(first.summary.as_deref(), Some("done"));
+        assert_eq!(
+            first.session_key,
+            Some(format!("agent:alpha:cron:{}", job.id))
+        );
+        // A finished run cannot be finished again.
+        assert_not_found(
+            cron.finish_run(run_ids[0], end(CronRunStatus::Error, t0))
+                .await,
+            "cron run",
+        );
+        let failed = CronRunEnd {
+            error: Some("provider down".to_owned()),
+            ..end(
+                CronRunStatus::Error,
+                t0 + TimeDelta::minutes(2) + TimeDelta::seconds(1),
+            )
+        };
+        cron.finish_run(run_ids[1], failed).await.expect("finish");
+        let recorded = cron.get(MASTER_TENANT_ID, job.id).await.expect("get");
+        assert_eq!(recorded.last_status, Some(CronRunStatus::Error));
+        assert_eq!(recorded.last_error.as_deref(), Some("provider down"));
+        assert_eq!(
+            cron.running(t0 + TimeDelta::hours(1))
+                .await
+                .expect("running")
+                .len(),
+            3
+        );
+
+        // Pages, newest first.
+        let mut pages = Vec::new();
+        for offset in [0, 2, 4, 6] {
+            let (page, total) = cron
+                .runs(MASTER_TENANT_ID, job.id, 2, offset)
+                .await
+                .expect("runs");
+            assert_eq!(total, 5);
+            pages.push(page.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        }
+        let mut newest_first = run_ids.clone();
+        newest_first.reverse();
+        assert_eq!(pages[0], newest_first[0..2]);
+        assert_eq!(pages[1], newest_first[2..4]);
+        assert_eq!(pages[2], newest_first[4..5]);
+        assert!(pages[3].is_empty());
+        let (all, _) = cron
+            .runs(MASTER_TENANT_ID, job.id, 0, 0)
+            .await
+            .expect("runs");
+        assert_eq!(all.len(), 5);
+
+        // Deleting the job deletes its runs.
+        cron.delete(MASTER_TENANT_ID, job.id).await.expect("delete");
+        assert_not_found(cron.get(MASTER_TENANT_ID, job.id).await, "cron job");
+        assert_not_found(cron.delete(MASTER_TENANT_ID, job.id).await, "cron job");
+        let (runs, total) = cron
+            .runs(MASTER_TENANT_ID, job.id, 10, 0)
+            .await
+            .expect("runs");
+        assert_eq!((runs.len(), total), (0, 0));
+        assert!(
+            cron.running(t0 + TimeDelta::hours(1))
+                .await
+                .expect("running")
+                .is_empty()
+        );
+        assert_not_found(
+            cron.finish_run(run_ids[4], end(CronRunStatus::Ok, t0))
+                .await,
+            "cron run",
+        );
+    }
+);

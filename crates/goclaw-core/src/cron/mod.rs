@@ -149,7 +149,9 @@ impl ScheduleChange {
         default_tz: &str,
     ) -> Result<Self, ScheduleError> {
         let anchor_at = to_millis(now);
-        let next_run_at = schedule.compile(default_tz)?.next_after(anchor_at, anchor_at);
+        let next_run_at = schedule
+            .compile(default_tz)?
+            .next_after(anchor_at, anchor_at);
         Ok(ScheduleChange {
             schedule,
             anchor_at,

@@ -84,8 +84,7 @@ impl CronSchedule {
     pub fn compile(&self, default_tz: &str) -> Result<CompiledSchedule, ScheduleError> {
         Ok(CompiledSchedule(match self {
             CronSchedule::At { at_ms } => Compiled::At(
-                DateTime::from_timestamp_millis(*at_ms)
-                    .ok_or(ScheduleError::OutOfRange(*at_ms))?,
+                DateTime::from_timestamp_millis(*at_ms).ok_or(ScheduleError::OutOfRange(*at_ms))?,
             ),
             CronSchedule::Every { every_ms } if *every_ms < MIN_EVERY_MS => {
                 return Err(ScheduleError::TooShort(*every_ms));
@@ -93,7 +92,10 @@ impl CronSchedule {
             CronSchedule::Every { every_ms } => Compiled::Every(TimeDelta::milliseconds(*every_ms)),
             CronSchedule::Cron { expr, tz } => {
                 let zone = tz.as_deref().filter(|z| !z.trim().is_empty());
-                Compiled::Cron(Box::new(parse_expression(expr)?), parse_zone(zone.unwrap_or(default_tz))?)
+                Compiled::Cron(
+                    Box::new(parse_expression(expr)?),
+                    parse_zone(zone.unwrap_or(default_tz))?,
+                )
             }
         }))
     }
@@ -131,7 +133,11 @@ impl CompiledSchedule {
             Compiled::Every(period) => {
                 let period_ms = period.num_milliseconds();
                 let elapsed_ms = (after - anchor).num_milliseconds();
-                let periods = if elapsed_ms < 0 { 1 } else { elapsed_ms / period_ms + 1 };
+                let periods = if elapsed_ms < 0 {
+                    1
+                } else {
+                    elapsed_ms / period_ms + 1
+                };
                 anchor.checked_add_signed(TimeDelta::milliseconds(periods.checked_mul(period_ms)?))
             }
             Compiled::Cron(cron, zone) => {
@@ -268,9 +274,24 @@ mod tests {
         let schedule = CronSchedule::At {
             at_ms: at.timestamp_millis(),
         };
-        check(&schedule, "2026-01-01T00:00:00Z", "2026-04-30T00:00:00Z", &["2026-05-01T12:00:00.123Z"]);
-        check(&schedule, "2026-01-01T00:00:00Z", "2026-05-01T12:00:00.123Z", &[]);
-        check(&schedule, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", &[]);
+        check(
+            &schedule,
+            "2026-01-01T00:00:00Z",
+            "2026-04-30T00:00:00Z",
+            &["2026-05-01T12:00:00.123Z"],
+        );
+        check(
+            &schedule,
+            "2026-01-01T00:00:00Z",
+            "2026-05-01T12:00:00.123Z",
+            &[],
+        );
+        check(
+            &schedule,
+            "2026-01-01T00:00:00Z",
+            "2027-01-01T00:00:00Z",
+            &[],
+        );
     }
 
     #[test]
@@ -308,10 +329,7 @@ mod tests {
             &cron("0 1 * * *", "America/New_York"),
             "2026-01-01T00:00:00Z",
             "2026-10-31T12:00:00Z",
-            &[
-                "2026-11-01T05:00:00.000Z",
-                "2026-11-02T06:00:00.000Z",
-            ],
+            &["2026-11-01T05:00:00.000Z", "2026-11-02T06:00:00.000Z"],
         );
         // A wildcard hour fires in both passes of the repeated hour.
         check(
@@ -372,8 +390,16 @@ mod tests {
         check_error(cron("* * * *", "UTC"), "", "expected 5 fields, found 4");
         check_error(cron("0 * * * * *", "UTC"), "", "expected 5 fields, found 6");
         check_error(cron("", "UTC"), "", "expected 5 fields, found 0");
-        check_error(cron("hello world a b c", "UTC"), "", "invalid cron expression");
-        check_error(cron("0 9 * * *", "Mars/Olympus"), "", "unknown time zone \"Mars/Olympus\"");
+        check_error(
+            cron("hello world a b c", "UTC"),
+            "",
+            "invalid cron expression",
+        );
+        check_error(
+            cron("0 9 * * *", "Mars/Olympus"),
+            "",
+            "unknown time zone \"Mars/Olympus\"",
+        );
         check_error(
             CronSchedule::Cron {
                 expr: "0 9 * * *".to_owned(),
@@ -394,11 +420,25 @@ mod tests {
     #[test]
     fn schedules_have_goclaw_json_shape() {
         let cases = [
-            (CronSchedule::At { at_ms: 1_700_000_000_000 }, json!({"kind": "at", "atMs": 1_700_000_000_000_i64})),
-            (CronSchedule::Every { every_ms: 60_000 }, json!({"kind": "every", "everyMs": 60_000})),
-            (cron("0 9 * * *", "Europe/Berlin"), json!({"kind": "cron", "expr": "0 9 * * *", "tz": "Europe/Berlin"})),
             (
-                CronSchedule::Cron { expr: "@daily".to_owned(), tz: None },
+                CronSchedule::At {
+                    at_ms: 1_700_000_000_000,
+                },
+                json!({"kind": "at", "atMs": 1_700_000_000_000_i64}),
+            ),
+            (
+                CronSchedule::Every { every_ms: 60_000 },
+                json!({"kind": "every", "everyMs": 60_000}),
+            ),
+            (
+                cron("0 9 * * *", "Europe/Berlin"),
+                json!({"kind": "cron", "expr": "0 9 * * *", "tz": "Europe/Berlin"}),
+            ),
+            (
+                CronSchedule::Cron {
+                    expr: "@daily".to_owned(),
+                    tz: None,
+                },
                 json!({"kind": "cron", "expr": "@daily"}),
             ),
         ];
@@ -410,8 +450,14 @@ mod tests {
         assert!(serde_json::from_value::<CronSchedule>(json!({"kind": "hourly"})).is_err());
         assert!(serde_json::from_value::<CronSchedule>(json!({"kind": "every"})).is_err());
         // `@daily` is midnight.
-        let daily = CronSchedule::Cron { expr: "@daily".to_owned(), tz: None };
-        let after = Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).single().expect("time");
+        let daily = CronSchedule::Cron {
+            expr: "@daily".to_owned(),
+            tz: None,
+        };
+        let after = Utc
+            .with_ymd_and_hms(2026, 2, 3, 4, 5, 6)
+            .single()
+            .expect("time");
         assert_eq!(
             daily.next_after(after, after, "").expect("valid"),
             Some(utc("2026-02-04T00:00:00Z"))

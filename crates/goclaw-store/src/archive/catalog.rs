@@ -631,7 +631,8 @@ pub const TABLES: &[Table] = &[
             col("updated_at", Timestamp),
         ],
         order_by: &["id"],
-    },    Table {
+    },
+    Table {
         name: "cron_jobs",
         columns: &[
             col("id", Uuid),
