@@ -15,6 +15,7 @@ use goclaw_core::{
 };
 use goclaw_store::testing::TestDatabase;
 use goclaw_store::{database_test, store_test};
+use tokio::sync::Barrier;
 use uuid::Uuid;
 
 const OTHER_TENANT: &str = "0193a5b0-7000-7000-8000-0000000000c0";
@@ -587,14 +588,29 @@ store_test!(
         .await;
         for round in 1..=20i64 {
             let now = t0 + TimeDelta::minutes(round);
+            // Half the claimers go through `claim_due`, half claim the due time they read
+            // directly; all start together.
+            let start = Arc::new(Barrier::new(20));
             let mut racers = Vec::new();
-            for _ in 0..20 {
+            for racer in 0..20 {
                 let store = Arc::clone(&store);
+                let start = Arc::clone(&start);
                 racers.push(tokio::spawn(async move {
-                    claim_due(store.cron(), now, 10, "UTC")
-                        .await
-                        .expect("claim")
-                        .len()
+                    start.wait().await;
+                    if racer % 2 == 0 {
+                        return claim_due(store.cron(), now, 10, "UTC")
+                            .await
+                            .expect("claim")
+                            .len();
+                    }
+                    let claim = CronClaim {
+                        job_id: job.id,
+                        due_at: now,
+                        next_run_at: Some(now + TimeDelta::minutes(1)),
+                        now,
+                    };
+                    let won = store.cron().claim(claim).await.expect("claim");
+                    usize::from(won.is_some())
                 }));
             }
             let mut won = 0;
