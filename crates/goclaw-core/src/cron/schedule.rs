@@ -385,6 +385,18 @@ mod tests {
     }
 
     #[test]
+    fn an_expression_no_date_matches_never_fires() {
+        let started = std::time::Instant::now();
+        check(
+            &cron("0 0 31 2 *", "UTC"),
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            &[],
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
     fn invalid_schedules_say_why() {
         check_error(cron("61 * * * *", "UTC"), "", "invalid cron expression");
         check_error(cron("* * * *", "UTC"), "", "expected 5 fields, found 4");
