@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod caller;
 pub mod channel_instances;
 pub mod channel_queue;
+pub mod cron;
 pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
@@ -44,6 +45,10 @@ pub use channel_instances::{
 };
 pub use channel_queue::{
     ChannelQueueStore, Inbound, InboundStatus, NewInbound, NewOutbound, Outbound, OutboundStatus,
+};
+pub use cron::{
+    CronClaim, CronJob, CronJobPatch, CronPayload, CronRun, CronRunEnd, CronRunStatus,
+    CronSchedule, CronStore, NewCronJob, ScheduleChange, ScheduleError,
 };
 pub use domain::{
     Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,

@@ -76,6 +76,7 @@ pub trait Store: Send + Sync {
     fn subagent_tasks(&self) -> &dyn crate::subagent_tasks::SubagentTaskStore;
     fn teams(&self) -> &dyn crate::teams::TeamStore;
     fn team_tasks(&self) -> &dyn crate::team_tasks::TeamTaskStore;
+    fn cron(&self) -> &dyn crate::cron::CronStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

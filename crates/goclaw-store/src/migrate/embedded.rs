@@ -59,6 +59,7 @@ embed! {
     18 "0018" "channel_instances",
     19 "0019" "channel_inbox_chat",
     20 "0020" "channel_inbox_draft",
+    21 "0021" "cron",
     22 "0022" "teams",
 }
 

@@ -12,6 +12,7 @@ mod api_keys;
 mod channel_instances;
 mod channel_queue;
 mod context_files;
+mod cron;
 mod episodic;
 mod exec_approvals;
 mod knowledge_graph;
@@ -35,10 +36,10 @@ mod webhooks;
 use async_trait::async_trait;
 use goclaw_core::{
     AgentLinkStore, AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore,
-    ContextFileStore, EpisodicStore, ExecApprovalStore, KnowledgeGraphStore, LlmProviderStore,
-    MemoryStore, MessageStore, PairingStore, SecretStore, SessionStore, Store, StoreBackend,
-    StoreError, SubagentTaskStore, SystemConfigStore, TeamStore, TeamTaskStore, TenantStore,
-    TraceStore, TurnStore, VaultStore, WebhookStore,
+    ContextFileStore, CronStore, EpisodicStore, ExecApprovalStore, KnowledgeGraphStore,
+    LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore, SessionStore, Store,
+    StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore, TeamStore, TeamTaskStore,
+    TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -170,6 +171,10 @@ impl Store for SqlStore {
     }
 
     fn team_tasks(&self) -> &dyn TeamTaskStore {
+        self
+    }
+
+    fn cron(&self) -> &dyn CronStore {
         self
     }
 }
