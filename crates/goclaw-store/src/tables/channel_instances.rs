@@ -16,7 +16,7 @@ use goclaw_core::{
 };
 use uuid::Uuid;
 
-use super::SqlStore;
+use super::{SqlStore, agent_owned};
 use crate::error::store_error;
 use crate::sql::{Record, Row, Statement, Tx};
 
@@ -43,10 +43,6 @@ static CREATE: Statement = Statement::joined(&[
 ]);
 /// Holds a live agent until the instance naming it is committed: its deletion (an update of
 /// the row) waits, so it cannot miss the instance when it clears the agent from them.
-static LOCK_AGENT: Statement = Statement::new(
-    "SELECT id FROM agents WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR SHARE",
-);
-static TENANT_EXISTS: Statement = Statement::new("SELECT 1 AS found FROM tenants WHERE id = ?");
 static GET: Statement = Statement::joined(&[
     "SELECT ",
     COLUMNS,
@@ -124,21 +120,6 @@ fn contains_pattern(search: Option<&str>) -> String {
     pattern
 }
 
-/// Locks `agent` (a live agent of `tenant`) on PostgreSQL until the transaction ends; a
-/// missing agent shows as the write that needs it selecting nothing.
-async fn lock_agent(
-    tx: &mut Tx,
-    tenant: TenantId,
-    agent: Option<AgentId>,
-) -> Result<(), StoreError> {
-    if let Some(agent) = agent {
-        tx.lock(&LOCK_AGENT, &[agent.into(), tenant.into()])
-            .await
-            .map_err(|e| store_error(e, "agent"))?;
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl ChannelInstanceStore for SqlStore {
     async fn create(&self, instance: NewChannelInstance) -> Result<ChannelInstance, StoreError> {
@@ -162,26 +143,8 @@ impl ChannelInstanceStore for SqlStore {
             instance.agent_id.into(),
             instance.agent_id.into(),
         ];
-        let db_error = |e| store_error(e, INSTANCE);
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        lock_agent(&mut tx, instance.tenant_id, instance.agent_id).await?;
-        if let Some(row) = tx
-            .fetch_optional(&CREATE, &params)
-            .await
-            .map_err(db_error)?
-        {
-            tx.commit().await.map_err(db_error)?;
-            return row.decode();
-        }
-        // Nothing was selected: the tenant or its live agent is missing.
-        let tenant = tx
-            .fetch_optional(&TENANT_EXISTS, &[instance.tenant_id.into()])
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        Err(StoreError::NotFound(match tenant {
-            None => "tenant",
-            Some(_) => "agent",
-        }))
+        let owner = (instance.tenant_id, instance.agent_id);
+        agent_owned::insert(&self.pool, &CREATE, &params, owner, INSTANCE).await
     }
 
     async fn get(&self, tenant: TenantId, id: Uuid) -> Result<ChannelInstance, StoreError> {
@@ -268,7 +231,7 @@ impl ChannelInstanceStore for SqlStore {
         ];
         let db_error = |e| store_error(e, INSTANCE);
         let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        lock_agent(&mut tx, tenant, patch.agent_id).await?;
+        agent_owned::lock_agent(&mut tx, tenant, patch.agent_id).await?;
         if let Some(row) = tx
             .fetch_optional(&UPDATE, &params)
             .await

@@ -23,7 +23,7 @@ use goclaw_core::{
 };
 use uuid::Uuid;
 
-use super::SqlStore;
+use super::{SqlStore, agent_owned};
 use crate::error::{corrupt, store_error};
 use crate::sql::{Param, Record, Row, Statement, Tx};
 
@@ -54,10 +54,6 @@ static CREATE: Statement = Statement::joined(&[
 ]);
 /// Holds a live agent until the job naming it is committed: its deletion waits, so it
 /// cannot miss the job when it deletes the agent's jobs.
-static LOCK_AGENT: Statement = Statement::new(
-    "SELECT id FROM agents WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR SHARE",
-);
-static TENANT_EXISTS: Statement = Statement::new("SELECT 1 AS found FROM tenants WHERE id = ?");
 static GET: Statement = Statement::joined(&[
     "SELECT ",
     COLUMNS,
@@ -334,26 +330,8 @@ impl CronStore for SqlStore {
             job.tenant_id.into(),
             job.agent_id.into(),
         ];
-        let db_error = |e| store_error(e, JOB);
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        lock_agent(&mut tx, job.tenant_id, job.agent_id).await?;
-        if let Some(row) = tx
-            .fetch_optional(&CREATE, &params)
-            .await
-            .map_err(db_error)?
-        {
-            tx.commit().await.map_err(db_error)?;
-            return row.decode();
-        }
-        // Nothing was selected: the tenant or its live agent is missing.
-        let tenant = tx
-            .fetch_optional(&TENANT_EXISTS, &[job.tenant_id.into()])
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        Err(StoreError::NotFound(match tenant {
-            None => "tenant",
-            Some(_) => "agent",
-        }))
+        let owner = (job.tenant_id, Some(job.agent_id));
+        agent_owned::insert(&self.pool, &CREATE, &params, owner, JOB).await
     }
 
     async fn get(&self, tenant: TenantId, id: Uuid) -> Result<CronJob, StoreError> {
@@ -572,15 +550,6 @@ fn set<T>(field: &mut T, value: Option<T>) {
     if let Some(value) = value {
         *field = value;
     }
-}
-
-/// Locks `agent` (a live agent of `tenant`) on PostgreSQL until the transaction ends; a
-/// missing agent shows as the insert that needs it selecting nothing.
-async fn lock_agent(tx: &mut Tx, tenant: TenantId, agent: AgentId) -> Result<(), StoreError> {
-    tx.lock(&LOCK_AGENT, &[agent.into(), tenant.into()])
-        .await
-        .map_err(|e| store_error(e, "agent"))?;
-    Ok(())
 }
 
 /// Deletes a deleted agent's jobs (and so their runs), in the transaction that deletes it.

@@ -7,6 +7,7 @@
 //! [`crate::sql::Dialect`] once and both arms share the statements' pieces and the mapping.
 
 mod agent_links;
+mod agent_owned;
 mod agents;
 mod api_keys;
 mod channel_instances;

@@ -19,7 +19,7 @@ use goclaw_core::{
 };
 use uuid::Uuid;
 
-use super::SqlStore;
+use super::{SqlStore, agent_owned};
 use crate::error::store_error;
 use crate::sql::{Record, Row, Statement, Tx};
 
@@ -49,10 +49,6 @@ static CREATE: Statement = Statement::joined(&[
 ]);
 /// Holds a live agent until the webhook naming it is committed: its deletion (an update of
 /// the row) waits, so it cannot miss the new webhook when it clears the agent from them.
-static LOCK_AGENT: Statement = Statement::new(
-    "SELECT id FROM agents WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR SHARE",
-);
-static TENANT_EXISTS: Statement = Statement::new("SELECT 1 AS found FROM tenants WHERE id = ?");
 static GET: Statement = Statement::joined(&["SELECT ", COLUMNS, " FROM webhooks", SCOPED]);
 static LIST: Statement = Statement::joined(&[
     "SELECT ",
@@ -225,31 +221,8 @@ impl WebhookStore for SqlStore {
             webhook.agent_id.into(),
             webhook.agent_id.into(),
         ];
-        let db_error = |e| store_error(e, WEBHOOK);
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        if let Some(agent) = webhook.agent_id {
-            // A missing agent shows as the insert selecting nothing.
-            tx.lock(&LOCK_AGENT, &[agent.into(), webhook.tenant_id.into()])
-                .await
-                .map_err(db_error)?;
-        }
-        if let Some(row) = tx
-            .fetch_optional(&CREATE, &params)
-            .await
-            .map_err(db_error)?
-        {
-            tx.commit().await.map_err(db_error)?;
-            return row.decode();
-        }
-        // Nothing was selected: the tenant or its live agent is missing.
-        let tenant = tx
-            .fetch_optional(&TENANT_EXISTS, &[webhook.tenant_id.into()])
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        Err(StoreError::NotFound(match tenant {
-            None => "tenant",
-            Some(_) => "agent",
-        }))
+        let owner = (webhook.tenant_id, webhook.agent_id);
+        agent_owned::insert(&self.pool, &CREATE, &params, owner, WEBHOOK).await
     }
 
     async fn get(&self, tenant: Option<TenantId>, id: Uuid) -> Result<Webhook, StoreError> {
