@@ -150,10 +150,11 @@ pub enum Event {
     VaultEnrichProgress,
     DevicePairRequested,
     DevicePairResolved,
+    Cron,
 }
 
 impl Event {
-    pub const ALL: [Event; 7] = [
+    pub const ALL: [Event; 8] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -161,6 +162,7 @@ impl Event {
         Event::VaultEnrichProgress,
         Event::DevicePairRequested,
         Event::DevicePairResolved,
+        Event::Cron,
     ];
 
     /// The wire name.
@@ -173,6 +175,7 @@ impl Event {
             Event::VaultEnrichProgress => "vault.enrich.progress",
             Event::DevicePairRequested => "device.pair.requested",
             Event::DevicePairResolved => "device.pair.resolved",
+            Event::Cron => "cron",
         }
     }
 }
@@ -235,6 +238,14 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("channels.instances.create", ADMIN),
     ("channels.instances.update", ADMIN),
     ("channels.instances.delete", ADMIN),
+    ("cron.list", READ_OWN),
+    ("cron.status", READ_OWN),
+    ("cron.runs", READ_OWN),
+    ("cron.create", WRITE_OWN),
+    ("cron.update", WRITE_OWN),
+    ("cron.delete", WRITE_OWN),
+    ("cron.toggle", WRITE_OWN),
+    ("cron.run", WRITE_OWN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -363,6 +374,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::VaultEnrichProgress, READ_TENANT),
     (Event::DevicePairRequested, ADMIN),
     (Event::DevicePairResolved, ADMIN),
+    // A job's runs reach its owner and the tenant's admins.
+    (Event::Cron, READ_OWN),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

@@ -1,5 +1,5 @@
 //! Events that belong to a tenant rather than to one user's run (pairing requests and their
-//! answers): published once, forwarded by every WebSocket connection to its caller when the
+//! answers, cron jobs' runs): published once, forwarded by every WebSocket connection to its caller when the
 //! event's entry in the access table (`scopes::EVENT_ACCESS`) admits it for that tenant.
 
 use goclaw_core::TenantId;
@@ -17,6 +17,9 @@ pub struct TenantEvent {
     pub tenant: TenantId,
     pub event: Event,
     pub payload: Value,
+    /// The user the event is about (a cron job's owner), for events only their owner and
+    /// the tenant's admins see; empty when it concerns the tenant as a whole.
+    pub user_id: String,
 }
 
 /// Where tenant events are published and watched.
@@ -41,6 +44,18 @@ impl TenantEvents {
             tenant,
             event,
             payload,
+            user_id: String::new(),
+        });
+    }
+
+    /// Sends `event` about `user_id`'s things (who may see it follows the event's entry in
+    /// the access table: the user and the tenant's admins, for an own-user rule).
+    pub fn publish_for_user(&self, tenant: TenantId, user_id: &str, event: Event, payload: Value) {
+        let _ = self.sender.send(TenantEvent {
+            tenant,
+            event,
+            payload,
+            user_id: user_id.to_owned(),
         });
     }
 

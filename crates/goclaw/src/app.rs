@@ -53,12 +53,23 @@ pub struct Application {
     channels: Arc<goclaw_channels::ChannelManager>,
     /// The state the async webhook worker runs with, when webhooks exist.
     webhook_worker: Option<AppState>,
+    /// The state the cron loop runs with.
+    cron: AppState,
 }
 
 impl Application {
     /// Checks the bind rule, opens the database, brings its schema up to date (or refuses,
     /// see [`database::prepare_for_serve`]) and binds the listener.
     pub async fn build(loaded: &LoadedConfig) -> anyhow::Result<Self> {
+        Self::build_with_clock(loaded, Arc::new(goclaw_core::clock::SystemClock)).await
+    }
+
+    /// [`Application::build`] with the clock cron jobs read their due times from (a hand-set
+    /// one in tests).
+    pub async fn build_with_clock(
+        loaded: &LoadedConfig,
+        clock: Arc<dyn goclaw_core::clock::Clock>,
+    ) -> anyhow::Result<Self> {
         let settings = gateway_settings(loaded);
         // Before touching the database: an unsafe bind is a configuration error.
         check_bind_security(
@@ -180,7 +191,19 @@ impl Application {
             channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
                 channels.clone(),
             ))),
+            cron: goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock),
         };
+        // Runs a stopped gateway left going are over: marked, never run again.
+        let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
+            .await
+            .context("cannot mark the cron runs left unfinished by the last run")?;
+        if interrupted > 0 {
+            tracing::warn!(
+                runs = interrupted,
+                "cron runs left unfinished by the last run were marked interrupted"
+            );
+        }
+        let cron = state.clone();
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
         let metrics_listener = bind_metrics(loaded, &state).await?;
@@ -207,6 +230,7 @@ impl Application {
             vault_enricher,
             channels,
             webhook_worker,
+            cron,
         })
     }
 
@@ -250,6 +274,7 @@ impl Application {
         let webhook_worker = self
             .webhook_worker
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
+        let cron = goclaw_gateway::cron::spawn(self.cron, self.shutdown.clone());
         let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
             shutdown.cancelled().await;
@@ -273,6 +298,8 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        // It stops with the shutdown token; runs it started end with the runtime.
+        let _ = cron.await;
         if let Some(worker) = webhook_worker {
             // It stops with the shutdown token; a call it was on is queued again later.
             let _ = worker.await;
@@ -299,6 +326,18 @@ impl Application {
         self.vault_watch.abort();
         self.opened.close().await;
         result.context("gateway stopped with an error")
+    }
+}
+
+/// The `cron` section as the cron loop uses it.
+fn cron_settings(loaded: &LoadedConfig) -> goclaw_gateway::cron::CronSettings {
+    let cron = &loaded.config.cron;
+    goclaw_gateway::cron::CronSettings {
+        default_timezone: cron.timezone().to_owned(),
+        max_retries: cron.max_retries,
+        retry_base: cron.retry_base(),
+        retry_max: cron.retry_max(),
+        job_timeout: cron.timeout(),
     }
 }
 

@@ -79,6 +79,14 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("channels.instances.create", ADMINS),
     ("channels.instances.update", ADMINS),
     ("channels.instances.delete", ADMINS),
+    ("cron.list", READERS),
+    ("cron.status", READERS),
+    ("cron.runs", READERS),
+    ("cron.create", WRITERS),
+    ("cron.update", WRITERS),
+    ("cron.delete", WRITERS),
+    ("cron.toggle", WRITERS),
+    ("cron.run", WRITERS),
 ];
 
 /// Who passes the guard of each HTTP route.
@@ -212,6 +220,10 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "device.pair.resolved",
         "pairing.rs: pairing_events_reach_the_tenants_admins_only",
+    ),
+    (
+        "cron",
+        "cron/access.rs: cron_events_reach_the_owner_and_admins_only",
     ),
 ];
 

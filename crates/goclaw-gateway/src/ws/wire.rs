@@ -55,7 +55,7 @@ pub fn tenant_event_frame(
 ) -> Option<Value> {
     let owner = Owner {
         tenant_id: event.tenant,
-        user_id: "",
+        user_id: &event.user_id,
     };
     scopes::may_receive(event.event, principal, Some(owner))
         .then(|| frames::event(event.event, event.payload.clone()))
@@ -320,6 +320,7 @@ mod tests {
             tenant,
             event: Event::DevicePairRequested,
             payload: json!({ "code": "ABCD2345" }),
+            user_id: String::new(),
         };
         let progress = |tenant: TenantId| EnrichProgress {
             tenant,
