@@ -121,13 +121,14 @@ impl Application {
         );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
+        let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
         let runtime = build_runtime(
             loaded,
             opened.store(),
             metered,
             &approvals,
             sandbox.router.clone(),
-            (&metrics, &traces.recorder),
+            (&metrics, &traces.recorder, &cron),
             Remembering {
                 index: memory.clone(),
                 vault: vault.clone(),
@@ -191,7 +192,7 @@ impl Application {
             channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
                 channels.clone(),
             ))),
-            cron: goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock),
+            cron,
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -392,7 +393,11 @@ fn build_runtime(
     providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    (metrics, traces): (&goclaw_telemetry::Metrics, &goclaw_telemetry::TraceRecorder),
+    (metrics, traces, cron): (
+        &goclaw_telemetry::Metrics,
+        &goclaw_telemetry::TraceRecorder,
+        &goclaw_gateway::cron::Cron,
+    ),
     remembering: Remembering<'_>,
 ) -> Runtime {
     let config = &loaded.config;
@@ -416,6 +421,7 @@ fn build_runtime(
             vault,
             episodes: recall,
         },
+        cron.clone(),
     );
     let mut deps = RuntimeDeps::new(
         store,
@@ -544,6 +550,7 @@ fn tool_registry(
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
+    cron: goclaw_gateway::cron::Cron,
 ) -> ToolRegistry {
     let MemoryTools {
         index: memory,
@@ -598,6 +605,11 @@ fn tool_registry(
     for tool in goclaw_tools::sessions::session_tools(store.clone(), Some(messenger)) {
         tools.register(tool);
     }
+    tools.register(goclaw_tools::cron::cron_tool(
+        store.clone(),
+        cron.clock,
+        cron.settings.default_timezone,
+    ));
     let guards = goclaw_tools::registry::ToolGuards::new(config);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
