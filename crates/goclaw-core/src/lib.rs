@@ -16,6 +16,7 @@ pub mod cron;
 pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
+pub mod heartbeat;
 pub mod knowledge;
 pub mod llm;
 pub mod memory;
@@ -60,6 +61,9 @@ pub use episodic::{
     Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode, SweepCursor,
 };
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
+pub use heartbeat::{
+    Heartbeat, HeartbeatConfig, HeartbeatRun, HeartbeatStatus, HeartbeatStore, NewHeartbeatRun,
+};
 pub use knowledge::{
     DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,
     Relation, SimilarEntity,

@@ -77,6 +77,7 @@ pub trait Store: Send + Sync {
     fn teams(&self) -> &dyn crate::teams::TeamStore;
     fn team_tasks(&self) -> &dyn crate::team_tasks::TeamTaskStore;
     fn cron(&self) -> &dyn crate::cron::CronStore;
+    fn heartbeats(&self) -> &dyn crate::heartbeat::HeartbeatStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

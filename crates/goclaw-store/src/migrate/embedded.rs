@@ -61,6 +61,7 @@ embed! {
     20 "0020" "channel_inbox_draft",
     21 "0021" "cron",
     22 "0022" "teams",
+    23 "0023" "heartbeats",
 }
 
 /// The migrations of `backend`, in ascending version order.

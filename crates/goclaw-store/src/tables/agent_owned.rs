@@ -1,7 +1,8 @@
-//! Rows that belong to a live agent of a tenant — webhooks, channel instances, cron jobs. They
-//! are inserted with `INSERT … SELECT` from the tenant and its live agent, with the agent's row
-//! held on PostgreSQL until the transaction ends, so an agent deleted meanwhile never leaves a
-//! row behind; an insert that selects nothing is told apart as a missing tenant or agent.
+//! Rows that belong to a live agent of a tenant — webhooks, channel instances, cron jobs,
+//! heartbeats. They are inserted with `INSERT … SELECT` from the tenant and its live agent,
+//! with the agent's row held on PostgreSQL until the transaction ends, so an agent deleted
+//! meanwhile never leaves a row behind; an insert that selects nothing is told apart as a
+//! missing tenant or agent.
 
 use goclaw_core::{AgentId, StoreError, TenantId};
 

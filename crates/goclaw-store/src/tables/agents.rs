@@ -15,7 +15,7 @@ use goclaw_core::{
 };
 
 use super::SqlStore;
-use super::{channel_instances, cron, webhooks};
+use super::{channel_instances, cron, heartbeats, webhooks};
 use crate::error::{store_error, store_error_with_parent};
 use crate::patch::{apply_agent_patch, object_or_empty};
 use crate::sql::{Locked, Record, Row, Statement, Tx};
@@ -227,6 +227,7 @@ impl AgentStore for SqlStore {
         webhooks::detach_agent(&mut tx, tenant, id).await?;
         channel_instances::detach_agent(&mut tx, tenant, id).await?;
         cron::delete_agent_jobs(&mut tx, tenant, id).await?;
+        heartbeats::delete_agent_heartbeat(&mut tx, tenant, id).await?;
         tx.commit().await.map_err(db_error)
     }
 }

@@ -16,6 +16,7 @@ mod context_files;
 mod cron;
 mod episodic;
 mod exec_approvals;
+mod heartbeats;
 mod knowledge_graph;
 mod memory;
 mod messages;
@@ -37,10 +38,10 @@ mod webhooks;
 use async_trait::async_trait;
 use goclaw_core::{
     AgentLinkStore, AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore,
-    ContextFileStore, CronStore, EpisodicStore, ExecApprovalStore, KnowledgeGraphStore,
-    LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore, SessionStore, Store,
-    StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore, TeamStore, TeamTaskStore,
-    TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
+    ContextFileStore, CronStore, EpisodicStore, ExecApprovalStore, HeartbeatStore,
+    KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
+    SessionStore, Store, StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore, TeamStore,
+    TeamTaskStore, TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -176,6 +177,10 @@ impl Store for SqlStore {
     }
 
     fn cron(&self) -> &dyn CronStore {
+        self
+    }
+
+    fn heartbeats(&self) -> &dyn HeartbeatStore {
         self
     }
 }

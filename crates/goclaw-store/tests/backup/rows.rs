@@ -11,6 +11,7 @@ use serde_json::json;
 
 mod channel_instances;
 mod cron;
+mod heartbeats;
 mod knowledge_graph;
 mod search;
 mod teams;
@@ -441,6 +442,7 @@ pub async fn fill(db: &TestDatabase) {
     channel_instances::fill(db, t).await;
     teams::fill(db).await;
     cron::fill(db, t).await;
+    heartbeats::fill(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,
