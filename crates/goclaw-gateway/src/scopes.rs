@@ -151,10 +151,11 @@ pub enum Event {
     DevicePairRequested,
     DevicePairResolved,
     Cron,
+    Heartbeat,
 }
 
 impl Event {
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 9] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -163,6 +164,7 @@ impl Event {
         Event::DevicePairRequested,
         Event::DevicePairResolved,
         Event::Cron,
+        Event::Heartbeat,
     ];
 
     /// The wire name.
@@ -176,6 +178,7 @@ impl Event {
             Event::DevicePairRequested => "device.pair.requested",
             Event::DevicePairResolved => "device.pair.resolved",
             Event::Cron => "cron",
+            Event::Heartbeat => "heartbeat",
         }
     }
 }
@@ -246,6 +249,14 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("cron.delete", WRITE_OWN),
     ("cron.toggle", WRITE_OWN),
     ("cron.run", WRITE_OWN),
+    ("heartbeat.get", READ_TENANT),
+    ("heartbeat.logs", READ_TENANT),
+    ("heartbeat.checklist.get", READ_TENANT),
+    ("heartbeat.targets", READ_TENANT),
+    ("heartbeat.set", ADMIN),
+    ("heartbeat.toggle", ADMIN),
+    ("heartbeat.test", ADMIN),
+    ("heartbeat.checklist.set", ADMIN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -376,6 +387,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::DevicePairResolved, ADMIN),
     // A job's runs reach its owner and the tenant's admins.
     (Event::Cron, READ_OWN),
+    // GoClaw sends heartbeats to everyone; here they stay within the agent's tenant.
+    (Event::Heartbeat, READ_TENANT),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

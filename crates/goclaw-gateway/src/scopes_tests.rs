@@ -28,6 +28,10 @@ const READ_METHODS: &[&str] = &[
     "cron.list",
     "cron.status",
     "cron.runs",
+    "heartbeat.get",
+    "heartbeat.logs",
+    "heartbeat.checklist.get",
+    "heartbeat.targets",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.

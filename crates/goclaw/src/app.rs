@@ -53,7 +53,7 @@ pub struct Application {
     channels: Arc<goclaw_channels::ChannelManager>,
     /// The state the async webhook worker runs with, when webhooks exist.
     webhook_worker: Option<AppState>,
-    /// The state the cron loop runs with.
+    /// The state the cron and heartbeat loops run with.
     cron: AppState,
 }
 
@@ -275,6 +275,7 @@ impl Application {
         let webhook_worker = self
             .webhook_worker
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
+        let heartbeats = goclaw_gateway::heartbeat::spawn(self.cron.clone(), self.shutdown.clone());
         let cron = goclaw_gateway::cron::spawn(self.cron, self.shutdown.clone());
         let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
@@ -301,6 +302,7 @@ impl Application {
         let _ = stopping.await;
         // It stops with the shutdown token; runs it started end with the runtime.
         let _ = cron.await;
+        let _ = heartbeats.await;
         if let Some(worker) = webhook_worker {
             // It stops with the shutdown token; a call it was on is queued again later.
             let _ = worker.await;

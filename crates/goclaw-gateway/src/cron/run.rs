@@ -1,5 +1,6 @@
 //! One run of a job: its agent turn (retried on failure), the delivery of its answer, the
-//! run log's end and the `cron` events around it.
+//! run log's end and the `cron` events around it; then, for a job with `wakeHeartbeat`, a run
+//! of its agent's heartbeat.
 
 use std::time::Duration;
 
@@ -91,6 +92,13 @@ pub async fn execute(state: &AppState, job: CronJob, run: CronRun) {
         &job,
         wire::event(&job, action, Some(status), error.as_deref()),
     );
+    if job.wake_heartbeat {
+        // The agent's heartbeat runs now too, when it has one (`wakeHeartbeat`).
+        let state = state.clone();
+        tokio::spawn(async move {
+            crate::heartbeat::wake(&state, job.tenant_id, job.agent_id).await;
+        });
+    }
 }
 
 type Ended = (

@@ -9,6 +9,7 @@ pub(crate) mod browser_pairing;
 mod channels;
 mod chat;
 mod cron;
+mod heartbeat;
 mod pairing;
 pub(super) mod params;
 mod providers;
@@ -190,6 +191,14 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "cron.toggle" => cron::toggle(&ctx, params).await.into(),
         "cron.run" => cron::run(&ctx, params).await.into(),
         "cron.runs" => cron::runs(&ctx, params).await.into(),
+        "heartbeat.get" => heartbeat::get(&ctx, params).await.into(),
+        "heartbeat.set" => heartbeat::set(&ctx, params).await.into(),
+        "heartbeat.toggle" => heartbeat::toggle(&ctx, params).await.into(),
+        "heartbeat.test" => heartbeat::test(&ctx, params).await.into(),
+        "heartbeat.logs" => heartbeat::logs(&ctx, params).await.into(),
+        "heartbeat.checklist.get" => heartbeat::checklist_get(&ctx, params).await.into(),
+        "heartbeat.checklist.set" => heartbeat::checklist_set(&ctx, params).await.into(),
+        "heartbeat.targets" => heartbeat::targets(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }
