@@ -87,6 +87,14 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("cron.delete", WRITERS),
     ("cron.toggle", WRITERS),
     ("cron.run", WRITERS),
+    ("heartbeat.get", READERS),
+    ("heartbeat.logs", READERS),
+    ("heartbeat.checklist.get", READERS),
+    ("heartbeat.targets", READERS),
+    ("heartbeat.set", ADMINS),
+    ("heartbeat.toggle", ADMINS),
+    ("heartbeat.test", ADMINS),
+    ("heartbeat.checklist.set", ADMINS),
 ];
 
 /// Who passes the guard of each HTTP route.
@@ -224,6 +232,10 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "cron",
         "cron/access.rs: cron_events_reach_the_owner_and_admins_only",
+    ),
+    (
+        "heartbeat",
+        "heartbeat/access.rs: heartbeat_events_reach_the_tenant_and_nobody_else",
     ),
 ];
 
