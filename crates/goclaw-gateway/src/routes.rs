@@ -50,7 +50,7 @@ pub struct AppState {
     pub memory: goclaw_memory::index::MemoryIndex,
     /// The knowledge vault the `/vault` routes read; `None` answers them with 503.
     pub vault: Option<goclaw_memory::vault::Vault>,
-    /// Events of a tenant (pairing) that its connections are sent.
+    /// Events of a tenant (pairing, cron, heartbeats) that its connections are sent.
     pub tenant_events: crate::tenant_events::TenantEvents,
     /// Inbound webhooks' limits, replay cache and run lane.
     pub webhooks: crate::webhooks::Webhooks,

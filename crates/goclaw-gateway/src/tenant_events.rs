@@ -1,6 +1,7 @@
 //! Events that belong to a tenant rather than to one user's run (pairing requests and their
-//! answers, cron jobs' runs): published once, forwarded by every WebSocket connection to its caller when the
-//! event's entry in the access table (`scopes::EVENT_ACCESS`) admits it for that tenant.
+//! answers, cron jobs' runs, heartbeats): published once, forwarded by every WebSocket
+//! connection to its caller when the event's entry in the access table
+//! (`scopes::EVENT_ACCESS`) admits it for that tenant.
 
 use goclaw_core::TenantId;
 use serde_json::Value;

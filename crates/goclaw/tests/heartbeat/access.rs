@@ -8,6 +8,7 @@ use goclaw_core::{ApiKeyScope, SessionKey};
 use goclaw_testkit::{Reply, TestApp, WsClient};
 use serde_json::{Value, json};
 
+use super::support::wire::assert_goclaw_shape;
 use super::{TOKEN, clocked, configure, heartbeat_test, owner, runs};
 
 async fn key(app: &TestApp, scopes: &[&str], owner: &str) -> String {
@@ -144,6 +145,10 @@ heartbeat_test!(methods_answer_in_goclaws_shapes, |backend| async move {
         assert_eq!(hb[field], value, "{field}: {hb}");
     }
     assert!(hb["nextRunAt"].is_string(), "enabled: scheduled: {hb}");
+    let got = ws
+        .call_ok("heartbeat.get", json!({ "agentId": "default" }))
+        .await;
+    assert_goclaw_shape("ws_heartbeat.get", &got);
     // Clearing a setting leaves it out.
     let hb = ws
         .call_ok(
@@ -214,6 +219,7 @@ heartbeat_test!(methods_answer_in_goclaws_shapes, |backend| async move {
     let targets = ws
         .call_ok("heartbeat.targets", json!({ "agentId": "default" }))
         .await;
+    assert_goclaw_shape("ws_heartbeat.targets", &targets);
     let mut listed: Vec<(String, String, String)> = targets["targets"]
         .as_array()
         .expect("targets")
@@ -378,6 +384,11 @@ heartbeat_test!(
             .call_ok("heartbeat.test", json!({ "agentId": "default" }))
             .await;
         runs(&mut who.owner, 1).await;
+        let logs = who
+            .vera
+            .call_ok("heartbeat.logs", json!({ "agentId": "default" }))
+            .await;
+        assert_goclaw_shape("ws_heartbeat.logs", &logs);
         let heard = |ws: &WsClient| {
             ws.events
                 .iter()
@@ -398,6 +409,14 @@ heartbeat_test!(
                 ws.pump().await;
             }
         }
+        let event = who
+            .vera
+            .events
+            .iter()
+            .find(|e| e["event"] == "heartbeat" && e["payload"]["action"] == "suppressed")
+            .cloned()
+            .unwrap_or_default();
+        assert_goclaw_shape("ws_event_heartbeat", &event);
         // Carol's tenant heard nothing: after a round trip her connection has forwarded
         // whatever it was going to.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

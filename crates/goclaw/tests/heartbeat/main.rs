@@ -8,6 +8,8 @@
 //! `access.rs`.
 
 mod access;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
