@@ -364,3 +364,82 @@ app_test!(
         );
     }
 );
+
+app_test!(
+    steer_restarts_a_subagent_and_wait_stops_at_its_timeout,
+    |app: TestApp| async move {
+        let parent = "agent:default:ws:direct:steer-parent";
+        // The subagent's first run never answers; its steered run does.
+        app.llm.push_routed(
+            "labelled slow,",
+            Reply::text("too late").first_byte_delay(NEVER),
+        );
+        app.llm
+            .push_routed("labelled slow,", Reply::text("QUICK-RESULT: done fast"));
+        app.llm.push(Reply::tool_call(
+            "call_1",
+            "spawn",
+            json!({"task": "Take your time", "label": "slow"}),
+        ));
+        // Waiting a second on a subagent that never answers reports it still running.
+        app.llm.push(Reply::tool_call(
+            "call_2",
+            "spawn",
+            json!({"action": "wait", "timeout": 1}),
+        ));
+        app.llm.push(Reply::text("still going"));
+        let mut ws = app.ws_connect("olga").await;
+        let reply = ws
+            .call_ok(
+                "chat.send",
+                json!({ "message": "take your time", "sessionKey": parent }),
+            )
+            .await;
+        assert_eq!(reply["content"], "still going");
+        assert!(model_saw(&app, r#"\"status\": \"running\""#));
+
+        app.llm.push(Reply::tool_call(
+            "call_3",
+            "spawn",
+            json!({"action": "steer", "message": "Be quick instead"}),
+        ));
+        app.llm.push(Reply::text("steered"));
+        app.llm.set_default(Reply::text("the quick answer is in"));
+        let reply = ws
+            .call_ok(
+                "chat.send",
+                json!({ "message": "hurry up", "sessionKey": parent }),
+            )
+            .await;
+        assert_eq!(reply["content"], "steered");
+
+        // The steered run answers in the same session and is announced; the cancelled one
+        // is not.
+        let history = eventually("the steered result's announcement", || async {
+            let history = messages(&app, parent).await;
+            history
+                .iter()
+                .any(|m| m.role == Role::Assistant && m.content == "the quick answer is in")
+                .then_some(history)
+        })
+        .await;
+        let announced: Vec<&Message> = history.iter().filter(|m| from_subagents(m)).collect();
+        assert_eq!(announced.len(), 1, "{history:#?}");
+        assert!(announced[0].content.contains("QUICK-RESULT: done fast"));
+        assert!(announced[0].content.contains("completed successfully"));
+        let recorded = tasks(&app, parent).await;
+        assert_eq!(recorded.len(), 2, "{recorded:#?}");
+        assert_eq!(recorded[0].status, SubagentStatus::Cancelled);
+        assert_eq!(recorded[1].status, SubagentStatus::Completed);
+        assert_eq!(recorded[1].description, "Be quick instead");
+        assert_eq!(recorded[0].session_key, recorded[1].session_key);
+        assert_eq!(recorded[1].subject, "slow");
+        let child: Vec<String> = messages(&app, &recorded[1].session_key)
+            .await
+            .into_iter()
+            .filter(|m| m.role == Role::User)
+            .map(|m| m.content)
+            .collect();
+        assert_eq!(child, ["Take your time", "Be quick instead"]);
+    }
+);
