@@ -443,3 +443,55 @@ app_test!(
         assert_eq!(child, ["Take your time", "Be quick instead"]);
     }
 );
+
+app_test!(
+    a_subagent_cut_by_a_shutdown_is_reported_after_restart,
+    |app: TestApp| async move {
+        let mut app = app;
+        let parent = "agent:default:ws:direct:shutdown-parent";
+        app.llm.route(
+            "labelled endless,",
+            Reply::text("never").first_byte_delay(NEVER),
+        );
+        app.llm.push(Reply::tool_call(
+            "call_1",
+            "spawn",
+            json!({"task": "Keep going", "label": "endless"}),
+        ));
+        app.llm.push(Reply::text("started"));
+        let mut ws = app.ws_connect("olga").await;
+        ws.call_ok(
+            "chat.send",
+            json!({ "message": "go", "sessionKey": parent }),
+        )
+        .await;
+        eventually("the subagent to ask the model", || async {
+            model_saw(&app, "labelled endless,").then_some(())
+        })
+        .await;
+        drop(ws);
+
+        // A graceful stop cancels the run at the end of its grace period; the task stays
+        // running in the store until the next start reports it.
+        app.llm
+            .set_default(Reply::text("the helper was interrupted"));
+        app.restart().await;
+        let history = eventually("the parent's answer to the report", || async {
+            let history = messages(&app, parent).await;
+            history
+                .iter()
+                .any(|m| m.role == Role::Assistant && m.content == "the helper was interrupted")
+                .then_some(history)
+        })
+        .await;
+        let reports: Vec<&Message> = history.iter().filter(|m| from_subagents(m)).collect();
+        assert_eq!(reports.len(), 1, "{history:#?}");
+        assert!(reports[0].content.contains("interrupted by a restart"));
+        let recorded = tasks(&app, parent).await;
+        assert_eq!(recorded[0].status, SubagentStatus::Failed);
+        assert_eq!(
+            recorded[0].result.as_deref(),
+            Some(goclaw_agent::INTERRUPTED_BY_RESTART)
+        );
+    }
+);
