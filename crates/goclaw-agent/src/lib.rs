@@ -10,7 +10,9 @@
 //! (tenant, user, session, agent) through an index.
 //!
 //! Model calls go through `goclaw-providers` (retries, fallback across candidates, token
-//! counting); storage through the `Store` traits; tools through the `Tool` trait.
+//! counting); storage through the `Store` traits; tools through the `Tool` trait. Subagents
+//! (`SubagentManager`, behind the `spawn` tool) are runs of the same runtime in sessions of
+//! their own, admitted by the `subagent` lane.
 //!
 //! **Architecture Invariant:** this crate knows no wire format of the gateway. It never
 //! depends on axum, sqlx or `goclaw-gateway`; its events are Rust values the gateway
@@ -35,6 +37,7 @@ mod runtime;
 mod sanitize;
 mod scheduler;
 mod settings;
+mod subagents;
 mod tokens;
 mod tools;
 mod trace;
@@ -62,6 +65,9 @@ pub use runtime::{
 };
 pub use sanitize::{SILENT_REPLY, is_silent, sanitize_output};
 pub use scheduler::{Lane, LaneStats};
+pub use subagents::{
+    INTERRUPTED_BY_RESTART, SUBAGENT_CHANNEL, SubagentManager, is_subagent_session,
+};
 pub use tokens::{CharEstimateCounter, ModelTokenCounter, TokenCounter};
 pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};

@@ -122,7 +122,7 @@ impl Application {
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
-        let runtime = build_runtime(
+        let (runtime, subagents) = build_runtime(
             loaded,
             opened.store(),
             metered,
@@ -148,6 +148,17 @@ impl Application {
             tracing::warn!(
                 turns = interrupted,
                 "turns left unfinished by the last run were marked failed"
+            );
+        }
+        // Subagents the last process left running are reported to their parents as failed.
+        let subagents_interrupted = subagents
+            .recover_interrupted()
+            .await
+            .context("cannot recover the subagents left running by the last run")?;
+        if subagents_interrupted > 0 {
+            tracing::warn!(
+                subagents = subagents_interrupted,
+                "subagents left running by the last run were reported failed"
             );
         }
         if let Some(episodic) = &episodic {
@@ -399,8 +410,10 @@ fn build_runtime(
         &goclaw_gateway::cron::Cron,
     ),
     remembering: Remembering<'_>,
-) -> Runtime {
+) -> (Runtime, goclaw_agent::SubagentManager) {
     let config = &loaded.config;
+    let subagents =
+        goclaw_agent::SubagentManager::new(store.clone(), config.agents.defaults.subagents.clone());
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
@@ -414,7 +427,7 @@ fn build_runtime(
         &config.tools,
         &store,
         exec,
-        messenger.clone(),
+        (messenger.clone(), Arc::new(subagents.clone())),
         &sandbox,
         MemoryTools {
             index,
@@ -443,7 +456,8 @@ fn build_runtime(
     }
     let runtime = Runtime::new(deps);
     messenger.bind(runtime.clone());
-    runtime
+    subagents.bind(runtime.clone());
+    (runtime, subagents)
 }
 
 /// Memory over `store`, embedding with whatever provider the catalog's selection holds (full
@@ -547,7 +561,10 @@ fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
-    messenger: Arc<crate::messenger::RuntimeMessenger>,
+    (messenger, subagents): (
+        Arc<crate::messenger::RuntimeMessenger>,
+        Arc<dyn goclaw_tools::subagents::SubagentSpawner>,
+    ),
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
     cron: goclaw_gateway::cron::Cron,
@@ -610,6 +627,12 @@ fn tool_registry(
         cron.clock,
         cron.settings.default_timezone,
     ));
+    tools.register(goclaw_tools::subagents::spawn_tool(subagents));
+    for (alias, tool) in goclaw_tools::policy::ALIASES {
+        if *tool == "spawn" {
+            tools.register_alias(alias, tool);
+        }
+    }
     let guards = goclaw_tools::registry::ToolGuards::new(config);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));

@@ -386,15 +386,11 @@ async fn production_audit_passes_the_recommended_setup() {
         "GOCLAW_AUTO_UPGRADE",
         "GOCLAW_LANE_MAIN",
         "GOCLAW_LANE_CRON",
+        "GOCLAW_LANE_SUBAGENT",
     ] {
         assert_item(out, "PASS", name, "");
     }
-    assert_item(
-        out,
-        "UNUSED",
-        "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE",
-        "nothing to do",
-    );
+    assert_item(out, "UNUSED", "GOCLAW_LANE_DELEGATE", "nothing to do");
     assert_item(
         out,
         "MANUAL",
@@ -613,7 +609,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     );
     check_json_matches_text(&report, &text.stdout, false);
 
-    // The production audit: the main and cron lanes pass, the others are unused.
+    // The production audit: the main, subagent and cron lanes pass, the delegate lane is unused.
     let done = UNUSED_SETTINGS
         .iter()
         .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
@@ -631,15 +627,18 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     };
     assert_eq!(lane("GOCLAW_LANE_MAIN")["status"], "pass");
     assert_eq!(lane("GOCLAW_LANE_CRON")["status"], "pass");
-    let others = lane("GOCLAW_LANE_SUBAGENT");
+    let subagent = lane("GOCLAW_LANE_SUBAGENT");
+    assert_eq!(subagent["status"], "pass", "{subagent:#}");
+    assert_eq!(subagent["detail"], "7");
+    let others = lane("GOCLAW_LANE_DELEGATE");
     assert_eq!(others["status"], "unused", "{others:#}");
     assert_eq!(
         others["detail"],
-        "subagent 7, delegate 8: configured, not used by this version"
+        "delegate 8: configured, not used by this version"
     );
     for check in checks {
         let name = check["name"].as_str().unwrap_or_default();
-        if ["SUBAGENT", "DELEGATE", "telegram", "slack"]
+        if ["DELEGATE", "telegram", "slack"]
             .iter()
             .any(|word| name.contains(word))
         {
