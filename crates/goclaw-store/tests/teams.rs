@@ -306,7 +306,7 @@ database_test!(
             let far = Utc::now() + TimeDelta::days(1);
             let reset = store
                 .team_tasks()
-                .reset_expired_locks(far)
+                .reset_expired_locks(crew.id, far)
                 .await
                 .expect("reset");
             assert_eq!(reset.len(), 1, "round {round}");
@@ -391,12 +391,12 @@ store_test!(
         let expires = renewed.lock_expires_at.expect("lock");
 
         let before = tasks
-            .reset_expired_locks(expires - TimeDelta::seconds(1))
+            .reset_expired_locks(crew.id, expires - TimeDelta::seconds(1))
             .await
             .expect("reset");
         assert!(before.is_empty(), "{before:?}");
         let after = tasks
-            .reset_expired_locks(expires + TimeDelta::seconds(1))
+            .reset_expired_locks(crew.id, expires + TimeDelta::seconds(1))
             .await
             .expect("reset");
         assert_eq!(after.len(), 1);
@@ -418,7 +418,8 @@ store_test!(
             .await
             .expect("claim")
             .expect("won");
-        assert_eq!(tasks.reset_in_progress().await.expect("startup"), 1);
+        let back = tasks.reset_in_progress(crew.id).await.expect("startup");
+        assert_eq!(back.iter().map(|t| t.id).collect::<Vec<_>>(), [job.id]);
         let back = tasks.get(MASTER_TENANT_ID, job.id).await.expect("get");
         assert_eq!(
             (back.status, back.owner_agent_id),
@@ -581,27 +582,46 @@ store_test!(stale_tasks_are_marked_with_explicit_times, |store: Arc<
         .await
         .expect("review");
     let now = Utc::now();
-    let none = tasks
-        .mark_stale(now - TimeDelta::hours(2), now - TimeDelta::hours(4))
-        .await
-        .expect("stale");
-    assert_eq!((none.pending, none.in_review), (0, 0));
+    let stale_at = |at: chrono::DateTime<Utc>| {
+        let tasks = store.team_tasks();
+        async move {
+            let marked = tasks
+                .mark_stale(
+                    crew.id,
+                    at,
+                    at - TimeDelta::hours(2),
+                    at - TimeDelta::hours(4),
+                )
+                .await
+                .expect("stale");
+            marked.iter().map(|t| t.id).collect::<Vec<_>>()
+        }
+    };
+    assert!(stale_at(now).await.is_empty());
     // Two hours on, only the pending task is stale; four hours on, the review too.
     let later = now + TimeDelta::hours(2) + TimeDelta::minutes(1);
-    let marked = tasks
-        .mark_stale(later - TimeDelta::hours(2), later - TimeDelta::hours(4))
-        .await
-        .expect("stale");
-    assert_eq!((marked.pending, marked.in_review), (1, 0));
+    assert_eq!(stale_at(later).await, [waiting.id]);
     let much_later = now + TimeDelta::hours(4) + TimeDelta::minutes(1);
+    assert_eq!(stale_at(much_later).await, [reviewed.id]);
+    let other = agent(store.as_ref(), MASTER_TENANT_ID, "other-lead").await;
+    let other_team = team(store.as_ref(), MASTER_TENANT_ID, "others", &other).await;
+    let elsewhere = task(store.as_ref(), &other_team, "elsewhere", &[]).await;
+    let far = now + TimeDelta::days(1);
     let marked = tasks
         .mark_stale(
-            much_later - TimeDelta::hours(2),
-            much_later - TimeDelta::hours(4),
+            crew.id,
+            far,
+            far - TimeDelta::hours(2),
+            far - TimeDelta::hours(4),
         )
         .await
         .expect("stale");
-    assert_eq!((marked.pending, marked.in_review), (0, 1));
+    assert!(marked.is_empty(), "another team's task: {marked:?}");
+    let untouched = tasks
+        .get(MASTER_TENANT_ID, elsewhere.id)
+        .await
+        .expect("get");
+    assert_eq!(untouched.status, TaskStatus::Pending);
     for id in [waiting.id, reviewed.id] {
         let stale = tasks.get(MASTER_TENANT_ID, id).await.expect("get");
         assert_eq!(stale.status, TaskStatus::Stale);
@@ -649,3 +669,161 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    ended_tasks_are_deleted_and_orphans_released,
+    |store: Arc<dyn Store>| async move {
+        let tasks = store.team_tasks();
+        let (crew, _, members) = board(store.as_ref(), 1).await;
+        let first = task(store.as_ref(), &crew, "first", &[]).await;
+        let waiting = task(store.as_ref(), &crew, "waiting", &[first.id]).await;
+        assert_eq!(waiting.status, TaskStatus::Blocked);
+        let refused = tasks
+            .delete(MASTER_TENANT_ID, first.id)
+            .await
+            .expect("delete");
+        assert_eq!(refused, None, "an open task is not deleted");
+        let missing = tasks.delete(MASTER_TENANT_ID, Uuid::now_v7()).await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound(_))),
+            "{missing:?}"
+        );
+        let theirs = tasks.delete(other_tenant(), first.id).await;
+        assert!(matches!(theirs, Err(StoreError::NotFound(_))), "{theirs:?}");
+
+        // A blocked task stays blocked while its blocker is open, and nothing releases it.
+        assert!(
+            tasks
+                .release_blocked(crew.id)
+                .await
+                .expect("release")
+                .is_empty()
+        );
+        // The blocker ends and is deleted behind the board's back (as a cancelled task
+        // deleted from the dashboard would be, had its dependents not been released).
+        tasks
+            .claim(MASTER_TENANT_ID, first.id, members[0].id, HOUR)
+            .await
+            .expect("claim")
+            .expect("won");
+        let ended = tasks
+            .complete(MASTER_TENANT_ID, first.id, members[0].id, "done")
+            .await
+            .expect("complete")
+            .expect("owner");
+        assert_eq!(
+            ended.unblocked.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [waiting.id]
+        );
+        let deleted = tasks
+            .delete(MASTER_TENANT_ID, first.id)
+            .await
+            .expect("delete")
+            .expect("ended");
+        assert_eq!(deleted.id, first.id);
+        assert!(matches!(
+            tasks.get(MASTER_TENANT_ID, first.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(
+            tasks
+                .release_blocked(Uuid::now_v7())
+                .await
+                .expect("no team")
+                .is_empty()
+        );
+    }
+);
+
+store_test!(open_tasks_are_found_by_their_chat, |store: Arc<
+    dyn Store,
+>| async move {
+    let tasks = store.team_tasks();
+    let (crew, _, _) = board(store.as_ref(), 0).await;
+    let in_chat = |subject: &str, chat: &str| {
+        let mut new = NewTeamTask::new(MASTER_TENANT_ID, crew.id, subject);
+        new.chat_id = chat.to_owned();
+        new
+    };
+    let mine = tasks
+        .create(in_chat("mine", "agent:lead:ws:direct:1"))
+        .await
+        .expect("task");
+    let done = tasks
+        .create(in_chat("done", "agent:lead:ws:direct:1"))
+        .await
+        .expect("task");
+    tasks
+        .create(in_chat("elsewhere", "agent:lead:ws:direct:2"))
+        .await
+        .expect("task");
+    tasks
+        .cancel(MASTER_TENANT_ID, done.id, "no")
+        .await
+        .expect("cancel");
+    let found = tasks
+        .open_in_chat(MASTER_TENANT_ID, "agent:lead:ws:direct:1")
+        .await
+        .expect("open");
+    assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), [mine.id]);
+    let theirs = tasks
+        .open_in_chat(other_tenant(), "agent:lead:ws:direct:1")
+        .await
+        .expect("open");
+    assert!(theirs.is_empty());
+});
+
+store_test!(active_teams_and_links_to_an_agent, |store: Arc<
+    dyn Store,
+>| async move {
+    let (crew, lead, members) = board(store.as_ref(), 1).await;
+    let quiet = agent(store.as_ref(), MASTER_TENANT_ID, "quiet").await;
+    let archived = team(store.as_ref(), MASTER_TENANT_ID, "archived", &quiet).await;
+    store
+        .teams()
+        .update(
+            MASTER_TENANT_ID,
+            archived.id,
+            TeamPatch {
+                status: Some("archived".to_owned()),
+                ..TeamPatch::default()
+            },
+        )
+        .await
+        .expect("archive");
+    let active: Vec<Uuid> = store
+        .teams()
+        .active()
+        .await
+        .expect("active")
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(active, [crew.id]);
+    assert_eq!(crew.version(), 2);
+
+    let link = goclaw_core::NewAgentLink::new(MASTER_TENANT_ID, lead.id, members[0].id);
+    let created = store.agent_links().create(link).await.expect("link");
+    let to = store
+        .agent_links()
+        .list_to(MASTER_TENANT_ID, members[0].id)
+        .await
+        .expect("to");
+    assert_eq!(to.iter().map(|l| l.id).collect::<Vec<_>>(), [created.id]);
+    assert!(
+        store
+            .agent_links()
+            .list_to(MASTER_TENANT_ID, lead.id)
+            .await
+            .expect("to")
+            .is_empty()
+    );
+    assert!(
+        store
+            .agent_links()
+            .list_to(other_tenant(), members[0].id)
+            .await
+            .expect("to")
+            .is_empty()
+    );
+});
