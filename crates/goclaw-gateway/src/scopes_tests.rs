@@ -25,6 +25,13 @@ const READ_METHODS: &[&str] = &[
     "channels.status",
     "channels.instances.list",
     "channels.instances.get",
+    "agents.links.list",
+    "teams.list",
+    "teams.get",
+    "teams.tasks.list",
+    "teams.tasks.get",
+    "teams.tasks.comments",
+    "teams.tasks.active-by-session",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -37,6 +44,17 @@ const WRITE_METHODS: &[&str] = &[
     "sessions.reset",
     "sessions.compact",
     "agents.files.set",
+    "teams.tasks.create",
+    "teams.tasks.assign",
+    "teams.tasks.claim",
+    "teams.tasks.progress",
+    "teams.tasks.complete",
+    "teams.tasks.fail",
+    "teams.tasks.cancel",
+    "teams.tasks.review",
+    "teams.tasks.approve",
+    "teams.tasks.reject",
+    "teams.tasks.comment",
 ];
 
 /// Read routes (besides the public ones, which take no credentials).

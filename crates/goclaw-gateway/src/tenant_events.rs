@@ -1,6 +1,10 @@
 //! Events that belong to a tenant rather than to one user's run (pairing requests and their
-//! answers): published once, forwarded by every WebSocket connection to its caller when the
-//! event's entry in the access table (`scopes::EVENT_ACCESS`) admits it for that tenant.
+//! answers, teams and their task boards): published once, forwarded by every WebSocket
+//! connection to its caller when the event's entry in the access table
+//! (`scopes::EVENT_ACCESS`) admits it for that tenant. A team's event carries its [`Audience`],
+//! the users the team names, who stand in for the event's owner under an `OwnUser` entry.
+
+use std::sync::Arc;
 
 use goclaw_core::TenantId;
 use serde_json::Value;
@@ -17,6 +21,24 @@ pub struct TenantEvent {
     pub tenant: TenantId,
     pub event: Event,
     pub payload: Value,
+    /// The users below admin the event concerns (a team's users); `None` for an event of the
+    /// whole tenant.
+    pub audience: Option<Audience>,
+}
+
+/// The users an event concerns.
+pub type Audience = Arc<[String]>;
+
+impl TenantEvent {
+    /// Who owns the event as far as a caller with user id `user_id` is concerned: that user
+    /// when the audience names it, nobody (`""`, which only admins see past) otherwise, or
+    /// nobody for an event without an audience.
+    pub fn owner_for<'a>(&self, user_id: &'a str) -> &'a str {
+        match &self.audience {
+            Some(users) if !user_id.is_empty() && users.iter().any(|u| u == user_id) => user_id,
+            _ => "",
+        }
+    }
 }
 
 /// Where tenant events are published and watched.
@@ -41,6 +63,17 @@ impl TenantEvents {
             tenant,
             event,
             payload,
+            audience: None,
+        });
+    }
+
+    /// Sends `event` of a team of `tenant` to the tenant's admins and the team's `audience`.
+    pub fn publish_to(&self, tenant: TenantId, event: Event, payload: Value, audience: Audience) {
+        let _ = self.sender.send(TenantEvent {
+            tenant,
+            event,
+            payload,
+            audience: Some(audience),
         });
     }
 
