@@ -36,6 +36,8 @@ pub struct TestApp {
     pub llm: FakeLlm,
     /// Holds the data directory (workspaces, SQLite file) until the test ends.
     pub data_dir: TempDir,
+    /// The application's task-recovery ticker, for passes at a time the test chooses.
+    pub task_recovery: goclaw::TaskRecovery,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow_like::Result>>,
 }
@@ -113,6 +115,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("rebuilding the application: {}", goclaw::one_line(&e)));
         self.addr = app.local_addr();
+        self.task_recovery = app.task_recovery();
         self.shutdown = CancellationToken::new();
         let shutdown = self.shutdown.clone();
         self.server = Some(tokio::spawn(async move {
@@ -179,6 +182,7 @@ pub async fn spawn_app_with_config(
         .await
         .unwrap_or_else(|e| panic!("building the application: {}", goclaw::one_line(&e)));
     let addr = app.local_addr();
+    let task_recovery = app.task_recovery();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn({
         let shutdown = shutdown.clone();
@@ -194,6 +198,7 @@ pub async fn spawn_app_with_config(
         db,
         llm,
         data_dir,
+        task_recovery,
         shutdown,
         server: Some(server),
     })

@@ -1,0 +1,838 @@
+//! Teams, their task boards and delegation links over real WebSocket on both backends: the
+//! methods answer in GoClaw's shapes; a team is seen below admin only by the users it names
+//! (alice and bob with read+write keys, vera with a read-only key) and every team event reaches
+//! exactly the tenant's admins and those users, never bob (not named) nor carol (another
+//! tenant's admin); a blocked task waits until every blocker ends; and the recovery ticker,
+//! driven with the test's own clock, resets expired locks, marks stale work and leaves v1
+//! teams alone.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use chrono::{TimeDelta, Utc};
+use goclaw_core::{AgentKey, ApiKeyScope, MASTER_TENANT_ID, NewAgent};
+use goclaw_testkit::{StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
+use serde_json::{Value, json};
+use support::wire::assert_goclaw_shape;
+
+const TOKEN: &str = "teams-token-5d1c";
+
+/// Every team event, and who of the callers below receives it.
+const TEAM_EVENTS: &[&str] = &[
+    "team.created",
+    "team.updated",
+    "team.member.added",
+    "team.member.removed",
+    "team.task.created",
+    "team.task.assigned",
+    "team.task.claimed",
+    "team.task.progress",
+    "team.task.commented",
+    "team.task.reviewed",
+    "team.task.approved",
+    "team.task.rejected",
+    "team.task.completed",
+    "team.task.failed",
+    "team.task.cancelled",
+    "team.task.updated",
+    "team.task.stale",
+    "team.task.deleted",
+    "team.deleted",
+];
+const LINK_EVENTS: &[&str] = &[
+    "agent_link.created",
+    "agent_link.updated",
+    "agent_link.deleted",
+];
+/// Who is sent a team's events: its tenant's admins and the users it names.
+const TEAM_AUDIENCE: &str = "owner admin alice vera";
+const ADMINS: &str = "owner admin";
+
+async fn app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
+}
+
+struct Callers {
+    owner: WsClient,
+    admin: WsClient,
+    alice: WsClient,
+    bob: WsClient,
+    vera: WsClient,
+    carol: WsClient,
+}
+
+impl Callers {
+    fn all(&mut self) -> [(&'static str, &mut WsClient); 6] {
+        [
+            ("owner", &mut self.owner),
+            ("admin", &mut self.admin),
+            ("alice", &mut self.alice),
+            ("bob", &mut self.bob),
+            ("vera", &mut self.vera),
+            ("carol", &mut self.carol),
+        ]
+    }
+}
+
+async fn signed_in(app: &TestApp, token: &str, user: &str) -> WsClient {
+    let mut ws = WsClient::open(&app.ws_url()).await;
+    ws.call_ok("connect", json!({ "token": token, "user_id": user }))
+        .await;
+    ws
+}
+
+/// The callers, and the master tenant's agents `lead`, `writer` and `tester` (predefined, so
+/// they may be delegated to).
+async fn callers(app: &TestApp) -> Callers {
+    let store = app.db.store();
+    for key in ["lead", "writer", "tester"] {
+        let mut agent = NewAgent::new(MASTER_TENANT_ID, AgentKey::parse(key).expect("key"), key);
+        agent.agent_type = "predefined".to_owned();
+        store.agents().create(agent).await.expect("agent");
+    }
+    let key = |scopes: &'static [&'static str], owner: &'static str| async move {
+        let body = json!({ "name": owner, "scopes": scopes, "owner_id": owner });
+        app.create_api_key(TOKEN, body).await.1
+    };
+    let admin = key(&["operator.admin"], "ada").await;
+    let alice = key(&["operator.read", "operator.write"], "alice").await;
+    let bob = key(&["operator.read", "operator.write"], "bob").await;
+    let vera = key(&["operator.read"], "vera").await;
+    let acme = app
+        .other_tenant("acme", "helper", "carol", &[ApiKeyScope::Admin])
+        .await;
+    Callers {
+        owner: signed_in(app, TOKEN, "system").await,
+        admin: signed_in(app, &admin, "").await,
+        alice: signed_in(app, &alice, "").await,
+        bob: signed_in(app, &bob, "").await,
+        vera: signed_in(app, &vera, "").await,
+        carol: signed_in(app, &acme.key, "").await,
+    }
+}
+
+fn error_code(response: &Value) -> &str {
+    response["error"]["code"].as_str().unwrap_or_default()
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().expect("a string").to_owned()
+}
+
+/// Waits until `ws` has an event named `name` matching `found`, and returns it.
+async fn event_where(ws: &mut WsClient, name: &str, found: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        if let Some(event) = ws
+            .events
+            .iter()
+            .find(|e| e["event"] == name && found(&e["payload"]))
+        {
+            return event.clone();
+        }
+        ws.pump().await;
+    }
+}
+
+/// The crew: `lead` leading `writer` and `tester`, seen by alice and vera.
+async fn crew(admin: &mut WsClient) -> String {
+    let created = admin
+        .call_ok(
+            "teams.create",
+            json!({
+                "name": "crew",
+                "lead": "lead",
+                "members": ["writer", "tester"],
+                "description": "writes and tests",
+                "settings": { "version": 2, "allow_user_ids": ["alice", "vera"] },
+            }),
+        )
+        .await;
+    text(&created["team"]["id"])
+}
+
+async fn new_task(ws: &mut WsClient, team: &str, subject: &str, blocked_by: &[&str]) -> Value {
+    let params = json!({ "teamId": team, "subject": subject, "blockedBy": blocked_by });
+    ws.call_ok("teams.tasks.create", params).await["task"].clone()
+}
+
+fn ids(tasks: &Value) -> Vec<String> {
+    tasks
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| text(&t["id"]))
+        .collect()
+}
+
+app_test!(
+    team_methods_answer_in_goclaws_shapes,
+    app,
+    |app: TestApp| async move {
+        let mut who = callers(&app).await;
+        let admin = &mut who.admin;
+        let link = admin
+            .call_ok(
+                "agents.links.create",
+                json!({ "sourceAgent": "writer", "targetAgent": "tester", "description": "qa" }),
+            )
+            .await;
+        assert_goclaw_shape("ws_agents.links.create", &link);
+        assert_eq!(link["link"]["description"], "qa");
+        let again = admin
+            .call(
+                "agents.links.create",
+                json!({ "sourceAgent": "writer", "targetAgent": "tester" }),
+            )
+            .await;
+        assert_eq!(error_code(&again), "ALREADY_EXISTS", "{again}");
+        let link_id = text(&link["link"]["id"]);
+        admin
+            .call_ok(
+                "agents.links.update",
+                json!({ "linkId": link_id, "status": "disabled" }),
+            )
+            .await;
+        let team = crew(admin).await;
+        let listed = admin.call_ok("teams.list", json!({})).await;
+        assert_goclaw_shape("ws_teams.list", &listed);
+        assert_eq!(listed["count"], 1);
+        assert_eq!(listed["teams"][0]["member_count"], 3);
+        let got = admin.call_ok("teams.get", json!({ "teamId": team })).await;
+        assert_goclaw_shape("ws_teams.get", &got);
+        let roles: Vec<&str> = got["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .filter_map(|m| m["role"].as_str())
+            .collect();
+        assert_eq!(roles, ["lead", "member", "member"]);
+        // The lead may delegate to its members now.
+        let links = admin
+            .call_ok("agents.links.list", json!({ "agentId": "lead" }))
+            .await;
+        assert_goclaw_shape("ws_agents.links.list", &links);
+        assert_eq!(links["count"], 2, "{links}");
+        let into_tester = admin
+            .call_ok(
+                "agents.links.list",
+                json!({ "agentId": "tester", "direction": "to" }),
+            )
+            .await;
+        assert_eq!(into_tester["count"], 2, "{into_tester}");
+
+        let task = admin
+            .call_ok(
+                "teams.tasks.create",
+                json!({ "teamId": team, "subject": "draft", "chatId": "agent:lead:ws:direct:s1" }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.tasks.create", &task);
+        let task_id = text(&task["task"]["id"]);
+        assert_eq!(task["task"]["task_number"], 1);
+        assert_eq!(task["task"]["channel"], "dashboard");
+        admin
+            .call_ok(
+                "teams.tasks.assign",
+                json!({ "teamId": team, "taskId": task_id, "agentId": "writer" }),
+            )
+            .await;
+        let moved = admin
+            .call_ok(
+                "teams.tasks.progress",
+                json!({ "teamId": team, "taskId": task_id, "agentId": "writer", "percent": 40, "step": "outline" }),
+            )
+            .await;
+        assert_eq!(moved["task"]["progress_percent"], 40);
+        let sidebar = admin
+            .call_ok(
+                "teams.tasks.active-by-session",
+                json!({ "sessionKey": "agent:lead:ws:direct:s1" }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.tasks.active-by-session", &sidebar);
+        assert_eq!(sidebar["tasks"][0]["ownerAgentKey"], "writer", "{sidebar}");
+        assert_eq!(sidebar["tasks"][0]["progressStep"], "outline");
+        admin
+            .call_ok(
+                "teams.tasks.comment",
+                json!({ "teamId": team, "taskId": task_id, "content": "looks good" }),
+            )
+            .await;
+        let comments = admin
+            .call_ok(
+                "teams.tasks.comments",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.tasks.comments", &comments);
+        let detail = admin
+            .call_ok(
+                "teams.tasks.get",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.tasks.get", &detail);
+        assert_eq!(detail["task"]["owner_agent_key"], "writer");
+        assert_eq!(detail["task"]["comment_count"], 1);
+        admin
+            .call_ok(
+                "teams.tasks.review",
+                json!({ "teamId": team, "taskId": task_id, "agentId": "writer", "result": "v1" }),
+            )
+            .await;
+        let busy = admin
+            .call(
+                "teams.tasks.delete",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        assert_eq!(error_code(&busy), "INVALID_REQUEST", "{busy}");
+        admin
+            .call_ok(
+                "teams.tasks.approve",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        let twice = admin
+            .call(
+                "teams.tasks.approve",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        assert_eq!(error_code(&twice), "FAILED_PRECONDITION", "{twice}");
+        let done = admin
+            .call_ok(
+                "teams.tasks.list",
+                json!({ "teamId": team, "status": "completed" }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.tasks.list", &done);
+        assert_eq!(ids(&done["tasks"]), [task_id.clone()]);
+        let active = admin
+            .call_ok("teams.tasks.list", json!({ "teamId": team }))
+            .await;
+        assert_eq!(active["count"], 0, "{active}");
+        admin
+            .call_ok(
+                "teams.tasks.delete",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+
+        let updated = admin
+            .call_ok(
+                "teams.update",
+                json!({ "teamId": team, "name": "crew-2", "settings": { "version": 2, "bogus": 1 } }),
+            )
+            .await;
+        assert_goclaw_shape("ws_teams.update", &updated);
+        let got = admin.call_ok("teams.get", json!({ "teamId": team })).await;
+        assert_eq!(got["team"]["name"], "crew-2");
+        assert_eq!(
+            got["team"]["settings"],
+            json!({ "version": 2 }),
+            "unknown settings dropped"
+        );
+        let tester = text(&got["members"][2]["agent_id"]);
+        admin
+            .call_ok(
+                "teams.members.remove",
+                json!({ "teamId": team, "agentId": tester }),
+            )
+            .await;
+        let lead = text(&got["team"]["lead_agent_id"]);
+        let refused = admin
+            .call(
+                "teams.members.remove",
+                json!({ "teamId": team, "agentId": lead }),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "INVALID_REQUEST", "{refused}");
+        let links = admin
+            .call_ok("agents.links.list", json!({ "agentId": "lead" }))
+            .await;
+        assert_eq!(
+            links["count"], 1,
+            "the removed member's team link goes: {links}"
+        );
+        admin
+            .call_ok("teams.delete", json!({ "teamId": team }))
+            .await;
+        let gone = admin.call("teams.get", json!({ "teamId": team })).await;
+        assert_eq!(error_code(&gone), "NOT_FOUND", "{gone}");
+        admin
+            .call_ok("agents.links.delete", json!({ "linkId": link_id }))
+            .await;
+
+        let created = event_where(admin, "team.task.created", |_| true).await;
+        assert_goclaw_shape("ws_event_team.task.created", &created);
+        assert_eq!(created["payload"]["actor_type"], "human");
+        let added = event_where(admin, "team.created", |_| true).await;
+        assert_goclaw_shape("ws_event_team.created", &added);
+        let linked = event_where(admin, "agent_link.created", |_| true).await;
+        assert_goclaw_shape("ws_event_agent_link.created", &linked);
+        let changed = event_where(admin, "agent_link.updated", |_| true).await;
+        assert_goclaw_shape("ws_event_agent_link.updated", &changed);
+    }
+);
+
+/// Calls `method` on the crew's task `task` with `extra` params, as `ws`.
+async fn on_task(ws: &mut WsClient, method: &str, team: &str, task: &str, extra: Value) -> Value {
+    let mut params = json!({ "teamId": team, "taskId": task });
+    if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
+        params.extend(extra);
+    }
+    ws.call_ok(method, params).await
+}
+
+app_test!(
+    team_events_reach_admins_and_the_teams_users_only,
+    app,
+    |app: TestApp| async move {
+        let mut who = callers(&app).await;
+        let link = who
+            .admin
+            .call_ok(
+                "agents.links.create",
+                json!({ "sourceAgent": "tester", "targetAgent": "writer" }),
+            )
+            .await;
+        let link_id = text(&link["link"]["id"]);
+        who.admin
+            .call_ok(
+                "agents.links.update",
+                json!({ "linkId": link_id, "maxConcurrent": 5 }),
+            )
+            .await;
+        who.admin
+            .call_ok("agents.links.delete", json!({ "linkId": link_id }))
+            .await;
+        let team = crew(&mut who.admin).await;
+        who.admin
+            .call_ok(
+                "teams.update",
+                json!({ "teamId": team, "description": "ships" }),
+            )
+            .await;
+        let got = who
+            .admin
+            .call_ok("teams.get", json!({ "teamId": team }))
+            .await;
+        let tester = text(&got["members"][2]["agent_id"]);
+        who.admin
+            .call_ok(
+                "teams.members.remove",
+                json!({ "teamId": team, "agentId": tester }),
+            )
+            .await;
+        let added = who
+            .admin
+            .call_ok(
+                "teams.members.add",
+                json!({ "teamId": team, "agent": "tester" }),
+            )
+            .await;
+        assert_eq!(added, json!({ "ok": true }));
+
+        // Who sees the team: the admins and the users it names, whatever their role.
+        for (name, ws) in who.all() {
+            let listed = ws.call("teams.list", json!({})).await;
+            let count = listed["payload"]["count"].as_u64().unwrap_or_default();
+            let sees = names(TEAM_AUDIENCE).contains(name);
+            assert_eq!(count == 1, sees, "{name} teams.list: {listed}");
+            let got = ws.call("teams.get", json!({ "teamId": team })).await;
+            let code = if sees { "" } else { "NOT_FOUND" };
+            assert_eq!(error_code(&got), code, "{name} teams.get: {got}");
+            let tasks = ws.call("teams.tasks.list", json!({ "teamId": team })).await;
+            assert_eq!(error_code(&tasks), code, "{name} teams.tasks.list: {tasks}");
+        }
+        // Who changes its board: operators it names; a viewer it names only reads.
+        let refused = who
+            .vera
+            .call(
+                "teams.tasks.create",
+                json!({ "teamId": team, "subject": "x" }),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "UNAUTHORIZED", "{refused}");
+        for ws in [&mut who.bob, &mut who.carol] {
+            let refused = ws
+                .call(
+                    "teams.tasks.create",
+                    json!({ "teamId": team, "subject": "x" }),
+                )
+                .await;
+            assert_eq!(error_code(&refused), "NOT_FOUND", "{refused}");
+        }
+        let alice = &mut who.alice;
+        let first = text(&new_task(alice, &team, "first", &[]).await["id"]);
+        let refused = alice
+            .call(
+                "teams.tasks.delete",
+                json!({ "teamId": team, "taskId": first }),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "UNAUTHORIZED", "{refused}");
+        on_task(
+            alice,
+            "teams.tasks.assign",
+            &team,
+            &first,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.progress",
+            &team,
+            &first,
+            json!({ "agentId": "writer", "percent": 50 }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.comment",
+            &team,
+            &first,
+            json!({ "content": "nice" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.review",
+            &team,
+            &first,
+            json!({ "agentId": "writer", "result": "r" }),
+        )
+        .await;
+        on_task(alice, "teams.tasks.approve", &team, &first, json!({})).await;
+        let second = text(&new_task(alice, &team, "second", &[]).await["id"]);
+        on_task(
+            alice,
+            "teams.tasks.claim",
+            &team,
+            &second,
+            json!({ "agentId": "tester" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.complete",
+            &team,
+            &second,
+            json!({ "agentId": "tester", "result": "ok" }),
+        )
+        .await;
+        let third = text(&new_task(alice, &team, "third", &[]).await["id"]);
+        on_task(
+            alice,
+            "teams.tasks.claim",
+            &team,
+            &third,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.fail",
+            &team,
+            &third,
+            json!({ "agentId": "writer", "reason": "no" }),
+        )
+        .await;
+        let fourth = text(&new_task(alice, &team, "fourth", &[]).await["id"]);
+        on_task(
+            alice,
+            "teams.tasks.claim",
+            &team,
+            &fourth,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.review",
+            &team,
+            &fourth,
+            json!({ "agentId": "writer", "result": "r" }),
+        )
+        .await;
+        on_task(
+            alice,
+            "teams.tasks.reject",
+            &team,
+            &fourth,
+            json!({ "reason": "redo" }),
+        )
+        .await;
+        let fifth = text(&new_task(alice, &team, "fifth", &[]).await["id"]);
+        let sixth = text(&new_task(alice, &team, "sixth", &[&fifth]).await["id"]);
+        on_task(alice, "teams.tasks.cancel", &team, &fifth, json!({})).await;
+        on_task(
+            &mut who.admin,
+            "teams.tasks.delete",
+            &team,
+            &fifth,
+            json!({}),
+        )
+        .await;
+        let passed = app
+            .task_recovery
+            .tick(Utc::now() + TimeDelta::hours(3))
+            .await
+            .expect("a recovery pass");
+        assert_eq!(
+            ids_of(&passed.stale),
+            [sixth],
+            "the released task waited too long"
+        );
+        who.admin
+            .call_ok("teams.delete", json!({ "teamId": team }))
+            .await;
+
+        // A last team named for every master-tenant user, then one of carol's own: once a
+        // caller has the event of the one it may see, it has everything sent before it.
+        who.admin
+            .call_ok(
+                "teams.create",
+                json!({ "name": "fence", "lead": "writer", "members": ["tester"],
+                        "settings": { "allow_user_ids": ["alice", "bob", "vera"] } }),
+            )
+            .await;
+        who.carol
+            .call_ok(
+                "teams.create",
+                json!({ "name": "acme", "lead": "helper", "members": ["helper"] }),
+            )
+            .await;
+        for (name, ws) in who.all() {
+            let fence = if name == "carol" { "acme" } else { "fence" };
+            event_where(ws, "team.created", |p| p["team_name"] == fence).await;
+        }
+        let mut wrong = Vec::new();
+        for event in TEAM_EVENTS.iter().chain(LINK_EVENTS) {
+            let expected = if event.starts_with("agent_link.") {
+                ADMINS
+            } else {
+                TEAM_AUDIENCE
+            };
+            let got: BTreeSet<&str> = who
+                .all()
+                .into_iter()
+                .filter(|(_, ws)| {
+                    ws.events.iter().any(|e| {
+                        e["event"] == *event
+                            && (event.starts_with("agent_link.") || e["payload"]["team_id"] == team)
+                    })
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if got != names(expected) {
+                wrong.push(format!("{event}: sent to {got:?}, not {expected}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let member = event_where(&mut who.vera, "team.member.added", |_| true).await;
+        assert_goclaw_shape("ws_event_team.member.added", &member);
+        let released = event_where(&mut who.alice, "team.task.updated", |_| true).await;
+        assert_eq!(
+            released["payload"]["reason"], "blockers ended",
+            "{released}"
+        );
+    }
+);
+
+fn names(list: &str) -> BTreeSet<&str> {
+    list.split_whitespace().collect()
+}
+
+fn ids_of(tasks: &[goclaw_core::TeamTask]) -> Vec<String> {
+    tasks.iter().map(|t| t.id.to_string()).collect()
+}
+
+app_test!(
+    blocked_tasks_wait_for_every_blocker,
+    app,
+    |app: TestApp| async move {
+        let mut who = callers(&app).await;
+        let admin = &mut who.admin;
+        let team = crew(admin).await;
+        let a = text(&new_task(admin, &team, "a", &[]).await["id"]);
+        let b = text(&new_task(admin, &team, "b", &[]).await["id"]);
+        let c = new_task(admin, &team, "c", &[&a, &b]).await;
+        assert_eq!(c["status"], "blocked");
+        assert_eq!(c["blocked_by"], json!([a, b]));
+        let c = text(&c["id"]);
+        let status = |list: &Value, id: &str| {
+            list["tasks"]
+                .as_array()
+                .and_then(|tasks| tasks.iter().find(|t| t["id"] == id))
+                .map(|t| t["status"].clone())
+        };
+        on_task(
+            admin,
+            "teams.tasks.claim",
+            &team,
+            &a,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        let ended = on_task(
+            admin,
+            "teams.tasks.complete",
+            &team,
+            &a,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        assert_eq!(ended["unblocked"], json!([]), "b is still open");
+        let all = admin
+            .call_ok(
+                "teams.tasks.list",
+                json!({ "teamId": team, "status": "all" }),
+            )
+            .await;
+        assert_eq!(status(&all, &c), Some(json!("blocked")));
+        let unclaimable = admin
+            .call(
+                "teams.tasks.claim",
+                json!({ "teamId": team, "taskId": c, "agentId": "tester" }),
+            )
+            .await;
+        assert_eq!(
+            error_code(&unclaimable),
+            "FAILED_PRECONDITION",
+            "{unclaimable}"
+        );
+        // A failed or cancelled blocker has ended too (GoClaw's rule).
+        let ended = on_task(
+            admin,
+            "teams.tasks.cancel",
+            &team,
+            &b,
+            json!({ "reason": "dropped" }),
+        )
+        .await;
+        assert_eq!(ended["unblocked"], json!([c]));
+        let all = admin
+            .call_ok(
+                "teams.tasks.list",
+                json!({ "teamId": team, "status": "all" }),
+            )
+            .await;
+        assert_eq!(status(&all, &c), Some(json!("pending")));
+        let event = event_where(admin, "team.task.updated", |p| p["task_id"] == c).await;
+        assert_eq!(event["payload"]["status"], "pending");
+        on_task(
+            admin,
+            "teams.tasks.claim",
+            &team,
+            &c,
+            json!({ "agentId": "tester" }),
+        )
+        .await;
+        let missing = admin
+            .call("teams.tasks.create", json!({ "teamId": team, "subject": "d", "blockedBy": [uuid::Uuid::now_v7().to_string()] }))
+            .await;
+        assert_eq!(error_code(&missing), "INVALID_REQUEST", "{missing}");
+    }
+);
+
+app_test!(
+    a_task_whose_lock_expires_is_reset_by_the_recovery_ticker,
+    app,
+    |app: TestApp| async move {
+        let mut who = callers(&app).await;
+        let admin = &mut who.admin;
+        let team = crew(admin).await;
+        // A v1 team is left alone (GoClaw tends v2 boards only).
+        let old = admin
+            .call_ok(
+                "teams.create",
+                json!({ "name": "old", "lead": "tester", "members": ["writer"] }),
+            )
+            .await;
+        let old = text(&old["team"]["id"]);
+        let held = text(&new_task(admin, &team, "held", &[]).await["id"]);
+        let claimed = on_task(
+            admin,
+            "teams.tasks.claim",
+            &team,
+            &held,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+        let expires: chrono::DateTime<Utc> = text(&claimed["task"]["lock_expires_at"])
+            .parse()
+            .expect("a time");
+        let old_task = text(&new_task(admin, &old, "old", &[]).await["id"]);
+        on_task(
+            admin,
+            "teams.tasks.claim",
+            &old,
+            &old_task,
+            json!({ "agentId": "writer" }),
+        )
+        .await;
+
+        let early = app
+            .task_recovery
+            .tick(expires - TimeDelta::seconds(1))
+            .await
+            .expect("pass");
+        assert!(early.reset.is_empty(), "the lock still holds: {early:?}");
+        let later = expires + TimeDelta::seconds(1);
+        let passed = app.task_recovery.tick(later).await.expect("pass");
+        assert_eq!(ids_of(&passed.reset), [held.clone()]);
+        let got = admin
+            .call_ok("teams.tasks.get", json!({ "teamId": team, "taskId": held }))
+            .await;
+        assert_eq!(got["task"]["status"], "pending");
+        assert!(got["task"].get("owner_agent_id").is_none(), "{got}");
+        let reset = event_where(admin, "team.task.updated", |p| p["task_id"] == held).await;
+        assert_eq!(reset["payload"]["actor_type"], "system");
+        assert_eq!(reset["payload"]["reason"], "lock expired");
+        let alice = event_where(&mut who.alice, "team.task.updated", |p| {
+            p["task_id"] == held
+        })
+        .await;
+        assert_eq!(alice["payload"]["status"], "pending");
+        let old_one = admin
+            .call_ok(
+                "teams.tasks.get",
+                json!({ "teamId": old, "taskId": old_task }),
+            )
+            .await;
+        assert_eq!(
+            old_one["task"]["status"], "in_progress",
+            "v1 boards are not tended"
+        );
+
+        // Two hours without a change, a pending task is stale.
+        let soon = later + TimeDelta::hours(1);
+        assert!(
+            app.task_recovery
+                .tick(soon)
+                .await
+                .expect("pass")
+                .stale
+                .is_empty()
+        );
+        let stale = app
+            .task_recovery
+            .tick(later + TimeDelta::hours(3))
+            .await
+            .expect("pass");
+        assert_eq!(ids_of(&stale.stale), [held.clone()]);
+        let event = event_where(admin, "team.task.stale", |p| p["task_id"] == held).await;
+        assert_eq!(event["payload"]["status"], "stale");
+        // Nothing is left to do a pass later.
+        let quiet = app
+            .task_recovery
+            .tick(later + TimeDelta::hours(9))
+            .await
+            .expect("pass");
+        assert!(quiet.reset.is_empty() && quiet.stale.is_empty() && quiet.released.is_empty());
+    }
+);
