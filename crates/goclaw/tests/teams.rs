@@ -1,22 +1,19 @@
 //! Teams, their task boards and delegation links over real WebSocket on both backends: the
-//! methods answer in GoClaw's shapes; a team is seen below admin only by the users it names
-//! (alice and bob with read+write keys, vera with a read-only key) and every team event reaches
-//! exactly the tenant's admins and those users, never bob (not named) nor carol (another
-//! tenant's admin); a blocked task waits until every blocker ends; and the recovery ticker,
-//! driven with the test's own clock, resets expired locks, marks stale work and leaves v1
-//! teams alone.
+//! methods answer in GoClaw's shapes, and a team is seen below admin only by the users it names
+//! (alice with a read+write key, vera with a read-only key): every team event reaches exactly
+//! the tenant's admins and those users, never bob (read+write, not named) nor carol (another
+//! tenant's admin). Blocking and the recovery ticker are in `team_boards.rs`.
 
 mod support;
+mod teams_kit;
 
 use std::collections::BTreeSet;
 
 use chrono::{TimeDelta, Utc};
-use goclaw_core::{AgentKey, ApiKeyScope, MASTER_TENANT_ID, NewAgent};
-use goclaw_testkit::{StoreBackend, TestApp, WsClient, app_test, spawn_app_with};
-use serde_json::{Value, json};
+use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with};
+use serde_json::json;
 use support::wire::assert_goclaw_shape;
-
-const TOKEN: &str = "teams-token-5d1c";
+use teams_kit::*;
 
 /// Every team event, and who of the callers below receives it.
 const TEAM_EVENTS: &[&str] = &[
@@ -51,118 +48,6 @@ const ADMINS: &str = "owner admin";
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
-}
-
-struct Callers {
-    owner: WsClient,
-    admin: WsClient,
-    alice: WsClient,
-    bob: WsClient,
-    vera: WsClient,
-    carol: WsClient,
-}
-
-impl Callers {
-    fn all(&mut self) -> [(&'static str, &mut WsClient); 6] {
-        [
-            ("owner", &mut self.owner),
-            ("admin", &mut self.admin),
-            ("alice", &mut self.alice),
-            ("bob", &mut self.bob),
-            ("vera", &mut self.vera),
-            ("carol", &mut self.carol),
-        ]
-    }
-}
-
-async fn signed_in(app: &TestApp, token: &str, user: &str) -> WsClient {
-    let mut ws = WsClient::open(&app.ws_url()).await;
-    ws.call_ok("connect", json!({ "token": token, "user_id": user }))
-        .await;
-    ws
-}
-
-/// The callers, and the master tenant's agents `lead`, `writer` and `tester` (predefined, so
-/// they may be delegated to).
-async fn callers(app: &TestApp) -> Callers {
-    let store = app.db.store();
-    for key in ["lead", "writer", "tester"] {
-        let mut agent = NewAgent::new(MASTER_TENANT_ID, AgentKey::parse(key).expect("key"), key);
-        agent.agent_type = "predefined".to_owned();
-        store.agents().create(agent).await.expect("agent");
-    }
-    let key = |scopes: &'static [&'static str], owner: &'static str| async move {
-        let body = json!({ "name": owner, "scopes": scopes, "owner_id": owner });
-        app.create_api_key(TOKEN, body).await.1
-    };
-    let admin = key(&["operator.admin"], "ada").await;
-    let alice = key(&["operator.read", "operator.write"], "alice").await;
-    let bob = key(&["operator.read", "operator.write"], "bob").await;
-    let vera = key(&["operator.read"], "vera").await;
-    let acme = app
-        .other_tenant("acme", "helper", "carol", &[ApiKeyScope::Admin])
-        .await;
-    Callers {
-        owner: signed_in(app, TOKEN, "system").await,
-        admin: signed_in(app, &admin, "").await,
-        alice: signed_in(app, &alice, "").await,
-        bob: signed_in(app, &bob, "").await,
-        vera: signed_in(app, &vera, "").await,
-        carol: signed_in(app, &acme.key, "").await,
-    }
-}
-
-fn error_code(response: &Value) -> &str {
-    response["error"]["code"].as_str().unwrap_or_default()
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().expect("a string").to_owned()
-}
-
-/// Waits until `ws` has an event named `name` matching `found`, and returns it.
-async fn event_where(ws: &mut WsClient, name: &str, found: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        if let Some(event) = ws
-            .events
-            .iter()
-            .find(|e| e["event"] == name && found(&e["payload"]))
-        {
-            return event.clone();
-        }
-        ws.pump().await;
-    }
-}
-
-/// The crew: `lead` leading `writer` and `tester`, seen by alice and vera.
-async fn crew(admin: &mut WsClient) -> String {
-    let created = admin
-        .call_ok(
-            "teams.create",
-            json!({
-                "name": "crew",
-                "lead": "lead",
-                "members": ["writer", "tester"],
-                "description": "writes and tests",
-                "settings": { "version": 2, "allow_user_ids": ["alice", "vera"] },
-            }),
-        )
-        .await;
-    text(&created["team"]["id"])
-}
-
-async fn new_task(ws: &mut WsClient, team: &str, subject: &str, blocked_by: &[&str]) -> Value {
-    let params = json!({ "teamId": team, "subject": subject, "blockedBy": blocked_by });
-    ws.call_ok("teams.tasks.create", params).await["task"].clone()
-}
-
-fn ids(tasks: &Value) -> Vec<String> {
-    tasks
-        .as_array()
-        .expect("tasks")
-        .iter()
-        .map(|t| text(&t["id"]))
-        .collect()
 }
 
 app_test!(
@@ -376,15 +261,6 @@ app_test!(
         assert_goclaw_shape("ws_event_agent_link.updated", &changed);
     }
 );
-
-/// Calls `method` on the crew's task `task` with `extra` params, as `ws`.
-async fn on_task(ws: &mut WsClient, method: &str, team: &str, task: &str, extra: Value) -> Value {
-    let mut params = json!({ "teamId": team, "taskId": task });
-    if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
-        params.extend(extra);
-    }
-    ws.call_ok(method, params).await
-}
 
 app_test!(
     team_events_reach_admins_and_the_teams_users_only,
@@ -640,199 +516,5 @@ app_test!(
             released["payload"]["reason"], "blockers ended",
             "{released}"
         );
-    }
-);
-
-fn names(list: &str) -> BTreeSet<&str> {
-    list.split_whitespace().collect()
-}
-
-fn ids_of(tasks: &[goclaw_core::TeamTask]) -> Vec<String> {
-    tasks.iter().map(|t| t.id.to_string()).collect()
-}
-
-app_test!(
-    blocked_tasks_wait_for_every_blocker,
-    app,
-    |app: TestApp| async move {
-        let mut who = callers(&app).await;
-        let admin = &mut who.admin;
-        let team = crew(admin).await;
-        let a = text(&new_task(admin, &team, "a", &[]).await["id"]);
-        let b = text(&new_task(admin, &team, "b", &[]).await["id"]);
-        let c = new_task(admin, &team, "c", &[&a, &b]).await;
-        assert_eq!(c["status"], "blocked");
-        assert_eq!(c["blocked_by"], json!([a, b]));
-        let c = text(&c["id"]);
-        let status = |list: &Value, id: &str| {
-            list["tasks"]
-                .as_array()
-                .and_then(|tasks| tasks.iter().find(|t| t["id"] == id))
-                .map(|t| t["status"].clone())
-        };
-        on_task(
-            admin,
-            "teams.tasks.claim",
-            &team,
-            &a,
-            json!({ "agentId": "writer" }),
-        )
-        .await;
-        let ended = on_task(
-            admin,
-            "teams.tasks.complete",
-            &team,
-            &a,
-            json!({ "agentId": "writer" }),
-        )
-        .await;
-        assert_eq!(ended["unblocked"], json!([]), "b is still open");
-        let all = admin
-            .call_ok(
-                "teams.tasks.list",
-                json!({ "teamId": team, "status": "all" }),
-            )
-            .await;
-        assert_eq!(status(&all, &c), Some(json!("blocked")));
-        let unclaimable = admin
-            .call(
-                "teams.tasks.claim",
-                json!({ "teamId": team, "taskId": c, "agentId": "tester" }),
-            )
-            .await;
-        assert_eq!(
-            error_code(&unclaimable),
-            "FAILED_PRECONDITION",
-            "{unclaimable}"
-        );
-        // A failed or cancelled blocker has ended too (GoClaw's rule).
-        let ended = on_task(
-            admin,
-            "teams.tasks.cancel",
-            &team,
-            &b,
-            json!({ "reason": "dropped" }),
-        )
-        .await;
-        assert_eq!(ended["unblocked"], json!([c]));
-        let all = admin
-            .call_ok(
-                "teams.tasks.list",
-                json!({ "teamId": team, "status": "all" }),
-            )
-            .await;
-        assert_eq!(status(&all, &c), Some(json!("pending")));
-        let event = event_where(admin, "team.task.updated", |p| p["task_id"] == c).await;
-        assert_eq!(event["payload"]["status"], "pending");
-        on_task(
-            admin,
-            "teams.tasks.claim",
-            &team,
-            &c,
-            json!({ "agentId": "tester" }),
-        )
-        .await;
-        let missing = admin
-            .call("teams.tasks.create", json!({ "teamId": team, "subject": "d", "blockedBy": [uuid::Uuid::now_v7().to_string()] }))
-            .await;
-        assert_eq!(error_code(&missing), "INVALID_REQUEST", "{missing}");
-    }
-);
-
-app_test!(
-    a_task_whose_lock_expires_is_reset_by_the_recovery_ticker,
-    app,
-    |app: TestApp| async move {
-        let mut who = callers(&app).await;
-        let admin = &mut who.admin;
-        let team = crew(admin).await;
-        // A v1 team is left alone (GoClaw tends v2 boards only).
-        let old = admin
-            .call_ok(
-                "teams.create",
-                json!({ "name": "old", "lead": "tester", "members": ["writer"] }),
-            )
-            .await;
-        let old = text(&old["team"]["id"]);
-        let held = text(&new_task(admin, &team, "held", &[]).await["id"]);
-        let claimed = on_task(
-            admin,
-            "teams.tasks.claim",
-            &team,
-            &held,
-            json!({ "agentId": "writer" }),
-        )
-        .await;
-        let expires: chrono::DateTime<Utc> = text(&claimed["task"]["lock_expires_at"])
-            .parse()
-            .expect("a time");
-        let old_task = text(&new_task(admin, &old, "old", &[]).await["id"]);
-        on_task(
-            admin,
-            "teams.tasks.claim",
-            &old,
-            &old_task,
-            json!({ "agentId": "writer" }),
-        )
-        .await;
-
-        let early = app
-            .task_recovery
-            .tick(expires - TimeDelta::seconds(1))
-            .await
-            .expect("pass");
-        assert!(early.reset.is_empty(), "the lock still holds: {early:?}");
-        let later = expires + TimeDelta::seconds(1);
-        let passed = app.task_recovery.tick(later).await.expect("pass");
-        assert_eq!(ids_of(&passed.reset), [held.clone()]);
-        let got = admin
-            .call_ok("teams.tasks.get", json!({ "teamId": team, "taskId": held }))
-            .await;
-        assert_eq!(got["task"]["status"], "pending");
-        assert!(got["task"].get("owner_agent_id").is_none(), "{got}");
-        let reset = event_where(admin, "team.task.updated", |p| p["task_id"] == held).await;
-        assert_eq!(reset["payload"]["actor_type"], "system");
-        assert_eq!(reset["payload"]["reason"], "lock expired");
-        let alice = event_where(&mut who.alice, "team.task.updated", |p| {
-            p["task_id"] == held
-        })
-        .await;
-        assert_eq!(alice["payload"]["status"], "pending");
-        let old_one = admin
-            .call_ok(
-                "teams.tasks.get",
-                json!({ "teamId": old, "taskId": old_task }),
-            )
-            .await;
-        assert_eq!(
-            old_one["task"]["status"], "in_progress",
-            "v1 boards are not tended"
-        );
-
-        // Two hours without a change, a pending task is stale.
-        let soon = later + TimeDelta::hours(1);
-        assert!(
-            app.task_recovery
-                .tick(soon)
-                .await
-                .expect("pass")
-                .stale
-                .is_empty()
-        );
-        let stale = app
-            .task_recovery
-            .tick(later + TimeDelta::hours(3))
-            .await
-            .expect("pass");
-        assert_eq!(ids_of(&stale.stale), [held.clone()]);
-        let event = event_where(admin, "team.task.stale", |p| p["task_id"] == held).await;
-        assert_eq!(event["payload"]["status"], "stale");
-        // Nothing is left to do a pass later.
-        let quiet = app
-            .task_recovery
-            .tick(later + TimeDelta::hours(9))
-            .await
-            .expect("pass");
-        assert!(quiet.reset.is_empty() && quiet.stale.is_empty() && quiet.released.is_empty());
     }
 );
