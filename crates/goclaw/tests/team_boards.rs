@@ -147,7 +147,7 @@ app_test!(
         assert!(early.reset.is_empty(), "the lock still holds: {early:?}");
         let later = expires + TimeDelta::seconds(1);
         let passed = app.task_recovery.tick(later).await.expect("pass");
-        assert_eq!(ids_of(&passed.reset), [held.clone()]);
+        assert_eq!(ids_of(&passed.reset), [held.as_str()]);
         let got = admin
             .call_ok("teams.tasks.get", json!({ "teamId": team, "taskId": held }))
             .await;
@@ -187,7 +187,7 @@ app_test!(
             .tick(later + TimeDelta::hours(3))
             .await
             .expect("pass");
-        assert_eq!(ids_of(&stale.stale), [held.clone()]);
+        assert_eq!(ids_of(&stale.stale), [held.as_str()]);
         let event = event_where(admin, "team.task.stale", |p| p["task_id"] == held).await;
         assert_eq!(event["payload"]["status"], "stale");
         // Nothing is left to do a pass later.

@@ -193,7 +193,7 @@ app_test!(
             )
             .await;
         assert_goclaw_shape("ws_teams.tasks.list", &done);
-        assert_eq!(ids(&done["tasks"]), [task_id.clone()]);
+        assert_eq!(ids(&done["tasks"]), [task_id.as_str()]);
         let active = admin
             .call_ok("teams.tasks.list", json!({ "teamId": team }))
             .await;

@@ -41,7 +41,7 @@ pub fn visible(principal: &Principal, team: &Team) -> bool {
     if principal.sees_all() {
         return true;
     }
-    !principal.user_id.is_empty() && users_of(team).iter().any(|u| *u == principal.user_id)
+    !principal.user_id.is_empty() && users_of(team).contains(&principal.user_id)
 }
 
 /// Who below admin is sent the events of `team`.
