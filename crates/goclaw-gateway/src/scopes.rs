@@ -331,6 +331,10 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("teams.tasks.reject", WRITE_OWN),
     ("teams.tasks.comment", WRITE_OWN),
     ("teams.tasks.delete", ADMIN),
+    ("teams.workspace.list", READ_OWN),
+    ("teams.workspace.read", READ_OWN),
+    ("teams.workspace.write", WRITE_OWN),
+    ("teams.workspace.delete", WRITE_OWN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.

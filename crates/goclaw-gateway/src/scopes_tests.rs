@@ -32,6 +32,8 @@ const READ_METHODS: &[&str] = &[
     "teams.tasks.get",
     "teams.tasks.comments",
     "teams.tasks.active-by-session",
+    "teams.workspace.list",
+    "teams.workspace.read",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -55,6 +57,8 @@ const WRITE_METHODS: &[&str] = &[
     "teams.tasks.approve",
     "teams.tasks.reject",
     "teams.tasks.comment",
+    "teams.workspace.write",
+    "teams.workspace.delete",
 ];
 
 /// Read routes (besides the public ones, which take no credentials).

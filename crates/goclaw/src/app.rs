@@ -183,6 +183,7 @@ impl Application {
             channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
                 channels.clone(),
             ))),
+            team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
         };
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());

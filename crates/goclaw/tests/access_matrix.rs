@@ -107,6 +107,10 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("teams.tasks.reject", WRITERS),
     ("teams.tasks.comment", WRITERS),
     ("teams.tasks.delete", ADMINS),
+    ("teams.workspace.list", READERS),
+    ("teams.workspace.read", READERS),
+    ("teams.workspace.write", WRITERS),
+    ("teams.workspace.delete", WRITERS),
 ];
 
 /// Who passes the guard of each HTTP route.

@@ -1,7 +1,8 @@
 //! A team's task board over real WebSocket on both backends: a blocked task waits until every
 //! blocker has ended (completed, failed or cancelled) and is then released and announced; the
 //! recovery ticker, driven with the test's own clock, resets a task whose lock expired, marks
-//! work that waited too long stale, announces both, and leaves v1 teams alone.
+//! work that waited too long stale, announces both, and leaves v1 teams alone; and a team's
+//! files live per chat, for the team's users only, never reached through `..` or a link.
 
 mod teams_kit;
 
@@ -9,6 +10,10 @@ use chrono::{TimeDelta, Utc};
 use goclaw_testkit::{StoreBackend, TestApp, app_test, spawn_app_with};
 use serde_json::{Value, json};
 use teams_kit::*;
+
+mod support;
+
+use support::wire::assert_goclaw_shape;
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     spawn_app_with(backend, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
@@ -197,5 +202,79 @@ app_test!(
             .await
             .expect("pass");
         assert!(quiet.reset.is_empty() && quiet.stale.is_empty() && quiet.released.is_empty());
+    }
+);
+
+app_test!(
+    team_workspaces_keep_files_per_chat_for_the_teams_users,
+    app,
+    |app: TestApp| async move {
+        let mut who = callers(&app).await;
+        let team = crew(&mut who.admin).await;
+        let file =
+            |chat: &str, name: &str| json!({ "team_id": team, "chat_id": chat, "file_name": name });
+        let mut plan = file("c1", "docs/plan.md");
+        plan["content"] = json!("step one");
+        let written = who
+            .alice
+            .call_ok("teams.workspace.write", plan.clone())
+            .await;
+        assert_eq!(written["file"]["size"], 8);
+        let listed = who
+            .vera
+            .call_ok("teams.workspace.list", json!({ "team_id": team }))
+            .await;
+        assert_goclaw_shape("ws_teams.workspace.list", &listed);
+        let names: Vec<&str> = listed["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        assert_eq!(names, ["c1", "c1/docs", "c1/docs/plan.md"]);
+        assert!(
+            listed["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .all(|f| f["path"] == f["name"]),
+            "no host paths: {listed}"
+        );
+        let read = who
+            .vera
+            .call_ok("teams.workspace.read", file("c1", "docs/plan.md"))
+            .await;
+        assert_goclaw_shape("ws_teams.workspace.read", &read);
+        assert_eq!(read["content"], "step one");
+        let other_chat = who
+            .alice
+            .call("teams.workspace.read", file("c2", "docs/plan.md"))
+            .await;
+        assert_eq!(error_code(&other_chat), "NOT_FOUND", "{other_chat}");
+        let viewer = who.vera.call("teams.workspace.write", plan.clone()).await;
+        assert_eq!(error_code(&viewer), "UNAUTHORIZED", "{viewer}");
+        for ws in [&mut who.bob, &mut who.carol] {
+            let refused = ws
+                .call("teams.workspace.read", file("c1", "docs/plan.md"))
+                .await;
+            assert_eq!(error_code(&refused), "NOT_FOUND", "{refused}");
+        }
+        for name in ["../../../etc/passwd", "/etc/passwd", "docs/../../x", "a\\b"] {
+            let refused = who
+                .alice
+                .call("teams.workspace.read", file("c1", name))
+                .await;
+            assert_eq!(error_code(&refused), "INVALID_REQUEST", "{name}: {refused}");
+        }
+        let deleted = who
+            .alice
+            .call_ok("teams.workspace.delete", file("c1", "docs/plan.md"))
+            .await;
+        assert_goclaw_shape("ws_teams.workspace.delete", &deleted);
+        let gone = who
+            .alice
+            .call("teams.workspace.read", file("c1", "docs/plan.md"))
+            .await;
+        assert_eq!(error_code(&gone), "NOT_FOUND", "{gone}");
     }
 );

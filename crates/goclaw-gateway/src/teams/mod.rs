@@ -1,7 +1,7 @@
 //! Teams, their task boards and delegation links as the gateway serves them: who below admin
 //! may see a team ([`visible`]: the users its `settings.allow_user_ids` names), the JSON shapes
-//! of GoClaw's records (`wire`), the events a change publishes (`events`) and the recovery
-//! ticker that tends v2 boards (`recovery`).
+//! of GoClaw's records (`wire`), the events a change publishes (`events`), the recovery
+//! ticker that tends v2 boards (`recovery`) and the teams' files (`workspace`).
 //!
 //! GoClaw keeps per-user grants in a `team_user_grants` table that none of its methods fill;
 //! here a team's own access list decides, which `teams.update` edits (`docs/compat.md`).
@@ -9,6 +9,7 @@
 pub mod events;
 pub mod recovery;
 pub mod wire;
+pub mod workspace;
 
 use std::collections::HashMap;
 

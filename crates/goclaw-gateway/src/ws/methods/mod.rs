@@ -15,6 +15,7 @@ mod providers;
 mod sessions;
 mod system;
 mod team_tasks;
+mod team_workspace;
 mod teams;
 
 use std::future::Future;
@@ -212,6 +213,10 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "teams.tasks.reject" => team_tasks::reject(&ctx, params).await.into(),
         "teams.tasks.comment" => team_tasks::comment(&ctx, params).await.into(),
         "teams.tasks.delete" => team_tasks::delete(&ctx, params).await.into(),
+        "teams.workspace.list" => team_workspace::list(&ctx, params).await.into(),
+        "teams.workspace.read" => team_workspace::read(&ctx, params).await.into(),
+        "teams.workspace.write" => team_workspace::write(&ctx, params).await.into(),
+        "teams.workspace.delete" => team_workspace::delete(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }
