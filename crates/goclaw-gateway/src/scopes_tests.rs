@@ -30,6 +30,8 @@ const READ_METHODS: &[&str] = &[
     "teams.get",
     "teams.tasks.list",
     "teams.tasks.get",
+    "teams.tasks.get-light",
+    "teams.scopes",
     "teams.tasks.comments",
     "teams.tasks.active-by-session",
     "teams.workspace.list",

@@ -151,6 +151,21 @@ app_test!(
             )
             .await;
         assert_goclaw_shape("ws_teams.tasks.comments", &comments);
+        let light = admin
+            .call_ok(
+                "teams.tasks.get-light",
+                json!({ "teamId": team, "taskId": task_id }),
+            )
+            .await;
+        assert_eq!(light["task"]["id"], task_id.as_str());
+        assert!(light.get("comments").is_none(), "{light}");
+        let scopes = admin
+            .call_ok("teams.scopes", json!({ "teamId": team }))
+            .await;
+        assert_eq!(
+            scopes["scopes"],
+            json!([{ "channel": "dashboard", "chat_id": "agent:lead:ws:direct:s1" }])
+        );
         let detail = admin
             .call_ok(
                 "teams.tasks.get",
@@ -204,6 +219,25 @@ app_test!(
                 json!({ "teamId": team, "taskId": task_id }),
             )
             .await;
+        let spare = text(&new_task(admin, &team, "spare", &[]).await["id"]);
+        admin
+            .call_ok(
+                "teams.tasks.cancel",
+                json!({ "teamId": team, "taskId": spare }),
+            )
+            .await;
+        let open = text(&new_task(admin, &team, "open", &[]).await["id"]);
+        let bulk = admin
+            .call_ok(
+                "teams.tasks.delete-bulk",
+                json!({ "teamId": team, "taskIds": [spare, open, task_id, "nonsense"] }),
+            )
+            .await;
+        assert_eq!(
+            bulk,
+            json!({ "deleted": 1 }),
+            "only the ended task that is still there"
+        );
 
         let updated = admin
             .call_ok(

@@ -191,6 +191,12 @@ pub async fn get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     }))
 }
 
+/// `teams.tasks.get-light` → `{task}` (no comments).
+pub async fn get_light(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let board = on_board(ctx, &parse(params)?).await?;
+    Ok(json!({ "task": task_json(&board.task, &board.names, 0) }))
+}
+
 /// `teams.tasks.comments` → `{comments}`.
 pub async fn comments(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let board = on_board(ctx, &parse(params)?).await?;
@@ -586,4 +592,54 @@ pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         .ok_or_else(|| ErrorShape::invalid("task is not in a deletable state"))?;
     announce(ctx, &board, &task, Event::TeamTaskDeleted, &[]);
     Ok(json!({ "ok": true }))
+}
+
+/// `teams.tasks.delete-bulk {teamId, taskIds}` → `{deleted}`: how many of the named tasks of
+/// the team were deleted (those that have ended; ids that do not read are skipped).
+pub async fn delete_bulk(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct BulkParams {
+        team_id: String,
+        task_ids: Vec<String>,
+    }
+    let params: BulkParams = parse(params)?;
+    let team = visible_team(ctx, &params.team_id).await?;
+    if params.task_ids.is_empty() {
+        return Err(ErrorShape::invalid("taskIds is required"));
+    }
+    let ids: Vec<uuid::Uuid> = params
+        .task_ids
+        .iter()
+        .filter_map(|raw| raw.trim().parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Err(ErrorShape::invalid("no valid taskIds"));
+    }
+    let names = agent_names(ctx).await?;
+    let tasks = ctx.state.store.team_tasks();
+    let mut deleted = 0;
+    for id in ids {
+        match tasks.get(team.tenant_id, id).await {
+            Ok(task) if task.team_id == team.id => {}
+            Ok(_) | Err(goclaw_core::StoreError::NotFound(_)) => continue,
+            Err(other) => return Err(store_error(&other)),
+        }
+        let Some(task) = tasks
+            .delete(team.tenant_id, id)
+            .await
+            .map_err(|e| store_error(&e))?
+        else {
+            continue;
+        };
+        deleted += 1;
+        let payload = task_event(&task, &names, Actor::Human(&ctx.principal.user_id), &[]);
+        events::team(
+            &ctx.state.tenant_events,
+            &team,
+            Event::TeamTaskDeleted,
+            payload,
+        );
+    }
+    Ok(json!({ "deleted": deleted }))
 }

@@ -124,6 +124,33 @@ pub async fn get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     Ok(json!({ "team": team_json(&team, &names, Some(&members)), "members": listed }))
 }
 
+/// `teams.scopes {teamId}` → `{scopes: [{channel, chat_id}]}`: the places the team's tasks
+/// came from, each once, in the order first seen.
+pub async fn scopes(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
+    let params: TeamParams = parse(params)?;
+    let team = visible_team(ctx, &params.team_id).await?;
+    let query = goclaw_core::TaskQuery::default();
+    let tasks = ctx
+        .state
+        .store
+        .team_tasks()
+        .list(team.tenant_id, team.id, &query)
+        .await;
+    let tasks = tasks.map_err(|e| store_error(&e))?;
+    let mut seen = Vec::<(String, String)>::new();
+    for task in tasks {
+        let scope = (task.channel, task.chat_id);
+        if !seen.contains(&scope) {
+            seen.push(scope);
+        }
+    }
+    let scopes: Vec<Value> = seen
+        .into_iter()
+        .map(|(channel, chat_id)| json!({ "channel": channel, "chat_id": chat_id }))
+        .collect();
+    Ok(json!({ "scopes": scopes }))
+}
+
 /// Links the lead to `member` for delegation, marked as the team's; an existing link stays.
 async fn link_lead(ctx: &Ctx<'_>, team: &Team, member: AgentId) {
     let mut link = NewAgentLink::new(team.tenant_id, team.lead_agent_id, member);
