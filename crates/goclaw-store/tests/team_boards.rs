@@ -9,7 +9,8 @@ use goclaw_core::{
     Agent, AgentKey, MASTER_TENANT_ID, MemberRole, NewAgent, NewTeam, NewTeamTask, Store,
     StoreError, TaskStatus, Team, TeamPatch, TeamTask, TenantId,
 };
-use goclaw_store::store_test;
+use goclaw_store::testing::TestDatabase;
+use goclaw_store::{database_test, store_test};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -223,3 +224,41 @@ store_test!(active_teams_and_links_to_an_agent, |store: Arc<
             .is_empty()
     );
 });
+
+database_test!(
+    orphaned_blocked_tasks_are_released,
+    |db: TestDatabase| async move {
+        let db = db.migrated_with_tenant(OTHER_TENANT, "other").await;
+        let store = db.store();
+        let tasks = store.team_tasks();
+        let (crew, _, _) = board(store.as_ref(), 0).await;
+        let ended = task(store.as_ref(), &crew, "ended behind the board", &[]).await;
+        let gone = task(store.as_ref(), &crew, "deleted behind the board", &[]).await;
+        let open = task(store.as_ref(), &crew, "still open", &[]).await;
+        let on_ended = task(store.as_ref(), &crew, "on ended", &[ended.id]).await;
+        let on_gone = task(store.as_ref(), &crew, "on gone", &[gone.id]).await;
+        let on_both = task(store.as_ref(), &crew, "on both", &[gone.id, open.id]).await;
+        // What a crash between a blocker's end and its dependents' release, or rows written
+        // by another program, would leave.
+        db.execute(&format!(
+            "UPDATE team_tasks SET status = 'completed' WHERE id = '{}'",
+            ended.id
+        ))
+        .await;
+        db.execute(&format!("DELETE FROM team_tasks WHERE id = '{}'", gone.id))
+            .await;
+        let released = tasks.release_blocked(crew.id).await.expect("release");
+        let mut ids: Vec<Uuid> = released.iter().map(|t| t.id).collect();
+        ids.sort();
+        let mut expected = vec![on_ended.id, on_gone.id];
+        expected.sort();
+        assert_eq!(ids, expected);
+        assert!(released.iter().all(|t| t.status == TaskStatus::Pending));
+        let waiting = tasks.get(MASTER_TENANT_ID, on_both.id).await.expect("get");
+        assert_eq!(
+            waiting.status,
+            TaskStatus::Blocked,
+            "an open blocker still holds it"
+        );
+    }
+);

@@ -1,7 +1,8 @@
 //! A team's task board over real WebSocket on both backends: a blocked task waits until every
 //! blocker has ended (completed, failed or cancelled) and is then released and announced; the
 //! recovery ticker, driven with the test's own clock, resets a task whose lock expired, marks
-//! work that waited too long stale, announces both, and leaves v1 teams alone; and a team's
+//! work that waited too long stale, announces both, puts work in progress back at start-up,
+//! and leaves v1 teams alone; and a team's
 //! files live per chat, for the team's users only, never reached through `..` or a link.
 
 mod teams_kit;
@@ -202,6 +203,23 @@ app_test!(
             .await
             .expect("pass");
         assert!(quiet.reset.is_empty() && quiet.stale.is_empty() && quiet.released.is_empty());
+
+        // At start-up no run holds a task any more: whatever is in progress goes back.
+        let fresh = text(&new_task(admin, &team, "fresh", &[]).await["id"]);
+        on_task(
+            admin,
+            "teams.tasks.claim",
+            &team,
+            &fresh,
+            json!({ "agentId": "tester" }),
+        )
+        .await;
+        let restarted = app.task_recovery.start_up().await.expect("start-up");
+        assert_eq!(
+            ids_of(&restarted),
+            [fresh.as_str()],
+            "the v1 team's task stays"
+        );
     }
 );
 
