@@ -9,6 +9,7 @@
 //! scope, never by their place on the host.
 
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -196,7 +197,12 @@ impl TeamWorkspace {
             return Err(WorkspaceError::Full("too many files in this workspace"));
         }
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io)?;
+            // GoClaw's mode for team directories: the gateway's group may read them.
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(parent)
+                .map_err(io)?;
         }
         // Created directories could not be links; check the whole path once more.
         let path = self.real(&relative)?;
@@ -401,6 +407,17 @@ mod tests {
             .join(crew.id.to_string())
             .join("chat_1/docs/plan.md");
         assert!(on_disk.is_file());
+        let team_dir = base.path().join("teams").join(crew.id.to_string());
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&team_dir)
+                .expect("team dir")
+                .permissions(),
+        );
+        assert_eq!(
+            mode & 0o007,
+            0,
+            "others may not enter a team's directory: {mode:o}"
+        );
 
         // A link planted in the workspace leads nowhere.
         let outside = tempfile::tempdir().expect("dir");

@@ -90,14 +90,18 @@ pub(super) async fn visible_team(ctx: &Ctx<'_>, raw: &str) -> Result<Team, Error
     }
 }
 
-/// `teams.list` → `{teams, count}`: every team of the tenant for admins, else the caller's.
+/// `teams.list` → `{teams, count}`: every team of the tenant for admins, else the caller's
+/// active ones.
 pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     let store = ctx.state.store.teams();
     let teams = store.list(ctx.principal.tenant_id).await;
     let teams = teams.map_err(|e| store_error(&e))?;
     let names = agent_names(ctx).await?;
     let mut listed = Vec::new();
-    for team in teams.iter().filter(|t| visible(ctx.principal, t)) {
+    // Below admin, only active teams are listed (GoClaw's `ListUserTeams`).
+    let listed_for =
+        |t: &&Team| visible(ctx.principal, t) && (ctx.principal.sees_all() || t.status == "active");
+    for team in teams.iter().filter(listed_for) {
         let members = store.members(team.tenant_id, team.id).await;
         let members = members.map_err(|e| store_error(&e))?;
         listed.push(team_json(team, &names, Some(&members)));
