@@ -14,6 +14,7 @@
 mod agents;
 mod channels;
 mod context;
+mod duration;
 mod env;
 mod env_vars;
 mod error;
@@ -50,6 +51,7 @@ pub use context::{
     CompactionConfig, ContextPruningConfig, DreamingConfig, EpisodicConfig, HardClearConfig,
     MemoryConfig, MemoryFlushConfig, PruningMode, SoftTrimConfig,
 };
+pub use duration::parse_duration;
 pub use env::{Environment, is_secret_variable};
 pub use env_vars::{ENV_VARS, EnvVar};
 pub use error::{ConfigError, ConfigWarning};

@@ -60,6 +60,35 @@ impl Default for CronConfig {
     }
 }
 
+impl CronConfig {
+    /// The first retry delay (`retry_base_delay`; 2 s when unreadable, which `validate`
+    /// refuses at load).
+    pub fn retry_base(&self) -> std::time::Duration {
+        crate::parse_duration(&self.retry_base_delay).unwrap_or(std::time::Duration::from_secs(2))
+    }
+
+    /// The longest retry delay (`retry_max_delay`; 30 s when unreadable).
+    pub fn retry_max(&self) -> std::time::Duration {
+        crate::parse_duration(&self.retry_max_delay).unwrap_or(std::time::Duration::from_secs(30))
+    }
+
+    /// The longest run of one attempt of a job (`job_timeout`; 10 min when unreadable).
+    pub fn timeout(&self) -> std::time::Duration {
+        crate::parse_duration(&self.job_timeout)
+            .filter(|d| !d.is_zero())
+            .unwrap_or(std::time::Duration::from_secs(600))
+    }
+
+    /// The zone of cron expressions without their own: `default_timezone`, else UTC.
+    pub fn timezone(&self) -> &str {
+        self.default_timezone
+            .as_deref()
+            .map(str::trim)
+            .filter(|tz| !tz.is_empty())
+            .unwrap_or("UTC")
+    }
+}
+
 /// OpenTelemetry (OTLP) export of traces.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]

@@ -46,6 +46,33 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         "agents.defaults.compaction.maxHistoryShare",
         defaults.compaction.max_history_share,
     )?;
+    cron(&config.cron)?;
+    Ok(())
+}
+
+/// The cron durations must read as durations, and the default zone as an IANA zone.
+fn cron(cron: &crate::CronConfig) -> Result<(), ConfigError> {
+    for (path, raw) in [
+        ("cron.retry_base_delay", &cron.retry_base_delay),
+        ("cron.retry_max_delay", &cron.retry_max_delay),
+        ("cron.job_timeout", &cron.job_timeout),
+    ] {
+        if crate::parse_duration(raw).is_none() {
+            return Err(ConfigError::invalid(
+                path,
+                format!("{raw:?} is not a duration (write it as 2s, 10m or 1h30m)"),
+            ));
+        }
+    }
+    if cron.timezone().parse::<chrono_tz::Tz>().is_err() {
+        return Err(ConfigError::invalid(
+            "cron.default_timezone",
+            format!(
+                "{:?} is not an IANA time zone (such as \"Europe/Berlin\")",
+                cron.timezone()
+            ),
+        ));
+    }
     Ok(())
 }
 

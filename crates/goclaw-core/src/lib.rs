@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod caller;
 pub mod channel_instances;
 pub mod channel_queue;
+pub mod clock;
 pub mod cron;
 pub mod domain;
 pub mod episodic;

@@ -14,6 +14,7 @@ pub mod auth;
 mod bind;
 pub mod channels;
 mod connections;
+pub mod cron;
 mod http;
 pub mod origins;
 mod providers;

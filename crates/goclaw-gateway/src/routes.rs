@@ -56,6 +56,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// The messaging channels; `None` answers posts to them as finding no channel.
     pub channels: Option<Arc<dyn crate::channels::Channels>>,
+    /// How cron jobs run and the clock their due times are read from.
+    pub cron: crate::cron::Cron,
     /// The agents' workspace base, under which teams keep their files (`teams/<team>/…`);
     /// `None` answers `teams.workspace.*` as unavailable.
     pub team_workspaces: Option<std::path::PathBuf>,

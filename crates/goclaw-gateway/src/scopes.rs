@@ -150,6 +150,7 @@ pub enum Event {
     VaultEnrichProgress,
     DevicePairRequested,
     DevicePairResolved,
+    Cron,
     // Teams, their task boards and delegation links (`crate::teams`).
     TeamTaskCreated,
     TeamTaskClaimed,
@@ -176,7 +177,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 29] = [
+    pub const ALL: [Event; 30] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -184,6 +185,7 @@ impl Event {
         Event::VaultEnrichProgress,
         Event::DevicePairRequested,
         Event::DevicePairResolved,
+        Event::Cron,
         Event::TeamTaskCreated,
         Event::TeamTaskClaimed,
         Event::TeamTaskCompleted,
@@ -218,6 +220,7 @@ impl Event {
             Event::VaultEnrichProgress => "vault.enrich.progress",
             Event::DevicePairRequested => "device.pair.requested",
             Event::DevicePairResolved => "device.pair.resolved",
+            Event::Cron => "cron",
             Event::TeamTaskCreated => "team.task.created",
             Event::TeamTaskClaimed => "team.task.claimed",
             Event::TeamTaskCompleted => "team.task.completed",
@@ -302,6 +305,14 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("channels.instances.create", ADMIN),
     ("channels.instances.update", ADMIN),
     ("channels.instances.delete", ADMIN),
+    ("cron.list", READ_OWN),
+    ("cron.status", READ_OWN),
+    ("cron.runs", READ_OWN),
+    ("cron.create", WRITE_OWN),
+    ("cron.update", WRITE_OWN),
+    ("cron.delete", WRITE_OWN),
+    ("cron.toggle", WRITE_OWN),
+    ("cron.run", WRITE_OWN),
     // Teams (`ws/methods/teams.rs`, `team_tasks.rs`, `agent_links.rs`). Below admin a caller
     // sees only the teams that name its user (`crate::teams::visible`): `OwnUser`.
     ("agents.links.list", READ_TENANT),
@@ -466,6 +477,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::VaultEnrichProgress, READ_TENANT),
     (Event::DevicePairRequested, ADMIN),
     (Event::DevicePairResolved, ADMIN),
+    // A job's runs reach its owner and the tenant's admins.
+    (Event::Cron, READ_OWN),
     // A team's events reach the tenant's admins and the users the team names (`OwnUser`, the
     // team's users standing in for the owner: `tenant_events::Audience`).
     (Event::TeamTaskCreated, READ_OWN),

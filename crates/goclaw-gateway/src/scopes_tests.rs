@@ -25,6 +25,9 @@ const READ_METHODS: &[&str] = &[
     "channels.status",
     "channels.instances.list",
     "channels.instances.get",
+    "cron.list",
+    "cron.status",
+    "cron.runs",
     "agents.links.list",
     "teams.list",
     "teams.get",
@@ -48,6 +51,11 @@ const WRITE_METHODS: &[&str] = &[
     "sessions.reset",
     "sessions.compact",
     "agents.files.set",
+    "cron.create",
+    "cron.update",
+    "cron.delete",
+    "cron.toggle",
+    "cron.run",
     "teams.tasks.create",
     "teams.tasks.assign",
     "teams.tasks.claim",
@@ -315,6 +323,12 @@ fn per_user_data_is_filtered_to_its_user() {
         "exec.approval.list",
         "exec.approval.approve",
         "exec.approval.deny",
+        "cron.list",
+        "cron.runs",
+        "cron.update",
+        "cron.delete",
+        "cron.toggle",
+        "cron.run",
     ];
     for method in own {
         let filter = method_rule(method).map(|r| r.filter);
@@ -328,6 +342,7 @@ fn per_user_data_is_filtered_to_its_user() {
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
+        Event::Cron,
     ] {
         let filter = event_rule(event).map(|r| r.filter);
         assert_eq!(filter, Some(Filter::OwnUser), "{event:?}");

@@ -1,8 +1,9 @@
 //! Events that belong to a tenant rather than to one user's run (pairing requests and their
-//! answers, teams and their task boards): published once, forwarded by every WebSocket
-//! connection to its caller when the event's entry in the access table
-//! (`scopes::EVENT_ACCESS`) admits it for that tenant. A team's event carries its [`Audience`],
-//! the users the team names, who stand in for the event's owner under an `OwnUser` entry.
+//! answers, cron jobs' runs, teams and their task boards): published once, forwarded by every
+//! WebSocket connection to its caller when the event's entry in the access table
+//! (`scopes::EVENT_ACCESS`) admits it for that tenant. An event may name the user it is about
+//! (a cron job's owner) or, for a team, carry its [`Audience`]: the users the team names, who
+//! stand in for the event's owner under an `OwnUser` entry.
 
 use std::sync::Arc;
 
@@ -21,8 +22,10 @@ pub struct TenantEvent {
     pub tenant: TenantId,
     pub event: Event,
     pub payload: Value,
-    /// The users below admin the event concerns (a team's users); `None` for an event of the
-    /// whole tenant.
+    /// The user the event is about (a cron job's owner), for events only their owner and
+    /// the tenant's admins see; empty when it concerns the tenant as a whole.
+    pub user_id: String,
+    /// The users below admin a team's event concerns; `None` for other events.
     pub audience: Option<Audience>,
 }
 
@@ -30,13 +33,14 @@ pub struct TenantEvent {
 pub type Audience = Arc<[String]>;
 
 impl TenantEvent {
-    /// Who owns the event as far as a caller with user id `user_id` is concerned: that user
-    /// when the audience names it, nobody (`""`, which only admins see past) otherwise, or
-    /// nobody for an event without an audience.
-    pub fn owner_for<'a>(&self, user_id: &'a str) -> &'a str {
+    /// Who owns the event as far as a caller with user id `user_id` is concerned: for a team's
+    /// event, that user when the audience names it and nobody (`""`, which only admins see
+    /// past) otherwise; for any other event, the user it is about.
+    pub fn owner_for<'a>(&'a self, user_id: &'a str) -> &'a str {
         match &self.audience {
             Some(users) if !user_id.is_empty() && users.iter().any(|u| u == user_id) => user_id,
-            _ => "",
+            Some(_) => "",
+            None => &self.user_id,
         }
     }
 }
@@ -63,6 +67,19 @@ impl TenantEvents {
             tenant,
             event,
             payload,
+            user_id: String::new(),
+            audience: None,
+        });
+    }
+
+    /// Sends `event` about `user_id`'s things (who may see it follows the event's entry in
+    /// the access table: the user and the tenant's admins, for an own-user rule).
+    pub fn publish_for_user(&self, tenant: TenantId, user_id: &str, event: Event, payload: Value) {
+        let _ = self.sender.send(TenantEvent {
+            tenant,
+            event,
+            payload,
+            user_id: user_id.to_owned(),
             audience: None,
         });
     }
@@ -73,6 +90,7 @@ impl TenantEvents {
             tenant,
             event,
             payload,
+            user_id: String::new(),
             audience: Some(audience),
         });
     }

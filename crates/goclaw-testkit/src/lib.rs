@@ -11,9 +11,11 @@ mod tenants;
 mod ws;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use goclaw_config::{Environment, LoadedConfig};
 pub use goclaw_core::StoreBackend;
+pub use goclaw_core::clock::{Clock, ManualClock, SystemClock};
 pub use goclaw_fake_channels::discord as fake_discord;
 pub use goclaw_fake_channels::slack as fake_slack;
 pub use goclaw_fake_channels::telegram as fake_telegram;
@@ -40,6 +42,8 @@ pub struct TestApp {
     pub task_recovery: goclaw::TaskRecovery,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow_like::Result>>,
+    /// The clock cron reads, kept across restarts.
+    clock: Arc<dyn Clock>,
 }
 
 mod anyhow_like {
@@ -111,7 +115,7 @@ impl TestApp {
             ("GOCLAW_OPENAI_BASE_URL", &base),
         ];
         let loaded = test_config(&self.db, &self.data_dir, &env);
-        let app = goclaw::Application::build(&loaded)
+        let app = goclaw::Application::build_with_clock(&loaded, self.clock.clone())
             .await
             .unwrap_or_else(|e| panic!("rebuilding the application: {}", goclaw::one_line(&e)));
         self.addr = app.local_addr();
@@ -161,6 +165,17 @@ pub async fn spawn_app_with_config(
     config_json5: &str,
     extra: ExtraEnv<'_>,
 ) -> Option<TestApp> {
+    spawn_app_with_clock(backend, config_json5, extra, Arc::new(SystemClock)).await
+}
+
+/// Like [`spawn_app_with_config`], with cron reading its due times from `clock` (a
+/// [`ManualClock`] moves scheduled time without waiting for it).
+pub async fn spawn_app_with_clock(
+    backend: StoreBackend,
+    config_json5: &str,
+    extra: ExtraEnv<'_>,
+    clock: Arc<dyn Clock>,
+) -> Option<TestApp> {
     let db = TestDatabase::migrated(backend).await?;
     let data_dir = tempfile::Builder::new()
         .prefix("goclaw-app-")
@@ -178,7 +193,7 @@ pub async fn spawn_app_with_config(
     ];
     env.extend_from_slice(extra);
     let loaded = test_config(&db, &data_dir, &env);
-    let app = goclaw::Application::build(&loaded)
+    let app = goclaw::Application::build_with_clock(&loaded, clock.clone())
         .await
         .unwrap_or_else(|e| panic!("building the application: {}", goclaw::one_line(&e)));
     let addr = app.local_addr();
@@ -201,6 +216,7 @@ pub async fn spawn_app_with_config(
         task_recovery,
         shutdown,
         server: Some(server),
+        clock,
     })
 }
 

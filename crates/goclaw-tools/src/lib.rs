@@ -6,6 +6,7 @@
 //! URLs are configurable, and never through the gateway; nothing here knows a wire format of
 //! the gateway.
 #![forbid(unsafe_code)]
+pub mod cron;
 pub mod exec;
 pub mod files;
 pub mod injection;

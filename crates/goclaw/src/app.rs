@@ -54,6 +54,8 @@ pub struct Application {
     channels: Arc<goclaw_channels::ChannelManager>,
     /// The state the async webhook worker runs with, when webhooks exist.
     webhook_worker: Option<AppState>,
+    /// The state the cron loop runs with.
+    cron: AppState,
     /// Tends the v2 teams' task boards every `gateway.task_recovery_interval_sec`.
     task_recovery: (TaskRecovery, Duration),
 }
@@ -62,6 +64,15 @@ impl Application {
     /// Checks the bind rule, opens the database, brings its schema up to date (or refuses,
     /// see [`database::prepare_for_serve`]) and binds the listener.
     pub async fn build(loaded: &LoadedConfig) -> anyhow::Result<Self> {
+        Self::build_with_clock(loaded, Arc::new(goclaw_core::clock::SystemClock)).await
+    }
+
+    /// [`Application::build`] with the clock cron jobs read their due times from (a hand-set
+    /// one in tests).
+    pub async fn build_with_clock(
+        loaded: &LoadedConfig,
+        clock: Arc<dyn goclaw_core::clock::Clock>,
+    ) -> anyhow::Result<Self> {
         let settings = gateway_settings(loaded);
         // Before touching the database: an unsafe bind is a configuration error.
         check_bind_security(
@@ -113,13 +124,14 @@ impl Application {
         );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
+        let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
         let runtime = build_runtime(
             loaded,
             opened.store(),
             metered,
             &approvals,
             sandbox.router.clone(),
-            (&metrics, &traces.recorder),
+            (&metrics, &traces.recorder, &cron),
             Remembering {
                 index: memory.clone(),
                 vault: vault.clone(),
@@ -183,8 +195,20 @@ impl Application {
             channels: Some(Arc::new(crate::webhook_channels::ManagedChannels(
                 channels.clone(),
             ))),
+            cron,
             team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
         };
+        // Runs a stopped gateway left going are over: marked, never run again.
+        let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
+            .await
+            .context("cannot mark the cron runs left unfinished by the last run")?;
+        if interrupted > 0 {
+            tracing::warn!(
+                runs = interrupted,
+                "cron runs left unfinished by the last run were marked interrupted"
+            );
+        }
+        let cron = state.clone();
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
         let task_recovery = (
@@ -215,6 +239,7 @@ impl Application {
             vault_enricher,
             channels,
             webhook_worker,
+            cron,
             task_recovery,
         })
     }
@@ -264,6 +289,7 @@ impl Application {
         let webhook_worker = self
             .webhook_worker
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
+        let cron = goclaw_gateway::cron::spawn(self.cron, self.shutdown.clone());
         let (recovery, every) = self.task_recovery;
         let task_recovery = recovery.spawn(every, self.shutdown.clone());
         let channels = self.channels.clone();
@@ -289,6 +315,8 @@ impl Application {
             self.runtime.shutdown().await;
         }
         let _ = stopping.await;
+        // It stops with the shutdown token; runs it started end with the runtime.
+        let _ = cron.await;
         if let Some(worker) = webhook_worker {
             // It stops with the shutdown token; a call it was on is queued again later.
             let _ = worker.await;
@@ -317,6 +345,18 @@ impl Application {
         self.vault_watch.abort();
         self.opened.close().await;
         result.context("gateway stopped with an error")
+    }
+}
+
+/// The `cron` section as the cron loop uses it.
+fn cron_settings(loaded: &LoadedConfig) -> goclaw_gateway::cron::CronSettings {
+    let cron = &loaded.config.cron;
+    goclaw_gateway::cron::CronSettings {
+        default_timezone: cron.timezone().to_owned(),
+        max_retries: cron.max_retries,
+        retry_base: cron.retry_base(),
+        retry_max: cron.retry_max(),
+        job_timeout: cron.timeout(),
     }
 }
 
@@ -371,7 +411,11 @@ fn build_runtime(
     providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    (metrics, traces): (&goclaw_telemetry::Metrics, &goclaw_telemetry::TraceRecorder),
+    (metrics, traces, cron): (
+        &goclaw_telemetry::Metrics,
+        &goclaw_telemetry::TraceRecorder,
+        &goclaw_gateway::cron::Cron,
+    ),
     remembering: Remembering<'_>,
 ) -> Runtime {
     let config = &loaded.config;
@@ -395,6 +439,7 @@ fn build_runtime(
             vault,
             episodes: recall,
         },
+        cron.clone(),
     );
     let mut deps = RuntimeDeps::new(
         store,
@@ -523,6 +568,7 @@ fn tool_registry(
     messenger: Arc<crate::messenger::RuntimeMessenger>,
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
+    cron: goclaw_gateway::cron::Cron,
 ) -> ToolRegistry {
     let MemoryTools {
         index: memory,
@@ -577,6 +623,11 @@ fn tool_registry(
     for tool in goclaw_tools::sessions::session_tools(store.clone(), Some(messenger)) {
         tools.register(tool);
     }
+    tools.register(goclaw_tools::cron::cron_tool(
+        store.clone(),
+        cron.clock,
+        cron.settings.default_timezone,
+    ));
     let guards = goclaw_tools::registry::ToolGuards::new(config);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));

@@ -61,6 +61,9 @@ pub enum Command {
     /// Manage messaging channel instances through a running gateway.
     #[command(subcommand)]
     Channels(ChannelsCommand),
+    /// List, delete, enable and disable cron jobs through a running gateway.
+    #[command(subcommand)]
+    Cron(CronCommand),
     /// Read run traces through a running gateway.
     #[command(subcommand)]
     Traces(TracesCommand),
@@ -90,6 +93,35 @@ pub enum PairingCommand {
         /// The sender's id on that channel.
         #[arg(value_name = "SENDER_ID")]
         sender_id: String,
+    },
+}
+
+/// `goclaw cron ...`
+#[derive(Debug, Subcommand)]
+pub enum CronCommand {
+    /// List the cron jobs (enabled ones unless --all).
+    List {
+        /// Include disabled jobs.
+        #[arg(long)]
+        all: bool,
+        /// Print the gateway's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a cron job and its run history.
+    Delete {
+        /// The job's id (`goclaw cron list` shows it).
+        #[arg(value_name = "JOB_ID")]
+        job_id: String,
+    },
+    /// Enable or disable a cron job.
+    Toggle {
+        /// The job's id.
+        #[arg(value_name = "JOB_ID")]
+        job_id: String,
+        /// `true` to enable, `false` to disable.
+        #[arg(value_name = "ENABLED")]
+        enabled: String,
     },
 }
 

@@ -79,6 +79,14 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("channels.instances.create", ADMINS),
     ("channels.instances.update", ADMINS),
     ("channels.instances.delete", ADMINS),
+    ("cron.list", READERS),
+    ("cron.status", READERS),
+    ("cron.runs", READERS),
+    ("cron.create", WRITERS),
+    ("cron.update", WRITERS),
+    ("cron.delete", WRITERS),
+    ("cron.toggle", WRITERS),
+    ("cron.run", WRITERS),
     // Teams, their task boards and delegation links.
     ("agents.links.list", READERS),
     ("agents.links.create", ADMINS),
@@ -247,6 +255,10 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "device.pair.resolved",
         "pairing.rs: pairing_events_reach_the_tenants_admins_only",
+    ),
+    (
+        "cron",
+        "cron/access.rs: cron_events_reach_the_owner_and_admins_only",
     ),
     // Teams: the tenant's admins and the users a team names; links: the tenant's admins.
     (

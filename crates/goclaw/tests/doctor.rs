@@ -385,13 +385,14 @@ async fn production_audit_passes_the_recommended_setup() {
         "log format",
         "GOCLAW_AUTO_UPGRADE",
         "GOCLAW_LANE_MAIN",
+        "GOCLAW_LANE_CRON",
     ] {
         assert_item(out, "PASS", name, "");
     }
     assert_item(
         out,
         "UNUSED",
-        "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE, GOCLAW_LANE_CRON",
+        "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE",
         "nothing to do",
     );
     assert_item(
@@ -556,12 +557,11 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
 }
 
 /// Channel credentials and lane sizes for features this version does not have.
-const UNUSED_SETTINGS: [(&str, &str); 5] = [
+const UNUSED_SETTINGS: [(&str, &str); 4] = [
     ("GOCLAW_ZALO_TOKEN", "zalo-token-abcdefghijkl"),
     ("GOCLAW_WHATSAPP_BRIDGE_URL", "ws://127.0.0.1:3001"),
     ("GOCLAW_LANE_SUBAGENT", "7"),
     ("GOCLAW_LANE_DELEGATE", "8"),
-    ("GOCLAW_LANE_CRON", "9"),
 ];
 
 #[tokio::test]
@@ -613,7 +613,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     );
     check_json_matches_text(&report, &text.stdout, false);
 
-    // The production audit: only the main lane passes.
+    // The production audit: the main and cron lanes pass, the others are unused.
     let done = UNUSED_SETTINGS
         .iter()
         .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
@@ -630,15 +630,16 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
             .clone()
     };
     assert_eq!(lane("GOCLAW_LANE_MAIN")["status"], "pass");
+    assert_eq!(lane("GOCLAW_LANE_CRON")["status"], "pass");
     let others = lane("GOCLAW_LANE_SUBAGENT");
     assert_eq!(others["status"], "unused", "{others:#}");
     assert_eq!(
         others["detail"],
-        "subagent 7, delegate 8, cron 9: configured, not used by this version"
+        "subagent 7, delegate 8: configured, not used by this version"
     );
     for check in checks {
         let name = check["name"].as_str().unwrap_or_default();
-        if ["SUBAGENT", "DELEGATE", "CRON", "telegram", "slack"]
+        if ["SUBAGENT", "DELEGATE", "telegram", "slack"]
             .iter()
             .any(|word| name.contains(word))
         {

@@ -302,6 +302,16 @@ pub trait CronStore: Send + Sync {
     /// claimers of one due time, on any number of gateways, exactly one gets `Some`.
     async fn claim(&self, claim: CronClaim) -> Result<Option<CronRun>, StoreError>;
 
+    /// Records a `running` run of `tenant`'s job started by hand at `now` (`cron.run` in
+    /// `force` mode), due at `now`; the job's schedule is left as it is. `NotFound` when
+    /// `tenant` has no such job.
+    async fn start_run(
+        &self,
+        tenant: TenantId,
+        job: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<CronRun, StoreError>;
+
     /// Ends a `running` run and records its status on the job (`last_status`,
     /// `last_error`); `NotFound` when there is no such running run.
     async fn finish_run(&self, run: Uuid, end: CronRunEnd) -> Result<CronRun, StoreError>;

@@ -320,6 +320,7 @@ mod tests {
             tenant,
             event: Event::DevicePairRequested,
             payload: json!({ "code": "ABCD2345" }),
+            user_id: String::new(),
             audience: None,
         };
         let progress = |tenant: TenantId| EnrichProgress {
@@ -364,6 +365,7 @@ mod tests {
             tenant,
             event: Event::TeamTaskCreated,
             payload: json!({ "task_id": "t" }),
+            user_id: String::new(),
             audience: Some(vec!["alice".to_owned(), "vera".to_owned()].into()),
         };
         let who = |role: Role, user: &str, tenant: TenantId| Principal {
@@ -392,6 +394,7 @@ mod tests {
             tenant: MASTER_TENANT_ID,
             event: Event::AgentLinkCreated,
             payload: json!({}),
+            user_id: String::new(),
             audience: None,
         };
         let alice = who(Role::Operator, "alice", MASTER_TENANT_ID);

@@ -97,6 +97,12 @@ static START_RUN: Statement = Statement::joined(&[
      RETURNING ",
     RUN_COLUMNS,
 ]);
+static START_MANUAL_RUN: Statement = Statement::joined(&[
+    "INSERT INTO cron_run_logs (id, job_id, tenant_id, agent_id, status, due_at, started_at) \
+     SELECT ?, id, tenant_id, agent_id, 'running', ?, ? FROM cron_jobs \
+     WHERE id = ? AND tenant_id = ? RETURNING ",
+    RUN_COLUMNS,
+]);
 static GET_RUNNING: Statement = Statement::joined(&[
     "SELECT ",
     RUN_COLUMNS,
@@ -460,6 +466,34 @@ impl CronStore for SqlStore {
             .map_err(|e| store_error(e, RUN))?;
         tx.commit().await.map_err(db_error)?;
         run.decode().map(Some)
+    }
+
+    async fn start_run(
+        &self,
+        tenant: TenantId,
+        job: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<CronRun, StoreError> {
+        let now = to_millis(now);
+        let params = [
+            Uuid::now_v7().into(),
+            now.into(),
+            now.into(),
+            job.into(),
+            tenant.into(),
+        ];
+        let mut tx = self
+            .pool
+            .begin_write()
+            .await
+            .map_err(|e| store_error(e, RUN))?;
+        let run = tx
+            .fetch_optional(&START_MANUAL_RUN, &params)
+            .await
+            .map_err(|e| store_error(e, RUN))?
+            .ok_or(StoreError::NotFound(JOB))?;
+        tx.commit().await.map_err(|e| store_error(e, RUN))?;
+        run.decode()
     }
 
     async fn finish_run(&self, run: Uuid, end: CronRunEnd) -> Result<CronRun, StoreError> {

@@ -555,3 +555,44 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_manual_run_leaves_the_schedule_and_stays_in_its_tenant,
+    |store: Arc<dyn Store>| async move {
+        let cron = store.cron();
+        let alpha = agent(store.as_ref(), MASTER_TENANT_ID, "alpha").await;
+        let t0 = to_millis(Utc::now());
+        let job = create(
+            store.as_ref(),
+            every_minute(MASTER_TENANT_ID, alpha.id, "job", t0),
+        )
+        .await;
+        let at = t0 + TimeDelta::seconds(7);
+        let run = cron
+            .start_run(MASTER_TENANT_ID, job.id, at)
+            .await
+            .expect("manual run");
+        assert_eq!(run.status, CronRunStatus::Running);
+        assert_eq!((run.due_at, run.started_at), (at, at));
+        assert_eq!((run.job_id, run.agent_id), (job.id, alpha.id));
+        let after = cron.get(MASTER_TENANT_ID, job.id).await.expect("get");
+        assert_eq!(after.next_run_at, job.next_run_at);
+        assert_eq!(after.last_run_at, job.last_run_at);
+        let (runs, total) = cron
+            .runs(MASTER_TENANT_ID, job.id, 10, 0)
+            .await
+            .expect("runs");
+        assert_eq!((runs[0].id, total), (run.id, 1));
+        // Another tenant cannot start it, nor a job that does not exist.
+        assert_not_found(cron.start_run(other_tenant(), job.id, at).await, "cron job");
+        assert_not_found(
+            cron.start_run(MASTER_TENANT_ID, Uuid::now_v7(), at).await,
+            "cron job",
+        );
+        let (_, total) = cron
+            .runs(MASTER_TENANT_ID, job.id, 10, 0)
+            .await
+            .expect("runs");
+        assert_eq!(total, 1);
+    }
+);

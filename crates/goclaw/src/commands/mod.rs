@@ -5,6 +5,7 @@ mod backup;
 mod channels;
 mod client;
 mod config;
+mod cron;
 mod doctor;
 mod keys;
 mod memory;
@@ -69,6 +70,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Channels(ref command)) => {
             channels::run(&cli, &env, &load(&cli, &env)?, command).await
+        }
+        Some(Command::Cron(ref command)) => {
+            cron::run(&cli, &env, &load(&cli, &env)?, command).await
         }
     }
 }

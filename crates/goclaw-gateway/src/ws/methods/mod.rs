@@ -9,6 +9,7 @@ pub mod approvals;
 pub(crate) mod browser_pairing;
 mod channels;
 mod chat;
+mod cron;
 mod pairing;
 pub(super) mod params;
 mod providers;
@@ -185,6 +186,14 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "channels.instances.create" => channels::instances_create(&ctx, params).await.into(),
         "channels.instances.update" => channels::instances_update(&ctx, params).await.into(),
         "channels.instances.delete" => channels::instances_delete(&ctx, params).await.into(),
+        "cron.list" => cron::list(&ctx, params).await.into(),
+        "cron.status" => cron::status(&ctx).await.into(),
+        "cron.create" => cron::create(&ctx, params).await.into(),
+        "cron.update" => cron::update(&ctx, params).await.into(),
+        "cron.delete" => cron::delete(&ctx, params).await.into(),
+        "cron.toggle" => cron::toggle(&ctx, params).await.into(),
+        "cron.run" => cron::run(&ctx, params).await.into(),
+        "cron.runs" => cron::runs(&ctx, params).await.into(),
         // Teams, their task boards and delegation links.
         "agents.links.list" => agent_links::list(&ctx, params).await.into(),
         "agents.links.create" => agent_links::create(&ctx, params).await.into(),

@@ -711,13 +711,12 @@ fn tuning(state: &ConfigState) -> Section {
     let mut checks = vec![
         Check::ok(S, "GOCLAW_LANE_MAIN", lanes.main.to_string())
             .item("GOCLAW_LANE_* are tuned to your server resources"),
+        Check::ok(S, "GOCLAW_LANE_CRON", lanes.cron.to_string())
+            .item("GOCLAW_LANE_* are tuned to your server resources"),
         super::unused::check(
             S,
-            "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE, GOCLAW_LANE_CRON",
-            &format!(
-                "subagent {}, delegate {}, cron {}",
-                lanes.subagent, lanes.delegate, lanes.cron
-            ),
+            "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE",
+            &format!("subagent {}, delegate {}", lanes.subagent, lanes.delegate),
         )
         .item("GOCLAW_LANE_* are tuned to your server resources"),
     ];
