@@ -357,6 +357,17 @@ app_test!(
             let tasks = ws.call("teams.tasks.list", json!({ "teamId": team })).await;
             assert_eq!(error_code(&tasks), code, "{name} teams.tasks.list: {tasks}");
         }
+        // Links are the tenant's: readable below admin, unknown to another tenant.
+        let links = who
+            .vera
+            .call_ok("agents.links.list", json!({ "agentId": "lead" }))
+            .await;
+        assert_eq!(links["count"], 2, "{links}");
+        let theirs = who
+            .carol
+            .call("agents.links.list", json!({ "agentId": "lead" }))
+            .await;
+        assert_eq!(error_code(&theirs), "INVALID_REQUEST", "{theirs}");
         // Who changes its board: operators it names; a viewer it names only reads.
         let refused = who
             .vera
