@@ -28,6 +28,17 @@ const READ_METHODS: &[&str] = &[
     "cron.list",
     "cron.status",
     "cron.runs",
+    "agents.links.list",
+    "teams.list",
+    "teams.get",
+    "teams.tasks.list",
+    "teams.tasks.get",
+    "teams.tasks.get-light",
+    "teams.scopes",
+    "teams.tasks.comments",
+    "teams.tasks.active-by-session",
+    "teams.workspace.list",
+    "teams.workspace.read",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -45,6 +56,19 @@ const WRITE_METHODS: &[&str] = &[
     "cron.delete",
     "cron.toggle",
     "cron.run",
+    "teams.tasks.create",
+    "teams.tasks.assign",
+    "teams.tasks.claim",
+    "teams.tasks.progress",
+    "teams.tasks.complete",
+    "teams.tasks.fail",
+    "teams.tasks.cancel",
+    "teams.tasks.review",
+    "teams.tasks.approve",
+    "teams.tasks.reject",
+    "teams.tasks.comment",
+    "teams.workspace.write",
+    "teams.workspace.delete",
 ];
 
 /// Read routes (besides the public ones, which take no credentials).

@@ -11,6 +11,7 @@ use goclaw_config::LoadedConfig;
 use goclaw_core::{AgentKey, MASTER_TENANT_ID, Store};
 use goclaw_gateway::origins::OriginPolicy;
 use goclaw_gateway::ratelimit::RateLimiter;
+use goclaw_gateway::teams::recovery::TaskRecovery;
 use goclaw_gateway::{
     AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
     check_bind_security,
@@ -55,6 +56,8 @@ pub struct Application {
     webhook_worker: Option<AppState>,
     /// The state the cron loop runs with.
     cron: AppState,
+    /// Tends the v2 teams' task boards every `gateway.task_recovery_interval_sec`.
+    task_recovery: (TaskRecovery, Duration),
 }
 
 impl Application {
@@ -204,6 +207,7 @@ impl Application {
                 channels.clone(),
             ))),
             cron,
+            team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -218,6 +222,10 @@ impl Application {
         let cron = state.clone();
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
+        let task_recovery = (
+            TaskRecovery::new(opened.store(), state.tenant_events.clone()),
+            Duration::from_secs(loaded.config.gateway.task_recovery_interval_sec),
+        );
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
             Some((listener, _)) => Some(listener.local_addr()?),
@@ -243,6 +251,7 @@ impl Application {
             channels,
             webhook_worker,
             cron,
+            task_recovery,
         })
     }
 
@@ -277,6 +286,11 @@ impl Application {
         self.opened.store()
     }
 
+    /// The task-recovery ticker, whose passes tests run with their own clock.
+    pub fn task_recovery(&self) -> TaskRecovery {
+        self.task_recovery.0.clone()
+    }
+
     /// Serves until `shutdown` is cancelled; then refuses new runs, lets running ones finish
     /// within the runtime's grace period, drains connections, and closes the database pool.
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -287,6 +301,8 @@ impl Application {
             .webhook_worker
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
         let cron = goclaw_gateway::cron::spawn(self.cron, self.shutdown.clone());
+        let (recovery, every) = self.task_recovery;
+        let task_recovery = recovery.spawn(every, self.shutdown.clone());
         let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
             shutdown.cancelled().await;
@@ -316,6 +332,8 @@ impl Application {
             // It stops with the shutdown token; a call it was on is queued again later.
             let _ = worker.await;
         }
+        // It stops with the shutdown token between passes.
+        let _ = task_recovery.await;
         if let Some(episodic) = &self.episodic {
             episodic.shutdown().await;
         }
