@@ -22,6 +22,7 @@
 mod compaction;
 mod context_files;
 mod datetime;
+mod delegation;
 mod error;
 mod events;
 mod history;
@@ -50,6 +51,7 @@ pub use context_files::{
     merge_user_files,
 };
 pub use datetime::DateTimeTool;
+pub use delegation::{DELEGATE_CHANNEL, DelegationManager};
 pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;

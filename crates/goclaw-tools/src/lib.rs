@@ -7,6 +7,7 @@
 //! the gateway.
 #![forbid(unsafe_code)]
 pub mod cron;
+pub mod delegate;
 pub mod exec;
 pub mod files;
 pub mod injection;

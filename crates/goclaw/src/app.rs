@@ -432,6 +432,7 @@ fn build_runtime(
     let config = &loaded.config;
     let subagents =
         goclaw_agent::SubagentManager::new(store.clone(), config.agents.defaults.subagents.clone());
+    let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
@@ -445,7 +446,11 @@ fn build_runtime(
         &config.tools,
         &store,
         exec,
-        (messenger.clone(), Arc::new(subagents.clone())),
+        (
+            messenger.clone(),
+            Arc::new(subagents.clone()),
+            Arc::new(delegations.clone()),
+        ),
         &sandbox,
         MemoryTools {
             index,
@@ -475,6 +480,7 @@ fn build_runtime(
     let runtime = Runtime::new(deps);
     messenger.bind(runtime.clone());
     subagents.bind(runtime.clone());
+    delegations.bind(runtime.clone());
     (runtime, subagents)
 }
 
@@ -579,9 +585,10 @@ fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
-    (messenger, subagents): (
+    (messenger, subagents, delegations): (
         Arc<crate::messenger::RuntimeMessenger>,
         Arc<dyn goclaw_tools::subagents::SubagentSpawner>,
+        Arc<dyn goclaw_tools::delegate::Delegator>,
     ),
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
@@ -646,6 +653,7 @@ fn tool_registry(
         cron.settings.default_timezone,
     ));
     tools.register(goclaw_tools::subagents::spawn_tool(subagents));
+    tools.register(goclaw_tools::delegate::delegate_tool(delegations));
     for (alias, tool) in goclaw_tools::policy::ALIASES {
         if *tool == "spawn" {
             tools.register_alias(alias, tool);

@@ -387,10 +387,10 @@ async fn production_audit_passes_the_recommended_setup() {
         "GOCLAW_LANE_MAIN",
         "GOCLAW_LANE_CRON",
         "GOCLAW_LANE_SUBAGENT",
+        "GOCLAW_LANE_DELEGATE",
     ] {
         assert_item(out, "PASS", name, "");
     }
-    assert_item(out, "UNUSED", "GOCLAW_LANE_DELEGATE", "nothing to do");
     assert_item(
         out,
         "MANUAL",
@@ -552,7 +552,8 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
     assert!(!out.contains(":pw@"), "DSN printed: {out}");
 }
 
-/// Channel credentials and lane sizes for features this version does not have.
+/// Channel credentials for features this version does not have, and lane sizes (every lane
+/// is in use).
 const UNUSED_SETTINGS: [(&str, &str); 4] = [
     ("GOCLAW_ZALO_TOKEN", "zalo-token-abcdefghijkl"),
     ("GOCLAW_WHATSAPP_BRIDGE_URL", "ws://127.0.0.1:3001"),
@@ -609,7 +610,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     );
     check_json_matches_text(&report, &text.stdout, false);
 
-    // The production audit: the main, subagent and cron lanes pass, the delegate lane is unused.
+    // The production audit: every lane is in use and passes with its size.
     let done = UNUSED_SETTINGS
         .iter()
         .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
@@ -630,18 +631,12 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     let subagent = lane("GOCLAW_LANE_SUBAGENT");
     assert_eq!(subagent["status"], "pass", "{subagent:#}");
     assert_eq!(subagent["detail"], "7");
-    let others = lane("GOCLAW_LANE_DELEGATE");
-    assert_eq!(others["status"], "unused", "{others:#}");
-    assert_eq!(
-        others["detail"],
-        "delegate 8: configured, not used by this version"
-    );
+    let delegate = lane("GOCLAW_LANE_DELEGATE");
+    assert_eq!(delegate["status"], "pass", "{delegate:#}");
+    assert_eq!(delegate["detail"], "8");
     for check in checks {
         let name = check["name"].as_str().unwrap_or_default();
-        if ["DELEGATE", "telegram", "slack"]
-            .iter()
-            .any(|word| name.contains(word))
-        {
+        if ["telegram", "slack"].iter().any(|word| name.contains(word)) {
             assert_ne!(check["status"], "pass", "{check:#}");
         }
     }

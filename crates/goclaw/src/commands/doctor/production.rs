@@ -715,12 +715,8 @@ fn tuning(state: &ConfigState) -> Section {
             .item("GOCLAW_LANE_* are tuned to your server resources"),
         Check::ok(S, "GOCLAW_LANE_CRON", lanes.cron.to_string())
             .item("GOCLAW_LANE_* are tuned to your server resources"),
-        super::unused::check(
-            S,
-            "GOCLAW_LANE_DELEGATE",
-            &format!("delegate {}", lanes.delegate),
-        )
-        .item("GOCLAW_LANE_* are tuned to your server resources"),
+        Check::ok(S, "GOCLAW_LANE_DELEGATE", lanes.delegate.to_string())
+            .item("GOCLAW_LANE_* are tuned to your server resources"),
     ];
     let owners = &gateway.owner_ids;
     checks.push(

@@ -1,0 +1,227 @@
+//! Delegation end to end, on SQLite and PostgreSQL, with the fake model scripting both agents:
+//! `lead` delegates to `researcher` over an outbound link and waits for the answer (sync),
+//! which comes back as the tool result and runs on the `delegate` lane; the reverse direction,
+//! which no link allows, is refused; a link's `max_concurrent` of one refuses a second
+//! delegation while the first runs (GoClaw's "Agent at capacity"); and an async delegation's
+//! answer is announced to the calling session as a new message.
+//!
+//! The fake tells the researcher's requests from the lead's by the delegated run's system
+//! prompt (`[Delegated task]`), which the lead never sees.
+
+use std::time::{Duration, Instant};
+
+use goclaw_core::{
+    AgentKey, LinkDirection, MASTER_TENANT_ID, Message, NewAgent, NewAgentLink, Role, SessionKey,
+};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, app_test, spawn_app_with_config};
+use serde_json::{Value, json};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+const DELEGATED: &str = "[Delegated task]";
+
+async fn app(backend: StoreBackend) -> Option<TestApp> {
+    let app = spawn_app_with_config(backend, "{ gateway: { rate_limit_rpm: 0 } }", &[]).await?;
+    let store = app.db.store();
+    let mut ids = Vec::new();
+    for key in ["lead", "researcher"] {
+        let agent = store
+            .agents()
+            .create(NewAgent::new(
+                MASTER_TENANT_ID,
+                AgentKey::parse(key).expect("key"),
+                key,
+            ))
+            .await
+            .expect("agent");
+        ids.push(agent.id);
+    }
+    store
+        .agent_links()
+        .create(NewAgentLink {
+            tenant_id: MASTER_TENANT_ID,
+            source_agent_id: ids[0],
+            target_agent_id: ids[1],
+            direction: LinkDirection::Outbound,
+            max_concurrent: 1,
+            settings: json!({}),
+            status: "active".to_owned(),
+        })
+        .await
+        .expect("link");
+    Some(app)
+}
+
+async fn messages(app: &TestApp, session: &str) -> Vec<Message> {
+    let store = app.db.store();
+    let key = SessionKey::parse(session).expect("session key");
+    let Ok(found) = store.sessions().get(MASTER_TENANT_ID, &key).await else {
+        return Vec::new();
+    };
+    store
+        .messages()
+        .list(found.id, 0, 500)
+        .await
+        .expect("messages")
+}
+
+/// The tool results the model was shown in its last request.
+fn tool_results(app: &TestApp) -> String {
+    app.llm
+        .requests()
+        .last()
+        .map(|r| r.body.to_string())
+        .unwrap_or_default()
+}
+
+fn lane_waits(metrics: &str, lane: &str) -> f64 {
+    let prefix = format!("goclaw_lane_wait_seconds_count{{lane=\"{lane}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+app_test!(
+    a_linked_agent_answers_a_sync_delegation,
+    app,
+    |app: TestApp| async move {
+        app.llm.push(Reply::tool_call(
+            "d1",
+            "delegate",
+            json!({ "agent": "researcher", "task": "What is six times seven?" }),
+        ));
+        app.llm
+            .push_routed(DELEGATED, Reply::text("RESEARCH: six times seven is 42"));
+        app.llm.push(Reply::text("The researcher says 42."));
+        let mut ws = app.ws_connect("dana").await;
+        let reply = ws
+            .call_ok(
+                "chat.send",
+                json!({ "agentId": "lead", "message": "ask the researcher" }),
+            )
+            .await;
+        assert_eq!(reply["content"], "The researcher says 42.", "{reply}");
+        let shown = tool_results(&app);
+        assert!(shown.contains("RESEARCH: six times seven is 42"), "{shown}");
+        assert!(shown.contains("delegationId"), "{shown}");
+        // The researcher ran in a delegate session of its own, as dana, on the delegate lane.
+        let researcher = app
+            .llm
+            .requests()
+            .into_iter()
+            .find(|r| r.body.to_string().contains(DELEGATED))
+            .expect("the researcher's request");
+        assert!(
+            researcher
+                .body
+                .to_string()
+                .contains("What is six times seven?"),
+            "{}",
+            researcher.body
+        );
+        let metrics = app.get("/metrics").await.text().await.unwrap_or_default();
+        assert_eq!(lane_waits(&metrics, "delegate"), 1.0, "{metrics}");
+        let sessions = ws
+            .call_ok("sessions.list", json!({ "agentId": "researcher" }))
+            .await;
+        assert!(
+            sessions
+                .to_string()
+                .contains("agent:researcher:delegate:lead-"),
+            "{sessions}"
+        );
+
+        // No link lets the researcher delegate back.
+        app.llm.push(Reply::tool_call(
+            "d2",
+            "delegate",
+            json!({ "agent": "lead", "task": "check my work" }),
+        ));
+        app.llm.push(Reply::text("I may not."));
+        ws.call_ok(
+            "chat.send",
+            json!({ "agentId": "researcher", "message": "hand it back" }),
+        )
+        .await;
+        let shown = tool_results(&app);
+        assert!(
+            shown.contains("researcher may not delegate to lead: no active link between them"),
+            "{shown}"
+        );
+    }
+);
+
+app_test!(
+    capacity_is_per_link_and_async_answers_are_announced,
+    app,
+    |app: TestApp| async move {
+        app.llm.push(Reply::tool_call(
+            "d1",
+            "delegate",
+            json!({ "agent": "researcher", "task": "a long study", "mode": "async" }),
+        ));
+        app.llm.push(Reply::tool_call(
+            "d2",
+            "delegate",
+            json!({ "agent": "researcher", "task": "another study", "mode": "async" }),
+        ));
+        app.llm.push(Reply::text("both asked"));
+        app.llm.push_routed(
+            DELEGATED,
+            Reply::text_in_chunks("STUDY: the long answer", 4)
+                .chunk_delay(Duration::from_millis(400)),
+        );
+        app.llm.set_default(Reply::text("noted the study"));
+        let session = "agent:lead:ws:direct:async-1";
+        let mut ws = app.ws_connect("dana").await;
+        let reply = ws
+            .call_ok(
+                "chat.send",
+                json!({ "agentId": "lead", "message": "start two studies", "sessionKey": session }),
+            )
+            .await;
+        assert_eq!(reply["content"], "both asked", "{reply}");
+        let history = messages(&app, session).await;
+        let results: Vec<&Message> = history.iter().filter(|m| m.role == Role::Tool).collect();
+        assert_eq!(results.len(), 2, "{history:#?}");
+        assert!(
+            results[0].content.contains("\"status\":\"running\""),
+            "{}",
+            results[0].content
+        );
+        assert!(
+            results[1].content.contains("Agent at capacity (1/1)"),
+            "{}",
+            results[1].content
+        );
+
+        // The first study's answer arrives as a new message of the session, and is answered.
+        let deadline = Instant::now() + DEADLINE;
+        let announced: Value = loop {
+            let history = messages(&app, session).await;
+            let found = history.iter().position(|m| {
+                m.role == Role::User && m.content.contains("to researcher completed")
+            });
+            if let Some(at) = found
+                && history[at + 1..]
+                    .iter()
+                    .any(|m| m.role == Role::Assistant && m.content == "noted the study")
+            {
+                break json!({
+                    "text": history[at].content,
+                    "channel": history[at].metadata["channel"],
+                });
+            }
+            assert!(Instant::now() < deadline, "no announcement: {history:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            announced["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("STUDY: the long answer")),
+            "{announced}"
+        );
+        assert_eq!(announced["channel"], "delegate");
+    }
+);
