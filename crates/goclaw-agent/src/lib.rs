@@ -39,6 +39,7 @@ mod sanitize;
 mod scheduler;
 mod settings;
 mod subagents;
+mod team_prompt;
 mod tokens;
 mod tools;
 mod trace;

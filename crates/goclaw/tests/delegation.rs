@@ -225,3 +225,85 @@ app_test!(
         assert_eq!(announced["channel"], "delegate");
     }
 );
+
+/// The system prompt the model was given in the request that contains `needle`.
+fn system_of(app: &TestApp, needle: &str) -> String {
+    app.llm
+        .requests()
+        .into_iter()
+        .filter(|r| r.body.to_string().contains(needle))
+        .map(|r| r.body["system"].to_string())
+        .next_back()
+        .unwrap_or_default()
+}
+
+app_test!(
+    team_md_tells_the_lead_and_the_members_their_part,
+    app,
+    |app: TestApp| async move {
+        let store = app.db.store();
+        let agent = |key: &str| {
+            let store = store.clone();
+            let key = key.to_owned();
+            async move {
+                store
+                    .agents()
+                    .get_by_key(MASTER_TENANT_ID, &AgentKey::parse(&key).expect("key"))
+                    .await
+                    .expect("agent")
+            }
+        };
+        let (lead, researcher) = (agent("lead").await, agent("researcher").await);
+        let team = store
+            .teams()
+            .create(goclaw_core::NewTeam {
+                tenant_id: MASTER_TENANT_ID,
+                name: "research desk".to_owned(),
+                description: "Answers questions with sources.".to_owned(),
+                lead_agent_id: lead.id,
+                settings: json!({}),
+            })
+            .await
+            .expect("team");
+        store
+            .teams()
+            .add_member(
+                MASTER_TENANT_ID,
+                team.id,
+                researcher.id,
+                goclaw_core::MemberRole::Member,
+            )
+            .await
+            .expect("member");
+        app.llm.set_default(Reply::text("ok"));
+        let mut ws = app.ws_connect("dana").await;
+        for (agent, message) in [
+            ("lead", "lead question"),
+            ("researcher", "member question"),
+            ("default", "outsider question"),
+        ] {
+            ws.call_ok("chat.send", json!({ "agentId": agent, "message": message }))
+                .await;
+        }
+        let lead_prompt = system_of(&app, "lead question");
+        assert!(lead_prompt.contains("TEAM.md"), "{lead_prompt}");
+        assert!(
+            lead_prompt.contains("Team \\\"research desk\\\""),
+            "{lead_prompt}"
+        );
+        assert!(
+            lead_prompt.contains("You lead this team. Members: researcher."),
+            "{lead_prompt}"
+        );
+        let member_prompt = system_of(&app, "member question");
+        assert!(
+            member_prompt.contains("You are a member of this team, led by lead."),
+            "{member_prompt}"
+        );
+        let outsider = system_of(&app, "outsider question");
+        assert!(
+            !outsider.is_empty() && !outsider.contains("TEAM.md"),
+            "{outsider}"
+        );
+    }
+);
