@@ -125,13 +125,19 @@ impl Application {
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
+        let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let (runtime, subagents) = build_runtime(
             loaded,
             opened.store(),
             metered,
             &approvals,
             sandbox.router.clone(),
-            (&metrics, &traces.recorder, &cron),
+            Wiring {
+                metrics: &metrics,
+                traces: &traces.recorder,
+                cron: &cron,
+                events: &tenant_events,
+            },
             Remembering {
                 index: memory.clone(),
                 vault: vault.clone(),
@@ -198,7 +204,7 @@ impl Application {
             deadlines: connection_deadlines(loaded),
             memory,
             vault: Some(vault),
-            tenant_events: Default::default(),
+            tenant_events,
             webhooks: goclaw_gateway::webhooks::Webhooks::new(
                 loaded.config.gateway.webhook_private_callbacks,
                 loaded.config.data_dir.join("webhook-media"),
@@ -401,6 +407,24 @@ async fn provider_catalog(
     Ok(catalog)
 }
 
+/// The tools that reach back into the runtime: `sessions_send`, `spawn`, `delegate` and
+/// `team_tasks`.
+type AgentTools = (
+    Arc<crate::messenger::RuntimeMessenger>,
+    Arc<dyn goclaw_tools::subagents::SubagentSpawner>,
+    Arc<dyn goclaw_tools::delegate::Delegator>,
+    Arc<goclaw_gateway::teams::tool::TeamTasksTool>,
+);
+
+/// What the runtime reports to and reads from: metrics, traces, the cron settings and clock,
+/// and the tenants' event broadcast (team tools publish to it).
+struct Wiring<'a> {
+    metrics: &'a goclaw_telemetry::Metrics,
+    traces: &'a goclaw_telemetry::TraceRecorder,
+    cron: &'a goclaw_gateway::cron::Cron,
+    events: &'a goclaw_gateway::tenant_events::TenantEvents,
+}
+
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
 /// turned off, episodic memory.
 struct Remembering<'a> {
@@ -422,17 +446,20 @@ fn build_runtime(
     providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    (metrics, traces, cron): (
-        &goclaw_telemetry::Metrics,
-        &goclaw_telemetry::TraceRecorder,
-        &goclaw_gateway::cron::Cron,
-    ),
+    wiring: Wiring<'_>,
     remembering: Remembering<'_>,
 ) -> (Runtime, goclaw_agent::SubagentManager) {
     let config = &loaded.config;
     let subagents =
         goclaw_agent::SubagentManager::new(store.clone(), config.agents.defaults.subagents.clone());
+    let Wiring {
+        metrics,
+        traces,
+        cron,
+        events,
+    } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
+    let team_tasks = goclaw_gateway::teams::tool::TeamTasksTool::new(store.clone(), events.clone());
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
@@ -450,6 +477,7 @@ fn build_runtime(
             messenger.clone(),
             Arc::new(subagents.clone()),
             Arc::new(delegations.clone()),
+            team_tasks.clone(),
         ),
         &sandbox,
         MemoryTools {
@@ -481,6 +509,7 @@ fn build_runtime(
     messenger.bind(runtime.clone());
     subagents.bind(runtime.clone());
     delegations.bind(runtime.clone());
+    team_tasks.bind(runtime.clone());
     (runtime, subagents)
 }
 
@@ -585,11 +614,7 @@ fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
-    (messenger, subagents, delegations): (
-        Arc<crate::messenger::RuntimeMessenger>,
-        Arc<dyn goclaw_tools::subagents::SubagentSpawner>,
-        Arc<dyn goclaw_tools::delegate::Delegator>,
-    ),
+    (messenger, subagents, delegations, team_tasks): AgentTools,
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
     cron: goclaw_gateway::cron::Cron,
@@ -654,6 +679,7 @@ fn tool_registry(
     ));
     tools.register(goclaw_tools::subagents::spawn_tool(subagents));
     tools.register(goclaw_tools::delegate::delegate_tool(delegations));
+    tools.register(team_tasks);
     for (alias, tool) in goclaw_tools::policy::ALIASES {
         if *tool == "spawn" {
             tools.register_alias(alias, tool);

@@ -8,6 +8,7 @@
 
 pub mod events;
 pub mod recovery;
+pub mod tool;
 pub mod wire;
 pub mod workspace;
 
