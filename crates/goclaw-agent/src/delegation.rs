@@ -13,7 +13,9 @@
 //!   passes); an async one runs within [`ASYNC_TIMEOUT`] and its answer (or failure) is
 //!   announced to the calling session as a new message on the `delegate` channel.
 //!
-//! Running delegations are counted in memory, per process.
+//! Each delegation's life is reported to the observer the application sets
+//! ([`DelegationManager::observe`]) as GoClaw's `delegation.{started,completed,failed,cancelled}`
+//! payloads. Running delegations are counted in memory, per process.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -45,6 +47,19 @@ struct Inner {
     store: Arc<dyn Store>,
     runtime: OnceLock<Runtime>,
     live: Mutex<Vec<Running>>,
+    observer: OnceLock<DelegationObserver>,
+}
+
+/// Told each phase of every delegation: `(tenant, user id, phase, payload)`, the phase one of
+/// `started`, `completed`, `failed`, `cancelled`.
+pub type DelegationObserver = Arc<dyn Fn(TenantId, &str, &str, serde_json::Value) + Send + Sync>;
+
+/// What the events of one delegation share.
+struct Report {
+    tenant: TenantId,
+    user_id: String,
+    base: serde_json::Value,
+    started: std::time::Instant,
 }
 
 /// A running delegation, as the capacity checks count it.
@@ -76,6 +91,7 @@ impl DelegationManager {
                 store,
                 runtime: OnceLock::new(),
                 live: Mutex::new(Vec::new()),
+                observer: OnceLock::new(),
             }),
         }
     }
@@ -83,6 +99,27 @@ impl DelegationManager {
     /// Binds the runtime delegations run in; later calls are ignored.
     pub fn bind(&self, runtime: Runtime) {
         let _ = self.inner.runtime.set(runtime);
+    }
+
+    /// Sets who is told of every delegation's phases; later calls are ignored.
+    pub fn observe(&self, observer: DelegationObserver) {
+        let _ = self.inner.observer.set(observer);
+    }
+
+    fn report(&self, report: &Report, phase: &str, error: Option<&str>) {
+        let Some(observer) = self.inner.observer.get() else {
+            return;
+        };
+        let mut payload = report.base.clone();
+        payload["status"] = phase.into();
+        if phase != "started" {
+            let elapsed = u64::try_from(report.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            payload["elapsed_ms"] = elapsed.into();
+        }
+        if let Some(error) = error {
+            payload["error"] = error.into();
+        }
+        observer(report.tenant, &report.user_id, phase, payload);
     }
 
     /// How many delegations are running now.
@@ -190,15 +227,22 @@ impl DelegationManager {
     }
 }
 
-/// What a delegated run's outcome means for its caller.
-fn answer_of(outcome: RunOutcome, target: &str) -> Result<String, String> {
+/// What a delegated run's outcome means for its caller, and the phase it ends in.
+fn answer_of(outcome: RunOutcome, target: &str) -> (&'static str, Result<String, String>) {
     match outcome {
-        RunOutcome::Completed { content, .. } => Ok(content),
-        RunOutcome::Failed { error, .. } => Err(format!("delegation to {target} failed: {error}")),
-        RunOutcome::Cancelled { .. } => Err(format!("delegation to {target} was cancelled")),
-        RunOutcome::Dropped { reason } => {
-            Err(format!("delegation to {target} did not run: {reason}"))
-        }
+        RunOutcome::Completed { content, .. } => ("completed", Ok(content)),
+        RunOutcome::Failed { error, .. } => (
+            "failed",
+            Err(format!("delegation to {target} failed: {error}")),
+        ),
+        RunOutcome::Cancelled { .. } => (
+            "cancelled",
+            Err(format!("delegation to {target} was cancelled")),
+        ),
+        RunOutcome::Dropped { reason } => (
+            "failed",
+            Err(format!("delegation to {target} did not run: {reason}")),
+        ),
     }
 }
 
@@ -220,6 +264,7 @@ impl Delegator for DelegationManager {
             target.agent_key, source.agent_key
         ))
         .map_err(|e| format!("invalid delegation session: {e}"))?;
+        let task_preview: String = request.task.chars().take(500).collect();
         let input = ChatInput {
             tenant_id: ctx.tenant_id,
             agent_key: target.agent_key.clone(),
@@ -251,41 +296,70 @@ impl Delegator for DelegationManager {
             background = request.background,
             "delegation.started"
         );
+        let report = Report {
+            tenant: ctx.tenant_id,
+            user_id: ctx.user_id.clone(),
+            base: serde_json::json!({
+                "delegation_id": delegation_id,
+                "source_agent_id": source.id.to_string(),
+                "source_agent_key": source.agent_key.as_str(),
+                "source_display_name": source.display_name,
+                "target_agent_id": target.id.to_string(),
+                "target_agent_key": target.agent_key.as_str(),
+                "target_display_name": target.display_name,
+                "user_id": ctx.user_id,
+                "channel": ctx.channel,
+                "chat_id": ctx.session_key.as_str(),
+                "mode": if request.background { "async" } else { "sync" },
+                "task": task_preview,
+                "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            }),
+            started: std::time::Instant::now(),
+        };
+        self.report(&report, "started", None);
         let target_key = target.agent_key.to_string();
         if !request.background {
             let outcome = tokio::time::timeout(request.timeout, turn.events.outcome()).await;
             drop(slot);
-            return match outcome {
-                Ok(outcome) => answer_of(outcome, &target_key).map(|answer| Delegated::Answered {
-                    delegation_id,
-                    answer,
-                }),
+            let (phase, answer) = match outcome {
+                Ok(outcome) => answer_of(outcome, &target_key),
                 Err(_) => {
                     runtime.abort(ctx.tenant_id, &session).await;
-                    Err(format!(
-                        "delegation to {target_key} timed out after {}s",
-                        request.timeout.as_secs()
-                    ))
+                    (
+                        "failed",
+                        Err(format!(
+                            "delegation to {target_key} timed out after {}s",
+                            request.timeout.as_secs()
+                        )),
+                    )
                 }
             };
+            self.report(&report, phase, answer.as_ref().err().map(String::as_str));
+            return answer.map(|answer| Delegated::Answered {
+                delegation_id,
+                answer,
+            });
         }
         let ctx = ctx.clone();
         let id = delegation_id.clone();
+        let manager = self.clone();
         tokio::spawn(async move {
             let outcome = tokio::time::timeout(ASYNC_TIMEOUT, turn.events.outcome()).await;
             drop(slot);
-            let text = match outcome {
-                Ok(outcome) => match answer_of(outcome, &target_key) {
-                    Ok(answer) => format!("[Delegation {id} to {target_key} completed]\n{answer}"),
-                    Err(reason) => format!("[Delegation {id} to {target_key} failed]\n{reason}"),
-                },
+            let (phase, answer) = match outcome {
+                Ok(outcome) => answer_of(outcome, &target_key),
                 Err(_) => {
                     runtime.abort(ctx.tenant_id, &session).await;
-                    format!(
-                        "[Delegation {id} to {target_key} failed]\ntimed out after {}s",
-                        ASYNC_TIMEOUT.as_secs()
+                    (
+                        "failed",
+                        Err(format!("timed out after {}s", ASYNC_TIMEOUT.as_secs())),
                     )
                 }
+            };
+            manager.report(&report, phase, answer.as_ref().err().map(String::as_str));
+            let text = match answer {
+                Ok(answer) => format!("[Delegation {id} to {target_key} completed]\n{answer}"),
+                Err(reason) => format!("[Delegation {id} to {target_key} {phase}]\n{reason}"),
             };
             Self::announce(&runtime, &ctx, text).await;
         });

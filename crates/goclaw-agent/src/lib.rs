@@ -52,7 +52,7 @@ pub use context_files::{
     merge_user_files,
 };
 pub use datetime::DateTimeTool;
-pub use delegation::{DELEGATE_CHANNEL, DelegationManager};
+pub use delegation::{DELEGATE_CHANNEL, DelegationManager, DelegationObserver};
 pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;

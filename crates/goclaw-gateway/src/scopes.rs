@@ -174,10 +174,14 @@ pub enum Event {
     AgentLinkCreated,
     AgentLinkUpdated,
     AgentLinkDeleted,
+    DelegationStarted,
+    DelegationCompleted,
+    DelegationFailed,
+    DelegationCancelled,
 }
 
 impl Event {
-    pub const ALL: [Event; 30] = [
+    pub const ALL: [Event; 34] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -208,6 +212,10 @@ impl Event {
         Event::AgentLinkCreated,
         Event::AgentLinkUpdated,
         Event::AgentLinkDeleted,
+        Event::DelegationStarted,
+        Event::DelegationCompleted,
+        Event::DelegationFailed,
+        Event::DelegationCancelled,
     ];
 
     /// The wire name.
@@ -243,6 +251,10 @@ impl Event {
             Event::AgentLinkCreated => "agent_link.created",
             Event::AgentLinkUpdated => "agent_link.updated",
             Event::AgentLinkDeleted => "agent_link.deleted",
+            Event::DelegationStarted => "delegation.started",
+            Event::DelegationCompleted => "delegation.completed",
+            Event::DelegationFailed => "delegation.failed",
+            Event::DelegationCancelled => "delegation.cancelled",
         }
     }
 }
@@ -503,6 +515,11 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::AgentLinkCreated, ADMIN),
     (Event::AgentLinkUpdated, ADMIN),
     (Event::AgentLinkDeleted, ADMIN),
+    // A delegation reaches the user it runs for and the tenant's admins.
+    (Event::DelegationStarted, READ_OWN),
+    (Event::DelegationCompleted, READ_OWN),
+    (Event::DelegationFailed, READ_OWN),
+    (Event::DelegationCancelled, READ_OWN),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

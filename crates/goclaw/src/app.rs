@@ -459,6 +459,10 @@ fn build_runtime(
         events,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
+    let delegation_events = events.clone();
+    delegations.observe(Arc::new(move |tenant, user, phase, payload| {
+        goclaw_gateway::teams::events::delegation(&delegation_events, tenant, user, phase, payload)
+    }));
     let team_tasks = goclaw_gateway::teams::tool::TeamTasksTool::new(store.clone(), events.clone());
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());

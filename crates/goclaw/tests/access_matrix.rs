@@ -260,6 +260,22 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
         "cron",
         "cron/access.rs: cron_events_reach_the_owner_and_admins_only",
     ),
+    (
+        "delegation.started",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.completed",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.failed",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.cancelled",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
     // Teams: the tenant's admins and the users a team names; links: the tenant's admins.
     (
         "team.created",

@@ -3,7 +3,9 @@
 //! which comes back as the tool result and runs on the `delegate` lane; the reverse direction,
 //! which no link allows, is refused; a link's `max_concurrent` of one refuses a second
 //! delegation while the first runs (GoClaw's "Agent at capacity"); and an async delegation's
-//! answer is announced to the calling session as a new message.
+//! answer is announced to the calling session as a new message; the `delegation.*` events reach
+//! the user the delegation runs for and the owner, not another user or a viewer; a team's lead and
+//! members are told their part in TEAM.md.
 //!
 //! The fake tells the researcher's requests from the lead's by the delegated run's system
 //! prompt (`[Delegated task]`), which the lead never sees.
@@ -21,6 +23,24 @@ const DELEGATED: &str = "[Delegated task]";
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
     let app = spawn_app_with_config(backend, "{ gateway: { rate_limit_rpm: 0 } }", &[]).await?;
+    linked(app).await
+}
+
+const TOKEN: &str = "delegation-token-0c4e9a71";
+
+/// The app behind a gateway token, for tests of who receives what.
+async fn keyed_app(backend: StoreBackend) -> Option<TestApp> {
+    let app = spawn_app_with_config(
+        backend,
+        "{ gateway: { rate_limit_rpm: 0 } }",
+        &[("GOCLAW_GATEWAY_TOKEN", TOKEN)],
+    )
+    .await?;
+    linked(app).await
+}
+
+/// Creates `lead` and `researcher`, `lead` linked to delegate to `researcher` (one at a time).
+async fn linked(app: TestApp) -> Option<TestApp> {
     let store = app.db.store();
     let mut ids = Vec::new();
     for key in ["lead", "researcher"] {
@@ -304,6 +324,123 @@ app_test!(
         assert!(
             !outsider.is_empty() && !outsider.contains("TEAM.md"),
             "{outsider}"
+        );
+    }
+);
+
+async fn connect(
+    app: &TestApp,
+    scopes: &[&str],
+    owner: &str,
+    role: &str,
+) -> goclaw_testkit::WsClient {
+    let token = if owner == "system" {
+        TOKEN.to_owned()
+    } else {
+        app.create_api_key(
+            TOKEN,
+            json!({ "name": owner, "scopes": scopes, "owner_id": owner }),
+        )
+        .await
+        .1
+    };
+    let mut ws = goclaw_testkit::WsClient::open(&app.ws_url()).await;
+    let hello = ws
+        .call_ok("connect", json!({ "token": token, "user_id": owner }))
+        .await;
+    assert_eq!(hello["role"], role, "{hello}");
+    ws
+}
+
+app_test!(
+    delegation_events_reach_the_user_and_admins_only,
+    keyed_app,
+    |app: TestApp| async move {
+        let mut owner = connect(&app, &[], "system", "owner").await;
+        let mut alice = connect(
+            &app,
+            &["operator.read", "operator.write"],
+            "alice",
+            "operator",
+        )
+        .await;
+        let mut bob = connect(
+            &app,
+            &["operator.read", "operator.write"],
+            "bob",
+            "operator",
+        )
+        .await;
+        let mut vera = connect(&app, &["operator.read"], "vera", "viewer").await;
+        app.llm.push(Reply::tool_call(
+            "d1",
+            "delegate",
+            json!({ "agent": "researcher", "task": "What is six times seven?" }),
+        ));
+        app.llm.push_routed(DELEGATED, Reply::text("42"));
+        app.llm.push(Reply::text("It is 42."));
+        alice
+            .call_ok("chat.send", json!({ "agentId": "lead", "message": "ask" }))
+            .await;
+        let of = |ws: &goclaw_testkit::WsClient, name: &str| {
+            ws.events.iter().find(|e| e["event"] == name).cloned()
+        };
+        // delegation.started and delegation.completed reach alice and the owner.
+        for ws in [&mut alice, &mut owner] {
+            while of(ws, "delegation.completed").is_none() {
+                ws.pump().await;
+            }
+        }
+        let started = of(&alice, "delegation.started").expect("delegation.started");
+        let payload = &started["payload"];
+        assert_eq!(payload["source_agent_key"], "lead", "{payload}");
+        assert_eq!(payload["target_agent_key"], "researcher");
+        assert_eq!(payload["user_id"], "alice");
+        assert_eq!(payload["mode"], "sync");
+        assert_eq!(payload["status"], "started");
+        let completed = of(&alice, "delegation.completed").expect("delegation.completed");
+        assert_eq!(completed["payload"]["status"], "completed");
+        assert_eq!(
+            completed["payload"]["delegation_id"],
+            payload["delegation_id"]
+        );
+        assert!(completed["payload"]["elapsed_ms"].is_u64(), "{completed}");
+        // Bob and the viewer, a round trip later, have heard of neither.
+        for ws in [&mut bob, &mut vera] {
+            ws.call_ok("cron.status", json!({})).await;
+            assert!(
+                !ws.events.iter().any(|e| e["event"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("delegation."))),
+                "{:?}",
+                ws.events
+            );
+        }
+        // A failed delegation is `delegation.failed` (and a cancelled one would be
+        // `delegation.cancelled`): the model errors for the researcher.
+        app.llm.push(Reply::tool_call(
+            "d2",
+            "delegate",
+            json!({ "agent": "researcher", "task": "fail please" }),
+        ));
+        app.llm
+            .push_routed(DELEGATED, Reply::http_error(400, "{\"error\":\"bad\"}"));
+        app.llm.push(Reply::text("It failed."));
+        alice
+            .call_ok(
+                "chat.send",
+                json!({ "agentId": "lead", "message": "ask again" }),
+            )
+            .await;
+        while of(&alice, "delegation.failed").is_none() {
+            alice.pump().await;
+        }
+        let failed = of(&alice, "delegation.failed").expect("delegation.failed");
+        assert!(
+            failed["payload"]["error"]
+                .as_str()
+                .is_some_and(|e| !e.is_empty()),
+            "{failed}"
         );
     }
 );
