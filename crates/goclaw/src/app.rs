@@ -126,7 +126,7 @@ impl Application {
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
-        let (runtime, subagents) = build_runtime(
+        let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
             metered,
@@ -229,7 +229,8 @@ impl Application {
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
         let task_recovery = (
-            TaskRecovery::new(opened.store(), state.tenant_events.clone()),
+            TaskRecovery::new(opened.store(), state.tenant_events.clone())
+                .with_dispatcher(team_tasks),
             Duration::from_secs(loaded.config.gateway.task_recovery_interval_sec),
         );
         let metrics_listener = bind_metrics(loaded, &state).await?;
@@ -448,7 +449,11 @@ fn build_runtime(
     sandbox: Arc<SandboxRouter>,
     wiring: Wiring<'_>,
     remembering: Remembering<'_>,
-) -> (Runtime, goclaw_agent::SubagentManager) {
+) -> (
+    Runtime,
+    goclaw_agent::SubagentManager,
+    Arc<goclaw_gateway::teams::tool::TeamTasksTool>,
+) {
     let config = &loaded.config;
     let subagents =
         goclaw_agent::SubagentManager::new(store.clone(), config.agents.defaults.subagents.clone());
@@ -514,7 +519,7 @@ fn build_runtime(
     subagents.bind(runtime.clone());
     delegations.bind(runtime.clone());
     team_tasks.bind(runtime.clone());
-    (runtime, subagents)
+    (runtime, subagents, team_tasks)
 }
 
 /// Memory over `store`, embedding with whatever provider the catalog's selection holds (full

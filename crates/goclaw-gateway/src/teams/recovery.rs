@@ -3,7 +3,8 @@
 //! back to `pending`, marks `pending` tasks untouched for 2 h and `in_review` tasks untouched
 //! for 4 h `stale`, and releases `blocked` tasks none of whose blockers is open any more (their
 //! blockers ended or were deleted); at start-up it puts every `in_progress` task back to
-//! `pending`, since the runs that held them died with the previous process.
+//! `pending`, since the runs that held them died with the previous process. After each pass
+//! (and at start-up) pending tasks with an assignee are dispatched to it again.
 //!
 //! [`TaskRecovery::tick`] is the whole pass for a given time, so tests drive it with their own
 //! clock; [`TaskRecovery::run`] calls it on a timer with the wall clock. Each change is
@@ -40,18 +41,50 @@ pub struct Recovered {
     pub stale: Vec<TeamTask>,
     /// `blocked` tasks nothing open holds up any more, now `pending`.
     pub released: Vec<TeamTask>,
+    /// Pending tasks handed to their assignees again.
+    pub dispatched: usize,
 }
 
-/// The ticker: the store it tends and where it announces what it changed.
+/// The ticker: the store it tends, where it announces what it changed, and who hands tasks
+/// put back to `pending` to their assignees again.
 #[derive(Clone)]
 pub struct TaskRecovery {
     store: Arc<dyn Store>,
     events: TenantEvents,
+    dispatcher: Option<Arc<super::tool::TeamTasksTool>>,
 }
 
 impl TaskRecovery {
     pub fn new(store: Arc<dyn Store>, events: TenantEvents) -> Self {
-        Self { store, events }
+        Self {
+            store,
+            events,
+            dispatcher: None,
+        }
+    }
+
+    /// Re-dispatches, through `dispatcher`, every pending task with an assignee after each
+    /// pass (and at start-up).
+    pub fn with_dispatcher(mut self, dispatcher: Arc<super::tool::TeamTasksTool>) -> Self {
+        self.dispatcher = Some(dispatcher);
+        self
+    }
+
+    /// Hands `team`'s pending tasks with an assignee to it again; how many started.
+    async fn redispatch(&self, team: &Team) -> Result<usize, StoreError> {
+        let Some(dispatcher) = &self.dispatcher else {
+            return Ok(0);
+        };
+        let query = goclaw_core::TaskQuery {
+            status: Some(goclaw_core::TaskStatus::Pending),
+            owner: None,
+        };
+        let pending = self
+            .store
+            .team_tasks()
+            .list(team.tenant_id, team.id, &query)
+            .await?;
+        Ok(dispatcher.redispatch(team, &pending).await)
     }
 
     /// The teams the ticker tends: active, version 2 or later.
@@ -87,6 +120,7 @@ impl TaskRecovery {
             recovered.reset.extend(reset);
             recovered.stale.extend(stale);
             recovered.released.extend(released);
+            recovered.dispatched += self.redispatch(&team).await?;
         }
         Ok(recovered)
     }
@@ -106,6 +140,7 @@ impl TaskRecovery {
                 "gateway restarted",
             );
             reset.extend(tasks);
+            self.redispatch(&team).await?;
         }
         Ok(reset)
     }

@@ -46,6 +46,30 @@ impl TeamTasksTool {
         })
     }
 
+    /// Dispatches each of `tasks` (of `team`) that is `pending` and has an assignee — tasks a
+    /// lock expiry, a restart or a release put back — and returns how many started. A task
+    /// someone holds is left alone: the claim is atomic.
+    pub async fn redispatch(&self, team: &Team, tasks: &[TeamTask]) -> usize {
+        let names = match self.store.agents().list(team.tenant_id).await {
+            Ok(agents) => AgentNames::new(agents),
+            Err(error) => {
+                tracing::warn!(team = %team.id, error = %error, "team tasks not dispatched");
+                return 0;
+            }
+        };
+        let mut started = 0;
+        for task in tasks.iter().filter(|t| t.status == TaskStatus::Pending) {
+            match self.dispatch(team, &names, task).await {
+                Ok(true) => started += 1,
+                Ok(false) => {}
+                Err(reason) => {
+                    tracing::warn!(task = %task.id, reason = %reason, "team task dispatch failed")
+                }
+            }
+        }
+        started
+    }
+
     /// Binds the runtime dispatched tasks run in; later calls are ignored.
     pub fn bind(&self, runtime: Runtime) {
         let _ = self.runtime.set(runtime);
@@ -367,7 +391,7 @@ impl TeamTasksTool {
             .map_err(|e| format!("cannot create the task: {e}"))?;
         self.announce(board, &created, Event::TeamTaskCreated, &[]);
         let dispatched = if created.status == TaskStatus::Pending {
-            self.dispatch(board, &created).await?
+            self.dispatch(&board.team, &board.names, &created).await?
         } else {
             false
         };
@@ -376,11 +400,16 @@ impl TeamTasksTool {
 
     /// Claims `task` for its assignee and starts the assignee's run on it; `false` when the
     /// task has no assignee or someone holds it.
-    async fn dispatch(&self, board: &Board, task: &TeamTask) -> Result<bool, String> {
+    async fn dispatch(
+        &self,
+        team: &Team,
+        names: &AgentNames,
+        task: &TeamTask,
+    ) -> Result<bool, String> {
         let Some(assignee) = task.metadata.get("assignee").and_then(Value::as_str) else {
             return Ok(false);
         };
-        let Some(member) = board.names.named(assignee).cloned() else {
+        let Some(member) = names.named(assignee).cloned() else {
             return Ok(false);
         };
         let runtime = self
@@ -399,11 +428,11 @@ impl TeamTasksTool {
         };
         let payload = task_event(
             &claimed,
-            &board.names,
+            names,
             Actor::Agent(member.agent_key.as_str()),
             &[],
         );
-        events::team(&self.events, &board.team, Event::TeamTaskClaimed, payload);
+        events::team(&self.events, team, Event::TeamTaskClaimed, payload);
         let chat: String = task
             .chat_id
             .chars()
@@ -413,7 +442,7 @@ impl TeamTasksTool {
         let session = SessionKey::parse(&format!(
             "agent:{}:team:{}:{}",
             member.agent_key,
-            board.team.id.simple(),
+            team.id.simple(),
             if chat.is_empty() {
                 "default".to_owned()
             } else {
@@ -519,7 +548,7 @@ impl TeamTasksTool {
             .ok_or("only the task's owner completes a task in progress")?;
         self.announce_end(board, &ended, Event::TeamTaskCompleted);
         for unblocked in &ended.unblocked {
-            if let Err(reason) = self.dispatch(board, unblocked).await {
+            if let Err(reason) = self.dispatch(&board.team, &board.names, unblocked).await {
                 tracing::warn!(task = %unblocked.id, reason = %reason, "team task dispatch failed");
             }
         }
