@@ -10,7 +10,9 @@
 //! (tenant, user, session, agent) through an index.
 //!
 //! Model calls go through `goclaw-providers` (retries, fallback across candidates, token
-//! counting); storage through the `Store` traits; tools through the `Tool` trait.
+//! counting); storage through the `Store` traits; tools through the `Tool` trait. Subagents
+//! (`SubagentManager`, behind the `spawn` tool) are runs of the same runtime in sessions of
+//! their own, admitted by the `subagent` lane.
 //!
 //! **Architecture Invariant:** this crate knows no wire format of the gateway. It never
 //! depends on axum, sqlx or `goclaw-gateway`; its events are Rust values the gateway
@@ -20,6 +22,7 @@
 mod compaction;
 mod context_files;
 mod datetime;
+mod delegation;
 mod error;
 mod events;
 mod history;
@@ -35,6 +38,8 @@ mod runtime;
 mod sanitize;
 mod scheduler;
 mod settings;
+mod subagents;
+mod team_prompt;
 mod tokens;
 mod tools;
 mod trace;
@@ -47,6 +52,7 @@ pub use context_files::{
     merge_user_files,
 };
 pub use datetime::DateTimeTool;
+pub use delegation::{DELEGATE_CHANNEL, DelegationManager, DelegationObserver};
 pub use error::RuntimeError;
 pub use events::{AgentEvent, AgentEventKind, RunId, TOOL_RESULT_EVENT_CHARS};
 pub use goclaw_providers::RetryPolicy;
@@ -62,6 +68,9 @@ pub use runtime::{
 };
 pub use sanitize::{SILENT_REPLY, is_silent, sanitize_output};
 pub use scheduler::{Lane, LaneStats};
+pub use subagents::{
+    INTERRUPTED_BY_RESTART, SUBAGENT_CHANNEL, SubagentManager, is_subagent_session,
+};
 pub use tokens::{CharEstimateCounter, ModelTokenCounter, TokenCounter};
 pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};

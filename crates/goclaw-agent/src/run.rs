@@ -189,6 +189,12 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
             cacheable: false,
         });
     }
+    if let Some(team) = crate::team_prompt::team_section(store, tenant, &agent).await? {
+        system.push(SystemPart {
+            text: team,
+            cacheable: false,
+        });
+    }
     if let Some(recalled) = recall(services, plan, &agent).await {
         system.push(SystemPart {
             text: recalled,

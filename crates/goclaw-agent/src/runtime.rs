@@ -668,7 +668,8 @@ impl Runtime {
         let _ = tokio::time::timeout(CANCEL_GRACE, self.inner.tasks.wait()).await;
     }
 
-    fn is_accepting(&self) -> bool {
+    /// Whether new turns are accepted (false once shutdown began).
+    pub fn is_accepting(&self) -> bool {
         self.inner.accepting.load(Ordering::SeqCst)
     }
 }

@@ -79,9 +79,10 @@ pub struct ChatInput {
     /// The client's key for this request: a retry with the same key (same tenant and user)
     /// gets the first request's turn instead of a new one.
     pub idempotency_key: Option<String>,
-    /// Set only by the channel layer, which routes a platform's sender to their session: the
-    /// session may then lie in that channel's own namespace (`agent:{a}:{channel}:…`), which
-    /// nobody else below admin may create.
+    /// Set only by the channel layer, which routes a platform's sender to their session, and
+    /// by the gateway's own senders (subagents, channel `subagent`): the session may then lie
+    /// in that channel's own namespace (`agent:{a}:{channel}:…`), which nobody else below
+    /// admin may create.
     pub from_channel: bool,
     /// What this turn asks beyond the agent's own settings.
     pub overrides: TurnOverrides,

@@ -118,7 +118,7 @@ pub struct SubagentsConfig {
     pub max_concurrent: u32,
     /// Maximum nesting of subagents (1 to 5).
     pub max_spawn_depth: u32,
-    /// Maximum live children of one agent (1 to 50).
+    /// Maximum running subagents spawned from one session (1 to 50).
     pub max_children_per_agent: u32,
     /// Archive finished subagent sessions after this many minutes.
     pub archive_after_minutes: u32,

@@ -120,6 +120,13 @@ pub trait AgentLinkStore: Send + Sync {
         source: AgentId,
     ) -> Result<Vec<AgentLink>, StoreError>;
 
+    /// The links whose target is `target`, oldest first.
+    async fn list_to(
+        &self,
+        tenant: TenantId,
+        target: AgentId,
+    ) -> Result<Vec<AgentLink>, StoreError>;
+
     /// Applies `patch` and returns the result.
     async fn update(
         &self,

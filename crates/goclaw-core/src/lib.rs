@@ -96,8 +96,8 @@ pub use system_configs::{
     EMBEDDING_MODEL_KEY, EMBEDDING_PROVIDER_KEY, SystemConfigStore, is_valid_system_config_key,
 };
 pub use team_tasks::{
-    CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, StaleMarked, TaskComment,
-    TaskEnded, TaskQuery, TaskStatus, TeamTask, TeamTaskStore,
+    CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, TaskComment, TaskEnded, TaskQuery,
+    TaskStatus, TeamTask, TeamTaskStore,
 };
 pub use teams::{MemberRole, NewTeam, TEAM_ACTIVE, Team, TeamMember, TeamPatch, TeamStore};
 pub use tool::{Tool, ToolContext, ToolOutput};

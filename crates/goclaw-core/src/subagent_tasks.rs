@@ -125,6 +125,14 @@ pub trait SubagentTaskStore: Send + Sync {
         parent_session_key: &str,
     ) -> Result<Vec<SubagentTask>, StoreError>;
 
+    /// The latest task that ran in the subagent session `session_key`, if any: how deep a
+    /// run in that session sits.
+    async fn latest_for_session(
+        &self,
+        tenant: TenantId,
+        session_key: &str,
+    ) -> Result<Option<SubagentTask>, StoreError>;
+
     /// Every tenant's tasks still `running`, oldest first: at start-up, the ones a dead
     /// process left.
     async fn unfinished(&self) -> Result<Vec<SubagentTask>, StoreError>;

@@ -199,13 +199,6 @@ pub struct NewTaskComment {
     pub content: String,
 }
 
-/// How many tasks a recovery pass changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StaleMarked {
-    pub pending: u64,
-    pub in_review: u64,
-}
-
 /// The task boards of every team.
 ///
 /// A write that finds its task in another state than it needs (a claim of a task someone
@@ -296,21 +289,47 @@ pub trait TeamTaskStore: Send + Sync {
         reason: &str,
     ) -> Result<Option<TaskEnded>, StoreError>;
 
-    /// Puts every `in_progress` task whose lock expired before `now` back to `pending`,
-    /// unowned; returns those tasks.
-    async fn reset_expired_locks(&self, now: DateTime<Utc>) -> Result<Vec<TeamTask>, StoreError>;
+    /// Deletes a task of `tenant` that has ended (completed, failed or cancelled) and answers
+    /// it; `None` when the task has not ended (GoClaw deletes only finished tasks).
+    async fn delete(&self, tenant: TenantId, id: Uuid) -> Result<Option<TeamTask>, StoreError>;
 
-    /// Marks `stale` the `pending` tasks last changed before `pending_before` and the
-    /// `in_review` tasks last changed before `in_review_before`.
+    /// The tenant's open tasks (pending, in progress, in review or blocked) of every team whose
+    /// `chat_id` is `chat_id` — a session's tasks, for the chat sidebar — by team and number.
+    async fn open_in_chat(
+        &self,
+        tenant: TenantId,
+        chat_id: &str,
+    ) -> Result<Vec<TeamTask>, StoreError>;
+
+    // Recovery, one team at a time (the ticker decides which teams it tends), with the clock
+    // given by the caller.
+
+    /// Puts every `in_progress` task of `team` whose lock expired before `now` back to
+    /// `pending`, unowned; returns those tasks.
+    async fn reset_expired_locks(
+        &self,
+        team: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TeamTask>, StoreError>;
+
+    /// Marks `stale` (changed at `now`) the `pending` tasks of `team` last changed before
+    /// `pending_before` and its `in_review` tasks last changed before `in_review_before`;
+    /// returns those tasks.
     async fn mark_stale(
         &self,
+        team: Uuid,
+        now: DateTime<Utc>,
         pending_before: DateTime<Utc>,
         in_review_before: DateTime<Utc>,
-    ) -> Result<StaleMarked, StoreError>;
+    ) -> Result<Vec<TeamTask>, StoreError>;
 
-    /// At start-up: every `in_progress` task back to `pending`, unowned (no run holds one any
-    /// more); how many.
-    async fn reset_in_progress(&self) -> Result<u64, StoreError>;
+    /// Moves to `pending` the `blocked` tasks of `team` that no open task holds up any more
+    /// (every blocker ended or gone); returns them.
+    async fn release_blocked(&self, team: Uuid) -> Result<Vec<TeamTask>, StoreError>;
+
+    /// At start-up: every `in_progress` task of `team` back to `pending`, unowned (the run that
+    /// held it died with the previous process); returns those tasks.
+    async fn reset_in_progress(&self, team: Uuid) -> Result<Vec<TeamTask>, StoreError>;
 
     /// Adds a comment to a task of `tenant`.
     async fn add_comment(

@@ -55,6 +55,17 @@ pub enum MemberRole {
     Member,
 }
 
+impl Team {
+    /// GoClaw's version of the team (`settings.version`, 1 when absent): v2 teams and later
+    /// have their task boards tended by the recovery ticker.
+    pub fn version(&self) -> i64 {
+        self.settings
+            .get("version")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    }
+}
+
 impl MemberRole {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,6 +136,9 @@ pub trait TeamStore: Send + Sync {
 
     /// The team's members, the lead first, then by joining time.
     async fn members(&self, tenant: TenantId, team: Uuid) -> Result<Vec<TeamMember>, StoreError>;
+
+    /// Every tenant's `active` teams, for the task-recovery ticker.
+    async fn active(&self) -> Result<Vec<Team>, StoreError>;
 
     /// The teams `agent` is a member of.
     async fn teams_of(&self, tenant: TenantId, agent: AgentId) -> Result<Vec<Team>, StoreError>;

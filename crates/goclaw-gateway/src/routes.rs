@@ -58,6 +58,9 @@ pub struct AppState {
     pub channels: Option<Arc<dyn crate::channels::Channels>>,
     /// How cron jobs run and the clock their due times are read from.
     pub cron: crate::cron::Cron,
+    /// The agents' workspace base, under which teams keep their files (`teams/<team>/…`);
+    /// `None` answers `teams.workspace.*` as unavailable.
+    pub team_workspaces: Option<std::path::PathBuf>,
 }
 
 /// All routes of the gateway.

@@ -1,7 +1,11 @@
 //! Events that belong to a tenant rather than to one user's run (pairing requests and their
-//! answers, cron jobs' runs, heartbeats): published once, forwarded by every WebSocket
-//! connection to its caller when the event's entry in the access table
-//! (`scopes::EVENT_ACCESS`) admits it for that tenant.
+//! answers, cron jobs' runs, heartbeats, teams and their task boards): published once,
+//! forwarded by every WebSocket connection to its caller when the event's entry in the access
+//! table (`scopes::EVENT_ACCESS`) admits it for that tenant. An event may name the user it is about
+//! (a cron job's owner) or, for a team, carry its [`Audience`]: the users the team names, who
+//! stand in for the event's owner under an `OwnUser` entry.
+
+use std::sync::Arc;
 
 use goclaw_core::TenantId;
 use serde_json::Value;
@@ -21,6 +25,24 @@ pub struct TenantEvent {
     /// The user the event is about (a cron job's owner), for events only their owner and
     /// the tenant's admins see; empty when it concerns the tenant as a whole.
     pub user_id: String,
+    /// The users below admin a team's event concerns; `None` for other events.
+    pub audience: Option<Audience>,
+}
+
+/// The users an event concerns.
+pub type Audience = Arc<[String]>;
+
+impl TenantEvent {
+    /// Who owns the event as far as a caller with user id `user_id` is concerned: for a team's
+    /// event, that user when the audience names it and nobody (`""`, which only admins see
+    /// past) otherwise; for any other event, the user it is about.
+    pub fn owner_for<'a>(&'a self, user_id: &'a str) -> &'a str {
+        match &self.audience {
+            Some(users) if !user_id.is_empty() && users.iter().any(|u| u == user_id) => user_id,
+            Some(_) => "",
+            None => &self.user_id,
+        }
+    }
 }
 
 /// Where tenant events are published and watched.
@@ -46,6 +68,7 @@ impl TenantEvents {
             event,
             payload,
             user_id: String::new(),
+            audience: None,
         });
     }
 
@@ -57,6 +80,18 @@ impl TenantEvents {
             event,
             payload,
             user_id: user_id.to_owned(),
+            audience: None,
+        });
+    }
+
+    /// Sends `event` of a team of `tenant` to the tenant's admins and the team's `audience`.
+    pub fn publish_to(&self, tenant: TenantId, event: Event, payload: Value, audience: Audience) {
+        let _ = self.sender.send(TenantEvent {
+            tenant,
+            event,
+            payload,
+            user_id: String::new(),
+            audience: Some(audience),
         });
     }
 

@@ -306,7 +306,7 @@ database_test!(
             let far = Utc::now() + TimeDelta::days(1);
             let reset = store
                 .team_tasks()
-                .reset_expired_locks(far)
+                .reset_expired_locks(crew.id, far)
                 .await
                 .expect("reset");
             assert_eq!(reset.len(), 1, "round {round}");
@@ -391,12 +391,12 @@ store_test!(
         let expires = renewed.lock_expires_at.expect("lock");
 
         let before = tasks
-            .reset_expired_locks(expires - TimeDelta::seconds(1))
+            .reset_expired_locks(crew.id, expires - TimeDelta::seconds(1))
             .await
             .expect("reset");
         assert!(before.is_empty(), "{before:?}");
         let after = tasks
-            .reset_expired_locks(expires + TimeDelta::seconds(1))
+            .reset_expired_locks(crew.id, expires + TimeDelta::seconds(1))
             .await
             .expect("reset");
         assert_eq!(after.len(), 1);
@@ -418,7 +418,8 @@ store_test!(
             .await
             .expect("claim")
             .expect("won");
-        assert_eq!(tasks.reset_in_progress().await.expect("startup"), 1);
+        let back = tasks.reset_in_progress(crew.id).await.expect("startup");
+        assert_eq!(back.iter().map(|t| t.id).collect::<Vec<_>>(), [job.id]);
         let back = tasks.get(MASTER_TENANT_ID, job.id).await.expect("get");
         assert_eq!(
             (back.status, back.owner_agent_id),
@@ -581,27 +582,46 @@ store_test!(stale_tasks_are_marked_with_explicit_times, |store: Arc<
         .await
         .expect("review");
     let now = Utc::now();
-    let none = tasks
-        .mark_stale(now - TimeDelta::hours(2), now - TimeDelta::hours(4))
-        .await
-        .expect("stale");
-    assert_eq!((none.pending, none.in_review), (0, 0));
+    let stale_at = |at: chrono::DateTime<Utc>| {
+        let tasks = store.team_tasks();
+        async move {
+            let marked = tasks
+                .mark_stale(
+                    crew.id,
+                    at,
+                    at - TimeDelta::hours(2),
+                    at - TimeDelta::hours(4),
+                )
+                .await
+                .expect("stale");
+            marked.iter().map(|t| t.id).collect::<Vec<_>>()
+        }
+    };
+    assert!(stale_at(now).await.is_empty());
     // Two hours on, only the pending task is stale; four hours on, the review too.
     let later = now + TimeDelta::hours(2) + TimeDelta::minutes(1);
-    let marked = tasks
-        .mark_stale(later - TimeDelta::hours(2), later - TimeDelta::hours(4))
-        .await
-        .expect("stale");
-    assert_eq!((marked.pending, marked.in_review), (1, 0));
+    assert_eq!(stale_at(later).await, [waiting.id]);
     let much_later = now + TimeDelta::hours(4) + TimeDelta::minutes(1);
+    assert_eq!(stale_at(much_later).await, [reviewed.id]);
+    let other = agent(store.as_ref(), MASTER_TENANT_ID, "other-lead").await;
+    let other_team = team(store.as_ref(), MASTER_TENANT_ID, "others", &other).await;
+    let elsewhere = task(store.as_ref(), &other_team, "elsewhere", &[]).await;
+    let far = now + TimeDelta::days(1);
     let marked = tasks
         .mark_stale(
-            much_later - TimeDelta::hours(2),
-            much_later - TimeDelta::hours(4),
+            crew.id,
+            far,
+            far - TimeDelta::hours(2),
+            far - TimeDelta::hours(4),
         )
         .await
         .expect("stale");
-    assert_eq!((marked.pending, marked.in_review), (0, 1));
+    assert!(marked.is_empty(), "another team's task: {marked:?}");
+    let untouched = tasks
+        .get(MASTER_TENANT_ID, elsewhere.id)
+        .await
+        .expect("get");
+    assert_eq!(untouched.status, TaskStatus::Pending);
     for id in [waiting.id, reviewed.id] {
         let stale = tasks.get(MASTER_TENANT_ID, id).await.expect("get");
         assert_eq!(stale.status, TaskStatus::Stale);

@@ -38,6 +38,8 @@ pub struct TestApp {
     pub llm: FakeLlm,
     /// Holds the data directory (workspaces, SQLite file) until the test ends.
     pub data_dir: TempDir,
+    /// The application's task-recovery ticker, for passes at a time the test chooses.
+    pub task_recovery: goclaw::TaskRecovery,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow_like::Result>>,
     /// The clock cron reads, kept across restarts.
@@ -117,6 +119,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("rebuilding the application: {}", goclaw::one_line(&e)));
         self.addr = app.local_addr();
+        self.task_recovery = app.task_recovery();
         self.shutdown = CancellationToken::new();
         let shutdown = self.shutdown.clone();
         self.server = Some(tokio::spawn(async move {
@@ -194,6 +197,7 @@ pub async fn spawn_app_with_clock(
         .await
         .unwrap_or_else(|e| panic!("building the application: {}", goclaw::one_line(&e)));
     let addr = app.local_addr();
+    let task_recovery = app.task_recovery();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn({
         let shutdown = shutdown.clone();
@@ -209,6 +213,7 @@ pub async fn spawn_app_with_clock(
         db,
         llm,
         data_dir,
+        task_recovery,
         shutdown,
         server: Some(server),
         clock,

@@ -1,12 +1,13 @@
 //! Built-in agent tools and their guards: the workspace guard and file tools, shell execution
 //! with deny groups and approvals, SSRF-safe web fetching and search, tool policies, the tool
-//! rate limit and credential scrubbing of tool output.
+//! rate limit and credential scrubbing of tool output; the session and subagent tools.
 //!
 //! **Architecture Invariant:** tools reach the outside world only through clients whose base
 //! URLs are configurable, and never through the gateway; nothing here knows a wire format of
 //! the gateway.
 #![forbid(unsafe_code)]
 pub mod cron;
+pub mod delegate;
 pub mod exec;
 pub mod files;
 pub mod injection;
@@ -21,6 +22,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod scrub;
 pub mod sessions;
+pub mod subagents;
 pub mod vault;
 pub mod web;
 pub mod workspace;

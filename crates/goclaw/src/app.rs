@@ -11,6 +11,7 @@ use goclaw_config::LoadedConfig;
 use goclaw_core::{AgentKey, MASTER_TENANT_ID, Store};
 use goclaw_gateway::origins::OriginPolicy;
 use goclaw_gateway::ratelimit::RateLimiter;
+use goclaw_gateway::teams::recovery::TaskRecovery;
 use goclaw_gateway::{
     AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
     check_bind_security,
@@ -55,6 +56,8 @@ pub struct Application {
     webhook_worker: Option<AppState>,
     /// The state the cron and heartbeat loops run with.
     cron: AppState,
+    /// Tends the v2 teams' task boards every `gateway.task_recovery_interval_sec`.
+    task_recovery: (TaskRecovery, Duration),
 }
 
 impl Application {
@@ -122,13 +125,19 @@ impl Application {
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
-        let runtime = build_runtime(
+        let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
+        let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
             metered,
             &approvals,
             sandbox.router.clone(),
-            (&metrics, &traces.recorder, &cron),
+            Wiring {
+                metrics: &metrics,
+                traces: &traces.recorder,
+                cron: &cron,
+                events: &tenant_events,
+            },
             Remembering {
                 index: memory.clone(),
                 vault: vault.clone(),
@@ -148,6 +157,17 @@ impl Application {
             tracing::warn!(
                 turns = interrupted,
                 "turns left unfinished by the last run were marked failed"
+            );
+        }
+        // Subagents the last process left running are reported to their parents as failed.
+        let subagents_interrupted = subagents
+            .recover_interrupted()
+            .await
+            .context("cannot recover the subagents left running by the last run")?;
+        if subagents_interrupted > 0 {
+            tracing::warn!(
+                subagents = subagents_interrupted,
+                "subagents left running by the last run were reported failed"
             );
         }
         if let Some(episodic) = &episodic {
@@ -184,7 +204,7 @@ impl Application {
             deadlines: connection_deadlines(loaded),
             memory,
             vault: Some(vault),
-            tenant_events: Default::default(),
+            tenant_events,
             webhooks: goclaw_gateway::webhooks::Webhooks::new(
                 loaded.config.gateway.webhook_private_callbacks,
                 loaded.config.data_dir.join("webhook-media"),
@@ -193,6 +213,7 @@ impl Application {
                 channels.clone(),
             ))),
             cron,
+            team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -207,6 +228,11 @@ impl Application {
         let cron = state.clone();
         // Async webhook calls are worked on only where webhooks exist (an encryption key).
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
+        let task_recovery = (
+            TaskRecovery::new(opened.store(), state.tenant_events.clone())
+                .with_dispatcher(team_tasks),
+            Duration::from_secs(loaded.config.gateway.task_recovery_interval_sec),
+        );
         let metrics_listener = bind_metrics(loaded, &state).await?;
         let metrics_addr = match &metrics_listener {
             Some((listener, _)) => Some(listener.local_addr()?),
@@ -232,6 +258,7 @@ impl Application {
             channels,
             webhook_worker,
             cron,
+            task_recovery,
         })
     }
 
@@ -266,6 +293,11 @@ impl Application {
         self.opened.store()
     }
 
+    /// The task-recovery ticker, whose passes tests run with their own clock.
+    pub fn task_recovery(&self) -> TaskRecovery {
+        self.task_recovery.0.clone()
+    }
+
     /// Serves until `shutdown` is cancelled; then refuses new runs, lets running ones finish
     /// within the runtime's grace period, drains connections, and closes the database pool.
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -277,6 +309,8 @@ impl Application {
             .map(|state| goclaw_gateway::webhooks::worker::spawn(state, self.shutdown.clone()));
         let heartbeats = goclaw_gateway::heartbeat::spawn(self.cron.clone(), self.shutdown.clone());
         let cron = goclaw_gateway::cron::spawn(self.cron, self.shutdown.clone());
+        let (recovery, every) = self.task_recovery;
+        let task_recovery = recovery.spawn(every, self.shutdown.clone());
         let channels = self.channels.clone();
         let stopping = tokio::spawn(async move {
             shutdown.cancelled().await;
@@ -307,6 +341,8 @@ impl Application {
             // It stops with the shutdown token; a call it was on is queued again later.
             let _ = worker.await;
         }
+        // It stops with the shutdown token between passes.
+        let _ = task_recovery.await;
         if let Some(episodic) = &self.episodic {
             episodic.shutdown().await;
         }
@@ -374,6 +410,24 @@ async fn provider_catalog(
     Ok(catalog)
 }
 
+/// The tools that reach back into the runtime: `sessions_send`, `spawn`, `delegate` and
+/// `team_tasks`.
+type AgentTools = (
+    Arc<crate::messenger::RuntimeMessenger>,
+    Arc<dyn goclaw_tools::subagents::SubagentSpawner>,
+    Arc<dyn goclaw_tools::delegate::Delegator>,
+    Arc<goclaw_gateway::teams::tool::TeamTasksTool>,
+);
+
+/// What the runtime reports to and reads from: metrics, traces, the cron settings and clock,
+/// and the tenants' event broadcast (team tools publish to it).
+struct Wiring<'a> {
+    metrics: &'a goclaw_telemetry::Metrics,
+    traces: &'a goclaw_telemetry::TraceRecorder,
+    cron: &'a goclaw_gateway::cron::Cron,
+    events: &'a goclaw_gateway::tenant_events::TenantEvents,
+}
+
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
 /// turned off, episodic memory.
 struct Remembering<'a> {
@@ -395,14 +449,28 @@ fn build_runtime(
     providers: Arc<dyn goclaw_agent::ProviderLookup>,
     approvals: &goclaw_tools::exec::ApprovalBroker,
     sandbox: Arc<SandboxRouter>,
-    (metrics, traces, cron): (
-        &goclaw_telemetry::Metrics,
-        &goclaw_telemetry::TraceRecorder,
-        &goclaw_gateway::cron::Cron,
-    ),
+    wiring: Wiring<'_>,
     remembering: Remembering<'_>,
-) -> Runtime {
+) -> (
+    Runtime,
+    goclaw_agent::SubagentManager,
+    Arc<goclaw_gateway::teams::tool::TeamTasksTool>,
+) {
     let config = &loaded.config;
+    let subagents =
+        goclaw_agent::SubagentManager::new(store.clone(), config.agents.defaults.subagents.clone());
+    let Wiring {
+        metrics,
+        traces,
+        cron,
+        events,
+    } = wiring;
+    let delegations = goclaw_agent::DelegationManager::new(store.clone());
+    let delegation_events = events.clone();
+    delegations.observe(Arc::new(move |tenant, user, phase, payload| {
+        goclaw_gateway::teams::events::delegation(&delegation_events, tenant, user, phase, payload)
+    }));
+    let team_tasks = goclaw_gateway::teams::tool::TeamTasksTool::new(store.clone(), events.clone());
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();
@@ -416,7 +484,12 @@ fn build_runtime(
         &config.tools,
         &store,
         exec,
-        messenger.clone(),
+        (
+            messenger.clone(),
+            Arc::new(subagents.clone()),
+            Arc::new(delegations.clone()),
+            team_tasks.clone(),
+        ),
         &sandbox,
         MemoryTools {
             index,
@@ -445,7 +518,10 @@ fn build_runtime(
     }
     let runtime = Runtime::new(deps);
     messenger.bind(runtime.clone());
-    runtime
+    subagents.bind(runtime.clone());
+    delegations.bind(runtime.clone());
+    team_tasks.bind(runtime.clone());
+    (runtime, subagents, team_tasks)
 }
 
 /// Memory over `store`, embedding with whatever provider the catalog's selection holds (full
@@ -549,7 +625,7 @@ fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
     exec: Arc<dyn goclaw_core::Tool>,
-    messenger: Arc<crate::messenger::RuntimeMessenger>,
+    (messenger, subagents, delegations, team_tasks): AgentTools,
     sandbox: &Arc<SandboxRouter>,
     memory: MemoryTools,
     cron: goclaw_gateway::cron::Cron,
@@ -612,6 +688,14 @@ fn tool_registry(
         cron.clock,
         cron.settings.default_timezone,
     ));
+    tools.register(goclaw_tools::subagents::spawn_tool(subagents));
+    tools.register(goclaw_tools::delegate::delegate_tool(delegations));
+    tools.register(team_tasks);
+    for (alias, tool) in goclaw_tools::policy::ALIASES {
+        if *tool == "spawn" {
+            tools.register_alias(alias, tool);
+        }
+    }
     let guards = goclaw_tools::registry::ToolGuards::new(config);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));

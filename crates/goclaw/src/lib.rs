@@ -24,6 +24,7 @@ mod webhook_channels;
 use std::process::ExitCode;
 
 pub use app::Application;
+pub use goclaw_gateway::teams::recovery::{Recovered, TaskRecovery};
 
 /// The version this binary reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

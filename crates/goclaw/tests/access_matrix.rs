@@ -87,6 +87,41 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("cron.delete", WRITERS),
     ("cron.toggle", WRITERS),
     ("cron.run", WRITERS),
+    // Teams, their task boards and delegation links.
+    ("agents.links.list", READERS),
+    ("agents.links.create", ADMINS),
+    ("agents.links.update", ADMINS),
+    ("agents.links.delete", ADMINS),
+    ("teams.list", READERS),
+    ("teams.get", READERS),
+    ("teams.create", ADMINS),
+    ("teams.update", ADMINS),
+    ("teams.delete", ADMINS),
+    ("teams.members.add", ADMINS),
+    ("teams.members.remove", ADMINS),
+    ("teams.tasks.list", READERS),
+    ("teams.tasks.get", READERS),
+    ("teams.tasks.get-light", READERS),
+    ("teams.tasks.delete-bulk", ADMINS),
+    ("teams.scopes", READERS),
+    ("teams.tasks.comments", READERS),
+    ("teams.tasks.active-by-session", READERS),
+    ("teams.tasks.create", WRITERS),
+    ("teams.tasks.assign", WRITERS),
+    ("teams.tasks.claim", WRITERS),
+    ("teams.tasks.progress", WRITERS),
+    ("teams.tasks.complete", WRITERS),
+    ("teams.tasks.fail", WRITERS),
+    ("teams.tasks.cancel", WRITERS),
+    ("teams.tasks.review", WRITERS),
+    ("teams.tasks.approve", WRITERS),
+    ("teams.tasks.reject", WRITERS),
+    ("teams.tasks.comment", WRITERS),
+    ("teams.tasks.delete", ADMINS),
+    ("teams.workspace.list", READERS),
+    ("teams.workspace.read", READERS),
+    ("teams.workspace.write", WRITERS),
+    ("teams.workspace.delete", WRITERS),
     ("heartbeat.get", READERS),
     ("heartbeat.logs", READERS),
     ("heartbeat.checklist.get", READERS),
@@ -232,6 +267,111 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "cron",
         "cron/access.rs: cron_events_reach_the_owner_and_admins_only",
+    ),
+    (
+        "delegation.started",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.completed",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.failed",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    (
+        "delegation.cancelled",
+        "delegation.rs: delegation_events_reach_the_user_and_admins_only",
+    ),
+    // Teams: the tenant's admins and the users a team names; links: the tenant's admins.
+    (
+        "team.created",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.updated",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.deleted",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.member.added",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.member.removed",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.created",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.claimed",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.completed",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.cancelled",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.failed",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.reviewed",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.approved",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.rejected",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.progress",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.commented",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.assigned",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.updated",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.deleted",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.stale",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "agent_link.created",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "agent_link.updated",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "agent_link.deleted",
+        "teams.rs: team_events_reach_admins_and_the_teams_users_only",
     ),
     (
         "heartbeat",

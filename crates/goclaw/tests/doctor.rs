@@ -386,15 +386,11 @@ async fn production_audit_passes_the_recommended_setup() {
         "GOCLAW_AUTO_UPGRADE",
         "GOCLAW_LANE_MAIN",
         "GOCLAW_LANE_CRON",
+        "GOCLAW_LANE_SUBAGENT",
+        "GOCLAW_LANE_DELEGATE",
     ] {
         assert_item(out, "PASS", name, "");
     }
-    assert_item(
-        out,
-        "UNUSED",
-        "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE",
-        "nothing to do",
-    );
     assert_item(
         out,
         "MANUAL",
@@ -556,7 +552,8 @@ async fn production_audit_fails_a_dsn_in_config_json_and_missing_secrets() {
     assert!(!out.contains(":pw@"), "DSN printed: {out}");
 }
 
-/// Channel credentials and lane sizes for features this version does not have.
+/// Channel credentials for features this version does not have, and lane sizes (every lane
+/// is in use).
 const UNUSED_SETTINGS: [(&str, &str); 4] = [
     ("GOCLAW_ZALO_TOKEN", "zalo-token-abcdefghijkl"),
     ("GOCLAW_WHATSAPP_BRIDGE_URL", "ws://127.0.0.1:3001"),
@@ -613,7 +610,7 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     );
     check_json_matches_text(&report, &text.stdout, false);
 
-    // The production audit: the main and cron lanes pass, the others are unused.
+    // The production audit: every lane is in use and passes with its size.
     let done = UNUSED_SETTINGS
         .iter()
         .fold(Goclaw::new(home.path()), |g, (k, v)| g.env(k, v))
@@ -631,18 +628,15 @@ async fn settings_of_features_this_version_lacks_are_reported_unused_never_ok() 
     };
     assert_eq!(lane("GOCLAW_LANE_MAIN")["status"], "pass");
     assert_eq!(lane("GOCLAW_LANE_CRON")["status"], "pass");
-    let others = lane("GOCLAW_LANE_SUBAGENT");
-    assert_eq!(others["status"], "unused", "{others:#}");
-    assert_eq!(
-        others["detail"],
-        "subagent 7, delegate 8: configured, not used by this version"
-    );
+    let subagent = lane("GOCLAW_LANE_SUBAGENT");
+    assert_eq!(subagent["status"], "pass", "{subagent:#}");
+    assert_eq!(subagent["detail"], "7");
+    let delegate = lane("GOCLAW_LANE_DELEGATE");
+    assert_eq!(delegate["status"], "pass", "{delegate:#}");
+    assert_eq!(delegate["detail"], "8");
     for check in checks {
         let name = check["name"].as_str().unwrap_or_default();
-        if ["SUBAGENT", "DELEGATE", "telegram", "slack"]
-            .iter()
-            .any(|word| name.contains(word))
-        {
+        if ["telegram", "slack"].iter().any(|word| name.contains(word)) {
             assert_ne!(check["status"], "pass", "{check:#}");
         }
     }

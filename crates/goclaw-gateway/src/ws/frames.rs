@@ -31,6 +31,7 @@ pub enum ErrorCode {
     NotFound,
     AlreadyExists,
     ResourceExhausted,
+    FailedPrecondition,
     Internal,
 }
 

@@ -55,7 +55,7 @@ pub fn tenant_event_frame(
 ) -> Option<Value> {
     let owner = Owner {
         tenant_id: event.tenant,
-        user_id: &event.user_id,
+        user_id: event.owner_for(principal.map_or("", |p| p.user_id.as_str())),
     };
     scopes::may_receive(event.event, principal, Some(owner))
         .then(|| frames::event(event.event, event.payload.clone()))
@@ -321,6 +321,7 @@ mod tests {
             event: Event::DevicePairRequested,
             payload: json!({ "code": "ABCD2345" }),
             user_id: String::new(),
+            audience: None,
         };
         let progress = |tenant: TenantId| EnrichProgress {
             tenant,
@@ -354,5 +355,51 @@ mod tests {
         assert_eq!(frame["type"], "event");
         assert_eq!(frame["event"], "device.pair.requested");
         assert_eq!(frame["payload"], json!({ "code": "ABCD2345" }));
+    }
+
+    /// A team's event reaches its tenant's admins and, below admin, only the users the team
+    /// names, whatever their role; never another tenant, never a caller without a user.
+    #[test]
+    fn team_events_reach_admins_and_the_teams_users() {
+        let event = |tenant: TenantId| TenantEvent {
+            tenant,
+            event: Event::TeamTaskCreated,
+            payload: json!({ "task_id": "t" }),
+            user_id: String::new(),
+            audience: Some(vec!["alice".to_owned(), "vera".to_owned()].into()),
+        };
+        let who = |role: Role, user: &str, tenant: TenantId| Principal {
+            role,
+            user_id: user.to_owned(),
+            tenant_id: tenant,
+            scopes: None,
+        };
+        let other = TenantId::generate();
+        let cases = [
+            (Role::Owner, "system", MASTER_TENANT_ID, true),
+            (Role::Admin, "ada", MASTER_TENANT_ID, true),
+            (Role::Operator, "alice", MASTER_TENANT_ID, true),
+            (Role::Viewer, "vera", MASTER_TENANT_ID, true),
+            (Role::Operator, "bob", MASTER_TENANT_ID, false),
+            (Role::Operator, "", MASTER_TENANT_ID, false),
+            (Role::Admin, "ada", other, false),
+            (Role::Operator, "alice", other, false),
+        ];
+        for (role, user, tenant, sent) in cases {
+            let frame =
+                tenant_event_frame(&event(MASTER_TENANT_ID), Some(&who(role, user, tenant)));
+            assert_eq!(frame.is_some(), sent, "{role} {user:?}");
+        }
+        let link = TenantEvent {
+            tenant: MASTER_TENANT_ID,
+            event: Event::AgentLinkCreated,
+            payload: json!({}),
+            user_id: String::new(),
+            audience: None,
+        };
+        let alice = who(Role::Operator, "alice", MASTER_TENANT_ID);
+        assert!(tenant_event_frame(&link, Some(&alice)).is_none());
+        let ada = who(Role::Admin, "ada", MASTER_TENANT_ID);
+        assert!(tenant_event_frame(&link, Some(&ada)).is_some());
     }
 }

@@ -39,6 +39,11 @@ static LIST_FROM: Statement = Statement::joined(&[
     COLUMNS,
     " FROM agent_links WHERE tenant_id = ? AND source_agent_id = ? ORDER BY created_at, id",
 ]);
+static LIST_TO: Statement = Statement::joined(&[
+    "SELECT ",
+    COLUMNS,
+    " FROM agent_links WHERE tenant_id = ? AND target_agent_id = ? ORDER BY created_at, id",
+]);
 static UPDATE: Statement = Statement::joined(&[
     "UPDATE agent_links SET direction = COALESCE(?, direction), \
      max_concurrent = COALESCE(?, max_concurrent), settings = COALESCE(?, settings), \
@@ -120,6 +125,18 @@ impl AgentLinkStore for SqlStore {
     ) -> Result<Vec<AgentLink>, StoreError> {
         self.pool
             .fetch_all(&LIST_FROM, &[tenant.into(), source.into()])
+            .await
+            .map_err(|e| store_error(e, LINK))?
+            .decode()
+    }
+
+    async fn list_to(
+        &self,
+        tenant: TenantId,
+        target: AgentId,
+    ) -> Result<Vec<AgentLink>, StoreError> {
+        self.pool
+            .fetch_all(&LIST_TO, &[tenant.into(), target.into()])
             .await
             .map_err(|e| store_error(e, LINK))?
             .decode()

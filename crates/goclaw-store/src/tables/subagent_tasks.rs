@@ -1,6 +1,8 @@
 //! `subagent_tasks`: the record of each spawned subagent. A task is written `running` and
 //! ended once: the ending write is guarded by `status = 'running'`, so a late second ending
-//! (a cancel racing the finish) changes nothing. `unfinished` reads the running rows through
+//! (a cancel racing the finish) changes nothing. `latest_for_session` tells how deep a run in
+//! a subagent session sits (a rare lookup: the runtime keeps the running ones in memory, so it
+//! has no index of its own). `unfinished` reads the running rows through
 //! their partial index, for the start-up recovery.
 
 use async_trait::async_trait;
@@ -48,6 +50,12 @@ static LIST_BY_PARENT: Statement = Statement::joined(&[
     COLUMNS,
     " FROM subagent_tasks WHERE tenant_id = ? AND parent_session_key = ? \
      ORDER BY created_at, id",
+]);
+static LATEST_FOR_SESSION: Statement = Statement::joined(&[
+    "SELECT ",
+    COLUMNS,
+    " FROM subagent_tasks WHERE tenant_id = ? AND session_key = ? \
+     ORDER BY created_at DESC, id DESC LIMIT 1",
 ]);
 static UNFINISHED: Statement = Statement::joined(&[
     "SELECT ",
@@ -158,6 +166,19 @@ impl SubagentTaskStore for SqlStore {
             .await
             .map_err(|e| store_error_with_parent(e, TASK, "tenant"))?
             .decode()
+    }
+
+    async fn latest_for_session(
+        &self,
+        tenant: TenantId,
+        session_key: &str,
+    ) -> Result<Option<SubagentTask>, StoreError> {
+        self.pool
+            .fetch_optional(&LATEST_FOR_SESSION, &[tenant.into(), session_key.into()])
+            .await
+            .map_err(|e| store_error_with_parent(e, TASK, "tenant"))?
+            .map(|row| row.decode())
+            .transpose()
     }
 
     async fn unfinished(&self) -> Result<Vec<SubagentTask>, StoreError> {

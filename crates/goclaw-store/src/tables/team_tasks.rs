@@ -21,8 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use goclaw_core::{
-    AgentId, NewTaskComment, NewTeamTask, StaleMarked, StoreError, TaskComment, TaskEnded,
-    TaskQuery, TaskStatus, TeamTask, TeamTaskStore, TenantId,
+    AgentId, NewTaskComment, NewTeamTask, StoreError, TaskComment, TaskEnded, TaskQuery,
+    TaskStatus, TeamTask, TeamTaskStore, TenantId,
 };
 use uuid::Uuid;
 
@@ -43,6 +43,7 @@ static LOCK_TEAM: Statement =
     Statement::new("SELECT id FROM agent_teams WHERE id = ? AND tenant_id = ? FOR NO KEY UPDATE");
 static TEAM_EXISTS: Statement =
     Statement::new("SELECT id FROM agent_teams WHERE id = ? AND tenant_id = ?");
+static TEAM_TENANT: Statement = Statement::new("SELECT tenant_id FROM agent_teams WHERE id = ?");
 static TEAM_TASK_STATUSES: Statement =
     Statement::new("SELECT id, status FROM team_tasks WHERE team_id = ?");
 static CREATE: Statement = Statement::joined(&[
@@ -132,17 +133,33 @@ static UNBLOCK: Statement = Statement::joined(&[
 static RESET_EXPIRED: Statement = Statement::joined(&[
     "UPDATE team_tasks SET status = 'pending', owner_agent_id = NULL, locked_at = NULL, \
      lock_expires_at = NULL, updated_at = ? \
-     WHERE status = 'in_progress' AND lock_expires_at < ? RETURNING ",
+     WHERE team_id = ? AND status = 'in_progress' AND lock_expires_at < ? RETURNING ",
     COLUMNS,
 ]);
-static MARK_STALE: Statement = Statement::new(
-    "UPDATE team_tasks SET status = 'stale', updated_at = {now} \
-     WHERE status = ? AND updated_at < ?",
-);
-static RESET_IN_PROGRESS: Statement = Statement::new(
+static MARK_STALE: Statement = Statement::joined(&[
+    "UPDATE team_tasks SET status = 'stale', updated_at = ? \
+     WHERE team_id = ? AND ((status = 'pending' AND updated_at < ?) \
+     OR (status = 'in_review' AND updated_at < ?)) RETURNING ",
+    COLUMNS,
+]);
+static RESET_IN_PROGRESS: Statement = Statement::joined(&[
     "UPDATE team_tasks SET status = 'pending', owner_agent_id = NULL, locked_at = NULL, \
-     lock_expires_at = NULL, updated_at = {now} WHERE status = 'in_progress'",
-);
+     lock_expires_at = NULL, updated_at = {now} WHERE team_id = ? AND status = 'in_progress' \
+     RETURNING ",
+    COLUMNS,
+]);
+static DELETE_ENDED: Statement = Statement::joined(&[
+    "DELETE FROM team_tasks WHERE id = ? AND tenant_id = ? \
+     AND status IN ('completed', 'failed', 'cancelled') RETURNING ",
+    COLUMNS,
+]);
+static OPEN_IN_CHAT: Statement = Statement::joined(&[
+    "SELECT ",
+    COLUMNS,
+    " FROM team_tasks WHERE tenant_id = ? AND chat_id = ? \
+     AND status IN ('pending', 'in_progress', 'in_review', 'blocked') \
+     ORDER BY team_id, task_number",
+]);
 
 impl Record for TeamTask {
     const TABLE: &'static str = "team_tasks";
@@ -206,6 +223,18 @@ async fn statuses(tx: &mut Tx, team: Uuid) -> Result<Vec<(Uuid, TaskStatus)>, St
         .map(TeamTask::TABLE, |row| {
             Ok((row.id("id")?, row.parse("status", parse_status)?))
         })
+}
+
+/// The tenant of `team`; `None` when there is no such team.
+async fn team_tenant(tx: &mut Tx, team: Uuid) -> Result<Option<TenantId>, StoreError> {
+    let Some(row) = tx
+        .fetch_optional(&TEAM_TENANT, &[team.into()])
+        .await
+        .map_err(|e| store_error(e, "team"))?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(row.read("agent_teams").id("tenant_id")?))
 }
 
 /// Locks `team` of `tenant` for the rest of the transaction; `NotFound("team")` without it.
@@ -496,9 +525,44 @@ impl TeamTaskStore for SqlStore {
         self.end_task(tenant, id, &REJECT, &params).await
     }
 
-    async fn reset_expired_locks(&self, now: DateTime<Utc>) -> Result<Vec<TeamTask>, StoreError> {
+    async fn delete(&self, tenant: TenantId, id: Uuid) -> Result<Option<TeamTask>, StoreError> {
+        let db_error = |e| store_error(e, TASK);
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let Some(row) = tx
+            .fetch_optional(&DELETE_ENDED, &[id.into(), tenant.into()])
+            .await
+            .map_err(db_error)?
+        else {
+            tx.fetch_optional(&GET, &[id.into(), tenant.into()])
+                .await
+                .map_err(db_error)?
+                .ok_or(StoreError::NotFound(TASK))?;
+            return Ok(None);
+        };
+        let task = row.decode()?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(task))
+    }
+
+    async fn open_in_chat(
+        &self,
+        tenant: TenantId,
+        chat_id: &str,
+    ) -> Result<Vec<TeamTask>, StoreError> {
         self.pool
-            .fetch_all(&RESET_EXPIRED, &[now.into(), now.into()])
+            .fetch_all(&OPEN_IN_CHAT, &[tenant.into(), chat_id.into()])
+            .await
+            .map_err(|e| store_error(e, TASK))?
+            .decode()
+    }
+
+    async fn reset_expired_locks(
+        &self,
+        team: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TeamTask>, StoreError> {
+        self.pool
+            .fetch_all(&RESET_EXPIRED, &[now.into(), team.into(), now.into()])
             .await
             .map_err(|e| store_error(e, TASK))?
             .decode()
@@ -506,37 +570,42 @@ impl TeamTaskStore for SqlStore {
 
     async fn mark_stale(
         &self,
+        team: Uuid,
+        now: DateTime<Utc>,
         pending_before: DateTime<Utc>,
         in_review_before: DateTime<Utc>,
-    ) -> Result<StaleMarked, StoreError> {
-        let db_error = |e| store_error(e, TASK);
-        let pending = self
-            .pool
-            .execute(
-                &MARK_STALE,
-                &[TaskStatus::Pending.as_str().into(), pending_before.into()],
-            )
+    ) -> Result<Vec<TeamTask>, StoreError> {
+        let params = [
+            now.into(),
+            team.into(),
+            pending_before.into(),
+            in_review_before.into(),
+        ];
+        self.pool
+            .fetch_all(&MARK_STALE, &params)
             .await
-            .map_err(db_error)?;
-        let in_review = self
-            .pool
-            .execute(
-                &MARK_STALE,
-                &[
-                    TaskStatus::InReview.as_str().into(),
-                    in_review_before.into(),
-                ],
-            )
-            .await
-            .map_err(db_error)?;
-        Ok(StaleMarked { pending, in_review })
+            .map_err(|e| store_error(e, TASK))?
+            .decode()
     }
 
-    async fn reset_in_progress(&self) -> Result<u64, StoreError> {
+    async fn release_blocked(&self, team: Uuid) -> Result<Vec<TeamTask>, StoreError> {
+        let db_error = |e| store_error(e, TASK);
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let Some(tenant) = team_tenant(&mut tx, team).await? else {
+            return Ok(Vec::new());
+        };
+        lock_team(&mut tx, tenant, team).await?;
+        let released = unblock_dependents(&mut tx, team).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(released)
+    }
+
+    async fn reset_in_progress(&self, team: Uuid) -> Result<Vec<TeamTask>, StoreError> {
         self.pool
-            .execute(&RESET_IN_PROGRESS, &[])
+            .fetch_all(&RESET_IN_PROGRESS, &[team.into()])
             .await
-            .map_err(|e| store_error(e, TASK))
+            .map_err(|e| store_error(e, TASK))?
+            .decode()
     }
 
     async fn add_comment(

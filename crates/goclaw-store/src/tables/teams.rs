@@ -66,6 +66,11 @@ static MEMBERS: Statement = Statement::new(
      JOIN agent_teams t ON t.id = m.team_id WHERE t.id = ? AND t.tenant_id = ? \
      ORDER BY CASE m.role WHEN 'lead' THEN 0 ELSE 1 END, m.joined_at, m.agent_id",
 );
+static ACTIVE: Statement = Statement::joined(&[
+    "SELECT ",
+    COLUMNS,
+    " FROM agent_teams WHERE status = 'active' ORDER BY tenant_id, id",
+]);
 static TEAMS_OF: Statement = Statement::joined(&[
     "SELECT ",
     JOINED_COLUMNS,
@@ -232,6 +237,14 @@ impl TeamStore for SqlStore {
             .fetch_all(&MEMBERS, &[team.into(), tenant.into()])
             .await
             .map_err(|e| store_error(e, MEMBER))?
+            .decode()
+    }
+
+    async fn active(&self) -> Result<Vec<Team>, StoreError> {
+        self.pool
+            .fetch_all(&ACTIVE, &[])
+            .await
+            .map_err(|e| store_error(e, TEAM))?
             .decode()
     }
 

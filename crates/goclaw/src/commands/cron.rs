@@ -140,7 +140,7 @@ mod tests {
             "cron 0 9 * * 1 (Europe/Berlin)"
         );
         assert_eq!(
-            schedule(&json!({ "kind": "at", "atMs": 1_893_920_400_000_i64 })),
+            schedule(&json!({ "kind": "at", "atMs": 1_894_006_800_000_i64 })),
             "at 2030-01-07T09:00:00Z"
         );
     }

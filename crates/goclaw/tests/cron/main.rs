@@ -356,6 +356,18 @@ cron_test!(
             let runs = finished_runs(&mut ws, id, 1).await;
             assert_eq!(runs[0]["status"], "ok", "{runs:?}");
         }
+        // `/metrics` counts the three waits on the cron lane, none on the main lane.
+        let metrics = app.get("/metrics").await.text().await.unwrap_or_default();
+        let count = |lane: &str| {
+            let prefix = format!("goclaw_lane_wait_seconds_count{{lane=\"{lane}\"}} ");
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        assert_eq!(count("cron"), 3.0, "{metrics}");
+        assert_eq!(count("main"), 0.0);
     }
 );
 

@@ -2,6 +2,7 @@
 //! table (`scopes::METHOD_ACCESS`: least role and API-key scopes; anything not in it is refused)
 //! and handed to its handler.
 
+mod agent_links;
 mod agents;
 mod api_keys;
 pub mod approvals;
@@ -15,6 +16,9 @@ pub(super) mod params;
 mod providers;
 mod sessions;
 mod system;
+mod team_tasks;
+mod team_workspace;
+mod teams;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -191,6 +195,41 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "cron.toggle" => cron::toggle(&ctx, params).await.into(),
         "cron.run" => cron::run(&ctx, params).await.into(),
         "cron.runs" => cron::runs(&ctx, params).await.into(),
+        // Teams, their task boards and delegation links.
+        "agents.links.list" => agent_links::list(&ctx, params).await.into(),
+        "agents.links.create" => agent_links::create(&ctx, params).await.into(),
+        "agents.links.update" => agent_links::update(&ctx, params).await.into(),
+        "agents.links.delete" => agent_links::delete(&ctx, params).await.into(),
+        "teams.list" => teams::list(&ctx).await.into(),
+        "teams.get" => teams::get(&ctx, params).await.into(),
+        "teams.create" => teams::create(&ctx, params).await.into(),
+        "teams.update" => teams::update(&ctx, params).await.into(),
+        "teams.delete" => teams::delete(&ctx, params).await.into(),
+        "teams.members.add" => teams::add_member(&ctx, params).await.into(),
+        "teams.members.remove" => teams::remove_member(&ctx, params).await.into(),
+        "teams.tasks.list" => team_tasks::list(&ctx, params).await.into(),
+        "teams.tasks.get" => team_tasks::get(&ctx, params).await.into(),
+        "teams.tasks.get-light" => team_tasks::get_light(&ctx, params).await.into(),
+        "teams.tasks.delete-bulk" => team_tasks::delete_bulk(&ctx, params).await.into(),
+        "teams.scopes" => teams::scopes(&ctx, params).await.into(),
+        "teams.tasks.comments" => team_tasks::comments(&ctx, params).await.into(),
+        "teams.tasks.active-by-session" => team_tasks::active_by_session(&ctx, params).await.into(),
+        "teams.tasks.create" => team_tasks::create(&ctx, params).await.into(),
+        "teams.tasks.assign" => team_tasks::assign(&ctx, params).await.into(),
+        "teams.tasks.claim" => team_tasks::claim(&ctx, params).await.into(),
+        "teams.tasks.progress" => team_tasks::progress(&ctx, params).await.into(),
+        "teams.tasks.complete" => team_tasks::complete(&ctx, params).await.into(),
+        "teams.tasks.fail" => team_tasks::fail(&ctx, params).await.into(),
+        "teams.tasks.cancel" => team_tasks::cancel(&ctx, params).await.into(),
+        "teams.tasks.review" => team_tasks::review(&ctx, params).await.into(),
+        "teams.tasks.approve" => team_tasks::approve(&ctx, params).await.into(),
+        "teams.tasks.reject" => team_tasks::reject(&ctx, params).await.into(),
+        "teams.tasks.comment" => team_tasks::comment(&ctx, params).await.into(),
+        "teams.tasks.delete" => team_tasks::delete(&ctx, params).await.into(),
+        "teams.workspace.list" => team_workspace::list(&ctx, params).await.into(),
+        "teams.workspace.read" => team_workspace::read(&ctx, params).await.into(),
+        "teams.workspace.write" => team_workspace::write(&ctx, params).await.into(),
+        "teams.workspace.delete" => team_workspace::delete(&ctx, params).await.into(),
         "heartbeat.get" => heartbeat::get(&ctx, params).await.into(),
         "heartbeat.set" => heartbeat::set(&ctx, params).await.into(),
         "heartbeat.toggle" => heartbeat::toggle(&ctx, params).await.into(),

@@ -711,14 +711,12 @@ fn tuning(state: &ConfigState) -> Section {
     let mut checks = vec![
         Check::ok(S, "GOCLAW_LANE_MAIN", lanes.main.to_string())
             .item("GOCLAW_LANE_* are tuned to your server resources"),
+        Check::ok(S, "GOCLAW_LANE_SUBAGENT", lanes.subagent.to_string())
+            .item("GOCLAW_LANE_* are tuned to your server resources"),
         Check::ok(S, "GOCLAW_LANE_CRON", lanes.cron.to_string())
             .item("GOCLAW_LANE_* are tuned to your server resources"),
-        super::unused::check(
-            S,
-            "GOCLAW_LANE_SUBAGENT, GOCLAW_LANE_DELEGATE",
-            &format!("subagent {}, delegate {}", lanes.subagent, lanes.delegate),
-        )
-        .item("GOCLAW_LANE_* are tuned to your server resources"),
+        Check::ok(S, "GOCLAW_LANE_DELEGATE", lanes.delegate.to_string())
+            .item("GOCLAW_LANE_* are tuned to your server resources"),
     ];
     let owners = &gateway.owner_ids;
     checks.push(

@@ -1,5 +1,5 @@
-//! Settings this version accepts but does not act on — the messaging channels and the subagent
-//! and delegate lanes — and the one way the doctor reports them: [`Status::Unused`] with
+//! Settings this version accepts but does not act on — the messaging channels it does not
+//! run — and the one way the doctor reports them: [`Status::Unused`] with
 //! "configured, not used by this version", never OK, so an operator does not mistake a setting
 //! for a working feature. A feature leaves this list in the version that implements it.
 
