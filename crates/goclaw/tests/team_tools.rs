@@ -4,7 +4,7 @@
 //! (without naming the task: its one task in progress); the lead's session is told the result
 //! and answers it; a member may not create tasks; a task whose member run ended without
 //! completing it is reset by the recovery ticker once its lock expires (test clock) and
-//! dispatched again. The board, the dispatched session and the
+//! dispatched again; a task a member submits for review is completed by the lead's approval. The board, the dispatched session and the
 //! lead's transcript are checked in the store.
 //!
 //! The fake tells the member's requests from the lead's by the dispatched message
@@ -277,5 +277,63 @@ app_test!(
             .filter(|m| m.role == Role::User && m.content.contains(DISPATCHED))
             .count();
         assert_eq!(dispatched, 2, "dispatched twice");
+    }
+);
+
+app_test!(
+    a_reviewed_task_waits_for_the_leads_approval,
+    app,
+    |app: TestApp| async move {
+        let store = app.db.store();
+        let (_, team) = desk(&app).await;
+        app.llm.push(Reply::tool_call(
+            "t1",
+            "team_tasks",
+            json!({ "action": "create", "subject": "Draft the report", "assignee": "researcher" }),
+        ));
+        app.llm.push(Reply::text("asked"));
+        app.llm.push_routed(
+            DISPATCHED,
+            Reply::tool_call(
+                "m1",
+                "team_tasks",
+                json!({ "action": "review", "result": "DRAFT v1" }),
+            ),
+        );
+        app.llm
+            .push_routed(DISPATCHED, Reply::text("sent for review"));
+        // The lead, told of the review, approves the board's one task in review.
+        app.llm.push_routed(
+            "submitted for review by researcher",
+            Reply::tool_call("l2", "team_tasks", json!({ "action": "approve" })),
+        );
+        app.llm.set_default(Reply::text("approved"));
+        let mut ws = app.ws_connect("dana").await;
+        ws.call_ok(
+            "chat.send",
+            json!({ "agentId": "lead", "message": "draft it", "sessionKey": "agent:lead:ws:direct:r" }),
+        )
+        .await;
+        let deadline = Instant::now() + DEADLINE;
+        let done = loop {
+            let tasks = store
+                .team_tasks()
+                .list(MASTER_TENANT_ID, team.id, &TaskQuery::default())
+                .await
+                .expect("tasks");
+            if tasks[0].status == TaskStatus::Completed {
+                break tasks;
+            }
+            assert!(Instant::now() < deadline, "not approved: {tasks:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done[0].result.as_deref(), Some("DRAFT v1"));
+        let lead = messages(&app, "agent:lead:ws:direct:r").await;
+        assert!(
+            lead.iter().any(|m| m.role == Role::User
+                && m.content.contains("submitted for review by researcher")
+                && m.content.contains("DRAFT v1")),
+            "{lead:#?}"
+        );
     }
 );

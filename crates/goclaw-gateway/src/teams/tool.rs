@@ -111,13 +111,15 @@ impl Tool for TeamTasksTool {
             description: "Work your team's task board (see TEAM.md). Actions: list (status?), \
                           get (task_id), create (lead: subject, description, assignee, \
                           blocked_by?, priority?), claim (task_id), progress (task_id?, percent, \
-                          text?), complete (task_id?, result), comment (task_id?, text, type?), \
-                          cancel (lead: task_id, text)."
+                          text?), complete (task_id?, result), review (task_id?, result: \
+                          submit for the lead's approval), approve (lead: task_id?), reject \
+                          (lead: task_id?, text), comment (task_id?, text, type?), cancel \
+                          (lead: task_id, text)."
                 .to_owned(),
             parameters: json!({
                 "type": "object",
                 "properties": {
-                    "action": {"type": "string", "enum": ["list", "get", "create", "claim", "progress", "complete", "comment", "cancel"]},
+                    "action": {"type": "string", "enum": ["list", "get", "create", "claim", "progress", "complete", "review", "approve", "reject", "comment", "cancel"]},
                     "team_id": {"type": "string", "description": "Only when you belong to several teams."},
                     "task_id": {"type": "string"},
                     "subject": {"type": "string"},
@@ -149,6 +151,9 @@ impl Tool for TeamTasksTool {
                 "complete" => self.complete(ctx, &board, &arguments).await,
                 "comment" => self.comment(ctx, &board, &arguments).await,
                 "cancel" => self.cancel(ctx, &board, &arguments).await,
+                "review" => self.review(ctx, &board, &arguments).await,
+                "approve" => self.approve(ctx, &board, &arguments).await,
+                "reject" => self.reject(ctx, &board, &arguments).await,
                 "" => Err("action is required".to_owned()),
                 other => Err(format!("unknown action: {other}")),
             }
@@ -248,7 +253,8 @@ impl TeamTasksTool {
         }
     }
 
-    /// The task `task_id` names, else the caller's one task in progress on this board.
+    /// The task `task_id` names, else the caller's one task in progress on this board (for
+    /// the lead: the board's one task in review).
     async fn task_of(
         &self,
         ctx: &ToolContext,
@@ -257,9 +263,16 @@ impl TeamTasksTool {
     ) -> Result<TeamTask, String> {
         let raw = text(arguments, "task_id");
         if raw.is_empty() {
-            let query = TaskQuery {
-                status: Some(TaskStatus::InProgress),
-                owner: Some(board.agent.id),
+            let query = if board.lead {
+                TaskQuery {
+                    status: Some(TaskStatus::InReview),
+                    owner: None,
+                }
+            } else {
+                TaskQuery {
+                    status: Some(TaskStatus::InProgress),
+                    owner: Some(board.agent.id),
+                }
             };
             let mut mine = self
                 .store
@@ -267,10 +280,15 @@ impl TeamTasksTool {
                 .list(ctx.tenant_id, board.team.id, &query)
                 .await
                 .map_err(|e| format!("cannot read the board: {e}"))?;
+            let which = if board.lead {
+                "task in review"
+            } else {
+                "task in progress"
+            };
             return match mine.len() {
                 1 => Ok(mine.remove(0)),
-                0 => Err("task_id is required (you have no task in progress)".to_owned()),
-                _ => Err("task_id is required (you have several tasks in progress)".to_owned()),
+                0 => Err(format!("task_id is required (there is no {which})")),
+                _ => Err(format!("task_id is required (there are several: {which})")),
             };
         }
         let not_found = || format!("task {raw} not found");
@@ -552,13 +570,15 @@ impl TeamTasksTool {
                 tracing::warn!(task = %unblocked.id, reason = %reason, "team task dispatch failed");
             }
         }
-        self.tell_lead(board, &ended.task, &result).await;
+        self.tell_lead(board, &ended.task, "completed", &result)
+            .await;
         let unblocked: Vec<String> = ended.unblocked.iter().map(|t| t.id.to_string()).collect();
         Ok(json!({ "task": self.task_view(board, &ended.task), "unblocked": unblocked }))
     }
 
-    /// Tells the lead's session that a dispatched task is done, as a new turn.
-    async fn tell_lead(&self, board: &Board, task: &TeamTask, result: &str) {
+    /// Tells the lead's session, as a new turn, that a task was `what` (completed, submitted
+    /// for review) and its result.
+    async fn tell_lead(&self, board: &Board, task: &TeamTask, what: &str, result: &str) {
         let (Some(session), Some(runtime)) = (
             task.metadata
                 .get("lead_session")
@@ -577,7 +597,7 @@ impl TeamTasksTool {
             trust: Trust::User,
             channel: TEAM_CHANNEL.to_owned(),
             message: format!(
-                "[Task #{} \"{}\" completed by {}]\n{}",
+                "[Task #{} \"{}\" {what} by {}]\n{}",
                 task.task_number, task.subject, board.agent.agent_key, result
             ),
             idempotency_key: None,
@@ -622,6 +642,81 @@ impl TeamTasksTool {
             &[("comment_text", json!(content))],
         );
         Ok(json!({ "ok": true, "task_id": task.id }))
+    }
+
+    /// A member submits its task's result for the lead's approval; the lead is told.
+    async fn review(
+        &self,
+        ctx: &ToolContext,
+        board: &Board,
+        arguments: &Value,
+    ) -> Result<Value, String> {
+        let task = self.task_of(ctx, board, arguments).await?;
+        let result = checked(text(arguments, "result"), "result")?;
+        if result.is_empty() {
+            return Err("result is required".to_owned());
+        }
+        let reviewed = self
+            .store
+            .team_tasks()
+            .submit_for_review(ctx.tenant_id, task.id, board.agent.id, &result)
+            .await
+            .map_err(|e| format!("cannot submit the task: {e}"))?
+            .ok_or("only the task's owner submits a task in progress for review")?;
+        self.announce(board, &reviewed, Event::TeamTaskReviewed, &[]);
+        self.tell_lead(board, &reviewed, "submitted for review", &result)
+            .await;
+        Ok(json!({ "task": self.task_view(board, &reviewed) }))
+    }
+
+    /// The lead approves a task in review: it is completed and what it held up starts.
+    async fn approve(
+        &self,
+        ctx: &ToolContext,
+        board: &Board,
+        arguments: &Value,
+    ) -> Result<Value, String> {
+        if !board.lead {
+            return Err("only the team's lead approves tasks".to_owned());
+        }
+        let task = self.task_of(ctx, board, arguments).await?;
+        let ended = self
+            .store
+            .team_tasks()
+            .approve(ctx.tenant_id, task.id)
+            .await
+            .map_err(|e| format!("cannot approve the task: {e}"))?
+            .ok_or_else(|| format!("task #{} is not in review", task.task_number))?;
+        self.announce_end(board, &ended, Event::TeamTaskApproved);
+        for unblocked in &ended.unblocked {
+            if let Err(reason) = self.dispatch(&board.team, &board.names, unblocked).await {
+                tracing::warn!(task = %unblocked.id, reason = %reason, "team task dispatch failed");
+            }
+        }
+        Ok(json!({ "task": self.task_view(board, &ended.task) }))
+    }
+
+    /// The lead rejects a task in review (GoClaw's rule: it is cancelled with the reason).
+    async fn reject(
+        &self,
+        ctx: &ToolContext,
+        board: &Board,
+        arguments: &Value,
+    ) -> Result<Value, String> {
+        if !board.lead {
+            return Err("only the team's lead rejects tasks".to_owned());
+        }
+        let task = self.task_of(ctx, board, arguments).await?;
+        let reason = checked(text(arguments, "text"), "text")?;
+        let ended = self
+            .store
+            .team_tasks()
+            .reject(ctx.tenant_id, task.id, &reason)
+            .await
+            .map_err(|e| format!("cannot reject the task: {e}"))?
+            .ok_or_else(|| format!("task #{} is not in review", task.task_number))?;
+        self.announce_end(board, &ended, Event::TeamTaskRejected);
+        Ok(json!({ "task": self.task_view(board, &ended.task) }))
     }
 
     async fn cancel(
