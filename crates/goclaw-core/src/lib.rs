@@ -27,6 +27,7 @@ pub mod secrets;
 pub mod store;
 pub mod subagent_tasks;
 pub mod system_configs;
+pub mod task_trail;
 pub mod team_tasks;
 pub mod teams;
 pub mod tool;
@@ -94,6 +95,10 @@ pub use subagent_tasks::{
 };
 pub use system_configs::{
     EMBEDDING_MODEL_KEY, EMBEDDING_PROVIDER_KEY, SystemConfigStore, is_valid_system_config_key,
+};
+pub use task_trail::{
+    ActorKind, Followup, NewTaskAttachment, NewTaskEvent, NewTaskFollowup, TaskAttachment,
+    TaskCounts, TaskEvent, TaskTrailStore,
 };
 pub use team_tasks::{
     CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, TaskComment, TaskEnded, TaskQuery,

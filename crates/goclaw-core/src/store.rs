@@ -76,6 +76,7 @@ pub trait Store: Send + Sync {
     fn subagent_tasks(&self) -> &dyn crate::subagent_tasks::SubagentTaskStore;
     fn teams(&self) -> &dyn crate::teams::TeamStore;
     fn team_tasks(&self) -> &dyn crate::team_tasks::TeamTaskStore;
+    fn task_trail(&self) -> &dyn crate::task_trail::TaskTrailStore;
     fn cron(&self) -> &dyn crate::cron::CronStore;
     fn heartbeats(&self) -> &dyn crate::heartbeat::HeartbeatStore;
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{AgentId, TenantId};
 use crate::store::StoreError;
+use crate::task_trail::Followup;
 
 /// How long a claim holds a task unless progress renews it (GoClaw: 60 minutes).
 pub const DEFAULT_TASK_LOCK: Duration = Duration::from_secs(60 * 60);
@@ -100,6 +101,8 @@ pub struct TeamTask {
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub metadata: Value,
+    /// The reminder its owner set while it waits on a person.
+    pub followup: Option<Followup>,
 }
 
 /// What is needed to add a task to a team's board. It starts `pending`, or `blocked` while

@@ -62,6 +62,7 @@ embed! {
     21 "0021" "cron",
     22 "0022" "teams",
     23 "0023" "heartbeats",
+    24 "0024" "team_task_trail",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -26,6 +26,7 @@ mod secrets;
 mod sessions;
 mod subagent_tasks;
 mod system_configs;
+mod task_trail;
 mod team_task_comments;
 mod team_tasks;
 mod teams;
@@ -40,8 +41,9 @@ use goclaw_core::{
     AgentLinkStore, AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore,
     ContextFileStore, CronStore, EpisodicStore, ExecApprovalStore, HeartbeatStore,
     KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
-    SessionStore, Store, StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore, TeamStore,
-    TeamTaskStore, TenantStore, TraceStore, TurnStore, VaultStore, WebhookStore,
+    SessionStore, Store, StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore,
+    TaskTrailStore, TeamStore, TeamTaskStore, TenantStore, TraceStore, TurnStore, VaultStore,
+    WebhookStore,
 };
 
 use crate::error::store_error;
@@ -173,6 +175,10 @@ impl Store for SqlStore {
     }
 
     fn team_tasks(&self) -> &dyn TeamTaskStore {
+        self
+    }
+
+    fn task_trail(&self) -> &dyn TaskTrailStore {
         self
     }
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use goclaw_core::{
-    AgentId, NewTaskComment, NewTeamTask, StoreError, TaskComment, TaskEnded, TaskQuery,
+    AgentId, Followup, NewTaskComment, NewTeamTask, StoreError, TaskComment, TaskEnded, TaskQuery,
     TaskStatus, TeamTask, TeamTaskStore, TenantId,
 };
 use uuid::Uuid;
@@ -33,10 +33,12 @@ use crate::sql::{Param, Record, Row, Statement, Tx};
 
 const TASK: &str = "team task";
 
-const COLUMNS: &str = "id, tenant_id, team_id, task_number, subject, description, status, \
+pub(super) const COLUMNS: &str = "id, tenant_id, team_id, task_number, subject, description, status, \
                        owner_agent_id, blocked_by, priority, result, user_id, channel, chat_id, \
                        parent_id, locked_at, lock_expires_at, progress_percent, progress_step, \
-                       created_at, updated_at, completed_at, metadata";
+                       created_at, updated_at, completed_at, metadata, followup_at, \
+                       followup_count, followup_max, followup_message, followup_channel, \
+                       followup_chat_id";
 
 /// Holds the team's row until the transaction ends (PostgreSQL; a no-op on SQLite).
 static LOCK_TEAM: Statement =
@@ -189,8 +191,24 @@ impl Record for TeamTask {
             updated_at: row.time("updated_at")?,
             completed_at: row.opt_time("completed_at")?,
             metadata: row.json("metadata")?,
+            followup: followup(row)?,
         })
     }
+}
+
+/// The follow-up a task row carries: one was set when it has a message.
+fn followup(row: &Row<'_>) -> Result<Option<Followup>, StoreError> {
+    let Some(message) = row.opt_text("followup_message")? else {
+        return Ok(None);
+    };
+    Ok(Some(Followup {
+        due_at: row.opt_time("followup_at")?,
+        sent: row.int32("followup_count")?,
+        max: row.int32("followup_max")?,
+        message,
+        channel: row.opt_text("followup_channel")?.unwrap_or_default(),
+        chat_id: row.opt_text("followup_chat_id")?.unwrap_or_default(),
+    }))
 }
 
 fn parse_status(text: &str) -> Result<TaskStatus, String> {
@@ -655,6 +673,7 @@ mod tests {
                 updated_at: Utc::now(),
                 completed_at: None,
                 metadata: serde_json::Value::Null,
+                followup: None,
             })
             .collect();
         let open: HashSet<Uuid> = open.iter().map(|&i| ids[i]).collect();

@@ -1,12 +1,14 @@
 //! Rows of the delegation and team tables for the round trip, written through the store: a
 //! link, an ended subagent task, a team with a member, a task board whose tasks carry a
-//! `blocked_by` list, a parent, a lock, progress and a result, and a comment.
+//! `blocked_by` list, a parent, a lock, progress, a result and a follow-up, and a comment, an
+//! audit event and an attachment.
 
 use std::time::Duration;
 
 use goclaw_core::{
-    AgentKey, CommentKind, MemberRole, NewAgent, NewAgentLink, NewSubagentTask, NewTaskComment,
-    NewTeam, NewTeamTask, SubagentOutcome, SubagentStatus, TenantId,
+    ActorKind, AgentKey, CommentKind, MemberRole, NewAgent, NewAgentLink, NewSubagentTask,
+    NewTaskAttachment, NewTaskComment, NewTaskEvent, NewTaskFollowup, NewTeam, NewTeamTask,
+    SubagentOutcome, SubagentStatus, TenantId,
 };
 use goclaw_store::testing::TestDatabase;
 use serde_json::json;
@@ -96,4 +98,36 @@ pub async fn fill(db: &TestDatabase) {
         content: "waiting on «access»".to_owned(),
     };
     tasks.add_comment(acme, comment).await.expect("comment");
+
+    let trail = store.task_trail();
+    let event = NewTaskEvent {
+        task_id: first.id,
+        event_type: "claimed".to_owned(),
+        actor_kind: ActorKind::Agent,
+        actor_id: "teammate".to_owned(),
+        data: json!({"status": "in_progress", "note": "«go»"}),
+    };
+    trail.record_event(acme, event).await.expect("event");
+    let attachment = NewTaskAttachment {
+        task_id: first.id,
+        chat_id: "4711".to_owned(),
+        path: "notes/plan ✨.md".to_owned(),
+        file_size: 5_000_000_000,
+        mime_type: "text/markdown".to_owned(),
+        created_by_agent_id: Some(helper),
+        created_by_sender_id: "u1".to_owned(),
+    };
+    trail.attach(acme, attachment).await.expect("attach");
+    let followup = NewTaskFollowup {
+        due_at: chrono::Utc::now(),
+        max: 3,
+        message: "Did you find the «key»?".to_owned(),
+        channel: "telegram".to_owned(),
+        chat_id: "4711".to_owned(),
+    };
+    trail
+        .set_followup(acme, first.id, followup)
+        .await
+        .expect("follow-up")
+        .expect("in progress");
 }
