@@ -184,6 +184,33 @@ impl SessionKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The channel chat a channel session lives in, from the keys channels give their
+    /// sessions: `agent:{agent}:{channel}:direct:{peer}` (the peer's chat) and
+    /// `agent:{agent}:{channel}:group:{chat}[:topic:{topic}]`; `None` for any other key.
+    pub fn channel_chat(&self) -> Option<ChannelChat<'_>> {
+        let parts: Vec<&str> = self.0.split(':').collect();
+        let (channel, group, chat_id) = match parts.as_slice() {
+            ["agent", _, channel, "direct", chat] => (*channel, false, *chat),
+            ["agent", _, channel, "group", chat]
+            | ["agent", _, channel, "group", chat, "topic", _] => (*channel, true, *chat),
+            _ => return None,
+        };
+        (!channel.is_empty() && !chat_id.is_empty()).then_some(ChannelChat {
+            channel,
+            chat_id,
+            group,
+        })
+    }
+}
+
+/// Where a channel session lives ([`SessionKey::channel_chat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelChat<'a> {
+    pub channel: &'a str,
+    pub chat_id: &'a str,
+    /// A group chat (else a direct one).
+    pub group: bool,
 }
 
 impl fmt::Display for SessionKey {

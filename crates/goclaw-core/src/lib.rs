@@ -54,9 +54,9 @@ pub use cron::{
     CronSchedule, CronStore, NewCronJob, ScheduleChange, ScheduleError,
 };
 pub use domain::{
-    Agent, AgentId, AgentKey, AgentPatch, ContextFile, MASTER_TENANT_ID, MASTER_TENANT_SLUG,
-    Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session, SessionFilter, SessionId,
-    SessionKey, SessionPatch, Tenant, TenantId,
+    Agent, AgentId, AgentKey, AgentPatch, ChannelChat, ContextFile, MASTER_TENANT_ID,
+    MASTER_TENANT_SLUG, Message, MessageId, NewAgent, NewMessage, ParseError, Role, Session,
+    SessionFilter, SessionId, SessionKey, SessionPatch, Tenant, TenantId,
 };
 pub use episodic::{
     Episode, EpisodicScope, EpisodicStore, IdleSession, NewEpisode, ScoredEpisode, SweepCursor,

@@ -166,6 +166,8 @@ pub enum Event {
     TeamTaskUpdated,
     TeamTaskDeleted,
     TeamTaskStale,
+    TeamTaskDispatched,
+    TeamTaskAttachmentAdded,
     TeamCreated,
     TeamUpdated,
     TeamDeleted,
@@ -182,7 +184,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 35] = [
+    pub const ALL: [Event; 37] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -205,6 +207,8 @@ impl Event {
         Event::TeamTaskUpdated,
         Event::TeamTaskDeleted,
         Event::TeamTaskStale,
+        Event::TeamTaskDispatched,
+        Event::TeamTaskAttachmentAdded,
         Event::TeamCreated,
         Event::TeamUpdated,
         Event::TeamDeleted,
@@ -245,6 +249,8 @@ impl Event {
             Event::TeamTaskUpdated => "team.task.updated",
             Event::TeamTaskDeleted => "team.task.deleted",
             Event::TeamTaskStale => "team.task.stale",
+            Event::TeamTaskDispatched => "team.task.dispatched",
+            Event::TeamTaskAttachmentAdded => "team.task.attachment_added",
             Event::TeamCreated => "team.created",
             Event::TeamUpdated => "team.updated",
             Event::TeamDeleted => "team.deleted",
@@ -346,6 +352,9 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("teams.tasks.get-light", READ_OWN),
     ("teams.tasks.delete-bulk", ADMIN),
     ("teams.scopes", READ_OWN),
+    ("teams.known_users", READ_OWN),
+    ("teams.events.list", READ_OWN),
+    ("teams.tasks.events", READ_OWN),
     ("teams.tasks.comments", READ_OWN),
     ("teams.tasks.active-by-session", READ_OWN),
     ("teams.tasks.create", WRITE_OWN),
@@ -518,6 +527,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::TeamTaskUpdated, READ_OWN),
     (Event::TeamTaskDeleted, READ_OWN),
     (Event::TeamTaskStale, READ_OWN),
+    (Event::TeamTaskDispatched, READ_OWN),
+    (Event::TeamTaskAttachmentAdded, READ_OWN),
     (Event::TeamCreated, READ_OWN),
     (Event::TeamUpdated, READ_OWN),
     (Event::TeamDeleted, READ_OWN),

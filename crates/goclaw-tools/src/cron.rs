@@ -350,15 +350,12 @@ fn delivery(ctx: &ToolContext, job: &Value) -> (bool, String, String) {
     }
 }
 
-/// The chat of a channel session `agent:{a}:{channel}:{direct|group}:{chat}[:…]`.
+/// The chat of the caller's channel session.
 fn chat_of(ctx: &ToolContext) -> Option<String> {
-    let parts: Vec<&str> = ctx.session_key.as_str().split(':').collect();
-    match parts.as_slice() {
-        ["agent", _, channel, "direct" | "group", chat, ..] if *channel == ctx.channel => {
-            Some((*chat).to_owned())
-        }
-        _ => None,
-    }
+    ctx.session_key
+        .channel_chat()
+        .filter(|chat| chat.channel == ctx.channel)
+        .map(|chat| chat.chat_id.to_owned())
 }
 
 fn job_json(job: &CronJob) -> Value {

@@ -104,6 +104,9 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("teams.tasks.get-light", READERS),
     ("teams.tasks.delete-bulk", ADMINS),
     ("teams.scopes", READERS),
+    ("teams.known_users", READERS),
+    ("teams.events.list", READERS),
+    ("teams.tasks.events", READERS),
     ("teams.tasks.comments", READERS),
     ("teams.tasks.active-by-session", READERS),
     ("teams.tasks.create", WRITERS),
@@ -360,6 +363,14 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "team.task.stale",
         "teams.rs: team_events_reach_admins_and_the_teams_users_only",
+    ),
+    (
+        "team.task.dispatched",
+        "team_trail.rs: trail_events_reach_the_teams_users_only",
+    ),
+    (
+        "team.task.attachment_added",
+        "team_trail.rs: trail_events_reach_the_teams_users_only",
     ),
     (
         "agent_link.created",

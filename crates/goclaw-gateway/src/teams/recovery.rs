@@ -108,15 +108,18 @@ impl TaskRecovery {
                 .await?;
             let released = tasks.release_blocked(team.id).await?;
             let names = names.of(team.tenant_id).await?;
-            self.announce(&team, names, &reset, Event::TeamTaskUpdated, "lock expired");
-            self.announce(&team, names, &stale, Event::TeamTaskStale, "no progress");
+            self.announce(&team, names, &reset, Event::TeamTaskUpdated, "lock expired")
+                .await;
+            self.announce(&team, names, &stale, Event::TeamTaskStale, "no progress")
+                .await;
             self.announce(
                 &team,
                 names,
                 &released,
                 Event::TeamTaskUpdated,
                 "blockers ended",
-            );
+            )
+            .await;
             recovered.reset.extend(reset);
             recovered.stale.extend(stale);
             recovered.released.extend(released);
@@ -138,14 +141,15 @@ impl TaskRecovery {
                 &tasks,
                 Event::TeamTaskUpdated,
                 "gateway restarted",
-            );
+            )
+            .await;
             reset.extend(tasks);
             self.redispatch(&team).await?;
         }
         Ok(reset)
     }
 
-    fn announce(
+    async fn announce(
         &self,
         team: &Team,
         names: &AgentNames,
@@ -156,7 +160,8 @@ impl TaskRecovery {
         for task in tasks {
             let extra = [("reason", Value::String(reason.to_owned()))];
             let payload = task_event(task, names, Actor::System, &extra);
-            super::events::team(&self.events, team, event, payload);
+            let trail = self.store.task_trail();
+            super::events::task(&self.events, trail, team, event, payload).await;
         }
     }
 

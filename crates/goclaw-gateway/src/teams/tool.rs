@@ -231,25 +231,33 @@ impl TeamTasksTool {
         })
     }
 
-    fn announce(&self, board: &Board, task: &TeamTask, event: Event, extra: &[(&str, Value)]) {
+    async fn announce(
+        &self,
+        board: &Board,
+        task: &TeamTask,
+        event: Event,
+        extra: &[(&str, Value)],
+    ) {
         let payload = task_event(
             task,
             &board.names,
             Actor::Agent(board.agent.agent_key.as_str()),
             extra,
         );
-        events::team(&self.events, &board.team, event, payload);
+        let trail = self.store.task_trail();
+        events::task(&self.events, trail, &board.team, event, payload).await;
     }
 
-    fn announce_end(&self, board: &Board, ended: &TaskEnded, event: Event) {
-        self.announce(board, &ended.task, event, &[]);
+    async fn announce_end(&self, board: &Board, ended: &TaskEnded, event: Event) {
+        self.announce(board, &ended.task, event, &[]).await;
         for task in &ended.unblocked {
             self.announce(
                 board,
                 task,
                 Event::TeamTaskUpdated,
                 &[("reason", json!("blockers ended"))],
-            );
+            )
+            .await;
         }
     }
 
@@ -407,7 +415,8 @@ impl TeamTasksTool {
             .create(task)
             .await
             .map_err(|e| format!("cannot create the task: {e}"))?;
-        self.announce(board, &created, Event::TeamTaskCreated, &[]);
+        self.announce(board, &created, Event::TeamTaskCreated, &[])
+            .await;
         let dispatched = if created.status == TaskStatus::Pending {
             self.dispatch(&board.team, &board.names, &created).await?
         } else {
@@ -450,7 +459,23 @@ impl TeamTasksTool {
             Actor::Agent(member.agent_key.as_str()),
             &[],
         );
-        events::team(&self.events, team, Event::TeamTaskClaimed, payload);
+        let trail = self.store.task_trail();
+        events::task(
+            &self.events,
+            trail,
+            team,
+            Event::TeamTaskClaimed,
+            payload.clone(),
+        )
+        .await;
+        events::task(
+            &self.events,
+            trail,
+            team,
+            Event::TeamTaskDispatched,
+            payload,
+        )
+        .await;
         let chat: String = task
             .chat_id
             .chars()
@@ -511,7 +536,8 @@ impl TeamTasksTool {
                     task.status.as_str()
                 )
             })?;
-        self.announce(board, &claimed, Event::TeamTaskClaimed, &[]);
+        self.announce(board, &claimed, Event::TeamTaskClaimed, &[])
+            .await;
         Ok(json!({ "task": self.task_view(board, &claimed) }))
     }
 
@@ -542,7 +568,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot record progress: {e}"))?
             .ok_or("only the task's owner reports progress on a task in progress")?;
-        self.announce(board, &updated, Event::TeamTaskProgress, &[]);
+        self.announce(board, &updated, Event::TeamTaskProgress, &[])
+            .await;
         Ok(json!({ "task": self.task_view(board, &updated) }))
     }
 
@@ -564,7 +591,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot complete the task: {e}"))?
             .ok_or("only the task's owner completes a task in progress")?;
-        self.announce_end(board, &ended, Event::TeamTaskCompleted);
+        self.announce_end(board, &ended, Event::TeamTaskCompleted)
+            .await;
         for unblocked in &ended.unblocked {
             if let Err(reason) = self.dispatch(&board.team, &board.names, unblocked).await {
                 tracing::warn!(task = %unblocked.id, reason = %reason, "team task dispatch failed");
@@ -640,7 +668,8 @@ impl TeamTasksTool {
             &task,
             Event::TeamTaskCommented,
             &[("comment_text", json!(content))],
-        );
+        )
+        .await;
         Ok(json!({ "ok": true, "task_id": task.id }))
     }
 
@@ -663,7 +692,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot submit the task: {e}"))?
             .ok_or("only the task's owner submits a task in progress for review")?;
-        self.announce(board, &reviewed, Event::TeamTaskReviewed, &[]);
+        self.announce(board, &reviewed, Event::TeamTaskReviewed, &[])
+            .await;
         self.tell_lead(board, &reviewed, "submitted for review", &result)
             .await;
         Ok(json!({ "task": self.task_view(board, &reviewed) }))
@@ -687,7 +717,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot approve the task: {e}"))?
             .ok_or_else(|| format!("task #{} is not in review", task.task_number))?;
-        self.announce_end(board, &ended, Event::TeamTaskApproved);
+        self.announce_end(board, &ended, Event::TeamTaskApproved)
+            .await;
         for unblocked in &ended.unblocked {
             if let Err(reason) = self.dispatch(&board.team, &board.names, unblocked).await {
                 tracing::warn!(task = %unblocked.id, reason = %reason, "team task dispatch failed");
@@ -715,7 +746,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot reject the task: {e}"))?
             .ok_or_else(|| format!("task #{} is not in review", task.task_number))?;
-        self.announce_end(board, &ended, Event::TeamTaskRejected);
+        self.announce_end(board, &ended, Event::TeamTaskRejected)
+            .await;
         Ok(json!({ "task": self.task_view(board, &ended.task) }))
     }
 
@@ -737,7 +769,8 @@ impl TeamTasksTool {
             .await
             .map_err(|e| format!("cannot cancel the task: {e}"))?
             .ok_or_else(|| format!("task #{} has already ended", task.task_number))?;
-        self.announce_end(board, &ended, Event::TeamTaskCancelled);
+        self.announce_end(board, &ended, Event::TeamTaskCancelled)
+            .await;
         Ok(json!({ "task": self.task_view(board, &ended.task) }))
     }
 }

@@ -3,7 +3,9 @@
 //! of the `team.task.*` events (`TeamTaskEventPayload`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use goclaw_core::{AgentLink, TaskComment, Team, TeamMember, TeamTask};
+use goclaw_core::{
+    AgentLink, TaskAttachment, TaskComment, TaskCounts, TaskEvent, Team, TeamMember, TeamTask,
+};
 use serde_json::{Map, Value, json};
 
 use super::AgentNames;
@@ -92,8 +94,9 @@ pub fn task_type(task: &TeamTask) -> &str {
         .unwrap_or("general")
 }
 
-/// A task (`TeamTaskData`) with its owner's key; `comment_count` as counted by the caller.
-pub fn task_json(task: &TeamTask, names: &AgentNames, comment_count: usize) -> Value {
+/// A task (`TeamTaskData`) with its owner's key and its comments and attachments counted
+/// (`counts`, from `TaskTrailStore::counts`), and its follow-up when one is set.
+pub fn task_json(task: &TeamTask, names: &AgentNames, counts: TaskCounts) -> Value {
     let mut object = json!({
         "id": task.id.to_string(),
         "team_id": task.team_id.to_string(),
@@ -103,8 +106,8 @@ pub fn task_json(task: &TeamTask, names: &AgentNames, comment_count: usize) -> V
         "priority": task.priority,
         "task_type": task_type(task),
         "task_number": task.task_number,
-        "comment_count": comment_count,
-        "attachment_count": 0,
+        "comment_count": counts.comments,
+        "attachment_count": counts.attachments,
         "plan_revision": 1,
         "dispatch_count": 0,
         "recovery_count": 0,
@@ -144,6 +147,60 @@ pub fn task_json(task: &TeamTask, names: &AgentNames, comment_count: usize) -> V
         if let Some(owner) = task.owner_agent_id {
             put(map, "owner_agent_key", json!(names.key(owner)));
         }
+        if let Some(followup) = &task.followup {
+            put(map, "followup_at", json!(followup.due_at.map(time)));
+            put(map, "followup_count", json!(followup.sent));
+            put(map, "followup_max", json!(followup.max));
+            put(map, "followup_message", json!(followup.message));
+            put(map, "followup_channel", json!(followup.channel));
+            put(map, "followup_chat_id", json!(followup.chat_id));
+        }
+    }
+    object
+}
+
+/// An audit event of a task (`TeamTaskEventData`).
+pub fn event_json(event: &TaskEvent) -> Value {
+    let mut object = json!({
+        "id": event.id.to_string(),
+        "task_id": event.task_id.to_string(),
+        "event_type": event.event_type,
+        "actor_type": event.actor_kind.as_str(),
+        "actor_id": event.actor_id,
+        "created_at": time(event.created_at),
+    });
+    if let Value::Object(map) = &mut object
+        && event.data.as_object().is_some_and(|m| !m.is_empty())
+    {
+        map.insert("data".to_owned(), event.data.clone());
+    }
+    object
+}
+
+/// A file attached to a task (`TeamTaskAttachmentData`).
+pub fn attachment_json(attachment: &TaskAttachment) -> Value {
+    let mut object = json!({
+        "id": attachment.id.to_string(),
+        "task_id": attachment.task_id.to_string(),
+        "team_id": attachment.team_id.to_string(),
+        "path": attachment.path,
+        "file_size": attachment.file_size,
+        "metadata": {},
+        "created_at": time(attachment.created_at),
+    });
+    if let Value::Object(map) = &mut object {
+        put(map, "chat_id", json!(attachment.chat_id));
+        put(map, "mime_type", json!(attachment.mime_type));
+        put(
+            map,
+            "created_by_agent_id",
+            json!(attachment.created_by_agent_id.map(|id| id.to_string())),
+        );
+        put(
+            map,
+            "created_by_sender_id",
+            json!(attachment.created_by_sender_id),
+        );
     }
     object
 }

@@ -180,12 +180,67 @@ impl TeamWorkspace {
         Ok((entry, content))
     }
 
+    /// The file as listed: `NotFound` unless it is a file of the scope.
+    pub fn stat(&self, chat: &str, name: &str) -> Result<FileEntry, WorkspaceError> {
+        let path = self.real(&self.file(chat, name)?)?;
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => Ok(self.entry(&path, name, chat, meta.len())),
+            _ => Err(not_found(name)),
+        }
+    }
+
+    /// The file's bytes (at most [`MAX_FILE_BYTES`]; a larger file is refused).
+    pub fn bytes(&self, chat: &str, name: &str) -> Result<(FileEntry, Vec<u8>), WorkspaceError> {
+        let entry = self.stat(chat, name)?;
+        if entry.size > MAX_FILE_BYTES as u64 {
+            return Err(WorkspaceError::Full("file too large"));
+        }
+        let path = self.real(&self.file(chat, name)?)?;
+        let data = fs::read(&path).map_err(|_| not_found(name))?;
+        Ok((entry, data))
+    }
+
+    /// Moves (renames) the file `from` to `to` in the same scope, creating `to`'s directories;
+    /// an existing `to` is refused.
+    pub fn rename(&self, chat: &str, from: &str, to: &str) -> Result<FileEntry, WorkspaceError> {
+        let source = self.real(&self.file(chat, from)?)?;
+        if !fs::symlink_metadata(&source).is_ok_and(|m| m.is_file()) {
+            return Err(not_found(from));
+        }
+        let relative = self.file(chat, to)?;
+        let target = self.real(&relative)?;
+        if fs::symlink_metadata(&target).is_ok() {
+            return Err(WorkspaceError::Invalid("destination already exists"));
+        }
+        if let Some(parent) = target.parent() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(parent)
+                .map_err(io)?;
+        }
+        let target = self.real(&relative)?;
+        fs::rename(&source, &target).map_err(io)?;
+        let size = fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+        Ok(self.entry(&target, to, chat, size))
+    }
+
     /// Writes `content` to the file, creating its directories.
     pub fn write(
         &self,
         chat: &str,
         name: &str,
         content: &str,
+    ) -> Result<FileEntry, WorkspaceError> {
+        self.write_bytes(chat, name, content.as_bytes())
+    }
+
+    /// Writes `content` (any bytes) to the file, creating its directories.
+    pub fn write_bytes(
+        &self,
+        chat: &str,
+        name: &str,
+        content: &[u8],
     ) -> Result<FileEntry, WorkspaceError> {
         if content.len() > MAX_FILE_BYTES {
             return Err(WorkspaceError::Full("file too large"));

@@ -15,7 +15,7 @@ use goclaw_core::cron::to_millis;
 use goclaw_core::heartbeat::{
     CHECKLIST_FILE, MAX_RETRIES_LIMIT, MIN_INTERVAL_SEC, next_run_at, parse_hhmm,
 };
-use goclaw_core::{Agent, HeartbeatConfig, ProviderName, SessionFilter, StoreError};
+use goclaw_core::{Agent, HeartbeatConfig, ProviderName, SessionFilter, SessionKey, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -407,19 +407,12 @@ struct Target {
 
 /// The channel, chat and kind of a channel session's key (`agent:{a}:{channel}:direct:{peer}`,
 /// `…:group:{chat}`, `…:group:{chat}:topic:{topic}`); `None` for any other key.
-fn target_of(session_key: &str) -> Option<Target> {
-    let parts: Vec<&str> = session_key.split(':').collect();
-    let (channel, kind, chat) = match parts.as_slice() {
-        ["agent", _, channel, "direct", chat] => (*channel, "dm", *chat),
-        ["agent", _, channel, "group", chat] | ["agent", _, channel, "group", chat, "topic", _] => {
-            (*channel, "group", *chat)
-        }
-        _ => return None,
-    };
-    (!channel.is_empty() && !chat.is_empty()).then(|| Target {
-        channel: channel.to_owned(),
-        chat_id: chat.to_owned(),
-        kind,
+fn target_of(session_key: &SessionKey) -> Option<Target> {
+    let chat = session_key.channel_chat()?;
+    Some(Target {
+        channel: chat.channel.to_owned(),
+        chat_id: chat.chat_id.to_owned(),
+        kind: if chat.group { "group" } else { "dm" },
     })
 }
 
@@ -442,7 +435,7 @@ pub async fn targets(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
     let mut seen = BTreeSet::new();
     let mut targets = Vec::new();
     for session in sessions {
-        let Some(target) = target_of(session.session_key.as_str()) else {
+        let Some(target) = target_of(&session.session_key) else {
             continue;
         };
         if !seen.insert(target.clone()) {
@@ -468,7 +461,8 @@ mod tests {
     #[test]
     fn targets_come_from_channel_session_keys() {
         let check = |key: &str, expected: Option<(&str, &str, &str)>| {
-            let got = target_of(key);
+            let key = SessionKey::parse(key).expect("session key");
+            let got = target_of(&key);
             let got = got
                 .as_ref()
                 .map(|t| (t.channel.as_str(), t.chat_id.as_str(), t.kind));

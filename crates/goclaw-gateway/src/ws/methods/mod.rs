@@ -17,6 +17,7 @@ mod providers;
 mod sessions;
 mod system;
 mod team_tasks;
+mod team_trail;
 mod team_workspace;
 mod teams;
 
@@ -212,6 +213,9 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "teams.tasks.get-light" => team_tasks::get_light(&ctx, params).await.into(),
         "teams.tasks.delete-bulk" => team_tasks::delete_bulk(&ctx, params).await.into(),
         "teams.scopes" => teams::scopes(&ctx, params).await.into(),
+        "teams.known_users" => team_trail::known_users(&ctx, params).await.into(),
+        "teams.events.list" => team_trail::events_list(&ctx, params).await.into(),
+        "teams.tasks.events" => team_trail::task_events(&ctx, params).await.into(),
         "teams.tasks.comments" => team_tasks::comments(&ctx, params).await.into(),
         "teams.tasks.active-by-session" => team_tasks::active_by_session(&ctx, params).await.into(),
         "teams.tasks.create" => team_tasks::create(&ctx, params).await.into(),

@@ -9,8 +9,8 @@
 //! `team.task.*` event; ending a task publishes `team.task.updated` for each task it unblocked.
 
 use goclaw_core::{
-    CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, TaskEnded, TaskQuery, TaskStatus,
-    Team, TeamTask,
+    CommentKind, DEFAULT_TASK_LOCK, NewTaskComment, NewTeamTask, TaskCounts, TaskEnded, TaskQuery,
+    TaskStatus, Team, TeamTask,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use super::params::parse;
 use super::sessions::store_error;
 use super::teams::visible_team;
 use crate::scopes::Event;
-use crate::teams::wire::{Actor, comment_json, task_event, task_json};
+use crate::teams::wire::{Actor, attachment_json, comment_json, event_json, task_event, task_json};
 use crate::teams::{AgentNames, events, visible};
 use crate::ws::frames::{ErrorCode, ErrorShape};
 
@@ -34,7 +34,7 @@ const LIST_LIMIT: usize = 200;
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct TaskParams {
+pub(super) struct TaskParams {
     team_id: String,
     task_id: String,
     agent_id: String,
@@ -65,15 +65,15 @@ struct CreateParams {
 }
 
 /// A visible team and one of its tasks, with the tenant's agents.
-struct OnBoard {
-    team: Team,
-    task: TeamTask,
-    names: AgentNames,
+pub(super) struct OnBoard {
+    pub(super) team: Team,
+    pub(super) task: TeamTask,
+    pub(super) names: AgentNames,
 }
 
 /// The task `params` names on a team the caller may see; "not found" for a task of another
 /// team, as GoClaw answers.
-async fn on_board(ctx: &Ctx<'_>, params: &TaskParams) -> Result<OnBoard, ErrorShape> {
+pub(super) async fn on_board(ctx: &Ctx<'_>, params: &TaskParams) -> Result<OnBoard, ErrorShape> {
     let team = visible_team(ctx, &params.team_id).await?;
     let id = id_param(&params.task_id, "taskId")?;
     let task = match ctx.state.store.team_tasks().get(team.tenant_id, id).await {
@@ -97,7 +97,7 @@ fn not_now(what: &str) -> ErrorShape {
 }
 
 /// Announces `task` as `event`, changed by the caller.
-fn announce(
+async fn announce(
     ctx: &Ctx<'_>,
     board: &OnBoard,
     task: &TeamTask,
@@ -110,13 +110,20 @@ fn announce(
         Actor::Human(&ctx.principal.user_id),
         extra,
     );
-    events::team(&ctx.state.tenant_events, &board.team, event, payload);
+    let trail = ctx.state.store.task_trail();
+    events::task(&ctx.state.tenant_events, trail, &board.team, event, payload).await;
 }
 
 /// Announces an ended task as `event` and each task its end unblocked as `team.task.updated`.
-fn announce_end(ctx: &Ctx<'_>, board: &OnBoard, ended: &TaskEnded, event: Event, reason: &str) {
+async fn announce_end(
+    ctx: &Ctx<'_>,
+    board: &OnBoard,
+    ended: &TaskEnded,
+    event: Event,
+    reason: &str,
+) {
     let extra = [("reason", json!(reason))];
-    announce(ctx, board, &ended.task, event, &extra);
+    announce(ctx, board, &ended.task, event, &extra).await;
     for task in &ended.unblocked {
         announce(
             ctx,
@@ -124,13 +131,14 @@ fn announce_end(ctx: &Ctx<'_>, board: &OnBoard, ended: &TaskEnded, event: Event,
             task,
             Event::TeamTaskUpdated,
             &[("reason", json!("blockers ended"))],
-        );
+        )
+        .await;
     }
 }
 
 fn ended_json(board: &OnBoard, ended: &TaskEnded) -> Value {
     let unblocked: Vec<String> = ended.unblocked.iter().map(|t| t.id.to_string()).collect();
-    json!({ "ok": true, "task": task_json(&ended.task, &board.names, 0), "unblocked": unblocked })
+    json!({ "ok": true, "task": task_json(&ended.task, &board.names, TaskCounts::default()), "unblocked": unblocked })
 }
 
 /// Whether `task` matches GoClaw's list filter `status` and the scope.
@@ -159,12 +167,19 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         .await;
     let all = all.map_err(|e| store_error(&e))?;
     let names = agent_names(ctx).await?;
+    let counts = ctx
+        .state
+        .store
+        .task_trail()
+        .counts(team.tenant_id, team.id)
+        .await
+        .map_err(|e| store_error(&e))?;
     let listed: Vec<Value> = all
         .iter()
         .rev()
         .filter(|t| listed(t, &params))
         .take(LIST_LIMIT)
-        .map(|t| task_json(t, &names, 0))
+        .map(|t| task_json(t, &names, counts.get(&t.id).copied().unwrap_or_default()))
         .collect();
     Ok(json!({ "count": listed.len(), "tasks": listed }))
 }
@@ -179,22 +194,41 @@ pub async fn get(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         .comments(board.team.tenant_id, board.task.id)
         .await;
     let comments = comments.map_err(|e| store_error(&e))?;
-    let listed: Vec<Value> = comments
-        .iter()
-        .map(|c| comment_json(c, &board.names))
-        .collect();
+    let trail = ctx.state.store.task_trail();
+    let tenant = board.team.tenant_id;
+    let trail_error = |e: goclaw_core::StoreError| store_error(&e);
+    let events = trail
+        .task_events(tenant, board.task.id)
+        .await
+        .map_err(trail_error)?;
+    let attachments = trail
+        .attachments(tenant, board.task.id)
+        .await
+        .map_err(trail_error)?;
+    let counts = TaskCounts {
+        comments: comments.len(),
+        attachments: attachments.len(),
+    };
     Ok(json!({
-        "task": task_json(&board.task, &board.names, comments.len()),
-        "comments": listed,
-        "events": [],
-        "attachments": [],
+        "task": task_json(&board.task, &board.names, counts),
+        "comments": comments.iter().map(|c| comment_json(c, &board.names)).collect::<Vec<_>>(),
+        "events": events.iter().map(event_json).collect::<Vec<_>>(),
+        "attachments": attachments.iter().map(attachment_json).collect::<Vec<_>>(),
     }))
 }
 
 /// `teams.tasks.get-light` → `{task}` (no comments).
 pub async fn get_light(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let board = on_board(ctx, &parse(params)?).await?;
-    Ok(json!({ "task": task_json(&board.task, &board.names, 0) }))
+    let counts = ctx
+        .state
+        .store
+        .task_trail()
+        .counts(board.team.tenant_id, board.team.id)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let counted = counts.get(&board.task.id).copied().unwrap_or_default();
+    Ok(json!({ "task": task_json(&board.task, &board.names, counted) }))
 }
 
 /// `teams.tasks.comments` → `{comments}`.
@@ -317,14 +351,14 @@ pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         task: task.clone(),
         names,
     };
-    announce(ctx, &board, &task, Event::TeamTaskCreated, &[]);
+    announce(ctx, &board, &task, Event::TeamTaskCreated, &[]).await;
     if let Some(agent) = assignee {
         let claimed = tasks
             .claim(task.tenant_id, task.id, agent, DEFAULT_TASK_LOCK)
             .await;
         match claimed {
             Ok(Some(assigned)) => {
-                announce(ctx, &board, &assigned, Event::TeamTaskAssigned, &[]);
+                announce(ctx, &board, &assigned, Event::TeamTaskAssigned, &[]).await;
                 task = assigned;
             }
             Ok(None) => {
@@ -335,7 +369,7 @@ pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
             }
         }
     }
-    Ok(json!({ "task": task_json(&task, &board.names, 0) }))
+    Ok(json!({ "task": task_json(&task, &board.names, TaskCounts::default()) }))
 }
 
 fn non_empty(value: String, fallback: &str) -> String {
@@ -386,8 +420,8 @@ async fn take(ctx: &Ctx<'_>, params: Value, event: Event) -> Result<Value, Error
     let task = taken
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| not_now("task is not pending, or the agent is not a member of the team"))?;
-    announce(ctx, &board, &task, event, &[]);
-    Ok(json!({ "task": task_json(&task, &board.names, 0) }))
+    announce(ctx, &board, &task, event, &[]).await;
+    Ok(json!({ "task": task_json(&task, &board.names, TaskCounts::default()) }))
 }
 
 /// `teams.tasks.progress {teamId, taskId, agentId, percent, step?}` → `{task}`; renews the
@@ -412,8 +446,8 @@ pub async fn progress(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape>
     let task = moved
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| not_now("task is not in progress by this agent"))?;
-    announce(ctx, &board, &task, Event::TeamTaskProgress, &[]);
-    Ok(json!({ "task": task_json(&task, &board.names, 0) }))
+    announce(ctx, &board, &task, Event::TeamTaskProgress, &[]).await;
+    Ok(json!({ "task": task_json(&task, &board.names, TaskCounts::default()) }))
 }
 
 /// `teams.tasks.review {teamId, taskId, agentId, result}` → `{task}`: the owner hands it in.
@@ -429,8 +463,8 @@ pub async fn review(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let task = handed
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| not_now("task is not in progress by this agent"))?;
-    announce(ctx, &board, &task, Event::TeamTaskReviewed, &[]);
-    Ok(json!({ "task": task_json(&task, &board.names, 0) }))
+    announce(ctx, &board, &task, Event::TeamTaskReviewed, &[]).await;
+    Ok(json!({ "task": task_json(&task, &board.names, TaskCounts::default()) }))
 }
 
 /// How a task is ended.
@@ -533,7 +567,7 @@ async fn end(ctx: &Ctx<'_>, params: Value, ending: Ending) -> Result<Value, Erro
     if matches!(ending, Ending::Approve) && !params.comment.is_empty() {
         add_comment(ctx, &board, &params.comment).await?;
     }
-    announce_end(ctx, &board, &ended, event, &reason);
+    announce_end(ctx, &board, &ended, event, &reason).await;
     match ending {
         Ending::Approve | Ending::Reject => Ok(json!({ "ok": true })),
         _ => Ok(ended_json(&board, &ended)),
@@ -573,7 +607,8 @@ pub async fn comment(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
         &board.task,
         Event::TeamTaskCommented,
         &[("comment_text", json!(preview))],
-    );
+    )
+    .await;
     Ok(json!({ "ok": true }))
 }
 
@@ -590,7 +625,7 @@ pub async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let task = deleted
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| ErrorShape::invalid("task is not in a deletable state"))?;
-    announce(ctx, &board, &task, Event::TeamTaskDeleted, &[]);
+    announce(ctx, &board, &task, Event::TeamTaskDeleted, &[]).await;
     Ok(json!({ "ok": true }))
 }
 
