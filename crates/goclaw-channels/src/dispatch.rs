@@ -173,6 +173,7 @@ impl Dispatcher {
                         .settle(&inbound, InboundStatus::Ignored, Vec::new())
                         .await;
                 };
+                self.answered_in_chat(&route).await;
                 if let Some(command) = commands::parse(&message.text) {
                     let text =
                         commands::run(command, &self.runtime, &self.store, self.tenant, &route)
@@ -184,6 +185,26 @@ impl Dispatcher {
                         .await;
                 }
                 self.run_turn(inbound, message, route).await
+            }
+        }
+    }
+
+    /// The person wrote in the chat of `route`: the team task reminders waiting on them
+    /// there stop.
+    async fn answered_in_chat(&self, route: &Route) {
+        let Some(chat) = route.session_key.channel_chat() else {
+            return;
+        };
+        let cleared = self
+            .store
+            .task_trail()
+            .clear_followups_in_chat(self.tenant, chat.channel, chat.chat_id)
+            .await;
+        match cleared {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(channel = %self.name, reminders = n, "task reminders answered"),
+            Err(error) => {
+                tracing::warn!(channel = %self.name, error = %error, "task reminders not cleared")
             }
         }
     }

@@ -20,6 +20,7 @@ pub mod heartbeat;
 pub mod knowledge;
 pub mod llm;
 pub mod memory;
+pub mod mime;
 pub mod pairing;
 pub mod providers;
 pub mod sandbox;
@@ -77,6 +78,7 @@ pub use memory::{
     EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryChunk, NewMemoryDocument, ScoredChunk,
 };
+pub use mime::mime_of_name;
 pub use pairing::{NewPairingRequest, PairedDevice, PairingAsked, PairingRequest, PairingStore};
 pub use providers::{
     LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,

@@ -230,7 +230,8 @@ impl Application {
         let webhook_worker = state.secrets.is_some().then(|| state.clone());
         let task_recovery = (
             TaskRecovery::new(opened.store(), state.tenant_events.clone())
-                .with_dispatcher(team_tasks),
+                .with_dispatcher(team_tasks)
+                .with_channels(state.channels.clone()),
             Duration::from_secs(loaded.config.gateway.task_recovery_interval_sec),
         );
         let metrics_listener = bind_metrics(loaded, &state).await?;
@@ -470,7 +471,11 @@ fn build_runtime(
     delegations.observe(Arc::new(move |tenant, user, phase, payload| {
         goclaw_gateway::teams::events::delegation(&delegation_events, tenant, user, phase, payload)
     }));
-    let team_tasks = goclaw_gateway::teams::tool::TeamTasksTool::new(store.clone(), events.clone());
+    let team_tasks = goclaw_gateway::teams::tool::TeamTasksTool::new(
+        store.clone(),
+        events.clone(),
+        Some(config.agents.defaults.workspace.clone()),
+    );
     let limits = RuntimeLimits::from_config(&config.gateway, loaded.runtime.lanes);
     let exec = crate::exec::exec_tool(&config.tools, store.clone(), approvals, sandbox.clone());
     let messenger = crate::messenger::RuntimeMessenger::new();

@@ -166,33 +166,7 @@ fn extension_of(mime: Option<&str>) -> &'static str {
     }
 }
 
-/// The MIME type of a file to send, from its extension.
-pub fn mime_of_name(name: &str) -> &'static str {
-    let extension = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        "mp3" => "audio/mpeg",
-        "ogg" | "oga" => "audio/ogg",
-        "wav" => "audio/wav",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "json" => "application/json",
-        "csv" => "text/csv",
-        "md" => "text/markdown",
-        "html" | "htm" => "text/html",
-        "txt" | "log" => "text/plain",
-        _ => "application/octet-stream",
-    }
-}
+pub use goclaw_core::mime_of_name;
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,14 @@
 //! Teams, their task boards and delegation links as the gateway serves them: who below admin
 //! may see a team ([`visible`]: the users its `settings.allow_user_ids` names), the JSON shapes
 //! of GoClaw's records (`wire`), the events a change publishes (`events`), the recovery
-//! ticker that tends v2 boards (`recovery`) and the teams' files (`workspace`).
+//! ticker that tends v2 boards (`recovery`), the follow-up reminders it sends (`followups`)
+//! and the teams' files (`workspace`).
 //!
 //! GoClaw keeps per-user grants in a `team_user_grants` table that none of its methods fill;
 //! here a team's own access list decides, which `teams.update` edits (`docs/compat.md`).
 
 pub mod events;
+pub mod followups;
 pub mod recovery;
 pub mod tool;
 pub mod wire;

@@ -4,7 +4,8 @@
 //! for 4 h `stale`, and releases `blocked` tasks none of whose blockers is open any more (their
 //! blockers ended or were deleted); at start-up it puts every `in_progress` task back to
 //! `pending`, since the runs that held them died with the previous process. After each pass
-//! (and at start-up) pending tasks with an assignee are dispatched to it again.
+//! (and at start-up) pending tasks with an assignee are dispatched to it again, and each pass
+//! sends the follow-up reminders that are due (`super::followups`, every active team).
 //!
 //! [`TaskRecovery::tick`] is the whole pass for a given time, so tests drive it with their own
 //! clock; [`TaskRecovery::run`] calls it on a timer with the wall clock. Each change is
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AgentNames;
 use super::wire::{Actor, task_event};
+use crate::channels::Channels;
 use crate::scopes::Event;
 use crate::tenant_events::TenantEvents;
 
@@ -43,6 +45,8 @@ pub struct Recovered {
     pub released: Vec<TeamTask>,
     /// Pending tasks handed to their assignees again.
     pub dispatched: usize,
+    /// Follow-up reminders sent (`super::followups`).
+    pub reminded: usize,
 }
 
 /// The ticker: the store it tends, where it announces what it changed, and who hands tasks
@@ -52,6 +56,7 @@ pub struct TaskRecovery {
     store: Arc<dyn Store>,
     events: TenantEvents,
     dispatcher: Option<Arc<super::tool::TeamTasksTool>>,
+    channels: Option<Arc<dyn Channels>>,
 }
 
 impl TaskRecovery {
@@ -60,7 +65,14 @@ impl TaskRecovery {
             store,
             events,
             dispatcher: None,
+            channels: None,
         }
+    }
+
+    /// Posts follow-up reminders through `channels`.
+    pub fn with_channels(mut self, channels: Option<Arc<dyn Channels>>) -> Self {
+        self.channels = channels;
+        self
     }
 
     /// Re-dispatches, through `dispatcher`, every pending task with an assignee after each
@@ -125,6 +137,8 @@ impl TaskRecovery {
             recovered.released.extend(released);
             recovered.dispatched += self.redispatch(&team).await?;
         }
+        recovered.reminded =
+            super::followups::send_due(self.store.as_ref(), self.channels.as_deref(), now).await?;
         Ok(recovered)
     }
 
@@ -184,12 +198,14 @@ impl TaskRecovery {
             }
             match self.tick(Utc::now()).await {
                 Ok(done) => {
-                    let changed = done.reset.len() + done.stale.len() + done.released.len();
+                    let changed =
+                        done.reset.len() + done.stale.len() + done.released.len() + done.reminded;
                     if changed > 0 {
                         tracing::info!(
                             reset = done.reset.len(),
                             stale = done.stale.len(),
                             released = done.released.len(),
+                            reminded = done.reminded,
                             "team task recovery"
                         );
                     }

@@ -8,6 +8,9 @@
 //! `teams.tasks.*` methods'. `task_id` may be left out by a member working on its one task in
 //! progress.
 
+mod trail;
+
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -35,14 +38,21 @@ pub struct TeamTasksTool {
     store: Arc<dyn Store>,
     events: TenantEvents,
     runtime: OnceLock<Runtime>,
+    /// Where the teams' workspaces live (attachments are kept there); none: no attachments.
+    workspaces: Option<PathBuf>,
 }
 
 impl TeamTasksTool {
-    pub fn new(store: Arc<dyn Store>, events: TenantEvents) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        events: TenantEvents,
+        workspaces: Option<PathBuf>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             events,
             runtime: OnceLock::new(),
+            workspaces,
         })
     }
 
@@ -114,12 +124,15 @@ impl Tool for TeamTasksTool {
                           text?), complete (task_id?, result), review (task_id?, result: \
                           submit for the lead's approval), approve (lead: task_id?), reject \
                           (lead: task_id?, text), comment (task_id?, text, type?), cancel \
-                          (lead: task_id, text)."
+                          (lead: task_id, text), attach (task_id?, path: a file of your \
+                          workspace or the team's), ask_user (owner: task_id?, text: the \
+                          question the user is reminded of until they answer), clear_ask_user \
+                          (task_id?)."
                 .to_owned(),
             parameters: json!({
                 "type": "object",
                 "properties": {
-                    "action": {"type": "string", "enum": ["list", "get", "create", "claim", "progress", "complete", "review", "approve", "reject", "comment", "cancel"]},
+                    "action": {"type": "string", "enum": ["list", "get", "create", "claim", "progress", "complete", "review", "approve", "reject", "comment", "cancel", "attach", "ask_user", "clear_ask_user"]},
                     "team_id": {"type": "string", "description": "Only when you belong to several teams."},
                     "task_id": {"type": "string"},
                     "subject": {"type": "string"},
@@ -131,6 +144,7 @@ impl Tool for TeamTasksTool {
                     "percent": {"type": "integer", "minimum": 0, "maximum": 100},
                     "result": {"type": "string"},
                     "text": {"type": "string"},
+                    "path": {"type": "string", "description": "For attach: the file's path."},
                     "type": {"type": "string", "enum": ["note", "blocker"]}
                 },
                 "required": ["action"]
@@ -154,6 +168,9 @@ impl Tool for TeamTasksTool {
                 "review" => self.review(ctx, &board, &arguments).await,
                 "approve" => self.approve(ctx, &board, &arguments).await,
                 "reject" => self.reject(ctx, &board, &arguments).await,
+                "attach" => self.attach(ctx, &board, &arguments).await,
+                "ask_user" => self.ask_user(ctx, &board, &arguments).await,
+                "clear_ask_user" => self.clear_ask_user(ctx, &board, &arguments).await,
                 "" => Err("action is required".to_owned()),
                 other => Err(format!("unknown action: {other}")),
             }
