@@ -83,6 +83,12 @@ impl Table {
 }
 
 mod tables;
+mod work;
+
+/// A column of the catalog.
+const fn col(name: &'static str, ty: ColumnType) -> Column {
+    Column { name, ty }
+}
 
 pub use tables::TABLES;
 
