@@ -15,8 +15,13 @@
 //!
 //! Each delegation's life is reported to the observer the application sets
 //! ([`DelegationManager::observe`]) as GoClaw's `delegation.{started,completed,failed,cancelled}`
-//! payloads. Running delegations are counted in memory, per process.
+//! payloads, and async ones from one calling session also as `progress`, `accumulated` and
+//! `announce` ([`batch`]: their results are announced together). Running delegations are
+//! counted in memory, per process.
 
+mod batch;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -47,11 +52,14 @@ struct Inner {
     store: Arc<dyn Store>,
     runtime: OnceLock<Runtime>,
     live: Mutex<Vec<Running>>,
+    /// Ended async delegations' results waiting for their siblings, by calling session.
+    held: Mutex<HashMap<batch::Caller, Vec<batch::Held>>>,
     observer: OnceLock<DelegationObserver>,
 }
 
 /// Told each phase of every delegation: `(tenant, user id, phase, payload)`, the phase one of
-/// `started`, `completed`, `failed`, `cancelled`.
+/// `started`, `completed`, `failed`, `cancelled`, and for async ones `progress`,
+/// `accumulated` and `announce`.
 pub type DelegationObserver = Arc<dyn Fn(TenantId, &str, &str, serde_json::Value) + Send + Sync>;
 
 /// What the events of one delegation share.
@@ -63,12 +71,14 @@ struct Report {
 }
 
 /// A running delegation, as the capacity checks count it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Running {
     id: Uuid,
-    tenant: TenantId,
     link: Uuid,
     target: goclaw_core::AgentId,
+    /// An async delegation's calling session (they report back together); none when sync.
+    caller: Option<batch::Caller>,
+    active: batch::Active,
 }
 
 /// Leaves the running delegations when dropped, however the delegation ended.
@@ -91,6 +101,7 @@ impl DelegationManager {
                 store,
                 runtime: OnceLock::new(),
                 live: Mutex::new(Vec::new()),
+                held: Mutex::new(HashMap::new()),
                 observer: OnceLock::new(),
             }),
         }
@@ -104,6 +115,43 @@ impl DelegationManager {
     /// Sets who is told of every delegation's phases; later calls are ignored.
     pub fn observe(&self, observer: DelegationObserver) {
         let _ = self.inner.observer.set(observer);
+    }
+
+    fn tell(&self, report: &Report, phase: &str, payload: serde_json::Value) {
+        if let Some(observer) = self.inner.observer.get() {
+            observer(report.tenant, &report.user_id, phase, payload);
+        }
+    }
+
+    /// Reports the progress of the async delegations of `caller`, when `id` is the oldest.
+    fn report_progress(&self, id: Uuid, caller: &batch::Caller, report: &Report) {
+        let active: Vec<batch::Active> = lock(&self.inner.live)
+            .iter()
+            .filter(|r| r.caller.as_ref() == Some(caller))
+            .map(|r| r.active.clone())
+            .collect();
+        if let Some(payload) = batch::progress(id, &active, &report.base) {
+            self.tell(report, "progress", payload);
+        }
+    }
+
+    /// Ends async delegation `id` of `caller` with `result`: held while others of the caller
+    /// run, else every held result of the caller with this one.
+    fn finish(&self, id: Uuid, caller: &batch::Caller, result: batch::Held) -> batch::Finish {
+        let mut live = lock(&self.inner.live);
+        live.retain(|r| r.id != id);
+        let remaining = live
+            .iter()
+            .filter(|r| r.caller.as_ref() == Some(caller))
+            .count();
+        let mut held = lock(&self.inner.held);
+        if remaining > 0 {
+            held.entry(caller.clone()).or_default().push(result);
+            return batch::Finish::Held { remaining };
+        }
+        let mut results = held.remove(caller).unwrap_or_default();
+        results.push(result);
+        batch::Finish::Announce(results)
     }
 
     fn report(&self, report: &Report, phase: &str, error: Option<&str>) {
@@ -151,6 +199,7 @@ impl DelegationManager {
         ctx: &ToolContext,
         source: &Agent,
         target: &Agent,
+        background: bool,
     ) -> Result<Slot, String> {
         if source.id == target.id {
             return Err("an agent cannot delegate to itself".to_owned());
@@ -194,9 +243,18 @@ impl DelegationManager {
         let id = Uuid::now_v7();
         live.push(Running {
             id,
-            tenant: ctx.tenant_id,
             link: link.id,
             target: target.id,
+            caller: background.then(|| batch::Caller {
+                tenant: ctx.tenant_id,
+                session: ctx.session_key.to_string(),
+            }),
+            active: batch::Active {
+                id,
+                target_key: target.agent_key.to_string(),
+                target_display_name: target.display_name.clone(),
+                started: std::time::Instant::now(),
+            },
         });
         Ok(Slot {
             manager: self.clone(),
@@ -256,7 +314,9 @@ impl Delegator for DelegationManager {
         let runtime = self.runtime()?;
         let source = self.agent(ctx.tenant_id, &ctx.agent_key).await?;
         let target = self.agent(ctx.tenant_id, &request.agent).await?;
-        let slot = self.admit(ctx, &source, &target).await?;
+        let slot = self
+            .admit(ctx, &source, &target, request.background)
+            .await?;
         let delegation_id = slot.id.to_string();
         let suffix = &slot.id.simple().to_string()[24..];
         let session = SessionKey::parse(&format!(
@@ -343,9 +403,22 @@ impl Delegator for DelegationManager {
         let ctx = ctx.clone();
         let id = delegation_id.clone();
         let manager = self.clone();
+        let caller = batch::Caller {
+            tenant: ctx.tenant_id,
+            session: ctx.session_key.to_string(),
+        };
+        let display_name = target.display_name.clone();
         tokio::spawn(async move {
-            let outcome = tokio::time::timeout(ASYNC_TIMEOUT, turn.events.outcome()).await;
-            drop(slot);
+            let waited = tokio::time::timeout(ASYNC_TIMEOUT, turn.events.outcome());
+            tokio::pin!(waited);
+            let first = tokio::time::Instant::now() + batch::PROGRESS_EVERY;
+            let mut ticker = tokio::time::interval_at(first, batch::PROGRESS_EVERY);
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut waited => break outcome,
+                    _ = ticker.tick() => manager.report_progress(slot.id, &caller, &report),
+                }
+            };
             let (phase, answer) = match outcome {
                 Ok(outcome) => answer_of(outcome, &target_key),
                 Err(_) => {
@@ -357,11 +430,28 @@ impl Delegator for DelegationManager {
                 }
             };
             manager.report(&report, phase, answer.as_ref().err().map(String::as_str));
-            let text = match answer {
-                Ok(answer) => format!("[Delegation {id} to {target_key} completed]\n{answer}"),
-                Err(reason) => format!("[Delegation {id} to {target_key} {phase}]\n{reason}"),
+            let held = batch::Held {
+                delegation_id: id,
+                target_key,
+                target_display_name: display_name,
+                phase,
+                text: answer.unwrap_or_else(|reason| reason),
             };
-            Self::announce(&runtime, &ctx, text).await;
+            match manager.finish(slot.id, &caller, held) {
+                batch::Finish::Held { remaining } => {
+                    let mut payload = report.base.clone();
+                    payload["siblings_remaining"] = remaining.into();
+                    let elapsed = report.started.elapsed().as_millis();
+                    payload["elapsed_ms"] = u64::try_from(elapsed).unwrap_or(u64::MAX).into();
+                    manager.tell(&report, "accumulated", payload);
+                }
+                batch::Finish::Announce(results) => {
+                    let payload = batch::announced(&results, &report.base, report.started);
+                    manager.tell(&report, "announce", payload);
+                    Self::announce(&runtime, &ctx, batch::announcement(&results)).await;
+                }
+            }
+            drop(slot);
         });
         Ok(Delegated::Started { delegation_id })
     }

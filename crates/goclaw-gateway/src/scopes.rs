@@ -180,11 +180,14 @@ pub enum Event {
     DelegationCompleted,
     DelegationFailed,
     DelegationCancelled,
+    DelegationProgress,
+    DelegationAccumulated,
+    DelegationAnnounce,
     Heartbeat,
 }
 
 impl Event {
-    pub const ALL: [Event; 37] = [
+    pub const ALL: [Event; 40] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -221,6 +224,9 @@ impl Event {
         Event::DelegationCompleted,
         Event::DelegationFailed,
         Event::DelegationCancelled,
+        Event::DelegationProgress,
+        Event::DelegationAccumulated,
+        Event::DelegationAnnounce,
         Event::Heartbeat,
     ];
 
@@ -263,6 +269,9 @@ impl Event {
             Event::DelegationCompleted => "delegation.completed",
             Event::DelegationFailed => "delegation.failed",
             Event::DelegationCancelled => "delegation.cancelled",
+            Event::DelegationProgress => "delegation.progress",
+            Event::DelegationAccumulated => "delegation.accumulated",
+            Event::DelegationAnnounce => "delegation.announce",
             Event::Heartbeat => "heartbeat",
         }
     }
@@ -542,6 +551,9 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::DelegationCompleted, READ_OWN),
     (Event::DelegationFailed, READ_OWN),
     (Event::DelegationCancelled, READ_OWN),
+    (Event::DelegationProgress, READ_OWN),
+    (Event::DelegationAccumulated, READ_OWN),
+    (Event::DelegationAnnounce, READ_OWN),
     // GoClaw sends heartbeats to everyone; here they stay within the agent's tenant.
     (Event::Heartbeat, READ_TENANT),
 ];

@@ -287,6 +287,18 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
         "delegation.cancelled",
         "delegation.rs: delegation_events_reach_the_user_and_admins_only",
     ),
+    (
+        "delegation.progress",
+        "delegation.rs: async_results_of_a_session_are_announced_together",
+    ),
+    (
+        "delegation.accumulated",
+        "delegation.rs: async_results_of_a_session_are_announced_together",
+    ),
+    (
+        "delegation.announce",
+        "delegation.rs: async_results_of_a_session_are_announced_together",
+    ),
     // Teams: the tenant's admins and the users a team names; links: the tenant's admins.
     (
         "team.created",

@@ -5,7 +5,8 @@
 //! delegation while the first runs (GoClaw's "Agent at capacity"); and an async delegation's
 //! answer is announced to the calling session as a new message; the `delegation.*` events reach
 //! the user the delegation runs for and the owner, not another user or a viewer; a team's lead and
-//! members are told their part in TEAM.md.
+//! members are told their part in TEAM.md; async results of one session are held until the last
+//! one ends and announced together (`delegation.accumulated`, `progress`, `announce`).
 //!
 //! The fake tells the researcher's requests from the lead's by the delegated run's system
 //! prompt (`[Delegated task]`), which the lead never sees.
@@ -441,6 +442,156 @@ app_test!(
                 .as_str()
                 .is_some_and(|e| !e.is_empty()),
             "{failed}"
+        );
+    }
+);
+
+/// Waits (up to a minute, asking the gateway something every half second so the socket stays
+/// busy) until `ws` has an event named `name`, and returns it.
+async fn event_named(ws: &mut goclaw_testkit::WsClient, name: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(event) = ws.events.iter().find(|e| e["event"] == name) {
+            return event.clone();
+        }
+        assert!(Instant::now() < deadline, "no {name} in {:?}", ws.events);
+        ws.call_ok("cron.status", json!({})).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+app_test!(
+    async_results_of_a_session_are_announced_together,
+    keyed_app,
+    |app: TestApp| async move {
+        // A second target for the lead, so two async delegations run at once.
+        let store = app.db.store();
+        let lead = store
+            .agents()
+            .get_by_key(MASTER_TENANT_ID, &AgentKey::parse("lead").expect("key"))
+            .await
+            .expect("lead");
+        let critic = store
+            .agents()
+            .create(NewAgent::new(
+                MASTER_TENANT_ID,
+                AgentKey::parse("critic").expect("key"),
+                "Critic",
+            ))
+            .await
+            .expect("critic");
+        store
+            .agent_links()
+            .create(NewAgentLink {
+                tenant_id: MASTER_TENANT_ID,
+                source_agent_id: lead.id,
+                target_agent_id: critic.id,
+                direction: LinkDirection::Outbound,
+                max_concurrent: 1,
+                settings: json!({}),
+                status: "active".to_owned(),
+            })
+            .await
+            .expect("link");
+        let mut alice = connect(
+            &app,
+            &["operator.read", "operator.write"],
+            "alice",
+            "operator",
+        )
+        .await;
+        let mut bob = connect(
+            &app,
+            &["operator.read", "operator.write"],
+            "bob",
+            "operator",
+        )
+        .await;
+        app.llm.push(Reply::tool_call(
+            "d1",
+            "delegate",
+            json!({ "agent": "researcher", "task": "Study the tides", "mode": "async" }),
+        ));
+        app.llm.push(Reply::tool_call(
+            "d2",
+            "delegate",
+            json!({ "agent": "critic", "task": "Critique the plan", "mode": "async" }),
+        ));
+        app.llm.push(Reply::text("both asked"));
+        // The first delegated run to ask answers after a progress report is due; the other at
+        // once (which of the two asks first is up to the lane).
+        app.llm.push_routed(
+            DELEGATED,
+            Reply::text("SLOW: moon").first_byte_delay(Duration::from_secs(33)),
+        );
+        app.llm.push_routed(DELEGATED, Reply::text("QUICK: fine"));
+        app.llm.set_default(Reply::text("noted both"));
+        let session = "agent:lead:ws:direct:together";
+        let reply = alice
+            .call_ok(
+                "chat.send",
+                json!({ "agentId": "lead", "message": "study and critique", "sessionKey": session }),
+            )
+            .await;
+        assert_eq!(reply["content"], "both asked", "{reply}");
+
+        // The quick result is held while the slow one works.
+        let held = event_named(&mut alice, "delegation.accumulated").await;
+        let payload = &held["payload"];
+        assert_eq!(payload["siblings_remaining"], 1, "{payload}");
+        assert_eq!(payload["source_agent_key"], "lead");
+        let quick = payload["target_agent_key"]
+            .as_str()
+            .expect("target")
+            .to_owned();
+        let slow = if quick == "critic" {
+            "researcher"
+        } else {
+            "critic"
+        };
+        let progress = event_named(&mut alice, "delegation.progress").await;
+        let active = &progress["payload"]["active_delegations"];
+        assert_eq!(active.as_array().map(Vec::len), Some(1), "{progress}");
+        assert_eq!(active[0]["target_agent_key"], slow);
+        let elapsed = active[0]["elapsed_ms"].as_u64();
+        assert!(elapsed.is_some_and(|ms| ms >= 29_000), "{progress}");
+
+        // Then both results are announced in one message.
+        let announced = event_named(&mut alice, "delegation.announce").await;
+        let results: Vec<&str> = announced["payload"]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| r["agent_key"].as_str())
+            .collect();
+        assert_eq!(results, [quick.as_str(), slow], "{announced}");
+        let deadline = Instant::now() + DEADLINE;
+        let told = loop {
+            let history = messages(&app, session).await;
+            let told: Vec<Message> = history
+                .into_iter()
+                .filter(|m| m.role == Role::User && m.content.contains("[Delegation "))
+                .collect();
+            if !told.is_empty() {
+                break told;
+            }
+            assert!(Instant::now() < deadline, "no announcement");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(told.len(), 1, "one message: {told:#?}");
+        assert!(
+            told[0].content.contains("QUICK: fine") && told[0].content.contains("SLOW: moon"),
+            "{}",
+            told[0].content
+        );
+        // Another user heard of none of it.
+        bob.call_ok("cron.status", json!({})).await;
+        assert!(
+            !bob.events.iter().any(|e| e["event"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("delegation."))),
+            "{:?}",
+            bob.events
         );
     }
 );

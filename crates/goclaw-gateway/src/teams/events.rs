@@ -59,7 +59,8 @@ pub fn link(events: &TenantEvents, tenant: TenantId, event: Event, payload: Valu
     events.publish(tenant, event, payload);
 }
 
-/// Sends a delegation's `phase` (`started`, `completed`, `failed`, `cancelled`) to the user
+/// Sends a delegation's `phase` (`started`, `completed`, `failed`, `cancelled`, `progress`,
+/// `accumulated`, `announce`) to the user
 /// it runs for and the tenant's admins; an unknown phase sends nothing.
 pub fn delegation(
     events: &TenantEvents,
@@ -73,6 +74,9 @@ pub fn delegation(
         "completed" => Event::DelegationCompleted,
         "failed" => Event::DelegationFailed,
         "cancelled" => Event::DelegationCancelled,
+        "progress" => Event::DelegationProgress,
+        "accumulated" => Event::DelegationAccumulated,
+        "announce" => Event::DelegationAnnounce,
         _ => return,
     };
     events.publish_for_user(tenant, user_id, event, payload);
