@@ -489,6 +489,16 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/v1/agents/{id}/vault/links", WRITE_OWN),
     ("DELETE", "/v1/agents/{id}/vault/links/{linkID}", WRITE_OWN),
+    // A team's board and files (`http/teams.rs`, `team_files.rs`), as their WebSocket methods:
+    // below admin only the teams that name the caller's user.
+    ("GET", "/v1/teams/{id}/events", READ_OWN),
+    (
+        "GET",
+        "/v1/teams/{teamId}/attachments/{attachmentId}/download",
+        READ_OWN,
+    ),
+    ("POST", "/v1/teams/{teamId}/workspace/upload", WRITE_OWN),
+    ("PUT", "/v1/teams/{teamId}/workspace/move", WRITE_OWN),
     ("GET", "/v1/webhooks", ADMIN),
     ("POST", "/v1/webhooks", ADMIN),
     ("GET", "/v1/webhooks/{id}", ADMIN),

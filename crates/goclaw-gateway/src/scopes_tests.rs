@@ -114,6 +114,8 @@ const READ_ROUTES: &[&str] = &[
     "POST /v1/vault/links/batch",
     "GET /v1/vault/tree",
     "GET /v1/vault/enrichment/status",
+    "GET /v1/teams/{id}/events",
+    "GET /v1/teams/{teamId}/attachments/{attachmentId}/download",
 ];
 
 /// Write routes.
@@ -141,6 +143,8 @@ const WRITE_ROUTES: &[&str] = &[
     "DELETE /v1/agents/{id}/vault/documents/{docID}",
     "POST /v1/agents/{id}/vault/links",
     "DELETE /v1/agents/{id}/vault/links/{linkID}",
+    "POST /v1/teams/{teamId}/workspace/upload",
+    "PUT /v1/teams/{teamId}/workspace/move",
 ];
 
 fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {

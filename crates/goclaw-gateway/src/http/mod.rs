@@ -1,5 +1,5 @@
-//! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management and agents'
-//! episodic memory and knowledge graph.
+//! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management, agents'
+//! episodic memory and knowledge graph, the knowledge vault, and teams' events and files.
 
 mod agents;
 mod api_keys;
@@ -20,6 +20,8 @@ mod providers;
 pub(crate) mod schemas;
 pub(crate) mod schemas_memory;
 mod system_configs;
+mod team_files;
+mod teams;
 mod traces;
 mod vault;
 mod vault_admin;
@@ -28,7 +30,7 @@ mod vault_upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use self::metrics::{metrics_router, record_http, serve_metrics};
 pub(crate) use self::{
@@ -85,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agents/{id}/memory/search", post(memory::search))
         .route("/metrics", get(metrics::scrape))
         .merge(vault_router())
+        .merge(team_router())
         .merge(knowledge_graph_router())
         .merge(docs::router())
 }
@@ -122,6 +125,24 @@ fn knowledge_graph_router() -> Router<AppState> {
         .route(
             "/v1/agents/{id}/kg/extract",
             post(knowledge_graph_extract::extract),
+        )
+}
+
+/// The routes of teams' boards and files (`teams.rs`, `team_files.rs`).
+fn team_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/teams/{id}/events", get(teams::events))
+        .route(
+            "/v1/teams/{teamId}/attachments/{attachmentId}/download",
+            get(teams::download),
+        )
+        .route(
+            "/v1/teams/{teamId}/workspace/upload",
+            post(team_files::upload).layer(DefaultBodyLimit::max(team_files::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/v1/teams/{teamId}/workspace/move",
+            put(team_files::move_file),
         )
 }
 

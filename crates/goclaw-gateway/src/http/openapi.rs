@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
-    knowledge_graph_extract, memory, metrics, providers, schemas, system_configs, traces, vault,
-    vault_admin, vault_browse, vault_upload,
+    knowledge_graph_extract, memory, metrics, providers, schemas, system_configs, team_files,
+    teams, traces, vault, vault_admin, vault_browse, vault_upload,
 };
 
 /// The document's paths, tags and schemas.
@@ -114,6 +114,10 @@ use super::{
         vault_browse::enrichment_status,
         vault_browse::enrichment_stop,
         vault_upload::upload,
+        teams::events,
+        teams::download,
+        team_files::upload,
+        team_files::move_file,
         docs::spec,
         docs::redirect,
         docs::index,
@@ -147,6 +151,7 @@ use super::{
         (name = "memory", description = "Agents' long-term memory documents and their search"),
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
         (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
+        (name = "teams", description = "Teams' task events, attachments and files (the teams the caller may see)"),
         (name = "docs", description = "This document and Swagger UI"),
         (name = "webhooks", description = "Inbound webhooks: registering them (admin; only with an encryption key) and the calls other systems make with their secrets"),
         (name = "channels", description = "Messaging channel instances stored in the database (reads for every role, changes for admins)"),

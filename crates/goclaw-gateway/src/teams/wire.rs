@@ -177,6 +177,13 @@ pub fn event_json(event: &TaskEvent) -> Value {
     object
 }
 
+/// A page of a team's audit events, as `teams.events.list` and `GET /v1/teams/{id}/events`
+/// answer it: `{events, count}`.
+pub fn event_list_json(events: &[TaskEvent]) -> Value {
+    let listed: Vec<Value> = events.iter().map(event_json).collect();
+    json!({ "count": listed.len(), "events": listed })
+}
+
 /// A file attached to a task (`TeamTaskAttachmentData`).
 pub fn attachment_json(attachment: &TaskAttachment) -> Value {
     let mut object = json!({

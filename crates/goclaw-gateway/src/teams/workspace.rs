@@ -1,6 +1,7 @@
 //! A team's files: `<workspace base>[/tenants/<tenant>]/teams/<team>/<chat>` (one directory per
 //! chat, GoClaw's default, or the team's directory itself when `settings.workspace_scope` is
-//! `shared`), listed, read, written and deleted by the `teams.workspace.*` methods.
+//! `shared`), listed, read, written and deleted by the `teams.workspace.*` methods, uploaded,
+//! moved and downloaded through the `/v1/teams/…` routes (`http/teams.rs`, `team_files.rs`).
 //!
 //! A file name is a relative path of plain components: no `..`, `.`, absolute paths,
 //! backslashes or NUL, and no symbolic link anywhere below the workspace base, so nothing
@@ -30,7 +31,12 @@ const MAX_LISTED: usize = 1_000;
 pub enum WorkspaceError {
     Invalid(&'static str),
     NotFound(String),
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+    /// The scope holds [`MAX_FILES`] files already.
     Full(&'static str),
+    /// A move would replace a file.
+    Exists(&'static str),
     Io(String),
 }
 
@@ -193,7 +199,7 @@ impl TeamWorkspace {
     pub fn bytes(&self, chat: &str, name: &str) -> Result<(FileEntry, Vec<u8>), WorkspaceError> {
         let entry = self.stat(chat, name)?;
         if entry.size > MAX_FILE_BYTES as u64 {
-            return Err(WorkspaceError::Full("file too large"));
+            return Err(WorkspaceError::TooLarge);
         }
         let path = self.real(&self.file(chat, name)?)?;
         let data = fs::read(&path).map_err(|_| not_found(name))?;
@@ -210,7 +216,7 @@ impl TeamWorkspace {
         let relative = self.file(chat, to)?;
         let target = self.real(&relative)?;
         if fs::symlink_metadata(&target).is_ok() {
-            return Err(WorkspaceError::Invalid("destination already exists"));
+            return Err(WorkspaceError::Exists("destination already exists"));
         }
         if let Some(parent) = target.parent() {
             fs::DirBuilder::new()
@@ -243,7 +249,7 @@ impl TeamWorkspace {
         content: &[u8],
     ) -> Result<FileEntry, WorkspaceError> {
         if content.len() > MAX_FILE_BYTES {
-            return Err(WorkspaceError::Full("file too large"));
+            return Err(WorkspaceError::TooLarge);
         }
         let relative = self.file(chat, name)?;
         let path = self.real(&relative)?;
@@ -503,6 +509,41 @@ mod tests {
     }
 
     #[test]
+    fn files_move_within_their_scope_and_are_read_as_bytes() {
+        let base = tempfile::tempdir().expect("dir");
+        let ws = TeamWorkspace::of(base.path(), &team(MASTER_TENANT_ID, json!({})));
+        ws.write_bytes("c1", "a.bin", &[0, 159, 255])
+            .expect("write");
+        ws.write("c1", "b.md", "b").expect("write");
+        let moved = ws.rename("c1", "a.bin", "out/a.bin").expect("move");
+        assert_eq!((moved.name.as_str(), moved.size), ("out/a.bin", 3));
+        assert_eq!(ws.bytes("c1", "out/a.bin").expect("bytes").1, [0, 159, 255]);
+        assert!(matches!(
+            ws.stat("c1", "a.bin"),
+            Err(WorkspaceError::NotFound(_))
+        ));
+        assert!(matches!(
+            ws.rename("c1", "a.bin", "c.bin"),
+            Err(WorkspaceError::NotFound(_))
+        ));
+        assert_eq!(
+            ws.rename("c1", "b.md", "out/a.bin").err(),
+            Some(WorkspaceError::Exists("destination already exists"))
+        );
+        for to in ["../a.bin", "/tmp/a.bin", "out\\a.bin"] {
+            assert_eq!(
+                ws.rename("c1", "b.md", to).err(),
+                Some(WorkspaceError::Invalid("invalid file_name")),
+                "{to}"
+            );
+        }
+        assert!(matches!(
+            ws.bytes("c2", "out/a.bin"),
+            Err(WorkspaceError::NotFound(_))
+        ));
+    }
+
+    #[test]
     fn shared_teams_keep_one_directory_and_limits_hold() {
         let base = tempfile::tempdir().expect("dir");
         let tenant = TenantId::generate();
@@ -517,7 +558,7 @@ mod tests {
         let big = "x".repeat(MAX_FILE_BYTES + 1);
         assert_eq!(
             ws.write("", "big", &big).err(),
-            Some(WorkspaceError::Full("file too large"))
+            Some(WorkspaceError::TooLarge)
         );
         for n in 1..MAX_FILES {
             ws.write("", &format!("f{n}"), "x").expect("write");

@@ -163,6 +163,8 @@ pub fn concrete(pattern: &str) -> String {
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
         .replace("{docID}", "00000000-0000-7000-8000-000000000001")
         .replace("{callId}", "00000000-0000-7000-8000-000000000002")
+        .replace("{teamId}", "00000000-0000-7000-8000-000000000003")
+        .replace("{attachmentId}", "00000000-0000-7000-8000-000000000004")
         .replace("{*path}", "index.html")
         .replace("{key}", "embedding.model")
 }

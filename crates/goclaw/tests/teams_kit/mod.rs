@@ -42,15 +42,20 @@ pub async fn signed_in(app: &TestApp, token: &str, user: &str) -> WsClient {
     ws
 }
 
-/// The callers, and the master tenant's agents `lead`, `writer` and `tester` (predefined, so
-/// they may be delegated to).
-pub async fn callers(app: &TestApp) -> Callers {
+/// The master tenant's agents `lead`, `writer` and `tester` (predefined, so they may be
+/// delegated to).
+pub async fn crew_agents(app: &TestApp) {
     let store = app.db.store();
     for key in ["lead", "writer", "tester"] {
         let mut agent = NewAgent::new(MASTER_TENANT_ID, AgentKey::parse(key).expect("key"), key);
         agent.agent_type = "predefined".to_owned();
         store.agents().create(agent).await.expect("agent");
     }
+}
+
+/// The callers, and the crew's agents ([`crew_agents`]).
+pub async fn callers(app: &TestApp) -> Callers {
+    crew_agents(app).await;
     let key = |scopes: &'static [&'static str], owner: &'static str| async move {
         let body = json!({ "name": owner, "scopes": scopes, "owner_id": owner });
         app.create_api_key(TOKEN, body).await.1

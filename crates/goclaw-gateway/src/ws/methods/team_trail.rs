@@ -12,7 +12,7 @@ use super::params::parse;
 use super::sessions::store_error;
 use super::team_tasks::{TaskParams, on_board};
 use super::teams::visible_team;
-use crate::teams::wire::event_json;
+use crate::teams::wire::{event_json, event_list_json};
 use crate::ws::frames::ErrorShape;
 
 /// Most users `teams.known_users` answers (GoClaw's limit).
@@ -53,8 +53,7 @@ pub async fn events_list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorSha
         .team_events(team.tenant_id, team.id, params.limit, params.offset)
         .await
         .map_err(|e| store_error(&e))?;
-    let listed: Vec<Value> = events.iter().map(event_json).collect();
-    Ok(json!({ "count": listed.len(), "events": listed }))
+    Ok(event_list_json(&events))
 }
 
 /// `teams.tasks.events` → `{events}`.

@@ -53,7 +53,9 @@ fn refusal(error: WorkspaceError) -> ErrorShape {
     match error {
         WorkspaceError::Invalid(what) => ErrorShape::invalid(what),
         WorkspaceError::NotFound(what) => ErrorShape::not_found(what),
+        WorkspaceError::TooLarge => ErrorShape::new(ErrorCode::ResourceExhausted, "file too large"),
         WorkspaceError::Full(what) => ErrorShape::new(ErrorCode::ResourceExhausted, what),
+        WorkspaceError::Exists(what) => ErrorShape::new(ErrorCode::AlreadyExists, what),
         WorkspaceError::Io(error) => {
             tracing::error!(error = %error, "team workspace write failed");
             ErrorShape::internal("internal error")
