@@ -32,7 +32,10 @@ fn person_chat(task: &TeamTask, ctx: &ToolContext) -> Option<(String, String)> {
 
 fn workspace_refusal(error: WorkspaceError) -> String {
     match error {
-        WorkspaceError::Invalid(what) | WorkspaceError::Full(what) => what.to_owned(),
+        WorkspaceError::Invalid(what)
+        | WorkspaceError::Full(what)
+        | WorkspaceError::Exists(what) => what.to_owned(),
+        WorkspaceError::TooLarge => "file too large".to_owned(),
         WorkspaceError::NotFound(what) => what,
         WorkspaceError::Io(_) => "cannot write to the team workspace".to_owned(),
     }
