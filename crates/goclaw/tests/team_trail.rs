@@ -340,25 +340,7 @@ app_test!(
             .expect("a recovery pass");
         assert_eq!(later.reminded, 0, "the user answered");
 
-        // Fences: once a caller has the event of the team it may see, it has everything
-        // sent before it.
-        who.admin
-            .call_ok(
-                "teams.create",
-                json!({ "name": "fence", "lead": "tester", "members": ["tester"],
-                        "settings": { "allow_user_ids": ["alice", "bob", "vera"] } }),
-            )
-            .await;
-        who.carol
-            .call_ok(
-                "teams.create",
-                json!({ "name": "acme", "lead": "helper", "members": ["helper"] }),
-            )
-            .await;
-        for (name, ws) in who.all() {
-            let fence = if name == "carol" { "acme" } else { "fence" };
-            event_where(ws, "team.created", |p| p["team_name"] == fence).await;
-        }
+        fence(&mut who, "tester").await;
         for event in ["team.task.dispatched", "team.task.attachment_added"] {
             let got: BTreeSet<&str> = who
                 .all()

@@ -152,3 +152,26 @@ pub fn names(list: &str) -> BTreeSet<&str> {
 pub fn ids_of(tasks: &[goclaw_core::TeamTask]) -> Vec<String> {
     tasks.iter().map(|t| t.id.to_string()).collect()
 }
+
+/// Fences the callers' event streams: a last team (led by `lead`) named for every
+/// master-tenant user, then one of carol's own. Once a caller has the event of the one it may
+/// see, it has every event sent before it.
+pub async fn fence(who: &mut Callers, lead: &str) {
+    who.admin
+        .call_ok(
+            "teams.create",
+            json!({ "name": "fence", "lead": lead, "members": ["tester"],
+                    "settings": { "allow_user_ids": ["alice", "bob", "vera"] } }),
+        )
+        .await;
+    who.carol
+        .call_ok(
+            "teams.create",
+            json!({ "name": "acme", "lead": "helper", "members": ["helper"] }),
+        )
+        .await;
+    for (name, ws) in who.all() {
+        let fence = if name == "carol" { "acme" } else { "fence" };
+        event_where(ws, "team.created", |p| p["team_name"] == fence).await;
+    }
+}
