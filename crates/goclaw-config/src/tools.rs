@@ -48,7 +48,7 @@ pub struct ToolsConfig {
     /// calls run in the sandbox, or are refused when no sandbox backend is available.
     /// `goclaw doctor --production` flags it when on.
     pub host_exec_for_users: bool,
-    /// MCP servers whose tools are offered to agents, keyed by name.
+    /// MCP servers whose tools are offered to agents, keyed by name; connected at start-up.
     pub mcp_servers: BTreeMap<String, McpServerConfig>,
     /// Document (PDF, office) text extraction.
     pub document_parser: DocumentParserConfig,
@@ -225,23 +225,26 @@ impl Default for BrowserConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct McpServerConfig {
-    /// How to reach the server.
+    /// How to reach the server: `stdio` (a program the gateway starts), `streamable-http`,
+    /// or `sse` (accepted, but not connected: use `streamable-http`).
     pub transport: McpTransport,
-    /// Program to start (`stdio`).
+    /// Program to start (`stdio`; required there).
     pub command: Option<String>,
     /// Arguments of the program (`stdio`).
     pub args: Vec<String>,
-    /// Environment of the program (`stdio`).
+    /// Environment of the program (`stdio`). The program gets only these variables and
+    /// `PATH`, `HOME` and `LANG` — nothing else of the gateway's environment.
     pub env: SensitiveMap,
-    /// Server URL (`sse`, `streamable-http`).
+    /// Server URL, `http://` or `https://` (`sse`, `streamable-http`; required there).
     pub url: Option<String>,
-    /// HTTP headers sent to the server.
+    /// HTTP headers sent with every request to the server (`streamable-http`).
     pub headers: SensitiveMap,
-    /// Connect to this server.
+    /// Connect to this server at start-up.
     pub enabled: bool,
-    /// Prefix added to this server's tool names.
+    /// Prefix of this server's tool names, which are `<prefix>__<tool>`; `mcp_` is put in
+    /// front when missing. Unset: `mcp_<server name>`.
     pub tool_prefix: Option<String>,
-    /// Timeout of one tool call, in seconds.
+    /// Timeout of one tool call (connecting included), in seconds; greater than 0.
     pub timeout_sec: u64,
 }
 

@@ -47,6 +47,65 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         defaults.compaction.max_history_share,
     )?;
     cron(&config.cron)?;
+    for (name, server) in &config.tools.mcp_servers {
+        mcp_server(&format!("tools.mcp_servers.{name}"), server)?;
+    }
+    Ok(())
+}
+
+/// An MCP server needs what its transport connects with: a program for `stdio`, an
+/// http(s) URL otherwise (checked for enabled servers only); a positive timeout; a tool
+/// prefix usable in tool names. Errors never repeat a URL, which may carry a token.
+fn mcp_server(path: &str, server: &crate::McpServerConfig) -> Result<(), ConfigError> {
+    if server.timeout_sec == 0 {
+        return Err(ConfigError::invalid(
+            format!("{path}.timeout_sec"),
+            "must be greater than 0, got 0",
+        ));
+    }
+    if let Some(prefix) = &server.tool_prefix {
+        let usable = !prefix.is_empty()
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !usable {
+            return Err(ConfigError::invalid(
+                format!("{path}.tool_prefix"),
+                format!("{prefix:?} may hold only letters, digits, `_` and `-`"),
+            ));
+        }
+    }
+    if !server.enabled {
+        return Ok(());
+    }
+    match server.transport {
+        crate::McpTransport::Stdio => {
+            if server
+                .command
+                .as_deref()
+                .is_none_or(|c| c.trim().is_empty())
+            {
+                return Err(ConfigError::invalid(
+                    format!("{path}.command"),
+                    "the stdio transport needs a command to start",
+                ));
+            }
+        }
+        crate::McpTransport::Sse | crate::McpTransport::StreamableHttp => {
+            let url = server.url.as_deref().unwrap_or_default();
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| {
+                r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)
+            }) {
+                return Err(ConfigError::invalid(
+                    format!("{path}.url"),
+                    "must be an http:// or https:// URL",
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

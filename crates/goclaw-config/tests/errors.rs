@@ -18,7 +18,7 @@ fn unknown_keys_warn_with_their_exact_path() {
     check_warnings("{ gateway: { token: 'tok-in-file' } }", &["gateway.token"]);
     check_warnings("{ database: { backend: 'sqlite', sqlite_path: '/x.db' } }", &["database.backend", "database.sqlite_path"]);
     check_warnings("{ database: { postgres_dsn: '' } }", &["database.postgres_dsn"]);
-    check_warnings("{ tools: { mcp_servers: { gh: { env: { ANY: 'thing' } } } } }", &[]);
+    check_warnings("{ tools: { mcp_servers: { gh: { command: 'gh', env: { ANY: 'thing' } } } } }", &[]);
 }
 
 #[test]
@@ -39,6 +39,13 @@ fn bad_values_are_errors_with_their_exact_path() {
     check_error("{ agents: { defaults: { sandbox: { memory_mb: 0 } } } }", &[], "config.json: agents.defaults.sandbox.memory_mb: must be greater than 0, got 0");
     check_error("{ agents: { list: { bob: { sandbox: { memory_mb: 0 } } } } }", &[], "config.json: agents.list.bob.sandbox.memory_mb: must be greater than 0, got 0");
     check_error("{ skills: { max_upload_size_mb: 501 } }", &[], "config.json: skills.max_upload_size_mb: must be between 1 and 500, got 501");
+    check_error("{ tools: { mcp_servers: { gh: { timeout_sec: 0, command: 'x' } } } }", &[], "config.json: tools.mcp_servers.gh.timeout_sec: must be greater than 0, got 0");
+    check_error("{ tools: { mcp_servers: { gh: { } } } }", &[], "config.json: tools.mcp_servers.gh.command: the stdio transport needs a command to start");
+    check_error("{ tools: { mcp_servers: { gh: { transport: 'streamable-http' } } } }", &[], "config.json: tools.mcp_servers.gh.url: must be an http:// or https:// URL");
+    check_error("{ tools: { mcp_servers: { gh: { transport: 'sse', url: 'ftp://h/?token=abc' } } } }", &[], "config.json: tools.mcp_servers.gh.url: must be an http:// or https:// URL");
+    check_error("{ tools: { mcp_servers: { gh: { transport: 'streamable-http', url: 'https:///mcp' } } } }", &[], "config.json: tools.mcp_servers.gh.url: must be an http:// or https:// URL");
+    check_error("{ tools: { mcp_servers: { gh: { command: 'x', tool_prefix: 'my tools' } } } }", &[], "config.json: tools.mcp_servers.gh.tool_prefix: \"my tools\" may hold only letters, digits, `_` and `-`");
+    check_error("{ tools: { mcp_servers: { gh: { transport: 'websocket' } } } }", &[], "config.json: tools.mcp_servers.gh.transport: unknown variant `websocket`, expected one of `stdio`, `sse`, `streamable-http`");
     check_error("[1, 2]", &[], "config.json: (root): expected an object, found an array");
     check_error("{\n  gateway: { port: 1 }\n  tools: {}\n}", &[], "config.json: syntax error at line 2, column 20: expected boolean, null, or string");
 }

@@ -46,7 +46,7 @@ const FILE_WITH_SECRETS: &str = r#"{
     },
     tts: { minimax: { group_id: 'minimax-group-id-0007' } },
     telemetry: { headers: { Authorization: 'Bearer otel-header-token-0008' } },
-    tools: { mcp_servers: { gh: { env: { GITHUB_TOKEN: 'ghp_mcp_env_token_0009' }, headers: { 'X-Api-Key': 'mcp-header-key-0010' } } } },
+    tools: { mcp_servers: { gh: { command: 'github-mcp', env: { GITHUB_TOKEN: 'ghp_mcp_env_token_0009' }, headers: { 'X-Api-Key': 'mcp-header-key-0010' } } } },
     packages: { github_token: 'ghp_packages_token_0011' },
     audio: { stt: { api_key: 'stt-api-key-0012' } },
 }"#;

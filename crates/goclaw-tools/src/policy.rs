@@ -2,7 +2,8 @@
 //! narrow it, `deny` lists remove tools, `alsoAllow` adds some back; names may be `group:<x>`,
 //! a trailing `*` glob, or an alias. Every level may be overridden per provider (`byProvider`),
 //! and an agent's `other_config.tools` has the same shape and applies after the global policy.
-//! A denied tool stays denied: `alsoAllow` does not bring it back.
+//! A denied tool stays denied: `alsoAllow` does not bring it back. MCP servers' tools are in
+//! `group:mcp` and always also-allowed, as GoClaw adds `group:mcp` to every agent's `alsoAllow`.
 
 use goclaw_config::{ToolPolicy, ToolProfile, ToolsConfig};
 
@@ -84,13 +85,22 @@ pub fn canonical(name: &str) -> &str {
         .map_or(name, |(_, tool)| tool)
 }
 
+/// Whether `tool` is an MCP server's tool: `mcp_<server>__<tool>`. `mcp_tool_search` is
+/// a native tool.
+pub fn is_mcp_server_tool(tool: &str) -> bool {
+    tool.starts_with("mcp_") && tool.contains("__")
+}
+
 /// Whether the policy entry `spec` names `tool` (a canonical name).
 pub fn spec_matches(spec: &str, tool: &str) -> bool {
     let spec = spec.trim();
     if let Some(group) = spec.strip_prefix("group:") {
-        // `group:goclaw` is every native tool; MCP tools are `mcp_…`.
+        // `group:goclaw` is every native tool, `group:mcp` every MCP server's tool.
         if group == "goclaw" {
-            return !tool.starts_with("mcp_");
+            return !is_mcp_server_tool(tool);
+        }
+        if group == "mcp" {
+            return is_mcp_server_tool(tool);
         }
         return GROUPS
             .iter()
@@ -179,10 +189,13 @@ pub fn is_allowed(
         .iter()
         .flat_map(|l| l.denies.iter())
         .any(|specs| any_matches(specs, tool));
-    let also = levels
-        .iter()
-        .flat_map(|l| l.also_allow.iter())
-        .any(|specs| any_matches(specs, tool));
+    // As GoClaw, MCP servers' tools are always also-allowed (`group:mcp`): a profile or an
+    // allow list does not hide them, only a deny does.
+    let also = is_mcp_server_tool(tool)
+        || levels
+            .iter()
+            .flat_map(|l| l.also_allow.iter())
+            .any(|specs| any_matches(specs, tool));
     !denied && (allowed || also)
 }
 

@@ -55,11 +55,16 @@ fn profile(p: ToolProfile) -> ToolsConfig {
 fn profiles() {
     check(&ToolsConfig::default(), None, TOOLS);
     check(&profile(ToolProfile::Full), None, TOOLS);
-    check(&profile(ToolProfile::Minimal), None, &["session_status"]);
+    check(
+        &profile(ToolProfile::Minimal),
+        None,
+        &["mcp_x__y", "session_status"],
+    );
     let coding = [
         "edit",
         "exec",
         "list_files",
+        "mcp_x__y",
         "read_file",
         "session_status",
         "sessions_list",
@@ -69,7 +74,7 @@ fn profiles() {
         "write_file",
     ];
     check(&profile(ToolProfile::Coding), None, &coding);
-    let messaging = ["message", "sessions_list", "wait", "web_fetch"];
+    let messaging = ["mcp_x__y", "message", "sessions_list", "wait", "web_fetch"];
     check(&profile(ToolProfile::Messaging), None, &messaging);
 }
 
@@ -82,7 +87,14 @@ fn groups_allow_deny_and_also_allow() {
     check(
         &allow_fs,
         None,
-        &["datetime", "edit", "list_files", "read_file", "write_file"],
+        &[
+            "datetime",
+            "edit",
+            "list_files",
+            "mcp_x__y",
+            "read_file",
+            "write_file",
+        ],
     );
     let deny_wins = ToolsConfig {
         allow: list(&["group:fs"]),
@@ -90,10 +102,14 @@ fn groups_allow_deny_and_also_allow() {
         also_allow: list(&["exec", "write_file"]),
         ..ToolsConfig::default()
     };
-    check(&deny_wins, None, &["exec", "list_files", "read_file"]);
+    check(
+        &deny_wins,
+        None,
+        &["exec", "list_files", "mcp_x__y", "read_file"],
+    );
     let goclaw = ToolsConfig {
         allow: list(&["group:goclaw"]),
-        deny: list(&["group:runtime", "sessions_*"]),
+        deny: list(&["group:runtime", "sessions_*", "group:mcp"]),
         ..ToolsConfig::default()
     };
     let natives = [
@@ -113,7 +129,49 @@ fn groups_allow_deny_and_also_allow() {
         also_allow: list(&["datetime", "Read"]),
         ..ToolsConfig::default()
     };
-    check(&also, None, &["datetime", "read_file", "session_status"]);
+    check(
+        &also,
+        None,
+        &["datetime", "mcp_x__y", "read_file", "session_status"],
+    );
+}
+
+/// As GoClaw, MCP servers' tools are in `group:mcp` and always also-allowed: no profile or
+/// allow list hides them, a deny does (by name, glob or group, globally or per agent).
+#[test]
+fn mcp_tools_are_hidden_only_by_a_deny() {
+    use goclaw_tools::policy::is_mcp_server_tool;
+    assert!(is_mcp_server_tool("mcp_github__create_issue"));
+    assert!(
+        !is_mcp_server_tool("mcp_tool_search"),
+        "the search tool is native"
+    );
+    let allow_only_exec = ToolsConfig {
+        allow: list(&["exec"]),
+        ..ToolsConfig::default()
+    };
+    check(&allow_only_exec, None, &["exec", "mcp_x__y"]);
+    for deny in ["group:mcp", "mcp_x__y", "mcp_x__*"] {
+        let denied = ToolsConfig {
+            deny: list(&[deny]),
+            ..ToolsConfig::default()
+        };
+        assert!(
+            !is_allowed(&denied, None, "anthropic", "mcp_x__y"),
+            "{deny}"
+        );
+        assert!(
+            is_allowed(&denied, None, "anthropic", "mcp_tool_search"),
+            "{deny}"
+        );
+    }
+    let agent = agent_policy(&json!({"tools": {"deny": ["group:mcp"]}}));
+    assert!(!is_allowed(
+        &ToolsConfig::default(),
+        agent.as_ref(),
+        "anthropic",
+        "mcp_x__y"
+    ));
 }
 
 #[test]
@@ -127,6 +185,7 @@ fn agent_and_provider_overrides() {
         &[
             "edit",
             "list_files",
+            "mcp_x__y",
             "message",
             "read_file",
             "session_status",
@@ -137,7 +196,11 @@ fn agent_and_provider_overrides() {
         ],
     );
     let minimal_agent = agent_policy(&json!({"tools": {"profile": "minimal"}}));
-    check(&global, minimal_agent.as_ref(), &["session_status"]);
+    check(
+        &global,
+        minimal_agent.as_ref(),
+        &["mcp_x__y", "session_status"],
+    );
     let broken = agent_policy(&json!({"tools": {"deny": "not-a-list"}}));
     check(&global, broken.as_ref(), &[]);
     assert!(agent_policy(&json!({})).is_none());

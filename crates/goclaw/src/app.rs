@@ -20,6 +20,7 @@ use goclaw_memory::index::MemoryIndex;
 use goclaw_memory::vault::{EnrichSettings, Vault, VaultEnricher, VaultWatcher};
 use goclaw_providers::ProviderRegistry;
 use goclaw_store::OpenedStore;
+use goclaw_tools::mcp::McpServers;
 use goclaw_tools::memory_files::MemoryFileTool;
 use goclaw_tools::sandbox::{SandboxRouter, SandboxedFileTool};
 use goclaw_tools::vault::VaultFileTool;
@@ -58,6 +59,8 @@ pub struct Application {
     cron: AppState,
     /// Tends the v2 teams' task boards every `gateway.task_recovery_interval_sec`.
     task_recovery: (TaskRecovery, Duration),
+    /// The MCP servers of `tools.mcp_servers`, whose tools agents are offered.
+    mcp: Arc<McpServers>,
 }
 
 impl Application {
@@ -126,6 +129,7 @@ impl Application {
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
+        let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
@@ -137,6 +141,7 @@ impl Application {
                 traces: &traces.recorder,
                 cron: &cron,
                 events: &tenant_events,
+                mcp: &mcp,
             },
             Remembering {
                 index: memory.clone(),
@@ -260,6 +265,7 @@ impl Application {
             webhook_worker,
             cron,
             task_recovery,
+            mcp,
         })
     }
 
@@ -272,6 +278,11 @@ impl Application {
     /// The episodic memory worker, unless memory is turned off.
     pub fn episodic(&self) -> Option<&goclaw_memory::episodic::EpisodicWorker> {
         self.episodic.as_ref().map(|setup| &setup.worker)
+    }
+
+    /// How each enabled MCP server fared at start-up.
+    pub fn mcp_servers(&self) -> &[goclaw_tools::mcp::McpServerStatus] {
+        self.mcp.status()
     }
 
     /// The agent runtime.
@@ -351,6 +362,8 @@ impl Application {
             enricher.shutdown().await;
         }
         self.traces.shutdown().await;
+        // The stdio MCP servers' processes end with their connections.
+        self.mcp.close().await;
         if let Some(server) = metrics_server {
             match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
                 Ok(Ok(Err(error))) => {
@@ -427,6 +440,7 @@ struct Wiring<'a> {
     traces: &'a goclaw_telemetry::TraceRecorder,
     cron: &'a goclaw_gateway::cron::Cron,
     events: &'a goclaw_gateway::tenant_events::TenantEvents,
+    mcp: &'a McpServers,
 }
 
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
@@ -465,6 +479,7 @@ fn build_runtime(
         traces,
         cron,
         events,
+        mcp,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let delegation_events = events.clone();
@@ -485,7 +500,7 @@ fn build_runtime(
         episodic,
     } = remembering;
     let recall = episodic.map(|setup| setup.recall.clone());
-    let tools = tool_registry(
+    let mut tools = tool_registry(
         &config.tools,
         &store,
         exec,
@@ -503,6 +518,11 @@ fn build_runtime(
         },
         cron.clone(),
     );
+    crate::mcp::register(&mut tools, mcp);
+    // Built-in and MCP tools alike: policy, rate limit, scrubbing.
+    let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
+    tools.wrap_all(|tool| guards.guard(tool));
+    tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
     let mut deps = RuntimeDeps::new(
         store,
         providers,
@@ -624,8 +644,7 @@ fn start_vault(vault: &Vault, shutdown: &CancellationToken) -> tokio::task::Join
     })
 }
 
-/// The tools agents are offered, each behind the tool policy, the rate limit and the
-/// credential scrubbing.
+/// The built-in tools agents are offered; the caller puts them behind the guards.
 fn tool_registry(
     config: &goclaw_config::ToolsConfig,
     store: &Arc<dyn Store>,
@@ -701,9 +720,6 @@ fn tool_registry(
             tools.register_alias(alias, tool);
         }
     }
-    let guards = goclaw_tools::registry::ToolGuards::new(config);
-    tools.wrap_all(|tool| guards.guard(tool));
-    tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
     tools
 }
 

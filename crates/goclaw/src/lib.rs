@@ -13,6 +13,7 @@ pub mod embedding;
 pub mod episodic;
 mod exec;
 mod logging;
+mod mcp;
 mod messenger;
 mod metrics;
 pub mod provider_catalog;

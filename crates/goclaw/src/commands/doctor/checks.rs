@@ -1,5 +1,6 @@
 //! The plain doctor's sections: runtime, config file, database, provider keys, external tools,
-//! sandbox, memory and workspace directories (channels are in `channels.rs`).
+//! sandbox, memory and workspace directories (channels are in `channels.rs`, MCP servers in
+//! `mcp.rs`).
 
 use goclaw_config::{LoadedConfig, Secret, StorageBackend};
 use goclaw_core::PROTOCOL_VERSION;
@@ -25,6 +26,7 @@ pub async fn all(state: &ConfigState) -> Vec<Section> {
         memory,
         super::channels::section(loaded, &db).await,
         tools().await,
+        super::mcp::section(loaded).await,
         super::sandbox::section(loaded).await,
         workspace(loaded),
     ];

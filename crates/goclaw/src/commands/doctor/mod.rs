@@ -2,8 +2,8 @@
 //! would use, and why.
 //!
 //! Every finding is a [`Check`] with a status; the plain doctor groups them in sections
-//! (runtime, config file, database, provider keys, channels, external tools, sandbox,
-//! workspace), `--production` audits the deployment against the production checklist
+//! (runtime, config file, database, provider keys, channels, external tools, MCP servers,
+//! sandbox, workspace), `--production` audits the deployment against the production checklist
 //! (`production.rs`). Text output lists them; `--json` prints one document
 //! `{ "checks": [...], "ok": bool }`. Either way the exit code is non-zero when a check fails.
 //! Secrets are only ever shown masked (`abcd****wxyz`). Settings of features this version does
@@ -11,6 +11,7 @@
 
 mod channels;
 mod checks;
+mod mcp;
 mod memory;
 mod probe;
 mod production;
