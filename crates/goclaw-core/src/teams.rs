@@ -53,6 +53,8 @@ pub struct TeamPatch {
 pub enum MemberRole {
     Lead,
     Member,
+    /// Judges the results members hand in for review (approves or rejects them).
+    Reviewer,
 }
 
 impl Team {
@@ -71,6 +73,7 @@ impl MemberRole {
         match self {
             MemberRole::Lead => "lead",
             MemberRole::Member => "member",
+            MemberRole::Reviewer => "reviewer",
         }
     }
 
@@ -78,6 +81,7 @@ impl MemberRole {
         match text {
             "lead" => Some(MemberRole::Lead),
             "member" => Some(MemberRole::Member),
+            "reviewer" => Some(MemberRole::Reviewer),
             _ => None,
         }
     }

@@ -117,6 +117,20 @@ store_test!(
             .await
             .expect("of");
         assert_eq!(teams_of.iter().map(|t| t.id).collect::<Vec<_>>(), [crew.id]);
+        // A reviewer is GoClaw's third role; adding again changes the role.
+        let judge = agent(store.as_ref(), MASTER_TENANT_ID, "judge").await;
+        for role in [MemberRole::Member, MemberRole::Reviewer] {
+            teams
+                .add_member(MASTER_TENANT_ID, crew.id, judge.id, role)
+                .await
+                .expect("add judge");
+        }
+        let members = teams
+            .members(MASTER_TENANT_ID, crew.id)
+            .await
+            .expect("members");
+        let judged = members.iter().find(|m| m.agent_id == judge.id);
+        assert_eq!(judged.map(|m| m.role), Some(MemberRole::Reviewer));
 
         let renamed = teams
             .update(

@@ -337,3 +337,98 @@ app_test!(
         );
     }
 );
+
+app_test!(
+    a_reviewer_judges_what_members_hand_in,
+    app,
+    |app: TestApp| async move {
+        let store = app.db.store();
+        let (ids, team) = desk(&app).await;
+        let critic = store
+            .agents()
+            .create(NewAgent::new(
+                MASTER_TENANT_ID,
+                AgentKey::parse("critic").expect("key"),
+                "critic",
+            ))
+            .await
+            .expect("critic");
+        store
+            .teams()
+            .add_member(MASTER_TENANT_ID, team.id, critic.id, MemberRole::Reviewer)
+            .await
+            .expect("reviewer");
+        let mut ws = app.ws_connect("dana").await;
+
+        // A task the member handed in for review.
+        let tasks = store.team_tasks();
+        let task = tasks
+            .create(goclaw_core::NewTeamTask::new(
+                MASTER_TENANT_ID,
+                team.id,
+                "Check the numbers",
+            ))
+            .await
+            .expect("task");
+        let hour = Duration::from_secs(3600);
+        tasks
+            .claim(MASTER_TENANT_ID, task.id, ids[1], hour)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        tasks
+            .submit_for_review(MASTER_TENANT_ID, task.id, ids[1], "NUMBERS v1")
+            .await
+            .expect("review")
+            .expect("in review");
+
+        // The member may not judge its own work; the reviewer approves the board's one task
+        // in review, told its part in TEAM.md.
+        app.llm.push(Reply::tool_call(
+            "r1",
+            "team_tasks",
+            json!({ "action": "approve" }),
+        ));
+        app.llm.push(Reply::text("tried"));
+        app.llm.push(Reply::tool_call(
+            "c1",
+            "team_tasks",
+            json!({ "action": "approve" }),
+        ));
+        app.llm.push(Reply::text("approved"));
+        ws.call_ok(
+            "chat.send",
+            json!({ "agentId": "researcher", "message": "approve it", "sessionKey": "agent:researcher:ws:direct:j" }),
+        )
+        .await;
+        let results = app
+            .llm
+            .requests()
+            .last()
+            .map(|r| r.body.to_string())
+            .unwrap_or_default();
+        assert!(
+            results.contains("only the team's lead or a reviewer approves tasks"),
+            "{results}"
+        );
+        ws.call_ok(
+            "chat.send",
+            json!({ "agentId": "critic", "message": "judge it", "sessionKey": "agent:critic:ws:direct:j" }),
+        )
+        .await;
+        let judged = tasks.get(MASTER_TENANT_ID, task.id).await.expect("task");
+        assert_eq!(judged.status, TaskStatus::Completed, "{judged:#?}");
+        let prompt = app
+            .llm
+            .requests()
+            .iter()
+            .map(|r| r.body.to_string())
+            .find(|b| b.contains("judge it"))
+            .unwrap_or_default();
+        assert!(
+            prompt.contains("You are a reviewer of this team"),
+            "{prompt}"
+        );
+        assert_eq!(critic.agent_key.as_str(), "critic");
+    }
+);

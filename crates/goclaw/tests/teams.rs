@@ -344,6 +344,17 @@ app_test!(
             )
             .await;
         assert_eq!(added, json!({ "ok": true }));
+        // GoClaw's reviewer role; adding again changes the role.
+        let params = json!({ "teamId": team, "agent": "tester", "role": "reviewer" });
+        who.admin.call_ok("teams.members.add", params).await;
+        let got = who
+            .admin
+            .call_ok("teams.get", json!({ "teamId": team }))
+            .await;
+        assert_eq!(got["members"][2]["role"], "reviewer", "{got}");
+        let odd = json!({ "teamId": team, "agent": "tester", "role": "boss" });
+        let refused = who.admin.call("teams.members.add", odd).await;
+        assert_eq!(error_code(&refused), "INVALID_REQUEST", "{refused}");
 
         // Who sees the team: the admins and the users it names, whatever their role.
         for (name, ws) in who.all() {

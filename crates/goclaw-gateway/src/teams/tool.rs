@@ -92,7 +92,16 @@ struct Board {
     team: Team,
     names: AgentNames,
     lead: bool,
+    /// The caller is one of the team's reviewers (who approve and reject like the lead).
+    reviewer: bool,
     members: Vec<goclaw_core::AgentId>,
+}
+
+impl Board {
+    /// Whether the caller judges tasks in review: the lead or a reviewer.
+    fn judges(&self) -> bool {
+        self.lead || self.reviewer
+    }
 }
 
 fn text(arguments: &Value, key: &str) -> String {
@@ -122,8 +131,8 @@ impl Tool for TeamTasksTool {
                           get (task_id), create (lead: subject, description, assignee, \
                           blocked_by?, priority?), claim (task_id), progress (task_id?, percent, \
                           text?), complete (task_id?, result), review (task_id?, result: \
-                          submit for the lead's approval), approve (lead: task_id?), reject \
-                          (lead: task_id?, text), comment (task_id?, text, type?), cancel \
+                          submit for the lead's approval), approve (lead or reviewer: task_id?), \
+                          reject (lead or reviewer: task_id?, text), comment (task_id?, text, type?), cancel \
                           (lead: task_id, text), attach (task_id?, path: a file of your \
                           workspace or the team's), ask_user (owner: task_id?, text: the \
                           question the user is reminded of until they answer), clear_ask_user \
@@ -224,6 +233,9 @@ impl TeamTasksTool {
             .map_err(|e| format!("cannot read the agents: {e}"))?;
         Ok(Board {
             lead: team.lead_agent_id == agent.id,
+            reviewer: members
+                .iter()
+                .any(|m| m.agent_id == agent.id && m.role == MemberRole::Reviewer),
             members: members
                 .iter()
                 .filter(|m| m.role == MemberRole::Member)
@@ -288,7 +300,7 @@ impl TeamTasksTool {
     ) -> Result<TeamTask, String> {
         let raw = text(arguments, "task_id");
         if raw.is_empty() {
-            let query = if board.lead {
+            let query = if board.judges() {
                 TaskQuery {
                     status: Some(TaskStatus::InReview),
                     owner: None,
@@ -305,7 +317,7 @@ impl TeamTasksTool {
                 .list(ctx.tenant_id, board.team.id, &query)
                 .await
                 .map_err(|e| format!("cannot read the board: {e}"))?;
-            let which = if board.lead {
+            let which = if board.judges() {
                 "task in review"
             } else {
                 "task in progress"
@@ -716,15 +728,16 @@ impl TeamTasksTool {
         Ok(json!({ "task": self.task_view(board, &reviewed) }))
     }
 
-    /// The lead approves a task in review: it is completed and what it held up starts.
+    /// The lead or a reviewer approves a task in review: it is completed and what it held up
+    /// starts.
     async fn approve(
         &self,
         ctx: &ToolContext,
         board: &Board,
         arguments: &Value,
     ) -> Result<Value, String> {
-        if !board.lead {
-            return Err("only the team's lead approves tasks".to_owned());
+        if !board.judges() {
+            return Err("only the team's lead or a reviewer approves tasks".to_owned());
         }
         let task = self.task_of(ctx, board, arguments).await?;
         let ended = self
@@ -744,15 +757,16 @@ impl TeamTasksTool {
         Ok(json!({ "task": self.task_view(board, &ended.task) }))
     }
 
-    /// The lead rejects a task in review (GoClaw's rule: it is cancelled with the reason).
+    /// The lead or a reviewer rejects a task in review (GoClaw's rule: it is cancelled with
+    /// the reason).
     async fn reject(
         &self,
         ctx: &ToolContext,
         board: &Board,
         arguments: &Value,
     ) -> Result<Value, String> {
-        if !board.lead {
-            return Err("only the team's lead rejects tasks".to_owned());
+        if !board.judges() {
+            return Err("only the team's lead or a reviewer rejects tasks".to_owned());
         }
         let task = self.task_of(ctx, board, arguments).await?;
         let reason = checked(text(arguments, "text"), "text")?;

@@ -63,6 +63,7 @@ embed! {
     22 "0022" "teams",
     23 "0023" "heartbeats",
     24 "0024" "team_task_trail",
+    25 "0025" "team_reviewers",
 }
 
 /// The migrations of `backend`, in ascending version order.

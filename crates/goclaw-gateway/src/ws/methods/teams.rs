@@ -331,19 +331,18 @@ pub async fn add_member(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShap
     if agent.id == team.lead_agent_id {
         return Err(ErrorShape::invalid("agent is already the team lead"));
     }
-    match params.role.as_str() {
-        "" | "member" => {}
-        // GoClaw's third role; the board has no review step of its own for it yet.
-        "reviewer" => return Err(ErrorShape::invalid("role reviewer is not supported")),
+    let role = match params.role.as_str() {
+        "" | "member" => MemberRole::Member,
+        "reviewer" => MemberRole::Reviewer,
         _ => return Err(ErrorShape::invalid("role must be member or reviewer")),
-    }
+    };
     let store = ctx.state.store.teams();
     store
-        .add_member(team.tenant_id, team.id, agent.id, MemberRole::Member)
+        .add_member(team.tenant_id, team.id, agent.id, role)
         .await
         .map_err(|e| store_error(&e))?;
     link_lead(ctx, &team, agent.id).await;
-    let payload = member_payload(&team, &names, agent.id, Some("member"));
+    let payload = member_payload(&team, &names, agent.id, Some(role.as_str()));
     events::team(
         &ctx.state.tenant_events,
         &team,
