@@ -268,6 +268,7 @@ impl DelegationManager {
             return;
         };
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: ctx.tenant_id,
             agent_key,
             session_key: ctx.session_key.clone(),
@@ -326,6 +327,7 @@ impl Delegator for DelegationManager {
         .map_err(|e| format!("invalid delegation session: {e}"))?;
         let task_preview: String = request.task.chars().take(500).collect();
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: ctx.tenant_id,
             agent_key: target.agent_key.clone(),
             session_key: session.clone(),

@@ -69,6 +69,7 @@ fn render(chat: &[ChatMessage]) -> Vec<String> {
                     ContentPart::ToolResult {
                         call_id, content, ..
                     } => format!("{call_id}={content}"),
+                    ContentPart::Image { mime_type, .. } => format!("image {mime_type}"),
                 })
                 .collect();
             format!("{role}: {}", parts.join(" | "))

@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod history;
 mod hub;
+mod images;
 mod injection;
 mod model;
 mod prompt;

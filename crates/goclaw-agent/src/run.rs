@@ -238,7 +238,7 @@ async fn load_history(
 ) -> Result<Vec<ChatMessage>, StoreError> {
     let stored = history::load_window(services.store.as_ref(), session, &plan.seqs).await?;
     let run_id = plan.run_id.to_string();
-    Ok(history::build(
+    let mut messages = history::build(
         &stored,
         &HistoryView {
             summary: session.summary.as_deref(),
@@ -249,7 +249,9 @@ async fn load_history(
             }),
             concurrent: &plan.concurrent,
         },
-    ))
+    );
+    crate::images::attach(&stored, &plan.seqs, &mut messages).await;
+    Ok(messages)
 }
 
 /// Ends a run that failed before or during the loop: its turns end as failed, with the error

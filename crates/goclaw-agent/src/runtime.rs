@@ -308,6 +308,9 @@ impl Runtime {
             let (run_id, new_run) = entry.state().run_to_join(admission);
             let mut message = NewMessage::text(Role::User, truncated.text);
             message.metadata = json!({ "channel": input.channel, "user_id": input.user_id });
+            if !input.media.is_empty() {
+                message.metadata["media_refs"] = json!(input.media);
+            }
             let turn = NewTurn {
                 tenant_id: input.tenant_id,
                 run_id: run_id.as_uuid(),

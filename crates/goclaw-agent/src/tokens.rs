@@ -26,6 +26,7 @@ pub trait TokenCounter: Send + Sync {
                                 + self.count_text(model, &call.arguments.to_string())
                         }
                         ContentPart::ToolResult { content, .. } => self.count_text(model, content),
+                        ContentPart::Image { .. } => goclaw_providers::IMAGE_TOKENS,
                     })
                     .sum();
                 parts + MESSAGE_OVERHEAD_TOKENS

@@ -86,6 +86,9 @@ pub struct ChatInput {
     pub from_channel: bool,
     /// What this turn asks beyond the agent's own settings.
     pub overrides: TurnOverrides,
+    /// Files that came with the message, already inside the run's workspace; kept with it as
+    /// GoClaw's `media_refs`, and its pictures are shown to the model.
+    pub media: Vec<goclaw_core::MediaRef>,
 }
 
 /// Settings one turn asks for beyond its agent's (a webhook call's `model` and system

@@ -357,6 +357,7 @@ impl Dispatcher {
             }
         };
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: self.tenant,
             agent_key: route.agent.clone(),
             session_key: route.session_key.clone(),

@@ -108,6 +108,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("GOCLAW_TSNET_HOSTNAME", "`tailscale.hostname`", ""),
     var("GOCLAW_TSNET_DIR", "`tailscale.state_dir`", ""),
     var("GOCLAW_TSNET_AUTH_KEY", "Tailscale auth key (environment only)", ""),
+    var("GOCLAW_FILE_SIGNING_SECRET", "secret `/v1/files` links are signed with (environment only)", "the gateway token, else random per process"),
     var("GOCLAW_SKILLS_MAX_UPLOAD_SIZE_MB", "`skills.max_upload_size_mb` (positive integer)", "`20`"),
     var("GOCLAW_SKILLS_SLASH_COMMANDS_ENABLED", "`skills.slash_commands.enabled` (boolean)", "`true`"),
     var("GOCLAW_SKILLS_SLASH_COMMANDS_SUGGEST_NOT_FOUND", "`skills.slash_commands.suggest_not_found` (boolean)", "`true`"),

@@ -42,6 +42,9 @@ pub struct RuntimeSettings {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// Tailscale auth key (`GOCLAW_TSNET_AUTH_KEY`).
     pub tailscale_auth_key: Option<Secret>,
+    /// The secret `/v1/files` links are signed with (`GOCLAW_FILE_SIGNING_SECRET`; without it
+    /// the gateway token, else a random one per process).
+    pub file_signing_secret: Option<Secret>,
     /// Docker Engine API endpoint for the Docker sandbox backend (`DOCKER_HOST`; default the
     /// local socket).
     pub docker_host: Option<String>,
@@ -147,6 +150,10 @@ impl RuntimeSettings {
                 "a socket address such as 127.0.0.1:9100",
             )?,
             tailscale_auth_key: env.get("GOCLAW_TSNET_AUTH_KEY").map(Secret::new),
+            file_signing_secret: env
+                .get("GOCLAW_FILE_SIGNING_SECRET")
+                .filter(|s| !s.is_empty())
+                .map(Secret::new),
             docker_host: env
                 .get("DOCKER_HOST")
                 .filter(|h| !h.is_empty())

@@ -19,6 +19,7 @@ pub mod exec_approvals;
 pub mod heartbeat;
 pub mod knowledge;
 pub mod llm;
+pub mod media;
 pub mod memory;
 pub mod mime;
 pub mod pairing;
@@ -74,6 +75,7 @@ pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
 };
+pub use media::{MAX_IMAGE_BYTES, MediaRef, image_type_of, media_refs};
 pub use memory::{
     EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryChunk, NewMemoryDocument, ScoredChunk,

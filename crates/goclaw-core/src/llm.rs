@@ -101,6 +101,12 @@ pub enum ContentPart {
         #[serde(default)]
         is_error: bool,
     },
+    /// A picture the model is shown (a user's upload): its MIME type (`image/png`, ...) and
+    /// the bytes in standard base64. Providers without vision get a text note instead.
+    Image {
+        mime_type: String,
+        data: String,
+    },
 }
 
 /// A tool invocation requested by the model.

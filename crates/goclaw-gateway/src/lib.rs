@@ -15,6 +15,7 @@ mod bind;
 pub mod channels;
 mod connections;
 pub mod cron;
+pub mod files;
 pub mod heartbeat;
 mod http;
 pub mod origins;

@@ -61,6 +61,8 @@ pub struct AppState {
     /// The agents' workspace base, under which teams keep their files (`teams/<team>/…`);
     /// `None` answers `teams.workspace.*` as unavailable.
     pub team_workspaces: Option<std::path::PathBuf>,
+    /// Where `/v1/files` and `/v1/media` serve from, and how their links are signed.
+    pub files: crate::files::FileAccess,
 }
 
 /// All routes of the gateway.

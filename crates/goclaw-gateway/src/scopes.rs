@@ -498,6 +498,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
         READ_OWN,
     ),
     ("POST", "/v1/teams/{teamId}/workspace/upload", WRITE_OWN),
+    // Files and uploads (`http/files.rs`, `http/media.rs`): below admin only the caller's own;
+    // a signed `?ft=` link opens its one file without credentials.
+    ("GET", "/v1/files/{*path}", READ_OWN),
+    ("POST", "/v1/files/sign", READ_OWN),
+    ("POST", "/v1/media/upload", WRITE_OWN),
+    ("GET", "/v1/media/{id}", READ_OWN),
     ("PUT", "/v1/teams/{teamId}/workspace/move", WRITE_OWN),
     ("GET", "/v1/webhooks", ADMIN),
     ("POST", "/v1/webhooks", ADMIN),

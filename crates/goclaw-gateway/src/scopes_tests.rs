@@ -116,6 +116,9 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/vault/enrichment/status",
     "GET /v1/teams/{id}/events",
     "GET /v1/teams/{teamId}/attachments/{attachmentId}/download",
+    "GET /v1/files/{*path}",
+    "POST /v1/files/sign",
+    "GET /v1/media/{id}",
 ];
 
 /// Write routes.
@@ -145,6 +148,7 @@ const WRITE_ROUTES: &[&str] = &[
     "DELETE /v1/agents/{id}/vault/links/{linkID}",
     "POST /v1/teams/{teamId}/workspace/upload",
     "PUT /v1/teams/{teamId}/workspace/move",
+    "POST /v1/media/upload",
 ];
 
 fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {

@@ -23,6 +23,6 @@ pub use openai::OpenAiCompatProvider;
 pub use registry::{ProviderRegistry, default_base_url};
 pub use retry::{Candidate, RetryPolicy, chat_with_fallback, chat_with_retries};
 pub use tokens::{
-    context_window_for, count_message_tokens, count_tokens, count_tool_tokens,
+    IMAGE_TOKENS, context_window_for, count_message_tokens, count_tokens, count_tool_tokens,
     message_tokens_upper_bound,
 };

@@ -48,10 +48,15 @@ pub fn count_message_tokens(model: &str, messages: &[ChatMessage]) -> usize {
         .sum()
 }
 
+/// What one image costs in the context: providers scale pictures to about 1.15 megapixels,
+/// which Anthropic counts as about 1,600 tokens; the same figure is used for every provider.
+pub const IMAGE_TOKENS: usize = 1_600;
+
 /// A number of tokens [`count_message_tokens`] never exceeds, for any model, found without
 /// running a tokenizer: every encoding used here spends at least one byte of text per token
 /// (BPE tokens are non-empty byte strings; the estimate is a third of the characters), so the
 /// text's length in bytes bounds its tokens.
+
 pub fn message_tokens_upper_bound(messages: &[ChatMessage]) -> usize {
     messages
         .iter()
@@ -68,6 +73,7 @@ pub fn message_tokens_upper_bound(messages: &[ChatMessage]) -> usize {
                             call.name.len() + call.arguments.to_string().len()
                         }
                         ContentPart::ToolResult { content, .. } => content.len(),
+                        ContentPart::Image { .. } => IMAGE_TOKENS,
                     })
                     .sum::<usize>()
         })
@@ -110,6 +116,7 @@ fn part_tokens(model: &str, part: &ContentPart) -> usize {
             count_tokens(model, &call.name) + count_tokens(model, &call.arguments.to_string())
         }
         ContentPart::ToolResult { content, .. } => count_tokens(model, content),
+        ContentPart::Image { .. } => IMAGE_TOKENS,
     }
 }
 

@@ -127,7 +127,7 @@ impl Application {
         );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
-        let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock);
+        let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
         let (runtime, subagents, team_tasks) = build_runtime(
@@ -219,6 +219,7 @@ impl Application {
             ))),
             cron,
             team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
+            files: crate::media::file_access(loaded, clock),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)

@@ -14,6 +14,7 @@ pub mod episodic;
 mod exec;
 mod logging;
 mod mcp;
+mod media;
 mod messenger;
 mod metrics;
 pub mod provider_catalog;

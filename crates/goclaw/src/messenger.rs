@@ -42,6 +42,7 @@ impl SessionMessenger for RuntimeMessenger {
         let turn = runtime
             .start_turn(
                 ChatInput {
+                    media: Vec::new(),
                     tenant_id: ctx.tenant_id,
                     agent_key,
                     session_key: target.clone(),

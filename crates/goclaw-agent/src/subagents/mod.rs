@@ -288,6 +288,7 @@ impl SubagentManager {
             ended: watch::channel(None).0,
         });
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: launch.tenant,
             agent_key: launch.agent_key.clone(),
             session_key: launch.session.clone(),
@@ -481,6 +482,7 @@ impl SubagentManager {
             return;
         };
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: target.tenant,
             agent_key: target.agent_key,
             session_key: target.session.clone(),

@@ -289,6 +289,7 @@ impl Harness {
     /// A message from alice on a messaging channel (where the debounce applies).
     pub fn input(&self, session: &str, message: &str) -> ChatInput {
         ChatInput {
+            media: Vec::new(),
             tenant_id: MASTER_TENANT_ID,
             agent_key: self.agent.agent_key.clone(),
             session_key: key(session),

@@ -171,6 +171,7 @@ async fn attempt_once(state: &AppState, job: &CronJob, session: &SessionKey) -> 
         return Attempt::Final("the job's agent key is invalid".to_owned());
     };
     let input = ChatInput {
+        media: Vec::new(),
         tenant_id: tenant,
         agent_key,
         session_key: session.clone(),

@@ -224,6 +224,7 @@ async fn attempt_once(
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PROMPT.to_owned());
     let input = ChatInput {
+        media: Vec::new(),
         tenant_id: hb.tenant_id,
         agent_key: agent.agent_key.clone(),
         session_key: session.clone(),

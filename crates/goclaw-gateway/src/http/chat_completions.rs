@@ -31,12 +31,16 @@ use super::auth::{Caller, header_user_id};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::schemas::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest, ErrorResponse};
+use crate::files::attach::{Incoming, MAX_ATTACHMENTS, keep, with_lines};
 use crate::ratelimit::{RATE_LIMITED_MESSAGE, http_key};
 use crate::routes::AppState;
 use crate::turns::{self, Admission, Refusal};
 
 /// The response header naming the run that answers.
 const RUN_ID_HEADER: &str = "x-goclaw-run-id";
+
+/// Largest request body: a conversation with a 5 MiB picture inline (base64 makes it 6.7 MiB).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Longest `user`: its session key (`agent:<agent>:http:<user>`) stays within 500 bytes.
 const MAX_USER_CHARS: usize = 100;
@@ -80,6 +84,62 @@ impl RequestMessage {
             _ => String::new(),
         }
     }
+
+    /// The pictures of a message's `image_url` parts; only inline `data:` URLs are taken
+    /// (a remote one would have the gateway fetch whatever URL a caller names).
+    fn images(&self) -> Result<Vec<Incoming>, ApiError> {
+        let Value::Array(parts) = &self.content else {
+            return Ok(Vec::new());
+        };
+        let mut images = Vec::new();
+        for part in parts {
+            if part.get("type").and_then(Value::as_str) != Some("image_url") {
+                continue;
+            }
+            let image = part.get("image_url");
+            let url = image
+                .and_then(|i| i.get("url"))
+                .or(image)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            images.push(decode_image(url)?);
+        }
+        if images.len() > MAX_ATTACHMENTS {
+            return Err(ApiError::bad_request(format!(
+                "at most {MAX_ATTACHMENTS} images per message"
+            )));
+        }
+        Ok(images)
+    }
+}
+
+/// The picture of a `data:image/…;base64,…` URL.
+fn decode_image(url: &str) -> Result<Incoming, ApiError> {
+    use base64::Engine;
+    let refused = || {
+        ApiError::bad_request(
+            "image_url must be a data:image/…;base64,… URL of a PNG, JPEG, GIF or WebP picture",
+        )
+    };
+    let (header, data) = url
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(','))
+        .ok_or_else(refused)?;
+    if !header.ends_with(";base64") {
+        return Err(refused());
+    }
+    if data.len() as u64 > goclaw_core::MAX_IMAGE_BYTES / 3 * 4 + 4 {
+        return Err(ApiError::bad_request("an image is larger than 5 MiB"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|_| refused())?;
+    let mime = goclaw_core::image_type_of(&bytes).ok_or_else(refused)?;
+    let extension = mime.trim_start_matches("image/");
+    Ok(Incoming {
+        name: format!("image.{extension}"),
+        bytes,
+    })
 }
 
 /// Which agent a request is for.
@@ -168,13 +228,14 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(request): ApiJson<CompletionRequest>,
 ) -> Result<Response, ApiError> {
-    let message = request
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
+    let last_user = request.messages.iter().rev().find(|m| m.role == "user");
+    let images = last_user
+        .map(RequestMessage::images)
+        .transpose()?
+        .unwrap_or_default();
+    let message = last_user
         .map(RequestMessage::text)
-        .filter(|t| !t.trim().is_empty())
+        .filter(|t| !t.trim().is_empty() || !images.is_empty())
         .ok_or_else(|| ApiError::bad_request("messages must contain a user message"))?;
     let agent = agent_for(&request.model, &headers)?;
     let explicit_user = request.user.as_deref().filter(|u| !u.is_empty());
@@ -220,7 +281,9 @@ pub async fn create(
         remote: remote.map(|a| a.to_string()).unwrap_or_default(),
         endpoint: "/v1/chat/completions",
     };
+    let (media, message) = keep_images(&state, &caller, &agent, &user_id, images, message).await?;
     let input = ChatInput {
+        media,
         tenant_id: caller.0.tenant_id,
         agent_key: agent,
         session_key,
@@ -407,4 +470,37 @@ fn error_event(message: &str, code: &str) -> Event {
         json!({ "error": { "message": message, "type": "server_error", "code": code } })
             .to_string(),
     )
+}
+
+/// The request's pictures kept in the run's workspace, and the text with a line for each.
+async fn keep_images(
+    state: &AppState,
+    caller: &Caller,
+    agent: &AgentKey,
+    user_id: &str,
+    images: Vec<Incoming>,
+    message: String,
+) -> Result<(Vec<goclaw_core::MediaRef>, String), ApiError> {
+    if images.is_empty() {
+        return Ok((Vec::new(), message));
+    }
+    let workspace = match state
+        .runtime
+        .workspace_of(caller.0.tenant_id, agent, user_id)
+        .await
+    {
+        Ok(workspace) => workspace,
+        Err(goclaw_agent::RuntimeError::AgentNotFound(key)) => {
+            return Err(ApiError::not_found(format!("agent not found: {key}")));
+        }
+        Err(error) => return Err(ApiError::internal(error)),
+    };
+    let mut refs = Vec::with_capacity(images.len());
+    let mut lines = Vec::with_capacity(images.len());
+    for image in images {
+        let (media, line) = keep(&workspace, image).await.map_err(ApiError::internal)?;
+        refs.push(media);
+        lines.push(line);
+    }
+    Ok((refs, with_lines(&message, &lines)))
 }

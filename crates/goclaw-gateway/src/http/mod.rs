@@ -8,10 +8,12 @@ mod chat_completions;
 mod docs;
 mod episodic;
 mod error;
+mod files;
 mod json;
 mod knowledge_graph;
 mod knowledge_graph_admin;
 mod knowledge_graph_extract;
+mod media;
 mod memory;
 mod metrics;
 pub(crate) mod openapi;
@@ -41,7 +43,11 @@ use crate::routes::AppState;
 /// Routes of the `/v1` API.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/chat/completions", post(chat_completions::create))
+        .route(
+            "/v1/chat/completions",
+            post(chat_completions::create)
+                .layer(DefaultBodyLimit::max(chat_completions::MAX_BODY_BYTES)),
+        )
         .route("/v1/agents", get(agents::list).post(agents::create))
         .route(
             "/v1/agents/{id}",
@@ -132,6 +138,13 @@ fn knowledge_graph_router() -> Router<AppState> {
 fn team_router() -> Router<AppState> {
     Router::new()
         .route("/v1/teams/{id}/events", get(teams::events))
+        .route("/v1/files/sign", post(files::sign))
+        .route("/v1/files/{*path}", get(files::get))
+        .route(
+            "/v1/media/upload",
+            post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BODY_BYTES)),
+        )
+        .route("/v1/media/{id}", get(media::get))
         .route(
             "/v1/teams/{teamId}/attachments/{attachmentId}/download",
             get(teams::download),

@@ -11,9 +11,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, episodic, knowledge_graph, knowledge_graph_admin,
-    knowledge_graph_extract, memory, metrics, providers, schemas, system_configs, team_files,
-    teams, traces, vault, vault_admin, vault_browse, vault_upload,
+    agents, api_keys, chat_completions, docs, episodic, files, knowledge_graph,
+    knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, providers, schemas,
+    system_configs, team_files, teams, traces, vault, vault_admin, vault_browse, vault_upload,
 };
 
 /// The document's paths, tags and schemas.
@@ -118,6 +118,10 @@ use super::{
         teams::download,
         team_files::upload,
         team_files::move_file,
+        files::get,
+        files::sign,
+        media::upload,
+        media::get,
         docs::spec,
         docs::redirect,
         docs::index,
@@ -152,6 +156,8 @@ use super::{
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
         (name = "vault", description = "The knowledge vault: workspace files, their links, search"),
         (name = "teams", description = "Teams' task events, attachments and files (the teams the caller may see)"),
+        (name = "files", description = "Files of the workspaces by signed link or the caller's own right"),
+        (name = "media", description = "Uploads for chat messages"),
         (name = "docs", description = "This document and Swagger UI"),
         (name = "webhooks", description = "Inbound webhooks: registering them (admin; only with an encryption key) and the calls other systems make with their secrets"),
         (name = "channels", description = "Messaging channel instances stored in the database (reads for every role, changes for admins)"),

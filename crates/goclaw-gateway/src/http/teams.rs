@@ -235,7 +235,7 @@ fn page_param(query: &HashMap<String, String>, name: &str, max: u32) -> Result<u
 }
 
 /// The attachment's MIME type as a header, `application/octet-stream` when it is none.
-fn content_type(mime: &str) -> HeaderValue {
+pub(super) fn content_type(mime: &str) -> HeaderValue {
     const UNKNOWN: HeaderValue = HeaderValue::from_static("application/octet-stream");
     match mime.trim().parse::<mime_guess::mime::Mime>() {
         Ok(parsed) => HeaderValue::from_str(parsed.as_ref()).unwrap_or(UNKNOWN),

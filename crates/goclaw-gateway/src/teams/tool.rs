@@ -528,6 +528,7 @@ impl TeamTasksTool {
             claimed.task_number, claimed.subject, claimed.description, claimed.id
         );
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: claimed.tenant_id,
             agent_key: member.agent_key.clone(),
             session_key: session,
@@ -647,6 +648,7 @@ impl TeamTasksTool {
             return;
         };
         let input = ChatInput {
+            media: Vec::new(),
             tenant_id: task.tenant_id,
             agent_key: AgentKey::parse(board.names.key(board.team.lead_agent_id))
                 .unwrap_or_else(|_| board.agent.agent_key.clone()),

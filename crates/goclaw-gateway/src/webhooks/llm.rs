@@ -441,6 +441,7 @@ pub async fn run(
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("webhook:{}", webhook.id));
     let chat = ChatInput {
+        media: Vec::new(),
         tenant_id: webhook.tenant_id,
         agent_key: agent.agent_key.clone(),
         session_key: session_key.clone(),

@@ -162,7 +162,14 @@ pub fn message(message: &Message) -> Value {
     if let Some(id) = &message.tool_call_id {
         value["tool_call_id"] = Value::String(id.clone());
     }
-    for key in ["thinking", "is_error", "cancelled", "failed", "run_id"] {
+    for key in [
+        "thinking",
+        "is_error",
+        "cancelled",
+        "failed",
+        "run_id",
+        "media_refs",
+    ] {
         if let Some(v) = message.metadata.get(key) {
             value[key] = v.clone();
         }

@@ -68,6 +68,18 @@ pub(crate) enum Block<'a> {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+    Image {
+        source: ImageSource<'a>,
+    },
+}
+
+/// The bytes of an image block, inline.
+#[derive(Debug, Serialize)]
+pub(crate) struct ImageSource<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    media_type: &'a str,
+    data: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -208,6 +220,13 @@ fn block(part: &ContentPart) -> Option<Block<'_>> {
             content,
             is_error: *is_error,
         }),
+        ContentPart::Image { mime_type, data } => Some(Block::Image {
+            source: ImageSource {
+                kind: "base64",
+                media_type: mime_type,
+                data,
+            },
+        }),
     }
 }
 
@@ -217,6 +236,28 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+
+    #[test]
+    fn an_image_becomes_a_base64_image_block() {
+        let mut request = request();
+        request.messages = vec![ChatMessage {
+            role: ChatRole::User,
+            parts: vec![
+                ContentPart::Text {
+                    text: "what is this?".into(),
+                },
+                ContentPart::Image {
+                    mime_type: "image/png".into(),
+                    data: "iVBORw0KGgo=".into(),
+                },
+            ],
+        }];
+        let body = serde_json::to_value(build(&request, false)).expect("serializes");
+        assert_eq!(
+            body["messages"][0]["content"][1],
+            json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}})
+        );
+    }
 
     fn request() -> ChatRequest {
         ChatRequest {

@@ -33,11 +33,32 @@ pub(crate) struct StreamOptions {
 pub(crate) struct WireMessage<'a> {
     role: &'static str,
     /// `null` for an assistant turn that only calls tools.
-    content: Option<String>,
+    content: Option<WireContent>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<WireToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_call_id: Option<&'a str>,
+}
+
+/// A message's content: plain text, or parts when a user message carries images.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum WireContent {
+    Text(String),
+    Parts(Vec<WirePart>),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum WirePart {
+    Text { text: String },
+    ImageUrl { image_url: ImageUrl },
+}
+
+/// An image inline, as a `data:` URL.
+#[derive(Debug, Serialize)]
+pub(crate) struct ImageUrl {
+    url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -155,7 +176,7 @@ fn push_message<'a>(out: &mut Vec<WireMessage<'a>>, message: &'a ChatMessage) {
         {
             out.push(WireMessage {
                 role: "tool",
-                content: Some(content.clone()),
+                content: Some(WireContent::Text(content.clone())),
                 tool_calls: Vec::new(),
                 tool_call_id: Some(call_id),
             });
@@ -177,13 +198,37 @@ fn push_message<'a>(out: &mut Vec<WireMessage<'a>>, message: &'a ChatMessage) {
             }
             out.push(WireMessage {
                 role: "assistant",
-                content: (!text.is_empty()).then_some(text),
+                content: (!text.is_empty()).then_some(WireContent::Text(text)),
                 tool_calls,
                 tool_call_id: None,
             });
         }
         ChatRole::User | ChatRole::Tool => {
-            if !text.is_empty() {
+            let images: Vec<WirePart> = message
+                .parts
+                .iter()
+                .filter_map(|part| match part {
+                    ContentPart::Image { mime_type, data } => Some(WirePart::ImageUrl {
+                        image_url: ImageUrl {
+                            url: format!("data:{mime_type};base64,{data}"),
+                        },
+                    }),
+                    _ => None,
+                })
+                .collect();
+            if !images.is_empty() {
+                let mut parts = Vec::with_capacity(images.len() + 1);
+                if !text.is_empty() {
+                    parts.push(WirePart::Text { text });
+                }
+                parts.extend(images);
+                out.push(WireMessage {
+                    role: "user",
+                    content: Some(WireContent::Parts(parts)),
+                    tool_calls: Vec::new(),
+                    tool_call_id: None,
+                });
+            } else if !text.is_empty() {
                 out.push(text_message("user", text));
             }
         }
@@ -227,7 +272,7 @@ fn joined_text(message: &ChatMessage) -> String {
 fn text_message<'a>(role: &'static str, text: String) -> WireMessage<'a> {
     WireMessage {
         role,
-        content: Some(text),
+        content: Some(WireContent::Text(text)),
         tool_calls: Vec::new(),
         tool_call_id: None,
     }
@@ -237,6 +282,38 @@ fn text_message<'a>(role: &'static str, text: String) -> WireMessage<'a> {
 mod tests {
     use goclaw_core::llm::SystemPart;
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_user_image_becomes_an_image_url_part() {
+        let request = ChatRequest {
+            model: "gpt-4o".into(),
+            system: Vec::new(),
+            messages: vec![ChatMessage {
+                role: ChatRole::User,
+                parts: vec![
+                    ContentPart::Text {
+                        text: "what is this?".into(),
+                    },
+                    ContentPart::Image {
+                        mime_type: "image/jpeg".into(),
+                        data: "/9j/4AAQ".into(),
+                    },
+                ],
+            }],
+            tools: Vec::new(),
+            max_tokens: 0,
+            temperature: None,
+            thinking_budget: None,
+        };
+        let body = serde_json::to_value(super::build(&request, false, false)).expect("json");
+        assert_eq!(
+            body["messages"][0]["content"],
+            json!([
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/4AAQ"}}
+            ])
+        );
+    }
 
     use super::*;
 

@@ -24,6 +24,9 @@ struct SendParams {
     session_key: Option<String>,
     /// A retry with the same key gets the first request's run instead of a new one.
     idempotency_key: Option<String>,
+    /// Files for the agent: `[{path, filename?}]` or bare paths (uploads from
+    /// `/v1/media/upload`, or the caller's own workspace files).
+    media: Vec<crate::files::attach::MediaItem>,
 }
 
 /// Submits a message; the reply comes when the run ends.
@@ -48,14 +51,16 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         Some(raw) => session_key(raw)?,
         None => session_key(&format!("agent:{agent}:ws:direct:{}", Uuid::new_v4()))?,
     };
+    let (media, message) = attachments(ctx, &agent, &params).await?;
     let input = ChatInput {
+        media,
         tenant_id: principal.tenant_id,
         agent_key: agent,
         session_key: key,
         user_id: principal.user_id.clone(),
         trust: principal.trust(),
         channel: "ws".to_owned(),
-        message: params.message,
+        message,
         idempotency_key: turns::idempotency_key(params.idempotency_key.as_deref()),
         from_channel: false,
         overrides: Default::default(),
@@ -75,6 +80,41 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
     Ok(Reply::Later(Box::pin(async move {
         outcome_payload(turn.events.outcome().await, &session_key)
     })))
+}
+
+/// The message's files kept in the run's workspace, and its text with a line for each.
+async fn attachments(
+    ctx: &Ctx<'_>,
+    agent: &goclaw_core::AgentKey,
+    params: &SendParams,
+) -> Result<(Vec<goclaw_core::MediaRef>, String), ErrorShape> {
+    if params.media.is_empty() {
+        return Ok((Vec::new(), params.message.clone()));
+    }
+    let principal = ctx.principal;
+    let workspace = match ctx
+        .state
+        .runtime
+        .workspace_of(principal.tenant_id, agent, &principal.user_id)
+        .await
+    {
+        Ok(workspace) => workspace,
+        Err(goclaw_agent::RuntimeError::AgentNotFound(key)) => {
+            return Err(ErrorShape::not_found(format!("agent not found: {key}")));
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "the run's workspace is not known");
+            return Err(ErrorShape::internal("internal error"));
+        }
+    };
+    let (refs, lines) =
+        crate::files::attach::from_paths(&ctx.state.files, principal, &workspace, &params.media)
+            .await
+            .map_err(|error| ErrorShape::invalid(error.to_string()))?;
+    Ok((
+        refs,
+        crate::files::attach::with_lines(&params.message, &lines),
+    ))
 }
 
 /// The reply to `chat.send` for a finished run.
