@@ -38,6 +38,7 @@ mod run;
 mod runtime;
 mod sanitize;
 mod scheduler;
+mod sent_files;
 mod settings;
 mod subagents;
 mod team_prompt;

@@ -121,6 +121,7 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
         usage: Usage::default(),
         prepared,
         trace,
+        sent_files: Default::default(),
     };
     run.trace.set_agent(&run.prepared.agent);
     let outcome = run.drive().await;
@@ -301,6 +302,8 @@ struct Run<'a> {
     usage: Usage,
     prepared: Prepared,
     trace: RunTrace,
+    /// Files tools asked to send with the answer (`send_file`), in order.
+    sent_files: std::sync::Mutex<Vec<String>>,
 }
 
 impl Run<'_> {
@@ -495,6 +498,10 @@ impl Run<'_> {
         };
         if let Some(output) = &output {
             self.services.metrics.tool_call(&call.name, output.is_error);
+            if !output.media.is_empty() {
+                let mut sent = self.sent_files.lock().unwrap_or_else(|e| e.into_inner());
+                sent.extend(output.media.iter().cloned());
+            }
         }
         output
     }
@@ -583,7 +590,8 @@ impl Run<'_> {
         thinking: Option<String>,
     ) -> Result<RunOutcome, RuntimeError> {
         self.plan.progress.set(RunPhase::Finalizing, None, 0);
-        let sanitized = sanitize_output(&answer);
+        let sent = std::mem::take(&mut *self.sent_files.lock().unwrap_or_else(|e| e.into_inner()));
+        let sanitized = crate::sent_files::with_files(&sanitize_output(&answer), &sent);
         let silent = is_silent(&sanitized);
         let stored = if silent {
             SILENT_REPLY.to_owned()

@@ -1,6 +1,7 @@
-//! Files that travel with a user's message: GoClaw's `media_refs` (`{id, mime_type, kind,
-//! path}`) kept in the message's metadata, and what makes a file a picture a model may be
-//! shown — its first bytes, never only its name.
+//! Files that travel with messages: GoClaw's `media_refs` (`{id, mime_type, kind, path}`)
+//! kept in a user message's metadata, what makes a file a picture a model may be shown — its
+//! first bytes, never only its name — and the `MEDIA:<path>` lines by which an answer names
+//! the files it sends.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,6 +65,42 @@ pub fn image_type_of(bytes: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The text of `content` without its `MEDIA:` lines, and the paths they name, in order. A
+/// line inside a fenced code block is text (an agent showing the convention sends nothing).
+pub fn split_answer(content: &str) -> (String, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut paths = Vec::new();
+    let mut found = false;
+    let mut fenced = false;
+    for line in content.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            kept.push(line);
+            continue;
+        }
+        let media = if fenced {
+            None
+        } else {
+            line.trim().strip_prefix("MEDIA:")
+        };
+        match media {
+            Some(path) => {
+                found = true;
+                let path = path.trim();
+                if !path.is_empty() {
+                    paths.push(path.to_owned());
+                }
+            }
+            None => kept.push(line),
+        }
+    }
+    if !found {
+        return (content.to_owned(), paths);
+    }
+    (kept.join("\n").trim().to_owned(), paths)
 }
 
 #[cfg(test)]

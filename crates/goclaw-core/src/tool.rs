@@ -35,6 +35,9 @@ pub struct ToolContext {
 pub struct ToolOutput {
     pub content: String,
     pub is_error: bool,
+    /// Files (absolute paths inside the run's workspace) to send with the run's answer, as
+    /// `send_file` asks.
+    pub media: Vec<String>,
 }
 
 impl ToolOutput {
@@ -43,6 +46,15 @@ impl ToolOutput {
         Self {
             content: content.into(),
             is_error: false,
+            media: Vec::new(),
+        }
+    }
+
+    /// A successful result that sends `media` with the run's answer.
+    pub fn with_media(content: impl Into<String>, media: Vec<String>) -> Self {
+        Self {
+            media,
+            ..Self::ok(content)
         }
     }
 
@@ -51,6 +63,7 @@ impl ToolOutput {
         Self {
             content: content.into(),
             is_error: true,
+            media: Vec::new(),
         }
     }
 }

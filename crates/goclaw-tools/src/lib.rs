@@ -15,6 +15,7 @@ pub mod injection;
 pub mod knowledge_graph;
 pub mod known_secrets;
 pub mod mcp;
+pub mod media;
 pub mod memory;
 mod memory_expand;
 pub mod memory_files;

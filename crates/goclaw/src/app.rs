@@ -713,6 +713,7 @@ fn tool_registry(
         cron.clock,
         cron.settings.default_timezone,
     ));
+    crate::media::register_tools(&mut tools, config);
     tools.register(goclaw_tools::subagents::spawn_tool(subagents));
     tools.register(goclaw_tools::delegate::delegate_tool(delegations));
     tools.register(team_tasks);

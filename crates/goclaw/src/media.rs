@@ -1,12 +1,20 @@
 //! Where the gateway serves files from (`/v1/files`, `/v1/media`) and the secret their links
 //! are signed with: `GOCLAW_FILE_SIGNING_SECRET`, else the gateway token, else a random one
-//! (links then last only as long as the process).
+//! (links then last only as long as the process); and the tools for files (`send_file`,
+//! `read_document`) and pausing (`wait`).
 
 use std::sync::Arc;
 
 use goclaw_config::LoadedConfig;
 use goclaw_core::clock::Clock;
 use goclaw_gateway::files::{FileAccess, FileSigner};
+
+/// Adds `send_file`, `read_document` and `wait` to `tools`.
+pub fn register_tools(tools: &mut goclaw_agent::ToolRegistry, config: &goclaw_config::ToolsConfig) {
+    for tool in goclaw_tools::media::media_tools(&config.document_parser) {
+        tools.register(tool);
+    }
+}
 
 /// The file access of the gateway `loaded` describes.
 pub fn file_access(loaded: &LoadedConfig, clock: Arc<dyn Clock>) -> FileAccess {

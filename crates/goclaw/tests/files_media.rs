@@ -402,3 +402,43 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         })
         .collect()
 }
+
+world_test!(
+    send_file_delivers_a_workspace_file_as_a_signed_link,
+    |w: World| async move {
+        w.app.llm.push(Reply::tool_call(
+            "c1",
+            "write_file",
+            json!({ "path": "report.txt", "content": "Q3 revenue grew" }),
+        ));
+        w.app.llm.push(Reply::tool_call(
+            "c2",
+            "send_file",
+            json!({ "path": "report.txt", "caption": "The Q3 report" }),
+        ));
+        w.app.llm.push(Reply::text("Here it is."));
+        let mut owner = WsClient::open(&w.app.ws_url()).await;
+        owner
+            .call_ok("connect", json!({ "token": TOKEN, "user_id": "ops" }))
+            .await;
+        let answer = owner
+            .call_ok("chat.send", json!({ "message": "send me the report" }))
+            .await;
+        assert_eq!(answer["content"], "Here it is.", "{answer}");
+        let media = answer["media"].as_array().cloned().unwrap_or_default();
+        assert_eq!(media.len(), 1, "{answer}");
+        assert_eq!(media[0]["content_type"], "text/plain");
+        assert_eq!(media[0]["size"], 15);
+        let url = media[0]["path"].as_str().expect("link");
+        assert!(
+            url.starts_with("/v1/files/") && url.contains("report.txt?ft="),
+            "{url}"
+        );
+        assert_eq!(w.fetch(None, url).await, (200, b"Q3 revenue grew".to_vec()));
+        let tool_result = w.app.llm.requests()[2].body["messages"].to_string();
+        assert!(
+            tool_result.contains("caption for your answer: The Q3 report"),
+            "{tool_result}"
+        );
+    }
+);

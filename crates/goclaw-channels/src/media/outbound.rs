@@ -20,41 +20,7 @@ pub struct Prepared {
     pub files: Vec<OutgoingMedia>,
 }
 
-/// The text of `content` without its `MEDIA:` lines, and the paths they name, in order. A
-/// line inside a fenced code block is text (an agent showing the convention sends nothing).
-pub fn split_answer(content: &str) -> (String, Vec<String>) {
-    let mut kept = Vec::new();
-    let mut paths = Vec::new();
-    let mut found = false;
-    let mut fenced = false;
-    for line in content.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fenced = !fenced;
-            kept.push(line);
-            continue;
-        }
-        let media = if fenced {
-            None
-        } else {
-            line.trim().strip_prefix("MEDIA:")
-        };
-        match media {
-            Some(path) => {
-                found = true;
-                let path = path.trim();
-                if !path.is_empty() {
-                    paths.push(path.to_owned());
-                }
-            }
-            None => kept.push(line),
-        }
-    }
-    if !found {
-        return (content.to_owned(), paths);
-    }
-    (kept.join("\n").trim().to_owned(), paths)
-}
+pub use goclaw_core::media::split_answer;
 
 /// `content` with its `MEDIA:` lines resolved in `workspace` (none when the run's workspace
 /// could not be found: every file is then refused).

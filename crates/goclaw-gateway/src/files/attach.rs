@@ -143,6 +143,30 @@ pub async fn from_paths(
     Ok((refs, lines))
 }
 
+/// An answer as a client is shown it: the text without its `MEDIA:` lines, and GoClaw's
+/// media items (`{path, content_type, size}`, `path` a signed `/v1/files` link) for the files
+/// those lines name that lie within the served roots; other lines are dropped.
+pub fn answer_media(files: &super::FileAccess, content: &str) -> (String, Vec<serde_json::Value>) {
+    let (text, paths) = goclaw_core::media::split_answer(content);
+    if paths.is_empty() {
+        return (content.to_owned(), Vec::new());
+    }
+    let media = paths
+        .iter()
+        .filter_map(|path| files.resolve(Path::new(path)))
+        .map(|real| {
+            let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+            let content_type = mime_guess::from_path(&real).first_or_octet_stream();
+            serde_json::json!({
+                "path": files.signed_file_url(&real),
+                "content_type": content_type.essence_str(),
+                "size": size,
+            })
+        })
+        .collect();
+    (text, media)
+}
+
 /// `message` followed by the lines of its files.
 pub fn with_lines(message: &str, lines: &[String]) -> String {
     if lines.is_empty() {

@@ -77,8 +77,9 @@ async fn submit(ctx: &Ctx<'_>, params: Value) -> Result<Reply, ErrorShape> {
         .await
         .map_err(refusal)?;
     let session_key = turn.session_key.to_string();
+    let files = ctx.state.files.clone();
     Ok(Reply::Later(Box::pin(async move {
-        outcome_payload(turn.events.outcome().await, &session_key)
+        outcome_payload(turn.events.outcome().await, &session_key, &files)
     })))
 }
 
@@ -118,19 +119,27 @@ async fn attachments(
 }
 
 /// The reply to `chat.send` for a finished run.
-fn outcome_payload(outcome: RunOutcome, session_key: &str) -> Result<Value, ErrorShape> {
+fn outcome_payload(
+    outcome: RunOutcome,
+    session_key: &str,
+    files: &crate::files::FileAccess,
+) -> Result<Value, ErrorShape> {
     if let RunOutcome::Cancelled { run_id, .. } = outcome {
         return Ok(
             json!({ "runId": run_id.to_string(), "sessionKey": session_key, "cancelled": true }),
         );
     }
     let answer = turns::answer(outcome).map_err(refusal)?;
+    let (content, media) = crate::files::attach::answer_media(files, &answer.content);
     let mut payload = json!({
         "runId": answer.run_id.to_string(),
         "sessionKey": session_key,
-        "content": answer.content,
+        "content": content,
         "usage": wire::usage(&answer.usage),
     });
+    if !media.is_empty() {
+        payload["media"] = Value::Array(media);
+    }
     if let Some(thinking) = answer.thinking.filter(|t| !t.is_empty()) {
         payload["thinking"] = Value::String(thinking);
     }
