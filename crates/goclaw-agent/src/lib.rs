@@ -31,6 +31,7 @@ mod images;
 mod injection;
 mod model;
 mod prompt;
+mod read_image;
 mod recall;
 mod recovery;
 mod replay;
@@ -63,6 +64,7 @@ pub use hub::{Detail, EventWatch, RunEvents, SharedEvent, StreamError, WatchScop
 pub use injection::{INJECTION_DETECTORS, detect_injection, normalize_for_scan};
 pub use model::{ModelCandidate, ProviderLookup, call_model, resolve_candidates};
 pub use prompt::CONTEXT_FILE_ORDER;
+pub use read_image::ReadImageTool;
 pub use recall::{MemoryRecall, RECALL_TIMEOUT, SessionObserver};
 pub use recovery::INTERRUPTED_REASON;
 pub use runtime::{

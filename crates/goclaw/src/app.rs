@@ -520,6 +520,7 @@ fn build_runtime(
         cron.clone(),
     );
     crate::mcp::register(&mut tools, mcp);
+    crate::media::register_tools(&mut tools, config, (&store, &providers));
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));
@@ -713,7 +714,6 @@ fn tool_registry(
         cron.clock,
         cron.settings.default_timezone,
     ));
-    crate::media::register_tools(&mut tools, config);
     tools.register(goclaw_tools::subagents::spawn_tool(subagents));
     tools.register(goclaw_tools::delegate::delegate_tool(delegations));
     tools.register(team_tasks);

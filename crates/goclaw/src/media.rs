@@ -1,7 +1,7 @@
 //! Where the gateway serves files from (`/v1/files`, `/v1/media`) and the secret their links
 //! are signed with: `GOCLAW_FILE_SIGNING_SECRET`, else the gateway token, else a random one
 //! (links then last only as long as the process); and the tools for files (`send_file`,
-//! `read_document`) and pausing (`wait`).
+//! `read_document`, `read_image`) and pausing (`wait`).
 
 use std::sync::Arc;
 
@@ -9,11 +9,24 @@ use goclaw_config::LoadedConfig;
 use goclaw_core::clock::Clock;
 use goclaw_gateway::files::{FileAccess, FileSigner};
 
-/// Adds `send_file`, `read_document` and `wait` to `tools`.
-pub fn register_tools(tools: &mut goclaw_agent::ToolRegistry, config: &goclaw_config::ToolsConfig) {
-    for tool in goclaw_tools::media::media_tools(&config.document_parser) {
+/// Adds `send_file`, `read_document`, `wait` and `read_image` (which asks the agent's own
+/// model, found in `providers`) to `tools`.
+pub fn register_tools(
+    tools: &mut goclaw_agent::ToolRegistry,
+    config: &goclaw_config::Config,
+    (store, providers): (
+        &Arc<dyn goclaw_core::Store>,
+        &Arc<dyn goclaw_agent::ProviderLookup>,
+    ),
+) {
+    for tool in goclaw_tools::media::media_tools(&config.tools.document_parser) {
         tools.register(tool);
     }
+    tools.register(Arc::new(goclaw_agent::ReadImageTool::new(
+        store.clone(),
+        providers.clone(),
+        config.agents.defaults.clone(),
+    )));
 }
 
 /// The file access of the gateway `loaded` describes.
