@@ -46,7 +46,6 @@ impl ReadImageTool {
     }
 }
 
-
 #[async_trait]
 impl Tool for ReadImageTool {
     fn definition(&self) -> ToolDefinition {
@@ -70,7 +69,10 @@ impl Tool for ReadImageTool {
         let Some(path) = arguments.get("path").and_then(Value::as_str) else {
             return ToolOutput::error("path is required");
         };
-        let prompt = arguments.get("prompt").and_then(Value::as_str).map(str::to_owned);
+        let prompt = arguments
+            .get("prompt")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let image = match picture(ctx, path.to_owned()).await {
             Ok(image) => image,
             Err(error) => return ToolOutput::error(error),

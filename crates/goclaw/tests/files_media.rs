@@ -442,3 +442,57 @@ world_test!(
         );
     }
 );
+
+world_test!(
+    read_image_asks_the_agents_model_about_a_workspace_picture,
+    |w: World| async move {
+        let media = w.app.data_dir.path().join("workspace/default/alice/media");
+        std::fs::create_dir_all(&media).expect("media dir");
+        std::fs::write(media.join("pic.png"), PNG).expect("picture");
+        w.app.llm.push(Reply::tool_call(
+            "c1",
+            "read_image",
+            json!({ "path": "media/pic.png", "prompt": "What colour is it?" }),
+        ));
+        w.app.llm.push(Reply::text("It is a single red dot."));
+        w.app.llm.push(Reply::text("The picture is a red dot."));
+        let mut alice = w.ws("alice").await;
+        let answer = alice
+            .call_ok("chat.send", json!({ "message": "look at media/pic.png" }))
+            .await;
+        assert_eq!(answer["content"], "The picture is a red dot.");
+        let requests = w.app.llm.requests();
+        let look = requests[1].body["messages"].to_string();
+        let data = base64::engine::general_purpose::STANDARD.encode(PNG);
+        assert!(
+            look.contains("What colour is it?") && look.contains(&data),
+            "{look}"
+        );
+        assert!(
+            requests[1].body["tools"]
+                .as_array()
+                .is_none_or(|t| t.is_empty())
+        );
+        let after = requests[2].body["messages"].to_string();
+        assert!(after.contains("It is a single red dot."), "{after}");
+
+        // bob's run cannot reach alice's directory.
+        w.app.llm.push(Reply::tool_call(
+            "c2",
+            "read_image",
+            json!({ "path": "../alice/media/pic.png" }),
+        ));
+        w.app.llm.push(Reply::text("I cannot."));
+        let mut bob = w.ws("bob").await;
+        bob.call_ok("chat.send", json!({ "message": "look at alice's picture" }))
+            .await;
+        let requests = w.app.llm.requests();
+        assert_eq!(
+            requests.len(),
+            5,
+            "no model call looked at the picture for bob"
+        );
+        let refused = requests[4].body["messages"].to_string();
+        assert!(refused.contains("access denied"), "{refused}");
+    }
+);
