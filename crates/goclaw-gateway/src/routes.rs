@@ -61,6 +61,8 @@ pub struct AppState {
     /// The agents' workspace base, under which teams keep their files (`teams/<team>/…`);
     /// `None` answers `teams.workspace.*` as unavailable.
     pub team_workspaces: Option<std::path::PathBuf>,
+    /// Uploaded skills and the skill directories; `None` answers `/v1/skills…` with 503.
+    pub skills: Option<crate::skills::Skills>,
 }
 
 /// All routes of the gateway.
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .merge(crate::http::router())
+        .merge(crate::skills::http::router())
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
         .merge(crate::channels::router())

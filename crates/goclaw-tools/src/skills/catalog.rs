@@ -137,15 +137,7 @@ impl SkillCatalog {
         let uploaded = self.store.skills().accessible(tenant, agent, user).await?;
         let mut entries: Vec<SkillEntry> =
             uploaded.into_iter().map(SkillEntry::from_skill).collect();
-        let dirs = self.dirs.clone();
-        let on_disk = tokio::task::spawn_blocking(move || {
-            dirs.iter()
-                .flat_map(|(source, dir)| read_dir_skills(source, dir))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap_or_default();
-        for entry in on_disk {
+        for entry in self.directory_skills().await {
             if !entries.iter().any(|e| e.slug == entry.slug) {
                 entries.push(entry);
             }
@@ -154,6 +146,26 @@ impl SkillCatalog {
             entries.retain(|e| allowed.iter().any(|slug| *slug == e.slug));
         }
         Ok(entries)
+    }
+
+    /// The skills of the directories on disk, every tenant's; a slug found twice is the
+    /// first directory's.
+    pub async fn directory_skills(&self) -> Vec<SkillEntry> {
+        let dirs = self.dirs.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            dirs.iter()
+                .flat_map(|(source, dir)| read_dir_skills(source, dir))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let mut entries: Vec<SkillEntry> = Vec::with_capacity(found.len());
+        for entry in found {
+            if !entries.iter().any(|e| e.slug == entry.slug) {
+                entries.push(entry);
+            }
+        }
+        entries
     }
 
     /// The skill called `name` (its slug, or its name in any case) among those available.
