@@ -242,12 +242,13 @@ pub fn skill_patch(updates: &BTreeMap<String, Value>) -> Result<SkillPatch, Stri
         }
     };
     let visibility = text("visibility")?;
-    if let Some(v) = &visibility {
-        if !SKILL_VISIBILITIES.contains(&v.as_str()) {
-            return Err(format!(
-                "invalid visibility {v:?}: public, private or internal"
-            ));
-        }
+    if let Some(v) = visibility
+        .as_ref()
+        .filter(|v| !SKILL_VISIBILITIES.contains(&v.as_str()))
+    {
+        return Err(format!(
+            "invalid visibility {v:?}: public, private or internal"
+        ));
     }
     let tags = match updates.get("tags") {
         None | Some(Value::Null) => None,
@@ -311,14 +312,12 @@ pub async fn versions(
     if let Ok(mut entries) = tokio::fs::read_dir(&dir).await {
         while let Ok(Some(entry)) = entries.next_entry().await {
             let is_dir = entry.file_type().await.is_ok_and(|t| t.is_dir());
-            if let Some(n) = entry
+            let number = entry
                 .file_name()
                 .to_str()
-                .and_then(|n| n.parse::<i64>().ok())
-            {
-                if is_dir && n >= 1 {
-                    kept.push(n);
-                }
+                .and_then(|n| n.parse::<i64>().ok());
+            if let Some(n) = number.filter(|n| is_dir && *n >= 1) {
+                kept.push(n);
             }
         }
     }

@@ -143,7 +143,7 @@ impl SkillCatalog {
             }
         }
         if let Some(allowed) = self.allow.get(agent_key) {
-            entries.retain(|e| allowed.iter().any(|slug| *slug == e.slug));
+            entries.retain(|e| allowed.contains(&e.slug));
         }
         Ok(entries)
     }

@@ -127,7 +127,7 @@ fn matching<'a>(
             }
         }
     }
-    found.sort_by(|a, b| b.2.cmp(&a.2));
+    found.sort_by_key(|c| std::cmp::Reverse(c.2));
     let mut best: Vec<(&SkillEntry, String, usize)> = Vec::new();
     for candidate in found {
         if !best.iter().any(|(s, _, _)| s.slug == candidate.0.slug) {
