@@ -41,6 +41,7 @@ mod sanitize;
 mod scheduler;
 mod sent_files;
 mod settings;
+mod skill_commands;
 mod subagents;
 mod team_prompt;
 mod tokens;
@@ -72,6 +73,7 @@ pub use runtime::{
 };
 pub use sanitize::{SILENT_REPLY, is_silent, sanitize_output};
 pub use scheduler::{Lane, LaneStats};
+pub use skill_commands::{SkillCommand, SkillCommands};
 pub use subagents::{
     INTERRUPTED_BY_RESTART, SUBAGENT_CHANNEL, SubagentManager, is_subagent_session,
 };

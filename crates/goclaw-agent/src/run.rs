@@ -202,7 +202,8 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
             cacheable: false,
         });
     }
-    let messages = load_history(services, &session, plan).await?;
+    let mut messages = load_history(services, &session, plan).await?;
+    crate::skill_commands::apply(services, plan, &agent, &mut system, &mut messages).await;
     Ok(Prepared {
         agent,
         session,

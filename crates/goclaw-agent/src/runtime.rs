@@ -62,6 +62,8 @@ pub struct RuntimeDeps {
     pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
     /// Told of compactions; none by default.
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
+    /// Reads skill slash commands in messages; none by default.
+    pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
 }
 
 impl RuntimeDeps {
@@ -85,6 +87,7 @@ impl RuntimeDeps {
             traces: None,
             recall: None,
             observer: None,
+            skill_commands: None,
         }
     }
 
@@ -103,6 +106,15 @@ impl RuntimeDeps {
     /// Adds what `recall` remembers to every run's system prompt.
     pub fn with_recall(mut self, recall: Arc<dyn crate::recall::MemoryRecall>) -> Self {
         self.recall = Some(recall);
+        self
+    }
+
+    /// Lets `commands` turn a message's skill slash command into the run's instructions.
+    pub fn with_skill_commands(
+        mut self,
+        commands: Arc<dyn crate::skill_commands::SkillCommands>,
+    ) -> Self {
+        self.skill_commands = Some(commands);
         self
     }
 
@@ -127,6 +139,7 @@ pub(crate) struct Services {
     pub traces: Option<goclaw_telemetry::TraceRecorder>,
     pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
+    pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
 }
 
 /// The runtime's shared state.
@@ -168,6 +181,7 @@ impl Runtime {
             traces: deps.traces,
             recall: deps.recall,
             observer: deps.observer,
+            skill_commands: deps.skill_commands,
         };
         Self {
             inner: Arc::new(Inner {

@@ -68,7 +68,9 @@ pub use providers::{
     AcpConfig, ApiProviderConfig, ClaudeCliConfig, OllamaConfig, ProvidersConfig, VertexConfig,
 };
 pub use reference::reference_markdown;
-pub use runtime::{DatabaseSettings, LaneLimits, LogFormat, RuntimeSettings, StorageBackend};
+pub use runtime::{
+    DatabaseSettings, LaneLimits, LogFormat, RuntimeSettings, SkillDirs, StorageBackend,
+};
 pub use sandbox::{SandboxBackend, SandboxConfig, SandboxMode, SandboxScope, WorkspaceAccess};
 pub use secrets::{Secret, SensitiveMap, mask_secret};
 pub use tools::{

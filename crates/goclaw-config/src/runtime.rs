@@ -51,6 +51,20 @@ pub struct RuntimeSettings {
     /// The goclaw executable native sandboxes run as their init (`GOCLAW_SANDBOX_INIT`;
     /// default the running executable).
     pub sandbox_init: Option<PathBuf>,
+    /// Directories of `SKILL.md` skills every tenant may use, beside the uploaded ones:
+    /// `GOCLAW_SKILLS_DIR`, `GOCLAW_BUILTIN_SKILLS_DIR` and `GOCLAW_BUNDLED_SKILLS_DIR`.
+    pub skill_dirs: SkillDirs,
+}
+
+/// Directories of skills on disk, each holding `<slug>/SKILL.md`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkillDirs {
+    /// Global skills (`GOCLAW_SKILLS_DIR`).
+    pub global: Option<PathBuf>,
+    /// Skills shipped with the gateway (`GOCLAW_BUILTIN_SKILLS_DIR`).
+    pub builtin: Option<PathBuf>,
+    /// Bundled skills (`GOCLAW_BUNDLED_SKILLS_DIR`).
+    pub bundled: Option<PathBuf>,
 }
 
 /// Storage backend and its connection settings.
@@ -162,8 +176,19 @@ impl RuntimeSettings {
                 .get("GOCLAW_SANDBOX_INIT")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
+            skill_dirs: SkillDirs {
+                global: env_dir(env, "GOCLAW_SKILLS_DIR"),
+                builtin: env_dir(env, "GOCLAW_BUILTIN_SKILLS_DIR"),
+                bundled: env_dir(env, "GOCLAW_BUNDLED_SKILLS_DIR"),
+            },
         })
     }
+}
+
+fn env_dir(env: &Environment, var: &str) -> Option<PathBuf> {
+    env.get(var)
+        .filter(|p| !p.is_empty())
+        .map(|p| env.expand_home(Path::new(p)))
 }
 
 impl DatabaseSettings {

@@ -26,6 +26,7 @@ pub mod pairing;
 pub mod providers;
 pub mod sandbox;
 pub mod secrets;
+pub mod skills;
 pub mod store;
 pub mod subagent_tasks;
 pub mod system_configs;
@@ -90,6 +91,10 @@ pub use sandbox::{
     SandboxOutput,
 };
 pub use secrets::{EncryptedValue, SecretRef, SecretStore};
+pub use skills::{
+    NewSkillVersion, SKILL_VISIBILITIES, Skill, SkillAgentGrant, SkillDocument, SkillPatch,
+    SkillStore, SkillUserGrant, is_valid_skill_slug, slugify_skill_name,
+};
 pub use store::{
     AgentStore, ContextFileStore, MessageStore, SessionStore, Store, StoreBackend, StoreError,
     TenantStore,

@@ -79,6 +79,7 @@ pub trait Store: Send + Sync {
     fn task_trail(&self) -> &dyn crate::task_trail::TaskTrailStore;
     fn cron(&self) -> &dyn crate::cron::CronStore;
     fn heartbeats(&self) -> &dyn crate::heartbeat::HeartbeatStore;
+    fn skills(&self) -> &dyn crate::skills::SkillStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

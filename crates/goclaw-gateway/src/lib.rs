@@ -25,6 +25,7 @@ pub mod ratelimit;
 mod routes;
 pub mod scopes;
 mod server;
+pub mod skills;
 pub mod teams;
 pub mod tenant_events;
 mod turns;

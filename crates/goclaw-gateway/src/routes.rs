@@ -63,6 +63,8 @@ pub struct AppState {
     pub team_workspaces: Option<std::path::PathBuf>,
     /// Where `/v1/files` and `/v1/media` serve from, and how their links are signed.
     pub files: crate::files::FileAccess,
+    /// Uploaded skills and the skill directories; `None` answers `/v1/skills…` with 503.
+    pub skills: Option<crate::skills::Skills>,
 }
 
 /// All routes of the gateway.
@@ -79,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .merge(crate::http::router())
+        .merge(crate::skills::http::router())
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
         .merge(crate::channels::router())

@@ -390,6 +390,10 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("heartbeat.toggle", ADMIN),
     ("heartbeat.test", ADMIN),
     ("heartbeat.checklist.set", ADMIN),
+    // Skills (`ws/methods/skills.rs`): the tenant's, GoClaw's viewer reads and admin update.
+    ("skills.list", READ_TENANT),
+    ("skills.get", READ_TENANT),
+    ("skills.update", ADMIN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -521,6 +525,18 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/channels/instances/{id}", READ_TENANT),
     ("PUT", "/v1/channels/instances/{id}", ADMIN),
     ("DELETE", "/v1/channels/instances/{id}", ADMIN),
+    // Skills (`skills/http.rs`): reads for viewers and up, writes for admins, in the tenant.
+    ("GET", "/v1/skills", READ_TENANT),
+    ("GET", "/v1/skills/{id}", READ_TENANT),
+    ("GET", "/v1/skills/{id}/versions", READ_TENANT),
+    ("POST", "/v1/skills/upload", ADMIN),
+    ("PUT", "/v1/skills/{id}", ADMIN),
+    ("DELETE", "/v1/skills/{id}", ADMIN),
+    ("POST", "/v1/skills/{id}/toggle", ADMIN),
+    ("POST", "/v1/skills/{id}/grants/agent", ADMIN),
+    ("DELETE", "/v1/skills/{id}/grants/agent/{agentID}", ADMIN),
+    ("POST", "/v1/skills/{id}/grants/user", ADMIN),
+    ("DELETE", "/v1/skills/{id}/grants/user/{userID}", ADMIN),
     // A platform delivering updates; the channel checks its own secret.
     ("POST", "/channels/{name}/webhook", PUBLIC),
 ];

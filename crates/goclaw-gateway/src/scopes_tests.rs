@@ -46,6 +46,8 @@ const READ_METHODS: &[&str] = &[
     "heartbeat.logs",
     "heartbeat.checklist.get",
     "heartbeat.targets",
+    "skills.list",
+    "skills.get",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -80,6 +82,9 @@ const WRITE_METHODS: &[&str] = &[
 
 /// Read routes (besides the public ones, which take no credentials).
 const READ_ROUTES: &[&str] = &[
+    "GET /v1/skills",
+    "GET /v1/skills/{id}",
+    "GET /v1/skills/{id}/versions",
     "GET /v1/channels/instances",
     "GET /v1/channels/instances/{id}",
     "GET /v1/agents",

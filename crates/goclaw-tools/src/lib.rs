@@ -25,6 +25,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod scrub;
 pub mod sessions;
+pub mod skills;
 pub mod subagents;
 pub mod vault;
 pub mod web;

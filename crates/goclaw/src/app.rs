@@ -220,6 +220,7 @@ impl Application {
             cron,
             team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
             files: crate::media::file_access(loaded, clock),
+            skills: Some(crate::skills::gateway(loaded, &opened.store())),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -521,6 +522,7 @@ fn build_runtime(
     );
     crate::mcp::register(&mut tools, mcp);
     crate::media::register_tools(&mut tools, config, (&store, &providers));
+    let skill_commands = crate::skills::register(&mut tools, loaded, &store);
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));
@@ -533,7 +535,8 @@ fn build_runtime(
         limits,
     )
     .with_metrics(metrics.clone())
-    .with_trace_recorder(traces.clone());
+    .with_trace_recorder(traces.clone())
+    .with_skill_commands(skill_commands);
     if let Some(setup) = episodic {
         deps = deps
             .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(

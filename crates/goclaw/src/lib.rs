@@ -20,6 +20,7 @@ mod metrics;
 pub mod provider_catalog;
 pub mod sandbox;
 pub mod secrets;
+mod skills;
 pub mod traces;
 mod webhook_channels;
 

@@ -34,6 +34,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 
+pub(crate) use self::agents::find_agent;
 pub use self::metrics::{metrics_router, record_http, serve_metrics};
 pub(crate) use self::{
     auth::Caller, error::ApiError, json::ApiJson, path::ApiPath, schemas::ErrorResponse,

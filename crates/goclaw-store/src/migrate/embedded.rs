@@ -64,6 +64,7 @@ embed! {
     23 "0023" "heartbeats",
     24 "0024" "team_task_trail",
     25 "0025" "team_reviewers",
+    26 "0026" "skills",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -24,6 +24,7 @@ mod pairing;
 mod providers;
 mod secrets;
 mod sessions;
+mod skills;
 mod subagent_tasks;
 mod system_configs;
 mod task_trail;
@@ -41,9 +42,9 @@ use goclaw_core::{
     AgentLinkStore, AgentStore, ApiKeyStore, ChannelInstanceStore, ChannelQueueStore,
     ContextFileStore, CronStore, EpisodicStore, ExecApprovalStore, HeartbeatStore,
     KnowledgeGraphStore, LlmProviderStore, MemoryStore, MessageStore, PairingStore, SecretStore,
-    SessionStore, Store, StoreBackend, StoreError, SubagentTaskStore, SystemConfigStore,
-    TaskTrailStore, TeamStore, TeamTaskStore, TenantStore, TraceStore, TurnStore, VaultStore,
-    WebhookStore,
+    SessionStore, SkillStore, Store, StoreBackend, StoreError, SubagentTaskStore,
+    SystemConfigStore, TaskTrailStore, TeamStore, TeamTaskStore, TenantStore, TraceStore,
+    TurnStore, VaultStore, WebhookStore,
 };
 
 use crate::error::store_error;
@@ -187,6 +188,10 @@ impl Store for SqlStore {
     }
 
     fn heartbeats(&self) -> &dyn HeartbeatStore {
+        self
+    }
+
+    fn skills(&self) -> &dyn SkillStore {
         self
     }
 }

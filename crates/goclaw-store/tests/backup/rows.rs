@@ -14,6 +14,7 @@ mod cron;
 mod heartbeats;
 mod knowledge_graph;
 mod search;
+mod skills;
 mod teams;
 mod webhooks;
 
@@ -443,6 +444,7 @@ pub async fn fill(db: &TestDatabase) {
     teams::fill(db).await;
     cron::fill(db, t).await;
     heartbeats::fill(db, t).await;
+    skills::fill(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

@@ -15,6 +15,7 @@ mod pairing;
 pub(super) mod params;
 mod providers;
 mod sessions;
+mod skills;
 mod system;
 mod team_tasks;
 mod team_trail;
@@ -242,6 +243,9 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "heartbeat.checklist.get" => heartbeat::checklist_get(&ctx, params).await.into(),
         "heartbeat.checklist.set" => heartbeat::checklist_set(&ctx, params).await.into(),
         "heartbeat.targets" => heartbeat::targets(&ctx, params).await.into(),
+        "skills.list" => skills::list(&ctx).await.into(),
+        "skills.get" => skills::get(&ctx, params).await.into(),
+        "skills.update" => skills::update(&ctx, params).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }

@@ -1,8 +1,8 @@
 //! The catalog's list of tables: every table of the schema but `schema_migrations`, parents
 //! before children, each column with its [`ColumnType`].
 
-use super::work;
 use super::{ColumnType, Table, col};
+use super::{skills, work};
 
 use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, Vector};
 
@@ -566,4 +566,7 @@ pub const TABLES: &[Table] = &[
     work::CRON_RUN_LOGS,
     work::AGENT_HEARTBEATS,
     work::HEARTBEAT_RUN_LOGS,
+    skills::SKILLS,
+    skills::SKILL_AGENT_GRANTS,
+    skills::SKILL_USER_GRANTS,
 ];

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS skill_user_grants;
+DROP TABLE IF EXISTS skill_agent_grants;
+DROP TABLE IF EXISTS skills;
