@@ -12,6 +12,7 @@ pub mod database;
 pub mod embedding;
 pub mod episodic;
 mod exec;
+mod gateway_settings;
 mod logging;
 mod mcp;
 mod media;
