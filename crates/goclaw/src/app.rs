@@ -129,6 +129,7 @@ impl Application {
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
+        let sender = crate::channel_sender::BoundSender::new();
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
@@ -141,6 +142,7 @@ impl Application {
                 cron: &cron,
                 events: &tenant_events,
                 mcp: &mcp,
+                sender: &sender,
             },
             Remembering {
                 index: memory.clone(),
@@ -189,6 +191,7 @@ impl Application {
             .with_approvals(Some(approvals.clone()))
             .with_secrets(secrets.clone()),
         );
+        sender.bind(channels.clone());
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
@@ -442,6 +445,8 @@ struct Wiring<'a> {
     cron: &'a goclaw_gateway::cron::Cron,
     events: &'a goclaw_gateway::tenant_events::TenantEvents,
     mcp: &'a McpServers,
+    /// The `message` tool's way to the channels, bound once they run.
+    sender: &'a Arc<crate::channel_sender::BoundSender>,
 }
 
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
@@ -481,6 +486,7 @@ fn build_runtime(
         cron,
         events,
         mcp,
+        sender,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let delegation_events = events.clone();
@@ -520,7 +526,7 @@ fn build_runtime(
         cron.clone(),
     );
     crate::mcp::register(&mut tools, mcp);
-    crate::media::register_tools(&mut tools, config, (&store, &providers));
+    crate::media::register_tools(&mut tools, config, (&store, &providers), sender.clone());
     let skill_commands = crate::skills::register(&mut tools, loaded, &store);
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+mod channel_sender;
 pub mod cli;
 mod commands;
 pub mod database;
