@@ -7,10 +7,13 @@ use goclaw_core::{MASTER_TENANT_ID, SessionKey};
 
 use super::*;
 
+/// One recorded post: channel, chat, text, key and file.
+type Post = (String, String, String, String, Option<MessageFile>);
+
 /// Records every post.
 #[derive(Default)]
 struct Recorder {
-    posts: Mutex<Vec<(String, String, String, String, Option<MessageFile>)>>,
+    posts: Mutex<Vec<Post>>,
 }
 
 #[async_trait]
