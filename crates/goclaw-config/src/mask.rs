@@ -26,6 +26,7 @@ impl LoadedConfig {
         let secrets = [
             &runtime.encryption_key,
             &runtime.tailscale_auth_key,
+            &runtime.file_signing_secret,
             &db.postgres_dsn,
             &db.redis_dsn,
         ];
