@@ -67,7 +67,26 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
     )
 }
 
-async fn disabled() -> Response {
+/// Answers while no gateway token is configured (and documents the route).
+#[utoipa::path(
+    method(get, post, put, delete, patch, trace),
+    path = "/mcp/bridge",
+    tag = "system",
+    operation_id = "mcp_bridge",
+    summary = "MCP streamable-HTTP server of the agent tools (gateway token only)",
+    description = "MCP JSON-RPC over streamable HTTP (POST; stateless). Only the gateway token \
+        is accepted. The context headers X-Agent-ID, X-User-ID, X-Channel, X-Chat-ID, \
+        X-Peer-Kind, X-Workspace, X-Tenant-ID, X-Local-Key and X-Session-Key need X-Bridge-Sig: \
+        hex HMAC-SHA256 under the gateway token of their values joined by `|` in that order.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The MCP server's JSON-RPC answer"),
+        (status = 401, description = "No bearer, or not the gateway token (API keys included)"),
+        (status = 403, description = "No gateway token configured (the bridge is off), or context headers without a valid X-Bridge-Sig"),
+        (status = 405, description = "A method other than POST"),
+    )
+)]
+pub(crate) async fn disabled() -> Response {
     json_error(StatusCode::FORBIDDEN, DISABLED_BODY)
 }
 
