@@ -55,8 +55,7 @@ pub const IMAGE_TOKENS: usize = 1_600;
 /// A number of tokens [`count_message_tokens`] never exceeds, for any model, found without
 /// running a tokenizer: every encoding used here spends at least one byte of text per token
 /// (BPE tokens are non-empty byte strings; the estimate is a third of the characters), so the
-/// text's length in bytes bounds its tokens.
-
+/// text's length in bytes bounds its tokens; a picture counts [`IMAGE_TOKENS`] in both.
 pub fn message_tokens_upper_bound(messages: &[ChatMessage]) -> usize {
     messages
         .iter()

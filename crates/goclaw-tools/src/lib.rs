@@ -19,6 +19,7 @@ pub mod media;
 pub mod memory;
 mod memory_expand;
 pub mod memory_files;
+pub mod message;
 pub mod policy;
 pub mod ratelimit;
 pub mod registry;

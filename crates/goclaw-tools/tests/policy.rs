@@ -309,3 +309,57 @@ async fn the_gateways_own_secrets_are_scrubbed_even_with_scrubbing_off() {
         assert_eq!(out.content, "env dump: [REDACTED] and [REDACTED]");
     }
 }
+
+/// The tools added for files, messages and skills, in GoClaw's groups and profiles: `wait` is
+/// `group:runtime`, `message` `group:messaging`; `read_image` and `skill_search` are in the
+/// coding and messaging profiles, `wait` in messaging; `send_file`, `read_document` and
+/// `use_skill` only in `full` (or by name).
+#[test]
+fn new_tools_follow_goclaws_groups_and_profiles() {
+    let new = [
+        "message",
+        "read_document",
+        "read_image",
+        "send_file",
+        "skill_search",
+        "use_skill",
+        "wait",
+    ];
+    let allowed = |config: &ToolsConfig| -> Vec<&str> {
+        new.iter()
+            .copied()
+            .filter(|tool| is_allowed(config, None, "anthropic", tool))
+            .collect()
+    };
+    assert_eq!(allowed(&profile(ToolProfile::Minimal)), Vec::<&str>::new());
+    assert_eq!(
+        allowed(&profile(ToolProfile::Coding)),
+        ["read_image", "skill_search", "wait"]
+    );
+    assert_eq!(
+        allowed(&profile(ToolProfile::Messaging)),
+        ["message", "read_image", "skill_search", "wait"]
+    );
+    assert_eq!(allowed(&profile(ToolProfile::Full)), new);
+    let only = |specs: &[&str]| ToolsConfig {
+        allow: list(specs),
+        ..ToolsConfig::default()
+    };
+    assert_eq!(allowed(&only(&["group:runtime"])), ["wait"]);
+    assert_eq!(allowed(&only(&["group:messaging"])), ["message"]);
+    assert_eq!(allowed(&only(&["Skill"])), ["use_skill"]);
+    let denied = ToolsConfig {
+        deny: list(&["group:messaging", "send_file"]),
+        ..ToolsConfig::default()
+    };
+    assert_eq!(
+        allowed(&denied),
+        [
+            "read_document",
+            "read_image",
+            "skill_search",
+            "use_skill",
+            "wait"
+        ]
+    );
+}

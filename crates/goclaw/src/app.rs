@@ -9,13 +9,9 @@ use anyhow::Context;
 use goclaw_agent::{Runtime, RuntimeDeps, RuntimeLimits, ToolRegistry};
 use goclaw_config::LoadedConfig;
 use goclaw_core::{AgentKey, MASTER_TENANT_ID, Store};
-use goclaw_gateway::origins::OriginPolicy;
 use goclaw_gateway::ratelimit::RateLimiter;
 use goclaw_gateway::teams::recovery::TaskRecovery;
-use goclaw_gateway::{
-    AppState, AuthSettings, ConnectionDeadlines, ConnectionLimits, Gateway, GatewaySettings,
-    check_bind_security,
-};
+use goclaw_gateway::{AppState, Gateway, check_bind_security};
 use goclaw_memory::index::MemoryIndex;
 use goclaw_memory::vault::{EnrichSettings, Vault, VaultEnricher, VaultWatcher};
 use goclaw_providers::ProviderRegistry;
@@ -27,6 +23,9 @@ use goclaw_tools::vault::VaultFileTool;
 use tokio_util::sync::CancellationToken;
 
 use crate::database;
+use crate::gateway_settings::{
+    approval_timeout, auth_settings, connection_deadlines, gateway_settings, origin_policy,
+};
 use crate::provider_catalog::ProviderCatalog;
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -130,6 +129,7 @@ impl Application {
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
+        let sender = crate::channel_sender::BoundSender::new();
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
@@ -142,6 +142,7 @@ impl Application {
                 cron: &cron,
                 events: &tenant_events,
                 mcp: &mcp,
+                sender: &sender,
             },
             Remembering {
                 index: memory.clone(),
@@ -190,6 +191,7 @@ impl Application {
             .with_approvals(Some(approvals.clone()))
             .with_secrets(secrets.clone()),
         );
+        sender.bind(channels.clone());
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
         let state = AppState {
@@ -443,6 +445,8 @@ struct Wiring<'a> {
     cron: &'a goclaw_gateway::cron::Cron,
     events: &'a goclaw_gateway::tenant_events::TenantEvents,
     mcp: &'a McpServers,
+    /// The `message` tool's way to the channels, bound once they run.
+    sender: &'a Arc<crate::channel_sender::BoundSender>,
 }
 
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
@@ -482,6 +486,7 @@ fn build_runtime(
         cron,
         events,
         mcp,
+        sender,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let delegation_events = events.clone();
@@ -521,7 +526,7 @@ fn build_runtime(
         cron.clone(),
     );
     crate::mcp::register(&mut tools, mcp);
-    crate::media::register_tools(&mut tools, config, (&store, &providers));
+    crate::media::register_tools(&mut tools, config, (&store, &providers), sender.clone());
     let skill_commands = crate::skills::register(&mut tools, loaded, &store);
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
@@ -744,56 +749,4 @@ async fn bind_metrics(
     }
     tracing::info!(addr = %addr, "metrics listener bound");
     Ok(Some((listener, state.clone())))
-}
-
-fn approval_timeout(loaded: &LoadedConfig) -> Duration {
-    match loaded.config.tools.exec_approval.timeout_ms {
-        0 => goclaw_tools::exec::approval::DEFAULT_APPROVAL_TIMEOUT,
-        ms => Duration::from_millis(ms),
-    }
-}
-
-fn auth_settings(loaded: &LoadedConfig) -> AuthSettings {
-    let gateway = &loaded.config.gateway;
-    let token = gateway
-        .token
-        .as_ref()
-        .map(|t| t.expose().to_owned())
-        .filter(|t| !t.is_empty());
-    AuthSettings {
-        allow_no_auth: token.is_none(),
-        token,
-        owner_ids: gateway.owner_ids.clone(),
-    }
-}
-
-/// `gateway.allowed_origins`, warning at start-up when it leaves every origin open.
-fn origin_policy(loaded: &LoadedConfig) -> OriginPolicy {
-    let policy = OriginPolicy::new(&loaded.config.gateway.allowed_origins);
-    policy.warn_if_open();
-    policy
-}
-
-fn gateway_settings(loaded: &LoadedConfig) -> GatewaySettings {
-    let gateway = &loaded.config.gateway;
-    GatewaySettings {
-        host: gateway.host.clone(),
-        port: gateway.port,
-        token_configured: gateway.token.as_ref().is_some_and(|t| !t.is_empty()),
-        allow_insecure_no_auth: loaded.runtime.allow_insecure_no_auth,
-        drain_timeout: DRAIN_TIMEOUT,
-        limits: ConnectionLimits {
-            max_total: gateway.max_connections as usize,
-            max_per_ip: gateway.max_connections_per_ip as usize,
-        },
-    }
-}
-
-fn connection_deadlines(loaded: &LoadedConfig) -> ConnectionDeadlines {
-    let gateway = &loaded.config.gateway;
-    ConnectionDeadlines {
-        header_read: gateway.header_read_timeout(),
-        idle: gateway.idle_timeout(),
-        ws_connect: gateway.ws_connect_timeout(),
-    }
 }

@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+mod channel_sender;
 pub mod cli;
 mod commands;
 pub mod database;
 pub mod embedding;
 pub mod episodic;
 mod exec;
+mod gateway_settings;
 mod logging;
 mod mcp;
 mod media;

@@ -1,7 +1,7 @@
 //! Where the gateway serves files from (`/v1/files`, `/v1/media`) and the secret their links
 //! are signed with: `GOCLAW_FILE_SIGNING_SECRET`, else the gateway token, else a random one
 //! (links then last only as long as the process); and the tools for files (`send_file`,
-//! `read_document`, `read_image`) and pausing (`wait`).
+//! `read_document`, `read_image`), channel messages (`message`) and pausing (`wait`).
 
 use std::sync::Arc;
 
@@ -9,8 +9,8 @@ use goclaw_config::LoadedConfig;
 use goclaw_core::clock::Clock;
 use goclaw_gateway::files::{FileAccess, FileSigner};
 
-/// Adds `send_file`, `read_document`, `wait` and `read_image` (which asks the agent's own
-/// model, found in `providers`) to `tools`.
+/// Adds `send_file`, `read_document`, `wait`, `read_image` (which asks the agent's own model,
+/// found in `providers`) and `message` (posting through `sender`) to `tools`.
 pub fn register_tools(
     tools: &mut goclaw_agent::ToolRegistry,
     config: &goclaw_config::Config,
@@ -18,7 +18,9 @@ pub fn register_tools(
         &Arc<dyn goclaw_core::Store>,
         &Arc<dyn goclaw_agent::ProviderLookup>,
     ),
+    sender: Arc<dyn goclaw_tools::message::ChannelSender>,
 ) {
+    tools.register(Arc::new(goclaw_tools::message::MessageTool::new(sender)));
     for tool in goclaw_tools::media::media_tools(&config.tools.document_parser) {
         tools.register(tool);
     }

@@ -217,7 +217,10 @@ mod tests {
         assert_eq!(std::fs::read(path).expect("read"), b"\x89PNG\r\n\x1a\nxx");
         let file = path.file_name().and_then(|f| f.to_str()).expect("name");
         assert_eq!(line, format!("[image: media/{file} (image/png, 10 bytes)]"));
-        assert_eq!(with_lines("look", &[line.clone()]), format!("look\n{line}"));
-        assert_eq!(with_lines("", &[line.clone()]), line);
+        assert_eq!(
+            with_lines("look", std::slice::from_ref(&line)),
+            format!("look\n{line}")
+        );
+        assert_eq!(with_lines("", std::slice::from_ref(&line)), line);
     }
 }
