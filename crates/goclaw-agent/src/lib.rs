@@ -45,6 +45,7 @@ mod skill_commands;
 mod subagents;
 mod team_prompt;
 mod tokens;
+mod tool_scope;
 mod tools;
 mod trace;
 mod truncate;

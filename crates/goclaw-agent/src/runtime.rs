@@ -155,7 +155,7 @@ pub(crate) struct Inner {
 /// The agent runtime. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Runtime {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Runtime {

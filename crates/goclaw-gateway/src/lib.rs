@@ -18,6 +18,7 @@ pub mod cron;
 pub mod files;
 pub mod heartbeat;
 mod http;
+mod mcp_bridge;
 pub mod origins;
 mod providers;
 mod quotas;

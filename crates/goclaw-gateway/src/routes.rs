@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
         .merge(crate::channels::router())
+        .merge(crate::mcp_bridge::router(&state))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

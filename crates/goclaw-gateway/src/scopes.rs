@@ -287,6 +287,8 @@ const ADMIN: Rule = Rule::new(Role::Admin, Access::Admin, Filter::Tenant);
 const APPROVALS_READ: Rule = Rule::new(Role::Viewer, Access::Approvals, Filter::OwnUser);
 const APPROVALS: Rule = Rule::new(Role::Operator, Access::Approvals, Filter::OwnUser);
 const PAIRING: Rule = Rule::new(Role::Operator, Access::Pairing, Filter::Tenant);
+/// The gateway token only: an API key (at most admin) never passes.
+const OWNER: Rule = Rule::new(Role::Owner, Access::Admin, Filter::None);
 
 /// Every WebSocket method (`connect` is the handshake and needs none). A method missing here
 /// does not exist.
@@ -407,6 +409,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/docs/", PUBLIC),
     ("GET", "/docs/{*path}", PUBLIC),
     ("GET", "/metrics", READ_ALL),
+    ("ANY", "/mcp/bridge", OWNER),
     ("POST", "/v1/chat/completions", WRITE_OWN),
     ("GET", "/v1/agents", READ_TENANT),
     ("POST", "/v1/agents", ADMIN),

@@ -26,6 +26,8 @@ const READERS: &str = "owner admin alice bob vera unbound";
 const WRITERS: &str = "owner admin alice bob unbound";
 /// `operator.admin`, or the gateway token.
 const ADMINS: &str = "owner admin";
+/// The gateway token alone (no API key, whatever its scopes).
+const OWNER: &str = "owner";
 const NOBODY: &str = "";
 /// `operator.approvals` or `operator.admin`, or the gateway token.
 const APPROVERS: &str = "owner admin approver";
@@ -149,6 +151,7 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/docs/", ANYONE),
     ("GET", "/docs/{*path}", ANYONE),
     ("GET", "/metrics", READERS),
+    ("ANY", "/mcp/bridge", OWNER),
     ("POST", "/v1/chat/completions", WRITERS),
     ("GET", "/v1/agents", READERS),
     ("POST", "/v1/agents", ADMINS),

@@ -1,7 +1,7 @@
 //! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management, agents'
 //! episodic memory and knowledge graph, the knowledge vault, and teams' events and files.
 
-mod agents;
+pub(crate) mod agents;
 mod api_keys;
 mod auth;
 mod chat_completions;

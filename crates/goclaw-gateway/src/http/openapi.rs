@@ -44,6 +44,7 @@ use super::{
         crate::routes::index,
         crate::ws::ws_handler,
         metrics::scrape,
+        crate::mcp_bridge::disabled,
         chat_completions::create,
         agents::list,
         agents::create,
