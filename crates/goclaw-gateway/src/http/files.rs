@@ -42,6 +42,7 @@ const ACTIVE_TYPES: &[&str] = &[
 #[derive(Deserialize, ToSchema)]
 pub struct SignRequest {
     /// The file's absolute path on the host, or a `/v1/files/...` link to it.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub path: String,
 }
 
@@ -103,10 +104,12 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A signed link to the file", body = SignedUrl),
-        (status = 400, description = "No path", body = ErrorResponse),
+        (status = 400, description = "No path, or a body that is not valid JSON", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "The file is not the caller's", body = ErrorResponse),
         (status = 404, description = "No such file within the gateway's workspaces and uploads", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
     )
 )]
 pub async fn sign(

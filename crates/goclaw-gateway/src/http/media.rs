@@ -159,7 +159,6 @@ pub async fn upload(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The upload's bytes"),
-        (status = 400, description = "Not an upload id", body = ErrorResponse),
         (status = 401, description = "No token and no or wrong credentials", body = ErrorResponse),
         (status = 403, description = "An expired or wrong token", body = ErrorResponse),
         (status = 404, description = "No such upload of the caller's", body = ErrorResponse),
@@ -195,7 +194,8 @@ pub async fn get(
     super::files::serve(&path, query.get("download").is_some_and(|d| d == "true")).await
 }
 
-/// Refuses what cannot be an upload id (`<hex>.<ext>`): no separators, no leading dot.
+/// What cannot be an upload id (`<hex>.<ext>`: no separators, no leading dot) names no
+/// upload: 404, as any unknown id.
 fn valid_id(id: &str) -> Result<(), ApiError> {
     let valid = !id.is_empty()
         && !id.starts_with('.')
@@ -203,7 +203,7 @@ fn valid_id(id: &str) -> Result<(), ApiError> {
     if valid {
         Ok(())
     } else {
-        Err(ApiError::bad_request("invalid media id"))
+        Err(ApiError::not_found("media not found"))
     }
 }
 

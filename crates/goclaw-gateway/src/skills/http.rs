@@ -211,6 +211,9 @@ fn multipart_error(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{\"ok\": \"true\"}`", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 400, description = "A field of the wrong type or an unknown visibility", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
@@ -275,6 +278,7 @@ pub fn skill_patch(updates: &BTreeMap<String, Value>) -> Result<SkillPatch, Stri
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Archived, its grants dropped: `{\"ok\": \"true\"}`", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
     ))]
@@ -297,6 +301,7 @@ pub async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{versions: [n], current}`: the versions kept on disk", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
     ))]
 pub async fn versions(
@@ -339,6 +344,10 @@ pub struct ToggleBody {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{ok: true, enabled, status}`", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 400, description = "The body is not valid JSON", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
     ))]
@@ -383,6 +392,10 @@ pub struct AgentGrantBody {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "`{\"ok\": \"true\"}`; a private skill becomes internal", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 400, description = "The body is not valid JSON", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill or agent in the caller's tenant", body = ErrorResponse),
     ))]
@@ -409,6 +422,7 @@ pub async fn grant_agent(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{\"ok\": \"true\"}`; an internal skill left without agent grants becomes private", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill or agent in the caller's tenant", body = ErrorResponse),
     ))]
@@ -430,6 +444,8 @@ pub async fn revoke_agent(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserGrantBody {
+    /// The user's id (not blank, at most 255 characters).
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub user_id: String,
 }
 
@@ -439,6 +455,9 @@ pub struct UserGrantBody {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "`{\"ok\": \"true\"}`", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
+        (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
         (status = 400, description = "An empty user id", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
@@ -450,9 +469,9 @@ pub async fn grant_user(
     ApiJson(body): ApiJson<UserGrantBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user = body.user_id.trim();
-    if user.is_empty() || user.len() > 255 {
+    if user.is_empty() || user.chars().count() > 255 {
         return Err(ApiError::bad_request(
-            "user_id is required (at most 255 bytes)",
+            "user_id is required (at most 255 characters)",
         ));
     }
     let skill = found(&state, &caller, &key).await?;
@@ -470,6 +489,7 @@ pub async fn grant_user(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{\"ok\": \"true\"}`", body = Object),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such skill in the caller's tenant", body = ErrorResponse),
     ))]
