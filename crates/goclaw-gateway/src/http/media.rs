@@ -113,14 +113,19 @@ pub async fn upload(
             continue;
         }
         let name = field.file_name().unwrap_or_default().to_owned();
-        let mut bytes = Vec::new();
+        // Past the limit the rest of the part is read and dropped, so the client hears the 413
+        // instead of a connection closed under its feet.
+        let mut bytes = Some(Vec::new());
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-            if bytes.len() + chunk.len() > MAX_MEDIA_BYTES {
-                return Err(too_large());
+            if let Some(kept) = bytes.as_mut() {
+                if kept.len() + chunk.len() > MAX_MEDIA_BYTES {
+                    bytes = None;
+                } else {
+                    kept.extend_from_slice(&chunk);
+                }
             }
-            bytes.extend_from_slice(&chunk);
         }
-        file = Some((name, bytes));
+        file = Some((name, bytes.ok_or_else(too_large)?));
     }
     let Some((name, bytes)) = file else {
         return Err(ApiError::bad_request("file is required"));

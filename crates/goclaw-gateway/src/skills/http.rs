@@ -149,7 +149,9 @@ pub async fn upload(
         .map_err(|e| multipart_error(&e, too_large))?
     {
         let wanted = field.name() == Some("file") && file.is_none();
-        let mut bytes = Vec::new();
+        // Past the limit the rest is read and dropped, so the client hears the 413 instead of
+        // a connection closed under its feet.
+        let mut bytes = Some(Vec::new());
         while let Some(chunk) = field
             .chunk()
             .await
@@ -158,13 +160,16 @@ pub async fn upload(
             if !wanted {
                 continue;
             }
-            if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
+            if let Some(kept) = bytes.as_mut() {
+                if (kept.len() + chunk.len()) as u64 > limit {
+                    bytes = None;
+                } else {
+                    kept.extend_from_slice(&chunk);
+                }
             }
-            bytes.extend_from_slice(&chunk);
         }
         if wanted {
-            file = Some(bytes);
+            file = Some(bytes.ok_or_else(too_large)?);
         }
     }
     let file =
