@@ -46,6 +46,7 @@ mod subagents;
 mod team_prompt;
 mod tokens;
 mod tool_scope;
+mod tool_source;
 mod tools;
 mod trace;
 mod truncate;
@@ -79,6 +80,7 @@ pub use subagents::{
     INTERRUPTED_BY_RESTART, SUBAGENT_CHANNEL, SubagentManager, is_subagent_session,
 };
 pub use tokens::{CharEstimateCounter, ModelTokenCounter, TokenCounter};
+pub use tool_source::ToolSource;
 pub use tools::{ToolFilter, ToolRegistry};
 pub use truncate::{TruncatedMessage, truncate_message};
 pub use types::{

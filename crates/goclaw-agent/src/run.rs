@@ -140,6 +140,8 @@ struct Prepared {
     settings: RunSettings,
     system: Vec<SystemPart>,
     tools: Vec<ToolDefinition>,
+    /// Tools of this run only (the agent's MCP servers), beside the registry's.
+    own_tools: crate::tool_source::RunTools,
     messages: Vec<ChatMessage>,
 }
 
@@ -167,7 +169,15 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
     let mut settings = RunSettings::resolve(&agent, &services.defaults);
     settings.workspace = user_workspace(&agent, &settings, tenant, &plan.user_id);
     let files = crate::context_files::files_for_user(store, &agent, &plan.user_id).await?;
-    let tools = services.tools.definitions_for(&agent);
+    let mut tools = services.tools.definitions_for(&agent);
+    let own_tools = crate::tool_source::gather(
+        services.tool_source.as_ref(),
+        &services.tools,
+        &agent,
+        &plan.user_id,
+        &mut tools,
+    )
+    .await;
     let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
     let mut system = build_system_prompt(&PromptInput {
         agent: &agent,
@@ -211,6 +221,7 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         settings,
         system,
         tools,
+        own_tools,
         messages,
     })
 }
@@ -466,6 +477,7 @@ impl Run<'_> {
             .services
             .tools
             .get_for(&self.prepared.agent, &call.name)
+            .or_else(|| self.prepared.own_tools.get(&call.name).cloned())
         else {
             let offered: Vec<&str> = self
                 .prepared

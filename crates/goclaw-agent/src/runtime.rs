@@ -64,6 +64,8 @@ pub struct RuntimeDeps {
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     /// Reads skill slash commands in messages; none by default.
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
+    /// Tools that depend on the agent and user of a run; none by default.
+    pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
 }
 
 impl RuntimeDeps {
@@ -88,6 +90,7 @@ impl RuntimeDeps {
             recall: None,
             observer: None,
             skill_commands: None,
+            tool_source: None,
         }
     }
 
@@ -118,6 +121,12 @@ impl RuntimeDeps {
         self
     }
 
+    /// Offers runs the tools `source` gives their agent and user, beside the registry's.
+    pub fn with_tool_source(mut self, source: Arc<dyn crate::tool_source::ToolSource>) -> Self {
+        self.tool_source = Some(source);
+        self
+    }
+
     /// Tells `observer` of every compaction.
     pub fn with_observer(mut self, observer: Arc<dyn crate::recall::SessionObserver>) -> Self {
         self.observer = Some(observer);
@@ -140,6 +149,7 @@ pub(crate) struct Services {
     pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
+    pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
 }
 
 /// The runtime's shared state.
@@ -182,6 +192,7 @@ impl Runtime {
             recall: deps.recall,
             observer: deps.observer,
             skill_commands: deps.skill_commands,
+            tool_source: deps.tool_source,
         };
         Self {
             inner: Arc::new(Inner {

@@ -50,6 +50,12 @@ pub struct ToolsConfig {
     pub host_exec_for_users: bool,
     /// MCP servers whose tools are offered to agents, keyed by name; connected at start-up.
     pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// Programs (file names) a stdio MCP server registered through `/v1/mcp/servers` may run,
+    /// beside the known runtimes (`node`, `npx`, `python3`, `uvx`, …).
+    pub mcp_allowed_commands: Vec<String>,
+    /// Let MCP servers registered through `/v1/mcp/servers` be on loopback and private
+    /// networks. Off by default: their URLs must resolve to public addresses.
+    pub mcp_allow_private_urls: bool,
     /// Document (PDF, office) text extraction.
     pub document_parser: DocumentParserConfig,
 }
@@ -71,6 +77,8 @@ impl Default for ToolsConfig {
             scrub_credentials: true,
             host_exec_for_users: false,
             mcp_servers: BTreeMap::new(),
+            mcp_allowed_commands: Vec::new(),
+            mcp_allow_private_urls: false,
             document_parser: DocumentParserConfig::default(),
         }
     }

@@ -19,6 +19,7 @@ pub mod exec_approvals;
 pub mod heartbeat;
 pub mod knowledge;
 pub mod llm;
+pub mod mcp_servers;
 pub mod media;
 pub mod memory;
 pub mod mime;
@@ -75,6 +76,10 @@ pub use knowledge::{
 pub use llm::{
     ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
+};
+pub use mcp_servers::{
+    McpAccess, McpAgentGrant, McpServer, McpServerPatch, McpServerStore, NewMcpServer,
+    ToolFilter as McpToolFilter,
 };
 pub use media::{MAX_IMAGE_BYTES, MediaRef, image_type_of, media_refs};
 pub use memory::{

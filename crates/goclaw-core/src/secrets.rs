@@ -1,5 +1,6 @@
 //! Every encrypted column of the database behind one trait, so that the start-up key check and
-//! key rotation see all of them: `llm_providers.api_key` and `config_secrets.value`. A column
+//! key rotation see all of them: `llm_providers.api_key`, `config_secrets.value`,
+//! `mcp_servers.secrets` and `mcp_user_credentials.secrets`. A column
 //! that starts holding ciphertext gets a [`SecretRef`] variant here and is covered everywhere.
 
 use async_trait::async_trait;
@@ -15,6 +16,10 @@ pub enum SecretRef {
     LlmProviderApiKey { id: Uuid },
     /// `config_secrets.value` under `(key, tenant)`.
     ConfigSecret { tenant: TenantId, key: String },
+    /// `mcp_servers.secrets` of the server with this id.
+    McpServerSecrets { id: Uuid },
+    /// `mcp_user_credentials.secrets` of a user for a server.
+    McpUserCredentials { server: Uuid, user: String },
 }
 
 impl SecretRef {
@@ -23,6 +28,8 @@ impl SecretRef {
         match self {
             SecretRef::LlmProviderApiKey { .. } => "llm_providers",
             SecretRef::ConfigSecret { .. } => "config_secrets",
+            SecretRef::McpServerSecrets { .. } => "mcp_servers",
+            SecretRef::McpUserCredentials { .. } => "mcp_user_credentials",
         }
     }
 }
@@ -34,6 +41,11 @@ impl std::fmt::Display for SecretRef {
             SecretRef::ConfigSecret { tenant, key } => {
                 write!(f, "config_secrets.value (key {key:?}, tenant {tenant})")
             }
+            SecretRef::McpServerSecrets { id } => write!(f, "mcp_servers.secrets (id {id})"),
+            SecretRef::McpUserCredentials { server, user } => write!(
+                f,
+                "mcp_user_credentials.secrets (server {server}, user {user:?})"
+            ),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod files;
 pub mod heartbeat;
 mod http;
 mod mcp_bridge;
+pub mod mcp_servers;
 pub mod origins;
 mod providers;
 mod quotas;

@@ -65,6 +65,8 @@ pub struct AppState {
     pub files: crate::files::FileAccess,
     /// Uploaded skills and the skill directories; `None` answers `/v1/skills…` with 503.
     pub skills: Option<crate::skills::Skills>,
+    /// The tenant-managed MCP servers' connections; `None` answers `/v1/mcp/servers…` with 503.
+    pub mcp: Option<crate::mcp_servers::McpAdmin>,
 }
 
 /// All routes of the gateway.
@@ -82,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::http::router())
         .merge(crate::skills::http::router())
+        .merge(crate::mcp_servers::http::router())
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
         .merge(crate::channels::router())

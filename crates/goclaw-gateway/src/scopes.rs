@@ -540,6 +540,29 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("DELETE", "/v1/skills/{id}/grants/agent/{agentID}", ADMIN),
     ("POST", "/v1/skills/{id}/grants/user", ADMIN),
     ("DELETE", "/v1/skills/{id}/grants/user/{userID}", ADMIN),
+    // MCP servers (`mcp_servers/`): reads for viewers and up, writes for admins, in the
+    // tenant; everyone keeps their own credentials (admins anyone's).
+    ("GET", "/v1/mcp/servers", READ_TENANT),
+    ("POST", "/v1/mcp/servers", ADMIN),
+    ("POST", "/v1/mcp/servers/test", ADMIN),
+    ("GET", "/v1/mcp/servers/{id}", READ_TENANT),
+    ("PUT", "/v1/mcp/servers/{id}", ADMIN),
+    ("DELETE", "/v1/mcp/servers/{id}", ADMIN),
+    ("POST", "/v1/mcp/servers/{id}/reconnect", ADMIN),
+    ("GET", "/v1/mcp/servers/{id}/tools", READ_TENANT),
+    ("GET", "/v1/mcp/servers/{id}/grants", READ_TENANT),
+    ("POST", "/v1/mcp/servers/{id}/grants/agent", ADMIN),
+    (
+        "DELETE",
+        "/v1/mcp/servers/{id}/grants/agent/{agentID}",
+        ADMIN,
+    ),
+    ("GET", "/v1/mcp/grants/agent/{agentID}", READ_TENANT),
+    ("POST", "/v1/mcp/servers/{id}/grants/user", ADMIN),
+    ("DELETE", "/v1/mcp/servers/{id}/grants/user/{userID}", ADMIN),
+    ("GET", "/v1/mcp/servers/{id}/user-credentials", READ_OWN),
+    ("PUT", "/v1/mcp/servers/{id}/user-credentials", WRITE_OWN),
+    ("DELETE", "/v1/mcp/servers/{id}/user-credentials", WRITE_OWN),
     // A platform delivering updates; the channel checks its own secret.
     ("POST", "/channels/{name}/webhook", PUBLIC),
 ];

@@ -60,6 +60,7 @@ pub struct Application {
     task_recovery: (TaskRecovery, Duration),
     /// The MCP servers of `tools.mcp_servers`, whose tools agents are offered.
     mcp: Arc<McpServers>,
+    mcp_pool: Arc<goclaw_tools::mcp::McpPool>,
 }
 
 impl Application {
@@ -129,6 +130,7 @@ impl Application {
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
+        let mcp_pool = crate::mcp::pool(opened.store(), secrets.clone());
         let sender = crate::channel_sender::BoundSender::new();
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
@@ -142,6 +144,7 @@ impl Application {
                 cron: &cron,
                 events: &tenant_events,
                 mcp: &mcp,
+                mcp_pool: &mcp_pool,
                 sender: &sender,
             },
             Remembering {
@@ -223,6 +226,10 @@ impl Application {
             team_workspaces: Some(loaded.config.agents.defaults.workspace.clone()),
             files: crate::media::file_access(loaded, clock),
             skills: Some(crate::skills::gateway(loaded, &opened.store())),
+            mcp: Some(goclaw_gateway::mcp_servers::McpAdmin {
+                pool: mcp_pool.clone(),
+                policy: crate::mcp::policy(&loaded.config.tools),
+            }),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -270,6 +277,7 @@ impl Application {
             cron,
             task_recovery,
             mcp,
+            mcp_pool,
         })
     }
 
@@ -368,6 +376,7 @@ impl Application {
         self.traces.shutdown().await;
         // The stdio MCP servers' processes end with their connections.
         self.mcp.close().await;
+        self.mcp_pool.close().await;
         if let Some(server) = metrics_server {
             match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
                 Ok(Ok(Err(error))) => {
@@ -445,6 +454,8 @@ struct Wiring<'a> {
     cron: &'a goclaw_gateway::cron::Cron,
     events: &'a goclaw_gateway::tenant_events::TenantEvents,
     mcp: &'a McpServers,
+    /// The tenant-managed MCP servers' connections.
+    mcp_pool: &'a Arc<goclaw_tools::mcp::McpPool>,
     /// The `message` tool's way to the channels, bound once they run.
     sender: &'a Arc<crate::channel_sender::BoundSender>,
 }
@@ -486,6 +497,7 @@ fn build_runtime(
         cron,
         events,
         mcp,
+        mcp_pool,
         sender,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
@@ -531,6 +543,10 @@ fn build_runtime(
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));
+    let granted_servers = Arc::new(crate::mcp::GrantedServers {
+        pool: mcp_pool.clone(),
+        guards: guards.clone(),
+    });
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
     let mut deps = RuntimeDeps::new(
         store,
@@ -541,7 +557,8 @@ fn build_runtime(
     )
     .with_metrics(metrics.clone())
     .with_trace_recorder(traces.clone())
-    .with_skill_commands(skill_commands);
+    .with_skill_commands(skill_commands)
+    .with_tool_source(granted_servers);
     if let Some(setup) = episodic {
         deps = deps
             .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(

@@ -1,10 +1,18 @@
-//! The MCP servers' tools in the application's tool registry: every tool of the servers that
-//! connected at start-up, and `mcp_tool_search` under its GoClaw alias `ToolSearch`. They are
-//! registered before the registry is put behind the guards, so the tool policy, the rate
-//! limit and the scrubbing apply to them as to the built-in tools.
+//! The MCP servers' tools in the application: those of `tools.mcp_servers` (connected at
+//! start-up) in the tool registry, with `mcp_tool_search` under its GoClaw alias `ToolSearch`;
+//! and those of the servers a tenant manages through `/v1/mcp/servers`, offered per run to the
+//! agents they are granted to. Both kinds pass the same guards (tool policy, rate limit,
+//! scrubbing) as the built-in tools.
 
-use goclaw_agent::ToolRegistry;
-use goclaw_tools::mcp::McpServers;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use goclaw_agent::{ToolRegistry, ToolSource};
+use goclaw_config::ToolsConfig;
+use goclaw_core::{Agent, Store, Tool};
+use goclaw_tools::mcp::validate::ServerPolicy;
+use goclaw_tools::mcp::{McpPool, McpServers, Opener};
+use goclaw_tools::registry::ToolGuards;
 
 /// Adds the tools of `servers` to `tools`.
 pub fn register(tools: &mut ToolRegistry, servers: &McpServers) {
@@ -13,5 +21,45 @@ pub fn register(tools: &mut ToolRegistry, servers: &McpServers) {
     }
     if tools.get("mcp_tool_search").is_some() {
         tools.register_alias("ToolSearch", "mcp_tool_search");
+    }
+}
+
+/// The pool of the tenant-managed servers, opening their secrets with `secrets` (none can be
+/// opened without a key, and none can be stored without one).
+pub fn pool(store: Arc<dyn Store>, secrets: Option<Arc<goclaw_crypto::SecretBox>>) -> Arc<McpPool> {
+    let open: Opener = Arc::new(move |sealed: &str| {
+        secrets
+            .as_ref()
+            .and_then(|secrets| secrets.decrypt(sealed).ok())
+    });
+    Arc::new(McpPool::new(store, open))
+}
+
+/// What `/v1/mcp/servers` may register, from `tools.mcp_allowed_commands` and
+/// `tools.mcp_allow_private_urls`.
+pub fn policy(config: &ToolsConfig) -> ServerPolicy {
+    ServerPolicy {
+        extra_commands: config.mcp_allowed_commands.clone(),
+        private_urls: config.mcp_allow_private_urls,
+    }
+}
+
+/// The tools of the servers granted to a run's agent, behind the registry's guards.
+pub struct GrantedServers {
+    pub pool: Arc<McpPool>,
+    pub guards: Arc<ToolGuards>,
+}
+
+#[async_trait]
+impl ToolSource for GrantedServers {
+    async fn tools_for(&self, agent: &Agent, user_id: &str) -> Vec<Arc<dyn Tool>> {
+        self.pool
+            .tools_for(agent.tenant_id, agent.id, user_id)
+            .await
+            .into_iter()
+            .map(|tool| Arc::new(tool) as Arc<dyn Tool>)
+            .filter(|tool| self.guards.allows(agent, &tool.definition().name))
+            .map(|tool| self.guards.guard(tool))
+            .collect()
     }
 }

@@ -18,6 +18,7 @@ mod episodic;
 mod exec_approvals;
 mod heartbeats;
 mod knowledge_graph;
+mod mcp_servers;
 mod memory;
 mod messages;
 mod pairing;
@@ -192,6 +193,10 @@ impl Store for SqlStore {
     }
 
     fn skills(&self) -> &dyn SkillStore {
+        self
+    }
+
+    fn mcp_servers(&self) -> &dyn goclaw_core::McpServerStore {
         self
     }
 }

@@ -1,4 +1,5 @@
-//! The encrypted columns: `llm_providers.api_key` and `config_secrets.value`. `replace_all`
+//! The encrypted columns: `llm_providers.api_key`, `config_secrets.value`,
+//! `mcp_servers.secrets` and `mcp_user_credentials.secrets`. `replace_all`
 //! writes inside one write transaction and rolls back on the first update that finds no row.
 
 use async_trait::async_trait;
@@ -13,12 +14,17 @@ use crate::sql::Statement;
 /// SQLite and whose `_` and `%` would need escaping.
 const ENCRYPTED_API_KEY: &str = "substr(api_key, 1, 8) = 'aes-gcm:'";
 const ENCRYPTED_VALUE: &str = "substr(value, 1, 8) = 'aes-gcm:'";
+const ENCRYPTED_SECRETS: &str = "substr(secrets, 1, 8) = 'aes-gcm:'";
 
 static COUNT: Statement = Statement::joined(&[
     "SELECT (SELECT COUNT(*) FROM llm_providers WHERE ",
     ENCRYPTED_API_KEY,
     ") + (SELECT COUNT(*) FROM config_secrets WHERE ",
     ENCRYPTED_VALUE,
+    ") + (SELECT COUNT(*) FROM mcp_servers WHERE ",
+    ENCRYPTED_SECRETS,
+    ") + (SELECT COUNT(*) FROM mcp_user_credentials WHERE ",
+    ENCRYPTED_SECRETS,
     ") AS count",
 ]);
 static PROVIDER_KEYS: Statement = Statement::joined(&[
@@ -31,6 +37,22 @@ static CONFIG_SECRETS: Statement = Statement::joined(&[
     ENCRYPTED_VALUE,
     " ORDER BY tenant_id, key {bytewise}",
 ]);
+static MCP_SERVER_SECRETS: Statement = Statement::joined(&[
+    "SELECT id, secrets FROM mcp_servers WHERE ",
+    ENCRYPTED_SECRETS,
+    " ORDER BY id",
+]);
+static MCP_USER_CREDENTIALS: Statement = Statement::joined(&[
+    "SELECT server_id, user_id, secrets FROM mcp_user_credentials WHERE ",
+    ENCRYPTED_SECRETS,
+    " ORDER BY server_id, user_id {bytewise}",
+]);
+static REPLACE_MCP_SERVER_SECRETS: Statement =
+    Statement::new("UPDATE mcp_servers SET secrets = ?, updated_at = {now} WHERE id = ?");
+static REPLACE_MCP_USER_CREDENTIALS: Statement = Statement::new(
+    "UPDATE mcp_user_credentials SET secrets = ?, updated_at = {now} \
+     WHERE server_id = ? AND user_id = ?",
+);
 static REPLACE_PROVIDER_KEY: Statement =
     Statement::new("UPDATE llm_providers SET api_key = ?, updated_at = {now} WHERE id = ?");
 static REPLACE_CONFIG_SECRET: Statement = Statement::new(
@@ -84,7 +106,37 @@ impl SecretStore for SqlStore {
                     value: row.text("value")?,
                 })
             })?;
-        Ok(providers.into_iter().chain(configs).collect())
+        let servers = self
+            .pool
+            .fetch_all(&MCP_SERVER_SECRETS, &[])
+            .await
+            .map_err(db_error)?
+            .map("mcp_servers", |row| {
+                Ok(EncryptedValue {
+                    secret: SecretRef::McpServerSecrets { id: row.id("id")? },
+                    value: row.text("secrets")?,
+                })
+            })?;
+        let credentials = self
+            .pool
+            .fetch_all(&MCP_USER_CREDENTIALS, &[])
+            .await
+            .map_err(db_error)?
+            .map("mcp_user_credentials", |row| {
+                Ok(EncryptedValue {
+                    secret: SecretRef::McpUserCredentials {
+                        server: row.id("server_id")?,
+                        user: row.text("user_id")?,
+                    },
+                    value: row.text("secrets")?,
+                })
+            })?;
+        Ok(providers
+            .into_iter()
+            .chain(configs)
+            .chain(servers)
+            .chain(credentials)
+            .collect())
     }
 
     async fn replace_all(&self, updates: Vec<(SecretRef, String)>) -> Result<(), StoreError> {
@@ -100,6 +152,14 @@ impl SecretStore for SqlStore {
                     let params = [value.into(), (*tenant).into(), key.into()];
                     tx.execute(&REPLACE_CONFIG_SECRET, &params).await
                 }
+                SecretRef::McpServerSecrets { id } => {
+                    tx.execute(&REPLACE_MCP_SERVER_SECRETS, &[value.into(), (*id).into()])
+                        .await
+                }
+                SecretRef::McpUserCredentials { server, user } => {
+                    let params = [value.into(), (*server).into(), user.into()];
+                    tx.execute(&REPLACE_MCP_USER_CREDENTIALS, &params).await
+                }
             }
             .map_err(db_error)?;
             if replaced == 0 {
@@ -107,6 +167,8 @@ impl SecretStore for SqlStore {
                 return Err(StoreError::NotFound(match secret {
                     SecretRef::LlmProviderApiKey { .. } => "llm provider",
                     SecretRef::ConfigSecret { .. } => "config secret",
+                    SecretRef::McpServerSecrets { .. } => "mcp server",
+                    SecretRef::McpUserCredentials { .. } => "mcp user credentials",
                 }));
             }
         }

@@ -8,8 +8,10 @@
 //! its tools ([`link`]).
 
 pub mod link;
+pub mod pool;
 pub mod search;
 pub mod tool;
+pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use goclaw_config::{McpServerConfig, McpTransport};
 use goclaw_core::Tool;
 
 pub use link::{LinkError, McpLink};
+pub use pool::{McpCredentials, McpPool, Opener, probe, server_config};
 pub use search::{McpToolSearch, ToolEntry};
 pub use tool::{McpTool, tool_prefix};
 

@@ -1,0 +1,169 @@
+//! The checks a server registered through the API passes before it is stored (the servers of
+//! `tools.mcp_servers` are the operator's own and are not checked). A stdio server's program
+//! must be a known runtime (`node`, `npx`, `python3`, `uvx`, … — GoClaw's list — or one the
+//! operator adds in `tools.mcp_allowed_commands`), without shell syntax or `..`; its
+//! arguments may not carry code-running flags (`-e`, `-c`, `--eval`, `--require`, …) or shell
+//! syntax. An HTTP server's URL must be `http(s)` without credentials and, unless
+//! `tools.mcp_allow_private_urls` is set, must not point at loopback, private, link-local or
+//! metadata addresses — checked on every address the host resolves to.
+
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use crate::web::ssrf::{blocked_hostname, blocked_ip};
+
+/// The programs a stdio server may run, by file name.
+pub const ALLOWED_COMMANDS: &[&str] = &[
+    "node",
+    "npx",
+    "npm",
+    "python",
+    "python3",
+    "python2",
+    "ruby",
+    "go",
+    "cargo",
+    "java",
+    "dotnet",
+    "php",
+    "uvx",
+    "uv",
+    "pipx",
+    "deno",
+    "bun",
+    "mcp-server-darwin-arm64",
+];
+
+/// Argument fragments that make a runtime run inline code or load extra modules.
+const DANGEROUS_ARGS: &[&str] = &[
+    "--eval",
+    "-e",
+    "-c",
+    "--require",
+    "-r",
+    "--import",
+    "exec(",
+    "eval(",
+    "__import__",
+    "child_process",
+    "subprocess",
+];
+
+/// Characters a shell would interpret.
+const SHELL_SYNTAX: &[char] = &[
+    ';', '|', '&', '$', '`', '(', ')', '{', '}', '[', ']', '<', '>',
+];
+
+/// What the operator allows beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct ServerPolicy {
+    /// More program names a stdio server may run.
+    pub extra_commands: Vec<String>,
+    /// HTTP servers may be on loopback and private networks.
+    pub private_urls: bool,
+}
+
+/// Checks a server's transport settings; the error says what is wrong, never a secret.
+pub async fn check_server(
+    policy: &ServerPolicy,
+    transport: &str,
+    command: &str,
+    args: &[String],
+    url: &str,
+) -> Result<(), String> {
+    match transport {
+        "stdio" => {
+            check_command(policy, command)?;
+            check_args(args)
+        }
+        "sse" | "streamable-http" => check_url(policy, url).await,
+        other => Err(format!(
+            "transport {other:?} is not one of stdio, sse, streamable-http"
+        )),
+    }
+}
+
+/// A stdio server's program.
+pub fn check_command(policy: &ServerPolicy, command: &str) -> Result<(), String> {
+    let command = command.trim();
+    if command.is_empty() {
+        return Err("invalid command: a stdio server needs a command".to_owned());
+    }
+    if command.contains(SHELL_SYNTAX) || command.contains(['\n', '\r', '\0']) {
+        return Err("invalid command: it contains shell syntax".to_owned());
+    }
+    if command.contains("..") {
+        return Err("invalid command: it contains \"..\"".to_owned());
+    }
+    let name = command.rsplit('/').next().unwrap_or(command);
+    let allowed =
+        ALLOWED_COMMANDS.contains(&name) || policy.extra_commands.iter().any(|extra| extra == name);
+    if !allowed {
+        return Err(format!(
+            "invalid command: {name:?} is not an allowed program ({}, or one added in \
+             tools.mcp_allowed_commands)",
+            ALLOWED_COMMANDS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// A stdio server's arguments.
+pub fn check_args(args: &[String]) -> Result<(), String> {
+    for (index, arg) in args.iter().enumerate() {
+        let lower = arg.to_lowercase();
+        if let Some(pattern) = DANGEROUS_ARGS.iter().find(|p| lower.contains(*p)) {
+            return Err(format!(
+                "invalid args: args[{index}] contains {pattern:?}, which runs inline code"
+            ));
+        }
+        if arg.contains(SHELL_SYNTAX) || arg.contains(['\n', '\r', '\0']) {
+            return Err(format!("invalid args: args[{index}] contains shell syntax"));
+        }
+    }
+    Ok(())
+}
+
+/// An HTTP server's URL, resolved now.
+pub async fn check_url(policy: &ServerPolicy, raw: &str) -> Result<(), String> {
+    let url = Url::parse(raw.trim()).map_err(|_| "invalid URL: not a URL".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("invalid URL: only http and https are allowed".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("invalid URL: put credentials in headers or api_key, not the URL".to_owned());
+    }
+    if policy.private_urls {
+        return url
+            .host()
+            .map(|_| ())
+            .ok_or_else(|| "invalid URL: no host".to_owned());
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addresses: Vec<IpAddr> = match url.host() {
+        Some(Host::Ipv4(ip)) => vec![ip.into()],
+        Some(Host::Ipv6(ip)) => vec![ip.into()],
+        Some(Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            if let Some(reason) = blocked_hostname(&name) {
+                return Err(format!("invalid URL: blocked host ({reason})"));
+            }
+            tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|_| "invalid URL: the host does not resolve".to_owned())?
+                .map(|addr| addr.ip())
+                .collect()
+        }
+        None => return Err("invalid URL: no host".to_owned()),
+    };
+    if addresses.is_empty() {
+        return Err("invalid URL: the host resolves to no address".to_owned());
+    }
+    for ip in addresses {
+        if let Some(reason) = blocked_ip(ip) {
+            return Err(format!("invalid URL: blocked address ({reason})"));
+        }
+    }
+    Ok(())
+}
