@@ -85,6 +85,12 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/skills",
     "GET /v1/skills/{id}",
     "GET /v1/skills/{id}/versions",
+    "GET /v1/mcp/servers",
+    "GET /v1/mcp/servers/{id}",
+    "GET /v1/mcp/servers/{id}/tools",
+    "GET /v1/mcp/servers/{id}/grants",
+    "GET /v1/mcp/grants/agent/{agentID}",
+    "GET /v1/mcp/servers/{id}/user-credentials",
     "GET /v1/channels/instances",
     "GET /v1/channels/instances/{id}",
     "GET /v1/agents",
@@ -154,6 +160,8 @@ const WRITE_ROUTES: &[&str] = &[
     "POST /v1/teams/{teamId}/workspace/upload",
     "PUT /v1/teams/{teamId}/workspace/move",
     "POST /v1/media/upload",
+    "PUT /v1/mcp/servers/{id}/user-credentials",
+    "DELETE /v1/mcp/servers/{id}/user-credentials",
 ];
 
 fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {

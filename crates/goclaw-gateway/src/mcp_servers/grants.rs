@@ -24,8 +24,9 @@ fn status(word: &str) -> Json<Value> {
 
 /// The body of an agent grant.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct AgentGrantBody {
+pub struct McpAgentGrantBody {
     /// The agent's id or key.
+    #[schema(min_length = 1)]
     pub agent_id: String,
     /// Only these tools of the server (its own names); all when absent.
     #[serde(default)]
@@ -37,7 +38,9 @@ pub struct AgentGrantBody {
 
 /// The body of a user grant.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct UserGrantBody {
+pub struct McpUserGrantBody {
+    /// The user's id: 1 to 255 characters, no control characters.
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F]{1,255}$")]
     pub user_id: String,
     #[serde(default)]
     pub tool_allow: Option<Vec<String>>,
@@ -52,13 +55,26 @@ fn filter(allow: Option<Vec<String>>, deny: Option<Vec<String>>) -> McpToolFilte
     }
 }
 
-/// A user id as GoClaw accepts it: 1–255 bytes, no control characters.
+/// A user id as GoClaw accepts it: 1–255 characters, no control characters.
 fn user_id(raw: &str) -> Result<&str, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() || raw.len() > 255 || raw.chars().any(char::is_control) {
+    if raw.is_empty() || raw.chars().count() > 255 || raw.chars().any(char::is_control) {
         return Err(ApiError::bad_request("invalid user_id"));
     }
     Ok(raw)
+}
+
+/// The agent `raw` (id or key) of the tenant; a malformed key is no agent (404).
+async fn agent_in(
+    state: &AppState,
+    tenant: goclaw_core::TenantId,
+    raw: &str,
+) -> Result<goclaw_core::Agent, ApiError> {
+    match crate::http::find_agent(state, tenant, raw).await {
+        Err(error) if error.status == StatusCode::BAD_REQUEST => {
+            Err(ApiError::not_found(format!("agent {raw} not found")))
+        }
+        other => other,
+    }
 }
 
 #[utoipa::path(get, path = "/v1/mcp/servers/{id}/grants", tag = "mcp", operation_id = "list_mcp_server_grants",
@@ -101,7 +117,7 @@ pub async fn of_agent(
     ApiPath(agent): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.0.tenant_id;
-    let agent = crate::http::find_agent(&state, tenant, &agent).await?;
+    let agent = agent_in(&state, tenant, &agent).await?;
     let grants = state
         .store
         .mcp_servers()
@@ -113,13 +129,14 @@ pub async fn of_agent(
 
 #[utoipa::path(post, path = "/v1/mcp/servers/{id}/grants/agent", tag = "mcp", operation_id = "grant_mcp_server_to_agent",
     params(("id" = String, Path, description = "Server id")),
-    request_body = AgentGrantBody,
+    request_body = McpAgentGrantBody,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "`{\"status\": \"granted\"}`; granting again replaces the tool lists", body = Object),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such server or agent in the caller's tenant", body = ErrorResponse),
+        (status = 400, description = "The body is not JSON", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
         (status = 422, description = "The body does not have the documented shape", body = ErrorResponse),
     ))]
@@ -127,11 +144,11 @@ pub async fn grant_agent(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<AgentGrantBody>,
+    ApiJson(body): ApiJson<McpAgentGrantBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tenant = caller.0.tenant_id;
     let server = find_server(&state, tenant, &id).await?;
-    let agent = crate::http::find_agent(&state, tenant, &body.agent_id).await?;
+    let agent = agent_in(&state, tenant, &body.agent_id).await?;
     let tools = filter(body.tool_allow, body.tool_deny);
     state
         .store
@@ -158,7 +175,7 @@ pub async fn revoke_agent(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.0.tenant_id;
     let server = find_server(&state, tenant, &id).await?;
-    let agent = crate::http::find_agent(&state, tenant, &agent).await?;
+    let agent = agent_in(&state, tenant, &agent).await?;
     state
         .store
         .mcp_servers()
@@ -169,11 +186,11 @@ pub async fn revoke_agent(
 
 #[utoipa::path(post, path = "/v1/mcp/servers/{id}/grants/user", tag = "mcp", operation_id = "grant_mcp_server_to_user",
     params(("id" = String, Path, description = "Server id")),
-    request_body = UserGrantBody,
+    request_body = McpUserGrantBody,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "`{\"status\": \"granted\"}`", body = Object),
-        (status = 400, description = "An empty or malformed `user_id`", body = ErrorResponse),
+        (status = 400, description = "An empty or malformed `user_id`, or a body that is not JSON", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 404, description = "No such server in the caller's tenant", body = ErrorResponse),
@@ -184,7 +201,7 @@ pub async fn grant_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<UserGrantBody>,
+    ApiJson(body): ApiJson<McpUserGrantBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tenant = caller.0.tenant_id;
     let user = user_id(&body.user_id)?;
@@ -213,12 +230,11 @@ pub async fn revoke_user(
     ApiPath((id, user)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.0.tenant_id;
-    let user = user_id(&user)?;
     let server = find_server(&state, tenant, &id).await?;
     state
         .store
         .mcp_servers()
-        .revoke_user(tenant, server.id, user)
+        .revoke_user(tenant, server.id, &user)
         .await?;
     Ok(status("revoked"))
 }
@@ -226,7 +242,8 @@ pub async fn revoke_user(
 /// `?user_id=`: whose credentials (the caller's own when absent).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CredentialsQuery {
-    /// Another user of the tenant (admins only).
+    /// Another user of the tenant (admins only): 1 to 255 characters, no control characters.
+    #[param(pattern = "^[^\\u0000-\\u001F\\u007F]{1,255}$")]
     pub user_id: Option<String>,
 }
 
@@ -270,9 +287,9 @@ pub async fn get_credentials(
     ApiPath(id): ApiPath<String>,
     Query(query): Query<CredentialsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = target_user(&caller, &query)?;
     let tenant = caller.0.tenant_id;
     let server = find_server(&state, tenant, &id).await?;
+    let user = target_user(&caller, &query)?;
     let stored = state
         .store
         .mcp_servers()
@@ -296,7 +313,7 @@ pub async fn get_credentials(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{\"status\": \"updated\"}`", body = Object),
-        (status = 400, description = "No user, or no `GOCLAW_ENCRYPTION_KEY` to store them with", body = ErrorResponse),
+        (status = 400, description = "No user, nothing to store, no `GOCLAW_ENCRYPTION_KEY` to store them with, or a body that is not JSON", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Another user's, and the caller is not an admin", body = ErrorResponse),
         (status = 404, description = "No such server in the caller's tenant", body = ErrorResponse),
@@ -310,9 +327,9 @@ pub async fn set_credentials(
     Query(query): Query<CredentialsQuery>,
     ApiJson(credentials): ApiJson<McpCredentials>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = target_user(&caller, &query)?;
     let tenant = caller.0.tenant_id;
     let server = find_server(&state, tenant, &id).await?;
+    let user = target_user(&caller, &query)?;
     if credentials.is_empty() {
         return Err(ApiError::bad_request(
             "give at least one of api_key, headers, env (DELETE removes them)",
@@ -343,9 +360,9 @@ pub async fn delete_credentials(
     ApiPath(id): ApiPath<String>,
     Query(query): Query<CredentialsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = target_user(&caller, &query)?;
     let tenant = caller.0.tenant_id;
     let server = find_server(&state, tenant, &id).await?;
+    let user = target_user(&caller, &query)?;
     state
         .store
         .mcp_servers()

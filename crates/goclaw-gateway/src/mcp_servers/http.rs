@@ -225,7 +225,7 @@ pub async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{success: true, tool_count}` or `{success: false, error}`", body = Object),
-        (status = 400, description = "Settings the policy refuses (as for create)", body = ErrorResponse),
+        (status = 400, description = "Settings create would refuse (but the name, which is not needed)", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
         (status = 403, description = "Admins only", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
@@ -239,9 +239,7 @@ pub async fn test(
     let admin = admin(&state)?;
     let mut draft = Draft::new();
     draft.apply(&body).map_err(ApiError::bad_request)?;
-    if draft.transport.is_empty() {
-        return Err(ApiError::bad_request("transport is required"));
-    }
+    draft.check_settings().map_err(ApiError::bad_request)?;
     checked_transport(&draft, admin, &caller).await?;
     let server = draft.as_server(caller.0.tenant_id);
     let config = server_config(&server, &draft.credentials);

@@ -231,6 +231,11 @@ impl Draft {
                     .to_owned(),
             );
         }
+        self.check_settings()
+    }
+
+    /// Checks what connecting needs: a transport, a timeout in range, clean headers.
+    pub fn check_settings(&self) -> Result<(), String> {
         if self.transport.is_empty() {
             return Err("transport is required: stdio, sse or streamable-http".to_owned());
         }

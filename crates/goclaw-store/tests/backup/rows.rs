@@ -445,6 +445,7 @@ pub async fn fill(db: &TestDatabase) {
     cron::fill(db, t).await;
     heartbeats::fill(db, t).await;
     skills::fill(db, t).await;
+    skills::fill_mcp(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

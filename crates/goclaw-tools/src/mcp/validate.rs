@@ -2,8 +2,9 @@
 //! `tools.mcp_servers` are the operator's own and are not checked). A stdio server's program
 //! must be a known runtime (`node`, `npx`, `python3`, `uvx`, … — GoClaw's list — or one the
 //! operator adds in `tools.mcp_allowed_commands`), without shell syntax or `..`; its
-//! arguments may not carry code-running flags (`-e`, `-c`, `--eval`, `--require`, …) or shell
-//! syntax. An HTTP server's URL must be `http(s)` without credentials and, unless
+//! arguments may not be code-running flags (`-e`, `-c`, `--eval`, `--require`, …), hold code
+//! (`eval(`, `child_process`, …) or shell syntax. Unlike a plain substring match, a package
+//! named `server-everything` is not mistaken for `-e`. An HTTP server's URL must be `http(s)` without credentials and, unless
 //! `tools.mcp_allow_private_urls` is set, must not point at loopback, private, link-local or
 //! metadata addresses — checked on every address the host resolves to.
 
@@ -35,14 +36,12 @@ pub const ALLOWED_COMMANDS: &[&str] = &[
     "mcp-server-darwin-arm64",
 ];
 
-/// Argument fragments that make a runtime run inline code or load extra modules.
-const DANGEROUS_ARGS: &[&str] = &[
-    "--eval",
-    "-e",
-    "-c",
-    "--require",
-    "-r",
-    "--import",
+/// Flags that make a runtime run inline code or load extra modules: refused as an argument
+/// of their own, with `=value`, or (short ones) with the value run on (`-cprint(1)`).
+const CODE_FLAGS: &[&str] = &["-e", "-c", "-r", "--eval", "--require", "--import"];
+
+/// Fragments of inline code, refused anywhere in an argument.
+const CODE_FRAGMENTS: &[&str] = &[
     "exec(",
     "eval(",
     "__import__",
@@ -113,9 +112,15 @@ pub fn check_command(policy: &ServerPolicy, command: &str) -> Result<(), String>
 pub fn check_args(args: &[String]) -> Result<(), String> {
     for (index, arg) in args.iter().enumerate() {
         let lower = arg.to_lowercase();
-        if let Some(pattern) = DANGEROUS_ARGS.iter().find(|p| lower.contains(*p)) {
+        let flag = CODE_FLAGS.iter().find(|flag| {
+            lower == **flag
+                || lower.starts_with(&format!("{flag}="))
+                || (!flag.starts_with("--") && lower.starts_with(**flag))
+        });
+        let fragment = CODE_FRAGMENTS.iter().find(|f| lower.contains(**f));
+        if let Some(pattern) = flag.or(fragment) {
             return Err(format!(
-                "invalid args: args[{index}] contains {pattern:?}, which runs inline code"
+                "invalid args: args[{index}] uses {pattern:?}, which runs inline code"
             ));
         }
         if arg.contains(SHELL_SYNTAX) || arg.contains(['\n', '\r', '\0']) {
@@ -166,4 +171,60 @@ pub async fn check_url(policy: &ServerPolicy, raw: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn known_runtimes_and_added_programs_pass_others_do_not() {
+        let policy = ServerPolicy::default();
+        for command in ["npx", "/usr/bin/node", "uvx", "python3"] {
+            assert!(check_command(&policy, command).is_ok(), "{command}");
+        }
+        for command in ["bash", "/bin/sh", "fake-mcp", "node;id", "../node", ""] {
+            assert!(check_command(&policy, command).is_err(), "{command}");
+        }
+        let added = ServerPolicy {
+            extra_commands: vec!["fake-mcp".to_owned()],
+            ..ServerPolicy::default()
+        };
+        assert!(check_command(&added, "/opt/bin/fake-mcp").is_ok());
+    }
+
+    #[test]
+    fn code_flags_are_refused_but_package_names_holding_them_are_not() {
+        let fine = args(&["-y", "@modelcontextprotocol/server-everything", "--port=3"]);
+        assert!(check_args(&fine).is_ok());
+        for bad in [
+            &["-e", "1"][..],
+            &["-cprint(1)"],
+            &["--eval=1"],
+            &["--require", "x"],
+            &["-r", "x"],
+            &["x", "child_process"],
+            &["$(id)"],
+        ] {
+            assert!(check_args(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn private_urls_only_when_allowed() {
+        let strict = ServerPolicy::default();
+        let open = ServerPolicy {
+            private_urls: true,
+            ..ServerPolicy::default()
+        };
+        let url = "http://127.0.0.1:9/mcp";
+        assert!(check_url(&strict, url).await.is_err());
+        assert!(check_url(&open, url).await.is_ok());
+        assert!(check_url(&open, "file:///etc/passwd").await.is_err());
+        assert!(check_url(&open, "http://u:p@127.0.0.1/").await.is_err());
+    }
 }

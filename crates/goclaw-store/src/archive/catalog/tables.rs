@@ -569,4 +569,8 @@ pub const TABLES: &[Table] = &[
     skills::SKILLS,
     skills::SKILL_AGENT_GRANTS,
     skills::SKILL_USER_GRANTS,
+    skills::MCP_SERVERS,
+    skills::MCP_AGENT_GRANTS,
+    skills::MCP_USER_GRANTS,
+    skills::MCP_USER_CREDENTIALS,
 ];
