@@ -64,6 +64,8 @@ pub struct RuntimeDeps {
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     /// Reads skill slash commands in messages; none by default.
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
+    /// Runs the hooks of runs' events; none by default.
+    pub hooks: Option<crate::hooks::HookEngine>,
 }
 
 impl RuntimeDeps {
@@ -88,7 +90,14 @@ impl RuntimeDeps {
             recall: None,
             observer: None,
             skill_commands: None,
+            hooks: None,
         }
+    }
+
+    /// Fires the hooks stored for runs' events through `engine`.
+    pub fn with_hooks(mut self, engine: crate::hooks::HookEngine) -> Self {
+        self.hooks = Some(engine);
+        self
     }
 
     /// Records a trace per run (with its model and tool calls) into `recorder`.
@@ -140,6 +149,7 @@ pub(crate) struct Services {
     pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
+    pub hooks: Option<crate::hooks::HookEngine>,
 }
 
 /// The runtime's shared state.
@@ -182,6 +192,7 @@ impl Runtime {
             recall: deps.recall,
             observer: deps.observer,
             skill_commands: deps.skill_commands,
+            hooks: deps.hooks,
         };
         Self {
             inner: Arc::new(Inner {

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
 pub mod heartbeat;
+pub mod hooks;
 pub mod knowledge;
 pub mod llm;
 pub mod media;
@@ -80,6 +81,10 @@ pub use media::{MAX_IMAGE_BYTES, MediaRef, image_type_of, media_refs};
 pub use memory::{
     EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryChunk, NewMemoryDocument, ScoredChunk,
+};
+pub use hooks::{
+    DEFAULT_HOOK_SOURCE, DEFAULT_HOOK_TIMEOUT_MS, Decision, HOOK_ERROR_CHARS, HandlerType, Hook,
+    HookEvent, HookExecution, HookFilter, HookScope, HookStore, MAX_HOOK_TIMEOUT_MS,
 };
 pub use mime::mime_of_name;
 pub use pairing::{NewPairingRequest, PairedDevice, PairingAsked, PairingRequest, PairingStore};

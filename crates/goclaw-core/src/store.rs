@@ -80,6 +80,7 @@ pub trait Store: Send + Sync {
     fn cron(&self) -> &dyn crate::cron::CronStore;
     fn heartbeats(&self) -> &dyn crate::heartbeat::HeartbeatStore;
     fn skills(&self) -> &dyn crate::skills::SkillStore;
+    fn hooks(&self) -> &dyn crate::hooks::HookStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -532,6 +532,7 @@ fn build_runtime(
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
+    let hooks = goclaw_agent::hooks::HookEngine::new(store.clone(), config.hooks.allow_private_urls);
     let mut deps = RuntimeDeps::new(
         store,
         providers,
@@ -541,7 +542,8 @@ fn build_runtime(
     )
     .with_metrics(metrics.clone())
     .with_trace_recorder(traces.clone())
-    .with_skill_commands(skill_commands);
+    .with_skill_commands(skill_commands)
+    .with_hooks(hooks);
     if let Some(setup) = episodic {
         deps = deps
             .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(

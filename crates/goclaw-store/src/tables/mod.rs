@@ -17,6 +17,7 @@ mod cron;
 mod episodic;
 mod exec_approvals;
 mod heartbeats;
+mod hooks;
 mod knowledge_graph;
 mod memory;
 mod messages;
@@ -192,6 +193,10 @@ impl Store for SqlStore {
     }
 
     fn skills(&self) -> &dyn SkillStore {
+        self
+    }
+
+    fn hooks(&self) -> &dyn goclaw_core::HookStore {
         self
     }
 }

@@ -2,7 +2,7 @@
 //! before children, each column with its [`ColumnType`].
 
 use super::{ColumnType, Table, col};
-use super::{skills, work};
+use super::{hooks, skills, work};
 
 use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, Vector};
 
@@ -569,4 +569,6 @@ pub const TABLES: &[Table] = &[
     skills::SKILLS,
     skills::SKILL_AGENT_GRANTS,
     skills::SKILL_USER_GRANTS,
+    hooks::HOOKS,
+    hooks::HOOK_EXECUTIONS,
 ];
