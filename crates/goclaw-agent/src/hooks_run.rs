@@ -69,7 +69,12 @@ pub(crate) async fn before_tool(
 }
 
 /// After a tool call (not waited for).
-pub(crate) async fn after_tool(services: &Services, plan: &RunPlan, agent: &Agent, call: &ToolCall) {
+pub(crate) async fn after_tool(
+    services: &Services,
+    plan: &RunPlan,
+    agent: &Agent,
+    call: &ToolCall,
+) {
     let Some(engine) = services.hooks.as_ref() else {
         return;
     };

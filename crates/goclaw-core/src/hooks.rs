@@ -198,8 +198,7 @@ pub trait HookStore: Send + Sync {
     async fn delete(&self, tenant: TenantId, id: Uuid) -> Result<(), StoreError>;
     /// The enabled hooks of `event` that may apply in `tenant`: its own and the global ones,
     /// by priority.
-    async fn for_event(&self, tenant: TenantId, event: HookEvent)
-    -> Result<Vec<Hook>, StoreError>;
+    async fn for_event(&self, tenant: TenantId, event: HookEvent) -> Result<Vec<Hook>, StoreError>;
     /// Records an execution; a second one with the same `dedup_key` is dropped.
     async fn record_execution(&self, execution: &HookExecution) -> Result<(), StoreError>;
     /// The tenant's executions, newest first, older than `before` (an execution id) when

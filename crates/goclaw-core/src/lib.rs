@@ -69,6 +69,10 @@ pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use heartbeat::{
     Heartbeat, HeartbeatConfig, HeartbeatRun, HeartbeatStatus, HeartbeatStore, NewHeartbeatRun,
 };
+pub use hooks::{
+    DEFAULT_HOOK_SOURCE, DEFAULT_HOOK_TIMEOUT_MS, Decision, HOOK_ERROR_CHARS, HandlerType, Hook,
+    HookEvent, HookExecution, HookFilter, HookScope, HookStore, MAX_HOOK_TIMEOUT_MS,
+};
 pub use knowledge::{
     DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,
     Relation, SimilarEntity,
@@ -81,10 +85,6 @@ pub use media::{MAX_IMAGE_BYTES, MediaRef, image_type_of, media_refs};
 pub use memory::{
     EMBEDDING_DIMENSIONS, EmbeddingKey, MemoryChunk, MemoryDocument, MemoryScope, MemoryStore,
     NewMemoryChunk, NewMemoryDocument, ScoredChunk,
-};
-pub use hooks::{
-    DEFAULT_HOOK_SOURCE, DEFAULT_HOOK_TIMEOUT_MS, Decision, HOOK_ERROR_CHARS, HandlerType, Hook,
-    HookEvent, HookExecution, HookFilter, HookScope, HookStore, MAX_HOOK_TIMEOUT_MS,
 };
 pub use mime::mime_of_name;
 pub use pairing::{NewPairingRequest, PairedDevice, PairingAsked, PairingRequest, PairingStore};

@@ -77,7 +77,9 @@ pub fn parse_config(raw: &Value, tenant: TenantId, created_by: &str) -> Result<P
     }
     let mut ids = agent_ids(&raw["agent_ids"])?;
     if ids.is_empty()
-        && let Some(single) = raw["agent_id"].as_str().and_then(|s| Uuid::parse_str(s).ok())
+        && let Some(single) = raw["agent_id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
         && !single.is_nil()
     {
         ids.push(single);

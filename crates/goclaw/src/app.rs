@@ -532,7 +532,8 @@ fn build_runtime(
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
-    let hooks = goclaw_agent::hooks::HookEngine::new(store.clone(), config.hooks.allow_private_urls);
+    let hooks =
+        goclaw_agent::hooks::HookEngine::new(store.clone(), config.hooks.allow_private_urls);
     let mut deps = RuntimeDeps::new(
         store,
         providers,

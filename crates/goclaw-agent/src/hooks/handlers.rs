@@ -52,7 +52,11 @@ impl HandlerOutcome {
     }
 }
 
-pub(crate) async fn run_handler(hook: &Hook, payload: &Value, allow_private: bool) -> HandlerOutcome {
+pub(crate) async fn run_handler(
+    hook: &Hook,
+    payload: &Value,
+    allow_private: bool,
+) -> HandlerOutcome {
     match hook.handler_type {
         HandlerType::Command => run_command(&hook.config, payload).await,
         HandlerType::Http => run_http(&hook.config, payload, allow_private).await,
@@ -195,7 +199,12 @@ enum Retry {
     No(HandlerOutcome),
 }
 
-async fn post(url: &str, config: &Value, body: &str, allow_private: bool) -> Result<HandlerOutcome, Retry> {
+async fn post(
+    url: &str,
+    config: &Value,
+    body: &str,
+    allow_private: bool,
+) -> Result<HandlerOutcome, Retry> {
     let (url, addr) = super::check_hook_url(url, allow_private)
         .await
         .map_err(|reason| {
@@ -258,13 +267,25 @@ mod tests {
     #[test]
     fn answers_decide_as_goclaw_reads_them() {
         let check = |body: &str, decision: Decision, reason: &str| {
-            assert_eq!(answer_decision(body), (decision, reason.to_owned()), "{body}");
+            assert_eq!(
+                answer_decision(body),
+                (decision, reason.to_owned()),
+                "{body}"
+            );
         };
         check("", Decision::Allow, "");
         check("not json", Decision::Allow, "");
         check(r#"{"continue": true}"#, Decision::Allow, "");
         check(r#"{"continue": false}"#, Decision::Block, "");
-        check(r#"{"decision": "block", "reason": "no"}"#, Decision::Block, "no");
-        check(r#"{"decision": "allow", "continue": false}"#, Decision::Allow, "");
+        check(
+            r#"{"decision": "block", "reason": "no"}"#,
+            Decision::Block,
+            "no",
+        );
+        check(
+            r#"{"decision": "allow", "continue": false}"#,
+            Decision::Allow,
+            "",
+        );
     }
 }

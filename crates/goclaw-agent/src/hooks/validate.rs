@@ -50,7 +50,11 @@ pub async fn validate_hook(
                 return Err("hook: command handler requires config.command".to_owned());
             }
             let vars = &hook.config["allowed_env_vars"];
-            if !vars.is_null() && !vars.as_array().is_some_and(|a| a.iter().all(|v| v.is_string())) {
+            if !vars.is_null()
+                && !vars
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(|v| v.is_string()))
+            {
                 return Err("hook: config.allowed_env_vars must be a list of names".to_owned());
             }
         }
@@ -79,7 +83,10 @@ pub async fn validate_hook(
         }
     }
     if hook.timeout_ms < 0 {
-        return Err(format!("hook: timeout_ms must be >= 0, got {}", hook.timeout_ms));
+        return Err(format!(
+            "hook: timeout_ms must be >= 0, got {}",
+            hook.timeout_ms
+        ));
     }
     if hook.timeout_ms > MAX_HOOK_TIMEOUT_MS {
         return Err(format!(
@@ -102,7 +109,9 @@ pub async fn validate_hook(
     }
     compile_matcher(&hook.matcher).map_err(|e| format!("hook: matcher invalid: {e}"))?;
     if hook.if_expr.chars().count() > MAX_IF_EXPR_CHARS {
-        return Err(format!("hook: if_expr longer than {MAX_IF_EXPR_CHARS} characters"));
+        return Err(format!(
+            "hook: if_expr longer than {MAX_IF_EXPR_CHARS} characters"
+        ));
     }
     Ok(())
 }
@@ -163,14 +172,21 @@ mod tests {
                 continue;
             }
             cases += 1;
-            assert!(check_hook_url(line, false).await.is_err(), "{line} was allowed");
+            assert!(
+                check_hook_url(line, false).await.is_err(),
+                "{line} was allowed"
+            );
         }
         assert!(cases >= 20, "the corpus lost its cases ({cases})");
         let (_, addr) = check_hook_url("http://127.0.0.1:9/hook", true)
             .await
             .expect("loopback is allowed when private URLs are");
         assert_eq!(addr.port(), 9);
-        assert!(check_hook_url("http://93.184.215.14/hook", false).await.is_ok());
+        assert!(
+            check_hook_url("http://93.184.215.14/hook", false)
+                .await
+                .is_ok()
+        );
     }
 
     #[test]

@@ -251,12 +251,12 @@ impl HookStore for SqlStore {
         Ok(())
     }
 
-    async fn for_event(
-        &self,
-        tenant: TenantId,
-        event: HookEvent,
-    ) -> Result<Vec<Hook>, StoreError> {
-        let params = [event.as_str().into(), tenant.into(), MASTER_TENANT_ID.into()];
+    async fn for_event(&self, tenant: TenantId, event: HookEvent) -> Result<Vec<Hook>, StoreError> {
+        let params = [
+            event.as_str().into(),
+            tenant.into(),
+            MASTER_TENANT_ID.into(),
+        ];
         self.pool
             .fetch_all(&FOR_EVENT, &params)
             .await

@@ -141,7 +141,10 @@ struct UpdateParams {
 }
 
 pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
-    let UpdateParams { hook_id: raw, updates } = parse(params)?;
+    let UpdateParams {
+        hook_id: raw,
+        updates,
+    } = parse(params)?;
     let id = hook_id(&raw)?;
     if updates.is_empty() {
         return Err(ErrorShape::invalid("invalid updates"));
@@ -153,7 +156,10 @@ pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     authorize(ctx, &current).await?;
     let merged = apply_patch(&current, &updates).map_err(ErrorShape::invalid)?;
     let hook = checked(ctx, merged).await?;
-    store.update(tenant, &hook).await.map_err(|e| store_error(&e))?;
+    store
+        .update(tenant, &hook)
+        .await
+        .map_err(|e| store_error(&e))?;
     Ok(json!({ "hookId": id }))
 }
 
@@ -217,9 +223,15 @@ pub async fn test(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
         event_id: format!("test-{}", Uuid::now_v7()),
         tenant_id: hook.tenant_id,
         agent_id: hook.agent_ids.first().copied().unwrap_or_default(),
-        tool_name: sample_event["toolName"].as_str().unwrap_or_default().to_owned(),
+        tool_name: sample_event["toolName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         tool_input: sample_event["toolInput"].clone(),
-        raw_input: sample_event["rawInput"].as_str().unwrap_or_default().to_owned(),
+        raw_input: sample_event["rawInput"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         ..Default::default()
     };
     let outcome = engine(ctx)?.test(&hook, &input).await;
@@ -246,7 +258,10 @@ pub async fn history(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> 
         "" => None,
         raw => Some(Uuid::parse_str(raw).map_err(|_| ErrorShape::invalid("invalid cursor"))?),
     };
-    let limit = params.limit.unwrap_or(DEFAULT_HISTORY).clamp(1, MAX_HISTORY);
+    let limit = params
+        .limit
+        .unwrap_or(DEFAULT_HISTORY)
+        .clamp(1, MAX_HISTORY);
     let executions = ctx
         .state
         .store
