@@ -11,6 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use goclaw_core::{Decision, HandlerType, Hook};
+use goclaw_tools::web::hook_post::{HookPostError, post_hook};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -205,48 +206,34 @@ async fn post(
     body: &str,
     allow_private: bool,
 ) -> Result<HandlerOutcome, Retry> {
-    let (url, addr) = super::check_hook_url(url, allow_private)
-        .await
-        .map_err(|reason| {
-            Retry::No(HandlerOutcome::failed(
-                Decision::Error,
-                format!("hook: http handler: ssrf check: {reason}"),
-            ))
-        })?;
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(&host, addr)
-        .build()
-        .map_err(|_| Retry::No(HandlerOutcome::failed(Decision::Error, "hook: http client")))?;
-    let mut request = client
-        .post(url)
-        .header("Content-Type", "application/json")
-        .body(body.to_owned());
-    if let Some(headers) = config["headers"].as_object() {
-        for (name, value) in headers {
-            if let Some(value) = value.as_str() {
-                request = request.header(name.as_str(), value);
-            }
-        }
-    }
-    let mut response = request.send().await.map_err(|_| Retry::Once)?;
-    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = config["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+        .collect();
+    let response = post_hook(
+        url,
+        &headers,
+        body.to_owned(),
+        allow_private,
+        MAX_HOOK_OUTPUT_BYTES,
+    )
+    .await
+    .map_err(|error| match error {
+        HookPostError::Refused(reason) => Retry::No(HandlerOutcome::failed(
+            Decision::Error,
+            format!("hook: http handler: ssrf check: {reason}"),
+        )),
+        HookPostError::Failed => Retry::Once,
+    })?;
+    let status = response.status;
     if status >= 500 {
         return Err(Retry::Once);
     }
-    let mut kept = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = MAX_HOOK_OUTPUT_BYTES.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room == 0 {
-            break;
-        }
-    }
-    let text = scrubbed(&kept);
     let mut outcome = HandlerOutcome {
         status_code: status,
-        stdout: text,
+        stdout: scrubbed(&response.body),
         ..Default::default()
     };
     if status >= 400 {
