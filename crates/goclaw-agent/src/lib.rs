@@ -26,6 +26,8 @@ mod delegation;
 mod error;
 mod events;
 mod history;
+pub mod hooks;
+mod hooks_run;
 mod hub;
 mod images;
 mod injection;

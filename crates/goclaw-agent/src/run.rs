@@ -114,6 +114,20 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
             };
         }
     };
+    let first_run = !prepared
+        .messages
+        .iter()
+        .any(|m| m.role == ChatRole::Assistant);
+    if let Some(reason) =
+        crate::hooks_run::before_run(&services, &plan, &prepared.agent, first_run).await
+    {
+        let outcome = fail(&services, &plan, Some(prepared.session.id), reason).await;
+        trace.finish(&outcome, &Usage::default());
+        return RunReport {
+            outcome,
+            resolved: None,
+        };
+    }
     let mut run = Run {
         services: &services,
         plan: &plan,
@@ -492,6 +506,12 @@ impl Run<'_> {
                 offered.join(", ")
             )));
         };
+        let agent = &self.prepared.agent;
+        if let Some(blocked) =
+            crate::hooks_run::before_tool(self.services, self.plan, agent, call).await
+        {
+            return Some(blocked);
+        }
         let context = ToolContext {
             tenant_id: self.plan.session.tenant,
             agent_key: self.plan.agent_key.to_string(),
@@ -510,6 +530,7 @@ impl Run<'_> {
             output = tool.call(&context, call.arguments.clone()) => Some(output),
         };
         if let Some(output) = &output {
+            crate::hooks_run::after_tool(self.services, self.plan, agent, call).await;
             self.services.metrics.tool_call(&call.name, output.is_error);
             if !output.media.is_empty() {
                 let mut sent = self.sent_files.lock().unwrap_or_else(|e| e.into_inner());
@@ -620,6 +641,7 @@ impl Run<'_> {
         );
         self.end_turns(TurnStatus::Completed, answer).await?;
         self.record_usage().await;
+        crate::hooks_run::stopped(self.services, self.plan, &self.prepared.agent).await;
         let content = if silent { String::new() } else { stored };
         tracing::info!(
             session_key = %self.plan.session.key,

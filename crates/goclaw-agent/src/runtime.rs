@@ -66,6 +66,8 @@ pub struct RuntimeDeps {
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
     /// Tools that depend on the agent and user of a run; none by default.
     pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
+    /// Runs the hooks of runs' events; none by default.
+    pub hooks: Option<crate::hooks::HookEngine>,
 }
 
 impl RuntimeDeps {
@@ -91,7 +93,14 @@ impl RuntimeDeps {
             observer: None,
             skill_commands: None,
             tool_source: None,
+            hooks: None,
         }
+    }
+
+    /// Fires the hooks stored for runs' events through `engine`.
+    pub fn with_hooks(mut self, engine: crate::hooks::HookEngine) -> Self {
+        self.hooks = Some(engine);
+        self
     }
 
     /// Records a trace per run (with its model and tool calls) into `recorder`.
@@ -150,6 +159,7 @@ pub(crate) struct Services {
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
     pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
+    pub hooks: Option<crate::hooks::HookEngine>,
 }
 
 /// The runtime's shared state.
@@ -193,6 +203,7 @@ impl Runtime {
             observer: deps.observer,
             skill_commands: deps.skill_commands,
             tool_source: deps.tool_source,
+            hooks: deps.hooks,
         };
         Self {
             inner: Arc::new(Inner {

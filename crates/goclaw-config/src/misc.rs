@@ -212,7 +212,8 @@ pub struct TailscaleConfig {
     pub enable_tls: bool,
 }
 
-/// Script hook runtime limits; 0 uses the built-in default.
+/// Hook limits: the script runtime (0 uses the built-in default; scripts are not run here)
+/// and where `http` hooks may go.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct HooksConfig {
@@ -224,6 +225,9 @@ pub struct HooksConfig {
     pub script_cache_size: u32,
     /// Built-in hook IDs disabled at startup.
     pub builtin_disable: Vec<String>,
+    /// Lets `http` hooks reach private, loopback and link-local addresses (ours; off by
+    /// default, as the SSRF guard of `web_fetch`).
+    pub allow_private_urls: bool,
 }
 
 /// Package manager settings.

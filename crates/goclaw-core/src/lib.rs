@@ -17,6 +17,7 @@ pub mod domain;
 pub mod episodic;
 pub mod exec_approvals;
 pub mod heartbeat;
+pub mod hooks;
 pub mod knowledge;
 pub mod llm;
 pub mod mcp_servers;
@@ -68,6 +69,10 @@ pub use episodic::{
 pub use exec_approvals::{ExecApproval, ExecApprovalStore, NewExecApproval};
 pub use heartbeat::{
     Heartbeat, HeartbeatConfig, HeartbeatRun, HeartbeatStatus, HeartbeatStore, NewHeartbeatRun,
+};
+pub use hooks::{
+    DEFAULT_HOOK_SOURCE, DEFAULT_HOOK_TIMEOUT_MS, Decision, HOOK_ERROR_CHARS, HandlerType, Hook,
+    HookEvent, HookExecution, HookFilter, HookScope, HookStore, MAX_HOOK_TIMEOUT_MS,
 };
 pub use knowledge::{
     DedupCandidate, Entity, GraphCounts, GraphScope, KnowledgeGraphStore, NewEntity, NewRelation,

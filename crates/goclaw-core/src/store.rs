@@ -81,6 +81,7 @@ pub trait Store: Send + Sync {
     fn heartbeats(&self) -> &dyn crate::heartbeat::HeartbeatStore;
     fn skills(&self) -> &dyn crate::skills::SkillStore;
     fn mcp_servers(&self) -> &dyn crate::mcp_servers::McpServerStore;
+    fn hooks(&self) -> &dyn crate::hooks::HookStore;
 }
 
 /// Tenants; the master tenant exists in every migrated database.

@@ -17,6 +17,7 @@ mod connections;
 pub mod cron;
 pub mod files;
 pub mod heartbeat;
+pub mod hooks;
 mod http;
 mod mcp_bridge;
 pub mod mcp_servers;

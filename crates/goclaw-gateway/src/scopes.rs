@@ -396,6 +396,15 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("skills.list", READ_TENANT),
     ("skills.get", READ_TENANT),
     ("skills.update", ADMIN),
+    // Hooks (`ws/methods/hooks.rs`): the tenant's; GoClaw's viewer reads, operator test and
+    // admin changes (command hooks: the owner only, checked by the handler).
+    ("hooks.list", READ_TENANT),
+    ("hooks.history", READ_TENANT),
+    ("hooks.test", WRITE_TENANT),
+    ("hooks.create", ADMIN),
+    ("hooks.update", ADMIN),
+    ("hooks.delete", ADMIN),
+    ("hooks.toggle", ADMIN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.

@@ -48,10 +48,13 @@ const READ_METHODS: &[&str] = &[
     "heartbeat.targets",
     "skills.list",
     "skills.get",
+    "hooks.list",
+    "hooks.history",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
 const WRITE_METHODS: &[&str] = &[
+    "hooks.test",
     "chat.send",
     "chat.abort",
     "chat.inject",

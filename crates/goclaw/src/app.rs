@@ -548,6 +548,8 @@ fn build_runtime(
         guards: guards.clone(),
     });
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
+    let hooks =
+        goclaw_agent::hooks::HookEngine::new(store.clone(), config.hooks.allow_private_urls);
     let mut deps = RuntimeDeps::new(
         store,
         providers,
@@ -558,7 +560,8 @@ fn build_runtime(
     .with_metrics(metrics.clone())
     .with_trace_recorder(traces.clone())
     .with_skill_commands(skill_commands)
-    .with_tool_source(granted_servers);
+    .with_tool_source(granted_servers)
+    .with_hooks(hooks);
     if let Some(setup) = episodic {
         deps = deps
             .with_recall(Arc::new(crate::episodic::EpisodicPrompt::new(

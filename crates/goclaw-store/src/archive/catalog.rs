@@ -82,6 +82,7 @@ impl Table {
     }
 }
 
+mod hooks;
 mod skills;
 mod tables;
 mod work;

@@ -65,6 +65,7 @@ embed! {
     24 "0024" "team_task_trail",
     25 "0025" "team_reviewers",
     26 "0026" "skills",
+    27 "0027" "hooks",
     28 "0028" "mcp_servers",
 }
 

@@ -17,6 +17,7 @@ mod cron;
 mod episodic;
 mod exec_approvals;
 mod heartbeats;
+mod hooks;
 mod knowledge_graph;
 mod mcp_servers;
 mod memory;
@@ -197,6 +198,10 @@ impl Store for SqlStore {
     }
 
     fn mcp_servers(&self) -> &dyn goclaw_core::McpServerStore {
+        self
+    }
+
+    fn hooks(&self) -> &dyn goclaw_core::HookStore {
         self
     }
 }

@@ -12,6 +12,7 @@ use serde_json::json;
 mod channel_instances;
 mod cron;
 mod heartbeats;
+mod hooks;
 mod knowledge_graph;
 mod search;
 mod skills;
@@ -446,6 +447,7 @@ pub async fn fill(db: &TestDatabase) {
     heartbeats::fill(db, t).await;
     skills::fill(db, t).await;
     skills::fill_mcp(db, t).await;
+    hooks::fill(db, t).await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

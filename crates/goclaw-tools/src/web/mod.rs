@@ -4,6 +4,7 @@
 pub mod content;
 pub mod domain;
 pub mod fetch;
+pub mod hook_post;
 pub mod search;
 pub mod ssrf;
 

@@ -11,6 +11,7 @@ mod channels;
 mod chat;
 mod cron;
 mod heartbeat;
+mod hooks;
 mod pairing;
 pub(super) mod params;
 mod providers;
@@ -243,6 +244,13 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "heartbeat.checklist.get" => heartbeat::checklist_get(&ctx, params).await.into(),
         "heartbeat.checklist.set" => heartbeat::checklist_set(&ctx, params).await.into(),
         "heartbeat.targets" => heartbeat::targets(&ctx, params).await.into(),
+        "hooks.list" => hooks::list(&ctx, params).await.into(),
+        "hooks.create" => hooks::create(&ctx, params).await.into(),
+        "hooks.update" => hooks::update(&ctx, params).await.into(),
+        "hooks.delete" => hooks::delete(&ctx, params).await.into(),
+        "hooks.toggle" => hooks::toggle(&ctx, params).await.into(),
+        "hooks.test" => hooks::test(&ctx, params).await.into(),
+        "hooks.history" => hooks::history(&ctx, params).await.into(),
         "skills.list" => skills::list(&ctx).await.into(),
         "skills.get" => skills::get(&ctx, params).await.into(),
         "skills.update" => skills::update(&ctx, params).await.into(),

@@ -2,7 +2,7 @@
 //! before children, each column with its [`ColumnType`].
 
 use super::{ColumnType, Table, col};
-use super::{skills, work};
+use super::{hooks, skills, work};
 
 use ColumnType::{Boolean, Integer, Json, Real, Text, TextList, Timestamp, Uuid, Vector};
 
@@ -573,4 +573,6 @@ pub const TABLES: &[Table] = &[
     skills::MCP_AGENT_GRANTS,
     skills::MCP_USER_GRANTS,
     skills::MCP_USER_CREDENTIALS,
+    hooks::HOOKS,
+    hooks::HOOK_EXECUTIONS,
 ];

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS hook_executions;
+DROP TABLE IF EXISTS hooks;
