@@ -4,9 +4,14 @@
 //! variable of the server's environment, `fail {message}` answers with `isError`, and
 //! `picture` answers an image beside its text.
 //!
-//! It speaks stdio ([`serve_stdio`]) or streamable HTTP ([`serve_http`]), where it may insist
-//! on one request header, as a server behind an API key does.
+//! It speaks stdio ([`serve_stdio`]), streamable HTTP ([`serve_http`]) or the older HTTP+SSE
+//! transport ([`serve_sse`], module [`sse`]); over HTTP it may insist on one request header, as
+//! a server behind an API key does.
 #![forbid(unsafe_code)]
+
+pub mod sse;
+
+pub use sse::serve_sse;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -159,28 +164,33 @@ pub async fn serve_http(
         Arc::default(),
         StreamableHttpServerConfig::default(),
     );
-    let required = Arc::new(required);
-    let router =
-        axum::Router::new()
-            .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn(
-                move |request: axum::extract::Request, next: axum::middleware::Next| {
-                    let required = required.clone();
-                    async move {
-                        if let Some(header) = required.as_ref() {
-                            let sent = request
-                                .headers()
-                                .get(header.name.as_str())
-                                .and_then(|v| v.to_str().ok());
-                            if sent != Some(header.value.as_str()) {
-                                return axum::http::StatusCode::UNAUTHORIZED.into_response();
-                            }
-                        }
-                        next.run(request).await
-                    }
-                },
-            ));
+    let router = require_header(axum::Router::new().nest_service("/mcp", service), required);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     Ok((bound, async move { axum::serve(listener, router).await }))
+}
+
+/// `router` refusing with 401 every request without the `required` header.
+pub(crate) fn require_header(
+    router: axum::Router,
+    required: Option<RequiredHeader>,
+) -> axum::Router {
+    let required = Arc::new(required);
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let required = required.clone();
+            async move {
+                if let Some(header) = required.as_ref() {
+                    let sent = request
+                        .headers()
+                        .get(header.name.as_str())
+                        .and_then(|v| v.to_str().ok());
+                    if sent != Some(header.value.as_str()) {
+                        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+                    }
+                }
+                next.run(request).await
+            }
+        },
+    ))
 }

@@ -24,7 +24,7 @@ pub use goclaw_fake_channels::{FakeDiscord, FakeSlack, FakeTelegram, SentMessage
 pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
-pub use mcp::{FakeMcpHttp, fake_mcp_binary};
+pub use mcp::{FakeMcpHttp, FakeMcpSse, fake_mcp_binary};
 use tempfile::TempDir;
 pub use tenants::OtherTenant;
 use tokio::task::JoinHandle;

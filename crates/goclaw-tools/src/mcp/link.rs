@@ -2,7 +2,8 @@
 //! backoff between failed attempts (1 s doubling to 30 s) so a server that will not start is
 //! not respawned in a tight loop. A call is bounded by the server's `timeout_sec`, connecting
 //! included; a connection that broke during a call is dropped (a stdio server's process is
-//! killed) and the next call opens a new one.
+//! killed) and the next call opens a new one, as does the next call after a connection
+//! ended between calls (a stdio server exited, an SSE stream closed).
 //!
 //! stdio servers run with a minimal environment — `PATH`, `HOME`, `LANG` and the configured
 //! `env`, nothing of the gateway's own — and their stderr goes to the log at debug level.
@@ -21,6 +22,8 @@ use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use super::sse::SseClientTransport;
 
 /// The first wait after a failed connection attempt; it doubles up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -43,7 +46,7 @@ pub enum LinkError {
     /// The server did not answer within `timeout_sec`.
     #[error("MCP server \"{server}\" did not answer within {seconds} s")]
     Timeout { server: String, seconds: u64 },
-    /// The connection broke (the process exited, the HTTP session ended).
+    /// The connection broke (the process exited, the HTTP session or the SSE stream ended).
     #[error("MCP server \"{server}\" connection lost during the call; the next call reconnects")]
     Lost { server: String },
     /// No connection and the last attempt failed recently.
@@ -55,9 +58,6 @@ pub enum LinkError {
     /// The server answered the request with a protocol error.
     #[error("MCP server \"{server}\" refused the call: {message}")]
     Refused { server: String, message: String },
-    /// The transport is not implemented by this gateway.
-    #[error("MCP server \"{server}\": the sse transport is not supported; use streamable-http")]
-    Unsupported { server: String },
 }
 
 struct LinkState {
@@ -100,7 +100,7 @@ impl McpLink {
     /// Whether a live connection is open now.
     pub async fn is_connected(&self) -> bool {
         let state = self.state.lock().await;
-        state.session.as_ref().is_some_and(|s| !s.is_closed())
+        state.session.as_ref().is_some_and(|s| is_live(s))
     }
 
     /// Connects (within the timeout) and lists the server's tools.
@@ -177,7 +177,7 @@ impl McpLink {
             .await
             .map_err(|_| self.timed_out())?;
         if let Some(session) = &state.session {
-            if !session.is_closed() {
+            if is_live(session) {
                 return Ok(session.clone());
             }
             tracing::info!(server = %self.name, "mcp.server.disconnected");
@@ -263,9 +263,21 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::Sse => Err(LinkError::Unsupported {
-                server: self.name.clone(),
-            }),
+            McpTransport::Sse => {
+                let url = self.config.url.as_deref().ok_or_else(connect)?;
+                install_crypto_provider();
+                let headers = self.headers().into_iter().collect();
+                let transport = SseClientTransport::connect(url, headers, self.timeout())
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(server = %self.name, error = %error, "mcp.server.stream_failed");
+                        connect()
+                    })?;
+                ().serve(transport).await.map_err(|error| {
+                    tracing::warn!(server = %self.name, error = %error, "mcp.server.initialize_failed");
+                    connect()
+                })
+            }
         }
     }
 
@@ -304,6 +316,12 @@ impl McpLink {
         }
         headers
     }
+}
+
+/// Whether `session` can still carry a request: not closed by us, and its transport has not
+/// ended (a stdio server's output closed, an SSE stream ended) since.
+fn is_live(session: &Session) -> bool {
+    !session.is_closed() && !session.peer().is_transport_closed()
 }
 
 /// The wait after `failures` failed attempts in a row.

@@ -10,6 +10,7 @@
 pub mod link;
 pub mod pool;
 pub mod search;
+pub mod sse;
 pub mod tool;
 pub mod validate;
 
