@@ -234,7 +234,8 @@ impl Default for BrowserConfig {
 #[serde(default)]
 pub struct McpServerConfig {
     /// How to reach the server: `stdio` (a program the gateway starts), `streamable-http`,
-    /// or `sse` (accepted, but not connected: use `streamable-http`).
+    /// or `sse` (the older HTTP+SSE transport: an event stream at `url`, messages posted to
+    /// the endpoint it names, which must be on the same origin).
     pub transport: McpTransport,
     /// Program to start (`stdio`; required there).
     pub command: Option<String>,
@@ -245,7 +246,7 @@ pub struct McpServerConfig {
     pub env: SensitiveMap,
     /// Server URL, `http://` or `https://` (`sse`, `streamable-http`; required there).
     pub url: Option<String>,
-    /// HTTP headers sent with every request to the server (`streamable-http`).
+    /// HTTP headers sent with every request to the server (`sse`, `streamable-http`).
     pub headers: SensitiveMap,
     /// Connect to this server at start-up.
     pub enabled: bool,
@@ -279,7 +280,8 @@ pub enum McpTransport {
     /// A child process speaking over stdin/stdout.
     #[default]
     Stdio,
-    /// Server-sent events over HTTP.
+    /// MCP's older HTTP+SSE transport (revision 2024-11-05): a server-sent event stream
+    /// and an endpoint to post messages to.
     Sse,
     /// Streamable HTTP.
     StreamableHttp,

@@ -50,9 +50,7 @@ async fn run() -> Result<(), String> {
         }
     }
     if let Some(addr) = sse {
-        let (bound, server) = serve_sse(addr, required)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (bound, server) = serve_sse(addr, required).await.map_err(|e| e.to_string())?;
         println!("listening http://{bound}/sse");
         return server.await.map_err(|e| e.to_string());
     }

@@ -1,14 +1,18 @@
 //! `fake-mcp` answers as the gateway's tests expect, checked with rmcp's own client over
 //! stdio: its tools are listed with their schemas, `add` and `echo` answer, `fail` is an
-//! error result, and `crash` ends the process so the call fails instead of hanging.
+//! error result, and `crash` ends the process so the call fails instead of hanging. Its
+//! HTTP+SSE mode is checked on the wire: the header it requires, the `endpoint` event, and an
+//! answer posted back as a `message` event.
 #![forbid(unsafe_code)]
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;
-use serde_json::json;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn arguments(value: serde_json::Value) -> rmcp::model::JsonObject {
     value.as_object().cloned().unwrap_or_default()
@@ -55,4 +59,94 @@ async fn stdio_server_lists_answers_and_crashes() {
     .await
     .expect("a crash ends the call");
     assert!(crashed.is_err(), "{crashed:?}");
+}
+
+/// Reads `stream` until its text holds a complete event whose data contains `needle`, and
+/// returns that event's data.
+async fn event_with(stream: &mut reqwest::Response, seen: &mut String, needle: &str) -> String {
+    loop {
+        if let Some(data) = seen
+            .split("\n\n")
+            .filter_map(|event| event.lines().find_map(|l| l.strip_prefix("data: ")))
+            .find(|data| data.contains(needle))
+        {
+            return data.to_owned();
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream reads")
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn sse_server_names_its_endpoint_and_answers_on_the_stream() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-mcp"))
+        .args(["--sse", "127.0.0.1:0", "--require-header", "X-Key=sse-key"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("fake-mcp starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .expect("stdout reads")
+        .expect("a listening line");
+    let url = line.strip_prefix("listening ").expect("listening URL");
+    assert!(url.ends_with("/sse"), "{url}");
+    let http = reqwest::Client::new();
+
+    let refused = http.get(url).send().await.expect("GET");
+    assert_eq!(refused.status(), 401);
+    let mut stream = http
+        .get(url)
+        .header("X-Key", "sse-key")
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    let endpoint = event_with(&mut stream, &mut seen, "sessionId=").await;
+    assert!(seen.starts_with("event: endpoint\n"), "{seen}");
+    assert!(endpoint.starts_with("/message?sessionId="), "{endpoint}");
+
+    let post = url.replace("/sse", &endpoint);
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "wire-test", "version": "0"}}});
+    let unkeyed = http
+        .post(&post)
+        .json(&initialize)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(unkeyed.status(), 401);
+    let accepted = http
+        .post(&post)
+        .header("X-Key", "sse-key")
+        .json(&initialize)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(accepted.status(), 202);
+    let answer: Value =
+        serde_json::from_str(&event_with(&mut stream, &mut seen, "serverInfo").await)
+            .expect("a JSON-RPC answer");
+    assert_eq!(answer["id"], 1);
+    assert_eq!(answer["result"]["protocolVersion"], "2024-11-05");
+    assert!(seen.contains("event: message\n"), "{seen}");
+
+    let unknown = http
+        .post(url.replace("/sse", "/message?sessionId=nope"))
+        .header("X-Key", "sse-key")
+        .json(&initialize)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(unknown.status(), 404);
 }

@@ -1,7 +1,7 @@
 //! MCP servers from `tools.mcp_servers`, with the test server `fake-mcp` (crate
 //! `goclaw-fake-mcp`): its tools are offered as `mcp_fake__<tool>` and called in real turns over
-//! stdio and streamable HTTP on both backends; a server that dies mid-call gives the model a
-//! tool error and the next call reconnects; a call past `timeout_sec` ends quickly as a tool
+//! stdio, streamable HTTP and HTTP+SSE on both backends; a server that dies mid-call (stdio or
+//! SSE) gives the model a tool error and the next call reconnects; a call past `timeout_sec` ends quickly as a tool
 //! error; `mcp_tool_search` finds tools; a denied MCP tool is neither offered nor run. The
 //! real executable shows that a stdio server does not inherit the gateway's environment, that
 //! no configured secret reaches the logs, and what `goclaw doctor` reports.
@@ -11,7 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use goclaw_testkit::{
-    FakeLlm, FakeMcpHttp, Reply, StoreBackend, TestApp, app_test, fake_mcp_binary,
+    FakeLlm, FakeMcpHttp, FakeMcpSse, Reply, StoreBackend, TestApp, app_test, fake_mcp_binary,
     spawn_app_with_config,
 };
 use serde_json::{Value, json};
@@ -180,6 +180,116 @@ async fn a_streamable_http_servers_tool_is_called_with_its_headers_postgres() {
     streamable_http_case(StoreBackend::Postgres).await;
 }
 
+/// A turn over HTTP+SSE against a server that refuses requests without its API key; the
+/// same server configured without the key offers nothing.
+async fn sse_case(backend: StoreBackend) {
+    let server = FakeMcpSse::start(Some("X-Api-Key=mcp-sse-secret-0043")).await;
+    let config = format!(
+        "{{ tools: {{ mcp_servers: {{
+            legacy: {{ transport: 'sse', url: {url:?}, headers: {{ 'X-Api-Key': 'mcp-sse-secret-0043' }} }},
+            keyless: {{ transport: 'sse', url: {url:?}, timeout_sec: 5 }},
+        }} }} }}",
+        url = server.url
+    );
+    let Some(app) = spawn_app_with_config(backend, &config, &[]).await else {
+        return;
+    };
+    app.llm.push(Reply::tool_call(
+        "call_e",
+        "mcp_legacy__echo",
+        json!({"text": "over the event stream"}),
+    ));
+    app.llm.push(Reply::tool_call(
+        "call_a",
+        "mcp_legacy__add",
+        json!({"a": 40, "b": 2}),
+    ));
+    app.llm.push(Reply::text("42 it is"));
+    let payload = chat(&app, "gus", "ask the legacy server").await;
+    assert_eq!(payload["content"], "42 it is");
+
+    let tools = offered(&app.llm.requests()[0].body);
+    for tool in [
+        "mcp_legacy__echo",
+        "mcp_legacy__add",
+        "mcp_legacy__crash",
+        "mcp_tool_search",
+    ] {
+        assert!(tools.contains(&tool.to_owned()), "{tool} in {tools:?}");
+    }
+    assert!(
+        !tools.iter().any(|t| t.starts_with("mcp_keyless__")),
+        "a server refusing the request offers nothing: {tools:?}"
+    );
+    let echoed = last_result(&app.llm, 1);
+    assert!(
+        echoed.starts_with("<<<EXTERNAL_UNTRUSTED_CONTENT source=\"mcp:legacy/echo\">>>"),
+        "{echoed}"
+    );
+    assert!(echoed.contains("\nover the event stream\n"), "{echoed}");
+    let added = last_result(&app.llm, 2);
+    assert!(added.contains("\n42\n"), "{added}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_servers_tool_is_called_with_its_headers_sqlite() {
+    sse_case(StoreBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_servers_tool_is_called_with_its_headers_postgres() {
+    sse_case(StoreBackend::Postgres).await;
+}
+
+/// An SSE server whose process exits mid-call: the call is a tool error at once (its stream
+/// ended), and once the server is back the next call opens a new stream.
+async fn sse_crash_case(backend: StoreBackend) {
+    let mut server = FakeMcpSse::start(None).await;
+    let config = format!(
+        "{{ tools: {{ mcp_servers: {{ legacy: {{ transport: 'sse', url: {:?} }} }} }} }}",
+        server.url
+    );
+    let Some(app) = spawn_app_with_config(backend, &config, &[]).await else {
+        return;
+    };
+    app.llm
+        .push(Reply::tool_call("call_c", "mcp_legacy__crash", json!({})));
+    app.llm.push(Reply::text("it went away"));
+    let started = Instant::now();
+    let payload = chat(&app, "hal", "crash it").await;
+    assert_eq!(payload["content"], "it went away");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the ended stream did not hold the turn up to the call timeout"
+    );
+    assert_eq!(
+        last_result(&app.llm, 1),
+        "MCP server \"legacy\" connection lost during the call; the next call reconnects"
+    );
+
+    server.restart().await;
+    app.llm.push(Reply::tool_call(
+        "call_e",
+        "mcp_legacy__echo",
+        json!({"text": "back again"}),
+    ));
+    app.llm.push(Reply::text("recovered"));
+    let payload = chat(&app, "hal", "try again").await;
+    assert_eq!(payload["content"], "recovered");
+    let echoed = last_result(&app.llm, 3);
+    assert!(echoed.contains("\nback again\n"), "{echoed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_server_that_dies_mid_call_is_a_tool_error_and_the_next_call_reconnects_sqlite() {
+    sse_crash_case(StoreBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_server_that_dies_mid_call_is_a_tool_error_and_the_next_call_reconnects_postgres() {
+    sse_crash_case(StoreBackend::Postgres).await;
+}
+
 app_test!(
     a_server_that_dies_mid_call_is_a_tool_error_and_the_next_call_reconnects,
     stdio_app,
@@ -292,24 +402,28 @@ async fn a_denied_mcp_tool_is_neither_offered_nor_run() {
 }
 
 /// The real executable: the stdio server sees its configured `env` but not the gateway's
-/// token; crashing it and calling it again logs nothing secret; `goclaw doctor` counts the
+/// token; crashing it and calling it and an SSE server again logs nothing secret; `goclaw doctor` counts the
 /// servers that connect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() {
     const GATEWAY_TOKEN: &str = "gw-token-secret-0099";
     const ENV_SECRET: &str = "mcp-env-secret-0077";
     const HEADER_SECRET: &str = "mcp-header-secret-0055";
+    const SSE_SECRET: &str = "mcp-sse-secret-0066";
     let http = FakeMcpHttp::start(Some(&format!("Authorization=Bearer {HEADER_SECRET}"))).await;
+    let sse = FakeMcpSse::start(Some(&format!("X-Api-Key={SSE_SECRET}"))).await;
     let home = home();
     let config = format!(
         "{{ tools: {{ mcp_servers: {{
             fake: {{ command: {command:?}, env: {{ FAKE_MCP_SECRET: '{ENV_SECRET}' }} }},
             web: {{ transport: 'streamable-http', url: {url:?}, headers: {{ Authorization: 'Bearer {HEADER_SECRET}' }} }},
             broken: {{ command: '/nonexistent/mcp-server', timeout_sec: 2 }},
+            stream: {{ transport: 'sse', url: {sse_url:?}, headers: {{ 'X-Api-Key': '{SSE_SECRET}' }} }},
             legacy: {{ transport: 'sse', url: 'https://mcp.invalid/sse', enabled: false }},
         }} }} }}",
         command = fake_mcp_binary().display().to_string(),
         url = http.url,
+        sse_url = sse.url,
     );
     std::fs::write(home.path().join("config.json"), config).expect("write config");
     let llm = FakeLlm::start().await;
@@ -332,6 +446,7 @@ async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() 
         ("c3", "mcp_fake__env", json!({"name": "PATH"})),
         ("c4", "mcp_fake__crash", json!({})),
         ("c5", "mcp_web__echo", json!({"text": "over http"})),
+        ("c6", "mcp_stream__echo", json!({"text": "over sse"})),
     ] {
         llm.push(Reply::tool_call(id, tool, arguments));
     }
@@ -357,13 +472,14 @@ async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() 
     assert!(last_result(&llm, 3).contains("PATH=/"));
     assert!(last_result(&llm, 4).contains("connection lost"));
     assert!(last_result(&llm, 5).contains("over http"));
+    assert!(last_result(&llm, 6).contains("over sse"));
 
     let (code, stdout, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
     let logs = format!("{stdout}\n{stderr}");
     assert!(logs.contains("mcp.server.connection_lost"), "{logs}");
     assert!(logs.contains("mcp.server.unavailable"), "{logs}");
-    for secret in [GATEWAY_TOKEN, ENV_SECRET, HEADER_SECRET] {
+    for secret in [GATEWAY_TOKEN, ENV_SECRET, HEADER_SECRET, SSE_SECRET] {
         assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
     }
 
@@ -379,9 +495,10 @@ async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() 
     };
     assert_eq!(
         detail("mcp servers"),
-        Some((json!("warn"), json!("2 connected / 3 configured")))
+        Some((json!("warn"), json!("3 connected / 4 configured")))
     );
     assert_eq!(detail("fake"), Some((json!("ok"), json!("stdio, 7 tools"))));
+    assert_eq!(detail("stream"), Some((json!("ok"), json!("sse, 7 tools"))));
     assert_eq!(
         detail("broken"),
         Some((
@@ -393,7 +510,7 @@ async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() 
         detail("legacy"),
         Some((json!("ok"), json!("sse, disabled")))
     );
-    for secret in [GATEWAY_TOKEN, ENV_SECRET, HEADER_SECRET] {
+    for secret in [GATEWAY_TOKEN, ENV_SECRET, HEADER_SECRET, SSE_SECRET] {
         assert!(!doctor.stdout.contains(secret) && !doctor.stderr.contains(secret));
     }
 }

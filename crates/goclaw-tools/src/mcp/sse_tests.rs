@@ -10,7 +10,11 @@ fn check(chunks: &[&str], expected: &[(&str, &str)]) {
     let mut parser = SseParser::default();
     let mut events = Vec::new();
     for chunk in chunks {
-        events.extend(parser.feed(chunk.as_bytes()).expect("a small stream parses"));
+        events.extend(
+            parser
+                .feed(chunk.as_bytes())
+                .expect("a small stream parses"),
+        );
     }
     let expected: Vec<SseEvent> = expected
         .iter()
