@@ -1,6 +1,7 @@
 //! Skills end to end over real HTTP, on both engines: a zip uploaded by an admin (a wrapping
 //! directory, an example file) is listed, versioned, granted to the `default` agent, found by
-//! `skill_search` and used in a turn (the fake model scripts the calls and sees the results);
+//! `skill_search` and used in a turn (the fake model scripts the calls and sees the results),
+//! with an embedding provider also by meaning (each skill embedded once, each query);
 //! a `/slug` message runs the turn with the skill's instructions and an unknown `/name` has
 //! the agent suggest the close one; a viewer reads but never writes; another tenant never
 //! sees the skill; every attack of `corpus/skill_upload_attacks.txt` is refused and writes
@@ -437,5 +438,63 @@ app_test!(
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         assert!(written.is_empty(), "nothing written: {written:?}");
+    }
+);
+
+app_test!(
+    with_an_embedding_provider_search_embeds_skills_once_and_each_query,
+    app,
+    |app: TestApp| async move {
+        let callers = Callers::create(&app, TOKEN, Admin::AdminKey).await;
+        haiku(&app, &callers).await;
+        let admin = callers.bearer("admin");
+        let setting = "/v1/system-configs/embedding.provider";
+        let (status, _) = call(
+            &app,
+            &admin,
+            Method::PUT,
+            setting,
+            Some(json!({ "value": "openai" })),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let search = |query: &str| Reply::tool_call("s", "skill_search", json!({ "query": query }));
+        let before = app.llm.embedding_requests().len();
+        app.llm.push(search("haiku seasons"));
+        app.llm.push(Reply::text("found"));
+        chat(&app, &callers, "find a skill").await;
+        let inputs = |from: usize| -> Vec<String> {
+            app.llm.embedding_requests()[from..]
+                .iter()
+                .flat_map(|r| match &r.body["input"] {
+                    Value::Array(items) => items.iter().map(Value::to_string).collect(),
+                    other => vec![other.to_string()],
+                })
+                .collect()
+        };
+        let first = inputs(before);
+        assert!(
+            first.contains(&json!("Haiku Writer: Writes haiku about the seasons").to_string()),
+            "the skill's name and description are embedded: {first:?}"
+        );
+        assert!(
+            first.contains(&json!("haiku seasons").to_string()),
+            "{first:?}"
+        );
+        let requests = app.llm.requests();
+        let result = requests[requests.len() - 1].body.to_string();
+        assert!(result.contains("haiku-writer"), "{result}");
+
+        // A second search embeds its query only: the skill's vector is kept.
+        let again = app.llm.embedding_requests().len();
+        app.llm.push(search("autumn poems"));
+        app.llm.push(Reply::text("found again"));
+        chat(&app, &callers, "find it again").await;
+        let second = inputs(again);
+        assert!(second.contains(&json!("autumn poems").to_string()), "{second:?}");
+        assert!(
+            !second.iter().any(|input| input.contains("Haiku Writer")),
+            "the skill is not embedded twice: {second:?}"
+        );
     }
 );
