@@ -2,6 +2,7 @@
 //! directories on disk), BM25 search over it (with embeddings when memory has a provider), the `skill_search` and `use_skill` tools,
 //! skill slash commands, and the checked reading and installation of uploaded packages.
 
+pub mod bundle;
 pub mod catalog;
 pub mod package;
 pub mod search;
