@@ -542,6 +542,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/skills/{id}", READ_TENANT),
     ("GET", "/v1/skills/{id}/versions", READ_TENANT),
     ("POST", "/v1/skills/upload", ADMIN),
+    ("GET", "/v1/skills/export", ADMIN),
+    ("POST", "/v1/skills/import", ADMIN),
     ("PUT", "/v1/skills/{id}", ADMIN),
     ("DELETE", "/v1/skills/{id}", ADMIN),
     ("POST", "/v1/skills/{id}/toggle", ADMIN),

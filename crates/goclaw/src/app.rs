@@ -519,6 +519,7 @@ fn build_runtime(
         episodic,
     } = remembering;
     let recall = episodic.map(|setup| setup.recall.clone());
+    let embedder = index.embedder_slot();
     let mut tools = tool_registry(
         &config.tools,
         &store,
@@ -539,7 +540,7 @@ fn build_runtime(
     );
     crate::mcp::register(&mut tools, mcp);
     crate::media::register_tools(&mut tools, config, (&store, &providers), sender.clone());
-    let skill_commands = crate::skills::register(&mut tools, loaded, &store);
+    let skill_commands = crate::skills::register(&mut tools, loaded, &store, embedder);
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
     let guards = goclaw_tools::registry::ToolGuards::new(&config.tools);
     tools.wrap_all(|tool| guards.guard(tool));

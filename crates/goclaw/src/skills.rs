@@ -26,9 +26,11 @@ pub(crate) fn register(
     tools: &mut ToolRegistry,
     loaded: &LoadedConfig,
     store: &Arc<dyn Store>,
+    embedder: goclaw_memory::embed::EmbedderSlot,
 ) -> Arc<dyn SkillCommands> {
     let catalog = catalog(loaded, store);
-    for tool in skill_tools(catalog.clone()) {
+    let vectors = goclaw_tools::skills::SkillVectors::new(embedder);
+    for tool in skill_tools(catalog.clone(), Some(vectors)) {
         tools.register(tool);
     }
     for (alias, tool) in goclaw_tools::policy::ALIASES {

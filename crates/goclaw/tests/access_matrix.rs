@@ -253,6 +253,8 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/v1/skills/{id}", READERS),
     ("GET", "/v1/skills/{id}/versions", READERS),
     ("POST", "/v1/skills/upload", ADMINS),
+    ("GET", "/v1/skills/export", ADMINS),
+    ("POST", "/v1/skills/import", ADMINS),
     ("PUT", "/v1/skills/{id}", ADMINS),
     ("DELETE", "/v1/skills/{id}", ADMINS),
     ("POST", "/v1/skills/{id}/toggle", ADMINS),

@@ -5,7 +5,8 @@
 //! `"***"` back and replaced by a real one (the next run connects with it); the connection
 //! test and the tool listing; a viewer and the writers read but never change servers, another
 //! tenant never sees them, users keep their own credentials and only admins touch others';
-//! every body of `corpus/mcp_server_attacks.txt` is refused and stores nothing.
+//! every body of `corpus/mcp_server_attacks.txt` is refused and stores nothing; the real
+//! executable at debug level logs none of a registered server's secrets.
 
 mod support;
 
@@ -599,3 +600,108 @@ app_test!(
         assert_eq!(list, json!({ "servers": [] }));
     }
 );
+
+/// The real executable at debug level: a server registered through the API with an API key
+/// and a secret variable, called (and crashed) in a turn, and refused with a wrong key; none
+/// of its secrets reaches the logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_servers_secrets_stay_out_of_logs() {
+    const KEY_SECRET: &str = "mcp-api-key-secret-3141";
+    const ENV_VALUE: &str = "mcp-env-value-secret-2718";
+    let http = FakeMcpHttp::start(Some(&format!("Authorization=Bearer {KEY_SECRET}"))).await;
+    let home = support::home();
+    let config = "{ tools: { mcp_allowed_commands: ['fake-mcp'], mcp_allow_private_urls: true } }";
+    std::fs::write(home.path().join("config.json"), config).expect("write config");
+    let llm = goclaw_testkit::FakeLlm::start().await;
+    let server = support::Goclaw::new(home.path())
+        .env("GOCLAW_PORT", "0")
+        .env("GOCLAW_LOG_LEVEL", "debug")
+        .env("GOCLAW_GATEWAY_TOKEN", TOKEN)
+        .env("GOCLAW_ENCRYPTION_KEY", ENCRYPTION_KEY)
+        .env("GOCLAW_ANTHROPIC_API_KEY", "test-key")
+        .env("GOCLAW_ANTHROPIC_BASE_URL", llm.base_url())
+        .start()
+        .await
+        .expect("gateway starts");
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(server.url(path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+    };
+    let mut answers = Vec::new();
+    for body in [
+        json!({ "name": "local", "transport": "stdio", "command": fake_mcp_binary(),
+                "env": { "FAKE_MCP_SECRET": ENV_VALUE } }),
+        json!({ "name": "web", "transport": "streamable-http", "url": http.url,
+                "api_key": KEY_SECRET }),
+    ] {
+        let response = post("/v1/mcp/servers", body).await.expect("register");
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.expect("JSON");
+        let id = created["id"].as_str().expect("id").to_owned();
+        let granted = post(
+            &format!("/v1/mcp/servers/{id}/grants/agent"),
+            json!({ "agent_id": "default" }),
+        )
+        .await
+        .expect("grant");
+        assert_eq!(granted.status(), 201);
+        answers.push((id, created.to_string()));
+    }
+    for (id, tool, arguments) in [
+        ("c1", "mcp_local__env", json!({ "name": "FAKE_MCP_SECRET" })),
+        ("c2", "mcp_local__crash", json!({})),
+        ("c3", "mcp_web__echo", json!({ "text": "over http" })),
+    ] {
+        llm.push(Reply::tool_call(id, tool, arguments));
+    }
+    llm.push(Reply::text("checked"));
+    let chat = json!({ "model": "goclaw:default",
+                       "messages": [{ "role": "user", "content": "use the servers" }] });
+    let response = post("/v1/chat/completions", chat.clone())
+        .await
+        .expect("chat");
+    assert_eq!(response.status(), 200);
+    let results: Vec<String> = llm.requests().iter().map(|r| r.body.to_string()).collect();
+    assert!(
+        results[1].contains("FAKE_MCP_SECRET="),
+        "the variable reached the server"
+    );
+    assert!(results[3].contains("over http"), "{}", results[3]);
+
+    // A wrong key: the next run cannot connect, and says nothing secret about it.
+    let web = &answers[1].0;
+    let update = client
+        .put(server.url(&format!("/v1/mcp/servers/{web}")))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "api_key": "wrong-key-but-also-secret-1618" }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(update.status(), 200);
+    llm.push(Reply::text("again"));
+    assert_eq!(
+        post("/v1/chat/completions", chat)
+            .await
+            .expect("chat")
+            .status(),
+        200
+    );
+
+    let (code, stdout, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let logs = format!("{stdout}\n{stderr}");
+    assert!(
+        logs.contains("mcp.server.unavailable"),
+        "the refusal is logged"
+    );
+    for secret in [KEY_SECRET, ENV_VALUE, "wrong-key-but-also-secret-1618"] {
+        assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
+        for (_, answer) in &answers {
+            assert!(!answer.contains(secret), "{secret} answered: {answer}");
+        }
+    }
+}

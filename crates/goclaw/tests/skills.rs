@@ -1,10 +1,12 @@
 //! Skills end to end over real HTTP, on both engines: a zip uploaded by an admin (a wrapping
 //! directory, an example file) is listed, versioned, granted to the `default` agent, found by
-//! `skill_search` and used in a turn (the fake model scripts the calls and sees the results);
+//! `skill_search` and used in a turn (the fake model scripts the calls and sees the results),
+//! with an embedding provider also by meaning (each skill embedded once, each query);
 //! a `/slug` message runs the turn with the skill's instructions and an unknown `/name` has
 //! the agent suggest the close one; a viewer reads but never writes; another tenant never
 //! sees the skill; every attack of `corpus/skill_upload_attacks.txt` is refused and writes
-//! nothing.
+//! nothing; skills are exported (tar.gz, zip) and imported into another tenant, and a hostile
+//! archive is refused whole.
 
 mod support;
 
@@ -437,5 +439,213 @@ app_test!(
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         assert!(written.is_empty(), "nothing written: {written:?}");
+    }
+);
+
+app_test!(
+    with_an_embedding_provider_search_embeds_skills_once_and_each_query,
+    app,
+    |app: TestApp| async move {
+        let callers = Callers::create(&app, TOKEN, Admin::AdminKey).await;
+        haiku(&app, &callers).await;
+        let admin = callers.bearer("admin");
+        let setting = "/v1/system-configs/embedding.provider";
+        let (status, _) = call(
+            &app,
+            &admin,
+            Method::PUT,
+            setting,
+            Some(json!({ "value": "openai" })),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let search = |query: &str| Reply::tool_call("s", "skill_search", json!({ "query": query }));
+        let before = app.llm.embedding_requests().len();
+        app.llm.push(search("haiku seasons"));
+        app.llm.push(Reply::text("found"));
+        chat(&app, &callers, "find a skill").await;
+        let inputs = |from: usize| -> Vec<String> {
+            app.llm.embedding_requests()[from..]
+                .iter()
+                .flat_map(|r| match &r.body["input"] {
+                    Value::Array(items) => items.iter().map(Value::to_string).collect(),
+                    other => vec![other.to_string()],
+                })
+                .collect()
+        };
+        let first = inputs(before);
+        assert!(
+            first.contains(&json!("Haiku Writer: Writes haiku about the seasons").to_string()),
+            "the skill's name and description are embedded: {first:?}"
+        );
+        assert!(
+            first.contains(&json!("haiku seasons").to_string()),
+            "{first:?}"
+        );
+        let requests = app.llm.requests();
+        let result = requests[requests.len() - 1].body.to_string();
+        assert!(result.contains("haiku-writer"), "{result}");
+
+        // A second search embeds its query only: the skill's vector is kept.
+        let again = app.llm.embedding_requests().len();
+        app.llm.push(search("autumn poems"));
+        app.llm.push(Reply::text("found again"));
+        chat(&app, &callers, "find it again").await;
+        let second = inputs(again);
+        assert!(
+            second.contains(&json!("autumn poems").to_string()),
+            "{second:?}"
+        );
+        assert!(
+            !second.iter().any(|input| input.contains("Haiku Writer")),
+            "the skill is not embedded twice: {second:?}"
+        );
+    }
+);
+
+/// `GET path` as `bearer`: the status, the content type and disposition, the body.
+async fn download(app: &TestApp, bearer: &str, path: &str) -> (u16, String, String, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("export sent");
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (kind, disposition) = (header("content-type"), header("content-disposition"));
+    let body = response.bytes().await.expect("body").to_vec();
+    (status, kind, disposition, body)
+}
+
+/// `POST /v1/skills/import` of `archive` as `bearer`.
+async fn import(app: &TestApp, bearer: &str, archive: &[u8]) -> (u16, Value) {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"skills.tar.gz\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(archive);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let response = app
+        .client
+        .post(app.url("/v1/skills/import"))
+        .bearer_auth(bearer)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("import sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+app_test!(
+    skills_export_and_import_between_tenants_with_their_grants,
+    app,
+    |app: TestApp| async move {
+        let callers = Callers::create(&app, TOKEN, Admin::AdminKey).await;
+        haiku(&app, &callers).await;
+        let admin = callers.bearer("admin");
+        let (status, kind, disposition, tar_gz) = download(&app, &admin, "/v1/skills/export").await;
+        assert_eq!(status, 200);
+        assert_eq!(kind, "application/gzip");
+        assert_eq!(
+            disposition,
+            "attachment; filename=\"goclaw-skill-haiku-writer-v1.tar.gz\""
+        );
+        assert_eq!(&tar_gz[..2], &[0x1f, 0x8b], "a gzip stream");
+
+        let (status, _, _, zipped) = download(&app, &admin, "/v1/skills/export?format=zip").await;
+        assert_eq!(status, 200);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped.clone())).expect("zip");
+        let mut names: Vec<String> = (0..archive.len())
+            .map(|i| archive.by_index(i).expect("entry").name().to_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "skills/haiku-writer/SKILL.md",
+                "skills/haiku-writer/examples/spring.txt",
+                "skills/haiku-writer/grants.jsonl",
+                "skills/haiku-writer/metadata.json",
+            ]
+        );
+        let mut grants = String::new();
+        std::io::Read::read_to_string(
+            &mut archive
+                .by_name("skills/haiku-writer/grants.jsonl")
+                .expect("grants"),
+            &mut grants,
+        )
+        .expect("grants text");
+        assert_eq!(grants, "{\"agent_key\":\"default\",\"pinned_version\":1}\n");
+        let vera = callers.bearer("vera");
+        assert_eq!(download(&app, &vera, "/v1/skills/export").await.0, 403);
+        assert_eq!(import(&app, &vera, &tar_gz).await.0, 403);
+
+        // Another tenant imports it: a new skill there (its agents have other keys).
+        let carol = app
+            .other_tenant("acme", "helper", "carol", &[ApiKeyScope::Admin])
+            .await
+            .key;
+        let (status, summary) = import(&app, &carol, &tar_gz).await;
+        assert_eq!(
+            (status, summary),
+            (
+                201,
+                json!({ "skills_imported": 1, "skills_skipped": 0, "grants_applied": 0 })
+            )
+        );
+        let (_, theirs) = call(&app, &carol, Method::GET, "/v1/skills", None).await;
+        assert_eq!(slugs(&theirs), ["haiku-writer"]);
+        let base = theirs["skills"][0]["baseDir"].as_str().expect("baseDir");
+        assert!(
+            std::path::Path::new(base)
+                .join("examples/spring.txt")
+                .is_file()
+        );
+
+        // Importing into the tenant that has it skips the skill and applies the grants.
+        let (status, summary) = import(&app, &admin, &zipped).await;
+        assert_eq!(
+            (status, summary),
+            (
+                201,
+                json!({ "skills_imported": 0, "skills_skipped": 1, "grants_applied": 1 })
+            )
+        );
+
+        // A hostile archive is refused whole: the good skill beside it is not stored.
+        let meta = br#"{"name":"Other","slug":"other","visibility":"internal","version":1}"#;
+        let hostile = zip_of(
+            &[
+                ("skills/other/metadata.json", meta, false),
+                ("skills/other/SKILL.md", b"---\nname: Other\n---\nx", false),
+                (
+                    "skills/evil/../../../etc/cron.d/job",
+                    b"* * * * * id",
+                    false,
+                ),
+            ],
+            &[],
+        );
+        let (status, refused) = import(&app, &carol, &hostile).await;
+        assert_eq!(status, 400, "{refused}");
+        let (_, theirs) = call(&app, &carol, Method::GET, "/v1/skills", None).await;
+        assert_eq!(slugs(&theirs), ["haiku-writer"], "nothing else was stored");
     }
 );

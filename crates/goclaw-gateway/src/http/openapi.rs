@@ -154,6 +154,8 @@ use super::{
         crate::skills::http::revoke_agent,
         crate::skills::http::grant_user,
         crate::skills::http::revoke_user,
+        crate::skills::transfer::export,
+        crate::skills::transfer::import,
         crate::mcp_servers::http::list,
         crate::mcp_servers::http::create,
         crate::mcp_servers::http::get_one,

@@ -32,6 +32,11 @@ pub fn router() -> Router<AppState> {
             "/v1/skills/upload",
             post(upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
+        .route("/v1/skills/export", get(super::transfer::export))
+        .route(
+            "/v1/skills/import",
+            post(super::transfer::import).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
         .route("/v1/skills/{id}", get(get_one).put(update).delete(remove))
         .route("/v1/skills/{id}/versions", get(versions))
         .route("/v1/skills/{id}/toggle", post(toggle))
@@ -44,7 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/skills/{id}/grants/user/{userID}", delete(revoke_user))
 }
 
-fn skills(state: &AppState) -> Result<&Skills, ApiError> {
+pub(super) fn skills(state: &AppState) -> Result<&Skills, ApiError> {
     state
         .skills
         .as_ref()
@@ -130,50 +135,7 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let skills = skills(&state)?;
-    let limit = skills.limits.max_archive_bytes;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the upload is larger than the {} MB limit (skills.max_upload_size_mb)",
-                limit / (1024 * 1024)
-            ),
-        )
-    };
-    let mut multipart =
-        multipart.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(&e, too_large))?
-    {
-        let wanted = field.name() == Some("file") && file.is_none();
-        // Past the limit the rest is read and dropped, so the client hears the 413 instead of
-        // a connection closed under its feet.
-        let mut bytes = Some(Vec::new());
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| multipart_error(&e, too_large))?
-        {
-            if !wanted {
-                continue;
-            }
-            if let Some(kept) = bytes.as_mut() {
-                if (kept.len() + chunk.len()) as u64 > limit {
-                    bytes = None;
-                } else {
-                    kept.extend_from_slice(&chunk);
-                }
-            }
-        }
-        if wanted {
-            file = Some(bytes.ok_or_else(too_large)?);
-        }
-    }
-    let file =
-        file.ok_or_else(|| ApiError::bad_request("file is required (multipart part `file`)"))?;
+    let file = file_part(multipart, skills.limits.max_archive_bytes).await?;
     let principal = &caller.0;
     match super::upload(skills, principal.tenant_id, &principal.user_id, file).await {
         Ok(done) => {
@@ -198,6 +160,54 @@ pub async fn upload(
             Err(ApiError::bad_request(error.to_string()))
         }
     }
+}
+
+/// The `file` part of a multipart body, at most `limit` bytes: past it the rest is read and
+/// dropped, so the client hears the 413 instead of a connection closed under its feet.
+pub(super) async fn file_part(
+    multipart: Result<Multipart, MultipartRejection>,
+    limit: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is larger than the {} MB limit (skills.max_upload_size_mb)",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    let mut multipart =
+        multipart.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e, too_large))?
+    {
+        let wanted = field.name() == Some("file") && file.is_none();
+        let mut bytes = Some(Vec::new());
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| multipart_error(&e, too_large))?
+        {
+            if !wanted {
+                continue;
+            }
+            if let Some(kept) = bytes.as_mut() {
+                if (kept.len() + chunk.len()) as u64 > limit {
+                    bytes = None;
+                } else {
+                    kept.extend_from_slice(&chunk);
+                }
+            }
+        }
+        if wanted {
+            file = Some(bytes.ok_or_else(too_large)?);
+        }
+    }
+    file.ok_or_else(|| ApiError::bad_request("file is required (multipart part `file`)"))
 }
 
 fn multipart_error(

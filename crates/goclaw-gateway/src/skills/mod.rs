@@ -10,6 +10,7 @@
 //! Uploads are `internal`, as in GoClaw: agents see them once granted (or made public).
 
 pub mod http;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -72,31 +73,86 @@ pub async fn upload(
         tokio::task::spawn_blocking(move || goclaw_tools::skills::read_package(&bytes, limits))
             .await
             .map_err(|e| UploadError::Io(std::io::Error::other(e)))??;
+    let stored = store_package(skills, tenant, owner, package, &Naming::default()).await?;
+    let body = match stored.created {
+        false => json!({ "id": stored.id, "slug": stored.slug, "version": stored.version,
+            "name": stored.name, "status": "unchanged" }),
+        true => json!({ "id": stored.id, "slug": stored.slug, "version": stored.version,
+            "name": stored.name, "status": "active", "is_new": stored.is_new }),
+    };
+    Ok(Uploaded {
+        body,
+        created: stored.created,
+    })
+}
+
+/// What a package's `SKILL.md` does not decide: the slug and name a bundle gives, the
+/// visibility (`internal` by default).
+#[derive(Debug, Default)]
+pub struct Naming {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub visibility: Option<String>,
+}
+
+/// A package as stored.
+pub struct StoredPackage {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    pub version: i64,
+    /// A new version was written (not the current one again).
+    pub created: bool,
+    /// The skill did not exist before.
+    pub is_new: bool,
+}
+
+/// Stores a checked `package` as the next version of its skill, unless it is the current
+/// version already.
+pub async fn store_package(
+    skills: &Skills,
+    tenant: TenantId,
+    owner: &str,
+    package: goclaw_tools::skills::SkillPackage,
+    naming: &Naming,
+) -> Result<StoredPackage, UploadError> {
     let doc = SkillDocument::parse(&package.skill_md);
-    let name = doc.name.trim().to_owned();
+    let name = match doc.name.trim() {
+        "" => naming.name.clone().unwrap_or_default().trim().to_owned(),
+        name => name.to_owned(),
+    };
     if name.is_empty() {
         return Err(UploadError::Invalid(
             "name is required in SKILL.md frontmatter".into(),
         ));
     }
-    let slug = match doc.slug.trim() {
-        "" => slugify_skill_name(&name),
-        slug => slug.to_owned(),
+    let slug = match (&naming.slug, doc.slug.trim()) {
+        (Some(slug), _) => slug.clone(),
+        (None, "") => slugify_skill_name(&name),
+        (None, slug) => slug.to_owned(),
     };
     if !is_valid_skill_slug(&slug) {
         return Err(UploadError::Invalid(format!(
             "invalid slug {slug:?}: use lowercase letters, digits and hyphens"
         )));
     }
+    let visibility = naming
+        .visibility
+        .clone()
+        .filter(|v| goclaw_core::SKILL_VISIBILITIES.contains(&v.as_str()))
+        .unwrap_or_else(|| "internal".to_owned());
     let hash = hex::encode(Sha256::digest(package.skill_md.as_bytes()));
     let _one_at_a_time = skills.uploads.lock().await;
     let store = skills.catalog.store().skills();
     match store.get_by_slug(tenant, &slug).await {
         Ok(current) if current.file_hash == hash => {
-            return Ok(Uploaded {
-                body: json!({ "id": current.id, "slug": slug, "version": current.version,
-                    "name": name, "status": "unchanged" }),
+            return Ok(StoredPackage {
+                id: current.id,
+                slug,
+                name,
+                version: current.version,
                 created: false,
+                is_new: false,
             });
         }
         Ok(_) | Err(StoreError::NotFound(_)) => {}
@@ -121,7 +177,7 @@ pub async fn upload(
         slug: slug.clone(),
         description: doc.description.trim().to_owned(),
         owner_id: owner.to_owned(),
-        visibility: "internal".to_owned(),
+        visibility,
         version,
         tags: doc.tags,
         author: doc.author,
@@ -138,10 +194,13 @@ pub async fn upload(
         }
     };
     tracing::info!(%tenant, skill = %stored.slug, version, "skill uploaded");
-    Ok(Uploaded {
-        body: json!({ "id": stored.id, "slug": stored.slug, "version": version, "name": name,
-            "status": "active", "is_new": is_new }),
+    Ok(StoredPackage {
+        id: stored.id,
+        slug: stored.slug,
+        name,
+        version,
         created: true,
+        is_new,
     })
 }
 

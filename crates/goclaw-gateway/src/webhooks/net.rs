@@ -6,8 +6,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use goclaw_tools::web::ssrf::{blocked_hostname, blocked_ip};
-use url::{Host, Url};
+use goclaw_tools::web::ssrf::check_outbound_url;
+use url::Url;
 
 /// One allowlist entry: an address, or a block of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,45 +81,11 @@ pub fn is_loopback(peer: IpAddr) -> bool {
     canonical(peer).is_loopback()
 }
 
-/// Checks a callback URL now: its scheme, and every address its host resolves to. Returns the
-/// address to connect to (so the check and the connection agree), or why it is refused.
+/// Checks a callback URL now ([`check_outbound_url`]): its scheme, and every address its
+/// host resolves to. Returns the address to connect to (so the check and the connection
+/// agree), or why it is refused.
 pub async fn check_callback(url: &str, allow_private: bool) -> Result<(Url, SocketAddr), String> {
-    let url = Url::parse(url).map_err(|_| "not a valid URL".to_owned())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("only http and https callbacks are allowed".to_owned());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("callback URLs may not carry credentials".to_owned());
-    }
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| "the URL has no port".to_owned())?;
-    let addrs: Vec<SocketAddr> = match url.host() {
-        Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(Host::Domain(name)) => {
-            let name = name.to_ascii_lowercase();
-            if !allow_private && let Some(reason) = blocked_hostname(&name) {
-                return Err(format!("blocked host ({reason})"));
-            }
-            tokio::net::lookup_host((name.as_str(), port))
-                .await
-                .map_err(|_| "the host does not resolve".to_owned())?
-                .collect()
-        }
-        None => return Err("the URL has no host".to_owned()),
-    };
-    let first = *addrs
-        .first()
-        .ok_or_else(|| "the host resolves to no address".to_owned())?;
-    if !allow_private {
-        for addr in &addrs {
-            if let Some(reason) = blocked_ip(addr.ip()) {
-                return Err(format!("blocked address ({reason})"));
-            }
-        }
-    }
-    Ok((url, first))
+    check_outbound_url(url, allow_private).await
 }
 
 #[cfg(test)]

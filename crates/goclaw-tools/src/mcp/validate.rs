@@ -8,11 +8,7 @@
 //! `tools.mcp_allow_private_urls` is set, must not point at loopback, private, link-local or
 //! metadata addresses — checked on every address the host resolves to.
 
-use std::net::IpAddr;
-
-use url::{Host, Url};
-
-use crate::web::ssrf::{blocked_hostname, blocked_ip};
+use crate::web::ssrf::check_outbound_url;
 
 /// The programs a stdio server may run, by file name.
 pub const ALLOWED_COMMANDS: &[&str] = &[
@@ -130,47 +126,12 @@ pub fn check_args(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// An HTTP server's URL, resolved now.
+/// An HTTP server's URL, resolved now ([`check_outbound_url`]).
 pub async fn check_url(policy: &ServerPolicy, raw: &str) -> Result<(), String> {
-    let url = Url::parse(raw.trim()).map_err(|_| "invalid URL: not a URL".to_owned())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("invalid URL: only http and https are allowed".to_owned());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("invalid URL: put credentials in headers or api_key, not the URL".to_owned());
-    }
-    if policy.private_urls {
-        return url
-            .host()
-            .map(|_| ())
-            .ok_or_else(|| "invalid URL: no host".to_owned());
-    }
-    let port = url.port_or_known_default().unwrap_or(80);
-    let addresses: Vec<IpAddr> = match url.host() {
-        Some(Host::Ipv4(ip)) => vec![ip.into()],
-        Some(Host::Ipv6(ip)) => vec![ip.into()],
-        Some(Host::Domain(name)) => {
-            let name = name.to_ascii_lowercase();
-            if let Some(reason) = blocked_hostname(&name) {
-                return Err(format!("invalid URL: blocked host ({reason})"));
-            }
-            tokio::net::lookup_host((name.as_str(), port))
-                .await
-                .map_err(|_| "invalid URL: the host does not resolve".to_owned())?
-                .map(|addr| addr.ip())
-                .collect()
-        }
-        None => return Err("invalid URL: no host".to_owned()),
-    };
-    if addresses.is_empty() {
-        return Err("invalid URL: the host resolves to no address".to_owned());
-    }
-    for ip in addresses {
-        if let Some(reason) = blocked_ip(ip) {
-            return Err(format!("invalid URL: blocked address ({reason})"));
-        }
-    }
-    Ok(())
+    check_outbound_url(raw, policy.private_urls)
+        .await
+        .map(|_| ())
+        .map_err(|reason| format!("invalid URL: {reason}"))
 }
 
 #[cfg(test)]

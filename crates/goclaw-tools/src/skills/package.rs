@@ -144,7 +144,7 @@ pub fn read_package(bytes: &[u8], limits: PackageLimits) -> Result<SkillPackage,
 /// The entry's path inside the package, or `None` for a directory marker or an OS artifact
 /// (`__MACOSX/`, `.DS_Store`, `Thumbs.db`). Backslashes count as separators, as zips made on
 /// Windows use them.
-fn checked_path(raw: &str) -> Result<Option<PathBuf>, PackageError> {
+pub(crate) fn checked_path(raw: &str) -> Result<Option<PathBuf>, PackageError> {
     let name = raw.replace('\\', "/");
     if name.contains('\0') {
         return Err(PackageError::BadName(raw.to_owned()));

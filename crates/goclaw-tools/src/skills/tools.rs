@@ -1,8 +1,9 @@
 //! `skill_search` (GoClaw's parameters: `query`, `max_results` 5) and `use_skill` (`name`,
 //! optional `params`; alias `Skill`). Both see only the skills the calling agent may use for
 //! the calling user in the caller's tenant, never chosen by arguments. Search is BM25 over
-//! name, description and instructions; using a skill returns its instructions and is logged
-//! as `skill.activated`.
+//! name, description and instructions, joined by similarity of meaning when memory has an
+//! embedding provider ([`super::vectors`]); using a skill returns its instructions and is
+//! logged as `skill.activated`.
 
 use std::sync::Arc;
 
@@ -12,15 +13,17 @@ use serde_json::{Value, json};
 
 use super::catalog::SkillCatalog;
 use super::search::rank;
+use super::vectors::{SkillVectors, hybrid};
 
 const DEFAULT_RESULTS: usize = 5;
 const MAX_RESULTS: usize = 50;
 
-/// `skill_search` and `use_skill` over `catalog`.
-pub fn skill_tools(catalog: SkillCatalog) -> Vec<Arc<dyn Tool>> {
+/// `skill_search` (by meaning too, with `vectors`) and `use_skill` over `catalog`.
+pub fn skill_tools(catalog: SkillCatalog, vectors: Option<SkillVectors>) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(SkillSearch {
             catalog: catalog.clone(),
+            vectors,
         }),
         Arc::new(UseSkill { catalog }),
     ]
@@ -28,6 +31,7 @@ pub fn skill_tools(catalog: SkillCatalog) -> Vec<Arc<dyn Tool>> {
 
 struct SkillSearch {
     catalog: SkillCatalog,
+    vectors: Option<SkillVectors>,
 }
 
 struct UseSkill {
@@ -81,7 +85,13 @@ impl Tool for SkillSearch {
             Ok(entries) => entries,
             Err(error) => return ToolOutput::error(format!("skill search failed: {error}")),
         };
-        let ranked = rank(&entries, query, max);
+        let ranked = match &self.vectors {
+            None => rank(&entries, query, max),
+            Some(vectors) => match vectors.similarities(&entries, query).await {
+                Some(similarity) => hybrid(&rank(&entries, query, entries.len()), &similarity, max),
+                None => rank(&entries, query, max),
+            },
+        };
         tracing::info!(query, results = ranked.len(), "skill_search executed");
         let Some((best, _)) = ranked.first() else {
             return ToolOutput::ok(format!("No skills found matching: {query}"));

@@ -5,9 +5,9 @@
 
 use std::net::SocketAddr;
 
-use url::{Host, Url};
+use url::Url;
 
-use super::ssrf::{blocked_hostname, blocked_ip};
+use super::ssrf::check_outbound_url;
 
 /// What one POST got back.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,45 +26,10 @@ pub enum HookPostError {
     Failed,
 }
 
-/// Checks an `http` hook's URL now: its scheme, its credentials, and every address its host
-/// resolves to. Returns the URL and the address to connect to, or why it is refused.
+/// Checks an `http` hook's URL now ([`check_outbound_url`]): the URL and the address to
+/// connect to, or why it is refused.
 pub async fn check_hook_url(raw: &str, allow_private: bool) -> Result<(Url, SocketAddr), String> {
-    let url = Url::parse(raw).map_err(|_| "not a valid URL".to_owned())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("only http and https URLs are allowed".to_owned());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("URLs may not carry credentials (use config.headers)".to_owned());
-    }
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| "the URL has no port".to_owned())?;
-    let addrs: Vec<SocketAddr> = match url.host() {
-        Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(Host::Domain(name)) => {
-            let name = name.to_ascii_lowercase();
-            if !allow_private && let Some(reason) = blocked_hostname(&name) {
-                return Err(format!("blocked host ({reason})"));
-            }
-            tokio::net::lookup_host((name.as_str(), port))
-                .await
-                .map_err(|_| "the host does not resolve".to_owned())?
-                .collect()
-        }
-        None => return Err("the URL has no host".to_owned()),
-    };
-    let first = *addrs
-        .first()
-        .ok_or_else(|| "the host resolves to no address".to_owned())?;
-    if !allow_private {
-        for addr in &addrs {
-            if let Some(reason) = blocked_ip(addr.ip()) {
-                return Err(format!("blocked address ({reason})"));
-            }
-        }
-    }
-    Ok((url, first))
+    check_outbound_url(raw, allow_private).await
 }
 
 /// POSTs `body` (JSON) to `url` with `headers`, to the address the SSRF check passed.

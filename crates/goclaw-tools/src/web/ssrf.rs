@@ -9,6 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use async_trait::async_trait;
+use url::{Host, Url};
 
 /// Turns a host name into the addresses it stands for.
 #[async_trait]
@@ -29,6 +30,53 @@ impl Resolver for SystemResolver {
             .map(|addrs| addrs.collect())
             .map_err(|e| format!("cannot resolve {host}: {e}"))
     }
+}
+
+/// Checks a URL the gateway will send to on its own (a webhook callback, an `http` hook, an
+/// MCP server): `http(s)` only, no credentials in it, and — unless `allow_private` — no
+/// blocked host name and no blocked address among every address the host resolves to now.
+/// Returns the URL and the address to connect to (so the check and the connection agree), or
+/// why it is refused.
+pub async fn check_outbound_url(
+    raw: &str,
+    allow_private: bool,
+) -> Result<(Url, SocketAddr), String> {
+    let url = Url::parse(raw.trim()).map_err(|_| "not a valid URL".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https URLs are allowed".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("URLs may not carry credentials".to_owned());
+    }
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| "the URL has no port".to_owned())?;
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            if !allow_private && let Some(reason) = blocked_hostname(&name) {
+                return Err(format!("blocked host ({reason})"));
+            }
+            tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|_| "the host does not resolve".to_owned())?
+                .collect()
+        }
+        None => return Err("the URL has no host".to_owned()),
+    };
+    let first = *addrs
+        .first()
+        .ok_or_else(|| "the host resolves to no address".to_owned())?;
+    if !allow_private {
+        for addr in &addrs {
+            if let Some(reason) = blocked_ip(addr.ip()) {
+                return Err(format!("blocked address ({reason})"));
+            }
+        }
+    }
+    Ok((url, first))
 }
 
 /// Why `host` (a lowercased name, not an IP literal) is never fetched, if it is not.
