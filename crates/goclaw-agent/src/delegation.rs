@@ -344,6 +344,7 @@ impl Delegator for DelegationManager {
                     "[Delegated task]\nAgent {} handed you this task on behalf of user {}. Your answer goes back to {} as the result: write the result itself, complete and self-contained.",
                     source.agent_key, ctx.user_id, source.agent_key
                 )),
+                ..Default::default()
             },
         };
         let turn = runtime

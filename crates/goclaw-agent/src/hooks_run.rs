@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::hooks::{HookEngine, HookInput};
 use crate::run::RunPlan;
 use crate::runtime::{Runtime, Services};
+use crate::subagents::is_subagent_session;
 
 impl Runtime {
     /// The hook engine, when hooks are configured.
@@ -25,7 +26,12 @@ fn input(plan: &RunPlan, agent: &Agent, event: HookEvent, detail: &str) -> HookI
         session_id: plan.session.key.to_string(),
         tenant_id: plan.session.tenant,
         agent_id: agent.id.as_uuid(),
-        depth: u32::from(plan.channel == "subagent"),
+        // A subagent's run knows its task's depth; any other run in a subagent session is
+        // at least one level down.
+        depth: plan
+            .overrides
+            .depth
+            .max(u32::from(is_subagent_session(&plan.session.key))),
         ..Default::default()
     }
 }

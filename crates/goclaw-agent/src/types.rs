@@ -99,6 +99,8 @@ pub struct TurnOverrides {
     pub model: Option<String>,
     /// Instructions added to the system prompt for this run only.
     pub extra_system_prompt: Option<String>,
+    /// How deep the run is nested: a subagent task's depth, else 0. Hooks are told it.
+    pub depth: u32,
 }
 
 /// A started turn: its message is stored, and a run that answers it is scheduled (or, for a

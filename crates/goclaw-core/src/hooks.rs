@@ -110,8 +110,12 @@ pub struct Hook {
     pub handler_type: HandlerType,
     pub scope: HookScope,
     pub name: String,
-    /// Handler options: `command` and `allowed_env_vars`, or `url` and `headers`.
+    /// Handler options: `command` and `allowed_env_vars`, or `url` and `headers`. Stored
+    /// header values read `"***"`: the values themselves are in [`Hook::secrets`].
     pub config: Value,
+    /// The secret box's encryption of the `http` handler's header values (a JSON object of
+    /// names to values), or empty when there are none. Never answered.
+    pub secrets: String,
     /// A regular expression over the tool name; empty matches everything.
     pub matcher: String,
     /// GoClaw's CEL condition; stored, not evaluated here.

@@ -1,6 +1,6 @@
 //! Every encrypted column of the database behind one trait, so that the start-up key check and
 //! key rotation see all of them: `llm_providers.api_key`, `config_secrets.value`,
-//! `mcp_servers.secrets` and `mcp_user_credentials.secrets`. A column
+//! `mcp_servers.secrets`, `mcp_user_credentials.secrets` and `hooks.secrets`. A column
 //! that starts holding ciphertext gets a [`SecretRef`] variant here and is covered everywhere.
 
 use async_trait::async_trait;
@@ -20,6 +20,8 @@ pub enum SecretRef {
     McpServerSecrets { id: Uuid },
     /// `mcp_user_credentials.secrets` of a user for a server.
     McpUserCredentials { server: Uuid, user: String },
+    /// `hooks.secrets` (an `http` hook's header values) of the hook with this id.
+    HookSecrets { id: Uuid },
 }
 
 impl SecretRef {
@@ -30,6 +32,7 @@ impl SecretRef {
             SecretRef::ConfigSecret { .. } => "config_secrets",
             SecretRef::McpServerSecrets { .. } => "mcp_servers",
             SecretRef::McpUserCredentials { .. } => "mcp_user_credentials",
+            SecretRef::HookSecrets { .. } => "hooks",
         }
     }
 }
@@ -46,6 +49,7 @@ impl std::fmt::Display for SecretRef {
                 f,
                 "mcp_user_credentials.secrets (server {server}, user {user:?})"
             ),
+            SecretRef::HookSecrets { id } => write!(f, "hooks.secrets (id {id})"),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Hooks on the wire: GoClaw's `HookConfig` JSON read from `hooks.create`/`hooks.test` and
 //! merged from `hooks.update`'s `updates`, and the JSON of a stored hook, an execution and a
 //! test result. Header values of `http` hooks (an `Authorization` is a secret) are answered as
-//! `"***"`, and `"***"` sent back in an update keeps the stored value.
+//! `"***"`, and `"***"` sent back in an update keeps the stored value. They are stored sealed
+//! with the secret box in `Hook::secrets` (the config keeping `"***"` under each name), so
+//! storing any needs `GOCLAW_ENCRYPTION_KEY`.
 
 use chrono::Utc;
 use goclaw_agent::hooks::HandlerOutcome;
 use goclaw_core::{Decision, HandlerType, Hook, HookEvent, HookExecution, HookScope, TenantId};
+use goclaw_crypto::SecretBox;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -94,6 +97,7 @@ pub fn parse_config(raw: &Value, tenant: TenantId, created_by: &str) -> Result<P
         scope: parse_enum(&raw["scope"], "scope", HookScope::parse)?,
         name: text(&raw["name"]).map_err(|e| format!("name {e}"))?,
         config: object(&raw["config"], "config")?,
+        secrets: String::new(),
         matcher: text(&raw["matcher"]).map_err(|e| format!("matcher {e}"))?,
         if_expr: text(&raw["if_expr"]).map_err(|e| format!("if_expr {e}"))?,
         timeout_ms: int(&raw["timeout_ms"], "timeout_ms")?,
@@ -140,6 +144,47 @@ pub fn apply_patch(current: &Hook, updates: &Map<String, Value>) -> Result<Parse
         }
     }
     Ok(ParsedHook { hook, on_timeout })
+}
+
+/// Moves the header values of `hook`'s config into `hook.secrets`, sealed, leaving `"***"`
+/// under each name; a hook without header values keeps no secrets. Storing some needs a key.
+pub fn seal_headers(hook: &mut Hook, secrets: Option<&SecretBox>) -> Result<(), String> {
+    hook.secrets.clear();
+    let Some(headers) = hook
+        .config
+        .get_mut("headers")
+        .and_then(Value::as_object_mut)
+        .filter(|headers| !headers.is_empty())
+    else {
+        return Ok(());
+    };
+    let secrets = secrets.ok_or(
+        "set GOCLAW_ENCRYPTION_KEY to store an http hook's header values: they are stored encrypted",
+    )?;
+    hook.secrets = secrets.encrypt(&Value::Object(headers.clone()).to_string());
+    for value in headers.values_mut() {
+        *value = json!(MASK);
+    }
+    Ok(())
+}
+
+/// Puts `hook`'s sealed header values back into its config (so an update can merge into
+/// them); a hook stored without any is left as it is.
+pub fn open_headers(hook: &mut Hook, secrets: Option<&SecretBox>) -> Result<(), String> {
+    if hook.secrets.is_empty() {
+        return Ok(());
+    }
+    let headers = secrets
+        .and_then(|secrets| secrets.decrypt(&hook.secrets).ok())
+        .and_then(|opened| serde_json::from_str::<Map<String, Value>>(&opened).ok())
+        .ok_or(
+            "the hook's stored header values cannot be decrypted: check GOCLAW_ENCRYPTION_KEY",
+        )?;
+    if let Some(config) = hook.config.as_object_mut() {
+        config.insert("headers".to_owned(), Value::Object(headers));
+    }
+    hook.secrets.clear();
+    Ok(())
 }
 
 /// `config` with every masked header value replaced by the stored one.

@@ -146,6 +146,7 @@ impl Application {
                 mcp: &mcp,
                 mcp_pool: &mcp_pool,
                 sender: &sender,
+                secrets: secrets.clone(),
             },
             Remembering {
                 index: memory.clone(),
@@ -458,6 +459,8 @@ struct Wiring<'a> {
     mcp_pool: &'a Arc<goclaw_tools::mcp::McpPool>,
     /// The `message` tool's way to the channels, bound once they run.
     sender: &'a Arc<crate::channel_sender::BoundSender>,
+    /// Opens `http` hooks' sealed header values (none can be opened, or stored, without it).
+    secrets: Option<Arc<goclaw_crypto::SecretBox>>,
 }
 
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
@@ -499,6 +502,7 @@ fn build_runtime(
         mcp,
         mcp_pool,
         sender,
+        secrets,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let delegation_events = events.clone();
@@ -549,8 +553,16 @@ fn build_runtime(
         guards: guards.clone(),
     });
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
-    let hooks =
-        goclaw_agent::hooks::HookEngine::new(store.clone(), config.hooks.allow_private_urls);
+    let open_headers: goclaw_agent::hooks::Opener = Arc::new(move |sealed: &str| {
+        secrets
+            .as_ref()
+            .and_then(|secrets| secrets.decrypt(sealed).ok())
+    });
+    let hooks = goclaw_agent::hooks::HookEngine::new(
+        store.clone(),
+        config.hooks.allow_private_urls,
+        open_headers,
+    );
     let mut deps = RuntimeDeps::new(
         store,
         providers,

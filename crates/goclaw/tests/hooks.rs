@@ -5,12 +5,14 @@
 //! GoClaw's result shape; `hooks.list` keeps its pinned shape; private addresses are refused
 //! when not allowed; and what every caller may see and do: the owner, an admin and two writers
 //! and a viewer of the master tenant, and an admin of another tenant, whose hooks never fire
-//! for the master tenant's runs.
+//! for the master tenant's runs. Header values are stored sealed (never in clear, and refused
+//! without an encryption key) and still sent; `subagent_start` may refuse a spawn, and
+//! `subagent_stop` hears of its end, with the nesting depth counted.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use goclaw_core::ApiKeyScope;
+use goclaw_core::{ApiKeyScope, MASTER_TENANT_ID, SecretRef};
 use goclaw_testkit::{Reply, StoreBackend, TestApp, WsClient, app_test, spawn_app_with_config};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -22,23 +24,27 @@ use support::callers::{Admin, Callers};
 use support::http::call;
 
 const TOKEN: &str = "hooks-token-8c41d2";
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const PRIVATE: &str = "{ gateway: { rate_limit_rpm: 0 }, hooks: { allow_private_urls: true } }";
 
 async fn app(backend: StoreBackend) -> Option<TestApp> {
-    spawn_app_with_config(
-        backend,
-        "{ gateway: { rate_limit_rpm: 0 }, hooks: { allow_private_urls: true } }",
-        &[("GOCLAW_GATEWAY_TOKEN", TOKEN)],
-    )
-    .await
+    let env = [
+        ("GOCLAW_GATEWAY_TOKEN", TOKEN),
+        ("GOCLAW_ENCRYPTION_KEY", KEY),
+    ];
+    spawn_app_with_config(backend, PRIVATE, &env).await
 }
 
 async fn strict_app(backend: StoreBackend) -> Option<TestApp> {
-    spawn_app_with_config(
-        backend,
-        "{ gateway: { rate_limit_rpm: 0 } }",
-        &[("GOCLAW_GATEWAY_TOKEN", TOKEN)],
-    )
-    .await
+    let env = [
+        ("GOCLAW_GATEWAY_TOKEN", TOKEN),
+        ("GOCLAW_ENCRYPTION_KEY", KEY),
+    ];
+    spawn_app_with_config(backend, "{ gateway: { rate_limit_rpm: 0 } }", &env).await
+}
+
+async fn keyless_app(backend: StoreBackend) -> Option<TestApp> {
+    spawn_app_with_config(backend, PRIVATE, &[("GOCLAW_GATEWAY_TOKEN", TOKEN)]).await
 }
 
 /// A WebSocket connected with `token` (the gateway token or an API key).
@@ -51,10 +57,11 @@ async fn ws(app: &TestApp, token: &str) -> WsClient {
 }
 
 /// A loopback HTTP endpoint: `/allow` answers allow, `/block` blocks with a reason, `/slow`
-/// answers after 3 s. Every request body is kept.
+/// answers after 3 s. Every request body, and every `Authorization` header, is kept.
 struct FakeHookServer {
     url: String,
     bodies: Arc<Mutex<Vec<Value>>>,
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeHookServer {
@@ -64,10 +71,11 @@ impl FakeHookServer {
             .expect("bind the fake hook server");
         let url = format!("http://{}", listener.local_addr().expect("its address"));
         let bodies = Arc::new(Mutex::new(Vec::new()));
-        let kept = bodies.clone();
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let (kept, seen) = (bodies.clone(), authorizations.clone());
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let kept = kept.clone();
+                let (kept, seen) = (kept.clone(), seen.clone());
                 tokio::spawn(async move {
                     let mut raw = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -96,6 +104,14 @@ impl FakeHookServer {
                         }
                     };
                     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let authorization = head.lines().find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("authorization")
+                            .then(|| value.trim().to_owned())
+                    });
+                    if let Some(value) = authorization {
+                        seen.lock().unwrap_or_else(|e| e.into_inner()).push(value);
+                    }
                     if let Ok(value) = serde_json::from_str::<Value>(&body) {
                         kept.lock().unwrap_or_else(|e| e.into_inner()).push(value);
                     }
@@ -115,7 +131,11 @@ impl FakeHookServer {
                 });
             }
         });
-        FakeHookServer { url, bodies }
+        FakeHookServer {
+            url,
+            bodies,
+            authorizations,
+        }
     }
 
     fn bodies(&self) -> Vec<Value> {
@@ -123,6 +143,32 @@ impl FakeHookServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    fn authorizations(&self) -> Vec<String> {
+        self.authorizations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The bodies of `event` received within 30 s once there are `count` of them.
+    async fn wait_for(&self, event: &str, count: usize) -> Vec<Value> {
+        for _ in 0..1200 {
+            let seen: Vec<Value> = self
+                .bodies()
+                .into_iter()
+                .filter(|b| b["HookEvent"] == json!(event))
+                .collect();
+            if seen.len() >= count {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "timed out waiting for {count} {event} events: {:?}",
+            self.bodies()
+        );
     }
 }
 
@@ -527,6 +573,148 @@ app_test!(
         assert_eq!(
             admin.call_ok("hooks.delete", json!({ "hookId": id })).await,
             json!({ "hookId": id })
+        );
+    }
+);
+
+app_test!(
+    header_values_are_stored_sealed_and_still_sent,
+    app,
+    |app: TestApp| async move {
+        let fake = FakeHookServer::start().await;
+        let mut owner = ws(&app, TOKEN).await;
+        let hook = http_hook("user_prompt_submit", &format!("{}/allow", fake.url));
+        let id = owner.call_ok("hooks.create", hook).await["hookId"].clone();
+        let uuid = id.as_str().and_then(|s| s.parse().ok()).expect("a hook id");
+
+        // The row, read back through the store: the value is nowhere in clear.
+        let store = app.db.store();
+        let stored = store
+            .hooks()
+            .get(MASTER_TENANT_ID, uuid)
+            .await
+            .expect("the row");
+        let row = format!("{} {}", stored.config, stored.secrets);
+        assert!(!row.contains("hook-secret-77"), "{row}");
+        assert!(stored.secrets.starts_with("aes-gcm:"), "{row}");
+        assert_eq!(stored.config["headers"], json!({ "Authorization": "***" }));
+        let sealed = store.secrets().list_encrypted().await.expect("ciphertexts");
+        assert!(
+            sealed
+                .iter()
+                .any(|v| v.secret == SecretRef::HookSecrets { id: uuid }),
+            "key rotation sees it: {sealed:?}"
+        );
+
+        app.llm.push(Reply::text("Hello back."));
+        assert_eq!(chat(&app, TOKEN, "hello sealed hooks").await.0, 200);
+        assert_eq!(
+            fake.authorizations(),
+            vec!["Bearer hook-secret-77".to_owned()]
+        );
+
+        // "***" sent back keeps the value; answers keep masking it.
+        let url = format!("{}/allow", fake.url);
+        let updates = json!({ "name": "renamed", "config": { "url": url, "headers": { "Authorization": "***" } } });
+        owner
+            .call_ok("hooks.update", json!({ "hookId": id, "updates": updates }))
+            .await;
+        app.llm.push(Reply::text("Again."));
+        assert_eq!(chat(&app, TOKEN, "hello again").await.0, 200);
+        assert_eq!(fake.authorizations()[1], "Bearer hook-secret-77");
+        let listed = owner.call_ok("hooks.list", json!({})).await.to_string();
+        assert!(
+            !listed.contains("hook-secret-77") && listed.contains("***"),
+            "{listed}"
+        );
+    }
+);
+
+app_test!(
+    without_a_key_header_values_are_refused,
+    keyless_app,
+    |app: TestApp| async move {
+        let fake = FakeHookServer::start().await;
+        let mut owner = ws(&app, TOKEN).await;
+        let refused = owner
+            .call("hooks.create", http_hook("stop", &fake.url))
+            .await;
+        let message = refused["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("GOCLAW_ENCRYPTION_KEY"), "{refused}");
+        assert!(!refused.to_string().contains("hook-secret-77"), "{refused}");
+        assert_eq!(refused["error"]["code"], json!("INVALID_REQUEST"));
+        let bare = json!({ "event": "stop", "handler_type": "http", "scope": "tenant", "config": { "url": fake.url } });
+        owner.call_ok("hooks.create", bare).await;
+    }
+);
+
+app_test!(
+    subagent_hooks_refuse_a_spawn_and_hear_the_end,
+    app,
+    |app: TestApp| async move {
+        let fake = FakeHookServer::start().await;
+        let mut owner = ws(&app, TOKEN).await;
+        let block = http_hook("subagent_start", &format!("{}/block", fake.url));
+        let block_id = owner.call_ok("hooks.create", block).await["hookId"].clone();
+
+        app.llm.push(Reply::tool_call(
+            "s1",
+            "spawn",
+            json!({ "task": "Count the widgets", "label": "alpha" }),
+        ));
+        app.llm.push(Reply::text("The helper was refused."));
+        let (status, answer) = chat(&app, TOKEN, "get a helper").await;
+        assert_eq!(status, 200, "{answer}");
+        let seen = app.llm.requests()[1].body.to_string();
+        assert!(
+            seen.contains("Hook blocked this subagent: carol says no"),
+            "the model reads the reason: {seen}"
+        );
+        let start = &fake.wait_for("subagent_start", 1).await[0];
+        assert_eq!(start["Depth"], json!(0), "{start}");
+        assert!(start["SessionID"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(
+            !app.llm
+                .requests()
+                .iter()
+                .any(|r| r.body.to_string().contains("labelled alpha,"))
+        );
+
+        owner
+            .call_ok(
+                "hooks.toggle",
+                json!({ "hookId": block_id, "enabled": false }),
+            )
+            .await;
+        for event in ["subagent_start", "subagent_stop", "user_prompt_submit"] {
+            let hook = http_hook(event, &format!("{}/allow", fake.url));
+            owner.call_ok("hooks.create", hook).await;
+        }
+        app.llm
+            .route("labelled beta,", Reply::text("BETA-RESULT: 7 gadgets"));
+        app.llm.push(Reply::tool_call(
+            "s2",
+            "spawn",
+            json!({ "task": "Count the gadgets", "label": "beta" }),
+        ));
+        app.llm.push(Reply::text("A helper is on it."));
+        app.llm.set_default(Reply::text("7 gadgets"));
+        let (status, answer) = chat(&app, TOKEN, "get another helper").await;
+        assert_eq!(status, 200, "{answer}");
+        let stop = &fake.wait_for("subagent_stop", 1).await[0];
+        assert_eq!(
+            stop["Depth"],
+            json!(0),
+            "told at the spawning run's depth: {stop}"
+        );
+        let starts = fake.wait_for("subagent_start", 2).await;
+        assert_eq!(stop["SessionID"], starts[1]["SessionID"]);
+        assert_eq!(stop["AgentID"], starts[1]["AgentID"]);
+        let prompts = fake.wait_for("user_prompt_submit", 2).await;
+        let depths: Vec<&Value> = prompts.iter().map(|p| &p["Depth"]).collect();
+        assert!(
+            depths.contains(&&json!(0)) && depths.contains(&&json!(1)),
+            "{depths:?}"
         );
     }
 );

@@ -5,7 +5,10 @@
 //! `subagent_start`) runs them one after another within a 10 s budget and stops at the first
 //! block; a timeout decides the hook's `on_timeout`, and an error or a spent budget blocks
 //! (fail-closed, as GoClaw). The other events run their hooks in the background. Every run of a
-//! hook is recorded in `hook_executions`; `hooks.test` runs one without recording it.
+//! hook is recorded in `hook_executions`; `hooks.test` runs one without recording it. An `http`
+//! hook's header values are stored sealed (`Hook::secrets`) and opened just before it runs;
+//! one whose values cannot be opened (no key, or another key) is an error, never a call
+//! without them.
 //!
 //! Runs nest (a subagent's run fires hooks of its own); an event deeper than
 //! [`MAX_HOOK_DEPTH`] runs no hook (a blocking one is blocked), so hooks cannot loop forever.
@@ -13,6 +16,7 @@
 mod handlers;
 mod validate;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +37,9 @@ pub const MAX_HOOK_DEPTH: u32 = 3;
 pub const CHAIN_BUDGET: Duration = Duration::from_secs(10);
 /// A handler's stdout, stderr or response body is read up to this many bytes.
 pub const MAX_HOOK_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Opens a value the secret box sealed; `None` when it cannot (no key, or another key).
+pub type Opener = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// What the dispatcher is told about one event of a run.
 #[derive(Debug, Clone)]
@@ -127,14 +134,17 @@ struct Inner {
     store: Arc<dyn goclaw_core::Store>,
     /// Lets `http` hooks reach private and loopback addresses (`hooks.allow_private_urls`).
     allow_private: bool,
+    /// Opens the sealed header values of `http` hooks.
+    open: Opener,
 }
 
 impl HookEngine {
-    pub fn new(store: Arc<dyn goclaw_core::Store>, allow_private: bool) -> Self {
+    pub fn new(store: Arc<dyn goclaw_core::Store>, allow_private: bool, open: Opener) -> Self {
         HookEngine {
             inner: Arc::new(Inner {
                 store,
                 allow_private,
+                open,
             }),
         }
     }
@@ -237,8 +247,12 @@ impl HookEngine {
         timeout: Duration,
     ) -> HandlerOutcome {
         let started = Instant::now();
+        let hook = match self.unsealed(hook) {
+            Ok(hook) => hook,
+            Err(outcome) => return outcome,
+        };
         let payload = input.payload(event);
-        let run = handlers::run_handler(hook, &payload, self.inner.allow_private);
+        let run = handlers::run_handler(&hook, &payload, self.inner.allow_private);
         let mut outcome = match tokio::time::timeout(timeout, run).await {
             Ok(outcome) => outcome,
             Err(_) => HandlerOutcome::failed(
@@ -248,6 +262,29 @@ impl HookEngine {
         };
         outcome.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         outcome
+    }
+
+    /// `hook` with its sealed header values opened into its config, or the error outcome
+    /// when they cannot be opened.
+    fn unsealed<'h>(&self, hook: &'h Hook) -> Result<Cow<'h, Hook>, HandlerOutcome> {
+        if hook.secrets.is_empty() {
+            return Ok(Cow::Borrowed(hook));
+        }
+        let headers = (self.inner.open)(&hook.secrets)
+            .and_then(|opened| serde_json::from_str::<Value>(&opened).ok())
+            .filter(Value::is_object);
+        let Some(headers) = headers else {
+            tracing::warn!(hook_id = %hook.id, "security.hook.secrets_unreadable");
+            return Err(HandlerOutcome::failed(
+                Decision::Error,
+                "hook: the stored header values cannot be decrypted (check GOCLAW_ENCRYPTION_KEY)",
+            ));
+        };
+        let mut opened = hook.clone();
+        if let Some(config) = opened.config.as_object_mut() {
+            config.insert("headers".to_owned(), headers);
+        }
+        Ok(Cow::Owned(opened))
     }
 
     async fn record(

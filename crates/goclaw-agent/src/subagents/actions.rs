@@ -24,6 +24,8 @@ impl SubagentSpawner for SubagentManager {
         let label = label_for(&request.task, request.label.as_deref());
         let session = subagent_session(&agent_key, &label)?;
         let depth = self.depth_of(ctx.tenant_id, &ctx.session_key).await? + 1;
+        self.hook_start(ctx.tenant_id, &agent_key, &ctx.session_key, depth - 1)
+            .await?;
         let launch = Launch {
             tenant: ctx.tenant_id,
             agent_key,

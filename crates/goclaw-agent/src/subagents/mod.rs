@@ -13,12 +13,15 @@
 //!   how deep it sits;
 //! - when an async subagent ends, its result is announced to the spawning session
 //!   (`announce.rs`), batched with its siblings';
-//! - at start-up, tasks a dead process left `running` are reported failed (`recovery.rs`).
+//! - at start-up, tasks a dead process left `running` are reported failed (`recovery.rs`);
+//! - hooks hear of every spawn (`subagent_start`, which may refuse it) and end
+//!   (`subagent_stop`) (`hooks.rs`).
 //!
 //! The running tasks live in memory, one [`LiveTask`] each; the store is their record.
 
 mod actions;
 mod announce;
+mod hooks;
 mod recovery;
 
 use std::collections::HashMap;
@@ -302,6 +305,7 @@ impl SubagentManager {
             overrides: TurnOverrides {
                 model: config.model.clone().filter(|m| !m.trim().is_empty()),
                 extra_system_prompt: Some(role_prompt(&launch, max_depth)),
+                depth: u32::try_from(launch.depth).unwrap_or(0),
             },
         };
         let turn = match runtime.start_turn(input, Detail::Outcome).await {
@@ -406,6 +410,7 @@ impl SubagentManager {
         }
         task.ended.send_replace(Some(info));
         tracing::info!(task_id = %task.id, status = status.as_str(), "subagent ended");
+        self.hook_stop(&task).await;
         // Read after the end is published: a `wait` that claimed the task by now gets it.
         let claimed = task.waiters.load(Ordering::SeqCst) > 0;
         let asked = task.cancel_requested.load(Ordering::SeqCst);

@@ -188,6 +188,7 @@ async fn attempt_once(state: &AppState, job: &CronJob, session: &SessionKey) -> 
         overrides: TurnOverrides {
             model: None,
             extra_system_prompt: Some(context_prompt(job)),
+            ..Default::default()
         },
     };
     let turn = match state.runtime.start_turn(input, Detail::Outcome).await {

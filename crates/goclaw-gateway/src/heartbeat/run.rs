@@ -238,6 +238,7 @@ async fn attempt_once(
         overrides: TurnOverrides {
             model: hb.config.model.clone().filter(|m| !m.is_empty()),
             extra_system_prompt: Some(context_prompt(hb, agent, checklist)),
+            ..Default::default()
         },
     };
     let turn = match state.runtime.start_turn(input, Detail::Outcome).await {

@@ -454,6 +454,7 @@ pub async fn run(
         overrides: TurnOverrides {
             model: request.model.clone().filter(|m| !m.is_empty()),
             extra_system_prompt: input.system.clone(),
+            ..Default::default()
         },
     };
     let turn = state

@@ -67,6 +67,7 @@ embed! {
     26 "0026" "skills",
     27 "0027" "hooks",
     28 "0028" "mcp_servers",
+    29 "0029" "hook_secrets",
 }
 
 /// The migrations of `backend`, in ascending version order.

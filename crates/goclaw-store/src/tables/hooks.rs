@@ -3,6 +3,8 @@
 //! only [`HookStore::for_event`] reads them for other tenants. Lists filter on event, scope and
 //! enabled in SQL and on agents in Rust (the id list is an array on PostgreSQL, JSON text on
 //! SQLite). An execution is inserted once per `dedup_key` (`ON CONFLICT DO NOTHING`).
+//! `secrets` holds the secret box's ciphertext of an `http` hook's header values as given; the
+//! store never opens it.
 
 use async_trait::async_trait;
 use goclaw_core::{
@@ -19,7 +21,7 @@ const HOOK: &str = "hook";
 const EXECUTION: &str = "hook execution";
 
 const COLUMNS: &str = "id, tenant_id, agent_ids, event, handler_type, scope, name, config, \
-                       matcher, if_expr, timeout_ms, on_timeout, priority, enabled, version, \
+                       secrets, matcher, if_expr, timeout_ms, on_timeout, priority, enabled, version, \
                        source, metadata, created_by, created_at, updated_at";
 const EXECUTION_COLUMNS: &str = "id, tenant_id, hook_id, session_id, event, input_hash, \
                                  decision, duration_ms, retry, dedup_key, error, metadata, \
@@ -28,9 +30,9 @@ const ORDER: &str = " ORDER BY priority DESC, created_at, id";
 
 static CREATE: Statement = Statement::joined(&[
     "INSERT INTO hooks (id, tenant_id, agent_ids, event, handler_type, scope, name, config, \
-     matcher, if_expr, timeout_ms, on_timeout, priority, enabled, version, source, metadata, \
-     created_by, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, {now}, {now}) RETURNING ",
+     secrets, matcher, if_expr, timeout_ms, on_timeout, priority, enabled, version, source, \
+     metadata, created_by, created_at, updated_at) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, {now}, {now}) RETURNING ",
     COLUMNS,
 ]);
 static GET: Statement = Statement::joined(&[
@@ -54,7 +56,7 @@ static FOR_EVENT: Statement = Statement::joined(&[
 ]);
 static UPDATE: Statement = Statement::joined(&[
     "UPDATE hooks SET agent_ids = ?, event = ?, handler_type = ?, scope = ?, name = ?, \
-     config = ?, matcher = ?, if_expr = ?, timeout_ms = ?, on_timeout = ?, priority = ?, \
+     config = ?, secrets = ?, matcher = ?, if_expr = ?, timeout_ms = ?, on_timeout = ?, priority = ?, \
      enabled = ?, metadata = ?, version = version + 1, updated_at = {now} \
      WHERE id = ? AND tenant_id = ? RETURNING ",
     COLUMNS,
@@ -95,6 +97,7 @@ impl Record for Hook {
             scope: row.parse("scope", |s: &str| parsed(HookScope::parse(s), "scope", s))?,
             name: row.text("name")?,
             config: row.json("config")?,
+            secrets: row.text("secrets")?,
             matcher: row.text("matcher")?,
             if_expr: row.text("if_expr")?,
             timeout_ms: row.int("timeout_ms")?,
@@ -149,6 +152,7 @@ impl HookStore for SqlStore {
             hook.scope.as_str().into(),
             (&hook.name).into(),
             (&hook.config).into(),
+            (&hook.secrets).into(),
             (&hook.matcher).into(),
             (&hook.if_expr).into(),
             hook.timeout_ms.into(),
@@ -209,6 +213,7 @@ impl HookStore for SqlStore {
             hook.scope.as_str().into(),
             (&hook.name).into(),
             (&hook.config).into(),
+            (&hook.secrets).into(),
             (&hook.matcher).into(),
             (&hook.if_expr).into(),
             hook.timeout_ms.into(),

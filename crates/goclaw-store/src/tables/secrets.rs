@@ -1,5 +1,5 @@
 //! The encrypted columns: `llm_providers.api_key`, `config_secrets.value`,
-//! `mcp_servers.secrets` and `mcp_user_credentials.secrets`. `replace_all`
+//! `mcp_servers.secrets`, `mcp_user_credentials.secrets` and `hooks.secrets`. `replace_all`
 //! writes inside one write transaction and rolls back on the first update that finds no row.
 
 use async_trait::async_trait;
@@ -25,6 +25,8 @@ static COUNT: Statement = Statement::joined(&[
     ENCRYPTED_SECRETS,
     ") + (SELECT COUNT(*) FROM mcp_user_credentials WHERE ",
     ENCRYPTED_SECRETS,
+    ") + (SELECT COUNT(*) FROM hooks WHERE ",
+    ENCRYPTED_SECRETS,
     ") AS count",
 ]);
 static PROVIDER_KEYS: Statement = Statement::joined(&[
@@ -47,6 +49,13 @@ static MCP_USER_CREDENTIALS: Statement = Statement::joined(&[
     ENCRYPTED_SECRETS,
     " ORDER BY server_id, user_id {bytewise}",
 ]);
+static HOOK_SECRETS: Statement = Statement::joined(&[
+    "SELECT id, secrets FROM hooks WHERE ",
+    ENCRYPTED_SECRETS,
+    " ORDER BY id",
+]);
+static REPLACE_HOOK_SECRETS: Statement =
+    Statement::new("UPDATE hooks SET secrets = ?, updated_at = {now} WHERE id = ?");
 static REPLACE_MCP_SERVER_SECRETS: Statement =
     Statement::new("UPDATE mcp_servers SET secrets = ?, updated_at = {now} WHERE id = ?");
 static REPLACE_MCP_USER_CREDENTIALS: Statement = Statement::new(
@@ -131,11 +140,23 @@ impl SecretStore for SqlStore {
                     value: row.text("secrets")?,
                 })
             })?;
+        let hooks = self
+            .pool
+            .fetch_all(&HOOK_SECRETS, &[])
+            .await
+            .map_err(db_error)?
+            .map("hooks", |row| {
+                Ok(EncryptedValue {
+                    secret: SecretRef::HookSecrets { id: row.id("id")? },
+                    value: row.text("secrets")?,
+                })
+            })?;
         Ok(providers
             .into_iter()
             .chain(configs)
             .chain(servers)
             .chain(credentials)
+            .chain(hooks)
             .collect())
     }
 
@@ -160,6 +181,10 @@ impl SecretStore for SqlStore {
                     let params = [value.into(), (*server).into(), user.into()];
                     tx.execute(&REPLACE_MCP_USER_CREDENTIALS, &params).await
                 }
+                SecretRef::HookSecrets { id } => {
+                    tx.execute(&REPLACE_HOOK_SECRETS, &[value.into(), (*id).into()])
+                        .await
+                }
             }
             .map_err(db_error)?;
             if replaced == 0 {
@@ -169,6 +194,7 @@ impl SecretStore for SqlStore {
                     SecretRef::ConfigSecret { .. } => "config secret",
                     SecretRef::McpServerSecrets { .. } => "mcp server",
                     SecretRef::McpUserCredentials { .. } => "mcp user credentials",
+                    SecretRef::HookSecrets { .. } => "hook",
                 }));
             }
         }

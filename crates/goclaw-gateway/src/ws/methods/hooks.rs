@@ -15,7 +15,9 @@ use super::Ctx;
 use super::params::parse;
 use super::sessions::store_error;
 use crate::auth::Role;
-use crate::hooks::{ParsedHook, apply_patch, execution_json, hook_json, parse_config};
+use crate::hooks::{
+    ParsedHook, apply_patch, execution_json, hook_json, open_headers, parse_config, seal_headers,
+};
 use crate::ws::frames::ErrorShape;
 use goclaw_agent::hooks::{HookEngine, HookInput, validate_hook};
 use goclaw_core::{HandlerType, Hook, HookEvent, HookFilter, HookScope, MASTER_TENANT_ID};
@@ -42,9 +44,6 @@ async fn authorize(ctx: &Ctx<'_>, hook: &Hook) -> Result<(), ErrorShape> {
         return Err(ErrorShape::unauthorized(
             "global hooks can only be managed from the master tenant",
         ));
-    }
-    if hook.scope != HookScope::Global && hook.tenant_id == MASTER_TENANT_ID {
-        // The master tenant's own hooks are fine; nothing more to check.
     }
     if hook.handler_type == HandlerType::Command && principal.role < Role::Owner {
         tracing::warn!(user_id = %principal.user_id, "security.hook.command_refused");
@@ -119,7 +118,8 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
 pub async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let parsed = parse_config(&params, ctx.principal.tenant_id, &ctx.principal.user_id)
         .map_err(ErrorShape::invalid)?;
-    let hook = checked(ctx, parsed).await?;
+    let mut hook = checked(ctx, parsed).await?;
+    seal_headers(&mut hook, ctx.state.secrets.as_deref()).map_err(ErrorShape::invalid)?;
     let stored = ctx
         .state
         .store
@@ -151,11 +151,14 @@ pub async fn update(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     }
     let store = ctx.state.store.hooks();
     let tenant = ctx.principal.tenant_id;
-    let current = store.get(tenant, id).await.map_err(|e| store_error(&e))?;
+    let mut current = store.get(tenant, id).await.map_err(|e| store_error(&e))?;
     // Changing a command hook is running a command: the owner's, whatever it becomes.
     authorize(ctx, &current).await?;
+    let secrets = ctx.state.secrets.as_deref();
+    open_headers(&mut current, secrets).map_err(ErrorShape::invalid)?;
     let merged = apply_patch(&current, &updates).map_err(ErrorShape::invalid)?;
-    let hook = checked(ctx, merged).await?;
+    let mut hook = checked(ctx, merged).await?;
+    seal_headers(&mut hook, secrets).map_err(ErrorShape::invalid)?;
     store
         .update(tenant, &hook)
         .await

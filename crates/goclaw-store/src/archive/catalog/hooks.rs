@@ -16,6 +16,7 @@ pub const HOOKS: Table = Table {
         col("scope", Text),
         col("name", Text),
         col("config", Json),
+        col("secrets", Text),
         col("matcher", Text),
         col("if_expr", Text),
         col("timeout_ms", Integer),

@@ -1,5 +1,5 @@
 //! Rows of `hooks` and `hook_executions` for the round trip: an http hook of Acme with a
-//! JSON config, and one execution of it, inserted with raw SQL.
+//! JSON config and sealed header values, and one execution of it, inserted with raw SQL.
 
 use goclaw_store::testing::TestDatabase;
 
@@ -20,7 +20,11 @@ pub async fn fill(db: &TestDatabase, t: &str) {
             ("handler_type", Text("http")),
             ("scope", Text("tenant")),
             ("name", Text("Audit ✨")),
-            ("config", Json(r#"{"url": "https://hooks.example.com/a"}"#)),
+            (
+                "config",
+                Json(r#"{"url": "https://hooks.example.com/a", "headers": {"X-Key": "***"}}"#),
+            ),
+            ("secrets", Text("aes-gcm:aG9vaw")),
             ("matcher", Text("^exec$")),
             ("timeout_ms", Int(2500)),
             ("on_timeout", Text("block")),
