@@ -181,7 +181,7 @@ async fn prepare(services: &Services, plan: &RunPlan) -> Result<Prepared, Runtim
         primary.model = model.clone();
     }
     let mut settings = RunSettings::resolve(&agent, &services.defaults);
-    settings.workspace = user_workspace(&agent, &settings, tenant, &plan.user_id);
+    settings.workspace = crate::settings::user_workspace(&agent, &settings, tenant, &plan.user_id);
     let files = crate::context_files::files_for_user(store, &agent, &plan.user_id).await?;
     let mut tools = services.tools.definitions_for(&agent);
     let own_tools = crate::tool_source::gather(
@@ -774,36 +774,4 @@ fn thinking_of(response: &ChatResponse) -> Option<String> {
         })
         .collect();
     (!text.is_empty()).then(|| text.join("\n"))
-}
-
-/// The workspace of this run in GoClaw's layout: without an explicit agent workspace,
-/// `<agents.defaults.workspace>[/tenants/<tenant>]/<agent>`; `open` agents get one
-/// subdirectory per user, `predefined` agents share theirs.
-pub(crate) fn user_workspace(
-    agent: &goclaw_core::Agent,
-    settings: &RunSettings,
-    tenant: goclaw_core::TenantId,
-    user_id: &str,
-) -> std::path::PathBuf {
-    if !agent.workspace.trim().is_empty() {
-        let mut path = settings.workspace.clone();
-        if agent.agent_type == "open" && !user_id.is_empty() {
-            path.push(goclaw_tools::workspace::sanitize_segment(user_id));
-        }
-        return path;
-    }
-    // `settings.workspace` is `<base>/<agent_key>` here; lay it out from the base.
-    let base = settings
-        .workspace
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| settings.workspace.clone());
-    let tenant = (tenant != goclaw_core::MASTER_TENANT_ID).then(|| tenant.to_string());
-    goclaw_tools::workspace::workspace_for(
-        &base,
-        tenant.as_deref(),
-        agent.agent_key.as_str(),
-        user_id,
-        &agent.agent_type,
-    )
 }

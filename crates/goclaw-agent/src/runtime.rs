@@ -235,7 +235,7 @@ impl Runtime {
             Err(error) => return Err(error.into()),
         };
         let settings = crate::settings::RunSettings::resolve(&agent, &services.defaults);
-        Ok(crate::run::user_workspace(
+        Ok(crate::settings::user_workspace(
             &agent, &settings, tenant, user_id,
         ))
     }

@@ -1,5 +1,5 @@
 //! The effective settings of one agent: its own values where it has them (columns, or keys of
-//! `other_config`), `agents.defaults` otherwise.
+//! `other_config`), `agents.defaults` otherwise; and the workspace a run of it uses for a user.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,6 +92,38 @@ fn other_u64(agent: &Agent, key: &str) -> Option<u64> {
 
 fn other_f64(agent: &Agent, key: &str) -> Option<f64> {
     agent.other_config.get(key)?.as_f64()
+}
+
+/// The workspace of this run in GoClaw's layout: without an explicit agent workspace,
+/// `<agents.defaults.workspace>[/tenants/<tenant>]/<agent>`; `open` agents get one
+/// subdirectory per user, `predefined` agents share theirs.
+pub(crate) fn user_workspace(
+    agent: &goclaw_core::Agent,
+    settings: &RunSettings,
+    tenant: goclaw_core::TenantId,
+    user_id: &str,
+) -> std::path::PathBuf {
+    if !agent.workspace.trim().is_empty() {
+        let mut path = settings.workspace.clone();
+        if agent.agent_type == "open" && !user_id.is_empty() {
+            path.push(goclaw_tools::workspace::sanitize_segment(user_id));
+        }
+        return path;
+    }
+    // `settings.workspace` is `<base>/<agent_key>` here; lay it out from the base.
+    let base = settings
+        .workspace
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| settings.workspace.clone());
+    let tenant = (tenant != goclaw_core::MASTER_TENANT_ID).then(|| tenant.to_string());
+    goclaw_tools::workspace::workspace_for(
+        &base,
+        tenant.as_deref(),
+        agent.agent_key.as_str(),
+        user_id,
+        &agent.agent_type,
+    )
 }
 
 #[cfg(test)]

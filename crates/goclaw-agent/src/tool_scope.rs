@@ -39,7 +39,7 @@ impl Runtime {
         };
         let settings = RunSettings::resolve(&agent, &services.defaults);
         context.workspace =
-            crate::run::user_workspace(&agent, &settings, context.tenant_id, &context.user_id);
+            crate::settings::user_workspace(&agent, &settings, context.tenant_id, &context.user_id);
         context.restrict_to_workspace = settings.restrict_to_workspace;
         context.allowed_paths = settings.allowed_paths;
         Ok((agent, context))
