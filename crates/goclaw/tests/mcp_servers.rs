@@ -3,15 +3,18 @@
 //! only to the agents it is granted to and its tool is called in a turn; a streamable-HTTP
 //! server's API key is stored encrypted, answered as `"***"`, kept by an update sending
 //! `"***"` back and replaced by a real one (the next run connects with it); the connection
-//! test and the tool listing; a viewer and the writers read but never change servers, another
-//! tenant never sees them, users keep their own credentials and only admins touch others';
-//! every body of `corpus/mcp_server_attacks.txt` is refused and stores nothing; the real
-//! executable at debug level logs none of a registered server's secrets.
+//! test and the tool listing; a legacy-SSE server registered with its key is tested and
+//! called; a viewer and the writers read but never change servers, another tenant never sees
+//! them, users keep their own credentials and only admins touch others'; every body of
+//! `corpus/mcp_server_attacks.txt` is refused and stores nothing; the real executable at debug
+//! level logs none of a registered server's secrets.
 
 mod support;
 
 use goclaw_core::ApiKeyScope;
-use goclaw_testkit::{FakeMcpHttp, Reply, StoreBackend, TestApp, app_test, fake_mcp_binary};
+use goclaw_testkit::{
+    FakeMcpHttp, FakeMcpSse, Reply, StoreBackend, TestApp, app_test, fake_mcp_binary,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::callers::{Admin, Callers};
@@ -404,6 +407,49 @@ app_test!(
             .list(goclaw_core::MASTER_TENANT_ID)
             .await;
         assert!(stored.expect("list").is_empty());
+    }
+);
+
+app_test!(
+    a_registered_sse_server_is_tested_and_called_with_its_key,
+    private_app,
+    |app: TestApp| async move {
+        let callers = Callers::create(&app, TOKEN, Admin::AdminKey).await;
+        let sse = FakeMcpSse::start(Some(&format!("Authorization=Bearer {API_KEY}"))).await;
+        let settings = |key: &str| json!({ "name": "legacy", "transport": "sse", "url": sse.url, "api_key": key });
+        let (status, tested) = callers
+            .call(
+                &app,
+                "admin",
+                Method::POST,
+                "/v1/mcp/servers/test",
+                Some(settings(API_KEY)),
+            )
+            .await;
+        assert_eq!(
+            (status, &tested["success"]),
+            (200, &json!(true)),
+            "{tested}"
+        );
+        let server = register(&app, &callers, settings(API_KEY)).await;
+        assert_eq!(
+            (&server["transport"], &server["api_key"]),
+            (&json!("sse"), &json!("***"))
+        );
+        let id = server["id"].as_str().expect("id").to_owned();
+        grant(&app, &callers, &id, "default").await;
+        app.llm.push(Reply::tool_call(
+            "call_s",
+            "mcp_legacy__echo",
+            json!({ "text": "over the event stream" }),
+        ));
+        app.llm.push(Reply::text("heard it"));
+        assert_eq!(
+            chat(&app, &callers, "alice", "default", "use it").await,
+            "heard it"
+        );
+        let result = tool_results(&app.llm.requests()[1].body);
+        assert!(result.contains("over the event stream"), "{result}");
     }
 );
 
