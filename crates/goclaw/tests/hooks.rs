@@ -7,7 +7,8 @@
 //! and a viewer of the master tenant, and an admin of another tenant, whose hooks never fire
 //! for the master tenant's runs. Header values are stored sealed (never in clear, and refused
 //! without an encryption key) and still sent; `subagent_start` may refuse a spawn, and
-//! `subagent_stop` hears of its end, with the nesting depth counted.
+//! `subagent_stop` hears of its end, with the nesting depth counted; a hook that blocks five
+//! times in a minute is switched off.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -716,5 +717,52 @@ app_test!(
             depths.contains(&&json!(0)) && depths.contains(&&json!(1)),
             "{depths:?}"
         );
+    }
+);
+
+app_test!(
+    a_hook_that_keeps_blocking_is_switched_off,
+    app,
+    |app: TestApp| async move {
+        let mut owner = ws(&app, TOKEN).await;
+        owner
+            .call_ok(
+                "hooks.create",
+                json!({
+                    "event": "pre_tool_use", "handler_type": "command", "scope": "tenant",
+                    "name": "stubborn", "matcher": "^datetime$", "enabled": true,
+                    "config": { "command": "cat > /dev/null; echo 'not now' >&2; exit 2" },
+                }),
+            )
+            .await;
+        for n in 0..6 {
+            app.llm
+                .push(Reply::tool_call(format!("d{n}"), "datetime", json!({})));
+        }
+        app.llm.push(Reply::text("done"));
+        let (status, answer) = chat(&app, TOKEN, "What time is it?").await;
+        assert_eq!(status, 200, "{answer}");
+        let requests = app.llm.requests();
+        let result = |n: usize| {
+            let body = &requests[n].body["messages"];
+            let last = body.as_array().and_then(|m| m.last()).cloned();
+            last.map(|m| m.to_string()).unwrap_or_default()
+        };
+        for n in 1..=5 {
+            assert!(
+                result(n).contains("not now"),
+                "call {n} is blocked: {}",
+                result(n)
+            );
+        }
+        assert!(
+            !result(6).contains("not now") && result(6).contains("UTC"),
+            "the sixth call runs: {}",
+            result(6)
+        );
+        let list = owner
+            .call_ok("hooks.list", json!({ "event": "pre_tool_use" }))
+            .await;
+        assert_eq!(list["hooks"][0]["enabled"], false, "{list}");
     }
 );

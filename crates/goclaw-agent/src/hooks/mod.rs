@@ -13,6 +13,7 @@
 //! Runs nest (a subagent's run fires hooks of its own); an event deeper than
 //! [`MAX_HOOK_DEPTH`] runs no hook (a blocking one is blocked), so hooks cannot loop forever.
 
+mod breaker;
 mod handlers;
 mod validate;
 
@@ -136,6 +137,8 @@ struct Inner {
     allow_private: bool,
     /// Opens the sealed header values of `http` hooks.
     open: Opener,
+    /// Switches off hooks that keep blocking or timing out.
+    breaker: breaker::Breaker,
 }
 
 impl HookEngine {
@@ -145,6 +148,7 @@ impl HookEngine {
                 store,
                 allow_private,
                 open,
+                breaker: breaker::Breaker::default(),
             }),
         }
     }
@@ -217,6 +221,9 @@ impl HookEngine {
                 .run(hook, event, input, hook_timeout(hook).min(left))
                 .await;
             self.record(hook, event, input, &outcome).await;
+            if matches!(outcome.decision, Decision::Block | Decision::Timeout) {
+                self.count_trip(hook).await;
+            }
             let label = label(hook);
             match outcome.decision {
                 Decision::Allow => {}
@@ -232,6 +239,26 @@ impl HookEngine {
             }
         }
         FireResult::allow()
+    }
+
+    /// Counts a block or timeout of `hook`; the fifth within a minute switches it off.
+    async fn count_trip(&self, hook: &Hook) {
+        if !self.inner.breaker.trip(hook.id, Instant::now()) {
+            return;
+        }
+        tracing::warn!(
+            hook_id = %hook.id,
+            tenant = %hook.tenant_id,
+            trips = breaker::TRIPS,
+            "security.hook.circuit_breaker"
+        );
+        if let Err(error) = self
+            .store()
+            .set_enabled(hook.tenant_id, hook.id, false)
+            .await
+        {
+            tracing::error!(hook_id = %hook.id, error = %error, "hook.circuit_breaker.disable_failed");
+        }
     }
 
     /// Runs one hook for `hooks.test`: nothing is recorded.
