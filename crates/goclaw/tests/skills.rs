@@ -72,16 +72,27 @@ fn good_zip() -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, bearer: &str, zip: Vec<u8>) -> (u16, Value) {
+    post_file(app, bearer, "/v1/skills/upload", "skill.zip", &zip).await
+}
+
+/// `POST path` as `bearer` with `bytes` as the multipart part `file` named `filename`.
+async fn post_file(
+    app: &TestApp,
+    bearer: &str,
+    path: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
     let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"skill.zip\"\r\n\
-         Content-Type: application/zip\r\n\r\n"
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
     )
     .into_bytes();
-    body.extend_from_slice(&zip);
+    body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     let response = app
         .client
-        .post(app.url("/v1/skills/upload"))
+        .post(app.url(path))
         .bearer_auth(bearer)
         .header(
             "content-type",
@@ -90,7 +101,7 @@ async fn upload(app: &TestApp, bearer: &str, zip: Vec<u8>) -> (u16, Value) {
         .body(body)
         .send()
         .await
-        .expect("upload sent");
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -528,28 +539,7 @@ async fn download(app: &TestApp, bearer: &str, path: &str) -> (u16, String, Stri
 
 /// `POST /v1/skills/import` of `archive` as `bearer`.
 async fn import(app: &TestApp, bearer: &str, archive: &[u8]) -> (u16, Value) {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"skills.tar.gz\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(archive);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let response = app
-        .client
-        .post(app.url("/v1/skills/import"))
-        .bearer_auth(bearer)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("import sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    post_file(app, bearer, "/v1/skills/import", "skills.tar.gz", archive).await
 }
 
 app_test!(
