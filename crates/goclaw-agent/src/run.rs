@@ -487,11 +487,13 @@ impl Run<'_> {
             name: call.name.clone(),
             arguments: call.arguments.clone(),
         });
+        let registry = &self.services.tools;
         let Some(tool) = self
-            .services
-            .tools
-            .get_for(&self.prepared.agent, &call.name)
-            .or_else(|| self.prepared.own_tools.get(&call.name).cloned())
+            .prepared
+            .own_tools
+            .get(registry.canonical(&call.name))
+            .cloned()
+            .or_else(|| registry.get_for(&self.prepared.agent, &call.name))
         else {
             let offered: Vec<&str> = self
                 .prepared

@@ -93,9 +93,14 @@ impl ToolRegistry {
             .is_none_or(|filter| filter(agent, name))
     }
 
+    /// The registered name `name` stands for: the tool an alias calls, else `name` itself.
+    pub fn canonical<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
     /// The tool `agent` calls `name` (directly or by an alias), if it may use it.
     pub fn get_for(&self, agent: &Agent, name: &str) -> Option<Arc<dyn Tool>> {
-        let name = self.aliases.get(name).map_or(name, String::as_str);
+        let name = self.canonical(name);
         if !self.allows(agent, name) {
             return None;
         }

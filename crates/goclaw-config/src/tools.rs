@@ -255,6 +255,10 @@ pub struct McpServerConfig {
     pub tool_prefix: Option<String>,
     /// Timeout of one tool call (connecting included), in seconds; greater than 0.
     pub timeout_sec: u64,
+    /// Every call of this server's tools waits for an operator's approval, as `exec`
+    /// commands do under `execApproval.ask` (`exec.approval.*`); "allow always" remembers
+    /// the tool for the agent.
+    pub require_approval: bool,
 }
 
 impl Default for McpServerConfig {
@@ -269,6 +273,7 @@ impl Default for McpServerConfig {
             enabled: true,
             tool_prefix: None,
             timeout_sec: 60,
+            require_approval: false,
         }
     }
 }

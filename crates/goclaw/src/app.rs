@@ -542,7 +542,7 @@ fn build_runtime(
         },
         cron.clone(),
     );
-    crate::mcp::register(&mut tools, mcp);
+    crate::mcp::register(&mut tools, mcp, approvals);
     crate::media::register_tools(&mut tools, config, (&store, &providers), sender.clone());
     let skill_commands = crate::skills::register(&mut tools, loaded, &store, embedder);
     // Built-in and MCP tools alike: policy, rate limit, scrubbing.
@@ -551,6 +551,8 @@ fn build_runtime(
     let granted_servers = Arc::new(crate::mcp::GrantedServers {
         pool: mcp_pool.clone(),
         guards: guards.clone(),
+        configured: mcp.search_entries(),
+        approvals: approvals.clone(),
     });
     tools.set_filter(Arc::new(move |agent, name| guards.allows(agent, name)));
     let open_headers: goclaw_agent::hooks::Opener = Arc::new(move |sealed: &str| {

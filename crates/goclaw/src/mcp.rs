@@ -2,7 +2,7 @@
 //! start-up) in the tool registry, with `mcp_tool_search` under its GoClaw alias `ToolSearch`;
 //! and those of the servers a tenant manages through `/v1/mcp/servers`, offered per run to the
 //! agents they are granted to. Both kinds pass the same guards (tool policy, rate limit,
-//! scrubbing) as the built-in tools.
+//! scrubbing) as the built-in tools, and operator approval where their server requires it.
 
 use std::sync::Arc;
 
@@ -10,18 +10,22 @@ use async_trait::async_trait;
 use goclaw_agent::{ToolRegistry, ToolSource};
 use goclaw_config::ToolsConfig;
 use goclaw_core::{Agent, Store, Tool};
+use goclaw_tools::exec::ApprovalBroker;
 use goclaw_tools::mcp::validate::ServerPolicy;
-use goclaw_tools::mcp::{McpPool, McpServers, Opener};
+use goclaw_tools::mcp::{McpPool, McpServers, McpToolSearch, Opener, ToolEntry, approval};
 use goclaw_tools::registry::ToolGuards;
 
-/// Adds the tools of `servers` to `tools`.
-pub fn register(tools: &mut ToolRegistry, servers: &McpServers) {
-    for tool in servers.tools() {
+/// The name of the search tool over the MCP servers' tools.
+const SEARCH: &str = "mcp_tool_search";
+
+/// Adds the tools of `servers` to `tools`; calls of servers with `require_approval` wait for
+/// `approvals`.
+pub fn register(tools: &mut ToolRegistry, servers: &McpServers, approvals: &ApprovalBroker) {
+    for tool in servers.tools(Some(approvals)) {
         tools.register(tool);
     }
-    if tools.get("mcp_tool_search").is_some() {
-        tools.register_alias("ToolSearch", "mcp_tool_search");
-    }
+    // The alias is there even before a run offers its own search over granted servers.
+    tools.register_alias("ToolSearch", SEARCH);
 }
 
 /// The pool of the tenant-managed servers, opening their secrets with `secrets` (none can be
@@ -44,22 +48,48 @@ pub fn policy(config: &ToolsConfig) -> ServerPolicy {
     }
 }
 
-/// The tools of the servers granted to a run's agent, behind the registry's guards.
+/// The tools of the servers granted to a run's agent, behind the registry's guards. When
+/// there are any, the run's `mcp_tool_search` searches them beside the configured servers'
+/// tools the agent may use.
 pub struct GrantedServers {
     pub pool: Arc<McpPool>,
     pub guards: Arc<ToolGuards>,
+    /// The configured servers' tools, as `mcp_tool_search` knows them.
+    pub configured: Vec<ToolEntry>,
+    /// Where calls of servers with `require_approval` wait for an operator.
+    pub approvals: ApprovalBroker,
 }
 
 #[async_trait]
 impl ToolSource for GrantedServers {
     async fn tools_for(&self, agent: &Agent, user_id: &str) -> Vec<Arc<dyn Tool>> {
-        self.pool
+        let granted: Vec<Arc<dyn Tool>> = self
+            .pool
             .tools_for(agent.tenant_id, agent.id, user_id)
             .await
             .into_iter()
-            .map(|tool| Arc::new(tool) as Arc<dyn Tool>)
+            .map(|tool| approval::gated(Arc::new(tool), Some(&self.approvals)))
             .filter(|tool| self.guards.allows(agent, &tool.definition().name))
+            .collect();
+        if granted.is_empty() || !self.guards.allows(agent, SEARCH) {
+            return granted.into_iter().map(|t| self.guards.guard(t)).collect();
+        }
+        let entries = self
+            .configured
+            .iter()
+            .filter(|entry| self.guards.allows(agent, &entry.name))
+            .cloned()
+            .chain(granted.iter().map(|tool| ToolEntry::of(tool.as_ref())))
+            .collect();
+        let search: Arc<dyn Tool> = Arc::new(McpToolSearch::new(entries));
+        granted
+            .into_iter()
+            .chain(std::iter::once(search))
             .map(|tool| self.guards.guard(tool))
             .collect()
+    }
+
+    fn supersedes(&self) -> &[&str] {
+        &[SEARCH]
     }
 }

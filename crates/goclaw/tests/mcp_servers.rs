@@ -1,11 +1,11 @@
-//! MCP servers registered through `/v1/mcp/servers`, end to end over real HTTP on both
-//! engines, with the test server `fake-mcp`: a stdio server registered by an admin is offered
-//! only to the agents it is granted to and its tool is called in a turn; a streamable-HTTP
-//! server's API key is stored encrypted, answered as `"***"`, kept by an update sending
-//! `"***"` back and replaced by a real one (the next run connects with it); the connection
-//! test and the tool listing; a legacy-SSE server registered with its key is tested and
-//! called; a viewer and the writers read but never change servers, another tenant never sees
-//! them, users keep their own credentials and only admins touch others'; every body of
+//! MCP servers registered through `/v1/mcp/servers`, end to end over real HTTP on both engines,
+//! with the test server `fake-mcp`: a stdio server registered by an admin is offered only to the
+//! agents it is granted to, its tool is called in a turn and found by the run's `mcp_tool_search`;
+//! a streamable-HTTP server's API key is stored encrypted, answered as `"***"`, kept by an update
+//! sending `"***"` back and replaced by a real one (the next run connects with it); the connection
+//! test and the tool listing; a legacy-SSE server registered with its key is tested and called; a
+//! viewer and the writers read but never change servers, another tenant never sees them, users keep
+//! their own credentials and only admins touch others'; every body of
 //! `corpus/mcp_server_attacks.txt` is refused and stores nothing; the real executable at debug
 //! level logs none of a registered server's secrets.
 
@@ -195,6 +195,31 @@ app_test!(
             "{helper_offer:?}"
         );
         let refused = tool_results(&requests[3].body);
+        assert!(refused.contains("Unknown tool"), "{refused}");
+
+        // The run's `mcp_tool_search` (and its alias) finds the granted server's tools; an
+        // agent without a grant has no search to call.
+        app.llm.push(Reply::tool_call(
+            "call_s",
+            "ToolSearch",
+            json!({ "query": "echo text" }),
+        ));
+        app.llm.push(Reply::text("found it"));
+        chat(&app, &callers, "alice", "default", "find a tool").await;
+        let requests = app.llm.requests();
+        assert!(offered(&requests[4].body).contains(&"mcp_tool_search".to_owned()));
+        let found = tool_results(&requests[5].body);
+        assert!(found.contains("mcp_fake__echo"), "{found}");
+        app.llm.push(Reply::tool_call(
+            "call_t",
+            "mcp_tool_search",
+            json!({ "query": "echo" }),
+        ));
+        app.llm.push(Reply::text("nothing"));
+        chat(&app, &callers, "alice", "helper", "find a tool").await;
+        let requests = app.llm.requests();
+        assert!(!offered(&requests[6].body).contains(&"mcp_tool_search".to_owned()));
+        let refused = tool_results(&requests[7].body);
         assert!(refused.contains("Unknown tool"), "{refused}");
 
         let (status, grants) = callers

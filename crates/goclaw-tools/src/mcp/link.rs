@@ -92,6 +92,11 @@ impl McpLink {
         &self.name
     }
 
+    /// Whether every call waits for an operator's approval (`require_approval`).
+    pub fn requires_approval(&self) -> bool {
+        self.config.require_approval
+    }
+
     /// The per-call timeout.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.config.timeout_sec.max(1))

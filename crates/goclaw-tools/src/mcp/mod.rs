@@ -1,12 +1,14 @@
 //! The MCP client: the servers of `tools.mcp_servers`, connected at start-up, whose tools
 //! become gateway tools named `<prefix>__<tool>` (prefix `tool_prefix` or `mcp_<server>`,
 //! always starting `mcp_`), plus `mcp_tool_search` to find them. The tools go through the
-//! same registry, policy, rate limit and scrubbing as the built-in ones.
+//! same registry, policy, rate limit and scrubbing as the built-in ones, and wait for an
+//! operator's approval when their server is configured with `require_approval` ([`approval`]).
 //!
 //! A server that fails at start-up offers no tools (its tool list is unknown) and is reported
 //! as not connected. A connected server that dies later is reopened by the next call of one of
 //! its tools ([`link`]).
 
+pub mod approval;
 pub mod link;
 pub mod pool;
 pub mod search;
@@ -19,6 +21,8 @@ use std::sync::Arc;
 
 use goclaw_config::{McpServerConfig, McpTransport};
 use goclaw_core::Tool;
+
+use crate::exec::ApprovalBroker;
 
 pub use link::{LinkError, McpLink};
 pub use pool::{McpCredentials, McpPool, Opener, probe, server_config};
@@ -126,28 +130,26 @@ impl McpServers {
         servers
     }
 
-    /// The servers' tools, and `mcp_tool_search` when there is at least one.
-    pub fn tools(&self) -> Vec<Arc<dyn Tool>> {
+    /// The servers' tools (those of servers with `require_approval` behind `approvals`), and
+    /// `mcp_tool_search` when there is at least one.
+    pub fn tools(&self, approvals: Option<&ApprovalBroker>) -> Vec<Arc<dyn Tool>> {
         let mut tools: Vec<Arc<dyn Tool>> = self
             .tools
             .iter()
-            .map(|t| t.clone() as Arc<dyn Tool>)
+            .map(|t| approval::gated(t.clone(), approvals))
             .collect();
         if !self.tools.is_empty() {
-            let entries = self
-                .tools
-                .iter()
-                .map(|t| {
-                    let definition = t.definition();
-                    ToolEntry {
-                        name: definition.name,
-                        description: definition.description,
-                    }
-                })
-                .collect();
-            tools.push(Arc::new(McpToolSearch::new(entries)));
+            tools.push(Arc::new(McpToolSearch::new(self.search_entries())));
         }
         tools
+    }
+
+    /// What `mcp_tool_search` knows of the servers' tools: their names and descriptions.
+    pub fn search_entries(&self) -> Vec<ToolEntry> {
+        self.tools
+            .iter()
+            .map(|t| ToolEntry::of(t.as_ref()))
+            .collect()
     }
 
     /// How each enabled server fared at start-up, by name.

@@ -79,6 +79,7 @@ pub fn server_config(server: &McpServer, credentials: &McpCredentials) -> McpSer
         enabled: server.enabled,
         tool_prefix: (!server.tool_prefix.is_empty()).then(|| server.tool_prefix.clone()),
         timeout_sec: u64::try_from(server.timeout_sec).unwrap_or(60).max(1),
+        require_approval: server.settings["require_approval"].as_bool() == Some(true),
     }
 }
 

@@ -18,6 +18,17 @@ pub struct ToolEntry {
     pub description: String,
 }
 
+impl ToolEntry {
+    /// The entry of `tool`, from its definition.
+    pub fn of(tool: &dyn Tool) -> Self {
+        let definition = tool.definition();
+        Self {
+            name: definition.name,
+            description: definition.description,
+        }
+    }
+}
+
 /// The `mcp_tool_search` tool over a fixed list of MCP tools.
 pub struct McpToolSearch {
     entries: Vec<ToolEntry>,

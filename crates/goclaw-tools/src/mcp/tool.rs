@@ -85,6 +85,11 @@ impl McpTool {
     pub fn server(&self) -> &str {
         self.link.name()
     }
+
+    /// Whether its server wants an operator to approve every call.
+    pub fn requires_approval(&self) -> bool {
+        self.link.requires_approval()
+    }
 }
 
 #[async_trait]
