@@ -2,8 +2,9 @@
 //! belongs to (`sandbox.scope`), and the file tools run through the sandbox.
 //!
 //! `exec` and the file tools (`read_file`, `write_file`, `edit`, `list_files`) are the
-//! sandboxed tools. For a sandboxed agent they run inside the sandbox; when no backend can run,
-//! they are refused with the reason — never run on the host instead.
+//! sandboxed tools, and stdio MCP servers follow the same routes ([`SandboxRouter::agent_route`],
+//! by the agent alone). For a sandboxed agent they run inside the sandbox; when no backend can
+//! run, they are refused with the reason — never run on the host instead.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
