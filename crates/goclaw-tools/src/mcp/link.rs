@@ -249,9 +249,8 @@ impl McpLink {
         let connect = || LinkError::Connect {
             server: self.name.clone(),
         };
-        match self.config.transport {
-            McpTransport::Stdio if self.seat.is_some() => {
-                let seat = self.seat.as_ref().ok_or_else(connect)?;
+        match (self.config.transport, &self.seat) {
+            (McpTransport::Stdio, Some(seat)) => {
                 let transport = sandboxed::start(&self.name, &self.config, seat)
                     .await
                     .map_err(|error| {
@@ -268,7 +267,7 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::Stdio => {
+            (McpTransport::Stdio, None) => {
                 let mut command = self.command().ok_or_else(connect)?;
                 command.stdin(Stdio::piped()).stdout(Stdio::piped());
                 let (process, stderr) = TokioChildProcess::builder(command)
@@ -286,7 +285,7 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::StreamableHttp => {
+            (McpTransport::StreamableHttp, _) => {
                 let url = self.config.url.as_deref().ok_or_else(connect)?;
                 install_crypto_provider();
                 let config = StreamableHttpClientTransportConfig::with_uri(url)
@@ -297,7 +296,7 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::Sse => {
+            (McpTransport::Sse, _) => {
                 let url = self.config.url.as_deref().ok_or_else(connect)?;
                 install_crypto_provider();
                 let headers = self.headers().into_iter().collect();

@@ -149,3 +149,72 @@ fn close_later(link: Arc<McpLink>) {
         runtime.spawn(async move { link.close().await });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use goclaw_config::{SandboxConfig, SandboxMode};
+    use goclaw_core::{MASTER_TENANT_ID, SessionKey, Trust};
+
+    use super::*;
+
+    fn context(agent: &str) -> ToolContext {
+        ToolContext {
+            tenant_id: MASTER_TENANT_ID,
+            agent_key: agent.to_owned(),
+            session_key: SessionKey::parse(&format!("agent:{agent}:ws:direct:alice"))
+                .expect("valid session key"),
+            user_id: "alice".to_owned(),
+            trust: Trust::User,
+            run_id: "run-1".to_owned(),
+            channel: "ws".to_owned(),
+            workspace: PathBuf::from("/tmp/ws"),
+            restrict_to_workspace: true,
+            allowed_paths: Vec::new(),
+        }
+    }
+
+    /// Which link a call of `agent` gets: `Ok(true)` the host's, or the refusal.
+    async fn check(links: &McpServerLinks, agent: &str) -> Result<bool, String> {
+        let link = links.link_for(&context(agent)).await?;
+        Ok(Arc::ptr_eq(&link, links.host()))
+    }
+
+    #[tokio::test]
+    async fn calls_follow_the_agents_sandbox_mode_and_never_fall_back_to_the_host() {
+        let config = SandboxConfig {
+            mode: SandboxMode::NonMain,
+            ..SandboxConfig::default()
+        };
+        let router = Arc::new(SandboxRouter::new(
+            &config,
+            BTreeMap::new(),
+            None,
+            "no backend in this test",
+        ));
+        let stdio = McpServerConfig {
+            command: Some("mcp-files".to_owned()),
+            ..McpServerConfig::default()
+        };
+        let http = McpServerConfig {
+            transport: McpTransport::StreamableHttp,
+            url: Some("https://mcp.example/mcp".to_owned()),
+            ..McpServerConfig::default()
+        };
+
+        let routed = McpServerLinks::new("files", &stdio, Some(router.clone()));
+        assert_eq!(check(&routed, "default").await, Ok(true));
+        let refused = check(&routed, "coder").await.expect_err("no backend");
+        assert!(
+            refused.starts_with("MCP server \"files\": ")
+                && refused.ends_with("no backend in this test"),
+            "{refused}"
+        );
+        let remote = McpServerLinks::new("web", &http, Some(router));
+        assert_eq!(check(&remote, "coder").await, Ok(true));
+        let unrouted = McpServerLinks::new("files", &stdio, None);
+        assert_eq!(check(&unrouted, "coder").await, Ok(true));
+        assert!(!routed.is_connected().await);
+    }
+}
