@@ -237,12 +237,16 @@ pub struct McpServerConfig {
     /// or `sse` (the older HTTP+SSE transport: an event stream at `url`, messages posted to
     /// the endpoint it names, which must be on the same origin).
     pub transport: McpTransport,
-    /// Program to start (`stdio`; required there).
+    /// Program to start (`stdio`; required there). Tools are listed by starting it on the
+    /// host; a sandboxed agent's calls start it inside that agent's sandbox (where only the
+    /// system directories and the workspace, at `/workspace`, are visible), a refused sandbox
+    /// being a tool error — never the host.
     pub command: Option<String>,
     /// Arguments of the program (`stdio`).
     pub args: Vec<String>,
     /// Environment of the program (`stdio`). The program gets only these variables and
-    /// `PATH`, `HOME` and `LANG` — nothing else of the gateway's environment.
+    /// `PATH`, `HOME` and `LANG` — nothing else of the gateway's environment; in a sandbox,
+    /// these variables over the sandbox's own clean environment.
     pub env: SensitiveMap,
     /// Server URL, `http://` or `https://` (`sse`, `streamable-http`; required there).
     pub url: Option<String>,

@@ -27,6 +27,7 @@ pub mod mime;
 pub mod pairing;
 pub mod providers;
 pub mod sandbox;
+pub mod sandbox_process;
 pub mod secrets;
 pub mod skills;
 pub mod store;
@@ -99,6 +100,9 @@ pub use providers::{
 pub use sandbox::{
     PruneReason, PruneReport, SANDBOX_WORKDIR, Sandbox, SandboxError, SandboxExec, SandboxInfo,
     SandboxOutput,
+};
+pub use sandbox_process::{
+    ProcessOutput, ProcessReaper, ProcessStdin, SandboxProcess, SandboxSpawn,
 };
 pub use secrets::{EncryptedValue, SecretRef, SecretStore};
 pub use skills::{

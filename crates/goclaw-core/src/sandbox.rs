@@ -2,7 +2,8 @@
 //!
 //! A sandbox is identified by a scope key (a session, an agent, or one shared sandbox) and
 //! the host workspace it sees at `/workspace`. Backends (containers, OS namespaces) implement
-//! the trait; tools only ever call [`Sandbox::exec`].
+//! the trait; tools call [`Sandbox::exec`] for one command and [`Sandbox::spawn`] for a
+//! long-running one they talk to over its standard streams (a stdio MCP server).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+use crate::sandbox_process::{SandboxProcess, SandboxSpawn};
 
 /// Where the workspace appears inside every sandbox.
 pub const SANDBOX_WORKDIR: &str = "/workspace";
@@ -131,6 +134,17 @@ pub trait Sandbox: Send + Sync + std::fmt::Debug {
 
     /// Runs one command, creating the sandbox for `request.key` first when needed.
     async fn exec(&self, request: SandboxExec) -> Result<SandboxOutput, SandboxError>;
+
+    /// Starts one long-running command in the sandbox of `request.key` (created first when
+    /// needed), placed as [`Sandbox::exec`] places its commands. Backends that cannot keep a
+    /// process's streams open answer [`SandboxError::Unavailable`].
+    async fn spawn(&self, request: SandboxSpawn) -> Result<SandboxProcess, SandboxError> {
+        let _ = request;
+        Err(SandboxError::Unavailable(format!(
+            "the {} sandbox cannot run long-lived processes",
+            self.backend()
+        )))
+    }
 
     /// The sandboxes that exist now.
     async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError>;

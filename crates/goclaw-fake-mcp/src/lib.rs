@@ -1,8 +1,9 @@
 //! A small MCP server for tests, built on rmcp's server side. Its tools exercise what an MCP
 //! client must cope with: `echo {text}` and `add {a, b}` answer at once, `slow {ms}` sleeps,
 //! `crash` ends the whole process in the middle of the call, `env {name}` reports one
-//! variable of the server's environment, `fail {message}` answers with `isError`, and
-//! `picture` answers an image beside its text.
+//! variable of the server's environment, `fail {message}` answers with `isError`, `picture`
+//! answers an image beside its text, and `whereabouts {path}` says where the server runs (host
+//! name, working directory, whether `path` is visible), which tells a sandbox from the host.
 //!
 //! It speaks stdio ([`serve_stdio`]), streamable HTTP ([`serve_http`]) or the older HTTP+SSE
 //! transport ([`serve_sse`], module [`sse`]); over HTTP it may insist on one request header, as
@@ -63,6 +64,13 @@ pub struct FailArgs {
     pub message: String,
 }
 
+/// `whereabouts` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct WhereaboutsArgs {
+    /// A path whose visibility to report.
+    pub path: String,
+}
+
 /// The test server and its tools.
 #[derive(Debug, Clone)]
 pub struct FakeMcp {
@@ -112,6 +120,27 @@ impl FakeMcp {
     #[tool(description = "Answer an error result with the given message")]
     fn fail(&self, Parameters(FailArgs { message }): Parameters<FailArgs>) -> CallToolResult {
         CallToolResult::error(vec![ContentBlock::text(message)])
+    }
+
+    #[tool(
+        description = "Answer where the server runs: its host name, its working directory and whether a path is visible"
+    )]
+    fn whereabouts(
+        &self,
+        Parameters(WhereaboutsArgs { path }): Parameters<WhereaboutsArgs>,
+    ) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned());
+        let cwd = std::env::current_dir()
+            .map(|dir| dir.display().to_string())
+            .unwrap_or_else(|_| "unknown".to_owned());
+        let seen = if std::path::Path::new(&path).exists() {
+            "visible"
+        } else {
+            "hidden"
+        };
+        format!("host={host} cwd={cwd} path={seen}")
     }
 
     #[tool(description = "Answer a caption and a one-pixel PNG image")]

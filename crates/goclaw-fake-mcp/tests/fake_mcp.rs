@@ -1,6 +1,7 @@
 //! `fake-mcp` answers as the gateway's tests expect, checked with rmcp's own client over
-//! stdio: its tools are listed with their schemas, `add` and `echo` answer, `fail` is an
-//! error result, and `crash` ends the process so the call fails instead of hanging. Its
+//! stdio: its tools are listed with their schemas, `add` and `echo` answer, `whereabouts` says
+//! where it runs, `fail` is an error result, and `crash` ends the process so the call fails
+//! instead of hanging. Its
 //! HTTP+SSE mode is checked on the wire: the header it requires, the `endpoint` event, and an
 //! answer posted back as a `message` event.
 #![forbid(unsafe_code)]
@@ -29,7 +30,16 @@ async fn stdio_server_lists_answers_and_crashes() {
     names.sort();
     assert_eq!(
         names,
-        ["add", "crash", "echo", "env", "fail", "picture", "slow"]
+        [
+            "add",
+            "crash",
+            "echo",
+            "env",
+            "fail",
+            "picture",
+            "slow",
+            "whereabouts"
+        ]
     );
     let add = tools.iter().find(|t| t.name == "add").expect("add");
     assert_eq!(add.input_schema["required"], json!(["a", "b"]));
@@ -42,6 +52,26 @@ async fn stdio_server_lists_answers_and_crashes() {
         .await
         .expect("add answers");
     assert_eq!(sum.content[0].as_text().map(|t| t.text.as_str()), Some("5"));
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let whereabouts = client
+        .peer()
+        .call_tool(
+            CallToolRequestParams::new("whereabouts")
+                .with_arguments(arguments(json!({"path": manifest}))),
+        )
+        .await
+        .expect("whereabouts answers");
+    let cwd = std::env::current_dir().expect("cwd");
+    assert_eq!(
+        whereabouts.content[0].as_text().map(|t| t.text.clone()),
+        Some(format!(
+            "host={} cwd={} path=visible",
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .expect("host name")
+                .trim(),
+            cwd.display()
+        ))
+    );
     let failed = client
         .peer()
         .call_tool(

@@ -16,6 +16,7 @@ pub mod docker;
 pub mod native;
 mod select;
 mod settings;
+mod streams;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use select::{Selection, select};

@@ -1,5 +1,5 @@
 //! The Docker backend against a real daemon: confinement, limits, timeouts, environment,
-//! pruning and orphan handling.
+//! pruning, orphan handling, and spawned processes talked to over their streams.
 //!
 //! Needs `GOCLAW_TEST_DOCKER_HOST` and `GOCLAW_TEST_SANDBOX_IMAGE` (printed by
 //! `scripts/sandbox.sh`); without them each test is skipped, except under `CI=true` where it
@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use chrono::TimeZone;
 use futures_util::FutureExt;
-use goclaw_core::{PruneReason, Sandbox, SandboxExec, SandboxOutput};
+use goclaw_core::{
+    ProcessOutput, ProcessStdin, PruneReason, Sandbox, SandboxExec, SandboxOutput, SandboxSpawn,
+};
 use goclaw_sandbox::docker::DockerSandbox;
 use goclaw_sandbox::{
     BackendChoice, Clock, ManualClock, SandboxSettings, SystemClock, WorkspaceMount, sandbox_name,
@@ -653,4 +655,84 @@ async fn missing_image_makes_the_backend_unavailable() {
         matches!(&error, goclaw_core::SandboxError::Unavailable(m) if m.contains("never pulled")),
         "{error}"
     );
+}
+
+/// Writes `bytes` to a spawned process's standard input.
+async fn send(stdin: &mut ProcessStdin, bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let n = poll_fn(|cx| stdin.as_mut().poll_write(cx, rest))
+            .await
+            .unwrap();
+        rest = &rest[n..];
+    }
+    poll_fn(|cx| stdin.as_mut().poll_flush(cx)).await.unwrap();
+}
+
+/// One line (without its newline) of a spawned process's output; `None` at its end.
+async fn line(output: &mut ProcessOutput) -> Option<String> {
+    let mut bytes = Vec::new();
+    loop {
+        let mut byte = [0u8; 1];
+        let read = poll_fn(|cx| output.as_mut().poll_read(cx, &mut byte));
+        let n = tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("the process answered in time")
+            .unwrap();
+        if n == 0 {
+            return (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
+        }
+        if byte[0] == b'\n' {
+            return Some(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        bytes.push(byte[0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_process_talks_over_its_streams_and_dies_when_dropped() {
+    let Some(target) = target() else { return };
+    let scratch = Scratch::new();
+    let workspace = scratch.dir("ws");
+    std::fs::write(workspace.join("note.txt"), "in-workspace").unwrap();
+    let key = unique_key("spawn");
+    let marker = format!("goclaw-spawn-{}", uuid::Uuid::new_v4().simple());
+    let sandbox = connect(scratch.settings(&target, "state")).await;
+    cleanup_after(&sandbox, async {
+        let script = "echo started; echo warming >&2; while read -r word; do \
+                      echo \"got=$word cwd=$(pwd) note=$(cat note.txt) extra=$EXTRA\"; done";
+        let request = SandboxSpawn {
+            key: key.clone(),
+            workspace: workspace.clone(),
+            argv: ["sh", "-c", script, &marker].map(str::to_owned).to_vec(),
+            workdir: None,
+            env: BTreeMap::from([("EXTRA".to_owned(), "passed".to_owned())]),
+        };
+        let mut process = sandbox.spawn(request).await.unwrap();
+        let mut stdin = process.take_stdin().unwrap();
+        let mut stdout = process.take_stdout().unwrap();
+        let mut stderr = process.take_stderr().unwrap();
+        assert_eq!(line(&mut stdout).await.as_deref(), Some("started"));
+        assert_eq!(line(&mut stderr).await.as_deref(), Some("warming"));
+        send(&mut stdin, b"one\n").await;
+        assert_eq!(
+            line(&mut stdout).await.unwrap_or_default(),
+            "got=one cwd=/workspace note=in-workspace extra=passed"
+        );
+
+        drop(process);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut ps = SandboxExec::shell(&key, &workspace, "");
+            ps.argv = vec!["ps".to_owned(), "-o".to_owned(), "pid,args".to_owned()];
+            let ps = sandbox.exec(ps).await.unwrap();
+            let text = String::from_utf8_lossy(&ps.stdout).into_owned();
+            if !text.contains(&marker) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "left behind:\n{text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
 }

@@ -1,13 +1,18 @@
-//! The native backend against the real kernel: each test fails if its protection is removed.
+//! The native backend against the real kernel: each test fails if its protection is removed,
+//! and a spawned process is talked to over its streams from inside the sandbox and dies with
+//! its handle.
 //! Skipped (with a note) where bubblewrap or a kernel protection (pids cgroup, Landlock) is
 //! missing, except under `CI=true`, where a missing prerequisite fails the test.
 
 use std::collections::BTreeMap;
+use std::future::poll_fn;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goclaw_core::{PruneReason, Sandbox, SandboxExec, SandboxOutput};
+use goclaw_core::{
+    ProcessOutput, ProcessStdin, PruneReason, Sandbox, SandboxExec, SandboxOutput, SandboxSpawn,
+};
 use goclaw_sandbox::native::init::{Enforcement, InnerOptions, LandlockPlan, exec_roots};
 use goclaw_sandbox::native::{Controller, NativeOptions, NativeSandbox};
 use goclaw_sandbox::{Clock, ManualClock, SandboxSettings, SystemClock, WorkspaceMount};
@@ -544,4 +549,139 @@ async fn pruning_follows_the_clock_and_survives_restarts() {
     assert!(sh(&again, &f.workspace, "true").await.success());
     assert_eq!(again.remove_all().await.expect("remove_all"), 1);
     assert!(again.list().await.expect("list").is_empty());
+}
+
+/// Host processes whose command line holds `marker` (a zombie's is empty, so it never counts).
+fn processes_with(marker: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline")).is_ok_and(|cmdline| {
+                cmdline
+                    .windows(marker.len())
+                    .any(|window| window == marker.as_bytes())
+            })
+        })
+        .count()
+}
+
+/// Writes `bytes` to a spawned process's standard input.
+async fn send(stdin: &mut ProcessStdin, bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let n = poll_fn(|cx| stdin.as_mut().poll_write(cx, rest))
+            .await
+            .expect("writing to the process");
+        rest = &rest[n..];
+    }
+    poll_fn(|cx| stdin.as_mut().poll_flush(cx))
+        .await
+        .expect("flushing");
+}
+
+/// One line (without its newline) of a spawned process's output; `None` at its end.
+async fn line(output: &mut ProcessOutput) -> Option<String> {
+    let mut bytes = Vec::new();
+    loop {
+        let mut byte = [0u8; 1];
+        let read = poll_fn(|cx| output.as_mut().poll_read(cx, &mut byte));
+        let n = tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("the process answered in time")
+            .expect("reading from the process");
+        if n == 0 {
+            return (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
+        }
+        if byte[0] == b'\n' {
+            return Some(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        bytes.push(byte[0]);
+    }
+}
+
+#[tokio::test]
+async fn a_spawned_process_talks_over_its_streams_from_inside_and_dies_when_dropped() {
+    if !bwrap_available() {
+        return;
+    }
+    let f = fixture();
+    std::fs::write(f.workspace.join("note.txt"), "in-workspace").expect("note");
+    let host_file = f.root.join("host-only.txt");
+    std::fs::write(&host_file, "host").expect("host file");
+    let marker = format!("goclaw-spawn-{}", uuid::Uuid::new_v4().simple());
+    let sb = sandbox(&f.settings).await;
+    let script = "echo started; echo warming >&2; while read -r word; do \
+                  echo \"got=$word host=$(hostname) cwd=$(pwd) note=$(cat note.txt) \
+                  home=$HOME extra=$EXTRA hostfile=$(test -e \"$1\" && echo visible || echo hidden)\"; \
+                  done";
+    let request = SandboxSpawn {
+        key: "test".to_owned(),
+        workspace: f.workspace.clone(),
+        argv: ["sh", "-c", script, &marker, &host_file.to_string_lossy()]
+            .map(str::to_owned)
+            .to_vec(),
+        workdir: None,
+        env: BTreeMap::from([("EXTRA".to_owned(), "passed".to_owned())]),
+    };
+    let mut process = sb.spawn(request).await.expect("spawn");
+    let mut stdin = process.take_stdin().expect("stdin");
+    let mut stdout = process.take_stdout().expect("stdout");
+    let mut stderr = process.take_stderr().expect("stderr");
+    assert_eq!(line(&mut stdout).await.as_deref(), Some("started"));
+    assert_eq!(line(&mut stderr).await.as_deref(), Some("warming"));
+    for word in ["one", "two"] {
+        send(&mut stdin, format!("{word}\n").as_bytes()).await;
+        assert_eq!(
+            line(&mut stdout).await.unwrap_or_default(),
+            format!(
+                "got={word} host=sandbox cwd=/workspace note=in-workspace home=/home/sandbox \
+                 extra=passed hostfile=hidden"
+            )
+        );
+    }
+    assert_eq!(sb.list().await.expect("list").len(), 1, "one sandbox");
+    assert!(processes_with(&marker) > 0, "the process runs");
+
+    drop(process);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(&marker) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the sandboxed processes outlived their handle"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(line(&mut stdout).await, None, "its output ended");
+
+    // Closing standard input lets a process end by itself; its output then ends.
+    let mut request = SandboxSpawn {
+        key: "test".to_owned(),
+        workspace: f.workspace.clone(),
+        argv: vec!["cat".to_owned()],
+        workdir: None,
+        env: BTreeMap::new(),
+    };
+    let mut cat = sb.spawn(request.clone()).await.expect("spawn cat");
+    let mut stdin = cat.take_stdin().expect("stdin");
+    let mut stdout = cat.take_stdout().expect("stdout");
+    send(&mut stdin, b"last words").await;
+    poll_fn(|cx| stdin.as_mut().poll_close(cx))
+        .await
+        .expect("closing stdin");
+    assert_eq!(line(&mut stdout).await.as_deref(), Some("last words"));
+    assert_eq!(line(&mut stdout).await, None);
+
+    request.argv = Vec::new();
+    assert!(sb.spawn(request).await.is_err(), "an empty command");
+    assert_eq!(sb.remove_all().await.expect("remove_all"), 1);
 }

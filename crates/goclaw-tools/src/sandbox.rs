@@ -2,8 +2,9 @@
 //! belongs to (`sandbox.scope`), and the file tools run through the sandbox.
 //!
 //! `exec` and the file tools (`read_file`, `write_file`, `edit`, `list_files`) are the
-//! sandboxed tools. For a sandboxed agent they run inside the sandbox; when no backend can run,
-//! they are refused with the reason — never run on the host instead.
+//! sandboxed tools, and stdio MCP servers follow the same routes ([`SandboxRouter::agent_route`],
+//! by the agent alone). For a sandboxed agent they run inside the sandbox; when no backend can
+//! run, they are refused with the reason — never run on the host instead.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,6 +162,22 @@ impl SandboxRouter {
         if !agent_sandboxed && !user_confined {
             return Route::Host;
         }
+        self.sandbox_route(ctx, agent_sandboxed).await
+    }
+
+    /// Where a process the operator configured (a stdio MCP server) runs for a call of `ctx`:
+    /// in the agent's sandbox when the agent is sandboxed, else on the host. Unlike
+    /// [`route`](Self::route), the caller's trust does not matter: the call runs the
+    /// configured server, not a command of the caller's.
+    pub async fn agent_route(&self, ctx: &ToolContext) -> Route {
+        if !self.is_sandboxed(&ctx.agent_key) {
+            return Route::Host;
+        }
+        self.sandbox_route(ctx, true).await
+    }
+
+    /// The sandbox of a call that must not run on the host, or why there is none.
+    async fn sandbox_route(&self, ctx: &ToolContext, agent_sandboxed: bool) -> Route {
         let Some(backend) = self.chosen().await else {
             return Route::Refused("the sandbox is not available: the gateway is stopping".into());
         };
@@ -504,6 +521,27 @@ mod tests {
                 .await,
             Route::Host
         ));
+    }
+
+    #[tokio::test]
+    async fn configured_processes_follow_the_agent_not_the_caller() {
+        let strict = SandboxRouter::new(
+            &SandboxConfig {
+                mode: SandboxMode::NonMain,
+                ..SandboxConfig::default()
+            },
+            BTreeMap::new(),
+            None,
+            "no backend in this test",
+        );
+        let mut ctx = context("default");
+        ctx.trust = Trust::User;
+        assert!(matches!(strict.agent_route(&ctx).await, Route::Host));
+        assert!(matches!(strict.route(&ctx).await, Route::Refused(_)));
+        let coder = context("coder");
+        assert!(
+            matches!(strict.agent_route(&coder).await, Route::Refused(r) if r.contains("no backend in this test"))
+        );
     }
 
     #[test]

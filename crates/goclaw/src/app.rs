@@ -129,8 +129,14 @@ impl Application {
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
         let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
-        let mcp = Arc::new(McpServers::connect(&loaded.config.tools.mcp_servers).await);
-        let mcp_pool = crate::mcp::pool(opened.store(), secrets.clone());
+        let mcp = Arc::new(
+            McpServers::connect(
+                &loaded.config.tools.mcp_servers,
+                Some(sandbox.router.clone()),
+            )
+            .await,
+        );
+        let mcp_pool = crate::mcp::pool(opened.store(), secrets.clone(), sandbox.router.clone());
         let sender = crate::channel_sender::BoundSender::new();
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,

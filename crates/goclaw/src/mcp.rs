@@ -2,7 +2,9 @@
 //! start-up) in the tool registry, with `mcp_tool_search` under its GoClaw alias `ToolSearch`;
 //! and those of the servers a tenant manages through `/v1/mcp/servers`, offered per run to the
 //! agents they are granted to. Both kinds pass the same guards (tool policy, rate limit,
-//! scrubbing) as the built-in tools, and operator approval where their server requires it.
+//! scrubbing) as the built-in tools and operator approval where their server requires it,
+//! and both run a stdio server called by a sandboxed agent inside that agent's sandbox (the
+//! sandbox router decides, as for `exec`).
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use goclaw_tools::exec::ApprovalBroker;
 use goclaw_tools::mcp::validate::ServerPolicy;
 use goclaw_tools::mcp::{McpPool, McpServers, McpToolSearch, Opener, ToolEntry, approval};
 use goclaw_tools::registry::ToolGuards;
+use goclaw_tools::sandbox::SandboxRouter;
 
 /// The name of the search tool over the MCP servers' tools.
 const SEARCH: &str = "mcp_tool_search";
@@ -29,14 +32,19 @@ pub fn register(tools: &mut ToolRegistry, servers: &McpServers, approvals: &Appr
 }
 
 /// The pool of the tenant-managed servers, opening their secrets with `secrets` (none can be
-/// opened without a key, and none can be stored without one).
-pub fn pool(store: Arc<dyn Store>, secrets: Option<Arc<goclaw_crypto::SecretBox>>) -> Arc<McpPool> {
+/// opened without a key, and none can be stored without one); `sandbox` places the calls of
+/// their stdio servers (in a sandboxed agent's sandbox, else on the host).
+pub fn pool(
+    store: Arc<dyn Store>,
+    secrets: Option<Arc<goclaw_crypto::SecretBox>>,
+    sandbox: Arc<SandboxRouter>,
+) -> Arc<McpPool> {
     let open: Opener = Arc::new(move |sealed: &str| {
         secrets
             .as_ref()
             .and_then(|secrets| secrets.decrypt(sealed).ok())
     });
-    Arc::new(McpPool::new(store, open))
+    Arc::new(McpPool::new(store, open).with_router(sandbox))
 }
 
 /// What `/v1/mcp/servers` may register, from `tools.mcp_allowed_commands` and

@@ -497,8 +497,8 @@ async fn stdio_servers_get_a_minimal_environment_and_secrets_stay_out_of_logs() 
         detail("mcp servers"),
         Some((json!("warn"), json!("3 connected / 4 configured")))
     );
-    assert_eq!(detail("fake"), Some((json!("ok"), json!("stdio, 7 tools"))));
-    assert_eq!(detail("stream"), Some((json!("ok"), json!("sse, 7 tools"))));
+    assert_eq!(detail("fake"), Some((json!("ok"), json!("stdio, 8 tools"))));
+    assert_eq!(detail("stream"), Some((json!("ok"), json!("sse, 8 tools"))));
     assert_eq!(
         detail("broken"),
         Some((

@@ -1,8 +1,9 @@
 //! Sandbox routing in real turns: with `sandbox.mode: "non-main"` a created agent's `exec`
-//! and file tools run inside the native sandbox while the `default` agent's run on the host;
-//! with no backend, sandboxed tools are refused and nothing runs on the host.
+//! and file tools, and the stdio MCP servers it calls (configured or registered through the
+//! API), run inside the native sandbox while the `default` agent's run on the host; with no
+//! backend, sandboxed tools (MCP ones included) are refused and nothing runs on the host.
 
-use goclaw_testkit::{Reply, StoreBackend, TestApp, spawn_app_with_config};
+use goclaw_testkit::{Reply, StoreBackend, TestApp, fake_mcp_binary, spawn_app_with_config};
 use serde_json::json;
 
 /// The goclaw executable, which native sandboxes run as their init.
@@ -33,16 +34,24 @@ fn bwrap_available() -> bool {
 /// (`tools.host_exec_for_users`), so what routes a call here is the agent's `sandbox.mode`
 /// alone (tests/multi_user.rs covers the users' side).
 async fn app(sandbox: &str) -> TestApp {
+    app_with_tools(sandbox, "").await
+}
+
+/// [`app`] with more keys of `tools`.
+async fn app_with_tools(sandbox: &str, tools_keys: &str) -> TestApp {
+    app_with(sandbox, tools_keys, &[]).await
+}
+
+/// [`app_with_tools`] with more environment variables.
+async fn app_with(sandbox: &str, tools_keys: &str, env: &[(&str, &str)]) -> TestApp {
     let config = format!(
-        "{{ tools: {{ host_exec_for_users: true }}, agents: {{ defaults: {{ sandbox: {sandbox} }} }} }}"
+        "{{ tools: {{ host_exec_for_users: true, {tools_keys} }}, agents: {{ defaults: {{ sandbox: {sandbox} }} }} }}"
     );
-    spawn_app_with_config(
-        StoreBackend::Sqlite,
-        &config,
-        &[("GOCLAW_SANDBOX_INIT", GOCLAW)],
-    )
-    .await
-    .expect("SQLite is always available")
+    let mut env = env.to_vec();
+    env.push(("GOCLAW_SANDBOX_INIT", GOCLAW));
+    spawn_app_with_config(StoreBackend::Sqlite, &config, &env)
+        .await
+        .expect("SQLite is always available")
 }
 
 fn host_name() -> String {
@@ -139,6 +148,126 @@ async fn remove_native_sandboxes(app: &TestApp) {
     assert!(removed > 0, "the app created no native sandbox");
 }
 
+/// The MCP server `fake` over stdio. The host path of `fake-mcp` is not visible in a sandbox,
+/// so the command starts the copy in the agent's workspace when there is one (inside) and the
+/// built one otherwise (on the host, where tools are listed at start-up).
+fn fake_mcp_server() -> String {
+    let launch = "if [ -x /workspace/fake-mcp ]; then exec /workspace/fake-mcp; fi; exec \"$0\"";
+    format!(
+        "mcp_servers: {{ fake: {{ command: 'sh', args: ['-c', {launch:?}, {:?}] }} }},",
+        fake_mcp_binary().display().to_string()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandboxed_agents_stdio_mcp_server_runs_in_its_sandbox_and_defaults_on_the_host() {
+    let _one_at_a_time = SANDBOXES.lock().await;
+    if !bwrap_available() {
+        return;
+    }
+    let app = app_with_tools(
+        r#"{ mode: "non-main", backend: "native" }"#,
+        &fake_mcp_server(),
+    )
+    .await;
+    let created = app
+        .client
+        .post(app.url("/v1/agents"))
+        .json(&json!({ "name": "Coder" }))
+        .send()
+        .await
+        .expect("POST /v1/agents");
+    assert!(created.status().is_success(), "{}", created.status());
+    let agent: serde_json::Value = created.json().await.expect("the created agent");
+    // An `open` agent gives each user a workspace of their own.
+    let mut workspace = app.data_dir.path().join("workspace/coder");
+    if agent["agent_type"] == "open" {
+        workspace.push("alice");
+    }
+    std::fs::create_dir_all(&workspace).expect("the coder's workspace");
+    std::fs::copy(fake_mcp_binary(), workspace.join("fake-mcp")).expect("copying fake-mcp");
+
+    let data_dir = app.data_dir.path().display().to_string();
+    let probe = json!({ "path": data_dir });
+    let sandboxed = turn(&app, "coder", "mcp_fake__whereabouts", probe.clone()).await;
+    assert!(
+        sandboxed.contains("host=sandbox cwd=/workspace path=hidden"),
+        "the coder agent's MCP server did not run in its sandbox: {sandboxed}"
+    );
+    let env = turn(&app, "coder", "mcp_fake__env", json!({ "name": "HOME" })).await;
+    assert!(env.contains("HOME=/home/sandbox"), "{env}");
+
+    let on_host = turn(&app, "default", "mcp_fake__whereabouts", probe).await;
+    let host = format!("host={} ", host_name());
+    assert!(
+        on_host.contains(&host) && on_host.contains("path=visible"),
+        "the default agent's MCP server did not run on the host: {on_host}"
+    );
+    remove_native_sandboxes(&app).await;
+}
+
+/// A stdio server registered through `/v1/mcp/servers` and granted to a sandboxed agent runs in
+/// that agent's sandbox too. Its `PATH` finds the built `fake-mcp` on the host (where its tools
+/// are listed) and the copy in the workspace inside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_stdio_server_runs_in_the_sandbox_of_a_sandboxed_agent() {
+    let _one_at_a_time = SANDBOXES.lock().await;
+    if !bwrap_available() {
+        return;
+    }
+    let app = app_with(
+        r#"{ mode: "all", backend: "native" }"#,
+        "mcp_allowed_commands: ['fake-mcp'],",
+        &[(
+            "GOCLAW_ENCRYPTION_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        )],
+    )
+    .await;
+    // `default` is an open agent: each user has a workspace of their own under it.
+    let workspace = app.data_dir.path().join("workspace/default/alice");
+    std::fs::create_dir_all(&workspace).expect("alice's workspace");
+    std::fs::copy(fake_mcp_binary(), workspace.join("fake-mcp")).expect("copying fake-mcp");
+    let built = fake_mcp_binary();
+    let built_dir = built.parent().expect("the build directory");
+    let path = format!("{}:/workspace:/usr/bin:/bin", built_dir.display());
+    let registered = app
+        .client
+        .post(app.url("/v1/mcp/servers"))
+        .json(
+            &json!({ "name": "local", "transport": "stdio", "command": "fake-mcp",
+                       "env": { "PATH": path } }),
+        )
+        .send()
+        .await
+        .expect("POST /v1/mcp/servers");
+    assert_eq!(registered.status(), 201);
+    let server: serde_json::Value = registered.json().await.expect("the stored server");
+    let id = server["id"].as_str().expect("its id");
+    let granted = app
+        .client
+        .post(app.url(&format!("/v1/mcp/servers/{id}/grants/agent")))
+        .json(&json!({ "agent_id": "default" }))
+        .send()
+        .await
+        .expect("granting the server");
+    assert_eq!(granted.status(), 201);
+
+    let data_dir = app.data_dir.path().display().to_string();
+    let result = turn(
+        &app,
+        "default",
+        "mcp_local__whereabouts",
+        json!({ "path": data_dir }),
+    )
+    .await;
+    assert!(
+        result.contains("host=sandbox cwd=/workspace path=hidden"),
+        "the registered server did not run in the agent's sandbox: {result}"
+    );
+    remove_native_sandboxes(&app).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_workspace_refuses_writes_from_sandboxed_tools() {
     let _one_at_a_time = SANDBOXES.lock().await;
@@ -161,7 +290,7 @@ async fn read_only_workspace_refuses_writes_from_sandboxed_tools() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_backend_sandboxed_tools_are_refused_not_run_on_the_host() {
-    let app = app(r#"{ mode: "all", backend: "none" }"#).await;
+    let app = app_with_tools(r#"{ mode: "all", backend: "none" }"#, &fake_mcp_server()).await;
     let marker = app.data_dir.path().join("ran-on-host");
     let command = format!("touch {}", marker.display());
     let result = turn(&app, "default", "exec", json!({ "command": command })).await;
@@ -178,6 +307,21 @@ async fn without_a_backend_sandboxed_tools_are_refused_not_run_on_the_host() {
     )
     .await;
     assert!(wrote.contains("none is available"), "{wrote}");
+    let called = turn(
+        &app,
+        "default",
+        "mcp_fake__echo",
+        json!({ "text": "from the host" }),
+    )
+    .await;
+    assert!(
+        called.contains("MCP server \\\"fake\\\": this agent's tools must run in a sandbox"),
+        "{called}"
+    );
+    assert!(
+        !called.contains("mcp:fake/echo"),
+        "the server ran on the host: {called}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,8 @@
 //! A sandbox is the container named [`sandbox_name`]`(key, workspace)`, created on its first
 //! command (see [`container`] for what it is made of) and reused until the pruner removes it
 //! (idle longer than `idle_hours`, or older than `max_age_days`, by the backend's [`Clock`]).
-//! Commands run as `docker exec`s (see [`exec`] for output caps and timeouts).
+//! Commands run as `docker exec`s (see [`exec`] for output caps and timeouts); long-running
+//! ones ([`Sandbox::spawn`]) as execs whose streams stay attached (see [`spawn`]).
 //!
 //! **Ownership.** Every container carries the label `goclaw.instance`, a hash of the settings'
 //! `state_dir` (see [`labels`]). On [`DockerSandbox::connect`] only containers of the same
@@ -22,8 +23,10 @@ mod container;
 mod exec;
 mod labels;
 mod registry;
+mod spawn;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +37,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use chrono::DateTime;
 use goclaw_core::{
     PruneReason, PruneReport, SANDBOX_WORKDIR, Sandbox, SandboxError, SandboxExec, SandboxInfo,
-    SandboxOutput,
+    SandboxOutput, SandboxProcess, SandboxSpawn,
 };
 
 use crate::clock::Clock;
@@ -291,6 +294,42 @@ impl DockerSandbox {
         })
     }
 
+    /// Runs `attempt` against the container `name` (created when needed), once more on a new
+    /// container when the old one went away behind our back; records the use.
+    async fn in_container<T, F>(
+        &self,
+        name: &str,
+        key: &str,
+        workspace: &Path,
+        mut attempt: impl FnMut() -> Result<F, SandboxError>,
+    ) -> Result<T, SandboxError>
+    where
+        F: Future<Output = Result<T, ExecFailure>>,
+    {
+        let mut retried = false;
+        loop {
+            self.ensure(name, key, workspace).await?;
+            self.registry.touch(name, self.clock.now());
+            match attempt()?.await {
+                Ok(done) => {
+                    self.registry.touch(name, self.clock.now());
+                    return Ok(done);
+                }
+                Err(ExecFailure::ContainerGone) if !retried => {
+                    tracing::info!(container = %name, "Docker sandbox vanished; recreating it");
+                    self.remove_named(name).await?;
+                    retried = true;
+                }
+                Err(ExecFailure::ContainerGone) => {
+                    return Err(SandboxError::Backend(format!(
+                        "container {name} stopped before the command could run"
+                    )));
+                }
+                Err(ExecFailure::Other(error)) => return Err(error),
+            }
+        }
+    }
+
     /// Removes one container under its lock and forgets it.
     async fn remove_named(&self, name: &str) -> Result<(), SandboxError> {
         let lock = self.registry.lock_for(name);
@@ -308,6 +347,19 @@ fn summary_name(summary: &ContainerSummary) -> Option<String> {
         .as_ref()?
         .first()
         .map(|name| name.trim_start_matches('/').to_owned())
+}
+
+/// Refuses an empty command or an argument Docker could not pass on.
+fn check_argv(argv: &[String]) -> Result<(), SandboxError> {
+    if argv.first().is_none_or(String::is_empty) {
+        return Err(SandboxError::Invalid("the command is empty".to_owned()));
+    }
+    if argv.iter().any(|arg| arg.contains('\0')) {
+        return Err(SandboxError::Invalid(
+            "a command argument contains a NUL byte".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The working directory inside the sandbox: absolute, or relative to `/workspace`.
@@ -351,21 +403,11 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn exec(&self, request: SandboxExec) -> Result<SandboxOutput, SandboxError> {
-        if request.argv.is_empty() || request.argv[0].is_empty() {
-            return Err(SandboxError::Invalid("the command is empty".to_owned()));
-        }
-        if request.argv.iter().any(|arg| arg.contains('\0')) {
-            return Err(SandboxError::Invalid(
-                "a command argument contains a NUL byte".to_owned(),
-            ));
-        }
+        check_argv(&request.argv)?;
         let workdir = resolve_workdir(request.workdir.as_deref())?;
         let name = sandbox_name(&request.key, &request.workspace);
         let timeout = request.timeout.min(self.settings.timeout);
-        let mut retried = false;
-        loop {
-            self.ensure(&name, &request.key, &request.workspace).await?;
-            self.registry.touch(&name, self.clock.now());
+        self.in_container(&name, &request.key, &request.workspace, || {
             let command = self.command(
                 request.argv.clone(),
                 workdir.clone(),
@@ -373,25 +415,26 @@ impl Sandbox for DockerSandbox {
                 request.stdin.clone(),
                 timeout,
             )?;
-            match exec::run(&self.docker, &name, command).await {
-                Ok(output) => {
-                    self.registry.touch(&name, self.clock.now());
-                    return Ok(output);
-                }
-                // The container went away behind our back: make a new one, once.
-                Err(ExecFailure::ContainerGone) if !retried => {
-                    tracing::info!(container = %name, "Docker sandbox vanished; recreating it");
-                    self.remove_named(&name).await?;
-                    retried = true;
-                }
-                Err(ExecFailure::ContainerGone) => {
-                    return Err(SandboxError::Backend(format!(
-                        "container {name} stopped before the command could run"
-                    )));
-                }
-                Err(ExecFailure::Other(error)) => return Err(error),
-            }
-        }
+            Ok(exec::run(&self.docker, &name, command))
+        })
+        .await
+    }
+
+    async fn spawn(&self, request: SandboxSpawn) -> Result<SandboxProcess, SandboxError> {
+        check_argv(&request.argv)?;
+        let workdir = resolve_workdir(request.workdir.as_deref())?;
+        let name = sandbox_name(&request.key, &request.workspace);
+        self.in_container(&name, &request.key, &request.workspace, || {
+            let command = self.command(
+                request.argv.clone(),
+                workdir.clone(),
+                &request.env,
+                None,
+                self.settings.timeout,
+            )?;
+            Ok(spawn::start(&self.docker, &name, command))
+        })
+        .await
     }
 
     async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError> {

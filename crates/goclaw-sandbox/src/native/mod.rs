@@ -6,11 +6,15 @@
 //! the namespaces and mounts; `inner` applies rlimits, Landlock and seccomp and execs the
 //! command. A sandbox (one per scope key and workspace) is its state directory (home, bookkeeping)
 //! plus its cgroup; see [`init`] for the init's command line.
+//!
+//! [`Sandbox::spawn`] runs the same command line without a deadline and with its standard
+//! streams kept open ([`spawn`]); dropping the process kills its process group and cgroup.
 
 mod bwrap;
 mod cgroup;
 pub mod init;
 mod run;
+mod spawn;
 mod state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +24,7 @@ use std::time::Duration;
 
 use goclaw_core::{
     PruneReason, PruneReport, Sandbox, SandboxError, SandboxExec, SandboxInfo, SandboxOutput,
+    SandboxProcess, SandboxSpawn,
 };
 
 use crate::clock::Clock;
@@ -50,6 +55,15 @@ impl Default for NativeOptions {
             cgroup_root: PathBuf::from("/sys/fs/cgroup"),
         }
     }
+}
+
+/// One command placed in sandbox `name`: what runs, where, with which extra variables.
+struct Placed<'a> {
+    name: &'a str,
+    workspace: &'a Path,
+    argv: &'a [String],
+    workdir: Option<&'a str>,
+    env: &'a BTreeMap<String, String>,
 }
 
 /// Sandboxes made of bubblewrap namespaces on this host.
@@ -292,17 +306,14 @@ impl NativeSandbox {
         tracing::info!(sandbox = %name, "native sandbox created");
         if let Some(setup) = self.settings.setup_command.clone() {
             let argv = vec!["sh".to_owned(), "-lc".to_owned(), setup];
-            let output = self
-                .run_in(
-                    name,
-                    workspace,
-                    &argv,
-                    None,
-                    &BTreeMap::new(),
-                    None,
-                    self.settings.timeout,
-                )
-                .await;
+            let command = Placed {
+                name,
+                workspace,
+                argv: &argv,
+                workdir: None,
+                env: &BTreeMap::new(),
+            };
+            let output = self.run_in(&command, None, self.settings.timeout).await;
             let failure = match output {
                 Ok(output) if output.success() => None,
                 Ok(output) if output.timed_out => Some("timed out".to_owned()),
@@ -319,20 +330,43 @@ impl NativeSandbox {
         Ok(())
     }
 
-    /// Runs argv in sandbox `name` (which exists).
-    #[allow(clippy::too_many_arguments)]
+    /// Runs `command` in its sandbox (which exists) within `timeout`.
     async fn run_in(
         &self,
-        name: &str,
-        workspace: &Path,
-        argv: &[String],
-        workdir: Option<&str>,
-        env: &BTreeMap<String, String>,
+        command: &Placed<'_>,
         stdin: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<SandboxOutput, SandboxError> {
+        let cpu_seconds = Some(timeout.as_secs().saturating_add(1));
+        let (program, args, exec_cgroup) = self.launch(command, cpu_seconds)?;
+        let exec_cgroup = Arc::new(exec_cgroup);
+        let on_timeout = {
+            let exec_cgroup = exec_cgroup.clone();
+            move || exec_cgroup.kill_all()
+        };
+        let spec = run::RunSpec {
+            program,
+            args,
+            stdin,
+            timeout,
+            max_output: self.settings.max_output_bytes,
+        };
+        let result = run::run(spec, on_timeout).await;
+        let _ = tokio::task::spawn_blocking(move || exec_cgroup.remove()).await;
+        result
+    }
+
+    /// The host command line that runs `command` in its sandbox — `[init enter …] bwrap …
+    /// init inner … -- argv` — and the cgroup it runs in. `cpu_seconds` is its CPU-time rlimit.
+    fn launch(
+        &self,
+        command: &Placed<'_>,
+        cpu_seconds: Option<u64>,
+    ) -> Result<(String, Vec<String>, cgroup::ExecCgroup), SandboxError> {
         let s = &self.settings;
-        let workdir = bwrap::resolve_workdir(workdir).map_err(SandboxError::Invalid)?;
+        let name = command.name;
+        let workspace = command.workspace;
+        let workdir = bwrap::resolve_workdir(command.workdir).map_err(SandboxError::Invalid)?;
         let mut all_env: Vec<(String, String)> = vec![
             ("PATH".to_owned(), SANDBOX_PATH.to_owned()),
             ("HOME".to_owned(), HOME_INSIDE.to_owned()),
@@ -340,7 +374,7 @@ impl NativeSandbox {
             ("TERM".to_owned(), "dumb".to_owned()),
         ];
         all_env.extend(s.env.iter().cloned());
-        all_env.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all_env.extend(command.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, value) in &all_env {
             bwrap::check_env(name, value).map_err(SandboxError::Invalid)?;
         }
@@ -362,8 +396,8 @@ impl NativeSandbox {
                 .then(|| u64::from(s.memory_mb) << 20),
             rlimit_nproc: (!self.cgroups.has(Controller::Pids) && s.pids_limit > 0)
                 .then(|| u64::from(s.pids_limit)),
-            rlimit_cpu: Some(timeout.as_secs().saturating_add(1)),
-            argv: argv.to_vec(),
+            rlimit_cpu: cpu_seconds,
+            argv: command.argv.to_vec(),
         };
         if s.workspace != WorkspaceMount::None && !workspace.is_dir() {
             std::fs::create_dir_all(workspace).map_err(|e| {
@@ -391,38 +425,30 @@ impl NativeSandbox {
             SandboxError::Backend(format!("cannot create a cgroup in sandbox {name}: {e}"))
         })?;
         let procs = exec_cgroup.procs_files();
-        let (program, args) = if procs.is_empty() {
-            (self.bwrap.to_string_lossy().into_owned(), bwrap_args)
-        } else {
-            let mut argv = vec![self.bwrap.to_string_lossy().into_owned()];
-            argv.extend(bwrap_args);
-            let enter = init::EnterOptions {
-                procs: procs
-                    .iter()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .collect(),
-                argv,
-            };
-            let mut args = self.init_args.clone();
-            args.push("enter".to_owned());
-            args.extend(enter.to_args());
-            (self.init_exe.to_string_lossy().into_owned(), args)
+        if procs.is_empty() {
+            return Ok((
+                self.bwrap.to_string_lossy().into_owned(),
+                bwrap_args,
+                exec_cgroup,
+            ));
+        }
+        let mut argv = vec![self.bwrap.to_string_lossy().into_owned()];
+        argv.extend(bwrap_args);
+        let enter = init::EnterOptions {
+            procs: procs
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            argv,
         };
-        let exec_cgroup = Arc::new(exec_cgroup);
-        let on_timeout = {
-            let exec_cgroup = exec_cgroup.clone();
-            move || exec_cgroup.kill_all()
-        };
-        let spec = run::RunSpec {
-            program,
+        let mut args = self.init_args.clone();
+        args.push("enter".to_owned());
+        args.extend(enter.to_args());
+        Ok((
+            self.init_exe.to_string_lossy().into_owned(),
             args,
-            stdin,
-            timeout,
-            max_output: s.max_output_bytes,
-        };
-        let result = run::run(spec, on_timeout).await;
-        let _ = tokio::task::spawn_blocking(move || exec_cgroup.remove()).await;
-        result
+            exec_cgroup,
+        ))
     }
 
     /// Removes sandbox `name`: kills its processes, removes its cgroup and state directory.
@@ -489,16 +515,32 @@ impl Sandbox for NativeSandbox {
         let name = sandbox_name(&request.key, &request.workspace);
         self.ensure(&name, &request.key, &request.workspace).await?;
         let timeout = request.timeout.min(self.settings.timeout);
-        self.run_in(
-            &name,
-            &request.workspace,
-            &request.argv,
-            request.workdir.as_deref(),
-            &request.env,
-            request.stdin,
-            timeout,
-        )
-        .await
+        let command = Placed {
+            name: &name,
+            workspace: &request.workspace,
+            argv: &request.argv,
+            workdir: request.workdir.as_deref(),
+            env: &request.env,
+        };
+        self.run_in(&command, request.stdin, timeout).await
+    }
+
+    async fn spawn(&self, request: SandboxSpawn) -> Result<SandboxProcess, SandboxError> {
+        if request.argv.is_empty() {
+            return Err(SandboxError::Invalid("empty command".to_owned()));
+        }
+        let name = sandbox_name(&request.key, &request.workspace);
+        self.ensure(&name, &request.key, &request.workspace).await?;
+        let command = Placed {
+            name: &name,
+            workspace: &request.workspace,
+            argv: &request.argv,
+            workdir: request.workdir.as_deref(),
+            env: &request.env,
+        };
+        // No wall clock, so no CPU-time rlimit either: the cgroup's CPU share still applies.
+        let (program, args, exec_cgroup) = self.launch(&command, None)?;
+        spawn::start(&program, &args, exec_cgroup)
     }
 
     async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError> {

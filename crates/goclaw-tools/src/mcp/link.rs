@@ -5,8 +5,11 @@
 //! killed) and the next call opens a new one, as does the next call after a connection
 //! ended between calls (a stdio server exited, an SSE stream closed).
 //!
-//! stdio servers run with a minimal environment — `PATH`, `HOME`, `LANG` and the configured
-//! `env`, nothing of the gateway's own — and their stderr goes to the log at debug level.
+//! stdio servers run with a minimal environment and their stderr goes to the log at debug
+//! level. A link is placed when it is made: on the host, where the process gets `PATH`, `HOME`,
+//! `LANG` and the configured `env`, nothing of the gateway's own; or in a sandbox
+//! ([`sandboxed`](super::sandboxed)), where it gets the sandbox's clean environment and the
+//! configured `env`. The transport and the backoff are the same either way.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -23,6 +26,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::sandboxed::{self, SandboxSeat};
 use super::sse::SseClientTransport;
 
 /// The first wait after a failed connection attempt; it doubles up to [`MAX_BACKOFF`].
@@ -35,7 +39,7 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG"];
 
 /// Longest stderr line of a server kept in the log.
-const MAX_STDERR_LINE: usize = 512;
+pub(crate) const MAX_STDERR_LINE: usize = 512;
 
 type Session = RunningService<RoleClient, ()>;
 
@@ -70,15 +74,19 @@ struct LinkState {
 pub struct McpLink {
     name: String,
     config: McpServerConfig,
+    /// Where a stdio server's process runs: `None` on the host.
+    seat: Option<SandboxSeat>,
     state: Mutex<LinkState>,
 }
 
 impl McpLink {
-    /// A link to the server `name`; nothing is opened yet.
+    /// A link to the server `name`, whose stdio process runs on the host; nothing is opened
+    /// yet.
     pub fn new(name: &str, config: &McpServerConfig) -> Self {
         Self {
             name: name.to_owned(),
             config: config.clone(),
+            seat: None,
             state: Mutex::new(LinkState {
                 session: None,
                 failures: 0,
@@ -87,14 +95,17 @@ impl McpLink {
         }
     }
 
+    /// A link to the stdio server `name` whose process runs in the sandbox `seat`.
+    pub fn in_sandbox(name: &str, config: &McpServerConfig, seat: SandboxSeat) -> Self {
+        Self {
+            seat: Some(seat),
+            ..Self::new(name, config)
+        }
+    }
+
     /// The server's name in `tools.mcp_servers`.
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// Whether every call waits for an operator's approval (`require_approval`).
-    pub fn requires_approval(&self) -> bool {
-        self.config.require_approval
     }
 
     /// The per-call timeout.
@@ -238,8 +249,25 @@ impl McpLink {
         let connect = || LinkError::Connect {
             server: self.name.clone(),
         };
-        match self.config.transport {
-            McpTransport::Stdio => {
+        match (self.config.transport, &self.seat) {
+            (McpTransport::Stdio, Some(seat)) => {
+                let transport = sandboxed::start(&self.name, &self.config, seat)
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(
+                            server = %self.name,
+                            sandbox = %seat.key,
+                            error = %error,
+                            "mcp.server.spawn_failed"
+                        );
+                        connect()
+                    })?;
+                ().serve(transport).await.map_err(|error| {
+                    tracing::warn!(server = %self.name, error = %error, "mcp.server.initialize_failed");
+                    connect()
+                })
+            }
+            (McpTransport::Stdio, None) => {
                 let mut command = self.command().ok_or_else(connect)?;
                 command.stdin(Stdio::piped()).stdout(Stdio::piped());
                 let (process, stderr) = TokioChildProcess::builder(command)
@@ -257,7 +285,7 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::StreamableHttp => {
+            (McpTransport::StreamableHttp, _) => {
                 let url = self.config.url.as_deref().ok_or_else(connect)?;
                 install_crypto_provider();
                 let config = StreamableHttpClientTransportConfig::with_uri(url)
@@ -268,7 +296,7 @@ impl McpLink {
                     connect()
                 })
             }
-            McpTransport::Sse => {
+            (McpTransport::Sse, _) => {
                 let url = self.config.url.as_deref().ok_or_else(connect)?;
                 install_crypto_provider();
                 let headers = self.headers().into_iter().collect();

@@ -6,12 +6,16 @@
 //!
 //! A server that fails at start-up offers no tools (its tool list is unknown) and is reported
 //! as not connected. A connected server that dies later is reopened by the next call of one of
-//! its tools ([`link`]).
+//! its tools ([`link`]). Tools are listed on the host at start-up (the configuration is the
+//! operator's); a sandboxed agent's calls of a stdio server's tools start the server inside
+//! its sandbox ([`server`]).
 
 pub mod approval;
 pub mod link;
 pub mod pool;
+pub mod sandboxed;
 pub mod search;
+pub mod server;
 pub mod sse;
 pub mod tool;
 pub mod validate;
@@ -23,10 +27,12 @@ use goclaw_config::{McpServerConfig, McpTransport};
 use goclaw_core::Tool;
 
 use crate::exec::ApprovalBroker;
+use crate::sandbox::SandboxRouter;
 
 pub use link::{LinkError, McpLink};
 pub use pool::{McpCredentials, McpPool, Opener, probe, server_config};
 pub use search::{McpToolSearch, ToolEntry};
+pub use server::McpServerLinks;
 pub use tool::{McpTool, tool_prefix};
 
 /// How one enabled server fared at start-up.
@@ -47,7 +53,7 @@ pub struct McpServerStatus {
 /// The enabled MCP servers and the tools they offer.
 #[derive(Default)]
 pub struct McpServers {
-    links: Vec<Arc<McpLink>>,
+    servers: Vec<Arc<McpServerLinks>>,
     tools: Vec<Arc<McpTool>>,
     status: Vec<McpServerStatus>,
 }
@@ -68,16 +74,20 @@ pub fn transport_name(transport: McpTransport) -> &'static str {
 }
 
 impl McpServers {
-    /// Connects every enabled server of `servers` at once, each within its `timeout_sec`, and
-    /// lists their tools. Failures are logged and reported in [`McpServers::status`].
-    pub async fn connect(servers: &BTreeMap<String, McpServerConfig>) -> Self {
+    /// Connects every enabled server of `servers` at once on the host, each within its
+    /// `timeout_sec`, and lists their tools; calls are placed by `router` (`None`: always on
+    /// the host). Failures are logged and reported in [`McpServers::status`].
+    pub async fn connect(
+        servers: &BTreeMap<String, McpServerConfig>,
+        router: Option<Arc<SandboxRouter>>,
+    ) -> Self {
         let mut tasks = tokio::task::JoinSet::new();
         for (name, config) in servers.iter().filter(|(_, c)| c.enabled) {
-            let link = Arc::new(McpLink::new(name, config));
+            let link = Arc::new(McpServerLinks::new(name, config, router.clone()));
             let prefix = tool_prefix(name, config.tool_prefix.as_deref());
             let transport = transport_name(config.transport);
             tasks.spawn(async move {
-                let listed = link.list_tools().await;
+                let listed = link.host().list_tools().await;
                 (link, prefix, transport, listed)
             });
         }
@@ -125,7 +135,7 @@ impl McpServers {
                 }
             }
             servers.status.push(status);
-            servers.links.push(link);
+            servers.servers.push(link);
         }
         servers
     }
@@ -157,10 +167,10 @@ impl McpServers {
         &self.status
     }
 
-    /// Closes every connection, ending the stdio servers' processes.
+    /// Closes every connection, ending the stdio servers' processes (in sandboxes too).
     pub async fn close(&self) {
-        for link in &self.links {
-            link.close().await;
+        for server in &self.servers {
+            server.close().await;
         }
     }
 }

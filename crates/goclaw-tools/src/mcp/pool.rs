@@ -3,7 +3,9 @@
 //! server's connection is opened the first time it is needed and kept for the next runs.
 //!
 //! A connection is keyed by server and, when the user has credentials of their own for it,
-//! by user: a user's API key or headers never serve another user. A connection is reopened
+//! by user: a user's API key or headers never serve another user. Tools are listed on the
+//! host; a sandboxed agent's calls of a stdio server start it inside the agent's sandbox
+//! ([`McpServerLinks`]). A connection is reopened
 //! when its server is changed (its `updated_at`) or its user's credentials are, and dropped
 //! by [`McpPool::evict`] (reconnect, delete). A server that cannot be reached offers no tools
 //! to that run and is tried again by the next one (after the link's backoff).
@@ -17,7 +19,8 @@ use rmcp::model::Tool as McpToolInfo;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{LinkError, McpLink, McpTool, tool_prefix};
+use super::{LinkError, McpLink, McpServerLinks, McpTool, tool_prefix};
+use crate::sandbox::SandboxRouter;
 
 /// A server's or a user's secrets, stored as one secret-box ciphertext of this JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +90,7 @@ pub fn server_config(server: &McpServer, credentials: &McpCredentials) -> McpSer
 struct Entry {
     /// The server's `updated_at` and the user's credentials it was opened with.
     fingerprint: String,
-    link: Arc<McpLink>,
+    links: Arc<McpServerLinks>,
     listed: tokio::sync::Mutex<Option<Vec<McpToolInfo>>>,
 }
 
@@ -95,6 +98,8 @@ struct Entry {
 pub struct McpPool {
     store: Arc<dyn Store>,
     open: Opener,
+    /// Places calls of stdio servers (`None`: always on the host).
+    router: Option<Arc<SandboxRouter>>,
     entries: Mutex<HashMap<(TenantId, Uuid, String), Arc<Entry>>>,
 }
 
@@ -103,8 +108,16 @@ impl McpPool {
         Self {
             store,
             open,
+            router: None,
             entries: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// This pool with calls placed by `router`: a sandboxed agent's calls of a stdio server
+    /// run the server in its sandbox.
+    pub fn with_router(mut self, router: Arc<SandboxRouter>) -> Self {
+        self.router = Some(router);
+        self
     }
 
     /// Opens a stored ciphertext into credentials; empty for none or one that fails to open.
@@ -166,7 +179,7 @@ impl McpPool {
             match listed.as_ref() {
                 Some(infos) => infos.clone(),
                 None => {
-                    let infos = entry.link.list_tools().await?;
+                    let infos = entry.links.host().list_tools().await?;
                     *listed = Some(infos.clone());
                     infos
                 }
@@ -179,7 +192,7 @@ impl McpPool {
         Ok(infos
             .iter()
             .filter(|info| access.tools.admits(&info.name))
-            .map(|info| McpTool::new(entry.link.clone(), &prefix, info))
+            .map(|info| McpTool::new(entry.links.clone(), &prefix, info))
             .collect())
     }
 
@@ -202,13 +215,14 @@ impl McpPool {
         if let Some(own) = own {
             credentials = credentials.overlaid(self.credentials(own));
         }
-        let link = Arc::new(McpLink::new(
+        let links = Arc::new(McpServerLinks::new(
             &server.name,
             &server_config(server, &credentials),
+            self.router.clone(),
         ));
         let entry = Arc::new(Entry {
             fingerprint,
-            link,
+            links,
             listed: tokio::sync::Mutex::new(None),
         });
         if let Some(replaced) = entries.insert(key, entry.clone()) {
@@ -224,7 +238,7 @@ impl McpPool {
     ) -> Result<Vec<McpToolInfo>, LinkError> {
         let entry = self.entry(server, "", None);
         let mut listed = entry.listed.lock().await;
-        let infos = entry.link.list_tools().await?;
+        let infos = entry.links.host().list_tools().await?;
         *listed = Some(infos.clone());
         Ok(infos)
     }
@@ -246,16 +260,16 @@ impl McpPool {
 
     /// Whether a connection to the server `id` is open now.
     pub async fn is_connected(&self, tenant: TenantId, id: Uuid) -> bool {
-        let links: Vec<Arc<McpLink>> = {
+        let servers: Vec<Arc<McpServerLinks>> = {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             entries
                 .iter()
                 .filter(|((t, server, _), _)| *t == tenant && *server == id)
-                .map(|(_, entry)| entry.link.clone())
+                .map(|(_, entry)| entry.links.clone())
                 .collect()
         };
-        for link in links {
-            if link.is_connected().await {
+        for server in servers {
+            if server.is_connected().await {
                 return true;
             }
         }
@@ -269,7 +283,7 @@ impl McpPool {
             entries.drain().map(|(_, entry)| entry).collect()
         };
         for entry in drained {
-            entry.link.close().await;
+            entry.links.close().await;
         }
     }
 }
@@ -278,7 +292,7 @@ impl McpPool {
 /// ends with it).
 fn close_later(entry: Arc<Entry>) {
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move { entry.link.close().await });
+        handle.spawn(async move { entry.links.close().await });
     }
 }
 

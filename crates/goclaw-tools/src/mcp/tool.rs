@@ -1,7 +1,9 @@
 //! An MCP server's tool as a gateway tool: named `<prefix>__<tool>`, described by the
-//! server's description and input schema, and called through the server's [`McpLink`]. The
-//! result is the text of its content (other content summarized), wrapped as untrusted
-//! external content; `isError`, a timeout or a lost connection is a tool error.
+//! server's description and input schema, and called through the link the call's context
+//! picks ([`McpServerLinks::link_for`]: the host, or the agent's sandbox for a stdio server).
+//! The result is the text of its content (other content summarized), wrapped as untrusted
+//! external content; `isError`, a timeout, a lost connection or a refused sandbox is a tool
+//! error.
 
 use std::sync::Arc;
 
@@ -10,7 +12,7 @@ use goclaw_core::{Tool, ToolContext, ToolDefinition, ToolOutput};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::{Value, json};
 
-use super::link::McpLink;
+use super::server::McpServerLinks;
 use crate::web::content::{truncate_chars, wrap_untrusted};
 
 /// Most characters of one result the model sees.
@@ -44,15 +46,15 @@ pub fn sanitize(name: &str) -> String {
 
 /// One tool of one MCP server.
 pub struct McpTool {
-    link: Arc<McpLink>,
+    server: Arc<McpServerLinks>,
     /// The tool's own name on its server.
     remote: String,
     definition: ToolDefinition,
 }
 
 impl McpTool {
-    /// `info` of the server behind `link`, registered as `<prefix>__<name>`.
-    pub fn new(link: Arc<McpLink>, prefix: &str, info: &rmcp::model::Tool) -> Self {
+    /// `info` of `server`, registered as `<prefix>__<name>`.
+    pub fn new(server: Arc<McpServerLinks>, prefix: &str, info: &rmcp::model::Tool) -> Self {
         let remote = info.name.to_string();
         let mut parameters = Value::Object((*info.input_schema).clone());
         if let Value::Object(schema) = &mut parameters {
@@ -69,26 +71,26 @@ impl McpTool {
             .as_deref()
             .map(str::to_owned)
             .or_else(|| info.title.clone())
-            .unwrap_or_else(|| format!("{remote} (MCP server {})", link.name()));
+            .unwrap_or_else(|| format!("{remote} (MCP server {})", server.name()));
         Self {
             definition: ToolDefinition {
                 name: format!("{prefix}__{}", sanitize(&remote)),
                 description,
                 parameters,
             },
-            link,
+            server,
             remote,
         }
     }
 
     /// The server the tool belongs to.
     pub fn server(&self) -> &str {
-        self.link.name()
+        self.server.name()
     }
 
     /// Whether its server wants an operator to approve every call.
     pub fn requires_approval(&self) -> bool {
-        self.link.requires_approval()
+        self.server.requires_approval()
     }
 }
 
@@ -98,15 +100,19 @@ impl Tool for McpTool {
         self.definition.clone()
     }
 
-    async fn call(&self, _ctx: &ToolContext, arguments: Value) -> ToolOutput {
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> ToolOutput {
         let arguments = match arguments {
             Value::Object(map) => map,
             Value::Null => serde_json::Map::new(),
             _ => return ToolOutput::error("arguments must be a JSON object"),
         };
-        match self.link.call(&self.remote, arguments).await {
+        let link = match self.server.link_for(ctx).await {
+            Ok(link) => link,
+            Err(refused) => return ToolOutput::error(refused),
+        };
+        match link.call(&self.remote, arguments).await {
             Err(error) => ToolOutput::error(error.to_string()),
-            Ok(result) => render(self.link.name(), &self.remote, &result),
+            Ok(result) => render(self.server.name(), &self.remote, &result),
         }
     }
 }

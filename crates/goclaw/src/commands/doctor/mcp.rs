@@ -17,7 +17,7 @@ pub async fn section(loaded: &LoadedConfig) -> Section {
             vec![Check::ok(S, "mcp servers", "none configured")],
         );
     }
-    let servers = McpServers::connect(configured).await;
+    let servers = McpServers::connect(configured, None).await;
     let status = servers.status();
     servers.close().await;
     let connected = status.iter().filter(|s| s.connected).count();
