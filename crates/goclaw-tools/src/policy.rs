@@ -3,7 +3,8 @@
 //! a trailing `*` glob, or an alias. Every level may be overridden per provider (`byProvider`),
 //! and an agent's `other_config.tools` has the same shape and applies after the global policy.
 //! A denied tool stays denied: `alsoAllow` does not bring it back. MCP servers' tools are in
-//! `group:mcp` and always also-allowed, as GoClaw adds `group:mcp` to every agent's `alsoAllow`.
+//! `group:mcp` and always also-allowed, as GoClaw adds `group:mcp` to every agent's `alsoAllow`;
+//! `group:mcp:<server>` names one server's tools.
 
 use goclaw_config::{ToolPolicy, ToolProfile, ToolsConfig};
 
@@ -101,6 +102,15 @@ pub fn spec_matches(spec: &str, tool: &str) -> bool {
         }
         if group == "mcp" {
             return is_mcp_server_tool(tool);
+        }
+        // `group:mcp:<server>`: that server's tools, named `mcp_<server>__…` (the name is the
+        // server's, or its `tool_prefix` without `mcp_`).
+        if let Some(server) = group.strip_prefix("mcp:") {
+            let prefix = crate::mcp::tool_prefix(server, None);
+            return is_mcp_server_tool(tool)
+                && tool
+                    .strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with("__"));
         }
         return GROUPS
             .iter()

@@ -137,7 +137,8 @@ fn groups_allow_deny_and_also_allow() {
 }
 
 /// As GoClaw, MCP servers' tools are in `group:mcp` and always also-allowed: no profile or
-/// allow list hides them, a deny does (by name, glob or group, globally or per agent).
+/// allow list hides them, a deny does (by name, glob, group or one server's group, globally
+/// or per agent).
 #[test]
 fn mcp_tools_are_hidden_only_by_a_deny() {
     use goclaw_tools::policy::is_mcp_server_tool;
@@ -165,6 +166,20 @@ fn mcp_tools_are_hidden_only_by_a_deny() {
             "{deny}"
         );
     }
+    // One server's group: `mcp_x__y` but not the tools of `mcp_xy` or of `mcp_x_z`.
+    let deny_x = ToolsConfig {
+        deny: list(&["group:mcp:x"]),
+        ..ToolsConfig::default()
+    };
+    assert!(!is_allowed(&deny_x, None, "anthropic", "mcp_x__y"));
+    for other in ["mcp_xy__y", "mcp_x_z__y", "mcp_tool_search", "exec"] {
+        assert!(is_allowed(&deny_x, None, "anthropic", other), "{other}");
+    }
+    let deny_dashed = ToolsConfig {
+        deny: list(&["group:mcp:my-server"]),
+        ..ToolsConfig::default()
+    };
+    assert!(!is_allowed(&deny_dashed, None, "anthropic", "mcp_my_server__run"));
     let agent = agent_policy(&json!({"tools": {"deny": ["group:mcp"]}}));
     assert!(!is_allowed(
         &ToolsConfig::default(),
