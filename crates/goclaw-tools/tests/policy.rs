@@ -179,7 +179,12 @@ fn mcp_tools_are_hidden_only_by_a_deny() {
         deny: list(&["group:mcp:my-server"]),
         ..ToolsConfig::default()
     };
-    assert!(!is_allowed(&deny_dashed, None, "anthropic", "mcp_my_server__run"));
+    assert!(!is_allowed(
+        &deny_dashed,
+        None,
+        "anthropic",
+        "mcp_my_server__run"
+    ));
     let agent = agent_policy(&json!({"tools": {"deny": ["group:mcp"]}}));
     assert!(!is_allowed(
         &ToolsConfig::default(),

@@ -83,19 +83,32 @@ impl Capped {
     }
 }
 
-/// Runs `command` in `container`; on timeout kills it and every process it started.
-pub(crate) async fn run(
+/// An attached exec: its id, its multiplexed output and its standard input.
+pub(crate) struct Attached {
+    pub id: String,
+    pub output: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>,
+    >,
+    pub input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+}
+
+/// A failure of the daemon while doing `what` in `container`.
+fn backend(container: &str, what: &str, error: bollard::errors::Error) -> ExecFailure {
+    ExecFailure::Other(SandboxError::Backend(format!(
+        "{what} in container {container}: {error}"
+    )))
+}
+
+/// Creates and starts an exec of `command` in `container`, attached to its output (and its
+/// input when `stdin`); a container that is gone is [`ExecFailure::ContainerGone`].
+pub(crate) async fn attach(
     docker: &Docker,
     container: &str,
-    command: Command,
-) -> Result<SandboxOutput, ExecFailure> {
-    let backend = |what: &str, error: bollard::errors::Error| {
-        ExecFailure::Other(SandboxError::Backend(format!(
-            "{what} in container {container}: {error}"
-        )))
-    };
+    command: &Command,
+    stdin: bool,
+) -> Result<Attached, ExecFailure> {
     let options = CreateExecOptions {
-        attach_stdin: Some(command.stdin.is_some()),
+        attach_stdin: Some(stdin),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         tty: Some(false),
@@ -110,17 +123,35 @@ pub(crate) async fn run(
         Err(error) if matches!(status(&error), Some(404 | 409)) => {
             return Err(ExecFailure::ContainerGone);
         }
-        Err(error) => return Err(backend("creating the exec", error)),
+        Err(error) => return Err(backend(container, "creating the exec", error)),
     };
     let started = docker
         .start_exec(&created.id, Some(StartExecOptions::default()))
         .await
-        .map_err(|error| backend("starting the exec", error))?;
-    let StartExecResults::Attached { mut output, input } = started else {
+        .map_err(|error| backend(container, "starting the exec", error))?;
+    let StartExecResults::Attached { output, input } = started else {
         return Err(ExecFailure::Other(SandboxError::Backend(
             "the exec started detached".to_owned(),
         )));
     };
+    Ok(Attached {
+        id: created.id,
+        output,
+        input,
+    })
+}
+
+/// Runs `command` in `container`; on timeout kills it and every process it started.
+pub(crate) async fn run(
+    docker: &Docker,
+    container: &str,
+    command: Command,
+) -> Result<SandboxOutput, ExecFailure> {
+    let Attached {
+        id,
+        mut output,
+        input,
+    } = attach(docker, container, &command, command.stdin.is_some()).await?;
 
     let writer = command.stdin.map(|bytes| {
         let mut input = input;
@@ -165,8 +196,8 @@ pub(crate) async fn run(
             kill_marked(docker, container, command.user.as_deref(), &command.exec_id).await;
             result.timed_out = true;
         }
-        Ok(Err(error)) => return Err(backend("reading the output", error)),
-        Ok(Ok(())) => result.exit_code = exit_code(docker, &created.id).await?,
+        Ok(Err(error)) => return Err(backend(container, "reading the output", error)),
+        Ok(Ok(())) => result.exit_code = exit_code(docker, &id).await?,
     }
     Ok(result)
 }

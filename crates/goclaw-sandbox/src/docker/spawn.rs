@@ -9,14 +9,12 @@
 
 use bollard::Docker;
 use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures_util::StreamExt;
-use goclaw_core::{ProcessReaper, SandboxError, SandboxProcess};
+use goclaw_core::{ProcessReaper, SandboxProcess};
 use tokio::io::AsyncWriteExt;
 use tokio::task::AbortHandle;
 
-use super::container::status;
-use super::exec::{Command, ExecFailure, kill_marked};
+use super::exec::{Attached, Command, ExecFailure, attach, kill_marked};
 use crate::streams;
 
 /// Bytes of output buffered per stream before the process has to wait for its reader.
@@ -28,38 +26,9 @@ pub(crate) async fn start(
     container: &str,
     command: Command,
 ) -> Result<SandboxProcess, ExecFailure> {
-    let backend = |what: &str, error: bollard::errors::Error| {
-        ExecFailure::Other(SandboxError::Backend(format!(
-            "{what} in container {container}: {error}"
-        )))
-    };
-    let options = CreateExecOptions {
-        attach_stdin: Some(true),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        tty: Some(false),
-        env: Some(command.env.clone()),
-        cmd: Some(command.argv.clone()),
-        user: command.user.clone(),
-        working_dir: Some(command.workdir.clone()),
-        ..Default::default()
-    };
-    let created = match docker.create_exec(container, options).await {
-        Ok(created) => created,
-        Err(error) if matches!(status(&error), Some(404 | 409)) => {
-            return Err(ExecFailure::ContainerGone);
-        }
-        Err(error) => return Err(backend("creating the exec", error)),
-    };
-    let started = docker
-        .start_exec(&created.id, Some(StartExecOptions::default()))
-        .await
-        .map_err(|error| backend("starting the exec", error))?;
-    let StartExecResults::Attached { mut output, input } = started else {
-        return Err(ExecFailure::Other(SandboxError::Backend(
-            "the exec started detached".to_owned(),
-        )));
-    };
+    let Attached {
+        mut output, input, ..
+    } = attach(docker, container, &command, true).await?;
 
     let (mut stdout_in, stdout_out) = tokio::io::duplex(PIPE_BYTES);
     let (mut stderr_in, stderr_out) = tokio::io::duplex(PIPE_BYTES);
