@@ -80,7 +80,7 @@ pub use knowledge::{
     Relation, SimilarEntity,
 };
 pub use llm::{
-    ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, Provider,
+    ChatMessage, ChatRequest, ChatResponse, ChatRole, ContentPart, DeltaSink, ModelInfo, Provider,
     ProviderError, StopReason, StreamDelta, SystemPart, ToolCall, ToolDefinition, Usage,
 };
 pub use mcp_servers::{

@@ -270,11 +270,26 @@ impl ProviderError {
     }
 }
 
+/// A model a provider offers, as its model listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The id to put in requests.
+    pub id: String,
+    /// A display name, when the provider gives one.
+    pub name: Option<String>,
+}
+
 /// An LLM wire client.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// The configured name, e.g. `anthropic` or `openrouter`.
     fn name(&self) -> &str;
+
+    /// The models the provider offers now, asked of its API. A client that has no way to ask
+    /// lists none.
+    async fn models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        Ok(Vec::new())
+    }
 
     /// Performs one call, streaming deltas into `sink` as they arrive, and returns the assembled
     /// response. Dropping the future cancels the call.

@@ -2,7 +2,8 @@
 //! API (`POST /v1/messages`) and the OpenAI Chat Completions API (`POST /v1/chat/completions`),
 //! streamed or not, answering from a per-test script of replies and recording every request. It
 //! also serves OpenAI-compatible embeddings (`POST /v1/embeddings`) whose vectors bring texts
-//! with shared words close together ([`embedding_vector`], usable in-process too).
+//! with shared words close together ([`embedding_vector`], usable in-process too), and lists
+//! [`FAKE_MODELS`] at `GET /v1/models` in a body both wire formats read.
 //!
 //! ```no_run
 //! # async fn example() {
@@ -18,10 +19,12 @@
 mod anthropic;
 mod embeddings;
 mod frame;
+mod models;
 mod openai;
 mod reply;
 mod server;
 
 pub use embeddings::{DEFAULT_EMBEDDING_DIMENSIONS, EmbeddingReply, embedding_vector};
+pub use models::MODELS as FAKE_MODELS;
 pub use reply::{FakeToolCall, Finish, Reply};
 pub use server::{FakeLlm, RecordedRequest};

@@ -117,6 +117,7 @@ impl FakeLlm {
             .route("/v1/messages", post(anthropic_handler))
             .route("/v1/chat/completions", post(openai_handler))
             .route("/v1/embeddings", post(embeddings_handler))
+            .route("/v1/models", axum::routing::get(crate::models::list))
             .fallback(not_found)
             .with_state(state.clone());
         let task = tokio::spawn(async move {

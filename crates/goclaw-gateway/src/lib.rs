@@ -39,6 +39,6 @@ pub use auth::{AuthSettings, Principal, Role};
 pub use bind::{BindError, check_bind_security, is_loopback_host};
 pub use connections::{ConnectionDeadlines, ConnectionLimits};
 pub use http::{metrics_router, serve_metrics};
-pub use providers::{EmbeddingInUse, StoredProviders};
+pub use providers::{ConfiguredProvider, EmbeddingInUse, StoredProviders};
 pub use routes::{AppState, router};
 pub use server::{Gateway, GatewayError, GatewaySettings};

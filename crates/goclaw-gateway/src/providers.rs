@@ -1,6 +1,7 @@
 //! LLM providers stored in the database, shared by the `providers.*` WebSocket methods and the
 //! `/v1/providers` routes: the request fields, their validation, the encryption of the API key
-//! before it is stored, and the wire shape, which shows the key only masked.
+//! before it is stored, and the wire shape, which shows the key only masked. Providers of the
+//! configuration (file and environment) are shown in the same shape, marked read-only.
 //!
 //! Moving a provider's endpoint (`api_base` or `provider_type`) clears its stored key unless
 //! the same request supplies one: the key was given for the old endpoint.
@@ -12,20 +13,64 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use goclaw_core::{LlmProvider, LlmProviderPatch, NewLlmProvider, ProviderName, TenantId};
+use chrono::{DateTime, Utc};
+use goclaw_core::{
+    LlmProvider, LlmProviderPatch, NewLlmProvider, Provider, ProviderName, TenantId,
+};
 use goclaw_crypto::SecretBox;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-/// The runtime's view of the stored providers, told to re-read them after every change so the
-/// next run already uses it.
+/// The runtime's view of the providers: told to re-read the stored ones after every change so
+/// the next run already uses it, and asked for those of the configuration and for clients
+/// (to list models and verify a model).
 pub trait StoredProviders: Send + Sync {
     fn reload(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// The providers of the configuration (file and environment) runs can use.
+    fn configured(&self) -> Vec<ConfiguredProvider> {
+        Vec::new()
+    }
+
+    /// The client of the configured provider `name`.
+    fn configured_client(&self, _name: &str) -> Option<Arc<dyn Provider>> {
+        None
+    }
+
+    /// A client for the stored `provider` (its key opened with the gateway's secret box), or
+    /// why none can be built.
+    fn stored_client(&self, _provider: &LlmProvider) -> Result<Arc<dyn Provider>, String> {
+        Err("no provider clients here".to_owned())
+    }
 
     /// The provider and model memory embeds with now; `None` when memory searches by full
     /// text only. Reloading chooses again.
     fn embedding(&self) -> Option<EmbeddingInUse> {
         None
+    }
+}
+
+/// A provider of the configuration, shown read-only next to the stored ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredProvider {
+    /// Its key in `providers` (`anthropic`, `openrouter`, …).
+    pub name: String,
+    /// GoClaw's `provider_type` for it (`anthropic_native`, `openai_compat`, …).
+    pub provider_type: String,
+    pub api_base: String,
+    pub has_api_key: bool,
+    /// When the configuration was loaded.
+    pub loaded_at: DateTime<Utc>,
+}
+
+impl ConfiguredProvider {
+    /// Its stable id: a name-based UUID, the same on every start and every replica.
+    pub fn id(&self) -> Uuid {
+        Uuid::new_v5(
+            &Uuid::NAMESPACE_URL,
+            format!("goclaw:provider:config:{}", self.name).as_bytes(),
+        )
     }
 }
 
@@ -245,8 +290,31 @@ pub fn wire(provider: &LlmProvider) -> Value {
         "has_api_key": has_key,
         "enabled": provider.enabled,
         "settings": provider.settings,
+        "source": "database",
+        "read_only": false,
         "created_at": provider.created_at.to_rfc3339(),
         "updated_at": provider.updated_at.to_rfc3339(),
+    })
+}
+
+/// A configured provider as clients see it: the stored shape, with `source: "config"` and
+/// `read_only: true` (it changes in the configuration, not through the API).
+pub fn configured_wire(provider: &ConfiguredProvider) -> Value {
+    let loaded = provider.loaded_at.to_rfc3339();
+    json!({
+        "id": provider.id().to_string(),
+        "tenant_id": goclaw_core::MASTER_TENANT_ID.to_string(),
+        "name": provider.name,
+        "provider_type": provider.provider_type,
+        "api_base": provider.api_base,
+        "api_key": if provider.has_api_key { MASKED_KEY } else { "" },
+        "has_api_key": provider.has_api_key,
+        "enabled": true,
+        "settings": {},
+        "source": "config",
+        "read_only": true,
+        "created_at": loaded,
+        "updated_at": loaded,
     })
 }
 

@@ -6,8 +6,9 @@
 //!
 //! Reads (lists, gets, histories, previews, status) need `operator.read`, which `operator.write`
 //! and `operator.admin` imply; chatting and changing sessions or agent files need
-//! `operator.write`; agent definitions, key management and LLM providers (whose reads show
-//! credentials, even masked) need `operator.admin`; exec approvals need `operator.approvals`
+//! `operator.write`; agent definitions, key management and changing LLM providers need
+//! `operator.admin` (providers are read with `operator.read`, as in GoClaw: their keys only
+//! ever appear as `"***"`); exec approvals need `operator.approvals`
 //! (or `operator.admin`). Gateway-token and no-auth callers are not scope-limited: only their
 //! role counts. Least roles follow GoClaw's allow-lists.
 
@@ -448,11 +449,13 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/api-keys", ADMIN),
     ("POST", "/v1/api-keys/{id}/revoke", ADMIN),
     ("DELETE", "/v1/api-keys/{id}", ADMIN),
-    ("GET", "/v1/providers", ADMIN),
+    ("GET", "/v1/providers", READ_TENANT),
     ("POST", "/v1/providers", ADMIN),
-    ("GET", "/v1/providers/{id}", ADMIN),
+    ("GET", "/v1/providers/{id}", READ_TENANT),
     ("PUT", "/v1/providers/{id}", ADMIN),
     ("DELETE", "/v1/providers/{id}", ADMIN),
+    ("GET", "/v1/providers/{id}/models", READ_TENANT),
+    ("POST", "/v1/providers/{id}/verify", ADMIN),
     ("GET", "/v1/traces", READ_OWN),
     ("GET", "/v1/traces/{id}", READ_OWN),
     ("GET", "/v1/system-configs", READ_TENANT),

@@ -96,6 +96,28 @@ impl Transport {
             .headers(headers)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .json(body);
+        self.send(request, secret).await
+    }
+
+    /// GETs `url` and returns the whole body when the status is 2xx, else the matching
+    /// `ProviderError` with `secret` scrubbed.
+    pub(crate) async fn get_text(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        secret: Option<&SecretString>,
+    ) -> Result<String, ProviderError> {
+        let request = self.client().get(url).headers(headers);
+        let response = self.send(request, secret).await?;
+        self.read_text(response).await
+    }
+
+    /// Sends `request` within the first-byte timeout; a non-2xx answer becomes an error.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        secret: Option<&SecretString>,
+    ) -> Result<reqwest::Response, ProviderError> {
         let response = tokio::time::timeout(self.settings.first_byte_timeout, request.send())
             .await
             .map_err(|_| ProviderError::Timeout)?

@@ -11,6 +11,7 @@
 mod anthropic;
 mod errors;
 mod http;
+mod models;
 mod openai;
 mod registry;
 mod retry;

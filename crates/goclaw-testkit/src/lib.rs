@@ -21,7 +21,7 @@ pub use goclaw_fake_channels::discord as fake_discord;
 pub use goclaw_fake_channels::slack as fake_slack;
 pub use goclaw_fake_channels::telegram as fake_telegram;
 pub use goclaw_fake_channels::{FakeDiscord, FakeSlack, FakeTelegram, SentMessage};
-pub use goclaw_fake_llm::{FakeLlm, FakeToolCall, Reply, embedding_vector};
+pub use goclaw_fake_llm::{FAKE_MODELS, FakeLlm, FakeToolCall, Reply, embedding_vector};
 use goclaw_store::StoreOptions;
 pub use goclaw_store::testing::{TestDatabase, postgres_test_dsn};
 pub use mcp::{FakeMcpHttp, FakeMcpSse, fake_mcp_binary};

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use goclaw_agent::ProviderLookup;
-use goclaw_core::{ChatRequest, ChatResponse, DeltaSink, Provider, ProviderError};
+use goclaw_core::{ChatRequest, ChatResponse, DeltaSink, ModelInfo, Provider, ProviderError};
 use goclaw_telemetry::{Metrics, TokenCounts};
 
 /// A provider lookup whose providers time and count every call.
@@ -45,6 +45,10 @@ struct MeteredProvider {
 impl Provider for MeteredProvider {
     fn name(&self) -> &str {
         self.inner.name()
+    }
+
+    async fn models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        self.inner.models().await
     }
 
     async fn chat(

@@ -15,10 +15,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use chrono::{DateTime, Utc};
 use goclaw_agent::ProviderLookup;
 use goclaw_core::{LlmProvider, MASTER_TENANT_ID, Provider, Store, StoreError};
 use goclaw_crypto::{CryptoError, SecretBox};
-use goclaw_gateway::{EmbeddingInUse, StoredProviders};
+use goclaw_gateway::{ConfiguredProvider, EmbeddingInUse, StoredProviders};
 use goclaw_providers::{
     AnthropicProvider, OpenAiCompatProvider, ProviderRegistry, default_base_url,
 };
@@ -32,6 +33,8 @@ pub struct ProviderCatalog {
     configured: ProviderRegistry,
     stored: RwLock<BTreeMap<String, Arc<dyn Provider>>>,
     embedding: Option<Arc<EmbeddingSelection>>,
+    /// When the configuration's providers were built.
+    loaded_at: DateTime<Utc>,
 }
 
 impl ProviderCatalog {
@@ -47,6 +50,7 @@ impl ProviderCatalog {
             configured,
             stored: RwLock::new(BTreeMap::new()),
             embedding: None,
+            loaded_at: Utc::now(),
         }
     }
 
@@ -120,12 +124,50 @@ impl StoredProviders for ProviderCatalog {
         })
     }
 
+    fn configured(&self) -> Vec<ConfiguredProvider> {
+        self.configured
+            .names()
+            .into_iter()
+            .map(|name| ConfiguredProvider {
+                provider_type: goclaw_type(&name).to_owned(),
+                api_base: self
+                    .configured
+                    .base_url(&name)
+                    .unwrap_or_default()
+                    .to_owned(),
+                // Only Ollama is configured without a key.
+                has_api_key: name != "ollama",
+                loaded_at: self.loaded_at,
+                name,
+            })
+            .collect()
+    }
+
+    fn configured_client(&self, name: &str) -> Option<Arc<dyn Provider>> {
+        self.configured.get(name)
+    }
+
+    fn stored_client(&self, provider: &LlmProvider) -> Result<Arc<dyn Provider>, String> {
+        build(provider, self.secrets.as_deref())
+    }
+
     fn embedding(&self) -> Option<EmbeddingInUse> {
         let status = self.embedding.as_ref()?.status();
         Some(EmbeddingInUse {
             provider: status.provider?,
             model: status.model?,
         })
+    }
+}
+
+/// GoClaw's `provider_type` of the configured provider `name`.
+fn goclaw_type(name: &str) -> &str {
+    match name {
+        "anthropic" => "anthropic_native",
+        "openai" => "openai_compat",
+        "gemini" => "gemini_native",
+        "minimax" => "minimax_native",
+        other => other,
     }
 }
 

@@ -266,8 +266,33 @@ async fn get_v1_providers() {
     let (status, body) = get(&app, "/v1/providers").await;
     assert_eq!(status, 200);
     assert_goclaw_shape("http_get_v1_providers", &body);
-    assert_eq!(body["providers"].as_array().map(Vec::len), Some(1));
-    assert_eq!(body["providers"][0]["api_key"], "***");
+    // The stored provider, then the two of the test configuration, read-only.
+    let listed: Vec<(Value, Value, Value)> = body["providers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].clone(),
+                p["source"].clone(),
+                p["read_only"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (json!("groq-eu"), json!("database"), json!(false)),
+            (json!("anthropic"), json!("config"), json!(true)),
+            (json!("openai"), json!("config"), json!(true)),
+        ]
+    );
+    for provider in body["providers"].as_array().into_iter().flatten() {
+        assert_eq!(provider["api_key"], "***", "{provider}");
+        assert_eq!(provider["enabled"], true, "{provider}");
+    }
+    assert_eq!(body["providers"][1]["provider_type"], "anthropic_native");
+    assert_eq!(body["providers"][2]["provider_type"], "openai_compat");
     assert!(!body.to_string().contains("0123456789"), "{body}");
 }
 

@@ -18,6 +18,7 @@ mod memory;
 mod metrics;
 pub(crate) mod openapi;
 mod path;
+mod provider_checks;
 mod providers;
 pub(crate) mod schemas;
 pub(crate) mod schemas_memory;
@@ -64,6 +65,8 @@ pub fn router() -> Router<AppState> {
                 .put(providers::update)
                 .delete(providers::delete),
         )
+        .route("/v1/providers/{id}/models", get(provider_checks::models))
+        .route("/v1/providers/{id}/verify", post(provider_checks::verify))
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/v1/api-keys/{id}", delete(api_keys::delete))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))

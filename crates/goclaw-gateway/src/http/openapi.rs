@@ -12,8 +12,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agents, api_keys, chat_completions, docs, episodic, files, knowledge_graph,
-    knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, providers, schemas,
-    system_configs, team_files, teams, traces, vault, vault_admin, vault_browse, vault_upload,
+    knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, provider_checks,
+    providers, schemas, system_configs, team_files, teams, traces, vault, vault_admin,
+    vault_browse, vault_upload,
 };
 
 /// The document's paths, tags and schemas.
@@ -56,6 +57,8 @@ use super::{
         providers::get,
         providers::update,
         providers::delete,
+        provider_checks::models,
+        provider_checks::verify,
         api_keys::list,
         api_keys::create,
         api_keys::revoke,

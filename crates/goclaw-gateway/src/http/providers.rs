@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use goclaw_core::{ProviderName, TenantId};
+use goclaw_core::{LlmProvider, ProviderName, TenantId};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use super::schemas::{
     ErrorResponse, Provider, ProviderCreate, ProviderDeleted, ProviderList, ProviderUpdate,
     ProviderUpdated,
 };
-use crate::providers::{self as shared, ProviderFields, ProviderInputError};
+use crate::providers::{self as shared, ConfiguredProvider, ProviderFields, ProviderInputError};
 use crate::routes::AppState;
 
 impl From<ProviderInputError> for ApiError {
@@ -30,19 +30,61 @@ impl From<ProviderInputError> for ApiError {
 }
 
 /// The name of the tenant's provider `raw` names: its UUID or its name. A UUID that is no
-/// provider's id is still tried as a name.
+/// provider's id is still tried as a name. A provider of the configuration is read-only here:
+/// naming one is a conflict.
 async fn find_name(
     state: &AppState,
     tenant: TenantId,
     raw: &str,
 ) -> Result<ProviderName, ApiError> {
-    if let Ok(id) = Uuid::parse_str(raw.trim()) {
-        let providers = state.store.llm_providers().list(tenant).await?;
-        if let Some(provider) = providers.into_iter().find(|p| p.id == id) {
-            return Ok(provider.name);
-        }
+    match resolve(state, tenant, raw).await? {
+        Named::Stored(provider) => Ok(provider.name),
+        Named::Configured(provider) => Err(ApiError::forbidden(format!(
+            "provider {} comes from the configuration (file or environment) and is read-only \
+             here; change it there",
+            provider.name
+        ))),
     }
-    Ok(shared::provider_name(raw)?)
+}
+
+/// A provider `{id}` names.
+pub(super) enum Named {
+    Stored(LlmProvider),
+    Configured(ConfiguredProvider),
+}
+
+/// The provider `raw` names in the tenant: a stored one by UUID or name, else one of the
+/// configuration by its id or name; 404 when neither.
+pub(super) async fn resolve(
+    state: &AppState,
+    tenant: TenantId,
+    raw: &str,
+) -> Result<Named, ApiError> {
+    let stored = state.store.llm_providers().list(tenant).await?;
+    let id = Uuid::parse_str(raw).ok();
+    if let Some(provider) = stored
+        .into_iter()
+        .find(|p| Some(p.id) == id || p.name.as_str() == raw)
+    {
+        return Ok(Named::Stored(provider));
+    }
+    if let Some(provider) = configured(state)
+        .into_iter()
+        .find(|p| Some(p.id()) == id || p.name == raw)
+    {
+        return Ok(Named::Configured(provider));
+    }
+    shared::provider_name(raw)?;
+    Err(ApiError::not_found(format!("provider {raw} not found")))
+}
+
+/// The configuration's providers.
+fn configured(state: &AppState) -> Vec<ConfiguredProvider> {
+    state
+        .stored_providers
+        .as_ref()
+        .map(|providers| providers.configured())
+        .unwrap_or_default()
 }
 
 /// Lists the tenant's stored LLM providers (admin); keys only masked.
@@ -59,8 +101,14 @@ async fn find_name(
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let providers = state.store.llm_providers().list(caller.0.tenant_id).await?;
-    let providers: Vec<Value> = providers.iter().map(shared::wire).collect();
+    let stored = state.store.llm_providers().list(caller.0.tenant_id).await?;
+    let mut providers: Vec<Value> = stored.iter().map(shared::wire).collect();
+    providers.extend(
+        configured(&state)
+            .iter()
+            .filter(|c| !stored.iter().any(|s| s.name.as_str() == c.name))
+            .map(shared::configured_wire),
+    );
     Ok(Json(json!({ "providers": providers })))
 }
 
@@ -85,10 +133,12 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = caller.0.tenant_id;
-    let name = find_name(&state, tenant, &id).await?;
-    let provider = state.store.llm_providers().get(tenant, &name).await?;
-    Ok(Json(shared::wire(&provider)))
+    Ok(Json(
+        match resolve(&state, caller.0.tenant_id, &id).await? {
+            Named::Stored(provider) => shared::wire(&provider),
+            Named::Configured(provider) => shared::configured_wire(&provider),
+        },
+    ))
 }
 
 /// Stores a provider (admin); its API key is encrypted first.

@@ -253,8 +253,8 @@ pub enum AgentStatus {
     Inactive,
 }
 
-/// An LLM provider stored in the tenant (GoClaw's `LLMProviderData` JSON); the API key only
-/// masked.
+/// An LLM provider stored in the tenant or set in the configuration (GoClaw's
+/// `LLMProviderData` JSON); the API key only masked.
 #[derive(Serialize, ToSchema)]
 pub struct Provider {
     pub id: uuid::Uuid,
@@ -270,6 +270,12 @@ pub struct Provider {
     pub enabled: bool,
     #[schema(value_type = Object)]
     pub settings: Value,
+    /// `database` (managed through this API) or `config` (the configuration file or
+    /// environment; read-only here).
+    #[schema(example = "database")]
+    pub source: String,
+    /// Whether the API may change it (`false` for `database`, `true` for `config`).
+    pub read_only: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

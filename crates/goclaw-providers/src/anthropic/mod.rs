@@ -7,7 +7,7 @@ mod stream;
 use std::fmt;
 
 use async_trait::async_trait;
-use goclaw_core::llm::{ChatRequest, ChatResponse, DeltaSink, Provider, ProviderError};
+use goclaw_core::llm::{ChatRequest, ChatResponse, DeltaSink, ModelInfo, Provider, ProviderError};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -110,6 +110,17 @@ impl fmt::Debug for AnthropicProvider {
 impl Provider for AnthropicProvider {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        let mut headers = self.headers(false)?;
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let url = http::join_url(&self.base_url, "models?limit=1000");
+        let body = self
+            .transport
+            .get_text(&url, headers, Some(&self.api_key))
+            .await?;
+        crate::models::parse(&body)
     }
 
     async fn chat(

@@ -8,7 +8,7 @@ mod stream;
 use std::fmt;
 
 use async_trait::async_trait;
-use goclaw_core::llm::{ChatRequest, ChatResponse, DeltaSink, Provider, ProviderError};
+use goclaw_core::llm::{ChatRequest, ChatResponse, DeltaSink, ModelInfo, Provider, ProviderError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -130,6 +130,17 @@ impl fmt::Debug for OpenAiCompatProvider {
 impl Provider for OpenAiCompatProvider {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
+        let mut headers = self.headers()?;
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let url = http::join_url(&self.base_url, "models");
+        let body = self
+            .transport
+            .get_text(&url, headers, self.api_key.as_ref())
+            .await?;
+        crate::models::parse(&body)
     }
 
     async fn chat(
