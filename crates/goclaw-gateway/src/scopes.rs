@@ -415,6 +415,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/", PUBLIC),
     ("GET", "/ws", PUBLIC),
     ("GET", "/v1/openapi.json", PUBLIC),
+    ("GET", "/v1/edition", PUBLIC),
     ("GET", "/docs", PUBLIC),
     ("GET", "/docs/", PUBLIC),
     ("GET", "/docs/{*path}", PUBLIC),

@@ -154,6 +154,7 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/", ANYONE),
     ("GET", "/ws", ANYONE),
     ("GET", "/v1/openapi.json", ANYONE),
+    ("GET", "/v1/edition", ANYONE),
     ("GET", "/docs", ANYONE),
     ("GET", "/docs/", ANYONE),
     ("GET", "/docs/{*path}", ANYONE),

@@ -259,6 +259,24 @@ async fn delete_v1_agents_id() {
     assert_goclaw_shape("http_error", &gone);
 }
 
+/// GoClaw's edition record, without credentials (its dashboard reads it before signing in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_v1_edition() {
+    let app = app().await;
+    let response = app.get("/v1/edition").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        json!({
+            "name": "standard", "max_agents": 0, "max_teams": 0, "max_team_members": 0,
+            "max_channels": null, "max_subagent_concurrent": 0, "max_subagent_depth": 0,
+            "kg_enabled": true, "rbac_enabled": true, "team_full_mode": true,
+            "vector_search": true, "supports_pip_npm": false, "supports_apk": false,
+        })
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_v1_providers() {
     let app = app().await;

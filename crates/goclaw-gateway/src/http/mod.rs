@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod chat_completions;
 mod docs;
+mod edition;
 mod episodic;
 mod error;
 mod files;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
             post(chat_completions::create)
                 .layer(DefaultBodyLimit::max(chat_completions::MAX_BODY_BYTES)),
         )
+        .route("/v1/edition", get(edition::get))
         .route("/v1/agents", get(agents::list).post(agents::create))
         .route(
             "/v1/agents/{id}",

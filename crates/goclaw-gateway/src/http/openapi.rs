@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, episodic, files, knowledge_graph,
+    agents, api_keys, chat_completions, docs, edition, episodic, files, knowledge_graph,
     knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, provider_checks,
     providers, schemas, system_configs, team_files, teams, traces, vault, vault_admin,
     vault_browse, vault_upload,
@@ -43,6 +43,7 @@ use super::{
         crate::routes::health,
         crate::routes::ready,
         crate::routes::index,
+        edition::get,
         crate::ws::ws_handler,
         metrics::scrape,
         crate::mcp_bridge::disabled,
