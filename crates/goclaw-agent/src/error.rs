@@ -43,6 +43,9 @@ pub enum RuntimeError {
         goclaw_core::MAX_IDEMPOTENCY_KEY_BYTES
     )]
     InvalidIdempotencyKey,
+    /// The sender reached a `gateway.quota` limit; nothing was stored and no run started.
+    #[error(transparent)]
+    QuotaExceeded(#[from] crate::quota::QuotaExceeded),
 }
 
 impl RuntimeError {

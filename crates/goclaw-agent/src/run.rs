@@ -95,7 +95,8 @@ pub(crate) async fn execute(services: Arc<Services>, plan: RunPlan) -> RunReport
         &plan.run_id.to_string(),
         &plan.user_id,
         &plan.channel,
-    );
+    )
+    .with_prices(services.prices.clone());
     let prepared = match prepare(&services, &plan).await {
         Ok(prepared) => prepared,
         Err(error) => {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::compaction::{self, CompactionJob, Trigger};
+pub use crate::deps::RuntimeDeps;
 use crate::error::RuntimeError;
 use crate::events::{AgentEventKind, RunEmitter, RunId};
 use crate::hub::{Detail, EventHub, EventWatch, RunEvents, StreamError, WatchScope};
@@ -26,7 +27,7 @@ use crate::scheduler::{
     Admission, Lane, LaneScheduler, LaneStats, QueuedMessage, SessionQueues, SessionRef,
 };
 use crate::settings::debounce;
-use crate::tokens::{ModelTokenCounter, TokenCounter};
+use crate::tokens::TokenCounter;
 use crate::tools::ToolRegistry;
 use crate::truncate::truncate_message;
 use crate::types::{
@@ -43,106 +44,6 @@ pub const SHUTTING_DOWN_REASON: &str = "gateway is shutting down, please retry s
 /// How long cancelled runs get to store their partial answers after the shutdown grace.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
-/// What a runtime is built from.
-pub struct RuntimeDeps {
-    pub store: Arc<dyn Store>,
-    pub providers: Arc<dyn ProviderLookup>,
-    pub tools: ToolRegistry,
-    pub defaults: AgentDefaults,
-    pub limits: RuntimeLimits,
-    /// Token estimates for compaction; the default is the model's tokenizer where known.
-    pub token_counter: Arc<dyn TokenCounter>,
-    /// How often a failed model call is repeated before falling back.
-    pub retry: RetryPolicy,
-    /// Where runs, turns and lane waits are counted; by default a registry nobody reads.
-    pub metrics: goclaw_telemetry::Metrics,
-    /// Where runs record their traces and spans; none by default.
-    pub traces: Option<goclaw_telemetry::TraceRecorder>,
-    /// What agents remember of users, added to runs' system prompts; none by default.
-    pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
-    /// Told of compactions; none by default.
-    pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
-    /// Reads skill slash commands in messages; none by default.
-    pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
-    /// Tools that depend on the agent and user of a run; none by default.
-    pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
-    /// Runs the hooks of runs' events; none by default.
-    pub hooks: Option<crate::hooks::HookEngine>,
-}
-
-impl RuntimeDeps {
-    /// Dependencies with the default token counter and retry policy.
-    pub fn new(
-        store: Arc<dyn Store>,
-        providers: Arc<dyn ProviderLookup>,
-        tools: ToolRegistry,
-        defaults: AgentDefaults,
-        limits: RuntimeLimits,
-    ) -> Self {
-        Self {
-            store,
-            providers,
-            tools,
-            defaults,
-            limits,
-            token_counter: Arc::new(ModelTokenCounter),
-            retry: RetryPolicy::default(),
-            metrics: goclaw_telemetry::Metrics::default(),
-            traces: None,
-            recall: None,
-            observer: None,
-            skill_commands: None,
-            tool_source: None,
-            hooks: None,
-        }
-    }
-
-    /// Fires the hooks stored for runs' events through `engine`.
-    pub fn with_hooks(mut self, engine: crate::hooks::HookEngine) -> Self {
-        self.hooks = Some(engine);
-        self
-    }
-
-    /// Records a trace per run (with its model and tool calls) into `recorder`.
-    pub fn with_trace_recorder(mut self, recorder: goclaw_telemetry::TraceRecorder) -> Self {
-        self.traces = Some(recorder);
-        self
-    }
-
-    /// Records runs, turns and lane waits into `metrics`.
-    pub fn with_metrics(mut self, metrics: goclaw_telemetry::Metrics) -> Self {
-        self.metrics = metrics;
-        self
-    }
-
-    /// Adds what `recall` remembers to every run's system prompt.
-    pub fn with_recall(mut self, recall: Arc<dyn crate::recall::MemoryRecall>) -> Self {
-        self.recall = Some(recall);
-        self
-    }
-
-    /// Lets `commands` turn a message's skill slash command into the run's instructions.
-    pub fn with_skill_commands(
-        mut self,
-        commands: Arc<dyn crate::skill_commands::SkillCommands>,
-    ) -> Self {
-        self.skill_commands = Some(commands);
-        self
-    }
-
-    /// Offers runs the tools `source` gives their agent and user, beside the registry's.
-    pub fn with_tool_source(mut self, source: Arc<dyn crate::tool_source::ToolSource>) -> Self {
-        self.tool_source = Some(source);
-        self
-    }
-
-    /// Tells `observer` of every compaction.
-    pub fn with_observer(mut self, observer: Arc<dyn crate::recall::SessionObserver>) -> Self {
-        self.observer = Some(observer);
-        self
-    }
-}
-
 /// What runs and compactions use.
 pub(crate) struct Services {
     pub store: Arc<dyn Store>,
@@ -155,11 +56,13 @@ pub(crate) struct Services {
     pub events: EventHub,
     pub metrics: goclaw_telemetry::Metrics,
     pub traces: Option<goclaw_telemetry::TraceRecorder>,
+    pub prices: Arc<goclaw_core::PriceList>,
     pub recall: Option<Arc<dyn crate::recall::MemoryRecall>>,
     pub observer: Option<Arc<dyn crate::recall::SessionObserver>>,
     pub skill_commands: Option<Arc<dyn crate::skill_commands::SkillCommands>>,
     pub tool_source: Option<Arc<dyn crate::tool_source::ToolSource>>,
     pub hooks: Option<crate::hooks::HookEngine>,
+    pub quota: Option<Arc<dyn crate::quota::TurnQuota>>,
 }
 
 /// The runtime's shared state.
@@ -199,11 +102,13 @@ impl Runtime {
             events,
             metrics: deps.metrics,
             traces: deps.traces,
+            prices: deps.prices,
             recall: deps.recall,
             observer: deps.observer,
             skill_commands: deps.skill_commands,
             tool_source: deps.tool_source,
             hooks: deps.hooks,
+            quota: deps.quota,
         };
         Self {
             inner: Arc::new(Inner {
@@ -326,6 +231,9 @@ impl Runtime {
         };
         if agent.status == "inactive" {
             return Err(RuntimeError::AgentInactive(input.agent_key.to_string()));
+        }
+        if let Some(quota) = &services.quota {
+            quota.admit(&input, &agent).await?;
         }
         let session = owned_session(store, &input, &agent).await?;
         let session_ref = SessionRef {

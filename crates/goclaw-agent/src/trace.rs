@@ -2,12 +2,19 @@
 //! per tool call, ended with the run's outcome — handed to the `TraceRecorder` the runtime was
 //! given (nothing happens without one).
 //!
+//! Each model call is priced by the runtime's `PriceList`: the span keeps its cost under
+//! `metadata.cost` (when not 0) and the trace's `total_cost` is the sum over the run.
+//!
 //! Recording never waits (see `goclaw_telemetry::TraceRecorder`), so tracing cannot slow a run
 //! down. A trace dropped without being finished (a panicking run) ends as `error`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use goclaw_core::traces::span_type;
-use goclaw_core::{Agent, ChatResponse, ProviderError, Span, ToolCall, ToolOutput, Trace, Usage};
+use goclaw_core::{
+    Agent, ChatResponse, PriceList, ProviderError, Span, ToolCall, ToolOutput, Trace, Usage,
+};
 use goclaw_telemetry::{TraceRecord, TraceRecorder};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,6 +29,7 @@ pub(crate) const PREVIEW_CHARS: usize = 500;
 /// The trace of the run in progress.
 pub(crate) struct RunTrace {
     recorder: Option<TraceRecorder>,
+    prices: Arc<PriceList>,
     trace: Trace,
     finished: bool,
 }
@@ -62,11 +70,18 @@ impl RunTrace {
         trace.metadata = json!({ "agent_key": agent_key });
         let this = Self {
             recorder,
+            prices: Arc::default(),
             trace,
             finished: false,
         };
         this.send_trace();
         this
+    }
+
+    /// Prices the run's model calls by `prices`.
+    pub(crate) fn with_prices(mut self, prices: Arc<PriceList>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// Links the trace to the agent once it is resolved.
@@ -106,6 +121,11 @@ impl RunTrace {
                 span.output_tokens = tokens(usage.output_tokens);
                 span.cache_read_tokens = tokens(usage.cache_read_tokens);
                 span.cache_write_tokens = tokens(usage.cache_creation_tokens);
+                let cost = self.prices.cost(&span.provider, &span.model, usage);
+                if cost > 0.0 {
+                    span.metadata = json!({ "cost": cost });
+                    self.trace.total_cost += cost;
+                }
                 span.status = "ok".to_owned();
             }
             LlmResult::Cancelled => span.status = "aborted".to_owned(),

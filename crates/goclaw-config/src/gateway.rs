@@ -173,8 +173,10 @@ pub enum InjectionAction {
     Off,
 }
 
-/// Usage quotas. The most specific match wins: groups, then channels, then
-/// providers, then `default`.
+/// Request quotas: how many turns one user may start per hour, day and week (their
+/// top-level runs, counted from traces). The most specific match wins: groups, then channels,
+/// then providers, then `default`. Checked before every turn a person sends (channels,
+/// WebSocket, HTTP); read at start-up.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct QuotaConfig {
@@ -182,11 +184,11 @@ pub struct QuotaConfig {
     pub enabled: bool,
     /// Quota applied when nothing more specific matches.
     pub default: QuotaWindow,
-    /// Quotas per provider name.
+    /// Quotas per provider name (of the agent's provider).
     pub providers: BTreeMap<String, QuotaWindow>,
-    /// Quotas per channel name.
+    /// Quotas per channel type (`telegram`, `discord`, `ws`, `http`, …).
     pub channels: BTreeMap<String, QuotaWindow>,
-    /// Quotas per group, keyed like `group:telegram:<chat id>`.
+    /// Quotas per user id; a group chat's user is `group:telegram:<chat id>`.
     pub groups: BTreeMap<String, QuotaWindow>,
 }
 

@@ -25,6 +25,7 @@ pub mod media;
 pub mod memory;
 pub mod mime;
 pub mod pairing;
+pub mod pricing;
 pub mod providers;
 pub mod sandbox;
 pub mod sandbox_process;
@@ -94,6 +95,7 @@ pub use memory::{
 };
 pub use mime::mime_of_name;
 pub use pairing::{NewPairingRequest, PairedDevice, PairingAsked, PairingRequest, PairingStore};
+pub use pricing::{ModelPrice, PriceList};
 pub use providers::{
     LlmProvider, LlmProviderPatch, LlmProviderStore, NewLlmProvider, ProviderName,
 };
@@ -129,7 +131,10 @@ pub use team_tasks::{
 };
 pub use teams::{MemberRole, NewTeam, TEAM_ACTIVE, Team, TeamMember, TeamPatch, TeamStore};
 pub use tool::{Tool, ToolContext, ToolOutput};
-pub use traces::{Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore};
+pub use traces::{
+    RequestCounts, Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore, UsageGrouping, UsageQuery,
+    UsageTotals,
+};
 pub use turns::{MAX_IDEMPOTENCY_KEY_BYTES, NewTurn, Turn, TurnEnd, TurnStatus, TurnStore};
 pub use vault::{
     NewVaultDocument, NewVaultLink, ScoredVaultDocument, VaultBacklink, VaultDocument, VaultFilter,

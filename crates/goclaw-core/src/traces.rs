@@ -155,6 +155,60 @@ pub struct TraceFilter {
     pub offset: u32,
 }
 
+/// How [`TraceStore::usage`] groups runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageGrouping {
+    /// One row per UTC hour with runs.
+    Hour,
+    /// One row per UTC day with runs.
+    Day,
+    /// One row for the whole range (also when it has no runs).
+    Total,
+}
+
+/// Which runs [`TraceStore::usage`] adds up: a tenant's top-level traces (not those of
+/// subagents and delegations, which their parent run already covers) started in `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Only runs of this user.
+    pub user_id: Option<String>,
+    /// Only runs of this agent.
+    pub agent_id: Option<AgentId>,
+    /// Only runs that came in on this channel.
+    pub channel: Option<String>,
+    pub grouping: UsageGrouping,
+}
+
+/// What a group of runs used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageTotals {
+    /// Start of the hour or day; `None` for [`UsageGrouping::Total`].
+    pub bucket: Option<DateTime<Utc>>,
+    pub requests: i64,
+    pub errors: i64,
+    pub unique_users: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub total_cost: f64,
+    pub llm_calls: i64,
+    pub tool_calls: i64,
+    /// Sum of the durations of the runs that ended.
+    pub duration_ms: i64,
+}
+
+/// How many runs one user started in the last hour, day and week.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub user_id: String,
+    pub hour: i64,
+    pub day: i64,
+    pub week: i64,
+}
+
 /// Storage of traces and spans.
 #[async_trait]
 pub trait TraceStore: Send + Sync {
@@ -179,6 +233,20 @@ pub trait TraceStore: Send + Sync {
     /// Ends every `running` trace (of every tenant) with `status`, `error` and `end_time` now;
     /// used at start-up for runs a previous process never finished. Returns how many.
     async fn close_running(&self, status: &str, error: &str) -> Result<u64, StoreError>;
+    /// What the runs `query` selects used, grouped as it asks, oldest group first.
+    async fn usage(
+        &self,
+        tenant: TenantId,
+        query: &UsageQuery,
+    ) -> Result<Vec<UsageTotals>, StoreError>;
+    /// Top-level runs started by `user` (every user when `None`, the 50 busiest by week)
+    /// within an hour, a day and a week before `now`.
+    async fn request_counts(
+        &self,
+        tenant: TenantId,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RequestCounts>, StoreError>;
     /// Deletes traces (and their spans) created before `cutoff`. Returns how many traces.
     async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -25,6 +25,7 @@ pub mod origins;
 mod providers;
 mod quotas;
 pub mod ratelimit;
+pub mod request_quota;
 mod routes;
 pub mod scopes;
 mod server;
@@ -32,6 +33,7 @@ pub mod skills;
 pub mod teams;
 pub mod tenant_events;
 mod turns;
+mod usage;
 pub mod webhooks;
 mod ws;
 

@@ -67,6 +67,8 @@ pub struct AppState {
     pub skills: Option<crate::skills::Skills>,
     /// The tenant-managed MCP servers' connections; `None` answers `/v1/mcp/servers…` with 503.
     pub mcp: Option<crate::mcp_servers::McpAdmin>,
+    /// `gateway.quota`, which `quota.usage` reports on; `None` reports it off.
+    pub quota: Option<Arc<crate::request_quota::RequestQuota>>,
 }
 
 /// All routes of the gateway.

@@ -296,6 +296,9 @@ const OWNER: Rule = Rule::new(Role::Owner, Access::Admin, Filter::None);
 pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("health", READ_TENANT),
     ("status", READ_TENANT),
+    ("usage.get", READ_OWN),
+    ("usage.summary", READ_OWN),
+    ("quota.usage", READ_OWN),
     ("chat.send", WRITE_OWN),
     ("chat.history", READ_OWN),
     ("chat.abort", WRITE_OWN),
@@ -459,6 +462,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/providers/{id}/verify", ADMIN),
     ("GET", "/v1/traces", READ_OWN),
     ("GET", "/v1/traces/{id}", READ_OWN),
+    ("GET", "/v1/usage/summary", READ_OWN),
+    ("GET", "/v1/usage/timeseries", READ_OWN),
     ("GET", "/v1/system-configs", READ_TENANT),
     ("GET", "/v1/system-configs/{key}", READ_TENANT),
     ("PUT", "/v1/system-configs/{key}", ADMIN),

@@ -14,6 +14,9 @@ use super::*;
 const READ_METHODS: &[&str] = &[
     "health",
     "status",
+    "usage.get",
+    "usage.summary",
+    "quota.usage",
     "chat.history",
     "chat.session.status",
     "sessions.list",
@@ -112,6 +115,8 @@ const READ_ROUTES: &[&str] = &[
     "GET /metrics",
     "GET /v1/traces",
     "GET /v1/traces/{id}",
+    "GET /v1/usage/summary",
+    "GET /v1/usage/timeseries",
     "GET /v1/system-configs",
     "GET /v1/system-configs/{key}",
     "GET /v1/embedding/status",
@@ -367,12 +372,20 @@ fn per_user_data_is_filtered_to_its_user() {
         "cron.delete",
         "cron.toggle",
         "cron.run",
+        "usage.get",
+        "usage.summary",
+        "quota.usage",
     ];
     for method in own {
         let filter = method_rule(method).map(|r| r.filter);
         assert_eq!(filter, Some(Filter::OwnUser), "{method}");
     }
-    for (method, path) in [("GET", "/v1/traces"), ("GET", "/v1/traces/{id}")] {
+    for (method, path) in [
+        ("GET", "/v1/traces"),
+        ("GET", "/v1/traces/{id}"),
+        ("GET", "/v1/usage/summary"),
+        ("GET", "/v1/usage/timeseries"),
+    ] {
         let filter = route_rule(method, path).map(|r| r.filter);
         assert_eq!(filter, Some(Filter::OwnUser), "{method} {path}");
     }

@@ -31,6 +31,8 @@ pub enum Refusal {
     Forbidden(String),
     /// Over the caller's rate budget; try again after the wait.
     RateLimited(Duration),
+    /// Over the caller's `gateway.quota`: GoClaw's notice to show them.
+    QuotaExceeded(String),
     /// The message never reached a run (a full session queue), or its stream fell behind.
     Exhausted(String),
     /// The run was aborted.
@@ -53,6 +55,7 @@ impl From<RuntimeError> for Refusal {
                 Refusal::Invalid(error.to_string())
             }
             RuntimeError::SessionNotOwned(_) => Refusal::Forbidden(error.to_string()),
+            RuntimeError::QuotaExceeded(exceeded) => Refusal::QuotaExceeded(exceeded.notice()),
             RuntimeError::Store(StoreError::NotFound(what)) => {
                 Refusal::NotFound(format!("{what} not found"))
             }

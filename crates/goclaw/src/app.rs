@@ -127,7 +127,10 @@ impl Application {
         );
         let vault = workspace_vault(loaded, &opened.store(), &catalog);
         let vault_enricher = start_vault_enricher(loaded, &vault, metered.clone());
-        let cron = goclaw_gateway::cron::Cron::new(cron_settings(loaded), clock.clone());
+        let cron = goclaw_gateway::cron::Cron::new(
+            crate::gateway_settings::cron_settings(loaded),
+            clock.clone(),
+        );
         let tenant_events = goclaw_gateway::tenant_events::TenantEvents::default();
         let mcp = Arc::new(
             McpServers::connect(
@@ -138,6 +141,7 @@ impl Application {
         );
         let mcp_pool = crate::mcp::pool(opened.store(), secrets.clone(), sandbox.router.clone());
         let sender = crate::channel_sender::BoundSender::new();
+        let quota = crate::usage::request_quota(&loaded.config.gateway.quota, opened.store());
         let (runtime, subagents, team_tasks) = build_runtime(
             loaded,
             opened.store(),
@@ -153,6 +157,7 @@ impl Application {
                 mcp_pool: &mcp_pool,
                 sender: &sender,
                 secrets: secrets.clone(),
+                quota: &quota,
             },
             Remembering {
                 index: memory.clone(),
@@ -237,6 +242,7 @@ impl Application {
                 pool: mcp_pool.clone(),
                 policy: crate::mcp::policy(&loaded.config.tools),
             }),
+            quota: Some(quota),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)
@@ -402,18 +408,6 @@ impl Application {
     }
 }
 
-/// The `cron` section as the cron loop uses it.
-fn cron_settings(loaded: &LoadedConfig) -> goclaw_gateway::cron::CronSettings {
-    let cron = &loaded.config.cron;
-    goclaw_gateway::cron::CronSettings {
-        default_timezone: cron.timezone().to_owned(),
-        max_retries: cron.max_retries,
-        retry_base: cron.retry_base(),
-        retry_max: cron.retry_max(),
-        job_timeout: cron.timeout(),
-    }
-}
-
 /// The providers runs can call: those stored in the database over those configured.
 async fn provider_catalog(
     loaded: &LoadedConfig,
@@ -467,6 +461,8 @@ struct Wiring<'a> {
     sender: &'a Arc<crate::channel_sender::BoundSender>,
     /// Opens `http` hooks' sealed header values (none can be opened, or stored, without it).
     secrets: Option<Arc<goclaw_crypto::SecretBox>>,
+    /// `gateway.quota`, checked before every turn.
+    quota: &'a Arc<goclaw_gateway::request_quota::RequestQuota>,
 }
 
 /// What agents remember with: memory documents, the knowledge vault and, unless memory is
@@ -509,6 +505,7 @@ fn build_runtime(
         mcp_pool,
         sender,
         secrets,
+        quota,
     } = wiring;
     let delegations = goclaw_agent::DelegationManager::new(store.clone());
     let delegation_events = events.clone();
@@ -580,6 +577,8 @@ fn build_runtime(
     )
     .with_metrics(metrics.clone())
     .with_trace_recorder(traces.clone())
+    .with_price_list(crate::traces::price_list(&config.telemetry))
+    .with_quota(quota.clone())
     .with_skill_commands(skill_commands)
     .with_tool_source(granted_servers)
     .with_hooks(hooks);

@@ -60,3 +60,15 @@ pub(crate) fn connection_deadlines(loaded: &LoadedConfig) -> ConnectionDeadlines
         ws_connect: gateway.ws_connect_timeout(),
     }
 }
+
+/// The `cron` section as the cron loop uses it.
+pub(crate) fn cron_settings(loaded: &LoadedConfig) -> goclaw_gateway::cron::CronSettings {
+    let cron = &loaded.config.cron;
+    goclaw_gateway::cron::CronSettings {
+        default_timezone: cron.timezone().to_owned(),
+        max_retries: cron.max_retries,
+        retry_base: cron.retry_base(),
+        retry_max: cron.retry_max(),
+        job_timeout: cron.timeout(),
+    }
+}

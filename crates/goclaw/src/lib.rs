@@ -24,6 +24,7 @@ pub mod sandbox;
 pub mod secrets;
 mod skills;
 pub mod traces;
+mod usage;
 mod webhook_channels;
 
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
-//! Run tracing in the application: the `TraceRecorder` runs write to, the OTLP exporter built
-//! from `telemetry.*`, the close of traces a previous process left `running`, and the hourly
+//! Run tracing in the application: the `TraceRecorder` runs write to, the price list of model
+//! calls from `telemetry.model_pricing`, the OTLP exporter built from `telemetry.*`, the close of traces a previous process left `running`, and the hourly
 //! retention pruning.
 //!
 //! OTLP goes over HTTP/protobuf only. `telemetry.protocol` defaults to `grpc` (GoClaw's
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goclaw_config::{LoadedConfig, OtlpProtocol, TelemetryConfig};
-use goclaw_core::Store;
+use goclaw_core::{ModelPrice, PriceList, Store};
 use goclaw_telemetry::{
     OtlpExporter, OtlpSettings, RecorderSettings, SpanDropCounter, StoreSink, TraceRecorder,
 };
@@ -70,6 +70,21 @@ impl TraceSetup {
         self.pruner.abort();
         self.recorder.shutdown().await;
     }
+}
+
+/// The prices of `telemetry.model_pricing`, read at start-up.
+pub fn price_list(config: &TelemetryConfig) -> Arc<PriceList> {
+    let prices = config.model_pricing.iter().map(|(key, price)| {
+        let price = ModelPrice {
+            input_per_million: price.input_per_million,
+            output_per_million: price.output_per_million,
+            cache_read_per_million: price.cache_read_per_million,
+            cache_create_per_million: price.cache_create_per_million,
+            reasoning_per_million: price.reasoning_per_million,
+        };
+        (key.clone(), price)
+    });
+    Arc::new(PriceList::new(prices))
 }
 
 async fn prune_forever(store: Arc<dyn Store>) {

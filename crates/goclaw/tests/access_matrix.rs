@@ -39,6 +39,9 @@ const PAIRERS: &str = "owner admin";
 const METHOD_ROWS: &[(&str, &str)] = &[
     ("health", READERS),
     ("status", READERS),
+    ("usage.get", READERS),
+    ("usage.summary", READERS),
+    ("quota.usage", READERS),
     ("chat.send", WRITERS),
     ("chat.history", READERS),
     ("chat.abort", WRITERS),
@@ -194,6 +197,8 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("POST", "/v1/providers/{id}/verify", ADMINS),
     ("GET", "/v1/traces", READERS),
     ("GET", "/v1/traces/{id}", READERS),
+    ("GET", "/v1/usage/summary", READERS),
+    ("GET", "/v1/usage/timeseries", READERS),
     ("GET", "/v1/system-configs", READERS),
     ("GET", "/v1/system-configs/{key}", READERS),
     ("PUT", "/v1/system-configs/{key}", ADMINS),

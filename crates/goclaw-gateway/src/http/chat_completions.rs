@@ -337,7 +337,9 @@ fn refusal(refusal: Refusal) -> ApiError {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_MESSAGE)
                 .with_retry_after(wait)
         }
-        Refusal::Exhausted(reason) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, reason),
+        Refusal::Exhausted(reason) | Refusal::QuotaExceeded(reason) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, reason)
+        }
         Refusal::Cancelled => ApiError::new(StatusCode::CONFLICT, "run was cancelled"),
         Refusal::Failed(error) => ApiError::new(StatusCode::BAD_GATEWAY, error),
         Refusal::Unavailable(message) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message),

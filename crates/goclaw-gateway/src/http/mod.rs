@@ -1,5 +1,6 @@
 //! HTTP API under `/v1`: OpenAI-compatible chat completions, agent management, agents'
-//! episodic memory and knowledge graph, the knowledge vault, and teams' events and files.
+//! episodic memory and knowledge graph, the knowledge vault, teams' events and files, and
+//! run traces with the usage and cost computed from them.
 
 pub(crate) mod agents;
 mod api_keys;
@@ -27,6 +28,7 @@ mod system_configs;
 mod team_files;
 mod teams;
 mod traces;
+mod usage;
 mod vault;
 mod vault_admin;
 mod vault_browse;
@@ -76,6 +78,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agents/{id}/episodic/search", post(episodic::search))
         .route("/v1/traces", get(traces::list))
         .route("/v1/traces/{id}", get(traces::get))
+        .route("/v1/usage/summary", get(usage::summary))
+        .route("/v1/usage/timeseries", get(usage::timeseries))
         .route("/v1/system-configs", get(system_configs::list))
         .route(
             "/v1/system-configs/{key}",

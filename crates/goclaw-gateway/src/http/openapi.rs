@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     agents, api_keys, chat_completions, docs, edition, episodic, files, knowledge_graph,
     knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, provider_checks,
-    providers, schemas, system_configs, team_files, teams, traces, vault, vault_admin,
+    providers, schemas, system_configs, team_files, teams, traces, usage, vault, vault_admin,
     vault_browse, vault_upload,
 };
 
@@ -81,6 +81,8 @@ use super::{
         knowledge_graph_extract::scan,
         traces::list,
         traces::get,
+        usage::summary,
+        usage::timeseries,
         system_configs::list,
         system_configs::get,
         system_configs::set,
@@ -189,6 +191,7 @@ use super::{
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
         (name = "memory", description = "Agents' episodic memory (summaries of finished sessions) and knowledge graph"),
         (name = "traces", description = "Traces of agent runs and their spans"),
+        (name = "usage", description = "Requests, tokens and cost of runs, from their traces (below admin, the caller's own)"),
         (name = "memory", description = "Agents' long-term memory documents and their search"),
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),
         (name = "vault", description = "The knowledge vault: workspace files, their links, search"),

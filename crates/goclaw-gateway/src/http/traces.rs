@@ -298,7 +298,7 @@ fn route_filter() -> Filter {
 }
 
 /// An agent filter given as a UUID or as a key of the caller's tenant.
-async fn agent_id(
+pub(super) async fn agent_id(
     state: &AppState,
     tenant: goclaw_core::TenantId,
     raw: &str,

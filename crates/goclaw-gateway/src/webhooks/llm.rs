@@ -386,6 +386,7 @@ impl From<Refusal> for RunFailure {
             Refusal::RateLimited(_) => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, "webhook rate limit exceeded")
             }
+            Refusal::QuotaExceeded(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, m),
             Refusal::Exhausted(m) | Refusal::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, m)
             }

@@ -11,6 +11,7 @@
 //! | `{for_update}`    | nothing (the write transaction locks)    | `FOR UPDATE`      |
 //! | `{skip_locked}`   | nothing (the write transaction locks)    | `FOR UPDATE SKIP LOCKED` |
 //! | `{ms_since:col}`  | milliseconds from `col` to now, through `julianday` | through `EXTRACT(EPOCH …)` |
+//! | `{utc_text:col}`  | `col` (times are stored as UTC text)     | `col` as the same text, through `to_char` |
 //!
 //! PostgreSQL numbers its parameters, so each `?` becomes `$1`, `$2`, … in order; a value used
 //! twice is therefore bound twice. Text inside quotes (`'…'`, `"…"`) is copied untouched. A
@@ -111,6 +112,10 @@ impl Dialect {
             ("ms_since", Some(column)) => out.push_str(&format!(
                 "(EXTRACT(EPOCH FROM (now() - {column})) * 1000)::BIGINT"
             )),
+            ("utc_text", Some(column)) if sqlite => out.push_str(column),
+            ("utc_text", Some(column)) => out.push_str(&format!(
+                "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            )),
             _ => panic!("unknown SQL token {{{token}}}"),
         }
     }
@@ -184,6 +189,13 @@ mod tests {
              julianday(start_time)) * 86400000 AS INTEGER)",
             "SET d = (EXTRACT(EPOCH FROM (now() - start_time)) * 1000)::BIGINT",
             0,
+        );
+        check(
+            &["SELECT substr({utc_text:start_time}, 1, 13) WHERE a = ?"],
+            "SELECT substr(start_time, 1, 13) WHERE a = ?",
+            "SELECT substr(to_char(start_time AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 1, 13) WHERE a = $1",
+            1,
         );
     }
 

@@ -36,6 +36,7 @@ mod teams;
 mod tenants;
 mod traces;
 mod turns;
+mod usage;
 mod vault;
 mod webhooks;
 

@@ -5,7 +5,10 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use goclaw_core::{Span, StoreError, TenantId, Trace, TraceFilter, TraceStore};
+use goclaw_core::{
+    RequestCounts, Span, StoreError, TenantId, Trace, TraceFilter, TraceStore, UsageQuery,
+    UsageTotals,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -276,6 +279,23 @@ impl TraceStore for SqlStore {
             .execute(&CLOSE_RUNNING, &[status.into(), error.into()])
             .await
             .map_err(|e| store_error(e, "trace"))
+    }
+
+    async fn usage(
+        &self,
+        tenant: TenantId,
+        query: &UsageQuery,
+    ) -> Result<Vec<UsageTotals>, StoreError> {
+        super::usage::usage(self, tenant, query).await
+    }
+
+    async fn request_counts(
+        &self,
+        tenant: TenantId,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RequestCounts>, StoreError> {
+        super::usage::request_counts(self, tenant, user, now).await
     }
 
     async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {

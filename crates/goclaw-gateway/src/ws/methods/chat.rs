@@ -158,7 +158,9 @@ pub fn refusal(refusal: Refusal) -> ErrorShape {
             retry_after_ms: Some(millis_ceil(wait)),
             ..ErrorShape::new(ErrorCode::ResourceExhausted, RATE_LIMITED_MESSAGE)
         },
-        Refusal::Exhausted(reason) => ErrorShape::new(ErrorCode::ResourceExhausted, reason),
+        Refusal::Exhausted(reason) | Refusal::QuotaExceeded(reason) => {
+            ErrorShape::new(ErrorCode::ResourceExhausted, reason)
+        }
         Refusal::Cancelled => ErrorShape::new(ErrorCode::Unavailable, "run was cancelled"),
         Refusal::Failed(error) => ErrorShape::internal(error),
         Refusal::Unavailable(message) => ErrorShape::new(ErrorCode::Unavailable, message),

@@ -22,6 +22,7 @@ mod team_tasks;
 mod team_trail;
 mod team_workspace;
 mod teams;
+mod usage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -148,6 +149,9 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
     match request.method.as_str() {
         "health" => system::health(&ctx).await.into(),
         "status" => system::status(&ctx).await.into(),
+        "usage.get" => usage::get(&ctx, params).await.into(),
+        "usage.summary" => usage::summary(&ctx).await.into(),
+        "quota.usage" => usage::quota(&ctx).await.into(),
         "chat.send" => chat::send(&ctx, params).await,
         "chat.history" => chat::history(&ctx, params).await.into(),
         "chat.abort" => chat::abort(&ctx, params).await.into(),
