@@ -15,10 +15,13 @@ mod bind;
 pub mod channels;
 mod connections;
 pub mod cron;
+pub mod dashboard;
 pub mod files;
 pub mod heartbeat;
 pub mod hooks;
 mod http;
+/// The production audit the binary plugs into `GET /v1/system/doctor`.
+pub use http::doctor as http_doctor;
 mod mcp_bridge;
 pub mod mcp_servers;
 pub mod origins;

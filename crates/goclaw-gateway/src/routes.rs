@@ -69,6 +69,8 @@ pub struct AppState {
     pub mcp: Option<crate::mcp_servers::McpAdmin>,
     /// `gateway.quota`, which `quota.usage` reports on; `None` reports it off.
     pub quota: Option<Arc<crate::request_quota::RequestQuota>>,
+    /// The production audit `GET /v1/system/doctor` runs; `None` answers 503.
+    pub doctor: Option<crate::http::doctor::SharedAudit>,
 }
 
 /// All routes of the gateway.
@@ -85,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .merge(crate::http::router())
+        .merge(crate::dashboard::router())
         .merge(crate::skills::http::router())
         .merge(crate::mcp_servers::http::router())
         .merge(webhook_routes(&state))
@@ -167,15 +170,23 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The service index: name, version, protocol and the main endpoints.
+/// The service index: name, version, protocol and the main endpoints; a browser (which
+/// accepts HTML) gets the dashboard instead.
 #[utoipa::path(
     get,
     path = "/",
     tag = "system",
     security(()),
-    responses((status = 200, description = "The service index", body = crate::http::schemas::ServiceIndex))
+    responses((status = 200, description = "The service index, or the dashboard's page for a client that accepts HTML",
+        content(
+            (crate::http::schemas::ServiceIndex = "application/json"),
+            (String = "text/html"),
+        )))
 )]
-async fn index(State(state): State<AppState>) -> Json<serde_json::Value> {
+async fn index(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if crate::dashboard::wants_page(&headers) {
+        return crate::dashboard::page();
+    }
     Json(json!({
         "service": "goclaw",
         "status": "ok",
@@ -183,6 +194,7 @@ async fn index(State(state): State<AppState>) -> Json<serde_json::Value> {
         "version": state.version,
         "endpoints": ["/health", "/ready", "/ws", "/v1/chat/completions", "/v1/agents"],
     }))
+    .into_response()
 }
 
 async fn not_found(uri: Uri) -> Response {

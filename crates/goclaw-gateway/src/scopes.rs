@@ -422,7 +422,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/docs", PUBLIC),
     ("GET", "/docs/", PUBLIC),
     ("GET", "/docs/{*path}", PUBLIC),
+    // The dashboard's files (`dashboard.rs`); what it shows comes from the API with the
+    // caller's own credentials.
+    ("GET", "/ui/{*path}", PUBLIC),
     ("GET", "/metrics", READ_ALL),
+    // The production audit reads the whole configuration: the owner's (`http/doctor.rs`).
+    ("GET", "/v1/system/doctor", OWNER),
     ("ANY", "/mcp/bridge", OWNER),
     ("POST", "/v1/chat/completions", WRITE_OWN),
     ("GET", "/v1/agents", READ_TENANT),

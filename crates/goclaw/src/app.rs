@@ -243,6 +243,9 @@ impl Application {
                 policy: crate::mcp::policy(&loaded.config.tools),
             }),
             quota: Some(quota),
+            doctor: Some(Arc::new(crate::commands::doctor::RunningAudit::new(
+                loaded.clone(),
+            ))),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)

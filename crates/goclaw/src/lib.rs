@@ -8,7 +8,7 @@
 pub mod app;
 mod channel_sender;
 pub mod cli;
-mod commands;
+pub(crate) mod commands;
 pub mod database;
 pub mod embedding;
 pub mod episodic;

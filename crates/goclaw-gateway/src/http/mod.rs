@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod chat_completions;
 mod docs;
+pub mod doctor;
 mod edition;
 mod episodic;
 mod error;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(chat_completions::MAX_BODY_BYTES)),
         )
         .route("/v1/edition", get(edition::get))
+        .route("/v1/system/doctor", get(doctor::report))
         .route("/v1/agents", get(agents::list).post(agents::create))
         .route(
             "/v1/agents/{id}",

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, api_keys, chat_completions, docs, edition, episodic, files, knowledge_graph,
+    agents, api_keys, chat_completions, docs, doctor, edition, episodic, files, knowledge_graph,
     knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, provider_checks,
     providers, schemas, system_configs, team_files, teams, traces, usage, vault, vault_admin,
     vault_browse, vault_upload,
@@ -133,6 +133,8 @@ use super::{
         docs::redirect,
         docs::index,
         docs::asset,
+        crate::dashboard::file,
+        doctor::report,
         crate::webhooks::admin::list,
         crate::webhooks::admin::create,
         crate::webhooks::admin::get,

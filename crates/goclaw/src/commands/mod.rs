@@ -6,7 +6,7 @@ mod channels;
 mod client;
 mod config;
 mod cron;
-mod doctor;
+pub(crate) mod doctor;
 mod keys;
 mod memory;
 mod migrate;

@@ -91,8 +91,8 @@ pub async fn health(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     }))
 }
 
-/// The tenant's agents (`{id, model, isRunning}` each), and counts of agents, clients and
-/// sessions.
+/// The tenant's agents (`{id, model, isRunning}` each), counts of agents, clients and
+/// sessions, and the load of each scheduler lane (`lanes`, beyond GoClaw's shape).
 pub async fn status(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
     let store = &ctx.state.store;
     let tenant = ctx.principal.tenant_id;
@@ -123,5 +123,11 @@ pub async fn status(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         "agentTotal": agents.len(),
         "clients": ctx.state.clients.len(),
         "sessions": sessions,
+        "lanes": ctx.state.runtime.lane_stats().iter().map(|l| json!({
+            "lane": l.lane.as_str(),
+            "limit": l.limit,
+            "running": l.running,
+            "waiting": l.waiting,
+        })).collect::<Vec<_>>(),
     }))
 }

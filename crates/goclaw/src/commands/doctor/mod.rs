@@ -243,3 +243,32 @@ fn to_json(sections: &[Section], production: bool, ok: bool) -> Value {
         .collect();
     json!({ "checks": checks, "ok": ok, "production": production })
 }
+
+/// The production audit of a running gateway, behind `GET /v1/system/doctor`: the same checks
+/// as `goclaw doctor --production --json`, on the configuration the gateway started with and
+/// the process environment.
+pub(crate) struct RunningAudit {
+    loaded: LoadedConfig,
+}
+
+impl RunningAudit {
+    pub(crate) fn new(loaded: LoadedConfig) -> Self {
+        Self { loaded }
+    }
+}
+
+#[async_trait::async_trait]
+impl goclaw_gateway::http_doctor::ProductionAudit for RunningAudit {
+    async fn report(&self) -> Value {
+        let state = ConfigState {
+            loaded: self.loaded.clone(),
+            error: None,
+        };
+        let sections = production::audit(&state, &Environment::from_process()).await;
+        let failed = sections
+            .iter()
+            .flat_map(|s| &s.checks)
+            .any(|c| c.status == Status::Fail);
+        to_json(&sections, true, !failed)
+    }
+}
