@@ -2,6 +2,7 @@
 // gateway (started by crates/goclaw/tests/dashboard_e2e.rs with a scripted fake model).
 //
 // Environment: GOCLAW_E2E_URL (the gateway), GOCLAW_E2E_TOKEN (its gateway token),
+// GOCLAW_E2E_VIEWER_KEY (an `operator.read` key bound to user `vera`),
 // GOCLAW_E2E_CHROMIUM (default /usr/bin/chromium), GOCLAW_E2E_SCREENSHOTS (a folder to write
 // one screenshot per page into; none when unset). Exits non-zero with a message on the first
 // failed expectation.
@@ -12,6 +13,7 @@ import { join } from "node:path";
 
 const base = process.env.GOCLAW_E2E_URL;
 const token = process.env.GOCLAW_E2E_TOKEN;
+const viewerKey = process.env.GOCLAW_E2E_VIEWER_KEY || "";
 const shots = process.env.GOCLAW_E2E_SCREENSHOTS || "";
 const executablePath = process.env.GOCLAW_E2E_CHROMIUM || "/usr/bin/chromium";
 if (!base || !token) {
@@ -35,12 +37,15 @@ async function shot(page, name) {
 }
 
 /** Watches everything a page asks for and every error it reports. */
-function watch(page, label) {
+function watch(page, label, refusalsExpected = false) {
   page.on("request", (request) => requests.push(request.url()));
   page.on("websocket", (socket) => requests.push(socket.url()));
   page.on("pageerror", (error) => problems.push(`${label}: page error: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`${label}: console error: ${message.text()}`);
+    if (message.type() !== "error") return;
+    // The browser logs every refused request; for a viewer those refusals are the point.
+    if (refusalsExpected && /status of 403/.test(message.text())) return;
+    problems.push(`${label}: console error: ${message.text()}`);
   });
 }
 
@@ -211,6 +216,30 @@ try {
   await small.getByRole("heading", { name: "Chat", exact: true }).waitFor({ timeout: WAIT });
   await shot(small, "chat_phone");
   steps.push("keyboard, theme, phone");
+
+  // A viewer signs in with her API key: she sees the pages, not the administrators' data,
+  // and what she may not do is refused with a message, not a broken page.
+  if (viewerKey) {
+    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const viewer = await viewerContext.newPage();
+    watch(viewer, "viewer", true);
+    await viewer.goto(`${base}/`);
+    const keyForm = viewer.locator("form").filter({ has: viewer.getByRole("heading", { name: "API key" }) });
+    await keyForm.getByLabel("API key").fill(viewerKey);
+    await keyForm.getByRole("button", { name: "Sign in" }).click();
+    await viewer.getByRole("heading", { name: "Overview" }).waitFor({ timeout: WAIT });
+    expect((await viewer.locator(".who").innerText()).includes("vera · viewer"), "the viewer's role is shown");
+    await open(viewer, "keys", "API keys");
+    await viewer.locator(".notice.error").first().waitFor({ timeout: WAIT });
+    await open(viewer, "traces", "Traces");
+    await viewer.getByText("No runs traced yet.").waitFor({ timeout: WAIT });
+    await open(viewer, "agents", "Agents");
+    expect((await viewer.getByRole("button", { name: "Create agent" }).count()) === 0, "no agent form for a viewer");
+    await open(viewer, "config", "Config & doctor");
+    await viewer.getByText("Only the owner sees the configuration.").waitFor({ timeout: WAIT });
+    await viewerContext.close();
+    steps.push("viewer");
+  }
 
   // Nothing but the gateway was asked for anything.
   const foreign = requests.filter((url) => {

@@ -318,6 +318,28 @@ pub fn configured_wire(provider: &ConfiguredProvider) -> Value {
     })
 }
 
+/// What `GET /v1/providers` and `providers.list` list: the tenant's stored providers, then
+/// the configuration's ones no stored provider of the same name replaces.
+pub async fn listed(
+    state: &crate::routes::AppState,
+    tenant: TenantId,
+) -> Result<Vec<Value>, goclaw_core::StoreError> {
+    let stored = state.store.llm_providers().list(tenant).await?;
+    let configured = state
+        .stored_providers
+        .as_ref()
+        .map(|providers| providers.configured())
+        .unwrap_or_default();
+    let mut listed: Vec<Value> = stored.iter().map(wire).collect();
+    listed.extend(
+        configured
+            .iter()
+            .filter(|c| !stored.iter().any(|s| s.name.as_str() == c.name))
+            .map(configured_wire),
+    );
+    Ok(listed)
+}
+
 #[cfg(test)]
 mod tests {
     use goclaw_core::MASTER_TENANT_ID;

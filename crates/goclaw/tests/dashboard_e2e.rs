@@ -2,7 +2,8 @@
 //! through Playwright against a real gateway whose model is the scripted fake. It signs in
 //! with the gateway token, chats (a streamed reply, then an `exec` call approved live from a
 //! second tab), creates an API key (shown once, working) and revokes it (refused), opens the
-//! run's trace, searches memory, visits every page, and checks that the pages asked nothing of
+//! run's trace, searches memory, visits every page, signs in as a viewer with her own key (who
+//! sees no one else's runs and is refused what she may not do), and checks that the pages asked nothing of
 //! any host but the gateway and reported no error (a Content-Security-Policy violation is one).
 //!
 //! Needs `node`, `e2e/node_modules` (`npm ci --prefix e2e`, which `scripts/test` runs) and
@@ -77,12 +78,20 @@ app_test!(dashboard_end_to_end, app, |app: TestApp| async move {
         .expect("seeding memory");
     assert_eq!(seeded.status(), 200, "{:?}", seeded.text().await);
 
+    let (_, viewer_key) = app
+        .create_api_key(
+            TOKEN,
+            json!({"name": "vera's key", "scopes": ["operator.read"], "owner_id": "vera"}),
+        )
+        .await;
+
     let mut command = tokio::process::Command::new("node");
     command
         .arg("dashboard.mjs")
         .current_dir(e2e_dir())
         .env("GOCLAW_E2E_URL", app.url(""))
         .env("GOCLAW_E2E_TOKEN", TOKEN)
+        .env("GOCLAW_E2E_VIEWER_KEY", &viewer_key)
         .env("GOCLAW_E2E_CHROMIUM", CHROMIUM)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -107,7 +116,13 @@ app_test!(dashboard_end_to_end, app, |app: TestApp| async move {
         "the dashboard test failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("\"ok\":true"), "{stdout}");
-    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    assert!(
+        stdout.contains("\"viewer\""),
+        "the viewer's steps ran: {stdout}"
+    );
+    for secret in [TOKEN, viewer_key.as_str()] {
+        assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    }
 
     // What the browser did reached the gateway: the approved command ran, the key is revoked.
     let requests = app.llm.requests();

@@ -122,8 +122,35 @@ app_test!(
         .await;
         assert_eq!(created["provider"]["api_key"], "***");
         let listed = admin.call_ok("providers.list", json!({})).await;
-        assert_eq!(listed["providers"].as_array().map(Vec::len), Some(1));
+        let by_source = |source: &str| -> Vec<String> {
+            listed["providers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["source"] == source)
+                .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        assert_eq!(by_source("database"), ["local"], "{listed}");
+        // The configuration's providers (the harness's environment keys), as over HTTP.
+        assert!(
+            by_source("config").contains(&"anthropic".to_owned()),
+            "{listed}"
+        );
+        assert!(
+            listed["providers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["source"] == "config")
+                .all(|p| p["read_only"] == true && p["api_key"] == "***"),
+            "{listed}"
+        );
         assert!(!listed.to_string().contains("sk-local"), "{listed}");
+        assert!(
+            !listed.to_string().contains("test-anthropic-key"),
+            "{listed}"
+        );
         let updated = admin
             .call_ok(
                 "providers.update",

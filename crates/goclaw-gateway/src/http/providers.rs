@@ -101,14 +101,7 @@ fn configured(state: &AppState) -> Vec<ConfiguredProvider> {
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let stored = state.store.llm_providers().list(caller.0.tenant_id).await?;
-    let mut providers: Vec<Value> = stored.iter().map(shared::wire).collect();
-    providers.extend(
-        configured(&state)
-            .iter()
-            .filter(|c| !stored.iter().any(|s| s.name.as_str() == c.name))
-            .map(shared::configured_wire),
-    );
+    let providers = shared::listed(&state, caller.0.tenant_id).await?;
     Ok(Json(json!({ "providers": providers })))
 }
 

@@ -1,4 +1,5 @@
-//! `providers.*` (admin): the LLM providers stored in the caller's tenant. API keys go in as
+//! `providers.*` (admin): the LLM providers stored in the caller's tenant (the list also shows
+//! the configuration's, read-only, as `GET /v1/providers` does). API keys go in as
 //! plaintext and are stored encrypted; they come back only masked. Moving a provider's endpoint
 //! without a new key clears the stored one (`apiKeyCleared` in the answer).
 
@@ -26,14 +27,9 @@ fn name_param(params: &Value) -> Result<goclaw_core::ProviderName, ErrorShape> {
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
-    let providers = ctx
-        .state
-        .store
-        .llm_providers()
-        .list(ctx.principal.tenant_id)
+    let providers = shared::listed(ctx.state, ctx.principal.tenant_id)
         .await
         .map_err(|e| store_error(&e))?;
-    let providers: Vec<Value> = providers.iter().map(shared::wire).collect();
     Ok(json!({ "providers": providers }))
 }
 
