@@ -164,6 +164,22 @@ pub enum UsageGrouping {
     Day,
     /// One row for the whole range (also when it has no runs).
     Total,
+    /// One row per agent with runs (`key`: the agent's id).
+    Agent,
+    /// One row per channel with runs (`key`: `ws`, `http`, `telegram`, …).
+    Channel,
+    /// One row per provider the runs' model calls went to (`key`: its name), from the model
+    /// calls' spans: tokens, cost and calls are the calls', `requests` the runs with one.
+    Provider,
+    /// One row per model, like [`UsageGrouping::Provider`].
+    Model,
+}
+
+impl UsageGrouping {
+    /// Whether rows are time buckets (`bucket`) rather than named groups (`key`).
+    pub fn is_time(self) -> bool {
+        matches!(self, Self::Hour | Self::Day | Self::Total)
+    }
 }
 
 /// Which runs [`TraceStore::usage`] adds up: a tenant's top-level traces (not those of
@@ -184,8 +200,11 @@ pub struct UsageQuery {
 /// What a group of runs used.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UsageTotals {
-    /// Start of the hour or day; `None` for [`UsageGrouping::Total`].
+    /// Start of the hour or day; `None` for [`UsageGrouping::Total`] and named groups.
     pub bucket: Option<DateTime<Utc>>,
+    /// The group's name for the named groupings (agent, channel, provider, model); empty for
+    /// time buckets.
+    pub key: String,
     pub requests: i64,
     pub errors: i64,
     pub unique_users: i64,

@@ -1,6 +1,7 @@
 //! Usage and cost as the dashboard reads them, computed from stored traces (top-level runs):
 //! the totals of a period and of the period before it (`/v1/usage/summary`), totals per hour or
-//! day (`/v1/usage/timeseries`), and today's totals with the `gateway.quota` counts
+//! day (`/v1/usage/timeseries`) and per provider, model, agent or channel
+//! (`/v1/usage/breakdown`), and today's totals with the `gateway.quota` counts
 //! (`quota.usage`), in GoClaw's field names.
 //!
 //! Who sees what follows the `Filter::OwnUser` entries of these methods and routes: admins and
@@ -89,6 +90,75 @@ pub struct UsageBucket {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UsageSeries {
     pub points: Vec<UsageBucket>,
+}
+
+/// One group of `GET /v1/usage/breakdown` (GoClaw's `SnapshotBreakdown`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UsageGroup {
+    /// The provider's or model's name, the agent's id or the channel.
+    pub key: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_create_tokens: i64,
+    pub total_cost: f64,
+    /// Runs in the group (for providers and models: runs with a call to it).
+    pub request_count: i64,
+    pub llm_call_count: i64,
+    /// Tool calls of the runs; 0 in provider and model groups (tools are not a model's).
+    pub tool_call_count: i64,
+    pub error_count: i64,
+    pub avg_duration_ms: i64,
+}
+
+/// `GET /v1/usage/breakdown`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageBreakdown {
+    pub rows: Vec<UsageGroup>,
+}
+
+/// The groupings `/v1/usage/breakdown` knows, by their `group_by` names.
+pub fn breakdown_grouping(name: &str) -> Option<UsageGrouping> {
+    match name {
+        "provider" => Some(UsageGrouping::Provider),
+        "model" => Some(UsageGrouping::Model),
+        "agent" => Some(UsageGrouping::Agent),
+        "channel" => Some(UsageGrouping::Channel),
+        _ => None,
+    }
+}
+
+/// Totals of `[from, to)` per group, the costliest first.
+pub async fn breakdown(
+    state: &AppState,
+    scope: &UsageScope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    grouping: UsageGrouping,
+) -> Result<UsageBreakdown, StoreError> {
+    let rows = state
+        .store
+        .traces()
+        .usage(scope.tenant, &scope.query(from, to, grouping))
+        .await?;
+    Ok(UsageBreakdown {
+        rows: rows
+            .iter()
+            .map(|totals| UsageGroup {
+                key: totals.key.clone(),
+                input_tokens: totals.input_tokens,
+                output_tokens: totals.output_tokens,
+                cache_read_tokens: totals.cache_read_tokens,
+                cache_create_tokens: totals.cache_write_tokens,
+                total_cost: totals.total_cost,
+                request_count: totals.requests,
+                llm_call_count: totals.llm_calls,
+                tool_call_count: totals.tool_calls,
+                error_count: totals.errors,
+                avg_duration_ms: average(totals),
+            })
+            .collect(),
+    })
 }
 
 /// The periods `/v1/usage/summary` knows; anything else is `24h`, as in GoClaw.

@@ -1,5 +1,6 @@
 //! Usage and cost on both engines: a run's model calls are priced by `telemetry.model_pricing`
-//! into its trace; `/v1/usage/summary`, `/v1/usage/timeseries`, `usage.get`, `usage.summary`
+//! into its trace; `/v1/usage/summary`, `/v1/usage/timeseries`, `/v1/usage/breakdown`,
+//! `usage.get`, `usage.summary`
 //! and `quota.usage` add up stored runs in GoClaw's shapes — the whole tenant for an admin,
 //! only their own for alice, bob (read+write keys bound to them) and vera (a read-only key) —
 //! and `gateway.quota` refuses the turn past a limit with GoClaw's notice: 429 over HTTP,
@@ -182,6 +183,31 @@ app_test!(
                 }
             }
 
+            // Per provider, model, channel and agent.
+            let default_agent =
+                callers.read(&app, "admin", "/v1/agents/default").await["id"].clone();
+            for (group, key) in [
+                ("provider", json!("anthropic")),
+                ("model", json!(MODEL)),
+                ("channel", json!("http")),
+                ("agent", default_agent),
+            ] {
+                let path = format!("/v1/usage/breakdown?{range}&group_by={group}");
+                let body = callers.read(&app, who, &path).await;
+                let rows = body["rows"].as_array().expect("rows");
+                if requests == 0 {
+                    assert!(rows.is_empty(), "{who} {group}: {body}");
+                    continue;
+                }
+                assert_goclaw_shape("http_get_v1_usage_breakdown", &body);
+                assert_eq!(rows.len(), 1, "{who} {group}: {body}");
+                assert_eq!(rows[0]["key"], key, "{who} {group}: {body}");
+                assert_eq!(rows[0]["request_count"], requests, "{who} {group}: {body}");
+                assert_eq!(rows[0]["input_tokens"], input, "{who} {group}: {body}");
+                assert_eq!(rows[0]["llm_call_count"], requests, "{who} {group}: {body}");
+                assert_close(&rows[0]["total_cost"], cost, &format!("{who} {group}"));
+            }
+
             // The WebSocket tallies, from the sessions.
             let mut ws = callers.ws(&app, who).await;
             let tallies = ws.call_ok("usage.summary", json!({})).await;
@@ -226,6 +252,8 @@ app_test!(
             "/v1/usage/timeseries",
             "/v1/usage/timeseries?from=yesterday&to=2026-01-01T00:00:00Z",
             "/v1/usage/timeseries?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&group_by=week",
+            "/v1/usage/breakdown",
+            "/v1/usage/breakdown?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&group_by=user",
         ] {
             let (status, body) = callers.call(&app, "alice", Method::GET, path, None).await;
             assert_eq!(status, 400, "{path}: {body}");

@@ -82,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/traces/{id}", get(traces::get))
         .route("/v1/usage/summary", get(usage::summary))
         .route("/v1/usage/timeseries", get(usage::timeseries))
+        .route("/v1/usage/breakdown", get(usage::breakdown))
         .route("/v1/system-configs", get(system_configs::list))
         .route(
             "/v1/system-configs/{key}",

@@ -83,6 +83,7 @@ use super::{
         traces::get,
         usage::summary,
         usage::timeseries,
+        usage::breakdown,
         system_configs::list,
         system_configs::get,
         system_configs::set,

@@ -1,6 +1,6 @@
-//! `/v1/usage/summary` and `/v1/usage/timeseries` (viewer): what runs used and cost, in
-//! GoClaw's shapes — `{current, previous}` totals of a period and the one before it, and
-//! `{points}` per hour or day — computed from stored traces (`crate::usage`).
+//! `/v1/usage/summary`, `/v1/usage/timeseries` and `/v1/usage/breakdown` (viewer): what runs
+//! used and cost, in GoClaw's shapes — `{current, previous}` totals of a period and the one
+//! before it, `{points}` per hour or day, and `{rows}` per provider, model, agent or channel — computed from stored traces (`crate::usage`).
 //!
 //! Both follow their `Filter::OwnUser` entries: admins and the owner count their whole tenant,
 //! everyone else only their own runs.
@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::schemas::ErrorResponse;
 use crate::routes::AppState;
 use crate::scopes::{Filter, route_rule};
-use crate::usage::{self, UsageComparison, UsageScope, UsageSeries};
+use crate::usage::{self, UsageBreakdown, UsageComparison, UsageScope, UsageSeries};
 
 /// Query of `GET /v1/usage/summary` (documentation; the handler reads the raw pairs).
 #[derive(IntoParams)]
@@ -107,6 +107,59 @@ pub async fn timeseries(
         Some(_) => return Err(ApiError::bad_request("group_by must be hour or day")),
     };
     Ok(Json(usage::series(&state, &scope, from, to, by_day).await?))
+}
+
+/// Query of `GET /v1/usage/breakdown` (documentation; the handler reads the raw pairs).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct BreakdownQuery {
+    /// Start of the range (RFC 3339), inclusive.
+    #[param(format = DateTime)]
+    from: String,
+    /// End of the range (RFC 3339), exclusive.
+    #[param(format = DateTime)]
+    to: String,
+    /// `provider` (the default), `model`, `agent` or `channel`.
+    #[param(pattern = "^(provider|model|agent|channel)$")]
+    group_by: Option<String>,
+    /// Only runs of this agent: its id or its key.
+    agent_id: Option<String>,
+    /// Only runs that came in on this channel.
+    channel: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/usage/breakdown",
+    tag = "usage",
+    params(BreakdownQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Totals per provider, model, agent or channel, the costliest first", body = UsageBreakdown),
+        (status = 400, description = "Invalid input (`from` and `to` are required)", body = ErrorResponse),
+        (status = 401, description = "No or wrong credentials", body = ErrorResponse),
+        (status = 403, description = "The caller's role or API key scope does not allow this", body = ErrorResponse),
+        (status = 404, description = "The agent filter names no agent", body = ErrorResponse),
+        (status = 500, description = "Internal error (details are only logged)", body = ErrorResponse),
+    )
+)]
+pub async fn breakdown(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<UsageBreakdown>, ApiError> {
+    let scope = scope(&state, &caller, &query).await?;
+    let from = time(&query, "from")?;
+    let to = time(&query, "to")?;
+    let grouping =
+        usage::breakdown_grouping(query.get("group_by").map_or("provider", |g| g.trim()))
+            .ok_or_else(|| {
+                ApiError::bad_request("group_by must be provider, model, agent or channel")
+            })?;
+    Ok(Json(
+        usage::breakdown(&state, &scope, from, to, grouping).await?,
+    ))
 }
 
 /// The caller's scope: their tenant, narrowed to their own runs below admin, and the query's

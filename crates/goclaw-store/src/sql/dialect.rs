@@ -12,6 +12,7 @@
 //! | `{skip_locked}`   | nothing (the write transaction locks)    | `FOR UPDATE SKIP LOCKED` |
 //! | `{ms_since:col}`  | milliseconds from `col` to now, through `julianday` | through `EXTRACT(EPOCH …)` |
 //! | `{utc_text:col}`  | `col` (times are stored as UTC text)     | `col` as the same text, through `to_char` |
+//! | `{json_real:col,key}` | the number at `key` of the JSON in `col`, through `json_extract` | through `->>` |
 //!
 //! PostgreSQL numbers its parameters, so each `?` becomes `$1`, `$2`, … in order; a value used
 //! twice is therefore bound twice. Text inside quotes (`'…'`, `"…"`) is copied untouched. A
@@ -116,6 +117,16 @@ impl Dialect {
             ("utc_text", Some(column)) => out.push_str(&format!(
                 "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
             )),
+            ("json_real", Some(argument)) => {
+                let Some((column, key)) = argument.split_once(',') else {
+                    panic!("{{json_real:…}} takes a column and a key: {{{token}}}");
+                };
+                if sqlite {
+                    out.push_str(&format!("CAST(json_extract({column}, '$.{key}') AS REAL)"));
+                } else {
+                    out.push_str(&format!("CAST({column}->>'{key}' AS DOUBLE PRECISION)"));
+                }
+            }
             _ => panic!("unknown SQL token {{{token}}}"),
         }
     }
@@ -195,6 +206,12 @@ mod tests {
             "SELECT substr(start_time, 1, 13) WHERE a = ?",
             "SELECT substr(to_char(start_time AT TIME ZONE 'UTC', \
              'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 1, 13) WHERE a = $1",
+            1,
+        );
+        check(
+            &["SELECT SUM({json_real:s.metadata,cost}) WHERE a = ?"],
+            "SELECT SUM(CAST(json_extract(s.metadata, '$.cost') AS REAL)) WHERE a = ?",
+            "SELECT SUM(CAST(s.metadata->>'cost' AS DOUBLE PRECISION)) WHERE a = $1",
             1,
         );
     }

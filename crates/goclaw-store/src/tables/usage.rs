@@ -1,5 +1,6 @@
-//! Usage read from `traces`: what a tenant's top-level runs used, per UTC hour, per UTC day or
-//! in total ([`usage`]), and how many runs users started in the last hour, day and week
+//! Usage read from `traces`: what a tenant's top-level runs used, per UTC hour, per UTC day, in
+//! total, per agent or per channel — and, from their model calls' spans, per provider or per
+//! model ([`usage`]) — and how many runs users started in the last hour, day and week
 //! ([`request_counts`], what `gateway.quota` is checked against).
 //!
 //! Hours and days are cut from the start time as UTC text (`{utc_text:…}`: the stored text on
@@ -44,6 +45,49 @@ static BY_DAY: Statement = Statement::joined(&[
     " GROUP BY substr({utc_text:start_time}, 1, 10) ORDER BY bucket",
 ]);
 static TOTAL: Statement = Statement::joined(&["SELECT '' AS bucket, ", TOTALS, USAGE_CONDITION]);
+static BY_AGENT: Statement = Statement::joined(&[
+    "SELECT COALESCE(CAST(agent_id AS TEXT), '') AS bucket, ",
+    TOTALS,
+    USAGE_CONDITION,
+    " GROUP BY agent_id ORDER BY total_cost DESC, requests DESC, bucket",
+]);
+static BY_CHANNEL: Statement = Statement::joined(&[
+    "SELECT COALESCE(channel, '') AS bucket, ",
+    TOTALS,
+    USAGE_CONDITION,
+    " GROUP BY channel ORDER BY total_cost DESC, requests DESC, bucket",
+]);
+
+/// The sums of a group of model calls (spans `s` of the runs `t`), after its `bucket`.
+const CALL_TOTALS: &str = "COUNT(DISTINCT s.trace_id) AS requests, \
+     CAST(COALESCE(SUM(CASE WHEN s.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+     COUNT(DISTINCT t.user_id) AS unique_users, \
+     CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT) AS input_tokens, \
+     CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT) AS output_tokens, \
+     CAST(COALESCE(SUM(s.cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens, \
+     CAST(COALESCE(SUM(s.cache_write_tokens), 0) AS BIGINT) AS cache_write_tokens, \
+     COALESCE(SUM({json_real:s.metadata,cost}), 0.0) AS total_cost, \
+     COUNT(*) AS llm_calls, \
+     CAST(0 AS BIGINT) AS tool_calls, \
+     CAST(COALESCE(SUM(s.duration_ms), 0) AS BIGINT) AS duration_ms";
+/// The model calls of the runs of a [`UsageQuery`], as `USAGE_CONDITION` selects the runs.
+const CALL_CONDITION: &str = " FROM spans s JOIN traces t ON t.id = s.trace_id \
+     WHERE t.tenant_id = ? AND t.parent_trace_id IS NULL \
+     AND t.start_time >= ? AND t.start_time < ? \
+     AND (? IS NULL OR t.user_id = ?) AND (? IS NULL OR t.agent_id = ?) \
+     AND (? IS NULL OR t.channel = ?) AND s.span_type = 'llm_call'";
+static BY_PROVIDER: Statement = Statement::joined(&[
+    "SELECT s.provider AS bucket, ",
+    CALL_TOTALS,
+    CALL_CONDITION,
+    " GROUP BY s.provider ORDER BY total_cost DESC, requests DESC, bucket",
+]);
+static BY_MODEL: Statement = Statement::joined(&[
+    "SELECT s.model AS bucket, ",
+    CALL_TOTALS,
+    CALL_CONDITION,
+    " GROUP BY s.model ORDER BY total_cost DESC, requests DESC, bucket",
+]);
 
 /// Top-level runs per user in the last hour, day and week (the bounds are bound in that
 /// order, then the week's again for the range), busiest first.
@@ -68,6 +112,10 @@ pub(super) async fn usage(
         UsageGrouping::Hour => &BY_HOUR,
         UsageGrouping::Day => &BY_DAY,
         UsageGrouping::Total => &TOTAL,
+        UsageGrouping::Agent => &BY_AGENT,
+        UsageGrouping::Channel => &BY_CHANNEL,
+        UsageGrouping::Provider => &BY_PROVIDER,
+        UsageGrouping::Model => &BY_MODEL,
     };
     let params: Vec<Param<'_>> = vec![
         tenant.into(),
@@ -85,7 +133,7 @@ pub(super) async fn usage(
         .fetch_all(statement, &params)
         .await
         .map_err(|e| store_error(e, "trace"))?
-        .map("traces", totals)
+        .map("traces", |row| totals(row, query.grouping))
 }
 
 /// Runs started per user (see `TraceStore::request_counts`).
@@ -124,10 +172,16 @@ pub(super) async fn request_counts(
         })
 }
 
-fn totals(row: &Row<'_>) -> Result<UsageTotals, StoreError> {
+fn totals(row: &Row<'_>, grouping: UsageGrouping) -> Result<UsageTotals, StoreError> {
     let bucket = row.text("bucket")?;
+    let (bucket, key) = if grouping.is_time() {
+        (bucket_start(&bucket), String::new())
+    } else {
+        (None, bucket)
+    };
     Ok(UsageTotals {
-        bucket: bucket_start(&bucket),
+        bucket,
+        key,
         requests: row.int("requests")?,
         errors: row.int("errors")?,
         unique_users: row.int("unique_users")?,
