@@ -101,3 +101,14 @@ export async function guarded(where, work) {
     return undefined;
   }
 }
+
+/** Runs `work`; then says `done` in `status` and calls `after`, or shows the error there. */
+export async function act(status, work, done, after) {
+  try {
+    await work();
+    replace(status, notice(done, "ok"));
+    if (after) after();
+  } catch (error) {
+    replace(status, notice(error.message || String(error), "error"));
+  }
+}

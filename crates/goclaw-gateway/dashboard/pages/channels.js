@@ -1,7 +1,7 @@
 // Channels and pairing: each messaging channel's state, senders waiting for a pairing code to
 // be approved (live), and the paired senders and browsers.
 
-import { h, heading, table, replace, notice, when, pill, guarded } from "../dom.js";
+import { h, heading, table, replace, notice, when, pill, guarded, act } from "../dom.js";
 
 export async function render({ gateway }, main) {
   const channels = h("div", { class: "stack" }, notice("Loading…"));
@@ -9,15 +9,7 @@ export async function render({ gateway }, main) {
   const status = h("div", { "aria-live": "polite" });
   replace(main, heading("Channels & pairing"), status, h("h2", {}, "Channels"), channels, h("h2", {}, "Pairing"), pairing);
 
-  const act = async (method, params, done) => {
-    try {
-      await gateway.call(method, params);
-      replace(status, notice(done, "ok"));
-      loadPairing();
-    } catch (e) {
-      replace(status, notice(e.message, "error"));
-    }
-  };
+  const call = (method, params, done) => act(status, () => gateway.call(method, params), done, loadPairing);
   const loadChannels = () =>
     guarded(channels, async () => {
       const data = await gateway.call("channels.status");
@@ -54,8 +46,8 @@ export async function render({ gateway }, main) {
                 h(
                   "div",
                   { class: "actions" },
-                  h("button", { class: "primary", type: "button", onclick: () => act("device.pair.approve", { code: p.code }, `Paired ${p.sender_id}.`) }, "Approve"),
-                  h("button", { class: "danger", type: "button", onclick: () => act("device.pair.deny", { code: p.code }, "Denied.") }, "Deny"),
+                  h("button", { class: "primary", type: "button", onclick: () => call("device.pair.approve", { code: p.code }, `Paired ${p.sender_id}.`) }, "Approve"),
+                  h("button", { class: "danger", type: "button", onclick: () => call("device.pair.deny", { code: p.code }, "Denied.") }, "Deny"),
                 ),
             ],
           ],
@@ -74,7 +66,7 @@ export async function render({ gateway }, main) {
               (p) =>
                 h(
                   "button",
-                  { class: "danger", type: "button", onclick: () => confirm(`Unpair ${p.sender_id}?`) && act("device.pair.revoke", { senderId: p.sender_id, channel: p.channel }, "Unpaired.") },
+                  { class: "danger", type: "button", onclick: () => confirm(`Unpair ${p.sender_id}?`) && call("device.pair.revoke", { senderId: p.sender_id, channel: p.channel }, "Unpaired.") },
                   "Revoke",
                 ),
             ],

@@ -1,7 +1,7 @@
 // Cron jobs and teams: what runs on a schedule (run now, enable or disable) and the teams
 // of agents.
 
-import { h, heading, table, replace, notice, when, pill, guarded, pretty } from "../dom.js";
+import { h, heading, table, replace, notice, when, pill, guarded, pretty, act } from "../dom.js";
 
 function schedule(s) {
   if (!s || typeof s !== "object") return String(s ?? "—");
@@ -14,15 +14,7 @@ export async function render({ gateway }, main) {
   const status = h("div", { "aria-live": "polite" });
   replace(main, heading("Cron & teams"), status, h("h2", {}, "Cron jobs"), jobs, h("h2", {}, "Teams"), teams);
 
-  const act = async (method, params, done) => {
-    try {
-      await gateway.call(method, params);
-      replace(status, notice(done, "ok"));
-      loadJobs();
-    } catch (e) {
-      replace(status, notice(e.message, "error"));
-    }
-  };
+  const call = (method, params, done) => act(status, () => gateway.call(method, params), done, loadJobs);
   const loadJobs = () =>
     guarded(jobs, async () => {
       const data = await gateway.call("cron.list", { includeDisabled: true });
@@ -42,8 +34,8 @@ export async function render({ gateway }, main) {
                 h(
                   "div",
                   { class: "actions" },
-                  h("button", { type: "button", onclick: () => act("cron.run", { jobId: j.id }, `Started ${j.name}.`) }, "Run now"),
-                  h("button", { type: "button", onclick: () => act("cron.toggle", { jobId: j.id, enabled: !j.enabled }, j.enabled ? "Disabled." : "Enabled.") }, j.enabled ? "Disable" : "Enable"),
+                  h("button", { type: "button", onclick: () => call("cron.run", { jobId: j.id }, `Started ${j.name}.`) }, "Run now"),
+                  h("button", { type: "button", onclick: () => call("cron.toggle", { jobId: j.id, enabled: !j.enabled }, j.enabled ? "Disabled." : "Enabled.") }, j.enabled ? "Disable" : "Enable"),
                 ),
             ],
           ],

@@ -1,7 +1,7 @@
 // Sessions: every conversation the caller may see, a preview of its messages, and deleting
 // or resetting it.
 
-import { h, heading, table, replace, notice, when, guarded, pretty } from "../dom.js";
+import { h, heading, table, replace, notice, when, guarded, pretty, act } from "../dom.js";
 
 export async function render({ gateway }, main) {
   const body = h("div", { class: "stack" }, notice("Loading…"));
@@ -9,15 +9,7 @@ export async function render({ gateway }, main) {
   const status = h("div", { "aria-live": "polite" });
   replace(main, heading("Sessions"), status, body, preview);
 
-  const act = async (method, key, done) => {
-    try {
-      await gateway.call(method, { key });
-      replace(status, notice(done, "ok"));
-      load();
-    } catch (e) {
-      replace(status, notice(e.message, "error"));
-    }
-  };
+  const call = (method, key, done) => act(status, () => gateway.call(method, { key }), done, load);
   const show = (key) =>
     guarded(preview, async () => {
       const data = await gateway.call("sessions.preview", { key });
@@ -47,13 +39,13 @@ export async function render({ gateway }, main) {
                   { class: "actions" },
                   h("button", { type: "button", onclick: () => show(s.key) }, "Preview"),
                   s.key.includes(":ws:") ? h("a", { class: "button", href: `#/chat/${encodeURIComponent(s.key)}` }, "Open") : null,
-                  h("button", { type: "button", onclick: () => act("sessions.reset", s.key, "Session reset.") }, "Reset"),
+                  h("button", { type: "button", onclick: () => call("sessions.reset", s.key, "Session reset.") }, "Reset"),
                   h(
                     "button",
                     {
                       type: "button",
                       class: "danger",
-                      onclick: () => confirm(`Delete ${s.key}?`) && act("sessions.delete", s.key, "Session deleted."),
+                      onclick: () => confirm(`Delete ${s.key}?`) && call("sessions.delete", s.key, "Session deleted."),
                     },
                     "Delete",
                   ),
