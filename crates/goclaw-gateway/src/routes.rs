@@ -69,6 +69,8 @@ pub struct AppState {
     pub mcp: Option<crate::mcp_servers::McpAdmin>,
     /// `gateway.quota`, which `quota.usage` reports on; `None` reports it off.
     pub quota: Option<Arc<crate::request_quota::RequestQuota>>,
+    /// The configuration `config.*` read and change; `None` answers them as unavailable.
+    pub config: Option<Arc<dyn crate::config_admin::ConfigAdmin>>,
 }
 
 /// All routes of the gateway.
