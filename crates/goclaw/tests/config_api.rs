@@ -5,13 +5,14 @@
 //! are refused with nothing written, `restart` is false for a live key and true for a start-up
 //! key, `gateway.owner_ids` applies at once, and each change is logged as `config.applied` with
 //! the changed key paths. An admin key, the gateway token as another user, alice, bob (read and
-//! write keys) and vera (a read key) are all refused.
+//! write keys), vera (a read key) and an admin of another tenant are all refused.
 
 mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use goclaw_core::ApiKeyScope;
 use goclaw_testkit::{StoreBackend, TestApp, WsClient, app_test, spawn_app_with_config};
 use serde_json::{Value, json};
 use support::callers::{Admin, Callers};
@@ -241,5 +242,14 @@ app_test!(
         admin.call_ok("config.defaults", json!({})).await;
         let (_, alice) = &mut clients[2];
         refused(alice, "config.defaults", json!({}), "UNAUTHORIZED").await;
+        // An admin of another tenant is refused even `config.defaults`: it is the master
+        // tenant's.
+        let other = app
+            .other_tenant("acme", "helper", "root", &[ApiKeyScope::Admin])
+            .await;
+        let mut foreign = connect(&app, &other.key, "root").await;
+        let message = refused(&mut foreign, "config.defaults", json!({}), "UNAUTHORIZED").await;
+        assert!(message.contains("master tenant"), "{message}");
+        refused(&mut foreign, "config.get", json!({}), "UNAUTHORIZED").await;
     }
 );
