@@ -34,6 +34,93 @@ pub const LIVE_KEYS: &[(&str, &str)] = &[(
     "who holds the owner role; read on every `connect` and HTTP request",
 )];
 
+/// GoClaw's per-tenant `system_configs` keys that mirror a config key, with that key: an
+/// accepted edit writes them for the master tenant (whose values every tenant reads unless it
+/// has its own), as GoClaw does.
+pub const SYSTEM_CONFIG_KEYS: &[(&str, &str)] = &[
+    ("agent.default_provider", "agents.defaults.provider"),
+    ("agent.default_model", "agents.defaults.model"),
+    ("agent.context_window", "agents.defaults.context_window"),
+    (
+        "agent.max_tool_iterations",
+        "agents.defaults.max_tool_iterations",
+    ),
+    ("gateway.rate_limit_rpm", "gateway.rate_limit_rpm"),
+    ("gateway.max_message_chars", "gateway.max_message_chars"),
+    ("gateway.injection_action", "gateway.injection_action"),
+    ("gateway.inbound_debounce_ms", "gateway.inbound_debounce_ms"),
+    ("gateway.block_reply", "gateway.block_reply"),
+    ("gateway.tool_status", "gateway.tool_status"),
+    (
+        "gateway.task_recovery_interval_sec",
+        "gateway.task_recovery_interval_sec",
+    ),
+    ("background.provider", "gateway.background_provider"),
+    ("background.model", "gateway.background_model"),
+    ("tools.profile", "tools.profile"),
+    ("tools.rate_limit_per_hour", "tools.rate_limit_per_hour"),
+    ("tools.scrub_credentials", "tools.scrub_credentials"),
+    ("tools.browser.enabled", "tools.browser.enabled"),
+    ("tools.browser.headless", "tools.browser.headless"),
+    ("tools.browser.remote_url", "tools.browser.remote_url"),
+    (
+        "tools.browser.action_timeout_ms",
+        "tools.browser.action_timeout_ms",
+    ),
+    (
+        "tools.browser.idle_timeout_ms",
+        "tools.browser.idle_timeout_ms",
+    ),
+    ("tools.browser.max_pages", "tools.browser.max_pages"),
+    (
+        "tools.browser.cookie_sync_enabled",
+        "tools.browser.cookie_sync_enabled",
+    ),
+    ("skills.max_upload_size_mb", "skills.max_upload_size_mb"),
+    (
+        "skills.slash_commands.enabled",
+        "skills.slash_commands.enabled",
+    ),
+    (
+        "skills.slash_commands.suggest_not_found",
+        "skills.slash_commands.suggest_not_found",
+    ),
+    (
+        "skills.slash_commands.partial_matching",
+        "skills.slash_commands.partial_matching",
+    ),
+    (
+        "skills.slash_commands.prefix",
+        "skills.slash_commands.prefix",
+    ),
+    ("tts.provider", "tts.provider"),
+    ("tts.auto", "tts.auto"),
+    ("tts.mode", "tts.mode"),
+    ("tts.max_length", "tts.max_length"),
+    ("tts.timeout_ms", "tts.timeout_ms"),
+    ("cron.max_retries", "cron.max_retries"),
+    ("cron.default_timezone", "cron.default_timezone"),
+];
+
+/// The `system_configs` values of `config` ([`SYSTEM_CONFIG_KEYS`]) as text; empty strings,
+/// zero numbers and unset values are left out, as GoClaw skips them.
+pub fn system_config_values(config: &Config) -> Vec<(&'static str, String)> {
+    let value = config_value(config);
+    SYSTEM_CONFIG_KEYS
+        .iter()
+        .filter_map(|(key, path)| {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            let text = match value.pointer(&pointer)? {
+                Value::String(s) if !s.is_empty() => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) if n.as_f64() != Some(0.0) => n.to_string(),
+                _ => return None,
+            };
+            Some((*key, text))
+        })
+        .collect()
+}
+
 /// Whether a change to the dotted key `path` takes effect without a restart.
 pub fn applies_live(path: &str) -> bool {
     LIVE_KEYS.iter().any(|(key, _)| {
@@ -302,6 +389,27 @@ mod tests {
         check_diff(json!({"a": [1]}), json!({"a": [1, 2]}), &["a"]);
         check_diff(json!({"a": 1}), json!({"a": 1, "c": 2}), &["c"]);
         check_diff(json!({"a": 1}), json!({"a": 1}), &[]);
+    }
+
+    #[test]
+    fn every_system_config_key_names_a_config_key() {
+        let value = config_value(&Config::default());
+        for (key, path) in SYSTEM_CONFIG_KEYS {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            assert!(
+                value.pointer(&pointer).is_some(),
+                "{key}: {path} is not a config key"
+            );
+        }
+        let values = system_config_values(&Config::default());
+        assert!(
+            values.contains(&("gateway.rate_limit_rpm", "20".to_owned())),
+            "{values:?}"
+        );
+        assert!(
+            !values.iter().any(|(k, _)| *k == "background.provider"),
+            "{values:?}"
+        );
     }
 
     #[test]

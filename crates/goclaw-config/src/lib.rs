@@ -54,8 +54,8 @@ pub use context::{
 };
 pub use duration::parse_duration;
 pub use edit::{
-    ConfigEdit, EditMode, LIVE_KEYS, MASK, applies_live, defaults_for_api, edit, file_layer,
-    masked_for_api,
+    ConfigEdit, EditMode, LIVE_KEYS, MASK, SYSTEM_CONFIG_KEYS, applies_live, defaults_for_api,
+    edit, file_layer, masked_for_api, system_config_values,
 };
 pub use env::{Environment, is_secret_variable};
 pub use env_vars::{ENV_VARS, EnvVar};

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::secrets::SECRET_SCHEMA_NAME;
-use crate::{Config, ENV_VARS, LIVE_KEYS};
+use crate::{Config, ENV_VARS, LIVE_KEYS, SYSTEM_CONFIG_KEYS};
 
 /// Renders the Markdown reference of every config key and environment
 /// variable.
@@ -329,6 +329,15 @@ fn render_live(out: &mut String) {
     out.push_str("| Key | Applies live because |\n|---|---|\n");
     for (key, why) in LIVE_KEYS {
         let _ = writeln!(out, "| `{key}` | {} |", cell(why));
+    }
+    out.push_str(
+        "\nAn accepted change also writes, for the master tenant (whose values every tenant \
+         reads unless it has its own), the `system_configs` settings GoClaw mirrors from the \
+         file; empty strings and zero numbers are left out:\n\n",
+    );
+    out.push_str("| `system_configs` key | Config key |\n|---|---|\n");
+    for (key, path) in SYSTEM_CONFIG_KEYS {
+        let _ = writeln!(out, "| `{key}` | `{path}` |");
     }
     out.push('\n');
 }

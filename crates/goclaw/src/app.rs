@@ -211,7 +211,7 @@ impl Application {
         let vault_watch = start_vault(&vault, &shutdown);
         let auth = Arc::new(auth_settings(loaded));
         let config_service =
-            crate::config_admin::ConfigService::new(loaded, auth.owner_ids.clone())
+            crate::config_admin::ConfigService::new(loaded, auth.owner_ids.clone(), opened.store())
                 .context("cannot read the config file for the configuration API")?;
         let state = AppState {
             store: opened.store(),

@@ -12,8 +12,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use goclaw_config::{Config, EditMode, Environment, LoadedConfig};
+use goclaw_core::{MASTER_TENANT_ID, Store};
 use goclaw_gateway::auth::OwnerIds;
 use goclaw_gateway::config_admin::{
     ConfigAdmin, ConfigApplied, ConfigEditError, ConfigView, EditKind,
@@ -29,6 +32,8 @@ pub(crate) struct ConfigService {
     path: PathBuf,
     hash_key: [u8; 32],
     owners: OwnerIds,
+    /// Where GoClaw's `system_configs` mirror of some keys is kept.
+    store: Arc<dyn Store>,
 }
 
 struct Current {
@@ -40,7 +45,11 @@ struct Current {
 impl ConfigService {
     /// The service for the configuration the gateway started with; `owners` is the handle
     /// authentication reads `gateway.owner_ids` from.
-    pub(crate) fn new(loaded: &LoadedConfig, owners: OwnerIds) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        loaded: &LoadedConfig,
+        owners: OwnerIds,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
         let text = match fs::read_to_string(&loaded.path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -56,6 +65,7 @@ impl ConfigService {
             path: loaded.path.clone(),
             hash_key: rand::random(),
             owners,
+            store,
         })
     }
 
@@ -71,6 +81,17 @@ impl ConfigService {
             config: goclaw_config::masked_for_api(config),
             hash: self.hash(config),
             path: self.path.display().to_string(),
+        }
+    }
+
+    /// Writes the `system_configs` mirror of the configuration for the master tenant; a
+    /// failure is logged, the file being already saved.
+    async fn mirror(&self, values: &[(&'static str, String)]) {
+        let configs = self.store.system_configs();
+        for (key, value) in values {
+            if let Err(error) = configs.set(MASTER_TENANT_ID, key, value).await {
+                tracing::warn!(key, %error, "cannot update the system config");
+            }
         }
     }
 
@@ -103,46 +124,52 @@ impl ConfigAdmin for ConfigService {
             EditKind::Apply => EditMode::Replace,
             EditKind::Patch => EditMode::Patch,
         };
-        let mut current = self.lock();
-        if base_hash.is_some_and(|hash| hash != self.hash(&current.config)) {
-            return Err(ConfigEditError::Stale);
-        }
-        let edit = goclaw_config::edit(
-            &current.config,
-            &current.file,
-            raw,
-            mode,
-            &self.env,
-            &self.path,
-        )
-        .map_err(|e| ConfigEditError::Invalid(e.to_string()))?;
-        write_atomically(&self.path, &edit.file).map_err(|e| {
-            tracing::error!(path = %self.path.display(), error = %e, "cannot save the config");
-            ConfigEditError::Save(e.to_string())
-        })?;
-        if edit
-            .changed
-            .iter()
-            .any(|p| p.starts_with("gateway.owner_ids"))
-        {
-            self.owners.set(edit.config.gateway.owner_ids.clone());
-        }
-        tracing::info!(
-            actor,
-            method = match kind {
-                EditKind::Apply => "config.apply",
-                EditKind::Patch => "config.patch",
-            },
-            changed = %edit.changed.join(","),
-            restart = edit.restart,
-            "config.applied"
-        );
-        current.config = edit.config;
-        current.file = edit.file;
-        Ok(ConfigApplied {
-            view: self.view_of(&current.config),
-            restart: edit.restart,
-        })
+        let (applied, mirrored) = {
+            let mut current = self.lock();
+            if base_hash.is_some_and(|hash| hash != self.hash(&current.config)) {
+                return Err(ConfigEditError::Stale);
+            }
+            let edit = goclaw_config::edit(
+                &current.config,
+                &current.file,
+                raw,
+                mode,
+                &self.env,
+                &self.path,
+            )
+            .map_err(|e| ConfigEditError::Invalid(e.to_string()))?;
+            write_atomically(&self.path, &edit.file).map_err(|e| {
+                tracing::error!(path = %self.path.display(), error = %e, "cannot save the config");
+                ConfigEditError::Save(e.to_string())
+            })?;
+            if edit
+                .changed
+                .iter()
+                .any(|p| p.starts_with("gateway.owner_ids"))
+            {
+                self.owners.set(edit.config.gateway.owner_ids.clone());
+            }
+            tracing::info!(
+                actor,
+                method = match kind {
+                    EditKind::Apply => "config.apply",
+                    EditKind::Patch => "config.patch",
+                },
+                changed = %edit.changed.join(","),
+                restart = edit.restart,
+                "config.applied"
+            );
+            let mirrored = goclaw_config::system_config_values(&edit.config);
+            current.config = edit.config;
+            current.file = edit.file;
+            let applied = ConfigApplied {
+                view: self.view_of(&current.config),
+                restart: edit.restart,
+            };
+            (applied, mirrored)
+        };
+        self.mirror(&mirrored).await;
+        Ok(applied)
     }
 
     fn schema(&self) -> Value {

@@ -3,8 +3,9 @@
 //! secret — not in any answer, not in the log; `"***"` sent back keeps the stored secret, a
 //! secret from the environment never reaches the file, a stale `baseHash` and invalid input
 //! are refused with nothing written, `restart` is false for a live key and true for a start-up
-//! key, `gateway.owner_ids` applies at once, and each change is logged as `config.applied` with
-//! the changed key paths. An admin key, the gateway token as another user, alice, bob (read and
+//! key, `gateway.owner_ids` applies at once, each change is logged as `config.applied` with the
+//! changed key paths, and the settings GoClaw mirrors in `system_configs` are written for the
+//! master tenant. An admin key, the gateway token as another user, alice, bob (read and
 //! write keys), vera (a read key) and an admin of another tenant are all refused.
 
 mod support;
@@ -135,6 +136,19 @@ app_test!(
         );
         assert!(file.contains("12345"), "{file}");
         let new_hash = applied["hash"].as_str().expect("a hash").to_owned();
+        // GoClaw's system_configs mirror of the changed settings, for the master tenant.
+        let (status, configs) = support::http::call(
+            &app,
+            TOKEN,
+            Some("system"),
+            reqwest::Method::GET,
+            "/v1/system-configs",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{configs}");
+        assert_eq!(configs["gateway.max_message_chars"], "12345", "{configs}");
+        assert_no_secret(&configs.to_string(), "/v1/system-configs");
         assert_ne!(new_hash, hash);
 
         // The old hash is stale now: refused, nothing written.
