@@ -136,6 +136,14 @@ app_test!(
         );
         assert!(file.contains("12345"), "{file}");
         let new_hash = applied["hash"].as_str().expect("a hash").to_owned();
+        // The written file loads as it is, without the environment's secrets.
+        let path = app.data_dir.path().join("config.json");
+        let env = goclaw_config::Environment::from_pairs([("HOME", "/nonexistent")]);
+        let reloaded = goclaw_config::load(Some(&path), &env).expect("the written file loads");
+        assert_eq!(reloaded.config.gateway.max_message_chars, 12345);
+        assert!(reloaded.config.gateway.token.is_none());
+        let groq = reloaded.config.providers.groq.api_key.as_ref();
+        assert_eq!(groq.map(|k| k.expose()), Some(FILE_SECRET));
         // GoClaw's system_configs mirror of the changed settings, for the master tenant.
         let (status, configs) = support::http::call(
             &app,
