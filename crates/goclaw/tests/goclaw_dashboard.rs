@@ -76,6 +76,7 @@ impl Walk {
             }
         }
         for (path, wanted) in call["some"].as_object().unwrap_or(&empty) {
+            let wanted = self.fill(wanted);
             let items = answer
                 .pointer(&format!("/{path}"))
                 .and_then(Value::as_array);
