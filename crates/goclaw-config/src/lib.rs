@@ -15,6 +15,7 @@ mod agents;
 mod channels;
 mod context;
 mod duration;
+mod edit;
 mod env;
 mod env_vars;
 mod error;
@@ -52,6 +53,10 @@ pub use context::{
     MemoryConfig, MemoryFlushConfig, PruningMode, SoftTrimConfig,
 };
 pub use duration::parse_duration;
+pub use edit::{
+    ConfigEdit, EditMode, LIVE_KEYS, MASK, SYSTEM_CONFIG_KEYS, applies_live, defaults_for_api,
+    edit, file_layer, masked_for_api, system_config_values,
+};
 pub use env::{Environment, is_secret_variable};
 pub use env_vars::{ENV_VARS, EnvVar};
 pub use error::{ConfigError, ConfigWarning};

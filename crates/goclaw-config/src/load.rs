@@ -28,6 +28,9 @@ pub struct LoadedConfig {
     pub file_found: bool,
     /// Accepted but questionable findings (unknown keys, ignored keys).
     pub warnings: Vec<ConfigWarning>,
+    /// The environment the configuration was loaded with; an edit over the API applies it
+    /// again. Its `Debug` shows variable names only.
+    pub env: Environment,
 }
 
 /// The config path: the explicit `--config` value, else `GOCLAW_CONFIG`,
@@ -98,10 +101,11 @@ fn build(
         path,
         file_found,
         warnings,
+        env: env.clone(),
     })
 }
 
-fn parse_json5(text: &str, path: &Path) -> Result<Map<String, Value>, ConfigError> {
+pub(crate) fn parse_json5(text: &str, path: &Path) -> Result<Map<String, Value>, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
@@ -143,6 +147,16 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// The file layer of a parsed file: its values over the defaults, without the environment.
+/// Refuses what loading refuses; drops what loading ignores.
+pub(crate) fn file_config(mut raw: Map<String, Value>, path: &Path) -> Result<Config, ConfigError> {
+    refuse_secrets_in_file(&Value::Object(raw.clone()), path)?;
+    let mut ignored = Vec::new();
+    strip_database(&mut raw, &mut ignored);
+    strip_blank_tailscale_auth_key(&mut raw);
+    deserialize(Value::Object(raw), path, &mut ignored)
+}
+
 /// `database.*` is configured only from the environment; remaining
 /// (non-secret) keys are dropped with a warning naming the variable to use.
 fn strip_database(raw: &mut Map<String, Value>, warnings: &mut Vec<ConfigWarning>) {
@@ -179,7 +193,7 @@ fn strip_blank_tailscale_auth_key(raw: &mut Map<String, Value>) {
     }
 }
 
-fn non_empty_string(raw: &Map<String, Value>, pointer: &str) -> bool {
+pub(crate) fn non_empty_string(raw: &Map<String, Value>, pointer: &str) -> bool {
     let mut current: Option<&Value> = None;
     for (i, part) in pointer.trim_start_matches('/').split('/').enumerate() {
         current = if i == 0 {
@@ -219,7 +233,7 @@ fn deserialize(
     Ok(config)
 }
 
-fn expand_paths(config: &mut Config, env: &Environment) {
+pub(crate) fn expand_paths(config: &mut Config, env: &Environment) {
     config.data_dir = env.expand_home(&config.data_dir);
     let defaults = &mut config.agents.defaults;
     defaults.workspace = env.expand_home(&defaults.workspace);

@@ -66,7 +66,7 @@ impl LoadedConfig {
     }
 }
 
-fn config_value(config: &Config) -> Value {
+pub(crate) fn config_value(config: &Config) -> Value {
     // Serializing plain structs into a Value fails only for non-UTF-8 paths.
     serde_json::to_value(config).unwrap_or_else(|e| json!({ "error": e.to_string() }))
 }
@@ -77,7 +77,7 @@ fn schema() -> &'static Value {
 }
 
 /// Calls `f` on every secret string of a serialized [`Config`].
-fn visit_secrets(value: &mut Value, f: &mut dyn FnMut(&mut String)) {
+pub(crate) fn visit_secrets(value: &mut Value, f: &mut dyn FnMut(&mut String)) {
     let root = schema();
     let walk = SchemaWalk {
         defs: root.get("$defs").and_then(Value::as_object),

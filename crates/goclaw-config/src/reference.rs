@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::secrets::SECRET_SCHEMA_NAME;
-use crate::{Config, ENV_VARS};
+use crate::{Config, ENV_VARS, LIVE_KEYS, SYSTEM_CONFIG_KEYS};
 
 /// Renders the Markdown reference of every config key and environment
 /// variable.
@@ -33,6 +33,7 @@ pub fn reference_markdown() -> String {
     for section in &writer.sections {
         section.render(&mut out);
     }
+    render_live(&mut out);
     render_env(&mut out);
     out
 }
@@ -307,4 +308,36 @@ fn render_env(out: &mut String) {
         };
         let _ = writeln!(out, "| `{}` | {} | {} |", var.name, cell(var.sets), default);
     }
+}
+
+fn render_live(out: &mut String) {
+    out.push_str("## Changing the configuration while running\n\n");
+    out.push_str(
+        "`config.apply` (the whole file) and `config.patch` (merged over it: objects key by key, \
+         other values replace) take JSON5 text and the `hash` of the last `config.get`; a stale \
+         hash, bad JSON5, an unknown key or an invalid value is refused and nothing is written. \
+         The file is written atomically with its permissions kept (0600 for a new file). \
+         Secrets are shown as `\"***\"`; sending `\"***\"` back keeps the stored value, and a \
+         secret that comes from the environment is never written to the file. The environment \
+         still wins over the file, as at start-up. Each change is logged as `config.applied` \
+         with the changed key paths (never values).\n\n",
+    );
+    out.push_str(
+        "These keys apply at once; a change to any other key is saved and takes effect at the \
+         next start (the answer says `restart: true`).\n\n",
+    );
+    out.push_str("| Key | Applies live because |\n|---|---|\n");
+    for (key, why) in LIVE_KEYS {
+        let _ = writeln!(out, "| `{key}` | {} |", cell(why));
+    }
+    out.push_str(
+        "\nAn accepted change also writes, for the master tenant (whose values every tenant \
+         reads unless it has its own), the `system_configs` settings GoClaw mirrors from the \
+         file; empty strings and zero numbers are left out:\n\n",
+    );
+    out.push_str("| `system_configs` key | Config key |\n|---|---|\n");
+    for (key, path) in SYSTEM_CONFIG_KEYS {
+        let _ = writeln!(out, "| `{key}` | `{path}` |");
+    }
+    out.push('\n');
 }

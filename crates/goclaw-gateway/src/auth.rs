@@ -5,6 +5,7 @@
 //! ways to become a principal; they plug in here.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use goclaw_core::{MASTER_TENANT_ID, TenantId};
 use subtle::ConstantTimeEq;
@@ -69,8 +70,8 @@ pub struct AuthSettings {
     /// The gateway token; `None` when not configured.
     pub token: Option<String>,
     /// User ids with the owner role when they present the gateway token. Empty means only
-    /// `system`.
-    pub owner_ids: Vec<String>,
+    /// `system`. Shared: a configuration change applies to the next caller.
+    pub owner_ids: OwnerIds,
     /// Whether callers without credentials are let in when no token is configured (the gateway
     /// listens on loopback, or `GOCLAW_ALLOW_INSECURE_NO_AUTH` is set).
     pub allow_no_auth: bool,
@@ -93,13 +94,53 @@ pub enum AuthError {
     InvalidToken,
 }
 
+/// `gateway.owner_ids`, read on every authentication and replaced when the configuration
+/// changes.
+#[derive(Clone, Default)]
+pub struct OwnerIds(Arc<RwLock<Vec<String>>>);
+
+impl OwnerIds {
+    pub fn new(ids: Vec<String>) -> Self {
+        Self(Arc::new(RwLock::new(ids)))
+    }
+
+    /// Replaces the list for every holder of this handle.
+    pub fn set(&self, ids: Vec<String>) {
+        match self.0.write() {
+            Ok(mut guard) => *guard = ids,
+            Err(poisoned) => *poisoned.into_inner() = ids,
+        }
+    }
+
+    /// The current list.
+    pub fn get(&self) -> Vec<String> {
+        match self.0.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl fmt::Debug for OwnerIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.get()).finish()
+    }
+}
+
+impl From<Vec<String>> for OwnerIds {
+    fn from(ids: Vec<String>) -> Self {
+        Self::new(ids)
+    }
+}
+
 impl AuthSettings {
     /// Whether `user_id` is an owner.
     pub fn is_owner(&self, user_id: &str) -> bool {
-        if self.owner_ids.is_empty() {
+        let owners = self.owner_ids.get();
+        if owners.is_empty() {
             return user_id == "system";
         }
-        self.owner_ids.iter().any(|o| o == user_id)
+        owners.iter().any(|o| o == user_id)
     }
 
     /// Whether `token` is the configured gateway token.
@@ -148,7 +189,7 @@ mod tests {
     fn settings(token: Option<&str>, owners: &[&str], no_auth: bool) -> AuthSettings {
         AuthSettings {
             token: token.map(str::to_owned),
-            owner_ids: owners.iter().map(|s| (*s).to_owned()).collect(),
+            owner_ids: OwnerIds::new(owners.iter().map(|s| (*s).to_owned()).collect()),
             allow_no_auth: no_auth,
         }
     }

@@ -13,6 +13,7 @@ mod api_keys;
 pub mod auth;
 mod bind;
 pub mod channels;
+pub mod config_admin;
 mod connections;
 pub mod cron;
 pub mod dashboard;

@@ -71,6 +71,8 @@ pub struct AppState {
     pub quota: Option<Arc<crate::request_quota::RequestQuota>>,
     /// The production audit `GET /v1/system/doctor` runs; `None` answers 503.
     pub doctor: Option<crate::http::doctor::SharedAudit>,
+    /// The configuration `config.*` read and change; `None` answers them as unavailable.
+    pub config: Option<Arc<dyn crate::config_admin::ConfigAdmin>>,
 }
 
 /// All routes of the gateway.

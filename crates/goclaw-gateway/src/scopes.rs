@@ -409,6 +409,34 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("hooks.update", ADMIN),
     ("hooks.delete", ADMIN),
     ("hooks.toggle", ADMIN),
+    // The configuration (`ws/methods/config.rs`): the owner in the master tenant, checked
+    // again by the handler; `config.defaults` any admin of the master tenant.
+    ("config.get", OWNER),
+    ("config.apply", OWNER),
+    ("config.patch", OWNER),
+    ("config.schema", OWNER),
+    ("config.defaults", ADMIN),
+    // GoClaw dashboard methods for features this gateway lacks (`ws/methods/unsupported.rs`):
+    // empty listings or NOT_IMPLEMENTED, with GoClaw's least roles.
+    ("workstations.list", READ_TENANT),
+    ("workstations.activity.list", READ_TENANT),
+    ("workstations.create", ADMIN),
+    ("workstations.update", ADMIN),
+    ("workstations.delete", ADMIN),
+    ("bitrix.portals.list", ADMIN),
+    ("bitrix.portals.create", ADMIN),
+    ("bitrix.portals.delete", ADMIN),
+    ("bitrix.portals.get_install_url", ADMIN),
+    ("config.permissions.list", ADMIN),
+    ("config.permissions.check", ADMIN),
+    ("config.permissions.grant", ADMIN),
+    ("config.permissions.revoke", ADMIN),
+    ("chat_behavior.preview", OWNER),
+    ("whatsapp.qr.start", ADMIN),
+    ("zalo.personal.qr.start", ADMIN),
+    ("zalo.personal.contacts", ADMIN),
+    ("logs.tail", ADMIN),
+    ("run.timeline.get", READ_OWN),
 ];
 
 /// Every HTTP route, by method and path pattern as the router spells it.
@@ -558,6 +586,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/skills/{id}/versions", READ_TENANT),
     ("POST", "/v1/skills/upload", ADMIN),
     ("GET", "/v1/skills/export", ADMIN),
+    ("GET", "/v1/skills/runtimes", ADMIN),
     ("POST", "/v1/skills/import", ADMIN),
     ("PUT", "/v1/skills/{id}", ADMIN),
     ("DELETE", "/v1/skills/{id}", ADMIN),

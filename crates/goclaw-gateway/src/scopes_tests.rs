@@ -53,6 +53,9 @@ const READ_METHODS: &[&str] = &[
     "skills.get",
     "hooks.list",
     "hooks.history",
+    "workstations.list",
+    "workstations.activity.list",
+    "run.timeline.get",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -591,7 +594,7 @@ fn role_follows_the_strongest_scope() {
 
 #[test]
 fn unlisted_methods_and_routes_are_refused() {
-    assert_eq!(method_access("config.apply"), None);
+    assert_eq!(method_access("config.applyx"), None);
     assert_eq!(method_access("chat.sendx"), None);
     assert_eq!(route_access("PATCH", "/v1/agents"), None);
     assert_eq!(route_access("GET", "/v1/unknown"), None);

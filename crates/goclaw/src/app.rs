@@ -209,10 +209,14 @@ impl Application {
         sender.bind(channels.clone());
         let shutdown = CancellationToken::new();
         let vault_watch = start_vault(&vault, &shutdown);
+        let auth = Arc::new(auth_settings(loaded));
+        let config_service =
+            crate::config_admin::ConfigService::new(loaded, auth.owner_ids.clone(), opened.store())
+                .context("cannot read the config file for the configuration API")?;
         let state = AppState {
             store: opened.store(),
             runtime: runtime.clone(),
-            auth: Arc::new(auth_settings(loaded)),
+            auth,
             clients: Default::default(),
             shutdown: shutdown.clone(),
             started: std::time::Instant::now(),
@@ -243,9 +247,8 @@ impl Application {
                 policy: crate::mcp::policy(&loaded.config.tools),
             }),
             quota: Some(quota),
-            doctor: Some(Arc::new(crate::commands::doctor::RunningAudit::new(
-                loaded.clone(),
-            ))),
+            doctor: Some(crate::commands::doctor::RunningAudit::shared(loaded)),
+            config: Some(Arc::new(config_service)),
         };
         // Runs a stopped gateway left going are over: marked, never run again.
         let interrupted = goclaw_gateway::cron::interrupt_leftovers(&state)

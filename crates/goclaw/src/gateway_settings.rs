@@ -26,7 +26,7 @@ pub(crate) fn auth_settings(loaded: &LoadedConfig) -> AuthSettings {
     AuthSettings {
         allow_no_auth: token.is_none(),
         token,
-        owner_ids: gateway.owner_ids.clone(),
+        owner_ids: gateway.owner_ids.clone().into(),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod app;
 mod channel_sender;
 pub mod cli;
 pub(crate) mod commands;
+mod config_admin;
 pub mod database;
 pub mod embedding;
 pub mod episodic;

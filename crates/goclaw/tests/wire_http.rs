@@ -594,3 +594,18 @@ async fn errors_have_the_envelope_the_dashboard_reads() {
     assert_goclaw_shape("http_error", &invalid);
     assert_eq!(invalid["error"]["code"], "INVALID_REQUEST");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_v1_skills_runtimes() {
+    let app = app().await;
+    let (status, body) = get(&app, "/v1/skills/runtimes").await;
+    assert_eq!(status, 200, "{body}");
+    assert_goclaw_shape("http_get_v1_skills_runtimes", &body);
+    let names: Vec<&str> = body["runtimes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names, ["python3", "pip3", "node", "npm"]);
+}

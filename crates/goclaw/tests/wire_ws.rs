@@ -730,3 +730,42 @@ async fn event_shutdown() {
     let shutdown = event(&mut ws, "shutdown").await;
     assert_eq!(shutdown["type"], "event");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_methods() {
+    let app = app().await;
+    let mut ws = owner(&app).await;
+    let got = shaped(&mut ws, "config.get", json!({})).await;
+    assert_eq!(got["config"]["gateway"]["token"], "***");
+    let raw = got["config"].to_string();
+    let applied = shaped(
+        &mut ws,
+        "config.apply",
+        json!({ "raw": raw, "baseHash": got["hash"] }),
+    )
+    .await;
+    assert_eq!(applied["ok"], true);
+    assert_eq!(applied["restart"], false, "nothing changed: {applied}");
+    let patch =
+        json!({ "raw": "{ gateway: { owner_ids: ['system'] } }", "baseHash": applied["hash"] });
+    let patched = shaped(&mut ws, "config.patch", patch).await;
+    assert_eq!(patched["restart"], false);
+    shaped(&mut ws, "config.schema", json!({})).await;
+    let defaults = shaped(&mut ws, "config.defaults", json!({})).await;
+    assert_eq!(defaults["agents"]["subagents"]["maxSpawnDepth"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unprovided_features_answer_empty_or_not_implemented() {
+    let app = app().await;
+    let mut ws = owner(&app).await;
+    for method in [
+        "workstations.list",
+        "bitrix.portals.list",
+        "config.permissions.list",
+    ] {
+        shaped(&mut ws, method, json!({})).await;
+    }
+    let res = ws.call("workstations.create", json!({})).await;
+    assert_eq!(res["error"]["code"], "NOT_IMPLEMENTED", "{res}");
+}

@@ -165,6 +165,7 @@ use super::{
         crate::skills::http::revoke_user,
         crate::skills::transfer::export,
         crate::skills::transfer::import,
+        crate::skills::runtimes::runtimes,
         crate::mcp_servers::http::list,
         crate::mcp_servers::http::create,
         crate::mcp_servers::http::get_one,

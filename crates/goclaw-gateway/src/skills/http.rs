@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route("/v1/skills/export", get(super::transfer::export))
+        .route("/v1/skills/runtimes", get(super::runtimes::runtimes))
         .route(
             "/v1/skills/import",
             post(super::transfer::import).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),

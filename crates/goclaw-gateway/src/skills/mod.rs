@@ -10,6 +10,7 @@
 //! Uploads are `internal`, as in GoClaw: agents see them once granted (or made public).
 
 pub mod http;
+pub mod runtimes;
 pub mod transfer;
 
 use std::sync::Arc;

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     ResourceExhausted,
     FailedPrecondition,
     Internal,
+    /// A method GoClaw has that this gateway does not provide.
+    NotImplemented,
 }
 
 /// The `error` object of a failed response.

@@ -9,6 +9,7 @@ pub mod approvals;
 pub(crate) mod browser_pairing;
 mod channels;
 mod chat;
+mod config;
 mod cron;
 mod heartbeat;
 mod hooks;
@@ -22,6 +23,7 @@ mod team_tasks;
 mod team_trail;
 mod team_workspace;
 mod teams;
+pub(crate) mod unsupported;
 mod usage;
 
 use std::future::Future;
@@ -36,6 +38,7 @@ use super::connection::Outbound;
 use super::frames::{ErrorShape, RequestFrame};
 use crate::api_keys::verify::BoundKey;
 use crate::auth::Principal;
+use crate::config_admin::EditKind;
 use crate::routes::AppState;
 
 /// A handler's answer: now, or once a slow operation (a chat run) finishes.
@@ -258,6 +261,42 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "skills.list" => skills::list(&ctx).await.into(),
         "skills.get" => skills::get(&ctx, params).await.into(),
         "skills.update" => skills::update(&ctx, params).await.into(),
+        // The configuration (`ws/methods/config.rs`).
+        "config.get" => config::get(&ctx).await.into(),
+        "config.apply" => config::edit(&ctx, params, EditKind::Apply).await.into(),
+        "config.patch" => config::edit(&ctx, params, EditKind::Patch).await.into(),
+        "config.schema" => config::schema(&ctx).await.into(),
+        "config.defaults" => config::defaults(&ctx).await.into(),
+        // GoClaw dashboard methods of features this gateway lacks (`ws/methods/unsupported.rs`).
+        "workstations.list" => unsupported::empty_list("workstations").into(),
+        "bitrix.portals.list" => unsupported::empty_list("portals").into(),
+        "config.permissions.list" => unsupported::empty_list("permissions").into(),
+        "workstations.create" => unsupported::not_implemented("workstations.create").into(),
+        "workstations.update" => unsupported::not_implemented("workstations.update").into(),
+        "workstations.delete" => unsupported::not_implemented("workstations.delete").into(),
+        "workstations.activity.list" => {
+            unsupported::not_implemented("workstations.activity.list").into()
+        }
+        "bitrix.portals.create" => unsupported::not_implemented("bitrix.portals.create").into(),
+        "bitrix.portals.delete" => unsupported::not_implemented("bitrix.portals.delete").into(),
+        "bitrix.portals.get_install_url" => {
+            unsupported::not_implemented("bitrix.portals.get_install_url").into()
+        }
+        "config.permissions.check" => {
+            unsupported::not_implemented("config.permissions.check").into()
+        }
+        "config.permissions.grant" => {
+            unsupported::not_implemented("config.permissions.grant").into()
+        }
+        "config.permissions.revoke" => {
+            unsupported::not_implemented("config.permissions.revoke").into()
+        }
+        "chat_behavior.preview" => unsupported::not_implemented("chat_behavior.preview").into(),
+        "whatsapp.qr.start" => unsupported::not_implemented("whatsapp.qr.start").into(),
+        "zalo.personal.qr.start" => unsupported::not_implemented("zalo.personal.qr.start").into(),
+        "zalo.personal.contacts" => unsupported::not_implemented("zalo.personal.contacts").into(),
+        "logs.tail" => unsupported::not_implemented("logs.tail").into(),
+        "run.timeline.get" => unsupported::not_implemented("run.timeline.get").into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
     }
 }
@@ -302,7 +341,7 @@ mod tests {
 
     #[test]
     fn unlisted_methods_are_denied() {
-        assert_eq!(min_role("config.apply"), None);
+        assert_eq!(min_role("config.applyx"), None);
         assert_eq!(min_role("chat.sendx"), None);
         assert_eq!(min_role(""), None);
     }

@@ -246,14 +246,17 @@ fn to_json(sections: &[Section], production: bool, ok: bool) -> Value {
 
 /// The production audit of a running gateway, behind `GET /v1/system/doctor`: the same checks
 /// as `goclaw doctor --production --json`, on the configuration the gateway started with and
-/// the process environment.
+/// the environment it read them from.
 pub(crate) struct RunningAudit {
     loaded: LoadedConfig,
 }
 
 impl RunningAudit {
-    pub(crate) fn new(loaded: LoadedConfig) -> Self {
-        Self { loaded }
+    /// The audit of the gateway started with `loaded`, as the application state keeps it.
+    pub(crate) fn shared(loaded: &LoadedConfig) -> goclaw_gateway::http_doctor::SharedAudit {
+        std::sync::Arc::new(Self {
+            loaded: loaded.clone(),
+        })
     }
 }
 
@@ -264,7 +267,7 @@ impl goclaw_gateway::http_doctor::ProductionAudit for RunningAudit {
             loaded: self.loaded.clone(),
             error: None,
         };
-        let sections = production::audit(&state, &Environment::from_process()).await;
+        let sections = production::audit(&state, &self.loaded.env).await;
         let failed = sections
             .iter()
             .flat_map(|s| &s.checks)
