@@ -498,6 +498,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/usage/summary", READ_OWN),
     ("GET", "/v1/usage/timeseries", READ_OWN),
     ("GET", "/v1/usage/breakdown", READ_OWN),
+    ("GET", "/v1/sessions", READ_OWN),
     ("GET", "/v1/system-configs", READ_TENANT),
     ("GET", "/v1/system-configs/{key}", READ_TENANT),
     ("PUT", "/v1/system-configs/{key}", ADMIN),

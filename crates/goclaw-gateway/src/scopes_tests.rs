@@ -121,6 +121,7 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/usage/summary",
     "GET /v1/usage/timeseries",
     "GET /v1/usage/breakdown",
+    "GET /v1/sessions",
     "GET /v1/system-configs",
     "GET /v1/system-configs/{key}",
     "GET /v1/embedding/status",
@@ -390,6 +391,7 @@ fn per_user_data_is_filtered_to_its_user() {
         ("GET", "/v1/usage/summary"),
         ("GET", "/v1/usage/timeseries"),
         ("GET", "/v1/usage/breakdown"),
+        ("GET", "/v1/sessions"),
     ] {
         let filter = route_rule(method, path).map(|r| r.filter);
         assert_eq!(filter, Some(Filter::OwnUser), "{method} {path}");

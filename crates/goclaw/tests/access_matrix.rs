@@ -227,6 +227,7 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/v1/usage/summary", READERS),
     ("GET", "/v1/usage/timeseries", READERS),
     ("GET", "/v1/usage/breakdown", READERS),
+    ("GET", "/v1/sessions", READERS),
     ("GET", "/v1/system-configs", READERS),
     ("GET", "/v1/system-configs/{key}", READERS),
     ("PUT", "/v1/system-configs/{key}", ADMINS),

@@ -25,6 +25,7 @@ mod provider_checks;
 mod providers;
 pub(crate) mod schemas;
 pub(crate) mod schemas_memory;
+mod sessions;
 mod system_configs;
 mod team_files;
 mod teams;
@@ -83,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/usage/summary", get(usage::summary))
         .route("/v1/usage/timeseries", get(usage::timeseries))
         .route("/v1/usage/breakdown", get(usage::breakdown))
+        .route("/v1/sessions", get(sessions::list))
         .route("/v1/system-configs", get(system_configs::list))
         .route(
             "/v1/system-configs/{key}",

@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use super::{
     agents, api_keys, chat_completions, docs, doctor, edition, episodic, files, knowledge_graph,
     knowledge_graph_admin, knowledge_graph_extract, media, memory, metrics, provider_checks,
-    providers, schemas, system_configs, team_files, teams, traces, usage, vault, vault_admin,
-    vault_browse, vault_upload,
+    providers, schemas, sessions, system_configs, team_files, teams, traces, usage, vault,
+    vault_admin, vault_browse, vault_upload,
 };
 
 /// The document's paths, tags and schemas.
@@ -84,6 +84,7 @@ use super::{
         usage::summary,
         usage::timeseries,
         usage::breakdown,
+        sessions::list,
         system_configs::list,
         system_configs::get,
         system_configs::set,
@@ -195,6 +196,7 @@ use super::{
         (name = "system", description = "Liveness, readiness, metrics, the service index and the WebSocket"),
         (name = "memory", description = "Agents' episodic memory (summaries of finished sessions) and knowledge graph"),
         (name = "traces", description = "Traces of agent runs and their spans"),
+        (name = "sessions", description = "Conversations (below admin, the caller's own), as `sessions.list` pages them"),
         (name = "usage", description = "Requests, tokens and cost of runs, from their traces (below admin, the caller's own)"),
         (name = "memory", description = "Agents' long-term memory documents and their search"),
         (name = "system-configs", description = "Per-tenant settings and the embedding provider in use"),

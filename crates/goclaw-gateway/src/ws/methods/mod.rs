@@ -16,7 +16,7 @@ mod hooks;
 mod pairing;
 pub(super) mod params;
 mod providers;
-mod sessions;
+pub(crate) mod sessions;
 mod skills;
 mod system;
 mod team_tasks;

@@ -88,18 +88,35 @@ pub async fn visible_transcript(
     Ok(wire::visible_messages(&messages))
 }
 
+/// Which sessions `sessions.list` (and `GET /v1/sessions`) returns.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct ListParams {
-    agent_id: Option<String>,
-    channel: Option<String>,
-    limit: Option<u32>,
-    offset: u32,
+pub(crate) struct ListParams {
+    pub(crate) agent_id: Option<String>,
+    pub(crate) channel: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) offset: u32,
 }
 
 pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     let params: ListParams = parse(params)?;
-    let tenant = ctx.principal.tenant_id;
+    page(
+        ctx.state,
+        ctx.principal.tenant_id,
+        ctx.listing_user(),
+        params,
+    )
+    .await
+}
+
+/// A page of the tenant's sessions (only `user`'s when given), newest first, in GoClaw's
+/// `sessions.list` shape.
+pub(crate) async fn page(
+    state: &crate::routes::AppState,
+    tenant: goclaw_core::TenantId,
+    user: Option<String>,
+    params: ListParams,
+) -> Result<Value, ErrorShape> {
     let limit = params.limit.unwrap_or(20).clamp(1, 200);
     let offset = params.offset;
     let page = |sessions: Vec<Value>, total: u64| -> Value {
@@ -110,8 +127,7 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
             "offset": offset,
         })
     };
-    let agents = ctx
-        .state
+    let agents = state
         .store
         .agents()
         .list(tenant)
@@ -130,20 +146,19 @@ pub async fn list(ctx: &Ctx<'_>, params: Value) -> Result<Value, ErrorShape> {
     };
     let filter = SessionFilter {
         agent_id,
-        user_id: ctx.listing_user(),
+        user_id: user,
         channel: params.channel.filter(|c| !c.is_empty()),
         limit,
         offset,
     };
-    let (sessions, total) = ctx
-        .state
+    let (sessions, total) = state
         .store
         .sessions()
         .list(tenant, &filter)
         .await
         .map_err(|e| store_error(&e))?;
     let by_id: HashMap<_, _> = agents.iter().map(|a| (a.id, a)).collect();
-    let runtime = &ctx.state.runtime;
+    let runtime = &state.runtime;
     let items = sessions
         .iter()
         .map(|s| {
