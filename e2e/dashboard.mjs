@@ -193,8 +193,11 @@ try {
   await page.getByText("No cron jobs.").waitFor({ timeout: WAIT });
   await shot(page, "schedules");
   await open(page, "config", "Config & doctor");
+  await page.locator("pre.config").waitFor({ timeout: WAIT });
+  expect(!(await page.content()).includes(token), "the configuration shows no gateway token");
   await page.getByRole("button", { name: "Run production audit" }).click();
   await page.locator("td", { hasText: "database" }).first().waitFor({ timeout: 60000 });
+  expect(!(await page.content()).includes(token), "the audit shows no gateway token");
   await shot(page, "config");
   steps.push("other pages");
 
