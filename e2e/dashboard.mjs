@@ -138,6 +138,22 @@ try {
   await page.getByRole("button", { name: "Files" }).first().click();
   await page.getByLabel("Content").waitFor({ timeout: WAIT });
   await shot(page, "agents");
+  const createAgent = page.locator("form").filter({ has: page.getByRole("heading", { name: "New agent" }) });
+  await createAgent.getByLabel("Key").fill("e2e-helper");
+  await createAgent.getByLabel("Name").fill("Helper");
+  await createAgent.getByRole("button", { name: "Create agent" }).click();
+  const helperRow = page.locator("tr", { hasText: "e2e-helper" });
+  await helperRow.waitFor({ timeout: WAIT });
+  await helperRow.getByRole("button", { name: "Edit" }).click();
+  const editAgent = page.locator("form").filter({ has: page.getByRole("heading", { name: "Edit e2e-helper" }) });
+  await editAgent.getByLabel("Name").fill("Renamed helper");
+  await editAgent.getByRole("button", { name: "Save agent" }).click();
+  await page.locator("tr", { hasText: "Renamed helper" }).waitFor({ timeout: WAIT });
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.locator("tr", { hasText: "e2e-helper" }).getByRole("button", { name: "Delete" }).click();
+  await page.getByText("Deleted e2e-helper.").waitFor({ timeout: WAIT });
+  await page.locator("tr", { hasText: "e2e-helper" }).waitFor({ state: "detached", timeout: WAIT });
+  steps.push("agent created, edited, deleted");
 
   // API keys: created, shown once, working; revoked, refused.
   await open(page, "keys", "API keys");

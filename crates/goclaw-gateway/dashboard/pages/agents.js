@@ -63,6 +63,7 @@ export async function render({ gateway, hello }, main) {
                 "div",
                 { class: "actions" },
                 h("button", { type: "button", onclick: () => editor(gateway, a, files) }, "Files"),
+                admin ? h("button", { type: "button", onclick: () => edit(a) }, "Edit") : null,
                 admin
                   ? h(
                       "button",
@@ -92,8 +93,39 @@ export async function render({ gateway, hello }, main) {
       replace(body, rows, admin ? createForm() : null);
     });
 
+  const edit = (agent) => {
+    const name = h("input", { name: "display_name", value: agent.display_name || "", autocomplete: "off" });
+    const provider = h("input", { name: "provider", value: agent.provider || "", autocomplete: "off" });
+    const model = h("input", { name: "model", value: agent.model || "", autocomplete: "off" });
+    const state = h("select", { name: "status" }, ["active", "inactive"].map((s) => h("option", { value: s, selected: agent.status === s }, s)));
+    replace(
+      files,
+      h(
+        "form",
+        {
+          class: "card",
+          onsubmit: async (event) => {
+            event.preventDefault();
+            const body = { display_name: name.value.trim(), provider: provider.value.trim(), model: model.value.trim(), status: state.value };
+            try {
+              await gateway.http("PUT", `/v1/agents/${encodeURIComponent(agent.id)}`, body);
+              replace(status, notice(`Saved ${agent.agent_key}.`, "ok"));
+              replace(files);
+              load();
+            } catch (e) {
+              replace(status, notice(e.message, "error"));
+            }
+          },
+        },
+        h("h2", {}, `Edit ${agent.agent_key}`),
+        h("div", { class: "grid" }, field("Name", name), field("Provider", provider), field("Model", model), field("Status", state)),
+        h("button", { class: "primary", type: "submit" }, "Save agent"),
+      ),
+    );
+  };
+
   const createForm = () => {
-    const key = h("input", { name: "agent_key", required: true, pattern: "[a-z0-9][a-z0-9_-]*", autocomplete: "off" });
+    const key = h("input", { name: "agent_key", required: true, pattern: "[a-z0-9][a-z0-9_\\-]*", autocomplete: "off" });
     const name = h("input", { name: "display_name", autocomplete: "off" });
     const provider = h("input", { name: "provider", placeholder: "anthropic", autocomplete: "off" });
     const model = h("input", { name: "model", autocomplete: "off" });
