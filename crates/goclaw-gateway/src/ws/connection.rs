@@ -386,6 +386,7 @@ async fn handle_text(conn: &mut Connection, text: &str) {
                 user_id: principal.user_id.clone(),
                 role: principal.role.as_str().to_owned(),
                 connected_at: conn.connected_at,
+                tenant_id: principal.tenant_id,
             },
         );
     }

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     ResourceExhausted,
     FailedPrecondition,
     Internal,
+    /// The caller's membership of the connection's tenant is gone.
+    TenantAccessRevoked,
 }
 
 /// The `error` object of a failed response.
