@@ -80,7 +80,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "get_tenant",
-    params(("id" = String, Path, description = "The tenant's id")),
+    params(("id" = Uuid, Path, description = "The tenant's id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The tenant", body = Object),
@@ -98,7 +98,7 @@ pub async fn get_one(
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "update_tenant",
-    params(("id" = String, Path, description = "The tenant's id")),
+    params(("id" = Uuid, Path, description = "The tenant's id")),
     request_body(content = Object, description = "`{name?, status? (active|suspended|archived; the owner only), settings?}`"),
     security(("bearer" = [])),
     responses(
@@ -120,7 +120,7 @@ pub async fn update(
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{id}/users", tag = "tenants", operation_id = "list_tenant_users",
-    params(("id" = String, Path, description = "The tenant's id")),
+    params(("id" = Uuid, Path, description = "The tenant's id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{users: [{id, tenant_id, user_id, role, display_name?, metadata, created_at, updated_at}]}`", body = Object),
@@ -138,7 +138,7 @@ pub async fn users(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{id}/users", tag = "tenants", operation_id = "add_tenant_user",
-    params(("id" = String, Path, description = "The tenant's id")),
+    params(("id" = Uuid, Path, description = "The tenant's id")),
     request_body(content = Object, description = "`{user_id, role? (owner|admin|operator|member|viewer; member), display_name?}`; an existing member gets the role"),
     security(("bearer" = [])),
     responses(
@@ -162,7 +162,7 @@ pub async fn add_user(
 
 #[utoipa::path(delete, path = "/v1/tenants/{id}/users/{userId}", tag = "tenants", operation_id = "remove_tenant_user",
     params(
-        ("id" = String, Path, description = "The tenant's id"),
+        ("id" = Uuid, Path, description = "The tenant's id"),
         ("userId" = String, Path, description = "The member's user id"),
     ),
     security(("bearer" = [])),
