@@ -5,7 +5,7 @@
 //! `TENANT_ACCESS_REVOKED` (HTTP 401); alice and bob (read+write keys of two tenants) and vera
 //! (a read-only key) see only their own tenant, and a tenant-bound key never moves; removing a
 //! member pushes `tenant.access.revoked` to that user's connections, which lose access on
-//! their next call.
+//! their next call. A paired browser enters the tenants its user belongs to (`tenant_hint`).
 
 mod support;
 
@@ -438,5 +438,70 @@ app_test!(
         event(&mut carol, "tenant.access.revoked").await;
         let res = carol.call("tenants.list", json!({})).await;
         assert_eq!(code(&res), "TENANT_ACCESS_REVOKED", "{res}");
+    }
+);
+
+/// `GET path` as a paired browser (`X-GoClaw-Sender-Id`) acting as `user` in `tenant`.
+async fn browser_get(
+    app: &TestApp,
+    sender: &str,
+    user: &str,
+    tenant: &str,
+    path: &str,
+) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("X-GoClaw-Sender-Id", sender)
+        .header("X-GoClaw-User-Id", user)
+        .header("X-GoClaw-Tenant-Id", tenant)
+        .send()
+        .await
+        .expect("HTTP request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+app_test!(
+    a_paired_browser_enters_the_tenants_its_user_belongs_to,
+    app,
+    |app: TestApp| async move {
+        let acme = create_tenant(&app, TOKEN, "acme", "Acme").await;
+        add_member(&app, TOKEN, &acme, "web", "member").await;
+        let (mut owner_ws, _) = connect_ok(&app, As::user(TOKEN, "system", None)).await;
+        let mut pending = WsClient::open(&app.ws_url()).await;
+        let asked = pending
+            .call_ok("connect", json!({ "user_id": "web" }))
+            .await;
+        let pairing = asked["pairing_code"].as_str().expect("a code").to_owned();
+        let sender = asked["sender_id"].as_str().expect("a sender").to_owned();
+        owner_ws
+            .call_ok("device.pair.approve", json!({ "code": pairing }))
+            .await;
+
+        let mut browser = WsClient::open(&app.ws_url()).await;
+        let params = json!({ "user_id": "web", "sender_id": sender, "tenant_hint": "acme" });
+        let connected = browser.call_ok("connect", params).await;
+        assert_eq!(connected["role"], "operator");
+        assert_eq!(connected["tenant_id"], acme.as_str());
+        assert_eq!(connected["tenant_slug"], "acme");
+        let mut stranger = WsClient::open(&app.ws_url()).await;
+        let params = json!({ "user_id": "stranger", "sender_id": sender, "tenant_hint": "acme" });
+        let res = stranger.call("connect", params).await;
+        assert_eq!(code(&res), "TENANT_ACCESS_REVOKED", "{res}");
+
+        let (status, list) = browser_get(&app, &sender, "web", "acme", "/v1/tenants").await;
+        assert_eq!((status, slugs(&list)), (200, vec!["acme".to_owned()]));
+        let (status, _) = browser_get(&app, &sender, "stranger", "acme", "/v1/tenants").await;
+        assert_eq!(status, 401);
+
+        // Revoking the pairing closes the browser's connection in the tenant it selected.
+        let revoke = json!({ "senderId": sender, "channel": "browser" });
+        owner_ws.call_ok("device.pair.revoke", revoke).await;
+        let closed = tokio::time::timeout(WAIT, async {
+            while browser.next_frame().await.is_some() {}
+        })
+        .await;
+        assert!(closed.is_ok(), "the paired browser's connection was closed");
     }
 );
