@@ -108,12 +108,16 @@ app_test!(
             (got["name"].clone(), got["settings"].clone()),
             (json!("Acme Corp"), json!({ "plan": "pro" }))
         );
+        // Nothing named changes nothing.
+        assert_eq!(
+            ws.call_ok("tenants.update", json!({ "id": acme })).await,
+            json!({ "ok": "true" })
+        );
         for (params, expected) in [
-            (json!({ "id": acme }), "INVALID_REQUEST"),
             (json!({ "id": acme, "status": "gone" }), "INVALID_REQUEST"),
             (
                 json!({ "id": MASTER_TENANT_ID.to_string(), "status": "suspended" }),
-                "INVALID_REQUEST",
+                "UNAUTHORIZED",
             ),
         ] {
             let res = ws.call("tenants.update", params.clone()).await;
@@ -223,7 +227,12 @@ app_test!(
         let (_, got) = http(&app, owner(), Method::GET, &path, None).await;
         assert_eq!(got["status"], "suspended");
         let (status, _) = http(&app, owner(), Method::PATCH, &path, Some(json!({}))).await;
-        assert_eq!(status, 400);
+        assert_eq!(status, 200);
+        let (_, got) = http(&app, owner(), Method::GET, &path, None).await;
+        assert_eq!(
+            got["status"], "suspended",
+            "an empty change changes nothing"
+        );
         let (status, _) = http(&app, owner(), Method::GET, "/v1/tenants/not-an-id", None).await;
         assert_eq!(status, 400);
 

@@ -11,8 +11,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{AddUser, Refusal, Update};
 use crate::http::{ApiError, ApiJson, ApiPath, Caller, ErrorResponse};
@@ -36,6 +37,26 @@ impl From<Refusal> for ApiError {
             Refusal::Store(error) => error.into(),
         }
     }
+}
+
+/// `PATCH /v1/tenants/{id}`, as documented: what may change; nothing named changes nothing.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantChange {
+    #[schema(max_length = 255)]
+    pub name: Option<String>,
+    /// The owner only; never the master tenant's.
+    pub status: Option<TenantStatusName>,
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// A tenant's status.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatusName {
+    Active,
+    Suspended,
+    Archived,
 }
 
 /// The body of `POST /v1/tenants`.
@@ -99,13 +120,13 @@ pub async fn get_one(
 
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "update_tenant",
     params(("id" = Uuid, Path, description = "The tenant's id")),
-    request_body(content = Object, description = "`{name?, status? (active|suspended|archived; the owner only), settings?}`"),
+    request_body(content = TenantChange, description = "`{name?, status? (the owner only), settings?}`"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{ok: \"true\"}`", body = Object),
-        (status = 400, description = "Not a tenant id, nothing to change, or an unknown status", body = ErrorResponse),
+        (status = 400, description = "Not a tenant id, a name too long, or an unknown status", body = ErrorResponse),
         (status = 401, description = "No or wrong credentials", body = ErrorResponse),
-        (status = 403, description = "Only the owner and the tenant's admins change it", body = ErrorResponse),
+        (status = 403, description = "Only the owner and the tenant's admins change it, only the owner its status, and nobody suspends the master tenant", body = ErrorResponse),
         (status = 404, description = "No tenant the caller may see has this id", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`", body = ErrorResponse),
         (status = 422, description = "The body is not a JSON object", body = ErrorResponse),

@@ -51,8 +51,8 @@ type Outcome = Result<Value, Refusal>;
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct Update {
-    pub name: String,
-    pub status: String,
+    pub name: Option<String>,
+    pub status: Option<String>,
     pub settings: Option<serde_json::Map<String, Value>>,
 }
 
@@ -219,7 +219,7 @@ pub async fn update(state: &AppState, caller: &Principal, id: &str, change: Upda
         return Err(denied("tenants.update"));
     }
     let mut patch = TenantPatch::default();
-    let name = change.name.trim();
+    let name = change.name.as_deref().unwrap_or_default().trim();
     if !name.is_empty() {
         if name.chars().count() > MAX_TENANT_NAME_LEN {
             return Err(Refusal::Invalid(format!(
@@ -228,24 +228,24 @@ pub async fn update(state: &AppState, caller: &Principal, id: &str, change: Upda
         }
         patch.name = Some(name.to_owned());
     }
-    if !change.status.is_empty() {
-        let status =
-            TenantStatus::parse(&change.status).map_err(|e| Refusal::Invalid(e.to_string()))?;
+    if let Some(raw) = change.status.as_deref().filter(|s| !s.is_empty()) {
+        let status = TenantStatus::parse(raw).map_err(|e| Refusal::Invalid(e.to_string()))?;
         if !is_owner(caller) {
             return Err(denied(
                 "tenants.update: only the owner changes a tenant's status",
             ));
         }
         if id == MASTER_TENANT_ID && status != TenantStatus::Active {
-            return Err(Refusal::Invalid(
-                "the master tenant cannot be suspended".into(),
+            return Err(Refusal::Denied(
+                "permission denied: the master tenant stays active".into(),
             ));
         }
         patch.status = Some(status);
     }
     patch.settings = change.settings.map(Value::Object);
+    // Nothing named is nothing changed (GoClaw refuses it as "invalid updates").
     if patch == TenantPatch::default() {
-        return Err(Refusal::Invalid("no valid updates".into()));
+        return Ok(json!({ "ok": "true" }));
     }
     state.store.tenants().update(id, patch).await?;
     tracing::info!(tenant = %id, user_id = %caller.user_id, "tenant.updated");
