@@ -101,7 +101,10 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub status: String,
+    /// Free-form settings (a JSON object).
+    pub settings: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An agent's key: lowercase letters, digits, `_` and `-`, starting with a letter or digit, at

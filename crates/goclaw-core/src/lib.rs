@@ -37,6 +37,7 @@ pub mod system_configs;
 pub mod task_trail;
 pub mod team_tasks;
 pub mod teams;
+pub mod tenants;
 pub mod tool;
 pub mod traces;
 pub mod turns;
@@ -130,6 +131,10 @@ pub use team_tasks::{
     TaskStatus, TeamTask, TeamTaskStore,
 };
 pub use teams::{MemberRole, NewTeam, TEAM_ACTIVE, Team, TeamMember, TeamPatch, TeamStore};
+pub use tenants::{
+    MAX_TENANT_NAME_LEN, MAX_TENANT_SLUG_LEN, MAX_TENANT_USER_ID_LEN, NewTenant, NewTenantUser,
+    TenantPatch, TenantRole, TenantStatus, TenantUser, is_valid_tenant_slug,
+};
 pub use tool::{Tool, ToolContext, ToolOutput};
 pub use traces::{
     RequestCounts, Span, TRACE_RUNNING, Trace, TraceFilter, TraceStore, UsageGrouping, UsageQuery,

@@ -10,6 +10,7 @@ use crate::domain::{
     SessionFilter, SessionId, SessionKey, SessionPatch, Tenant, TenantId,
 };
 use crate::llm::Usage;
+use crate::tenants::{NewTenant, NewTenantUser, TenantPatch, TenantRole, TenantUser};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,12 +85,32 @@ pub trait Store: Send + Sync {
     fn hooks(&self) -> &dyn crate::hooks::HookStore;
 }
 
-/// Tenants; the master tenant exists in every migrated database.
+/// Tenants and their members; the master tenant exists in every migrated database.
 #[async_trait]
 pub trait TenantStore: Send + Sync {
     async fn get(&self, id: TenantId) -> Result<Tenant, StoreError>;
     async fn get_by_slug(&self, slug: &str) -> Result<Tenant, StoreError>;
+    /// Every tenant, oldest first.
     async fn list(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// Creates an active tenant; `Conflict` when the slug (or id) is taken.
+    async fn create(&self, tenant: NewTenant) -> Result<Tenant, StoreError>;
+    /// Applies a partial change and returns the result; `NotFound` for an unknown tenant.
+    async fn update(&self, id: TenantId, patch: TenantPatch) -> Result<Tenant, StoreError>;
+    /// Adds a member, or changes the role and name of an existing one; `NotFound("tenant")`
+    /// when the tenant does not exist.
+    async fn add_user(&self, user: NewTenantUser) -> Result<TenantUser, StoreError>;
+    /// Removes a member; whether there was one.
+    async fn remove_user(&self, tenant: TenantId, user_id: &str) -> Result<bool, StoreError>;
+    /// The members of a tenant, by user id.
+    async fn users(&self, tenant: TenantId) -> Result<Vec<TenantUser>, StoreError>;
+    /// The role of `user_id` in `tenant`; `None` when it is no member.
+    async fn user_role(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+    ) -> Result<Option<TenantRole>, StoreError>;
+    /// Every membership of `user_id`, oldest first.
+    async fn memberships(&self, user_id: &str) -> Result<Vec<TenantUser>, StoreError>;
 }
 
 /// Agent definitions, unique by `(tenant, agent_key)`.

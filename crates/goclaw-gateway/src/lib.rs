@@ -36,6 +36,7 @@ mod server;
 pub mod skills;
 pub mod teams;
 pub mod tenant_events;
+pub mod tenants;
 mod turns;
 mod usage;
 pub mod webhooks;

@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dashboard::router())
         .merge(crate::skills::http::router())
         .merge(crate::mcp_servers::http::router())
+        .merge(crate::tenants::http::router())
         .merge(webhook_routes(&state))
         .merge(crate::webhooks::channel_router())
         .merge(crate::channels::router())

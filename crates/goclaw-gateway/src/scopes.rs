@@ -27,6 +27,9 @@ pub enum Access {
     Admin,
     Approvals,
     Pairing,
+    /// Creating tenants and adding their members: a key needs `operator.provision` (the
+    /// handler checks it; `operator.admin` reaches the handler, which refuses it).
+    Provision,
 }
 
 impl Access {
@@ -39,6 +42,7 @@ impl Access {
             Access::Admin => &[Scope::Admin],
             Access::Approvals => &[Scope::Admin, Scope::Approvals],
             Access::Pairing => &[Scope::Admin, Scope::Pairing],
+            Access::Provision => &[Scope::Admin, Scope::Provision],
         }
     }
 
@@ -55,6 +59,7 @@ impl Access {
             Access::Admin => Scope::Admin,
             Access::Approvals => Scope::Approvals,
             Access::Pairing => Scope::Pairing,
+            Access::Provision => Scope::Provision,
         }
     }
 }
@@ -185,10 +190,11 @@ pub enum Event {
     DelegationAccumulated,
     DelegationAnnounce,
     Heartbeat,
+    TenantAccessRevoked,
 }
 
 impl Event {
-    pub const ALL: [Event; 40] = [
+    pub const ALL: [Event; 41] = [
         Event::Agent,
         Event::ExecApprovalRequested,
         Event::ExecApprovalResolved,
@@ -229,6 +235,7 @@ impl Event {
         Event::DelegationAccumulated,
         Event::DelegationAnnounce,
         Event::Heartbeat,
+        Event::TenantAccessRevoked,
     ];
 
     /// The wire name.
@@ -274,6 +281,7 @@ impl Event {
             Event::DelegationAccumulated => "delegation.accumulated",
             Event::DelegationAnnounce => "delegation.announce",
             Event::Heartbeat => "heartbeat",
+            Event::TenantAccessRevoked => "tenant.access.revoked",
         }
     }
 }
@@ -288,6 +296,8 @@ const ADMIN: Rule = Rule::new(Role::Admin, Access::Admin, Filter::Tenant);
 const APPROVALS_READ: Rule = Rule::new(Role::Viewer, Access::Approvals, Filter::OwnUser);
 const APPROVALS: Rule = Rule::new(Role::Operator, Access::Approvals, Filter::OwnUser);
 const PAIRING: Rule = Rule::new(Role::Operator, Access::Pairing, Filter::Tenant);
+/// Owners, and keys with `operator.provision` (checked by the handler).
+const PROVISION: Rule = Rule::new(Role::Viewer, Access::Provision, Filter::Tenant);
 /// The gateway token only: an API key (at most admin) never passes.
 const OWNER: Rule = Rule::new(Role::Owner, Access::Admin, Filter::None);
 
@@ -400,6 +410,16 @@ pub const METHOD_ACCESS: &[(&str, Rule)] = &[
     ("skills.list", READ_TENANT),
     ("skills.get", READ_TENANT),
     ("skills.update", ADMIN),
+    // Tenants (`ws/methods/tenants.rs`, `crate::tenants`): GoClaw's viewer reads and admin
+    // changes; below the owner a caller sees only its own tenant, and only its admins manage it.
+    ("tenants.list", READ_TENANT),
+    ("tenants.get", READ_TENANT),
+    ("tenants.users.list", READ_TENANT),
+    ("tenants.mine", READ_TENANT),
+    ("tenants.create", PROVISION),
+    ("tenants.update", ADMIN),
+    ("tenants.users.add", PROVISION),
+    ("tenants.users.remove", ADMIN),
     // Hooks (`ws/methods/hooks.rs`): the tenant's; GoClaw's viewer reads, operator test and
     // admin changes (command hooks: the owner only, checked by the handler).
     ("hooks.list", READ_TENANT),
@@ -619,6 +639,14 @@ pub const ROUTE_ACCESS: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/mcp/servers/{id}/user-credentials", READ_OWN),
     ("PUT", "/v1/mcp/servers/{id}/user-credentials", WRITE_OWN),
     ("DELETE", "/v1/mcp/servers/{id}/user-credentials", WRITE_OWN),
+    // Tenants (`tenants/http.rs`), as their WebSocket methods.
+    ("GET", "/v1/tenants", READ_TENANT),
+    ("POST", "/v1/tenants", PROVISION),
+    ("GET", "/v1/tenants/{id}", READ_TENANT),
+    ("PATCH", "/v1/tenants/{id}", ADMIN),
+    ("GET", "/v1/tenants/{id}/users", READ_TENANT),
+    ("POST", "/v1/tenants/{id}/users", PROVISION),
+    ("DELETE", "/v1/tenants/{id}/users/{userId}", ADMIN),
     // A platform delivering updates; the channel checks its own secret.
     ("POST", "/channels/{name}/webhook", PUBLIC),
 ];
@@ -670,6 +698,8 @@ pub const EVENT_ACCESS: &[(Event, Rule)] = &[
     (Event::DelegationAnnounce, READ_OWN),
     // GoClaw sends heartbeats to everyone; here they stay within the agent's tenant.
     (Event::Heartbeat, READ_TENANT),
+    // Only the removed user's connections in that tenant (`ws::wire::tenant_event_frame`).
+    (Event::TenantAccessRevoked, READ_OWN),
 ];
 
 /// What a connection signed in as `principal` watches of the runtime's `agent` events, by the

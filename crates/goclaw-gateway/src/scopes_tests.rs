@@ -56,6 +56,10 @@ const READ_METHODS: &[&str] = &[
     "workstations.list",
     "workstations.activity.list",
     "run.timeline.get",
+    "tenants.list",
+    "tenants.get",
+    "tenants.users.list",
+    "tenants.mine",
 ];
 
 /// Write methods: allowed to `operator.write` and `operator.admin`.
@@ -146,6 +150,9 @@ const READ_ROUTES: &[&str] = &[
     "GET /v1/files/{*path}",
     "POST /v1/files/sign",
     "GET /v1/media/{id}",
+    "GET /v1/tenants",
+    "GET /v1/tenants/{id}",
+    "GET /v1/tenants/{id}/users",
 ];
 
 /// Write routes.
@@ -267,7 +274,10 @@ fn expected(scope: Scope) -> (BTreeSet<String>, BTreeSet<String>) {
             set(["device.pair.request", "browser.pairing.status"]),
             public,
         ),
-        Scope::Provision => (BTreeSet::new(), public),
+        Scope::Provision => (
+            set(["tenants.create", "tenants.users.add"]),
+            &public | &set(["POST /v1/tenants", "POST /v1/tenants/{id}/users"]),
+        ),
     }
 }
 

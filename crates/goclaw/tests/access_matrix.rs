@@ -173,6 +173,17 @@ const METHOD_ROWS: &[(&str, &str)] = &[
     ("zalo.personal.contacts", ADMINS),
     ("logs.tail", ADMINS),
     ("run.timeline.get", READERS),
+    // Tenants: reads for readers (the handler narrows them to the caller's tenant); creating
+    // tenants and adding members pass the guard with `operator.admin` or `operator.provision`
+    // (the handler then wants the owner or `operator.provision`).
+    ("tenants.list", READERS),
+    ("tenants.get", READERS),
+    ("tenants.users.list", READERS),
+    ("tenants.mine", READERS),
+    ("tenants.create", ADMINS),
+    ("tenants.update", ADMINS),
+    ("tenants.users.add", ADMINS),
+    ("tenants.users.remove", ADMINS),
 ];
 
 /// Who passes the guard of each HTTP route.
@@ -343,6 +354,15 @@ const ROUTE_ROWS: &[(&str, &str, &str)] = &[
     ("GET", "/v1/channels/instances/{id}", READERS),
     ("PUT", "/v1/channels/instances/{id}", ADMINS),
     ("DELETE", "/v1/channels/instances/{id}", ADMINS),
+    // Tenants; over HTTP the handler's refusal of an admin key without `operator.provision` is
+    // a 403 as well, so only the owner creates tenants and adds members here.
+    ("GET", "/v1/tenants", READERS),
+    ("POST", "/v1/tenants", OWNER),
+    ("GET", "/v1/tenants/{id}", READERS),
+    ("PATCH", "/v1/tenants/{id}", ADMINS),
+    ("GET", "/v1/tenants/{id}/users", READERS),
+    ("POST", "/v1/tenants/{id}/users", OWNER),
+    ("DELETE", "/v1/tenants/{id}/users/{userId}", ADMINS),
 ];
 
 /// Who is sent each event of a run of bob's (`shutdown` belongs to nobody).
@@ -500,6 +520,10 @@ const TENANT_EVENT_ROWS: &[(&str, &str)] = &[
     (
         "heartbeat",
         "heartbeat/access.rs: heartbeat_events_reach_the_tenant_and_nobody_else",
+    ),
+    (
+        "tenant.access.revoked",
+        "tenants.rs: removing_a_member_revokes_its_access",
     ),
 ];
 

@@ -83,7 +83,7 @@ async fn backup_then_restore_on_sqlite() {
     // The master tenant and the agent.
     assert_eq!(
         out.stdout.trim(),
-        "backed up 2 rows from 52 tables to b.jsonl"
+        "backed up 2 rows from 53 tables to b.jsonl"
     );
     assert_eq!(out.stderr, "", "no progress bars without a terminal");
     #[cfg(unix)]
@@ -134,7 +134,7 @@ async fn backup_then_restore_on_sqlite() {
     assert!(out.success, "{out:?}");
     assert_eq!(
         out.stdout.trim(),
-        "restored 2 rows into 52 tables from b.jsonl"
+        "restored 2 rows into 53 tables from b.jsonl"
     );
     assert_eq!(agent_keys(dir).await, ["alpha"]);
 }
@@ -166,7 +166,7 @@ async fn postgres_backup_restores_into_sqlite() {
     assert!(out.success, "{out:?}");
     assert_eq!(
         out.stdout.trim(),
-        "backed up 2 rows from 52 tables to pg.jsonl"
+        "backed up 2 rows from 53 tables to pg.jsonl"
     );
     let out = Goclaw::new(dir)
         .env("GOCLAW_POSTGRES_DSN", &dsn)
@@ -187,7 +187,7 @@ async fn postgres_backup_restores_into_sqlite() {
     assert_eq!(
         out.stdout.trim(),
         format!(
-            "the SQLite database {} {created}\nrestored 2 rows into 52 tables from pg.jsonl",
+            "the SQLite database {} {created}\nrestored 2 rows into 53 tables from pg.jsonl",
             db_path.display()
         )
     );
@@ -213,7 +213,7 @@ async fn postgres_backup_restores_into_sqlite() {
         out.stdout.trim(),
         format!(
             "the PostgreSQL database (GOCLAW_POSTGRES_DSN) {}\n\
-             restored 2 rows into 52 tables from pg.jsonl",
+             restored 2 rows into 53 tables from pg.jsonl",
             created_schema_line(StoreBackend::Postgres)
         )
     );

@@ -40,6 +40,8 @@ impl KeyRejection {
 pub struct KeyLogin {
     pub principal: Principal,
     pub key: BoundKey,
+    /// Whether the key belongs to one tenant (else it is system-wide and may name one).
+    pub tenant_bound: bool,
 }
 
 /// The key a connection authenticated with: its hash to re-check it by, its id to close the
@@ -70,6 +72,7 @@ pub async fn authenticate(
     let key_hash = super::hash(token);
     let key = valid_key(store, &key_hash, requested_user, origin).await?;
     let user_id = acting_user(&key, requested_user, origin);
+    let tenant_bound = key.tenant_id.is_some();
     let principal = Principal {
         role: role_for(&key.scopes),
         user_id,
@@ -77,6 +80,7 @@ pub async fn authenticate(
         scopes: Some(key.scopes),
     };
     Ok(KeyLogin {
+        tenant_bound,
         principal,
         key: BoundKey {
             hash: key_hash,

@@ -142,7 +142,7 @@ pub async fn key_caller(
     state: &AppState,
     token: &str,
     user_id: Option<&str>,
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, bool), ApiError> {
     let remote = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -168,5 +168,5 @@ pub async fn key_caller(
     if principal.user_id.is_empty() {
         "system".clone_into(&mut principal.user_id);
     }
-    Ok(Caller(principal))
+    Ok((Caller(principal), login.tenant_bound))
 }

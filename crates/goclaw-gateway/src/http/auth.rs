@@ -1,7 +1,10 @@
 //! Authenticating HTTP requests: `Authorization: Bearer <gateway token>` and
 //! `X-GoClaw-User-Id`, or the no-auth fallback when no token is configured. A bearer API key
 //! (`goclaw_…`) is checked by `api_keys.rs`; a request without a bearer may carry a paired
-//! browser's `X-GoClaw-Sender-Id` (an operator, as on the WebSocket). Then the route guard: the caller must pass the
+//! browser's `X-GoClaw-Sender-Id` (an operator, as on the WebSocket). `X-GoClaw-Tenant-Id`
+//! (UUID or slug) then names the tenant to work in, where the credential allows it
+//! (`crate::tenants::select`; a membership it needs and lacks is a 401, as in GoClaw). Then
+//! the route guard: the caller must pass the
 //! route's entry in the access table (`scopes::ROUTE_ACCESS`), its least role and, for an API
 //! key, its scopes; a route without an entry is refused.
 
@@ -13,6 +16,7 @@ use super::error::ApiError;
 use crate::auth::{Principal, Role};
 use crate::routes::AppState;
 use crate::scopes::{Denial, route_rule};
+use crate::tenants::select::{Credential, Refused, select};
 
 /// The caller of an HTTP request.
 #[derive(Debug, Clone)]
@@ -41,7 +45,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = authenticate(parts, state).await?;
+        let (mut caller, credential) = authenticate(parts, state).await?;
+        let requested = parts
+            .headers
+            .get("x-goclaw-tenant-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        match select(state.store.as_ref(), &mut caller.0, credential, requested).await {
+            Ok(_) => {}
+            Err(Refused::Revoked) => return Err(ApiError::unauthorized()),
+            Err(Refused::Store(error)) => return Err(ApiError::internal(error)),
+        }
         guard(parts, &caller.0)?;
         Ok(caller)
     }
@@ -91,14 +105,16 @@ fn guard(parts: &Parts, principal: &Principal) -> Result<(), ApiError> {
     }
 }
 
-/// Who presents the request's credentials.
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+/// Who presents the request's credentials, and how.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Caller, Credential), ApiError> {
     let user_id = header_user_id(&parts.headers).unwrap_or_else(|| "system".to_owned());
     let token = bearer(&parts.headers).unwrap_or_default();
     let auth = &state.auth;
     if crate::api_keys::looks_like_key(token) && !auth.is_gateway_token(token) {
         let named = header_user_id(&parts.headers);
-        return super::api_keys::key_caller(parts, state, token, named.as_deref()).await;
+        let (caller, bound) =
+            super::api_keys::key_caller(parts, state, token, named.as_deref()).await?;
+        return Ok((caller, Credential::ApiKey { bound }));
     }
     if auth.token.as_deref().is_none_or(str::is_empty) {
         if !auth.allow_no_auth {
@@ -110,7 +126,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
             .authenticate("", &user_id)
             .map_err(|_| ApiError::unauthorized())?;
         principal.role = Role::Admin;
-        return Ok(Caller(principal));
+        return Ok((Caller(principal), Credential::NoAuth));
     }
     if token.is_empty()
         && let Some(sender) = parts.headers.get("x-goclaw-sender-id")
@@ -121,7 +137,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
             .await
             .map_err(ApiError::internal)?;
         return match paired {
-            Some(principal) => Ok(Caller(principal)),
+            Some(principal) => Ok((Caller(principal), Credential::BrowserPairing)),
             None => {
                 tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
                 Err(ApiError::unauthorized())
@@ -129,7 +145,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
         };
     }
     match auth.authenticate(token, &user_id) {
-        Ok(principal) => Ok(Caller(principal)),
+        Ok(principal) => Ok((Caller(principal), Credential::GatewayToken)),
         Err(_) => {
             tracing::warn!(path = %parts.uri.path(), "security.http_auth_rejected");
             Err(ApiError::unauthorized())

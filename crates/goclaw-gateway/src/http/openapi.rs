@@ -184,6 +184,13 @@ use super::{
         crate::mcp_servers::grants::get_credentials,
         crate::mcp_servers::grants::set_credentials,
         crate::mcp_servers::grants::delete_credentials,
+        crate::tenants::http::list,
+        crate::tenants::http::create,
+        crate::tenants::http::get_one,
+        crate::tenants::http::update,
+        crate::tenants::http::users,
+        crate::tenants::http::add_user,
+        crate::tenants::http::remove_user,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -206,6 +213,7 @@ use super::{
         (name = "media", description = "Uploads for chat messages"),
         (name = "docs", description = "This document and Swagger UI"),
         (name = "webhooks", description = "Inbound webhooks: registering them (admin; only with an encryption key) and the calls other systems make with their secrets"),
+        (name = "tenants", description = "Tenants and their members (the owner: every tenant; others: their own)"),
         (name = "channels", description = "Messaging channel instances stored in the database (reads for every role, changes for admins)"),
     )
 )]

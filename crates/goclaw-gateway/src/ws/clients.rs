@@ -20,6 +20,9 @@ pub struct ClientInfo {
     pub user_id: String,
     pub role: String,
     pub connected_at: DateTime<Utc>,
+    /// The tenant the client works in; only the owner sees other tenants' clients.
+    #[serde(skip)]
+    pub tenant_id: TenantId,
 }
 
 /// Connected clients, shared by every connection task.

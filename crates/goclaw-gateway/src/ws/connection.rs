@@ -264,9 +264,11 @@ async fn run(socket: WebSocket, state: AppState, remote: SocketAddr) {
                                 expires_at: bound.expires_at,
                                 what: "api key",
                             });
-                            if let (Some(sender), Some(principal)) = (conn.paired_sender(), conn.principal()) {
+                            if let Some(sender) = conn.paired_sender() {
+                                // Browser pairings live in the master tenant, whichever tenant
+                                // the browser then selected by its membership.
                                 let credential = crate::ws::clients::Credential::BrowserPairing(
-                                    principal.tenant_id,
+                                    goclaw_core::MASTER_TENANT_ID,
                                     sender.to_owned(),
                                 );
                                 key = Some(KeyWatch {
@@ -386,6 +388,7 @@ async fn handle_text(conn: &mut Connection, text: &str) {
                 user_id: principal.user_id.clone(),
                 role: principal.role.as_str().to_owned(),
                 connected_at: conn.connected_at,
+                tenant_id: principal.tenant_id,
             },
         );
     }

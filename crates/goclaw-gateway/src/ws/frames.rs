@@ -35,6 +35,8 @@ pub enum ErrorCode {
     Internal,
     /// A method GoClaw has that this gateway does not provide.
     NotImplemented,
+    /// The caller's membership of the connection's tenant is gone.
+    TenantAccessRevoked,
 }
 
 /// The `error` object of a failed response.

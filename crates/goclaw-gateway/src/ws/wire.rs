@@ -48,11 +48,17 @@ pub fn enrich_progress_frame(
 }
 
 /// The frame of a tenant event, if a connection signed in as `principal` may be sent it (the
-/// event's entry in the access table, for the event's tenant).
+/// event's entry in the access table, for the event's tenant). `tenant.access.revoked` goes to
+/// the removed user's own connections only: an admin's dashboard signs out on it.
 pub fn tenant_event_frame(
     event: &crate::tenant_events::TenantEvent,
     principal: Option<&Principal>,
 ) -> Option<Value> {
+    if event.event == Event::TenantAccessRevoked
+        && principal.is_none_or(|p| p.user_id.is_empty() || p.user_id != event.user_id)
+    {
+        return None;
+    }
     let owner = Owner {
         tenant_id: event.tenant,
         user_id: event.owner_for(principal.map_or("", |p| p.user_id.as_str())),

@@ -68,6 +68,7 @@ embed! {
     27 "0027" "hooks",
     28 "0028" "mcp_servers",
     29 "0029" "hook_secrets",
+    30 "0030" "tenant_users",
 }
 
 /// The migrations of `backend`, in ascending version order.

@@ -425,32 +425,20 @@ mod tests {
 
     #[test]
     fn states_follow_the_recorded_row() {
+        let from = |first: i64| (first..=30).collect::<Vec<_>>();
         check(
             None,
-            SchemaState::UpgradeNeeded { from: 0, to: 29 },
-            &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-                24, 25, 26, 27, 28, 29,
-            ],
+            SchemaState::UpgradeNeeded { from: 0, to: 30 },
+            &from(1),
         );
         check(
             Some((2, false)),
-            SchemaState::UpgradeNeeded { from: 2, to: 29 },
-            &[
-                3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-                25, 26, 27, 28, 29,
-            ],
+            SchemaState::UpgradeNeeded { from: 2, to: 30 },
+            &from(3),
         );
-        check(Some((29, false)), SchemaState::UpToDate, &[]);
-        check(Some((30, false)), SchemaState::BinaryTooOld, &[]);
-        check(
-            Some((3, true)),
-            SchemaState::Dirty,
-            &[
-                4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-                26, 27, 28, 29,
-            ],
-        );
+        check(Some((30, false)), SchemaState::UpToDate, &[]);
+        check(Some((31, false)), SchemaState::BinaryTooOld, &[]);
+        check(Some((3, true)), SchemaState::Dirty, &from(4));
     }
 
     #[test]

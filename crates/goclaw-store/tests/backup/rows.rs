@@ -448,6 +448,21 @@ pub async fn fill(db: &TestDatabase) {
     skills::fill(db, t).await;
     skills::fill_mcp(db, t).await;
     hooks::fill(db, t).await;
+    insert(
+        db,
+        "tenant_users",
+        &[
+            ("id", Uuid("0193a5b0-7000-7000-8000-0000000000c7")),
+            ("tenant_id", Uuid(ACME)),
+            ("user_id", Text("zoë@acme")),
+            ("role", Text("admin")),
+            ("display_name", Text("Zoë")),
+            ("metadata", Json(r#"{"invited_by": "system"}"#)),
+            ("created_at", Time(t)),
+            ("updated_at", Time(t)),
+        ],
+    )
+    .await;
     let alpha_id = alpha.id.to_string();
     insert(
         db,

@@ -5,6 +5,7 @@
 
 pub mod callers;
 pub mod http;
+pub mod tenancy;
 pub mod wire;
 
 use std::net::SocketAddr;

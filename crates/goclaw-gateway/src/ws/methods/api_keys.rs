@@ -112,14 +112,14 @@ pub async fn login(
     conn: &Connection,
     token: &str,
     user_id: &str,
-) -> Result<(Principal, Option<BoundKey>), ErrorShape> {
+) -> Result<(Principal, Option<BoundKey>, bool), ErrorShape> {
     let remote = conn.remote.to_string();
     let origin = Origin {
         method: "connect",
         remote: &remote,
     };
     match verify::authenticate(&conn.state.store, token, user_id, origin).await {
-        Ok(login) => Ok((login.principal, Some(login.key))),
+        Ok(login) => Ok((login.principal, Some(login.key), login.tenant_bound)),
         Err(KeyRejection::Store(_)) => Err(ErrorShape::internal("cannot check the api key")),
         Err(rejection) => Err(ErrorShape::unauthorized(format!(
             "permission denied: {rejection}"

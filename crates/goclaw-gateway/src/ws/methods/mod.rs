@@ -24,6 +24,7 @@ mod team_trail;
 mod team_workspace;
 mod teams;
 pub(crate) mod unsupported;
+mod tenants;
 mod usage;
 
 use std::future::Future;
@@ -67,6 +68,9 @@ pub struct Connection {
     paired_sender: Option<String>,
     /// The browser's sender id while its pairing code waits for approval.
     pending_sender: Option<String>,
+    /// Whether the caller was admitted to its tenant by its membership, which every request
+    /// checks again.
+    membership: bool,
 }
 
 impl Connection {
@@ -81,6 +85,7 @@ impl Connection {
             api_key: None,
             paired_sender: None,
             pending_sender: None,
+            membership: false,
         }
     }
 
@@ -126,6 +131,11 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
     };
     let needed = rule.role;
     if let Err(refusal) = api_keys::guard(conn, &principal, &request.method).await {
+        return Reply::Now(Err(refusal));
+    }
+    if conn.membership
+        && let Err(refusal) = still_member(conn, &principal).await
+    {
         return Reply::Now(Err(refusal));
     }
     if principal.role < needed {
@@ -297,7 +307,36 @@ pub async fn dispatch(conn: &mut Connection, request: RequestFrame) -> Reply {
         "zalo.personal.contacts" => unsupported::not_implemented("zalo.personal.contacts").into(),
         "logs.tail" => unsupported::not_implemented("logs.tail").into(),
         "run.timeline.get" => unsupported::not_implemented("run.timeline.get").into(),
+        "tenants.list" => tenants::list(&ctx).await.into(),
+        "tenants.get" => tenants::get(&ctx, params).await.into(),
+        "tenants.create" => tenants::create(&ctx, params).await.into(),
+        "tenants.update" => tenants::update(&ctx, params).await.into(),
+        "tenants.users.list" => tenants::users_list(&ctx, params).await.into(),
+        "tenants.users.add" => tenants::users_add(&ctx, params).await.into(),
+        "tenants.users.remove" => tenants::users_remove(&ctx, params).await.into(),
+        "tenants.mine" => tenants::mine(&ctx).await.into(),
         other => Reply::Now(Err(ErrorShape::invalid(format!("unknown method: {other}")))),
+    }
+}
+
+/// Refuses a caller admitted by a membership it no longer has (or whose tenant is no longer
+/// active): GoClaw's `TENANT_ACCESS_REVOKED`.
+async fn still_member(conn: &Connection, principal: &Principal) -> Result<(), ErrorShape> {
+    let store = conn.state.store.as_ref();
+    match crate::tenants::select::still_admitted(store, principal.tenant_id, &principal.user_id)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::warn!(
+                user_id = %principal.user_id,
+                tenant_id = %principal.tenant_id,
+                "security.tenant_access_revoked"
+            );
+            Err(system::revoked())
+        }
+        Err(crate::tenants::select::Refused::Store(error)) => Err(sessions::store_error(&error)),
+        Err(crate::tenants::select::Refused::Revoked) => Err(system::revoked()),
     }
 }
 

@@ -6,7 +6,13 @@ use serde_json::{Value, json};
 use super::params::parse;
 use super::{Connection, Ctx};
 use crate::auth::Role;
-use crate::ws::frames::ErrorShape;
+use crate::tenants::select::{Credential, Refused, select};
+use crate::ws::frames::{ErrorCode, ErrorShape};
+
+/// GoClaw's refusal of a tenant the caller is no (longer a) member of.
+pub fn revoked() -> ErrorShape {
+    ErrorShape::new(ErrorCode::TenantAccessRevoked, "tenant access revoked")
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -14,27 +20,48 @@ struct ConnectParams {
     token: String,
     user_id: String,
     sender_id: String,
+    /// The tenant to work in (UUID or slug); `tenant_scope` is GoClaw's older name for it.
+    tenant_id: String,
+    tenant_scope: String,
+    /// A paired browser's tenant (slug).
+    tenant_hint: String,
+}
+
+impl ConnectParams {
+    /// The tenant the caller names, by GoClaw's order of the three params.
+    fn requested_tenant(&self) -> &str {
+        [&self.tenant_id, &self.tenant_hint, &self.tenant_scope]
+            .into_iter()
+            .map(|name| name.trim())
+            .find(|name| !name.is_empty())
+            .unwrap_or_default()
+    }
 }
 
 /// Authenticates the connection: the gateway token, an API key, the no-auth fallback, or a
 /// paired browser's `sender_id`; without a token where one is needed, a browser pairing code.
+/// Then the tenant the caller names, where its credential allows (`crate::tenants::select`).
 pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, ErrorShape> {
     let params: ConnectParams = parse(params)?;
     let user_id = params.user_id.chars().take(255).collect::<String>();
     let mut paired_sender = None;
-    let (principal, key) = if crate::api_keys::looks_like_key(&params.token)
+    let (mut principal, key, credential) = if crate::api_keys::looks_like_key(&params.token)
         && !conn.state.auth.is_gateway_token(&params.token)
     {
-        super::api_keys::login(conn, &params.token, &user_id).await?
+        let (principal, key, bound) = super::api_keys::login(conn, &params.token, &user_id).await?;
+        (principal, key, Credential::ApiKey { bound })
     } else {
         match conn.state.auth.authenticate(&params.token, &user_id) {
-            Ok(principal) => (principal, None),
+            Ok(principal) if conn.state.auth.is_gateway_token(&params.token) => {
+                (principal, None, Credential::GatewayToken)
+            }
+            Ok(principal) => (principal, None, Credential::NoAuth),
             Err(_) if params.token.is_empty() => {
                 let sender = params.sender_id.trim();
                 match super::browser_pairing::paired_operator(conn, sender, &user_id).await? {
                     Some(principal) => {
                         paired_sender = Some(sender.to_owned());
-                        (principal, None)
+                        (principal, None, Credential::BrowserPairing)
                     }
                     None => return super::browser_pairing::request(conn, sender).await,
                 }
@@ -45,6 +72,13 @@ pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, Erro
             }
         }
     };
+    let store = conn.state.store.as_ref();
+    let membership =
+        match select(store, &mut principal, credential, params.requested_tenant()).await {
+            Ok(membership) => membership,
+            Err(Refused::Revoked) => return Err(revoked()),
+            Err(Refused::Store(error)) => return Err(super::sessions::store_error(&error)),
+        };
     let is_owner = principal.role == Role::Owner;
     let mut payload = json!({
         "protocol": goclaw_core::PROTOCOL_VERSION,
@@ -62,6 +96,7 @@ pub async fn connect(conn: &mut Connection, params: Value) -> Result<Value, Erro
         payload["tenant_slug"] = Value::String(tenant.slug);
     }
     conn.principal = Some(principal);
+    conn.membership = membership;
     conn.api_key = key;
     conn.paired_sender = paired_sender;
     conn.pending_sender = None;
@@ -75,7 +110,15 @@ pub async fn health(ctx: &Ctx<'_>) -> Result<Value, ErrorShape> {
         Err(_) => "error",
     };
     let clients = if ctx.principal.sees_all() {
-        serde_json::to_value(ctx.state.clients.list()).unwrap_or_default()
+        let owner = ctx.principal.role == Role::Owner;
+        let visible: Vec<_> = ctx
+            .state
+            .clients
+            .list()
+            .into_iter()
+            .filter(|c| owner || c.tenant_id == ctx.principal.tenant_id)
+            .collect();
+        serde_json::to_value(visible).unwrap_or_default()
     } else {
         json!([])
     };

@@ -22,6 +22,20 @@ pub const TABLES: &[Table] = &[
         order_by: &["id"],
     },
     Table {
+        name: "tenant_users",
+        columns: &[
+            col("id", Uuid),
+            col("tenant_id", Uuid),
+            col("user_id", Text),
+            col("role", Text),
+            col("display_name", Text),
+            col("metadata", Json),
+            col("created_at", Timestamp),
+            col("updated_at", Timestamp),
+        ],
+        order_by: &["id"],
+    },
+    Table {
         name: "agents",
         columns: &[
             col("id", Uuid),
