@@ -2,7 +2,8 @@
 // gateway (started by crates/goclaw/tests/dashboard_e2e.rs with a scripted fake model).
 //
 // Environment: GOCLAW_E2E_URL (the gateway), GOCLAW_E2E_TOKEN (its gateway token),
-// GOCLAW_E2E_VIEWER_KEY (an `operator.read` key bound to user `vera`),
+// GOCLAW_E2E_VIEWER_KEY (an `operator.read` key bound to user `vera`), GOCLAW_E2E_TENANT (the
+// slug of a second tenant, empty of agents),
 // GOCLAW_E2E_CHROMIUM (default /usr/bin/chromium), GOCLAW_E2E_SCREENSHOTS (a folder to write
 // one screenshot per page into; none when unset). Exits non-zero with a message on the first
 // failed expectation.
@@ -14,6 +15,7 @@ import { join } from "node:path";
 const base = process.env.GOCLAW_E2E_URL;
 const token = process.env.GOCLAW_E2E_TOKEN;
 const viewerKey = process.env.GOCLAW_E2E_VIEWER_KEY || "";
+const tenantSlug = process.env.GOCLAW_E2E_TENANT || "";
 const shots = process.env.GOCLAW_E2E_SCREENSHOTS || "";
 const executablePath = process.env.GOCLAW_E2E_CHROMIUM || "/usr/bin/chromium";
 if (!base || !token) {
@@ -258,6 +260,30 @@ try {
     await viewer.getByText("Only the owner sees the configuration.").waitFor({ timeout: WAIT });
     await viewerContext.close();
     steps.push("viewer");
+  }
+
+  // The owner signs in to another tenant: its name is shown and none of the master tenant's
+  // agents, sessions or runs are.
+  if (tenantSlug) {
+    const tenantContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const other = await tenantContext.newPage();
+    watch(other, "tenant");
+    await other.goto(`${base}/`);
+    const tokenForm = other.locator("form").filter({ has: other.getByRole("heading", { name: "Gateway token" }) });
+    await tokenForm.getByLabel("Gateway token").fill(token);
+    await tokenForm.getByLabel("User id").fill("system");
+    await tokenForm.getByLabel("Tenant (optional)").fill(tenantSlug);
+    await tokenForm.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("heading", { name: "Overview" }).waitFor({ timeout: WAIT });
+    expect((await other.locator(".who").innerText()).includes("Acme"), "the tenant's name is shown");
+    await open(other, "agents", "Agents");
+    await other.getByText("No agents yet.").waitFor({ timeout: WAIT });
+    await open(other, "sessions", "Sessions");
+    await other.getByText("No sessions yet.").waitFor({ timeout: WAIT });
+    await open(other, "traces", "Traces");
+    await other.getByText("No runs traced yet.").waitFor({ timeout: WAIT });
+    await tenantContext.close();
+    steps.push("tenant");
   }
 
   // Nothing but the gateway was asked for anything.

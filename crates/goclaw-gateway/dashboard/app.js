@@ -69,6 +69,7 @@ function signIn(message) {
   const tokenForm = (kind) => {
     const token = h("input", { type: "password", name: "token", autocomplete: "current-password", required: true });
     const user = h("input", { type: "text", name: "user", autocomplete: "username", value: kind === "token" ? "system" : "" });
+    const tenant = h("input", { type: "text", name: "tenant", autocomplete: "off" });
     return h(
       "form",
       {
@@ -76,12 +77,13 @@ function signIn(message) {
         onsubmit: async (event) => {
           event.preventDefault();
           replace(status, notice("Signing in…"));
-          await start({ token: token.value.trim(), userId: user.value.trim() }, remember.checked, status);
+          await start({ token: token.value.trim(), userId: user.value.trim(), tenant: tenant.value.trim() }, remember.checked, status);
         },
       },
       h("h2", {}, kind === "token" ? "Gateway token" : "API key"),
       field(kind === "token" ? "Gateway token" : "API key", token),
       kind === "token" ? field("User id", user, "The owner signs in as “system” unless owners are configured.") : null,
+      field("Tenant (optional)", tenant, "A tenant's slug or id; empty for your own."),
       h("button", { class: "primary", type: "submit" }, "Sign in"),
     );
   };
@@ -193,7 +195,7 @@ function shell(gateway) {
         { class: "topbar" },
         menu,
         h("span", { class: "brand" }, h("img", { src: "/ui/icon.svg", alt: "", width: 24, height: 24 }), "GoClaw"),
-        h("span", { class: "who" }, `${hello.user_id || "anonymous"} · ${hello.role}`),
+        h("span", { class: "who" }, `${hello.user_id || "anonymous"} · ${hello.role}${hello.tenant_name ? ` · ${hello.tenant_name}` : ""}`),
         connection,
         themeButton(),
         signOut,

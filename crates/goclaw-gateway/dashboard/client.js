@@ -93,6 +93,7 @@ export class Gateway {
       token: this.creds.token || "",
       user_id: this.creds.userId || "",
       sender_id: this.creds.senderId || "",
+      tenant_id: this.creds.tenant || "",
       locale: navigator.language || "en",
     });
     this.hello = hello;
@@ -192,6 +193,7 @@ export class Gateway {
     if (this.creds.token) headers.Authorization = `Bearer ${this.creds.token}`;
     if (this.creds.userId) headers["X-GoClaw-User-Id"] = this.creds.userId;
     if (this.creds.senderId) headers["X-GoClaw-Sender-Id"] = this.creds.senderId;
+    if (this.creds.tenant) headers["X-GoClaw-Tenant-Id"] = this.creds.tenant;
     const init = { method, headers, credentials: "omit", cache: "no-store" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";

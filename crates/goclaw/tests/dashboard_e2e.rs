@@ -85,6 +85,17 @@ app_test!(dashboard_end_to_end, app, |app: TestApp| async move {
         )
         .await;
 
+    let tenant = app
+        .client
+        .post(app.url("/v1/tenants"))
+        .bearer_auth(TOKEN)
+        .header("X-GoClaw-User-Id", "system")
+        .json(&json!({"name": "Acme", "slug": "acme"}))
+        .send()
+        .await
+        .expect("creating a tenant");
+    assert_eq!(tenant.status(), 201, "{:?}", tenant.text().await);
+
     let mut command = tokio::process::Command::new("node");
     command
         .arg("dashboard.mjs")
@@ -92,6 +103,7 @@ app_test!(dashboard_end_to_end, app, |app: TestApp| async move {
         .env("GOCLAW_E2E_URL", app.url(""))
         .env("GOCLAW_E2E_TOKEN", TOKEN)
         .env("GOCLAW_E2E_VIEWER_KEY", &viewer_key)
+        .env("GOCLAW_E2E_TENANT", "acme")
         .env("GOCLAW_E2E_CHROMIUM", CHROMIUM)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -119,6 +131,10 @@ app_test!(dashboard_end_to_end, app, |app: TestApp| async move {
     assert!(
         stdout.contains("\"viewer\""),
         "the viewer's steps ran: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"tenant\""),
+        "the tenant's steps ran: {stdout}"
     );
     for secret in [TOKEN, viewer_key.as_str()] {
         assert!(!stdout.contains(secret) && !stderr.contains(secret));

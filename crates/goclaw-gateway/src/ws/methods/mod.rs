@@ -23,8 +23,8 @@ mod team_tasks;
 mod team_trail;
 mod team_workspace;
 mod teams;
-pub(crate) mod unsupported;
 mod tenants;
+pub(crate) mod unsupported;
 mod usage;
 
 use std::future::Future;
