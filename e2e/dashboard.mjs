@@ -109,6 +109,7 @@ try {
   await open(page, "chat", "Chat");
   await page.getByRole("button", { name: "New chat" }).click();
   await page.waitForURL(/#\/chat\/agent%3Adefault%3Aws%3Adirect%3A/, { timeout: WAIT });
+  await page.getByText("No messages yet. Say something.").waitFor({ timeout: WAIT });
   await page.getByLabel("Message", { exact: true }).fill("hello there");
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator(".msg.assistant .text", { hasText: "Hello from the dashboard test" }).waitFor({ timeout: WAIT });

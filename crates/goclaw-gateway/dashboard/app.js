@@ -230,7 +230,9 @@ function shell(gateway) {
   });
 
   let cleanup = null;
+  let current = 0;
   const route = () => {
+    const generation = ++current;
     const [id = "overview", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
     const page = PAGES.find(([p]) => p === id) || PAGES[0];
     for (const [pid, link] of links) {
@@ -241,14 +243,18 @@ function shell(gateway) {
     menu.setAttribute("aria-expanded", "false");
     if (typeof cleanup === "function") cleanup();
     cleanup = null;
-    main.replaceChildren();
+    // Each visit renders into its own view: a render still loading when the user moves on
+    // writes into a view no longer shown, and its subscriptions end as soon as it is done.
+    const view = h("div", { class: "view" });
+    main.replaceChildren(view);
     document.title = `${page[1]} · GoClaw`;
     const ctx = { gateway, hello, navigate: (hash) => (location.hash = hash) };
-    Promise.resolve(page[2].render(ctx, main, rest.map(decodeURIComponent)))
+    Promise.resolve(page[2].render(ctx, view, rest.map(decodeURIComponent)))
       .then((done) => {
-        cleanup = done;
+        if (generation === current) cleanup = done;
+        else if (typeof done === "function") done();
       })
-      .catch((error) => replace(main, notice(error.message || String(error), "error")));
+      .catch((error) => replace(view, notice(error.message || String(error), "error")));
   };
   window.onhashchange = route;
   route();
